@@ -1,0 +1,49 @@
+import { Command } from 'commander';
+import { readEnvironment } from '../config/environment';
+import { runWebServer } from '../approvals/web/main';
+import { startEmbeddedStack } from '../stack/embedded-stack';
+import { runStackCheck } from '../stack/stack-check';
+import { runWorker } from '../workers/main';
+
+const program = new Command()
+  .name('schemawright')
+  .description('A database architect that cannot forget and never acts alone.')
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description('Run the embedded default: Temporal dev server, PostgreSQL, a worker and the web server (Ctrl-C stops them).')
+  .action(() => startEmbeddedStack());
+
+program
+  .command('worker')
+  .description('Run a worker on TEMPORAL_ADDRESS with the store at DATABASE_URL (any number may run).')
+  .action(() => runWorker());
+
+program
+  .command('web')
+  .description('Run the approvals web server (SCHEMAWRIGHT_WEB_PORT) against TEMPORAL_ADDRESS and DATABASE_URL.')
+  .action(() => runWebServer());
+
+program
+  .command('doctor')
+  .description('Prove the chain works: a workflow on TEMPORAL_ADDRESS runs on a worker that writes to and reads from the store.')
+  .option('--json', 'print the result as JSON')
+  .action(async (options: { json?: boolean }) => {
+    const result = await runStackCheck(readEnvironment());
+    if (options.json) console.log(JSON.stringify(result));
+    else console.log(`ok: workflow ${result.workflowId} ran on a worker that stored artifact ${result.digest} in PostgreSQL ${result.postgresVersion}`);
+  });
+
+/** Errors we expect carry a message that says what to do; anything else also gets its stack for a bug report. */
+function report(error: unknown): never {
+  const expected = ['ConfigError', 'PortInUseError', 'TemporalCliNotFoundError'];
+  if (error instanceof Error && (expected.includes(error.name) || !process.env.SCHEMAWRIGHT_DEBUG)) {
+    console.error(`schemawright: ${error.message}`);
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+}
+
+program.parseAsync(process.argv).catch(report);

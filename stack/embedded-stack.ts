@@ -1,0 +1,149 @@
+import { join } from 'node:path';
+import { readEnvironment, type Environment } from '../config/environment';
+import { ensureDatabase } from '../store/database';
+import { ManagedChild, startChild } from './child-process';
+import { reachableDataDir, startEmbeddedPostgres, type RunningPostgres } from './postgres';
+import { requireFreePort } from './ports';
+import { locateTemporalCli } from './temporal-cli';
+import { ensureSearchAttributes, startTemporalDevServer, type RunningTemporal } from './temporal-server';
+import { connectClient } from './temporal-connection';
+import { runStackCheck } from './stack-check';
+import { waitFor } from './wait';
+
+const STORE_DATABASE = 'schemawright';
+const CLI = require.resolve('../cli/schemawright');
+
+
+interface Started {
+  stop(): Promise<void>;
+}
+
+function say(message: string): void {
+  process.stdout.write(`${message}\n`);
+}
+
+/** Runs `schemawright <command>` as a child with the stack's addresses in its environment. */
+function startSchemawrightChild(command: 'worker' | 'web', env: NodeJS.ProcessEnv, logFile: string): ManagedChild {
+    // tsx as a loader, not its CLI: the CLI's wrapper process escalates signals to SIGKILL.
+  return startChild(command, process.execPath, ['--import', 'tsx', CLI, command], logFile, { env, detached: true, cwd: join(__dirname, '..') });
+}
+
+async function waitForChildLine(child: ManagedChild, pattern: RegExp, what: string): Promise<void> {
+  let exited = false;
+  void child.exited.then(() => (exited = true));
+  await waitFor(what, () => {
+    if (exited) throw new Error(`${child.name} exited during startup:\n${child.logTail()}`);
+    return pattern.test(child.logTail(200)) || undefined;
+  }, { timeoutMs: 120_000, intervalMs: 200 });
+}
+
+/**
+ * `npm start`: the embedded default. Starts what is missing (Temporal dev server unless
+ * TEMPORAL_ADDRESS, PostgreSQL unless DATABASE_URL), then a worker and the web server as children,
+ * proves the whole chain with a stack check, and stops everything in reverse order on Ctrl-C.
+ */
+export async function startEmbeddedStack(env: Environment = readEnvironment()): Promise<void> {
+  const started: Started[] = [];
+  const logs = join(env.home, 'logs');
+  const stopAll = async () => {
+    for (const item of started.reverse()) await item.stop().catch(() => undefined);
+  };
+  let stopping: Promise<void> | undefined;
+  const onSignal = () => {
+    if (stopping) return;
+    say('\nstopping schemawright...');
+    stopping = stopAll().then(() => say('stopped.'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    // Check every port first so a conflict is reported before anything starts.
+    if (!env.temporal.address) {
+      const hint = 'Stop whatever holds it, choose other ports with SCHEMAWRIGHT_TEMPORAL_PORT / SCHEMAWRIGHT_TEMPORAL_UI_PORT, or set TEMPORAL_ADDRESS to use a server you already run.';
+      await requireFreePort(env.temporal.port, 'the Temporal frontend (gRPC)', hint);
+      await requireFreePort(env.temporal.uiPort, 'the Temporal web UI', hint);
+    }
+    await requireFreePort(env.web.port, 'the approvals web server', 'Stop whatever holds it, or choose another with SCHEMAWRIGHT_WEB_PORT.');
+
+    let temporal: RunningTemporal | undefined;
+    if (env.temporal.address) {
+      say(`Temporal:   using ${env.temporal.address} (TEMPORAL_ADDRESS)`);
+      const { connection } = await connectClient(env);
+      await ensureSearchAttributes(connection, env.temporal.namespace).finally(() => connection.close());
+    } else {
+      const cli = await locateTemporalCli();
+      say(`Temporal:   starting the dev server (${cli.path}, state in ${join(env.home, 'temporal.db')})`);
+      temporal = await startTemporalDevServer({
+        cliPath: cli.path,
+        port: env.temporal.port,
+        uiPort: env.temporal.uiPort,
+        dbFile: join(env.home, 'temporal.db'),
+        namespace: env.temporal.namespace,
+        logFile: join(logs, 'temporal.log'),
+      });
+      started.push(temporal);
+    }
+
+    let postgres: RunningPostgres | undefined;
+    let storeUrl = env.postgres.databaseUrl;
+    if (storeUrl) {
+      say('PostgreSQL: using DATABASE_URL for the project store');
+    } else {
+      const dataDir = reachableDataDir(join(env.home, 'postgres'));
+      say(`PostgreSQL: starting the embedded server (data in ${dataDir})`);
+      postgres = await startEmbeddedPostgres({ dataDir, port: env.postgres.port, persistent: true, logFile: join(logs, 'postgres.log') });
+      started.push(postgres);
+      storeUrl = await ensureDatabase(postgres.adminUrl, STORE_DATABASE);
+    }
+    if (stopping) return;
+
+    const address = temporal?.address ?? env.temporal.address!;
+    const uiUrl = temporal?.uiUrl ?? env.temporal.uiUrl;
+    const childEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: address,
+      DATABASE_URL: storeUrl,
+      ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),
+    };
+    const worker = startSchemawrightChild('worker', childEnv, join(logs, 'worker.log'));
+    started.push(worker);
+    const web = startSchemawrightChild('web', childEnv, join(logs, 'web.log'));
+    started.push(web);
+    await Promise.all([
+      waitForChildLine(worker, /worker polling/, 'the worker to start polling'),
+      waitForChildLine(web, /web server listening/, 'the web server to listen'),
+    ]);
+    if (stopping) return;
+
+    const check = await runStackCheck({ ...env, temporal: { ...env.temporal, address } });
+    const webUrl = `http://${env.web.host}:${env.web.port}`;
+    say('');
+    say('schemawright is running.');
+    say(`  Web (requests, approvals):  ${webUrl}`);
+    if (uiUrl) say(`  Temporal UI (workflows):    ${uiUrl}`);
+    say(`  Temporal frontend:          ${address} (namespace ${env.temporal.namespace}, task queue ${env.temporal.taskQueue})`);
+    say(`  Project store:              PostgreSQL ${check.postgresVersion}${postgres ? ` on 127.0.0.1:${postgres.port}` : ''}`);
+    say(`  Logs:                       ${logs}`);
+    say(`  Stack check:                passed (workflow ${check.workflowId})`);
+    say('');
+    say('Next: in another terminal, check the whole chain again with');
+    say(`  TEMPORAL_ADDRESS=${address} npm run schemawright -- doctor`);
+    say('Press Ctrl-C to stop everything.');
+
+    // Stay up until a signal stops us or a child dies.
+    const died = await Promise.race([worker.exited.then(() => worker), web.exited.then(() => web), ...(temporal ? [temporal.child.exited.then(() => temporal!.child)] : [])]);
+    if (!stopping) {
+      say(`${died.name} stopped unexpectedly; its log ends with:\n${died.logTail()}`);
+      onSignal();
+      process.exitCode = 1;
+    }
+    await stopping;
+  } catch (error) {
+    await stopAll();
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import type { Pool } from 'pg';
+
+export interface ArtifactRef {
+  digest: string;
+  kind: string;
+  sizeBytes: number;
+}
+
+export interface Artifact extends ArtifactRef {
+  mediaType: string;
+  content: string;
+}
+
+export function digestOf(content: string): string {
+  return `sha256:${createHash('sha256').update(content, 'utf8').digest('hex')}`;
+}
+
+/** Stores content once under its digest; storing the same content again is a no-op that returns the same ref. */
+export async function putArtifact(pool: Pool, kind: string, mediaType: string, content: string): Promise<ArtifactRef> {
+  const digest = digestOf(content);
+  const sizeBytes = Buffer.byteLength(content, 'utf8');
+  await pool.query(
+    `INSERT INTO artifacts (digest, kind, media_type, content, size_bytes) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (digest) DO NOTHING`,
+    [digest, kind, mediaType, content, sizeBytes],
+  );
+  return { digest, kind, sizeBytes };
+}
+
+export async function getArtifact(pool: Pool, digest: string): Promise<Artifact> {
+  const { rows } = await pool.query<{ kind: string; media_type: string; content: string; size_bytes: number }>(
+    'SELECT kind, media_type, content, size_bytes FROM artifacts WHERE digest = $1',
+    [digest],
+  );
+  if (!rows[0]) throw new Error(`No artifact ${digest} in the store.`);
+  const { kind, media_type: mediaType, content, size_bytes: sizeBytes } = rows[0];
+  if (digestOf(content) !== digest) throw new Error(`Artifact ${digest} does not match its digest: the store was altered.`);
+  return { digest, kind, mediaType, content, sizeBytes };
+}

@@ -1,0 +1,14 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * What Temporal visibility indexes about each request, so `schemawright list --status ... --target ...`
+ * is a visibility query, not a scan. The server start registers every key listed in `searchAttributes`.
+ */
+export const RequestStatus = defineSearchAttributeKey('SchemawrightStatus', SearchAttributeType.KEYWORD);
+export const RequestKind = defineSearchAttributeKey('SchemawrightKind', SearchAttributeType.KEYWORD);
+export const RequestTarget = defineSearchAttributeKey('SchemawrightTarget', SearchAttributeType.KEYWORD);
+export const RequestEnvironment = defineSearchAttributeKey('SchemawrightEnvironment', SearchAttributeType.KEYWORD);
+export const Requester = defineSearchAttributeKey('SchemawrightRequester', SearchAttributeType.KEYWORD);
+export const RequestPhase = defineSearchAttributeKey('SchemawrightPhase', SearchAttributeType.KEYWORD);
+
+export const searchAttributes = [RequestStatus, RequestKind, RequestTarget, RequestEnvironment, Requester, RequestPhase];
