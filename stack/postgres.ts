@@ -4,7 +4,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { dirname, join, parse, resolve } from 'node:path';
 import { Client } from 'pg';
-import { startChild } from './child-process';
+import { startChild, type ManagedChild } from './child-process';
 import { requireFreePort } from './ports';
 import { waitFor } from './wait';
 
@@ -23,6 +23,7 @@ export interface RunningPostgres {
   adminUrl: string;
   port: number;
   dataDir: string;
+  child: ManagedChild;
   stop(): Promise<void>;
 }
 
@@ -127,6 +128,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     'Stop whatever holds it, choose another with SCHEMAWRIGHT_POSTGRES_PORT, or set DATABASE_URL to use a PostgreSQL you already run.',
   );
   const account = postgresAccount();
+  if (account && !traversableByOthers(options.dataDir)) {
+    throw new Error(`PostgreSQL runs as the postgres account, which cannot reach ${options.dataDir} (a directory above it is closed to others). Choose a data directory under a path others can traverse, such as /var/tmp.`);
+  }
   mkdirSync(dirname(options.logFile), { recursive: true });
   const password = passwordFor(options.dataDir);
   if (!existsSync(join(options.dataDir, 'PG_VERSION'))) initialise(options.dataDir, password, account, options.logFile);
@@ -159,6 +163,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     adminUrl,
     port: options.port,
     dataDir: options.dataDir,
+    child,
     async stop() {
       // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
       await child.stop(30_000, 'SIGINT');

@@ -145,10 +145,14 @@ export async function locateTemporalCli(
     failures.push('Go is not on PATH, so the CLI could not be built.');
   }
 
-  try {
-    return { path: await downloadWithSdk(join(cacheDir, 'download'), progress), source: 'sdk download' };
-  } catch (error) {
-    failures.push(`the SDK download failed: ${(error as Error).message.split('\n')[0]}`);
+  if (env.SCHEMAWRIGHT_NO_DOWNLOAD === '1') {
+    failures.push('the SDK download is turned off (SCHEMAWRIGHT_NO_DOWNLOAD=1).');
+  } else {
+    try {
+      return { path: await downloadWithSdk(join(cacheDir, 'download'), progress), source: 'sdk download' };
+    } catch (error) {
+      failures.push(`the SDK download failed: ${(error as Error).message.split('\n')[0]}`);
+    }
   }
 
   throw new TemporalCliNotFoundError(

@@ -1,0 +1,97 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
+import { Client as PgClient, type Pool } from 'pg';
+import { createStorePool, databaseUrl, migrateStore } from '../../store/database';
+import { bundleWorkflows } from '../../workers/worker';
+
+/** The environment variable through which global setup tells each test file where the stack runs. */
+export const TEST_STACK_ENV = 'SCHEMAWRIGHT_TEST_STACK';
+
+export interface TestStack {
+  temporalAddress: string;
+  namespace: string;
+  postgresAdminUrl: string;
+  temporalCliPath: string;
+}
+
+export function testStack(): TestStack {
+  const raw = process.env[TEST_STACK_ENV];
+  if (!raw) throw new Error(`${TEST_STACK_ENV} is not set: run the tests with \`npm test\` so that jest's global setup starts the stack.`);
+  return JSON.parse(raw) as TestStack;
+}
+
+/** A name no other test uses: task queues, workflow ids, database names. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`.toLowerCase();
+}
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh database of the test's own on the shared PostgreSQL. */
+export async function createTestDatabase(prefix = 'sw_test'): Promise<TestDatabase> {
+  const admin = testStack().postgresAdminUrl;
+  const name = uniqueName(prefix);
+  const client = new PgClient({ connectionString: admin });
+  await client.connect();
+  await client.query(`CREATE DATABASE "${name}"`);
+  await client.end();
+  return {
+    name,
+    url: databaseUrl(admin, name),
+    async drop() {
+      const dropper = new PgClient({ connectionString: admin });
+      await dropper.connect();
+      await dropper.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await dropper.end();
+    },
+  };
+}
+
+/** A fresh, migrated project store. */
+export async function createTestStore(): Promise<{ db: TestDatabase; pool: Pool; close(): Promise<void> }> {
+  const db = await createTestDatabase('sw_store');
+  const pool = createStorePool(db.url, 'schemawright-test');
+  await migrateStore(pool);
+  return {
+    db,
+    pool,
+    async close() {
+      await pool.end();
+      await db.drop();
+    },
+  };
+}
+
+export interface TemporalConnections {
+  client: Client;
+  nativeConnection: NativeConnection;
+  namespace: string;
+  close(): Promise<void>;
+}
+
+export async function connectTemporal(): Promise<TemporalConnections> {
+  const { temporalAddress, namespace } = testStack();
+  const connection = await Connection.connect({ address: temporalAddress });
+  const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+  return {
+    client: new Client({ connection, namespace }),
+    nativeConnection,
+    namespace,
+    async close() {
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The workflow bundle, built once per test file (webpack takes seconds). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflows();
+  return bundle;
+}
