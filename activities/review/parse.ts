@@ -1,0 +1,74 @@
+import { loadModule, parseSync } from 'pgsql-parser';
+import type { Node } from '@pgsql/types';
+import type { SourceLocation } from '../findings';
+
+/**
+ * One statement of a migration as PostgreSQL's own parser (libpg-query) sees it: its text, its AST,
+ * and where it starts in the file. Every review engine (lint rules, lock model, online rewrites)
+ * works on these, so a file is parsed once.
+ */
+export interface ParsedStatement {
+  index: number;
+  /** The statement's text without the trailing semicolon. */
+  sql: string;
+  /** The AST node, e.g. `{ IndexStmt: {...} }`. */
+  node: Node;
+  /** The node's type name: `IndexStmt`, `AlterTableStmt`, ... */
+  kind: string;
+  location: SourceLocation;
+}
+
+export class SqlSyntaxError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly location: SourceLocation,
+  ) {
+    const where = `${location.file ? `${location.file}:` : ''}${location.line}:${location.column}`;
+    super(`${where}: ${reason}. Fix the SQL at that position; nothing was reviewed or applied.`);
+    this.name = 'SqlSyntaxError';
+  }
+}
+
+let parserReady: Promise<void> | undefined;
+
+/** Parses a whole file. A syntax error throws SqlSyntaxError with its line and column. */
+export async function parseStatements(sql: string, file?: string): Promise<ParsedStatement[]> {
+  parserReady ??= loadModule();
+  await parserReady;
+  // libpg-query reports byte offsets; work on the UTF-8 bytes so non-ASCII text keeps positions right.
+  const bytes = Buffer.from(sql, 'utf8');
+  let result;
+  try {
+    result = parseSync(sql);
+  } catch (error) {
+    const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
+    const offset = Math.min(details?.cursorPosition ?? 0, bytes.length);
+    throw new SqlSyntaxError((error as Error).message, { file, ...lineAndColumn(bytes, offset) });
+  }
+  return (result.stmts ?? []).map((raw, index) => {
+    const start = raw.stmt_location ?? 0;
+    const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;
+    const text = bytes.subarray(start, end).toString('utf8');
+    // The parser counts comments and blank lines before a statement as part of it; skip them.
+    const leading = leadingTrivia(text);
+    const node = raw.stmt as Node;
+    return {
+      index,
+      sql: text.slice(leading).trim(),
+      node,
+      kind: Object.keys(node)[0] ?? 'Unknown',
+      location: { file, ...lineAndColumn(bytes, start + Buffer.byteLength(text.slice(0, leading))) },
+    };
+  });
+}
+
+function leadingTrivia(text: string): number {
+  const match = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/.exec(text);
+  return match ? match[0].length : 0;
+}
+
+function lineAndColumn(bytes: Buffer, offset: number): { line: number; column: number } {
+  const before = bytes.subarray(0, offset).toString('utf8');
+  const lines = before.split('\n');
+  return { line: lines.length, column: (lines[lines.length - 1] ?? '').length + 1 };
+}
