@@ -29,6 +29,7 @@ export interface RequestServices {
   taskQueue: string;
   gatePolicyFor(target: string, environment: string): GatePolicy;
   timings: GateTimings;
+  heartbeatSeconds?: number;
 }
 
 export interface KickoffRequest {
@@ -99,6 +100,7 @@ export async function startRequest(services: RequestServices, request: KickoffRe
     source: { ...source, format: request.source.format },
     policy: services.gatePolicyFor(request.target, request.environment),
     timings: services.timings,
+    heartbeatSeconds: services.heartbeatSeconds,
   };
   try {
     await services.temporal.workflow.start('designRequest', {

@@ -65,6 +65,8 @@ export interface RequestInput {
   source: ArtifactRef & { format: 'spec' | 'sql' | 'migrations' };
   policy: GatePolicy;
   timings: GateTimings;
+  /** How soon a killed worker's activity is retried elsewhere; default 60. */
+  heartbeatSeconds?: number;
 }
 
 /** `reject` is always an option besides the escalation's own. */

@@ -18,21 +18,31 @@ import {
 } from './design-request-messages';
 import { RequestPhase, RequestStatus } from './search-attributes';
 
-const phases = proxyActivities<RequestActivities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['SpecError', 'SqlSyntaxError', 'TargetNotFoundError', 'MigrationChecksumError'] },
-});
-// Apply heartbeats per step, so a killed worker's apply is picked up by another one quickly.
-const runner = proxyActivities<RequestActivities>({
-  startToCloseTimeout: '6 hours',
-  heartbeatTimeout: '20 seconds',
-  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['LockContentionError', 'MigrationFailedError'] },
-});
-const messengers = proxyActivities<RequestActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 20 },
-});
+/**
+ * Activity options per kind of work. Every activity heartbeats, so a killed worker's activity moves to
+ * another worker after `heartbeatSeconds` (an input: a minute in production, seconds in tests).
+ */
+function activitiesFor(request: RequestInput) {
+  const heartbeatTimeout = (request.heartbeatSeconds ?? 60) * 1000;
+  return {
+    phases: proxyActivities<RequestActivities>({
+      startToCloseTimeout: '2 hours',
+      heartbeatTimeout,
+      retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['SpecError', 'SqlSyntaxError', 'TargetNotFoundError', 'MigrationChecksumError', 'ImportError'] },
+    }),
+    // The runner resumes from its history table, so retrying an apply never repeats a step.
+    runner: proxyActivities<RequestActivities>({
+      startToCloseTimeout: '12 hours',
+      heartbeatTimeout,
+      retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['LockContentionError', 'MigrationFailedError'] },
+    }),
+    messengers: proxyActivities<RequestActivities>({
+      startToCloseTimeout: '1 minute',
+      retry: { maximumAttempts: 20 },
+    }),
+  };
+}
+type RequestActivityProxies = ReturnType<typeof activitiesFor>;
 
 /** Re-reviews after drift before giving up: a target that keeps moving needs a person, not a loop. */
 const MAX_REVIEW_ROUNDS = 3;
@@ -54,6 +64,7 @@ export async function designRequest(request: RequestInput): Promise<RequestStatu
 }
 
 async function carryOut(request: RequestInput, run: RequestRun): Promise<RequestStatusView> {
+  const { phases, runner } = run.activities;
   await run.transition('kickoff', 'running', 'request-created', { kind: request.kind, title: request.title, source: request.source.digest, requester: request.requester });
 
   await run.transition('analysis', 'running');
@@ -104,8 +115,11 @@ class RequestRun {
   private readonly artifacts: Record<string, ArtifactRef>;
   private outcome?: string;
 
+  readonly activities: RequestActivityProxies;
+
   constructor(private readonly request: RequestInput) {
     this.artifacts = { source: request.source };
+    this.activities = activitiesFor(request);
   }
 
   view(): RequestStatusView {
@@ -288,7 +302,7 @@ class RequestRun {
   async finish(state: RequestState, outcome: string): Promise<RequestStatusView> {
     this.outcome = outcome;
     this.phaseNow = 'report';
-    const report = await messengers.writeReport({ requestId: this.request.requestId, status: this.view() });
+    const report = await this.activities.messengers.writeReport({ requestId: this.request.requestId, status: this.view() });
     this.artifacts.report = report;
     this.phaseNow = 'done';
     this.state = state;
@@ -304,7 +318,7 @@ class RequestRun {
   }
 
   async record(kind: string, data: Record<string, unknown>, actor?: string, channel?: DecisionInput['channel']): Promise<void> {
-    await messengers.audit({ kind, requestId: this.request.requestId, target: this.request.target, actor, channel, data });
+    await this.activities.messengers.audit({ kind, requestId: this.request.requestId, target: this.request.target, actor, channel, data });
   }
 
   private open(): Question[] {
@@ -332,7 +346,7 @@ class RequestRun {
 
   private async tell(kind: NotificationKind, recipients: string[], summary: string, questionId?: string): Promise<void> {
     const notification: Notification = { kind, requestId: this.request.requestId, recipients, questionId, summary, status: this.view() };
-    await messengers.notify(notification);
+    await this.activities.messengers.notify(notification);
   }
 }
 
