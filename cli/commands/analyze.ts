@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { Client } from 'pg';
-import { analyzeCatalog } from '../../activities/analysis/analyze';
+import { analyzeDatabase } from '../../activities/analysis/analyze';
 import { FINDINGS_FORMATS, renderFindings, type FindingsFormat } from '../../activities/analysis/findings-report';
-import { fingerprint, introspect } from '../../activities/analysis/introspection';
 import type { Severity } from '../../activities/findings';
 
 /** Named like the CLI's other expected errors, so it prints as one line that says what to fix. */
@@ -55,14 +54,13 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<number> {
   }
   try {
     const started = performance.now();
-    process.stderr.write(`reading the catalog of ${database || 'the database'}...\n`);
-    const catalog = await introspect(client);
+    process.stderr.write(`reading and analysing the catalog of ${database || 'the database'}...\n`);
+    const piiColumns = options.pii ? options.pii.split(',').map((c) => c.trim()).filter(Boolean) : [];
+    const { catalog, fingerprint, findings } = await analyzeDatabase(client, { piiColumns });
     const tables = catalog.tables.length;
     const indexes = [...catalog.tables, ...catalog.views].reduce((n, r) => n + r.indexes.length, 0);
-    process.stderr.write(`read ${tables} tables and ${indexes} indexes in ${Math.round(performance.now() - started)} ms; analysing...\n`);
-    const piiColumns = options.pii ? options.pii.split(',').map((c) => c.trim()).filter(Boolean) : [];
-    const findings = analyzeCatalog(catalog, { piiColumns });
-    process.stdout.write(`${renderFindings(findings, options.format as FindingsFormat, { target: shown, fingerprint: fingerprint(catalog), tables, indexes })}\n`);
+    process.stderr.write(`read ${tables} tables and ${indexes} indexes in ${Math.round(performance.now() - started)} ms: ${findings.length} findings\n`);
+    process.stdout.write(`${renderFindings(findings, options.format as FindingsFormat, { target: shown, fingerprint, tables, indexes })}\n`);
     const failOn = options.failOn as Severity | undefined;
     return failOn && findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]) ? 2 : 0;
   } finally {

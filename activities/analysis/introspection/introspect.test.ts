@@ -72,6 +72,8 @@ describe.each<[Dataset, Partial<Record<keyof typeof COUNTS, number>>]>([
     const again = await introspect(client);
     expect(fingerprint(again)).toBe(fingerprint(catalog));
     expect(fingerprint(catalog)).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // The catalog travels as JSON (activity results, the store): nothing may be lost on the way.
+    expect(JSON.parse(JSON.stringify(catalog))).toEqual(catalog);
     // Deterministic order: the JSON itself (minus statistics) is equal, not just the hash.
     expect(again.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(catalog.tables.map((t) => `${t.schema}.${t.name}`));
   });
