@@ -10,8 +10,14 @@ interface Run {
 
 /** `schemawright analyze` as a user runs it. */
 function analyze(...args: string[]): Promise<Run> {
+  return analyzeWith({}, ...args);
+}
+
+function analyzeWith(env: Record<string, string | undefined>, ...args: string[]): Promise<Run> {
+  const { DATABASE_URL: _store, SCHEMAWRIGHT_TARGET_URL: _target, ...inherited } = process.env;
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'cli/schemawright.ts', 'analyze', ...args], { cwd: `${__dirname}/..` }, (error, stdout, stderr) => {
+    const options = { cwd: `${__dirname}/..`, env: { ...inherited, ...env } };
+    execFile(process.execPath, ['--import', 'tsx', 'cli/schemawright.ts', 'analyze', ...args], options, (error, stdout, stderr) => {
       resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -69,5 +75,14 @@ describe('schemawright analyze', () => {
     expect(format.stderr).toContain("unknown --format 'yaml': use one of text, json, markdown.");
     const none = await analyze();
     expect(none.stderr).toContain('no target: pass --target');
+    const unknown = await analyze('--target', 'warehouse');
+    expect(unknown.stderr).toContain("target 'warehouse' has no connection: set SCHEMAWRIGHT_TARGET_WAREHOUSE_URL");
+  });
+
+  it('takes a target by name, resolved as requests resolve it', async () => {
+    const run = await analyzeWith({ SCHEMAWRIGHT_TARGET_SHOP_URL: db.url }, '--target', 'shop', '--format', 'json');
+    expect(run.status).toBe(0);
+    expect((JSON.parse(run.stdout) as { tables: number }).tables).toBe(3);
+    expect(run.stdout + run.stderr).not.toContain(password);
   });
 });
