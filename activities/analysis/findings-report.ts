@@ -20,7 +20,8 @@ function counts(findings: Finding[]): Record<Severity, number> {
 export function renderFindings(findings: Finding[], format: FindingsFormat, summary: FindingsSummary): string {
   const tally = counts(findings);
   if (format === 'json') return JSON.stringify({ ...summary, counts: tally, findings }, null, 2);
-  const headline = `${summary.target}: ${summary.tables} tables, ${summary.indexes} indexes; ${tally.error} errors, ${tally.warning} warnings, ${tally.info} notes (${summary.fingerprint})`;
+  const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  const headline = `${summary.target}: ${count(summary.tables, 'table')}, ${(summary.indexes === 1 ? '1 index' : `${summary.indexes} indexes`)}; ${count(tally.error, 'error')}, ${count(tally.warning, 'warning')}, ${count(tally.info, 'note')} (${summary.fingerprint})`;
   if (format === 'text') {
     const lines = findings.map((f) => {
       const fix = f.fix ? `\n    fix: ${f.fix.replace(/\n/g, '\n         ')}` : '';
