@@ -1,6 +1,7 @@
+import type { ClientBase } from 'pg';
 import type { Finding, Severity } from '../findings';
 import { ANALYSIS_FINDING_KINDS, DEFAULT_THRESHOLDS, type AnalysisContext, type AnalysisOptions } from './findings';
-import { qualifiedName, type Catalog } from './introspection';
+import { fingerprint, introspect, qualifiedName, type Catalog, type IntrospectOptions } from './introspection';
 
 const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
@@ -26,4 +27,16 @@ export function analyzeCatalog(catalog: Catalog, options: AnalysisOptions = {}):
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export interface DatabaseAnalysis {
+  catalog: Catalog;
+  fingerprint: string;
+  findings: Finding[];
+}
+
+/** Read a live database and analyse it: what the CLI prints and what the analysis activity returns. */
+export async function analyzeDatabase(client: ClientBase, options: AnalysisOptions & IntrospectOptions = {}): Promise<DatabaseAnalysis> {
+  const catalog = await introspect(client, options);
+  return { catalog, fingerprint: fingerprint(catalog), findings: analyzeCatalog(catalog, options) };
 }

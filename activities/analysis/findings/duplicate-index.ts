@@ -6,9 +6,10 @@ export function indexShape(index: Index): string {
   return JSON.stringify([index.method, index.keys, index.include, index.predicate, index.nullsNotDistinct]);
 }
 
-/** Which of two identical indexes to keep: the one a constraint needs, then a unique one, then the first by name. */
+/** Which of identical indexes to keep: one a constraint or a parent index needs, then a unique one, then the first by name. */
 function keepOrder(a: Index, b: Index): number {
-  return Number(!!b.constraint) - Number(!!a.constraint) || Number(b.unique) - Number(a.unique) || (a.name < b.name ? -1 : 1);
+  const needed = (i: Index) => Number(!!i.constraint || !!i.parentIndex);
+  return needed(b) - needed(a) || Number(b.unique) - Number(a.unique) || (a.name < b.name ? -1 : 1);
 }
 
 export const duplicateIndex: FindingKind = {
@@ -25,7 +26,7 @@ export const duplicateIndex: FindingKind = {
         .flatMap((group) => {
           const [kept, ...extra] = group.sort(keepOrder);
           // A non-unique duplicate of a unique index is redundant; two unique ones are both enforcing, and the second is the copy.
-          return extra.map((index) =>
+          return extra.filter((index) => !index.parentIndex).map((index) =>
             analysisFinding(duplicateIndex, {
               object: `${relation.schema}.${index.name}`,
               message: `index ${index.name} on ${relation.schema}.${relation.name} duplicates ${kept!.name}`,
@@ -49,6 +50,15 @@ export const duplicateIndex: FindingKind = {
       sql: `CREATE TABLE public.slug (value text, CONSTRAINT slug_value_key UNIQUE (value));
             CREATE UNIQUE INDEX slug_value_idx ON public.slug (value);`,
       expect: [{ object: 'public.slug_value_idx', evidence: { table: 'public.slug', duplicateOf: 'slug_value_key' } }],
+      fixResolves: true,
+    },
+    {
+      name: 'a partition\'s own index repeating the one it inherits',
+      sql: `CREATE TABLE public.sale (at date, store int) PARTITION BY RANGE (at);
+            CREATE INDEX sale_store ON public.sale (store);
+            CREATE TABLE public.sale_2026 PARTITION OF public.sale FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+            CREATE INDEX sale_2026_store_again ON public.sale_2026 (store);`,
+      expect: [{ object: 'public.sale_2026_store_again', evidence: { table: 'public.sale_2026', duplicateOf: 'sale_2026_store_idx' } }],
       fixResolves: true,
     },
     {

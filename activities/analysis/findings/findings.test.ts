@@ -28,6 +28,13 @@ async function catalogOf(example: FindingExample, extraSql?: string): Promise<Ca
 
 const run = (kind: FindingKind, catalog: Catalog, options?: AnalysisOptions) => kind.find(analysisContext(catalog, options));
 
+it('has exactly the ids assigned to analysis (IDS.md), each once', () => {
+  expect(ANALYSIS_FINDING_KINDS.map((k) => k.id)).toEqual([
+    'SW-A-NO-PK', 'SW-A-FK-NO-INDEX', 'SW-A-DUPLICATE-INDEX', 'SW-A-REDUNDANT-INDEX', 'SW-A-UNUSED-INDEX', 'SW-A-INVALID-INDEX', 'SW-A-TIMESTAMP-NO-TZ',
+    'SW-A-SERIAL', 'SW-A-KEY-OVERFLOW', 'SW-A-CHAR-N', 'SW-A-JSON', 'SW-A-SEQ-SCAN', 'SW-A-PII-UNPROTECTED', 'SW-A-NEEDS-PARTITIONING',
+  ]);
+});
+
 describe.each(ANALYSIS_FINDING_KINDS.map((kind) => [kind.id, kind] as const))('%s', (id, kind) => {
   it('has an explanation and examples', () => {
     expect(kind.explanation.length).toBeGreaterThan(40);

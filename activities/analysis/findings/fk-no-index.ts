@@ -1,6 +1,6 @@
 import type { Constraint, Table } from '../introspection';
 import { identifierFrom, qualified, quoteIdent } from '../sql-names';
-import { analysisFinding, ownTables, type FindingKind } from './kind';
+import { analysisFinding, type FindingKind } from './kind';
 
 /** An index serves the foreign key when its leading plain columns are the key's columns, in any order. */
 function isServed(table: Table, fk: Constraint): boolean {
@@ -17,7 +17,8 @@ export const foreignKeyWithoutIndex: FindingKind = {
   explanation:
     'A foreign key whose columns lead no index. Every DELETE or key UPDATE on the referenced table then scans the referencing table, holding its locks while it does, and joins along the key cannot use an index.',
   find(context) {
-    return ownTables(context.catalog).flatMap((table) =>
+    // Partitions too: a key declared on a partition (as dumps of older versions do) is the partition's own.
+    return context.catalog.tables.filter((t) => t.kind !== 'foreign').flatMap((table) =>
       table.constraints
         .filter((c) => c.kind === 'foreign key' && !c.inherited && !isServed(table, c))
         .map((fk) => {

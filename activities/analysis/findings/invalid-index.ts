@@ -9,7 +9,7 @@ export const invalidIndex: FindingKind = {
   find(context) {
     return indexedRelations(context.catalog).flatMap((relation) =>
       relation.indexes
-        .filter((i) => !i.valid)
+        .filter((i) => !i.valid && !i.parentIndex)
         .map((index) =>
           analysisFinding(invalidIndex, {
             object: `${relation.schema}.${index.name}`,

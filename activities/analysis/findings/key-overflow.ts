@@ -8,14 +8,19 @@ function widenSql(catalog: Catalog, sequence: Sequence): string {
   const statements: string[] = [];
   const columnType = catalog.tables.find((t) => t.schema === schema && t.name === table)?.columns.find((c) => c.name === column)?.type;
   if (columnType !== 'bigint') statements.push(`ALTER TABLE ${qualified(schema, table)} ALTER COLUMN ${quoteIdent(column)} TYPE bigint;`);
-  for (const referencing of catalog.tables.filter((t) => !t.partitionOf)) {
+  const widened = new Set<string>();
+  for (const referencing of catalog.tables) {
     for (const fk of referencing.constraints) {
       const position = fk.references?.table === `${schema}.${table}` ? fk.references.columns.indexOf(column) : -1;
       if (fk.inherited || position < 0) continue;
       const fkColumn = fk.columns[position]!;
-      if (referencing.columns.find((c) => c.name === fkColumn)?.type !== 'bigint') {
-        statements.push(`ALTER TABLE ${qualified(referencing.schema, referencing.name)} ALTER COLUMN ${quoteIdent(fkColumn)} TYPE bigint;`);
-      }
+      if (referencing.columns.find((c) => c.name === fkColumn)?.type === 'bigint') continue;
+      // A partition's column changes through its parent (dumps often put the key on each partition).
+      const target = referencing.partitionOf?.parent ?? `${referencing.schema}.${referencing.name}`;
+      const [targetSchema, targetName] = target.split('.') as [string, string];
+      const statement = `ALTER TABLE ${qualified(targetSchema, targetName)} ALTER COLUMN ${quoteIdent(fkColumn)} TYPE bigint;`;
+      if (!widened.has(statement)) statements.push(statement);
+      widened.add(statement);
     }
   }
   if (sequence.type !== 'bigint') statements.push(`ALTER SEQUENCE ${qualified(sequence.schema, sequence.name)} AS bigint;`);

@@ -86,10 +86,13 @@ export function ownTables(catalog: Catalog): Table[] {
   return catalog.tables.filter((t) => t.kind !== 'foreign' && !t.partitionOf);
 }
 
-/** Tables and materialized views, the relations that carry indexes (partitions follow their parent). */
+/**
+ * Tables, partitions and materialized views: the relations that carry indexes. An index attached to
+ * a partitioned table's index is reported there, once, so kinds skip indexes with a `parentIndex`.
+ */
 export function indexedRelations(catalog: Catalog): { schema: string; name: string; partitioned: boolean; indexes: Index[] }[] {
   return [
-    ...ownTables(catalog).map((t) => ({ schema: t.schema, name: t.name, partitioned: t.kind === 'partitioned', indexes: t.indexes })),
+    ...catalog.tables.filter((t) => t.kind !== 'foreign').map((t) => ({ schema: t.schema, name: t.name, partitioned: t.kind === 'partitioned', indexes: t.indexes })),
     ...catalog.views.filter((v) => v.materialized).map((v) => ({ schema: v.schema, name: v.name, partitioned: false, indexes: v.indexes })),
   ];
 }

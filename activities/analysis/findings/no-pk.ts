@@ -1,5 +1,5 @@
 import type { Index, Table } from '../introspection';
-import { qualified, quoteIdent } from '../sql-names';
+import { identifierFrom, qualified, quoteIdent } from '../sql-names';
 import { analysisFinding, ownTables, type FindingKind } from './kind';
 
 /** A unique, total, column-only btree index can become the primary key without a new column. */
@@ -7,6 +7,11 @@ function candidateKey(table: Table): Index | undefined {
   return table.indexes.find(
     (i) => i.unique && i.valid && i.method === 'btree' && !i.predicate && i.include.length === 0 && i.keyIsColumn.every(Boolean) && table.kind === 'table',
   );
+}
+
+/** `id`, unless the table already has a column of that name. */
+function newKeyName(table: Table): string {
+  return table.columns.some((c) => c.name === 'id') ? identifierFrom(table.name, 'id') : 'id';
 }
 
 export const noPrimaryKey: FindingKind = {
@@ -28,7 +33,7 @@ export const noPrimaryKey: FindingKind = {
           why: 'Without a key, rows cannot be updated or deleted one by one, duplicates go unnoticed, and logical replication rejects UPDATE and DELETE.',
           fix: candidate
             ? `ALTER TABLE ${name} ADD CONSTRAINT ${quoteIdent(candidate.name)} PRIMARY KEY USING INDEX ${quoteIdent(candidate.name)};`
-            : `ALTER TABLE ${name} ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;`,
+            : `ALTER TABLE ${name} ADD COLUMN ${quoteIdent(newKeyName(t))} bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;`,
           evidence: { rows: t.stats.rowEstimate, candidateIndex: candidate?.name ?? null },
         });
       });
@@ -38,6 +43,12 @@ export const noPrimaryKey: FindingKind = {
       name: 'a log table with no key gets an identity column',
       sql: 'CREATE TABLE public.event_log (happened_at timestamptz, body text);',
       expect: [{ object: 'public.event_log', fix: 'ALTER TABLE public.event_log ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;' }],
+      fixResolves: true,
+    },
+    {
+      name: 'a table whose nullable id column cannot be the key gets a new one beside it',
+      sql: 'CREATE TABLE public.import_row (id text, line int);',
+      expect: [{ object: 'public.import_row', fix: 'ALTER TABLE public.import_row ADD COLUMN import_row_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;' }],
       fixResolves: true,
     },
     {

@@ -20,7 +20,7 @@ export const redundantIndex: FindingKind = {
   find(context) {
     return indexedRelations(context.catalog).flatMap((relation) =>
       relation.indexes
-        .filter((i) => i.valid && i.method === 'btree' && !i.unique && !i.constraint && i.include.length === 0)
+        .filter((i) => i.valid && i.method === 'btree' && !i.unique && !i.constraint && !i.parentIndex && i.include.length === 0)
         .flatMap((index) => {
           const covering = relation.indexes.filter((other) => other !== index && covers(other, index)).sort((a, b) => a.keys.length - b.keys.length || (a.name < b.name ? -1 : 1))[0];
           if (!covering) return [];

@@ -1,4 +1,4 @@
-import { analysisFinding, ownTables, type FindingKind } from './kind';
+import { analysisFinding, type FindingKind } from './kind';
 
 export const sequentialScans: FindingKind = {
   id: 'SW-A-SEQ-SCAN',
@@ -8,8 +8,10 @@ export const sequentialScans: FindingKind = {
   find(context) {
     const { seqScanMinRows, seqScanMinScans } = context.thresholds;
     const statements = context.catalog.stats.statements ?? [];
-    return ownTables(context.catalog)
+    // Partitions too: a partitioned table's scans are counted on its partitions.
+    return context.catalog.tables
       .filter((t) => {
+        if (t.kind !== 'table') return false;
         const rows = t.stats.rowEstimate ?? t.stats.liveTuples;
         return rows >= seqScanMinRows && t.stats.seqScans >= seqScanMinScans && t.stats.seqScans > t.stats.idxScans;
       })

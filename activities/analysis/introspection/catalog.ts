@@ -92,7 +92,7 @@ export interface Index {
   primary: boolean;
   /** False after a failed CREATE INDEX CONCURRENTLY: it costs writes and serves no query. */
   valid: boolean;
-  /** Key columns or expressions, each with a non-default operator class, DESC and NULLS order appended. */
+  /** Key columns or expressions, each with a non-default collation, operator class, DESC and NULLS order appended. */
   keys: string[];
   /** True per key when it is a plain column (false for an expression). */
   keyIsColumn: boolean[];
@@ -101,7 +101,10 @@ export interface Index {
   nullsNotDistinct: boolean;
   /** The constraint this index backs (primary key, unique, exclusion), if any. */
   constraint: string | null;
+  /** On a partition: the partitioned table's index (`schema.index`) this one is attached to. */
+  parentIndex: string | null;
   definition: string;
+  /** On a partitioned table the index itself is never scanned; its partitions' indexes are. */
   stats: IndexStats;
 }
 

@@ -72,6 +72,8 @@ describe.each<[Dataset, Partial<Record<keyof typeof COUNTS, number>>]>([
     const again = await introspect(client);
     expect(fingerprint(again)).toBe(fingerprint(catalog));
     expect(fingerprint(catalog)).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // The catalog travels as JSON (activity results, the store): nothing may be lost on the way.
+    expect(JSON.parse(JSON.stringify(catalog))).toEqual(catalog);
     // Deterministic order: the JSON itself (minus statistics) is equal, not just the hash.
     expect(again.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(catalog.tables.map((t) => `${t.schema}.${t.name}`));
   });
@@ -187,7 +189,23 @@ describe('the fingerprint changes with any DDL', () => {
     ['rename column', 'ALTER TABLE posts RENAME COLUMN source TO origin'],
     ['create view', 'CREATE VIEW recent_posts AS SELECT id FROM posts'],
     ['enable row level security', 'ALTER TABLE posts ENABLE ROW LEVEL SECURITY'],
+    ['add trigger', 'CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; CREATE TRIGGER posts_touch BEFORE UPDATE ON posts FOR EACH ROW EXECUTE FUNCTION touch()'],
+    ['add enum', "CREATE TYPE mood AS ENUM ('calm', 'angry')"],
+    ['add sequence', 'CREATE SEQUENCE ticket_seq'],
+    ['drop index', 'DROP INDEX index_posts_on_created_at'],
+    ['comment on table', "COMMENT ON TABLE posts IS 'the images'"],
+    ['change column type', 'ALTER TABLE posts ALTER COLUMN score TYPE bigint'],
   ];
+  it('does not depend on the search_path of the connection that reads it', async () => {
+    await client.query('SET search_path = pg_catalog');
+    try {
+      expect(fingerprint(await introspect(client))).toBe(base);
+      expect((await client.query('SHOW search_path')).rows[0].search_path).toBe('pg_catalog');
+    } finally {
+      await client.query('RESET search_path');
+    }
+  });
+
   const seen = new Set<string>();
   it.each(changes)('%s', async (_change, ddl) => {
     // Introspection sees uncommitted DDL on its own connection, so each change is rolled back after.
