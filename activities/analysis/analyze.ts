@@ -1,0 +1,29 @@
+import type { Finding, Severity } from '../findings';
+import { ANALYSIS_FINDING_KINDS, DEFAULT_THRESHOLDS, type AnalysisContext, type AnalysisOptions } from './findings';
+import { qualifiedName, type Catalog } from './introspection';
+
+const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+export function analysisContext(catalog: Catalog, options: AnalysisOptions = {}): AnalysisContext {
+  const tables = new Map(catalog.tables.map((t) => [qualifiedName(t), t]));
+  return {
+    catalog,
+    piiColumns: options.piiColumns ?? [],
+    volumes: options.volumes ?? {},
+    thresholds: { ...DEFAULT_THRESHOLDS, ...options.thresholds },
+    now: new Date(catalog.meta.introspectedAt),
+    table: (name) => tables.get(name),
+  };
+}
+
+/** Every analysis finding for a catalog: errors first, then by id and object, so reports and diffs are stable. */
+export function analyzeCatalog(catalog: Catalog, options: AnalysisOptions = {}): Finding[] {
+  const context = analysisContext(catalog, options);
+  return ANALYSIS_FINDING_KINDS.flatMap((kind) => kind.find(context)).sort(
+    (a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || compare(a.id, b.id) || compare(a.object ?? '', b.object ?? ''),
+  );
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

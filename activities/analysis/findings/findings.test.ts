@@ -1,0 +1,61 @@
+import { Client } from 'pg';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/stack';
+import { analysisContext } from '../analyze';
+import { introspect, type Catalog } from '../introspection';
+import { ANALYSIS_FINDING_KINDS } from '.';
+import type { AnalysisOptions, FindingExample, FindingKind } from './kind';
+
+let db: TestDatabase;
+let client: Client;
+beforeAll(async () => {
+  db = await createTestDatabase('sw_findings');
+  client = new Client({ connectionString: db.url });
+  await client.connect();
+});
+afterAll(async () => {
+  await client?.end();
+  await db?.drop();
+});
+
+/** The example's schema exists only inside this transaction, so examples never see each other. */
+async function catalogOf(example: FindingExample, extraSql?: string): Promise<Catalog> {
+  await client.query(example.sql);
+  if (extraSql) await client.query(extraSql);
+  const catalog = await introspect(client);
+  example.statistics?.(catalog);
+  return catalog;
+}
+
+const run = (kind: FindingKind, catalog: Catalog, options?: AnalysisOptions) => kind.find(analysisContext(catalog, options));
+
+describe.each(ANALYSIS_FINDING_KINDS.map((kind) => [kind.id, kind] as const))('%s', (id, kind) => {
+  it('has an explanation and examples', () => {
+    expect(kind.explanation.length).toBeGreaterThan(40);
+    expect(kind.examples.length).toBeGreaterThan(0);
+    expect(id).toMatch(/^SW-A-[A-Z-]+$/);
+  });
+
+  it.each(kind.examples.map((example) => [example.name, example] as const))('%s', async (_name, example) => {
+    await client.query('BEGIN');
+    try {
+      const findings = run(kind, await catalogOf(example), example.options);
+      expect(findings).toHaveLength(example.expect.length);
+      example.expect.forEach((expected, n) => expect(findings[n]).toMatchObject({ id, source: 'schemawright', ...expected }));
+      for (const finding of findings) {
+        expect(finding.why.length).toBeGreaterThan(20);
+        expect(['error', 'warning', 'info']).toContain(finding.severity);
+      }
+      if (example.fixResolves) {
+        // The fix runs inside the example's transaction, where CONCURRENTLY is not allowed; it only changes the locking.
+        const fixes = findings.map((f) => f.fix!.replace(/\bCONCURRENTLY /g, '')).join('\n');
+        await client.query('SAVEPOINT before_fix');
+        await client.query(fixes);
+        const after = await introspect(client);
+        example.statistics?.(after);
+        expect(run(kind, after, example.options)).toEqual([]);
+      }
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+});

@@ -1,0 +1,106 @@
+import type { Finding, Severity } from '../../findings';
+import type { Catalog, Column, Index, Table } from '../introspection';
+import { qualified, quoteIdent } from '../sql-names';
+
+/** When a number becomes a finding. Exported so modeling and the spec use the same limits. */
+export interface Thresholds {
+  /** Counters younger than this cannot call an index unused. */
+  unusedIndexMinStatsDays: number;
+  /** A table this large (estimated rows) that is read by sequential scans is worth a look. */
+  seqScanMinRows: number;
+  seqScanMinScans: number;
+  /** Share of a sequence's range used that makes a warning, and an error. */
+  keyOverflowWarning: number;
+  keyOverflowError: number;
+  /** Past either, a table wants partitioning (now, or within the horizon at its growth rate). */
+  partitionRows: number;
+  partitionBytes: number;
+  partitionHorizonDays: number;
+}
+
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  unusedIndexMinStatsDays: 7,
+  seqScanMinRows: 100_000,
+  seqScanMinScans: 100,
+  keyOverflowWarning: 0.5,
+  keyOverflowError: 0.85,
+  partitionRows: 50_000_000,
+  partitionBytes: 50 * 1024 ** 3,
+  partitionHorizonDays: 365,
+};
+
+export interface VolumeHint {
+  rows?: number;
+  growthPerDay?: number;
+}
+
+export interface AnalysisOptions {
+  /** Columns the spec marks as personal data, `schema.table.column` (`table.column` means `public`). */
+  piiColumns?: string[];
+  /** Expected volumes from the spec, keyed by `schema.table` (`table` means `public`). */
+  volumes?: Record<string, VolumeHint>;
+  thresholds?: Partial<Thresholds>;
+}
+
+/** What every finding kind reads: the catalog and the options with defaults filled in. */
+export interface AnalysisContext {
+  catalog: Catalog;
+  piiColumns: string[];
+  volumes: Record<string, VolumeHint>;
+  thresholds: Thresholds;
+  /** When the catalog was read: statistics ages count from here, not from the clock. */
+  now: Date;
+  table(qualified: string): Table | undefined;
+}
+
+/** A worked example that runs as a test: SQL run in a rolled-back transaction, then introspected. */
+export interface FindingExample {
+  name: string;
+  sql: string;
+  options?: AnalysisOptions;
+  /** Statistics a test cannot produce in a transaction (months of counters, billions of rows), set on the catalog. */
+  statistics?: (catalog: Catalog) => void;
+  /** The findings of this kind, in order; each is matched as a subset. */
+  expect: Partial<Finding>[];
+  /** When true, running each finding's `fix` removes it (checked by the test). */
+  fixResolves?: boolean;
+}
+
+/** One kind of analysis finding: one file, a stable id, the check, and examples. */
+export interface FindingKind {
+  id: string;
+  severity: Severity;
+  /** What the kind looks for and why it matters, for the generated reference page. */
+  explanation: string;
+  find(context: AnalysisContext): Finding[];
+  examples: FindingExample[];
+}
+
+/** Every finding from analysis has the same source; kinds fill in the rest. */
+export function analysisFinding(kind: Pick<FindingKind, 'id' | 'severity'>, fields: Omit<Finding, 'id' | 'source' | 'severity'> & { severity?: Severity }): Finding {
+  return { id: kind.id, source: 'schemawright', severity: fields.severity ?? kind.severity, ...fields };
+}
+
+/** Ordinary tables and partitioned parents; partitions follow their parent and are reported there. */
+export function ownTables(catalog: Catalog): Table[] {
+  return catalog.tables.filter((t) => t.kind !== 'foreign' && !t.partitionOf);
+}
+
+/** Tables and materialized views, the relations that carry indexes (partitions follow their parent). */
+export function indexedRelations(catalog: Catalog): { schema: string; name: string; partitioned: boolean; indexes: Index[] }[] {
+  return [
+    ...ownTables(catalog).map((t) => ({ schema: t.schema, name: t.name, partitioned: t.kind === 'partitioned', indexes: t.indexes })),
+    ...catalog.views.filter((v) => v.materialized).map((v) => ({ schema: v.schema, name: v.name, partitioned: false, indexes: v.indexes })),
+  ];
+}
+
+/** The SQL that removes an index: through its constraint when it backs one, concurrently otherwise. */
+export function dropIndexSql(relation: { schema: string; name: string; partitioned: boolean }, index: Index): string {
+  if (index.constraint) return `ALTER TABLE ${qualified(relation.schema, relation.name)} DROP CONSTRAINT ${quoteIdent(index.constraint)};`;
+  return `DROP INDEX ${relation.partitioned ? '' : 'CONCURRENTLY '}${qualified(relation.schema, index.name)};`;
+}
+
+/** Every column of the tables we report on, with its table. */
+export function ownColumns(catalog: Catalog): { table: Table; column: Column }[] {
+  return ownTables(catalog).flatMap((table) => table.columns.map((column) => ({ table, column })));
+}

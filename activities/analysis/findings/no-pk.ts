@@ -1,0 +1,57 @@
+import type { Index, Table } from '../introspection';
+import { qualified, quoteIdent } from '../sql-names';
+import { analysisFinding, ownTables, type FindingKind } from './kind';
+
+/** A unique, total, column-only btree index can become the primary key without a new column. */
+function candidateKey(table: Table): Index | undefined {
+  return table.indexes.find(
+    (i) => i.unique && i.valid && i.method === 'btree' && !i.predicate && i.include.length === 0 && i.keyIsColumn.every(Boolean) && table.kind === 'table',
+  );
+}
+
+export const noPrimaryKey: FindingKind = {
+  id: 'SW-A-NO-PK',
+  severity: 'warning',
+  explanation:
+    'A table without a primary key. Rows cannot be addressed one by one, duplicates creep in, and logical replication cannot replicate its UPDATEs and DELETEs.',
+  find(context) {
+    return ownTables(context.catalog)
+      .filter((t) => !t.constraints.some((c) => c.kind === 'primary key'))
+      .map((t) => {
+        const name = qualified(t.schema, t.name);
+        const candidate = candidateKey(t);
+        return analysisFinding(noPrimaryKey, {
+          object: `${t.schema}.${t.name}`,
+          message: candidate
+            ? `${t.schema}.${t.name} has no primary key; its unique index ${candidate.name} can become one`
+            : `${t.schema}.${t.name} has no primary key`,
+          why: 'Without a key, rows cannot be updated or deleted one by one, duplicates go unnoticed, and logical replication rejects UPDATE and DELETE.',
+          fix: candidate
+            ? `ALTER TABLE ${name} ADD CONSTRAINT ${quoteIdent(candidate.name)} PRIMARY KEY USING INDEX ${quoteIdent(candidate.name)};`
+            : `ALTER TABLE ${name} ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;`,
+          evidence: { rows: t.stats.rowEstimate, candidateIndex: candidate?.name ?? null },
+        });
+      });
+  },
+  examples: [
+    {
+      name: 'a log table with no key gets an identity column',
+      sql: 'CREATE TABLE public.event_log (happened_at timestamptz, body text);',
+      expect: [{ object: 'public.event_log', fix: 'ALTER TABLE public.event_log ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;' }],
+      fixResolves: true,
+    },
+    {
+      name: 'a unique index becomes the primary key',
+      sql: 'CREATE TABLE public.country (code text NOT NULL, name text); CREATE UNIQUE INDEX country_code ON public.country (code);',
+      expect: [{ object: 'public.country', fix: 'ALTER TABLE public.country ADD CONSTRAINT country_code PRIMARY KEY USING INDEX country_code;' }],
+      fixResolves: true,
+    },
+    {
+      name: 'partitions follow their parent, which is reported once',
+      sql: `CREATE TABLE public.reading (at date NOT NULL, value int) PARTITION BY RANGE (at);
+            CREATE TABLE public.reading_2026 PARTITION OF public.reading FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+            CREATE TABLE public.keyed (id int PRIMARY KEY);`,
+      expect: [{ object: 'public.reading' }],
+    },
+  ],
+};

@@ -1,0 +1,4 @@
+export type * from './catalog';
+export { qualifiedName } from './catalog';
+export { introspect, type IntrospectOptions } from './introspect';
+export { canonicalStructure, fingerprint } from './fingerprint';
