@@ -35,6 +35,8 @@ let parserReady: Promise<void> | undefined;
 export async function parseStatements(sql: string, file?: string): Promise<ParsedStatement[]> {
   parserReady ??= loadModule();
   await parserReady;
+  // An empty file (or only comments) is a migration with nothing to do, not a syntax error.
+  if (leadingTrivia(sql) === sql.length) return [];
   // libpg-query reports byte offsets; work on the UTF-8 bytes so non-ASCII text keeps positions right.
   const bytes = Buffer.from(sql, 'utf8');
   let result;
