@@ -4,6 +4,7 @@ import { runWebServer } from '../approvals/web/main';
 import { startEmbeddedStack } from '../stack/embedded-stack';
 import { runStackCheck } from '../stack/stack-check';
 import { runWorker } from '../workers/main';
+import { registerReviewCommand } from './commands/review';
 
 const program = new Command()
   .name('schemawright')
@@ -34,6 +35,8 @@ program
     if (options.json) console.log(JSON.stringify(result));
     else console.log(`ok: workflow ${result.workflowId} ran on a worker that stored artifact ${result.digest} in PostgreSQL ${result.postgresVersion}`);
   });
+
+registerReviewCommand(program);
 
 /** Errors we expect carry a message that says what to do; anything else also gets its stack for a bug report. */
 function report(error: unknown): never {
