@@ -35,23 +35,23 @@ export interface EngineContext {
 }
 
 /**
- * One review engine: a plain function from a parsed migration to findings. squawk and our rules are
- * engines; the lock and cost model (activities/review/locks/) plugs in as one more: add it to
- * `reviewEngines` below.
+ * One review engine: a plain function from parsed migrations to findings, one list per migration in
+ * input order (squawk runs once over all files). squawk and our rules are engines; the lock and cost
+ * model (activities/review/locks/) plugs in as one more: add it to `reviewEngines` below.
  */
 export interface ReviewEngine {
   name: string;
-  review(migration: ParsedMigrationFile, context: EngineContext): Promise<Finding[]> | Finding[];
+  review(migrations: ParsedMigrationFile[], context: EngineContext): Promise<Finding[][]> | Finding[][];
 }
 
 export const squawkEngine: ReviewEngine = {
   name: 'squawk',
-  review: ({ file }, { pgVersion }) => runSquawk(file.up, file.path, pgVersion),
+  review: (migrations, { pgVersion }) => runSquawk(migrations.map(({ file }) => ({ path: file.path, sql: file.up })), pgVersion),
 };
 
 export const rulesEngine: ReviewEngine = {
   name: 'rules',
-  review: ({ up, down }, { pgVersion }) => runRules(up, { pgVersion, down }),
+  review: (migrations, { pgVersion }) => migrations.map(({ up, down }) => runRules(up, { pgVersion, down })),
 };
 
 /** SEAM for the integrator: the lock model (activities/review/locks/) is added to this list. */
@@ -89,16 +89,13 @@ export async function reviewMigration(input: ReviewInput, engines: readonly Revi
     });
   }
   const context: EngineContext = { pgVersion, tableSizes: input.tableSizes };
-  const files: ReviewedFile[] = [];
-  for (const migration of parsed) {
-    const findings = (await Promise.all(engines.map((engine) => engine.review(migration, context)))).flat();
-    files.push({
-      path: migration.file.path,
-      statements: migration.up.length,
-      steps: stepsAsWritten(migrationName(migration.file.path), migration.up, pgVersion),
-      findings: sortFindings(findings),
-    });
-  }
+  const results = await Promise.all(engines.map((engine) => engine.review(parsed, context)));
+  const files: ReviewedFile[] = parsed.map((migration, index) => ({
+    path: migration.file.path,
+    statements: migration.up.length,
+    steps: stepsAsWritten(migrationName(migration.file.path), migration.up, pgVersion),
+    findings: sortFindings(results.flatMap((perFile) => perFile[index] ?? [])),
+  }));
   return summarize(formatPgVersion(pgVersion), files);
 }
 

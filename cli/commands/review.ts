@@ -32,6 +32,9 @@ export function registerReviewCommand(program: Command): void {
           options.target,
           files.map((f) => ({ name: migrationName(f.path), up: f.up, down: f.down, file: f.path })),
         );
+        for (const gap of shadow.copyGaps) {
+          console.error(`schemawright: the shadow database lacks an object of the target (${gap.error}); findings about it may be missing or spurious.`);
+        }
         report = summarize(report.pgVersion, report.files.map((f) => ({ ...f, findings: [...f.findings, ...shadow.findings.filter((s) => s.location?.file === f.path)] })));
       }
       console.log(renderReport(report, options.format));

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Finding, Severity } from '../../findings';
 import { formatPgVersion, type PgVersion } from '../pg-version';
@@ -24,10 +26,9 @@ interface SquawkViolation {
 }
 
 /** The flags that make squawk judge SQL the way schemawright will run it on this server. */
-export function squawkArguments(file: string, pgVersion: PgVersion): string[] {
+export function squawkArguments(pgVersion: PgVersion): string[] {
   return [
     '--reporter=json',
-    `--stdin-filepath=${file}`,
     `--pg-version=${formatPgVersion(pgVersion)}`,
     `--exclude=${EXCLUDED_SQUAWK_RULES.join(',')}`,
     // The runner wraps each group of transactional steps in a transaction, as diesel and Flyway do.
@@ -35,19 +36,39 @@ export function squawkArguments(file: string, pgVersion: PgVersion): string[] {
   ];
 }
 
-/** Runs squawk (its own rules, unchanged) over one file's SQL and returns its violations as findings. */
-export async function runSquawk(sql: string, file: string, pgVersion: PgVersion): Promise<Finding[]> {
-  const { stdout, stderr, code } = await run(SQUAWK_BIN, squawkArguments(file, pgVersion), sql);
-  let violations: SquawkViolation[];
+/**
+ * Runs squawk (its own rules, unchanged) over files of SQL in one process, as a CI job would, and
+ * returns each file's violations as findings, in the order of `files`.
+ */
+export async function runSquawk(files: { path: string; sql: string }[], pgVersion: PgVersion): Promise<Finding[][]> {
+  if (files.length === 0) return [];
+  const dir = mkdtempSync(path.join(tmpdir(), 'schemawright-squawk-'));
   try {
-    violations = JSON.parse(stdout) as SquawkViolation[];
-  } catch {
-    throw new Error(`squawk (${SQUAWK_BIN}) exited with ${code} without a JSON report: ${stderr.trim() || stdout.trim()}. Check that squawk-cli is installed (npm ci).`);
+    const paths = files.map((file, index) => {
+      const written = path.join(dir, `${index}.sql`);
+      writeFileSync(written, file.sql);
+      return written;
+    });
+    const { stdout, stderr, code } = await run(SQUAWK_BIN, [...squawkArguments(pgVersion), ...paths]);
+    let violations: SquawkViolation[];
+    try {
+      violations = JSON.parse(stdout) as SquawkViolation[];
+    } catch {
+      throw new Error(`squawk (${SQUAWK_BIN}) exited with ${code} without a JSON report: ${stderr.trim() || stdout.trim()}. Check that squawk-cli is installed (npm ci).`);
+    }
+    const byFile: Finding[][] = files.map(() => []);
+    for (const violation of violations) {
+      const index = paths.indexOf(violation.file);
+      if (index === -1) throw new Error(`squawk reported on ${violation.file}, which it was not given: report this as a schemawright bug.`);
+      byFile[index]!.push(toFinding(violation, files[index]!.path));
+    }
+    return byFile;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return violations.map(toFinding);
 }
 
-function toFinding(violation: SquawkViolation): Finding {
+function toFinding(violation: SquawkViolation, file: string): Finding {
   // PostgreSQL's parser already accepted this SQL, so squawk's own parser is the one that fell short.
   const unparsed = violation.rule_name === 'syntax-error';
   const severity: Severity = unparsed ? 'info' : violation.level === 'Error' ? 'error' : 'warning';
@@ -61,19 +82,18 @@ function toFinding(violation: SquawkViolation): Finding {
       : `squawk rule ${violation.rule_name}: https://squawkhq.com/docs/${violation.rule_name}`,
     fix: violation.help ?? undefined,
     // squawk counts lines and columns from 0.
-    location: { file: violation.file, line: violation.line + 1, column: violation.column + 1 },
+    location: { file, line: violation.line + 1, column: violation.column + 1 },
   };
 }
 
-function run(command: string, args: string[], input: string): Promise<{ stdout: string; stderr: string; code: number | null }> {
+function run(command: string, args: string[]): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (error) => reject(new Error(`Cannot run squawk at ${command}: ${error.message}. Install squawk-cli (npm ci).`)));
     child.on('close', (code) => resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code }));
-    child.stdin.end(input);
   });
 }
