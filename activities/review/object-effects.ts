@@ -16,6 +16,8 @@ export interface ObjectEffects {
   alters: string[];
   /** Rows or columns are deleted for good: nothing in the database can bring them back. */
   destroysData: boolean;
+  /** A table renamed: its columns move with it. */
+  renamedRelation?: { from: string; to: string };
 }
 
 const dropKinds: Record<string, string> = {
@@ -45,7 +47,11 @@ export function objectEffects(statement: ParsedStatement): ObjectEffects {
       for (const column of findNodes(stmt.tableElts, 'ColumnDef')) effects.creates.push(`column:${tableKey}.${String(column.colname)}`);
       break;
     case 'CreateTableAsStmt':
-      if (isObject(stmt.into)) effects.creates.push(`relation:${unqualified(relationName(stmt.into.rel) ?? '')}`);
+      if (isObject(stmt.into)) {
+        const created = unqualified(relationName(stmt.into.rel) ?? '');
+        // Its columns come from a query we do not evaluate: `column:t.*` stands for all of them.
+        effects.creates.push(`relation:${created}`, `column:${created}.*`);
+      }
       break;
     case 'ViewStmt':
       effects.creates.push(`relation:${unqualified(relationName(stmt.view) ?? '')}`);
@@ -88,10 +94,16 @@ export function objectEffects(statement: ParsedStatement): ObjectEffects {
     case 'RenameStmt': {
       const from = stmt.renameType === 'OBJECT_COLUMN' ? `column:${tableKey}.${String(stmt.subname)}` : renamedObject(stmt.renameType, tableKey, stmt.subname);
       const to = stmt.renameType === 'OBJECT_COLUMN' ? `column:${tableKey}.${String(stmt.newname)}` : renamedObject(stmt.renameType, String(stmt.newname), stmt.newname);
+      const type = ['OBJECT_TYPE', 'OBJECT_DOMAIN'].includes(String(stmt.renameType)) && isObject(stmt.object) && isObject(stmt.object.List) ? names(stmt.object.List.items) : [];
+      if (type.length > 0) {
+        effects.removes.push({ key: `type:${type[type.length - 1]}`, mustExist: !stmt.missing_ok });
+        effects.creates.push(`type:${String(stmt.newname)}`);
+      }
       if (from && to) {
         effects.removes.push({ key: from, mustExist: !stmt.missing_ok });
         effects.creates.push(to);
       }
+      if (stmt.renameType === 'OBJECT_TABLE' && tableKey) effects.renamedRelation = { from: tableKey, to: String(stmt.newname) };
       break;
     }
     case 'AlterTableStmt':

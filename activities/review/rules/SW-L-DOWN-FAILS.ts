@@ -24,23 +24,28 @@ export const downFails: LintRule = {
         created.add(key);
         removedByUp.delete(key);
       }
+      if (effects.renamedRelation) [created, removedByUp].forEach((set) => moveColumns(set, effects.renamedRelation!));
     }
+    const downEffects = down.map(objectEffects);
     const recreatedByDown = new Set<string>();
     const violations: RuleViolation[] = [];
-    for (const statement of down) {
-      const effects = objectEffects(statement);
+    downEffects.forEach((effects, index) => {
+      const statement = down[index]!;
       for (const key of effects.alters.concat(effects.removes.filter((r) => r.mustExist).map((r) => r.key))) {
         if (removedByUp.has(key) && !recreatedByDown.has(key)) violations.push(missing(statement, key));
       }
+      // A down that drops a column and adds it back later is rebuilding (e.g. to restore column order).
+      const addedLater = new Set(downEffects.slice(index + 1).flatMap((later) => later.creates));
       for (const { key, mustExist } of effects.removes) {
         const name = key.slice(key.indexOf(':') + 1);
-        if (mustExist && !created.has(key) && !removedByUp.has(key) && !implicitName.test(name) && !recreatedByDown.has(key)) {
-          violations.push(notCreated(statement, key));
-        }
+        const allColumns = key.startsWith('column:') ? `${key.slice(0, key.lastIndexOf('.'))}.*` : key;
+        const known = [key, allColumns].some((k) => created.has(k) || removedByUp.has(k) || recreatedByDown.has(k) || addedLater.has(k));
+        if (mustExist && !known && !implicitName.test(name)) violations.push(notCreated(statement, key));
         recreatedByDown.delete(key);
       }
       for (const key of effects.creates) recreatedByDown.add(key);
-    }
+      if (effects.renamedRelation) [created, removedByUp, recreatedByDown].forEach((set) => moveColumns(set, effects.renamedRelation!));
+    });
     return violations;
   },
   examples: {
@@ -50,6 +55,10 @@ export const downFails: LintRule = {
       { sql: 'ALTER TABLE users RENAME COLUMN name TO full_name', down: 'ALTER TABLE users RENAME COLUMN full_name TO name' },
       { sql: 'CREATE TABLE t (id serial PRIMARY KEY)', down: 'DROP SEQUENCE t_id_seq; DROP TABLE t' },
       { sql: 'ALTER TABLE posts ADD COLUMN a int', down: 'DROP TABLE IF EXISTS scratch; ALTER TABLE posts DROP COLUMN a' },
+      { sql: 'ALTER TABLE users RENAME COLUMN uid TO person_id; ALTER TABLE users RENAME TO people', down: 'ALTER TABLE people RENAME TO users; ALTER TABLE users RENAME COLUMN person_id TO uid' },
+      { sql: 'ALTER TABLE users ADD COLUMN a int', down: 'ALTER TABLE users DROP COLUMN a, DROP COLUMN b; ALTER TABLE users ADD COLUMN b text' },
+      { sql: 'CREATE TABLE actions AS SELECT person_id, followed FROM follower', down: 'ALTER TABLE actions RENAME TO follower; ALTER TABLE follower RENAME COLUMN followed TO published' },
+      { sql: "ALTER TYPE sort RENAME TO sort__; CREATE TYPE sort AS ENUM ('new'); DROP TYPE sort__", down: "ALTER TYPE sort RENAME TO sort__; CREATE TYPE sort AS ENUM ('old'); DROP TYPE sort__" },
     ],
     fail: [
       {
@@ -73,6 +82,16 @@ export const downFails: LintRule = {
     ],
   },
 };
+
+/** After `ALTER TABLE a RENAME TO b`, what was known of a's columns is known of b's. */
+function moveColumns(keys: Set<string>, { from, to }: { from: string; to: string }): void {
+  for (const key of [...keys]) {
+    if (key.startsWith(`column:${from}.`)) {
+      keys.delete(key);
+      keys.add(`column:${to}.${key.slice(`column:${from}.`.length)}`);
+    }
+  }
+}
 
 function describe(key: string): string {
   return key.replace(':', ' ');
