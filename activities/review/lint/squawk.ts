@@ -25,7 +25,11 @@ interface SquawkViolation {
   rule_name: string;
 }
 
-/** The flags that make squawk judge SQL the way schemawright will run it on this server. */
+/**
+ * The flags that make squawk judge SQL the way schemawright will run it on this server. They take
+ * the place of the same settings in a `.squawk.toml` that squawk finds from the working directory,
+ * so the review does not depend on where it runs.
+ */
 export function squawkArguments(pgVersion: PgVersion): string[] {
   return [
     '--reporter=json',
