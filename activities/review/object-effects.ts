@@ -14,8 +14,8 @@ export interface ObjectEffects {
   removes: { key: string; mustExist: boolean }[];
   /** Altered in place: the statement fails if the object is missing. */
   alters: string[];
-  /** Rows or columns are deleted for good: nothing in the database can bring them back. */
-  destroysData: boolean;
+  /** Data deleted for good (`table t`, `column t.c`, `rows of t`): nothing in the database brings it back. */
+  destroys: string[];
   /** A table renamed: its columns move with it. */
   renamedRelation?: { from: string; to: string };
 }
@@ -38,7 +38,7 @@ const dropKinds: Record<string, string> = {
 
 export function objectEffects(statement: ParsedStatement): ObjectEffects {
   const stmt = body(statement);
-  const effects: ObjectEffects = { creates: [], removes: [], alters: [], destroysData: false };
+  const effects: ObjectEffects = { creates: [], removes: [], alters: [], destroys: [] };
   const table = relationName(stmt.relation);
   const tableKey = table && unqualified(table);
   switch (statement.kind) {
@@ -88,7 +88,8 @@ export function objectEffects(statement: ParsedStatement): ObjectEffects {
       const kind = dropKinds[String(stmt.removeType)];
       if (!kind) break;
       for (const name of droppedObjects(statement)) effects.removes.push({ key: `${kind}:${unqualified(name)}`, mustExist: !stmt.missing_ok });
-      effects.destroysData = ['OBJECT_TABLE', 'OBJECT_SCHEMA'].includes(String(stmt.removeType));
+      const dataKind = ({ OBJECT_TABLE: 'table', OBJECT_SCHEMA: 'schema' } as Record<string, string>)[String(stmt.removeType)];
+      if (dataKind) effects.destroys.push(...droppedObjects(statement).map((name) => `${dataKind} ${name}`));
       break;
     }
     case 'RenameStmt': {
@@ -113,13 +114,15 @@ export function objectEffects(statement: ParsedStatement): ObjectEffects {
         if (cmd.subtype === 'AT_AddColumn' && isObject(def.ColumnDef)) effects.creates.push(`column:${tableKey}.${String(def.ColumnDef.colname)}`);
         if (cmd.subtype === 'AT_DropColumn') {
           effects.removes.push({ key: `column:${tableKey}.${String(cmd.name)}`, mustExist: !cmd.missing_ok });
-          effects.destroysData = true;
+          effects.destroys.push(`column ${table}.${String(cmd.name)}`);
         }
       }
       break;
     case 'TruncateStmt':
+      effects.destroys.push(...findNodes(stmt.relations, 'RangeVar').map((r) => `rows of ${relationName(r)}`));
+      break;
     case 'DeleteStmt':
-      effects.destroysData = true;
+      effects.destroys.push(`rows of ${table}`);
       break;
   }
   return effects;

@@ -9,13 +9,14 @@ export const irreversible: LintRule = {
     'the only way back is a restore from backup.',
   check(statements, { down }) {
     if (down && down.length > 0) return [];
-    return statements
-      .filter((statement) => objectEffects(statement).destroysData)
-      .map((statement) => ({
+    return statements.flatMap((statement) =>
+      objectEffects(statement).destroys.map((what) => ({
         statement,
-        message: `${statement.sql.split(/\s+/).slice(0, 3).join(' ')} deletes data and the migration has no down migration.`,
+        object: what.slice(what.lastIndexOf(' ') + 1),
+        message: `This deletes ${what} and the migration has no down migration.`,
         fix: 'Write a down that restores the structure, and keep the data (rename the table or column, or copy it aside) until the release is proven; drop it in a later migration.',
-      }));
+      })),
+    );
   },
   examples: {
     pass: [
@@ -23,8 +24,15 @@ export const irreversible: LintRule = {
       { sql: 'CREATE TABLE t (id bigint); ALTER TABLE t ADD COLUMN a int' },
     ],
     fail: [
-      { sql: 'DROP TABLE legacy', messages: ['DROP TABLE legacy deletes data and the migration has no down migration.'] },
-      { sql: 'ALTER TABLE users DROP COLUMN fax; TRUNCATE audit_log', messages: ['ALTER TABLE users deletes data and the migration has no down migration.', 'TRUNCATE audit_log deletes data and the migration has no down migration.'] },
+      { sql: 'DROP TABLE legacy, archive.orders', messages: ['This deletes table legacy and the migration has no down migration.', 'This deletes table archive.orders and the migration has no down migration.'] },
+      {
+        sql: "ALTER TABLE users DROP COLUMN fax; TRUNCATE audit_log; DELETE FROM sessions WHERE created_at < '2020-01-01'",
+        messages: [
+          'This deletes column users.fax and the migration has no down migration.',
+          'This deletes rows of audit_log and the migration has no down migration.',
+          'This deletes rows of sessions and the migration has no down migration.',
+        ],
+      },
     ],
   },
 };
