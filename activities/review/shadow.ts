@@ -51,7 +51,9 @@ export async function verifyOnShadow(targetUrl: string, migrations: ShadowMigrat
   await admin.connect();
   try {
     const version = parsePgVersion((await admin.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v);
-    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.query(`CREATE DATABASE "${name}"`).catch((error: Error) => {
+      throw new Error(`Cannot create the shadow database on the target's server: ${error.message}. Give the target's role CREATEDB (ALTER ROLE ... CREATEDB), or review without a target.`);
+    });
     try {
       const shadowUrl = databaseUrl(targetUrl, name);
       const copyGaps = await copySchema(shadowUrl, targetUrl);

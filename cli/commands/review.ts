@@ -17,7 +17,7 @@ export function registerReviewCommand(program: Command): void {
     .command('review')
     .description('Review migration SQL (squawk and schemawright rules; with --target, a shadow verification); exits 1 when it finds errors.')
     .argument('<path>', 'a migration file, or a directory of migrations (golang-migrate, dbmate, Flyway or diesel layout)')
-    .option('--target <url>', 'PostgreSQL URL of the target: its version, and a shadow database on its server to apply up, down and up again')
+    .option('--target <url>', 'PostgreSQL URL of the target: its version, and a shadow database on its server where the given migrations (all taken as pending) are applied up, down and up again')
     .option('--pg-version <version>', "the target's PostgreSQL version (e.g. 16 or 14.2) when there is no --target")
     .option('--format <format>', 'text, json or markdown', 'text')
     .action(async (path: string, options: ReviewOptions) => {
