@@ -1,3 +1,4 @@
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -29,6 +30,8 @@ export interface Environment {
     port: number;
   };
   web: { port: number; host: string };
+  /** How long a gate waits before it reminds, re-routes to backups, and expires (hours in production). */
+  gates: { remindEverySeconds: number; rerouteAfterSeconds: number; expireAfterSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -43,6 +46,18 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
     throw new ConfigError(`${name}=${raw} is not a port number; use an integer from 1 to 65535 (0 picks a free one).`);
   }
   return value;
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** `90s`, `30m`, `4h`, `3d`, or plain seconds. */
+function duration(env: NodeJS.ProcessEnv, name: string, fallback: string): number {
+  const raw = env[name] || fallback;
+  const match = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(raw.trim());
+  if (!match || Number(match[1]) <= 0) {
+    throw new ConfigError(`${name}=${raw} is not a duration; use a number with s, m, h or d, like 30m or 4h.`);
+  }
+  return Number(match[1]) * UNIT_SECONDS[match[2] || 's'];
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Environment {
@@ -69,5 +84,41 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = proc
       port: port(env, 'SCHEMAWRIGHT_WEB_PORT', 8080),
       host: env.SCHEMAWRIGHT_WEB_HOST || '127.0.0.1',
     },
+    gates: {
+      remindEverySeconds: duration(env, 'SCHEMAWRIGHT_REMIND_EVERY', '4h'),
+      rerouteAfterSeconds: duration(env, 'SCHEMAWRIGHT_REROUTE_AFTER', '24h'),
+      expireAfterSeconds: duration(env, 'SCHEMAWRIGHT_EXPIRE_AFTER', '72h'),
+    },
+  };
+}
+
+/** Where `npm start` tells the CLI how to reach the stack it runs (owner-only: it holds the store URL). */
+function runningStackFile(home: string): string {
+  return join(home, 'running-stack.json');
+}
+
+export function rememberRunningStack(home: string, stack: { temporalAddress: string; databaseUrl: string }): void {
+  const file = runningStackFile(home);
+  writeFileSync(file, JSON.stringify(stack), { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
+
+export function forgetRunningStack(home: string): void {
+  rmSync(runningStackFile(home), { force: true });
+}
+
+/**
+ * For commands that talk to a running schemawright (request, status, decide, audit, ...): settings
+ * from the environment, and what `npm start` left in SCHEMAWRIGHT_HOME for whatever is not set.
+ */
+export function readClientEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Environment {
+  const settings = readEnvironment(env, cwd);
+  const file = runningStackFile(settings.home);
+  if (!existsSync(file) || (settings.temporal.address && settings.postgres.databaseUrl)) return settings;
+  const running = JSON.parse(readFileSync(file, 'utf8')) as { temporalAddress: string; databaseUrl: string };
+  return {
+    ...settings,
+    temporal: { ...settings.temporal, address: settings.temporal.address ?? running.temporalAddress },
+    postgres: { ...settings.postgres, databaseUrl: settings.postgres.databaseUrl ?? running.databaseUrl },
   };
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readEnvironment, type Environment } from '../config/environment';
+import { forgetRunningStack, readEnvironment, rememberRunningStack, type Environment } from '../config/environment';
 import { ensureDatabase } from '../store/database';
 import { ManagedChild, startChild } from './child-process';
 import { reachableDataDir, startEmbeddedPostgres, type RunningPostgres } from './postgres';
@@ -46,6 +46,7 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
   const started: Started[] = [];
   const logs = join(env.home, 'logs');
   const stopAll = async () => {
+    forgetRunningStack(env.home);
     for (const item of started.reverse()) await item.stop().catch(() => undefined);
   };
   let stopping: Promise<void> | undefined;
@@ -117,6 +118,7 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
     if (stopping) return;
 
     const check = await runStackCheck({ ...env, temporal: { ...env.temporal, address } });
+    rememberRunningStack(env.home, { temporalAddress: address, databaseUrl: storeUrl });
     const webUrl = `http://${env.web.host}:${env.web.port}`;
     say('');
     say('schemawright is running.');
@@ -127,8 +129,9 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
     say(`  Logs:                       ${logs}`);
     say(`  Stack check:                passed (workflow ${check.workflowId})`);
     say('');
-    say('Next: in another terminal, check the whole chain again with');
-    say(`  TEMPORAL_ADDRESS=${address} npm run schemawright -- doctor`);
+    say('Next, in another terminal (the CLI finds this stack by itself):');
+    say('  npm run schemawright -- request examples/ecommerce.yaml --target shop --env dev --as dana');
+    say('  npm run schemawright -- list');
     say('Press Ctrl-C to stop everything.');
 
     // Stay up until a signal stops us or a child dies.

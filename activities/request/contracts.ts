@@ -1,0 +1,97 @@
+import type { ArtifactRef } from '../../store/artifacts';
+import type { Channel, Notification, RequestInput } from '../../workflows/design-request-messages';
+
+/**
+ * What the design-request workflow hands its phase activities and gets back: target names, artifact
+ * refs and digests only, never schema text or credentials, so history stays small and clean.
+ */
+export type PhaseInput = Pick<RequestInput, 'requestId' | 'kind' | 'target' | 'environment' | 'source'>;
+
+export interface AnalysisOutcome {
+  /** The target's schema fingerprint when analysed. */
+  fingerprint: string;
+  findings: { errors: number; warnings: number; infos: number };
+  artifacts: Record<string, ArtifactRef>;
+}
+
+export interface ModelingOutcome {
+  /** The reviewed migration (JSON of activities/migration.ts `Migration`), with its down. */
+  migration: ArtifactRef;
+  steps: number;
+  artifacts: Record<string, ArtifactRef>;
+}
+
+export interface EscalationSummary {
+  id: string;
+  trigger: string;
+  problem: string;
+  options: { id: string; title: string; risk: string; blockingSeconds: number | null }[];
+  recommendation: { optionId: string; reason: string };
+  /** The whole escalation (activities/escalation.ts) in the store. */
+  escalation: ArtifactRef;
+}
+
+export interface ReviewOutcome {
+  /** The target's fingerprint the review saw: apply goes ahead only if it has not moved. */
+  fingerprint: string;
+  escalations: EscalationSummary[];
+  /** Review findings of severity error: the request cannot be applied as it stands. */
+  errors: number;
+  report: ArtifactRef;
+  artifacts: Record<string, ArtifactRef>;
+}
+
+export interface RenderInput {
+  migration: ArtifactRef;
+  escalations: ArtifactRef[];
+  /** escalation id → option id. */
+  choices: Record<string, string>;
+}
+
+export interface DriftOutcome {
+  current: string;
+  drifted: boolean;
+}
+
+export interface ApplyInput {
+  requestId: string;
+  target: string;
+  migration: ArtifactRef;
+  decidedBy: string[];
+}
+
+export interface ApplyOutcome {
+  steps: number;
+  applied: number;
+  alreadyApplied: number;
+  durationMs: number;
+}
+
+export interface VerifyOutcome {
+  ok: boolean;
+  fingerprint: string;
+  problems: string[];
+}
+
+export interface AuditInput {
+  kind: string;
+  requestId: string;
+  target: string;
+  actor?: string;
+  channel?: Channel;
+  data: Record<string, unknown>;
+}
+
+/** The activities the workflow calls; activities/request/index.ts implements them over the engines. */
+export interface RequestActivities {
+  analyzeTarget(input: PhaseInput): Promise<AnalysisOutcome>;
+  modelChange(input: PhaseInput & { analysis: AnalysisOutcome }): Promise<ModelingOutcome>;
+  reviewChange(input: PhaseInput & { migration: ArtifactRef; analysis: AnalysisOutcome }): Promise<ReviewOutcome>;
+  renderChosenMigration(input: RenderInput): Promise<{ migration: ArtifactRef; steps: number }>;
+  checkDrift(input: { target: string; fingerprint: string }): Promise<DriftOutcome>;
+  applyChange(input: ApplyInput): Promise<ApplyOutcome>;
+  verifyChange(input: { target: string; migration: ArtifactRef }): Promise<VerifyOutcome>;
+  writeReport(input: { requestId: string; status: unknown }): Promise<ArtifactRef>;
+  audit(input: AuditInput): Promise<void>;
+  notify(notification: Notification): Promise<void>;
+}

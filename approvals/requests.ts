@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  cancel,
+  decide,
+  status,
+  type CancelInput,
+  type Channel,
+  type DecisionInput,
+  type DecisionReceipt,
+  type GatePolicy,
+  type GateTimings,
+  type RequestInput,
+  type RequestKind,
+  type RequestState,
+  type RequestStatusView,
+} from '../workflows/design-request-messages';
+import { Requester, RequestEnvironment, RequestKind as RequestKindKey, RequestPhase, RequestStatus, RequestTarget } from '../workflows/search-attributes';
+import { putArtifact } from '../store/artifacts';
+
+/**
+ * The one path by which every channel (CLI, Slack, email/web, HTTP API) starts, follows, decides and
+ * cancels a request. Channels translate their people into person ids and call these functions.
+ */
+export interface RequestServices {
+  temporal: Client;
+  store: Pool;
+  taskQueue: string;
+  gatePolicyFor(target: string, environment: string): GatePolicy;
+  timings: GateTimings;
+  heartbeatSeconds?: number;
+}
+
+export interface KickoffRequest {
+  /** The caller's id for this request: the same id twice returns the same request. */
+  clientRequestId?: string;
+  kind: RequestKind;
+  title: string;
+  target: string;
+  environment: string;
+  requester: string;
+  channel: Channel;
+  source: { format: 'spec' | 'sql' | 'migrations'; text: string };
+}
+
+export class RequestInputError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`the request was not started: ${problems.join('; ')}`);
+    this.name = 'RequestInputError';
+  }
+}
+
+/** A decision or cancel the workflow refused: the reason is meant for the person who tried. */
+export class RefusedError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'RefusedError';
+  }
+}
+
+export class UnknownRequestError extends Error {
+  constructor(readonly requestId: string) {
+    super(`no request ${requestId}: check the id with \`schemawright list\``);
+    this.name = 'UnknownRequestError';
+  }
+}
+
+export function workflowIdOf(requestId: string): string {
+  return `request-${requestId}`;
+}
+
+const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
+
+function validateKickoff(request: KickoffRequest): string[] {
+  const problems: string[] = [];
+  if (!['design', 'change', 'review'].includes(request.kind)) problems.push(`kind must be design, change or review (got '${request.kind}')`);
+  if (!NAME.test(request.target ?? '')) problems.push(`target must be a name like 'shop' (letters, digits, _ and -), got '${request.target ?? ''}'`);
+  if (!NAME.test(request.environment ?? '')) problems.push(`environment must be a name like 'production', got '${request.environment ?? ''}'`);
+  if (!request.requester?.trim()) problems.push('requester is required: say who asks (--as PERSON)');
+  if (request.clientRequestId !== undefined && !NAME.test(request.clientRequestId)) problems.push(`client request id must be letters, digits, _ and - (got '${request.clientRequestId}')`);
+  if (request.kind !== 'review' && !request.source.text.trim()) problems.push(`a ${request.kind} request needs ${request.kind === 'design' ? 'a spec' : 'migration SQL'}`);
+  return problems;
+}
+
+/** Starts a request, or returns the existing one for a repeated client request id. */
+export async function startRequest(services: RequestServices, request: KickoffRequest): Promise<{ requestId: string; started: boolean }> {
+  const problems = validateKickoff(request);
+  if (problems.length) throw new RequestInputError(problems);
+  const requestId = request.clientRequestId ?? randomUUID();
+  const source = await putArtifact(services.store, `source-${request.source.format}`, 'text/plain', request.source.text);
+  const input: RequestInput = {
+    requestId,
+    kind: request.kind,
+    title: request.title.trim() || `${request.kind} ${request.target}`,
+    target: request.target,
+    environment: request.environment,
+    requester: request.requester,
+    channel: request.channel,
+    source: { ...source, format: request.source.format },
+    policy: services.gatePolicyFor(request.target, request.environment),
+    timings: services.timings,
+    heartbeatSeconds: services.heartbeatSeconds,
+  };
+  try {
+    await services.temporal.workflow.start('designRequest', {
+      workflowId: workflowIdOf(requestId),
+      taskQueue: services.taskQueue,
+      args: [input],
+      // A request id names one request forever: a repeated kickoff finds it even after it finished.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [
+        { key: RequestStatus, value: 'running' satisfies RequestState },
+        { key: RequestKindKey, value: request.kind },
+        { key: RequestTarget, value: request.target },
+        { key: RequestEnvironment, value: request.environment },
+        { key: Requester, value: request.requester },
+        { key: RequestPhase, value: 'kickoff' },
+      ],
+    });
+    return { requestId, started: true };
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return { requestId, started: false };
+    throw error;
+  }
+}
+
+export async function requestStatus(services: Pick<RequestServices, 'temporal'>, requestId: string): Promise<RequestStatusView> {
+  try {
+    return await services.temporal.workflow.getHandle(workflowIdOf(requestId)).query(status);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new UnknownRequestError(requestId);
+    throw error;
+  }
+}
+
+/**
+ * One decision from any channel. `actionId` is the caller's id for the action (Slack action, email
+ * token, CLI invocation): it becomes the Update id, so a repeated click gets the first answer again.
+ */
+export async function decideRequest(services: Pick<RequestServices, 'temporal'>, requestId: string, decision: DecisionInput, actionId?: string): Promise<DecisionReceipt> {
+  const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
+  try {
+    return await handle.executeUpdate(decide, { args: [decision], updateId: actionId });
+  } catch (error) {
+    throw refusalOf(error, requestId);
+  }
+}
+
+export async function cancelRequest(services: Pick<RequestServices, 'temporal'>, requestId: string, request: CancelInput): Promise<RequestStatusView> {
+  const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
+  try {
+    return await handle.executeUpdate(cancel, { args: [request] });
+  } catch (error) {
+    throw refusalOf(error, requestId);
+  }
+}
+
+function refusalOf(error: unknown, requestId: string): unknown {
+  if (error instanceof WorkflowUpdateFailedError) return new RefusedError(error.cause?.message ?? error.message);
+  if (error instanceof WorkflowNotFoundError) return new UnknownRequestError(requestId);
+  return error;
+}
+
+export interface RequestSummary {
+  requestId: string;
+  status: string;
+  kind: string;
+  target: string;
+  environment: string;
+  requester: string;
+  phase: string;
+  startTime: Date;
+}
+
+/** Reads Temporal visibility: filters are search-attribute equalities. */
+export async function listRequests(
+  services: Pick<RequestServices, 'temporal' | 'taskQueue'>,
+  filters: { status?: string; target?: string; environment?: string; requester?: string; kind?: string } = {},
+): Promise<RequestSummary[]> {
+  const clauses = [`WorkflowType = 'designRequest'`, `TaskQueue = '${quote(services.taskQueue)}'`];
+  const keys = { status: RequestStatus, target: RequestTarget, environment: RequestEnvironment, requester: Requester, kind: RequestKindKey } as const;
+  for (const [name, key] of Object.entries(keys)) {
+    const value = filters[name as keyof typeof filters];
+    if (value) clauses.push(`${key.name} = '${quote(value)}'`);
+  }
+  const summaries: RequestSummary[] = [];
+  for await (const execution of services.temporal.workflow.list({ query: clauses.join(' AND ') })) {
+    const attributes = execution.typedSearchAttributes;
+    summaries.push({
+      requestId: execution.workflowId.replace(/^request-/, ''),
+      status: attributes.get(RequestStatus) ?? 'unknown',
+      kind: attributes.get(RequestKindKey) ?? '',
+      target: attributes.get(RequestTarget) ?? '',
+      environment: attributes.get(RequestEnvironment) ?? '',
+      requester: attributes.get(Requester) ?? '',
+      phase: attributes.get(RequestPhase) ?? '',
+      startTime: execution.startTime,
+    });
+  }
+  // The dev server's SQLite visibility ignores ORDER BY: sort here, newest first.
+  return summaries.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
+}
+
+function quote(value: string): string {
+  return value.replace(/'/g, "\\'");
+}

@@ -1,0 +1,190 @@
+import type { Pool } from 'pg';
+import { cancelRequest, decideRequest, listRequests, RefusedError, RequestInputError, requestStatus, startRequest, type KickoffRequest } from '../approvals/requests';
+import { waitFor } from '../stack/wait';
+import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from './support/stack';
+import { atGate, ended, querySql, requestHarness, runSql, statusWhen, testPolicy, type RequestHarness } from './support/requests';
+
+const ORDERS = `CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, placed_at timestamptz NOT NULL DEFAULT now());`;
+const ADD_NOTE = 'ALTER TABLE orders ADD COLUMN note text;';
+
+function change(target: string, overrides: Partial<KickoffRequest> = {}): KickoffRequest {
+  return {
+    clientRequestId: uniqueName('req'),
+    kind: 'change',
+    title: 'add a note to orders',
+    target,
+    environment: 'production',
+    requester: 'rita',
+    channel: 'cli',
+    source: { format: 'sql', text: ADD_NOTE },
+    ...overrides,
+  };
+}
+
+async function columnsOf(url: string, table: string): Promise<string[]> {
+  const rows = await querySql<{ column_name: string }>(url, `SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`, [table]);
+  return rows.map((r) => r.column_name);
+}
+
+async function appliedSteps(url: string): Promise<number> {
+  const rows = await querySql<{ n: string }>(url, `SELECT count(*) AS n FROM schemawright.migration_history WHERE status = 'applied'`).catch(() => [{ n: '0' }]);
+  return Number(rows[0].n);
+}
+
+async function auditKinds(store: Pool, requestId: string): Promise<string[]> {
+  const { rows } = await store.query<{ kind: string }>('SELECT kind FROM audit_log WHERE request_id = $1 ORDER BY seq', [requestId]);
+  return rows.map((r) => r.kind);
+}
+
+describe('the design-request workflow on a real Temporal server and real PostgreSQL', () => {
+  let temporal: TemporalConnections;
+  let store: { pool: Pool; close(): Promise<void> };
+  const harnesses: RequestHarness[] = [];
+
+  beforeAll(async () => {
+    temporal = await connectTemporal();
+    store = await createTestStore();
+  });
+  afterAll(async () => {
+    for (const harness of harnesses) await harness.close();
+    await store?.close();
+    await temporal?.close();
+  });
+
+  async function harness(options: Parameters<typeof requestHarness>[2] = {}): Promise<RequestHarness> {
+    const made = await requestHarness(temporal, store.pool, { targetSetup: ORDERS, ...options });
+    harnesses.push(made);
+    return made;
+  }
+
+  it('refuses bad input before anything starts', async () => {
+    const { services, target } = await harness();
+    const error = await startRequest(services, change(target.name, { kind: 'chnage' as never, environment: '' })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestInputError);
+    expect((error as Error).message).toBe("the request was not started: kind must be design, change or review (got 'chnage'); environment must be a name like 'production', got ''");
+    expect(await listRequests(services, { target: target.name })).toEqual([]);
+  });
+
+  it('change: reviewed, approved by an approver, applied exactly once, audited', async () => {
+    const { services, target } = await harness();
+    const kickoff = change(target.name);
+    const { requestId, started } = await startRequest(services, kickoff);
+    expect(started).toBe(true);
+    expect(await startRequest(services, kickoff)).toEqual({ requestId, started: false });
+
+    const gate = await statusWhen(services, requestId, 'at the gate', atGate);
+    expect(gate.questions.map((q) => [q.id, q.state, q.options.map((o) => o.id)])).toEqual([['approve', 'open', ['apply', 'reject']]]);
+    expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at']);
+
+    const receipt = await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' }, 'click-1');
+    expect(receipt).toMatchObject({ questionState: 'decided', votes: 1, quorum: 1 });
+    const done = await statusWhen(services, requestId, 'done', ended);
+    expect(done.state).toBe('completed');
+    expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'note']);
+    expect(await appliedSteps(target.url)).toBe(1);
+    expect(await auditKinds(store.pool, requestId)).toEqual(expect.arrayContaining(['request-created', 'phase-done', 'question-raised', 'decision', 'completed']));
+  });
+
+  it('refuses a self-approval, a stranger, an unknown question or option, and answers a repeated click once', async () => {
+    const { services, target } = await harness();
+    const { requestId } = await startRequest(services, change(target.name));
+    await statusWhen(services, requestId, 'at the gate', atGate);
+    const refusal = (decision: Parameters<typeof decideRequest>[2]) => decideRequest(services, requestId, decision).catch((e: unknown) => e);
+
+    expect(await refusal({ questionId: 'approve', optionId: 'apply', person: 'rita', channel: 'slack' })).toEqual(new RefusedError('rita requested this change and may not decide it (separation of duties)'));
+    expect(await refusal({ questionId: 'approve', optionId: 'apply', person: 'mallory', channel: 'web' })).toEqual(new RefusedError(`mallory is not an approver for ${target.name}/production; approvers: ann, bob`));
+    expect(await refusal({ questionId: 'nope', optionId: 'apply', person: 'ann', channel: 'cli' })).toEqual(new RefusedError(`request ${requestId} has no question 'nope'; open questions: approve`));
+    expect(await refusal({ questionId: 'approve', optionId: 'yolo', person: 'ann', channel: 'cli' })).toEqual(new RefusedError("question 'approve' has no option 'yolo'; choose one of: apply, reject"));
+    expect(await refusal({ questionId: 'approve', optionId: 'reject', person: 'ann', channel: 'cli' })).toEqual(new RefusedError('a comment is required to reject: say why'));
+
+    const first = await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'bob', channel: 'slack' }, 'slack-action-42');
+    const again = await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'bob', channel: 'slack' }, 'slack-action-42');
+    expect(again).toEqual(first);
+    const done = await statusWhen(services, requestId, 'done', ended);
+    expect(done.questions[0].votes.map((v) => v.person)).toEqual(['bob']);
+    expect(await auditKinds(store.pool, requestId)).toEqual(expect.arrayContaining(['refused']));
+    expect((await auditKinds(store.pool, requestId)).filter((k) => k === 'refused')).toHaveLength(5);
+  });
+
+  it('reject: nothing applied, and the request says so', async () => {
+    const { services, target } = await harness();
+    const { requestId } = await startRequest(services, change(target.name));
+    await statusWhen(services, requestId, 'at the gate', atGate);
+    await decideRequest(services, requestId, { questionId: 'approve', optionId: 'reject', person: 'ann', channel: 'web', comment: 'not during the sale' });
+    const done = await statusWhen(services, requestId, 'done', ended);
+    expect(done.state).toBe('rejected');
+    expect(done.outcome).toBe('rejected by ann: not during the sale; nothing was applied');
+    expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at']);
+    expect(await appliedSteps(target.url)).toBe(0);
+  });
+
+  it('a quorum of two needs two distinct approvers', async () => {
+    const { services, target } = await harness({ policy: testPolicy({ quorum: 2 }) });
+    const { requestId } = await startRequest(services, change(target.name));
+    await statusWhen(services, requestId, 'at the gate', atGate);
+    const first = await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
+    expect(first).toMatchObject({ questionState: 'open', votes: 1, quorum: 2 });
+    const twice = await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'slack' }).catch((e: unknown) => e);
+    expect(twice).toEqual(new RefusedError("ann already chose on 'approve'; the quorum of 2 needs distinct approvers"));
+    expect((await requestStatus(services, requestId)).state).toBe('awaiting-approval');
+    const second = await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'bob', channel: 'email' });
+    expect(second).toMatchObject({ questionState: 'decided', votes: 2 });
+    expect((await statusWhen(services, requestId, 'done', ended)).state).toBe('completed');
+    expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'note']);
+  });
+
+  it('reminds on a timer, re-routes to the backup approver, then expires and applies nothing', async () => {
+    const { services, target } = await harness({ timings: { remindEverySeconds: 1, rerouteAfterSeconds: 2.5, expireAfterSeconds: 4.5 } });
+    const { requestId } = await startRequest(services, change(target.name));
+    await statusWhen(services, requestId, 'at the gate', atGate);
+    const rerouted = await statusWhen(services, requestId, 're-routed', (view) => view.questions[0]?.askedTo.includes('carl'));
+    expect(rerouted.questions[0].askedTo).toEqual(['ann', 'bob', 'carl']);
+    const done = await statusWhen(services, requestId, 'expired', ended);
+    expect(done.state).toBe('expired');
+    expect(done.questions[0]).toMatchObject({ state: 'expired', remindersSent: 4 });
+    expect(done.outcome).toMatch(/expired, nothing was applied$/);
+    expect(await appliedSteps(target.url)).toBe(0);
+    const kinds = await auditKinds(store.pool, requestId);
+    expect(kinds.filter((k) => k === 'reminder')).toHaveLength(4);
+    expect(kinds).toEqual(expect.arrayContaining(['rerouted', 'expired']));
+    const late = await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' }).catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(RefusedError);
+  });
+
+  it('cancel by the requester stops the request; a stranger may not cancel', async () => {
+    const { services, target } = await harness();
+    const { requestId } = await startRequest(services, change(target.name));
+    await statusWhen(services, requestId, 'at the gate', atGate);
+    expect(await cancelRequest(services, requestId, { person: 'mallory' }).catch((e: unknown) => e)).toEqual(
+      new RefusedError('mallory may not cancel this request: only the requester (rita) or an admin may'),
+    );
+    await cancelRequest(services, requestId, { person: 'rita', reason: 'wrong table' });
+    const done = await statusWhen(services, requestId, 'cancelled', ended);
+    expect(done.state).toBe('cancelled');
+    expect(done.outcome).toBe('cancelled by rita: wrong table; nothing was applied');
+    expect(await appliedSteps(target.url)).toBe(0);
+  });
+
+  it('drift between approval and apply: review runs again and the people are asked again', async () => {
+    const { services, target } = await harness();
+    const { requestId } = await startRequest(services, change(target.name));
+    await statusWhen(services, requestId, 'at the gate', atGate);
+    await runSql(target.url, 'CREATE TABLE audit_trail (id bigint PRIMARY KEY)');
+    await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
+    const again = await statusWhen(services, requestId, 'asked again', (view) => atGate(view) && view.questions.some((q) => q.id === 'approve#2'));
+    expect(again.questions.map((q) => q.id)).toEqual(['approve#2']);
+    expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at']);
+    await decideRequest(services, requestId, { questionId: 'approve#2', optionId: 'apply', person: 'bob', channel: 'cli' });
+    expect((await statusWhen(services, requestId, 'done', ended)).state).toBe('completed');
+    expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'note']);
+    expect(await auditKinds(store.pool, requestId)).toEqual(expect.arrayContaining(['drift']));
+  });
+
+  it('lists requests by status and target from Temporal visibility', async () => {
+    const { services, target } = await harness();
+    const { requestId } = await startRequest(services, change(target.name));
+    await statusWhen(services, requestId, 'at the gate', atGate);
+    const listed = await waitFor('the request in visibility', async () => (await listRequests(services, { status: 'awaiting-approval', target: target.name })).find((r) => r.requestId === requestId));
+    expect(listed).toMatchObject({ requestId, status: 'awaiting-approval', kind: 'change', target: target.name, requester: 'rita' });
+  });
+});

@@ -1,0 +1,173 @@
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { ArtifactRef } from '../store/artifacts';
+
+/**
+ * What the design-request workflow and its clients (CLI, Slack, email/web, HTTP API) say to each
+ * other. Imported by the workflow and by every client; types only, plus the message definitions.
+ */
+export type RequestKind = 'design' | 'change' | 'review';
+export type Channel = 'cli' | 'slack' | 'email' | 'web' | 'api';
+
+export type RequestState =
+  | 'running'
+  | 'awaiting-approval'
+  | 'applying'
+  | 'completed'
+  | 'rejected'
+  | 'expired'
+  | 'cancelled'
+  | 'failed';
+
+export type Phase =
+  | 'kickoff'
+  | 'analysis'
+  | 'modeling'
+  | 'review'
+  | 'gates'
+  | 'drift-check'
+  | 'apply'
+  | 'verify'
+  | 'report'
+  | 'done';
+
+/** Who may decide, resolved from the policy file for the request's target and environment at kickoff. */
+export interface GatePolicy {
+  approvers: string[];
+  /** Asked too once a question has waited `rerouteAfterSeconds`. */
+  backupApprovers: string[];
+  /** May cancel any request and decide against the recommendation without being an approver. */
+  admins: string[];
+  /** Distinct approvers who must choose the same option before a question is decided. */
+  quorum: number;
+  /** On by default: a requester never decides their own request. */
+  separationOfDuties: boolean;
+}
+
+export interface GateTimings {
+  remindEverySeconds: number;
+  rerouteAfterSeconds: number;
+  expireAfterSeconds: number;
+}
+
+/** Artifacts are addressed by their digest; the workflow carries only these refs. */
+export type { ArtifactRef };
+
+export interface RequestInput {
+  requestId: string;
+  kind: RequestKind;
+  title: string;
+  /** A target NAME; its connection string is resolved inside activities, never carried here. */
+  target: string;
+  environment: string;
+  requester: string;
+  channel: Channel;
+  /** The spec or SQL as stored in the artifacts table before the workflow starts. */
+  source: ArtifactRef & { format: 'spec' | 'sql' | 'migrations' };
+  policy: GatePolicy;
+  timings: GateTimings;
+  /** How soon a killed worker's activity is retried elsewhere; default 60. */
+  heartbeatSeconds?: number;
+}
+
+/** `reject` is always an option besides the escalation's own. */
+export const REJECT = 'reject';
+
+export interface DecisionInput {
+  questionId: string;
+  optionId: string;
+  person: string;
+  channel: Channel;
+  comment?: string;
+}
+
+export interface Vote {
+  person: string;
+  optionId: string;
+  channel: Channel;
+  comment?: string;
+  at: string;
+}
+
+export interface QuestionView {
+  id: string;
+  trigger: string;
+  problem: string;
+  options: { id: string; title: string; risk: string; blockingSeconds: number | null }[];
+  recommendation: { optionId: string; reason: string };
+  state: 'open' | 'decided' | 'rejected' | 'expired';
+  chosenOptionId?: string;
+  votes: Vote[];
+  quorum: number;
+  /** Everyone who may answer now: approvers, plus backups once re-routed. */
+  askedTo: string[];
+  raisedAt: string;
+  expiresAt: string;
+  remindersSent: number;
+  /** The full escalation (task, attempts, impacts, evidence) in the artifacts table. */
+  escalation: ArtifactRef;
+}
+
+export interface DecisionReceipt {
+  questionId: string;
+  optionId: string;
+  person: string;
+  questionState: QuestionView['state'];
+  votes: number;
+  quorum: number;
+}
+
+export interface TimelineEntry {
+  at: string;
+  event: string;
+  detail?: string;
+}
+
+export interface RequestStatusView {
+  requestId: string;
+  kind: RequestKind;
+  title: string;
+  target: string;
+  environment: string;
+  requester: string;
+  state: RequestState;
+  phase: Phase;
+  questions: QuestionView[];
+  timeline: TimelineEntry[];
+  /** Reports, DDL, ERD, findings, migrations by name. */
+  artifacts: Record<string, ArtifactRef>;
+  outcome?: string;
+}
+
+export interface CancelInput {
+  person: string;
+  reason?: string;
+}
+
+/** A decision: the validator refuses with a specific reason before anything reaches history. */
+export const decide = defineUpdate<DecisionReceipt, [DecisionInput]>('decide');
+export const cancel = defineUpdate<RequestStatusView, [CancelInput]>('cancel');
+export const status = defineQuery<RequestStatusView>('status');
+
+/** What the workflow tells people through the approvals channels (the `notify` activity). */
+export type NotificationKind =
+  | 'phase'
+  | 'question'
+  | 'reminder'
+  | 'rerouted'
+  | 'decided'
+  | 'expired'
+  | 'rejected'
+  | 'cancelled'
+  | 'completed'
+  | 'failed';
+
+export interface Notification {
+  kind: NotificationKind;
+  requestId: string;
+  /** Person ids to reach (the activity maps them to Slack ids and emails from the policy file). */
+  recipients: string[];
+  questionId?: string;
+  /** One line, no secrets. */
+  summary: string;
+  status: RequestStatusView;
+}

@@ -1,0 +1,373 @@
+import { ActivityFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { EscalationSummary, RequestActivities, ReviewOutcome } from '../activities/request/contracts';
+import {
+  cancel,
+  decide,
+  REJECT,
+  status,
+  type ArtifactRef,
+  type DecisionInput,
+  type DecisionReceipt,
+  type Notification,
+  type NotificationKind,
+  type Phase,
+  type QuestionView,
+  type RequestInput,
+  type RequestState,
+  type RequestStatusView,
+} from './design-request-messages';
+import { RequestPhase, RequestStatus } from './search-attributes';
+
+/**
+ * Activity options per kind of work. Every activity heartbeats, so a killed worker's activity moves to
+ * another worker after `heartbeatSeconds` (an input: a minute in production, seconds in tests).
+ */
+function activitiesFor(request: RequestInput) {
+  const heartbeatTimeout = (request.heartbeatSeconds ?? 60) * 1000;
+  return {
+    phases: proxyActivities<RequestActivities>({
+      startToCloseTimeout: '2 hours',
+      heartbeatTimeout,
+      retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['SpecError', 'SqlSyntaxError', 'TargetNotFoundError', 'MigrationChecksumError', 'ImportError'] },
+    }),
+    // The runner resumes from its history table, so retrying an apply never repeats a step.
+    runner: proxyActivities<RequestActivities>({
+      startToCloseTimeout: '12 hours',
+      heartbeatTimeout,
+      retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['LockContentionError', 'MigrationFailedError'] },
+    }),
+    messengers: proxyActivities<RequestActivities>({
+      startToCloseTimeout: '1 minute',
+      retry: { maximumAttempts: 20 },
+    }),
+  };
+}
+type RequestActivityProxies = ReturnType<typeof activitiesFor>;
+
+/** Re-reviews after drift before giving up: a target that keeps moving needs a person, not a loop. */
+const MAX_REVIEW_ROUNDS = 3;
+
+/** One request from kickoff to report: analysis, modeling, review, gates, drift check, apply, verify, report. */
+export async function designRequest(request: RequestInput): Promise<RequestStatusView> {
+  const run = new RequestRun(request);
+  setHandler(status, () => run.view());
+  setHandler(decide, (decision) => run.decide(decision), { validator: (decision) => run.validateDecision(decision) });
+  setHandler(cancel, (attempt) => run.cancel(attempt), { validator: (attempt) => run.validateCancel(attempt) });
+
+  try {
+    return await carryOut(request, run);
+  } catch (error) {
+    if (error instanceof RequestCancelled) return await run.finish('cancelled', run.outcomeOf('cancelled'));
+    if (error instanceof ActivityFailure) return await run.finish('failed', `${run.view().phase} failed: ${error.cause?.message ?? error.message}`);
+    throw error;
+  }
+}
+
+async function carryOut(request: RequestInput, run: RequestRun): Promise<RequestStatusView> {
+  const { phases, runner } = run.activities;
+  await run.transition('kickoff', 'running', 'request-created', { kind: request.kind, title: request.title, source: request.source.digest, requester: request.requester });
+
+  await run.transition('analysis', 'running');
+  const analysis = await run.phase('analysis', () => phases.analyzeTarget(request));
+  await run.transition('modeling', 'running');
+  const modeling = await run.phase('modeling', () => phases.modelChange({ ...request, analysis }));
+
+  for (let round = 1; ; round++) {
+    await run.transition('review', 'running');
+    const review = await run.phase('review', () => phases.reviewChange({ ...request, migration: modeling.migration, analysis }));
+    if (review.errors > 0) return await run.finish('failed', `review found ${review.errors} error(s) (see the review report); nothing was applied`);
+
+    await run.transition('gates', 'awaiting-approval');
+    const verdict = await run.gates(review, round);
+    if (verdict !== 'approved') return await run.finish(verdict, run.outcomeOf(verdict));
+
+    await run.transition('drift-check', 'running');
+    const drift = await run.phase('drift-check', () => phases.checkDrift({ target: request.target, fingerprint: review.fingerprint }));
+    if (!drift.drifted) {
+      const chosen = await run.phase('render', () => phases.renderChosenMigration({ migration: modeling.migration, escalations: review.escalations.map((e) => e.escalation), choices: run.choices() }));
+      await run.transition('apply', 'applying');
+      const applied = await run.phase('apply', () => runner.applyChange({ requestId: request.requestId, target: request.target, migration: chosen.migration, decidedBy: run.deciders() }));
+      await run.transition('verify', 'applying');
+      const verified = await run.phase('verify', () => phases.verifyChange({ target: request.target, migration: chosen.migration }));
+      if (!verified.ok) return await run.finish('failed', `applied ${applied.applied} step(s), but verification found: ${verified.problems.join('; ')}`);
+      return await run.finish('completed', `applied ${applied.applied} of ${applied.steps} step(s) in ${applied.durationMs} ms; verified`);
+    }
+    await run.record('drift', { reviewed: review.fingerprint, current: drift.current, round });
+    if (round >= MAX_REVIEW_ROUNDS) return await run.finish('failed', `the target's schema moved ${round} times between review and apply; nothing was applied`);
+  }
+}
+
+/** Thrown between phases once a cancel was accepted; the main line turns it into the report. */
+class RequestCancelled extends Error {}
+
+interface Question extends QuestionView {
+  summary: EscalationSummary;
+  rerouted: boolean;
+}
+
+/** The request's state and the rules for changing it; the main line above reads as the flow. */
+class RequestRun {
+  private phaseNow: Phase = 'kickoff';
+  private state: RequestState = 'running';
+  private questions: Question[] = [];
+  private cancelled?: { person: string; reason?: string };
+  private readonly timeline: RequestStatusView['timeline'] = [];
+  private readonly artifacts: Record<string, ArtifactRef>;
+  private outcome?: string;
+
+  readonly activities: RequestActivityProxies;
+
+  constructor(private readonly request: RequestInput) {
+    this.artifacts = { source: request.source };
+    this.activities = activitiesFor(request);
+  }
+
+  view(): RequestStatusView {
+    const { requestId, kind, title, target, environment, requester } = this.request;
+    return {
+      requestId,
+      kind,
+      title,
+      target,
+      environment,
+      requester,
+      state: this.state,
+      phase: this.phaseNow,
+      questions: this.questions.map(({ summary: _summary, rerouted: _rerouted, ...question }) => question),
+      timeline: this.timeline,
+      artifacts: this.artifacts,
+      outcome: this.outcome,
+    };
+  }
+
+  async transition(phase: Phase, state: RequestState, auditKind = 'phase-started', data: Record<string, unknown> = {}): Promise<void> {
+    this.phaseNow = phase;
+    this.state = state;
+    upsertSearchAttributes([
+      { key: RequestPhase, value: phase },
+      { key: RequestStatus, value: state },
+    ]);
+    this.timeline.push({ at: new Date().toISOString(), event: `phase ${phase}`, detail: state });
+    await this.record(auditKind, { phase, state, ...data });
+    await this.tell('phase', [this.request.requester], `${this.request.title}: ${phase}`);
+  }
+
+  /** Runs one phase's activity, stops at a cancel, keeps its artifacts and audits it done. */
+  async phase<T extends object>(name: string, work: () => Promise<T>): Promise<T> {
+    if (this.cancelled) throw new RequestCancelled();
+    const result = await work();
+    const { artifacts, migration, report } = result as { artifacts?: Record<string, ArtifactRef>; migration?: ArtifactRef; report?: ArtifactRef };
+    const produced: Record<string, ArtifactRef> = { ...artifacts };
+    if (migration) produced[`${name}-migration`] = migration;
+    if (report) produced[`${name}-report`] = report;
+    Object.assign(this.artifacts, produced);
+    await this.record('phase-done', { phase: name, artifacts: Object.fromEntries(Object.entries(produced).map(([k, v]) => [k, v.digest])) });
+    if (this.cancelled) throw new RequestCancelled();
+    return result;
+  }
+
+  /** Asks every question of this review round and waits: all decided, one rejected, expiry or cancel. */
+  async gates(review: ReviewOutcome, round: number): Promise<'approved' | 'rejected' | 'expired' | 'cancelled'> {
+    const { policy, timings } = this.request;
+    const raisedAt = Date.now();
+    const expiresAt = raisedAt + timings.expireAfterSeconds * 1000;
+    const suffix = round > 1 ? `#${round}` : '';
+    this.questions = questionsOf(review).map((summary) => ({
+      id: `${summary.id}${suffix}`,
+      trigger: summary.trigger,
+      problem: summary.problem,
+      options: [...summary.options, { id: REJECT, title: 'Reject the request', risk: 'none', blockingSeconds: null }],
+      recommendation: summary.recommendation,
+      state: 'open',
+      votes: [],
+      quorum: policy.quorum,
+      askedTo: [...policy.approvers],
+      raisedAt: new Date(raisedAt).toISOString(),
+      expiresAt: new Date(expiresAt).toISOString(),
+      remindersSent: 0,
+      escalation: summary.escalation,
+      summary,
+      rerouted: false,
+    }));
+    for (const question of this.questions) {
+      await this.record('question-raised', { question: question.id, trigger: question.trigger, options: question.options.map((o) => o.id), askedTo: question.askedTo });
+      await this.tell('question', question.askedTo, question.problem, question.id);
+    }
+
+    const rerouteAt = raisedAt + timings.rerouteAfterSeconds * 1000;
+    let nextReminder = raisedAt + timings.remindEverySeconds * 1000;
+    for (;;) {
+      const settled = () => this.cancelled !== undefined || this.open().length === 0 || this.questions.some((q) => q.state === 'rejected');
+      const wakeAt = Math.min(nextReminder, this.questions.some((q) => !q.rerouted) ? rerouteAt : Infinity, expiresAt);
+      if (await condition(settled, Math.max(wakeAt - Date.now(), 1))) break;
+      const now = Date.now();
+      if (now >= expiresAt) {
+        for (const question of this.open()) question.state = 'expired';
+        await this.record('expired', { questions: this.questions.filter((q) => q.state === 'expired').map((q) => q.id) });
+        return 'expired';
+      }
+      if (now >= rerouteAt) await this.reroute();
+      if (now >= nextReminder) {
+        await this.remind();
+        nextReminder += timings.remindEverySeconds * 1000;
+      }
+    }
+    if (this.cancelled) return 'cancelled';
+    return this.questions.some((q) => q.state === 'rejected') ? 'rejected' : 'approved';
+  }
+
+  validateDecision(decision: DecisionInput): void {
+    const { policy, requester, target, environment } = this.request;
+    const question = this.questions.find((q) => q.id === decision.questionId);
+    if (this.phaseNow !== 'gates' || this.state !== 'awaiting-approval') {
+      throw new Error(`request ${this.request.requestId} is not waiting for decisions (it is ${this.state}, phase ${this.phaseNow})`);
+    }
+    if (!question) {
+      throw new Error(`request ${this.request.requestId} has no question '${decision.questionId}'; open questions: ${this.open().map((q) => q.id).join(', ') || 'none'}`);
+    }
+    if (!question.options.some((o) => o.id === decision.optionId)) {
+      throw new Error(`question '${question.id}' has no option '${decision.optionId}'; choose one of: ${question.options.map((o) => o.id).join(', ')}`);
+    }
+    if (question.state !== 'open') {
+      throw new Error(`question '${question.id}' was already ${question.state}${question.chosenOptionId ? ` (${question.chosenOptionId})` : ''}`);
+    }
+    if (Date.now() >= Date.parse(question.expiresAt)) {
+      throw new Error(`question '${question.id}' expired at ${question.expiresAt}; nothing will be applied`);
+    }
+    if (policy.separationOfDuties && decision.person === requester) {
+      throw new Error(`${decision.person} requested this change and may not decide it (separation of duties)`);
+    }
+    if (!question.askedTo.includes(decision.person) && !policy.admins.includes(decision.person)) {
+      throw new Error(`${decision.person} is not an approver for ${target}/${environment}; approvers: ${question.askedTo.join(', ')}`);
+    }
+    if (question.votes.some((vote) => vote.person === decision.person)) {
+      throw new Error(`${decision.person} already chose on '${question.id}'; the quorum of ${question.quorum} needs distinct approvers`);
+    }
+    const againstRecommendation = decision.optionId !== question.recommendation.optionId;
+    if (againstRecommendation && !decision.comment?.trim()) {
+      throw new Error(`a comment is required to ${decision.optionId === REJECT ? 'reject' : 'choose against the recommendation'}: say why`);
+    }
+  }
+
+  async decide(decision: DecisionInput): Promise<DecisionReceipt> {
+    const question = this.questions.find((q) => q.id === decision.questionId)!;
+    question.votes.push({ person: decision.person, optionId: decision.optionId, channel: decision.channel, comment: decision.comment, at: new Date().toISOString() });
+    const sameChoice = question.votes.filter((vote) => vote.optionId === decision.optionId).length;
+    if (decision.optionId === REJECT) {
+      question.state = 'rejected';
+      question.chosenOptionId = REJECT;
+    } else if (sameChoice >= question.quorum) {
+      question.state = 'decided';
+      question.chosenOptionId = decision.optionId;
+    }
+    this.timeline.push({ at: new Date().toISOString(), event: `decision on ${question.id}`, detail: `${decision.person} chose ${decision.optionId} via ${decision.channel}` });
+    await this.record('decision', { question: question.id, option: decision.optionId, comment: decision.comment, questionState: question.state }, decision.person, decision.channel);
+    await this.tell('decided', uniq([this.request.requester, ...question.askedTo]), `${decision.person} chose ${decision.optionId} on ${question.id}`, question.id);
+    return { questionId: question.id, optionId: decision.optionId, person: decision.person, questionState: question.state, votes: sameChoice, quorum: question.quorum };
+  }
+
+  validateCancel(attempt: { person: string }): void {
+    if (['completed', 'rejected', 'expired', 'cancelled', 'failed'].includes(this.state)) {
+      throw new Error(`request ${this.request.requestId} has already ended (${this.state})`);
+    }
+    if (this.state === 'applying') throw new Error(`request ${this.request.requestId} is applying its migration and can no longer be cancelled`);
+    if (attempt.person !== this.request.requester && !this.request.policy.admins.includes(attempt.person)) {
+      throw new Error(`${attempt.person} may not cancel this request: only the requester (${this.request.requester}) or an admin may`);
+    }
+  }
+
+  async cancel(attempt: { person: string; reason?: string }): Promise<RequestStatusView> {
+    this.cancelled = attempt;
+    this.timeline.push({ at: new Date().toISOString(), event: 'cancel requested', detail: attempt.person });
+    return this.view();
+  }
+
+  choices(): Record<string, string> {
+    return Object.fromEntries(this.questions.filter((q) => q.chosenOptionId).map((q) => [q.summary.id, q.chosenOptionId!]));
+  }
+
+  deciders(): string[] {
+    return uniq(this.questions.flatMap((q) => q.votes.map((vote) => vote.person)));
+  }
+
+  outcomeOf(verdict: 'rejected' | 'expired' | 'cancelled'): string {
+    if (verdict === 'cancelled') return `cancelled by ${this.cancelled?.person}${this.cancelled?.reason ? `: ${this.cancelled.reason}` : ''}; nothing was applied`;
+    if (verdict === 'rejected') {
+      const rejection = this.questions.flatMap((q) => q.votes).find((vote) => vote.optionId === REJECT);
+      return `rejected by ${rejection?.person}${rejection?.comment ? `: ${rejection.comment}` : ''}; nothing was applied`;
+    }
+    return `no decision before ${this.questions[0]?.expiresAt}; expired, nothing was applied`;
+  }
+
+  async finish(state: RequestState, outcome: string): Promise<RequestStatusView> {
+    this.outcome = outcome;
+    this.phaseNow = 'report';
+    const report = await this.activities.messengers.writeReport({ requestId: this.request.requestId, status: this.view() });
+    this.artifacts.report = report;
+    this.phaseNow = 'done';
+    this.state = state;
+    upsertSearchAttributes([
+      { key: RequestPhase, value: 'done' },
+      { key: RequestStatus, value: state },
+    ]);
+    this.timeline.push({ at: new Date().toISOString(), event: state, detail: outcome });
+    await this.record(state === 'failed' ? 'failure' : state, { outcome, report: report.digest }, state === 'cancelled' ? this.cancelled?.person : undefined);
+    const everyone = uniq([this.request.requester, ...this.questions.flatMap((q) => q.askedTo)]);
+    await this.tell(state as NotificationKind, everyone, `${this.request.title}: ${outcome}`);
+    return this.view();
+  }
+
+  async record(kind: string, data: Record<string, unknown>, actor?: string, channel?: DecisionInput['channel']): Promise<void> {
+    await this.activities.messengers.audit({ kind, requestId: this.request.requestId, target: this.request.target, actor, channel, data });
+  }
+
+  private open(): Question[] {
+    return this.questions.filter((q) => q.state === 'open');
+  }
+
+  private async reroute(): Promise<void> {
+    const backups = this.request.policy.backupApprovers;
+    for (const question of this.open().filter((q) => !q.rerouted)) {
+      question.rerouted = true;
+      question.askedTo = uniq([...question.askedTo, ...backups]);
+      await this.record('rerouted', { question: question.id, to: backups });
+      if (backups.length) await this.tell('rerouted', backups, question.problem, question.id);
+    }
+  }
+
+  private async remind(): Promise<void> {
+    for (const question of this.open()) {
+      question.remindersSent++;
+      const waitingOn = question.askedTo.filter((person) => !question.votes.some((vote) => vote.person === person));
+      await this.record('reminder', { question: question.id, count: question.remindersSent, to: waitingOn });
+      await this.tell('reminder', waitingOn, question.problem, question.id);
+    }
+  }
+
+  private async tell(kind: NotificationKind, recipients: string[], summary: string, questionId?: string): Promise<void> {
+    const notification: Notification = { kind, requestId: this.request.requestId, recipients, questionId, summary, status: this.view() };
+    await this.activities.messengers.notify(notification);
+  }
+}
+
+/**
+ * Escalations become questions. With none, one approval is still asked: policy may let a low-risk
+ * change pass with one approver, never with none.
+ */
+function questionsOf(review: ReviewOutcome): EscalationSummary[] {
+  if (review.escalations.length > 0) return review.escalations;
+  return [
+    {
+      id: 'approve',
+      trigger: 'SW-APPROVAL',
+      problem: 'Review raised no escalation. Apply the reviewed migration?',
+      options: [{ id: 'apply', title: 'Apply the reviewed migration', risk: 'low', blockingSeconds: null }],
+      recommendation: { optionId: 'apply', reason: 'no finding called for a person to choose between alternatives' },
+      escalation: review.report,
+    },
+  ];
+}
+
+function uniq(values: string[]): string[] {
+  return [...new Set(values)];
+}
