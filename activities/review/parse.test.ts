@@ -11,6 +11,11 @@ describe('parseStatements', () => {
     ]);
   });
 
+  it('reads an empty or comment-only file as no statements', async () => {
+    expect(await parseStatements('')).toEqual([]);
+    expect(await parseStatements('-- nothing to undo\n/* really */\n')).toEqual([]);
+  });
+
   it('reports a syntax error with its line and column', async () => {
     const error = await parseStatements('SELECT 1;\n  SELEC 2', 'bad.sql').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SqlSyntaxError);

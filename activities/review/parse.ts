@@ -35,6 +35,8 @@ let parserReady: Promise<void> | undefined;
 export async function parseStatements(sql: string, file?: string): Promise<ParsedStatement[]> {
   parserReady ??= loadModule();
   await parserReady;
+  // An empty file (or only comments) is a migration with nothing to do, not a syntax error.
+  if (leadingTrivia(sql) === sql.length) return [];
   // libpg-query reports byte offsets; work on the UTF-8 bytes so non-ASCII text keeps positions right.
   const bytes = Buffer.from(sql, 'utf8');
   let result;
@@ -43,8 +45,9 @@ export async function parseStatements(sql: string, file?: string): Promise<Parse
   } catch (error) {
     const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
     const offset = Math.min(details?.cursorPosition ?? 0, bytes.length);
-    throw new SqlSyntaxError((error as Error).message, { file, ...lineAndColumn(bytes, offset) });
+    throw new SqlSyntaxError((error as Error).message, { file, ...positions(bytes)(offset) });
   }
+  const position = positions(bytes);
   return (result.stmts ?? []).map((raw, index) => {
     const start = raw.stmt_location ?? 0;
     const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;
@@ -57,7 +60,7 @@ export async function parseStatements(sql: string, file?: string): Promise<Parse
       sql: text.slice(leading).trim(),
       node,
       kind: Object.keys(node)[0] ?? 'Unknown',
-      location: { file, ...lineAndColumn(bytes, start + Buffer.byteLength(text.slice(0, leading))) },
+      location: { file, ...position(start + Buffer.byteLength(text.slice(0, leading))) },
     };
   });
 }
@@ -67,8 +70,18 @@ function leadingTrivia(text: string): number {
   return match ? match[0].length : 0;
 }
 
-function lineAndColumn(bytes: Buffer, offset: number): { line: number; column: number } {
-  const before = bytes.subarray(0, offset).toString('utf8');
-  const lines = before.split('\n');
-  return { line: lines.length, column: (lines[lines.length - 1] ?? '').length + 1 };
+/** Line and column of byte offsets in one file; indexes the line starts once, as a schema dump has thousands of statements. */
+function positions(bytes: Buffer): (offset: number) => { line: number; column: number } {
+  const starts = [0];
+  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) starts.push(i + 1);
+  return (offset) => {
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (starts[mid]! <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return { line: low + 1, column: bytes.subarray(starts[low]!, offset).toString('utf8').length + 1 };
+  };
 }

@@ -1,0 +1,56 @@
+import type { Finding, Severity } from '../findings';
+import type { ReviewReport } from './review';
+
+/** The review report for people (Markdown, e.g. a PR comment) and for tools (JSON); text is for a terminal. */
+export type ReportFormat = 'text' | 'json' | 'markdown';
+
+export function renderReport(report: ReviewReport, format: ReportFormat): string {
+  if (format === 'json') return JSON.stringify(report, null, 2);
+  if (format === 'markdown') return renderMarkdown(report);
+  return renderText(report);
+}
+
+function where(finding: Finding): string {
+  const l = finding.location;
+  return l ? `${l.file ? `${l.file}:` : ''}${l.line}:${l.column}` : '';
+}
+
+function renderText(report: ReviewReport): string {
+  const lines = report.findings.map((f) => {
+    const fix = f.fix ? `\n    fix: ${f.fix.replace(/\n/g, '\n         ')}` : '';
+    return `${where(f)}: ${f.severity} ${f.id} [${f.source}] ${f.message}\n    why: ${f.why}${fix}`;
+  });
+  lines.push(...nonTransactionalSteps(report).map((s) => `${s.file}: step ${s.step} runs outside a transaction: ${s.sql}`));
+  lines.push(summary(report));
+  return lines.join('\n');
+}
+
+function renderMarkdown(report: ReviewReport): string {
+  const out = [`# Migration review (PostgreSQL ${report.pgVersion})`, '', summary(report), ''];
+  const groups: [Severity, string][] = [['error', 'Errors'], ['warning', 'Warnings'], ['info', 'Notes']];
+  for (const [severity, title] of groups) {
+    const findings = report.findings.filter((f) => f.severity === severity);
+    if (findings.length === 0) continue;
+    out.push(`## ${title} (${findings.length})`, '');
+    for (const f of findings) {
+      out.push(`### \`${where(f)}\` ${f.id} (${f.source})`, '', f.message, '', `**Why:** ${f.why}`, '');
+      if (f.fix) out.push(`**Fix:** ${f.fix}`, '');
+    }
+  }
+  const steps = nonTransactionalSteps(report);
+  if (steps.length > 0) {
+    out.push('## Non-transactional steps', '');
+    for (const s of steps) out.push(`- \`${s.file}\` step ${s.step}: \`${s.sql.replace(/\s+/g, ' ')}\``);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+function nonTransactionalSteps(report: ReviewReport): { file: string; step: string; sql: string }[] {
+  return report.files.flatMap((file) => file.steps.filter((s) => s.kind === 'non-transactional').map((s) => ({ file: file.path, step: s.name, sql: s.sql })));
+}
+
+function summary(report: ReviewReport): string {
+  const { error, warning, info } = report.counts;
+  return `${report.files.length} file(s), ${report.files.reduce((n, f) => n + f.statements, 0)} statement(s): ${error} error(s), ${warning} warning(s), ${info} note(s).`;
+}

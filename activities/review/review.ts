@@ -1,0 +1,121 @@
+import type { Finding, Severity } from '../findings';
+import type { MigrationStep } from '../migration';
+import { runSquawk } from './lint/squawk';
+import { migrationName } from './migration-files';
+import { parseStatements, type ParsedStatement } from './parse';
+import { DEFAULT_PG_VERSION, formatPgVersion, parsePgVersion, type PgVersion } from './pg-version';
+import { runRules } from './rules';
+import { stepsAsWritten } from './steps';
+
+export interface MigrationFile {
+  path: string;
+  up: string;
+  down?: string;
+}
+
+/** Rows and bytes of the target's tables, keyed `schema.table`, for engines that weigh impact. */
+export type TableSizes = Record<string, { rows: number; bytes: number }>;
+
+export interface ReviewInput {
+  files: MigrationFile[];
+  /** `16`, `14.2`, or the target's `server_version`; the newest PostgreSQL when absent. */
+  pgVersion?: string;
+  tableSizes?: TableSizes;
+}
+
+export interface ParsedMigrationFile {
+  file: MigrationFile;
+  up: ParsedStatement[];
+  down?: ParsedStatement[];
+}
+
+export interface EngineContext {
+  pgVersion: PgVersion;
+  tableSizes?: TableSizes;
+}
+
+/**
+ * One review engine: a plain function from parsed migrations to findings, one list per migration in
+ * input order (squawk runs once over all files). squawk and our rules are engines; the lock and cost
+ * model (activities/review/locks/) plugs in as one more: add it to `reviewEngines` below.
+ */
+export interface ReviewEngine {
+  name: string;
+  review(migrations: ParsedMigrationFile[], context: EngineContext): Promise<Finding[][]> | Finding[][];
+}
+
+export const squawkEngine: ReviewEngine = {
+  name: 'squawk',
+  review: (migrations, { pgVersion }) => runSquawk(migrations.map(({ file }) => ({ path: file.path, sql: file.up })), pgVersion),
+};
+
+export const rulesEngine: ReviewEngine = {
+  name: 'rules',
+  review: (migrations, { pgVersion }) => migrations.map(({ up, down }) => runRules(up, { pgVersion, down })),
+};
+
+/** SEAM for the integrator: the lock model (activities/review/locks/) is added to this list. */
+export const reviewEngines: readonly ReviewEngine[] = [squawkEngine, rulesEngine];
+
+export interface ReviewedFile {
+  path: string;
+  statements: number;
+  /** The migration as the runner will apply it: a CREATE INDEX CONCURRENTLY is a non-transactional step of its own. */
+  steps: MigrationStep[];
+  findings: Finding[];
+}
+
+export interface ReviewReport {
+  pgVersion: string;
+  files: ReviewedFile[];
+  /** All findings, errors first, then by file and position. */
+  findings: Finding[];
+  counts: Record<Severity, number>;
+}
+
+/**
+ * Reviews migrations: parse (a syntax error throws SqlSyntaxError and nothing further runs), then
+ * every engine over every file.
+ */
+export async function reviewMigration(input: ReviewInput, engines: readonly ReviewEngine[] = reviewEngines): Promise<ReviewReport> {
+  const pgVersion = input.pgVersion ? parsePgVersion(input.pgVersion) : DEFAULT_PG_VERSION;
+  const parsed: ParsedMigrationFile[] = [];
+  for (const file of input.files) {
+    const downPath = file.path.replace(/up(\.sql)$/, 'down$1');
+    parsed.push({
+      file,
+      up: await parseStatements(file.up, file.path),
+      down: file.down === undefined ? undefined : await parseStatements(file.down, downPath === file.path ? `${file.path} (down)` : downPath),
+    });
+  }
+  const context: EngineContext = { pgVersion, tableSizes: input.tableSizes };
+  const results = await Promise.all(engines.map((engine) => engine.review(parsed, context)));
+  const files: ReviewedFile[] = parsed.map((migration, index) => ({
+    path: migration.file.path,
+    statements: migration.up.length,
+    steps: stepsAsWritten(migrationName(migration.file.path), migration.up, pgVersion),
+    findings: sortFindings(results.flatMap((perFile) => perFile[index] ?? [])),
+  }));
+  return summarize(formatPgVersion(pgVersion), files);
+}
+
+/** The report over reviewed files; also used to add findings found later (shadow verification). */
+export function summarize(pgVersion: string, files: ReviewedFile[]): ReviewReport {
+  const findings = sortFindings(files.flatMap((f) => f.findings));
+  const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  for (const finding of findings) counts[finding.severity] += 1;
+  return { pgVersion, files, findings, counts };
+}
+
+const severityOrder: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort(
+    (a, b) =>
+      severityOrder[a.severity] - severityOrder[b.severity] ||
+      (a.location?.file ?? '').localeCompare(b.location?.file ?? '') ||
+      (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
+      (a.location?.column ?? 0) - (b.location?.column ?? 0) ||
+      a.id.localeCompare(b.id),
+  );
+}

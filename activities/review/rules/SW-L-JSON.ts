@@ -1,0 +1,51 @@
+import { alterTableCommands, body, findNodes, isObject, names, relationName } from '../ast';
+import type { ParsedStatement } from '../parse';
+import type { LintRule } from './rule';
+
+export const json: LintRule = {
+  id: 'SW-L-JSON',
+  severity: 'warning',
+  explanation:
+    'json stores the text as given and re-parses it on every access; it has no equality operator, so no index, DISTINCT or GROUP BY. ' +
+    'jsonb is parsed once, indexable with GIN, and what the operators expect.',
+  check(statements) {
+    return statements.flatMap((statement) =>
+      declaredColumns(statement)
+        .filter((column) => isJson(column.typeName))
+        .map((column) => ({
+          statement,
+          object: column.name,
+          message: `${column.name} is declared json; use jsonb.`,
+          fix: `Declare ${column.name} as jsonb.`,
+        })),
+    );
+  },
+  examples: {
+    pass: [{ sql: 'CREATE TABLE events (payload jsonb)' }, { sql: "SELECT '{}'::json" }, { sql: 'ALTER TABLE events ALTER COLUMN meta TYPE jsonb' }],
+    fail: [
+      { sql: 'CREATE TABLE events (id bigint, payload json, tags json[])', messages: ['events.payload is declared json; use jsonb.', 'events.tags is declared json; use jsonb.'] },
+      { sql: 'ALTER TABLE events ADD COLUMN meta pg_catalog.json', messages: ['events.meta is declared json; use jsonb.'] },
+      { sql: 'ALTER TABLE events ALTER COLUMN meta TYPE json', messages: ['events.meta is declared json; use jsonb.'] },
+    ],
+  },
+};
+
+/** Columns a statement defines or retypes; a cast to json inside a query stores nothing and is not one. */
+function declaredColumns(statement: ParsedStatement): { name: string; typeName: unknown }[] {
+  const table = relationName(body(statement).relation) ?? '?';
+  if (statement.kind === 'CreateStmt') {
+    return findNodes(body(statement).tableElts, 'ColumnDef').map((c) => ({ name: `${table}.${String(c.colname)}`, typeName: c.typeName }));
+  }
+  return alterTableCommands(statement).flatMap((cmd) => {
+    const def = isObject(cmd.def) && isObject(cmd.def.ColumnDef) ? cmd.def.ColumnDef : undefined;
+    if (!def) return [];
+    if (cmd.subtype === 'AT_AddColumn') return [{ name: `${table}.${String(def.colname)}`, typeName: def.typeName }];
+    if (cmd.subtype === 'AT_AlterColumnType') return [{ name: `${table}.${String(cmd.name)}`, typeName: def.typeName }];
+    return [];
+  });
+}
+
+function isJson(typeName: unknown): boolean {
+  const parts = isObject(typeName) ? names(typeName.names) : [];
+  return parts[parts.length - 1] === 'json' && (parts.length === 1 || parts[0] === 'pg_catalog');
+}

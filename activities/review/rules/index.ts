@@ -1,0 +1,41 @@
+import type { Finding } from '../../findings';
+import type { ParsedStatement } from '../parse';
+import { concurrentIndexPg14 } from './SW-L-CONCURRENT-INDEX-PG14';
+import { downFails } from './SW-L-DOWN-FAILS';
+import { exclusionConstraint } from './SW-L-EXCLUSION-CONSTRAINT';
+import { irreversible } from './SW-L-IRREVERSIBLE';
+import { json } from './SW-L-JSON';
+import { refreshNotConcurrent } from './SW-L-REFRESH-NOT-CONCURRENT';
+import { renameEnumValue } from './SW-L-RENAME-ENUM-VALUE';
+import { renameSchema } from './SW-L-RENAME-SCHEMA';
+import { unboundedUpdate } from './SW-L-UNBOUNDED-UPDATE';
+import type { LintRule, RuleContext } from './rule';
+
+/** Our rules: adding one means adding its file and one line here. */
+export const lintRules: readonly LintRule[] = [
+  unboundedUpdate,
+  refreshNotConcurrent,
+  json,
+  renameEnumValue,
+  renameSchema,
+  exclusionConstraint,
+  concurrentIndexPg14,
+  downFails,
+  irreversible,
+];
+
+/** Runs rules over a parsed up migration; each violation becomes a Finding at its statement. */
+export function runRules(statements: ParsedStatement[], context: RuleContext, rules: readonly LintRule[] = lintRules): Finding[] {
+  return rules.flatMap((rule) =>
+    rule.check(statements, context).map((violation) => ({
+      id: rule.id,
+      source: 'schemawright',
+      severity: rule.severity,
+      object: violation.object,
+      message: violation.message,
+      why: rule.explanation,
+      fix: violation.fix,
+      location: violation.statement.location,
+    })),
+  );
+}

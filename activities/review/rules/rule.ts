@@ -1,0 +1,41 @@
+import type { Severity } from '../../findings';
+import type { ParsedStatement } from '../parse';
+import type { PgVersion } from '../pg-version';
+
+/** What a rule may know beyond the statements of the up migration. */
+export interface RuleContext {
+  pgVersion: PgVersion;
+  /** The parsed down migration, when the migration has one. */
+  down?: ParsedStatement[];
+}
+
+/** One thing a rule reports: which statement, what goes wrong, and the concrete fix where there is one. */
+export interface RuleViolation {
+  statement: ParsedStatement;
+  message: string;
+  fix?: string;
+  object?: string;
+}
+
+export interface RuleExample {
+  sql: string;
+  down?: string;
+  /** e.g. `14.2`; the default is the newest PostgreSQL. */
+  pgVersion?: string;
+}
+
+/**
+ * One of our lint rules, for what squawk lacks. Each lives in its own file named after its id, with
+ * SQL that must pass and SQL that must fail with the exact messages; rules.test.ts runs them all.
+ */
+export interface LintRule {
+  id: string;
+  severity: Severity;
+  /** Why it matters: shown as the finding's `why`. */
+  explanation: string;
+  check(statements: ParsedStatement[], context: RuleContext): RuleViolation[];
+  examples: {
+    pass: RuleExample[];
+    fail: (RuleExample & { messages: string[] })[];
+  };
+}

@@ -1,0 +1,27 @@
+import { parseStatements } from '../parse';
+import { DEFAULT_PG_VERSION, parsePgVersion } from '../pg-version';
+import { lintRules, runRules } from './index';
+import type { LintRule, RuleExample } from './rule';
+
+async function messages(rule: LintRule, example: RuleExample): Promise<string[]> {
+  const context = {
+    pgVersion: example.pgVersion ? parsePgVersion(example.pgVersion) : DEFAULT_PG_VERSION,
+    down: example.down === undefined ? undefined : await parseStatements(example.down, 'down.sql'),
+  };
+  return runRules(await parseStatements(example.sql, 'up.sql'), context, [rule]).map((finding) => finding.message);
+}
+
+describe.each(lintRules.map((rule) => [rule.id, rule] as const))('%s', (_id, rule) => {
+  it('has examples that pass and fail', () => {
+    expect(rule.examples.pass.length).toBeGreaterThan(0);
+    expect(rule.examples.fail.length).toBeGreaterThan(0);
+  });
+
+  it.each(rule.examples.pass.map((example) => [example.sql, example] as const))('passes: %s', async (_sql, example) => {
+    expect(await messages(rule, example)).toEqual([]);
+  });
+
+  it.each(rule.examples.fail.map((example) => [example.sql, example] as const))('fails: %s', async (_sql, example) => {
+    expect(await messages(rule, example)).toEqual(example.messages);
+  });
+});

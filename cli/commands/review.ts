@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { migrationName, readMigrationFiles } from '../../activities/review/migration-files';
+import { renderReport, type ReportFormat } from '../../activities/review/report';
+import { reviewMigration, summarize } from '../../activities/review/review';
+import { verifyOnShadow } from '../../activities/review/shadow';
+import { Client } from 'pg';
+
+interface ReviewOptions {
+  target?: string;
+  pgVersion?: string;
+  format: ReportFormat;
+}
+
+/** `schemawright review FILE|DIR`: the review on its own, for a terminal or a CI job; exit 1 on errors. */
+export function registerReviewCommand(program: Command): void {
+  program
+    .command('review')
+    .description('Review migration SQL (squawk and schemawright rules; with --target, a shadow verification); exits 1 when it finds errors.')
+    .argument('<path>', 'a migration file, or a directory of migrations (golang-migrate, dbmate, Flyway or diesel layout)')
+    .option('--target <url>', 'PostgreSQL URL of the target: its version, and a shadow database on its server where the given migrations (all taken as pending) are applied up, down and up again')
+    .option('--pg-version <version>', "the target's PostgreSQL version (e.g. 16 or 14.2) when there is no --target")
+    .option('--format <format>', 'text, json or markdown', 'text')
+    .action(async (path: string, options: ReviewOptions) => {
+      if (!['text', 'json', 'markdown'].includes(options.format)) {
+        throw new Error(`--format ${options.format} is not known: use text, json or markdown.`);
+      }
+      const files = readMigrationFiles(path);
+      const pgVersion = options.target ? await serverVersion(options.target) : options.pgVersion;
+      let report = await reviewMigration({ files, pgVersion });
+      if (options.target) {
+        const shadow = await verifyOnShadow(
+          options.target,
+          files.map((f) => ({ name: migrationName(f.path), up: f.up, down: f.down, file: f.path })),
+        );
+        for (const gap of shadow.copyGaps) {
+          console.error(`schemawright: the shadow database lacks an object of the target (${gap.error}); findings about it may be missing or spurious.`);
+        }
+        report = summarize(report.pgVersion, report.files.map((f) => ({ ...f, findings: [...f.findings, ...shadow.findings.filter((s) => s.location?.file === f.path)] })));
+      }
+      console.log(renderReport(report, options.format));
+      if (report.counts.error > 0) process.exitCode = 1;
+    });
+}
+
+async function serverVersion(url: string): Promise<string> {
+  const client = new Client({ connectionString: url });
+  try {
+    await client.connect();
+    return (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
+  } catch (error) {
+    // The message of a failed connection never includes the URL, so the password stays out of it.
+    throw new Error(`Cannot reach the --target database: ${(error as Error).message}. Check the URL, and that the server accepts connections.`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

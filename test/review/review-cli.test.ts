@@ -1,0 +1,101 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import type { ReviewReport } from '../../activities/review/review';
+import { createTestDatabase } from '../support/stack';
+
+const ROOT = join(__dirname, '../..');
+
+function review(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'cli/schemawright.ts', 'review', ...args], { cwd: ROOT }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function layout(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sw-review-cli-'));
+  for (const [path, sql] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), sql);
+  }
+  return dir;
+}
+
+describe('schemawright review', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const make = (files: Record<string, string>) => {
+    const dir = layout(files);
+    dirs.push(dir);
+    return dir;
+  };
+
+  it('exits 1 on an error finding, with file:line:column, and 0 when only warnings remain (golang-migrate layout)', async () => {
+    const dir = make({
+      '001_orders.up.sql': 'CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, customer_id bigint);\n',
+      '001_orders.down.sql': 'DROP TABLE orders;\n',
+      '002_index.up.sql': "UPDATE orders SET customer_id = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer ON orders (customer_id);\n",
+      '002_index.down.sql': 'DROP INDEX CONCURRENTLY orders_customer;\n',
+    });
+    const old = await review([dir, '--pg-version', '14.2']);
+    expect(old.code).toBe(1);
+    expect(old.stdout).toContain('002_index.up.sql:2:1: error SW-L-CONCURRENT-INDEX-PG14 [schemawright]');
+    expect(old.stdout).toContain('002_index.up.sql:1:1: warning SW-L-UNBOUNDED-UPDATE [schemawright]');
+    const current = await review([dir, '--pg-version', '16', '--format', 'json']);
+    expect(current.code).toBe(0);
+    const report = JSON.parse(current.stdout) as ReviewReport;
+    expect(report.files.map((f) => f.path)).toEqual(['001_orders.up.sql', '002_index.up.sql']);
+    expect(report.counts.error).toBe(0);
+    expect(report.files[1]!.steps.map((s) => s.kind)).toEqual(['transactional', 'non-transactional']);
+  });
+
+  it('reads dbmate files, keeping the down section at its own lines', async () => {
+    const dir = make({ '20260101_tags.sql': '-- migrate:up\nALTER TABLE posts ADD COLUMN IF NOT EXISTS tag_id bigint;\n\n-- migrate:down\nALTER TABLE posts DROP COLUMN tag;\n' });
+    const { code, stdout } = await review([dir, '--format', 'json']);
+    expect(code).toBe(0);
+    const finding = (JSON.parse(stdout) as ReviewReport).findings.find((f) => f.id === 'SW-L-DOWN-FAILS');
+    expect(finding?.location?.line).toBe(5);
+  });
+
+  it('reports a syntax error with its position and reviews nothing', async () => {
+    const dir = make({ 'V1__init.sql': 'CREATE TABLE t (id bigint);\nALTER TABLE t ADD COLUMN;\n' });
+    const { code, stderr, stdout } = await review([dir]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('V1__init.sql:2:25: syntax error at or near ";". Fix the SQL at that position; nothing was reviewed or applied.');
+    expect(stdout).toBe('');
+  });
+
+  it('renders Markdown grouped by severity (Flyway layout)', async () => {
+    const dir = make({ 'V1__init.sql': 'CREATE TABLE IF NOT EXISTS t (id bigint PRIMARY KEY, data json);\n', 'V2__drop.sql': 'DROP TABLE t;\n' });
+    const { code, stdout } = await review([dir, '--format', 'markdown']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('## Warnings (3)');
+    expect(stdout).toContain('### `V2__drop.sql:1:1` SW-L-IRREVERSIBLE (schemawright)');
+    expect(stdout).toContain('**Why:**');
+  });
+
+  it('with --target, verifies on a shadow database and fails on a broken down, without printing the password', async () => {
+    const target = await createTestDatabase('sw_review_cli');
+    try {
+      const client = new Client({ connectionString: target.url });
+      await client.connect();
+      await client.query('CREATE TABLE users (id bigint PRIMARY KEY, name text)');
+      await client.end();
+      const dir = make({
+        '2026-01-01-000000_view/up.sql': 'ALTER TABLE users ADD COLUMN IF NOT EXISTS email text;\nCREATE VIEW user_emails AS SELECT id, email FROM users;\n',
+        '2026-01-01-000000_view/down.sql': 'ALTER TABLE users DROP COLUMN email;\nDROP VIEW user_emails;\n',
+      });
+      const { code, stdout, stderr } = await review([dir, '--target', target.url]);
+      expect(code).toBe(1);
+      expect(stdout).toContain('error SW-SHADOW-FAILED [schemawright] The down of 2026-01-01-000000_view fails on the shadow database: cannot drop column email of table users because other objects depend on it (SQLSTATE 2BP01).');
+      const password = new URL(target.url).password;
+      expect(stdout + stderr).not.toContain(password);
+    } finally {
+      await target.drop();
+    }
+  });
+});
