@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../../store/canonical-json';
 import type { Catalog } from './catalog';
 
 /** Keys whose values change without DDL: statistics, sizes, sequence values, the time of reading. */
@@ -6,13 +7,7 @@ const VOLATILE_KEYS = new Set(['stats', 'meta']);
 
 /** The structure of a catalog as canonical JSON: volatile keys dropped, object keys sorted. */
 export function canonicalStructure(catalog: Catalog): string {
-  return JSON.stringify(catalog, (key, value: unknown) => {
-    if (VOLATILE_KEYS.has(key)) return undefined;
-    if (value && typeof value === 'object' && !Array.isArray(value)) {
-      return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    }
-    return value;
-  });
+  return canonicalJson(catalog, (key) => VOLATILE_KEYS.has(key));
 }
 
 /** `sha256:<hex>` of the canonical structure: equal for equal schemas, different after any DDL we read. */

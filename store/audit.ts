@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto';
+import type { Pool } from 'pg';
+import { canonicalJson } from './canonical-json';
+
+/** Serializes appenders (workers, web, CLI) so that each entry chains to the one before it. */
+const AUDIT_APPEND_LOCK_KEY = 0x5357_0002;
+/** The previous hash of the first entry. */
+export const AUDIT_GENESIS_HASH = `sha256:${'0'.repeat(64)}`;
+const VERIFY_BATCH = 5_000;
+
+export interface AuditEntryInput {
+  kind: string;
+  requestId: string;
+  target: string;
+  actor?: string;
+  channel?: string;
+  data: Record<string, unknown>;
+}
+
+export interface AuditEntry {
+  seq: number;
+  at: Date;
+  kind: string;
+  requestId: string;
+  target: string;
+  actor: string | null;
+  channel: string | null;
+  data: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditFilters {
+  requestId?: string;
+  target?: string;
+  actor?: string;
+  since?: Date;
+  until?: Date;
+  limit?: number;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  entries: number;
+  firstBroken?: { seq: number; reason: string };
+}
+
+interface AuditRow {
+  seq: string;
+  at: Date;
+  kind: string;
+  request_id: string;
+  target: string;
+  actor: string | null;
+  channel: string | null;
+  data: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The hash of an entry: sha256 over the canonical JSON of its content and the previous entry's hash. */
+function entryHash(entry: Omit<AuditEntry, 'seq' | 'hash'>): string {
+  const content = {
+    at: entry.at.toISOString(),
+    kind: entry.kind,
+    requestId: entry.requestId,
+    target: entry.target,
+    actor: entry.actor,
+    channel: entry.channel,
+    data: entry.data,
+    prevHash: entry.prevHash,
+  };
+  return `sha256:${createHash('sha256').update(canonicalJson(content), 'utf8').digest('hex')}`;
+}
+
+/** Appends one entry, chained to the last one, and returns its sequence number and hash. */
+export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{ seq: number; hash: string }> {
+  // What jsonb will give back (no undefined, dates as strings), so that verify hashes the same value.
+  const data = JSON.parse(JSON.stringify(input.data)) as Record<string, unknown>;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK_KEY]);
+    const last = await client.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+    const entry = {
+      at: new Date(),
+      kind: input.kind,
+      requestId: input.requestId,
+      target: input.target,
+      actor: input.actor ?? null,
+      channel: input.channel ?? null,
+      data,
+      prevHash: last.rows[0]?.hash ?? AUDIT_GENESIS_HASH,
+    };
+    const hash = entryHash(entry);
+    const { rows } = await client.query<{ seq: string }>(
+      `INSERT INTO audit_log (at, kind, request_id, target, actor, channel, data, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`,
+      [entry.at, entry.kind, entry.requestId, entry.target, entry.actor, entry.channel, JSON.stringify(data), entry.prevHash, hash],
+    );
+    await client.query('COMMIT');
+    return { seq: Number(rows[0].seq), hash };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+function fromRow(row: AuditRow): AuditEntry {
+  return {
+    seq: Number(row.seq),
+    at: row.at,
+    kind: row.kind,
+    requestId: row.request_id,
+    target: row.target,
+    actor: row.actor,
+    channel: row.channel,
+    data: row.data,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/** Entries matching every filter given, oldest first. */
+export async function queryAudit(pool: Pool, filters: AuditFilters = {}): Promise<AuditEntry[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (condition: string, value: unknown) => {
+    params.push(value);
+    where.push(condition.replace('?', `$${params.length}`));
+  };
+  if (filters.requestId !== undefined) add('request_id = ?', filters.requestId);
+  if (filters.target !== undefined) add('target = ?', filters.target);
+  if (filters.actor !== undefined) add('actor = ?', filters.actor);
+  if (filters.since !== undefined) add('at >= ?', filters.since);
+  if (filters.until !== undefined) add('at < ?', filters.until);
+  const limit = filters.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(filters.limit))}`;
+  const { rows } = await pool.query<AuditRow>(
+    `SELECT * FROM audit_log${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${limit}`,
+    params,
+  );
+  return rows.map(fromRow);
+}
+
+/**
+ * Recomputes the chain from the first entry, in batches: intact, or the first entry whose content
+ * does not match its hash or whose previous hash is not the hash of the entry before it.
+ */
+export async function verifyAudit(pool: Pool): Promise<AuditVerification> {
+  let previous = { seq: 0, hash: AUDIT_GENESIS_HASH };
+  let entries = 0;
+  for (;;) {
+    const { rows } = await pool.query<AuditRow>('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2', [previous.seq, VERIFY_BATCH]);
+    for (const row of rows) {
+      const entry = fromRow(row);
+      if (entry.prevHash !== previous.hash) {
+        const before = previous.seq === 0 ? 'the start of the log' : `entry ${previous.seq}`;
+        return { ok: false, entries, firstBroken: { seq: entry.seq, reason: `its previous hash is not the hash of ${before}: an entry between them was removed, inserted or rewritten` } };
+      }
+      if (entryHash(entry) !== entry.hash) {
+        return { ok: false, entries, firstBroken: { seq: entry.seq, reason: 'its content does not match its hash: the entry was changed after it was written' } };
+      }
+      entries += 1;
+      previous = { seq: entry.seq, hash: entry.hash };
+    }
+    if (rows.length < VERIFY_BATCH) return { ok: true, entries };
+  }
+}
