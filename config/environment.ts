@@ -32,6 +32,21 @@ export interface Environment {
   web: { port: number; host: string };
   /** How long a gate waits before it reminds, re-routes to backups, and expires (hours in production). */
   gates: { remindEverySeconds: number; rerouteAfterSeconds: number; expireAfterSeconds: number };
+  /** How people reach requests: policy, email, Slack, the web and API. Secrets stay here, never in logs. */
+  approvals: {
+    /** The policy YAML; unset: the committed example config/policy.example.yaml. */
+    policyPath?: string;
+    /** Where links in emails and Slack point (the approvals web server as people reach it). */
+    webBaseUrl: string;
+    /** smtp://user:pass@host:587 or smtps://...:465; unset: the local capture inbox at /inbox. */
+    smtpUrl?: string;
+    mailFrom: string;
+    /** `kid1:secret1,kid0:secret0`: the first signs email links, all verify (rotation). */
+    tokenKeys?: string;
+    /** `person:token,...` for the JSON API's bearer tokens. */
+    apiTokens?: string;
+    slack: { botToken?: string; signingSecret?: string; appToken?: string; channel?: string };
+  };
 }
 
 export class ConfigError extends Error {
@@ -88,6 +103,20 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = proc
       remindEverySeconds: duration(env, 'SCHEMAWRIGHT_REMIND_EVERY', '4h'),
       rerouteAfterSeconds: duration(env, 'SCHEMAWRIGHT_REROUTE_AFTER', '24h'),
       expireAfterSeconds: duration(env, 'SCHEMAWRIGHT_EXPIRE_AFTER', '72h'),
+    },
+    approvals: {
+      policyPath: env.SCHEMAWRIGHT_POLICY || undefined,
+      webBaseUrl: (env.SCHEMAWRIGHT_WEB_URL || `http://${env.SCHEMAWRIGHT_WEB_HOST || '127.0.0.1'}:${port(env, 'SCHEMAWRIGHT_WEB_PORT', 8080)}`).replace(/\/+$/, ''),
+      smtpUrl: env.SMTP_URL || undefined,
+      mailFrom: env.SCHEMAWRIGHT_MAIL_FROM || 'schemawright <schemawright@localhost>',
+      tokenKeys: env.SCHEMAWRIGHT_TOKEN_KEYS || undefined,
+      apiTokens: env.SCHEMAWRIGHT_API_TOKENS || undefined,
+      slack: {
+        botToken: env.SLACK_BOT_TOKEN || undefined,
+        signingSecret: env.SLACK_SIGNING_SECRET || undefined,
+        appToken: env.SLACK_APP_TOKEN || undefined,
+        channel: env.SLACK_CHANNEL || undefined,
+      },
     },
   };
 }

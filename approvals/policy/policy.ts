@@ -1,0 +1,202 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError } from '../../config/environment';
+import type { GatePolicy } from '../../workflows/design-request-messages';
+
+/**
+ * The approval policy file: people, who approves per target and environment, and who may override.
+ * `loadPolicy()` reads SCHEMAWRIGHT_POLICY, or the committed example when it is unset.
+ */
+export interface Person {
+  id: string;
+  name: string;
+  email?: string;
+  /** Slack user id (U…/W…), not a display name: names change, ids do not. */
+  slack?: string;
+}
+
+export interface Policy {
+  /** The file it came from, for messages. */
+  source: string;
+  people: Person[];
+  gatePolicyFor(target: string, environment: string): GatePolicy;
+  person(id: string): Person | undefined;
+  personBySlackId(slackId: string): Person | undefined;
+  personByEmail(email: string): Person | undefined;
+}
+
+export const EXAMPLE_POLICY_PATH = join(__dirname, '..', '..', 'config', 'policy.example.yaml');
+export const POLICY_VARIABLE = 'SCHEMAWRIGHT_POLICY';
+
+export class PolicyError extends ConfigError {
+  override name = 'PolicyError';
+}
+
+interface Rule {
+  approvers?: string[];
+  backupApprovers?: string[];
+  quorum?: number;
+  separationOfDuties?: boolean;
+}
+
+const ID = /^[a-z0-9][a-z0-9_.-]{0,62}$/i;
+const SLACK_ID = /^[UW][A-Z0-9]{2,}$/;
+const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+const TOP_KEYS = ['people', 'admins', 'targets'];
+const PERSON_KEYS = ['name', 'email', 'slack'];
+const RULE_KEYS = ['approvers', 'backup_approvers', 'quorum', 'separation_of_duties'];
+
+export function loadPolicy(path: string | undefined = process.env[POLICY_VARIABLE] || undefined): Policy {
+  const file = resolve(path ?? EXAMPLE_POLICY_PATH);
+  if (!existsSync(file)) {
+    throw new PolicyError(`${POLICY_VARIABLE}=${path}: no such file. Point it at a policy YAML file (start from ${EXAMPLE_POLICY_PATH}).`);
+  }
+  return parsePolicy(readFileSync(file, 'utf8'), file);
+}
+
+/** Parses and validates a policy; every problem is reported at once, each with its place and fix. */
+export function parsePolicy(text: string, source: string): Policy {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  const problems: string[] = [];
+  const at = (path: (string | number)[]): string => {
+    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    const where = node?.range ? lines.linePos(node.range[0]) : undefined;
+    const dotted = path.length ? path.map(String).join('.') : '(top)';
+    return where ? `${source}:${where.line}:${where.col}: ${dotted}` : `${source}: ${dotted}`;
+  };
+  const problem = (path: (string | number)[], message: string) => problems.push(`${at(path)}: ${message}`);
+  for (const error of doc.errors) problems.push(`${source}:${error.linePos?.[0].line ?? '?'}:${error.linePos?.[0].col ?? '?'}: ${error.message.split('\n')[0]}`);
+  if (problems.length) throw new PolicyError(`the policy file is not valid YAML:\n  ${problems.join('\n  ')}`);
+
+  const root = doc.toJS() as unknown;
+  if (!isRecord(root)) throw new PolicyError(`${source}: a policy is a mapping with people, admins and targets; see ${EXAMPLE_POLICY_PATH}`);
+  unknownKeys(root, TOP_KEYS, [], problem);
+
+  const people = new Map<string, Person>();
+  if (!isRecord(root.people) || !Object.keys(root.people).length) {
+    problem(['people'], 'name at least one person: `people: { ann: { name: Ann, email: ann@example.com, slack: U012ABC } }`');
+  } else {
+    for (const [id, raw] of Object.entries(root.people)) {
+      const path = ['people', id];
+      if (!ID.test(id)) problem(path, `person id '${id}' must be letters, digits, _, . and -`);
+      if (!isRecord(raw)) {
+        problem(path, 'a person is a mapping: `{ name: ..., email: ..., slack: U... }`');
+        continue;
+      }
+      unknownKeys(raw, PERSON_KEYS, path, problem);
+      const person: Person = { id, name: typeof raw.name === 'string' && raw.name.trim() ? raw.name : id };
+      if (raw.email !== undefined) {
+        if (typeof raw.email !== 'string' || !EMAIL.test(raw.email)) problem([...path, 'email'], `'${String(raw.email)}' is not an email address like ann@example.com`);
+        else person.email = raw.email;
+      }
+      if (raw.slack !== undefined) {
+        if (typeof raw.slack !== 'string' || !SLACK_ID.test(raw.slack)) problem([...path, 'slack'], `'${String(raw.slack)}' is not a Slack user id: use the member id (U… or W…) from the person's Slack profile, not a name`);
+        else person.slack = raw.slack;
+      }
+      if (raw.email === undefined && raw.slack === undefined) problem(path, `${id} cannot be reached: give an email, a slack id, or both`);
+      people.set(id, person);
+    }
+  }
+
+  const known = (path: (string | number)[], value: unknown, what: string): string[] => {
+    if (value === undefined) return [];
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+      problem(path, `${what} is a list of person ids, like [ann, bob]`);
+      return [];
+    }
+    value.forEach((id: string, index) => {
+      if (!people.has(id)) problem([...path, index], `'${id}' is not in people; add it under people, or fix the spelling (known: ${[...people.keys()].join(', ')})`);
+    });
+    return value as string[];
+  };
+  const admins = known(['admins'], root.admins, 'admins');
+
+  const rules = new Map<string, Rule>();
+  if (!isRecord(root.targets) || !Object.keys(root.targets).length) {
+    problem(['targets'], 'say who approves: `targets: { "*": { "*": { approvers: [ann, bob] } } }`');
+  } else {
+    for (const [target, environments] of Object.entries(root.targets)) {
+      if (!isRecord(environments)) {
+        problem(['targets', target], 'a target maps environments ("*" for any) to rules: `{ production: { approvers: [ann] } }`');
+        continue;
+      }
+      for (const [environment, raw] of Object.entries(environments)) {
+        const path = ['targets', target, environment];
+        if (!isRecord(raw)) {
+          problem(path, 'a rule is a mapping with approvers, backup_approvers, quorum, separation_of_duties');
+          continue;
+        }
+        unknownKeys(raw, RULE_KEYS, path, problem);
+        const rule: Rule = {};
+        if (raw.approvers !== undefined) rule.approvers = known([...path, 'approvers'], raw.approvers, 'approvers');
+        if (raw.backup_approvers !== undefined) rule.backupApprovers = known([...path, 'backup_approvers'], raw.backup_approvers, 'backup_approvers');
+        if (raw.quorum !== undefined) {
+          if (!Number.isInteger(raw.quorum) || (raw.quorum as number) < 1) problem([...path, 'quorum'], `quorum must be a whole number of approvers, 1 or more (got ${String(raw.quorum)})`);
+          else rule.quorum = raw.quorum as number;
+        }
+        if (raw.separation_of_duties !== undefined) {
+          if (typeof raw.separation_of_duties !== 'boolean') problem([...path, 'separation_of_duties'], 'separation_of_duties is true or false');
+          else rule.separationOfDuties = raw.separation_of_duties;
+        }
+        rules.set(ruleKey(target, environment), rule);
+      }
+    }
+  }
+  // Every rule, completed by the less specific ones, must be satisfiable on its own.
+  for (const key of rules.keys()) {
+    const [target, environment] = key.split('\u0000');
+    const resolved = resolveRule(rules, target, environment);
+    const path = ['targets', target, environment];
+    if (!resolved.approvers?.length) problem(path, `no approvers for ${target}/${environment}: set approvers here or under targets."*"."*"`);
+    else if ((resolved.quorum ?? 1) > resolved.approvers.length) {
+      problem(path, `quorum ${resolved.quorum} cannot be met by ${resolved.approvers.length} approver(s) (${resolved.approvers.join(', ')}): lower the quorum or add approvers`);
+    }
+  }
+  if (problems.length) throw new PolicyError(`the policy file has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+
+  const bySlack = new Map([...people.values()].filter((p) => p.slack).map((p) => [p.slack!, p]));
+  const byEmail = new Map([...people.values()].filter((p) => p.email).map((p) => [p.email!.toLowerCase(), p]));
+  return {
+    source,
+    people: [...people.values()],
+    gatePolicyFor(target, environment) {
+      const rule = resolveRule(rules, target, environment);
+      if (!rule.approvers?.length) {
+        throw new PolicyError(`${source} names no approvers for ${target}/${environment}: add targets.${target}.${environment} (or a "*" rule) with approvers`);
+      }
+      return {
+        approvers: rule.approvers,
+        backupApprovers: rule.backupApprovers ?? [],
+        admins,
+        quorum: rule.quorum ?? 1,
+        separationOfDuties: rule.separationOfDuties ?? true,
+      };
+    },
+    person: (id) => people.get(id),
+    personBySlackId: (slackId) => bySlack.get(slackId),
+    personByEmail: (email) => byEmail.get(email.toLowerCase()),
+  };
+}
+
+function ruleKey(target: string, environment: string): string {
+  return `${target}\u0000${environment}`;
+}
+
+/** Field by field, the most specific rule that sets it wins. */
+function resolveRule(rules: Map<string, Rule>, target: string, environment: string): Rule {
+  const chain = [ruleKey(target, environment), ruleKey(target, '*'), ruleKey('*', environment), ruleKey('*', '*')].map((k) => rules.get(k) ?? {});
+  const pick = <K extends keyof Rule>(field: K): Rule[K] => chain.find((rule) => rule[field] !== undefined)?.[field];
+  return { approvers: pick('approvers'), backupApprovers: pick('backupApprovers'), quorum: pick('quorum'), separationOfDuties: pick('separationOfDuties') };
+}
+
+function unknownKeys(value: Record<string, unknown>, allowed: string[], path: (string | number)[], problem: (path: (string | number)[], message: string) => void): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) problem([...path, key], `unknown key '${key}'; expected one of: ${allowed.join(', ')}`);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,61 @@
+import type { Pool } from 'pg';
+import { ConfigError, readEnvironment } from '../config/environment';
+import { connectTemporal, createTestDatabase, testStack, uniqueName, type TemporalConnections, type TestDatabase } from '../test/support/stack';
+import { startRequest, workflowIdOf } from './requests';
+import { openRequestServices } from './services';
+import type { RequestInput } from '../workflows/design-request-messages';
+
+describe('openRequestServices', () => {
+  let db: TestDatabase;
+  let temporal: TemporalConnections;
+  beforeAll(async () => {
+    db = await createTestDatabase('sw_services');
+    temporal = await connectTemporal();
+  });
+  afterAll(async () => {
+    await temporal?.close();
+    await db?.drop();
+  });
+
+  it('starts requests with the policy file, the task queue and the gate timings of the environment', async () => {
+    const taskQueue = uniqueName('services');
+    const env = readEnvironment({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: testStack().temporalAddress, SCHEMAWRIGHT_TASK_QUEUE: taskQueue, SCHEMAWRIGHT_EXPIRE_AFTER: '2h' });
+    const services = await openRequestServices(env);
+    try {
+      const { requestId } = await startRequest(services, {
+        kind: 'change',
+        title: 'add a note',
+        target: 'shop',
+        environment: 'production',
+        requester: 'rita',
+        channel: 'cli',
+        source: { format: 'sql', text: 'ALTER TABLE orders ADD COLUMN note text;' },
+      });
+      const handle = temporal.client.workflow.getHandle(workflowIdOf(requestId));
+      const description = await handle.describe();
+      expect(description.taskQueue).toBe(taskQueue);
+      const history = await handle.fetchHistory();
+      const payload = history.events?.[0].workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      const input = JSON.parse(Buffer.from(payload!.data!).toString('utf8')) as RequestInput;
+      expect(input.policy).toEqual(services.policy.gatePolicyFor('shop', 'production'));
+      expect(input.timings.expireAfterSeconds).toBe(7200);
+      // The store was migrated: the source went in as an artifact.
+      const { rows } = await (services.store as Pool).query('SELECT kind FROM artifacts WHERE digest = $1', [input.source.digest]);
+      expect(rows).toEqual([{ kind: 'source-sql' }]);
+      await handle.terminate('test done');
+    } finally {
+      await services.close();
+    }
+  });
+
+  it('says how to reach a stack when none is configured', async () => {
+    const env = readEnvironment({ SCHEMAWRIGHT_HOME: '/nonexistent' });
+    await expect(openRequestServices(env)).rejects.toThrow(ConfigError);
+    await expect(openRequestServices(env)).rejects.toThrow('run `npm start` in this directory, or set DATABASE_URL and TEMPORAL_ADDRESS');
+  });
+
+  it('refuses to open with a policy file that does not exist', async () => {
+    const env = readEnvironment({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: testStack().temporalAddress, SCHEMAWRIGHT_POLICY: '/nonexistent/policy.yaml' });
+    await expect(openRequestServices(env)).rejects.toThrow('SCHEMAWRIGHT_POLICY=/nonexistent/policy.yaml: no such file.');
+  });
+});
