@@ -48,9 +48,10 @@ export class MigrationChecksumError extends Error {
     readonly step: string,
     readonly recorded: string,
     readonly current: string,
+    readonly file?: string,
   ) {
     super(
-      `Step ${step} of migration ${version} was applied with checksum ${recorded}, but its SQL now has checksum ${current}: ` +
+      `Step ${step} of migration ${version}${file ? ` (${file})` : ''} was applied with checksum ${recorded}, but its SQL now has checksum ${current}: ` +
         'an applied migration was edited. It is not re-run. Restore the applied SQL and put the change in a new migration.',
     );
     this.name = 'MigrationChecksumError';
@@ -67,6 +68,20 @@ export interface DatabaseError {
   column?: number;
   detail?: string;
   hint?: string;
+}
+
+/** The database's error as MigrationFailedError carries it, with the line and column in `sql`. */
+export function databaseErrorOf(error: unknown, sql: string): DatabaseError {
+  const e = error as { message: string; code?: string; position?: string; detail?: string; hint?: string };
+  const position = Number(e.position);
+  const before = position ? sql.slice(0, position - 1).split('\n') : [];
+  return {
+    message: e.message,
+    ...(e.code && e.code !== 'verify' ? { code: e.code } : {}),
+    ...(position ? { position, line: before.length, column: before[before.length - 1].length + 1 } : {}),
+    ...(e.detail ? { detail: e.detail } : {}),
+    ...(e.hint ? { hint: e.hint } : {}),
+  };
 }
 
 export class MigrationFailedError extends Error {

@@ -1,5 +1,5 @@
 import type { Migration, MigrationStep } from '../migration';
-import { LockContentionError, MigrationChecksumError, MigrationFailedError, type DatabaseError } from './errors';
+import { databaseErrorOf, LockContentionError, MigrationChecksumError, MigrationFailedError } from './errors';
 import { ensureHistoryTable, readHistory, recordStep, stepChecksum, type HistoryRow } from './history';
 import { TargetSession } from './session';
 import { STEP_KINDS, type StepContext } from './steps';
@@ -63,74 +63,88 @@ export interface ApplyResult {
  * Holds the target's apply lock for the whole run.
  */
 export async function applyMigration(target: ApplyTarget, migration: Migration, options: ApplyOptions): Promise<ApplyResult> {
-  const started = performance.now();
-  const of = migration.steps.length;
-  const names = migration.steps.map((s) => s.name);
-  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
-  if (duplicate) throw new Error(`Migration ${migration.version} has two steps named ${duplicate}: step names identify steps in the history, give each a unique one.`);
-  let current = { step: '', index: 0 };
-  const emit = (index: number, step: string, status: ApplyProgressStatus, detail?: string) => options.onProgress?.({ step, index: index + 1, of, status, ...(detail ? { detail } : {}) });
+  const [result] = await applyMigrations(target, [migration], options);
+  return result;
+}
+
+/** Several migrations in order, in one session under one hold of the target's apply lock. */
+export async function applyMigrations(target: ApplyTarget, migrations: Migration[], options: ApplyOptions): Promise<ApplyResult[]> {
+  const current: { emit: (status: ApplyProgressStatus, detail?: string) => void } = { emit: () => undefined };
   const session = await TargetSession.open(target, {
     lockTimeoutMs: options.lockTimeoutMs ?? 5_000,
     statementTimeoutMs: options.statementTimeoutMs ?? 15 * 60_000,
     lockRetries: options.lockRetries ?? 5,
     applyLockWaitMs: options.applyLockWaitMs ?? 60_000,
-    onRetry: (_attempt, detail) => emit(current.index, current.step, 'retrying', detail),
+    onRetry: (_attempt, detail) => current.emit('retrying', detail),
   });
   try {
     await ensureHistoryTable(session.client);
-    const history = new Map((await readHistory(session.client, migration.version)).map((row) => [row.step, row]));
-    const checksums = migration.steps.map((step) => stepChecksum(step.sql));
-    // Refuse an edited migration before anything of it runs.
-    migration.steps.forEach((step, i) => {
-      const row = history.get(step.name);
-      if (row?.status === 'applied' && row.checksum !== checksums[i]) throw new MigrationChecksumError(migration.version, step.name, row.checksum, checksums[i]);
-    });
-
-    const results: StepResult[] = [];
-    for (const [i, step] of migration.steps.entries()) {
-      current = { step: step.name, index: i };
-      const row = history.get(step.name);
-      if (row?.status === 'applied') {
-        results.push({ step: step.name, status: 'already-applied', checksum: checksums[i], durationMs: 0 });
-        emit(i, step.name, 'skipped', 'already applied');
-        continue;
-      }
-      const context = stepContext(session, migration, step, checksums[i], options, (detail) => emit(i, step.name, 'progress', detail));
-      const runner = STEP_KINDS[step.kind];
-      emit(i, step.name, 'started', runner.plan(step).how);
-      const stepStarted = performance.now();
-      // A step with an earlier attempt (crash, failure) or a timed-out one is made safe before it runs.
-      let interrupted = row !== undefined && row.status !== 'undone';
-      try {
-        const outcome = await session.withLockRetries(step.name, async () => {
-          if (interrupted) {
-            const safe = await runner.makeRetrySafe(context);
-            if (safe.detail) emit(i, step.name, 'retrying', safe.detail);
-            if (safe.done) {
-              await recordStep(session.client, { ...context.record, startedAt: new Date(), status: 'applied' });
-              return { detail: safe.detail };
-            }
-          }
-          interrupted = true;
-          return runner.apply(context);
-        });
-        const problem = await runner.verify(context);
-        if (problem) throw Object.assign(new Error(problem), { code: 'verify' });
-        const durationMs = Math.round(performance.now() - stepStarted);
-        results.push({ step: step.name, status: 'applied', checksum: checksums[i], durationMs });
-        emit(i, step.name, 'applied', outcome.detail);
-      } catch (error) {
-        emit(i, step.name, 'failed', (error as Error).message);
-        if (error instanceof LockContentionError) throw error;
-        throw await failedStep(session, migration, i, error, options);
-      }
-    }
-    const applied = results.filter((r) => r.status === 'applied').length;
-    return { steps: of, applied, alreadyApplied: of - applied, durationMs: Math.round(performance.now() - started), results };
+    const results: ApplyResult[] = [];
+    for (const migration of migrations) results.push(await applyOn(session, migration, options, current));
+    return results;
   } finally {
     await session.close();
   }
+}
+
+async function applyOn(session: TargetSession, migration: Migration, options: ApplyOptions, current: { emit: (status: ApplyProgressStatus, detail?: string) => void }): Promise<ApplyResult> {
+  const started = performance.now();
+  const of = migration.steps.length;
+  const names = migration.steps.map((s) => s.name);
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate) throw new Error(`Migration ${migration.version} has two steps named ${duplicate}: step names identify steps in the history, give each a unique one.`);
+  const emit = (index: number, step: string, status: ApplyProgressStatus, detail?: string) => options.onProgress?.({ step, index: index + 1, of, status, ...(detail ? { detail } : {}) });
+  const history = new Map((await readHistory(session.client, migration.version)).map((row) => [row.step, row]));
+  const checksums = migration.steps.map((step) => stepChecksum(step.sql));
+  const changed = migration.steps.findIndex((step, i) => history.get(step.name)?.status === 'applied' && history.get(step.name)?.checksum !== checksums[i]);
+  // A repeatable migration runs again when it changed; any other is refused before anything of it runs.
+  if (changed >= 0 && migration.repeatable) history.clear();
+  else if (changed >= 0) {
+    const step = migration.steps[changed];
+    throw new MigrationChecksumError(migration.version, step.name, (history.get(step.name) as HistoryRow).checksum, checksums[changed], migration.source);
+  }
+
+  const results: StepResult[] = [];
+  for (const [i, step] of migration.steps.entries()) {
+    current.emit = (status, detail) => emit(i, step.name, status, detail);
+    const row = history.get(step.name);
+    if (row?.status === 'applied') {
+      results.push({ step: step.name, status: 'already-applied', checksum: checksums[i], durationMs: 0 });
+      emit(i, step.name, 'skipped', 'already applied');
+      continue;
+    }
+    const context = stepContext(session, migration, step, checksums[i], options, (detail) => emit(i, step.name, 'progress', detail));
+    const runner = STEP_KINDS[step.kind];
+    emit(i, step.name, 'started', runner.plan(step).how);
+    const stepStarted = performance.now();
+    // A step with an earlier attempt (crash, failure) or a timed-out one is made safe before it runs.
+    let interrupted = row !== undefined && row.status !== 'undone';
+    try {
+      const outcome = await session.withLockRetries(step.name, async () => {
+        if (interrupted) {
+          const safe = await runner.makeRetrySafe(context);
+          if (safe.detail) emit(i, step.name, 'retrying', safe.detail);
+          if (safe.done) {
+            await recordStep(session.client, { ...context.record, startedAt: new Date(), status: 'applied' });
+            return { detail: safe.detail };
+          }
+        }
+        interrupted = true;
+        return runner.apply(context);
+      });
+      const problem = await runner.verify(context);
+      if (problem) throw Object.assign(new Error(problem), { code: 'verify' });
+      const durationMs = Math.round(performance.now() - stepStarted);
+      results.push({ step: step.name, status: 'applied', checksum: checksums[i], durationMs });
+      emit(i, step.name, 'applied', outcome.detail);
+    } catch (error) {
+      emit(i, step.name, 'failed', (error as Error).message);
+      if (error instanceof LockContentionError) throw error;
+      throw await failedStep(session, migration, i, error, options);
+    }
+  }
+  const applied = results.filter((r) => r.status === 'applied').length;
+  return { steps: of, applied, alreadyApplied: of - applied, durationMs: Math.round(performance.now() - started), results };
 }
 
 function stepContext(session: TargetSession, migration: Migration, step: MigrationStep, checksum: string, options: ApplyOptions, progress: (detail: string) => void): StepContext {
@@ -139,19 +153,6 @@ function stepContext(session: TargetSession, migration: Migration, step: Migrati
     step,
     record: { version: migration.version, name: migration.name, step: step.name, kind: step.kind, checksum, requestId: options.requestId, decidedBy: options.decidedBy },
     progress,
-  };
-}
-
-function databaseError(error: unknown, sql: string): DatabaseError {
-  const e = error as { message: string; code?: string; position?: string; detail?: string; hint?: string };
-  const position = Number(e.position);
-  const before = position ? sql.slice(0, position - 1).split('\n') : [];
-  return {
-    message: e.message,
-    ...(e.code && e.code !== 'verify' ? { code: e.code } : {}),
-    ...(position ? { position, line: before.length, column: before[before.length - 1].length + 1 } : {}),
-    ...(e.detail ? { detail: e.detail } : {}),
-    ...(e.hint ? { hint: e.hint } : {}),
   };
 }
 
@@ -166,7 +167,7 @@ async function connectionLost(session: TargetSession): Promise<boolean> {
  */
 async function failedStep(session: TargetSession, migration: Migration, failed: number, error: unknown, options: ApplyOptions): Promise<MigrationFailedError> {
   const step = migration.steps[failed];
-  const cause = databaseError(error, step.sql);
+  const cause = databaseErrorOf(error, step.sql);
   const remaining = migration.steps.slice(failed).map((s) => s.name);
   const fail = (applied: string[], undone: string[], outcome: string) => new MigrationFailedError(migration.version, step.name, cause, applied, undone, remaining, outcome);
   if (await connectionLost(session)) {
@@ -195,3 +196,5 @@ async function failedStep(session: TargetSession, migration: Migration, failed: 
   }
   return fail([], undone, `Undid ${undone.join(', ')} (newest first): the target is as it was before this migration. Fix the step and run the migration again.`);
 }
+export { revertMigrations, type RevertResult } from './revert';
+export { importMigrations, migrationsFromFiles } from './import';
