@@ -26,4 +26,10 @@ export interface Migration {
   version: string;
   name: string;
   steps: MigrationStep[];
+  /** SQL that undoes the whole migration, when it was written as one (an imported down file). */
+  down?: string;
+  /** Re-applied whenever its SQL changes, instead of refused (Flyway's `R__` repeatables). */
+  repeatable?: boolean;
+  /** The file it was read from, for messages about it. */
+  source?: string;
 }

@@ -59,3 +59,16 @@ function compareVersions(a: string, b: string): number {
 export function migrationName(path: string): string {
   return basename(path) === 'up.sql' ? basename(dirname(path)) : basename(path).replace(/(\.up)?\.sql$/, '');
 }
+
+/**
+ * The version a migration orders and is recorded by: Flyway `V1.2__x.sql` → `1.2`, a repeatable
+ * `R__x.sql` → `R__x`, otherwise the name up to its first `_` (golang-migrate `001`, dbmate and
+ * diesel timestamps), or the whole name when it has none.
+ */
+export function migrationVersion(path: string): string {
+  const name = migrationName(path);
+  const flyway = /^V(\d+(?:[._]\d+)*)__/.exec(name);
+  if (flyway) return flyway[1].replace(/_/g, '.');
+  if (/^R__/.test(name)) return name;
+  return name.split('_')[0];
+}

@@ -32,6 +32,11 @@ export function nonTransactionalReason(statement: ParsedStatement, pgVersion: Pg
   }
 }
 
+/** The statement with its semicolon: on a line of its own when the text ends in a `--` comment, which would swallow it. */
+function terminated(statement: ParsedStatement): string {
+  return /--[^\n]*$/.test(statement.sql) ? `${statement.sql}\n;` : `${statement.sql};`;
+}
+
 /**
  * The migration as written, cut into the steps the runner applies: consecutive statements that may
  * share a transaction form one transactional step; each statement that may not is its own
@@ -42,7 +47,7 @@ export function stepsAsWritten(name: string, statements: ParsedStatement[], pgVe
   let group: ParsedStatement[] = [];
   const flush = () => {
     if (group.length === 0) return;
-    steps.push({ kind: 'transactional', name: `${name}#${steps.length + 1}`, sql: group.map((s) => `${s.sql};`).join('\n') });
+    steps.push({ kind: 'transactional', name: `${name}#${steps.length + 1}`, sql: group.map(terminated).join('\n') });
     group = [];
   };
   for (const statement of statements) {

@@ -1,0 +1,200 @@
+import type { Migration, MigrationStep } from '../migration';
+import { databaseErrorOf, LockContentionError, MigrationChecksumError, MigrationFailedError } from './errors';
+import { ensureHistoryTable, readHistory, recordStep, stepChecksum, type HistoryRow } from './history';
+import { TargetSession } from './session';
+import { STEP_KINDS, type StepContext } from './steps';
+
+export { ApplyLockBusyError, LockContentionError, MigrationChecksumError, MigrationFailedError } from './errors';
+export type { DatabaseError, LockBlocker, LockEvidence } from './errors';
+export { HISTORY_TABLE, canonicalSql, stepChecksum } from './history';
+export { STEP_KINDS } from './steps';
+export type { StepKindRunner, StepPlan } from './steps';
+
+export interface ApplyTarget {
+  name: string;
+  connectionString: string;
+}
+
+export type ApplyProgressStatus = 'started' | 'progress' | 'applied' | 'skipped' | 'retrying' | 'failed';
+
+export interface ApplyProgress {
+  step: string;
+  /** 1-based position of the step in the migration. */
+  index: number;
+  of: number;
+  status: ApplyProgressStatus;
+  detail?: string;
+}
+
+export interface ApplyOptions {
+  requestId: string;
+  /** The people whose decisions allowed this apply: recorded with each step. */
+  decidedBy: string[];
+  onProgress?: (event: ApplyProgress) => void;
+  /** Longest wait for a table lock, per statement (default 5 s). */
+  lockTimeoutMs?: number;
+  /** Longest run of one statement (default 15 min: index builds on big tables take a while). */
+  statementTimeoutMs?: number;
+  /** Retries after a lock timeout before giving up with LockContentionError (default 5). */
+  lockRetries?: number;
+  /** Longest wait for another runner on the same target to finish (default 60 s). */
+  applyLockWaitMs?: number;
+}
+
+export interface StepResult {
+  step: string;
+  status: 'applied' | 'already-applied';
+  checksum: string;
+  durationMs: number;
+}
+
+export interface ApplyResult {
+  steps: number;
+  applied: number;
+  alreadyApplied: number;
+  durationMs: number;
+  results: StepResult[];
+}
+
+/**
+ * Applies a migration's steps to a target exactly once: steps already recorded in the target's
+ * history are skipped (after checking their checksums), an interrupted step is made safe and
+ * retried, a failed step undoes the completed steps of the migration where each has an undo.
+ * Holds the target's apply lock for the whole run.
+ */
+export async function applyMigration(target: ApplyTarget, migration: Migration, options: ApplyOptions): Promise<ApplyResult> {
+  const [result] = await applyMigrations(target, [migration], options);
+  return result;
+}
+
+/** Several migrations in order, in one session under one hold of the target's apply lock. */
+export async function applyMigrations(target: ApplyTarget, migrations: Migration[], options: ApplyOptions): Promise<ApplyResult[]> {
+  const current: { emit: (status: ApplyProgressStatus, detail?: string) => void } = { emit: () => undefined };
+  const session = await TargetSession.open(target, {
+    lockTimeoutMs: options.lockTimeoutMs ?? 5_000,
+    statementTimeoutMs: options.statementTimeoutMs ?? 15 * 60_000,
+    lockRetries: options.lockRetries ?? 5,
+    applyLockWaitMs: options.applyLockWaitMs ?? 60_000,
+    onRetry: (_attempt, detail) => current.emit('retrying', detail),
+  });
+  try {
+    await ensureHistoryTable(session.client);
+    const results: ApplyResult[] = [];
+    for (const migration of migrations) results.push(await applyOn(session, migration, options, current));
+    return results;
+  } finally {
+    await session.close();
+  }
+}
+
+async function applyOn(session: TargetSession, migration: Migration, options: ApplyOptions, current: { emit: (status: ApplyProgressStatus, detail?: string) => void }): Promise<ApplyResult> {
+  const started = performance.now();
+  const of = migration.steps.length;
+  const names = migration.steps.map((s) => s.name);
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate) throw new Error(`Migration ${migration.version} has two steps named ${duplicate}: step names identify steps in the history, give each a unique one.`);
+  const emit = (index: number, step: string, status: ApplyProgressStatus, detail?: string) => options.onProgress?.({ step, index: index + 1, of, status, ...(detail ? { detail } : {}) });
+  const history = new Map((await readHistory(session.client, migration.version)).map((row) => [row.step, row]));
+  const checksums = migration.steps.map((step) => stepChecksum(step.sql));
+  const changed = migration.steps.findIndex((step, i) => history.get(step.name)?.status === 'applied' && history.get(step.name)?.checksum !== checksums[i]);
+  // A repeatable migration runs again when it changed; any other is refused before anything of it runs.
+  if (changed >= 0 && migration.repeatable) history.clear();
+  else if (changed >= 0) {
+    const step = migration.steps[changed];
+    throw new MigrationChecksumError(migration.version, step.name, (history.get(step.name) as HistoryRow).checksum, checksums[changed], migration.source);
+  }
+
+  const results: StepResult[] = [];
+  for (const [i, step] of migration.steps.entries()) {
+    current.emit = (status, detail) => emit(i, step.name, status, detail);
+    const row = history.get(step.name);
+    if (row?.status === 'applied') {
+      results.push({ step: step.name, status: 'already-applied', checksum: checksums[i], durationMs: 0 });
+      emit(i, step.name, 'skipped', 'already applied');
+      continue;
+    }
+    const context = stepContext(session, migration, step, checksums[i], options, (detail) => emit(i, step.name, 'progress', detail));
+    const runner = STEP_KINDS[step.kind];
+    emit(i, step.name, 'started', runner.plan(step).how);
+    const stepStarted = performance.now();
+    // A step with an earlier attempt (crash, failure) or a timed-out one is made safe before it runs.
+    let interrupted = row !== undefined && row.status !== 'undone';
+    try {
+      const outcome = await session.withLockRetries(step.name, async () => {
+        if (interrupted) {
+          const safe = await runner.makeRetrySafe(context);
+          if (safe.detail) emit(i, step.name, 'retrying', safe.detail);
+          if (safe.done) {
+            await recordStep(session.client, { ...context.record, startedAt: new Date(), status: 'applied' });
+            return { detail: safe.detail };
+          }
+        }
+        interrupted = true;
+        return runner.apply(context);
+      });
+      const problem = await runner.verify(context);
+      if (problem) throw Object.assign(new Error(problem), { code: 'verify' });
+      const durationMs = Math.round(performance.now() - stepStarted);
+      results.push({ step: step.name, status: 'applied', checksum: checksums[i], durationMs });
+      emit(i, step.name, 'applied', outcome.detail);
+    } catch (error) {
+      emit(i, step.name, 'failed', (error as Error).message);
+      if (error instanceof LockContentionError) throw error;
+      throw await failedStep(session, migration, i, error, options);
+    }
+  }
+  const applied = results.filter((r) => r.status === 'applied').length;
+  return { steps: of, applied, alreadyApplied: of - applied, durationMs: Math.round(performance.now() - started), results };
+}
+
+function stepContext(session: TargetSession, migration: Migration, step: MigrationStep, checksum: string, options: ApplyOptions, progress: (detail: string) => void): StepContext {
+  return {
+    session,
+    step,
+    record: { version: migration.version, name: migration.name, step: step.name, kind: step.kind, checksum, requestId: options.requestId, decidedBy: options.decidedBy },
+    progress,
+  };
+}
+
+/** The connection is gone (terminated backend, server restart, network): nothing more can run on it. */
+async function connectionLost(session: TargetSession): Promise<boolean> {
+  return session.client.query('SELECT 1').then(() => false, () => true);
+}
+
+/**
+ * After step `failed` threw: records the failure, then undoes the migration's applied steps newest
+ * first when every one of them has an undo, else leaves them and says what is applied and what not.
+ */
+async function failedStep(session: TargetSession, migration: Migration, failed: number, error: unknown, options: ApplyOptions): Promise<MigrationFailedError> {
+  const step = migration.steps[failed];
+  const cause = databaseErrorOf(error, step.sql);
+  const remaining = migration.steps.slice(failed).map((s) => s.name);
+  const fail = (applied: string[], undone: string[], outcome: string) => new MigrationFailedError(migration.version, step.name, cause, applied, undone, remaining, outcome);
+  if (await connectionLost(session)) {
+    const applied = migration.steps.slice(0, failed).map((s) => s.name);
+    return fail(applied, [], 'The connection to the target was lost, so nothing was undone. Run the migration again: applied steps are skipped, and the interrupted step is made safe before it runs again.');
+  }
+  const checksum = stepChecksum(step.sql);
+  await recordStep(session.client, { version: migration.version, name: migration.name, step: step.name, kind: step.kind, checksum, requestId: options.requestId, decidedBy: options.decidedBy, startedAt: new Date(), status: 'failed', error: cause.message });
+  const rows = new Map<string, HistoryRow>((await readHistory(session.client, migration.version)).map((row) => [row.step, row]));
+  const completed = migration.steps.filter((s) => rows.get(s.name)?.status === 'applied');
+  const names = (steps: MigrationStep[]) => steps.map((s) => s.name).join(', ');
+  if (completed.length === 0) return fail([], [], 'Nothing of this migration is applied. Fix the step and run the migration again.');
+  const withoutUndo = completed.filter((s) => !s.undo);
+  if (withoutUndo.length > 0) {
+    return fail(completed.map((s) => s.name), [], `Nothing was undone, because ${names(withoutUndo)} ${withoutUndo.length === 1 ? 'has' : 'have'} no undo. Applied and still in place: ${names(completed)}. Not applied: ${remaining.join(', ')}. Fix the failed step and run the migration again to go forward, or write the undo and revert by hand.`);
+  }
+  const undone: string[] = [];
+  for (const done of [...completed].reverse()) {
+    try {
+      await STEP_KINDS[done.kind].undo(stepContext(session, migration, done, stepChecksum(done.sql), options, () => undefined));
+      undone.push(done.name);
+    } catch (undoError) {
+      const left = completed.filter((s) => !undone.includes(s.name)).map((s) => s.name);
+      return fail(left, undone, `Undoing ${done.name} then failed too: ${(undoError as Error).message}. Undone: ${undone.join(', ') || 'nothing'}. Still applied: ${left.join(', ')}. Fix that undo or revert by hand.`);
+    }
+  }
+  return fail([], undone, `Undid ${undone.join(', ')} (newest first): the target is as it was before this migration. Fix the step and run the migration again.`);
+}
+export { revertMigrations, type RevertResult } from './revert';
+export { compareWithHistory, importMigrations, migrationsFromFiles, type EditedMigration, type HistoryComparison } from './import';

@@ -1,0 +1,165 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { Client } from 'pg';
+import { ApplyLockBusyError, LockContentionError, type LockEvidence } from './errors';
+
+/** One key per database: advisory locks are scoped to the database, so this is one lock per target. */
+const APPLY_LOCK_KEY = 0x5357_0003;
+const LOCK_NOT_AVAILABLE = '55P03';
+/** How often a waiting statement is looked at from the observer session to find who blocks it. */
+const WATCH_INTERVAL_MS = 50;
+
+export interface SessionOptions {
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+  lockRetries: number;
+  /** How long to wait for another runner's apply lock on the same target. */
+  applyLockWaitMs: number;
+  onRetry: (attempt: number, detail: string) => void;
+}
+
+/**
+ * The runner's connection to one target: per-statement timeouts, the target's apply lock held for
+ * the whole run, and lock-timeout retries with evidence of who blocks. A second connection (the
+ * observer) reads pg_locks while a statement waits, because afterwards the wait has left no trace.
+ */
+export class TargetSession {
+  private pid = 0;
+
+  private constructor(
+    readonly client: Client,
+    private readonly observer: Client,
+    readonly targetName: string,
+    readonly options: SessionOptions,
+  ) {}
+
+  static async open(target: { name: string; connectionString: string }, options: SessionOptions): Promise<TargetSession> {
+    const connect = async (applicationName: string) => {
+      const client = new Client({ connectionString: target.connectionString, application_name: applicationName, keepAlive: true });
+      // A target restarting under us must fail the run, not crash the process.
+      client.on('error', () => undefined);
+      await client.connect();
+      return client;
+    };
+    const client = await connect('schemawright-apply');
+    const observer = await connect('schemawright-apply-observer').catch(async (error: unknown) => {
+      await client.end();
+      throw error;
+    });
+    const session = new TargetSession(client, observer, target.name, options);
+    try {
+      session.pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      await client.query(`SET lock_timeout = ${Math.max(1, Math.round(options.lockTimeoutMs))}`);
+      await client.query(`SET statement_timeout = ${Math.max(0, Math.round(options.statementTimeoutMs))}`);
+      // PostgreSQL 14+: a statement whose client died (a killed worker) stops instead of running on.
+      await client.query(`SET client_connection_check_interval = 1000`).catch(() => undefined);
+      await session.lockTarget();
+    } catch (error) {
+      await session.close();
+      throw error;
+    }
+    return session;
+  }
+
+  private async lockTarget(): Promise<void> {
+    await this.client.query(`SET lock_timeout = ${Math.max(1, Math.round(this.options.applyLockWaitMs))}`);
+    try {
+      await this.client.query('SELECT pg_advisory_lock($1)', [APPLY_LOCK_KEY]);
+    } catch (error) {
+      if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+      const { rows } = await this.observer.query<{ pid: number; application_name: string; backend_start: Date }>(
+        `SELECT a.pid, a.application_name, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        [APPLY_LOCK_KEY],
+      );
+      const holder = rows[0] ? `pid ${rows[0].pid}, ${rows[0].application_name || 'no application name'}, connected since ${rows[0].backend_start.toISOString()}` : 'a session that has just ended';
+      throw new ApplyLockBusyError(this.targetName, this.options.applyLockWaitMs, holder);
+    } finally {
+      await this.client.query(`SET lock_timeout = ${Math.max(1, Math.round(this.options.lockTimeoutMs))}`).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Runs `attempt` until it does not time out on a lock: up to `lockRetries` retries with growing
+   * backoff, then LockContentionError with who blocked.
+   */
+  async withLockRetries<T>(step: string, attempt: () => Promise<T>): Promise<T> {
+    let evidence: LockEvidence | undefined;
+    for (let tries = 1; ; tries++) {
+      const watch = this.watchLockWaits();
+      try {
+        return await attempt();
+      } catch (error) {
+        if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+        evidence = (await watch.stop()) ?? evidence;
+        if (tries > this.options.lockRetries) throw new LockContentionError(step, tries, this.options.lockTimeoutMs, evidence);
+        const backoffMs = Math.min(10_000, 250 * 2 ** (tries - 1)) * (0.5 + Math.random() / 2);
+        this.options.onRetry(tries, `lock not granted within ${this.options.lockTimeoutMs} ms${evidence ? ` (${evidence.wantedMode} on ${evidence.relation ?? evidence.lockType}, blocked by pid ${evidence.blockers.map((b) => b.pid).join(', ')})` : ''}; retry ${tries} of ${this.options.lockRetries} in ${Math.round(backoffMs)} ms`);
+        await delay(backoffMs);
+      } finally {
+        await watch.stop();
+      }
+    }
+  }
+
+  /** Looks at the runner's backend while a statement runs; returns the last wait seen. */
+  private watchLockWaits(): { stop(): Promise<LockEvidence | undefined> } {
+    let evidence: LockEvidence | undefined;
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        await delay(WATCH_INTERVAL_MS);
+        if (!running) break;
+        evidence = (await this.blockersOf(this.pid).catch(() => undefined)) ?? evidence;
+      }
+    })();
+    return {
+      async stop() {
+        running = false;
+        await loop;
+        return evidence;
+      },
+    };
+  }
+
+  private async blockersOf(pid: number): Promise<LockEvidence | undefined> {
+    const { rows } = await this.observer.query<{
+      locktype: string; wanted: string; relation: string | null; pid: number; application_name: string; state: string | null; query: string; modes: string[] | null; xact_start: Date | null;
+    }>(
+      `SELECT w.locktype, w.mode AS wanted, w.relation::regclass::text AS relation, b.pid, a.application_name, a.state,
+              left(a.query, 300) AS query, a.xact_start,
+              (SELECT array_agg(DISTINCT h.mode ORDER BY h.mode) FROM pg_locks h
+                WHERE h.pid = b.pid AND h.granted AND h.locktype = w.locktype AND h.relation IS NOT DISTINCT FROM w.relation) AS modes
+         FROM pg_locks w
+         CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS b(pid)
+         JOIN pg_stat_activity a ON a.pid = b.pid
+        WHERE w.pid = $1 AND NOT w.granted`,
+      [pid],
+    );
+    if (rows.length === 0) return undefined;
+    return {
+      relation: rows[0].relation,
+      lockType: rows[0].locktype,
+      wantedMode: rows[0].wanted,
+      blockers: rows.map((r) => ({ pid: r.pid, applicationName: r.application_name, state: r.state, query: r.query, modes: r.modes ?? [], transactionStartedAt: r.xact_start?.toISOString() ?? null })),
+    };
+  }
+
+  /** Runs `work` in a transaction on the runner's connection: committed if it returns, rolled back if it throws. */
+  async inTransaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.client.query('BEGIN');
+    try {
+      const result = await work();
+      await this.client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Releases the apply lock (ending the session would too) and closes both connections. */
+  async close(): Promise<void> {
+    await this.client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+    await Promise.all([this.client.end().catch(() => undefined), this.observer.end().catch(() => undefined)]);
+  }
+}

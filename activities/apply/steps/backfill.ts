@@ -1,0 +1,53 @@
+import { recordStep } from '../history';
+import type { StepKindRunner } from './step-kind';
+
+const DEFAULT_BATCH_SIZE = 1_000;
+
+/**
+ * backfill: one UPDATE/DELETE with `$1` for the batch size, run again and again, each batch its own
+ * short transaction, until it touches no row. The statement must select only rows still to do
+ * (`WHERE new_col IS NULL ... LIMIT $1`), so a crash mid-way resumes where it stopped and no row is
+ * done twice.
+ */
+export const backfillStep: StepKindRunner = {
+  kind: 'backfill',
+
+  plan: (step) => ({
+    step: step.name,
+    kind: 'backfill',
+    runsInTransaction: false,
+    how: `runs in batches of ${step.batchSize ?? DEFAULT_BATCH_SIZE} rows, each its own transaction, until a batch touches no row`,
+    onRetry: 'continues with the rows still to do',
+  }),
+
+  async apply({ session, step, record, progress }) {
+    const startedAt = new Date();
+    const batchSize = step.batchSize ?? DEFAULT_BATCH_SIZE;
+    await recordStep(session.client, { ...record, startedAt, status: 'running' });
+    let batches = 0;
+    let rows = 0;
+    for (;;) {
+      const { rowCount } = await session.client.query(step.sql, [batchSize]);
+      if (!rowCount) break;
+      batches += 1;
+      rows += rowCount;
+      progress(`batch ${batches}: ${rowCount} rows (${rows} in all)`);
+    }
+    await recordStep(session.client, { ...record, startedAt, status: 'applied' });
+    return { detail: `${rows} rows in ${batches} batches` };
+  },
+
+  // Ran until a batch touched no row: nothing is left to do by construction.
+  verify: async () => undefined,
+
+  async undo({ session, step, record }) {
+    if (!step.undo) throw new Error(`step ${step.name} has no undo`);
+    const startedAt = new Date();
+    await session.inTransaction(async () => {
+      await session.client.query(step.undo as string);
+      await recordStep(session.client, { ...record, startedAt, status: 'undone' });
+    });
+  },
+
+  makeRetrySafe: async () => ({ done: false }),
+};

@@ -1,0 +1,13 @@
+import type { StepKind } from '../../migration';
+import { backfillStep } from './backfill';
+import { nonTransactionalStep } from './non-transactional';
+import type { StepKindRunner } from './step-kind';
+import { transactionalStep } from './transactional';
+
+export type { StepContext, StepKindRunner, StepPlan } from './step-kind';
+
+export const STEP_KINDS: Record<StepKind, StepKindRunner> = {
+  transactional: transactionalStep,
+  'non-transactional': nonTransactionalStep,
+  backfill: backfillStep,
+};

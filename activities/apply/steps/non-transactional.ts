@@ -1,0 +1,86 @@
+import { body } from '../../review/ast';
+import { parseStatements } from '../../review/parse';
+import { recordStep } from '../history';
+import type { TargetSession } from '../session';
+import type { StepKindRunner } from './step-kind';
+
+interface ConcurrentIndex {
+  index: string;
+  /** The table, quoted for to_regclass. */
+  table: string;
+}
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** The index a `CREATE INDEX CONCURRENTLY name ON table` builds; undefined for other statements. */
+async function concurrentIndexOf(sql: string): Promise<ConcurrentIndex | undefined> {
+  const [statement] = await parseStatements(sql);
+  if (statement?.kind !== 'IndexStmt') return undefined;
+  const stmt = body(statement) as { concurrent?: boolean; idxname?: string; relation?: { schemaname?: string; relname: string } };
+  if (!stmt.concurrent || !stmt.idxname || !stmt.relation) return undefined;
+  const table = [stmt.relation.schemaname, stmt.relation.relname].filter((p): p is string => Boolean(p)).map(quote).join('.');
+  return { index: stmt.idxname, table };
+}
+
+/** 'valid', 'invalid' (a killed or failed CONCURRENTLY build), or undefined when there is no such index. */
+async function indexState(session: TargetSession, target: ConcurrentIndex): Promise<{ name: string; valid: boolean } | undefined> {
+  const { rows } = await session.client.query<{ name: string; valid: boolean }>(
+    `SELECT c.oid::regclass::text AS name, i.indisvalid AND i.indisready AS valid
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      WHERE c.relname = $1 AND c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = to_regclass($2))`,
+    [target.index, target.table],
+  );
+  return rows[0];
+}
+
+/**
+ * non-transactional: one statement that cannot run in a transaction (CREATE INDEX CONCURRENTLY and
+ * the like), alone. Its history row says `running` before and `applied` after, so a crash between
+ * the two is seen on resume, and the retry starts from what the database really holds: a
+ * CONCURRENTLY build that died leaves an INVALID index, which is dropped and built again; one that
+ * finished is recorded, not built twice.
+ */
+export const nonTransactionalStep: StepKindRunner = {
+  kind: 'non-transactional',
+
+  plan: (step) => ({
+    step: step.name,
+    kind: 'non-transactional',
+    runsInTransaction: false,
+    how: 'runs alone, outside a transaction, under lock_timeout; its history row is written before (running) and after (applied)',
+    onRetry: 'an INVALID index left by an interrupted CONCURRENTLY build is dropped (CONCURRENTLY) and built again; a finished build is recorded, not repeated',
+  }),
+
+  async apply({ session, step, record }) {
+    const startedAt = new Date();
+    await recordStep(session.client, { ...record, startedAt, status: 'running' });
+    await session.client.query(step.sql);
+    await recordStep(session.client, { ...record, startedAt, status: 'applied' });
+    return {};
+  },
+
+  async verify({ session, step }) {
+    const index = await concurrentIndexOf(step.sql);
+    if (!index) return undefined;
+    const state = await indexState(session, index);
+    if (!state) return `index ${index.index} does not exist after its build`;
+    return state.valid ? undefined : `index ${state.name} is INVALID after its build: it is not used by queries and slows writes`;
+  },
+
+  async undo({ session, step, record }) {
+    if (!step.undo) throw new Error(`step ${step.name} has no undo`);
+    const startedAt = new Date();
+    await session.client.query(step.undo);
+    await recordStep(session.client, { ...record, startedAt, status: 'undone' });
+  },
+
+  async makeRetrySafe({ session, step }) {
+    const index = await concurrentIndexOf(step.sql);
+    if (!index) return { done: false };
+    const state = await indexState(session, index);
+    if (!state) return { done: false };
+    if (state.valid) return { done: true, detail: `index ${state.name} was built by the interrupted attempt; recorded, not rebuilt` };
+    await session.client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${state.name}`);
+    return { done: false, detail: `dropped INVALID index ${state.name} left by an interrupted build; building it again` };
+  },
+};

@@ -1,0 +1,41 @@
+import { recordStep } from '../history';
+import type { StepKindRunner } from './step-kind';
+
+/**
+ * transactional: the step's SQL and its history row in one transaction, so the step is applied
+ * exactly when it is recorded; a crash or a lock timeout rolls both back and a retry starts clean.
+ */
+export const transactionalStep: StepKindRunner = {
+  kind: 'transactional',
+
+  plan: (step) => ({
+    step: step.name,
+    kind: 'transactional',
+    runsInTransaction: true,
+    how: 'runs in one transaction together with its history row, each statement under lock_timeout',
+    onRetry: 'nothing to clean: an interrupted attempt rolled back',
+  }),
+
+  async apply({ session, step, record }) {
+    const startedAt = new Date();
+    await session.inTransaction(async () => {
+      await session.client.query(step.sql);
+      await recordStep(session.client, { ...record, startedAt, status: 'applied' });
+    });
+    return {};
+  },
+
+  // Committed with its history row: nothing can be half done.
+  verify: async () => undefined,
+
+  async undo({ session, step, record }) {
+    if (!step.undo) throw new Error(`step ${step.name} has no undo`);
+    const startedAt = new Date();
+    await session.inTransaction(async () => {
+      await session.client.query(step.undo as string);
+      await recordStep(session.client, { ...record, startedAt, status: 'undone' });
+    });
+  },
+
+  makeRetrySafe: async () => ({ done: false }),
+};
