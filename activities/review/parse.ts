@@ -30,11 +30,25 @@ export class SqlSyntaxError extends Error {
 }
 
 let parserReady: Promise<void> | undefined;
+let parserLoaded = false;
+
+/** Loads the parser (WebAssembly) once per process; parseStatementsSync needs it done. */
+export function loadParser(): Promise<void> {
+  parserReady ??= loadModule().then(() => {
+    parserLoaded = true;
+  });
+  return parserReady;
+}
 
 /** Parses a whole file. A syntax error throws SqlSyntaxError with its line and column. */
 export async function parseStatements(sql: string, file?: string): Promise<ParsedStatement[]> {
-  parserReady ??= loadModule();
-  await parserReady;
+  await loadParser();
+  return parseStatementsSync(sql, file);
+}
+
+/** parseStatements for callers that cannot await (plain engines over already reviewed SQL), once loadParser() has resolved. */
+export function parseStatementsSync(sql: string, file?: string): ParsedStatement[] {
+  if (!parserLoaded) throw new Error('The SQL parser is not loaded: await loadParser() once before parsing synchronously.');
   // An empty file (or only comments) is a migration with nothing to do, not a syntax error.
   if (leadingTrivia(sql) === sql.length) return [];
   // libpg-query reports byte offsets; work on the UTF-8 bytes so non-ASCII text keeps positions right.

@@ -1,6 +1,8 @@
+import type { Catalog } from '../analysis/introspection';
 import type { Finding, Severity } from '../findings';
 import type { MigrationStep } from '../migration';
 import { runSquawk } from './lint/squawk';
+import { lockEngine } from './locks/engine';
 import { migrationName } from './migration-files';
 import { parseStatements, type ParsedStatement } from './parse';
 import { DEFAULT_PG_VERSION, formatPgVersion, parsePgVersion, type PgVersion } from './pg-version';
@@ -21,6 +23,8 @@ export interface ReviewInput {
   /** `16`, `14.2`, or the target's `server_version`; the newest PostgreSQL when absent. */
   pgVersion?: string;
   tableSizes?: TableSizes;
+  /** The target's catalog: lets the lock model tell a binary-coercible type change from a rewrite. */
+  catalog?: Catalog;
 }
 
 export interface ParsedMigrationFile {
@@ -32,12 +36,13 @@ export interface ParsedMigrationFile {
 export interface EngineContext {
   pgVersion: PgVersion;
   tableSizes?: TableSizes;
+  catalog?: Catalog;
 }
 
 /**
  * One review engine: a plain function from parsed migrations to findings, one list per migration in
  * input order (squawk runs once over all files). squawk and our rules are engines; the lock and cost
- * model (activities/review/locks/) plugs in as one more: add it to `reviewEngines` below.
+ * model (activities/review/locks/) is one more.
  */
 export interface ReviewEngine {
   name: string;
@@ -54,8 +59,7 @@ export const rulesEngine: ReviewEngine = {
   review: (migrations, { pgVersion }) => migrations.map(({ up, down }) => runRules(up, { pgVersion, down })),
 };
 
-/** SEAM for the integrator: the lock model (activities/review/locks/) is added to this list. */
-export const reviewEngines: readonly ReviewEngine[] = [squawkEngine, rulesEngine];
+export const reviewEngines: readonly ReviewEngine[] = [squawkEngine, rulesEngine, lockEngine];
 
 export interface ReviewedFile {
   path: string;
@@ -88,7 +92,7 @@ export async function reviewMigration(input: ReviewInput, engines: readonly Revi
       down: file.down === undefined ? undefined : await parseStatements(file.down, downPath === file.path ? `${file.path} (down)` : downPath),
     });
   }
-  const context: EngineContext = { pgVersion, tableSizes: input.tableSizes };
+  const context: EngineContext = { pgVersion, tableSizes: input.tableSizes, catalog: input.catalog };
   const results = await Promise.all(engines.map((engine) => engine.review(parsed, context)));
   const files: ReviewedFile[] = parsed.map((migration, index) => ({
     path: migration.file.path,

@@ -1,0 +1,106 @@
+import type { Escalation, EscalationOption } from '../../escalation';
+import { ident, qualified } from '../rewrites/rewrite';
+import { addedStep, catalogTable, exampleCatalog, exampleFinding, findingsOf, type EscalationContext, type EscalationTrigger } from './trigger';
+
+const ID = 'SW-ESC-GOVERNANCE';
+const PII = 'SW-A-PII-UNPROTECTED';
+
+function escalationFor(table: string, columns: string[], context: EscalationContext): Escalation {
+  const id = `${ID}:${table}`;
+  const known = catalogTable(context, table);
+  const primaryKey = known?.constraints.find((c) => c.kind === 'primary key')?.columns;
+  const others = known?.columns.map((c) => c.name).filter((c) => !columns.includes(c));
+  const masked = others && `CREATE VIEW ${qualified(`${table}_masked`)} AS SELECT ${[...others.map(ident), ...columns.map((c) => `left(md5(${ident(c)}::text), 12) AS ${ident(c)}`)].join(', ')} FROM ${qualified(table)}`;
+  const restrict = [`REVOKE ALL ON ${qualified(table)} FROM PUBLIC`, ...(masked ? [masked, `GRANT SELECT ON ${qualified(`${table}_masked`)} TO PUBLIC`] : [])];
+  const options: EscalationOption[] = [
+    {
+      id: 'restrict-and-mask',
+      title: masked ? 'Restrict the table, publish a masked view' : 'Restrict the table to its owner and explicit grants',
+      summary: masked
+        ? `Revoke PUBLIC access to ${table}; readers use ${table}_masked, where ${columns.join(', ')} are hashed. Row-level security policies come next, once who may see which rows is decided.`
+        : `Revoke PUBLIC access to ${table}; only roles granted explicitly read ${columns.join(', ')}.`,
+      impact: {
+        performance: 'None on writes; reads through the view cost one hash per masked value.',
+        consistency: 'Same data; what a role sees depends on its grants.',
+        scalability: 'No change.',
+      },
+      risk: 'medium',
+      blockingSeconds: 0,
+      replacement: [addedStep(context, `${id}:restrict`, restrict.join(';\n'), masked ? `DROP VIEW IF EXISTS ${qualified(`${table}_masked`)}` : undefined)],
+    },
+  ];
+  if (primaryKey) {
+    const privateTable = `private.${ident(`${table.split('.').pop()}_pii`)}`;
+    options.push({
+      id: 'separate-schema',
+      title: 'Move the personal data to a private schema',
+      summary: `Copy ${primaryKey.join(', ')} and ${columns.join(', ')} into ${privateTable}, in schema private that PUBLIC cannot use; drop the columns from ${table} in a later migration once the application reads them there.`,
+      impact: {
+        performance: 'Reads that need the personal data join one more table by primary key.',
+        consistency: 'Two copies until the second migration drops the originals; writes must go to the private table.',
+        scalability: 'The private table can be encrypted, backed up and retained on its own terms.',
+      },
+      risk: 'medium',
+      blockingSeconds: 0,
+      replacement: [
+        addedStep(
+          context,
+          `${id}:separate`,
+          [
+            'CREATE SCHEMA IF NOT EXISTS private',
+            'REVOKE ALL ON SCHEMA private FROM PUBLIC',
+            `CREATE TABLE ${privateTable} AS SELECT ${[...primaryKey, ...columns].map(ident).join(', ')} FROM ${qualified(table)}`,
+            `ALTER TABLE ${privateTable} ADD PRIMARY KEY (${primaryKey.map(ident).join(', ')})`,
+          ].join(';\n'),
+          `DROP TABLE IF EXISTS ${privateTable}`,
+        ),
+      ],
+    });
+  }
+  options.push({
+    id: 'accept-with-sign-off',
+    title: 'Accept, with a named sign-off',
+    summary: 'Keep the data as it is; the person approving records that the exposure is known and accepted.',
+    impact: { performance: 'None.', consistency: 'None.', scalability: 'None; the compliance risk stays.' },
+    risk: 'high',
+    blockingSeconds: null,
+  });
+  return {
+    id,
+    trigger: ID,
+    task: context.task,
+    problem: `Personal data in ${table} (${columns.join(', ')}) has no row-level security, masking or encryption: any role that can read the table reads it.`,
+    attempted: ['Looked for row-level security, policies, security labels (anon) and encrypted types on the columns: none.'],
+    options,
+    recommendation: { optionId: 'restrict-and-mask', reason: 'It closes the exposure now without changing how the application writes; finer policies can follow.' },
+    principles: ['Data governance: compliance requirements vs development velocity', 'Least privilege'],
+    evidence: { table, columns },
+    steps: [],
+  };
+}
+
+export const governance: EscalationTrigger = {
+  id: ID,
+  explanation: `Personal data without row-level security, masking or encryption (analysis finding ${PII}) is a compliance decision, not a technical default.`,
+  raise(context) {
+    const byTable = new Map<string, string[]>();
+    for (const finding of findingsOf(context, PII)) {
+      const parts = (finding.object ?? '').split('.');
+      if (parts.length < 3) continue;
+      const table = parts.slice(0, -1).join('.');
+      byTable.set(table, [...(byTable.get(table) ?? []), parts[parts.length - 1]!]);
+    }
+    return [...byTable].sort(([a], [b]) => a.localeCompare(b)).map(([table, columns]) => escalationFor(table, columns, context));
+  },
+  examples: {
+    fires: [
+      {
+        title: 'two unprotected PII columns of one table',
+        analysisFindings: [exampleFinding(PII, 'public.customer.email', { rowSecurity: false }), exampleFinding(PII, 'public.customer.phone', { rowSecurity: false })],
+        catalog: exampleCatalog({ 'public.customer': { columns: { id: 'bigint', email: 'text', phone: 'text', created_at: 'timestamp with time zone' }, primaryKey: ['id'] } }),
+        ids: [`${ID}:public.customer`],
+      },
+    ],
+    quiet: [{ title: 'other findings only', analysisFindings: [exampleFinding('SW-A-NO-PK', 'public.customer', {})], ids: [] }],
+  },
+};

@@ -1,0 +1,165 @@
+import type { Catalog, Table } from '../../analysis/introspection';
+import type { Escalation, EscalationOption } from '../../escalation';
+import type { MigrationStep } from '../../migration';
+import { body, findNodes, relationName } from '../ast';
+import { createIndexConcurrently } from '../rewrites/create-index-concurrently';
+import { sqlOf } from '../rewrites/rewrite';
+import {
+  blockingOf,
+  catalogTable,
+  deferOption,
+  groupSharingSteps,
+  rebuildSteps,
+  sizeOf,
+  statementsInSteps,
+  statementsOf,
+  type EscalationContext,
+  type EscalationTrigger,
+  type LocatedStatement,
+} from './trigger';
+
+const ID = 'SW-ESC-INDEX-WRITE-OVERHEAD';
+
+/** Writes per second past which every extra index is a cost worth a decision. */
+export const WRITE_HEAVY_PER_SECOND = 50;
+/** Without write counters, a table this large is taken as one where index maintenance matters. */
+export const WRITE_HEAVY_ROWS = 10_000_000;
+
+/**
+ * pg_stat_user_tables' n_tup_ins/upd/del, when introspection collects them under these names.
+ * SEAM: the catalog's TableStats has no write counters yet; until it does, sizes decide.
+ */
+interface WriteCounters {
+  tuplesInserted?: number;
+  tuplesUpdated?: number;
+  tuplesDeleted?: number;
+}
+
+/** Writes per second since the counters started, or undefined when the catalog has no counters. */
+export function writesPerSecond(table: Table | undefined, catalog: Catalog | undefined): number | undefined {
+  const stats = table?.stats as (Table['stats'] & WriteCounters) | undefined;
+  if (!stats || !catalog || stats.tuplesInserted === undefined) return undefined;
+  const since = Date.parse(catalog.stats.statsResetAt ?? catalog.stats.serverStartedAt);
+  const seconds = Math.max(1, (Date.parse(catalog.meta.introspectedAt) - since) / 1000);
+  return ((stats.tuplesInserted ?? 0) + (stats.tuplesUpdated ?? 0) + (stats.tuplesDeleted ?? 0)) / seconds;
+}
+
+interface WriteLoad {
+  table: string;
+  rows: number | null;
+  writesPerSecond?: number;
+}
+
+function writeLoad(located: LocatedStatement, context: EscalationContext): WriteLoad | undefined {
+  if (located.statement.kind !== 'IndexStmt') return undefined;
+  const table = relationName(body(located.statement).relation)!;
+  const rows = located.impacts[0]?.rows ?? null;
+  if (rows === 0) return undefined;
+  const rate = writesPerSecond(catalogTable(context, table), context.catalog);
+  const heavy = rate !== undefined ? rate >= WRITE_HEAVY_PER_SECOND : rows !== null && rows >= WRITE_HEAVY_ROWS;
+  return heavy ? { table: sizeOf(context, table).table, rows, writesPerSecond: rate } : undefined;
+}
+
+/** Used by SW-ESC-MIGRATION-DOWNTIME: such an index is escalated here, with its online form as an option. */
+export function writeHeavyIndex(located: LocatedStatement, context: EscalationContext): boolean {
+  return writeLoad(located, context) !== undefined;
+}
+
+function partialIndex(located: LocatedStatement, name: string): MigrationStep | undefined {
+  const stmt = body(located.statement);
+  const first = findNodes(stmt.indexParams, 'IndexElem')[0];
+  if (stmt.whereClause !== undefined || !first || typeof first.name !== 'string') return undefined;
+  const node = structuredClone(located.statement.node) as unknown as { IndexStmt: Record<string, unknown> };
+  node.IndexStmt.concurrent = true;
+  node.IndexStmt.whereClause = { NullTest: { arg: { ColumnRef: { fields: [{ String: { sval: first.name } }] } }, nulltesttype: 'IS_NOT_NULL' } };
+  return { kind: 'non-transactional', name, sql: sqlOf(node) };
+}
+
+function escalationFor(group: { objects: string[]; items: { located: LocatedStatement; load: WriteLoad }[] }, context: EscalationContext): Escalation {
+  const stepNames = [...new Set(group.items.map((i) => i.located.step.name))];
+  const inSteps = statementsInSteps(context, stepNames);
+  const concerned = new Set(group.items.map((i) => i.located));
+  const online = rebuildSteps(inSteps, (s) => (concerned.has(s) ? createIndexConcurrently.rewrite(s.statement, { pgVersion: context.pgVersion, catalog: context.catalog, stepName: `${s.step.name}.${s.index + 1}` }) : undefined));
+  const partials = new Map(group.items.map((i) => [i.located, partialIndex(i.located, `${i.located.step.name}.${i.located.index + 1}.partial`)]));
+  const loads = group.items.map((i) => i.load);
+  const rate = loads.map((l) => l.writesPerSecond).filter((r): r is number => r !== undefined);
+  const writes = rate.length ? `${Math.round(Math.max(...rate)).toLocaleString('en')} writes/s` : `${Math.max(...loads.map((l) => l.rows ?? 0)).toLocaleString('en')} rows (no write counters)`;
+  const options: EscalationOption[] = [
+    {
+      id: 'index',
+      title: 'Add the index (built concurrently)',
+      summary: 'Create the index as asked, CONCURRENTLY in its own step so writes go on during the build.',
+      impact: {
+        performance: `Reads that use it get faster; every insert, and every update of an indexed column, also writes the index (${writes}).`,
+        consistency: 'No change.',
+        scalability: 'Write cost and storage grow with the table; a UNIQUE index also serializes conflicting inserts.',
+      },
+      risk: 'low',
+      blockingSeconds: blockingOf(online, context),
+      replacement: online,
+    },
+  ];
+  if ([...partials.values()].every((p) => p !== undefined)) {
+    const replacement = rebuildSteps(inSteps, (s) => (partials.has(s) ? [partials.get(s)!] : undefined));
+    options.push({
+      id: 'partial-index',
+      title: 'Partial index: only rows with a key',
+      summary: 'Index only the rows whose first key column is not NULL: queries that filter on it still use the index; rows without it cost no index write.',
+      impact: {
+        performance: 'Smaller index and fewer index writes when many rows have no key; queries must imply the predicate to use it.',
+        consistency: 'No change.',
+        scalability: 'Grows with the keyed rows only.',
+      },
+      risk: 'low',
+      blockingSeconds: blockingOf(replacement, context),
+      replacement,
+    });
+  }
+  options.push(
+    deferOption('no-index', 'No index', 'Leave the index out: writes stay as fast as they are, the queries it was for keep their plans.', {
+      performance: 'No write overhead; the queries it was for stay as slow as they are.',
+      consistency: 'No change.',
+      scalability: 'Those queries slow down as the table grows.',
+    }),
+  );
+  const veryHeavy = rate.some((r) => r >= 20 * WRITE_HEAVY_PER_SECOND);
+  const partial = options.some((o) => o.id === 'partial-index');
+  return {
+    id: `${ID}:${group.objects.join('+')}`,
+    trigger: ID,
+    task: context.task,
+    problem: `A new index on ${group.objects.join(', ')}, a write-heavy table (${writes}): every write pays for it from now on.`,
+    attempted: ['Read the table\'s write counters (or, without them, its size).', 'Built the index\'s concurrent form and a partial variant.'],
+    options,
+    recommendation:
+      veryHeavy && partial
+        ? { optionId: 'partial-index', reason: 'At this write rate the smaller index keeps most of the read benefit for a fraction of the write cost.' }
+        : { optionId: 'index', reason: 'The read benefit usually outweighs one more index write per row; built concurrently it blocks nothing.' },
+    principles: ['Indexing strategy: query performance vs write and storage overhead'],
+    evidence: { tables: loads },
+    steps: stepNames,
+  };
+}
+
+export const indexWriteOverhead: EscalationTrigger = {
+  id: ID,
+  explanation:
+    `An index speeds reads and taxes every write. On a write-heavy table (${WRITE_HEAVY_PER_SECOND}+ writes/s by the statistics, or ${WRITE_HEAVY_ROWS.toLocaleString('en')}+ rows without them) ` +
+    'a person weighs that: index, partial index, or no index.',
+  raise(context) {
+    const items = statementsOf(context).flatMap((located) => {
+      const load = writeLoad(located, context);
+      return load ? [{ located, load, objects: [load.table] }] : [];
+    });
+    return groupSharingSteps(items).map((group) => escalationFor(group, context));
+  },
+  examples: {
+    fires: [
+      { title: 'an index on a 200M-row table', sql: 'CREATE INDEX events_user ON events (user_id)', tableSizes: { 'public.events': { rows: 200_000_000, bytes: 80e9 } }, ids: [`${ID}:public.events`] },
+    ],
+    quiet: [
+      { title: 'an index on a small table', sql: 'CREATE INDEX events_user ON events (user_id)', tableSizes: { 'public.events': { rows: 50_000, bytes: 10e6 } }, ids: [] },
+      { title: 'an index on a table created in the same migration', sql: 'CREATE TABLE events (user_id bigint);\nCREATE INDEX events_user ON events (user_id)', tableSizes: { 'public.events': { rows: 200_000_000, bytes: 80e9 } }, ids: [] },
+    ],
+  },
+};

@@ -1,0 +1,128 @@
+import type { Escalation } from '../../escalation';
+import { loadParser } from '../parse';
+import { escalationTriggers, exampleContext, raiseEscalations } from './index';
+import { exampleCatalog, type EscalationContext, type TriggerExample } from './trigger';
+
+beforeAll(() => loadParser());
+
+/** What every escalation must carry, whatever raised it. */
+function expectWellFormed(escalation: Escalation, context: EscalationContext): void {
+  expect(escalation.id.startsWith(`${escalation.trigger}:`)).toBe(true);
+  expect(escalation.problem.length).toBeGreaterThan(20);
+  expect(escalation.attempted.length).toBeGreaterThan(0);
+  expect(escalation.principles.length).toBeGreaterThan(0);
+  expect(escalation.options.length).toBeGreaterThanOrEqual(2);
+  expect(new Set(escalation.options.map((o) => o.id)).size).toBe(escalation.options.length);
+  for (const option of escalation.options) {
+    expect([option.impact.performance, option.impact.consistency, option.impact.scalability].every((t) => t.length > 0)).toBe(true);
+    expect(['low', 'medium', 'high']).toContain(option.risk);
+    expect(option.blockingSeconds === null || typeof option.blockingSeconds === 'number').toBe(true);
+  }
+  // About the migration's own steps, options are real alternatives: no two lead to the same migration.
+  // Advice escalations (no steps) may also offer operational choices that change no SQL (backup, replication).
+  const variants = escalation.options.map((o) => JSON.stringify(o.replacement ?? 'as written'));
+  if (escalation.steps.length > 0) expect(new Set(variants).size).toBe(variants.length);
+  expect(escalation.options.map((o) => o.id)).toContain(escalation.recommendation.optionId);
+  expect(escalation.recommendation.reason.length).toBeGreaterThan(10);
+  const stepNames = context.migration.steps.map((s) => s.name);
+  for (const step of escalation.steps) expect(stepNames).toContain(step);
+}
+
+describe.each(escalationTriggers.map((trigger) => [trigger.id, trigger] as const))('%s', (id, trigger) => {
+  it('has examples that fire and that do not', () => {
+    expect(trigger.examples.fires.length).toBeGreaterThan(0);
+    expect(trigger.examples.quiet.length).toBeGreaterThan(0);
+    expect(trigger.explanation.length).toBeGreaterThan(40);
+  });
+
+  const run = async (example: TriggerExample) => {
+    const context = await exampleContext(example);
+    const raised = trigger.raise(context);
+    for (const escalation of raised) {
+      expect(escalation.trigger).toBe(id);
+      expectWellFormed(escalation, context);
+    }
+    // Stable across re-reviews of the same input.
+    expect(trigger.raise(await exampleContext(example)).map((e) => e.id)).toEqual(raised.map((e) => e.id));
+    return raised.map((e) => e.id);
+  };
+
+  it.each(trigger.examples.fires.map((e) => [e.title, e] as const))('fires: %s', async (_title, example) => {
+    expect(await run(example)).toEqual(example.ids);
+  });
+
+  it.each(trigger.examples.quiet.map((e) => [e.title, e] as const))('stays quiet: %s', async (_title, example) => {
+    expect(await run(example)).toEqual([]);
+  });
+});
+
+const GB = 1e9;
+
+describe('raiseEscalations', () => {
+  it('raises nothing for a small migration on tiny tables', async () => {
+    const context = await exampleContext({
+      title: 'small',
+      sql: 'ALTER TABLE tags ADD COLUMN colour text;\nCREATE INDEX tags_colour ON tags (colour);\nALTER TABLE tags ALTER COLUMN name SET NOT NULL',
+      tableSizes: { 'public.tags': { rows: 40, bytes: 16384 } },
+      ids: [],
+    });
+    expect(raiseEscalations(context)).toEqual([]);
+  });
+
+  it('SW-ESC-MIGRATION-DOWNTIME offers the online rewrite, the window and deferral, with blocking times from the lock model', async () => {
+    const context = await exampleContext({
+      title: 'set not null',
+      sql: "ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;\nCOMMENT ON TABLE orders IS 'x'",
+      tableSizes: { 'public.orders': { rows: 100_000_000, bytes: 50 * GB } },
+      ids: [],
+    });
+    const [escalation, ...others] = raiseEscalations(context);
+    expect(others).toEqual([]);
+    expect(escalation!.id).toBe('SW-ESC-MIGRATION-DOWNTIME:public.orders');
+    expect(escalation!.steps).toEqual(['0001_change#1']);
+    expect(escalation!.options.map((o) => [o.id, o.blockingSeconds])).toEqual([
+      ['online', 0],
+      ['maintenance-window', 250],
+      ['defer', null],
+    ]);
+    expect(escalation!.options[0]!.replacement!.map((s) => [s.name, s.sql])).toEqual([
+      ['0001_change#1.1~online1', 'ALTER TABLE orders ADD CONSTRAINT orders_customer_id_nn_check CHECK (customer_id IS NOT NULL) NOT VALID'],
+      ['0001_change#1.1~online2', 'ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_id_nn_check'],
+      ['0001_change#1.1~online3', 'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;\nALTER TABLE orders DROP CONSTRAINT orders_customer_id_nn_check'],
+      // The statement of the same step that needed no rewrite is kept.
+      ['0001_change#1', "COMMENT ON TABLE orders IS 'x';"],
+    ]);
+    expect(escalation!.options[2]!.replacement).toEqual([]);
+    expect(escalation!.recommendation.optionId).toBe('online');
+  });
+
+  it('a statement is escalated once: an index on a write-heavy table is an index decision, a narrowing a destructive one', async () => {
+    const context = await exampleContext({
+      title: 'both',
+      sql: 'CREATE INDEX events_user ON events (user_id);\nALTER TABLE events DROP COLUMN legacy',
+      tableSizes: { 'public.events': { rows: 200_000_000, bytes: 80 * GB } },
+      ids: [],
+    });
+    // Both statements share one transactional step: one escalation per step and trigger would conflict in rendering,
+    // so the index goes to SW-ESC-INDEX-WRITE-OVERHEAD and not also to SW-ESC-MIGRATION-DOWNTIME.
+    expect(raiseEscalations(context).map((e) => [e.id, e.steps])).toEqual([
+      ['SW-ESC-DESTRUCTIVE:public.events.legacy', ['0001_change#1']],
+      ['SW-ESC-INDEX-WRITE-OVERHEAD:public.events', ['0001_change#1']],
+    ]);
+  });
+
+  it('SW-ESC-DESTRUCTIVE recognises a narrowing type change from the catalog', async () => {
+    const context = await exampleContext({
+      title: 'narrow',
+      sql: 'ALTER TABLE customers ALTER COLUMN name TYPE varchar(20)',
+      tableSizes: { 'public.customers': { rows: 1000, bytes: 1e6 } },
+      catalog: exampleCatalog({ 'public.customers': { columns: { id: 'bigint', name: 'character varying(100)' }, primaryKey: ['id'] } }),
+      ids: [],
+    });
+    const [escalation] = raiseEscalations(context);
+    expect(escalation!.id).toBe('SW-ESC-DESTRUCTIVE:public.customers.name');
+    expect(escalation!.options.find((o) => o.id === 'two-step-deprecation')!.replacement!.map((s) => s.sql)).toEqual([
+      'ALTER TABLE customers ADD CONSTRAINT customers_name_fits_check CHECK (name IS NULL OR char_length(name) <= 20) NOT VALID',
+    ]);
+  });
+});

@@ -1,0 +1,19 @@
+import { body, findNodes, relationName } from '../ast';
+import type { StatementLockModel } from './model';
+
+/**
+ * UPDATE and DELETE take ROW EXCLUSIVE (no table-level conflict with traffic) but lock every row they
+ * touch until commit: without WHERE that is every row, so every writer waits.
+ */
+export const rowWritesWork: StatementLockModel = (statement) => {
+  const stmt = body(statement);
+  const table = relationName(stmt.relation);
+  if (!table) return [];
+  return stmt.whereClause === undefined
+    ? [{ table, lock: 'ROW EXCLUSIVE', rowWrites: 'all', notes: ['no WHERE: every row is written and locked until commit'] }]
+    : [{ table, lock: 'ROW EXCLUSIVE', rowWrites: 'some', notes: ['the rows matched are locked until commit; how many is not known statically'] }];
+};
+
+/** TRUNCATE: ACCESS EXCLUSIVE, but no scan: the files are swapped. */
+export const truncateWork: StatementLockModel = (statement) =>
+  findNodes(body(statement).relations, 'RangeVar').map((r) => ({ table: relationName(r)!, lock: 'ACCESS EXCLUSIVE' as const }));

@@ -1,0 +1,75 @@
+import { alterTableCommands, body, relationName } from '../ast';
+import type { ParsedStatement } from '../parse';
+import { alterTableWork, provenNotNullColumns } from './alter-table';
+import { clusterWork, refreshWork, vacuumWork } from './maintenance';
+import { rowWritesWork, truncateWork } from './data';
+import { createTableWork, createTriggerWork, dropRelationWork, renameWork } from './ddl';
+import { createIndexWork, dropIndexWork, reindexWork } from './indexes';
+import { impactsOf, resolveSize, type LockContext, type LockImpact, type StatementLockModel } from './model';
+
+
+const TABLE_DROPS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE', 'OBJECT_SEQUENCE']);
+
+function modelOf(statement: ParsedStatement, proven: ReadonlySet<string>): StatementLockModel | undefined {
+  switch (statement.kind) {
+    case 'AlterTableStmt':
+      return body(statement).objtype === 'OBJECT_INDEX' ? undefined : alterTableWork(proven);
+    case 'IndexStmt':
+      return createIndexWork;
+    case 'DropStmt': {
+      const type = String(body(statement).removeType);
+      return type === 'OBJECT_INDEX' ? dropIndexWork : TABLE_DROPS.has(type) ? dropRelationWork : undefined;
+    }
+    case 'ReindexStmt':
+      return reindexWork;
+    case 'VacuumStmt':
+      return vacuumWork;
+    case 'ClusterStmt':
+      return clusterWork;
+    case 'RefreshMatViewStmt':
+      return refreshWork;
+    case 'UpdateStmt':
+    case 'DeleteStmt':
+      return rowWritesWork;
+    case 'TruncateStmt':
+      return truncateWork;
+    case 'RenameStmt':
+      return renameWork;
+    case 'CreateTrigStmt':
+      return createTriggerWork;
+    case 'CreateStmt':
+      return createTableWork;
+    default:
+      return undefined;
+  }
+}
+
+/** The locks one statement takes on existing tables, with what each costs given the target's sizes. */
+export function lockImpactOf(statement: ParsedStatement, context: LockContext): LockImpact[] {
+  return lockImpactsOf([statement], context)[0]!;
+}
+
+/**
+ * The locks of a migration's statements in order. Order matters: a table created earlier in the
+ * migration is empty (its size in the target, if any, is of no concern), and a validated
+ * CHECK (c IS NOT NULL) lets a later SET NOT NULL skip its scan.
+ */
+export function lockImpactsOf(statements: ParsedStatement[], context: LockContext): LockImpact[][] {
+  const sizes = { ...context.tableSizes };
+  const proven = new Set<string>();
+  const pendingChecks = new Map<string, string>();
+  return statements.map((statement) => {
+    const model = modelOf(statement, proven);
+    const impacts = model ? impactsOf(model(statement, { ...context, tableSizes: sizes }), sizes) : [];
+    if (statement.kind === 'CreateStmt' || statement.kind === 'CreateTableAsStmt') {
+      const stmt = body(statement);
+      const created = relationName(statement.kind === 'CreateStmt' ? stmt.relation : (stmt.into as { rel?: unknown } | undefined)?.rel);
+      if (created) sizes[resolveSize(created, sizes).table] = { rows: 0, bytes: 0 };
+    }
+    if (statement.kind === 'AlterTableStmt') {
+      const table = relationName(body(statement).relation);
+      for (const column of provenNotNullColumns(table, alterTableCommands(statement), pendingChecks)) proven.add(column);
+    }
+    return impacts;
+  });
+}

@@ -1,0 +1,18 @@
+import { body } from '../ast';
+import { qualified, sqlOf, step, type OnlineRewrite } from './rewrite';
+
+export const createIndexConcurrently: OnlineRewrite = {
+  id: 'create-index-concurrently',
+  explanation:
+    'CREATE INDEX holds SHARE on the table for the whole build: every write waits. CONCURRENTLY builds it in two passes under SHARE UPDATE EXCLUSIVE; ' +
+    'it cannot run in a transaction, so it is a step of its own. If it fails it leaves an invalid index: its undo drops it.',
+  rewrite(statement, context) {
+    const stmt = body(statement);
+    if (statement.kind !== 'IndexStmt' || stmt.concurrent) return undefined;
+    const node = structuredClone(statement.node) as { IndexStmt: Record<string, unknown> };
+    node.IndexStmt.concurrent = true;
+    const schema = (stmt.relation as { schemaname?: string } | undefined)?.schemaname;
+    const index = typeof stmt.idxname === 'string' ? qualified(schema ? `${schema}.${stmt.idxname}` : stmt.idxname) : undefined;
+    return [step(context, 1, 'non-transactional', sqlOf(node), index && `DROP INDEX CONCURRENTLY IF EXISTS ${index}`)];
+  },
+};

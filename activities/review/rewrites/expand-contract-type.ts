@@ -1,0 +1,96 @@
+import type { Table } from '../../analysis/introspection';
+import { findNodes, isObject, type Json } from '../ast';
+import { resolveSize } from '../locks/model';
+import { bareName, ident, qualified, singleCommand, sqlOf, step, type OnlineRewrite, type RewriteContext } from './rewrite';
+
+/** Rows per backfill batch: small enough that each UPDATE holds its row locks for well under a second. */
+export const BACKFILL_BATCH_SIZE = 10_000;
+
+function catalogTable(table: string, context: RewriteContext): Table | undefined {
+  const tables = context.catalog?.tables ?? [];
+  const key = resolveSize(table, Object.fromEntries(tables.map((t) => [`${t.schema}.${t.name}`, { rows: 0, bytes: 0 }]))).table;
+  return tables.find((t) => `${t.schema}.${t.name}` === key);
+}
+
+/** Anything besides NOT NULL and a default that a dropped column takes with it: rebuilding those is not automated. */
+function dependents(table: Table, column: string): string[] {
+  const mentions = (text: string | null) => text !== null && new RegExp(`\\b${column}\\b`).test(text);
+  return [
+    ...table.indexes.filter((i) => i.keys.some(mentions) || i.include.includes(column) || mentions(i.predicate)).map((i) => `index ${i.name}`),
+    ...table.constraints.filter((c) => c.columns.includes(column)).map((c) => `constraint ${c.name}`),
+    ...table.triggers.filter((t) => mentions(t.definition)).map((t) => `trigger ${t.name}`),
+    ...table.policies.filter((p) => mentions(p.using) || mentions(p.check)).map((p) => `policy ${p.name}`),
+  ];
+}
+
+/** The USING expression (or a plain cast) with column references read from the trigger's NEW row. */
+function conversion(column: string, columnDef: Json, fromRow: boolean): string {
+  const typeName = sqlOf({ TypeName: columnDef.typeName });
+  if (columnDef.raw_default === undefined) return `${fromRow ? 'NEW.' : ''}${ident(column)}::${typeName}`;
+  const expression = structuredClone(columnDef.raw_default);
+  if (fromRow) {
+    for (const ref of findNodes(expression, 'ColumnRef')) {
+      if (Array.isArray(ref.fields) && ref.fields.length === 1) ref.fields.unshift({ String: { sval: 'new' } });
+    }
+  }
+  return `(${sqlOf(expression)})::${typeName}`;
+}
+
+export const expandContractType: OnlineRewrite = {
+  id: 'expand-contract-type',
+  explanation:
+    'ALTER COLUMN ... TYPE rewrites the table and its indexes under ACCESS EXCLUSIVE. Expand/contract gets there online: add the new column and a trigger ' +
+    'that keeps it in step with writes, backfill old rows in batches, then in one short transaction drop the old column and rename the new one. ' +
+    'The column moves to the end of the table; NOT NULL and the default are carried over from the catalog. It needs the catalog, and declines when ' +
+    'indexes, constraints, triggers or policies use the column (rebuild those by hand).',
+  rewrite(statement, context) {
+    const single = singleCommand(statement);
+    const columnDef = single?.cmd.subtype === 'AT_AlterColumnType' && isObject(single.cmd.def) && isObject(single.cmd.def.ColumnDef) ? single.cmd.def.ColumnDef : undefined;
+    if (!single || !columnDef) return undefined;
+    const column = String(single.cmd.name);
+    const known = catalogTable(single.table, context);
+    const current = known?.columns.find((c) => c.name === column);
+    if (!known || !current || current.generated || current.identity || dependents(known, column).length > 0) return undefined;
+
+    const table = qualified(single.table);
+    const schema = single.table.includes('.') ? `${single.table.slice(0, single.table.lastIndexOf('.'))}.` : '';
+    const temporary = ident(`${column}__sw_new`.slice(0, 63));
+    const sync = `${bareName(single.table)}_${column}_sw_sync`.slice(0, 63);
+    const fn = qualified(`${schema}${sync}`);
+    const typeName = sqlOf({ TypeName: columnDef.typeName });
+    const execute = context.pgVersion.major >= 11 ? 'FUNCTION' : 'PROCEDURE';
+    const notNull = !current.nullable;
+    const check = ident(`${bareName(single.table)}_${column}_sw_nn_check`.slice(0, 63));
+
+    const expand = [
+      `ALTER TABLE ${table} ADD COLUMN ${temporary} ${typeName}`,
+      `CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $sw$ BEGIN NEW.${temporary} := ${conversion(column, columnDef, true)}; RETURN NEW; END $sw$`,
+      `CREATE TRIGGER ${ident(sync)} BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE ${execute} ${fn}()`,
+    ];
+    const undoExpand = [`DROP TRIGGER IF EXISTS ${ident(sync)} ON ${table}`, `DROP FUNCTION IF EXISTS ${fn}()`, `ALTER TABLE ${table} DROP COLUMN IF EXISTS ${temporary}`];
+    // ctid batches: the table may have no key; IS DISTINCT FROM ends the loop once every row matches.
+    const converted = conversion(column, columnDef, false);
+    const backfill = `UPDATE ${table} SET ${temporary} = ${converted} WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${table} WHERE ${temporary} IS DISTINCT FROM ${converted} LIMIT $1))`;
+    const contract = [
+      `DROP TRIGGER ${ident(sync)} ON ${table}`,
+      `DROP FUNCTION ${fn}()`,
+      `ALTER TABLE ${table} DROP COLUMN ${ident(column)}`,
+      `ALTER TABLE ${table} RENAME COLUMN ${temporary} TO ${ident(column)}`,
+      ...(current.default !== null ? [`ALTER TABLE ${table} ALTER COLUMN ${ident(column)} SET DEFAULT ${current.default}`] : []),
+      ...(notNull ? [`ALTER TABLE ${table} ALTER COLUMN ${ident(column)} SET NOT NULL`, ...(context.pgVersion.major >= 12 ? [`ALTER TABLE ${table} DROP CONSTRAINT ${check}`] : [])] : []),
+    ];
+    const steps = [
+      step(context, 1, 'transactional', expand.join(';\n'), undoExpand.join(';\n')),
+      step(context, 2, 'backfill', backfill, undefined, BACKFILL_BATCH_SIZE),
+    ];
+    if (notNull && context.pgVersion.major >= 12) {
+      // Proven by a validated CHECK, the final SET NOT NULL needs no scan under ACCESS EXCLUSIVE.
+      steps.push(
+        step(context, 3, 'transactional', `ALTER TABLE ${table} ADD CONSTRAINT ${check} CHECK (${temporary} IS NOT NULL) NOT VALID`, `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${check}`),
+        step(context, 4, 'transactional', `ALTER TABLE ${table} VALIDATE CONSTRAINT ${check}`),
+      );
+    }
+    steps.push(step(context, steps.length + 1, 'transactional', contract.join(';\n')));
+    return steps;
+  },
+};

@@ -1,0 +1,130 @@
+import { Client } from 'pg';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/stack';
+import { fingerprint, introspect, type Catalog } from '../../analysis/introspection';
+import type { MigrationStep } from '../../migration';
+import { parseStatements } from '../parse';
+import { parsePgVersion } from '../pg-version';
+import { onlineRewriteOf, onlineRewrites } from './index';
+
+const SETUP = `
+CREATE TABLE customers (id bigint PRIMARY KEY, email text);
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint CONSTRAINT orders_customer_id_fkey REFERENCES customers (id), total numeric(10,2), code varchar(20) NOT NULL DEFAULT 'new');
+INSERT INTO customers SELECT g, 'c' || g || '@example.com' FROM generate_series(1, 50) g;
+INSERT INTO orders SELECT g, 1 + g % 50, g * 1.5, 'o' || g FROM generate_series(1, 25000) g;
+`;
+
+async function withDatabase<T>(work: (client: Client, db: TestDatabase) => Promise<T>): Promise<T> {
+  const db = await createTestDatabase('sw_rewrite');
+  const client = new Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    await client.query(SETUP);
+    return await work(client, db);
+  } finally {
+    await client.end();
+    await db.drop();
+  }
+}
+
+/** Applies steps as the runner does: transactional ones in a transaction, backfills batch by batch until no row changes. */
+async function applySteps(client: Client, steps: MigrationStep[]): Promise<void> {
+  for (const step of steps) {
+    if (step.kind === 'transactional') await client.query(`BEGIN;\n${step.sql};\nCOMMIT;`);
+    else if (step.kind === 'non-transactional') await client.query(step.sql);
+    else while (((await client.query(step.sql, [step.batchSize])).rowCount ?? 0) > 0);
+  }
+}
+
+interface State {
+  fingerprint: string;
+  rows: unknown[];
+}
+
+async function state(client: Client): Promise<State> {
+  const catalog = await introspect(client, { statements: 0 });
+  const rows = (await client.query('SELECT * FROM orders ORDER BY id')).rows;
+  return { fingerprint: fingerprint(catalog), rows };
+}
+
+async function rewriteOf(sql: string, catalog: Catalog | undefined, version = '18') {
+  const [statement] = await parseStatements(sql);
+  return onlineRewriteOf(statement!, { pgVersion: parsePgVersion(version), catalog, stepName: '0001_change#1' });
+}
+
+const cases: [string, string][] = [
+  ['create-index-concurrently', 'CREATE INDEX orders_total ON orders (total) WHERE total > 10'],
+  ['create-index-concurrently', 'CREATE UNIQUE INDEX ON public.orders (code, id)'],
+  ['constraint-not-valid', 'ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE'],
+  ['constraint-not-valid', 'ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers'],
+  ['constraint-not-valid', 'ALTER TABLE orders ADD CHECK (total >= 0)'],
+  ['constraint-not-valid', 'ALTER TABLE orders ADD CHECK (total >= 0 AND id > 0)'],
+  ['set-not-null', 'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL'],
+  ['unique-using-index', 'ALTER TABLE customers ADD CONSTRAINT customers_email_unique UNIQUE (email)'],
+  ['unique-using-index', 'ALTER TABLE public.customers ADD UNIQUE (email)'],
+  ['expand-contract-type', 'ALTER TABLE orders ALTER COLUMN code TYPE text'],
+  ['expand-contract-type', 'ALTER TABLE orders ALTER COLUMN code TYPE varchar(40) USING upper(code)'],
+];
+
+describe('online rewrites', () => {
+  it.each(cases)('%s: %s reaches the same catalog and rows as the statement', async (id, sql) => {
+    const expected = await withDatabase(async (client) => {
+      await client.query(sql);
+      return state(client);
+    });
+    const actual = await withDatabase(async (client) => {
+      const found = await rewriteOf(sql, await introspect(client, { statements: 0 }));
+      expect(found?.rewrite.id).toBe(id);
+      await applySteps(client, found!.steps);
+      return state(client);
+    });
+    expect(actual.fingerprint).toBe(expected.fingerprint);
+    expect(actual.rows).toEqual(expected.rows);
+  });
+
+  it('CREATE INDEX becomes one non-transactional step whose undo drops the index', async () => {
+    const found = await rewriteOf('CREATE INDEX orders_total ON s.orders (total)', undefined);
+    expect(found?.steps).toEqual([
+      { kind: 'non-transactional', name: '0001_change#1~online1', sql: 'CREATE INDEX CONCURRENTLY orders_total ON s.orders (total)', undo: 'DROP INDEX CONCURRENTLY IF EXISTS s.orders_total' },
+    ]);
+  });
+
+  it('a foreign key becomes NOT VALID then VALIDATE, named as PostgreSQL would name it; undoing the first step restores the catalog', async () => {
+    await withDatabase(async (client) => {
+      const before = await state(client);
+      const found = await rewriteOf('ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers', await introspect(client, { statements: 0 }));
+      expect(found!.steps.map((s) => [s.kind, s.sql, s.undo])).toEqual([
+        ['transactional', 'ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey1 FOREIGN KEY(customer_id) REFERENCES customers NOT VALID', 'ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_customer_id_fkey1'],
+        ['transactional', 'ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_id_fkey1', undefined],
+      ]);
+      await applySteps(client, found!.steps.slice(0, 1));
+      await client.query(found!.steps[0]!.undo!);
+      expect((await state(client)).fingerprint).toBe(before.fingerprint);
+    });
+  });
+
+  it('the type change backfills in batches of $1 rows', async () => {
+    await withDatabase(async (client) => {
+      const found = await rewriteOf('ALTER TABLE orders ALTER COLUMN code TYPE text', await introspect(client, { statements: 0 }));
+      expect(found!.steps.map((s) => s.kind)).toEqual(['transactional', 'backfill', 'transactional', 'transactional', 'transactional']);
+      expect(found!.steps[1]).toMatchObject({ batchSize: 10_000, sql: expect.stringContaining('LIMIT $1') });
+    });
+  });
+
+  it('declines what it cannot do safely', async () => {
+    await withDatabase(async (client) => {
+      const catalog = await introspect(client, { statements: 0 });
+      // customer_id carries a foreign key and an index: dropping the column would take them along.
+      expect(await rewriteOf('ALTER TABLE orders ALTER COLUMN customer_id TYPE integer', catalog)).toBeUndefined();
+      expect(await rewriteOf('ALTER TABLE orders ALTER COLUMN code TYPE text', undefined)).toBeUndefined();
+      expect(await rewriteOf('ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL', catalog, '11')).toBeUndefined();
+      expect(await rewriteOf('CREATE INDEX CONCURRENTLY o ON orders (total)', catalog)).toBeUndefined();
+      expect(await rewriteOf('ALTER TABLE orders ADD CONSTRAINT c CHECK (total > 0) NOT VALID', catalog)).toBeUndefined();
+      expect(await rewriteOf('ALTER TABLE orders ADD COLUMN note text, ALTER COLUMN customer_id SET NOT NULL', catalog)).toBeUndefined();
+    });
+  });
+
+  it('each rewrite says why', () => {
+    expect(onlineRewrites.map((r) => r.id)).toEqual(['create-index-concurrently', 'constraint-not-valid', 'set-not-null', 'unique-using-index', 'expand-contract-type']);
+    for (const rewrite of onlineRewrites) expect(rewrite.explanation.length).toBeGreaterThan(80);
+  });
+});

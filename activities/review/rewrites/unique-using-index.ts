@@ -1,0 +1,26 @@
+import { isObject, names } from '../ast';
+import { defaultConstraintName, ident, qualified, singleCommand, step, type OnlineRewrite } from './rewrite';
+
+export const uniqueUsingIndex: OnlineRewrite = {
+  id: 'unique-using-index',
+  explanation:
+    'ADD CONSTRAINT ... UNIQUE (or PRIMARY KEY) builds its index under ACCESS EXCLUSIVE: reads and writes wait for the build. ' +
+    'Build the unique index CONCURRENTLY first (its own non-transactional step), then attach it with ADD CONSTRAINT ... USING INDEX, which is instant.',
+  rewrite(statement, context) {
+    const single = singleCommand(statement);
+    const constraint = single && single.cmd.subtype === 'AT_AddConstraint' && isObject(single.cmd.def) && isObject(single.cmd.def.Constraint) ? single.cmd.def.Constraint : undefined;
+    if (!single || !constraint || constraint.indexname || !['CONSTR_UNIQUE', 'CONSTR_PRIMARY'].includes(String(constraint.contype))) return undefined;
+    // Options the index cannot carry across USING INDEX (INCLUDE, NULLS NOT DISTINCT, deferrable) stay as written.
+    if (constraint.including || constraint.nulls_not_distinct || constraint.deferrable) return undefined;
+    const primary = constraint.contype === 'CONSTR_PRIMARY';
+    const columns = names(constraint.keys);
+    const name = typeof constraint.conname === 'string' ? constraint.conname : primary ? defaultConstraintName(single.table, [], 'pkey', context.catalog) : defaultConstraintName(single.table, columns, 'key', context.catalog);
+    const table = qualified(single.table);
+    const schema = single.table.includes('.') ? `${single.table.slice(0, single.table.lastIndexOf('.'))}.` : '';
+    const index = qualified(`${schema}${name}`);
+    return [
+      step(context, 1, 'non-transactional', `CREATE UNIQUE INDEX CONCURRENTLY ${ident(name)} ON ${table} (${columns.map(ident).join(', ')})`, `DROP INDEX CONCURRENTLY IF EXISTS ${index}`),
+      step(context, 2, 'transactional', `ALTER TABLE ${table} ADD CONSTRAINT ${ident(name)} ${primary ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${ident(name)}`, `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${ident(name)}`),
+    ];
+  },
+};
