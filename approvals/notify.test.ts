@@ -139,7 +139,7 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
       ['decide:reject', 'danger'],
       ['open-report', undefined],
     ]);
-    expect(JSON.parse(buttons[1].value!)).toEqual({ requestId: 'req-1', questionId: question.id, optionId: 'window' });
+    expect(JSON.parse(buttons[1].value!)).toEqual({ requestId: 'req-1', questionId: question.id, optionId: 'window', recommended: false });
     expect(buttons[3].url).toBe(`${WEB}/requests/req-1`);
     expect(JSON.stringify(blocks)).toContain('Performance: slower build');
   });

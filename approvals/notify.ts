@@ -1,9 +1,12 @@
-import type { WebClient } from '@slack/web-api';
+import { WebClient } from '@slack/web-api';
+import type { Environment } from '../config/environment';
+import { createMailer } from './email/mailer';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
 import type { Notification, QuestionView } from '../workflows/design-request-messages';
 import { questionMail, resultMail, type MailContent } from './email/messages';
-import { issueToken, type TokenKeys } from './email/tokens';
+import { issueToken, tokenKeysFrom, type TokenKeys } from './email/tokens';
+import { loadPolicy } from './policy';
 import type { Policy } from './policy';
 import { questionDetails } from './question-details';
 import { escapeSlack, questionMessage, rootMessage } from './slack/blocks';
@@ -109,4 +112,24 @@ async function postSlack(deps: NotifierDependencies, slack: WebClient, notificat
     }
   }
   await reply(escapeSlack(notification.summary));
+}
+
+/**
+ * The notifier of a worker process, from the environment: the policy file, SMTP (or the local
+ * capture), Slack when SLACK_BOT_TOKEN is set, and the token keys. Register `notify` as the activity.
+ */
+export function openNotifier(env: Environment, store: Pool): { notify: (notification: Notification) => Promise<void>; close(): void } {
+  const mailer = createMailer(env);
+  const slack = env.approvals.slack.botToken ? new WebClient(env.approvals.slack.botToken) : undefined;
+  const notify = createNotifier({
+    store,
+    policy: loadPolicy(env.approvals.policyPath),
+    mailer,
+    mailFrom: env.approvals.mailFrom,
+    slack,
+    slackChannel: env.approvals.slack.channel,
+    webBaseUrl: env.approvals.webBaseUrl,
+    tokenKeys: tokenKeysFrom(env),
+  });
+  return { notify, close: () => mailer.close() };
 }

@@ -13,6 +13,8 @@ export interface DecisionButtonValue {
   requestId: string;
   questionId: string;
   optionId: string;
+  /** Going against it (or rejecting) needs a comment: the confirm modal asks for one. */
+  recommended: boolean;
 }
 
 export const DECIDE_ACTION_PREFIX = 'decide:';
@@ -76,7 +78,7 @@ export function questionMessage(status: RequestStatusView, details: QuestionDeta
           type: 'button' as const,
           action_id: `${DECIDE_ACTION_PREFIX}${o.id}`.slice(0, 255),
           text: { type: 'plain_text' as const, text: (o.id === 'reject' ? 'Reject' : o.title).slice(0, 75) },
-          value: JSON.stringify({ requestId: status.requestId, questionId: question.id, optionId: o.id } satisfies DecisionButtonValue),
+          value: JSON.stringify({ requestId: status.requestId, questionId: question.id, optionId: o.id, recommended: o.id === question.recommendation.optionId } satisfies DecisionButtonValue),
           ...(o.id === 'reject' ? { style: 'danger' as const } : o.id === question.recommendation.optionId ? { style: 'primary' as const } : {}),
         })),
         { type: 'button' as const, action_id: 'open-report', text: { type: 'plain_text' as const, text: 'Full report' }, url: requestUrl(webBaseUrl, status.requestId) },

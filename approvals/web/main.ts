@@ -3,6 +3,7 @@ import { requireFreePort } from '../../stack/ports';
 import { startMailCapture, type MailCapture } from '../email/capture';
 import { tokenKeysFrom } from '../email/tokens';
 import { openRequestServices } from '../services';
+import { createSlackApp, slackSettings } from '../slack/app';
 import { parseApiTokens } from './http';
 import { createWebServer, listen } from './server';
 
@@ -18,9 +19,20 @@ export async function runWebServer(env = readClientEnvironment()): Promise<void>
     await requireFreePort(env.approvals.mailCapturePort, 'the local mail capture', 'Stop whatever holds it, choose another with SCHEMAWRIGHT_MAIL_CAPTURE_PORT, or set SMTP_URL.');
     capture = await startMailCapture(services.store, env.approvals.mailCapturePort);
   }
-  const server = createWebServer({ services, tokenKeys: tokenKeysFrom(env), apiTokens: parseApiTokens(env.approvals.apiTokens), temporalUiUrl: env.temporal.uiUrl, inbox: Boolean(capture) });
+  const slackOn = slackSettings(env);
+  const slack = slackOn ? createSlackApp({ services, webBaseUrl: env.approvals.webBaseUrl, ...slackOn }) : undefined;
+  const server = createWebServer({
+    services,
+    tokenKeys: tokenKeysFrom(env),
+    apiTokens: parseApiTokens(env.approvals.apiTokens),
+    temporalUiUrl: env.temporal.uiUrl,
+    inbox: Boolean(capture),
+    slack: slack?.requestListener,
+  });
   const port = await listen(server, env.web.port, env.web.host);
-  console.log(`web server listening on http://${env.web.host}:${port}${capture ? `; mail is caught on port ${capture.port} and shown at /inbox` : ''}`);
+  await slack?.start();
+  const slackMode = !slack ? 'Slack is off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)' : slack.requestListener ? 'Slack events at /slack/events' : 'Slack in Socket Mode';
+  console.log(`web server listening on http://${env.web.host}:${port}; ${slackMode}${capture ? `; mail is caught on port ${capture.port} and shown at /inbox` : ''}`);
   const stop = () => {
     server.close();
     server.closeAllConnections();
@@ -28,6 +40,7 @@ export async function runWebServer(env = readClientEnvironment()): Promise<void>
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await new Promise((r) => server.once('close', r));
+  await slack?.stop();
   await capture?.close();
   await services.close();
 }
