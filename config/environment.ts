@@ -40,6 +40,8 @@ export interface Environment {
     webBaseUrl: string;
     /** smtp://user:pass@host:587 or smtps://...:465; unset: the local capture inbox at /inbox. */
     smtpUrl?: string;
+    /** Without SMTP_URL: the port of the local capture inbox that the web server runs. */
+    mailCapturePort: number;
     mailFrom: string;
     /** `kid1:secret1,kid0:secret0`: the first signs email links, all verify (rotation). */
     tokenKeys?: string;
@@ -108,6 +110,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = proc
       policyPath: env.SCHEMAWRIGHT_POLICY || undefined,
       webBaseUrl: (env.SCHEMAWRIGHT_WEB_URL || `http://${env.SCHEMAWRIGHT_WEB_HOST || '127.0.0.1'}:${port(env, 'SCHEMAWRIGHT_WEB_PORT', 8080)}`).replace(/\/+$/, ''),
       smtpUrl: env.SMTP_URL || undefined,
+      mailCapturePort: port(env, 'SCHEMAWRIGHT_MAIL_CAPTURE_PORT', 2525),
       mailFrom: env.SCHEMAWRIGHT_MAIL_FROM || 'schemawright <schemawright@localhost>',
       tokenKeys: env.SCHEMAWRIGHT_TOKEN_KEYS || undefined,
       apiTokens: env.SCHEMAWRIGHT_API_TOKENS || undefined,

@@ -1,19 +1,38 @@
-import { ConfigError, readEnvironment } from '../../config/environment';
+import { readClientEnvironment } from '../../config/environment';
 import { requireFreePort } from '../../stack/ports';
-import { connectClient } from '../../stack/temporal-connection';
-import { createStorePool, migrateStore } from '../../store/database';
+import { startMailCapture, type MailCapture } from '../email/capture';
+import { tokenKeysFrom } from '../email/tokens';
+import { openRequestServices } from '../services';
+import { createSlackApp, slackSettings } from '../slack/app';
+import { parseApiTokens } from './http';
 import { createWebServer, listen } from './server';
 
-/** The approvals web server as a process of its own. */
-export async function runWebServer(env = readEnvironment()): Promise<void> {
-  if (!env.postgres.databaseUrl) throw new ConfigError('DATABASE_URL is not set: the web server needs the project store. Run `npm start`, or set DATABASE_URL.');
+/**
+ * The approvals web server as a process of its own: pages, the decision page of email links, the
+ * JSON API, and in the embedded default (no SMTP_URL) the local mail capture behind /inbox.
+ */
+export async function runWebServer(env = readClientEnvironment()): Promise<void> {
   await requireFreePort(env.web.port, 'the approvals web server', 'Stop whatever holds it, or choose another with SCHEMAWRIGHT_WEB_PORT.');
-  const store = createStorePool(env.postgres.databaseUrl, 'schemawright-web');
-  await migrateStore(store);
-  const { client, connection } = await connectClient(env);
-  const server = createWebServer({ store, temporal: client, taskQueue: env.temporal.taskQueue, temporalUiUrl: env.temporal.uiUrl });
+  const services = await openRequestServices(env);
+  let capture: MailCapture | undefined;
+  if (!env.approvals.smtpUrl) {
+    await requireFreePort(env.approvals.mailCapturePort, 'the local mail capture', 'Stop whatever holds it, choose another with SCHEMAWRIGHT_MAIL_CAPTURE_PORT, or set SMTP_URL.');
+    capture = await startMailCapture(services.store, env.approvals.mailCapturePort);
+  }
+  const slackOn = slackSettings(env);
+  const slack = slackOn ? createSlackApp({ services, webBaseUrl: env.approvals.webBaseUrl, ...slackOn }) : undefined;
+  const server = createWebServer({
+    services,
+    tokenKeys: tokenKeysFrom(env),
+    apiTokens: parseApiTokens(env.approvals.apiTokens),
+    temporalUiUrl: env.temporal.uiUrl,
+    inbox: Boolean(capture),
+    slack: slack?.requestListener,
+  });
   const port = await listen(server, env.web.port, env.web.host);
-  console.log(`web server listening on http://${env.web.host}:${port}`);
+  await slack?.start();
+  const slackMode = !slack ? 'Slack is off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)' : slack.requestListener ? 'Slack events at /slack/events' : 'Slack in Socket Mode';
+  console.log(`web server listening on http://${env.web.host}:${port}; ${slackMode}${capture ? `; mail is caught on port ${capture.port} and shown at /inbox` : ''}`);
   const stop = () => {
     server.close();
     server.closeAllConnections();
@@ -21,6 +40,7 @@ export async function runWebServer(env = readEnvironment()): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await new Promise((r) => server.once('close', r));
-  await connection.close();
-  await store.end();
+  await slack?.stop();
+  await capture?.close();
+  await services.close();
 }

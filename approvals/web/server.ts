@@ -1,54 +1,206 @@
-import type { Client } from '@temporalio/client';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Pool } from 'pg';
+import type { Finding } from '../../activities/findings';
+import { getArtifact } from '../../store/artifacts';
+import type { Channel, RequestKind } from '../../workflows/design-request-messages';
+import { decideAs } from '../decisions';
+import { capturedMail } from '../email/capture';
+import { claimToken, csrfFor, csrfValid, releaseToken, TokenError, tokenUse, verifyToken, type TokenKeys } from '../email/tokens';
+import type { Policy } from '../policy';
+import { questionDetails } from '../question-details';
+import { listRequests, RefusedError, RequestInputError, requestStatus, startRequest, UnknownRequestError, type KickoffRequest, type RequestServices } from '../requests';
 import { escapeHtml, page } from './html';
+import { bearerPerson, cookies, HttpError, readForm, readJson, send, sendJson } from './http';
+import { decisionPage, inboxPage, mailPage, messagePage, requestListPage, requestPage } from './pages';
 
 export interface WebDependencies {
-  store: Pool;
-  temporal: Client;
-  taskQueue: string;
+  services: RequestServices & { policy: Policy };
+  tokenKeys: TokenKeys;
+  /** Bearer token → person id, for the JSON API. */
+  apiTokens: Map<string, string>;
   temporalUiUrl?: string;
+  /** Shows /inbox: the embedded default's local mail capture. */
+  inbox?: boolean;
+  /** The Slack app's HTTP receiver, for /slack/events, when Slack is on. */
+  slack?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, deps: WebDependencies) => Promise<void>;
+type Handler = (req: IncomingMessage, res: ServerResponse, deps: WebDependencies, params: string[], url: URL) => Promise<void>;
 
-function send(res: ServerResponse, status: number, contentType: string, body: string): void {
-  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
-  res.end(body);
+const HTML = 'text/html; charset=utf-8';
+const CSRF_COOKIE = 'sw_csrf';
+
+const routes: [string, RegExp, Handler][] = [
+  ['GET', /^\/$/, async (_req, res, deps) => send(res, 200, HTML, requestListPage((await listRequests(deps.services)).slice(0, 200), deps.temporalUiUrl))],
+  [
+    'GET',
+    /^\/healthz$/,
+    async (_req, res, deps) => {
+      await deps.services.store.query('SELECT 1');
+      await deps.services.temporal.workflowService.getSystemInfo({});
+      sendJson(res, 200, { store: 'ok', temporal: 'ok' });
+    },
+  ],
+  ['GET', /^\/requests\/([^/]+)$/, async (_req, res, deps, [id]) => send(res, 200, HTML, await renderRequest(deps, id))],
+  [
+    'GET',
+    /^\/requests\/([^/]+)\/artifacts\/([^/]+)$/,
+    async (_req, res, deps, [id, name]) => {
+      const ref = (await requestStatus(deps.services, id)).artifacts[name];
+      if (!ref) throw new HttpError(404, `request ${id} has no artifact '${name}'`);
+      const artifact = await getArtifact(deps.services.store, ref.digest);
+      send(res, 200, 'text/plain; charset=utf-8', artifact.content);
+    },
+  ],
+  ['GET', /^\/decide$/, showDecision],
+  ['POST', /^\/decide$/, postDecision],
+  [
+    'GET',
+    /^\/inbox$/,
+    async (_req, res, deps) => {
+      if (!deps.inbox) throw new HttpError(404, 'no local inbox: mail goes to SMTP_URL');
+      send(res, 200, HTML, inboxPage(await capturedMail(deps.services.store)));
+    },
+  ],
+  [
+    'GET',
+    /^\/inbox\/(\d+)$/,
+    async (_req, res, deps, [id]) => {
+      const mail = deps.inbox ? (await capturedMail(deps.services.store, { limit: 1000 })).find((m) => m.id === Number(id)) : undefined;
+      if (!mail) throw new HttpError(404, `no mail ${id} in the inbox`);
+      send(res, 200, HTML, mailPage(mail));
+    },
+  ],
+  ['POST', /^\/api\/requests$/, apiStart],
+  ['GET', /^\/api\/requests\/([^/]+)$/, async (req, res, deps, [id]) => (bearerPerson(req, deps.apiTokens), sendJson(res, 200, await requestStatus(deps.services, id)))],
+  ['POST', /^\/api\/requests\/([^/]+)\/decisions$/, apiDecide],
+];
+
+async function renderRequest(deps: WebDependencies, requestId: string): Promise<string> {
+  const status = await requestStatus(deps.services, requestId);
+  const store = deps.services.store;
+  const text = async (name: string) => (status.artifacts[name] ? (await getArtifact(store, status.artifacts[name].digest)).content : undefined);
+  const findingsJson = await text('findings');
+  return requestPage({
+    status,
+    findings: findingsJson ? (JSON.parse(findingsJson) as Finding[]) : undefined,
+    erd: await text('erd'),
+    details: await Promise.all(status.questions.map((q) => questionDetails(store, q))),
+  });
 }
 
-const routes: Record<string, Handler> = {
-  'GET /': async (_req, res, deps) => {
-    const rows: string[] = [];
-    // Visibility lists newest first; the dev server's SQLite visibility has no ORDER BY.
-    for await (const run of deps.temporal.workflow.list({ query: `TaskQueue = "${deps.taskQueue}"` })) {
-      rows.push(
-        `<tr><td><code>${escapeHtml(run.workflowId)}</code></td><td>${escapeHtml(run.type)}</td><td>${escapeHtml(run.status.name)}</td><td>${escapeHtml(run.startTime.toISOString())}</td></tr>`,
-      );
-      if (rows.length >= 50) break;
-    }
-    const ui = deps.temporalUiUrl ? `<p>Temporal UI: <a href="${escapeHtml(deps.temporalUiUrl)}">${escapeHtml(deps.temporalUiUrl)}</a></p>` : '';
-    const table = rows.length
-      ? `<table><thead><tr><th>workflow</th><th>type</th><th>status</th><th>started</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
-      : '<p>No workflows yet.</p>';
-    send(res, 200, 'text/html; charset=utf-8', page('Requests', `${ui}${table}`));
-  },
-  'GET /healthz': async (_req, res, deps) => {
-    await deps.store.query('SELECT 1');
-    await deps.temporal.workflowService.getSystemInfo({});
-    send(res, 200, 'application/json', JSON.stringify({ store: 'ok', temporal: 'ok' }));
-  },
-};
+/** GET never decides: mail scanners and link previews open links. It shows the question and a form. */
+async function showDecision(req: IncomingMessage, res: ServerResponse, deps: WebDependencies, _params: string[], url: URL): Promise<void> {
+  const token = url.searchParams.get('token') ?? '';
+  const claims = verifyToken(deps.tokenKeys, token);
+  const used = await tokenUse(deps.services.store, claims.jti);
+  const link = { href: `/requests/${encodeURIComponent(claims.requestId)}`, text: 'See the request' };
+  if (used) return send(res, 410, HTML, messagePage('Link already used', `This link was used at ${used.usedAt.toISOString()} to choose '${used.option}'. Each link decides once.`, link));
+  const status = await requestStatus(deps.services, claims.requestId);
+  const question = status.questions.find((q) => q.id === claims.questionId);
+  if (!question) throw new HttpError(404, `request ${claims.requestId} has no question '${claims.questionId}' any more (it may have been asked again after a review)`);
+  if (question.state !== 'open') return send(res, 410, HTML, messagePage('Question closed', `This question was already ${question.state}${question.chosenOptionId ? ` (${question.chosenOptionId})` : ''}.`, link));
+  const nonce = cookies(req).get(CSRF_COOKIE) ?? randomBytes(18).toString('base64url');
+  const html = decisionPage({ status, details: await questionDetails(deps.services.store, question), person: claims.person, token, csrf: csrfFor(deps.tokenKeys, nonce, claims.jti), selected: url.searchParams.get('option') ?? undefined });
+  send(res, 200, HTML, html, { 'set-cookie': `${CSRF_COOKIE}=${nonce}; HttpOnly; SameSite=Strict; Path=/decide` });
+}
+
+async function postDecision(req: IncomingMessage, res: ServerResponse, deps: WebDependencies): Promise<void> {
+  const form = await readForm(req);
+  const token = form.get('token') ?? '';
+  const claims = verifyToken(deps.tokenKeys, token);
+  const nonce = cookies(req).get(CSRF_COOKIE);
+  if (!nonce || !csrfValid(deps.tokenKeys, nonce, claims.jti, form.get('csrf') ?? '')) {
+    throw new HttpError(403, 'This form did not come from the decision page (missing or wrong CSRF token): open the link from your email again and submit from that page.');
+  }
+  const optionId = form.get('option');
+  if (!optionId) throw new HttpError(400, 'choose an option before submitting');
+  await claimToken(deps.services.store, claims, optionId);
+  const link = { href: `/requests/${encodeURIComponent(claims.requestId)}`, text: 'See the request' };
+  try {
+    const comment = form.get('comment')?.trim() || undefined;
+    const receipt = await decideAs(deps.services, claims.requestId, { questionId: claims.questionId, optionId, person: claims.person, channel: 'email', comment }, `email-${claims.jti}`);
+    const state = receipt.questionState === 'open' ? `the question stays open: ${receipt.votes} of ${receipt.quorum} approvals` : `the question is now ${receipt.questionState}`;
+    send(res, 200, HTML, messagePage('Decision recorded', `${claims.person} chose '${receipt.optionId}'; ${state}.`, link));
+  } catch (error) {
+    // A refused or failed decision leaves the link usable, so that the person can try again.
+    await releaseToken(deps.services.store, claims.jti);
+    if (error instanceof RefusedError) return send(res, 403, HTML, messagePage('Decision refused', error.reason, link));
+    throw error;
+  }
+}
+
+function stringField(body: Record<string, unknown>, name: string, problems: string[], required = true): string {
+  const value = body[name];
+  if (typeof value === 'string') return value;
+  if (required || value !== undefined) problems.push(`${name} must be a string`);
+  return '';
+}
+
+async function apiStart(req: IncomingMessage, res: ServerResponse, deps: WebDependencies): Promise<void> {
+  const person = bearerPerson(req, deps.apiTokens);
+  const body = await readJson(req);
+  const problems: string[] = [];
+  const source = (body.source ?? { format: 'sql', text: '' }) as KickoffRequest['source'];
+  const kickoff: KickoffRequest = {
+    clientRequestId: typeof body.clientRequestId === 'string' ? body.clientRequestId : undefined,
+    kind: stringField(body, 'kind', problems) as RequestKind,
+    title: stringField(body, 'title', problems, false),
+    target: stringField(body, 'target', problems),
+    environment: stringField(body, 'environment', problems),
+    requester: person,
+    channel: 'api',
+    source: { format: source.format, text: String(source.text ?? '') },
+  };
+  if (!['spec', 'sql', 'migrations'].includes(kickoff.source.format)) problems.push("source.format must be 'spec', 'sql' or 'migrations'");
+  if (problems.length) return sendJson(res, 400, { error: `the request was not started: ${problems.join('; ')}`, problems });
+  const { requestId, started } = await startRequest(deps.services, kickoff);
+  sendJson(res, started ? 201 : 200, { requestId, started, url: `/requests/${encodeURIComponent(requestId)}` });
+}
+
+async function apiDecide(req: IncomingMessage, res: ServerResponse, deps: WebDependencies, [requestId]: string[]): Promise<void> {
+  const person = bearerPerson(req, deps.apiTokens);
+  const body = await readJson(req);
+  const problems: string[] = [];
+  const questionId = stringField(body, 'questionId', problems);
+  const optionId = stringField(body, 'optionId', problems);
+  const comment = stringField(body, 'comment', problems, false) || undefined;
+  if (problems.length) return sendJson(res, 400, { error: problems.join('; ') });
+  const idempotencyKey = req.headers['idempotency-key'];
+  const actionId = typeof idempotencyKey === 'string' && idempotencyKey ? `api-${person}-${idempotencyKey}` : undefined;
+  const channel: Channel = 'api';
+  sendJson(res, 200, await decideAs(deps.services, requestId, { questionId, optionId, person, channel, comment }, actionId));
+}
+
+function failure(res: ServerResponse, error: unknown, api: boolean): void {
+  const [status, message] =
+    error instanceof HttpError
+      ? [error.status, error.message]
+      : error instanceof TokenError
+        ? [error.reason === 'used' || error.reason === 'expired' ? 410 : 400, error.message]
+        : error instanceof RefusedError
+          ? [403, error.reason]
+          : error instanceof UnknownRequestError
+            ? [404, error.message]
+            : error instanceof RequestInputError
+              ? [400, error.message]
+              : [500, `Internal error: ${(error as Error).message}`];
+  if (res.headersSent) return void res.end();
+  if (api) return sendJson(res, status, { error: message });
+  send(res, status, HTML, page(status === 403 ? 'Refused' : status >= 500 ? 'Error' : 'Cannot do that', `<p>${escapeHtml(message)}</p>`));
+}
 
 export function createWebServer(deps: WebDependencies): Server {
   return createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const handler = routes[`${req.method} ${path}`];
-    if (!handler) return send(res, 404, 'text/plain; charset=utf-8', `Not found: ${req.method} ${path}\n`);
-    handler(req, res, deps).catch((error: Error) => {
-      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `Internal error: ${error.message}\n`);
-      else res.end();
-    });
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (deps.slack && url.pathname.startsWith('/slack/')) return deps.slack(req, res);
+    for (const [method, pattern, handler] of routes) {
+      const match = pattern.exec(url.pathname);
+      if (!match || method !== req.method) continue;
+      handler(req, res, deps, match.slice(1).map(decodeURIComponent), url).catch((error: unknown) => failure(res, error, url.pathname.startsWith('/api/')));
+      return;
+    }
+    send(res, 404, 'text/plain; charset=utf-8', `Not found: ${req.method} ${url.pathname}\n`);
   });
 }
 

@@ -1,0 +1,172 @@
+import { WebClient } from '@slack/web-api';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import nodemailer from 'nodemailer';
+import type { Pool } from 'pg';
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import type { Escalation } from '../activities/escalation';
+import { putArtifact } from '../store/artifacts';
+import { waitFor } from '../stack/wait';
+import { startSlackApiStandIn, type SlackApiStandIn } from '../test/support/slack-api';
+import { createTestStore } from '../test/support/stack';
+import type { Notification, QuestionView, RequestStatusView } from '../workflows/design-request-messages';
+import { parseTokenKeys, verifyToken } from './email/tokens';
+import { createNotifier } from './notify';
+import { loadPolicy } from './policy';
+import { questionMessageOf, threadOf } from './slack/threads';
+
+const KEYS = parseTokenKeys(`k1:${'s'.repeat(40)}`);
+const WEB = 'http://approvals.test';
+
+const ESCALATION: Escalation = {
+  id: 'SW-ESC-LOCK:orders',
+  trigger: 'SW-ESC-LOCK',
+  task: 'add an index on orders(placed_at)',
+  problem: 'CREATE INDEX on orders (50M rows) blocks writes for about 4 minutes',
+  attempted: ['checked the table size: 50M rows'],
+  options: [
+    { id: 'online', title: 'Build it CONCURRENTLY', summary: 'No write lock; takes longer.', impact: { performance: 'slower build', consistency: 'none', scalability: 'none' }, risk: 'low', blockingSeconds: 0 },
+    { id: 'window', title: 'Maintenance window', summary: 'Plain CREATE INDEX at night.', impact: { performance: 'fast build', consistency: 'none', scalability: 'none' }, risk: 'medium', blockingSeconds: 240 },
+  ],
+  recommendation: { optionId: 'online', reason: 'writes never stop' },
+  principles: ['availability first'],
+  evidence: {},
+  steps: [],
+};
+
+function statusWith(question: QuestionView, overrides: Partial<RequestStatusView> = {}): RequestStatusView {
+  return {
+    requestId: 'req-1',
+    kind: 'change',
+    title: 'Index <b>orders</b> & <@U0ADA>',
+    target: 'shop',
+    environment: 'production',
+    requester: 'rita',
+    state: 'awaiting-approval',
+    phase: 'gates',
+    questions: [question],
+    timeline: [],
+    artifacts: {},
+    ...overrides,
+  };
+}
+
+describe('the notifier (the workflow notify activity) over real SMTP and a recorded Slack Web API', () => {
+  let store: { pool: Pool; close(): Promise<void> };
+  let slackApi: SlackApiStandIn;
+  let smtp: SMTPServer;
+  const inbox: ParsedMail[] = [];
+  let notify: (n: Notification) => Promise<void>;
+  let question: QuestionView;
+
+  beforeAll(async () => {
+    store = await createTestStore();
+    slackApi = await startSlackApiStandIn();
+    smtp = new SMTPServer({
+      secure: false,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      onData: (stream, _session, cb) => void simpleParser(stream).then((mail) => (inbox.push(mail), cb()), cb),
+    });
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+    const mailer = nodemailer.createTransport({ host: '127.0.0.1', port: (smtp.server.address() as AddressInfo).port, secure: false, ignoreTLS: true });
+    const slack = new WebClient('xoxb-test', { slackApiUrl: `${slackApi.url}/api/` });
+    notify = createNotifier({ store: store.pool, policy: loadPolicy(), mailer, slack, slackChannel: 'C0APPROVALS', webBaseUrl: WEB, tokenKeys: KEYS });
+    const escalation = await putArtifact(store.pool, 'escalation', 'application/json', JSON.stringify(ESCALATION));
+    question = {
+      id: 'SW-ESC-LOCK:orders',
+      trigger: 'SW-ESC-LOCK',
+      problem: ESCALATION.problem,
+      options: [
+        { id: 'online', title: 'Build it CONCURRENTLY', risk: 'low', blockingSeconds: 0 },
+        { id: 'window', title: 'Maintenance window', risk: 'medium', blockingSeconds: 240 },
+        { id: 'reject', title: 'Reject the request', risk: 'none', blockingSeconds: null },
+      ],
+      recommendation: ESCALATION.recommendation,
+      state: 'open',
+      votes: [],
+      quorum: 1,
+      askedTo: ['ann', 'bob'],
+      raisedAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      remindersSent: 0,
+      escalation,
+    };
+  });
+  afterAll(async () => {
+    await new Promise<void>((r) => smtp?.close(() => r()));
+    await slackApi?.close();
+    await store?.close();
+  });
+
+  it('mails each approver the question in HTML and text, with the impacts and a signed link per option', async () => {
+    await notify({ kind: 'question', requestId: 'req-1', recipients: ['ann', 'bob'], questionId: question.id, summary: question.problem, status: statusWith(question) });
+    await waitFor('two question mails', () => (inbox.length >= 2 ? true : undefined));
+    const byRecipient = new Map(inbox.map((mail) => [(mail.to as { text: string }).text, mail]));
+    expect([...byRecipient.keys()].sort()).toEqual(['ann@example.test', 'bob@example.test']);
+    const mail = byRecipient.get('ann@example.test')!;
+    expect(mail.subject).toBe('[schemawright] Decision needed: Index <b>orders</b> & <@U0ADA> (shop/production)');
+    expect(mail.headers.get('x-schemawright-request')).toBe('req-1');
+    for (const body of [mail.text!, mail.html as string]) {
+      expect(body).toContain('CREATE INDEX on orders (50M rows) blocks writes for about 4 minutes');
+      expect(body).toContain('No write lock; takes longer.');
+      expect(body).toContain('Performance: slower build');
+      expect(body).toContain('writes never stop');
+    }
+    expect(mail.html).toContain('Index &lt;b&gt;orders&lt;/b&gt; &amp; &lt;@U0ADA&gt;');
+    const links = [...mail.text!.matchAll(/Choose: (\S+)/g)].map((m) => new URL(m[1]));
+    expect(links.map((l) => l.searchParams.get('option'))).toEqual(['online', 'window', 'reject']);
+    expect(links.every((l) => l.origin === WEB && l.pathname === '/decide')).toBe(true);
+    expect(verifyToken(KEYS, links[0].searchParams.get('token')!)).toMatchObject({ requestId: 'req-1', questionId: question.id, person: 'ann', expiresAt: Math.floor(Date.parse(question.expiresAt) / 1000) });
+    const { rows } = await store.pool.query('SELECT person FROM approval_tokens WHERE request_id = $1 ORDER BY person', ['req-1']);
+    expect(rows).toEqual([{ person: 'ann' }, { person: 'bob' }]);
+  });
+
+  it('posts a root message to the channel and the escalation in its thread, with a button per option, reject and the report', async () => {
+    const root = await threadOf(store.pool, 'req-1');
+    expect(root?.channel).toBe('C0APPROVALS');
+    const [rootPost, questionPost] = slackApi.callsTo('chat.postMessage');
+    expect(rootPost.args.channel).toBe('C0APPROVALS');
+    expect(rootPost.args.thread_ts).toBeUndefined();
+    expect(JSON.stringify(rootPost.args.blocks)).toContain('Index &lt;b&gt;orders&lt;/b&gt; &amp; &lt;@U0ADA&gt;');
+    expect(questionPost.args.thread_ts).toBe(root!.ts);
+    const blocks = questionPost.args.blocks as { type: string; elements?: { action_id: string; value?: string; url?: string; style?: string }[]; text?: { text: string } }[];
+    expect(blocks.some((b) => b.text?.text.includes('<@U0ANN> <@U0BOB>'))).toBe(true);
+    const buttons = blocks.find((b) => b.type === 'actions')!.elements!;
+    expect(buttons.map((b) => [b.action_id, b.style])).toEqual([
+      ['decide:online', 'primary'],
+      ['decide:window', undefined],
+      ['decide:reject', 'danger'],
+      ['open-report', undefined],
+    ]);
+    expect(JSON.parse(buttons[1].value!)).toEqual({ requestId: 'req-1', questionId: question.id, optionId: 'window', recommended: false });
+    expect(buttons[3].url).toBe(`${WEB}/requests/req-1`);
+    expect(JSON.stringify(blocks)).toContain('Performance: slower build');
+  });
+
+  it('after a decision, updates the question message to show who chose what, and the root message', async () => {
+    const decided: QuestionView = { ...question, state: 'decided', chosenOptionId: 'window', votes: [{ person: 'ann', optionId: 'window', channel: 'email', comment: 'night is <quiet>', at: new Date().toISOString() }] };
+    const updatesBefore = slackApi.callsTo('chat.update').length;
+    await notify({ kind: 'decided', requestId: 'req-1', recipients: ['rita', 'ann', 'bob'], questionId: question.id, summary: 'ann chose window', status: statusWith(decided) });
+    const updates = slackApi.callsTo('chat.update').slice(updatesBefore);
+    const questionMessage = await questionMessageOf(store.pool, 'req-1', question.id);
+    const questionUpdate = updates.find((u) => u.args.ts === questionMessage!.ts)!;
+    const text = JSON.stringify(questionUpdate.args.blocks);
+    expect(text).toContain('ann chose *window* via email: “night is &lt;quiet&gt;”');
+    expect(text).not.toContain('"actions"');
+    expect(inbox.filter((m) => m.subject?.includes('decided'))).toEqual([]);
+  });
+
+  it('mails the final result to everyone involved and closes the root message', async () => {
+    const before = inbox.length;
+    const done = statusWith({ ...question, state: 'decided', chosenOptionId: 'online', votes: [{ person: 'bob', optionId: 'online', channel: 'slack', at: new Date().toISOString() }] }, { state: 'completed', phase: 'done', outcome: 'applied 1 of 1 step(s) in 40 ms; verified' });
+    await notify({ kind: 'completed', requestId: 'req-1', recipients: ['rita', 'ann', 'bob'], summary: 'done', status: done });
+    await waitFor('three result mails', () => (inbox.length >= before + 3 ? true : undefined));
+    const result = inbox.slice(before);
+    expect(result.map((m) => m.subject)).toEqual(Array(3).fill('[schemawright] Completed: Index <b>orders</b> & <@U0ADA> (shop/production)'));
+    expect(result[0].text).toContain('applied 1 of 1 step(s) in 40 ms; verified');
+    expect(result[0].text).toContain('SW-ESC-LOCK:orders: bob chose online via slack');
+    const lastRootUpdate = slackApi.callsTo('chat.update').at(-1)!;
+    expect(JSON.stringify(lastRootUpdate.args.blocks)).toContain('*completed*');
+  });
+});

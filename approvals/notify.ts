@@ -1,0 +1,135 @@
+import { WebClient } from '@slack/web-api';
+import type { Environment } from '../config/environment';
+import { createMailer } from './email/mailer';
+import type { Transporter } from 'nodemailer';
+import type { Pool } from 'pg';
+import type { Notification, QuestionView } from '../workflows/design-request-messages';
+import { questionMail, resultMail, type MailContent } from './email/messages';
+import { issueToken, tokenKeysFrom, type TokenKeys } from './email/tokens';
+import { loadPolicy } from './policy';
+import type { Policy } from './policy';
+import { questionDetails } from './question-details';
+import { escapeSlack, questionMessage, rootMessage } from './slack/blocks';
+import { questionMessageOf, rememberQuestionMessage, rememberThread, threadOf, type SlackMessageRef } from './slack/threads';
+
+export interface NotifierDependencies {
+  store: Pool;
+  policy: Policy;
+  mailer?: Transporter;
+  mailFrom?: string;
+  slack?: WebClient;
+  /** Where root messages go for requests that did not start in Slack. */
+  slackChannel?: string;
+  webBaseUrl: string;
+  tokenKeys: TokenKeys;
+}
+
+const ASKING = new Set<Notification['kind']>(['question', 'reminder', 'rerouted']);
+
+/**
+ * The workflow's `notify` activity: email and Slack, each on its own, so that one being down does not
+ * silence the other (the activity is retried if either failed).
+ */
+export function createNotifier(deps: NotifierDependencies): (notification: Notification) => Promise<void> {
+  return async (notification) => {
+    const results = await Promise.allSettled([deps.mailer ? sendMail(deps, deps.mailer, notification) : undefined, deps.slack ? postSlack(deps, deps.slack, notification) : undefined]);
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as Error).message);
+    if (failures.length) throw new Error(`notifying ${notification.kind} on request ${notification.requestId} failed: ${failures.join('; ')}`);
+  };
+}
+
+function questionOf(notification: Notification): QuestionView | undefined {
+  return notification.status.questions.find((q) => q.id === notification.questionId);
+}
+
+async function sendMail(deps: NotifierDependencies, mailer: Transporter, notification: Notification): Promise<void> {
+  const question = questionOf(notification);
+  const recipients = notification.recipients.map((id) => deps.policy.person(id)).filter((p) => p?.email);
+  if (ASKING.has(notification.kind) && question) {
+    const details = await questionDetails(deps.store, question);
+    for (const person of recipients) {
+      const { token } = await issueToken(deps.store, deps.tokenKeys, {
+        requestId: notification.requestId,
+        questionId: question.id,
+        person: person!.id,
+        expiresAt: Math.floor(Date.parse(question.expiresAt) / 1000),
+      });
+      await deliver(deps, mailer, notification, person!.email!, questionMail(notification, details, token, deps.webBaseUrl));
+    }
+    return;
+  }
+  const result = resultMail(notification, deps.webBaseUrl);
+  if (!result) return;
+  for (const person of recipients) await deliver(deps, mailer, notification, person!.email!, result);
+}
+
+async function deliver(deps: NotifierDependencies, mailer: Transporter, notification: Notification, to: string, content: MailContent): Promise<void> {
+  await mailer.sendMail({
+    from: deps.mailFrom ?? 'schemawright <schemawright@localhost>',
+    to,
+    subject: content.subject,
+    text: content.text,
+    html: content.html,
+    headers: { 'X-Schemawright-Request': notification.requestId, 'X-Schemawright-Kind': notification.kind },
+  });
+}
+
+async function rootOf(deps: NotifierDependencies, slack: WebClient, notification: Notification): Promise<SlackMessageRef | undefined> {
+  const known = await threadOf(deps.store, notification.requestId);
+  if (known || !deps.slackChannel) return known;
+  const posted = await slack.chat.postMessage({ channel: deps.slackChannel, ...rootMessage(notification.status, deps.webBaseUrl) });
+  return rememberThread(deps.store, notification.requestId, { channel: posted.channel!, ts: posted.ts! });
+}
+
+function mentions(deps: NotifierDependencies, people: string[]): string[] {
+  return people.map((id) => deps.policy.person(id)).map((p, i) => (p?.slack ? `<@${p.slack}>` : escapeSlack(people[i])));
+}
+
+async function postSlack(deps: NotifierDependencies, slack: WebClient, notification: Notification): Promise<void> {
+  const root = await rootOf(deps, slack, notification);
+  if (!root) return; // a request with no thread and no default channel is not followed in Slack
+  await slack.chat.update({ channel: root.channel, ts: root.ts, ...rootMessage(notification.status, deps.webBaseUrl) });
+  const reply = (text: string) => slack.chat.postMessage({ channel: root.channel, thread_ts: root.ts, text });
+  const question = questionOf(notification);
+
+  if (notification.kind === 'question' && question) {
+    const details = await questionDetails(deps.store, question);
+    const message = questionMessage(notification.status, details, deps.webBaseUrl, mentions(deps, notification.recipients));
+    const posted = await slack.chat.postMessage({ channel: root.channel, thread_ts: root.ts, ...message });
+    await rememberQuestionMessage(deps.store, notification.requestId, question.id, { channel: posted.channel!, ts: posted.ts! });
+    return;
+  }
+  if ((notification.kind === 'reminder' || notification.kind === 'rerouted') && question) {
+    const lead = notification.kind === 'reminder' ? 'Reminder' : 'Re-routed to backup approvers';
+    await reply(`${lead}: ${mentions(deps, notification.recipients).join(' ')} the question “${escapeSlack(question.problem)}” waits for a decision (until ${question.expiresAt}).`);
+    return;
+  }
+  if (notification.kind === 'decided' && question) {
+    const message = await questionMessageOf(deps.store, notification.requestId, question.id);
+    if (message) {
+      const details = await questionDetails(deps.store, question);
+      await slack.chat.update({ channel: message.channel, ts: message.ts, ...questionMessage(notification.status, details, deps.webBaseUrl) });
+    }
+  }
+  await reply(escapeSlack(notification.summary));
+}
+
+/**
+ * The notifier of a worker process, from the environment: the policy file, SMTP (or the local
+ * capture), Slack when SLACK_BOT_TOKEN is set, and the token keys. Register `notify` as the activity.
+ */
+export function openNotifier(env: Environment, store: Pool): { notify: (notification: Notification) => Promise<void>; close(): void } {
+  const mailer = createMailer(env);
+  const slack = env.approvals.slack.botToken ? new WebClient(env.approvals.slack.botToken) : undefined;
+  const notify = createNotifier({
+    store,
+    policy: loadPolicy(env.approvals.policyPath),
+    mailer,
+    mailFrom: env.approvals.mailFrom,
+    slack,
+    slackChannel: env.approvals.slack.channel,
+    webBaseUrl: env.approvals.webBaseUrl,
+    tokenKeys: tokenKeysFrom(env),
+  });
+  return { notify, close: () => mailer.close() };
+}

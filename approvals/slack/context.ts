@@ -1,0 +1,27 @@
+import type { WebClient } from '@slack/web-api';
+import type { Policy, Person } from '../policy';
+import type { RequestServices } from '../requests';
+
+/** What every Slack listener uses: the one request path, the policy, and where links point. */
+export interface SlackContext {
+  services: RequestServices & { policy: Policy };
+  webBaseUrl: string;
+}
+
+export class NotInPolicyError extends Error {
+  constructor(slackUserId: string, policy: Policy) {
+    super(`Your Slack account (${slackUserId}) is not in the approval policy (${policy.source}); ask an admin to add you under people with slack: ${slackUserId}.`);
+  }
+}
+
+/** Slack users act as the person the policy file names for their Slack id, and only then. */
+export function personOf(context: SlackContext, slackUserId: string): Person {
+  const person = context.services.policy.personBySlackId(slackUserId);
+  if (!person) throw new NotInPolicyError(slackUserId, context.services.policy);
+  return person;
+}
+
+export async function tellPrivately(client: WebClient, channel: string | undefined, user: string, text: string): Promise<void> {
+  if (channel) await client.chat.postEphemeral({ channel, user, text });
+  else await client.chat.postMessage({ channel: user, text });
+}

@@ -1,0 +1,90 @@
+import type { App, SlackViewAction, ViewSubmitAction } from '@slack/bolt';
+import type { View } from '@slack/web-api';
+import { RequestInputError, startRequest, type KickoffRequest } from '../requests';
+import type { RequestKind, RequestStatusView } from '../../workflows/design-request-messages';
+import { rootMessage } from './blocks';
+import { tellPrivately, type SlackContext } from './context';
+import { rememberThread } from './threads';
+
+export const KICKOFF_VIEW = 'dbdesign_kickoff';
+
+function input(blockId: string, label: string, element: Record<string, unknown>, optional = false) {
+  return { type: 'input', block_id: blockId, optional, label: { type: 'plain_text', text: label }, element: { action_id: 'value', ...element } };
+}
+
+const choice = (value: string) => ({ text: { type: 'plain_text', text: value }, value });
+
+export function kickoffModal(channelId: string): View {
+  return {
+    type: 'modal',
+    callback_id: KICKOFF_VIEW,
+    private_metadata: JSON.stringify({ channelId }),
+    title: { type: 'plain_text', text: 'Database design request' },
+    submit: { type: 'plain_text', text: 'Start' },
+    blocks: [
+      input('title', 'Title', { type: 'plain_text_input', max_length: 150 }),
+      input('kind', 'Kind', { type: 'static_select', options: ['change', 'design', 'review'].map(choice), initial_option: choice('change') }),
+      input('target', 'Target database', { type: 'plain_text_input', placeholder: { type: 'plain_text', text: 'shop' } }),
+      input('environment', 'Environment', { type: 'plain_text_input', initial_value: 'production' }),
+      input('source', 'Spec (YAML) or migration SQL', { type: 'plain_text_input', multiline: true }, true),
+    ],
+  } as View;
+}
+
+const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
+
+type Values = ViewSubmitAction['view']['state']['values'];
+const valueOf = (values: Values, block: string): string => values[block]?.value?.value ?? values[block]?.value?.selected_option?.value ?? '';
+
+/** The modal's submission: acked at once (field errors inline), the request started after. */
+export function registerKickoff(app: App, context: SlackContext): void {
+  app.view<SlackViewAction>(KICKOFF_VIEW, async ({ ack, body, view, client }) => {
+    const values = view.state.values;
+    const person = context.services.policy.personBySlackId(body.user.id);
+    if (!person) {
+      await ack({ response_action: 'errors', errors: { title: `You are not in the approval policy: ask an admin to add slack: ${body.user.id} to your person.` } });
+      return;
+    }
+    const kind = valueOf(values, 'kind') as RequestKind;
+    const source = valueOf(values, 'source');
+    if (kind !== 'review' && !source.trim()) {
+      await ack({ response_action: 'errors', errors: { source: `A ${kind} request needs ${kind === 'design' ? 'a spec' : 'migration SQL'}.` } });
+      return;
+    }
+    const names = { target: valueOf(values, 'target').trim(), environment: valueOf(values, 'environment').trim() };
+    const badNames = Object.entries(names).filter(([, name]) => !NAME.test(name));
+    if (badNames.length) {
+      await ack({ response_action: 'errors', errors: Object.fromEntries(badNames.map(([block]) => [block, 'Letters, digits, _ and -, like shop or production.'])) });
+      return;
+    }
+    await ack();
+    const { channelId } = JSON.parse(view.private_metadata || '{}') as { channelId?: string };
+    const kickoff: KickoffRequest = {
+      // The view id makes a re-sent submission find the same request.
+      clientRequestId: `slack-${view.id}`.replace(/[^a-z0-9_-]/gi, '-').slice(0, 63),
+      kind,
+      title: valueOf(values, 'title'),
+      ...names,
+      requester: person.id,
+      channel: 'slack',
+      source: { format: kind === 'design' ? 'spec' : 'sql', text: source },
+    };
+    // The root message exists before the workflow does, so that its first notification finds the thread.
+    const requestId = kickoff.clientRequestId!;
+    const posted = await client.chat.postMessage({ channel: channelId ?? body.user.id, ...rootMessage(startingView(requestId, kickoff), context.webBaseUrl) });
+    const root = await rememberThread(context.services.store, requestId, { channel: posted.channel!, ts: posted.ts! });
+    try {
+      await startRequest(context.services, kickoff);
+    } catch (error) {
+      const reason = error instanceof RequestInputError ? error.message : `the request could not start: ${(error as Error).message}`;
+      await client.chat.update({ channel: root.channel, ts: root.ts, text: `${kickoff.title}: ${reason}` });
+      await tellPrivately(client, channelId, body.user.id, reason);
+    }
+  });
+}
+
+
+function startingView(requestId: string, kickoff: KickoffRequest): RequestStatusView {
+  const { kind, title, target, environment, requester } = kickoff;
+  return { requestId, kind, title: title || `${kind} ${target}`, target, environment, requester, state: 'running', phase: 'kickoff', questions: [], timeline: [], artifacts: {} };
+}

@@ -1,0 +1,150 @@
+import type { Server } from 'node:http';
+import nodemailer from 'nodemailer';
+import type { Pool } from 'pg';
+import { queryAudit } from '../../store/audit';
+import { waitFor } from '../../stack/wait';
+import { requestHarness, type RequestHarness } from '../../test/support/requests';
+import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from '../../test/support/stack';
+import type { RequestStatusView } from '../../workflows/design-request-messages';
+import { startMailCapture, type MailCapture } from '../email/capture';
+import { claimToken, issueToken, parseTokenKeys, signToken } from '../email/tokens';
+import { loadPolicy } from '../policy';
+import { parseApiTokens } from './http';
+import { requestPage } from './pages';
+import { createWebServer, listen } from './server';
+
+const KEYS = parseTokenKeys(`k1:${'w'.repeat(40)}`);
+const RITA = 'rita-token-0123456789';
+const ANN = 'ann-token-0123456789';
+
+describe('the approvals web server over real HTTP, with the real workflow and store', () => {
+  let temporal: TemporalConnections;
+  let store: { pool: Pool; close(): Promise<void> };
+  let harness: RequestHarness;
+  let server: Server;
+  let capture: MailCapture;
+  let base: string;
+
+  beforeAll(async () => {
+    temporal = await connectTemporal();
+    store = await createTestStore();
+    harness = await requestHarness(temporal, store.pool);
+    capture = await startMailCapture(store.pool, 0);
+    server = createWebServer({ services: { ...harness.services, policy: loadPolicy() }, tokenKeys: KEYS, apiTokens: parseApiTokens(`rita:${RITA},ann:${ANN}`), inbox: true });
+    base = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;
+  });
+  afterAll(async () => {
+    server?.close();
+    server?.closeAllConnections();
+    await capture?.close();
+    await harness?.close();
+    await store?.close();
+    await temporal?.close();
+  });
+
+  const api = (path: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${base}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  async function startViaApi(): Promise<string> {
+    const response = await api('/api/requests', RITA, { kind: 'change', title: 'add a <note>', target: harness.target.name, environment: 'production', source: { format: 'sql', text: 'ALTER TABLE orders ADD COLUMN note text;' }, clientRequestId: uniqueName('web') });
+    expect(response.status).toBe(201);
+    const body = (await response.json()) as { requestId: string; started: boolean; url: string };
+    expect(body.started).toBe(true);
+    return body.requestId;
+  }
+
+  it('API: no bearer token or an unknown one is refused with how to get one', async () => {
+    expect(await (await api('/api/requests/x', undefined)).json()).toEqual({ error: 'send Authorization: Bearer <token> (tokens are set in SCHEMAWRIGHT_API_TOKENS)' });
+    const unknown = await api('/api/requests', 'not-a-known-token-at-all', { kind: 'change' });
+    expect(unknown.status).toBe(401);
+  });
+
+  it('API: bad input is refused with every problem named; nothing starts', async () => {
+    const response = await api('/api/requests', RITA, { kind: 'chnage', target: harness.target.name, environment: 'production', source: { format: 'sql', text: 'SELECT 1' } });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toBe("the request was not started: kind must be design, change or review (got 'chnage')");
+  });
+
+  it('API: starts a request as the bearer, shows its status, and the request page lists it', async () => {
+    const requestId = await startViaApi();
+    const view = await waitFor('status over the API', async () => {
+      const response = await api(`/api/requests/${requestId}`, ANN);
+      return response.status === 200 ? ((await response.json()) as RequestStatusView) : undefined;
+    });
+    expect(view).toMatchObject({ requestId, requester: 'rita', title: 'add a <note>', target: harness.target.name });
+    const html = await (await fetch(`${base}/requests/${requestId}`)).text();
+    expect(html).toContain('add a &lt;note&gt;');
+    expect(html).toContain('requested by rita');
+    expect((await api('/api/requests/no-such-request', ANN)).status).toBe(404);
+  });
+
+  it('API: a decision the workflow refuses comes back with its reason, and is audited', async () => {
+    const requestId = await startViaApi();
+    const response = await api(`/api/requests/${requestId}/decisions`, ANN, { questionId: 'approve', optionId: 'apply' });
+    expect(response.status).toBe(403);
+    const { error } = (await response.json()) as { error: string };
+    expect(error).toMatch(new RegExp(`^request ${requestId} is not waiting for decisions \\(it is running, phase \\w+\\)$`));
+    const audit = await queryAudit(store.pool, { requestId });
+    expect(audit.filter((e) => e.kind === 'decision-refused').map((e) => [e.actor, e.channel, e.target, e.data.reason])).toEqual([['ann', 'api', harness.target.name, error]]);
+  });
+
+  it('decision page: a tampered link, an expired one and a used one are refused with what to do', async () => {
+    const expires = Math.floor(Date.now() / 1000) + 600;
+    const { token, claims } = await issueToken(store.pool, KEYS, { requestId: 'r-x', questionId: 'approve', person: 'ann', expiresAt: expires });
+    const tampered = token.replace(/\.[^.]+\./, `.${Buffer.from(JSON.stringify({ j: claims.jti, r: 'r-x', q: 'approve', p: 'bob', e: expires })).toString('base64url')}.`);
+    const bad = await fetch(`${base}/decide?token=${encodeURIComponent(tampered)}&option=apply`);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('This link was altered and is not valid');
+
+    const expired = signToken(KEYS, { ...claims, expiresAt: Math.floor(Date.now() / 1000) - 5 });
+    const late = await fetch(`${base}/decide?token=${encodeURIComponent(expired)}`);
+    expect(late.status).toBe(410);
+    expect(await late.text()).toContain('This link expired at');
+
+    await claimToken(store.pool, claims, 'apply');
+    const used = await fetch(`${base}/decide?token=${encodeURIComponent(token)}`);
+    expect(used.status).toBe(410);
+    expect(await used.text()).toContain('to choose &#39;apply&#39;. Each link decides once.');
+  });
+
+  it('decision page: a POST without the CSRF value of the page is refused and claims nothing', async () => {
+    const { token, claims } = await issueToken(store.pool, KEYS, { requestId: 'r-y', questionId: 'approve', person: 'ann', expiresAt: Math.floor(Date.now() / 1000) + 600 });
+    const response = await fetch(`${base}/decide`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: 'sw_csrf=forged' }, body: new URLSearchParams({ token, option: 'apply', csrf: 'forged' }).toString() });
+    expect(response.status).toBe(403);
+    expect(await response.text()).toContain('missing or wrong CSRF token');
+    const { rows } = await store.pool.query('SELECT used_at FROM approval_tokens WHERE jti = $1', [claims.jti]);
+    expect(rows).toEqual([{ used_at: null }]);
+  });
+
+  it('inbox: mail sent to the local capture is listed and readable, its HTML in a sandboxed frame', async () => {
+    const mailer = nodemailer.createTransport({ host: '127.0.0.1', port: capture.port, secure: false, ignoreTLS: true });
+    await mailer.sendMail({ from: 'schemawright@localhost', to: 'ann@example.test', subject: 'Decision <needed>', text: 'Choose: http://x.test/decide?token=t', html: '<p>Choose <script>alert(1)</script></p>' });
+    const list = await waitFor('the mail in the inbox', async () => {
+      const html = await (await fetch(`${base}/inbox`)).text();
+      return html.includes('Decision &lt;needed&gt;') ? html : undefined;
+    });
+    const id = /href="\/inbox\/(\d+)"/.exec(list)![1];
+    const mail = await (await fetch(`${base}/inbox/${id}`)).text();
+    expect(mail).toContain('<a href="http://x.test/decide?token=t">');
+    expect(mail).toContain('<iframe sandbox="allow-popups allow-popups-to-escape-sandbox"');
+    expect(mail).not.toContain('<script>alert(1)</script>');
+  });
+
+  it('request page: draws the ERD with Mermaid and escapes everything a person or a database wrote', () => {
+    const html = requestPage({
+      status: { requestId: 'r1', kind: 'design', title: '<img src=x onerror=alert(1)>', target: 'shop', environment: 'dev', requester: 'rita', state: 'completed', phase: 'done', questions: [], timeline: [{ at: 't', event: 'phase analysis' }], artifacts: {} },
+      findings: [{ id: 'SW-A-NO-PK', severity: 'warning', message: 'table "x<y>" has no primary key' } as never],
+      erd: 'erDiagram\n  customer ||--o{ order : "places <many>"',
+      details: [],
+    });
+    expect(html).toContain('<pre class="mermaid">erDiagram\n  customer ||--o{ order : &quot;places &lt;many&gt;&quot;</pre>');
+    expect(html).toContain('mermaid.initialize');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).toContain('1 warning');
+    expect(html).toContain('table &quot;x&lt;y&gt;&quot; has no primary key');
+  });
+});

@@ -1,0 +1,79 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SlackApiCall {
+  method: string;
+  /** Form fields as sent, with JSON fields (blocks, view) parsed. */
+  args: Record<string, unknown>;
+  authorization?: string;
+}
+
+/**
+ * A local HTTP server in place of slack.com/api: records every Web API call and answers like Slack
+ * does (ok, channel, ts), so that a real WebClient and a real Bolt app can run offline.
+ */
+export interface SlackApiStandIn {
+  url: string;
+  calls: SlackApiCall[];
+  /** Bodies POSTed to response_url paths (`/response/...`). */
+  responses: { path: string; body: Record<string, unknown> }[];
+  callsTo(method: string): SlackApiCall[];
+  close(): Promise<void>;
+}
+
+export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
+  const calls: SlackApiCall[] = [];
+  const responses: SlackApiStandIn['responses'] = [];
+  let counter = 0;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const path = req.url ?? '/';
+      const body = (req.headers['content-type'] ?? '').includes('json') ? (JSON.parse(raw || '{}') as Record<string, unknown>) : formArgs(raw);
+      if (path.startsWith('/response/')) {
+        responses.push({ path, body });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+        return;
+      }
+      const method = path.replace(/^\/api\//, '');
+      calls.push({ method, args: body, authorization: req.headers.authorization });
+      const ts = `${Math.floor(Date.now() / 1000)}.${String(++counter).padStart(6, '0')}`;
+      const answer: Record<string, unknown> = { ok: true };
+      if (method.startsWith('chat.')) Object.assign(answer, { channel: body.channel, ts: body.ts ?? ts });
+      if (method === 'auth.test') Object.assign(answer, { user_id: 'UBOT', bot_id: 'B1', team_id: 'T1' });
+      if (method.startsWith('views.')) Object.assign(answer, { view: { id: `V${counter}` } });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    calls,
+    responses,
+    callsTo: (method) => calls.filter((c) => c.method === method),
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function formArgs(raw: string): Record<string, unknown> {
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(raw)) {
+    args[key] = /^[[{]/.test(value) ? safeJson(value) : value;
+  }
+  return args;
+}
+
+function safeJson(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
