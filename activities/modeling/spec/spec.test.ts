@@ -158,6 +158,16 @@ describe('invalid specs: every error, with its path, position and fix', () => {
         "5:3 entities.task: multi_tenant_key is 'org' but task has no field referencing it: add 'org: { ref: org }', or 'shared: true' if every tenant sees the same rows",
       ],
     ],
+    [
+      'writes are checked too: the target of an INSERT and the columns of an UPDATE',
+      base(
+        '  customer:\n    fields: { email: text }\n',
+        'access_patterns:\n' +
+          '  - name: sign up\n    sql: INSERT INTO custmer (email) VALUES ($1)\n    per_second: 1\n' +
+          '  - name: change email\n    sql: UPDATE customer SET email = $1 WHERE emial = $2\n    per_second: 1\n',
+      ),
+      ["7:10 access_patterns[0].sql: unknown table 'custmer'; did you mean 'customer'?", "10:10 access_patterns[1].sql: table 'customer' has no column 'emial'; did you mean 'email'?"],
+    ],
     ['a YAML syntax error', 'name: shop\nentities:\n  customer: { fields: { email: text }\n', ['4:1 Flow map in block collection must be sufficiently indented and end with a }: fix the YAML syntax here']],
     ['an unsupported PostgreSQL version', base('  t:\n    fields: { a: text }\n', 'postgres: 9\n'), ['5:11 postgres: PostgreSQL 9 is not supported: use a major version from 13 to 18']],
   ];

@@ -33,7 +33,10 @@ export async function checkPatternSql(sql: string, tables: SpecTables, schema: s
   // alias or table name → table, for qualified column references
   const scope = new Map<string, string>();
   const used = new Set<string>();
-  for (const relation of findNodes(root, 'RangeVar')) {
+  // INSERT, UPDATE and DELETE hold their target as a bare RangeVar body under `relation`.
+  const body = (root as unknown as Record<string, Record<string, unknown>>)[statements[0]!.kind]!;
+  const target = isObject(body.relation) ? [body.relation] : [];
+  for (const relation of [...target, ...findNodes(root, 'RangeVar')]) {
     const table = String(relation.relname);
     if (relation.schemaname === undefined && cteNames.has(table)) continue;
     if (relation.schemaname !== undefined && relation.schemaname !== schema) {

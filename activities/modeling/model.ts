@@ -1,0 +1,51 @@
+import type { DesignModel } from './design-model';
+import { renderDdl } from './ddl';
+import { erdOfModel } from './erd';
+import { MODELING_FINDING_KINDS } from './findings';
+import { planIndexes } from './index-plan';
+import { partitionPlans } from './partitioning';
+import { readPattern } from './patterns';
+import { rowSecurityPolicies } from './row-security';
+import { plannedSchema } from './schema';
+import type { DesignSpec } from './spec';
+
+export interface ModelOptions {
+  /** The day range partitions start from (the current month or day); the clock by default. */
+  now?: Date;
+}
+
+/**
+ * A validated spec as a proposed schema: 3NF tables with identity keys and the spec's constraints,
+ * partitions where volume calls for them, indexes from the access patterns, row-level security for
+ * a tenant key, the DDL, the ERD, and the findings that explain and question the design.
+ * Synchronous: the SQL parser must be loaded (loadSpec or loadSqlParser does it).
+ */
+export function modelSpec(spec: DesignSpec, options: ModelOptions = {}): DesignModel {
+  const { enums, tables } = plannedSchema(spec);
+  const partitions = partitionPlans(spec, tables, options.now ?? new Date());
+  for (const plan of partitions.filter((p) => p.strategy === 'range')) {
+    // PostgreSQL requires the partition key in every unique constraint of a partitioned table.
+    const table = tables.find((t) => t.name === plan.table)!;
+    table.primaryKey = [...table.primaryKey, plan.key];
+    for (const unique of table.uniques) if (!unique.columns.includes(plan.key)) unique.columns.push(plan.key);
+  }
+  const columns = new Map(tables.map((t) => [t.name, t.columns.map((c) => c.name)]));
+  const patterns = spec.accessPatterns.map((pattern) => readPattern(pattern, columns));
+  const indexes = planIndexes(tables, patterns);
+  const policies = rowSecurityPolicies(spec, tables);
+  const model: Omit<DesignModel, 'findings'> = {
+    name: spec.name,
+    schema: spec.schema,
+    postgres: spec.postgres,
+    enums,
+    tables,
+    indexes,
+    partitions,
+    policies,
+    patterns,
+    ddl: renderDdl(spec.schema, { enums, tables, indexes, partitions, policies }),
+    erd: erdOfModel(tables),
+  };
+  const findings = MODELING_FINDING_KINDS.flatMap((kind) => kind.find({ spec, model }));
+  return { ...model, findings };
+}
