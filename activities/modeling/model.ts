@@ -23,11 +23,15 @@ export interface ModelOptions {
 export function modelSpec(spec: DesignSpec, options: ModelOptions = {}): DesignModel {
   const { enums, tables } = plannedSchema(spec);
   const partitions = partitionPlans(spec, tables, options.now ?? new Date());
-  for (const plan of partitions.filter((p) => p.strategy === 'range')) {
-    // PostgreSQL requires the partition key in every unique constraint of a partitioned table.
+  for (const plan of partitions) {
+    // PostgreSQL requires the partition key in the primary key and every unique constraint of a partitioned table.
     const table = tables.find((t) => t.name === plan.table)!;
-    table.primaryKey = [...table.primaryKey, plan.key];
-    for (const unique of table.uniques) if (!unique.columns.includes(plan.key)) unique.columns.push(plan.key);
+    if (!table.primaryKey.includes(plan.key)) table.primaryKey = [...table.primaryKey, plan.key];
+    const widened = table.uniques.filter((u) => !u.columns.includes(plan.key));
+    for (const unique of widened) unique.columns.push(plan.key);
+    if (widened.length > 0) {
+      plan.reason += ` Unique constraints must include the partition key, so ${widened.map((u) => u.name).join(', ')} now hold only per ${plan.key}: enforce global uniqueness another way (a lookup table) if it matters.`;
+    }
   }
   const columns = new Map(tables.map((t) => [t.name, t.columns.map((c) => c.name)]));
   const patterns = spec.accessPatterns.map((pattern) => readPattern(pattern, columns));

@@ -46,19 +46,25 @@ export function partitionPlans(spec: DesignSpec, tables: PlannedTable[], now: Da
         },
       ];
     }
+    // Every unique constraint must contain the key: hash by the column all of them share, when
+    // nothing references the table (a reference needs `id` unique on its own).
+    const table = tables.find((t) => t.name === entity.table)!;
+    const shared = table.uniques.reduce<string[] | undefined>((common, u) => (common ? common.filter((c) => u.columns.includes(c)) : [...u.columns]), undefined);
+    const key = !referenced.has(entity.table) && shared && shared.length > 0 ? shared[0]! : 'id';
     const modulus = Math.min(64, Math.max(4, 2 ** Math.ceil(Math.log2(projectedRows / ROWS_PER_HASH_PARTITION))));
     return [
       {
         table: entity.table,
         strategy: 'hash',
-        key: 'id',
+        key,
         rows,
         growthPerDay,
         projectedRows,
         interval: String(modulus),
         partitions: Array.from({ length: modulus }, (_, n) => ({ name: identifierFrom(entity.table, `p${n}`), bound: `FOR VALUES WITH (MODULUS ${modulus}, REMAINDER ${n})` })),
         reason:
-          `${entity.table} reaches ${size}: ${modulus} hash partitions by id keep each part small for vacuum and index builds` +
+          `${entity.table} reaches ${size}: ${modulus} hash partitions by ${key} keep each part small for vacuum and index builds` +
+          (key !== 'id' ? ` (by ${key}, the column its unique constraints share, so they stay enforced)` : '') +
           (timeField ? ` (not range by ${timeField.column}: other tables reference ${entity.table}, and a time key would have to join its primary key)` : ' (it has no timestamptz field to range-partition by)') +
           '.',
       },
