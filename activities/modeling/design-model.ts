@@ -1,0 +1,126 @@
+import type { Finding } from '../findings';
+
+/**
+ * What modeling proposes for a spec: the schema as plain data (tables, indexes, partitions,
+ * policies), the DDL that creates it, its ERD, and the findings that explain and question it.
+ * Plain JSON, so the modeling activity can store it as an artifact.
+ */
+export interface DesignModel {
+  name: string;
+  schema: string;
+  postgres: number;
+  enums: PlannedEnum[];
+  tables: PlannedTable[];
+  indexes: PlannedIndex[];
+  partitions: PartitionPlan[];
+  policies: RowSecurityPolicy[];
+  /** How each access pattern reads the tables: what the index plan was derived from. */
+  patterns: PatternShape[];
+  /** The whole desired schema, runnable on an empty database. */
+  ddl: string;
+  /** Mermaid erDiagram of the proposed schema. */
+  erd: string;
+  findings: Finding[];
+}
+
+export interface PlannedEnum {
+  name: string;
+  values: string[];
+}
+
+export interface PlannedColumn {
+  name: string;
+  type: string;
+  nullable: boolean;
+  default?: string;
+  identity: boolean;
+  pii: boolean;
+}
+
+export interface PlannedForeignKey {
+  name: string;
+  column: string;
+  table: string;
+  onDelete: string;
+}
+
+export interface PlannedTable {
+  name: string;
+  /** The spec's entity, or null for a join table. */
+  entity: string | null;
+  columns: PlannedColumn[];
+  primaryKey: string[];
+  foreignKeys: PlannedForeignKey[];
+  uniques: { name: string; columns: string[] }[];
+  checks: { name: string; expression: string }[];
+}
+
+export interface IndexKey {
+  column: string;
+  descending: boolean;
+}
+
+/** key: the index behind a primary key or unique constraint (created by it, listed so patterns can point at it). */
+export type IndexOrigin = 'access-pattern' | 'foreign-key' | 'key';
+
+export interface PlannedIndex {
+  name: string;
+  table: string;
+  keys: IndexKey[];
+  include: string[];
+  /** A partial index's predicate, as SQL. */
+  where: string | null;
+  origin: IndexOrigin;
+  /** Why it exists and why its columns are in this order. */
+  rationale: string;
+  /** Names of the access patterns it serves. */
+  patterns: string[];
+}
+
+export interface PartitionPlan {
+  table: string;
+  strategy: 'range' | 'hash';
+  /** The partition key column. */
+  key: string;
+  rows: number;
+  growthPerDay: number;
+  /** Rows after the horizon (a year) at the spec's growth. */
+  projectedRows: number;
+  /** range: `month` or `day`; hash: the modulus as a string. */
+  interval: string;
+  partitions: { name: string; bound: string }[];
+  reason: string;
+}
+
+export interface RowSecurityPolicy {
+  table: string;
+  name: string;
+  using: string;
+}
+
+/** One access pattern, read: per table, which columns it filters, joins and sorts on. */
+export interface PatternShape {
+  pattern: string;
+  perSecond: number;
+  kind: 'select' | 'insert' | 'update' | 'delete';
+  tables: TableAccess[];
+}
+
+export interface TableAccess {
+  table: string;
+  alias: string;
+  /** Columns compared for equality with a parameter (`customer_id = $1`). */
+  equality: string[];
+  /** Columns compared with a range (`placed_at >= $1`, BETWEEN, LIKE 'prefix%'). */
+  range: string[];
+  /** Columns this table is reached through from another (`l.order_id = o.id`). */
+  join: string[];
+  /** ORDER BY columns of this table, in order. */
+  sort: IndexKey[];
+  /** Conditions on constants (`status = 'pending'`, `resolved_at IS NULL`): a partial index's predicate. */
+  constant: string[];
+  /** Other columns the query reads from this table: INCLUDE candidates. */
+  selected: string[];
+  /** True when the query reads every column (`*`): no covering index. */
+  selectsAll: boolean;
+}
