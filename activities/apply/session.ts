@@ -104,17 +104,18 @@ export class TargetSession {
   /** Looks at the runner's backend while a statement runs; returns the last wait seen. */
   private watchLockWaits(): { stop(): Promise<LockEvidence | undefined> } {
     let evidence: LockEvidence | undefined;
-    let running = true;
+    // Stopping cuts the pause short: a fast statement must not wait for the watcher.
+    const stopped = new AbortController();
     const loop = (async () => {
-      while (running) {
-        await delay(WATCH_INTERVAL_MS);
-        if (!running) break;
+      while (!stopped.signal.aborted) {
+        const paused = await delay(WATCH_INTERVAL_MS, true, { signal: stopped.signal }).catch(() => false);
+        if (!paused) break;
         evidence = (await this.blockersOf(this.pid).catch(() => undefined)) ?? evidence;
       }
     })();
     return {
       async stop() {
-        running = false;
+        stopped.abort();
         await loop;
         return evidence;
       },
