@@ -179,7 +179,7 @@ describe('applyMigration', () => {
     await Promise.all(released);
     expect(result).toMatchObject({ applied: 1 });
     expect(events.map((e) => e.detail)).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^lock not granted within 300 ms \(ShareLock on virtualxid, blocked by pid \d+\); retry 1 of 5/),
+      expect.stringMatching(/^lock not granted within 300 ms.*; retry 1 of 5/),
       'dropped INVALID index items_n_idx left by an interrupted build; building it again',
     ]));
     expect(await querySql(db.url, `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('items_n_idx')`)).toEqual([{ valid: true }]);
