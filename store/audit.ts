@@ -58,8 +58,11 @@ interface AuditRow {
   hash: string;
 }
 
-/** The hash of an entry: sha256 over the canonical JSON of its content and the previous entry's hash. */
-function entryHash(entry: Omit<AuditEntry, 'seq' | 'hash'>): string {
+/**
+ * The hash of an entry: sha256 over the canonical JSON (RFC 8785 for these values) of its content and
+ * the previous entry's hash. Exported so that a verifier outside schemawright can be checked against it.
+ */
+export function auditEntryHash(entry: Omit<AuditEntry, 'seq' | 'hash'>): string {
   const content = {
     at: entry.at.toISOString(),
     kind: entry.kind,
@@ -92,7 +95,7 @@ export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{
       data,
       prevHash: last.rows[0]?.hash ?? AUDIT_GENESIS_HASH,
     };
-    const hash = entryHash(entry);
+    const hash = auditEntryHash(entry);
     const { rows } = await client.query<{ seq: string }>(
       `INSERT INTO audit_log (at, kind, request_id, target, actor, channel, data, prev_hash, hash)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`,
@@ -159,7 +162,7 @@ export async function verifyAudit(pool: Pool): Promise<AuditVerification> {
         const before = previous.seq === 0 ? 'the start of the log' : `entry ${previous.seq}`;
         return { ok: false, entries, firstBroken: { seq: entry.seq, reason: `its previous hash is not the hash of ${before}: an entry between them was removed, inserted or rewritten` } };
       }
-      if (entryHash(entry) !== entry.hash) {
+      if (auditEntryHash(entry) !== entry.hash) {
         return { ok: false, entries, firstBroken: { seq: entry.seq, reason: 'its content does not match its hash: the entry was changed after it was written' } };
       }
       entries += 1;

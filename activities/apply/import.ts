@@ -1,11 +1,21 @@
 import { Client } from 'pg';
 import type { Migration } from '../migration';
 import { migrationName, migrationVersion, readMigrationFiles } from '../review/migration-files';
-import { parseStatements } from '../review/parse';
+import { body } from '../review/ast';
+import { parseStatements, type ParsedStatement } from '../review/parse';
 import { DEFAULT_PG_VERSION, type PgVersion } from '../review/pg-version';
 import type { MigrationFile } from '../review/review';
 import { stepsAsWritten } from '../review/steps';
 import { HISTORY_TABLE, readHistory, stepChecksum } from './history';
+
+/**
+ * A file's own BEGIN / COMMIT: the runner gives each transactional step its transaction (with its
+ * history row in it), and a COMMIT inside would end that early. Files that COMMIT before a
+ * CONCURRENTLY statement and BEGIN after it get the same cut from the steps as written.
+ */
+function ownTransactionControl(statement: ParsedStatement): boolean {
+  return statement.kind === 'TransactionStmt' && ['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT'].includes(String(body(statement).kind));
+}
 
 /**
  * Migration files as the runner applies them: each file one migration, cut into steps as written
@@ -15,7 +25,7 @@ export async function migrationsFromFiles(files: MigrationFile[], pgVersion: PgV
   const migrations: Migration[] = [];
   for (const file of files) {
     const name = migrationName(file.path);
-    const statements = await parseStatements(file.up, file.path);
+    const statements = (await parseStatements(file.up, file.path)).filter((s) => !ownTransactionControl(s));
     migrations.push({
       version: migrationVersion(file.path),
       name,

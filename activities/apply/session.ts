@@ -49,10 +49,11 @@ export class TargetSession {
     try {
       session.pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
       await client.query(`SET lock_timeout = ${Math.max(1, Math.round(options.lockTimeoutMs))}`);
-      await client.query(`SET statement_timeout = ${Math.max(0, Math.round(options.statementTimeoutMs))}`);
       // PostgreSQL 14+: a statement whose client died (a killed worker) stops instead of running on.
       await client.query(`SET client_connection_check_interval = 1000`).catch(() => undefined);
       await session.lockTarget();
+      // After the wait for the apply lock, which lock_timeout alone bounds.
+      await client.query(`SET statement_timeout = ${Math.max(0, Math.round(options.statementTimeoutMs))}`);
     } catch (error) {
       await session.close();
       throw error;
@@ -104,17 +105,18 @@ export class TargetSession {
   /** Looks at the runner's backend while a statement runs; returns the last wait seen. */
   private watchLockWaits(): { stop(): Promise<LockEvidence | undefined> } {
     let evidence: LockEvidence | undefined;
-    let running = true;
+    // Stopping cuts the pause short: a fast statement must not wait for the watcher.
+    const stopped = new AbortController();
     const loop = (async () => {
-      while (running) {
-        await delay(WATCH_INTERVAL_MS);
-        if (!running) break;
+      while (!stopped.signal.aborted) {
+        const paused = await delay(WATCH_INTERVAL_MS, true, { signal: stopped.signal }).catch(() => false);
+        if (!paused) break;
         evidence = (await this.blockersOf(this.pid).catch(() => undefined)) ?? evidence;
       }
     })();
     return {
       async stop() {
-        running = false;
+        stopped.abort();
         await loop;
         return evidence;
       },

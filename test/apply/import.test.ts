@@ -40,6 +40,19 @@ describe('importing migration directories', () => {
     expect(await querySql(db.url, `SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY ordinal_position`)).toEqual([{ column_name: 'id' }, { column_name: 'email' }]);
   });
 
+  it('leaves out a file\'s own BEGIN and COMMIT: the runner gives each step its transaction', async () => {
+    const dir = directory({
+      '001_users.up.sql': 'BEGIN;\nCREATE TABLE users (id bigint PRIMARY KEY, email text);\nCOMMIT;\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\nBEGIN;\nALTER TABLE users ADD COLUMN name text;\nCOMMIT;',
+    });
+    const [migration] = await importMigrations(dir);
+    expect(migration.steps.map((s) => [s.kind, s.sql])).toEqual([
+      ['transactional', 'CREATE TABLE users (id bigint PRIMARY KEY, email text);'],
+      ['non-transactional', 'CREATE INDEX CONCURRENTLY users_email_idx ON users (email)'],
+      ['transactional', 'ALTER TABLE users ADD COLUMN name text;'],
+    ]);
+    expect(await applyMigrations(target(), [migration], options)).toEqual([expect.objectContaining({ applied: 3 })]);
+  });
+
   it('reads dbmate files, up and down markers in one file', async () => {
     const dir = directory({ '20240101120000_create_users.sql': '-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE users;\n' });
     const [migration] = await importMigrations(dir);

@@ -159,6 +159,32 @@ describe('applyMigration', () => {
     expect((await history()).map((r) => `${r.step} ${r.status}`)).toEqual(['unique-n applied']);
   });
 
+  it('a CONCURRENTLY build that timed out on a lock leaves an INVALID index: the retry drops it and builds again', async () => {
+    // The build creates its index, then waits for this open write: lock_timeout fires there.
+    const writer = new Client({ connectionString: db.url });
+    await writer.connect();
+    await writer.query('BEGIN; INSERT INTO items (id) VALUES (100)');
+    const events: ApplyProgress[] = [];
+    const released: Promise<unknown>[] = [];
+    const migration: Migration = { version: '7', name: 'index-n', steps: [{ kind: 'non-transactional', name: 'index-n', sql: 'CREATE INDEX CONCURRENTLY items_n_idx ON items (n)' }] };
+    const result = await applyMigration(target, migration, {
+      ...options(),
+      lockTimeoutMs: 300,
+      onProgress: (event) => {
+        events.push(event);
+        // The writer finishes while the runner backs off.
+        if (event.status === 'retrying' && released.length === 0) released.push(writer.query('ROLLBACK').then(() => writer.end()));
+      },
+    });
+    await Promise.all(released);
+    expect(result).toMatchObject({ applied: 1 });
+    expect(events.map((e) => e.detail)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^lock not granted within 300 ms.*; retry 1 of 5/),
+      'dropped INVALID index items_n_idx left by an interrupted build; building it again',
+    ]));
+    expect(await querySql(db.url, `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('items_n_idx')`)).toEqual([{ valid: true }]);
+  });
+
   it('repairs the INVALID index of a CONCURRENTLY build whose backend was killed mid-build', async () => {
     // An open writing transaction makes the build wait after it has created the (still INVALID) index.
     const writer = new Client({ connectionString: db.url });

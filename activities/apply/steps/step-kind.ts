@@ -23,11 +23,25 @@ export interface StepContext {
 }
 
 /**
+ * A step applied on a fresh database that ran `setup`: afterwards `check` returns one row with
+ * `ok = true`; after its undo, `undone` does. steps.test.ts runs every kind's examples.
+ */
+export interface StepExample {
+  setup: string;
+  step: MigrationStep;
+  check: string;
+  undone: string;
+}
+
+/**
  * One kind of migration step (pgroll's operation interface): each kind is one file, and adding a
  * kind means adding a file here, not a case in the runner.
  */
 export interface StepKindRunner {
   kind: StepKind;
+  /** Why this kind exists and what it guarantees. */
+  explanation: string;
+  examples: StepExample[];
   plan(step: MigrationStep): StepPlan;
   /** Applies the step and records it applied; throws the database's error if it fails. */
   apply(context: StepContext): Promise<{ detail?: string }>;
