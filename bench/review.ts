@@ -1,5 +1,5 @@
 /**
- * npm run bench:review — statements per second of the review (parse + squawk + our rules) against
+ * npm run bench:review — statements per second of the review (parse + squawk + our rules + lock model) against
  * squawk alone on the same input, in the same run; and the time of one shadow verification on
  * Pagila. Prints figures, asserts nothing.
  */
@@ -12,6 +12,7 @@ import { readMigrationFiles } from '../activities/review/migration-files';
 import { parseStatements } from '../activities/review/parse';
 import { parsePgVersion } from '../activities/review/pg-version';
 import { runRules } from '../activities/review/rules';
+import { lockImpactsOf } from '../activities/review/locks';
 import { reviewMigration, type MigrationFile } from '../activities/review/review';
 import { verifyOnShadow } from '../activities/review/shadow';
 import { squawkArguments, SQUAWK_BIN } from '../activities/review/lint/squawk';
@@ -48,16 +49,19 @@ async function benchInput(label: string, files: MigrationFile[]): Promise<void> 
     const rulesOnly = await time(async () => {
       for (const f of files) runRules(await parseStatements(f.up, f.path), { pgVersion: PG, down: f.down === undefined ? undefined : await parseStatements(f.down) });
     });
+    const lockModel = await time(async () => {
+      for (const f of files) lockImpactsOf(await parseStatements(f.up, f.path), { pgVersion: PG });
+    });
     const review = await time(() => reviewMigration({ files, pgVersion: '18' }));
     const squawk = await time(async () => squawkAlone(files, dir));
     const rate = (s: number) => Math.round(statements / s).toLocaleString('en');
     console.log(`\n${label}: ${files.length} file(s), ${statements} statements (up)`);
     console.log(`  parse only                     ${parseOnly.seconds.toFixed(2)} s  ${rate(parseOnly.seconds)} stmt/s`);
     console.log(`  parse + our rules (+ downs)    ${rulesOnly.seconds.toFixed(2)} s  ${rate(rulesOnly.seconds)} stmt/s`);
-    console.log(`  full review (parse+squawk+rules) ${review.seconds.toFixed(2)} s  ${rate(review.seconds)} stmt/s  (${review.value.findings.length} findings)`);
+    console.log(`  parse + lock model             ${lockModel.seconds.toFixed(2)} s  ${rate(lockModel.seconds)} stmt/s`);
+    console.log(`  full review (parse+squawk+rules+lock model) ${review.seconds.toFixed(2)} s  ${rate(review.seconds)} stmt/s  (${review.value.findings.length} findings)`);
     console.log(`  squawk alone (one process)     ${squawk.seconds.toFixed(2)} s  ${rate(squawk.seconds)} stmt/s`);
     console.log(`  ratio full review / squawk alone: ${(review.seconds / squawk.seconds).toFixed(2)}x the time`);
-    console.log('  lock model: not merged in this branch, not measured');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,6 +6,7 @@ import { runStackCheck } from '../stack/stack-check';
 import { runWorker } from '../workers/main';
 import { registerAnalyzeCommand } from './commands/analyze';
 import { registerAuditCommand } from './commands/audit';
+import { registerPlanCommand } from './commands/plan';
 import { registerReviewCommand } from './commands/review';
 
 const program = new Command()
@@ -41,6 +42,7 @@ program
 registerAnalyzeCommand(program);
 registerReviewCommand(program);
 registerAuditCommand(program);
+registerPlanCommand(program);
 
 /** Errors we expect carry a message that says what to do; anything else also gets its stack for a bug report. */
 function report(error: unknown): never {

@@ -10,6 +10,7 @@ import {
   deferOption,
   groupSharingSteps,
   rebuildSteps,
+  slotName,
   sizeOf,
   statementsInSteps,
   statementsOf,
@@ -133,10 +134,10 @@ function escalationFor(group: { objects: string[]; items: { located: LocatedStat
       },
       risk: 'medium',
       blockingSeconds: written,
-      replacement: [backupStep(changes, context, `${asWritten[0]!.name}.backup`), ...asWritten],
+      replacement: rebuildSteps(inSteps, () => undefined, (step) => (step === asWritten[0] ? [backupStep(changes, context, `${step.name}.0~backup`)] : [])),
     },
   ];
-  const deprecations = new Map(group.items.map((i) => [i.located, i.changes.map((c, n) => deprecation(c, context, `${i.located.step.name}.${i.located.index + 1}.deprecate${n ? n + 1 : ''}`))]));
+  const deprecations = new Map(group.items.map((i) => [i.located, i.changes.map((c, n) => deprecation(c, context, `${slotName(i.located)}~deprecate${n ? n + 1 : ''}`))]));
   if ([...deprecations.values()].flat().every((d) => d !== undefined)) {
     const replacement = rebuildSteps(inSteps, (s) => deprecations.get(s) as MigrationStep[] | undefined);
     options.push({
@@ -158,7 +159,7 @@ function escalationFor(group: { objects: string[]; items: { located: LocatedStat
       performance: 'No impact.',
       consistency: 'Nothing changes; whatever the change was for does not happen.',
       scalability: 'The unused data keeps its storage.',
-    }),
+    }, inSteps, new Set(group.items.map((i) => i.located.statement))),
   );
   const twoStep = options.some((o) => o.id === 'two-step-deprecation');
   return {

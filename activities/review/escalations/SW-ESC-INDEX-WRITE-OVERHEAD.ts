@@ -10,6 +10,7 @@ import {
   deferOption,
   groupSharingSteps,
   rebuildSteps,
+  slotName,
   sizeOf,
   statementsInSteps,
   statementsOf,
@@ -78,9 +79,9 @@ function partialIndex(located: LocatedStatement, name: string): MigrationStep | 
 function escalationFor(group: { objects: string[]; items: { located: LocatedStatement; load: WriteLoad }[] }, context: EscalationContext): Escalation {
   const stepNames = [...new Set(group.items.map((i) => i.located.step.name))];
   const inSteps = statementsInSteps(context, stepNames);
-  const concerned = new Set(group.items.map((i) => i.located));
-  const online = rebuildSteps(inSteps, (s) => (concerned.has(s) ? createIndexConcurrently.rewrite(s.statement, { pgVersion: context.pgVersion, catalog: context.catalog, stepName: `${s.step.name}.${s.index + 1}` }) : undefined));
-  const partials = new Map(group.items.map((i) => [i.located, partialIndex(i.located, `${i.located.step.name}.${i.located.index + 1}.partial`)]));
+  const concerned = new Set(group.items.map((i) => i.located.statement));
+  const online = rebuildSteps(inSteps, (s) => (concerned.has(s.statement) ? createIndexConcurrently.rewrite(s.statement, { pgVersion: context.pgVersion, catalog: context.catalog, stepName: slotName(s) }) : undefined));
+  const partials = new Map(group.items.map((i) => [i.located, partialIndex(i.located, `${slotName(i.located)}~partial`)]));
   const loads = group.items.map((i) => i.load);
   const rate = loads.map((l) => l.writesPerSecond).filter((r): r is number => r !== undefined);
   const writes = rate.length ? `${Math.round(Math.max(...rate)).toLocaleString('en')} writes/s` : `${Math.max(...loads.map((l) => l.rows ?? 0)).toLocaleString('en')} rows (no write counters)`;
@@ -120,7 +121,7 @@ function escalationFor(group: { objects: string[]; items: { located: LocatedStat
       performance: 'No write overhead; the queries it was for stay as slow as they are.',
       consistency: 'No change.',
       scalability: 'Those queries slow down as the table grows.',
-    }),
+    }, inSteps, concerned),
   );
   const veryHeavy = rate.some((r) => r >= 20 * WRITE_HEAVY_PER_SECOND);
   const partial = options.some((o) => o.id === 'partial-index');

@@ -8,6 +8,7 @@ import {
   deferOption,
   groupSharingSteps,
   rebuildSteps,
+  slotName,
   statementsInSteps,
   statementsOf,
   uniqueSteps,
@@ -28,7 +29,7 @@ function escalationFor(group: { tables: string[]; statements: LocatedStatement[]
   const inSteps = statementsInSteps(context, stepNames);
   const asWritten = uniqueSteps(inSteps);
   const writtenBlocking = blockingOf(asWritten, context);
-  const rewrites = new Map(group.statements.map((s) => [s, onlineRewriteOf(s.statement, { pgVersion: context.pgVersion, catalog: context.catalog, stepName: `${s.step.name}.${s.index + 1}` })]));
+  const rewrites = new Map(group.statements.map((s) => [s, onlineRewriteOf(s.statement, { pgVersion: context.pgVersion, catalog: context.catalog, stepName: slotName(s) })]));
   const impacts = group.statements.flatMap((s) => s.impacts.filter((i) => blockingSeverity(i)));
   const worst = impacts.reduce((a, b) => ((b.blockingSeconds ?? 0) > (a.blockingSeconds ?? 0) ? b : a));
   const options: EscalationOption[] = [];
@@ -66,7 +67,7 @@ function escalationFor(group: { tables: string[]; statements: LocatedStatement[]
       performance: 'No impact now.',
       consistency: 'The schema stays as it is: what the change was for is not enforced or available.',
       scalability: 'The table keeps growing: the same change costs more later.',
-    }),
+    }, inSteps, new Set(group.statements.map((s) => s.statement))),
   );
   const online = options.find((o) => o.id === 'online');
   return {

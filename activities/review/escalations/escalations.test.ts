@@ -90,9 +90,9 @@ describe('raiseEscalations', () => {
       ['0001_change#1.1~online2', 'ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_id_nn_check'],
       ['0001_change#1.1~online3', 'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;\nALTER TABLE orders DROP CONSTRAINT orders_customer_id_nn_check'],
       // The statement of the same step that needed no rewrite is kept.
-      ['0001_change#1', "COMMENT ON TABLE orders IS 'x';"],
+      ['0001_change#1.2', "COMMENT ON TABLE orders IS 'x';"],
     ]);
-    expect(escalation!.options[2]!.replacement).toEqual([]);
+    expect(escalation!.options[2]!.replacement!.map((s) => s.name)).toEqual(['0001_change#1.2']);
     expect(escalation!.recommendation.optionId).toBe('online');
   });
 

@@ -72,34 +72,32 @@ export function statementsOf(context: EscalationContext): LocatedStatement[] {
 }
 
 /**
- * The given steps with some statements replaced: kept statements stay together in a step of the
- * original kind and name (`name~2`, ... when a replacement splits them), replaced ones become the
- * replacement's steps. `replace` returns undefined to keep a statement.
+ * The given steps with some statements replaced, as statement slots: statement i (from 1) of step S
+ * becomes step `S.i` when kept, or the replacement's steps, named `S.i~...`, when replaced; steps
+ * that must come before all of S are named `S.0~...`. Slots let renderMigration combine choices of
+ * different escalations about different statements of one step. `replace` returns undefined to keep
+ * a statement, [] to leave it out.
  */
-export function rebuildSteps(statements: LocatedStatement[], replace: (statement: LocatedStatement) => MigrationStep[] | undefined): MigrationStep[] {
+export function rebuildSteps(
+  statements: LocatedStatement[],
+  replace: (statement: LocatedStatement) => MigrationStep[] | undefined,
+  before?: (step: MigrationStep) => MigrationStep[],
+): MigrationStep[] {
   const out: MigrationStep[] = [];
-  const steps = [...new Set(statements.map((s) => s.step))];
-  for (const step of steps) {
-    let kept: string[] = [];
-    let part = 0;
-    const flush = () => {
-      if (kept.length === 0) return;
-      part += 1;
-      out.push({ ...step, name: part === 1 ? step.name : `${step.name}~${part}`, sql: kept.map((sql) => `${sql};`).join('\n'), undo: part === 1 && kept.length === statements.filter((s) => s.step === step).length ? step.undo : undefined });
-      kept = [];
-    };
+  for (const step of [...new Set(statements.map((s) => s.step))]) {
+    out.push(...(before?.(step) ?? []));
     for (const located of statements.filter((s) => s.step === step)) {
       const replacement = replace(located);
-      if (replacement === undefined) {
-        kept.push(located.statement.sql);
-      } else {
-        flush();
-        out.push(...replacement);
-      }
+      const sql = step.kind === 'transactional' ? `${located.statement.sql};` : located.statement.sql;
+      out.push(...(replacement ?? [{ kind: step.kind, name: slotName(located), sql, ...(step.batchSize ? { batchSize: step.batchSize } : {}) }]));
     }
-    flush();
   }
-  return out.map((s) => (s.kind === 'transactional' ? s : { ...s, sql: s.sql.replace(/;\s*$/, '') }));
+  return out;
+}
+
+/** `S.i`: the slot of a statement in its step. Replacement steps append `~what`. */
+export function slotName(located: LocatedStatement): string {
+  return `${located.step.name}.${located.index + 1}`;
 }
 
 /** How long reads or writes wait if these steps run, from the lock model. */
@@ -122,9 +120,16 @@ export function sizeOf(context: EscalationContext, name: string): { table: strin
   return resolveSize(name, context.tableSizes);
 }
 
-/** The option that leaves the escalated steps out of the migration. */
-export function deferOption(id: string, title: string, summary: string, consequences: { performance: string; consistency: string; scalability: string }): EscalationOption {
-  return { id, title, summary, impact: consequences, risk: 'low', blockingSeconds: null, replacement: [] };
+/** The option that leaves the escalated statements out of the migration; the other statements of their steps stay. */
+export function deferOption(
+  id: string,
+  title: string,
+  summary: string,
+  consequences: { performance: string; consistency: string; scalability: string },
+  inSteps: LocatedStatement[],
+  concerned: ReadonlySet<ParsedStatement>,
+): EscalationOption {
+  return { id, title, summary, impact: consequences, risk: 'low', blockingSeconds: null, replacement: rebuildSteps(inSteps, (s) => (concerned.has(s.statement) ? [] : undefined)) };
 }
 
 /** The context of an example: its SQL cut into steps as the review would. */

@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { Client } from 'pg';
+import { introspect } from '../../activities/analysis/introspection';
+import { readMigrationFiles } from '../../activities/review/migration-files';
+import { planMigrations, renderPlan, type PlanFormat } from '../../activities/review/plan';
+import { ConfigError } from '../../config/environment';
+import { redacted, resolveTarget } from '../../config/targets';
+
+interface PlanOptions {
+  target?: string;
+  pgVersion?: string;
+  format: string;
+}
+
+/** `schemawright plan FILE|DIR`: the steps the runner will apply, each with its locks and estimated blocking time. */
+export function registerPlanCommand(program: Command): void {
+  program
+    .command('plan')
+    .description('Show the ordered steps of migrations as they would be applied: transactional or not, the lock each takes per table, and the estimated blocking time (table sizes from --target).')
+    .argument('<path>', 'a migration file, or a directory of migrations (golang-migrate, dbmate, Flyway or diesel layout)')
+    .option('--target <name|url>', "a configured target name (or a URL): its version, table sizes and column types are read (read-only)")
+    .option('--pg-version <version>', "the target's PostgreSQL version (e.g. 16 or 14.2) when there is no --target")
+    .option('--format <format>', 'text or json', 'text')
+    .action(async (path: string, options: PlanOptions) => {
+      if (!['text', 'json'].includes(options.format)) throw new ConfigError(`--format ${options.format} is not known: use text or json.`);
+      const files = readMigrationFiles(path);
+      const catalog = options.target ? await readCatalog(options.target) : undefined;
+      const plan = await planMigrations(files, { pgVersion: options.pgVersion, catalog });
+      console.log(renderPlan(plan, options.format as PlanFormat));
+    });
+}
+
+async function readCatalog(target: string) {
+  const url = target.includes('://') ? target : resolveTarget(target).connectionString;
+  const client = new Client({ connectionString: url, application_name: 'schemawright-plan', connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new ConfigError(`could not connect to ${redacted(url)}: ${(error as Error).message}. Check the target's host, database and credentials.`);
+  }
+  try {
+    return await introspect(client, { statements: 0 });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
