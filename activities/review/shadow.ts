@@ -46,6 +46,23 @@ type Direction = 'up' | 'down' | 'reapply';
  */
 export async function verifyOnShadow(targetUrl: string, migrations: ShadowMigration[]): Promise<ShadowResult> {
   const started = Date.now();
+  return withShadowDatabase(targetUrl, async (shadowUrl, version) => {
+    const copyGaps = await copySchema(shadowUrl, targetUrl);
+    const shadow = new Client({ connectionString: shadowUrl });
+    await shadow.connect();
+    try {
+      return { ...(await verify(shadow, migrations, version)), copyGaps, milliseconds: Date.now() - started };
+    } finally {
+      await shadow.end();
+    }
+  });
+}
+
+/**
+ * Runs `work` with a new, empty database on the target's own server (same version, same
+ * extensions available), dropped afterwards whatever happens. Design and review both use one.
+ */
+export async function withShadowDatabase<T>(targetUrl: string, work: (shadowUrl: string, version: PgVersion) => Promise<T>): Promise<T> {
   const name = `sw_shadow_${randomBytes(6).toString('hex')}`;
   const admin = new Client({ connectionString: targetUrl });
   await admin.connect();
@@ -55,15 +72,7 @@ export async function verifyOnShadow(targetUrl: string, migrations: ShadowMigrat
       throw new Error(`Cannot create the shadow database on the target's server: ${error.message}. Give the target's role CREATEDB (ALTER ROLE ... CREATEDB), or review without a target.`);
     });
     try {
-      const shadowUrl = databaseUrl(targetUrl, name);
-      const copyGaps = await copySchema(shadowUrl, targetUrl);
-      const shadow = new Client({ connectionString: shadowUrl });
-      await shadow.connect();
-      try {
-        return { ...(await verify(shadow, migrations, version)), copyGaps, milliseconds: Date.now() - started };
-      } finally {
-        await shadow.end();
-      }
+      return await work(databaseUrl(targetUrl, name), version);
     } finally {
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     }
@@ -73,32 +82,43 @@ export async function verifyOnShadow(targetUrl: string, migrations: ShadowMigrat
 }
 
 /**
+ * migra's statements that make `fromUrl`'s schema equal `toUrl`'s (all schemas, or only `schema`), one string per statement
+ * (migra's joined text is not always valid SQL: a domain lacks its semicolon).
+ */
+export async function schemaDiff(fromUrl: string, toUrl: string, schema?: string): Promise<string[]> {
+  try {
+    return [...(await migraDiff(fromUrl, toUrl, { unsafe: true, ...(schema ? { schema } : {}) })).statements].filter((s) => s.trim() !== '');
+  } catch (error) {
+    // migra's messages may carry the connection strings; they must not reach logs.
+    const message = String((error as Error).message).split(toUrl).join('<database>').split(fromUrl).join('<database>');
+    throw new Error(`Could not read a schema to compare: ${message}. Check that the role may read the catalog.`);
+  }
+}
+
+/**
  * Copies the target's structure into the empty shadow database. Returns what could not be copied
  * (migra does not reproduce every object, e.g. aggregates); the verification still runs, and the
  * gaps are reported beside its result.
  */
 async function copySchema(shadowUrl: string, targetUrl: string): Promise<CopyGap[]> {
-  let statements: string[];
+  return applyInDependencyOrder(shadowUrl, await schemaDiff(shadowUrl, targetUrl));
+}
+
+/**
+ * Applies migra's statements one by one, retrying what failed until a pass makes no progress:
+ * migra orders by object kind, not by every dependency (a column default calling a function is
+ * created before the function). Returns what still fails.
+ */
+export async function applyInDependencyOrder(url: string, statements: string[]): Promise<CopyGap[]> {
+  const database = new Client({ connectionString: url });
+  await database.connect();
   try {
-    // One string per statement: migra's joined text is not always valid SQL (a domain lacks its semicolon).
-    statements = [...(await migraDiff(shadowUrl, targetUrl, { unsafe: true })).statements].filter((s) => s.trim() !== '');
-  } catch (error) {
-    // migra's messages may carry the connection strings; they must not reach logs.
-    const message = String((error as Error).message).split(targetUrl).join('<target>').split(shadowUrl).join('<shadow>');
-    throw new Error(`Could not read the target's schema to build the shadow database: ${message}. Check that the target's role may read the catalog.`);
-  }
-  const shadow = new Client({ connectionString: shadowUrl });
-  await shadow.connect();
-  try {
-    // migra orders by object kind, not by every dependency (a column default calling a function is
-    // created before the function): apply statement by statement and retry what failed until a
-    // pass makes no progress.
     let pending = statements;
     for (;;) {
-      const failed: { statement: string; error: string }[] = [];
+      const failed: CopyGap[] = [];
       for (const statement of pending) {
         try {
-          await shadow.query(statement);
+          await database.query(statement);
         } catch (error) {
           failed.push({ statement, error: (error as Error).message });
         }
@@ -107,7 +127,7 @@ async function copySchema(shadowUrl: string, targetUrl: string): Promise<CopyGap
       pending = failed.map((f) => f.statement);
     }
   } finally {
-    await shadow.end();
+    await database.end();
   }
 }
 

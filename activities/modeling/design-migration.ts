@@ -1,0 +1,77 @@
+import { Client } from 'pg';
+import { fingerprint, introspect, type Catalog } from '../analysis/introspection';
+import type { Migration, MigrationStep } from '../migration';
+import { parseStatements } from '../review/parse';
+import type { PgVersion } from '../review/pg-version';
+import { schemaDiff, withShadowDatabase } from '../review/shadow';
+import { stepsAsWritten } from '../review/steps';
+import type { DesignModel } from './design-model';
+import { closeMigraGaps } from './migra-gaps';
+import { inverseOf } from './undo';
+
+/** The migration to a design, with the way back and the fingerprints that prove both. */
+export interface DesignMigration extends Migration {
+  /** desired → target, newest change first: what restores the target's schema. */
+  down: MigrationStep[];
+  /** The schema fingerprint `up` must produce, and the one `down` must bring back. */
+  fingerprints: { target: string; desired: string };
+}
+
+export class DesignDdlError extends Error {
+  override name = 'DesignDdlError';
+}
+
+/**
+ * The migration from the target's current schema to the design: the design's DDL is applied to a
+ * shadow database on the target's own server, and migra diffs the two, target → desired for up and
+ * desired → target for down. Every statement is a step (CONCURRENTLY ones non-transactional), with
+ * its undo where the statement alone says how. Only the design's schema is compared: other schemas
+ * on the target are left alone.
+ */
+export async function designMigration(model: DesignModel, target: { connectionString: string }, options: { now?: Date } = {}): Promise<DesignMigration> {
+  return withShadowDatabase(target.connectionString, async (shadowUrl, version) => {
+    const shadow = new Client({ connectionString: shadowUrl });
+    await shadow.connect();
+    let desired: Catalog;
+    try {
+      await shadow.query(model.ddl).catch((error: Error) => {
+        throw new DesignDdlError(`The design's DDL does not load on the target's server: ${error.message}. This is a modeling bug or a version the design does not support; the DDL is in the design's documents.`);
+      });
+      desired = await introspect(shadow, { statements: 0 });
+    } finally {
+      await shadow.end();
+    }
+    const targetClient = new Client({ connectionString: target.connectionString });
+    await targetClient.connect();
+    let current: Catalog;
+    try {
+      current = await introspect(targetClient, { statements: 0 });
+    } finally {
+      await targetClient.end();
+    }
+    const diff = async (from: { url: string; catalog: Catalog }, to: { url: string; catalog: Catalog }) =>
+      closeMigraGaps(await parseStatements((await schemaDiff(from.url, to.url, model.schema)).map((s) => `${s.replace(/;?\s*$/, '')};`).join('\n')), from.catalog, to.catalog);
+    const targetSide = { url: target.connectionString, catalog: current };
+    const desiredSide = { url: shadowUrl, catalog: desired };
+    const name = `design_${model.name}`;
+    return {
+      version: (options.now ?? new Date()).toISOString().replace(/\D/g, '').slice(0, 14),
+      name,
+      steps: await statementSteps(name, await diff(targetSide, desiredSide), version),
+      down: await statementSteps(`${name}_down`, await diff(desiredSide, targetSide), version),
+      fingerprints: { target: fingerprint(current), desired: fingerprint(desired) },
+    };
+  });
+}
+
+async function statementSteps(name: string, statements: string[], version: PgVersion): Promise<MigrationStep[]> {
+  const steps: MigrationStep[] = [];
+  for (const text of statements) {
+    const [statement] = await parseStatements(text);
+    if (!statement) continue;
+    const [step] = stepsAsWritten(`${name}#${steps.length + 1}`, [statement], version);
+    const undo = inverseOf(statement);
+    steps.push({ ...step!, sql: step!.sql.replace(/;?\s*$/, ';'), ...(undo ? { undo } : {}) });
+  }
+  return steps;
+}

@@ -1,0 +1,60 @@
+import { alterTableCommands, body, isObject, names, relationName } from '../review/ast';
+import type { ParsedStatement } from '../review/parse';
+import { quoteIdent } from '../analysis/sql-names';
+
+/** A dotted name, each part quoted as needed. */
+function dotted(name: string): string {
+  return name.split('.').map(quoteIdent).join('.');
+}
+
+/**
+ * The statement that undoes a creating statement, read from its AST: CREATE TABLE by DROP TABLE,
+ * ADD CONSTRAINT by DROP CONSTRAINT, and so on. Undefined for what cannot be undone from the
+ * statement alone (a DROP, a type change): the down migration restores those from the target.
+ */
+export function inverseOf(statement: ParsedStatement): string | undefined {
+  const stmt = body(statement);
+  switch (statement.kind) {
+    case 'CreateStmt':
+      return `DROP TABLE ${dotted(relationName(stmt.relation)!)};`;
+    case 'CreateEnumStmt':
+      return `DROP TYPE ${dotted(names(stmt.typeName).join('.'))};`;
+    case 'CreateSeqStmt':
+      return `DROP SEQUENCE ${dotted(relationName(stmt.sequence)!)};`;
+    case 'CreateSchemaStmt':
+      return `DROP SCHEMA ${quoteIdent(String(stmt.schemaname))};`;
+    case 'CreateExtensionStmt':
+      return `DROP EXTENSION ${quoteIdent(String(stmt.extname))};`;
+    case 'IndexStmt': {
+      const schema = isObject(stmt.relation) && typeof stmt.relation.schemaname === 'string' ? `${quoteIdent(stmt.relation.schemaname)}.` : '';
+      return `DROP INDEX ${stmt.concurrent ? 'CONCURRENTLY ' : ''}IF EXISTS ${schema}${quoteIdent(String(stmt.idxname))};`;
+    }
+    case 'CreatePolicyStmt':
+      return `DROP POLICY ${quoteIdent(String(stmt.policy_name))} ON ${dotted(relationName(stmt.table)!)};`;
+    case 'AlterTableStmt': {
+      const table = dotted(relationName(stmt.relation)!);
+      const inverses = alterTableCommands(statement).map((cmd) => {
+        switch (cmd.subtype) {
+          case 'AT_AddConstraint':
+            return isObject(cmd.def) && isObject(cmd.def.Constraint) && cmd.def.Constraint.conname ? `DROP CONSTRAINT ${quoteIdent(String(cmd.def.Constraint.conname))}` : undefined;
+          case 'AT_AddColumn':
+            return isObject(cmd.def) && isObject(cmd.def.ColumnDef) ? `DROP COLUMN ${quoteIdent(String(cmd.def.ColumnDef.colname))}` : undefined;
+          case 'AT_EnableRowSecurity':
+            return 'DISABLE ROW LEVEL SECURITY';
+          case 'AT_ForceRowSecurity':
+            return 'NO FORCE ROW LEVEL SECURITY';
+          case 'AT_NoForceRowSecurity':
+            return 'FORCE ROW LEVEL SECURITY';
+          case 'AT_AttachPartition':
+            return isObject(cmd.def) && isObject(cmd.def.PartitionCmd) ? `DETACH PARTITION ${dotted(relationName(cmd.def.PartitionCmd.name)!)}` : undefined;
+          default:
+            return undefined;
+        }
+      });
+      if (inverses.length === 0 || inverses.some((i) => i === undefined)) return undefined;
+      return `ALTER TABLE ${table} ${inverses.reverse().join(', ')};`;
+    }
+    default:
+      return undefined;
+  }
+}
