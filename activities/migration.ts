@@ -26,6 +26,8 @@ export interface Migration {
   version: string;
   name: string;
   steps: MigrationStep[];
+  /** The up SQL as written, when it came from a file: review reports its lines and columns. */
+  up?: string;
   /** SQL that undoes the whole migration, when it was written as one (an imported down file). */
   down?: string;
   /** Re-applied whenever its SQL changes, instead of refused (Flyway's `R__` repeatables). */

@@ -18,6 +18,10 @@ import {
 } from '../workflows/design-request-messages';
 import { Requester, RequestEnvironment, RequestKind as RequestKindKey, RequestPhase, RequestStatus, RequestTarget } from '../workflows/search-attributes';
 import { putArtifact } from '../store/artifacts';
+import { appendAudit } from '../store/audit';
+import { loadSpec, SpecError } from '../activities/modeling/spec';
+import { parseStatements, SqlSyntaxError } from '../activities/review/parse';
+import type { MigrationFile } from '../activities/review/review';
 
 /**
  * The one path by which every channel (CLI, Slack, email/web, HTTP API) starts, follows, decides and
@@ -83,9 +87,42 @@ function validateKickoff(request: KickoffRequest): string[] {
   return problems;
 }
 
+/** The source must parse before anything starts: a syntax error names its line and column. */
+async function sourceProblems(source: KickoffRequest['source']): Promise<string[]> {
+  const files: MigrationFile[] = [];
+  if (source.format === 'sql') files.push({ path: 'the SQL', up: source.text });
+  if (source.format === 'migrations') {
+    try {
+      files.push(...(JSON.parse(source.text) as MigrationFile[]));
+    } catch (error) {
+      return [`the migrations must be JSON of [{ path, up, down? }]: ${(error as Error).message}`];
+    }
+  }
+  if (source.format === 'spec') {
+    try {
+      await loadSpec(source.text, 'spec');
+    } catch (error) {
+      if (error instanceof SpecError) return [error.message];
+      throw error;
+    }
+  }
+  const problems: string[] = [];
+  for (const file of files) {
+    for (const [text, part] of [[file.up, file.path], [file.down, `${file.path} (down)`]] as const) {
+      if (text === undefined) continue;
+      await parseStatements(text, part).catch((error: unknown) => {
+        if (!(error instanceof SqlSyntaxError)) throw error;
+        problems.push(`${part}:${error.location.line}:${error.location.column}: ${error.reason}`);
+      });
+    }
+  }
+  return problems;
+}
+
 /** Starts a request, or returns the existing one for a repeated client request id. */
 export async function startRequest(services: RequestServices, request: KickoffRequest): Promise<{ requestId: string; started: boolean }> {
   const problems = validateKickoff(request);
+  if (!problems.length) problems.push(...(await sourceProblems(request.source)));
   if (problems.length) throw new RequestInputError(problems);
   const requestId = request.clientRequestId ?? randomUUID();
   const source = await putArtifact(services.store, `source-${request.source.format}`, 'text/plain', request.source.text);
@@ -137,29 +174,49 @@ export async function requestStatus(services: Pick<RequestServices, 'temporal'>,
 /**
  * One decision from any channel. `actionId` is the caller's id for the action (Slack action, email
  * token, CLI invocation): it becomes the Update id, so a repeated click gets the first answer again.
+ * A refusal comes back with the workflow's reason, and is audited.
  */
-export async function decideRequest(services: Pick<RequestServices, 'temporal'>, requestId: string, decision: DecisionInput, actionId?: string): Promise<DecisionReceipt> {
+export async function decideRequest(services: Pick<RequestServices, 'temporal' | 'store'>, requestId: string, decision: DecisionInput, actionId?: string): Promise<DecisionReceipt> {
   const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
   try {
     return await handle.executeUpdate(decide, { args: [decision], updateId: actionId });
   } catch (error) {
-    throw refusalOf(error, requestId);
+    throw await refusalOf(services, error, requestId, { action: 'decide', actor: decision.person, channel: decision.channel, question: decision.questionId, option: decision.optionId });
   }
 }
 
-export async function cancelRequest(services: Pick<RequestServices, 'temporal'>, requestId: string, request: CancelInput): Promise<RequestStatusView> {
+export async function cancelRequest(services: Pick<RequestServices, 'temporal' | 'store'>, requestId: string, request: CancelInput): Promise<RequestStatusView> {
   const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
   try {
     return await handle.executeUpdate(cancel, { args: [request] });
   } catch (error) {
-    throw refusalOf(error, requestId);
+    throw await refusalOf(services, error, requestId, { action: 'cancel', actor: request.person });
   }
 }
 
-function refusalOf(error: unknown, requestId: string): unknown {
-  if (error instanceof WorkflowUpdateFailedError) return new RefusedError(error.cause?.message ?? error.message);
-  if (error instanceof WorkflowNotFoundError) return new UnknownRequestError(requestId);
-  return error;
+async function refusalOf(
+  services: Pick<RequestServices, 'temporal' | 'store'>,
+  error: unknown,
+  requestId: string,
+  attempt: { action: string; actor: string; channel?: Channel; question?: string; option?: string },
+): Promise<unknown> {
+  let reason: string;
+  let target = 'unknown';
+  if (error instanceof WorkflowUpdateFailedError) {
+    reason = error.cause?.message ?? error.message;
+    target = await requestStatus(services, requestId).then((view) => view.target, () => target);
+  } else if (error instanceof WorkflowNotFoundError) {
+    // An ended request no longer takes Updates, but still answers its status query.
+    const ended = await requestStatus(services, requestId).catch(() => undefined);
+    if (!ended) return new UnknownRequestError(requestId);
+    reason = `request ${requestId} has ended (${ended.state}): it takes no more decisions${ended.outcome ? `; ${ended.outcome}` : ''}`;
+    target = ended.target;
+  } else {
+    return error;
+  }
+  const { actor, channel, ...data } = attempt;
+  await appendAudit(services.store, { kind: 'refused', requestId, target, actor, channel, data: { ...data, reason } });
+  return new RefusedError(reason);
 }
 
 export interface RequestSummary {

@@ -7,6 +7,7 @@ import { runWorker } from '../workers/main';
 import { registerAnalyzeCommand } from './commands/analyze';
 import { registerAuditCommand } from './commands/audit';
 import { registerPlanCommand } from './commands/plan';
+import { registerRequestCommands } from './commands/requests';
 import { registerReviewCommand } from './commands/review';
 
 const program = new Command()
@@ -43,6 +44,7 @@ registerAnalyzeCommand(program);
 registerReviewCommand(program);
 registerAuditCommand(program);
 registerPlanCommand(program);
+registerRequestCommands(program);
 
 /** Errors we expect carry a message that says what to do; anything else also gets its stack for a bug report. */
 function report(error: unknown): never {

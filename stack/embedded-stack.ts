@@ -11,6 +11,7 @@ import { runStackCheck } from './stack-check';
 import { waitFor } from './wait';
 
 const STORE_DATABASE = 'schemawright';
+const EXAMPLE_TARGET = 'shop';
 const CLI = require.resolve('../cli/schemawright');
 
 
@@ -96,6 +97,8 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       postgres = await startEmbeddedPostgres({ dataDir, port: env.postgres.port, persistent: true, logFile: join(logs, 'postgres.log') });
       started.push(postgres);
       storeUrl = await ensureDatabase(postgres.adminUrl, STORE_DATABASE);
+      // An empty target to try requests on, as the README's first steps do.
+      await ensureDatabase(postgres.adminUrl, EXAMPLE_TARGET);
     }
     if (stopping) return;
 
@@ -130,7 +133,7 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
     say(`  Stack check:                passed (workflow ${check.workflowId})`);
     say('');
     say('Next, in another terminal (the CLI finds this stack by itself):');
-    say('  npm run schemawright -- request examples/ecommerce.yaml --target shop --env dev --as dana');
+    say(`  npm run schemawright -- request examples/ecommerce.yaml --target ${EXAMPLE_TARGET} --env dev --as rita`);
     say('  npm run schemawright -- list');
     say('Press Ctrl-C to stop everything.');
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { cancelRequest, decideRequest, listRequests, RefusedError, RequestInputError, requestStatus, startRequest, type KickoffRequest } from '../approvals/requests';
 import { waitFor } from '../stack/wait';
@@ -29,6 +31,13 @@ async function columnsOf(url: string, table: string): Promise<string[]> {
 async function appliedSteps(url: string): Promise<number> {
   const rows = await querySql<{ n: string }>(url, `SELECT count(*) AS n FROM schemawright.migration_history WHERE status = 'applied'`).catch(() => [{ n: '0' }]);
   return Number(rows[0].n);
+}
+
+/** An approver answers every open question with schemawright's recommendation. */
+async function decideAll(services: Parameters<typeof decideRequest>[0], requestId: string, view: Awaited<ReturnType<typeof requestStatus>>): Promise<void> {
+  for (const question of view.questions.filter((q) => q.state === 'open')) {
+    await decideRequest(services, requestId, { questionId: question.id, optionId: question.recommendation.optionId, person: 'ann', channel: 'cli' });
+  }
 }
 
 async function auditKinds(store: Pool, requestId: string): Promise<string[]> {
@@ -83,6 +92,30 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'note']);
     expect(await appliedSteps(target.url)).toBe(1);
     expect(await auditKinds(store.pool, requestId)).toEqual(expect.arrayContaining(['request-created', 'phase-done', 'question-raised', 'decision', 'completed']));
+  });
+
+  it('review: the findings of a live database become a fix migration, approved and applied', async () => {
+    const { services, target } = await harness({ targetSetup: `${ORDERS} CREATE TABLE order_line (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders);` });
+    const { requestId } = await startRequest(services, { ...change(target.name), kind: 'review', title: 'review shop', source: { format: 'sql', text: '' } });
+    const gate = await statusWhen(services, requestId, 'at the gate', atGate);
+    await decideAll(services, requestId, gate);
+    const done = await statusWhen(services, requestId, 'done', ended);
+    expect(done.state).toBe('completed');
+    const indexes = await querySql<{ indexdef: string }>(target.url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'order_line' AND indexname <> 'order_line_pkey'");
+    expect(indexes.map((i) => i.indexdef)).toEqual(['CREATE INDEX order_line_order_id_idx ON public.order_line USING btree (order_id)']);
+  });
+
+  it('design: a spec becomes tables in an empty target once every question is answered', async () => {
+    const { services, target } = await harness({ targetSetup: '' });
+    const spec = readFileSync(join(__dirname, '..', 'examples', 'ecommerce.yaml'), 'utf8');
+    const { requestId } = await startRequest(services, { ...change(target.name), kind: 'design', title: 'shop from its spec', source: { format: 'spec', text: spec } });
+    const gate = await statusWhen(services, requestId, 'at the gate', atGate, 120_000);
+    expect(gate.artifacts).toEqual(expect.objectContaining({ erd: expect.objectContaining({ kind: 'erd' }), ddl: expect.objectContaining({ kind: 'ddl' }) }));
+    await decideAll(services, requestId, gate);
+    const done = await statusWhen(services, requestId, 'done', ended, 120_000);
+    expect(done).toMatchObject({ state: 'completed' });
+    const tables = await querySql<{ table_name: string }>(target.url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1");
+    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['customer', 'order']));
   });
 
   it('refuses a self-approval, a stranger, an unknown question or option, and answers a repeated click once', async () => {

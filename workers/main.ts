@@ -1,3 +1,4 @@
+import { openNotifier } from '../approvals/notify';
 import { ConfigError, readEnvironment } from '../config/environment';
 import { connectWorker } from '../stack/temporal-connection';
 import { createStorePool, migrateStore } from '../store/database';
@@ -8,12 +9,13 @@ export async function runWorker(env = readEnvironment()): Promise<void> {
   if (!env.postgres.databaseUrl) throw new ConfigError('DATABASE_URL is not set: the worker needs the project store. Run `npm start`, or set DATABASE_URL.');
   const store = createStorePool(env.postgres.databaseUrl, 'schemawright-worker');
   await migrateStore(store);
+  const notifier = openNotifier(env, store);
   const connection = await connectWorker(env);
   const worker = await createWorker({
     connection,
     namespace: env.temporal.namespace,
     taskQueue: env.temporal.taskQueue,
-    deps: { store },
+    deps: { store, notify: notifier.notify },
     workflowBundle: await bundleWorkflows(),
   });
   const stop = () => worker.shutdown();
@@ -24,6 +26,7 @@ export async function runWorker(env = readEnvironment()): Promise<void> {
     await worker.run();
   } finally {
     await connection.close();
+    notifier.close();
     await store.end();
   }
 }

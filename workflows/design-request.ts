@@ -74,10 +74,9 @@ async function carryOut(request: RequestInput, run: RequestRun): Promise<Request
 
   for (let round = 1; ; round++) {
     await run.transition('review', 'running');
-    const review = await run.phase('review', () => phases.reviewChange({ ...request, migration: modeling.migration, analysis }));
+    const review = await run.phase('review', () => phases.reviewChange({ ...request, modeling, analysis }));
     if (review.errors > 0) return await run.finish('failed', `review found ${review.errors} error(s) (see the review report); nothing was applied`);
 
-    await run.transition('gates', 'awaiting-approval');
     const verdict = await run.gates(review, round);
     if (verdict !== 'approved') return await run.finish(verdict, run.outcomeOf(verdict));
 
@@ -189,6 +188,8 @@ class RequestRun {
       summary,
       rerouted: false,
     }));
+    // Awaiting approval only once the questions exist: a status read in between must not see a gate without them.
+    await this.transition('gates', 'awaiting-approval');
     for (const question of this.questions) {
       await this.record('question-raised', { question: question.id, trigger: question.trigger, options: question.options.map((o) => o.id), askedTo: question.askedTo });
       await this.tell('question', question.askedTo, question.problem, question.id);

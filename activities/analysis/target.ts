@@ -1,29 +1,18 @@
-import { Client, type Pool } from 'pg';
-import { resolveTarget } from '../../config/targets';
+import type { Pool } from 'pg';
 import { putArtifact } from '../../store/artifacts';
+import { withTarget } from '../target';
 import type { AnalysisOutcome } from '../request/contracts';
 import { analyzeDatabase } from './analyze';
 import type { AnalysisOptions } from './findings';
 import { renderFindings } from './findings-report';
 import { fingerprint, introspect } from './introspection';
 
-/** A connection to a target by name; the URL stays inside this function. */
-async function withTarget<T>(name: string, env: NodeJS.ProcessEnv, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: resolveTarget(name, env).connectionString, application_name: 'schemawright-analysis' });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 /**
  * The analysis phase for a named target: the catalog, the findings and a readable report go to the
  * store as artifacts; the workflow gets their refs, the fingerprint and the counts.
  */
 export async function analyzeTarget(store: Pool, target: string, options: AnalysisOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<AnalysisOutcome> {
-  const analysis = await withTarget(target, env, (client) => analyzeDatabase(client, options));
+  const analysis = await withTarget(target, (client) => analyzeDatabase(client, options), env);
   const { catalog, findings } = analysis;
   const indexes = [...catalog.tables, ...catalog.views].reduce((n, r) => n + r.indexes.length, 0);
   const summary = { target, fingerprint: analysis.fingerprint, tables: catalog.tables.length, indexes };
@@ -44,5 +33,5 @@ export async function analyzeTarget(store: Pool, target: string, options: Analys
 
 /** The target's structure fingerprint now: what the drift check compares with the one reviewed. */
 export async function targetFingerprint(target: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  return withTarget(target, env, async (client) => fingerprint(await introspect(client, { statements: 0 })));
+  return withTarget(target, async (client) => fingerprint(await introspect(client, { statements: 0 })), env);
 }

@@ -30,6 +30,7 @@ export async function migrationsFromFiles(files: MigrationFile[], pgVersion: PgV
       version: migrationVersion(file.path),
       name,
       steps: stepsAsWritten(name, statements, pgVersion),
+      up: file.up,
       ...(file.down !== undefined ? { down: file.down } : {}),
       ...(/^R__/.test(name) ? { repeatable: true } : {}),
       source: file.path,

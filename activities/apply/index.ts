@@ -197,4 +197,5 @@ async function failedStep(session: TargetSession, migration: Migration, failed: 
   return fail([], undone, `Undid ${undone.join(', ')} (newest first): the target is as it was before this migration. Fix the step and run the migration again.`);
 }
 export { revertMigrations, type RevertResult } from './revert';
+export { verifyApplied } from './verify';
 export { compareWithHistory, importMigrations, migrationsFromFiles, type EditedMigration, type HistoryComparison } from './import';

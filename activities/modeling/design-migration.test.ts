@@ -52,7 +52,7 @@ describe('designMigration: up reaches the design, down brings the target back', 
 
     await apply(target.url, migration.steps);
     expect(await fingerprintOf(target.url)).toBe(migration.fingerprints.desired);
-    await apply(target.url, migration.down);
+    await apply(target.url, migration.downSteps);
     expect(await fingerprintOf(target.url)).toBe(original);
 
     // On an empty target everything is created, so every step knows its own undo (validating a constraint changes nothing to undo).
@@ -76,7 +76,7 @@ describe('designMigration: up reaches the design, down brings the target back', 
 
     await apply(target.url, migration.steps);
     expect(await fingerprintOf(target.url)).toBe(migration.fingerprints.desired);
-    await apply(target.url, migration.down);
+    await apply(target.url, migration.downSteps);
     expect(await fingerprintOf(target.url)).toBe(original);
   });
 });

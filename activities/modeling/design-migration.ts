@@ -12,7 +12,7 @@ import { inverseOf } from './undo';
 /** The migration to a design, with the way back and the fingerprints that prove both. */
 export interface DesignMigration extends Migration {
   /** desired → target, newest change first: what restores the target's schema. */
-  down: MigrationStep[];
+  downSteps: MigrationStep[];
   /** The schema fingerprint `up` must produce, and the one `down` must bring back. */
   fingerprints: { target: string; desired: string };
 }
@@ -58,7 +58,7 @@ export async function designMigration(model: DesignModel, target: { connectionSt
       version: (options.now ?? new Date()).toISOString().replace(/\D/g, '').slice(0, 14),
       name,
       steps: await statementSteps(name, await diff(targetSide, desiredSide), version),
-      down: await statementSteps(`${name}_down`, await diff(desiredSide, targetSide), version),
+      downSteps: await statementSteps(`${name}_down`, await diff(desiredSide, targetSide), version),
       fingerprints: { target: fingerprint(current), desired: fingerprint(desired) },
     };
   });

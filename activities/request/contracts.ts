@@ -5,7 +5,7 @@ import type { Channel, Notification, RequestInput } from '../../workflows/design
  * What the design-request workflow hands its phase activities and gets back: target names, artifact
  * refs and digests only, never schema text or credentials, so history stays small and clean.
  */
-export type PhaseInput = Pick<RequestInput, 'requestId' | 'kind' | 'target' | 'environment' | 'source'>;
+export type PhaseInput = Pick<RequestInput, 'requestId' | 'kind' | 'title' | 'target' | 'environment' | 'source'>;
 
 export interface AnalysisOutcome {
   /** The target's schema fingerprint when analysed. */
@@ -15,7 +15,7 @@ export interface AnalysisOutcome {
 }
 
 export interface ModelingOutcome {
-  /** The reviewed migration (JSON of activities/migration.ts `Migration`), with its down. */
+  /** The migrations to review and apply, in order (JSON of activities/migration.ts `Migration[]`). */
   migration: ArtifactRef;
   steps: number;
   artifacts: Record<string, ArtifactRef>;
@@ -86,7 +86,7 @@ export interface AuditInput {
 export interface RequestActivities {
   analyzeTarget(input: PhaseInput): Promise<AnalysisOutcome>;
   modelChange(input: PhaseInput & { analysis: AnalysisOutcome }): Promise<ModelingOutcome>;
-  reviewChange(input: PhaseInput & { migration: ArtifactRef; analysis: AnalysisOutcome }): Promise<ReviewOutcome>;
+  reviewChange(input: PhaseInput & { modeling: ModelingOutcome; analysis: AnalysisOutcome }): Promise<ReviewOutcome>;
   renderChosenMigration(input: RenderInput): Promise<{ migration: ArtifactRef; steps: number }>;
   checkDrift(input: { target: string; fingerprint: string }): Promise<DriftOutcome>;
   applyChange(input: ApplyInput): Promise<ApplyOutcome>;
