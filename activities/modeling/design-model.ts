@@ -16,6 +16,8 @@ export interface DesignModel {
   policies: RowSecurityPolicy[];
   /** How each access pattern reads the tables: what the index plan was derived from. */
   patterns: PatternShape[];
+  /** Each access pattern's SQL by name, for EXPLAIN on the designed schema. */
+  patternSql: Record<string, string>;
   /** The whole desired schema, runnable on an empty database. */
   ddl: string;
   /** Mermaid erDiagram of the proposed schema. */

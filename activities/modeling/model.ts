@@ -47,6 +47,7 @@ export function modelSpec(spec: DesignSpec, options: ModelOptions = {}): DesignM
     partitions,
     policies,
     patterns,
+    patternSql: Object.fromEntries(spec.accessPatterns.map((p) => [p.name, p.sql])),
     ddl: renderDdl(spec.schema, { enums, tables, indexes, partitions, policies }),
     erd: erdOfModel(tables),
   };
