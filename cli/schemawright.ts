@@ -5,6 +5,7 @@ import { startEmbeddedStack } from '../stack/embedded-stack';
 import { runStackCheck } from '../stack/stack-check';
 import { runWorker } from '../workers/main';
 import { registerAnalyzeCommand } from './commands/analyze';
+import { registerDesignCommand } from './commands/design';
 import { registerReviewCommand } from './commands/review';
 
 const program = new Command()
@@ -39,6 +40,7 @@ program
 
 registerAnalyzeCommand(program);
 registerReviewCommand(program);
+registerDesignCommand(program);
 
 /** Errors we expect carry a message that says what to do; anything else also gets its stack for a bug report. */
 function report(error: unknown): never {
