@@ -55,6 +55,8 @@ export interface PlannedTable {
   foreignKeys: PlannedForeignKey[];
   uniques: { name: string; columns: string[] }[];
   checks: { name: string; expression: string }[];
+  /** Before PostgreSQL 17 a partitioned table cannot have an identity column: its key defaults to this sequence instead. */
+  keySequence?: string;
 }
 
 export interface IndexKey {
