@@ -8,6 +8,7 @@ import { registerAnalyzeCommand } from './commands/analyze';
 import { registerAuditCommand } from './commands/audit';
 import { registerPlanCommand } from './commands/plan';
 import { registerRequestCommands } from './commands/requests';
+import { registerDesignCommand } from './commands/design';
 import { registerReviewCommand } from './commands/review';
 
 const program = new Command()
@@ -45,6 +46,7 @@ registerReviewCommand(program);
 registerAuditCommand(program);
 registerPlanCommand(program);
 registerRequestCommands(program);
+registerDesignCommand(program);
 
 /** Errors we expect carry a message that says what to do; anything else also gets its stack for a bug report. */
 function report(error: unknown): never {

@@ -33,7 +33,9 @@ export function renderDdl(schema: string, parts: { enums: PlannedEnum[]; tables:
       else deferred.push(`ALTER TABLE ${name(table.name)} ADD ${sql};`);
     }
     const partitionBy = plan ? ` PARTITION BY ${plan.strategy.toUpperCase()} (${quoteIdent(plan.key)})` : '';
+    if (table.keySequence) out.push(`CREATE SEQUENCE ${name(table.keySequence)} AS bigint;`);
     out.push(`CREATE TABLE ${name(table.name)} (\n${lines.join(',\n')}\n)${partitionBy};`);
+    if (table.keySequence) out.push(`ALTER SEQUENCE ${name(table.keySequence)} OWNED BY ${name(table.name)}.id;`);
     for (const partition of plan?.partitions ?? []) out.push(`CREATE TABLE ${name(partition.name)} PARTITION OF ${name(table.name)} ${partition.bound};`);
     created.add(table.name);
   }

@@ -63,6 +63,42 @@ describe('designMigration: up reaches the design, down brings the target back', 
     expect(await fingerprintOf(target.url)).toBe(original);
   });
 
+  it('builds indexes on tables the target already has CONCURRENTLY, as steps of their own, and undoes them the same way', async () => {
+    target = await createTestDatabase('sw_design_online');
+    const client = new Client({ connectionString: target.url });
+    await client.connect();
+    await client.query('CREATE TABLE public.customer (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+    await client.end();
+    const original = await fingerprintOf(target.url);
+    const spec = await loadSpec(`name: shop
+entities:
+  customer:
+    fields: { email: { type: text, unique: true }, name: text, created_at: { type: timestamptz, default_sql: now() } }
+  order:
+    fields: { customer: { ref: customer }, placed_at: timestamptz }
+access_patterns:
+  - name: customers by name
+    sql: SELECT id FROM customer WHERE name = $1
+    per_second: 10
+`);
+    const migration = await designMigration(modelSpec(spec, { now }), { connectionString: target.url }, { now });
+    const online = migration.steps.filter((s) => s.kind === 'non-transactional');
+    expect(online.map((s) => [s.sql, s.undo])).toEqual([
+      ['CREATE UNIQUE INDEX CONCURRENTLY customer_email_key ON public.customer USING btree (email);', 'DROP INDEX CONCURRENTLY IF EXISTS public.customer_email_key;'],
+      ['CREATE INDEX CONCURRENTLY customer_name_idx ON public.customer USING btree (name);', 'DROP INDEX CONCURRENTLY IF EXISTS public.customer_name_idx;'],
+    ]);
+    expect(migration.steps.some((s) => s.kind === 'transactional' && /^CREATE INDEX order_customer_id_idx/.test(s.sql))).toBe(true);
+    expect(migration.down.filter((s) => s.kind === 'non-transactional').map((s) => s.sql)).toEqual([
+      'DROP INDEX CONCURRENTLY if exists "public"."customer_email_key";',
+      'DROP INDEX CONCURRENTLY if exists "public"."customer_name_idx";',
+    ]);
+
+    await apply(target.url, migration.steps);
+    expect(await fingerprintOf(target.url)).toBe(migration.fingerprints.desired);
+    await apply(target.url, migration.down);
+    expect(await fingerprintOf(target.url)).toBe(original);
+  });
+
   it('ecommerce against a target with Lemmy’s first migrations: their tables go in the up and come back in the down', async () => {
     target = await createTestDatabase('sw_design_lemmy');
     const client = new Client({ connectionString: target.url });

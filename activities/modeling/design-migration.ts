@@ -50,7 +50,7 @@ export async function designMigration(model: DesignModel, target: { connectionSt
       await targetClient.end();
     }
     const diff = async (from: { url: string; catalog: Catalog }, to: { url: string; catalog: Catalog }) =>
-      closeMigraGaps(await parseStatements((await schemaDiff(from.url, to.url, model.schema)).map((s) => `${s.replace(/;?\s*$/, '')};`).join('\n')), from.catalog, to.catalog);
+      online(closeMigraGaps(await parseStatements((await schemaDiff(from.url, to.url, model.schema)).map((s) => `${s.replace(/;?\s*$/, '')};`).join('\n')), from.catalog, to.catalog), from.catalog, to.catalog);
     const targetSide = { url: target.connectionString, catalog: current };
     const desiredSide = { url: shadowUrl, catalog: desired };
     const name = `design_${model.name}`;
@@ -74,4 +74,24 @@ async function statementSteps(name: string, statements: string[], version: PgVer
     steps.push({ ...step!, sql: step!.sql.replace(/;?\s*$/, ';'), ...(undo ? { undo } : {}) });
   }
   return steps;
+}
+
+/**
+ * Index changes on tables that already exist are made CONCURRENTLY, so writes go on while the index
+ * builds (each becomes a non-transactional step); on tables the migration creates there is nothing
+ * to block. Partitioned tables cannot build an index concurrently and keep the plain form.
+ */
+function online(statements: string[], from: Catalog, to: Catalog): string[] {
+  const kept = new Set(to.tables.map((t) => `${t.schema}.${t.name}`));
+  // Tables that exist before and after: the ones in use while the migration runs.
+  const existing = new Set(from.tables.filter((t) => t.kind === 'table' && kept.has(`${t.schema}.${t.name}`)).map((t) => `${t.schema}.${t.name}`));
+  const indexTable = new Map(from.tables.flatMap((t) => t.indexes.map((i) => [`${t.schema}.${i.name}`, `${t.schema}.${t.name}`] as const)));
+  return statements.map((sql) => {
+    const create = /^(create (?:unique )?index )(?!concurrently)(\S+) on (?:"?(\w+)"?\.)?"?(\w+)"? /i.exec(sql);
+    if (create && existing.has(`${create[3] ?? 'public'}.${create[4]}`)) return sql.replace(create[1]!, `${create[1]}CONCURRENTLY `);
+    const drop = /^drop index (?!concurrently)(if exists )?(?:"?(\w+)"?\.)?"?(\w+)"?;?$/i.exec(sql.trim());
+    const table = drop ? indexTable.get(`${drop[2] ?? 'public'}.${drop[3]}`) : undefined;
+    if (drop && table && existing.has(table)) return sql.replace(/^drop index /i, 'DROP INDEX CONCURRENTLY ');
+    return sql;
+  });
 }

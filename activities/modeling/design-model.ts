@@ -16,6 +16,8 @@ export interface DesignModel {
   policies: RowSecurityPolicy[];
   /** How each access pattern reads the tables: what the index plan was derived from. */
   patterns: PatternShape[];
+  /** Each access pattern's SQL by name, for EXPLAIN on the designed schema. */
+  patternSql: Record<string, string>;
   /** The whole desired schema, runnable on an empty database. */
   ddl: string;
   /** Mermaid erDiagram of the proposed schema. */
@@ -53,6 +55,8 @@ export interface PlannedTable {
   foreignKeys: PlannedForeignKey[];
   uniques: { name: string; columns: string[] }[];
   checks: { name: string; expression: string }[];
+  /** Before PostgreSQL 17 a partitioned table cannot have an identity column: its key defaults to this sequence instead. */
+  keySequence?: string;
 }
 
 export interface IndexKey {

@@ -97,7 +97,7 @@ function indexFor(shape: PatternShape, access: TableAccess): PlannedIndex[] {
   if (include.length > 0) parts.push(`INCLUDE (${include.join(', ')}) covers the columns it reads: an index-only scan at ${shape.perSecond}/s skips the table.`);
   return [
     {
-      name: identifierFrom(access.table, ...keys.map((k) => k.column), where ? 'partial' : '', 'idx').replace(/__/g, '_'),
+      name: identifierFrom(access.table, ...keys.map((k) => k.column), ...(where ? ['partial'] : []), 'idx'),
       table: access.table,
       keys,
       include,

@@ -62,7 +62,9 @@ describe('modelSpec on the examples, loaded into PostgreSQL', () => {
       expect(table('product_categories').constraints.find((c) => c.kind === 'primary key')!.columns).toEqual(['product_id', 'category_id']);
       expect(table('order').indexes.find((i) => i.name === 'order_customer_id_placed_at_idx')).toMatchObject({ keys: ['customer_id', 'placed_at DESC'], include: ['id', 'total', 'status'] });
       expect(table('order').indexes.find((i) => i.name === 'order_placed_at_partial_idx')!.predicate).toBe("(status = 'pending'::public.order_status)");
-      await expect(client.query(`INSERT INTO public."order" (id, customer_id, total) VALUES (1, 1, 0)`)).rejects.toThrow(/cannot insert a non-DEFAULT value into column "id"/);
+      await expect(client.query(`INSERT INTO public.customer (id, email, name) VALUES (1, 'a', 'b')`)).rejects.toThrow(/cannot insert a non-DEFAULT value into column "id"/);
+      // The spec targets PostgreSQL 16, which has no identity on a partitioned table: the key takes a sequence of its own.
+      expect(table('order').columns[0]).toMatchObject({ name: 'id', identity: null, default: "nextval('public.order_id_seq'::regclass)", serialSequence: 'public.order_id_seq' });
     } finally {
       await client.query('ROLLBACK');
     }

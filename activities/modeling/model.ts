@@ -1,3 +1,4 @@
+import { qualified } from '../analysis/sql-names';
 import type { DesignModel } from './design-model';
 import { renderDdl } from './ddl';
 import { erdOfModel } from './erd';
@@ -8,6 +9,9 @@ import { readPattern } from './patterns';
 import { rowSecurityPolicies } from './row-security';
 import { plannedSchema } from './schema';
 import type { DesignSpec } from './spec';
+
+/** The first major version with identity columns on partitioned tables. */
+const IDENTITY_ON_PARTITIONED_FROM = 17;
 
 export interface ModelOptions {
   /** The day range partitions start from (the current month or day); the clock by default. */
@@ -29,6 +33,13 @@ export function modelSpec(spec: DesignSpec, options: ModelOptions = {}): DesignM
     if (!table.primaryKey.includes(plan.key)) table.primaryKey = [...table.primaryKey, plan.key];
     const widened = table.uniques.filter((u) => !u.columns.includes(plan.key));
     for (const unique of widened) unique.columns.push(plan.key);
+    if (spec.postgres < IDENTITY_ON_PARTITIONED_FROM) {
+      table.keySequence = `${table.name}_id_seq`;
+      const key = table.columns.find((c) => c.name === 'id')!;
+      key.identity = false;
+      key.default = `nextval('${qualified(spec.schema, table.keySequence)}'::regclass)`;
+      plan.reason += ` PostgreSQL ${spec.postgres} allows no identity column on a partitioned table (17 does): id takes its values from the sequence ${table.keySequence}, owned by the column; make it an identity after upgrading.`;
+    }
     if (widened.length > 0) {
       plan.reason += ` Unique constraints must include the partition key, so ${widened.map((u) => u.name).join(', ')} now hold only per ${plan.key}: enforce global uniqueness another way (a lookup table) if it matters.`;
     }
@@ -47,6 +58,7 @@ export function modelSpec(spec: DesignSpec, options: ModelOptions = {}): DesignM
     partitions,
     policies,
     patterns,
+    patternSql: Object.fromEntries(spec.accessPatterns.map((p) => [p.name, p.sql])),
     ddl: renderDdl(spec.schema, { enums, tables, indexes, partitions, policies }),
     erd: erdOfModel(tables),
   };

@@ -29,6 +29,12 @@ export function inverseOf(statement: ParsedStatement): string | undefined {
       const schema = isObject(stmt.relation) && typeof stmt.relation.schemaname === 'string' ? `${quoteIdent(stmt.relation.schemaname)}.` : '';
       return `DROP INDEX ${stmt.concurrent ? 'CONCURRENTLY ' : ''}IF EXISTS ${schema}${quoteIdent(String(stmt.idxname))};`;
     }
+    case 'AlterSeqStmt': {
+      // Only ownership is undone from the statement: other options would need the values before.
+      const options = Array.isArray(stmt.options) ? stmt.options : [];
+      const ownedByOnly = options.length === 1 && isObject(options[0]) && isObject(options[0].DefElem) && options[0].DefElem.defname === 'owned_by';
+      return ownedByOnly ? `ALTER SEQUENCE ${dotted(relationName(stmt.sequence)!)} OWNED BY NONE;` : undefined;
+    }
     case 'CreatePolicyStmt':
       return `DROP POLICY ${quoteIdent(String(stmt.policy_name))} ON ${dotted(relationName(stmt.table)!)};`;
     case 'AlterTableStmt': {

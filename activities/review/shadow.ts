@@ -1,3 +1,4 @@
+import { createClient } from '@pgkit/client';
 import { run as migraDiff } from '@pgkit/migra';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
@@ -86,12 +87,19 @@ export async function withShadowDatabase<T>(targetUrl: string, work: (shadowUrl:
  * (migra's joined text is not always valid SQL: a domain lacks its semicolon).
  */
 export async function schemaDiff(fromUrl: string, toUrl: string, schema?: string): Promise<string[]> {
+  // Our own clients: migra's never end (their pools linger), and pg-promise prints a warning on
+  // stdout when a second diff opens the same URL, which would corrupt `--format json` output.
+  const options = { pgpOptions: { initialize: { noWarnings: true } } };
+  const from = createClient(fromUrl, options);
+  const to = createClient(toUrl, options);
   try {
-    return [...(await migraDiff(fromUrl, toUrl, { unsafe: true, ...(schema ? { schema } : {}) })).statements].filter((s) => s.trim() !== '');
+    return [...(await migraDiff(from, to, { unsafe: true, ...(schema ? { schema } : {}) })).statements].filter((s) => s.trim() !== '');
   } catch (error) {
     // migra's messages may carry the connection strings; they must not reach logs.
     const message = String((error as Error).message).split(toUrl).join('<database>').split(fromUrl).join('<database>');
     throw new Error(`Could not read a schema to compare: ${message}. Check that the role may read the catalog.`);
+  } finally {
+    await Promise.all([from.end(), to.end()]);
   }
 }
 

@@ -1,0 +1,106 @@
+import { Client } from 'pg';
+import { introspect } from '../analysis/introspection';
+import { withShadowDatabase } from '../review/shadow';
+import type { DesignModel } from './design-model';
+
+export interface PatternVerification {
+  pattern: string;
+  /** Indexes the plan meant for this pattern (planned or key indexes naming it). */
+  planned: string[];
+  /** Indexes the query plan reads, partitions' indexes named by their parent's index. */
+  used: string[];
+  /** Tables still read by a sequential scan although sequential scans were discouraged. */
+  sequentialScans: string[];
+  /** `uses planned index`, `uses another index`, `sequential scan`, `write` (an INSERT reads no index), or `error`. */
+  verdict: 'uses planned index' | 'uses another index' | 'sequential scan' | 'write' | 'error';
+  error?: string;
+}
+
+/**
+ * EXPLAINs every access pattern on a shadow database holding the design, on the given server (the
+ * target's, so the planner is the one production has). Tables there are empty, so sequential scans
+ * are switched off: what remains shows which index the planner would pick once the tables are as
+ * large as the spec says, and a sequential scan left over means no index can serve the pattern.
+ * Plans are generic, as for a prepared statement with parameters.
+ */
+export async function verifyIndexes(model: DesignModel, server: { connectionString: string }): Promise<PatternVerification[]> {
+  return withShadowDatabase(server.connectionString, async (shadowUrl) => {
+    const client = new Client({ connectionString: shadowUrl });
+    await client.connect();
+    try {
+      await client.query(model.ddl);
+      await client.query('ANALYZE');
+      const catalog = await introspect(client, { statements: 0 });
+      const parentIndex = new Map<string, string>();
+      for (const table of catalog.tables) {
+        for (const index of table.indexes) if (index.parentIndex) parentIndex.set(index.name, index.parentIndex.split('.').pop()!);
+      }
+      const root = (name: string): string => (parentIndex.has(name) ? root(parentIndex.get(name)!) : name);
+      await client.query("SET enable_seqscan = off; SET plan_cache_mode = 'force_generic_plan'");
+      const results: PatternVerification[] = [];
+      for (const [n, shape] of model.patterns.entries()) {
+        const pattern = shape.pattern;
+        const planned = model.indexes.filter((i) => i.patterns.includes(pattern)).map((i) => i.name);
+        if (shape.kind === 'insert') {
+          results.push({ pattern, planned, used: [], sequentialScans: [], verdict: 'write' });
+          continue;
+        }
+        const sql = model.patternSql[pattern]!;
+        try {
+          const { indexes, seqScans } = planNodes(await explain(client, sql, `sw_pattern_${n}`, catalog.meta.serverVersionNum));
+          const used = [...new Set(indexes.map(root))];
+          const scans = [...new Set(seqScans.map((t) => partitionParent(catalog, t)))];
+          const verdict = planned.some((p) => used.includes(p)) ? 'uses planned index' : scans.length > 0 ? 'sequential scan' : 'uses another index';
+          results.push({ pattern, planned, used, sequentialScans: scans, verdict });
+        } catch (error) {
+          results.push({ pattern, planned, used: [], sequentialScans: [], verdict: 'error', error: (error as Error).message });
+        }
+      }
+      return results;
+    } finally {
+      await client.end();
+    }
+  });
+}
+
+/**
+ * The generic plan: EXPLAIN (GENERIC_PLAN) from PostgreSQL 16. Before it, a prepared statement
+ * executed with NULLs under plan_cache_mode = force_generic_plan (partitions are then pruned at
+ * execution, so a partitioned table's indexes may not show).
+ */
+async function explain(client: Client, sql: string, name: string, serverVersionNum: number): Promise<unknown> {
+  if (serverVersionNum >= 160000) return (await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${sql}`)).rows[0]!['QUERY PLAN'];
+  await client.query(`PREPARE ${name} AS ${sql}`);
+  try {
+    return (await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE ${name}${parameterList(sql)}`)).rows[0]!['QUERY PLAN'];
+  } finally {
+    await client.query(`DEALLOCATE ${name}`);
+  }
+}
+
+/** `(NULL, NULL)` for as many parameters as the SQL uses: a generic plan does not look at them. */
+function parameterList(sql: string): string {
+  const numbers = [...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]));
+  const count = numbers.length > 0 ? Math.max(...numbers) : 0;
+  return count > 0 ? `(${Array.from({ length: count }, () => 'NULL').join(', ')})` : '';
+}
+
+function planNodes(plan: unknown): { indexes: string[]; seqScans: string[] } {
+  const indexes: string[] = [];
+  const seqScans: string[] = [];
+  const visit = (node: unknown) => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== 'object') return;
+    const record = node as Record<string, unknown>;
+    if (typeof record['Index Name'] === 'string') indexes.push(record['Index Name']);
+    if (record['Node Type'] === 'Seq Scan' && typeof record['Relation Name'] === 'string') seqScans.push(record['Relation Name']);
+    Object.values(record).forEach(visit);
+  };
+  visit(plan);
+  return { indexes, seqScans };
+}
+
+function partitionParent(catalog: { tables: { name: string; partitionOf: { parent: string } | null }[] }, table: string): string {
+  const parent = catalog.tables.find((t) => t.name === table)?.partitionOf?.parent;
+  return parent ? parent.split('.').pop()! : table;
+}

@@ -1,0 +1,69 @@
+import { Client } from 'pg';
+import { introspect } from '../analysis/introspection';
+import type { Finding } from '../findings';
+import { designDocuments, type DesignDocumentName } from './documents';
+import { designMigration, type DesignMigration } from './design-migration';
+import type { DesignModel } from './design-model';
+import { erdOfCatalog } from './erd';
+import { verifyIndexes, type PatternVerification } from './index-verification';
+import { modelSpec } from './model';
+import { loadSpec, type DesignSpec } from './spec';
+
+export { designMigration, DesignDdlError, type DesignMigration } from './design-migration';
+export type * from './design-model';
+export { designDocuments, type DesignDocumentName } from './documents';
+export { erdOfCatalog, erdOfModel } from './erd';
+export { MODELING_FINDING_KINDS, MODELING_THRESHOLDS } from './findings';
+export { verifyIndexes, type PatternVerification } from './index-verification';
+export { modelSpec, type ModelOptions } from './model';
+export { loadSqlParser } from './patterns';
+export { issueText, loadSpec, SpecError, type DesignSpec, type SpecIssue } from './spec';
+
+export interface ModelDesignOptions {
+  fileName?: string;
+  /** With a target: the migration to it, the index verification on its server, and its current ERD. */
+  target?: { connectionString: string };
+  /** Range partitions start from this day; the clock by default. */
+  now?: Date;
+  /** Called as each phase starts, for progress on long work. */
+  progress?: (message: string) => void;
+}
+
+export interface ModelDesignResult {
+  spec: DesignSpec;
+  model: DesignModel;
+  migration?: DesignMigration;
+  verification?: PatternVerification[];
+  documents: Record<DesignDocumentName, string>;
+  findings: Finding[];
+}
+
+/**
+ * The modeling phase in one call: validate the spec (SpecError lists every problem), model it, and
+ * with a target, design the migration, verify the indexes and draw the current schema. The
+ * activity stores the documents as artifacts; the CLI prints or writes them.
+ */
+export async function modelDesign(specText: string, options: ModelDesignOptions = {}): Promise<ModelDesignResult> {
+  const progress = options.progress ?? (() => undefined);
+  progress('validating the spec');
+  const spec = await loadSpec(specText, options.fileName);
+  progress(`modeling ${spec.entities.length} entities and ${spec.accessPatterns.length} access patterns`);
+  const model = modelSpec(spec, { now: options.now });
+  if (!options.target) {
+    return { spec, model, documents: designDocuments({ model, findings: model.findings }), findings: model.findings };
+  }
+  progress('reading the target schema');
+  const client = new Client({ connectionString: options.target.connectionString });
+  await client.connect();
+  let currentErd: string;
+  try {
+    currentErd = erdOfCatalog(await introspect(client, { statements: 0 }));
+  } finally {
+    await client.end();
+  }
+  progress('designing the migration on a shadow database');
+  const migration = await designMigration(model, options.target, { now: options.now });
+  progress('verifying the index plan with EXPLAIN');
+  const verification = await verifyIndexes(model, options.target);
+  return { spec, model, migration, verification, documents: designDocuments({ model, findings: model.findings, migration, verification, currentErd }), findings: model.findings };
+}
