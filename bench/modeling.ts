@@ -65,7 +65,7 @@ async function main(): Promise<void> {
       const verify = await ms(() => verifyIndexes(model, { connectionString: empty }));
       const f = (x: number) => `${Math.round(x)} ms`.padStart(8);
       console.log(
-        `${file.padEnd(16)} ${f(median(modelRuns)).padStart(14)}  ${f(migration.ms).padStart(16)}  ${f(floorEmpty.ms).padStart(18)}  ${(migration.ms / floorEmpty.ms).toFixed(2).padStart(5)}x ${f(migrationLemmy.ms).padStart(16)}  ${f(floorLemmy.ms).padStart(18)}  ${(migrationLemmy.ms / floorLemmy.ms).toFixed(2).padStart(5)}x ${f(verify.ms).padStart(14)}  ${migration.value.steps.length}/${migration.value.down.length}`,
+        `${file.padEnd(16)} ${f(median(modelRuns)).padStart(14)}  ${f(migration.ms).padStart(16)}  ${f(floorEmpty.ms).padStart(18)}  ${(migration.ms / floorEmpty.ms).toFixed(2).padStart(5)}x ${f(migrationLemmy.ms).padStart(16)}  ${f(floorLemmy.ms).padStart(18)}  ${(migrationLemmy.ms / floorLemmy.ms).toFixed(2).padStart(5)}x ${f(verify.ms).padStart(14)}  ${migration.value.steps.length}/${migration.value.downSteps.length}`,
       );
     }
     console.log('\nvalidate+model: median of 20 runs of loadSpec + modelSpec. migra floor: the two diffs (up and down) between the two schemas already loaded; the migration adds the shadow database, loading the DDL, two introspections, parsing and the gap fixes.');

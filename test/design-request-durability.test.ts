@@ -49,7 +49,7 @@ describe('a request survives its worker being killed', () => {
   }
 
   async function polling(worker: ManagedChild): Promise<void> {
-    await waitFor('the worker to poll', () => (worker.logTail(5).includes('worker polling') ? true : undefined), { timeoutMs: 60_000 });
+    await waitFor('the worker to poll', () => (worker.logTail(200).includes('worker polling') ? true : undefined), { timeoutMs: 60_000 });
   }
 
   beforeAll(async () => {
@@ -118,9 +118,10 @@ describe('a request survives its worker being killed', () => {
     await statusWhen(services, requestId, 'at the gate', atGate, 120_000);
 
     // Hold a lock on invoices so apply stops after the first steps, waiting: the moment to kill it.
+    // ACCESS SHARE blocks only ALTER TABLE's ACCESS EXCLUSIVE, not the drift check's catalog reads.
     const blocker = new PgClient({ connectionString: target.url });
     await blocker.connect();
-    await blocker.query('BEGIN; LOCK TABLE invoices IN ACCESS EXCLUSIVE MODE');
+    await blocker.query('BEGIN; LOCK TABLE invoices IN ACCESS SHARE MODE');
     await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
     await waitFor('apply to apply two steps and wait on the lock', async () => {
       const applied = (await historyRows()).filter((r) => r.status === 'applied');

@@ -109,6 +109,7 @@ describe('schemawright request, status, list, decide, cancel', () => {
     const id = uniqueName('cli');
     await cli('request', join(dir, 'add-note.sql'), '--target', harness.target.name, '--env', 'staging', '--as', 'bob', '--id', id, '--json');
     const cancelled = await cli('cancel', id, '--as', 'bob', '--reason', 'not now', '--json');
+    expect(cancelled.stderr).toBe('');
     expect(JSON.parse(cancelled.stdout) as RequestStatusView).toMatchObject({ state: 'cancelled', outcome: 'cancelled by bob: not now; nothing was applied' });
   });
 });

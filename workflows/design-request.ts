@@ -305,6 +305,8 @@ class RequestRun {
     this.phaseNow = 'report';
     const report = await this.activities.messengers.writeReport({ requestId: this.request.requestId, status: this.view() });
     this.artifacts.report = report;
+    // Audited before the request shows as done: whoever sees it done finds its whole story in the log.
+    await this.record(state === 'failed' ? 'failure' : state, { outcome, report: report.digest }, state === 'cancelled' ? this.cancelled?.person : undefined);
     this.phaseNow = 'done';
     this.state = state;
     upsertSearchAttributes([
@@ -312,7 +314,6 @@ class RequestRun {
       { key: RequestStatus, value: state },
     ]);
     this.timeline.push({ at: new Date().toISOString(), event: state, detail: outcome });
-    await this.record(state === 'failed' ? 'failure' : state, { outcome, report: report.digest }, state === 'cancelled' ? this.cancelled?.person : undefined);
     const everyone = uniq([this.request.requester, ...this.questions.flatMap((q) => q.askedTo)]);
     await this.tell(state as NotificationKind, everyone, `${this.request.title}: ${outcome}`);
     return this.view();

@@ -88,14 +88,14 @@ access_patterns:
       ['CREATE INDEX CONCURRENTLY customer_name_idx ON public.customer USING btree (name);', 'DROP INDEX CONCURRENTLY IF EXISTS public.customer_name_idx;'],
     ]);
     expect(migration.steps.some((s) => s.kind === 'transactional' && /^CREATE INDEX order_customer_id_idx/.test(s.sql))).toBe(true);
-    expect(migration.down.filter((s) => s.kind === 'non-transactional').map((s) => s.sql)).toEqual([
+    expect(migration.downSteps.filter((s) => s.kind === 'non-transactional').map((s) => s.sql)).toEqual([
       'DROP INDEX CONCURRENTLY if exists "public"."customer_email_key";',
       'DROP INDEX CONCURRENTLY if exists "public"."customer_name_idx";',
     ]);
 
     await apply(target.url, migration.steps);
     expect(await fingerprintOf(target.url)).toBe(migration.fingerprints.desired);
-    await apply(target.url, migration.down);
+    await apply(target.url, migration.downSteps);
     expect(await fingerprintOf(target.url)).toBe(original);
   });
 

@@ -68,7 +68,7 @@ function reportDocument(input: DesignDocumentInput): string {
   if (migration) {
     const missingUndo = migration.steps.filter((s) => !s.undo).length;
     parts.push(
-      `## Migration\n\n${migration.steps.length} steps up (${missingUndo} without an undo of their own: the down migration restores those), ${migration.down.length} steps down.\n\n- target fingerprint: \`${migration.fingerprints.target}\`\n- desired fingerprint: \`${migration.fingerprints.desired}\``,
+      `## Migration\n\n${migration.steps.length} steps up (${missingUndo} without an undo of their own: the down migration restores those), ${migration.downSteps.length} steps down.\n\n- target fingerprint: \`${migration.fingerprints.target}\`\n- desired fingerprint: \`${migration.fingerprints.desired}\``,
     );
   }
   parts.push(verificationSection(verification));

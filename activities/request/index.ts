@@ -48,10 +48,11 @@ export function createRequestActivities({ store, notify }: RequestActivityDepend
         const artifacts: Record<string, ArtifactRef> = {};
         let migrations: Migration[];
         if (input.kind === 'design') {
-          const design = await withTarget(input.target, (_client, connectionString) => modelDesign(source, { fileName: 'spec.yaml', target: { connectionString } }));
-          for (const [name, text] of Object.entries(design.documents)) artifacts[name] = await putArtifact(store, name, name === 'report' ? 'text/markdown' : 'text/plain', text);
+          const design = await modelDesign(source, { fileName: 'spec.yaml', target: { connectionString: resolveTarget(input.target).connectionString } });
+          for (const [name, text] of Object.entries(design.documents)) artifacts[name] = await putArtifact(store, name, name === 'ddl' ? 'application/sql' : 'text/markdown', text);
           artifacts['modeling-findings'] = await save('modeling-findings', design.findings);
-          migrations = design.migration ? [{ ...design.migration, version: input.requestId }] : [];
+          const { name, steps, downSteps } = design.migration!;
+          migrations = [{ version: input.requestId, name, steps, down: downSteps.map((step) => `${step.sql.replace(/;\s*$/, '')};`).join('\n') }];
         } else {
           const files: MigrationFile[] =
             input.kind === 'review'

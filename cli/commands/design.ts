@@ -52,7 +52,7 @@ function render(result: ModelDesignResult, format: DesignFormat): string {
   }
   const lines = [
     `${model.name}: ${model.tables.length} tables, ${model.indexes.filter((i) => i.origin !== 'key').length} planned indexes, ${model.partitions.length} partitioned, ${model.policies.length} RLS policies`,
-    ...(migration ? [`migration: ${migration.steps.length} steps up, ${migration.down.length} down`] : []),
+    ...(migration ? [`migration: ${migration.steps.length} steps up, ${migration.downSteps.length} down`] : []),
     ...(verification ? verification.map((v) => `  ${v.verdict.padEnd(18)} ${v.pattern}${v.used.length > 0 ? ` (${v.used.join(', ')})` : ''}`) : []),
     '',
     renderFindings(findings, 'text', { target: model.name, fingerprint: migration?.fingerprints.desired ?? 'not applied', tables: model.tables.length, indexes: model.indexes.length }),
@@ -69,7 +69,7 @@ function writeDocuments(directory: string, result: ModelDesignResult): void {
     'erd.md': result.documents.erd,
     'index-plan.md': result.documents['index-plan'],
     'report.md': result.documents.report,
-    ...(result.migration ? { 'up.sql': stepsSql(result.migration.steps), 'down.sql': stepsSql(result.migration.down) } : {}),
+    ...(result.migration ? { 'up.sql': stepsSql(result.migration.steps), 'down.sql': stepsSql(result.migration.downSteps) } : {}),
   };
   for (const [name, content] of Object.entries(files)) writeFileSync(join(directory, name), content);
   process.stderr.write(`wrote ${Object.keys(files).join(', ')} to ${directory}\n`);

@@ -38,7 +38,7 @@ export function registerRequestCommands(program: Command): void {
         };
         const { requestId, started } = await startRequest(services, kickoff);
         if (!options.json) console.log(`${started ? 'started' : 'already exists:'} request ${requestId}`);
-        const view = options.wait ? await follow(services, requestId, !options.json) : await requestStatus(services, requestId);
+        const view = options.wait ? await follow(services, requestId, true) : await requestStatus(services, requestId);
         console.log(options.json ? JSON.stringify(view, null, 2) : describe(view));
       } finally {
         await services.close();
