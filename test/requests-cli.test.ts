@@ -39,6 +39,7 @@ describe('schemawright request, status, list, decide, cancel', () => {
     dir = mkdtempSync(join(tmpdir(), 'schemawright-cli-'));
     writeFileSync(join(dir, 'policy.yaml'), POLICY);
     writeFileSync(join(dir, 'add-note.sql'), 'ALTER TABLE orders ADD COLUMN note text;\n');
+    writeFileSync(join(dir, 'add-tag.sql'), 'ALTER TABLE orders ADD COLUMN tag text;\n');
     writeFileSync(join(dir, 'broken.sql'), 'ALTER TABLE orders\n  ADD COLUMN note text,,;\n');
   });
   afterAll(async () => {
@@ -107,7 +108,7 @@ describe('schemawright request, status, list, decide, cancel', () => {
 
   it('cancel by the requester ends the request with nothing applied', async () => {
     const id = uniqueName('cli');
-    await cli('request', join(dir, 'add-note.sql'), '--target', harness.target.name, '--env', 'staging', '--as', 'bob', '--id', id, '--json');
+    await cli('request', join(dir, 'add-tag.sql'), '--target', harness.target.name, '--env', 'staging', '--as', 'bob', '--id', id, '--json');
     const cancelled = await cli('cancel', id, '--as', 'bob', '--reason', 'not now', '--json');
     expect(cancelled.stderr).toBe('');
     expect(JSON.parse(cancelled.stdout) as RequestStatusView).toMatchObject({ state: 'cancelled', outcome: 'cancelled by bob: not now; nothing was applied' });

@@ -1,0 +1,135 @@
+/**
+ * Records one design-request history per path into test/histories/, for test/replay.test.ts:
+ * `npm run record-histories` (own Temporal dev server and PostgreSQL, removed afterwards). Run it
+ * when a path is added; never to make a replay failure go away (that is what `patched()` is for).
+ */
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { NativeConnection } from '@temporalio/worker';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client as PgClient } from 'pg';
+import { cancelRequest, decideRequest, requestStatus, startRequest, workflowIdOf, type KickoffRequest, type RequestServices } from '../../approvals/requests';
+import { targetVariable } from '../../config/targets';
+import { waitFor } from '../../stack/wait';
+import { createStorePool, ensureDatabase, migrateStore } from '../../store/database';
+import type { GateTimings, RequestStatusView } from '../../workflows/design-request-messages';
+import { bundleWorkflows, createWorker } from '../../workers/worker';
+import { startBenchStack } from '../../bench/support/stack';
+
+const POLICY = { approvers: ['ann', 'bob'], backupApprovers: ['carl'], admins: ['ada'], quorum: 1, separationOfDuties: true };
+const PATIENT: GateTimings = { remindEverySeconds: 3600, rerouteAfterSeconds: 7200, expireAfterSeconds: 86_400 };
+const HURRIED: GateTimings = { remindEverySeconds: 1, rerouteAfterSeconds: 2, expireAfterSeconds: 3 };
+const ORDERS = 'CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id bigint)';
+
+type Path = (services: RequestServices, target: { name: string; url: string }) => Promise<string>;
+
+const paths: Record<string, Path> = {
+  'change-applied': async (services, target) => {
+    const id = await gate(services, change(target.name, 'ALTER TABLE orders ADD COLUMN note text;'));
+    await decideRequest(services, id, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' }, 'record-click');
+    return id;
+  },
+  rejected: async (services, target) => {
+    const id = await gate(services, change(target.name, 'ALTER TABLE orders ADD COLUMN note text;'));
+    await decideRequest(services, id, { questionId: 'approve', optionId: 'reject', person: 'ann', channel: 'web', comment: 'not now' });
+    return id;
+  },
+  expired: async (services, target) => gate({ ...services, timings: HURRIED }, change(target.name, 'ALTER TABLE orders ADD COLUMN note text;')),
+  cancelled: async (services, target) => {
+    const id = await gate(services, change(target.name, 'ALTER TABLE orders ADD COLUMN note text;'));
+    await cancelRequest(services, id, { person: 'rita', reason: 'wrong table' });
+    return id;
+  },
+  'drift-asked-again': async (services, target) => {
+    const id = await gate(services, change(target.name, 'ALTER TABLE orders ADD COLUMN note text;'));
+    await sql(target.url, 'CREATE TABLE audit_trail (id bigint PRIMARY KEY)');
+    await decideRequest(services, id, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
+    await until(services, id, (view) => view.state === 'awaiting-approval' && view.questions.some((q) => q.id === 'approve#2'));
+    await decideRequest(services, id, { questionId: 'approve#2', optionId: 'apply', person: 'bob', channel: 'cli' });
+    return id;
+  },
+  'review-applied': async (services, target) => {
+    await sql(target.url, 'CREATE TABLE customer (id bigint PRIMARY KEY); ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customer');
+    const id = await gate(services, { ...change(target.name, ''), kind: 'review', title: 'review' });
+    await answerAll(services, id);
+    return id;
+  },
+  'design-applied': async (services, target) => {
+    const spec = (await import('node:fs')).readFileSync(join(__dirname, '..', '..', 'examples', 'ecommerce.yaml'), 'utf8');
+    await sql(target.url, 'DROP TABLE orders');
+    const id = await gate(services, { ...change(target.name, spec), kind: 'design', title: 'design', source: { format: 'spec', text: spec } });
+    await answerAll(services, id);
+    return id;
+  },
+};
+
+async function main(): Promise<void> {
+  const stack = await startBenchStack({ temporal: true });
+  const connection = await Connection.connect({ address: stack.temporal!.address });
+  const nativeConnection = await NativeConnection.connect({ address: stack.temporal!.address });
+  const client = new Client({ connection });
+  const store = createStorePool(await ensureDatabase(stack.postgres.adminUrl, 'record_store'));
+  await migrateStore(store);
+  const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue: 'record', deps: { store }, workflowBundle: await bundleWorkflows() });
+  const services: RequestServices = { temporal: client, store, taskQueue: 'record', gatePolicyFor: () => POLICY, timings: PATIENT };
+  try {
+    await worker.runUntil(async () => {
+      for (const [name, path] of Object.entries(paths)) {
+        const targetName = `record_${name.replace(/-/g, '_')}`;
+        const url = await ensureDatabase(stack.postgres.adminUrl, targetName);
+        await sql(url, ORDERS);
+        process.env[targetVariable(targetName)] = url;
+        const id = await path(services, { name: targetName, url });
+        const done = await until(services, id, (view) => view.phase === 'done');
+        const history = await client.workflow.getHandle(workflowIdOf(id)).fetchHistory();
+        const file = join(__dirname, `design-request-${name}.json`);
+        writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+        console.log(`${name}: ${done.state} (${done.outcome}) → ${file}`);
+      }
+    });
+  } finally {
+    await store.end();
+    await connection.close();
+    await nativeConnection.close();
+    await stack.stop();
+  }
+}
+
+function change(target: string, text: string): KickoffRequest {
+  return { kind: 'change', title: 'record', target, environment: 'production', requester: 'rita', channel: 'cli', source: { format: 'sql', text } };
+}
+
+async function gate(services: RequestServices, request: KickoffRequest): Promise<string> {
+  const { requestId } = await startRequest(services, request);
+  await until(services, requestId, (view) => view.state === 'awaiting-approval' || view.phase === 'done');
+  return requestId;
+}
+
+async function answerAll(services: RequestServices, id: string): Promise<void> {
+  for (const question of (await requestStatus(services, id)).questions.filter((q) => q.state === 'open')) {
+    await decideRequest(services, id, { questionId: question.id, optionId: question.recommendation.optionId, person: 'ann', channel: 'cli' });
+  }
+}
+
+function until(services: RequestServices, id: string, done: (view: RequestStatusView) => boolean): Promise<RequestStatusView> {
+  return waitFor(`request ${id}`, async () => {
+    const view = await requestStatus(services, id);
+    return done(view) ? view : undefined;
+  }, { timeoutMs: 180_000, intervalMs: 50 });
+}
+
+async function sql(url: string, text: string): Promise<void> {
+  const client = new PgClient({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
