@@ -143,7 +143,7 @@ describe(LOCK_BLOCKING, () => {
     expect(finding).toMatchObject({
       severity: 'error',
       object: 'public.orders',
-      message: 'rewrites public.orders (100,000,000 rows, 50 GB) under ACCESS EXCLUSIVE: reads and writes wait about 17 min. the default calls gen_random_uuid(), volatile or of unknown volatility: the table is rewritten.',
+      message: 'rewrites public.orders (100,000,000 rows, 50 GB) under ACCESS EXCLUSIVE: reads and writes wait about 17 min (the default calls gen_random_uuid(), volatile or of unknown volatility: the table is rewritten).',
       evidence: { table: 'public.orders', lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, rows: 100_000_000, bytes: 50 * GB, blockingSeconds: 1000, blocks: 'reads+writes' },
       location: { file: 'up.sql', line: 1, column: 1 },
     });
