@@ -111,6 +111,24 @@ describe('raiseEscalations', () => {
     ]);
   });
 
+  it('SW-ESC-MIGRATION-DOWNTIME offers expand/contract for a widening type change when the catalog knows the column', async () => {
+    const context = await exampleContext({
+      title: 'widen',
+      sql: 'ALTER TABLE orders ALTER COLUMN qty TYPE bigint',
+      tableSizes: { 'public.orders': { rows: 100_000_000, bytes: 50 * GB } },
+      catalog: exampleCatalog({ 'public.orders': { columns: { id: 'bigint', qty: 'integer' }, primaryKey: ['id'] } }),
+      ids: [],
+    });
+    const [escalation, ...others] = raiseEscalations(context);
+    expect(others).toEqual([]);
+    expect(escalation!.options.map((o) => [o.id, o.blockingSeconds])).toEqual([
+      ['online', 0],
+      ['maintenance-window', 1000],
+      ['defer', null],
+    ]);
+    expect(escalation!.options[0]!.replacement!.map((s) => s.kind)).toEqual(['transactional', 'backfill', 'transactional']);
+  });
+
   it('SW-ESC-DESTRUCTIVE recognises a narrowing type change from the catalog', async () => {
     const context = await exampleContext({
       title: 'narrow',

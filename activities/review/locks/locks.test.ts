@@ -69,6 +69,11 @@ describe('lock model', () => {
     ]);
     expect((await impacts(online, '11'))[2]![0]!.blockingSeconds).toBe(250);
     expect(await only('ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL', '16', catalogWith({}, ['CHECK ((customer_id IS NOT NULL))']))).toMatchObject({ scans: false, blockingSeconds: 0 });
+    // The proof follows a column renamed into place, as expand/contract does.
+    const swapped = await impacts(
+      'ALTER TABLE orders ADD CONSTRAINT n CHECK (code_new IS NOT NULL) NOT VALID; ALTER TABLE orders VALIDATE CONSTRAINT n; ALTER TABLE orders RENAME COLUMN code_new TO code; ALTER TABLE orders ALTER COLUMN code SET NOT NULL',
+    );
+    expect(swapped[3]![0]).toMatchObject({ scans: false, blockingSeconds: 0 });
   });
 
   it('ALTER COLUMN TYPE rewrites unless binary-coercible per the catalog', async () => {
