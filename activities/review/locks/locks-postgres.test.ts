@@ -12,6 +12,8 @@ import { LOCK_MODES } from './model';
  */
 const SETUP = `
 CREATE TABLE customers (id bigint PRIMARY KEY, email varchar(40));
+CREATE TABLE measures (at date, v int) PARTITION BY RANGE (at);
+CREATE TABLE measures_2026 (at date, v int);
 CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, total numeric(10,2), amount numeric(10,2), code varchar(20), note text);
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch();
@@ -52,13 +54,14 @@ const statements = [
   'DROP TABLE orders CASCADE',
   'CLUSTER orders USING orders_pkey',
   'REFRESH MATERIALIZED VIEW order_totals',
+  "ALTER TABLE measures ATTACH PARTITION measures_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
 ];
 
 /** TRUNCATE gives the table a new, empty file: a new relfilenode, but nothing is copied. */
 const NEW_FILE_WITHOUT_COPY = /^TRUNCATE/;
 
 async function observed(client: Client, sql: string): Promise<{ locks: Record<string, string>; rewritten: string[] }> {
-  const names = ['orders', 'customers', 'order_totals', 'orders_total'];
+  const names = ['orders', 'customers', 'order_totals', 'orders_total', 'measures', 'measures_2026'];
   await client.query('BEGIN');
   try {
     // By oid, taken before: the statement may rename or drop the relation.

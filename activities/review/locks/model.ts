@@ -1,4 +1,4 @@
-import type { Catalog } from '../../analysis/introspection';
+import type { Catalog, Table } from '../../analysis/introspection';
 import type { ParsedStatement } from '../parse';
 import type { PgVersion } from '../pg-version';
 import type { TableSizes } from '../review';
@@ -113,6 +113,13 @@ export function resolveSize(written: string, sizes: TableSizes | undefined): Res
   const bare = written.slice(written.lastIndexOf('.') + 1);
   const matches = written.includes('.') ? [] : Object.keys(sizes).filter((key) => key.slice(key.lastIndexOf('.') + 1) === bare);
   return matches.length === 1 ? { table: matches[0]!, ...sizes[matches[0]!]! } : unknown;
+}
+
+/** The catalog's table for a written name, matched like sizes (exact, `public.`, unique unqualified). */
+export function catalogTable(catalog: Catalog | undefined, written: string): Table | undefined {
+  const tables = catalog?.tables ?? [];
+  const key = resolveSize(written, Object.fromEntries(tables.map((t) => [`${t.schema}.${t.name}`, { rows: 0, bytes: 0 }]))).table;
+  return tables.find((t) => `${t.schema}.${t.name}` === key);
 }
 
 function workSeconds(work: TableWork, size: ResolvedSize): number | null {
