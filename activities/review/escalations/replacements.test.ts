@@ -1,11 +1,13 @@
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/stack';
 import type { MigrationStep } from '../../migration';
+import { renderMigration } from '../render';
 import { escalationTriggers, exampleContext } from './index';
 
 /**
- * Every option's replacement of every firing example, applied on PostgreSQL after the example's
- * migration context: the SQL the people may choose runs. Tables the examples name are created here.
+ * Every option of every firing example, rendered into the migration it leads to and applied on
+ * PostgreSQL, then its undos newest first: what the people may choose runs. Tables the examples'
+ * migrations expect to exist are created here.
  */
 const SCHEMA = `
 CREATE TABLE customers (id bigint PRIMARY KEY, name varchar(100), email text, fax text);
@@ -32,19 +34,20 @@ async function apply(client: Client, steps: MigrationStep[]): Promise<void> {
 
 const cases = escalationTriggers.flatMap((trigger) => trigger.examples.fires.map((example) => [trigger.id, example.title, trigger, example] as const));
 
-describe('escalation options run on PostgreSQL', () => {
+describe('the migration of every escalation option runs on PostgreSQL', () => {
   it.each(cases)('%s: %s', async (_id, _title, trigger, example) => {
     const context = await exampleContext(example);
     for (const escalation of trigger.raise(context)) {
-      for (const option of escalation.options.filter((o) => o.replacement && o.replacement.length > 0)) {
+      for (const option of escalation.options) {
+        const rendered = renderMigration(context.migration, [escalation], { [escalation.id]: option.id });
         const db: TestDatabase = await createTestDatabase('sw_esc');
         const client = new Client({ connectionString: db.url });
         await client.connect();
         try {
           await client.query(SCHEMA);
-          await apply(client, option.replacement!);
+          await apply(client, rendered.steps);
           // Undo where there is one, newest first: the database must accept it.
-          for (const step of [...option.replacement!].reverse()) if (step.undo) await client.query(step.undo);
+          for (const step of [...(option.replacement ?? [])].reverse()) if (step.undo) await client.query(step.undo);
         } catch (error) {
           throw new Error(`${escalation.id} option ${option.id}: ${(error as Error).message}`);
         } finally {
