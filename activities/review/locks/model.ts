@@ -164,9 +164,12 @@ function round(seconds: number): number {
 /** One statement kind's model: the work it does on each table it locks. */
 export type StatementLockModel = (statement: ParsedStatement, context: LockContext) => TableWork[];
 
-/** Table sizes from an introspected catalog: the planner's row estimate (live tuples when never analysed) and total bytes. */
+/**
+ * Table sizes from an introspected catalog: the larger of the planner's estimate and the live tuple
+ * count (reltuples is -1 before the first VACUUM or ANALYZE), and the total bytes.
+ */
 export function tableSizesOf(catalog: Catalog): TableSizes {
   return Object.fromEntries(
-    catalog.tables.map((t) => [`${t.schema}.${t.name}`, { rows: Math.max(0, t.stats.rowEstimate ?? t.stats.liveTuples), bytes: t.stats.totalBytes }]),
+    catalog.tables.map((t) => [`${t.schema}.${t.name}`, { rows: Math.max(t.stats.rowEstimate ?? 0, t.stats.liveTuples, 0), bytes: t.stats.totalBytes }]),
   );
 }
