@@ -4,6 +4,8 @@ import { renderReport, type ReportFormat } from '../../activities/review/report'
 import { reviewMigration, summarize } from '../../activities/review/review';
 import { verifyOnShadow } from '../../activities/review/shadow';
 import { Client } from 'pg';
+import { introspect, type Catalog } from '../../activities/analysis/introspection';
+import { tableSizesOf } from '../../activities/review/locks';
 
 interface ReviewOptions {
   target?: string;
@@ -17,7 +19,7 @@ export function registerReviewCommand(program: Command): void {
     .command('review')
     .description('Review migration SQL (squawk and schemawright rules; with --target, a shadow verification); exits 1 when it finds errors.')
     .argument('<path>', 'a migration file, or a directory of migrations (golang-migrate, dbmate, Flyway or diesel layout)')
-    .option('--target <url>', 'PostgreSQL URL of the target: its version, and a shadow database on its server where the given migrations (all taken as pending) are applied up, down and up again')
+    .option('--target <url>', 'PostgreSQL URL of the target: its version, table sizes and column types (for the lock model), and a shadow database on its server where the given migrations (all taken as pending) are applied up, down and up again')
     .option('--pg-version <version>', "the target's PostgreSQL version (e.g. 16 or 14.2) when there is no --target")
     .option('--format <format>', 'text, json or markdown', 'text')
     .action(async (path: string, options: ReviewOptions) => {
@@ -25,8 +27,10 @@ export function registerReviewCommand(program: Command): void {
         throw new Error(`--format ${options.format} is not known: use text, json or markdown.`);
       }
       const files = readMigrationFiles(path);
-      const pgVersion = options.target ? await serverVersion(options.target) : options.pgVersion;
-      let report = await reviewMigration({ files, pgVersion });
+      // The target's catalog gives its version, and table sizes and column types for the lock model.
+      const catalog = options.target ? await readCatalog(options.target) : undefined;
+      const pgVersion = catalog ? catalog.meta.serverVersion : options.pgVersion;
+      let report = await reviewMigration({ files, pgVersion, catalog, tableSizes: catalog && tableSizesOf(catalog) });
       if (options.target) {
         const shadow = await verifyOnShadow(
           options.target,
@@ -42,14 +46,16 @@ export function registerReviewCommand(program: Command): void {
     });
 }
 
-async function serverVersion(url: string): Promise<string> {
-  const client = new Client({ connectionString: url });
+async function readCatalog(url: string): Promise<Catalog> {
+  const client = new Client({ connectionString: url, application_name: 'schemawright-review' });
   try {
     await client.connect();
-    return (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
   } catch (error) {
     // The message of a failed connection never includes the URL, so the password stays out of it.
     throw new Error(`Cannot reach the --target database: ${(error as Error).message}. Check the URL, and that the server accepts connections.`);
+  }
+  try {
+    return await introspect(client, { statements: 0 });
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -1,6 +1,7 @@
 import type { Escalation, EscalationOption } from '../../escalation';
-import { ident, qualified } from '../rewrites/rewrite';
-import { addedStep, catalogTable, exampleCatalog, exampleFinding, findingsOf, joinedName, numberOf, selectOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import { bareName, ident, qualified } from '../rewrites/rewrite';
+import { knownTables, type KnownTable } from './known-tables';
+import { addedStep, exampleFinding, findingsOf, joinedName, numberOf, selectOf, sizeOf, type EscalationContext, type EscalationTrigger } from './trigger';
 import type { Finding } from '../../findings';
 
 const ID = 'SW-ESC-DENORMALIZATION';
@@ -9,24 +10,56 @@ const HOT_JOIN = 'SW-M-HOT-JOIN';
 const MATERIALIZE_PER_SECOND = 1000;
 
 /** Indexes for the foreign keys between the joined tables that no index leads with: what keeps the normalized join cheap. */
-function missingJoinIndexes(tables: string[], context: EscalationContext): string[] {
-  const known = tables.map((t) => catalogTable(context, t)).filter((t) => t !== undefined);
-  const names = new Set(known.map((t) => `${t.schema}.${t.name}`));
-  return known.flatMap((t) =>
-    t.constraints
-      .filter((c) => c.kind === 'foreign key' && c.references && names.has(c.references.table))
-      .filter((c) => !t.indexes.some((i) => c.columns.every((col, n) => i.keys[n] === col)))
-      .map((c) => `CREATE INDEX CONCURRENTLY ${ident(`${t.name}_${c.columns.join('_')}_idx`)} ON ${qualified(`${t.schema}.${t.name}`)} (${c.columns.map(ident).join(', ')})`),
-  );
+function missingJoinIndexes(tables: string[], known: Map<string, KnownTable>): string[] {
+  return tables.flatMap((name) => {
+    const table = known.get(name);
+    if (!table) return [];
+    return table.foreignKeys
+      .filter((fk) => tables.includes(fk.references))
+      .filter((fk) => ![...table.indexes, table.primaryKey].some((index) => fk.columns.every((column, n) => index[n] === column)))
+      .map((fk) => `CREATE INDEX CONCURRENTLY ${ident(`${bareName(name)}_${fk.columns.join('_')}_idx`.slice(0, 63))} ON ${qualified(name)} (${fk.columns.map(ident).join(', ')})`);
+  });
+}
+
+/**
+ * The hot join as one query, joining the tables along their foreign keys from the first one; every
+ * column selected under `<table>_<column>`. Undefined when the tables are not all connected or not known.
+ */
+function joinQuery(tables: string[], known: Map<string, KnownTable>): string | undefined {
+  if (tables.length === 0 || tables.some((t) => !known.get(t)?.columns.length)) return undefined;
+  const alias = new Map<string, string>([[tables[0]!, 't1']]);
+  const joins: string[] = [];
+  let grew = true;
+  while (grew && alias.size < tables.length) {
+    grew = false;
+    for (const next of tables.filter((t) => !alias.has(t))) {
+      for (const [joined, joinedAlias] of alias) {
+        const outgoing = known.get(next)!.foreignKeys.find((fk) => fk.references === joined && fk.refColumns.length === fk.columns.length);
+        const incoming = known.get(joined)!.foreignKeys.find((fk) => fk.references === next && fk.refColumns.length === fk.columns.length);
+        const edge = outgoing ?? incoming;
+        if (!edge) continue;
+        const nextAlias = `t${alias.size + 1}`;
+        const [from, to] = outgoing ? [nextAlias, joinedAlias] : [joinedAlias, nextAlias];
+        joins.push(`JOIN ${qualified(next)} ${nextAlias} ON ${edge.columns.map((c, n) => `${from}.${ident(c)} = ${to}.${ident(edge.refColumns[n]!)}`).join(' AND ')}`);
+        alias.set(next, nextAlias);
+        grew = true;
+        break;
+      }
+    }
+  }
+  if (alias.size < tables.length) return undefined;
+  const columns = [...alias].flatMap(([table, a]) => known.get(table)!.columns.map((c) => `${a}.${ident(c)} AS ${ident(`${bareName(table)}_${c}`)}`));
+  return `SELECT ${columns.join(', ')} FROM ${qualified(tables[0]!)} t1 ${joins.join(' ')}`.trim();
 }
 
 function escalationFor(finding: Finding, context: EscalationContext): Escalation {
-  const tables = (Array.isArray(finding.evidence?.tables) ? finding.evidence.tables : []).map(String);
+  const tables = (Array.isArray(finding.evidence?.tables) ? finding.evidence.tables : []).map((t) => sizeOf(context, String(t)).table);
   const pattern = typeof finding.evidence?.pattern === 'string' ? finding.evidence.pattern : undefined;
   const perSecond = numberOf(finding.evidence, 'perSecond');
   const id = `${ID}:${tables.join('+')}`;
-  const indexes = missingJoinIndexes(tables, context);
-  const select = selectOf(pattern);
+  const known = knownTables(context);
+  const indexes = missingJoinIndexes(tables, known);
+  const select = selectOf(pattern) ?? joinQuery(tables, known);
   const view = qualified(`${joinedName(tables)}_hot`);
   const options: EscalationOption[] = [
     {
@@ -76,7 +109,7 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
     trigger: ID,
     task: context.task,
     problem: `A hot access pattern joins ${tables.length} tables (${tables.join(', ')})${perSecond !== undefined ? ` ${perSecond.toLocaleString('en')} times a second` : ''}${pattern ? `: ${pattern}` : ''}.`,
-    attempted: ['Checked the join keys for indexes.', select ? 'Parsed the pattern as a query for a materialized view.' : 'The pattern is not a single SELECT: no materialized view is drafted.'],
+    attempted: ['Checked the join keys for indexes.', select ? 'Drafted the join as a query for a materialized view.' : 'Found no query for the pattern nor foreign keys joining its tables: no materialized view is drafted.'],
     options,
     recommendation: materialize
       ? { optionId: 'materialized-view', reason: `At ${perSecond} joins/s a precomputed result saves the most, if the readers tolerate the refresh interval.` }
@@ -98,16 +131,15 @@ export const denormalization: EscalationTrigger = {
   examples: {
     fires: [
       {
-        title: 'an order page joining four tables 2,000 times a second',
-        modelingFindings: [
-          exampleFinding(HOT_JOIN, 'order-page', {
-            pattern: 'SELECT o.id, c.name, p.title FROM orders o JOIN customers c ON c.id = o.customer_id JOIN order_lines l ON l.order_id = o.id JOIN products p ON p.id = l.product_id',
-            tables: ['public.orders', 'public.customers', 'public.order_lines', 'public.products'],
-            perSecond: 2000,
-          }),
-        ],
-        catalog: exampleCatalog({ 'public.orders': { columns: { id: 'bigint', customer_id: 'bigint' }, primaryKey: ['id'] } }),
-        ids: [`${ID}:public.orders+public.customers+public.order_lines+public.products`],
+        title: 'an order page joining four tables the design creates, 2,000 times a second',
+        sql: [
+          'CREATE TABLE shop_customer (id bigint PRIMARY KEY, name text)',
+          'CREATE TABLE shop_product (id bigint PRIMARY KEY, title text)',
+          'CREATE TABLE shop_order (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES shop_customer)',
+          'CREATE TABLE shop_line (order_id bigint REFERENCES shop_order (id), product_id bigint REFERENCES shop_product (id), PRIMARY KEY (order_id, product_id))',
+        ].join(';\n'),
+        modelingFindings: [exampleFinding(HOT_JOIN, 'order page', { pattern: 'order page', tables: ['shop_order', 'shop_customer', 'shop_line', 'shop_product'], perSecond: 2000 })],
+        ids: [`${ID}:public.shop_order+public.shop_customer+public.shop_line+public.shop_product`],
       },
     ],
     quiet: [{ title: 'a two-table join', modelingFindings: [exampleFinding(HOT_JOIN, 'x', { pattern: 'orders by customer', tables: ['public.orders', 'public.customers'], perSecond: 5000 })], ids: [] }],

@@ -1,15 +1,16 @@
 import type { Escalation, EscalationOption } from '../../escalation';
 import { ident, qualified } from '../rewrites/rewrite';
-import { addedStep, catalogTable, exampleCatalog, exampleFinding, findingsOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import { knownTables } from './known-tables';
+import { addedStep, exampleCatalog, exampleFinding, findingsOf, sizeOf, type EscalationContext, type EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-GOVERNANCE';
 const PII = 'SW-A-PII-UNPROTECTED';
 
 function escalationFor(table: string, columns: string[], context: EscalationContext): Escalation {
   const id = `${ID}:${table}`;
-  const known = catalogTable(context, table);
-  const primaryKey = known?.constraints.find((c) => c.kind === 'primary key')?.columns;
-  const others = known?.columns.map((c) => c.name).filter((c) => !columns.includes(c));
+  const known = knownTables(context).get(table);
+  const primaryKey = known?.primaryKey.length ? known.primaryKey : undefined;
+  const others = known?.columns.filter((c) => !columns.includes(c));
   const masked = others && `CREATE VIEW ${qualified(`${table}_masked`)} AS SELECT ${[...others.map(ident), ...columns.map((c) => `left(md5(${ident(c)}::text), 12) AS ${ident(c)}`)].join(', ')} FROM ${qualified(table)}`;
   const restrict = [`REVOKE ALL ON ${qualified(table)} FROM PUBLIC`, ...(masked ? [masked, `GRANT SELECT ON ${qualified(`${table}_masked`)} TO PUBLIC`] : [])];
   const options: EscalationOption[] = [
@@ -86,8 +87,8 @@ export const governance: EscalationTrigger = {
     const byTable = new Map<string, string[]>();
     for (const finding of findingsOf(context, PII)) {
       const parts = (finding.object ?? '').split('.');
-      if (parts.length < 3) continue;
-      const table = parts.slice(0, -1).join('.');
+      if (parts.length < 2) continue;
+      const table = sizeOf(context, parts.slice(0, -1).join('.')).table;
       byTable.set(table, [...(byTable.get(table) ?? []), parts[parts.length - 1]!]);
     }
     return [...byTable].sort(([a], [b]) => a.localeCompare(b)).map(([table, columns]) => escalationFor(table, columns, context));

@@ -1,6 +1,25 @@
 import type { Escalation, EscalationOption } from '../../escalation';
-import { ident, qualified } from '../rewrites/rewrite';
-import { addedStep, catalogTable, exampleCatalog, exampleFinding, findingsOf, numberOf, textOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import type { MigrationStep } from '../../migration';
+import { body, findNodes, isObject, names, relationName, type Json } from '../ast';
+import { shapeOfTypeName } from '../locks/column-types';
+import { ident, qualified, sqlOf } from '../rewrites/rewrite';
+import {
+  addedStep,
+  catalogTable,
+  exampleCatalog,
+  exampleFinding,
+  findingsOf,
+  numberOf,
+  rebuildSteps,
+  sizeOf,
+  slotName,
+  statementsInSteps,
+  statementsOf,
+  textOf,
+  type EscalationContext,
+  type EscalationTrigger,
+  type LocatedStatement,
+} from './trigger';
 
 const ID = 'SW-ESC-PARTITIONING';
 const ANALYSIS = 'SW-A-NEEDS-PARTITIONING';
@@ -26,7 +45,125 @@ function twin(table: string, strategy: 'range' | 'hash', key: string): string {
   ].join(';\n');
 }
 
+type Strategy = 'range' | 'hash';
+
+/** A table the migration itself creates (the design flow): its CREATE TABLE and the partitions created of it. */
+interface DesignedTable {
+  create: LocatedStatement;
+  partitions: LocatedStatement[];
+}
+
+function designedTable(context: EscalationContext, table: string): DesignedTable | undefined {
+  const all = statementsOf(context);
+  const named = (relation: unknown) => sizeOf(context, relationName(relation) ?? '').table === table;
+  const create = all.find((s) => s.statement.kind === 'CreateStmt' && !body(s.statement).partbound && named(body(s.statement).relation));
+  if (!create) return undefined;
+  const partitions = all.filter((s) => s.statement.kind === 'CreateStmt' && body(s.statement).partbound && findNodes(body(s.statement).inhRelations, 'RangeVar').some(named));
+  return { create, partitions };
+}
+
+/** Primary key and unique columns: a partitioned table's unique keys must include the partition key. */
+function uniqueKeys(create: Json): string[][] {
+  const keys: string[][] = [];
+  for (const element of Array.isArray(create.tableElts) ? create.tableElts : []) {
+    if (!isObject(element)) continue;
+    if (isObject(element.Constraint) && ['CONSTR_PRIMARY', 'CONSTR_UNIQUE'].includes(String(element.Constraint.contype))) keys.push(names(element.Constraint.keys));
+    if (isObject(element.ColumnDef)) {
+      const column = element.ColumnDef;
+      if (findNodes(column.constraints, 'Constraint').some((c) => c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_UNIQUE')) keys.push([String(column.colname)]);
+    }
+  }
+  return keys;
+}
+
+function columnsOf(create: Json): { name: string; type: string }[] {
+  return findNodes(create.tableElts, 'ColumnDef').map((c) => ({ name: String(c.colname), type: shapeOfTypeName(c.typeName).name }));
+}
+
+/** The CREATE TABLE with the given partitioning (or none) and the partitions that go with it, as steps for the create's slot. */
+function designedAs(designed: DesignedTable, table: string, strategy: Strategy | undefined, key: string, hashPartitions: number): MigrationStep[] {
+  const node = structuredClone(designed.create.statement.node) as unknown as { CreateStmt: Json };
+  delete node.CreateStmt.partspec;
+  if (strategy) node.CreateStmt.partspec = { strategy: `PARTITION_STRATEGY_${strategy.toUpperCase()}`, partParams: [{ PartitionElem: { name: key } }] };
+  const bare = table.split('.').pop()!;
+  const schema = table.slice(0, table.lastIndexOf('.'));
+  const partitions =
+    strategy === 'range'
+      ? [`CREATE TABLE ${qualified(`${schema}.${bare}_default`)} PARTITION OF ${qualified(table)} DEFAULT`]
+      : strategy === 'hash'
+        ? Array.from({ length: hashPartitions }, (_, r) => `CREATE TABLE ${qualified(`${schema}.${bare}_${r}`)} PARTITION OF ${qualified(table)} FOR VALUES WITH (MODULUS ${hashPartitions}, REMAINDER ${r})`)
+        : [];
+  return [{ kind: designed.create.step.kind, name: `${slotName(designed.create)}~${strategy ?? 'unpartitioned'}`, sql: [sqlOf(node), ...partitions].join(';\n') }];
+}
+
+/** A table the migration creates: keep the design's partitioning, switch strategy where the unique keys allow, or create it unpartitioned. */
+function designEscalation(table: string, designed: DesignedTable, evidence: Record<string, unknown>, context: EscalationContext): Escalation {
+  const id = `${ID}:${table}`;
+  const create = body(designed.create.statement);
+  const spec = isObject(create.partspec) ? create.partspec : undefined;
+  const current: Strategy | undefined = spec ? (String(spec.strategy).endsWith('RANGE') ? 'range' : String(spec.strategy).endsWith('HASH') ? 'hash' : undefined) : undefined;
+  const currentKey = spec ? String(findNodes(spec.partParams, 'PartitionElem')[0]?.name ?? '') : undefined;
+  const keys = uniqueKeys(create);
+  const fits = (key: string) => keys.every((k) => k.includes(key));
+  const columns = columnsOf(create);
+  const timeColumn = (current === 'range' ? currentKey : undefined) ?? columns.find((c) => /^(timestamptz|timestamp|date)$/.test(c.type) && fits(c.name))?.name;
+  const hashKey = (current === 'hash' ? currentKey : undefined) ?? keys[0]?.find(fits) ?? keys[0]?.[0];
+  const planned = numberOf(evidence, 'interval') ?? Number(textOf(evidence, 'interval'));
+  const hashPartitions = current === 'hash' && Number.isInteger(planned) && planned > 1 ? planned : HASH_PARTITIONS;
+  const inSteps = statementsInSteps(context, [...new Set([designed.create, ...designed.partitions].map((s) => s.step.name))]);
+  const partitionSet = new Set(designed.partitions);
+  const replaceWith = (strategy: Strategy | undefined, key: string) =>
+    rebuildSteps(inSteps, (s) => (s === designed.create ? designedAs(designed, table, strategy, key, hashPartitions) : partitionSet.has(s) ? [] : undefined));
+  const options: EscalationOption[] = [];
+  if (timeColumn && (current === 'range' || fits(timeColumn))) {
+    options.push({
+      id: 'range-by-time',
+      title: `Range partitions by ${timeColumn}${current === 'range' ? ' (as designed)' : ''}`,
+      summary: current === 'range' ? `Keep the design: ${table} partitioned by range of ${timeColumn}, with its partitions.` : `Create ${table} partitioned by range of ${timeColumn}, with a default partition (time ranges added ahead of time).`,
+      impact: { performance: `Queries filtering on ${timeColumn} scan only their partitions.`, consistency: `Unique keys include ${timeColumn}.`, scalability: 'Old data goes by detaching or dropping partitions, without DELETE or VACUUM.' },
+      risk: 'low',
+      blockingSeconds: 0,
+      ...(current === 'range' ? {} : { replacement: replaceWith('range', timeColumn) }),
+    });
+  }
+  if (hashKey && (current === 'hash' || fits(hashKey))) {
+    options.push({
+      id: 'hash-by-key',
+      title: `Hash partitions by ${hashKey}${current === 'hash' ? ' (as designed)' : ''}`,
+      summary: current === 'hash' ? `Keep the design: ${table} in ${hashPartitions} hash partitions on ${hashKey}.` : `Create ${table} in ${hashPartitions} hash partitions on ${hashKey}.`,
+      impact: { performance: `Lookups by ${hashKey} touch one partition; range scans touch all.`, consistency: `Unique keys include ${hashKey}.`, scalability: 'Writes and vacuum spread evenly; the partition count is fixed without a re-partition.' },
+      risk: 'low',
+      blockingSeconds: 0,
+      ...(current === 'hash' ? {} : { replacement: replaceWith('hash', hashKey) }),
+    });
+  }
+  options.push({
+    id: 'none-yet',
+    title: current ? 'Not yet: one plain table' : 'Not yet: one plain table (as designed)',
+    summary: `Create ${table} unpartitioned; partitioning it later means moving its rows in a migration of their own.`,
+    impact: { performance: 'Simplest now; indexes and vacuum grow with the table.', consistency: 'Any unique key is possible.', scalability: 'Partitioning later moves every row.' },
+    risk: 'medium',
+    blockingSeconds: 0,
+    ...(current ? { replacement: replaceWith(undefined, '') } : {}),
+  });
+  const designedOption = options.find((o) => o.replacement === undefined)!;
+  return {
+    id,
+    trigger: ID,
+    task: context.task,
+    problem: `${table} is expected to reach ${(numberOf(evidence, 'rows') ?? 0).toLocaleString('en')} rows${numberOf(evidence, 'growthPerDay') ? `, growing ${numberOf(evidence, 'growthPerDay')!.toLocaleString('en')} a day` : ''}: how to partition it is decided now, while it is empty.`,
+    attempted: ['Checked which partition keys the table\'s primary and unique keys allow.'],
+    options,
+    recommendation: { optionId: designedOption.id, reason: 'It is the design modeling derived from the expected volume and how the table is referenced; partitioning an empty table costs nothing now.' },
+    principles: ['Partitioning strategy: query patterns vs maintenance complexity'],
+    evidence: { table, ...evidence },
+    steps: [...new Set([designed.create, ...designed.partitions].map((s) => s.step.name))],
+  };
+}
+
 function escalationFor(table: string, evidence: Record<string, unknown>, context: EscalationContext): Escalation {
+  const designed = designedTable(context, table);
+  if (designed) return designEscalation(table, designed, evidence, context);
   const id = `${ID}:${table}`;
   const known = catalogTable(context, table);
   const planned = textOf(evidence, 'key');
@@ -97,7 +234,8 @@ export const partitioning: EscalationTrigger = {
   raise(context) {
     const byTable = new Map<string, Record<string, unknown>>();
     for (const finding of [...findingsOf(context, ANALYSIS), ...findingsOf(context, MODELING)]) {
-      if (finding.object) byTable.set(finding.object, { ...byTable.get(finding.object), ...finding.evidence });
+      const table = finding.object && sizeOf(context, finding.object).table;
+      if (table) byTable.set(table, { ...byTable.get(table), ...finding.evidence });
     }
     return [...byTable].sort(([a], [b]) => a.localeCompare(b)).map(([table, evidence]) => escalationFor(table, evidence, context));
   },
@@ -109,7 +247,15 @@ export const partitioning: EscalationTrigger = {
         catalog: exampleCatalog({ 'public.event': { columns: { id: 'bigint', at: 'timestamp with time zone', payload: 'jsonb' }, primaryKey: ['id'] } }),
         ids: [`${ID}:public.event`],
       },
-      { title: 'a modeling plan', modelingFindings: [exampleFinding(MODELING, 'public.metric', { strategy: 'hash', key: 'device_id' })], ids: [`${ID}:public.metric`] },
+      { title: 'a modeling plan for an existing table', modelingFindings: [exampleFinding(MODELING, 'metric', { strategy: 'hash', key: 'device_id' })], ids: [`${ID}:public.metric`] },
+      {
+        title: 'a table the design creates partitioned',
+        sql:
+          'CREATE TABLE sample (id bigint, recorded_at timestamptz NOT NULL, value float8, PRIMARY KEY (id, recorded_at)) PARTITION BY RANGE (recorded_at);\n' +
+          "CREATE TABLE sample_2026 PARTITION OF sample FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+        modelingFindings: [exampleFinding(MODELING, 'sample', { table: 'sample', rows: 1e9, growthPerDay: 2e7, strategy: 'range', key: 'recorded_at', interval: 'day' })],
+        ids: [`${ID}:public.sample`],
+      },
     ],
     quiet: [{ title: 'no volume finding', analysisFindings: [exampleFinding('SW-A-SEQ-SCAN', 'public.event', {})], ids: [] }],
   },

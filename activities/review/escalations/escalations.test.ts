@@ -111,6 +111,60 @@ describe('raiseEscalations', () => {
     ]);
   });
 
+  it('SW-ESC-MIGRATION-DOWNTIME offers expand/contract for a widening type change when the catalog knows the column', async () => {
+    const context = await exampleContext({
+      title: 'widen',
+      sql: 'ALTER TABLE orders ALTER COLUMN qty TYPE bigint',
+      tableSizes: { 'public.orders': { rows: 100_000_000, bytes: 50 * GB } },
+      catalog: exampleCatalog({ 'public.orders': { columns: { id: 'bigint', qty: 'integer' }, primaryKey: ['id'] } }),
+      ids: [],
+    });
+    const [escalation, ...others] = raiseEscalations(context);
+    expect(others).toEqual([]);
+    expect(escalation!.options.map((o) => [o.id, o.blockingSeconds])).toEqual([
+      ['online', 0],
+      ['maintenance-window', 1000],
+      ['defer', null],
+    ]);
+    expect(escalation!.options[0]!.replacement!.map((s) => s.kind)).toEqual(['transactional', 'backfill', 'transactional']);
+  });
+
+  it('SW-ESC-PARTITIONING on a table the design creates: as designed, the strategies its keys allow, or unpartitioned', async () => {
+    const context = await exampleContext({
+      title: 'design',
+      sql:
+        'CREATE TABLE sample (id bigint, recorded_at timestamptz NOT NULL, PRIMARY KEY (id, recorded_at)) PARTITION BY RANGE (recorded_at);\n' +
+        "CREATE TABLE sample_2026 PARTITION OF sample FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n" +
+        'CREATE TABLE reading (id bigint PRIMARY KEY, at timestamptz)',
+      modelingFindings: [
+        { id: 'SW-M-PARTITION-PLAN', source: 'schemawright', severity: 'warning', object: 'sample', message: '-', why: '-', evidence: { table: 'sample', rows: 1e9, strategy: 'range', key: 'recorded_at' } },
+        { id: 'SW-M-PARTITION-PLAN', source: 'schemawright', severity: 'warning', object: 'reading', message: '-', why: '-', evidence: { table: 'reading', rows: 1e9 } },
+      ],
+      ids: [],
+    });
+    const raised = raiseEscalations(context);
+    expect(raised.map((e) => e.id)).toEqual(['SW-ESC-PARTITIONING:public.reading', 'SW-ESC-PARTITIONING:public.sample']);
+    const [reading, sample] = raised;
+    // The step also holds the other table's statements: they stay as they are, one slot each.
+    const own = (steps: { name: string; sql: string }[] | undefined) => steps?.filter((s) => s.name.startsWith('0001_change#1.1')).map((s) => s.sql);
+    expect(sample!.options.map((o) => [o.id, o.title, own(o.replacement)])).toEqual([
+      ['range-by-time', 'Range partitions by recorded_at (as designed)', undefined],
+      [
+        'hash-by-key',
+        'Hash partitions by id',
+        [
+          'CREATE TABLE sample (id bigint, recorded_at timestamptz NOT NULL, PRIMARY KEY (id, recorded_at)) PARTITION BY HASH (id);\n' +
+            Array.from({ length: 8 }, (_, r) => `CREATE TABLE public.sample_${r} PARTITION OF public.sample FOR VALUES WITH (MODULUS 8, REMAINDER ${r})`).join(';\n'),
+        ],
+      ],
+      ['none-yet', 'Not yet: one plain table', ['CREATE TABLE sample (id bigint, recorded_at timestamptz NOT NULL, PRIMARY KEY (id, recorded_at))']],
+    ]);
+    expect(sample!.recommendation.optionId).toBe('range-by-time');
+    // The primary key (id) rules out range partitions by at: only hash by id, or as designed (unpartitioned).
+    expect(reading!.options.map((o) => o.id)).toEqual(['hash-by-key', 'none-yet']);
+    expect(reading!.recommendation.optionId).toBe('none-yet');
+  });
+
   it('SW-ESC-DESTRUCTIVE recognises a narrowing type change from the catalog', async () => {
     const context = await exampleContext({
       title: 'narrow',

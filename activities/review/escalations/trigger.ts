@@ -3,7 +3,7 @@ import type { Escalation, EscalationOption } from '../../escalation';
 import type { Finding } from '../../findings';
 import type { Migration, MigrationStep } from '../../migration';
 import { stepLocks, totalBlockingSeconds, type LockContext, type LockImpact, type StepLocks } from '../locks';
-import { resolveSize } from '../locks/model';
+import { catalogTable as catalogTableOf, resolveSize } from '../locks/model';
 import { parseStatements, parseStatementsSync, type ParsedStatement } from '../parse';
 import { DEFAULT_PG_VERSION, parsePgVersion, type PgVersion } from '../pg-version';
 import type { ReviewReport, TableSizes } from '../review';
@@ -111,9 +111,7 @@ export function stepLocksOf(steps: MigrationStep[], context: EscalationContext):
 
 /** The catalog's table for a written name, if the catalog has it. */
 export function catalogTable(context: { catalog?: Catalog }, name: string): Table | undefined {
-  const tables = context.catalog?.tables ?? [];
-  const key = resolveSize(name, Object.fromEntries(tables.map((t) => [`${t.schema}.${t.name}`, { rows: 0, bytes: 0 }]))).table;
-  return tables.find((t) => `${t.schema}.${t.name}` === key);
+  return catalogTableOf(context.catalog, name);
 }
 
 export function sizeOf(context: EscalationContext, name: string): { table: string; rows: number | null; bytes: number | null } {

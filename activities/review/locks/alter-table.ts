@@ -22,6 +22,8 @@ interface CommandWork {
   indexBuilds?: number;
   /** Tables a new, validated foreign key references: locked SHARE ROW EXCLUSIVE and scanned. */
   references?: string[];
+  /** A table attached as a partition: locked ACCESS EXCLUSIVE and scanned for its bound. */
+  attached?: string[];
   notes?: string[];
 }
 
@@ -148,8 +150,10 @@ function commandWork(table: string, cmd: Json, context: LockContext, proven: Rea
     case 'AT_SetTableSpace':
     case 'AT_SetAccessMethod':
       return { lock: 'ACCESS EXCLUSIVE', rewrites: true, notes: ['the table is copied whole'] };
-    case 'AT_AttachPartition':
-      return { lock: context.pgVersion.major >= 12 ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE', notes: ['the attached partition is scanned for its bound unless a CHECK proves it'] };
+    case 'AT_AttachPartition': {
+      const partition = isObject(def.PartitionCmd) ? relationName(def.PartitionCmd.name) : undefined;
+      return { lock: context.pgVersion.major >= 12 ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE', attached: partition ? [partition] : [] };
+    }
     case 'AT_DetachPartition':
       return isObject(def.PartitionCmd) && def.PartitionCmd.concurrent ? { lock: 'SHARE UPDATE EXCLUSIVE' } : { lock: 'ACCESS EXCLUSIVE' };
     default:
@@ -165,6 +169,7 @@ function merge(a: CommandWork, b: CommandWork): CommandWork {
     scans: (a.scans ?? 0) + (b.scans ?? 0),
     indexBuilds: (a.indexBuilds ?? 0) + (b.indexBuilds ?? 0),
     references: [...(a.references ?? []), ...(b.references ?? [])],
+    attached: [...(a.attached ?? []), ...(b.attached ?? [])],
     notes: [...(a.notes ?? []), ...(b.notes ?? [])],
   };
 }
@@ -185,7 +190,14 @@ export function alterTableWork(proven: ReadonlySet<string>): StatementLockModel 
     const scans = work.rewrites ? 0 : Math.min(work.scans ?? 0, 1);
     const own: TableWork = { table, lock: work.lock, rewrites: work.rewrites, scans, indexBuilds: work.indexBuilds, notes: work.notes };
     const referenced = [...new Set(work.references)].filter((r) => r !== table);
-    return [own, ...referenced.map((r): TableWork => ({ table: r, lock: 'SHARE ROW EXCLUSIVE', scans: 1, heldFor: table, notes: [`referenced by a new foreign key of ${table}`] }))];
+    const attached = (work.attached ?? []).map(
+      (partition): TableWork => ({ table: partition, lock: 'ACCESS EXCLUSIVE', scans: 1, notes: ['scanned for its partition bound unless a CHECK constraint proves it'] }),
+    );
+    return [
+      own,
+      ...referenced.map((r): TableWork => ({ table: r, lock: 'SHARE ROW EXCLUSIVE', scans: 1, heldFor: table, notes: [`referenced by a new foreign key of ${table}`] })),
+      ...attached,
+    ];
   };
 }
 

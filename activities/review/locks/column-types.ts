@@ -1,6 +1,6 @@
 import type { Catalog, Column } from '../../analysis/introspection';
 import { isObject, names } from '../ast';
-import { resolveSize } from './model';
+import { catalogTable } from './model';
 
 /** A type as the coercion rules need it: its internal name and its modifiers (`varchar`, [40]). */
 export interface TypeShape {
@@ -64,8 +64,5 @@ export function isBinaryCoercible(from: TypeShape, to: TypeShape): boolean {
 
 /** The column of a table as the catalog knows it, or undefined. */
 export function catalogColumn(catalog: Catalog | undefined, table: string, column: string): Column | undefined {
-  if (!catalog) return undefined;
-  const sizes = Object.fromEntries(catalog.tables.map((t) => [`${t.schema}.${t.name}`, { rows: 0, bytes: 0 }]));
-  const key = resolveSize(table, sizes).table;
-  return catalog.tables.find((t) => `${t.schema}.${t.name}` === key)?.columns.find((c) => c.name === column);
+  return catalogTable(catalog, table)?.columns.find((c) => c.name === column);
 }

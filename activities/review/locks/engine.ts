@@ -63,7 +63,7 @@ export const lockEngine: ReviewEngine = {
               source: 'schemawright',
               severity,
               object: table,
-              message: `${what(impact)} under ${lock}: ${blocks === 'reads+writes' ? 'reads and writes' : 'writes'} wait about ${formatSeconds(blockingSeconds!)}.${impact.notes.length ? ` ${impact.notes.join('; ')}.` : ''}`,
+              message: `${what(impact)} under ${lock}: ${blocks === 'reads+writes' ? 'reads and writes' : 'writes'} wait about ${formatSeconds(blockingSeconds!)}${impact.notes.length ? ` (${impact.notes.join('; ')})` : ''}.`,
               why: WHY,
               fix: FIX,
               evidence: { table, lock, rewrites, scans, rows, bytes, blockingSeconds, blocks },

@@ -70,6 +70,12 @@ export function lockImpactsOf(statements: ParsedStatement[], context: LockContex
       const table = relationName(body(statement).relation);
       for (const column of provenNotNullColumns(table, alterTableCommands(statement), pendingChecks)) proven.add(column);
     }
+    // A proven column keeps its CHECK under a new name (expand/contract renames the new column into place).
+    const renamed = body(statement);
+    if (statement.kind === 'RenameStmt' && renamed.renameType === 'OBJECT_COLUMN') {
+      const table = relationName(renamed.relation);
+      if (proven.has(`${table}.${String(renamed.subname)}`)) proven.add(`${table}.${String(renamed.newname)}`);
+    }
     return impacts;
   });
 }

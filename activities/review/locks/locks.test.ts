@@ -69,6 +69,11 @@ describe('lock model', () => {
     ]);
     expect((await impacts(online, '11'))[2]![0]!.blockingSeconds).toBe(250);
     expect(await only('ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL', '16', catalogWith({}, ['CHECK ((customer_id IS NOT NULL))']))).toMatchObject({ scans: false, blockingSeconds: 0 });
+    // The proof follows a column renamed into place, as expand/contract does.
+    const swapped = await impacts(
+      'ALTER TABLE orders ADD CONSTRAINT n CHECK (code_new IS NOT NULL) NOT VALID; ALTER TABLE orders VALIDATE CONSTRAINT n; ALTER TABLE orders RENAME COLUMN code_new TO code; ALTER TABLE orders ALTER COLUMN code SET NOT NULL',
+    );
+    expect(swapped[3]![0]).toMatchObject({ scans: false, blockingSeconds: 0 });
   });
 
   it('ALTER COLUMN TYPE rewrites unless binary-coercible per the catalog', async () => {
@@ -143,7 +148,7 @@ describe(LOCK_BLOCKING, () => {
     expect(finding).toMatchObject({
       severity: 'error',
       object: 'public.orders',
-      message: 'rewrites public.orders (100,000,000 rows, 50 GB) under ACCESS EXCLUSIVE: reads and writes wait about 17 min. the default calls gen_random_uuid(), volatile or of unknown volatility: the table is rewritten.',
+      message: 'rewrites public.orders (100,000,000 rows, 50 GB) under ACCESS EXCLUSIVE: reads and writes wait about 17 min (the default calls gen_random_uuid(), volatile or of unknown volatility: the table is rewritten).',
       evidence: { table: 'public.orders', lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, rows: 100_000_000, bytes: 50 * GB, blockingSeconds: 1000, blocks: 'reads+writes' },
       location: { file: 'up.sql', line: 1, column: 1 },
     });

@@ -1,4 +1,4 @@
-import type { Catalog } from '../../analysis/introspection';
+import type { Catalog, Table } from '../../analysis/introspection';
 import type { ParsedStatement } from '../parse';
 import type { PgVersion } from '../pg-version';
 import type { TableSizes } from '../review';
@@ -115,6 +115,13 @@ export function resolveSize(written: string, sizes: TableSizes | undefined): Res
   return matches.length === 1 ? { table: matches[0]!, ...sizes[matches[0]!]! } : unknown;
 }
 
+/** The catalog's table for a written name, matched like sizes (exact, `public.`, unique unqualified). */
+export function catalogTable(catalog: Catalog | undefined, written: string): Table | undefined {
+  const tables = catalog?.tables ?? [];
+  const key = resolveSize(written, Object.fromEntries(tables.map((t) => [`${t.schema}.${t.name}`, { rows: 0, bytes: 0 }]))).table;
+  return tables.find((t) => `${t.schema}.${t.name}` === key);
+}
+
 function workSeconds(work: TableWork, size: ResolvedSize): number | null {
   const catalogOnly = !work.rewrites && !work.scans && !work.indexBuilds && !work.concurrentBuilds && !work.rowWrites;
   if (catalogOnly) return 0;
@@ -157,9 +164,12 @@ function round(seconds: number): number {
 /** One statement kind's model: the work it does on each table it locks. */
 export type StatementLockModel = (statement: ParsedStatement, context: LockContext) => TableWork[];
 
-/** Table sizes from an introspected catalog: the planner's row estimate (live tuples when never analysed) and total bytes. */
+/**
+ * Table sizes from an introspected catalog: the larger of the planner's estimate and the live tuple
+ * count (reltuples is -1 before the first VACUUM or ANALYZE), and the total bytes.
+ */
 export function tableSizesOf(catalog: Catalog): TableSizes {
   return Object.fromEntries(
-    catalog.tables.map((t) => [`${t.schema}.${t.name}`, { rows: Math.max(0, t.stats.rowEstimate ?? t.stats.liveTuples), bytes: t.stats.totalBytes }]),
+    catalog.tables.map((t) => [`${t.schema}.${t.name}`, { rows: Math.max(t.stats.rowEstimate ?? 0, t.stats.liveTuples, 0), bytes: t.stats.totalBytes }]),
   );
 }

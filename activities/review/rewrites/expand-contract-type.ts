@@ -1,16 +1,10 @@
 import type { Table } from '../../analysis/introspection';
 import { findNodes, isObject, type Json } from '../ast';
-import { resolveSize } from '../locks/model';
-import { bareName, ident, qualified, singleCommand, sqlOf, step, type OnlineRewrite, type RewriteContext } from './rewrite';
+import { catalogTable } from '../locks/model';
+import { bareName, ident, qualified, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
 
 /** Rows per backfill batch: small enough that each UPDATE holds its row locks for well under a second. */
 export const BACKFILL_BATCH_SIZE = 10_000;
-
-function catalogTable(table: string, context: RewriteContext): Table | undefined {
-  const tables = context.catalog?.tables ?? [];
-  const key = resolveSize(table, Object.fromEntries(tables.map((t) => [`${t.schema}.${t.name}`, { rows: 0, bytes: 0 }]))).table;
-  return tables.find((t) => `${t.schema}.${t.name}` === key);
-}
 
 /** Anything besides NOT NULL and a default that a dropped column takes with it: rebuilding those is not automated. */
 function dependents(table: Table, column: string): string[] {
@@ -48,7 +42,7 @@ export const expandContractType: OnlineRewrite = {
     const columnDef = single?.cmd.subtype === 'AT_AlterColumnType' && isObject(single.cmd.def) && isObject(single.cmd.def.ColumnDef) ? single.cmd.def.ColumnDef : undefined;
     if (!single || !columnDef) return undefined;
     const column = String(single.cmd.name);
-    const known = catalogTable(single.table, context);
+    const known = catalogTable(context.catalog, single.table);
     const current = known?.columns.find((c) => c.name === column);
     if (!known || !current || current.generated || current.identity || dependents(known, column).length > 0) return undefined;
 

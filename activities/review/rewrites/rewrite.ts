@@ -27,7 +27,12 @@ export interface OnlineRewrite {
 
 /** SQL for a (modified) AST node, through pgsql-parser's deparser. */
 export function sqlOf(node: unknown): string {
-  return deparseSync(node as Node).replace(/\s*\n\s*/g, ' ').trim();
+  // The deparser pretty-prints over lines; one line reads better in plans and steps.
+  return deparseSync(node as Node)
+    .replace(/\(\s*\n\s*/g, '(')
+    .replace(/\s*\n\s*\)/g, ')')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 }
 
 /** The statement's only ALTER TABLE subcommand with its table, or undefined (statements with several are left as written). */
