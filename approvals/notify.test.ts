@@ -157,6 +157,24 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
     expect(inbox.filter((m) => m.subject?.includes('decided'))).toEqual([]);
   });
 
+  it('a retried notification delivers only what failed the first time', async () => {
+    const status = statusWith(question, { requestId: 'req-2' });
+    const notification: Notification = { kind: 'question', requestId: 'req-2', recipients: ['ann'], questionId: question.id, summary: question.problem, status };
+    const mailsBefore = inbox.length;
+    const postsBefore = slackApi.callsTo('chat.postMessage').length;
+    slackApi.failNext('chat.update');
+    await expect(notify(notification)).rejects.toThrow(/^notifying question on request req-2 failed: An API error occurred: internal_error$/);
+    await waitFor('the first mail', () => (inbox.length > mailsBefore ? true : undefined));
+    await notify(notification);
+    await notify(notification);
+    const posts = slackApi.callsTo('chat.postMessage').slice(postsBefore);
+    // the root once, the question once; and ann's mail once, though the activity ran three times
+    expect(posts.map((p) => (p.args.thread_ts ? 'question' : 'root'))).toEqual(['root', 'question']);
+    const { rows } = await store.pool.query('SELECT count(*)::int AS n FROM approval_tokens WHERE request_id = $1', ['req-2']);
+    expect(rows[0].n).toBe(1);
+    expect(inbox.slice(mailsBefore).filter((m) => m.headers.get('x-schemawright-request') === 'req-2')).toHaveLength(1);
+  });
+
   it('mails the final result to everyone involved and closes the root message', async () => {
     const before = inbox.length;
     const done = statusWith({ ...question, state: 'decided', chosenOptionId: 'online', votes: [{ person: 'bob', optionId: 'online', channel: 'slack', at: new Date().toISOString() }] }, { state: 'completed', phase: 'done', outcome: 'applied 1 of 1 step(s) in 40 ms; verified' });
