@@ -72,7 +72,14 @@ const routes: [string, RegExp, Handler][] = [
     },
   ],
   ['POST', /^\/api\/requests$/, apiStart],
-  ['GET', /^\/api\/requests\/([^/]+)$/, async (req, res, deps, [id]) => (bearerPerson(req, deps.apiTokens), sendJson(res, 200, await requestStatus(deps.services, id)))],
+  [
+    'GET',
+    /^\/api\/requests\/([^/]+)$/,
+    async (req, res, deps, [id]) => {
+      bearerPerson(req, deps.apiTokens);
+      sendJson(res, 200, await requestStatus(deps.services, id));
+    },
+  ],
   ['POST', /^\/api\/requests\/([^/]+)\/decisions$/, apiDecide],
 ];
 
