@@ -4,6 +4,9 @@ import nodemailer from 'nodemailer';
 import type { Pool } from 'pg';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Escalation } from '../activities/escalation';
 import { putArtifact } from '../store/artifacts';
 import { waitFor } from '../stack/wait';
@@ -11,7 +14,9 @@ import { startSlackApiStandIn, type SlackApiStandIn } from '../test/support/slac
 import { createTestStore } from '../test/support/stack';
 import type { Notification, QuestionView, RequestStatusView } from '../workflows/design-request-messages';
 import { parseTokenKeys, verifyToken } from './email/tokens';
-import { createNotifier } from './notify';
+import { readEnvironment } from '../config/environment';
+import { capturedMail, startMailCapture } from './email/capture';
+import { createNotifier, openNotifier } from './notify';
 import { loadPolicy } from './policy';
 import { questionMessageOf, threadOf } from './slack/threads';
 
@@ -186,5 +191,21 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
     expect(result[0].text).toContain('SW-ESC-LOCK:orders: bob chose online via slack');
     const lastRootUpdate = slackApi.callsTo('chat.update').at(-1)!;
     expect(JSON.stringify(lastRootUpdate.args.blocks)).toContain('*completed*');
+  });
+
+  it('in the embedded default (no SMTP_URL), a worker’s notifier mails the local capture that /inbox shows', async () => {
+    const capture = await startMailCapture(store.pool, 0);
+    const env = readEnvironment({ SCHEMAWRIGHT_HOME: mkdtempSync(join(tmpdir(), 'sw-home-')), SCHEMAWRIGHT_MAIL_CAPTURE_PORT: String(capture.port), SCHEMAWRIGHT_WEB_URL: 'http://localhost:9/' });
+    const notifier = openNotifier(env, store.pool);
+    try {
+      await notifier.notify({ kind: 'question', requestId: 'req-3', recipients: ['bob'], questionId: question.id, summary: question.problem, status: statusWith(question, { requestId: 'req-3' }) });
+      const [mail] = await capturedMail(store.pool, { to: 'bob@example.test' });
+      expect(mail.subject).toBe('[schemawright] Decision needed: Index <b>orders</b> & <@U0ADA> (shop/production)');
+      expect(mail.text).toContain('Choose: http://localhost:9/decide?token=');
+      expect(mail.html).toContain('Choose: Build it CONCURRENTLY</a>');
+    } finally {
+      notifier.close();
+      await capture.close();
+    }
   });
 });
