@@ -4,6 +4,9 @@ import nodemailer from 'nodemailer';
 import type { Pool } from 'pg';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Escalation } from '../activities/escalation';
 import { putArtifact } from '../store/artifacts';
 import { waitFor } from '../stack/wait';
@@ -11,7 +14,9 @@ import { startSlackApiStandIn, type SlackApiStandIn } from '../test/support/slac
 import { createTestStore } from '../test/support/stack';
 import type { Notification, QuestionView, RequestStatusView } from '../workflows/design-request-messages';
 import { parseTokenKeys, verifyToken } from './email/tokens';
-import { createNotifier } from './notify';
+import { readEnvironment } from '../config/environment';
+import { capturedMail, startMailCapture } from './email/capture';
+import { createNotifier, openNotifier } from './notify';
 import { loadPolicy } from './policy';
 import { questionMessageOf, threadOf } from './slack/threads';
 
@@ -157,6 +162,24 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
     expect(inbox.filter((m) => m.subject?.includes('decided'))).toEqual([]);
   });
 
+  it('a retried notification delivers only what failed the first time', async () => {
+    const status = statusWith(question, { requestId: 'req-2' });
+    const notification: Notification = { kind: 'question', requestId: 'req-2', recipients: ['ann'], questionId: question.id, summary: question.problem, status };
+    const mailsBefore = inbox.length;
+    const postsBefore = slackApi.callsTo('chat.postMessage').length;
+    slackApi.failNext('chat.update');
+    await expect(notify(notification)).rejects.toThrow(/^notifying question on request req-2 failed: An API error occurred: internal_error$/);
+    await waitFor('the first mail', () => (inbox.length > mailsBefore ? true : undefined));
+    await notify(notification);
+    await notify(notification);
+    const posts = slackApi.callsTo('chat.postMessage').slice(postsBefore);
+    // the root once, the question once; and ann's mail once, though the activity ran three times
+    expect(posts.map((p) => (p.args.thread_ts ? 'question' : 'root'))).toEqual(['root', 'question']);
+    const { rows } = await store.pool.query('SELECT count(*)::int AS n FROM approval_tokens WHERE request_id = $1', ['req-2']);
+    expect(rows[0].n).toBe(1);
+    expect(inbox.slice(mailsBefore).filter((m) => m.headers.get('x-schemawright-request') === 'req-2')).toHaveLength(1);
+  });
+
   it('mails the final result to everyone involved and closes the root message', async () => {
     const before = inbox.length;
     const done = statusWith({ ...question, state: 'decided', chosenOptionId: 'online', votes: [{ person: 'bob', optionId: 'online', channel: 'slack', at: new Date().toISOString() }] }, { state: 'completed', phase: 'done', outcome: 'applied 1 of 1 step(s) in 40 ms; verified' });
@@ -168,5 +191,21 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
     expect(result[0].text).toContain('SW-ESC-LOCK:orders: bob chose online via slack');
     const lastRootUpdate = slackApi.callsTo('chat.update').at(-1)!;
     expect(JSON.stringify(lastRootUpdate.args.blocks)).toContain('*completed*');
+  });
+
+  it('in the embedded default (no SMTP_URL), a worker’s notifier mails the local capture that /inbox shows', async () => {
+    const capture = await startMailCapture(store.pool, 0);
+    const env = readEnvironment({ SCHEMAWRIGHT_HOME: mkdtempSync(join(tmpdir(), 'sw-home-')), SCHEMAWRIGHT_MAIL_CAPTURE_PORT: String(capture.port), SCHEMAWRIGHT_WEB_URL: 'http://localhost:9/' });
+    const notifier = openNotifier(env, store.pool);
+    try {
+      await notifier.notify({ kind: 'question', requestId: 'req-3', recipients: ['bob'], questionId: question.id, summary: question.problem, status: statusWith(question, { requestId: 'req-3' }) });
+      const [mail] = await capturedMail(store.pool, { to: 'bob@example.test' });
+      expect(mail.subject).toBe('[schemawright] Decision needed: Index <b>orders</b> & <@U0ADA> (shop/production)');
+      expect(mail.text).toContain('Choose: http://localhost:9/decide?token=');
+      expect(mail.html).toContain('Choose: Build it CONCURRENTLY</a>');
+    } finally {
+      notifier.close();
+      await capture.close();
+    }
   });
 });

@@ -42,25 +42,44 @@ function questionOf(notification: Notification): QuestionView | undefined {
   return notification.status.questions.find((q) => q.id === notification.questionId);
 }
 
+/** One notification, told apart from every other the workflow sends (a reminder by its count, a decision by its votes). */
+function notificationKey(notification: Notification): string {
+  const question = questionOf(notification);
+  return [notification.requestId, notification.kind, notification.status.phase, notification.status.state, question?.id, question?.remindersSent, question?.votes.length].join('|');
+}
+
+/**
+ * The activity is retried when email or Slack failed: what was delivered before is not sent again.
+ * Recorded after a delivery succeeds, so that a failed one is tried again.
+ */
+async function once(store: Pool, key: string, deliver: () => Promise<unknown>): Promise<void> {
+  const { rowCount } = await store.query('SELECT 1 FROM notification_deliveries WHERE key = $1', [key]);
+  if (rowCount) return;
+  await deliver();
+  await store.query('INSERT INTO notification_deliveries (key) VALUES ($1) ON CONFLICT (key) DO NOTHING', [key]);
+}
+
 async function sendMail(deps: NotifierDependencies, mailer: Transporter, notification: Notification): Promise<void> {
   const question = questionOf(notification);
   const recipients = notification.recipients.map((id) => deps.policy.person(id)).filter((p) => p?.email);
   if (ASKING.has(notification.kind) && question) {
     const details = await questionDetails(deps.store, question);
     for (const person of recipients) {
-      const { token } = await issueToken(deps.store, deps.tokenKeys, {
-        requestId: notification.requestId,
-        questionId: question.id,
-        person: person!.id,
-        expiresAt: Math.floor(Date.parse(question.expiresAt) / 1000),
+      await once(deps.store, `${notificationKey(notification)}|mail|${person!.id}`, async () => {
+        const { token } = await issueToken(deps.store, deps.tokenKeys, {
+          requestId: notification.requestId,
+          questionId: question.id,
+          person: person!.id,
+          expiresAt: Math.floor(Date.parse(question.expiresAt) / 1000),
+        });
+        await deliver(deps, mailer, notification, person!.email!, questionMail(notification, details, token, deps.webBaseUrl));
       });
-      await deliver(deps, mailer, notification, person!.email!, questionMail(notification, details, token, deps.webBaseUrl));
     }
     return;
   }
   const result = resultMail(notification, deps.webBaseUrl);
   if (!result) return;
-  for (const person of recipients) await deliver(deps, mailer, notification, person!.email!, result);
+  for (const person of recipients) await once(deps.store, `${notificationKey(notification)}|mail|${person!.id}`, () => deliver(deps, mailer, notification, person!.email!, result));
 }
 
 async function deliver(deps: NotifierDependencies, mailer: Transporter, notification: Notification, to: string, content: MailContent): Promise<void> {
@@ -89,12 +108,18 @@ async function postSlack(deps: NotifierDependencies, slack: WebClient, notificat
   const root = await rootOf(deps, slack, notification);
   if (!root) return; // a request with no thread and no default channel is not followed in Slack
   await slack.chat.update({ channel: root.channel, ts: root.ts, ...rootMessage(notification.status, deps.webBaseUrl) });
-  const reply = (text: string) => slack.chat.postMessage({ channel: root.channel, thread_ts: root.ts, text });
+  const key = `${notificationKey(notification)}|slack`;
+  const reply = (text: string) => once(deps.store, key, () => slack.chat.postMessage({ channel: root.channel, thread_ts: root.ts, text }));
   const question = questionOf(notification);
 
   if (notification.kind === 'question' && question) {
     const details = await questionDetails(deps.store, question);
     const message = questionMessage(notification.status, details, deps.webBaseUrl, mentions(deps, notification.recipients));
+    const known = await questionMessageOf(deps.store, notification.requestId, question.id);
+    if (known) {
+      await slack.chat.update({ channel: known.channel, ts: known.ts, ...message });
+      return;
+    }
     const posted = await slack.chat.postMessage({ channel: root.channel, thread_ts: root.ts, ...message });
     await rememberQuestionMessage(deps.store, notification.requestId, question.id, { channel: posted.channel!, ts: posted.ts! });
     return;
@@ -120,7 +145,8 @@ async function postSlack(deps: NotifierDependencies, slack: WebClient, notificat
  */
 export function openNotifier(env: Environment, store: Pool): { notify: (notification: Notification) => Promise<void>; close(): void } {
   const mailer = createMailer(env);
-  const slack = env.approvals.slack.botToken ? new WebClient(env.approvals.slack.botToken) : undefined;
+  // The activity retries with its own backoff; the client's default (10 retries over 30 minutes) would outlive it.
+  const slack = env.approvals.slack.botToken ? new WebClient(env.approvals.slack.botToken, { retryConfig: { retries: 1 } }) : undefined;
   const notify = createNotifier({
     store,
     policy: loadPolicy(env.approvals.policyPath),

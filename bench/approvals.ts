@@ -6,7 +6,7 @@
  */
 import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startSlackApiStandIn } from '../test/support/slack-api';
 import { SlackSender } from '../test/support/slack-requests';
 import { issueToken, parseTokenKeys } from '../approvals/email/tokens';
@@ -25,6 +25,8 @@ const SECRET = 'bench-signing-secret';
 const KEYS = parseTokenKeys(`k:${'b'.repeat(40)}`);
 
 async function main(): Promise<void> {
+  // The worker logs every state change at INFO; the figures are what this prints.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const stack = await startBenchStack({ temporal: true });
   const people = Array.from({ length: 3 * N + 2 }, (_, i) => `p${String(i).padStart(4, '0')}`);
   // Every decision is a distinct approver's vote on one question that a quorum above N keeps open.

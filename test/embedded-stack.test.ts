@@ -14,6 +14,7 @@ interface Ports {
   temporal: number;
   ui: number;
   postgres: number;
+  mail: number;
   web: number;
 }
 
@@ -29,6 +30,7 @@ function start(home: string, ports: Ports) {
       SCHEMAWRIGHT_TEMPORAL_UI_PORT: String(ports.ui),
       SCHEMAWRIGHT_POSTGRES_PORT: String(ports.postgres),
       SCHEMAWRIGHT_WEB_PORT: String(ports.web),
+      SCHEMAWRIGHT_MAIL_CAPTURE_PORT: String(ports.mail),
       TEMPORAL_ADDRESS: '',
       DATABASE_URL: '',
     },
@@ -47,7 +49,7 @@ async function allFree(ports: Ports): Promise<boolean> {
 }
 
 async function pickPorts(): Promise<Ports> {
-  return { temporal: await freePort(), ui: await freePort(), postgres: await freePort(), web: await freePort() };
+  return { temporal: await freePort(), ui: await freePort(), postgres: await freePort(), web: await freePort(), mail: await freePort() };
 }
 
 describe('npm start: the embedded default', () => {

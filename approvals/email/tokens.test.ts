@@ -1,6 +1,10 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Pool } from 'pg';
+import { readEnvironment } from '../../config/environment';
 import { createTestStore } from '../../test/support/stack';
-import { claimToken, csrfFor, csrfValid, issueToken, parseTokenKeys, releaseToken, signToken, TokenError, verifyToken, type TokenClaims } from './tokens';
+import { claimToken, csrfFor, csrfValid, issueToken, parseTokenKeys, releaseToken, signToken, TokenError, tokenKeysFrom, verifyToken, type TokenClaims } from './tokens';
 
 const OLD = `k0:${'a'.repeat(40)}`;
 const NEW = `k1:${'b'.repeat(40)}`;
@@ -48,6 +52,15 @@ describe('email decision tokens', () => {
     expect(() => parseTokenKeys('k1:short')).toThrow("SCHEMAWRIGHT_TOKEN_KEYS: the secret of key 'k1' is shorter than 32 characters; generate one with `openssl rand -hex 32`");
     expect(() => parseTokenKeys(`${OLD},${OLD}`)).toThrow("key id 'k0' appears twice");
     expect(() => parseTokenKeys('')).toThrow('SCHEMAWRIGHT_TOKEN_KEYS is empty');
+  });
+
+  it('without SCHEMAWRIGHT_TOKEN_KEYS, use one key generated once, owner-only, shared by every process of the home', () => {
+    const home = mkdtempSync(join(tmpdir(), 'sw-home-'));
+    const env = readEnvironment({ SCHEMAWRIGHT_HOME: home });
+    const first = tokenKeysFrom(env);
+    expect(statSync(join(home, 'token-key')).mode & 0o777).toBe(0o600);
+    expect(verifyToken(tokenKeysFrom(env), signToken(first, claims()))).toEqual(claims());
+    expect(tokenKeysFrom(readEnvironment({ SCHEMAWRIGHT_HOME: home, SCHEMAWRIGHT_TOKEN_KEYS: NEW })).signing.kid).toBe('k1');
   });
 
   it('bind the CSRF value to the browser nonce and the token', () => {

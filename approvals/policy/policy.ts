@@ -6,7 +6,6 @@ import type { GatePolicy } from '../../workflows/design-request-messages';
 
 /**
  * The approval policy file: people, who approves per target and environment, and who may override.
- * `loadPolicy()` reads SCHEMAWRIGHT_POLICY, or the committed example when it is unset.
  */
 export interface Person {
   id: string;
@@ -47,7 +46,11 @@ const TOP_KEYS = ['people', 'admins', 'targets'];
 const PERSON_KEYS = ['name', 'email', 'slack'];
 const RULE_KEYS = ['approvers', 'backup_approvers', 'quorum', 'separation_of_duties'];
 
-export function loadPolicy(path: string | undefined = process.env[POLICY_VARIABLE] || undefined): Policy {
+/**
+ * The policy at `path` (SCHEMAWRIGHT_POLICY, read in config/environment.ts as approvals.policyPath);
+ * without one, the committed example config/policy.example.yaml, meant for a first try only.
+ */
+export function loadPolicy(path?: string): Policy {
   const file = resolve(path ?? EXAMPLE_POLICY_PATH);
   if (!existsSync(file)) {
     throw new PolicyError(`${POLICY_VARIABLE}=${path}: no such file. Point it at a policy YAML file (start from ${EXAMPLE_POLICY_PATH}).`);

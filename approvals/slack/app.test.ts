@@ -130,6 +130,13 @@ describe('the Slack app: a real Bolt app behind the approvals server, signed req
     expect(view.blocks.find((b) => b.block_id === 'comment')?.optional).toBe(false);
   });
 
+  it('a click on the report link button is acknowledged and does nothing else', async () => {
+    const opened = slackApi.callsTo('views.open').length;
+    const response = await sender.interaction({ type: 'block_actions', user: { id: 'U0ANN' }, trigger_id: 't-report', actions: [{ type: 'button', action_id: 'open-report', block_id: 'q', url: `${WEB}/requests/${requestId}`, text: { type: 'plain_text', text: 'Full report' }, action_ts: '1.3' }] });
+    expect(response.status).toBe(200);
+    expect(slackApi.callsTo('views.open')).toHaveLength(opened);
+  });
+
   it('a confirmed decision the workflow refuses is shown to the person ephemerally, with the reason, and audited', async () => {
     await sender.interaction({
       type: 'view_submission',

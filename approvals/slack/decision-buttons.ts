@@ -45,6 +45,9 @@ export function registerDecisionButtons(app: App, context: SlackContext): void {
     await client.views.open({ trigger_id: body.trigger_id, view: confirmModal(metadata, action.text.text) });
   });
 
+  // The report button is a link: Slack still tells the app about the click, which only needs an ack.
+  app.action('open-report', async ({ ack }) => ack());
+
   app.view<SlackViewAction>(CONFIRM_VIEW, async ({ ack, body, view, client }) => {
     const metadata = JSON.parse(view.private_metadata) as ConfirmMetadata;
     let person;

@@ -7,7 +7,15 @@ import { escapeHtml, page } from './html';
 
 const PHASES = ['analysis', 'modeling', 'review', 'gates', 'drift-check', 'apply', 'verify', 'report'];
 
-export function requestListPage(requests: RequestSummary[], temporalUiUrl?: string): string {
+export interface OtherWorkflow {
+  workflowId: string;
+  type: string;
+  status: string;
+  startTime: Date;
+}
+
+/** Requests first; other workflows of the task queue (stack checks from `schemawright doctor`) below. */
+export function requestListPage(requests: RequestSummary[], temporalUiUrl?: string, others: OtherWorkflow[] = []): string {
   const ui = temporalUiUrl ? `<p>Temporal UI: <a href="${escapeHtml(temporalUiUrl)}">${escapeHtml(temporalUiUrl)}</a></p>` : '';
   const rows = requests.map(
     (r) =>
@@ -16,7 +24,12 @@ export function requestListPage(requests: RequestSummary[], temporalUiUrl?: stri
   const table = rows.length
     ? `<table><thead><tr><th>request</th><th>kind</th><th>target</th><th>requester</th><th>status</th><th>phase</th><th>started</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
     : '<p>No requests yet. Start one with <code>schemawright request</code>, <code>/dbdesign</code> in Slack, or <code>POST /api/requests</code>.</p>';
-  return page('Requests', `${ui}${table}<p><a href="/inbox">Mail inbox</a></p>`);
+  const otherTable = others.length
+    ? `<h2>Other workflows</h2><table><thead><tr><th>workflow</th><th>type</th><th>status</th><th>started</th></tr></thead><tbody>${others
+        .map((w) => `<tr><td><code>${escapeHtml(w.workflowId)}</code></td><td>${escapeHtml(w.type)}</td><td>${escapeHtml(w.status)}</td><td>${escapeHtml(w.startTime.toISOString())}</td></tr>`)
+        .join('')}</tbody></table>`
+    : '';
+  return page('Requests', `${ui}${table}${otherTable}<p><a href="/inbox">Mail inbox</a></p>`);
 }
 
 export interface RequestPageData {

@@ -11,7 +11,7 @@ import { questionDetails } from '../question-details';
 import { listRequests, RefusedError, RequestInputError, requestStatus, startRequest, UnknownRequestError, type KickoffRequest, type RequestServices } from '../requests';
 import { escapeHtml, page } from './html';
 import { bearerPerson, cookies, HttpError, readForm, readJson, send, sendJson } from './http';
-import { decisionPage, inboxPage, mailPage, messagePage, requestListPage, requestPage } from './pages';
+import { decisionPage, inboxPage, mailPage, messagePage, requestListPage, requestPage, type OtherWorkflow } from './pages';
 
 export interface WebDependencies {
   services: RequestServices & { policy: Policy };
@@ -31,7 +31,19 @@ const HTML = 'text/html; charset=utf-8';
 const CSRF_COOKIE = 'sw_csrf';
 
 const routes: [string, RegExp, Handler][] = [
-  ['GET', /^\/$/, async (_req, res, deps) => send(res, 200, HTML, requestListPage((await listRequests(deps.services)).slice(0, 200), deps.temporalUiUrl))],
+  [
+    'GET',
+    /^\/$/,
+    async (_req, res, deps) => {
+      const others: OtherWorkflow[] = [];
+      const query = `TaskQueue = '${deps.services.taskQueue.replace(/'/g, "\\'")}' AND WorkflowType != 'designRequest'`;
+      for await (const run of deps.services.temporal.workflow.list({ query })) {
+        others.push({ workflowId: run.workflowId, type: run.type, status: run.status.name, startTime: run.startTime });
+        if (others.length >= 20) break;
+      }
+      send(res, 200, HTML, requestListPage((await listRequests(deps.services)).slice(0, 200), deps.temporalUiUrl, others));
+    },
+  ],
   [
     'GET',
     /^\/healthz$/,
@@ -72,7 +84,14 @@ const routes: [string, RegExp, Handler][] = [
     },
   ],
   ['POST', /^\/api\/requests$/, apiStart],
-  ['GET', /^\/api\/requests\/([^/]+)$/, async (req, res, deps, [id]) => (bearerPerson(req, deps.apiTokens), sendJson(res, 200, await requestStatus(deps.services, id)))],
+  [
+    'GET',
+    /^\/api\/requests\/([^/]+)$/,
+    async (req, res, deps, [id]) => {
+      bearerPerson(req, deps.apiTokens);
+      sendJson(res, 200, await requestStatus(deps.services, id));
+    },
+  ],
   ['POST', /^\/api\/requests\/([^/]+)\/decisions$/, apiDecide],
 ];
 

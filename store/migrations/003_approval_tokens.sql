@@ -38,3 +38,9 @@ CREATE TABLE captured_mail (
   text_body    text NOT NULL,
   html_body    text
 );
+
+-- What the notify activity already delivered, so that a retried activity does not send it twice.
+CREATE TABLE notification_deliveries (
+  key           text PRIMARY KEY,
+  delivered_at  timestamptz NOT NULL DEFAULT now()
+);

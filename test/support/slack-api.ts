@@ -18,6 +18,8 @@ export interface SlackApiStandIn {
   /** Bodies POSTed to response_url paths (`/response/...`). */
   responses: { path: string; body: Record<string, unknown> }[];
   callsTo(method: string): SlackApiCall[];
+  /** The next call to `method` answers like Slack does on failure (`ok: false`). */
+  failNext(method: string, error?: string): void;
   close(): Promise<void>;
 }
 
@@ -25,6 +27,7 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
   const calls: SlackApiCall[] = [];
   const responses: SlackApiStandIn['responses'] = [];
   let counter = 0;
+  const failures = new Map<string, string>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -39,6 +42,12 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
       }
       const method = path.replace(/^\/api\//, '');
       calls.push({ method, args: body, authorization: req.headers.authorization });
+      const failure = failures.get(method);
+      if (failure) {
+        failures.delete(method);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: failure }));
+        return;
+      }
       const ts = `${Math.floor(Date.now() / 1000)}.${String(++counter).padStart(6, '0')}`;
       const answer: Record<string, unknown> = { ok: true };
       if (method.startsWith('chat.')) Object.assign(answer, { channel: body.channel, ts: body.ts ?? ts });
@@ -54,6 +63,7 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
     calls,
     responses,
     callsTo: (method) => calls.filter((c) => c.method === method),
+    failNext: (method, error = 'internal_error') => void failures.set(method, error),
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
