@@ -142,7 +142,7 @@ describe('approvals end to end: Slack, email and the API decide a real request',
     const { post } = await openAndPost(link);
     expect(post.status).toBe(403);
     expect(await post.text()).toContain(`carl is not an approver for ${harness.target.name}/production; approvers: ann, bob`);
-    const refused = (await queryAudit(store.pool, { requestId: gate.requestId })).filter((e) => e.kind === 'decision-refused');
+    const refused = (await queryAudit(store.pool, { requestId: gate.requestId })).filter((e) => e.kind === 'refused');
     expect(refused.map((e) => [e.actor, e.channel])).toEqual([['carl', 'email']]);
     expect((await fetch(link)).status).toBe(200);
   });

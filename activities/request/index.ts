@@ -17,7 +17,8 @@ import { migrationName } from '../review/migration-files';
 import { parsePgVersion } from '../review/pg-version';
 import { renderMigration } from '../review/render';
 import { renderReport } from '../review/report';
-import { reviewMigration, summarize, type MigrationFile, type TableSizes } from '../review/review';
+import { tableSizesOf } from '../review/locks';
+import { reviewMigration, summarize, type MigrationFile } from '../review/review';
 import { verifyOnShadow } from '../review/shadow';
 import { withTarget } from '../target';
 import type { EscalationSummary, ModelingOutcome, RequestActivities } from './contracts';
@@ -72,7 +73,7 @@ export function createRequestActivities({ store, notify }: RequestActivityDepend
         const migrations = await load<Migration[]>(input.modeling.migration);
         const catalog = await load<Catalog>(input.analysis.artifacts.catalog);
         const files = migrations.map(fileOf);
-        const report = await reviewMigration({ files, pgVersion: catalog.meta.serverVersion, tableSizes: tableSizesOf(catalog) });
+        const report = await reviewMigration({ files, pgVersion: catalog.meta.serverVersion, tableSizes: tableSizesOf(catalog), catalog });
         const shadow = await withTarget(input.target, (_client, url) =>
           verifyOnShadow(url, files.map((file) => ({ name: migrationName(file.path), up: file.up, down: file.down, file: file.path }))),
         );
@@ -172,10 +173,6 @@ function fileOf(migration: Migration): MigrationFile {
     up: migration.up ?? migration.steps.map((step) => `${step.sql.replace(/;\s*$/, '')};`).join('\n'),
     down: migration.down ?? (undos.every(Boolean) ? [...undos].reverse().join('\n') : undefined),
   };
-}
-
-function tableSizesOf(catalog: Catalog): TableSizes {
-  return Object.fromEntries(catalog.tables.map((table) => [`${table.schema}.${table.name}`, { rows: Math.max(table.stats.rowEstimate ?? 0, table.stats.liveTuples), bytes: table.stats.totalBytes }]));
 }
 
 function summaryOf(escalation: Escalation, ref: ArtifactRef): EscalationSummary {

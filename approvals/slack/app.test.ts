@@ -151,7 +151,7 @@ describe('the Slack app: a real Bolt app behind the approvals server, signed req
     const [ephemeral] = await called('chat.postEphemeral');
     expect(ephemeral.args).toMatchObject({ channel: 'C0CHAN', user: 'U0ANN' });
     expect(ephemeral.args.text).toMatch(new RegExp(`^Your decision was not recorded: request ${requestId} is not waiting for decisions`));
-    const refused = (await queryAudit(store.pool, { requestId })).filter((e) => e.kind === 'decision-refused');
+    const refused = (await queryAudit(store.pool, { requestId })).filter((e) => e.kind === 'refused');
     expect(refused.map((e) => [e.actor, e.channel, e.data.option, e.data.comment])).toEqual([['ann', 'slack', 'reject', 'too risky']]);
   });
 
@@ -163,7 +163,7 @@ describe('the Slack app: a real Bolt app behind the approvals server, signed req
     const answer = (path: string) => waitFor(`the answer on ${path}`, () => slackApi.responses.find((r) => r.path === path)?.body);
     expect(await answer('/response/status')).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining(`add a note &lt;@U0ADA&gt; &amp; &lt;!channel&gt;* (<${WEB}/requests/${requestId}|${requestId}>)`) });
     expect((await answer('/response/unknown')).text).toBe('No request nope: `/dbdesign list` shows the open ones.');
-    expect((await answer('/response/history')).text).toContain(`*decision-refused* by ann: request ${requestId} is not waiting for decisions`);
+    expect((await answer('/response/history')).text).toContain(`*refused* by ann: request ${requestId} is not waiting for decisions`);
     expect((await answer('/response/help')).text).toContain('`/dbdesign status ID` shows a request.');
   });
 

@@ -1,8 +1,7 @@
 import type { App, BlockButtonAction, SlackViewAction } from '@slack/bolt';
 import type { View } from '@slack/web-api';
-import { decideAs } from '../decisions';
 import { questionDetails } from '../question-details';
-import { RefusedError, requestStatus, UnknownRequestError } from '../requests';
+import { decideRequest, RefusedError, requestStatus, UnknownRequestError } from '../requests';
 import { DECIDE_ACTION_PREFIX, escapeSlack, questionMessage, type DecisionButtonValue } from './blocks';
 import { personOf, tellPrivately, NotInPolicyError, type SlackContext } from './context';
 import { questionMessageOf } from './threads';
@@ -61,7 +60,7 @@ export function registerDecisionButtons(app: App, context: SlackContext): void {
     await ack();
     const comment = view.state.values.comment?.value?.value?.trim() || undefined;
     try {
-      await decideAs(context.services, metadata.requestId, { questionId: metadata.questionId, optionId: metadata.optionId, person: person.id, channel: 'slack', comment }, metadata.actionId);
+      await decideRequest(context.services, metadata.requestId, { questionId: metadata.questionId, optionId: metadata.optionId, person: person.id, channel: 'slack', comment }, metadata.actionId);
       await showVotes(context, client, metadata);
     } catch (error) {
       if (error instanceof RefusedError || error instanceof UnknownRequestError) {

@@ -89,7 +89,7 @@ describe('the approvals web server over real HTTP, with the real workflow and st
     const { error } = (await response.json()) as { error: string };
     expect(error).toMatch(new RegExp(`^request ${requestId} is not waiting for decisions \\(it is running, phase \\w+\\)$`));
     const audit = await queryAudit(store.pool, { requestId });
-    expect(audit.filter((e) => e.kind === 'decision-refused').map((e) => [e.actor, e.channel, e.target, e.data.reason])).toEqual([['ann', 'api', harness.target.name, error]]);
+    expect(audit.filter((e) => e.kind === 'refused').map((e) => [e.actor, e.channel, e.target, e.data.reason])).toEqual([['ann', 'api', harness.target.name, error]]);
   });
 
   it('decision page: a tampered link, an expired one and a used one are refused with what to do', async () => {

@@ -3,12 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Finding } from '../../activities/findings';
 import { getArtifact } from '../../store/artifacts';
 import type { Channel, RequestKind } from '../../workflows/design-request-messages';
-import { decideAs } from '../decisions';
 import { capturedMail } from '../email/capture';
 import { claimToken, csrfFor, csrfValid, releaseToken, TokenError, tokenUse, verifyToken, type TokenKeys } from '../email/tokens';
 import type { Policy } from '../policy';
 import { questionDetails } from '../question-details';
-import { listRequests, RefusedError, RequestInputError, requestStatus, startRequest, UnknownRequestError, type KickoffRequest, type RequestServices } from '../requests';
+import { decideRequest, listRequests, RefusedError, RequestInputError, requestStatus, startRequest, UnknownRequestError, type KickoffRequest, type RequestServices } from '../requests';
 import { escapeHtml, page } from './html';
 import { bearerPerson, cookies, HttpError, readForm, readJson, send, sendJson } from './http';
 import { decisionPage, inboxPage, mailPage, messagePage, requestListPage, requestPage, type OtherWorkflow } from './pages';
@@ -138,7 +137,7 @@ async function postDecision(req: IncomingMessage, res: ServerResponse, deps: Web
   const link = { href: `/requests/${encodeURIComponent(claims.requestId)}`, text: 'See the request' };
   try {
     const comment = form.get('comment')?.trim() || undefined;
-    const receipt = await decideAs(deps.services, claims.requestId, { questionId: claims.questionId, optionId, person: claims.person, channel: 'email', comment }, `email-${claims.jti}`);
+    const receipt = await decideRequest(deps.services, claims.requestId, { questionId: claims.questionId, optionId, person: claims.person, channel: 'email', comment }, `email-${claims.jti}`);
     const state = receipt.questionState === 'open' ? `the question stays open: ${receipt.votes} of ${receipt.quorum} approvals` : `the question is now ${receipt.questionState}`;
     send(res, 200, HTML, messagePage('Decision recorded', `${claims.person} chose '${receipt.optionId}'; ${state}.`, link));
   } catch (error) {
@@ -188,7 +187,7 @@ async function apiDecide(req: IncomingMessage, res: ServerResponse, deps: WebDep
   const idempotencyKey = req.headers['idempotency-key'];
   const actionId = typeof idempotencyKey === 'string' && idempotencyKey ? `api-${person}-${idempotencyKey}` : undefined;
   const channel: Channel = 'api';
-  sendJson(res, 200, await decideAs(deps.services, requestId, { questionId, optionId, person, channel, comment }, actionId));
+  sendJson(res, 200, await decideRequest(deps.services, requestId, { questionId, optionId, person, channel, comment }, actionId));
 }
 
 function failure(res: ServerResponse, error: unknown, api: boolean): void {
