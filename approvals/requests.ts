@@ -181,7 +181,7 @@ export async function decideRequest(services: Pick<RequestServices, 'temporal' |
   try {
     return await handle.executeUpdate(decide, { args: [decision], updateId: actionId });
   } catch (error) {
-    throw await refusalOf(services, error, requestId, { action: 'decide', actor: decision.person, channel: decision.channel, question: decision.questionId, option: decision.optionId });
+    throw await refusalOf(services, error, requestId, { action: 'decide', actor: decision.person, channel: decision.channel, question: decision.questionId, option: decision.optionId, ...(decision.comment ? { comment: decision.comment } : {}) });
   }
 }
 
@@ -198,7 +198,7 @@ async function refusalOf(
   services: Pick<RequestServices, 'temporal' | 'store'>,
   error: unknown,
   requestId: string,
-  attempt: { action: string; actor: string; channel?: Channel; question?: string; option?: string },
+  attempt: { action: string; actor: string; channel?: Channel; question?: string; option?: string; comment?: string },
 ): Promise<unknown> {
   let reason: string;
   let target = 'unknown';

@@ -13,6 +13,7 @@ import { createWebServer, listen } from '../approvals/web/server';
 import { queryAudit } from '../store/audit';
 import { waitFor } from '../stack/wait';
 import type { RequestStatusView } from '../workflows/design-request-messages';
+import { launchChromium } from './support/chromium';
 import { atGate, ended, requestHarness, statusWhen, type RequestHarness } from './support/requests';
 import { startSlackApiStandIn, type SlackApiStandIn } from './support/slack-api';
 import { SlackSender } from './support/slack-requests';
@@ -65,8 +66,9 @@ describe('approvals end to end: Slack, email and the API decide a real request',
     await temporal?.close();
   });
 
+  /** Each request adds a column of its own: they share the target, and the first one is applied. */
   async function requestAtGate(): Promise<RequestStatusView> {
-    const kickoff: KickoffRequest = { clientRequestId: uniqueName('e2e'), kind: 'change', title: 'add a note', target: harness.target.name, environment: 'production', requester: 'rita', channel: 'cli', source: { format: 'sql', text: 'ALTER TABLE orders ADD COLUMN note text;' } };
+    const kickoff: KickoffRequest = { clientRequestId: uniqueName('e2e'), kind: 'change', title: 'add a note', target: harness.target.name, environment: 'production', requester: 'rita', channel: 'cli', source: { format: 'sql', text: `ALTER TABLE orders ADD COLUMN ${uniqueName('note')} text;` } };
     const { requestId } = await startRequest(harness.services, kickoff);
     return statusWhen(harness.services, requestId, 'at the gate', atGate);
   }
@@ -124,6 +126,24 @@ describe('approvals end to end: Slack, email and the API decide a real request',
     const reused = await fetch(`${base}/decide`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: new URLSearchParams({ token, csrf, option: 'apply' }).toString() });
     expect(reused.status).toBe(410);
     expect(await reused.text()).toContain('each link decides once');
+  });
+
+  it('browser: chromium follows the mailed link and the person records the decision on the page', async () => {
+    const gate = await requestAtGate();
+    const link = await mailedLink(gate, 'bob', gate.questions[0].recommendation.optionId);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(link);
+      expect(await page.textContent('h1')).toContain('add a note');
+      await page.fill('textarea[name=comment]', 'fine <b>by</b> me');
+      await page.click('button[type=submit]');
+      await page.waitForSelector('text=bob chose');
+    } finally {
+      await browser.close();
+    }
+    const done = await statusWhen(harness.services, gate.requestId, 'completed', ended);
+    expect(done.questions[0].votes.map((v) => [v.person, v.channel, v.comment])).toEqual([['bob', 'email', 'fine <b>by</b> me']]);
   });
 
   it('email: an expired link is refused', async () => {

@@ -110,7 +110,7 @@ export function registerRequestCommands(program: Command): void {
       const services = await openRequestServices(readClientEnvironment());
       try {
         await cancelRequest(services, id, { person: options.as, reason: options.reason });
-        const view = await follow(services, id, false);
+        const view = await follow(services, id, false, (v) => v.phase === 'done');
         console.log(options.json ? JSON.stringify(view, null, 2) : describe(view));
       } finally {
         await services.close();
@@ -135,8 +135,13 @@ function readSource(path: string): KickoffRequest['source'] {
   return { format: /\.ya?ml$/i.test(path) ? 'spec' : 'sql', text: readFileSync(path, 'utf8') };
 }
 
-/** Shows each phase as it starts, until the request waits for people or ends. */
-async function follow(services: Parameters<typeof requestStatus>[0], requestId: string, progress: boolean): Promise<RequestStatusView> {
+/** Shows each phase as it starts, until the request waits for people or ends (or `until` says). */
+async function follow(
+  services: Parameters<typeof requestStatus>[0],
+  requestId: string,
+  progress: boolean,
+  until: (view: RequestStatusView) => boolean = (view) => view.state === 'awaiting-approval' || view.phase === 'done',
+): Promise<RequestStatusView> {
   let shown = '';
   let view = await requestStatus(services, requestId);
   await waitFor(
@@ -146,7 +151,7 @@ async function follow(services: Parameters<typeof requestStatus>[0], requestId: 
       const line = `${view.phase} (${view.state})`;
       if (progress && line !== shown) process.stderr.write(`  … ${line}\n`);
       shown = line;
-      return view.state === 'awaiting-approval' || view.phase === 'done' ? view : undefined;
+      return until(view) ? view : undefined;
     },
     { timeoutMs: 30 * 60_000, intervalMs: 250 },
   );
