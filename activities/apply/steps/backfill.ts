@@ -1,5 +1,6 @@
 import { recordStep } from '../history';
 import type { StepKindRunner } from './step-kind';
+import { transactionalStep } from './transactional';
 
 const DEFAULT_BATCH_SIZE = 1_000;
 
@@ -24,15 +25,6 @@ export const backfillStep: StepKindRunner = {
   plan: (step) => ({
     step: step.name,
     kind: 'backfill',
-  explanation: 'An UPDATE or DELETE over many rows, cut into short batches so no lock is held for long and replicas keep up; each batch commits on its own, and the statement picks only rows still to do, so a crash resumes without doing a row twice.',
-  examples: [
-    {
-      setup: 'CREATE TABLE users (id bigint PRIMARY KEY, email text, email_lower text); INSERT INTO users SELECT g, $$User$$ || g || $$@Example.com$$ FROM generate_series(1, 2500) g',
-      step: { kind: 'backfill', name: 'fill-email-lower', batchSize: 1000, sql: 'UPDATE users SET email_lower = lower(email) WHERE id IN (SELECT id FROM users WHERE email_lower IS NULL LIMIT $1)', undo: 'UPDATE users SET email_lower = NULL' },
-      check: `SELECT count(*) FILTER (WHERE email_lower = lower(email)) = 2500 AS ok FROM users`,
-      undone: `SELECT count(email_lower) = 0 AS ok FROM users`,
-    },
-  ],
     runsInTransaction: false,
     how: `runs in batches of ${step.batchSize ?? DEFAULT_BATCH_SIZE} rows, each its own transaction, until a batch touches no row`,
     onRetry: 'continues with the rows still to do',
@@ -58,14 +50,8 @@ export const backfillStep: StepKindRunner = {
   // Ran until a batch touched no row: nothing is left to do by construction.
   verify: async () => undefined,
 
-  async undo({ session, step, record }) {
-    if (!step.undo) throw new Error(`step ${step.name} has no undo`);
-    const startedAt = new Date();
-    await session.inTransaction(async () => {
-      await session.client.query(step.undo as string);
-      await recordStep(session.client, { ...record, startedAt, status: 'undone' });
-    });
-  },
+  // The undo is one statement, undone as a transactional step is: with its history row.
+  undo: (context) => transactionalStep.undo(context),
 
   makeRetrySafe: async () => ({ done: false }),
 };

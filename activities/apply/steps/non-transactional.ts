@@ -55,15 +55,6 @@ export const nonTransactionalStep: StepKindRunner = {
   plan: (step) => ({
     step: step.name,
     kind: 'non-transactional',
-  explanation: 'A statement PostgreSQL refuses inside a transaction block (CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, VACUUM, ...). It runs alone; what an interrupted run left behind is found in the catalog before it runs again, so a retry never reports an INVALID index as done.',
-  examples: [
-    {
-      setup: 'CREATE TABLE orders (id bigint PRIMARY KEY, placed_at timestamptz); INSERT INTO orders SELECT g, now() FROM generate_series(1, 100) g',
-      step: { kind: 'non-transactional', name: 'index-placed-at', sql: 'CREATE INDEX CONCURRENTLY orders_placed_at_idx ON orders (placed_at)', undo: 'DROP INDEX CONCURRENTLY orders_placed_at_idx' },
-      check: `SELECT indisvalid AS ok FROM pg_index WHERE indexrelid = to_regclass('orders_placed_at_idx')`,
-      undone: `SELECT to_regclass('orders_placed_at_idx') IS NULL AS ok`,
-    },
-  ],
     runsInTransaction: false,
     how: 'runs alone, outside a transaction, under lock_timeout; its history row is written before (running) and after (applied)',
     onRetry: 'an INVALID index left by an interrupted CONCURRENTLY build is dropped (CONCURRENTLY) and built again; a finished build is recorded, not repeated',

@@ -20,15 +20,6 @@ export const transactionalStep: StepKindRunner = {
   plan: (step) => ({
     step: step.name,
     kind: 'transactional',
-  explanation: 'DDL and DML that may share a transaction. The step and the record that it was applied commit together, so a crash leaves it either fully applied and recorded or not at all: no "dirty" state to clear by hand.',
-  examples: [
-    {
-      setup: 'CREATE TABLE orders (id bigint PRIMARY KEY)',
-      step: { kind: 'transactional', name: 'add-note', sql: 'ALTER TABLE orders ADD COLUMN note text;\nCOMMENT ON COLUMN orders.note IS $$free text$$;', undo: 'ALTER TABLE orders DROP COLUMN note' },
-      check: `SELECT count(*) = 1 AS ok FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'`,
-      undone: `SELECT count(*) = 0 AS ok FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'`,
-    },
-  ],
     runsInTransaction: true,
     how: 'runs in one transaction together with its history row, each statement under lock_timeout',
     onRetry: 'nothing to clean: an interrupted attempt rolled back',
