@@ -10,6 +10,7 @@ import {
   type DecisionInput,
   type DecisionReceipt,
   type GatePolicy,
+  type ApplyLimits,
   type GateTimings,
   type RequestInput,
   type RequestKind,
@@ -34,6 +35,7 @@ export interface RequestServices {
   gatePolicyFor(target: string, environment: string): GatePolicy;
   timings: GateTimings;
   heartbeatSeconds?: number;
+  apply?: ApplyLimits;
 }
 
 export interface KickoffRequest {
@@ -138,6 +140,7 @@ export async function startRequest(services: RequestServices, request: KickoffRe
     policy: services.gatePolicyFor(request.target, request.environment),
     timings: services.timings,
     heartbeatSeconds: services.heartbeatSeconds,
+    apply: services.apply,
   };
   try {
     await services.temporal.workflow.start('designRequest', {

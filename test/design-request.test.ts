@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Pool } from 'pg';
+import { Client as PgClient, type Pool } from 'pg';
+import { getArtifact } from '../store/artifacts';
 import { cancelRequest, decideRequest, listRequests, RefusedError, RequestInputError, requestStatus, startRequest, type KickoffRequest } from '../approvals/requests';
 import { waitFor } from '../stack/wait';
 import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from './support/stack';
@@ -211,6 +212,33 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     expect((await statusWhen(services, requestId, 'done', ended)).state).toBe('completed');
     expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'note']);
     expect(await auditKinds(store.pool, requestId)).toEqual(expect.arrayContaining(['drift']));
+  });
+
+  it('a lock held by another session at apply: retries, then a question with the evidence; applied once the lock is gone', async () => {
+    const { services, target } = await harness({ apply: { lockTimeoutMs: 200, lockRetries: 1 } });
+    const { requestId } = await startRequest(services, change(target.name));
+    await statusWhen(services, requestId, 'at the gate', atGate);
+    const blocker = new PgClient({ connectionString: target.url });
+    await blocker.connect();
+    try {
+      const pid = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await blocker.query('BEGIN; LOCK TABLE orders IN ACCESS SHARE MODE');
+      await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
+      const asked = await statusWhen(services, requestId, 'asked about the lock', (view) => atGate(view) && view.questions[0]?.id === 'apply-stopped');
+      const question = asked.questions[0]!;
+      expect(question).toMatchObject({ trigger: 'SW-APPLY-LOCK-CONTENTION', options: [{ id: 'retry' }, { id: 'reject' }], recommendation: { optionId: 'retry' } });
+      expect(question.problem).toMatch(new RegExp(`could not get AccessExclusiveLock on orders within 200 ms, 2 times: blocked by pid ${pid} `));
+      const evidence = JSON.parse((await getArtifact(store.pool, question.escalation.digest)).content) as { evidence: { blockers: { pid: number; modes: string[] }[] } };
+      expect(evidence.evidence.blockers).toEqual([expect.objectContaining({ pid, modes: ['AccessShareLock'] })]);
+      expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at']);
+      await blocker.query('ROLLBACK');
+    } finally {
+      await blocker.end();
+    }
+    await decideRequest(services, requestId, { questionId: 'apply-stopped', optionId: 'retry', person: 'bob', channel: 'cli' });
+    expect((await statusWhen(services, requestId, 'done', ended)).state).toBe('completed');
+    expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'note']);
+    expect(await auditKinds(store.pool, requestId)).toEqual(expect.arrayContaining(['apply-stopped']));
   });
 
   it('lists requests by status and target from Temporal visibility', async () => {

@@ -67,6 +67,13 @@ export interface RequestInput {
   timings: GateTimings;
   /** How soon a killed worker's activity is retried elsewhere; default 60. */
   heartbeatSeconds?: number;
+  /** The runner's patience with locks held by others (defaults: 5 s per try, 5 retries). */
+  apply?: ApplyLimits;
+}
+
+export interface ApplyLimits {
+  lockTimeoutMs?: number;
+  lockRetries?: number;
 }
 
 /** `reject` is always an option besides the escalation's own. */

@@ -1,5 +1,5 @@
-import { ActivityFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { EscalationSummary, RequestActivities, ReviewOutcome } from '../activities/request/contracts';
+import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ApplyOutcome, ApplyStopped, EscalationSummary, RequestActivities, ReviewOutcome } from '../activities/request/contracts';
 import {
   cancel,
   decide,
@@ -77,7 +77,7 @@ async function carryOut(request: RequestInput, run: RequestRun): Promise<Request
     const review = await run.phase('review', () => phases.reviewChange({ ...request, modeling, analysis }));
     if (review.errors > 0) return await run.finish('failed', `review found ${review.errors} error(s) (see the review report); nothing was applied`);
 
-    const verdict = await run.gates(review, round);
+    const verdict = await run.gates(questionsOf(review), round > 1 ? `#${round}` : '');
     if (verdict !== 'approved') return await run.finish(verdict, run.outcomeOf(verdict));
 
     await run.transition('drift-check', 'running');
@@ -85,7 +85,8 @@ async function carryOut(request: RequestInput, run: RequestRun): Promise<Request
     if (!drift.drifted) {
       const chosen = await run.phase('render', () => phases.renderChosenMigration({ migration: modeling.migration, escalations: review.escalations.map((e) => e.escalation), choices: run.choices() }));
       await run.transition('apply', 'applying');
-      const applied = await run.phase('apply', () => runner.applyChange({ requestId: request.requestId, target: request.target, migration: chosen.migration, decidedBy: run.deciders() }));
+      const applied = await run.applyOrAsk((decidedBy) => runner.applyChange({ requestId: request.requestId, target: request.target, migration: chosen.migration, decidedBy, limits: request.apply }));
+      if ('verdict' in applied) return await run.finish(applied.verdict, applied.outcome);
       await run.transition('verify', 'applying');
       const verified = await run.phase('verify', () => phases.verifyChange({ target: request.target, migration: chosen.migration }));
       if (!verified.ok) return await run.finish('failed', `applied ${applied.applied} step(s), but verification found: ${verified.problems.join('; ')}`);
@@ -95,6 +96,8 @@ async function carryOut(request: RequestInput, run: RequestRun): Promise<Request
     if (round >= MAX_REVIEW_ROUNDS) return await run.finish('failed', `the target's schema moved ${round} times between review and apply; nothing was applied`);
   }
 }
+
+type Verdict = 'approved' | 'rejected' | 'expired' | 'cancelled';
 
 /** Thrown between phases once a cancel was accepted; the main line turns it into the report. */
 class RequestCancelled extends Error {}
@@ -165,13 +168,12 @@ class RequestRun {
     return result;
   }
 
-  /** Asks every question of this review round and waits: all decided, one rejected, expiry or cancel. */
-  async gates(review: ReviewOutcome, round: number): Promise<'approved' | 'rejected' | 'expired' | 'cancelled'> {
+  /** Asks every question (ids suffixed for a second round) and waits: all decided, one rejected, expiry or cancel. */
+  async gates(summaries: EscalationSummary[], suffix: string): Promise<Verdict> {
     const { policy, timings } = this.request;
     const raisedAt = Date.now();
     const expiresAt = raisedAt + timings.expireAfterSeconds * 1000;
-    const suffix = round > 1 ? `#${round}` : '';
-    this.questions = questionsOf(review).map((summary) => ({
+    this.questions = summaries.map((summary) => ({
       id: `${summary.id}${suffix}`,
       trigger: summary.trigger,
       problem: summary.problem,
@@ -215,6 +217,27 @@ class RequestRun {
     }
     if (this.cancelled) return 'cancelled';
     return this.questions.some((q) => q.state === 'rejected') ? 'rejected' : 'approved';
+  }
+
+  /**
+   * Applies; when the runner stops for something a person must weigh (a lock another session holds,
+   * a failed step), asks the approvers with the evidence whether to apply again, and does as they say.
+   */
+  async applyOrAsk(apply: (decidedBy: string[]) => Promise<ApplyOutcome>): Promise<ApplyOutcome | { verdict: Exclude<Verdict, 'approved'>; outcome: string }> {
+    const decidedBy = this.deciders();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.phase('apply', () => apply(decidedBy));
+      } catch (error) {
+        const stopped = applyStoppedBy(error);
+        if (!stopped) throw error;
+        await this.record('apply-stopped', { error: stopped.type, step: stopped.details.step, message: stopped.message, evidence: stopped.details.evidence.digest });
+        const verdict = await this.gates([applyQuestion(stopped)], attempt > 1 ? `#${attempt}` : '');
+        if (verdict !== 'approved') return { verdict, outcome: `${this.outcomeOf(verdict).replace(/; nothing was applied$/, '')}; the apply had stopped: ${stopped.message}` };
+        decidedBy.push(...this.deciders().filter((person) => !decidedBy.includes(person)));
+        await this.transition('apply', 'applying');
+      }
+    }
   }
 
   validateDecision(decision: DecisionInput): void {
@@ -368,6 +391,34 @@ function questionsOf(review: ReviewOutcome): EscalationSummary[] {
       escalation: review.report,
     },
   ];
+}
+
+interface StoppedApply {
+  type: 'LockContentionError' | 'MigrationFailedError';
+  message: string;
+  details: ApplyStopped;
+}
+
+function applyStoppedBy(error: unknown): StoppedApply | undefined {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  if (!(cause instanceof ApplicationFailure) || (cause.type !== 'LockContentionError' && cause.type !== 'MigrationFailedError')) return undefined;
+  return { type: cause.type, message: cause.message, details: cause.details?.[0] as ApplyStopped };
+}
+
+/** The question an apply that stopped puts to the approvers: apply again once the cause is gone, or give up. */
+function applyQuestion(stopped: StoppedApply): EscalationSummary {
+  const lock = stopped.type === 'LockContentionError';
+  return {
+    id: 'apply-stopped',
+    trigger: lock ? 'SW-APPLY-LOCK-CONTENTION' : 'SW-APPLY-FAILED',
+    problem: stopped.message,
+    options: [{ id: 'retry', title: 'Apply again: applied steps are skipped, the stopped step runs again', risk: lock ? 'low' : 'medium', blockingSeconds: null }],
+    recommendation: {
+      optionId: 'retry',
+      reason: lock ? 'another session holds the lock; once it commits or is ended, the step can run' : 'once what the database reported is fixed, the remaining steps can run',
+    },
+    escalation: stopped.details.evidence,
+  };
 }
 
 function uniq(values: string[]): string[] {

@@ -1,5 +1,5 @@
 import type { ArtifactRef } from '../../store/artifacts';
-import type { Channel, Notification, RequestInput } from '../../workflows/design-request-messages';
+import type { ApplyLimits, Channel, Notification, RequestInput } from '../../workflows/design-request-messages';
 
 /**
  * What the design-request workflow hands its phase activities and gets back: target names, artifact
@@ -58,6 +58,16 @@ export interface ApplyInput {
   target: string;
   migration: ArtifactRef;
   decidedBy: string[];
+  limits?: ApplyLimits;
+}
+
+/**
+ * The details of an apply that stopped for a reason a person must weigh (a lock held by someone
+ * else, a failed step): the failure's type is the runner's error name, and the evidence is stored.
+ */
+export interface ApplyStopped {
+  step: string;
+  evidence: ArtifactRef;
 }
 
 export interface ApplyOutcome {

@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { resolveTarget } from '../../config/targets';
 import { appendAudit } from '../../store/audit';
@@ -6,7 +6,7 @@ import { getArtifact, putArtifact, type ArtifactRef } from '../../store/artifact
 import type { Notification, RequestStatusView } from '../../workflows/design-request-messages';
 import { targetFingerprint, analyzeTarget as analyzeNamedTarget } from '../analysis/target';
 import type { Catalog } from '../analysis/introspection';
-import { applyMigrations, migrationsFromFiles, verifyApplied } from '../apply';
+import { applyMigrations, LockContentionError, MigrationFailedError, migrationsFromFiles, verifyApplied } from '../apply';
 import type { Escalation } from '../escalation';
 import type { Finding } from '../findings';
 import type { Migration } from '../migration';
@@ -21,7 +21,7 @@ import { tableSizesOf } from '../review/locks';
 import { reviewMigration, summarize, type MigrationFile } from '../review/review';
 import { verifyOnShadow } from '../review/shadow';
 import { withTarget } from '../target';
-import type { EscalationSummary, ModelingOutcome, RequestActivities } from './contracts';
+import type { ApplyStopped, EscalationSummary, ModelingOutcome, RequestActivities } from './contracts';
 import { fixFileOf } from './migrations';
 
 export interface RequestActivityDependencies {
@@ -126,12 +126,20 @@ export function createRequestActivities({ store, notify }: RequestActivityDepend
         const results = await applyMigrations(target, migrations, {
           requestId: input.requestId,
           decidedBy: input.decidedBy,
+          ...input.limits,
           onProgress: (event) => {
             progress(event);
             if (event.status !== 'applied') return;
             // Chained, so entries keep the order of the steps; awaited before the activity completes.
             audits = audits.then(async () => void (await appendAudit(store, { kind: 'step-applied', requestId: input.requestId, target: input.target, data: { ...event } })));
           },
+        }).catch(async (error: unknown) => {
+          await audits;
+          if (!(error instanceof LockContentionError || error instanceof MigrationFailedError)) throw error;
+          // A person weighs these: the evidence goes to the store, its ref to the workflow.
+          const evidence = await save('apply-stopped', { ...error, error: error.name, message: error.message });
+          const details: ApplyStopped = { step: error.step, evidence };
+          throw ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true, details: [details] });
         });
         await audits;
         return {

@@ -2,7 +2,7 @@ import type { Worker } from '@temporalio/worker';
 import { Client as PgClient, type Pool } from 'pg';
 import { targetVariable } from '../../config/targets';
 import { requestStatus, type RequestServices } from '../../approvals/requests';
-import type { GatePolicy, GateTimings, RequestStatusView } from '../../workflows/design-request-messages';
+import type { ApplyLimits, GatePolicy, GateTimings, RequestStatusView } from '../../workflows/design-request-messages';
 import { waitFor } from '../../stack/wait';
 import { createWorker } from '../../workers/worker';
 import { createTestDatabase, uniqueName, workflowBundle, type TemporalConnections, type TestDatabase } from './stack';
@@ -26,7 +26,7 @@ export interface RequestHarness {
 export async function requestHarness(
   temporal: TemporalConnections,
   store: Pool,
-  options: { policy?: GatePolicy; timings?: GateTimings; targetSetup?: string } = {},
+  options: { policy?: GatePolicy; timings?: GateTimings; targetSetup?: string; apply?: ApplyLimits } = {},
 ): Promise<RequestHarness> {
   const target = await createTestDatabase('sw_target');
   process.env[targetVariable(target.name)] = target.url;
@@ -36,7 +36,7 @@ export async function requestHarness(
   const running = worker.run();
   const policy = options.policy ?? testPolicy();
   return {
-    services: { temporal: temporal.client, store, taskQueue, gatePolicyFor: () => policy, timings: options.timings ?? patientGates },
+    services: { temporal: temporal.client, store, taskQueue, gatePolicyFor: () => policy, timings: options.timings ?? patientGates, apply: options.apply },
     target,
     worker,
     async close() {
