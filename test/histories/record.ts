@@ -49,6 +49,19 @@ const paths: Record<string, Path> = {
     await decideRequest(services, id, { questionId: 'approve#2', optionId: 'apply', person: 'bob', channel: 'cli' });
     return id;
   },
+  'apply-stopped-then-retried': async (services, target) => {
+    const hurried = { ...services, apply: { lockTimeoutMs: 100, lockRetries: 0 } };
+    const id = await gate(hurried, change(target.name, 'ALTER TABLE orders ADD COLUMN note text;'));
+    const blocker = new PgClient({ connectionString: target.url });
+    await blocker.connect();
+    await blocker.query('BEGIN; LOCK TABLE orders IN ACCESS SHARE MODE');
+    await decideRequest(services, id, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
+    await until(services, id, (view) => view.state === 'awaiting-approval' && view.questions[0]?.id === 'apply-stopped');
+    await blocker.query('ROLLBACK');
+    await blocker.end();
+    await decideRequest(services, id, { questionId: 'apply-stopped', optionId: 'retry', person: 'bob', channel: 'cli' });
+    return id;
+  },
   'review-applied': async (services, target) => {
     await sql(target.url, 'CREATE TABLE customer (id bigint PRIMARY KEY); ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customer');
     const id = await gate(services, { ...change(target.name, ''), kind: 'review', title: 'review' });
