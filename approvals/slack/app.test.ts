@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Pool } from 'pg';
+import { getArtifact } from '../../store/artifacts';
 import { queryAudit } from '../../store/audit';
 import { waitFor } from '../../stack/wait';
 import { requestHarness, type RequestHarness } from '../../test/support/requests';
@@ -108,6 +109,23 @@ describe('the Slack app: a real Bolt app behind the approvals server, signed req
     expect(status).toMatchObject({ requester: 'rita', title: 'add a note <@U0ADA> & <!channel>', target: harness.target.name });
     const described = await temporal.client.workflow.getHandle(workflowIdOf(requestId)).describe();
     expect(described.taskQueue).toBe(harness.services.taskQueue);
+  });
+
+  it('a file uploaded in the modal is the request’s source, read with the bot’s token', async () => {
+    slackApi.addFile('F0TAGS', 'tags.sql', 'CREATE TABLE tags (id bigint PRIMARY KEY);\n');
+    const submission = kickoffSubmission('U0RITA', 'tags from a file', harness.target.name);
+    const { source: _pasted, ...values } = submission.view.state.values;
+    const uploaded = { ...submission, view: { ...submission.view, id: 'VFILE1', state: { values: { ...values, file: { value: { type: 'file_input', files: [{ id: 'F0TAGS', name: 'tags.sql' }] } } } } } };
+    expect((await sender.interaction(uploaded)).status).toBe(200);
+    const status = await waitFor('the request from the file', () => requestStatus(harness.services, 'slack-VFILE1').catch(() => undefined));
+    expect((await getArtifact(store.pool, status.artifacts.source.digest)).content).toBe('CREATE TABLE tags (id bigint PRIMARY KEY);\n');
+    expect(slackApi.downloads).toEqual(['Bearer xoxb-test']);
+  });
+
+  it('pasted text and a file together are refused inline, before anything starts', async () => {
+    const submission = kickoffSubmission('U0RITA', 'both', harness.target.name);
+    const both = { ...submission, view: { ...submission.view, state: { values: { ...submission.view.state.values, file: { value: { type: 'file_input', files: [{ id: 'F0TAGS', name: 'tags.sql' }] } } } } } };
+    expect(await (await sender.interaction(both)).json()).toEqual({ response_action: 'errors', errors: { file: 'Give the spec or SQL once: pasted, or as a file, not both.' } });
   });
 
   it('a button click opens the confirm modal, with the comment required against the recommendation', async () => {

@@ -1,5 +1,5 @@
 import type { App, SlackViewAction, ViewSubmitAction } from '@slack/bolt';
-import type { View } from '@slack/web-api';
+import type { View, WebClient } from '@slack/web-api';
 import { RequestInputError, startRequest, type KickoffRequest } from '../requests';
 import type { RequestKind, RequestStatusView } from '../../workflows/design-request-messages';
 import { rootMessage } from './blocks';
@@ -27,6 +27,7 @@ export function kickoffModal(channelId: string): View {
       input('target', 'Target database', { type: 'plain_text_input', placeholder: { type: 'plain_text', text: 'shop' } }),
       input('environment', 'Environment', { type: 'plain_text_input', initial_value: 'production' }),
       input('source', 'Spec (YAML) or migration SQL', { type: 'plain_text_input', multiline: true }, true),
+      input('file', 'Or upload it (.sql, .yaml)', { type: 'file_input', filetypes: ['sql', 'yaml', 'yml', 'txt'], max_files: 1 }, true),
     ],
   } as View;
 }
@@ -47,8 +48,13 @@ export function registerKickoff(app: App, context: SlackContext): void {
     }
     const kind = valueOf(values, 'kind') as RequestKind;
     const source = valueOf(values, 'source');
-    if (kind !== 'review' && !source.trim()) {
-      await ack({ response_action: 'errors', errors: { source: `A ${kind} request needs ${kind === 'design' ? 'a spec' : 'migration SQL'}.` } });
+    const upload = uploadOf(values);
+    if (kind !== 'review' && !source.trim() && !upload) {
+      await ack({ response_action: 'errors', errors: { source: `A ${kind} request needs ${kind === 'design' ? 'a spec' : 'migration SQL'}: paste it here or upload a file.` } });
+      return;
+    }
+    if (source.trim() && upload) {
+      await ack({ response_action: 'errors', errors: { file: 'Give the spec or SQL once: pasted, or as a file, not both.' } });
       return;
     }
     const names = { target: valueOf(values, 'target').trim(), environment: valueOf(values, 'environment').trim() };
@@ -59,6 +65,15 @@ export function registerKickoff(app: App, context: SlackContext): void {
     }
     await ack();
     const { channelId } = JSON.parse(view.private_metadata || '{}') as { channelId?: string };
+    let text = source;
+    if (upload) {
+      try {
+        text = await downloadFile(client, upload.id);
+      } catch (error) {
+        await tellPrivately(client, channelId, body.user.id, `The request was not started: ${(error as Error).message}`);
+        return;
+      }
+    }
     const kickoff: KickoffRequest = {
       // The view id makes a re-sent submission find the same request.
       clientRequestId: `slack-${view.id}`.replace(/[^a-z0-9_-]/gi, '-').slice(0, 63),
@@ -67,7 +82,7 @@ export function registerKickoff(app: App, context: SlackContext): void {
       ...names,
       requester: person.id,
       channel: 'slack',
-      source: { format: kind === 'design' ? 'spec' : 'sql', text: source },
+      source: { format: kind === 'design' ? 'spec' : 'sql', text },
     };
     // The root message exists before the workflow does, so that its first notification finds the thread.
     const requestId = kickoff.clientRequestId!;
@@ -83,6 +98,25 @@ export function registerKickoff(app: App, context: SlackContext): void {
   });
 }
 
+/** The file of the modal's file input, when one was uploaded. */
+function uploadOf(values: Values): { id: string; name: string } | undefined {
+  const files = (values.file?.value as { files?: { id: string; name: string }[] } | undefined)?.files;
+  return files?.[0];
+}
+
+/** Largest upload read: a migration or a spec, not a dump. */
+const MAX_UPLOAD_BYTES = 1024 * 1024;
+
+/** Reads an uploaded file through the Web API (files.info) and its private URL, with the bot's token. */
+async function downloadFile(client: WebClient, fileId: string): Promise<string> {
+  const { file } = await client.files.info({ file: fileId });
+  const url = file?.url_private_download ?? file?.url_private;
+  if (!url) throw new Error(`Slack gave no download URL for the file ${file?.name ?? fileId}: upload it again, or paste its text.`);
+  if ((file?.size ?? 0) > MAX_UPLOAD_BYTES) throw new Error(`${file?.name} is larger than 1 MB: a migration or a spec should not be; paste the part to apply.`);
+  const response = await fetch(url, { headers: { authorization: `Bearer ${client.token}` } });
+  if (!response.ok) throw new Error(`downloading ${file?.name ?? fileId} from Slack failed (HTTP ${response.status}): check the app's files:read scope.`);
+  return response.text();
+}
 
 function startingView(requestId: string, kickoff: KickoffRequest): RequestStatusView {
   const { kind, title, target, environment, requester } = kickoff;

@@ -18,6 +18,10 @@ export interface SlackApiStandIn {
   /** Bodies POSTed to response_url paths (`/response/...`). */
   responses: { path: string; body: Record<string, unknown> }[];
   callsTo(method: string): SlackApiCall[];
+  /** A file as Slack keeps it: files.info describes it, its private URL serves it to a bearer. */
+  addFile(id: string, name: string, content: string): void;
+  /** Authorization headers of the private-URL downloads. */
+  downloads: string[];
   /** The next call to `method` answers like Slack does on failure (`ok: false`). */
   failNext(method: string, error?: string): void;
   close(): Promise<void>;
@@ -28,6 +32,8 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
   const responses: SlackApiStandIn['responses'] = [];
   let counter = 0;
   const failures = new Map<string, string>();
+  const files = new Map<string, { name: string; content: string }>();
+  const downloads: string[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -35,6 +41,14 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
       const raw = Buffer.concat(chunks).toString('utf8');
       const path = req.url ?? '/';
       const body = (req.headers['content-type'] ?? '').includes('json') ? (JSON.parse(raw || '{}') as Record<string, unknown>) : formArgs(raw);
+      const download = /^\/files\/([^/]+)$/.exec(path);
+      if (download) {
+        downloads.push(req.headers.authorization ?? '');
+        const file = files.get(download[1]);
+        if (!file || !req.headers.authorization) res.writeHead(404).end();
+        else res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(file.content);
+        return;
+      }
       if (path.startsWith('/response/')) {
         responses.push({ path, body });
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
@@ -53,6 +67,10 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
       if (method.startsWith('chat.')) Object.assign(answer, { channel: body.channel, ts: body.ts ?? ts });
       if (method === 'auth.test') Object.assign(answer, { user_id: 'UBOT', bot_id: 'B1', team_id: 'T1' });
       if (method.startsWith('views.')) Object.assign(answer, { view: { id: `V${counter}` } });
+      if (method === 'files.info') {
+        const file = files.get(String(body.file));
+        Object.assign(answer, file ? { file: { id: body.file, name: file.name, size: Buffer.byteLength(file.content), url_private_download: `${url}/files/${body.file}` } } : { ok: false, error: 'file_not_found' });
+      }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });
   });
@@ -64,6 +82,8 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
     responses,
     callsTo: (method) => calls.filter((c) => c.method === method),
     failNext: (method, error = 'internal_error') => void failures.set(method, error),
+    addFile: (id, name, content) => void files.set(id, { name, content }),
+    downloads,
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
