@@ -3,10 +3,10 @@ import { fingerprint, introspect, type Catalog } from '../analysis/introspection
 import type { Migration, MigrationStep } from '../migration';
 import { parseStatements } from '../review/parse';
 import type { PgVersion } from '../review/pg-version';
-import { schemaDiff, withShadowDatabase } from '../review/shadow';
+import { withShadowDatabase } from '../review/shadow';
 import { stepsAsWritten } from '../review/steps';
 import type { DesignModel } from './design-model';
-import { closeMigraGaps } from './migra-gaps';
+import { closedSchemaDiff } from './migra-gaps';
 import { inverseOf } from './undo';
 
 /** The migration to a design, with the way back and the fingerprints that prove both. */
@@ -50,7 +50,7 @@ export async function designMigration(model: DesignModel, target: { connectionSt
       await targetClient.end();
     }
     const diff = async (from: { url: string; catalog: Catalog }, to: { url: string; catalog: Catalog }) =>
-      online(closeMigraGaps(await parseStatements((await schemaDiff(from.url, to.url, model.schema)).map((s) => `${s.replace(/;?\s*$/, '')};`).join('\n')), from.catalog, to.catalog), from.catalog, to.catalog);
+      online(await closedSchemaDiff(from, to, model.schema), from.catalog, to.catalog);
     const targetSide = { url: target.connectionString, catalog: current };
     const desiredSide = { url: shadowUrl, catalog: desired };
     const name = `design_${model.name}`;

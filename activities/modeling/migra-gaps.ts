@@ -1,12 +1,19 @@
 import type { Catalog } from '../analysis/introspection';
 import { quoteIdent } from '../analysis/sql-names';
 import { alterTableCommands, body, isObject, relationName } from '../review/ast';
-import type { ParsedStatement } from '../review/parse';
+import { parseStatements, type ParsedStatement } from '../review/parse';
+import { schemaDiff } from '../review/shadow';
+
+/** The statements that make `from`'s schema equal `to`'s (all schemas, or `schema`): migra's diff with its gaps closed. */
+export async function closedSchemaDiff(from: { url: string; catalog: Catalog }, to: { url: string; catalog: Catalog }, schema?: string): Promise<string[]> {
+  const statements = await parseStatements((await schemaDiff(from.url, to.url, schema)).map((s) => `${s.replace(/;?\s*$/, '')};`).join('\n'));
+  return closeMigraGaps(statements, from.catalog, to.catalog);
+}
 
 /**
  * What migra's diff from one catalog to another misses or gets wrong, closed: partitions (below),
- * serial columns turned identity, sequences' types (it creates every sequence as bigint), and
- * FORCE ROW LEVEL SECURITY, which it does not compare.
+ * serial columns turned identity, sequences' types (it creates every sequence as bigint), added
+ * columns' order (it adds them by name), and FORCE ROW LEVEL SECURITY, which it does not compare.
  */
 export function closeMigraGaps(statements: ParsedStatement[], from: Catalog, to: Catalog): string[] {
   const forced = (catalog: Catalog) => new Set(catalog.tables.filter((t) => t.forceRowSecurity).map((t) => `${t.schema}.${t.name}`));
@@ -15,7 +22,7 @@ export function closeMigraGaps(statements: ParsedStatement[], from: Catalog, to:
   const existing = new Set(to.tables.map((t) => `${t.schema}.${t.name}`));
   const sequenceTypes = new Map(to.sequences.map((q) => [`${q.schema}.${q.name}`, q.type]));
   return [
-    ...partitionAware(serialToIdentityOrder(statements), [from, to]).map((sql) => withSequenceType(sql, sequenceTypes)),
+    ...partitionAware(serialToIdentityOrder(inColumnOrder(statements, to)), [from, to]).map((sql) => withSequenceType(sql, sequenceTypes)),
     ...[...after].filter((t) => !before.has(t)).map((t) => `ALTER TABLE ${relationSql(t)} FORCE ROW LEVEL SECURITY;`),
     ...[...before].filter((t) => !after.has(t) && existing.has(t)).map((t) => `ALTER TABLE ${relationSql(t)} NO FORCE ROW LEVEL SECURITY;`),
   ];
@@ -111,6 +118,35 @@ function relationSql(qualifiedName: string): string {
  * the identity's sequence cannot take the name `<table>_<column>_seq` and gets `..._seq1`: the
  * schema then differs from the design. Dropping the old sequence first keeps the name.
  */
+/**
+ * migra adds a table's new columns in name order; a column's position is part of the schema
+ * (`SELECT *`, COPY), so they are put back in the order they have in `to`.
+ */
+function inColumnOrder(statements: ParsedStatement[], to: Catalog): ParsedStatement[] {
+  const position = (table: string, column: string) => {
+    const qualifiedName = table.includes('.') ? table : `public.${table}`;
+    const found = to.tables.find((t) => `${t.schema}.${t.name}` === qualifiedName);
+    return found ? found.columns.findIndex((c) => c.name === column) : -1;
+  };
+  const added = (statement: ParsedStatement) => {
+    const commands = alterTableCommands(statement);
+    const table = relationName(body(statement).relation);
+    const def = commands.length === 1 && commands[0].subtype === 'AT_AddColumn' && isObject(commands[0].def) ? commands[0].def.ColumnDef : undefined;
+    return table && isObject(def) ? { table, column: String(def.colname) } : undefined;
+  };
+  const ordered = [...statements];
+  const slotsByTable = new Map<string, number[]>();
+  statements.forEach((statement, i) => {
+    const column = added(statement);
+    if (column) slotsByTable.set(column.table, [...(slotsByTable.get(column.table) ?? []), i]);
+  });
+  for (const [table, slots] of slotsByTable) {
+    const sorted = slots.map((i) => statements[i]).sort((a, b) => position(table, added(a)!.column) - position(table, added(b)!.column));
+    slots.forEach((slot, i) => (ordered[slot] = sorted[i]));
+  }
+  return ordered;
+}
+
 function serialToIdentityOrder(statements: ParsedStatement[]): ParsedStatement[] {
   const ordered = [...statements];
   for (const statement of statements) {
