@@ -1,7 +1,8 @@
 /**
  * `npm run bench:analysis`: introspection plus findings on MusicBrainz (519 tables, 1,101 indexes)
  * and on a generated 2,000-table schema, against @pgkit/schemainspect reading the same databases
- * (structure only) as the baseline. Prints figures; asserts nothing.
+ * (structure only) as the baseline; and the diff that creates each schema on an empty database, ours
+ * beside migra alone. Prints figures; asserts nothing.
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,8 @@ import { PostgreSQL } from '@pgkit/schemainspect';
 import { Client } from 'pg';
 import { analyzeCatalog } from '../activities/analysis/analyze';
 import { fingerprint, introspect } from '../activities/analysis/introspection';
+import { closedSchemaDiff } from '../activities/modeling/migra-gaps';
+import { schemaDiff } from '../activities/review/shadow';
 import { freePort } from '../stack/ports';
 import { startEmbeddedPostgres } from '../stack/postgres';
 
@@ -47,7 +50,7 @@ async function time<T>(work: () => Promise<T> | T): Promise<{ ms: number; value:
   return { ms: performance.now() - started, value };
 }
 
-async function measure(label: string, url: string): Promise<void> {
+async function measure(label: string, url: string, emptyUrl: string): Promise<void> {
   const client = new Client({ connectionString: url });
   await client.connect();
   const introspection: number[] = [];
@@ -73,6 +76,20 @@ async function measure(label: string, url: string): Promise<void> {
   } finally {
     console.log = log;
   }
+  // The diff that creates the whole schema on an empty database: ours (migra with its gaps closed, both catalogs read), and migra alone.
+  const emptyClient = new Client({ connectionString: emptyUrl });
+  await emptyClient.connect();
+  const emptyCatalog = await introspect(emptyClient);
+  await emptyClient.end();
+  const diffs: number[] = [];
+  const migraAlone: number[] = [];
+  let statements = 0;
+  for (let run = 0; run < 3; run++) {
+    const ours = await time(async () => closedSchemaDiff({ url: emptyUrl, catalog: emptyCatalog }, { url, catalog: await introspect(client) }));
+    diffs.push(ours.ms);
+    statements = ours.value.length;
+    migraAlone.push((await time(() => schemaDiff(emptyUrl, url))).ms);
+  }
   await client.end();
   const total = median(introspection) + median(findings);
   console.log(`\n${label}: ${summary} (median of ${RUNS} runs)`);
@@ -81,6 +98,7 @@ async function measure(label: string, url: string): Promise<void> {
   console.log(`  fingerprint            ${median(fingerprinting).toFixed(0).padStart(6)} ms`);
   console.log(`  introspect + findings  ${total.toFixed(0).padStart(6)} ms   (aim: under 1000 ms on MusicBrainz)`);
   console.log(`  baseline: @pgkit/schemainspect structure only ${median(baseline).toFixed(0).padStart(6)} ms`);
+  console.log(`  diff empty → schema    ${median(diffs).toFixed(0).padStart(6)} ms (${statements} statements; migra alone ${median(migraAlone).toFixed(0)} ms, ratio ${(median(diffs) / median(migraAlone)).toFixed(2)}x)`);
 }
 
 async function main(): Promise<void> {
@@ -91,7 +109,7 @@ async function main(): Promise<void> {
     const admin = new Client({ connectionString: postgres.adminUrl });
     await admin.connect();
     const urlOf = (name: string) => postgres.adminUrl.replace(/\/postgres$/, `/${name}`);
-    for (const name of ['musicbrainz', 'generated']) await admin.query(`CREATE DATABASE ${name}`);
+    for (const name of ['musicbrainz', 'generated', 'empty']) await admin.query(`CREATE DATABASE ${name}`);
     await admin.end();
 
     const load = async (name: string, sql: string) => {
@@ -107,8 +125,8 @@ async function main(): Promise<void> {
     await load('musicbrainz', readFileSync(join(DATA_DIR, 'musicbrainz/musicbrainz-schema.concat.sql'), 'utf8'));
     await load('generated', generatedSchema(2000));
 
-    await measure('MusicBrainz', urlOf('musicbrainz'));
-    await measure('Generated 2,000 tables', urlOf('generated'));
+    await measure('MusicBrainz', urlOf('musicbrainz'), urlOf('empty'));
+    await measure('Generated 2,000 tables', urlOf('generated'), urlOf('empty'));
   } finally {
     await postgres.stop();
     rmSync(root, { recursive: true, force: true });

@@ -30,7 +30,6 @@ async function main(): Promise<void> {
   const store = createStorePool(await ensureDatabase(stack.postgres.adminUrl, 'bench_store'));
   await migrateStore(store);
   try {
-    const floor = await floorRoundTrips(client, nativeConnection);
     const targetUrl = await ensureDatabase(stack.postgres.adminUrl, 'bench_shop');
     await sql(targetUrl, 'CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY)');
     process.env[targetVariable('bench_shop')] = targetUrl;
@@ -38,10 +37,11 @@ async function main(): Promise<void> {
     const taskQueue = 'bench-requests';
     const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue, deps: { store }, workflowBundle: await bundleWorkflows(), maxCachedWorkflows: PARKED + 100 });
     const services: RequestServices = { temporal: client, store, taskQueue, gatePolicyFor: () => POLICY, timings: PATIENT };
+    // BENCH_REQUESTS=0 or BENCH_PARKED=0 leaves that part out.
+    const floor = REQUESTS > 0 ? await floorRoundTrips(client, nativeConnection) : [];
     await worker.runUntil(async () => {
-      const toApplied = await decisionToApplied(services, targetUrl);
-      report('(a) decision → migration applied', toApplied, floor);
-      await parked(services);
+      if (REQUESTS > 0) report('(a) decision → migration applied', await decisionToApplied(services, targetUrl), floor);
+      if (PARKED > 0) await parked(services);
     });
   } finally {
     await store.end();

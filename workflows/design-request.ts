@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ApplyOutcome, ApplyStopped, EscalationSummary, RequestActivities, ReviewOutcome } from '../activities/request/contracts';
 import {
   cancel,
@@ -54,13 +54,14 @@ export async function designRequest(request: RequestInput): Promise<RequestStatu
   setHandler(decide, (decision) => run.decide(decision), { validator: (decision) => run.validateDecision(decision) });
   setHandler(cancel, (attempt) => run.cancel(attempt), { validator: (attempt) => run.validateCancel(attempt) });
 
-  try {
-    return await carryOut(request, run);
-  } catch (error) {
+  const result = await carryOut(request, run).catch(async (error: unknown) => {
     if (error instanceof RequestCancelled) return await run.finish('cancelled', run.outcomeOf('cancelled'));
     if (error instanceof ActivityFailure) return await run.finish('failed', `${run.view().phase} failed: ${error.cause?.message ?? error.message}`);
     throw error;
-  }
+  });
+  // A decision that ended the request is still being audited and told: its caller gets its receipt.
+  await condition(allHandlersFinished);
+  return result;
 }
 
 async function carryOut(request: RequestInput, run: RequestRun): Promise<RequestStatusView> {
