@@ -1,7 +1,8 @@
 /**
  * npm run bench:approvals — from a signed Slack confirm submission (HTTP POST to the real Bolt app)
- * and from an email link's form POST, to the decision visible in the workflow's status; beside the
- * floor, a direct decideRequest (the bare Update round trip) on the same server in the same run.
+ * and from an email link's form POST, to the decision visible in the workflow's status; beside a
+ * direct decideRequest timed the same way, and the floor: the bare Update round trip to a workflow
+ * that does nothing else, on the same server in the same run.
  * Prints p50/p95 over BENCH_N decisions each (default 200) and the ratios. Asserts nothing.
  */
 import { Client as PgClient } from 'pg';
@@ -12,6 +13,7 @@ import { SlackSender } from '../test/support/slack-requests';
 import { issueToken, parseTokenKeys } from '../approvals/email/tokens';
 import { parsePolicy } from '../approvals/policy';
 import { decideRequest, requestStatus, startRequest, type RequestServices } from '../approvals/requests';
+import { bareUpdateRoundTrips } from './support/floor';
 import { createSlackApp } from '../approvals/slack/app';
 import { createWebServer, listen } from '../approvals/web/server';
 import { targetVariable } from '../config/targets';
@@ -90,12 +92,21 @@ async function main(): Promise<void> {
       await run();
       return Number(process.hrtime.bigint() - started) / 1e6;
     };
-    const floor: number[] = [];
+    const floor = await bareUpdateRoundTrips(services.temporal, nativeConnection, N);
+    const direct: number[] = [];
     const slackClick: number[] = [];
     const webPost: number[] = [];
     for (let i = 0; i < N; i++) {
-      const direct = people[3 * i];
-      floor.push(await timed(() => decideRequest(services, requestId, { questionId: question.id, optionId, person: direct, channel: 'cli' }, `bench-${direct}`).then(() => undefined)));
+      const cliPerson = people[3 * i];
+      let decided: Promise<unknown> = Promise.resolve();
+      direct.push(
+        await timed(async () => {
+          decided = decideRequest(services, requestId, { questionId: question.id, optionId, person: cliPerson, channel: 'cli' }, `bench-${cliPerson}`);
+          await visible(cliPerson);
+        }),
+      );
+      // Its receipt waits for the decision's audit entry and notification; the vote counts before.
+      await decided;
 
       const slackPerson = people[3 * i + 1];
       const slackUser = policy.person(slackPerson)!.slack!;
@@ -124,7 +135,8 @@ async function main(): Promise<void> {
     const line = (label: string, values: number[]) =>
       `${label.padEnd(48)} p50 ${percentile(values, 50).toFixed(1).padStart(7)} ms   p95 ${percentile(values, 95).toFixed(1).padStart(7)} ms   (×${(percentile(values, 50) / percentile(floor, 50)).toFixed(2)} of the floor at p50)`;
     console.log(`bench:approvals, ${N} decisions per path, one question kept open by its quorum`);
-    console.log(line('floor: decideRequest (bare Update round trip)', floor));
+    console.log(line('floor: bare Update round trip (workflow only waits)', floor));
+    console.log(line('decideRequest (Update) → in status', direct));
     console.log(line('Slack: signed confirm submission → in status', slackClick));
     console.log(line('email: decision form POST → in status', webPost));
   } finally {

@@ -5,16 +5,15 @@
  * Prints figures, asserts nothing. BENCH_REQUESTS (default 100) and BENCH_PARKED (default 1000).
  */
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
-import { randomUUID } from 'node:crypto';
 import { decideRequest, requestStatus, startRequest, type RequestServices } from '../approvals/requests';
 import { targetVariable } from '../config/targets';
 import { createStorePool, ensureDatabase, migrateStore } from '../store/database';
 import { waitFor } from '../stack/wait';
 import type { RequestStatusView } from '../workflows/design-request-messages';
 import { bundleWorkflows, createWorker } from '../workers/worker';
-import { decideFloor } from './floor/workflows';
+import { bareUpdateRoundTrips } from './support/floor';
 import { percentile, startBenchStack } from './support/stack';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100);
@@ -38,7 +37,7 @@ async function main(): Promise<void> {
     const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue, deps: { store }, workflowBundle: await bundleWorkflows(), maxCachedWorkflows: PARKED + 100 });
     const services: RequestServices = { temporal: client, store, taskQueue, gatePolicyFor: () => POLICY, timings: PATIENT };
     // BENCH_REQUESTS=0 or BENCH_PARKED=0 leaves that part out.
-    const floor = REQUESTS > 0 ? await floorRoundTrips(client, nativeConnection) : [];
+    const floor = REQUESTS > 0 ? await bareUpdateRoundTrips(client, nativeConnection, REQUESTS) : [];
     await worker.runUntil(async () => {
       if (REQUESTS > 0) report('(a) decision → migration applied', await decisionToApplied(services, targetUrl), floor);
       if (PARKED > 0) await parked(services);
@@ -49,26 +48,6 @@ async function main(): Promise<void> {
     await nativeConnection.close();
     await stack.stop();
   }
-}
-
-/** The floor: start a workflow that waits for one Update, then time the Update until the workflow has its answer. */
-async function floorRoundTrips(client: Client, connection: NativeConnection): Promise<number[]> {
-  const worker = await Worker.create({
-    connection,
-    taskQueue: 'bench-floor',
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./floor/workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } }),
-  });
-  const times: number[] = [];
-  await worker.runUntil(async () => {
-    for (let i = 0; i < REQUESTS; i++) {
-      const handle = await client.workflow.start('waitForOneUpdate', { workflowId: `floor-${randomUUID()}`, taskQueue: 'bench-floor' });
-      const started = performance.now();
-      await handle.executeUpdate(decideFloor, { args: ['apply'] });
-      await handle.result();
-      times.push(performance.now() - started);
-    }
-  });
-  return times;
 }
 
 /** Each request adds one column; the clock runs from the decision until the request has applied and verified it. */
