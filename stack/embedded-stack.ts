@@ -8,7 +8,7 @@ import { locateTemporalCli } from './temporal-cli';
 import { ensureSearchAttributes, startTemporalDevServer, type RunningTemporal } from './temporal-server';
 import { connectClient } from './temporal-connection';
 import { runStackCheck } from './stack-check';
-import { waitFor } from './wait';
+import { StopWaiting, waitFor } from './wait';
 
 const STORE_DATABASE = 'schemawright';
 const EXAMPLE_TARGET = 'shop';
@@ -33,7 +33,7 @@ async function waitForChildLine(child: ManagedChild, pattern: RegExp, what: stri
   let exited = false;
   void child.exited.then(() => (exited = true));
   await waitFor(what, () => {
-    if (exited) throw new Error(`${child.name} exited during startup:\n${child.logTail()}`);
+    if (exited) throw new StopWaiting(`${child.name} exited during startup:\n${child.logTail()}`);
     return pattern.test(child.logTail(200)) || undefined;
   }, { timeoutMs: 120_000, intervalMs: 200 });
 }

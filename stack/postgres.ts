@@ -6,7 +6,7 @@ import { dirname, join, parse, resolve } from 'node:path';
 import { Client } from 'pg';
 import { startChild, type ManagedChild } from './child-process';
 import { requireFreePort } from './ports';
-import { waitFor } from './wait';
+import { StopWaiting, waitFor } from './wait';
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
@@ -145,7 +145,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   void child.exited.then(() => (exited = true));
   try {
     await waitFor(`PostgreSQL on port ${options.port}`, async () => {
-      if (exited) throw new Error(`postgres exited during startup:\n${child.logTail(15)}`);
+      if (exited) throw new StopWaiting(`postgres exited during startup:\n${child.logTail(15)}`);
       const client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 1000 });
       try {
         await client.connect();

@@ -1,7 +1,12 @@
+/** Thrown by a probe when waiting longer cannot help (the process it waits for has exited): ends the wait at once. */
+export class StopWaiting extends Error {
+  override name = 'StopWaiting';
+}
+
 /**
  * Polls `probe` until it returns a value other than undefined, or throws once `timeoutMs` has
- * passed with the last probe error attached. The one way this project waits for something to
- * become true: never a fixed sleep.
+ * passed with the last probe error attached (a StopWaiting ends it at once). The one way this
+ * project waits for something to become true: never a fixed sleep.
  */
 export async function waitFor<T>(
   what: string,
@@ -15,6 +20,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value !== undefined) return value;
     } catch (error) {
+      if (error instanceof StopWaiting) throw error;
       lastError = error;
     }
     if (Date.now() >= deadline) {
