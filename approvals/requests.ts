@@ -94,11 +94,21 @@ async function sourceProblems(source: KickoffRequest['source']): Promise<string[
   const files: MigrationFile[] = [];
   if (source.format === 'sql') files.push({ path: 'the SQL', up: source.text });
   if (source.format === 'migrations') {
+    const shape = 'the migrations must be JSON of [{ "path": string, "up": string, "down"?: string }]';
+    let parsed: unknown;
     try {
-      files.push(...(JSON.parse(source.text) as MigrationFile[]));
+      parsed = JSON.parse(source.text);
     } catch (error) {
-      return [`the migrations must be JSON of [{ path, up, down? }]: ${(error as Error).message}`];
+      return [`${shape}: ${(error as Error).message}`];
     }
+    const isFile = (f: unknown): f is MigrationFile => {
+      const file = f as Partial<MigrationFile> | null;
+      return typeof file?.path === 'string' && typeof file.up === 'string' && (file.down === undefined || typeof file.down === 'string');
+    };
+    if (!Array.isArray(parsed) || parsed.length === 0) return [`${shape}, with at least one file`];
+    const bad = parsed.findIndex((f) => !isFile(f));
+    if (bad >= 0) return [`${shape}: item ${bad} is ${JSON.stringify(parsed[bad])?.slice(0, 80)}`];
+    files.push(...(parsed as MigrationFile[]));
   }
   if (source.format === 'spec') {
     try {

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client as PgClient, type Pool } from 'pg';
+import nodemailer from 'nodemailer';
+import { parseTokenKeys } from '../approvals/email/tokens';
+import { createNotifier } from '../approvals/notify';
+import { loadPolicy } from '../approvals/policy';
+import { freePort } from '../stack/ports';
 import { getArtifact } from '../store/artifacts';
+import { queryAudit } from '../store/audit';
 import { cancelRequest, decideRequest, listRequests, RefusedError, RequestInputError, requestStatus, startRequest, type KickoffRequest } from '../approvals/requests';
 import { waitFor } from '../stack/wait';
 import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from './support/stack';
@@ -75,6 +81,35 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     expect(await listRequests(services, { target: target.name })).toEqual([]);
   });
 
+  it('refuses a migration directory that is not a list of files, and SQL that does not parse, naming where', async () => {
+    const { services, target } = await harness();
+    const start = (source: KickoffRequest['source']) => startRequest(services, change(target.name, { source })).catch((e: unknown) => e);
+    expect(await start({ format: 'migrations', text: '[{"path": "001_a.up.sql"}]' })).toEqual(
+      new RequestInputError(['the migrations must be JSON of [{ "path": string, "up": string, "down"?: string }]: item 0 is {"path":"001_a.up.sql"}']),
+    );
+    expect(await start({ format: 'migrations', text: JSON.stringify([{ path: '001_a.up.sql', up: 'CREATE TABLE a (id int);', down: 'DROP TABLE a b c;' }]) })).toEqual(
+      new RequestInputError(['001_a.up.sql (down):1:14: syntax error at or near "b"']),
+    );
+    expect(await listRequests(services, { target: target.name })).toEqual([]);
+  });
+
+  it('a channel that is down does not hold up the request: the failed notification is audited', async () => {
+    const unreachable = nodemailer.createTransport({ host: '127.0.0.1', port: await freePort(), secure: false, ignoreTLS: true });
+    const notify = createNotifier({ store: store.pool, policy: loadPolicy(), mailer: unreachable, webBaseUrl: 'http://approvals.test', tokenKeys: parseTokenKeys(`k:${'x'.repeat(32)}`) });
+    const { services, target } = await harness({ notify });
+    const { requestId } = await startRequest(services, change(target.name));
+    await statusWhen(services, requestId, 'at the gate', atGate);
+    await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
+    expect((await statusWhen(services, requestId, 'done', ended)).state).toBe('completed');
+    // The final result is told after the request shows done.
+    const failed = await waitFor('the failed result mail in the audit log', async () => {
+      const entries = (await queryAudit(store.pool, { requestId })).filter((e) => e.kind === 'notification-failed');
+      return entries.some((e) => e.data.notification === 'completed') ? entries : undefined;
+    });
+    expect(failed.map((e) => e.data.notification)).toEqual(expect.arrayContaining(['question', 'completed']));
+    expect(String(failed[0]!.data.error)).toMatch(/ECONNREFUSED/);
+  });
+
   it('change: reviewed, approved by an approver, applied exactly once, audited', async () => {
     const { services, target } = await harness();
     const kickoff = change(target.name);
@@ -104,6 +139,13 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     expect(done.state).toBe('completed');
     const indexes = await querySql<{ indexdef: string }>(target.url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'order_line' AND indexname <> 'order_line_pkey'");
     expect(indexes.map((i) => i.indexdef)).toEqual(['CREATE INDEX order_line_order_id_idx ON public.order_line USING btree (order_id)']);
+  });
+
+  it('review: a database with nothing to fix completes with nothing to apply, and asks no one', async () => {
+    const { services, target } = await harness();
+    const { requestId } = await startRequest(services, { ...change(target.name), kind: 'review', title: 'review shop', source: { format: 'sql', text: '' } });
+    const done = await statusWhen(services, requestId, 'done', ended);
+    expect(done).toMatchObject({ state: 'completed', outcome: 'nothing to apply: no finding of the analysis has a fix that is a migration (see the analysis report)', questions: [] });
   });
 
   it('design: a spec becomes tables in an empty target once every question is answered', async () => {

@@ -72,6 +72,7 @@ async function carryOut(request: RequestInput, run: RequestRun): Promise<Request
   const analysis = await run.phase('analysis', () => phases.analyzeTarget(request));
   await run.transition('modeling', 'running');
   const modeling = await run.phase('modeling', () => phases.modelChange({ ...request, analysis }));
+  if (modeling.steps === 0) return await run.finish('completed', `nothing to apply: ${request.kind === 'review' ? 'no finding of the analysis has a fix that is a migration (see the analysis report)' : 'the migration has no statements'}`);
 
   for (let round = 1; ; round++) {
     await run.transition('review', 'running');
@@ -234,7 +235,7 @@ class RequestRun {
         if (!stopped) throw error;
         await this.record('apply-stopped', { error: stopped.type, step: stopped.details.step, message: stopped.message, evidence: stopped.details.evidence.digest });
         const verdict = await this.gates([applyQuestion(stopped)], attempt > 1 ? `#${attempt}` : '');
-        if (verdict !== 'approved') return { verdict, outcome: `${this.outcomeOf(verdict).replace(/; nothing was applied$/, '')}; the apply had stopped: ${stopped.message}` };
+        if (verdict !== 'approved') return { verdict, outcome: this.outcomeOf(verdict, `the apply had stopped: ${stopped.message}`) };
         decidedBy.push(...this.deciders().filter((person) => !decidedBy.includes(person)));
         await this.transition('apply', 'applying');
       }
@@ -315,13 +316,14 @@ class RequestRun {
     return uniq(this.questions.flatMap((q) => q.votes.map((vote) => vote.person)));
   }
 
-  outcomeOf(verdict: 'rejected' | 'expired' | 'cancelled'): string {
-    if (verdict === 'cancelled') return `cancelled by ${this.cancelled?.person}${this.cancelled?.reason ? `: ${this.cancelled.reason}` : ''}; nothing was applied`;
+  /** Who ended the request and why, then what that left: nothing applied, unless the apply had begun. */
+  outcomeOf(verdict: Exclude<Verdict, 'approved'>, consequence = 'nothing was applied'): string {
+    if (verdict === 'cancelled') return `cancelled by ${this.cancelled?.person}${this.cancelled?.reason ? `: ${this.cancelled.reason}` : ''}; ${consequence}`;
     if (verdict === 'rejected') {
       const rejection = this.questions.flatMap((q) => q.votes).find((vote) => vote.optionId === REJECT);
-      return `rejected by ${rejection?.person}${rejection?.comment ? `: ${rejection.comment}` : ''}; nothing was applied`;
+      return `rejected by ${rejection?.person}${rejection?.comment ? `: ${rejection.comment}` : ''}; ${consequence}`;
     }
-    return `no decision before ${this.questions[0]?.expiresAt}; expired, nothing was applied`;
+    return `no decision before ${this.questions[0]?.expiresAt}; expired, ${consequence}`;
   }
 
   async finish(state: RequestState, outcome: string): Promise<RequestStatusView> {

@@ -4,6 +4,7 @@ import { targetVariable } from '../../config/targets';
 import { requestStatus, type RequestServices } from '../../approvals/requests';
 import type { ApplyLimits, GatePolicy, GateTimings, RequestStatusView } from '../../workflows/design-request-messages';
 import { waitFor } from '../../stack/wait';
+import type { ActivityDependencies } from '../../activities';
 import { createWorker } from '../../workers/worker';
 import { createTestDatabase, uniqueName, workflowBundle, type TemporalConnections, type TestDatabase } from './stack';
 
@@ -26,13 +27,13 @@ export interface RequestHarness {
 export async function requestHarness(
   temporal: TemporalConnections,
   store: Pool,
-  options: { policy?: GatePolicy; timings?: GateTimings; targetSetup?: string; apply?: ApplyLimits } = {},
+  options: { policy?: GatePolicy; timings?: GateTimings; targetSetup?: string; apply?: ApplyLimits; notify?: ActivityDependencies['notify'] } = {},
 ): Promise<RequestHarness> {
   const target = await createTestDatabase('sw_target');
   process.env[targetVariable(target.name)] = target.url;
   if (options.targetSetup) await runSql(target.url, options.targetSetup);
   const taskQueue = uniqueName('requests');
-  const worker = await createWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, deps: { store }, workflowBundle: await workflowBundle() });
+  const worker = await createWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, deps: { store, notify: options.notify }, workflowBundle: await workflowBundle() });
   const running = worker.run();
   const policy = options.policy ?? testPolicy();
   return {
