@@ -31,7 +31,8 @@ export class LockContentionError extends Error {
     readonly evidence: LockEvidence | undefined,
   ) {
     const who = evidence?.blockers.length
-      ? evidence.blockers.map((b) => `pid ${b.pid} (${b.applicationName || 'no application name'}, ${b.state ?? 'unknown state'}, holding ${b.modes.join('/') || 'a conflicting lock'}) running "${b.query}"`).join('; ')
+      ? // The blockers' SQL stays in the evidence: this message reaches workflow history, Slack and mail, and SQL can carry secrets.
+        evidence.blockers.map((b) => `pid ${b.pid} (${b.applicationName || 'no application name'}, ${b.state ?? 'unknown state'}, holding ${b.modes.join('/') || 'a conflicting lock'})`).join('; ')
       : 'a session that was gone before it could be identified';
     const what = evidence ? `${evidence.wantedMode} on ${evidence.relation ?? evidence.lockType}` : 'a lock';
     super(

@@ -1,12 +1,14 @@
 import { Client } from 'pg';
 import type { Migration } from '../migration';
+import { body } from '../review/ast';
+import { parseStatements } from '../review/parse';
 import { readHistory, stepChecksum } from './history';
 import type { ApplyTarget } from './index';
 
 /**
  * After apply, from the target's own records: every step of the migration is recorded applied with
- * the checksum of the SQL that was approved, and no index on the target was left INVALID. Returns
- * what is wrong, or nothing.
+ * the checksum of the SQL that was approved, and no index it builds was left INVALID. Returns what
+ * is wrong, or nothing.
  */
 export async function verifyApplied(target: ApplyTarget, migration: Migration): Promise<string[]> {
   const client = new Client({ connectionString: target.connectionString, application_name: 'schemawright-verify' });
@@ -19,9 +21,12 @@ export async function verifyApplied(target: ApplyTarget, migration: Migration): 
       if (row?.status !== 'applied') problems.push(`step ${step.name} of migration ${migration.version} is ${row ? row.status : 'not recorded'} in the target's history`);
       else if (row.checksum !== stepChecksum(step.sql)) problems.push(`step ${step.name} of migration ${migration.version} was applied with checksum ${row.checksum}, not the approved ${stepChecksum(step.sql)}`);
     }
+    // Only the indexes this migration builds: another's broken index, or one still building, is not ours to judge.
+    const built = (await Promise.all(migration.steps.map((step) => parseStatements(step.sql)))).flat().filter((s) => s.kind === 'IndexStmt').map((s) => body(s).idxname).filter((name): name is string => typeof name === 'string');
     const invalid = await client.query<{ name: string }>(
-      `SELECT n.nspname || '.' || c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE NOT i.indisvalid ORDER BY 1`,
+      `SELECT i.indexrelid::regclass::text AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE NOT i.indisvalid AND c.relname = ANY($1) ORDER BY 1`,
+      [built],
     );
     for (const { name } of invalid.rows) problems.push(`index ${name} is INVALID: rebuild it (REINDEX INDEX CONCURRENTLY ${name})`);
     return problems;

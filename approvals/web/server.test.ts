@@ -57,6 +57,13 @@ describe('the approvals web server over real HTTP, with the real workflow and st
     return body.requestId;
   }
 
+  it('a path with a broken %-escape is a bad request, and the server keeps serving', async () => {
+    const bad = await fetch(`${base}/requests/%E0%A4%A`);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toBe('Bad request: URI malformed\n');
+    expect((await fetch(`${base}/`)).status).toBe(200);
+  });
+
   it('API: no bearer token or an unknown one is refused with how to get one', async () => {
     expect(await (await api('/api/requests/x', undefined)).json()).toEqual({ error: 'send Authorization: Bearer <token> (tokens are set in SCHEMAWRIGHT_API_TOKENS)' });
     const unknown = await api('/api/requests', 'not-a-known-token-at-all', { kind: 'change' });

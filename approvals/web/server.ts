@@ -210,15 +210,25 @@ function failure(res: ServerResponse, error: unknown, api: boolean): void {
 
 export function createWebServer(deps: WebDependencies): Server {
   return createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (deps.slack && url.pathname.startsWith('/slack/')) return deps.slack(req, res);
-    for (const [method, pattern, handler] of routes) {
-      const match = pattern.exec(url.pathname);
-      if (!match || method !== req.method) continue;
-      handler(req, res, deps, match.slice(1).map(decodeURIComponent), url).catch((error: unknown) => failure(res, error, url.pathname.startsWith('/api/')));
-      return;
+    let url: URL;
+    let params: string[] = [];
+    let handler: Handler | undefined;
+    // A request target that does not parse, or a path with broken %-escapes, is the caller's error: it must not end the process.
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+      if (deps.slack && url.pathname.startsWith('/slack/')) return deps.slack(req, res);
+      for (const [method, pattern, routeHandler] of routes) {
+        const match = pattern.exec(url.pathname);
+        if (!match || method !== req.method) continue;
+        params = match.slice(1).map(decodeURIComponent);
+        handler = routeHandler;
+        break;
+      }
+    } catch (error) {
+      return send(res, 400, 'text/plain; charset=utf-8', `Bad request: ${(error as Error).message}\n`);
     }
-    send(res, 404, 'text/plain; charset=utf-8', `Not found: ${req.method} ${url.pathname}\n`);
+    if (!handler) return send(res, 404, 'text/plain; charset=utf-8', `Not found: ${req.method} ${url.pathname}\n`);
+    handler(req, res, deps, params, url).catch((error: unknown) => failure(res, error, url.pathname.startsWith('/api/')));
   });
 }
 

@@ -1,5 +1,6 @@
+import { quoteIdent } from '../../analysis/sql-names';
 import type { Escalation, EscalationOption } from '../../escalation';
-import { bareName, ident, qualified } from '../rewrites/rewrite';
+import { bareName, qualified } from '../rewrites/rewrite';
 import { knownTables, type KnownTable } from './known-tables';
 import { addedStep, exampleFinding, findingsOf, joinedName, numberOf, selectOf, sizeOf, type EscalationContext, type EscalationTrigger } from './trigger';
 import type { Finding } from '../../findings';
@@ -17,7 +18,7 @@ function missingJoinIndexes(tables: string[], known: Map<string, KnownTable>): s
     return table.foreignKeys
       .filter((fk) => tables.includes(fk.references))
       .filter((fk) => ![...table.indexes, table.primaryKey].some((index) => fk.columns.every((column, n) => index[n] === column)))
-      .map((fk) => `CREATE INDEX CONCURRENTLY ${ident(`${bareName(name)}_${fk.columns.join('_')}_idx`.slice(0, 63))} ON ${qualified(name)} (${fk.columns.map(ident).join(', ')})`);
+      .map((fk) => `CREATE INDEX CONCURRENTLY ${quoteIdent(`${bareName(name)}_${fk.columns.join('_')}_idx`.slice(0, 63))} ON ${qualified(name)} (${fk.columns.map(quoteIdent).join(', ')})`);
   });
 }
 
@@ -40,7 +41,7 @@ function joinQuery(tables: string[], known: Map<string, KnownTable>): string | u
         if (!edge) continue;
         const nextAlias = `t${alias.size + 1}`;
         const [from, to] = outgoing ? [nextAlias, joinedAlias] : [joinedAlias, nextAlias];
-        joins.push(`JOIN ${qualified(next)} ${nextAlias} ON ${edge.columns.map((c, n) => `${from}.${ident(c)} = ${to}.${ident(edge.refColumns[n]!)}`).join(' AND ')}`);
+        joins.push(`JOIN ${qualified(next)} ${nextAlias} ON ${edge.columns.map((c, n) => `${from}.${quoteIdent(c)} = ${to}.${quoteIdent(edge.refColumns[n]!)}`).join(' AND ')}`);
         alias.set(next, nextAlias);
         grew = true;
         break;
@@ -48,7 +49,7 @@ function joinQuery(tables: string[], known: Map<string, KnownTable>): string | u
     }
   }
   if (alias.size < tables.length) return undefined;
-  const columns = [...alias].flatMap(([table, a]) => known.get(table)!.columns.map((c) => `${a}.${ident(c)} AS ${ident(`${bareName(table)}_${c}`)}`));
+  const columns = [...alias].flatMap(([table, a]) => known.get(table)!.columns.map((c) => `${a}.${quoteIdent(c)} AS ${quoteIdent(`${bareName(table)}_${c}`)}`));
   return `SELECT ${columns.join(', ')} FROM ${qualified(tables[0]!)} t1 ${joins.join(' ')}`.trim();
 }
 

@@ -1,9 +1,10 @@
+import { quoteIdent } from '../../analysis/sql-names';
 import type { Escalation, EscalationOption } from '../../escalation';
 import type { MigrationStep } from '../../migration';
 import { alterTableCommands, body, droppedObjects, findNodes, isObject, relationName } from '../ast';
 import { formatSeconds } from '../locks';
 import { isBinaryCoercible, shapeOfFormatted, shapeOfTypeName, type TypeShape } from '../locks/column-types';
-import { ident, qualified } from '../rewrites/rewrite';
+import { qualified } from '../rewrites/rewrite';
 import {
   blockingOf,
   catalogTable,
@@ -80,7 +81,7 @@ export function destructiveChange(located: LocatedStatement, context: Escalation
 }
 
 function backupName(change: DestructiveChange, version: string): string {
-  return `sw_backup.${ident(`${change.object.replace(/\./g, '_')}_${version}`.slice(0, 63))}`;
+  return `sw_backup.${quoteIdent(`${change.object.replace(/\./g, '_')}_${version}`.slice(0, 63))}`;
 }
 
 function backupStep(changes: DestructiveChange[], context: EscalationContext, name: string): MigrationStep {
@@ -100,11 +101,11 @@ function deprecation(change: DestructiveChange, context: EscalationContext, name
     case 'drop table':
       return { kind: 'transactional', name, sql: `COMMENT ON TABLE ${qualified(change.table)} IS ${note}`, undo: `COMMENT ON TABLE ${qualified(change.table)} IS NULL` };
     case 'drop column':
-      return { kind: 'transactional', name, sql: `COMMENT ON COLUMN ${qualified(change.table)}.${ident(change.column!)} IS ${note}`, undo: `COMMENT ON COLUMN ${qualified(change.table)}.${ident(change.column!)} IS NULL` };
+      return { kind: 'transactional', name, sql: `COMMENT ON COLUMN ${qualified(change.table)}.${quoteIdent(change.column!)} IS ${note}`, undo: `COMMENT ON COLUMN ${qualified(change.table)}.${quoteIdent(change.column!)} IS NULL` };
     case 'narrow type': {
       // New values must already fit the narrower type; existing ones are fixed before the type changes in a later migration.
-      const column = ident(change.column!);
-      const check = ident(`${change.table.split('.').pop()}_${change.column}_fits_check`.slice(0, 63));
+      const column = quoteIdent(change.column!);
+      const check = quoteIdent(`${change.table.split('.').pop()}_${change.column}_fits_check`.slice(0, 63));
       const shape = change.newShape!;
       const fits = shape.name === 'varchar' && shape.mods.length ? `char_length(${column}) <= ${shape.mods[0]}` : `${column}::${change.newType} IS NOT NULL`;
       return { kind: 'transactional', name, sql: `ALTER TABLE ${qualified(change.table)} ADD CONSTRAINT ${check} CHECK (${column} IS NULL OR ${fits}) NOT VALID`, undo: `ALTER TABLE ${qualified(change.table)} DROP CONSTRAINT IF EXISTS ${check}` };

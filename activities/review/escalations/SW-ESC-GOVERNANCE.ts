@@ -1,5 +1,6 @@
+import { quoteIdent } from '../../analysis/sql-names';
 import type { Escalation, EscalationOption } from '../../escalation';
-import { ident, qualified } from '../rewrites/rewrite';
+import { qualified } from '../rewrites/rewrite';
 import { knownTables } from './known-tables';
 import { addedStep, exampleCatalog, exampleFinding, findingsOf, sizeOf, type EscalationContext, type EscalationTrigger } from './trigger';
 
@@ -11,7 +12,7 @@ function escalationFor(table: string, columns: string[], context: EscalationCont
   const known = knownTables(context).get(table);
   const primaryKey = known?.primaryKey.length ? known.primaryKey : undefined;
   const others = known?.columns.filter((c) => !columns.includes(c));
-  const masked = others && `CREATE VIEW ${qualified(`${table}_masked`)} AS SELECT ${[...others.map(ident), ...columns.map((c) => `left(md5(${ident(c)}::text), 12) AS ${ident(c)}`)].join(', ')} FROM ${qualified(table)}`;
+  const masked = others && `CREATE VIEW ${qualified(`${table}_masked`)} AS SELECT ${[...others.map(quoteIdent), ...columns.map((c) => `left(md5(${quoteIdent(c)}::text), 12) AS ${quoteIdent(c)}`)].join(', ')} FROM ${qualified(table)}`;
   const restrict = [`REVOKE ALL ON ${qualified(table)} FROM PUBLIC`, ...(masked ? [masked, `GRANT SELECT ON ${qualified(`${table}_masked`)} TO PUBLIC`] : [])];
   const options: EscalationOption[] = [
     {
@@ -31,7 +32,7 @@ function escalationFor(table: string, columns: string[], context: EscalationCont
     },
   ];
   if (primaryKey) {
-    const privateTable = `private.${ident(`${table.split('.').pop()}_pii`)}`;
+    const privateTable = `private.${quoteIdent(`${table.split('.').pop()}_pii`)}`;
     options.push({
       id: 'separate-schema',
       title: 'Move the personal data to a private schema',
@@ -50,8 +51,8 @@ function escalationFor(table: string, columns: string[], context: EscalationCont
           [
             'CREATE SCHEMA IF NOT EXISTS private',
             'REVOKE ALL ON SCHEMA private FROM PUBLIC',
-            `CREATE TABLE ${privateTable} AS SELECT ${[...primaryKey, ...columns].map(ident).join(', ')} FROM ${qualified(table)}`,
-            `ALTER TABLE ${privateTable} ADD PRIMARY KEY (${primaryKey.map(ident).join(', ')})`,
+            `CREATE TABLE ${privateTable} AS SELECT ${[...primaryKey, ...columns].map(quoteIdent).join(', ')} FROM ${qualified(table)}`,
+            `ALTER TABLE ${privateTable} ADD PRIMARY KEY (${primaryKey.map(quoteIdent).join(', ')})`,
           ].join(';\n'),
           `DROP TABLE IF EXISTS ${privateTable}`,
         ),

@@ -1,8 +1,9 @@
+import { quoteIdent } from '../../analysis/sql-names';
 import type { Escalation, EscalationOption } from '../../escalation';
 import type { MigrationStep } from '../../migration';
 import { body, findNodes, isObject, names, relationName, type Json } from '../ast';
 import { shapeOfTypeName } from '../locks/column-types';
-import { ident, qualified, sqlOf } from '../rewrites/rewrite';
+import { qualified, sqlOf } from '../rewrites/rewrite';
 import {
   addedStep,
   catalogTable,
@@ -40,7 +41,7 @@ function twin(table: string, strategy: 'range' | 'hash', key: string): string {
       ? [`CREATE TABLE ${qualified(`${schema}${bare}_default`)} PARTITION OF ${name} DEFAULT`]
       : Array.from({ length: HASH_PARTITIONS }, (_, r) => `CREATE TABLE ${qualified(`${schema}${bare}_${r}`)} PARTITION OF ${name} FOR VALUES WITH (MODULUS ${HASH_PARTITIONS}, REMAINDER ${r})`);
   return [
-    `CREATE TABLE ${name} (LIKE ${qualified(table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED) PARTITION BY ${strategy.toUpperCase()} (${ident(key)})`,
+    `CREATE TABLE ${name} (LIKE ${qualified(table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED) PARTITION BY ${strategy.toUpperCase()} (${quoteIdent(key)})`,
     ...partitions,
   ].join(';\n');
 }

@@ -36,7 +36,9 @@ export function formatBytes(bytes: number): string {
 
 function what(impact: LockImpact): string {
   const work = impact.rewrites ? 'rewrites' : impact.scans ? 'reads' : 'holds';
-  return `${work} ${impact.table} (${impact.rows!.toLocaleString('en')} rows, ${formatBytes(impact.bytes ?? 0)})`;
+  // A table a foreign key points at may be unsized: it waits as long as the table that holds the key.
+  const size = impact.rows === null || impact.rows === undefined ? 'size unknown' : `${impact.rows.toLocaleString('en')} rows, ${formatBytes(impact.bytes ?? 0)}`;
+  return `${work} ${impact.table} (${size})`;
 }
 
 const WHY =

@@ -142,6 +142,12 @@ describe(LOCK_BLOCKING, () => {
     expect(await lockFindings('ALTER TABLE tiny ADD COLUMN id2 uuid DEFAULT gen_random_uuid()')).toEqual([]);
   });
 
+  it('a foreign key to a table of unknown size reports that table as unsized, and the review goes on', async () => {
+    const findings = await lockFindings('ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES billing.accounts (id)');
+    const referenced = findings.find((f) => f.object === 'billing.accounts');
+    expect(referenced?.message).toMatch(/^reads billing\.accounts \(size unknown\) under SHARE ROW EXCLUSIVE: writes wait about 4 min/);
+  });
+
   it('rewriting a 50 GB table is an error with its evidence', async () => {
     const [finding, ...rest] = await lockFindings('ALTER TABLE orders ADD COLUMN id2 uuid DEFAULT gen_random_uuid()');
     expect(rest).toEqual([]);

@@ -1,5 +1,6 @@
+import { quoteIdent } from '../../analysis/sql-names';
 import { isObject, names } from '../ast';
-import { defaultConstraintName, onlyColumn, ident, qualified, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
+import { defaultConstraintName, onlyColumn, qualified, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
 
 export const constraintNotValid: OnlineRewrite = {
   id: 'constraint-not-valid',
@@ -24,8 +25,8 @@ export const constraintNotValid: OnlineRewrite = {
     delete rewritten.initially_valid;
     const table = qualified(single.table);
     return [
-      step(context, 1, 'transactional', sqlOf(node), `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${ident(name)}`),
-      step(context, 2, 'transactional', `ALTER TABLE ${table} VALIDATE CONSTRAINT ${ident(name)}`),
+      step(context, 1, 'transactional', sqlOf(node), `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`),
+      step(context, 2, 'transactional', `ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(name)}`),
     ];
   },
 };

@@ -1,7 +1,8 @@
+import { quoteIdent } from '../../analysis/sql-names';
 import type { Table } from '../../analysis/introspection';
 import { findNodes, isObject, type Json } from '../ast';
 import { catalogTable } from '../locks/model';
-import { bareName, ident, qualified, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
+import { bareName, qualified, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
 
 /** Rows per backfill batch: small enough that each UPDATE holds its row locks for well under a second. */
 export const BACKFILL_BATCH_SIZE = 10_000;
@@ -20,7 +21,7 @@ function dependents(table: Table, column: string): string[] {
 /** The USING expression (or a plain cast) with column references read from the trigger's NEW row. */
 function conversion(column: string, columnDef: Json, fromRow: boolean): string {
   const typeName = sqlOf({ TypeName: columnDef.typeName });
-  if (columnDef.raw_default === undefined) return `${fromRow ? 'NEW.' : ''}${ident(column)}::${typeName}`;
+  if (columnDef.raw_default === undefined) return `${fromRow ? 'NEW.' : ''}${quoteIdent(column)}::${typeName}`;
   const expression = structuredClone(columnDef.raw_default);
   if (fromRow) {
     for (const ref of findNodes(expression, 'ColumnRef')) {
@@ -48,30 +49,30 @@ export const expandContractType: OnlineRewrite = {
 
     const table = qualified(single.table);
     const schema = single.table.includes('.') ? `${single.table.slice(0, single.table.lastIndexOf('.'))}.` : '';
-    const temporary = ident(`${column}__sw_new`.slice(0, 63));
+    const temporary = quoteIdent(`${column}__sw_new`.slice(0, 63));
     const sync = `${bareName(single.table)}_${column}_sw_sync`.slice(0, 63);
     const fn = qualified(`${schema}${sync}`);
     const typeName = sqlOf({ TypeName: columnDef.typeName });
     const execute = context.pgVersion.major >= 11 ? 'FUNCTION' : 'PROCEDURE';
     const notNull = !current.nullable;
-    const check = ident(`${bareName(single.table)}_${column}_sw_nn_check`.slice(0, 63));
+    const check = quoteIdent(`${bareName(single.table)}_${column}_sw_nn_check`.slice(0, 63));
 
     const expand = [
       `ALTER TABLE ${table} ADD COLUMN ${temporary} ${typeName}`,
       `CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $sw$ BEGIN NEW.${temporary} := ${conversion(column, columnDef, true)}; RETURN NEW; END $sw$`,
-      `CREATE TRIGGER ${ident(sync)} BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE ${execute} ${fn}()`,
+      `CREATE TRIGGER ${quoteIdent(sync)} BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE ${execute} ${fn}()`,
     ];
-    const undoExpand = [`DROP TRIGGER IF EXISTS ${ident(sync)} ON ${table}`, `DROP FUNCTION IF EXISTS ${fn}()`, `ALTER TABLE ${table} DROP COLUMN IF EXISTS ${temporary}`];
+    const undoExpand = [`DROP TRIGGER IF EXISTS ${quoteIdent(sync)} ON ${table}`, `DROP FUNCTION IF EXISTS ${fn}()`, `ALTER TABLE ${table} DROP COLUMN IF EXISTS ${temporary}`];
     // ctid batches: the table may have no key; IS DISTINCT FROM ends the loop once every row matches.
     const converted = conversion(column, columnDef, false);
     const backfill = `UPDATE ${table} SET ${temporary} = ${converted} WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${table} WHERE ${temporary} IS DISTINCT FROM ${converted} LIMIT $1))`;
     const contract = [
-      `DROP TRIGGER ${ident(sync)} ON ${table}`,
+      `DROP TRIGGER ${quoteIdent(sync)} ON ${table}`,
       `DROP FUNCTION ${fn}()`,
-      `ALTER TABLE ${table} DROP COLUMN ${ident(column)}`,
-      `ALTER TABLE ${table} RENAME COLUMN ${temporary} TO ${ident(column)}`,
-      ...(current.default !== null ? [`ALTER TABLE ${table} ALTER COLUMN ${ident(column)} SET DEFAULT ${current.default}`] : []),
-      ...(notNull ? [`ALTER TABLE ${table} ALTER COLUMN ${ident(column)} SET NOT NULL`, ...(context.pgVersion.major >= 12 ? [`ALTER TABLE ${table} DROP CONSTRAINT ${check}`] : [])] : []),
+      `ALTER TABLE ${table} DROP COLUMN ${quoteIdent(column)}`,
+      `ALTER TABLE ${table} RENAME COLUMN ${temporary} TO ${quoteIdent(column)}`,
+      ...(current.default !== null ? [`ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(column)} SET DEFAULT ${current.default}`] : []),
+      ...(notNull ? [`ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(column)} SET NOT NULL`, ...(context.pgVersion.major >= 12 ? [`ALTER TABLE ${table} DROP CONSTRAINT ${check}`] : [])] : []),
     ];
     const steps = [
       step(context, 1, 'transactional', expand.join(';\n'), undoExpand.join(';\n')),

@@ -5,6 +5,7 @@ import type { MigrationStep } from '../../migration';
 import { alterTableCommands, body, findNodes, names, relationName, type Json } from '../ast';
 import type { ParsedStatement } from '../parse';
 import type { PgVersion } from '../pg-version';
+import { quoteIdent } from '../../analysis/sql-names';
 
 export interface RewriteContext {
   pgVersion: PgVersion;
@@ -42,14 +43,9 @@ export function singleCommand(statement: ParsedStatement): { table: string; cmd:
   return cmds.length === 1 && table ? { table, cmd: cmds[0]! } : undefined;
 }
 
-/** PostgreSQL's identifier quoting: plain lower-case names stay bare. */
-export function ident(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
-}
-
-/** `schema.table` or `table`, each part quoted as needed. */
+/** `schema.table` or `table` as written, each part quoted as needed (reserved words too: `order`, `user`). */
 export function qualified(name: string): string {
-  return name.split('.').map(ident).join('.');
+  return name.split('.').map(quoteIdent).join('.');
 }
 
 export function bareName(name: string): string {

@@ -11,6 +11,8 @@ CREATE TABLE customers (id bigint PRIMARY KEY, email text);
 CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint CONSTRAINT orders_customer_id_fkey REFERENCES customers (id), total numeric(10,2), code varchar(20) NOT NULL DEFAULT 'new');
 INSERT INTO customers SELECT g, 'c' || g || '@example.com' FROM generate_series(1, 50) g;
 INSERT INTO orders SELECT g, 1 + g % 50, g * 1.5, 'o' || g FROM generate_series(1, 25000) g;
+CREATE TABLE "user" (id bigint PRIMARY KEY, "group" text, "limit" int);
+INSERT INTO "user" SELECT g, 'g' || g, g FROM generate_series(1, 100) g;
 `;
 
 async function withDatabase<T>(work: (client: Client, db: TestDatabase) => Promise<T>): Promise<T> {
@@ -63,6 +65,10 @@ const cases: [string, string][] = [
   ['unique-using-index', 'ALTER TABLE public.customers ADD UNIQUE (email)'],
   ['expand-contract-type', 'ALTER TABLE orders ALTER COLUMN code TYPE text'],
   ['expand-contract-type', 'ALTER TABLE orders ALTER COLUMN code TYPE varchar(40) USING upper(code)'],
+  // Reserved words as names must come out quoted.
+  ['set-not-null', 'ALTER TABLE "user" ALTER COLUMN "group" SET NOT NULL'],
+  ['constraint-not-valid', 'ALTER TABLE "user" ADD CHECK ("limit" > 0)'],
+  ['unique-using-index', 'ALTER TABLE "user" ADD UNIQUE ("group")'],
 ];
 
 describe('online rewrites', () => {

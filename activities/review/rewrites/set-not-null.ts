@@ -1,4 +1,5 @@
-import { ident, qualified, singleCommand, step, bareName, type OnlineRewrite } from './rewrite';
+import { quoteIdent } from '../../analysis/sql-names';
+import { qualified, singleCommand, step, bareName, type OnlineRewrite } from './rewrite';
 
 export const setNotNull: OnlineRewrite = {
   id: 'set-not-null',
@@ -11,16 +12,16 @@ export const setNotNull: OnlineRewrite = {
     const column = String(single.cmd.name);
     const table = qualified(single.table);
     // Not `<table>_<col>_not_null`: PostgreSQL 18 gives that name to the NOT NULL constraint itself.
-    const check = ident(`${bareName(single.table)}_${column}_nn_check`.slice(0, 63));
+    const check = quoteIdent(`${bareName(single.table)}_${column}_nn_check`.slice(0, 63));
     return [
-      step(context, 1, 'transactional', `ALTER TABLE ${table} ADD CONSTRAINT ${check} CHECK (${ident(column)} IS NOT NULL) NOT VALID`, `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${check}`),
+      step(context, 1, 'transactional', `ALTER TABLE ${table} ADD CONSTRAINT ${check} CHECK (${quoteIdent(column)} IS NOT NULL) NOT VALID`, `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${check}`),
       step(context, 2, 'transactional', `ALTER TABLE ${table} VALIDATE CONSTRAINT ${check}`),
       step(
         context,
         3,
         'transactional',
-        `ALTER TABLE ${table} ALTER COLUMN ${ident(column)} SET NOT NULL;\nALTER TABLE ${table} DROP CONSTRAINT ${check}`,
-        `ALTER TABLE ${table} ALTER COLUMN ${ident(column)} DROP NOT NULL`,
+        `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(column)} SET NOT NULL;\nALTER TABLE ${table} DROP CONSTRAINT ${check}`,
+        `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(column)} DROP NOT NULL`,
       ),
     ];
   },

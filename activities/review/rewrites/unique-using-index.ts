@@ -1,5 +1,6 @@
+import { quoteIdent } from '../../analysis/sql-names';
 import { isObject, names } from '../ast';
-import { defaultConstraintName, ident, qualified, singleCommand, step, type OnlineRewrite } from './rewrite';
+import { defaultConstraintName, qualified, singleCommand, step, type OnlineRewrite } from './rewrite';
 
 export const uniqueUsingIndex: OnlineRewrite = {
   id: 'unique-using-index',
@@ -19,8 +20,8 @@ export const uniqueUsingIndex: OnlineRewrite = {
     const schema = single.table.includes('.') ? `${single.table.slice(0, single.table.lastIndexOf('.'))}.` : '';
     const index = qualified(`${schema}${name}`);
     return [
-      step(context, 1, 'non-transactional', `CREATE UNIQUE INDEX CONCURRENTLY ${ident(name)} ON ${table} (${columns.map(ident).join(', ')})`, `DROP INDEX CONCURRENTLY IF EXISTS ${index}`),
-      step(context, 2, 'transactional', `ALTER TABLE ${table} ADD CONSTRAINT ${ident(name)} ${primary ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${ident(name)}`, `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${ident(name)}`),
+      step(context, 1, 'non-transactional', `CREATE UNIQUE INDEX CONCURRENTLY ${quoteIdent(name)} ON ${table} (${columns.map(quoteIdent).join(', ')})`, `DROP INDEX CONCURRENTLY IF EXISTS ${index}`),
+      step(context, 2, 'transactional', `ALTER TABLE ${table} ADD CONSTRAINT ${quoteIdent(name)} ${primary ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${quoteIdent(name)}`, `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`),
     ];
   },
 };
