@@ -41,7 +41,8 @@ const FIELD_KEYS = ['type', 'ref', 'enum', 'unique', 'pii', 'nullable', 'check',
 const VOLUME_KEYS = ['rows', 'growth_per_day'];
 const PATTERN_KEYS = ['name', 'sql', 'per_second', 'freshness'];
 const REQUIREMENT_KEYS = ['consistency', 'rpo', 'rto', 'multi_tenant_key', 'retention', 'reads_per_second', 'writes_per_second', 'needs'];
-const ON_DELETE: readonly OnDelete[] = ['restrict', 'cascade', 'set null', 'set default', 'no action'];
+// No `set default`: a reference column has no default of its own, so it would set NULL, or fail on NOT NULL.
+const ON_DELETE: readonly OnDelete[] = ['restrict', 'cascade', 'set null', 'no action'];
 const CONSISTENCY: readonly Consistency[] = ['strong', 'read_your_writes', 'eventual'];
 const SUPPORTED_POSTGRES = { min: 13, max: 18 };
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;

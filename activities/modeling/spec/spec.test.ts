@@ -63,6 +63,11 @@ describe('invalid specs: every error, with its path, position and fix', () => {
       ],
     ],
     [
+      'on_delete set default, which a reference column cannot honour',
+      base('  a:\n    fields: { x: text }\n  b:\n    fields:\n      a: { ref: a, on_delete: set default, nullable: true }\n'),
+      ["7:31 entities.b.fields.a.on_delete: unknown value 'set default': use one of restrict, cascade, set null, no action"],
+    ],
+    [
       'types a new design should not use, each with what to write instead',
       base('  t:\n    fields:\n      a: varchar(40)\n      b: json\n      c: timestamp\n      d: serial\n      e: strng\n      f: string\n'),
       [

@@ -16,7 +16,7 @@ export interface DesignSpec {
   requirements: Requirements;
 }
 
-export type OnDelete = 'restrict' | 'cascade' | 'set null' | 'set default' | 'no action';
+export type OnDelete = 'restrict' | 'cascade' | 'set null' | 'no action';
 
 interface FieldCommon {
   /** As written in the spec. */
