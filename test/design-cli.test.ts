@@ -55,12 +55,14 @@ describe('schemawright design', () => {
     const run = await design({ SCHEMAWRIGHT_TARGET_SHOP_URL: target.url }, 'examples/ecommerce.yaml', '--target', 'shop', '--format', 'json', '--out', out);
     expect(run.stderr).toContain('designing the migration on a shadow database...');
     expect(run.status).toBe(0);
-    const result = JSON.parse(run.stdout) as { migration: { steps: { sql: string }[]; down: unknown[] }; verification: { verdict: string }[]; findings: { id: string }[] };
+    const result = JSON.parse(run.stdout) as { migration: { steps: { sql: string }[]; down: unknown[] }; verification: { tables: { table: string; rows: number }[]; patterns: { verdict: string }[] }; findings: { id: string }[] };
     expect(result.migration.steps.some((s) => /create table "public"."order"/.test(s.sql))).toBe(true);
-    expect(result.verification.map((v) => v.verdict)).toEqual(Array(6).fill('uses planned index'));
+    expect(result.verification.patterns.map((v) => v.verdict)).toEqual(Array(6).fill('uses planned index'));
+    expect(result.verification.tables.find((t) => t.table === 'order_line')).toMatchObject({ rows: 150_000_000, basis: 'spec volume', sampled: 1000 });
     expect(new Set(result.findings.map((f) => f.id))).toEqual(new Set(['SW-M-HOT-JOIN', 'SW-M-PARTITION-PLAN', 'SW-M-INDEX-PLAN', 'SW-REQ-REPLICATION', 'SW-REQ-CACHING', 'SW-REQ-BACKUP']));
     expect(readdirSync(out).sort()).toEqual(['bad.yaml', 'down.sql', 'erd.md', 'index-plan.md', 'report.md', 'schema.sql', 'up.sql']);
     expect(readFileSync(join(out, 'erd.md'), 'utf8')).toContain('## Current schema of the target');
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| order_line | 150,000,000 | spec volume | 1000 |');
     expect(readFileSync(join(out, 'index-plan.md'), 'utf8')).toContain('| `order_customer_id_placed_at_idx` | order | customer_id, placed_at DESC | id, total, status |');
     expect(run.stdout + run.stderr + readdirSync(out).map((f) => readFileSync(join(out, f), 'utf8')).join('')).not.toContain(password);
 

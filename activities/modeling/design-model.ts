@@ -50,6 +50,8 @@ export interface PlannedTable {
   name: string;
   /** The spec's entity, or null for a join table. */
   entity: string | null;
+  /** Rows expected now: the entity's volume, or for a join table its first side's; null when the spec does not say. */
+  rows: number | null;
   columns: PlannedColumn[];
   primaryKey: string[];
   foreignKeys: PlannedForeignKey[];

@@ -2,7 +2,7 @@ import { renderFindings } from '../analysis/findings-report';
 import type { Finding } from '../findings';
 import type { DesignMigration } from './design-migration';
 import type { DesignModel, PlannedIndex } from './design-model';
-import type { PatternVerification } from './index-verification';
+import type { IndexVerification } from './index-verification';
 
 export type DesignDocumentName = 'ddl' | 'erd' | 'index-plan' | 'report';
 
@@ -10,7 +10,7 @@ export interface DesignDocumentInput {
   model: DesignModel;
   findings: Finding[];
   migration?: DesignMigration;
-  verification?: PatternVerification[];
+  verification?: IndexVerification;
   /** Mermaid ERD of the target's current schema, when there is a target. */
   currentErd?: string;
 }
@@ -43,12 +43,18 @@ function indexPlanDocument({ model, verification }: DesignDocumentInput): string
   return `${parts.join('\n\n')}\n`;
 }
 
-function verificationSection(verification: PatternVerification[] | undefined): string {
+function verificationSection(verification: IndexVerification | undefined): string {
   if (!verification) return '## Verification\n\nNot verified: there was no PostgreSQL server to EXPLAIN the patterns on (give a target).';
-  const rows = verification.map(
+  const tables = verification.tables.map((t) => `| ${t.table} | ${t.rows.toLocaleString('en-US')} | ${t.basis} | ${t.sampled}${t.error ? ` ${cell(t.error)}` : ''} |`);
+  const rows = verification.patterns.map(
     (v) => `| ${cell(v.pattern)} | ${v.verdict} | ${v.planned.map((p) => `\`${p}\``).join(', ')} | ${v.used.map((u) => `\`${u}\``).join(', ')} | ${v.sequentialScans.join(', ')}${v.error ? ` ${cell(v.error)}` : ''} |`,
   );
-  return `## Verification\n\nEach pattern EXPLAINed (generic plan, sequential scans discouraged) on a shadow database holding the design.\n\n| pattern | verdict | planned | used | sequential scans |\n|---|---|---|---|---|\n${rows.join('\n')}`;
+  return [
+    '## Verification',
+    'Each pattern EXPLAINed (generic plan) on a shadow database holding the design, its planner made to believe each table holds the rows below: a sample of each table gives the value distributions, a reference the referenced table\'s row count as its distinct values, and the row counts are scaled to the volumes (page counts stay the sample\'s, so I/O costs are understated). A table the spec gives no volume is taken at the sample\'s size, where a sequential scan can be the better plan.',
+    `| table | rows | from | sampled rows |\n|---|---|---|---|\n${tables.join('\n')}`,
+    `| pattern | verdict | planned | used | sequential scans |\n|---|---|---|---|---|\n${rows.join('\n')}`,
+  ].join('\n\n');
 }
 
 function reportDocument(input: DesignDocumentInput): string {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '../../test/support/stack';
+import { Client } from 'pg';
+import { createTestDatabase, testStack, uniqueName, type TestDatabase } from '../../test/support/stack';
 import { verifyIndexes } from './index-verification';
 import { modelSpec } from './model';
 import { loadSpec } from './spec';
@@ -16,7 +17,7 @@ describe('verifyIndexes: EXPLAIN every access pattern on the designed schema', (
 
   it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml'])('%s: every read uses an index planned for it', async (file) => {
     const model = await modelOf(file);
-    const results = await verifyIndexes(model, { connectionString: server.url });
+    const { patterns: results } = await verifyIndexes(model, { connectionString: server.url });
     expect(results.map((r) => r.pattern)).toEqual(model.patterns.map((p) => p.pattern));
     for (const result of results) {
       expect({ pattern: result.pattern, verdict: result.verdict }).toEqual({ pattern: result.pattern, verdict: model.patterns.find((p) => p.pattern === result.pattern)!.kind === 'insert' ? 'write' : 'uses planned index' });
@@ -24,8 +25,8 @@ describe('verifyIndexes: EXPLAIN every access pattern on the designed schema', (
   });
 
   it('names the index each pattern uses, partitions’ indexes by their parent’s name', async () => {
-    const results = await verifyIndexes(await modelOf('metrics.yaml'), { connectionString: server.url });
-    expect(results).toEqual([
+    const { patterns } = await verifyIndexes(await modelOf('metrics.yaml'), { connectionString: server.url });
+    expect(patterns).toEqual([
       { pattern: 'recent samples of a device metric', planned: ['sample_device_id_metric_id_recorded_at_idx'], used: ['sample_device_id_metric_id_recorded_at_idx'], sequentialScans: [], verdict: 'uses planned index' },
       { pattern: 'open alerts', planned: ['alert_raised_at_partial_idx'], used: ['alert_raised_at_partial_idx'], sequentialScans: [], verdict: 'uses planned index' },
       { pattern: 'ingest a sample', planned: [], used: [], sequentialScans: [], verdict: 'write' },
@@ -40,7 +41,41 @@ access_patterns:
     sql: SELECT id FROM note WHERE body LIKE '%' || $1 || '%'
     per_second: 5
 `);
-    const [result] = await verifyIndexes(modelSpec(spec), { connectionString: server.url });
+    const [result] = (await verifyIndexes(modelSpec(spec), { connectionString: server.url })).patterns;
     expect(result).toEqual({ pattern: 'notes containing a word', planned: [], used: [], sequentialScans: ['note'], verdict: 'sequential scan' });
+  });
+
+  it('judges a pattern at the spec’s volume: the same lookup uses its index at ten million rows, and reads forty rows whole', async () => {
+    const specAt = (rows: number) =>
+      loadSpec(`name: t
+entities: { note: { fields: { tag: text, body: text }, volume: { rows: ${rows} } } }
+access_patterns:
+  - { name: notes with a tag, sql: "SELECT id, body FROM note WHERE tag = $1", per_second: 5 }
+`);
+    const large = await verifyIndexes(modelSpec(await specAt(10_000_000)), { connectionString: server.url });
+    expect(large.tables).toEqual([{ table: 'note', rows: 10_000_000, basis: 'spec volume', sampled: 1000 }]);
+    expect(large.patterns).toEqual([{ pattern: 'notes with a tag', planned: ['note_tag_idx'], used: ['note_tag_idx'], sequentialScans: [], verdict: 'uses planned index' }]);
+    const small = await verifyIndexes(modelSpec(await specAt(40)), { connectionString: server.url });
+    expect(small.tables).toEqual([{ table: 'note', rows: 40, basis: 'spec volume', sampled: 40 }]);
+    expect(small.patterns).toEqual([{ pattern: 'notes with a tag', planned: ['note_tag_idx'], used: [], sequentialScans: ['note'], verdict: 'sequential scan' }]);
+  });
+
+  it('runs as a table owner who is no superuser, under the tenant policies it forces', async () => {
+    const role = uniqueName('sw_owner');
+    const admin = new Client({ connectionString: testStack().postgresAdminUrl });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE ROLE ${role} LOGIN CREATEDB PASSWORD '${role}'`);
+      const url = new URL(server.url);
+      url.username = role;
+      url.password = role;
+      const model = await modelOf('saas.yaml');
+      const { tables, patterns } = await verifyIndexes(model, { connectionString: url.toString() });
+      expect(tables.filter((t) => t.error)).toEqual([]);
+      expect(patterns.map((p) => p.verdict)).toEqual(model.patterns.map(() => 'uses planned index'));
+    } finally {
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
+      await admin.end();
+    }
   });
 });

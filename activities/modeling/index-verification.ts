@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { introspect } from '../analysis/introspection';
 import { withShadowDatabase } from '../review/shadow';
 import type { DesignModel } from './design-model';
+import { shapeStatistics, type TableStatistics } from './shaped-statistics';
 
 export interface PatternVerification {
   pattern: string;
@@ -9,59 +10,81 @@ export interface PatternVerification {
   planned: string[];
   /** Indexes the query plan reads, partitions' indexes named by their parent's index. */
   used: string[];
-  /** Tables still read by a sequential scan although sequential scans were discouraged. */
+  /** Tables the plan reads by a sequential scan. */
   sequentialScans: string[];
   /** `uses planned index`, `uses another index`, `sequential scan`, `write` (an INSERT reads no index), or `error`. */
   verdict: 'uses planned index' | 'uses another index' | 'sequential scan' | 'write' | 'error';
   error?: string;
 }
 
+export interface IndexVerification {
+  /** What the planner was made to believe about each table. */
+  tables: TableStatistics[];
+  patterns: PatternVerification[];
+}
+
 /**
  * EXPLAINs every access pattern on a shadow database holding the design, on the given server (the
- * target's, so the planner is the one production has). Tables there are empty, so sequential scans
- * are switched off: what remains shows which index the planner would pick once the tables are as
- * large as the spec says, and a sequential scan left over means no index can serve the pattern.
+ * target's, so the planner is the one production has), with statistics shaped to the spec's volumes
+ * (shapeStatistics): the plan is the one the planner would choose once the tables are that large.
  * Plans are generic, as for a prepared statement with parameters.
  */
-export async function verifyIndexes(model: DesignModel, server: { connectionString: string }): Promise<PatternVerification[]> {
+export async function verifyIndexes(model: DesignModel, server: { connectionString: string }): Promise<IndexVerification> {
   return withShadowDatabase(server.connectionString, async (shadowUrl) => {
     const client = new Client({ connectionString: shadowUrl });
     await client.connect();
     try {
       await client.query(model.ddl);
-      await client.query('ANALYZE');
       const catalog = await introspect(client, { statements: 0 });
       const parentIndex = new Map<string, string>();
       for (const table of catalog.tables) {
         for (const index of table.indexes) if (index.parentIndex) parentIndex.set(index.name, index.parentIndex.split('.').pop()!);
       }
       const root = (name: string): string => (parentIndex.has(name) ? root(parentIndex.get(name)!) : name);
-      await client.query("SET enable_seqscan = off; SET plan_cache_mode = 'force_generic_plan'");
-      const results: PatternVerification[] = [];
+      await client.query('BEGIN');
+      let tables: TableStatistics[];
+      try {
+        tables = await shapeStatistics(client, model, catalog.meta.serverVersionNum >= 180000 ? 'pg_restore_relation_stats' : 'pg_class');
+      } catch (error) {
+        const message = `the planner's statistics could not be shaped to the spec's volumes: ${(error as Error).message}${/permission denied/i.test((error as Error).message) ? ' (before PostgreSQL 18 this needs a superuser: verify on PostgreSQL 18, or connect as a superuser)' : ''}`;
+        return { tables: [], patterns: model.patterns.map((shape) => ({ pattern: shape.pattern, planned: plannedFor(model, shape.pattern), used: [], sequentialScans: [], verdict: 'error' as const, error: message })) };
+      }
+      await client.query("SET LOCAL plan_cache_mode = 'force_generic_plan'");
+      const unsampled = new Map(tables.filter((t) => t.error).map((t) => [t.table, t.error!]));
+      const patterns: PatternVerification[] = [];
       for (const [n, shape] of model.patterns.entries()) {
         const pattern = shape.pattern;
-        const planned = model.indexes.filter((i) => i.patterns.includes(pattern)).map((i) => i.name);
+        const planned = plannedFor(model, pattern);
         if (shape.kind === 'insert') {
-          results.push({ pattern, planned, used: [], sequentialScans: [], verdict: 'write' });
+          patterns.push({ pattern, planned, used: [], sequentialScans: [], verdict: 'write' });
           continue;
         }
-        const sql = model.patternSql[pattern]!;
+        const blind = shape.tables.find((t) => unsampled.has(t.table));
+        if (blind) {
+          patterns.push({ pattern, planned, used: [], sequentialScans: [], verdict: 'error', error: `${blind.table}: ${unsampled.get(blind.table)}` });
+          continue;
+        }
         try {
-          const { indexes, seqScans } = planNodes(await explain(client, sql, `sw_pattern_${n}`, catalog.meta.serverVersionNum));
+          await client.query('SAVEPOINT sw_explain');
+          const { indexes, seqScans } = planNodes(await explain(client, model.patternSql[pattern]!, `sw_pattern_${n}`, catalog.meta.serverVersionNum));
+          await client.query('RELEASE SAVEPOINT sw_explain');
           const used = [...new Set(indexes.map(root))];
           const scans = [...new Set(seqScans.map((t) => partitionParent(catalog, t)))];
           const verdict = planned.some((p) => used.includes(p)) ? 'uses planned index' : scans.length > 0 ? 'sequential scan' : 'uses another index';
-          results.push({ pattern, planned, used, sequentialScans: scans, verdict });
+          patterns.push({ pattern, planned, used, sequentialScans: scans, verdict });
         } catch (error) {
-          results.push({ pattern, planned, used: [], sequentialScans: [], verdict: 'error', error: (error as Error).message });
+          await client.query('ROLLBACK TO SAVEPOINT sw_explain');
+          patterns.push({ pattern, planned, used: [], sequentialScans: [], verdict: 'error', error: (error as Error).message });
         }
       }
-      return results;
+      return { tables, patterns };
     } finally {
       await client.end();
     }
   });
 }
+
+const plannedFor = (model: DesignModel, pattern: string): string[] => model.indexes.filter((i) => i.patterns.includes(pattern)).map((i) => i.name);
 
 /**
  * The generic plan: EXPLAIN (GENERIC_PLAN) from PostgreSQL 16. Before it, a prepared statement

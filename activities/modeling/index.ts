@@ -5,7 +5,7 @@ import { designDocuments, type DesignDocumentName } from './documents';
 import { designMigration, type DesignMigration } from './design-migration';
 import type { DesignModel } from './design-model';
 import { erdOfCatalog } from './erd';
-import { verifyIndexes, type PatternVerification } from './index-verification';
+import { verifyIndexes, type IndexVerification } from './index-verification';
 import { modelSpec } from './model';
 import { loadSpec, type DesignSpec } from './spec';
 
@@ -14,7 +14,8 @@ export type * from './design-model';
 export { designDocuments, type DesignDocumentName } from './documents';
 export { erdOfCatalog, erdOfModel } from './erd';
 export { MODELING_FINDING_KINDS, MODELING_THRESHOLDS } from './findings';
-export { verifyIndexes, type PatternVerification } from './index-verification';
+export { verifyIndexes, type IndexVerification, type PatternVerification } from './index-verification';
+export type { TableStatistics } from './shaped-statistics';
 export { modelSpec, type ModelOptions } from './model';
 export { loadSqlParser } from './patterns';
 export { issueText, loadSpec, SpecError, type DesignSpec, type SpecIssue } from './spec';
@@ -33,7 +34,7 @@ export interface ModelDesignResult {
   spec: DesignSpec;
   model: DesignModel;
   migration?: DesignMigration;
-  verification?: PatternVerification[];
+  verification?: IndexVerification;
   documents: Record<DesignDocumentName, string>;
   findings: Finding[];
 }
@@ -63,7 +64,7 @@ export async function modelDesign(specText: string, options: ModelDesignOptions 
   }
   progress('designing the migration on a shadow database');
   const migration = await designMigration(model, options.target, { now: options.now });
-  progress('verifying the index plan with EXPLAIN');
+  progress('verifying the index plan with EXPLAIN, statistics shaped to the spec\'s volumes');
   const verification = await verifyIndexes(model, options.target);
   return { spec, model, migration, verification, documents: designDocuments({ model, findings: model.findings, migration, verification, currentErd }), findings: model.findings };
 }

@@ -12,7 +12,7 @@ export function plannedSchema(spec: DesignSpec): { enums: PlannedEnum[]; tables:
   const tables: PlannedTable[] = [];
   for (const entity of spec.entities) {
     const columns: PlannedColumn[] = [{ name: 'id', type: 'bigint', nullable: false, identity: true, pii: false }];
-    const table: PlannedTable = { name: entity.table, entity: entity.name, columns, primaryKey: ['id'], foreignKeys: [], uniques: [], checks: [] };
+    const table: PlannedTable = { name: entity.table, entity: entity.name, rows: entity.volume?.rows ?? null, columns, primaryKey: ['id'], foreignKeys: [], uniques: [], checks: [] };
     for (const field of entity.fields) {
       const type = field.kind === 'ref' ? 'bigint' : field.kind === 'enum' ? field.typeName : field.type;
       if (field.kind === 'enum') enums.push({ name: field.typeName, values: field.values });
@@ -32,6 +32,8 @@ export function plannedSchema(spec: DesignSpec): { enums: PlannedEnum[]; tables:
       tables.push({
         name: relation.table,
         entity: null,
+        // Without a volume of its own, a link table is guessed at one link per row of its first side.
+        rows: entity.volume?.rows ?? null,
         columns: [own, theirs].map((name) => ({ name, type: 'bigint', nullable: false, identity: false, pii: false })),
         primaryKey: [own, theirs],
         foreignKeys: [

@@ -53,7 +53,7 @@ function render(result: ModelDesignResult, format: DesignFormat): string {
   const lines = [
     `${model.name}: ${model.tables.length} tables, ${model.indexes.filter((i) => i.origin !== 'key').length} planned indexes, ${model.partitions.length} partitioned, ${model.policies.length} RLS policies`,
     ...(migration ? [`migration: ${migration.steps.length} steps up, ${migration.downSteps.length} down`] : []),
-    ...(verification ? verification.map((v) => `  ${v.verdict.padEnd(18)} ${v.pattern}${v.used.length > 0 ? ` (${v.used.join(', ')})` : ''}`) : []),
+    ...(verification ? verification.patterns.map((v) => `  ${v.verdict.padEnd(18)} ${v.pattern}${v.used.length > 0 ? ` (${v.used.join(', ')})` : ''}`) : []),
     '',
     renderFindings(findings, 'text', { target: model.name, fingerprint: migration?.fingerprints.desired ?? 'not applied', tables: model.tables.length, indexes: model.indexes.length }),
   ];

@@ -42,6 +42,9 @@ const ALIASES: Record<string, string> = {
   numrange: 'numrange',
 };
 
+/** Every type a spec can name, by its canonical name. */
+export const SPEC_COLUMN_TYPES = [...new Set(Object.values(ALIASES))];
+
 /** Types PostgreSQL has but a new design should not use, with what to write instead. */
 const DISCOURAGED: Record<string, string> = {
   varchar: "use 'text' (bound the length with check: \"char_length(COLUMN) <= N\" if it matters)",
