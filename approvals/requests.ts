@@ -227,9 +227,29 @@ async function refusalOf(
   } else {
     return error;
   }
-  const { actor, channel, ...data } = attempt;
-  await appendAudit(services.store, { kind: 'refused', requestId, target, actor, channel, data: { ...data, reason } });
+  await auditRefusal(services, { ...attempt, requestId, target, reason });
   return new RefusedError(reason);
+}
+
+/** The request id of a refused attempt that names no request (an unknown API token, a Slack user outside the policy). */
+export const NO_REQUEST = '-';
+
+export interface RefusedAttempt {
+  action: string;
+  /** Who tried, as far as it is known: a person id, `slack:<user id>`, or `unknown`. */
+  actor: string;
+  channel?: Channel;
+  reason: string;
+  requestId?: string;
+  target?: string;
+  [detail: string]: unknown;
+}
+
+/** Every refused attempt is audited, from whichever channel and however early it was refused. */
+export async function auditRefusal(services: Pick<RequestServices, 'temporal' | 'store'>, attempt: RefusedAttempt): Promise<void> {
+  const { actor, channel, requestId = NO_REQUEST, target, ...data } = attempt;
+  const knownTarget = target ?? (requestId === NO_REQUEST ? undefined : await requestStatus(services, requestId).then((view) => view.target, () => undefined));
+  await appendAudit(services.store, { kind: 'refused', requestId, target: knownTarget ?? 'unknown', actor, channel, data });
 }
 
 export interface RequestSummary {

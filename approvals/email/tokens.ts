@@ -26,6 +26,8 @@ export class TokenError extends Error {
   constructor(
     readonly reason: 'malformed' | 'unknown-key' | 'bad-signature' | 'expired' | 'used' | 'unknown',
     message: string,
+    /** What a correctly signed token says (expired or used): who it was for, and which request. */
+    readonly claims?: TokenClaims,
   ) {
     super(message);
     this.name = 'TokenError';
@@ -101,7 +103,7 @@ export function verifyToken(keys: TokenKeys, token: string, now = Date.now()): T
   const raw = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { j: string; r: string; q: string; p: string; e: number };
   const claims: TokenClaims = { jti: raw.j, requestId: raw.r, questionId: raw.q, person: raw.p, expiresAt: raw.e };
   if (now >= claims.expiresAt * 1000) {
-    throw new TokenError('expired', `This link expired at ${new Date(claims.expiresAt * 1000).toISOString()}: the question is closed or a newer email carries a fresh link.`);
+    throw new TokenError('expired', `This link expired at ${new Date(claims.expiresAt * 1000).toISOString()}: the question is closed or a newer email carries a fresh link.`, claims);
   }
   return claims;
 }
@@ -143,8 +145,8 @@ export async function claimToken(store: Pool, claims: TokenClaims, optionId: str
   );
   if (rowCount === 1) return;
   const use = await tokenUse(store, claims.jti);
-  if (use) throw new TokenError('used', `This link was already used at ${use.usedAt.toISOString()}${use.option ? ` to choose '${use.option}'` : ''}: each link decides once.`);
-  throw new TokenError('expired', 'This link has expired: the question is closed or a newer email carries a fresh link.');
+  if (use) throw new TokenError('used', `This link was already used at ${use.usedAt.toISOString()}${use.option ? ` to choose '${use.option}'` : ''}: each link decides once.`, claims);
+  throw new TokenError('expired', 'This link has expired: the question is closed or a newer email carries a fresh link.', claims);
 }
 
 export async function releaseToken(store: Pool, jti: string): Promise<void> {

@@ -53,6 +53,11 @@ describe('the Slack app: a real Bolt app behind the approvals server, signed req
     expect((await sender.command({ user_id: 'U0RITA', text: 'list', trigger_id: 't0' }, { secret: 'wrong-secret' })).status).toBe(401);
     expect((await sender.command({ user_id: 'U0RITA', text: 'list', trigger_id: 't0' }, { timestamp: Math.floor(Date.now() / 1000) - 301 })).status).toBe(401);
     expect(slackApi.calls.filter((c) => c.method !== 'auth.test')).toEqual([]);
+    const refused = (await queryAudit(store.pool, { requestId: '-' })).filter((e) => e.data.action === 'slack request');
+    expect(refused.map((e) => [e.kind, e.actor, e.channel, e.data.reason])).toEqual([
+      ['refused', 'unknown', 'slack', expect.stringMatching(/^Failed to verify authenticity: signature mismatch/)],
+      ['refused', 'unknown', 'slack', expect.stringMatching(/^Failed to verify authenticity: .*stale/)],
+    ]);
   });
 
   it('/dbdesign opens the request modal with the trigger id', async () => {
@@ -87,6 +92,8 @@ describe('the Slack app: a real Bolt app behind the approvals server, signed req
   it('a submission from someone outside the policy is answered with the fix, inline, and starts nothing', async () => {
     const response = await sender.interaction(kickoffSubmission('U0STRANGER', 'x', harness.target.name));
     expect(await response.json()).toEqual({ response_action: 'errors', errors: { title: 'You are not in the approval policy: ask an admin to add slack: U0STRANGER to your person.' } });
+    const refused = await queryAudit(store.pool, { actor: 'slack:U0STRANGER' });
+    expect(refused.map((e) => [e.kind, e.requestId, e.channel, e.data.action, e.data.reason])).toEqual([['refused', '-', 'slack', 'start', expect.stringContaining('is not in the approval policy')]]);
   });
 
   it('the modal submission starts the request as the Slack user’s person and posts its root message, markup escaped', async () => {

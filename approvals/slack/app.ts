@@ -1,6 +1,7 @@
-import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { App, HTTPModuleFunctions, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Environment } from '../../config/environment';
+import { auditRefusal } from '../requests';
 import { registerCommands } from './commands';
 import type { SlackContext } from './context';
 import { registerDecisionButtons } from './decision-buttons';
@@ -63,12 +64,27 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
 
   return {
     app,
-    requestListener: receiver?.requestListener,
+    requestListener: receiver ? auditingUnsigned(receiver.requestListener, options) : undefined,
     start: async () => {
       if (!receiver) await app.start();
     },
     stop: async () => {
       if (!receiver) await app.stop();
     },
+  };
+}
+
+/**
+ * Bolt answers a request with a bad or stale signature 401 and only logs it; it is a refused
+ * attempt, so it is audited first. The body stays buffered on the request, and Bolt checks it again.
+ */
+function auditingUnsigned(listener: (req: IncomingMessage, res: ServerResponse) => void, options: SlackAppOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    HTTPModuleFunctions.parseAndVerifyHTTPRequest({ signingSecret: options.signingSecret }, req)
+      .then(
+        () => undefined,
+        (error: Error) => (HTTPModuleFunctions.isRawBodyError(error) ? undefined : auditRefusal(options.services, { action: 'slack request', actor: 'unknown', channel: 'slack', reason: error.message })),
+      )
+      .then(() => listener(req, res), () => HTTPModuleFunctions.buildNoBodyResponse(res, 500));
   };
 }

@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { Policy, Person } from '../policy';
-import type { RequestServices } from '../requests';
+import { auditRefusal, type RequestServices } from '../requests';
 
 /** What every Slack listener uses: the one request path, the policy, and where links point. */
 export interface SlackContext {
@@ -14,11 +14,13 @@ export class NotInPolicyError extends Error {
   }
 }
 
-/** Slack users act as the person the policy file names for their Slack id, and only then. */
-export function personOf(context: SlackContext, slackUserId: string): Person {
+/** Slack users act as the person the policy file names for their Slack id, and only then: anyone else is refused, and audited. */
+export async function personOf(context: SlackContext, slackUserId: string, action: string, requestId?: string): Promise<Person> {
   const person = context.services.policy.personBySlackId(slackUserId);
-  if (!person) throw new NotInPolicyError(slackUserId, context.services.policy);
-  return person;
+  if (person) return person;
+  const refusal = new NotInPolicyError(slackUserId, context.services.policy);
+  await auditRefusal(context.services, { action, actor: `slack:${slackUserId}`, channel: 'slack', requestId, reason: refusal.message });
+  throw refusal;
 }
 
 export async function tellPrivately(client: WebClient, channel: string | undefined, user: string, text: string): Promise<void> {

@@ -51,7 +51,7 @@ export function registerDecisionButtons(app: App, context: SlackContext): void {
     const metadata = JSON.parse(view.private_metadata) as ConfirmMetadata;
     let person;
     try {
-      person = personOf(context, body.user.id);
+      person = await personOf(context, body.user.id, 'decide', metadata.requestId);
     } catch (error) {
       if (!(error instanceof NotInPolicyError)) throw error;
       await ack({ response_action: 'errors', errors: { comment: error.message } });

@@ -3,7 +3,7 @@ import type { View, WebClient } from '@slack/web-api';
 import { RequestInputError, startRequest, type KickoffRequest } from '../requests';
 import type { RequestKind, RequestStatusView } from '../../workflows/design-request-messages';
 import { rootMessage } from './blocks';
-import { tellPrivately, type SlackContext } from './context';
+import { NotInPolicyError, personOf, tellPrivately, type SlackContext } from './context';
 import { rememberThread } from './threads';
 
 export const KICKOFF_VIEW = 'dbdesign_kickoff';
@@ -41,8 +41,11 @@ const valueOf = (values: Values, block: string): string => values[block]?.value?
 export function registerKickoff(app: App, context: SlackContext): void {
   app.view<SlackViewAction>(KICKOFF_VIEW, async ({ ack, body, view, client }) => {
     const values = view.state.values;
-    const person = context.services.policy.personBySlackId(body.user.id);
-    if (!person) {
+    let person;
+    try {
+      person = await personOf(context, body.user.id, 'start');
+    } catch (error) {
+      if (!(error instanceof NotInPolicyError)) throw error;
       await ack({ response_action: 'errors', errors: { title: `You are not in the approval policy: ask an admin to add slack: ${body.user.id} to your person.` } });
       return;
     }

@@ -7,7 +7,7 @@ import { requestHarness, type RequestHarness } from '../../test/support/requests
 import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from '../../test/support/stack';
 import type { RequestStatusView } from '../../workflows/design-request-messages';
 import { startMailCapture, type MailCapture } from '../email/capture';
-import { claimToken, issueToken, parseTokenKeys, signToken } from '../email/tokens';
+import { claimToken, csrfFor, issueToken, parseTokenKeys, signToken } from '../email/tokens';
 import { loadPolicy } from '../policy';
 import { parseApiTokens } from './http';
 import { requestPage } from './pages';
@@ -68,6 +68,11 @@ describe('the approvals web server over real HTTP, with the real workflow and st
     expect(await (await api('/api/requests/x', undefined)).json()).toEqual({ error: 'send Authorization: Bearer <token> (tokens are set in SCHEMAWRIGHT_API_TOKENS)' });
     const unknown = await api('/api/requests', 'not-a-known-token-at-all', { kind: 'change' });
     expect(unknown.status).toBe(401);
+    const refused = (await queryAudit(store.pool, { actor: 'unknown' })).filter((e) => e.channel === 'api');
+    expect(refused.map((e) => [e.kind, e.requestId, e.target, e.data.action, e.data.reason])).toEqual([
+      ['refused', 'x', 'unknown', 'status', 'send Authorization: Bearer <token> (tokens are set in SCHEMAWRIGHT_API_TOKENS)'],
+      ['refused', '-', 'unknown', 'start', 'this bearer token is not known: ask an admin for one (SCHEMAWRIGHT_API_TOKENS)'],
+    ]);
   });
 
   it('API: bad input is refused with every problem named; nothing starts', async () => {
@@ -125,6 +130,28 @@ describe('the approvals web server over real HTTP, with the real workflow and st
     expect(await response.text()).toContain('missing or wrong CSRF token');
     const { rows } = await store.pool.query('SELECT used_at FROM approval_tokens WHERE jti = $1', [claims.jti]);
     expect(rows).toEqual([{ used_at: null }]);
+    const refused = await queryAudit(store.pool, { requestId: 'r-y' });
+    expect(refused.map((e) => [e.kind, e.actor, e.channel, e.data.option, e.data.reason])).toEqual([['refused', 'ann', 'email', 'apply', expect.stringContaining('missing or wrong CSRF token')]]);
+  });
+
+  it('decision page: a POST with a tampered, an expired or a used link is refused and audited, as its signer when the signature holds', async () => {
+    const expires = Math.floor(Date.now() / 1000) + 600;
+    const { token, claims } = await issueToken(store.pool, KEYS, { requestId: 'r-z', questionId: 'approve', person: 'ann', expiresAt: expires });
+    const post = (link: string) =>
+      fetch(`${base}/decide`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: 'sw_csrf=n0nce' }, body: new URLSearchParams({ token: link, option: 'apply', csrf: csrfFor(KEYS, 'n0nce', claims.jti) }).toString() });
+    const tampered = token.replace(/\.[^.]+\./, `.${Buffer.from(JSON.stringify({ j: claims.jti, r: 'r-z', q: 'approve', p: 'bob', e: expires })).toString('base64url')}.`);
+    expect((await post(tampered)).status).toBe(400);
+    expect((await post(signToken(KEYS, { ...claims, expiresAt: Math.floor(Date.now() / 1000) - 5 }))).status).toBe(410);
+    await claimToken(store.pool, claims, 'reject');
+    expect((await post(token)).status).toBe(410);
+
+    const tamperedEntry = (await queryAudit(store.pool, { requestId: '-' })).filter((e) => e.channel === 'email');
+    expect(tamperedEntry.map((e) => [e.actor, e.data.reason])).toEqual([['unknown', 'This link was altered and is not valid: open it again from the email, unchanged.']]);
+    const signed = await queryAudit(store.pool, { requestId: 'r-z' });
+    expect(signed.map((e) => [e.kind, e.actor, e.channel, e.data.question, e.data.reason])).toEqual([
+      ['refused', 'ann', 'email', 'approve', expect.stringMatching(/^This link expired at /)],
+      ['refused', 'ann', 'email', 'approve', expect.stringMatching(/^This link was already used at .* to choose 'reject': each link decides once\.$/)],
+    ]);
   });
 
   it('inbox: mail sent to the local capture is listed and readable, its HTML in a sandboxed frame', async () => {

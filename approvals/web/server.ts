@@ -4,10 +4,10 @@ import type { Finding } from '../../activities/findings';
 import { getArtifact } from '../../store/artifacts';
 import type { Channel, RequestKind } from '../../workflows/design-request-messages';
 import { capturedMail } from '../email/capture';
-import { claimToken, csrfFor, csrfValid, releaseToken, TokenError, tokenUse, verifyToken, type TokenKeys } from '../email/tokens';
+import { claimToken, csrfFor, csrfValid, releaseToken, TokenError, tokenUse, verifyToken, type TokenClaims, type TokenKeys } from '../email/tokens';
 import type { Policy } from '../policy';
 import { questionDetails } from '../question-details';
-import { decideRequest, listRequests, RefusedError, RequestInputError, requestStatus, startRequest, UnknownRequestError, type KickoffRequest, type RequestServices } from '../requests';
+import { auditRefusal, decideRequest, listRequests, RefusedError, RequestInputError, requestStatus, startRequest, UnknownRequestError, type KickoffRequest, type RequestServices } from '../requests';
 import { escapeHtml, page } from './html';
 import { bearerPerson, cookies, HttpError, readForm, readJson, send, sendJson } from './http';
 import { decisionPage, inboxPage, mailPage, messagePage, requestListPage, requestPage, type OtherWorkflow } from './pages';
@@ -87,7 +87,7 @@ const routes: [string, RegExp, Handler][] = [
     'GET',
     /^\/api\/requests\/([^/]+)$/,
     async (req, res, deps, [id]) => {
-      bearerPerson(req, deps.apiTokens);
+      await apiPerson(req, deps, 'status', id);
       sendJson(res, 200, await requestStatus(deps.services, id));
     },
   ],
@@ -125,15 +125,24 @@ async function showDecision(req: IncomingMessage, res: ServerResponse, deps: Web
 
 async function postDecision(req: IncomingMessage, res: ServerResponse, deps: WebDependencies): Promise<void> {
   const form = await readForm(req);
-  const token = form.get('token') ?? '';
-  const claims = verifyToken(deps.tokenKeys, token);
-  const nonce = cookies(req).get(CSRF_COOKIE);
-  if (!nonce || !csrfValid(deps.tokenKeys, nonce, claims.jti, form.get('csrf') ?? '')) {
-    throw new HttpError(403, 'This form did not come from the decision page (missing or wrong CSRF token): open the link from your email again and submit from that page.');
-  }
   const optionId = form.get('option');
   if (!optionId) throw new HttpError(400, 'choose an option before submitting');
-  await claimToken(deps.services.store, claims, optionId);
+  let claims: TokenClaims | undefined;
+  try {
+    claims = verifyToken(deps.tokenKeys, form.get('token') ?? '');
+    const nonce = cookies(req).get(CSRF_COOKIE);
+    if (!nonce || !csrfValid(deps.tokenKeys, nonce, claims.jti, form.get('csrf') ?? '')) {
+      throw new HttpError(403, 'This form did not come from the decision page (missing or wrong CSRF token): open the link from your email again and submit from that page.');
+    }
+    await claimToken(deps.services.store, claims, optionId);
+  } catch (error) {
+    if (error instanceof TokenError || (error instanceof HttpError && error.status === 403)) {
+      // Whose link it was is known only when its signature holds.
+      const signed = claims ?? (error instanceof TokenError ? error.claims : undefined);
+      await auditRefusal(deps.services, { action: 'decide', actor: signed?.person ?? 'unknown', channel: 'email', requestId: signed?.requestId, question: signed?.questionId, option: optionId, reason: error.message });
+    }
+    throw error;
+  }
   const link = { href: `/requests/${encodeURIComponent(claims.requestId)}`, text: 'See the request' };
   try {
     const comment = form.get('comment')?.trim() || undefined;
@@ -156,7 +165,7 @@ function stringField(body: Record<string, unknown>, name: string, problems: stri
 }
 
 async function apiStart(req: IncomingMessage, res: ServerResponse, deps: WebDependencies): Promise<void> {
-  const person = bearerPerson(req, deps.apiTokens);
+  const person = await apiPerson(req, deps, 'start');
   const body = await readJson(req);
   const problems: string[] = [];
   const source = (body.source ?? { format: 'sql', text: '' }) as KickoffRequest['source'];
@@ -177,7 +186,7 @@ async function apiStart(req: IncomingMessage, res: ServerResponse, deps: WebDepe
 }
 
 async function apiDecide(req: IncomingMessage, res: ServerResponse, deps: WebDependencies, [requestId]: string[]): Promise<void> {
-  const person = bearerPerson(req, deps.apiTokens);
+  const person = await apiPerson(req, deps, 'decide', requestId);
   const body = await readJson(req);
   const problems: string[] = [];
   const questionId = stringField(body, 'questionId', problems);
@@ -188,6 +197,16 @@ async function apiDecide(req: IncomingMessage, res: ServerResponse, deps: WebDep
   const actionId = typeof idempotencyKey === 'string' && idempotencyKey ? `api-${person}-${idempotencyKey}` : undefined;
   const channel: Channel = 'api';
   sendJson(res, 200, await decideRequest(deps.services, requestId, { questionId, optionId, person, channel, comment }, actionId));
+}
+
+/** The person an API bearer token stands for; an unknown or missing token is refused, and audited. */
+async function apiPerson(req: IncomingMessage, deps: WebDependencies, action: string, requestId?: string): Promise<string> {
+  try {
+    return bearerPerson(req, deps.apiTokens);
+  } catch (error) {
+    await auditRefusal(deps.services, { action, actor: 'unknown', channel: 'api', requestId, reason: (error as Error).message });
+    throw error;
+  }
 }
 
 function failure(res: ServerResponse, error: unknown, api: boolean): void {
