@@ -36,6 +36,7 @@ export interface AuditFilters {
   actor?: string;
   since?: Date;
   until?: Date;
+  /** Only the newest this many. */
   limit?: number;
 }
 
@@ -139,11 +140,10 @@ export async function queryAudit(pool: Pool, filters: AuditFilters = {}): Promis
   if (filters.actor !== undefined) add('actor = ?', filters.actor);
   if (filters.since !== undefined) add('at >= ?', filters.since);
   if (filters.until !== undefined) add('at < ?', filters.until);
-  const limit = filters.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(filters.limit))}`;
-  const { rows } = await pool.query<AuditRow>(
-    `SELECT * FROM audit_log${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${limit}`,
-    params,
-  );
+  const selected = `SELECT * FROM audit_log${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  // A limit keeps the newest entries, still listed oldest first.
+  const sql = filters.limit === undefined ? `${selected} ORDER BY seq` : `SELECT * FROM (${selected} ORDER BY seq DESC LIMIT ${Math.max(0, Math.floor(filters.limit))}) AS newest ORDER BY seq`;
+  const { rows } = await pool.query<AuditRow>(sql, params);
   return rows.map(fromRow);
 }
 

@@ -31,7 +31,9 @@ describe('the audit log', () => {
     expect(await kinds({ requestId: 'r1' })).toEqual(['r1:request-created', 'r1:decision']);
     expect(await kinds({ target: 'billing' })).toEqual(['r2:request-created']);
     expect(await kinds({ actor: 'ann' })).toEqual(['r1:decision', 'r2:request-created']);
-    expect(await kinds({ actor: 'ann', limit: 1 })).toEqual(['r1:decision']);
+    // A limit keeps the newest, oldest first.
+    expect(await kinds({ actor: 'ann', limit: 1 })).toEqual(['r2:request-created']);
+    expect(await kinds({ limit: 2 })).toEqual(['r1:decision', 'r2:request-created']);
     const [first] = await queryAudit(store.pool);
     const later = new Date(Date.now() + 60_000);
     expect(await kinds({ since: first.at, until: later })).toHaveLength(3);

@@ -62,7 +62,7 @@ const HISTORY_DAYS = 30;
 
 async function historyText(context: SlackContext, target?: string): Promise<string> {
   const since = new Date(Date.now() - HISTORY_DAYS * 86_400_000);
-  const entries = (await queryAudit(context.services.store, { target, since })).slice(-20).reverse();
+  const entries = (await queryAudit(context.services.store, { target, since, limit: 20 })).reverse();
   if (!entries.length) return `No audited events${target ? ` for ${escapeSlack(target)}` : ''} in the last ${HISTORY_DAYS} days.`;
   return entries
     .map((e) => {

@@ -4,7 +4,8 @@ import { analyzeDatabase } from '../../activities/analysis/analyze';
 import { FINDINGS_FORMATS, renderFindings, type FindingsFormat } from '../../activities/analysis/findings-report';
 import type { Severity } from '../../activities/findings';
 import { ConfigError } from '../../config/environment';
-import { redacted, resolveTarget } from '../../config/targets';
+import { redacted } from '../../config/targets';
+import { targetConnectionString } from '../target';
 
 export interface AnalyzeOptions {
   target?: string;
@@ -24,7 +25,7 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<number> {
   }
   if (options.failOn && !(options.failOn in SEVERITY_RANK)) throw new ConfigError(`unknown --fail-on '${options.failOn}': use error, warning or info.`);
   // A URL, or the name of a configured target (as requests use), resolved the same way the activities resolve it.
-  const url = target.includes('://') ? target : resolveTarget(target).connectionString;
+  const url = targetConnectionString(target);
   const shown = redacted(url);
   const database = new URL(url).pathname.slice(1);
   const client = new Client({ connectionString: url, application_name: 'schemawright-analyze', connectionTimeoutMillis: 10_000 });

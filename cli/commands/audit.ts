@@ -67,7 +67,7 @@ export function registerAuditCommand(program: Command): void {
     .option('--actor <person>', 'only what this person did')
     .option('--since <iso>', 'only entries at or after this time (ISO 8601)')
     .option('--until <iso>', 'only entries before this time (ISO 8601)')
-    .option('--limit <n>', 'at most this many entries')
+    .option('--limit <n>', 'only the newest n entries')
     .option('--format <format>', `output format: ${AUDIT_FORMATS.join(', ')}`, 'table')
     .action((options: AuditOptions) => runAudit(options));
   audit

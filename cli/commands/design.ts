@@ -5,7 +5,8 @@ import { renderFindings } from '../../activities/analysis/findings-report';
 import type { MigrationStep } from '../../activities/migration';
 import { modelDesign, SpecError, type ModelDesignResult } from '../../activities/modeling';
 import { ConfigError } from '../../config/environment';
-import { redacted, resolveTarget } from '../../config/targets';
+import { redacted } from '../../config/targets';
+import { targetConnectionString } from '../target';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 type DesignFormat = (typeof FORMATS)[number];
@@ -26,7 +27,7 @@ export async function runDesign(specPath: string, options: DesignOptions): Promi
     throw new ConfigError(`cannot read the spec ${specPath}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}. Pass the path of a design spec (see docs/spec.md and examples/).`);
   }
   // A URL, or the name of a configured target, resolved the way the activities resolve it.
-  const url = options.target ? (options.target.includes('://') ? options.target : resolveTarget(options.target).connectionString) : undefined;
+  const url = options.target ? targetConnectionString(options.target) : undefined;
   if (url) process.stderr.write(`target: ${redacted(url)}\n`);
   let result: ModelDesignResult;
   try {

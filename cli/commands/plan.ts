@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import { Client } from 'pg';
-import { introspect } from '../../activities/analysis/introspection';
 import { readMigrationFiles } from '../../activities/review/migration-files';
 import { planMigrations, renderPlan, type PlanFormat } from '../../activities/review/plan';
 import { ConfigError } from '../../config/environment';
-import { redacted, resolveTarget } from '../../config/targets';
+import { readTargetCatalog } from '../target';
 
 interface PlanOptions {
   target?: string;
@@ -24,23 +22,8 @@ export function registerPlanCommand(program: Command): void {
     .action(async (path: string, options: PlanOptions) => {
       if (!['text', 'json'].includes(options.format)) throw new ConfigError(`--format ${options.format} is not known: use text or json.`);
       const files = readMigrationFiles(path);
-      const catalog = options.target ? await readCatalog(options.target) : undefined;
+      const catalog = options.target ? await readTargetCatalog(options.target, 'plan') : undefined;
       const plan = await planMigrations(files, { pgVersion: options.pgVersion, catalog });
       console.log(renderPlan(plan, options.format as PlanFormat));
     });
-}
-
-async function readCatalog(target: string) {
-  const url = target.includes('://') ? target : resolveTarget(target).connectionString;
-  const client = new Client({ connectionString: url, application_name: 'schemawright-plan', connectionTimeoutMillis: 10_000 });
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new ConfigError(`could not connect to ${redacted(url)}: ${(error as Error).message}. Check the target's host, database and credentials.`);
-  }
-  try {
-    return await introspect(client, { statements: 0 });
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
+import { readTargetCatalog, targetConnectionString } from '../target';
 import { migrationName, readMigrationFiles } from '../../activities/review/migration-files';
 import { renderReport, type ReportFormat } from '../../activities/review/report';
 import { reviewMigration, summarize } from '../../activities/review/review';
 import { verifyOnShadow } from '../../activities/review/shadow';
-import { Client } from 'pg';
-import { introspect, type Catalog } from '../../activities/analysis/introspection';
 import { tableSizesOf } from '../../activities/review/locks';
 
 interface ReviewOptions {
@@ -19,7 +18,7 @@ export function registerReviewCommand(program: Command): void {
     .command('review')
     .description('Review migration SQL (squawk and schemawright rules; with --target, a shadow verification); exits 1 when it finds errors.')
     .argument('<path>', 'a migration file, or a directory of migrations (golang-migrate, dbmate, Flyway or diesel layout)')
-    .option('--target <url>', 'PostgreSQL URL of the target: its version, table sizes and column types (for the lock model), and a shadow database on its server where the given migrations (all taken as pending) are applied up, down and up again')
+    .option('--target <url|name>', 'the target, a PostgreSQL URL or a configured target name: its version, table sizes and column types (for the lock model), and a shadow database on its server where the given migrations (all taken as pending) are applied up, down and up again')
     .option('--pg-version <version>', "the target's PostgreSQL version (e.g. 16 or 14.2) when there is no --target")
     .option('--format <format>', 'text, json or markdown', 'text')
     .action(async (path: string, options: ReviewOptions) => {
@@ -28,12 +27,12 @@ export function registerReviewCommand(program: Command): void {
       }
       const files = readMigrationFiles(path);
       // The target's catalog gives its version, and table sizes and column types for the lock model.
-      const catalog = options.target ? await readCatalog(options.target) : undefined;
+      const catalog = options.target ? await readTargetCatalog(options.target, 'review') : undefined;
       const pgVersion = catalog ? catalog.meta.serverVersion : options.pgVersion;
       let report = await reviewMigration({ files, pgVersion, catalog, tableSizes: catalog && tableSizesOf(catalog) });
       if (options.target) {
         const shadow = await verifyOnShadow(
-          options.target,
+          targetConnectionString(options.target),
           files.map((f) => ({ name: migrationName(f.path), up: f.up, down: f.down, file: f.path })),
         );
         for (const gap of shadow.copyGaps) {
@@ -44,19 +43,4 @@ export function registerReviewCommand(program: Command): void {
       console.log(renderReport(report, options.format));
       if (report.counts.error > 0) process.exitCode = 1;
     });
-}
-
-async function readCatalog(url: string): Promise<Catalog> {
-  const client = new Client({ connectionString: url, application_name: 'schemawright-review' });
-  try {
-    await client.connect();
-  } catch (error) {
-    // The message of a failed connection never includes the URL, so the password stays out of it.
-    throw new Error(`Cannot reach the --target database: ${(error as Error).message}. Check the URL, and that the server accepts connections.`);
-  }
-  try {
-    return await introspect(client, { statements: 0 });
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }

@@ -8,9 +8,9 @@ import { createTestDatabase } from '../support/stack';
 
 const ROOT = join(__dirname, '../..');
 
-function review(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function review(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'cli/schemawright.ts', 'review', ...args], { cwd: ROOT }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', 'cli/schemawright.ts', 'review', ...args], { cwd: ROOT, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -78,7 +78,7 @@ describe('schemawright review', () => {
     expect(stdout).toContain('**Why:**');
   });
 
-  it('with --target, verifies on a shadow database and fails on a broken down, without printing the password', async () => {
+  it('with --target (here a configured target’s name), verifies on a shadow database and fails on a broken down, without printing the password', async () => {
     const target = await createTestDatabase('sw_review_cli');
     try {
       const client = new Client({ connectionString: target.url });
@@ -89,7 +89,7 @@ describe('schemawright review', () => {
         '2026-01-01-000000_view/up.sql': 'ALTER TABLE users ADD COLUMN IF NOT EXISTS email text;\nCREATE VIEW user_emails AS SELECT id, email FROM users;\n',
         '2026-01-01-000000_view/down.sql': 'ALTER TABLE users DROP COLUMN email;\nDROP VIEW user_emails;\n',
       });
-      const { code, stdout, stderr } = await review([dir, '--target', target.url]);
+      const { code, stdout, stderr } = await review([dir, '--target', 'reviewed'], { SCHEMAWRIGHT_TARGET_REVIEWED_URL: target.url });
       expect(code).toBe(1);
       expect(stdout).toContain('error SW-SHADOW-FAILED [schemawright] The down of 2026-01-01-000000_view fails on the shadow database: cannot drop column email of table users because other objects depend on it (SQLSTATE 2BP01).');
       const password = new URL(target.url).password;
