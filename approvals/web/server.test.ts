@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import nodemailer from 'nodemailer';
 import type { Pool } from 'pg';
 import { queryAudit } from '../../store/audit';
@@ -152,6 +153,23 @@ describe('the approvals web server over real HTTP, with the real workflow and st
       ['refused', 'ann', 'email', 'approve', expect.stringMatching(/^This link expired at /)],
       ['refused', 'ann', 'email', 'approve', expect.stringMatching(/^This link was already used at .* to choose 'reject': each link decides once\.$/)],
     ]);
+  });
+
+  it('inbox: refused to a browser on another machine, even with the server listening on every interface', async () => {
+    const lan = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+    expect(lan).toBeDefined(); // the test needs an address other than loopback to come from
+    const everywhere = createWebServer({ services: { ...harness.services, policy: loadPolicy() }, tokenKeys: KEYS, apiTokens: new Map(), inbox: true });
+    try {
+      const port = await listen(everywhere, 0, '0.0.0.0');
+      const remote = await fetch(`http://${lan!.address}:${port}/inbox`);
+      expect(remote.status).toBe(403);
+      expect(await remote.text()).toContain('shown only on the machine that runs schemawright');
+      expect((await fetch(`http://${lan!.address}:${port}/inbox/1`)).status).toBe(403);
+      expect((await fetch(`http://127.0.0.1:${port}/inbox`)).status).toBe(200);
+    } finally {
+      everywhere.close();
+      everywhere.closeAllConnections();
+    }
   });
 
   it('inbox: mail sent to the local capture is listed and readable, its HTML in a sandboxed frame', async () => {

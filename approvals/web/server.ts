@@ -68,16 +68,17 @@ const routes: [string, RegExp, Handler][] = [
   [
     'GET',
     /^\/inbox$/,
-    async (_req, res, deps) => {
-      if (!deps.inbox) throw new HttpError(404, 'no local inbox: mail goes to SMTP_URL');
+    async (req, res, deps) => {
+      localInbox(req, deps);
       send(res, 200, HTML, inboxPage(await capturedMail(deps.services.store)));
     },
   ],
   [
     'GET',
     /^\/inbox\/(\d+)$/,
-    async (_req, res, deps, [id]) => {
-      const mail = deps.inbox ? (await capturedMail(deps.services.store, { limit: 1000 })).find((m) => m.id === Number(id)) : undefined;
+    async (req, res, deps, [id]) => {
+      localInbox(req, deps);
+      const mail = (await capturedMail(deps.services.store, { limit: 1000 })).find((m) => m.id === Number(id));
       if (!mail) throw new HttpError(404, `no mail ${id} in the inbox`);
       send(res, 200, HTML, mailPage(mail));
     },
@@ -93,6 +94,18 @@ const routes: [string, RegExp, Handler][] = [
   ],
   ['POST', /^\/api\/requests\/([^/]+)\/decisions$/, apiDecide],
 ];
+
+/**
+ * The caught mail holds live decision links: it is shown only to a browser on this machine, even
+ * when the server listens on every interface.
+ */
+function localInbox(req: IncomingMessage, deps: WebDependencies): void {
+  if (!deps.inbox) throw new HttpError(404, 'no local inbox: mail goes to SMTP_URL');
+  const peer = req.socket.remoteAddress ?? '';
+  if (!/^(127\.|::1$|::ffff:127\.)/.test(peer)) {
+    throw new HttpError(403, 'The local inbox holds live decision links, so it is shown only on the machine that runs schemawright (open it there, or through an SSH tunnel); set SMTP_URL to send mail instead.');
+  }
+}
 
 async function renderRequest(deps: WebDependencies, requestId: string): Promise<string> {
   const status = await requestStatus(deps.services, requestId);
