@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import type { Migration } from '../migration';
+import type { Migration, MigrationStep } from '../migration';
 import { migrationName, migrationVersion, readMigrationFiles } from '../review/migration-files';
 import { body } from '../review/ast';
 import { parseStatements, type ParsedStatement } from '../review/parse';
@@ -17,19 +17,23 @@ function ownTransactionControl(statement: ParsedStatement): boolean {
   return statement.kind === 'TransactionStmt' && ['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT'].includes(String(body(statement).kind));
 }
 
+/** SQL cut into the steps the runner applies: a CONCURRENTLY statement becomes a non-transactional step of its own. */
+export async function stepsOfSql(name: string, sql: string, pgVersion: PgVersion, file?: string): Promise<MigrationStep[]> {
+  return stepsAsWritten(name, (await parseStatements(sql, file)).filter((s) => !ownTransactionControl(s)), pgVersion);
+}
+
 /**
- * Migration files as the runner applies them: each file one migration, cut into steps as written
- * (a CONCURRENTLY statement becomes a non-transactional step of its own), its down kept whole.
+ * Migration files as the runner applies them: each file one migration, cut into steps as written,
+ * its down kept whole (revertMigrations cuts it the same way when it runs).
  */
 export async function migrationsFromFiles(files: MigrationFile[], pgVersion: PgVersion = DEFAULT_PG_VERSION): Promise<Migration[]> {
   const migrations: Migration[] = [];
   for (const file of files) {
     const name = migrationName(file.path);
-    const statements = (await parseStatements(file.up, file.path)).filter((s) => !ownTransactionControl(s));
     migrations.push({
       version: migrationVersion(file.path),
       name,
-      steps: stepsAsWritten(name, statements, pgVersion),
+      steps: await stepsOfSql(name, file.up, pgVersion, file.path),
       up: file.up,
       ...(file.down !== undefined ? { down: file.down } : {}),
       ...(/^R__/.test(name) ? { repeatable: true } : {}),

@@ -4,6 +4,7 @@ import { ensureHistoryTable, readHistory, recordStep, stepChecksum } from './his
 import type { ApplyOptions, ApplyTarget } from './index';
 import { TargetSession } from './session';
 import { STEP_KINDS } from './steps';
+import { stepsOfSql } from './import';
 
 export interface RevertResult {
   /** Versions reverted, newest first. */
@@ -28,6 +29,7 @@ export async function revertMigrations(target: ApplyTarget, migrations: Migratio
   const reverted: string[] = [];
   try {
     await ensureHistoryTable(session.client);
+    const pgVersion = await session.pgVersion();
     const applied = new Set((await readHistory(session.client)).filter((r) => r.status === 'applied').map((r) => `${r.version}\u0000${r.step}`));
     for (const migration of [...migrations].reverse()) {
       const steps = migration.steps.filter((s) => applied.has(`${migration.version}\u0000${s.name}`));
@@ -37,16 +39,28 @@ export async function revertMigrations(target: ApplyTarget, migrations: Migratio
       const fail = (error: unknown, sql: string, what: string) =>
         new MigrationFailedError(migration.version, what, databaseErrorOf(error, sql), steps.map((s) => s.name), reverted, [], `Reverted ${reverted.length} migration${reverted.length === 1 ? '' : 's'} before it (newest first${reverted.length ? `: ${reverted.join(', ')}` : ''}); ${migration.version} (${migration.source ?? migration.name}) and the older ones stay applied. Fix its down and revert again.`);
       if (down !== undefined) {
-        try {
-          await session.withLockRetries(`${migration.version} down`, () =>
-            session.inTransaction(async () => {
-              await session.client.query(down);
-              for (const step of steps) await recordStep(session.client, { ...record(step), startedAt: new Date(), status: 'undone' });
-            }),
-          );
-        } catch (error) {
-          throw fail(error, down, 'down');
+        // A down with a CONCURRENTLY statement cannot run in one transaction: it runs as the up
+        // would, step by step, and the history says undone once the last of them has run.
+        const downSteps = await stepsOfSql(`${migration.version} down`, down, pgVersion);
+        const markUndone = async () => {
+          for (const step of steps) await recordStep(session.client, { ...record(step), startedAt: new Date(), status: 'undone' });
+        };
+        for (const [n, downStep] of downSteps.entries()) {
+          const last = n === downSteps.length - 1;
+          try {
+            await session.withLockRetries(`${migration.version} down`, async () => {
+              if (downStep.kind !== 'transactional') return void (await session.client.query(downStep.sql));
+              await session.inTransaction(async () => {
+                await session.client.query(downStep.sql);
+                if (last) await markUndone();
+              });
+            });
+          } catch (error) {
+            const partly = n > 0 ? ` (it stopped at part ${n + 1} of ${downSteps.length}: the parts before it ran, and the history still says applied)` : '';
+            throw fail(error, downStep.sql, `down${partly}`);
+          }
         }
+        if (downSteps.at(-1)?.kind !== 'transactional') await session.inTransaction(markUndone);
       } else {
         const missing = steps.filter((s) => s.undo === undefined);
         if (missing.length) throw new Error(`Migration ${migration.version} cannot be reverted: it has no down, and ${missing.map((s) => s.name).join(', ')} ${missing.length === 1 ? 'has' : 'have'} no undo. Reverted before it: ${reverted.join(', ') || 'nothing'}.`);

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from 'pg';
+import { parsePgVersion, type PgVersion } from '../review/pg-version';
 import { ApplyLockBusyError, LockContentionError, type LockEvidence } from './errors';
 
 /** One key per database: advisory locks are scoped to the database, so this is one lock per target. */
@@ -147,6 +148,10 @@ export class TargetSession {
   }
 
   /** Runs `work` in a transaction on the runner's connection: committed if it returns, rolled back if it throws. */
+  async pgVersion(): Promise<PgVersion> {
+    return parsePgVersion((await this.client.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version);
+  }
+
   async inTransaction<T>(work: () => Promise<T>): Promise<T> {
     await this.client.query('BEGIN');
     try {

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { applyMigration, ApplyLockBusyError, LockContentionError, MigrationChecksumError, MigrationFailedError, type ApplyProgress } from '../../activities/apply';
+import { applyMigration, ApplyLockBusyError, LockContentionError, MigrationChecksumError, MigrationFailedError, revertMigrations, stepChecksum, type ApplyProgress } from '../../activities/apply';
+import { ensureHistoryTable, recordStep } from '../../activities/apply/history';
 import type { Migration } from '../../activities/migration';
 import { waitFor } from '../../stack/wait';
 import { querySql, runSql } from '../support/requests';
@@ -208,5 +209,40 @@ describe('applyMigration', () => {
     expect(await applyMigration(target, migration, options(events))).toMatchObject({ applied: 1 });
     expect(events.map((e) => e.detail)).toContain('dropped INVALID index items_n_idx left by an interrupted build; building it again');
     expect(await querySql(db.url, `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('items_n_idx')`)).toEqual([{ valid: true }]);
+  });
+
+  it('a DROP INDEX CONCURRENTLY that finished before its run died is recorded on the retry, not run again', async () => {
+    await runSql(db.url, 'CREATE INDEX items_n_idx ON items (n)');
+    const migration: Migration = { version: '8', name: 'drop-n', steps: [{ kind: 'non-transactional', name: 'drop-n', sql: 'DROP INDEX CONCURRENTLY items_n_idx' }] };
+    // What a run killed between the drop and its history row leaves: the row says running, the index is gone.
+    await runSql(db.url, 'DROP INDEX items_n_idx');
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await ensureHistoryTable(client);
+      await recordStep(client, { version: '8', name: 'drop-n', step: 'drop-n', kind: 'non-transactional', checksum: stepChecksum(migration.steps[0]!.sql), requestId: 'req-1', decidedBy: ['ann'], startedAt: new Date(), status: 'running' });
+    } finally {
+      await client.end();
+    }
+    const events: ApplyProgress[] = [];
+    expect(await applyMigration(target, migration, options(events))).toMatchObject({ applied: 1 });
+    expect(events.map((e) => e.detail)).toContain('index "items_n_idx" was dropped by the interrupted attempt; recorded, not dropped again');
+    expect((await history()).map((r) => `${r.step} ${r.status}`)).toEqual(['drop-n applied']);
+  });
+
+  it('reverts a migration whose down drops an index CONCURRENTLY: the down runs step by step, outside one transaction', async () => {
+    const migration: Migration = {
+      version: '9',
+      name: 'notes-and-index',
+      steps: [
+        { kind: 'transactional', name: 'create-notes', sql: 'CREATE TABLE notes (id int)' },
+        { kind: 'non-transactional', name: 'index-n', sql: 'CREATE INDEX CONCURRENTLY items_n_idx ON items (n)' },
+      ],
+      down: 'DROP INDEX CONCURRENTLY items_n_idx;\nDROP TABLE notes;',
+    };
+    await applyMigration(target, migration, options());
+    expect(await revertMigrations(target, [migration], options())).toMatchObject({ reverted: ['9'] });
+    expect(await querySql(db.url, `SELECT to_regclass('items_n_idx') AS idx, to_regclass('notes') AS notes`)).toEqual([{ idx: null, notes: null }]);
+    expect((await history()).map((r) => `${r.step} ${r.status}`)).toEqual(['create-notes undone', 'index-n undone']);
   });
 });

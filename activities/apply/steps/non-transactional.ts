@@ -1,4 +1,4 @@
-import { body } from '../../review/ast';
+import { body, isObject, names } from '../../review/ast';
 import { parseStatements } from '../../review/parse';
 import { recordStep } from '../history';
 import type { TargetSession } from '../session';
@@ -20,6 +20,16 @@ async function concurrentIndexOf(sql: string): Promise<ConcurrentIndex | undefin
   if (!stmt.concurrent || !stmt.idxname || !stmt.relation) return undefined;
   const table = [stmt.relation.schemaname, stmt.relation.relname].filter((p): p is string => Boolean(p)).map(quote).join('.');
   return { index: stmt.idxname, table };
+}
+
+/** The index a `DROP INDEX CONCURRENTLY name` removes, quoted for to_regclass; undefined for other statements. */
+async function concurrentDropOf(sql: string): Promise<string | undefined> {
+  const [statement] = await parseStatements(sql);
+  if (statement?.kind !== 'DropStmt') return undefined;
+  const stmt = body(statement) as { concurrent?: boolean; removeType?: string; objects?: unknown[] };
+  const [object] = stmt.objects ?? [];
+  if (!stmt.concurrent || stmt.removeType !== 'OBJECT_INDEX' || !isObject(object) || !isObject(object.List)) return undefined;
+  return names(object.List.items).map(quote).join('.');
 }
 
 /** 'valid', 'invalid' (a killed or failed CONCURRENTLY build), or undefined when there is no such index. */
@@ -57,7 +67,7 @@ export const nonTransactionalStep: StepKindRunner = {
     kind: 'non-transactional',
     runsInTransaction: false,
     how: 'runs alone, outside a transaction, under lock_timeout; its history row is written before (running) and after (applied)',
-    onRetry: 'an INVALID index left by an interrupted CONCURRENTLY build is dropped (CONCURRENTLY) and built again; a finished build is recorded, not repeated',
+    onRetry: 'an INVALID index left by an interrupted CONCURRENTLY build is dropped (CONCURRENTLY) and built again; a finished build is recorded, not repeated; an index an interrupted DROP INDEX CONCURRENTLY already removed is recorded as dropped',
   }),
 
   async apply({ session, step, record }) {
@@ -84,6 +94,12 @@ export const nonTransactionalStep: StepKindRunner = {
   },
 
   async makeRetrySafe({ session, step }) {
+    // A drop that finished before the crash: running it again would fail on the missing index.
+    const dropped = await concurrentDropOf(step.sql);
+    if (dropped) {
+      const exists = (await session.client.query<{ name: string | null }>('SELECT to_regclass($1)::text AS name', [dropped])).rows[0]!.name;
+      return exists ? { done: false } : { done: true, detail: `index ${dropped} was dropped by the interrupted attempt; recorded, not dropped again` };
+    }
     const index = await concurrentIndexOf(step.sql);
     if (!index) return { done: false };
     const state = await indexState(session, index);
