@@ -35,6 +35,14 @@ describe('renderMigration', () => {
     expect(names(renderMigration(migration, [destructive], { [destructive.id]: 'cancel' }))).toEqual(['b']);
   });
 
+  it('keeps the statements it did not change, next to each other, in one transaction as written', () => {
+    const three: Migration = { version: '8', name: '0008_orders', steps: [step('b', 'SELECT 1; SELECT 2; SELECT 3')] };
+    const lastOut = escalation('SW-ESC-DESTRUCTIVE:public.orders.x', ['b'], [option('cancel', [step('b.1', 'SELECT 1;'), step('b.2', 'SELECT 2;')]), option('keep')]);
+    expect(renderMigration(three, [lastOut], { [lastOut.id]: 'cancel' }).steps).toEqual([step('b.1-2', 'SELECT 1;\nSELECT 2;')]);
+    const middleChanged = escalation('SW-ESC-MIGRATION-DOWNTIME:public.orders', ['b'], [option('online', [step('b.1', 'SELECT 1;'), step('b.2~online1', 'SELECT 20'), step('b.3', 'SELECT 3;')])]);
+    expect(names(renderMigration(three, [middleChanged], { [middleChanged.id]: 'online' }))).toEqual(['b.1', 'b.2~online1', 'b.3']);
+  });
+
   it('says what is wrong with an unknown escalation or option', () => {
     expect(() => renderMigration(migration, [downtime], { 'SW-ESC-BACKUP:shop': 'replica' })).toThrow(
       "No escalation 'SW-ESC-BACKUP:shop' in this review (it has: SW-ESC-MIGRATION-DOWNTIME:public.orders): choose among those, or review again if the migration changed.",

@@ -84,5 +84,27 @@ export function renderMigration(migration: Migration, escalations: Escalation[],
     if (seen.has(step.name)) throw new RenderError(`Step name ${step.name} appears twice in the rendered migration: two chosen options add the same step; choose only one of them.`);
     seen.add(step.name);
   }
-  return { ...migration, steps };
+  return { ...migration, steps: joinKeptStatements(steps, migration.steps.map((s) => s.name)) };
+}
+
+/**
+ * A choice cuts a transactional step into one step per statement. The statements it kept as
+ * written, when next to each other, share one transaction again, as in the step they came from:
+ * `b.1` and `b.2` become `b.1-2`.
+ */
+function joinKeptStatements(steps: MigrationStep[], origins: string[]): MigrationStep[] {
+  const out: MigrationStep[] = [];
+  let run: { origin: string; first: number } | undefined;
+  for (const step of steps) {
+    const origin = step.kind === 'transactional' ? origins.find((o) => slotOf(step.name, o)?.kept) : undefined;
+    const index = origin === undefined ? undefined : slotOf(step.name, origin)!.index;
+    if (origin !== undefined && index !== undefined && run?.origin === origin) {
+      const previous = out.pop()!;
+      out.push({ ...previous, name: `${origin}.${run.first}-${index}`, sql: `${previous.sql}\n${step.sql}` });
+      continue;
+    }
+    out.push(step);
+    run = origin !== undefined && index !== undefined ? { origin, first: index } : undefined;
+  }
+  return out;
 }
