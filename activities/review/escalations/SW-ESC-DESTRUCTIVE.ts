@@ -80,17 +80,19 @@ export function destructiveChange(located: LocatedStatement, context: Escalation
   return destructiveChanges(located, context).length > 0;
 }
 
-function backupName(change: DestructiveChange, version: string): string {
-  return `sw_backup.${quoteIdent(`${change.object.replace(/\./g, '_')}_${version}`.slice(0, 63))}`;
+/** One copy per table the changes touch (a dropped column is kept with its whole table): its table as written, and the copy's name. */
+function backups(changes: DestructiveChange[], version: string): { table: string; copy: string }[] {
+  const byTable = new Map(changes.map((c) => [c.object.split('.').slice(0, 2).join('.'), c.table]));
+  return [...byTable].map(([object, table]) => ({ table, copy: `sw_backup.${quoteIdent(`${object.replace(/\./g, '_')}_${version}`.slice(0, 63))}` }));
 }
 
 function backupStep(changes: DestructiveChange[], context: EscalationContext, name: string): MigrationStep {
-  const tables = [...new Map(changes.map((c) => [c.object.split('.').slice(0, 2).join('.'), c])).values()];
+  const copies = backups(changes, context.migration.version);
   return {
     kind: 'transactional',
     name,
-    sql: ['CREATE SCHEMA IF NOT EXISTS sw_backup;', ...tables.map((c) => `CREATE TABLE ${backupName(c, context.migration.version)} AS TABLE ${qualified(c.table)};`)].join('\n'),
-    undo: tables.map((c) => `DROP TABLE IF EXISTS ${backupName(c, context.migration.version)};`).join('\n'),
+    sql: ['CREATE SCHEMA IF NOT EXISTS sw_backup;', ...copies.map((b) => `CREATE TABLE ${b.copy} AS TABLE ${qualified(b.table)};`)].join('\n'),
+    undo: copies.map((b) => `DROP TABLE IF EXISTS ${b.copy};`).join('\n'),
   };
 }
 
@@ -127,7 +129,7 @@ function escalationFor(group: { objects: string[]; items: { located: LocatedStat
     {
       id: 'proceed-with-backup',
       title: 'Proceed, with a backup copy first',
-      summary: `Copy the data into schema sw_backup (${changes.map((c) => backupName(c, context.migration.version)).join(', ')}), then run the migration as written.`,
+      summary: `Copy the data into schema sw_backup (${backups(changes, context.migration.version).map((b) => b.copy).join(', ')}), then run the migration as written.`,
       impact: {
         performance: `A full read of the table(s) for the copy (no blocking lock), then as written (blocking about ${formatSeconds(written ?? 0)}).`,
         consistency: 'Rows written between the copy and the change are not in the copy.',

@@ -19,8 +19,8 @@ function escalationFor(table: string, columns: string[], context: EscalationCont
       id: 'restrict-and-mask',
       title: masked ? 'Restrict the table, publish a masked view' : 'Restrict the table to its owner and explicit grants',
       summary: masked
-        ? `Revoke PUBLIC access to ${table}; readers use ${table}_masked, where ${columns.join(', ')} are hashed. Row-level security policies come next, once who may see which rows is decided.`
-        : `Revoke PUBLIC access to ${table}; only roles granted explicitly read ${columns.join(', ')}.`,
+        ? `Revoke PUBLIC access to ${table}; readers use ${table}_masked, where ${columns.join(', ')} are hashed. Roles granted ${table} by name keep their grants: list them (\\dp ${table}) and revoke what they should not read. Row-level security policies come next, once who may see which rows is decided.`
+        : `Revoke PUBLIC access to ${table}; only roles granted explicitly read ${columns.join(', ')}: list them (\\dp ${table}) and revoke what they should not read.`,
       impact: {
         performance: 'None on writes; reads through the view cost one hash per masked value.',
         consistency: 'Same data; what a role sees depends on its grants.',

@@ -165,6 +165,19 @@ describe('raiseEscalations', () => {
     expect(reading!.recommendation.optionId).toBe('none-yet');
   });
 
+  it('SW-ESC-DESTRUCTIVE backs up each table once, under the name its option shows', async () => {
+    const context = await exampleContext({
+      title: 'two columns of one table',
+      sql: 'ALTER TABLE customers DROP COLUMN fax;\nALTER TABLE customers DROP COLUMN email',
+      tableSizes: { 'public.customers': { rows: 1_000, bytes: 1e6 } },
+      ids: [],
+    });
+    const [escalation] = raiseEscalations(context);
+    const backup = escalation!.options.find((o) => o.id === 'proceed-with-backup')!;
+    expect(backup.summary).toBe('Copy the data into schema sw_backup (sw_backup.public_customers_0001), then run the migration as written.');
+    expect(backup.replacement![0]!.sql).toBe('CREATE SCHEMA IF NOT EXISTS sw_backup;\nCREATE TABLE sw_backup.public_customers_0001 AS TABLE customers;');
+  });
+
   it('SW-ESC-DESTRUCTIVE recognises a narrowing type change from the catalog', async () => {
     const context = await exampleContext({
       title: 'narrow',
