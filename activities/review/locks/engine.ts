@@ -52,9 +52,12 @@ const FIX =
 /** The lock and cost model as a review engine: a finding where a statement blocks traffic for a material time. */
 export const lockEngine: ReviewEngine = {
   name: 'locks',
-  review: (migrations, { pgVersion, tableSizes, catalog }) =>
-    migrations.map(({ up }) =>
-      lockImpactsOf(up, { pgVersion, tableSizes, catalog }).flatMap((impacts, index) =>
+  review: (migrations, { pgVersion, tableSizes, catalog }) => {
+    // One pass over the files in order: a table an earlier file creates is empty in a later one.
+    const all = lockImpactsOf(migrations.flatMap((m) => m.up), { pgVersion, tableSizes, catalog });
+    let offset = 0;
+    return migrations.map(({ up }) =>
+      all.slice(offset, (offset += up.length)).flatMap((impacts, index) =>
         impacts.flatMap((impact): Finding[] => {
           const severity = blockingSeverity(impact);
           if (!severity) return [];
@@ -74,5 +77,6 @@ export const lockEngine: ReviewEngine = {
           ];
         }),
       ),
-    ),
+    );
+  },
 };

@@ -136,6 +136,18 @@ describe('lock model', () => {
 
 describe(LOCK_BLOCKING, () => {
   const review = (sql: string, tableSizes = sizes) => reviewMigration({ files: [{ path: 'up.sql', up: sql }], pgVersion: '16', tableSizes });
+
+  it('a table created by an earlier file of the review is empty in a later one', async () => {
+    const report = await reviewMigration({
+      files: [
+        { path: '001_orders.up.sql', up: 'CREATE TABLE orders (id bigint, placed_at timestamptz);' },
+        { path: '002_orders_placed_at.up.sql', up: 'CREATE INDEX orders_placed_at ON orders (placed_at);' },
+      ],
+      pgVersion: '16',
+      tableSizes: sizes,
+    });
+    expect(report.findings.filter((f) => f.id === LOCK_BLOCKING)).toEqual([]);
+  });
   const lockFindings = async (sql: string) => (await review(sql)).findings.filter((f) => f.id === LOCK_BLOCKING);
 
   it('rewriting a 10-row table is not reported', async () => {
