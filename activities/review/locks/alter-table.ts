@@ -1,6 +1,6 @@
 import { alterTableCommands, body, findNodes, isObject, names, relationName, type Json } from '../ast';
 import { catalogColumn, isBinaryCoercible, shapeOfFormatted, shapeOfTypeName } from './column-types';
-import { strongest, type LockContext, type LockMode, type StatementLockModel, type TableWork } from './model';
+import { catalogTable, strongest, type LockContext, type LockMode, type StatementLockModel, type TableWork } from './model';
 
 /**
  * Functions a column default may call without forcing a rewrite on PostgreSQL 11+: stable or
@@ -108,11 +108,8 @@ function alterTypeWork(table: string, column: string, columnDef: Json, context: 
 function notNullProven(table: string, column: string, context: LockContext, proven: ReadonlySet<string>): boolean {
   if (context.pgVersion.major < 12) return false;
   if (proven.has(`${table}.${column}`)) return true;
-  const sizes = context.catalog?.tables ?? [];
-  const bare = table.slice(table.lastIndexOf('.') + 1);
-  return sizes.some(
-    (t) => (t.name === bare || `${t.schema}.${t.name}` === table) && t.constraints.some((c) => c.kind === 'check' && c.validated && c.definition === `CHECK ((${column} IS NOT NULL))`),
-  );
+  const known = catalogTable(context.catalog, table);
+  return Boolean(known?.constraints.some((c) => c.kind === 'check' && c.validated && c.definition === `CHECK ((${column} IS NOT NULL))`));
 }
 
 function commandWork(table: string, cmd: Json, context: LockContext, proven: ReadonlySet<string>): CommandWork {

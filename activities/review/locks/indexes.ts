@@ -1,5 +1,5 @@
 import { body, droppedObjects, relationName } from '../ast';
-import type { LockContext, StatementLockModel, TableWork } from './model';
+import { resolveSize, type LockContext, type StatementLockModel, type TableWork } from './model';
 
 /** CREATE INDEX: SHARE (blocks writes, not reads) for the whole build; CONCURRENTLY: SHARE UPDATE EXCLUSIVE, blocks nothing. */
 export const createIndexWork: StatementLockModel = (statement) => {
@@ -13,9 +13,9 @@ export const createIndexWork: StatementLockModel = (statement) => {
 
 /** The table an index belongs to, when the catalog knows the index. */
 function tableOfIndex(index: string, context: LockContext): string | undefined {
-  const bare = index.slice(index.lastIndexOf('.') + 1);
-  const table = context.catalog?.tables.find((t) => t.indexes.some((i) => i.name === bare));
-  return table && `${table.schema}.${table.name}`;
+  // An index lives in its table's schema: resolved like a table name (exact, `public.`, unique unqualified).
+  const tables = new Map<string, string>((context.catalog?.tables ?? []).flatMap((t) => t.indexes.map((i): [string, string] => [`${t.schema}.${i.name}`, `${t.schema}.${t.name}`])));
+  return tables.get(resolveSize(index, Object.fromEntries([...tables.keys()].map((key) => [key, { rows: 0, bytes: 0 }]))).table);
 }
 
 /** DROP INDEX: ACCESS EXCLUSIVE on its table, briefly; CONCURRENTLY: SHARE UPDATE EXCLUSIVE. */

@@ -129,6 +129,21 @@ describe('lock model', () => {
     expect(index![0]).toMatchObject({ rows: 0, bytes: 0, seconds: 0 });
   });
 
+  it('reads the catalog by schema: a CHECK or an index of a same-named table elsewhere proves nothing here', async () => {
+    const table = (schema: string, name: string, checks: string[], indexes: string[]) => ({
+      schema,
+      name,
+      columns: [{ name: 'customer_id', type: 'bigint' }],
+      constraints: checks.map((definition, i) => ({ name: `c${i}`, kind: 'check', validated: true, definition })),
+      indexes: indexes.map((index) => ({ name: index })),
+    });
+    const catalog = { tables: [table('public', 'orders', [], ['orders_idx']), table('audit', 'orders', ['CHECK ((customer_id IS NOT NULL))'], []), table('audit', 'log', [], ['orders_idx'])] } as unknown as Catalog;
+    expect(await only('ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL', '16', catalog)).toMatchObject({ table: 'public.orders', scans: true });
+    expect(await only('ALTER TABLE audit.orders ALTER COLUMN customer_id SET NOT NULL', '16', catalog)).toMatchObject({ table: 'audit.orders', scans: false });
+    expect(await only('DROP INDEX audit.orders_idx', '16', catalog)).toMatchObject({ table: 'audit.log' });
+    expect(await only('DROP INDEX orders_idx', '16', catalog)).toMatchObject({ table: 'public.orders' });
+  });
+
   it('unknown sizes give unknown durations', async () => {
     expect(await only('ALTER TABLE elsewhere ALTER COLUMN x SET NOT NULL')).toMatchObject({ table: 'public.elsewhere', rows: null, seconds: null, blockingSeconds: null });
   });
