@@ -1,5 +1,5 @@
 import { quoteIdent } from '../../analysis/sql-names';
-import type { Table } from '../../analysis/introspection';
+import type { Table, View } from '../../analysis/introspection';
 import { findNodes, isObject, type Json } from '../ast';
 import { catalogTable } from '../locks/model';
 import { bareName, qualified, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
@@ -7,10 +7,13 @@ import { bareName, qualified, singleCommand, sqlOf, step, type OnlineRewrite } f
 /** Rows per backfill batch: small enough that each UPDATE holds its row locks for well under a second. */
 export const BACKFILL_BATCH_SIZE = 10_000;
 
-/** Anything besides NOT NULL and a default that a dropped column takes with it: rebuilding those is not automated. */
-function dependents(table: Table, column: string): string[] {
+/** Anything besides NOT NULL and a default that a dropped column takes with it (or that stops its drop): rebuilding those is not automated. */
+function dependents(table: Table, column: string, views: View[]): string[] {
   const mentions = (text: string | null) => text !== null && new RegExp(`\\b${column}\\b`).test(text);
+  // A view reading the column makes the contract's DROP COLUMN fail: it names the table and the column.
+  const readsTable = (definition: string) => new RegExp(`\\b${table.name}\\b`).test(definition);
   return [
+    ...views.filter((v) => readsTable(v.definition) && mentions(v.definition)).map((v) => `view ${v.schema}.${v.name}`),
     ...table.indexes.filter((i) => i.keys.some(mentions) || i.include.includes(column) || mentions(i.predicate)).map((i) => `index ${i.name}`),
     ...table.constraints.filter((c) => c.columns.includes(column)).map((c) => `constraint ${c.name}`),
     ...table.triggers.filter((t) => mentions(t.definition)).map((t) => `trigger ${t.name}`),
@@ -37,7 +40,7 @@ export const expandContractType: OnlineRewrite = {
     'ALTER COLUMN ... TYPE rewrites the table and its indexes under ACCESS EXCLUSIVE. Expand/contract gets there online: add the new column and a trigger ' +
     'that keeps it in step with writes, backfill old rows in batches, then in one short transaction drop the old column and rename the new one. ' +
     'The column moves to the end of the table; NOT NULL and the default are carried over from the catalog. It needs the catalog, and declines when ' +
-    'indexes, constraints, triggers or policies use the column (rebuild those by hand).',
+    'indexes, constraints, triggers, policies or views use the column (rebuild those by hand).',
   rewrite(statement, context) {
     const single = singleCommand(statement);
     const columnDef = single?.cmd.subtype === 'AT_AlterColumnType' && isObject(single.cmd.def) && isObject(single.cmd.def.ColumnDef) ? single.cmd.def.ColumnDef : undefined;
@@ -45,7 +48,7 @@ export const expandContractType: OnlineRewrite = {
     const column = String(single.cmd.name);
     const known = catalogTable(context.catalog, single.table);
     const current = known?.columns.find((c) => c.name === column);
-    if (!known || !current || current.generated || current.identity || dependents(known, column).length > 0) return undefined;
+    if (!known || !current || current.generated || current.identity || dependents(known, column, context.catalog?.views ?? []).length > 0) return undefined;
 
     const table = qualified(single.table);
     const schema = single.table.includes('.') ? `${single.table.slice(0, single.table.lastIndexOf('.'))}.` : '';

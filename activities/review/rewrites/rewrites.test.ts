@@ -126,6 +126,12 @@ describe('online rewrites', () => {
       expect(await rewriteOf('CREATE INDEX CONCURRENTLY o ON orders (total)', catalog)).toBeUndefined();
       expect(await rewriteOf('ALTER TABLE orders ADD CONSTRAINT c CHECK (total > 0) NOT VALID', catalog)).toBeUndefined();
       expect(await rewriteOf('ALTER TABLE orders ADD COLUMN note text, ALTER COLUMN customer_id SET NOT NULL', catalog)).toBeUndefined();
+      // A view reading code would stop the contract's DROP COLUMN; one reading other columns does not matter.
+      expect(await rewriteOf('ALTER TABLE orders ALTER COLUMN code TYPE text', catalog)).toBeDefined();
+      await client.query('CREATE VIEW order_totals AS SELECT id, total FROM orders; CREATE VIEW order_codes AS SELECT id, code FROM orders');
+      expect(await rewriteOf('ALTER TABLE orders ALTER COLUMN code TYPE text', await introspect(client, { statements: 0 }))).toBeUndefined();
+      await client.query('DROP VIEW order_codes');
+      expect(await rewriteOf('ALTER TABLE orders ALTER COLUMN code TYPE text', await introspect(client, { statements: 0 }))).toBeDefined();
     });
   });
 
