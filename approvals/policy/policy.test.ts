@@ -68,10 +68,22 @@ targets:
     expect(message).toContain("policy.yaml:2:49: people.ann.slack: 'ann' is not a Slack user id: use the member id (U… or W…)");
     expect(message).toContain('policy.yaml:3:8: people.bob: bob cannot be reached: give an email, a slack id, or both');
     expect(message).not.toContain('people.ann: ann cannot be reached');
-    expect(message).toContain("policy.yaml:4:10: admins.0: 'ada' is not in people; add it under people, or fix the spelling (known: ann, bob)");
-    expect(message).toContain("policy.yaml:7:36: targets.shop.production.approvers.1: 'bobb' is not in people");
+    expect(message).toContain("policy.yaml:4:10: admins[0]: 'ada' is not in people; add it under people, or fix the spelling (known: ann, bob)");
+    expect(message).toContain("policy.yaml:7:36: targets.shop.production.approvers[1]: 'bobb' is not in people; did you mean 'bob'?");
     expect(message).toContain("targets.shop.production.requires: unknown key 'requires'; expected one of: approvers, backup_approvers, quorum, separation_of_duties");
     expect(message).toContain('policy.yaml:7:17: targets.shop.production: quorum 3 cannot be met by 2 approver(s) (ann, bobb): lower the quorum or add approvers');
+  });
+
+  it('suggests the key meant', () => {
+    expect(problemsOf(`${PEOPLE}targets: { "*": { "*": { approver: [ann] } } }\n`)).toContain(
+      `policy.yaml:8:36: targets.*.*.approver: unknown key 'approver'; did you mean 'approvers'?; expected one of: approvers, backup_approvers, quorum, separation_of_duties`,
+    );
+  });
+
+  it('checks the rules a target gets from the "*" target too: shop/production takes shop\'s approvers and production\'s quorum', () => {
+    expect(problemsOf(`${PEOPLE}targets:\n  "*":\n    "*": { approvers: [ann, bob] }\n    production: { quorum: 2 }\n  shop:\n    "*": { approvers: [carl] }\n`)).toContain(
+      'policy.yaml:13:5: targets.shop: quorum 2 cannot be met by 1 approver(s) (carl) (no rule of its own: targets.shop and targets."*".production combined): lower the quorum or add approvers',
+    );
   });
 
   it('refuses a rule that leaves a target without approvers, and says where to add them', () => {

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import type { Node } from 'yaml';
+import { didYouMean } from '../../config/did-you-mean';
 import { ConfigError } from '../../config/environment';
+import { YamlSource, type YamlPath } from '../../config/yaml-source';
 import type { GatePolicy } from '../../workflows/design-request-messages';
 
 /**
@@ -60,20 +62,15 @@ export function loadPolicy(path?: string): Policy {
 
 /** Parses and validates a policy; every problem is reported at once, each with its place and fix. */
 export function parsePolicy(text: string, source: string): Policy {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  const yaml = new YamlSource(text);
+  if (yaml.syntaxErrors.length) throw new PolicyError(`the policy file is not valid YAML:\n  ${yaml.syntaxErrors.map((e) => `${source}:${e.line}:${e.column}: ${e.message}`).join('\n  ')}`);
   const problems: string[] = [];
-  const at = (path: (string | number)[]): string => {
-    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
-    const where = node?.range ? lines.linePos(node.range[0]) : undefined;
-    const dotted = path.length ? path.map(String).join('.') : '(top)';
-    return where ? `${source}:${where.line}:${where.col}: ${dotted}` : `${source}: ${dotted}`;
+  const problem = (path: YamlPath, message: string) => {
+    const at = yaml.problem(path, yaml.document.getIn(path, true) as Node | undefined, message);
+    problems.push(`${source}:${at.line}:${at.column}: ${at.path || '(top)'}: ${at.message}`);
   };
-  const problem = (path: (string | number)[], message: string) => problems.push(`${at(path)}: ${message}`);
-  for (const error of doc.errors) problems.push(`${source}:${error.linePos?.[0].line ?? '?'}:${error.linePos?.[0].col ?? '?'}: ${error.message.split('\n')[0]}`);
-  if (problems.length) throw new PolicyError(`the policy file is not valid YAML:\n  ${problems.join('\n  ')}`);
 
-  const root = doc.toJS() as unknown;
+  const root = yaml.document.toJS() as unknown;
   if (!isRecord(root)) throw new PolicyError(`${source}: a policy is a mapping with people, admins and targets; see ${EXAMPLE_POLICY_PATH}`);
   unknownKeys(root, TOP_KEYS, [], problem);
 
@@ -103,14 +100,14 @@ export function parsePolicy(text: string, source: string): Policy {
     }
   }
 
-  const known = (path: (string | number)[], value: unknown, what: string): string[] => {
+  const known = (path: YamlPath, value: unknown, what: string): string[] => {
     if (value === undefined) return [];
     if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
       problem(path, `${what} is a list of person ids, like [ann, bob]`);
       return [];
     }
     value.forEach((id: string, index) => {
-      if (!people.has(id)) problem([...path, index], `'${id}' is not in people; add it under people, or fix the spelling (known: ${[...people.keys()].join(', ')})`);
+      if (!people.has(id)) problem([...path, index], `'${id}' is not in people${didYouMean(id, people.keys()) || `; add it under people, or fix the spelling (known: ${[...people.keys()].join(', ')})`}`);
     });
     return value as string[];
   };
@@ -147,14 +144,20 @@ export function parsePolicy(text: string, source: string): Policy {
       }
     }
   }
-  // Every rule, completed by the less specific ones, must be satisfiable on its own.
-  for (const key of rules.keys()) {
-    const [target, environment] = key.split('\u0000');
-    const resolved = resolveRule(rules, target, environment);
-    const path = ['targets', target, environment];
-    if (!resolved.approvers?.length) problem(path, `no approvers for ${target}/${environment}: set approvers here or under targets."*"."*"`);
-    else if ((resolved.quorum ?? 1) > resolved.approvers.length) {
-      problem(path, `quorum ${resolved.quorum} cannot be met by ${resolved.approvers.length} approver(s) (${resolved.approvers.join(', ')}): lower the quorum or add approvers`);
+  // Every rule a request can meet, each written one completed by the less specific ones, must be
+  // satisfiable; so must each target's rule merged with another target's environment ("*".production into shop."*").
+  const targets = new Set([...rules.keys()].map((key) => key.split('\u0000')[0]!));
+  const environments = new Set([...rules.keys()].map((key) => key.split('\u0000')[1]!));
+  for (const target of targets) {
+    for (const environment of environments) {
+      const written = rules.has(ruleKey(target, environment));
+      const resolved = resolveRule(rules, target, environment);
+      const path = written ? ['targets', target, environment] : ['targets', target];
+      const where = written ? '' : ` (no rule of its own: targets.${target} and targets."*".${environment === '*' ? '"*"' : environment} combined)`;
+      if (!resolved.approvers?.length) problem(path, `no approvers for ${target}/${environment}${where}: set approvers here or under targets."*"."*"`);
+      else if ((resolved.quorum ?? 1) > resolved.approvers.length) {
+        problem(path, `quorum ${resolved.quorum} cannot be met by ${resolved.approvers.length} approver(s) (${resolved.approvers.join(', ')})${where}: lower the quorum or add approvers`);
+      }
     }
   }
   if (problems.length) throw new PolicyError(`the policy file has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
@@ -194,9 +197,9 @@ function resolveRule(rules: Map<string, Rule>, target: string, environment: stri
   return { approvers: pick('approvers'), backupApprovers: pick('backupApprovers'), quorum: pick('quorum'), separationOfDuties: pick('separationOfDuties') };
 }
 
-function unknownKeys(value: Record<string, unknown>, allowed: string[], path: (string | number)[], problem: (path: (string | number)[], message: string) => void): void {
+function unknownKeys(value: Record<string, unknown>, allowed: string[], path: YamlPath, problem: (path: YamlPath, message: string) => void): void {
   for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) problem([...path, key], `unknown key '${key}'; expected one of: ${allowed.join(', ')}`);
+    if (!allowed.includes(key)) problem([...path, key], `unknown key '${key}'${didYouMean(key, allowed)}; expected one of: ${allowed.join(', ')}`);
   }
 }
 
