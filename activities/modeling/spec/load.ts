@@ -46,6 +46,8 @@ const ON_DELETE: readonly OnDelete[] = ['restrict', 'cascade', 'set null', 'no a
 const CONSISTENCY: readonly Consistency[] = ['strong', 'read_your_writes', 'eventual'];
 const SUPPORTED_POSTGRES = { min: 13, max: 18 };
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+/** PostgreSQL's NAMEDATALEN - 1. */
+const MAX_NAME_BYTES = 63;
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, y: 31_536_000 };
 
 /**
@@ -92,6 +94,7 @@ class SpecReader {
       return entity ? [entity] : [];
     });
     await this.checkExpressions();
+    this.checkGeneratedNames(entities);
     const requirements = this.requirements(top.get('requirements'), entities);
     this.checkTenancy(requirements, entities, entityNodes);
     const accessPatterns = await this.accessPatterns(top.get('access_patterns'), entities, schema);
@@ -100,6 +103,40 @@ class SpecReader {
 
   private report(path: YamlPath, node: Node | null | undefined, message: string): void {
     this.issues.push(this.source.problem(path, node, message));
+  }
+
+  /**
+   * The names PostgreSQL gets from the spec: tables, the join tables and enum types made from two
+   * names, and reference columns (`<field>_id`). Each must fit PostgreSQL's 63 bytes (it would cut
+   * a longer one silently, and the migration would no longer match), and tables and types share one
+   * namespace: no two may be equal.
+   */
+  private checkGeneratedNames(entities: Entity[]): void {
+    const made: { name: string; what: string; path: YamlPath; position: Position }[] = [];
+    // Entities' tables first: a clash is reported at the name made from two, which is the one to change.
+    for (const entity of entities) made.push({ name: entity.table, what: `the table of entity ${entity.name}`, path: ['entities', entity.name], position: entity.position });
+    for (const entity of entities) {
+      for (const relation of entity.manyToMany) {
+        made.push({ name: relation.table, what: `the join table of ${entity.name}.many_to_many.${relation.name}`, path: ['entities', entity.name, 'many_to_many', relation.name], position: relation.position });
+      }
+      for (const field of entity.fields) {
+        const path = ['entities', entity.name, 'fields', field.name];
+        if (field.kind === 'enum') made.push({ name: field.typeName, what: `the enum type of ${entity.name}.${field.name}`, path, position: field.position });
+        if (Buffer.byteLength(field.column) > MAX_NAME_BYTES) {
+          this.issues.push({ path: pathText(path), ...field.position, message: `its column '${field.column}' is ${Buffer.byteLength(field.column)} bytes; PostgreSQL cuts names at ${MAX_NAME_BYTES}: shorten the field name` });
+        }
+      }
+    }
+    const seen = new Map<string, string>();
+    for (const name of made) {
+      const at = { path: pathText(name.path), ...name.position };
+      if (Buffer.byteLength(name.name) > MAX_NAME_BYTES) {
+        this.issues.push({ ...at, message: `${name.what}, '${name.name}', is ${Buffer.byteLength(name.name)} bytes; PostgreSQL cuts names at ${MAX_NAME_BYTES}: shorten the names it is made of` });
+      }
+      const other = seen.get(name.name);
+      if (other) this.issues.push({ ...at, message: `${name.what} would be named '${name.name}', as is ${other}: rename one of them` });
+      else seen.set(name.name, name.what);
+    }
   }
 
   /** The map's values by key, reporting keys it does not know (with the closest known one). */
@@ -135,6 +172,7 @@ class SpecReader {
       this.report(path, node, `'${value}' is not a plain SQL name: use lower case letters, digits and underscores, e.g. '${snakeCase(value)}'`);
       return undefined;
     }
+    if (Buffer.byteLength(value) > MAX_NAME_BYTES) this.report(path, node, `'${value}' is ${Buffer.byteLength(value)} bytes; PostgreSQL cuts names at ${MAX_NAME_BYTES}: shorten it`);
     return value;
   }
 

@@ -113,6 +113,22 @@ describe('invalid specs: every error, with its path, position and fix', () => {
       ],
     ],
     [
+      'generated names that collide: a join table or an enum type named like a table',
+      base('  order:\n    fields:\n      status: { enum: [open, done] }\n    many_to_many: { line: order_status }\n  order_status:\n    fields: { x: text }\n  order_line:\n    fields: { y: text }\n'),
+      [
+        "6:21 entities.order.many_to_many.line: the join table of order.many_to_many.line would be named 'order_line', as is the table of entity order_line: rename one of them",
+        "5:7 entities.order.fields.status: the enum type of order.status would be named 'order_status', as is the table of entity order_status: rename one of them",
+      ],
+    ],
+    [
+      'names past PostgreSQL\'s 63 bytes, made from two names',
+      base('  place:\n    fields:\n      bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb: { ref: place, nullable: true }\n    many_to_many: { rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr: place }\n'),
+      [
+        "5:7 entities.place.fields.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb: its column 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb_id' is 64 bytes; PostgreSQL cuts names at 63: shorten the field name",
+        "6:21 entities.place.many_to_many.rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr: the join table of place.many_to_many.rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr, 'place_rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr', is 66 bytes; PostgreSQL cuts names at 63: shorten the names it is made of",
+      ],
+    ],
+    [
       'two fields that become the same column',
       base('  c:\n    fields: { x: text }\n  t:\n    fields:\n      c: { ref: c }\n      c_id: bigint\n'),
       ["8:7 entities.t.fields.c_id: becomes column 'c_id', as field 'c' does: rename one of them"],
