@@ -20,6 +20,7 @@ import {
 import { Requester, RequestEnvironment, RequestKind as RequestKindKey, RequestPhase, RequestStatus, RequestTarget } from '../workflows/search-attributes';
 import { putArtifact } from '../store/artifacts';
 import { appendAudit } from '../store/audit';
+import { AnonymousRefusalLimit } from './anonymous-refusals';
 import { loadSpec, SpecError } from '../activities/modeling/spec';
 import { parseStatements, SqlSyntaxError } from '../activities/review/parse';
 import type { MigrationFile } from '../activities/review/review';
@@ -245,9 +246,17 @@ export interface RefusedAttempt {
   [detail: string]: unknown;
 }
 
-/** Every refused attempt is audited, from whichever channel and however early it was refused. */
-export async function auditRefusal(services: Pick<RequestServices, 'temporal' | 'store'>, attempt: RefusedAttempt): Promise<void> {
+const anonymousRefusals = new AnonymousRefusalLimit();
+
+/**
+ * Every refused attempt is audited, from whichever channel and however early it was refused; those
+ * without a known actor, past a rate, as a count (AnonymousRefusalLimit).
+ */
+export async function auditRefusal(services: Pick<RequestServices, 'temporal' | 'store'>, attempt: RefusedAttempt, anonymous = anonymousRefusals): Promise<void> {
   const { actor, channel, requestId = NO_REQUEST, target, ...data } = attempt;
+  const counted = (count: number, since: Date) =>
+    appendAudit(services.store, { kind: 'refused', requestId: NO_REQUEST, target: 'unknown', actor: 'unknown', data: { action: 'many', count, since: since.toISOString(), reason: `${count} more attempts without a known actor were refused in the window from ${since.toISOString()}: counted, not written one by one` } });
+  if (actor === 'unknown' && !anonymous.admit(counted)) return;
   const knownTarget = target ?? (requestId === NO_REQUEST ? undefined : await requestStatus(services, requestId).then((view) => view.target, () => undefined));
   await appendAudit(services.store, { kind: 'refused', requestId, target: knownTarget ?? 'unknown', actor, channel, data });
 }
