@@ -41,7 +41,9 @@ export async function revertMigrations(target: ApplyTarget, migrations: Migratio
       if (down !== undefined) {
         // A down with a CONCURRENTLY statement cannot run in one transaction: it runs as the up
         // would, step by step, and the history says undone once the last of them has run.
-        const downSteps = await stepsOfSql(`${migration.version} down`, down, pgVersion);
+        const downSteps = await stepsOfSql(`${migration.version} down`, down, pgVersion, `${migration.source ?? migration.name} (down)`).catch((error: unknown) => {
+          throw fail(error, down, 'down');
+        });
         const markUndone = async () => {
           for (const step of steps) await recordStep(session.client, { ...record(step), startedAt: new Date(), status: 'undone' });
         };

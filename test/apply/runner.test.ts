@@ -245,4 +245,17 @@ describe('applyMigration', () => {
     expect(await querySql(db.url, `SELECT to_regclass('items_n_idx') AS idx, to_regclass('notes') AS notes`)).toEqual([{ idx: null, notes: null }]);
     expect((await history()).map((r) => `${r.step} ${r.status}`)).toEqual(['create-notes undone', 'index-n undone']);
   });
+
+  it('a down that does not parse stops the revert before it runs, and says what was reverted before it', async () => {
+    const first: Migration = { version: '10', name: 'notes-a', steps: [{ kind: 'transactional', name: 'a', sql: 'CREATE TABLE notes_a (id int)' }], down: 'DROPP TABLE notes_a;' };
+    const second: Migration = { version: '11', name: 'notes-b', steps: [{ kind: 'transactional', name: 'b', sql: 'CREATE TABLE notes_b (id int)' }], down: 'DROP TABLE notes_b;' };
+    await applyMigration(target, first, options());
+    await applyMigration(target, second, options());
+    const error = (await revertMigrations(target, [first, second], options()).catch((e: Error) => e)) as MigrationFailedError;
+    expect(error).toBeInstanceOf(MigrationFailedError);
+    expect(error.version).toBe('10');
+    expect(error.undone).toEqual(['11']);
+    expect(error.databaseError.message).toMatch(/syntax error at or near "DROPP"/);
+    expect(await querySql(db.url, `SELECT to_regclass('notes_a') IS NOT NULL AS a, to_regclass('notes_b') IS NULL AS b`)).toEqual([{ a: true, b: true }]);
+  });
 });
