@@ -33,6 +33,14 @@ describe('verifyIndexes: EXPLAIN every access pattern on the designed schema', (
     ]);
   });
 
+  it('reads the patterns with the design’s schema on the search path, as the application would', async () => {
+    const text = readFileSync(join(__dirname, '../../examples/ecommerce.yaml'), 'utf8').replace(/^name: shop$/m, 'name: shop\nschema: app');
+    const model = modelSpec(await loadSpec(text), { now: new Date('2026-11-27T12:00:00Z') });
+    expect(model.schema).toBe('app');
+    const { patterns } = await verifyIndexes(model, { connectionString: server.url });
+    expect(patterns.map((p) => p.verdict)).toEqual(model.patterns.map(() => 'uses planned index'));
+  });
+
   it('flags a pattern no index serves', async () => {
     const spec = await loadSpec(`name: t
 entities: { note: { fields: { body: text, tag: text } } }

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { introspect } from '../analysis/introspection';
+import { quoteIdent } from '../analysis/sql-names';
 import { withShadowDatabase } from '../review/shadow';
 import type { DesignModel } from './design-model';
 import { shapeStatistics, type TableStatistics } from './shaped-statistics';
@@ -50,6 +51,8 @@ export async function verifyIndexes(model: DesignModel, server: { connectionStri
         return { tables: [], patterns: model.patterns.map((shape) => ({ pattern: shape.pattern, planned: plannedFor(model, shape.pattern), used: [], sequentialScans: [], verdict: 'error' as const, error: message })) };
       }
       await client.query("SET LOCAL plan_cache_mode = 'force_generic_plan'");
+      // The patterns name tables as the application does, with the design's schema on its search_path.
+      await client.query(`SET LOCAL search_path TO ${quoteIdent(model.schema)}, public`);
       const unsampled = new Map(tables.filter((t) => t.error).map((t) => [t.table, t.error!]));
       const patterns: PatternVerification[] = [];
       for (const [n, shape] of model.patterns.entries()) {
