@@ -10,6 +10,7 @@ import { getArtifact } from '../store/artifacts';
 import { queryAudit } from '../store/audit';
 import { cancelRequest, decideRequest, listRequests, RefusedError, RequestInputError, requestStatus, startRequest, type KickoffRequest } from '../approvals/requests';
 import { waitFor } from '../stack/wait';
+import { applyMigrations, migrationsFromFiles } from '../activities/apply';
 import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from './support/stack';
 import { atGate, ended, querySql, requestHarness, runSql, statusWhen, testPolicy, type RequestHarness } from './support/requests';
 
@@ -128,6 +129,26 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'note']);
     expect(await appliedSteps(target.url)).toBe(1);
     expect(await auditKinds(store.pool, requestId)).toEqual(expect.arrayContaining(['request-created', 'phase-done', 'question-raised', 'decision', 'completed']));
+  });
+
+  it('a migration directory: what the target already applied is left out; an applied file edited since stops the request before anyone is asked', async () => {
+    const { services, target } = await harness();
+    const first = { path: '001_note.up.sql', up: ADD_NOTE, down: 'ALTER TABLE orders DROP COLUMN note;' };
+    const second = { path: '002_total.up.sql', up: 'ALTER TABLE orders ADD COLUMN total numeric;', down: 'ALTER TABLE orders DROP COLUMN total;' };
+    await applyMigrations({ name: target.name, connectionString: target.url }, await migrationsFromFiles([first]), { requestId: 'earlier', decidedBy: ['ann'] });
+    const directory = (files: object[]) => change(target.name, { source: { format: 'migrations', text: JSON.stringify(files) } });
+
+    const { requestId } = await startRequest(services, directory([first, second]));
+    await statusWhen(services, requestId, 'at the gate', atGate);
+    await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
+    expect((await statusWhen(services, requestId, 'done', ended)).state).toBe('completed');
+    expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'note', 'total']);
+
+    const edited = await startRequest(services, directory([{ ...first, up: 'ALTER TABLE orders ADD COLUMN note varchar(200);' }, second]));
+    const stopped = await statusWhen(services, edited.requestId, 'done', ended);
+    expect(stopped.state).toBe('failed');
+    expect(stopped.outcome).toMatch(/migration 001 \(001_note\.up\.sql\) was applied with checksum .* an applied migration was edited/);
+    expect(stopped.questions).toEqual([]);
   });
 
   it('review: the findings of a live database become a fix migration, approved and applied', async () => {

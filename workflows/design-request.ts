@@ -28,13 +28,13 @@ function activitiesFor(request: RequestInput) {
     phases: proxyActivities<RequestActivities>({
       startToCloseTimeout: '2 hours',
       heartbeatTimeout,
-      retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['SpecError', 'SqlSyntaxError', 'TargetNotFoundError', 'MigrationChecksumError', 'ImportError'] },
+      retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['SpecError', 'SqlSyntaxError', 'TargetNotFoundError', 'MigrationChecksumError'] },
     }),
     // The runner resumes from its history table, so retrying an apply never repeats a step.
     runner: proxyActivities<RequestActivities>({
       startToCloseTimeout: '12 hours',
       heartbeatTimeout,
-      retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['LockContentionError', 'MigrationFailedError'] },
+      retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['LockContentionError', 'MigrationFailedError', 'MigrationChecksumError'] },
     }),
     messengers: proxyActivities<RequestActivities>({
       startToCloseTimeout: '1 minute',

@@ -100,8 +100,10 @@ export class MigrationFailedError extends Error {
   ) {
     const where = databaseError.line ? ` at line ${databaseError.line}, column ${databaseError.column}` : '';
     const code = databaseError.code ? ` [${databaseError.code}]` : '';
-    const extra = [databaseError.detail, databaseError.hint && `Hint: ${databaseError.hint}`].filter(Boolean).join(' ');
-    super(`Step ${step} of migration ${version} failed${where}: ${databaseError.message}${code}${extra ? ` (${extra})` : ''}. ${outcome}`);
+    // DETAIL often quotes row values (`Key (email)=(ann@…) already exists`): it stays in databaseError,
+    // out of the message, which reaches workflow history, Slack and email.
+    const hint = databaseError.hint ? ` (Hint: ${databaseError.hint})` : '';
+    super(`Step ${step} of migration ${version} failed${where}: ${databaseError.message}${code}${hint}. ${outcome}`);
     this.name = 'MigrationFailedError';
   }
 }

@@ -6,7 +6,7 @@ import { getArtifact, putArtifact, type ArtifactRef } from '../../store/artifact
 import type { Notification, RequestStatusView } from '../../workflows/design-request-messages';
 import { targetFingerprint, analyzeTarget as analyzeNamedTarget } from '../analysis/target';
 import type { Catalog } from '../analysis/introspection';
-import { applyMigrations, LockContentionError, MigrationFailedError, migrationsFromFiles, verifyApplied } from '../apply';
+import { applyMigrations, compareWithHistory, LockContentionError, MigrationChecksumError, MigrationFailedError, migrationsFromFiles, verifyApplied } from '../apply';
 import type { Escalation } from '../escalation';
 import type { Finding } from '../findings';
 import type { Migration } from '../migration';
@@ -64,6 +64,7 @@ export function createRequestActivities({ store, notify }: RequestActivityDepend
           migrations = await migrationsFromFiles(files, pgVersion);
           // Pasted SQL and a review's fixes are this request's own migration; a directory keeps its files' versions.
           if (input.source.format !== 'migrations') migrations = migrations.map((migration) => ({ ...migration, version: input.requestId }));
+          else migrations = await pendingOnTarget(resolveTarget(input.target).connectionString, migrations);
         }
         return { migration: await save('migrations', migrations), steps: migrations.reduce((n, m) => n + m.steps.length, 0), artifacts } satisfies ModelingOutcome;
       }),
@@ -123,6 +124,7 @@ export function createRequestActivities({ store, notify }: RequestActivityDepend
         const migrations = await load<Migration[]>(input.migration);
         const target = { name: input.target, connectionString: resolveTarget(input.target).connectionString };
         let audits = Promise.resolve();
+        let auditFailure: unknown;
         const results = await applyMigrations(target, migrations, {
           requestId: input.requestId,
           decidedBy: input.decidedBy,
@@ -130,8 +132,12 @@ export function createRequestActivities({ store, notify }: RequestActivityDepend
           onProgress: (event) => {
             progress(event);
             if (event.status !== 'applied') return;
-            // Chained, so entries keep the order of the steps; awaited before the activity completes.
-            audits = audits.then(async () => void (await appendAudit(store, { kind: 'step-applied', requestId: input.requestId, target: input.target, data: { ...event } })));
+            // Chained, so entries keep the order of the steps; awaited before the activity completes. A
+            // failure is kept for then: a rejected link left unhandled meanwhile would end the worker.
+            audits = audits.then(() => appendAudit(store, { kind: 'step-applied', requestId: input.requestId, target: input.target, data: { ...event } })).then(
+              () => undefined,
+              (error: unknown) => void (auditFailure ??= error),
+            );
           },
         }).catch(async (error: unknown) => {
           await audits;
@@ -142,6 +148,7 @@ export function createRequestActivities({ store, notify }: RequestActivityDepend
           throw ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true, details: [details] });
         });
         await audits;
+        if (auditFailure) throw auditFailure;
         return {
           steps: results.reduce((n, r) => n + r.steps, 0),
           applied: results.reduce((n, r) => n + r.applied, 0),
@@ -154,7 +161,9 @@ export function createRequestActivities({ store, notify }: RequestActivityDepend
       heartbeating(async () => {
         const migrations = await load<Migration[]>(input.migration);
         const target = { name: input.target, connectionString: resolveTarget(input.target).connectionString };
-        const problems = (await Promise.all(migrations.map((migration) => verifyApplied(target, migration)))).flat();
+        // One migration after another: a directory of hundreds must not open hundreds of connections at once.
+        const problems: string[] = [];
+        for (const migration of migrations) problems.push(...(await verifyApplied(target, migration)));
         return { ok: problems.length === 0, fingerprint: await targetFingerprint(input.target), problems };
       }),
 
@@ -171,6 +180,17 @@ export function createRequestActivities({ store, notify }: RequestActivityDepend
       );
     },
   };
+}
+
+/**
+ * A directory's migrations the target's history does not hold yet: review, shadow and approval are
+ * about those. An applied file that was edited since stops the request here, before anyone is asked.
+ */
+async function pendingOnTarget(connectionString: string, migrations: Migration[]): Promise<Migration[]> {
+  const history = await compareWithHistory(connectionString, migrations);
+  const [edited] = history.edited;
+  if (edited) throw new MigrationChecksumError(edited.version, edited.step, edited.recorded, edited.current, edited.file);
+  return migrations.filter((migration) => history.pending.includes(migration.version));
 }
 
 /** What review reads: the file as written, or the steps with their undos for a migration made by modeling. */

@@ -150,6 +150,9 @@ describe('applyMigration', () => {
     const migration: Migration = { version: '5', name: 'unique-n', steps: [{ kind: 'non-transactional', name: 'unique-n', sql: 'CREATE UNIQUE INDEX CONCURRENTLY items_n_key ON items (n)' }] };
     const failed = (await applyMigration(target, migration, options()).catch((e: Error) => e)) as MigrationFailedError;
     expect(failed.databaseError.code).toBe('23505');
+    // The duplicated row's values stay in the error's evidence, out of its message (which reaches history, Slack and mail).
+    expect(failed.databaseError.detail).toMatch(/^Key \(n\)=\(0\) is duplicated\.$/);
+    expect(failed.message).not.toContain('Key (n)');
     const invalid = `SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = to_regclass('items_n_key')`;
     expect(await querySql(db.url, invalid)).toEqual([{ valid: false }]);
 
