@@ -175,11 +175,16 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     const { requestId } = await startRequest(services, { ...change(target.name), kind: 'design', title: 'shop from its spec', source: { format: 'spec', text: spec } });
     const gate = await statusWhen(services, requestId, 'at the gate', atGate, 120_000);
     expect(gate.artifacts).toEqual(expect.objectContaining({ erd: expect.objectContaining({ kind: 'erd' }), ddl: expect.objectContaining({ kind: 'ddl' }) }));
-    await decideAll(services, requestId, gate);
+    // Advice about no step of the migration is applied when chosen: the hot four-table join becomes a materialized view.
+    const hotJoin = gate.questions.find((q) => q.id.startsWith('SW-ESC-DENORMALIZATION:'))!;
+    await decideRequest(services, requestId, { questionId: hotJoin.id, optionId: 'materialized-view', person: 'ann', channel: 'cli', comment: 'the order page is read far more than it changes' });
+    await decideAll(services, requestId, await requestStatus(services, requestId));
     const done = await statusWhen(services, requestId, 'done', ended, 120_000);
     expect(done).toMatchObject({ state: 'completed' });
     const tables = await querySql<{ table_name: string }>(target.url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1");
     expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['customer', 'order']));
+    const views = await querySql<{ matviewname: string }>(target.url, 'SELECT matviewname FROM pg_matviews');
+    expect(views.map((v) => v.matviewname)).toHaveLength(1);
   });
 
   it('refuses a self-approval, a stranger, an unknown question or option, and answers a repeated click once', async () => {

@@ -105,9 +105,11 @@ export function createRequestActivities({ store, notify }: RequestActivityDepend
     renderChosenMigration: async (input) => {
       const migrations = await load<Migration[]>(input.migration);
       const escalations = await Promise.all(input.escalations.map((ref) => load<Escalation>(ref)));
-      const rendered = migrations.map((migration) => {
+      const rendered = migrations.map((migration, index) => {
         const names = new Set(migration.steps.map((step) => step.name));
-        const concerned = escalations.filter((e) => e.steps.some((name) => names.has(name)));
+        // Advice about no step (a materialized view, a grant) is rendered once, at the end of the last migration.
+        const last = index === migrations.length - 1;
+        const concerned = escalations.filter((e) => (e.steps.length === 0 ? last : e.steps.some((name) => names.has(name))));
         const choices = Object.fromEntries(concerned.filter((e) => input.choices[e.id]).map((e) => [e.id, input.choices[e.id]!]));
         return renderMigration(migration, concerned, choices);
       });

@@ -10,15 +10,21 @@ const HOT_JOIN = 'SW-M-HOT-JOIN';
 /** Joins per second past which a precomputed result is worth its staleness. */
 const MATERIALIZE_PER_SECOND = 1000;
 
-/** Indexes for the foreign keys between the joined tables that no index leads with: what keeps the normalized join cheap. */
-function missingJoinIndexes(tables: string[], known: Map<string, KnownTable>): string[] {
+/**
+ * Indexes for the foreign keys between the joined tables that no index leads with: what keeps the
+ * normalized join cheap. Built CONCURRENTLY, except on a partitioned table, where PostgreSQL refuses it.
+ */
+function missingJoinIndexes(tables: string[], known: Map<string, KnownTable>): { sql: string; concurrent: boolean }[] {
   return tables.flatMap((name) => {
     const table = known.get(name);
     if (!table) return [];
     return table.foreignKeys
       .filter((fk) => tables.includes(fk.references))
       .filter((fk) => ![...table.indexes, table.primaryKey].some((index) => fk.columns.every((column, n) => index[n] === column)))
-      .map((fk) => `CREATE INDEX CONCURRENTLY ${quoteIdent(`${bareName(name)}_${fk.columns.join('_')}_idx`.slice(0, 63))} ON ${qualified(name)} (${fk.columns.map(quoteIdent).join(', ')})`);
+      .map((fk) => ({
+        sql: `CREATE INDEX${table.partitioned ? '' : ' CONCURRENTLY'} ${quoteIdent(`${bareName(name)}_${fk.columns.join('_')}_idx`.slice(0, 63))} ON ${qualified(name)} (${fk.columns.map(quoteIdent).join(', ')})`,
+        concurrent: !table.partitioned,
+      }));
   });
 }
 
@@ -74,7 +80,7 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
       },
       risk: 'low',
       blockingSeconds: 0,
-      ...(indexes.length ? { replacement: indexes.map((sql, n) => addedStep(context, `${id}:index${n + 1}`, sql, undefined, 'non-transactional')) } : {}),
+      ...(indexes.length ? { replacement: indexes.map((index, n) => addedStep(context, `${id}:index${n + 1}`, index.sql, undefined, index.concurrent ? 'non-transactional' : 'transactional')) } : {}),
     },
     {
       id: 'denormalized-column',
@@ -141,6 +147,21 @@ export const denormalization: EscalationTrigger = {
         ].join(';\n'),
         modelingFindings: [exampleFinding(HOT_JOIN, 'order page', { pattern: 'order page', tables: ['shop_order', 'shop_customer', 'shop_line', 'shop_product'], perSecond: 2000 })],
         ids: [`${ID}:public.shop_order+public.shop_customer+public.shop_line+public.shop_product`],
+      },
+      {
+        // Its options must run: no index is built CONCURRENTLY on the partitioned table, and a key added later counts.
+        title: 'the same join with a hash-partitioned line table whose primary key is added after it',
+        sql: [
+          'CREATE TABLE part_customer (id bigint PRIMARY KEY, name text)',
+          'CREATE TABLE part_product (id bigint PRIMARY KEY, title text)',
+          'CREATE TABLE part_order (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES part_customer)',
+          'CREATE TABLE part_line (order_id bigint NOT NULL REFERENCES part_order (id), product_id bigint NOT NULL REFERENCES part_product (id)) PARTITION BY HASH (order_id)',
+          'CREATE TABLE part_line_p0 PARTITION OF part_line FOR VALUES WITH (MODULUS 2, REMAINDER 0)',
+          'CREATE TABLE part_line_p1 PARTITION OF part_line FOR VALUES WITH (MODULUS 2, REMAINDER 1)',
+          'ALTER TABLE part_line ADD CONSTRAINT part_line_pkey PRIMARY KEY (order_id, product_id)',
+        ].join(';\n'),
+        modelingFindings: [exampleFinding(HOT_JOIN, 'order page', { pattern: 'order page', tables: ['part_order', 'part_customer', 'part_line', 'part_product'], perSecond: 2000 })],
+        ids: [`${ID}:public.part_order+public.part_customer+public.part_line+public.part_product`],
       },
     ],
     quiet: [{ title: 'a two-table join', modelingFindings: [exampleFinding(HOT_JOIN, 'x', { pattern: 'orders by customer', tables: ['public.orders', 'public.customers'], perSecond: 5000 })], ids: [] }],

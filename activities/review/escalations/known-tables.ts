@@ -10,10 +10,12 @@ export interface KnownTable {
   foreignKeys: { columns: string[]; references: string; refColumns: string[] }[];
   /** Leading key columns of each index (primary and unique keys included). */
   indexes: string[][];
+  /** A partitioned table: PostgreSQL builds no index on it CONCURRENTLY. */
+  partitioned: boolean;
 }
 
 function fromCreate(create: Json, table: string, context: EscalationContext): KnownTable {
-  const known: KnownTable = { name: table, columns: [], primaryKey: [], foreignKeys: [], indexes: [] };
+  const known: KnownTable = { name: table, columns: [], primaryKey: [], foreignKeys: [], indexes: [], partitioned: isObject(create.partspec) };
   const foreignKey = (constraint: Json, columns: string[]) =>
     known.foreignKeys.push({ columns, references: sizeOf(context, relationName(constraint.pktable) ?? '').table, refColumns: names(constraint.pk_attrs) });
   for (const element of Array.isArray(create.tableElts) ? create.tableElts : []) {
@@ -48,6 +50,7 @@ export function knownTables(context: EscalationContext): Map<string, KnownTable>
       primaryKey: t.constraints.find((c) => c.kind === 'primary key')?.columns ?? [],
       foreignKeys: t.constraints.filter((c) => c.kind === 'foreign key' && c.references).map((c) => ({ columns: c.columns, references: c.references!.table, refColumns: c.references!.columns })),
       indexes: t.indexes.map((i) => i.keys.filter((_, n) => i.keyIsColumn[n])),
+      partitioned: t.partitioning !== null,
     });
   }
   for (const { statement } of statementsOf(context)) {
@@ -61,6 +64,11 @@ export function knownTables(context: EscalationContext): Map<string, KnownTable>
       const constraint = isObject(cmd.def) && isObject(cmd.def.Constraint) ? cmd.def.Constraint : undefined;
       if (cmd.subtype === 'AT_AddConstraint' && constraint?.contype === 'CONSTR_FOREIGN') {
         known.foreignKeys.push({ columns: names(constraint.fk_attrs), references: sizeOf(context, relationName(constraint.pktable) ?? '').table, refColumns: names(constraint.pk_attrs) });
+      }
+      // Keys added after the CREATE TABLE (as a differ writes them) are indexes too.
+      if (cmd.subtype === 'AT_AddConstraint' && (constraint?.contype === 'CONSTR_PRIMARY' || constraint?.contype === 'CONSTR_UNIQUE')) {
+        known.indexes.push(names(constraint.keys));
+        if (constraint.contype === 'CONSTR_PRIMARY') known.primaryKey = names(constraint.keys);
       }
     }
   }
