@@ -2,6 +2,7 @@ import type { Node } from 'yaml';
 import { isScalar } from 'yaml';
 import { didYouMean } from '../../../config/did-you-mean';
 import { entries, isYamlMap, isYamlSeq, pathText, scalarValue, YamlSource, type Position, type YamlPath } from '../../../config/yaml-source';
+import { quoteIdent } from '../../analysis/sql-names';
 import { normalizeColumnType } from './column-types';
 import { checkPatternSql, checkSqlExpression, type SpecTables } from './sql-check';
 import { NEEDS, type AccessPattern, type Consistency, type DesignSpec, type Duration, type Entity, type Field, type ManyToMany, type Need, type OnDelete, type Requirements } from './types';
@@ -392,7 +393,7 @@ class SpecReader {
       const check = this.string(values.get('check'), [...path, 'check'], 'a condition such as ">= 0" or "char_length(code) = 3"');
       // A condition that starts with an operator is about the column itself: ">= 0" means "total >= 0".
       if (check) {
-        field.check = /^\s*(<|>|=|!=|<>|~|between\b|in\b|like\b|ilike\b|is\b|not\b|similar\b)/i.test(check) ? `${field.column} ${check.trim()}` : check.trim();
+        field.check = /^\s*(<|>|=|!=|<>|~|between\b|in\b|like\b|ilike\b|is\b|not\b|similar\b)/i.test(check) ? `${quoteIdent(field.column)} ${check.trim()}` : check.trim();
         this.expressions.push({ path: [...path, 'check'], node: values.get('check'), sql: field.check, example: `a condition such as ">= 0" or "char_length(${field.column}) <= 80"` });
       }
     }
