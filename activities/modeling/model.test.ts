@@ -97,6 +97,30 @@ entities:
     expect(JSON.stringify(spec)).toBe(before);
   });
 
+  it('hash partitioning keys on a shared unique column only when it is NOT NULL: a nullable one stays nullable', async () => {
+    const spec = await loadSpec(`
+name: ledger
+postgres: 16
+entities:
+  entry:
+    fields:
+      reference: { type: text, nullable: true }
+      amount: integer
+    unique: [[reference]]
+    volume: { rows: 200000000, growth_per_day: 1000000 }
+`);
+    const model = modelSpec(spec, { now });
+    expect(model.partitions.map((p) => [p.table, p.strategy, p.key])).toEqual([['entry', 'hash', 'id']]);
+    await client.query('BEGIN');
+    try {
+      await client.query(model.ddl);
+      const entry = (await introspect(client, { statements: 0 })).tables.find((t) => t.name === 'entry')!;
+      expect(entry.columns.find((c) => c.name === 'reference')!.nullable).toBe(true);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+
   it('a pattern filtering on WHERE NOT flag plans a partial index keyed on the flag, and the DDL loads', async () => {
     const spec = await loadSpec(`
 name: tasks
