@@ -285,9 +285,10 @@ class SpecReader {
       if (!isYamlMap(volumeNode)) this.report([...path, 'volume'], volumeNode, 'expected { rows: N, growth_per_day: N }');
       else {
         const v = this.fields(volumeNode, [...path, 'volume'], VOLUME_KEYS);
-        const rows = v.has('rows') ? this.number(v.get('rows'), [...path, 'volume', 'rows'], 'the expected row count', { integer: true, min: 0 }) : 0;
+        // rows left out stays undefined: a table of unknown size is not an empty one.
+        const rows = v.has('rows') ? this.number(v.get('rows'), [...path, 'volume', 'rows'], 'the expected row count', { integer: true, min: 0 }) : undefined;
         const growth = v.has('growth_per_day') ? this.number(v.get('growth_per_day'), [...path, 'volume', 'growth_per_day'], 'rows added per day', { min: 0 }) : 0;
-        volume = { rows: rows ?? 0, growthPerDay: growth ?? 0 };
+        volume = { ...(rows !== undefined ? { rows } : {}), growthPerDay: growth ?? 0 };
       }
     }
 
