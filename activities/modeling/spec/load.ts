@@ -468,9 +468,17 @@ class SpecReader {
   }
 
   /** With a tenant key, every table but the shared ones must carry it, or row-level security cannot filter it. */
-  private checkTenancy(requirements: Requirements, entities: Entity[], entityNodes: { key: string; keyNode: Node }[]): void {
+  private checkTenancy(requirements: Requirements, entities: Entity[], entityNodes: { key: string; keyNode: Node; value: Node | null }[]): void {
     const tenant = requirements.multiTenantKey;
-    if (!tenant) return;
+    if (!tenant) {
+      // shared: true leaves a table out of row-level security, which only exists with a tenant key: said without one, it is a mistake.
+      for (const entity of entities.filter((e) => e.shared)) {
+        const value = entityNodes.find((e) => e.key === entity.name)?.value;
+        const sharedNode = isYamlMap(value) ? entries(value).find((e) => e.key === 'shared')?.value : undefined;
+        this.report(['entities', entity.name, 'shared'], sharedNode, "'shared: true' only means something with requirements.multi_tenant_key: set the tenant entity there, or remove 'shared'");
+      }
+      return;
+    }
     for (const entity of entities) {
       if (entity.name === tenant || entity.shared) continue;
       if (entity.fields.some((f) => f.kind === 'ref' && f.entity === tenant)) continue;

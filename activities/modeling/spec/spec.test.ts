@@ -204,6 +204,11 @@ describe('invalid specs: every error, with its path, position and fix', () => {
         "10:10 access_patterns[1].sql: table 'customer' has no column 'nmae'; did you mean 'name'?",
       ],
     ],
+    [
+      'shared: true without a multi_tenant_key',
+      base('  plan:\n    fields: { name: text }\n    shared: true\n'),
+      ["5:13 entities.plan.shared: 'shared: true' only means something with requirements.multi_tenant_key: set the tenant entity there, or remove 'shared'"],
+    ],
     ['a YAML syntax error', 'name: shop\nentities:\n  customer: { fields: { email: text }\n', ['4:1 Flow map in block collection must be sufficiently indented and end with a }: fix the YAML syntax here']],
     ['an unsupported PostgreSQL version', base('  t:\n    fields: { a: text }\n', 'postgres: 9\n'), ['5:11 postgres: PostgreSQL 9 is not supported: use a major version from 13 to 18']],
   ];
