@@ -112,6 +112,12 @@ export interface PatternShape {
   tables: TableAccess[];
 }
 
+/** A condition on a constant: the column it tests, and the predicate as SQL with the column quoted. */
+export interface ConstantCondition {
+  column: string;
+  predicate: string;
+}
+
 export interface TableAccess {
   table: string;
   alias: string;
@@ -123,8 +129,8 @@ export interface TableAccess {
   join: string[];
   /** ORDER BY columns of this table, in order. */
   sort: IndexKey[];
-  /** Conditions on constants (`status = 'pending'`, `resolved_at IS NULL`): a partial index's predicate. */
-  constant: string[];
+  /** Conditions on constants (`status = 'pending'`, `resolved_at IS NULL`, `NOT archived`): a partial index's predicate. */
+  constant: ConstantCondition[];
   /** Other columns the query reads from this table: INCLUDE candidates. */
   selected: string[];
   /** True when the query reads every column (`*`): no covering index. */

@@ -78,12 +78,12 @@ function indexFor(shape: PatternShape, access: TableAccess): PlannedIndex[] {
     access.equality.forEach((c) => add(c));
     access.sort.forEach((k) => add(k.column, k.descending));
     access.range.forEach((c) => add(c));
-    where = access.constant.length > 0 ? access.constant.join(' AND ') : null;
+    where = access.constant.length > 0 ? access.constant.map((c) => c.predicate).join(' AND ') : null;
     why = describeKey(access);
   } else if (access.sort.length > 0 || access.constant.length > 0) {
     access.sort.forEach((k) => add(k.column, k.descending));
-    if (keys.length === 0) add(access.constant[0]!.split(' ')[0]!);
-    where = access.constant.length > 0 ? access.constant.join(' AND ') : null;
+    if (keys.length === 0) add(access.constant[0]!.column);
+    where = access.constant.length > 0 ? access.constant.map((c) => c.predicate).join(' AND ') : null;
     why = access.sort.length > 0 ? `Key: ${access.sort.map(keyText).join(', ')}, so rows come back in ORDER BY order without a sort.` : 'The index holds only the rows the pattern asks for.';
   } else {
     return [];

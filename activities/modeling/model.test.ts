@@ -70,6 +70,114 @@ describe('modelSpec on the examples, loaded into PostgreSQL', () => {
     }
   });
 
+  it.each([
+    ['ecommerce.yaml', () => example('ecommerce.yaml')],
+    // A range-partitioned table whose unique group lacks the partition key: the key is added to the constraint.
+    [
+      'a unique group widened by the partition key',
+      () =>
+        loadSpec(`
+name: events
+postgres: 16
+entities:
+  event:
+    fields:
+      source: text
+      external_id: text
+      received_at: timestamptz
+    unique: [[source, external_id]]
+    volume: { rows: 200000000, growth_per_day: 1000000 }
+`),
+    ],
+  ])('modelSpec leaves its spec as it found it: modelling %s twice gives the same DDL', async (_name, load) => {
+    const spec = await load();
+    const before = JSON.stringify(spec);
+    const first = modelSpec(spec, { now }).ddl;
+    expect(modelSpec(spec, { now }).ddl).toBe(first);
+    expect(JSON.stringify(spec)).toBe(before);
+  });
+
+  it('hash partitioning keys on a shared unique column only when it is NOT NULL: a nullable one stays nullable', async () => {
+    const spec = await loadSpec(`
+name: ledger
+postgres: 16
+entities:
+  entry:
+    fields:
+      reference: { type: text, nullable: true }
+      amount: integer
+    unique: [[reference]]
+    volume: { rows: 200000000, growth_per_day: 1000000 }
+`);
+    const model = modelSpec(spec, { now });
+    expect(model.partitions.map((p) => [p.table, p.strategy, p.key])).toEqual([['entry', 'hash', 'id']]);
+    await client.query('BEGIN');
+    try {
+      await client.query(model.ddl);
+      const entry = (await introspect(client, { statements: 0 })).tables.find((t) => t.name === 'entry')!;
+      expect(entry.columns.find((c) => c.name === 'reference')!.nullable).toBe(true);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+
+  it('a pattern filtering on WHERE NOT flag plans a partial index keyed on the flag, and the DDL loads', async () => {
+    const spec = await loadSpec(`
+name: tasks
+postgres: 16
+entities:
+  task:
+    fields:
+      title: text
+      archived: { type: boolean, default: false }
+access_patterns:
+  - name: live tasks
+    sql: SELECT id, title FROM task WHERE NOT archived
+    per_second: 50
+`);
+    const model = modelSpec(spec, { now });
+    expect(model.indexes.find((i) => i.origin === 'access-pattern')).toMatchObject({ name: 'task_archived_partial_idx', keys: [{ column: 'archived', descending: false }], where: 'NOT archived' });
+    await client.query('BEGIN');
+    try {
+      await client.query(model.ddl);
+      const catalog = await introspect(client, { statements: 0 });
+      expect(catalog.tables.find((t) => t.name === 'task')!.indexes.find((i) => i.name === 'task_archived_partial_idx')).toMatchObject({ keys: ['archived'], predicate: '(NOT archived)' });
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+
+  it('reserved words as field names are quoted in checks and partial-index predicates, and the DDL loads', async () => {
+    const spec = await loadSpec(`
+name: booking
+postgres: 16
+entities:
+  slot:
+    fields:
+      "limit": { type: integer, check: ">= 0" }
+      "end": { type: timestamptz, nullable: true }
+      "user": { type: text, nullable: true }
+access_patterns:
+  - name: open slots
+    sql: SELECT id FROM slot WHERE "end" IS NULL
+    per_second: 50
+  - name: anonymous slots
+    sql: SELECT id, "limit" FROM slot WHERE "user" = 'nobody' ORDER BY "limit"
+    per_second: 50
+`);
+    const model = modelSpec(spec, { now });
+    expect(model.indexes.filter((i) => i.origin === 'access-pattern').map((i) => i.where).sort()).toEqual(['"end" IS NULL', `"user" = 'nobody'`]);
+    await client.query('BEGIN');
+    try {
+      await client.query(model.ddl);
+      const slot = (await introspect(client, { statements: 0 })).tables.find((t) => t.name === 'slot')!;
+      expect(slot.constraints.find((c) => c.kind === 'check')!.definition).toBe('CHECK (("limit" >= 0))');
+      expect(slot.indexes.map((i) => i.predicate).filter(Boolean).sort()).toEqual(['("end" IS NULL)', `("user" = 'nobody'::text)`]);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+
   it('saas: row-level security shows a tenant only its own rows, and nothing without a tenant set', async () => {
     const model = modelSpec(await example('saas.yaml'), { now });
     const role = uniqueName('sw_tenant_app');

@@ -46,11 +46,14 @@ export function partitionPlans(spec: DesignSpec, tables: PlannedTable[], now: Da
         },
       ];
     }
-    // Every unique constraint must contain the key: hash by the column all of them share, when
-    // nothing references the table (a reference needs `id` unique on its own).
+    // Every unique constraint must contain the key: hash by a column all of them share, when
+    // nothing references the table (a reference needs `id` unique on its own). Only a NOT NULL one:
+    // the key joins the primary key, which would silently make a nullable column NOT NULL.
     const table = tables.find((t) => t.name === entity.table)!;
+    const notNull = new Set(table.columns.filter((c) => !c.nullable).map((c) => c.name));
     const shared = table.uniques.reduce<string[] | undefined>((common, u) => (common ? common.filter((c) => u.columns.includes(c)) : [...u.columns]), undefined);
-    const key = !referenced.has(entity.table) && shared && shared.length > 0 ? shared[0]! : 'id';
+    const candidate = shared?.find((c) => notNull.has(c));
+    const key = !referenced.has(entity.table) && candidate ? candidate : 'id';
     const modulus = Math.min(64, Math.max(4, 2 ** Math.ceil(Math.log2(projectedRows / ROWS_PER_HASH_PARTITION))));
     return [
       {

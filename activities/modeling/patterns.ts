@@ -1,6 +1,7 @@
 import { loadModule, parseSync } from 'pgsql-parser';
 import { findNodes, isObject, names, type Json } from '../review/ast';
-import type { IndexKey, PatternShape, TableAccess } from './design-model';
+import { quoteIdent } from '../analysis/sql-names';
+import type { ConstantCondition, IndexKey, PatternShape, TableAccess } from './design-model';
 import type { AccessPattern } from './spec';
 
 /** libpg-query is WebAssembly, loaded once; modelSpec is synchronous, so callers load it first (loadSpec does). */
@@ -76,21 +77,27 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
   const add = (list: string[], column: string) => {
     if (!list.includes(column)) list.push(column);
   };
+  // The predicate goes into DDL as written here, so the column is quoted (`"end" IS NULL`).
+  const addConstant = (access: TableAccess, column: string, predicate: (quoted: string) => string) => {
+    const condition: ConstantCondition = { column, predicate: predicate(quoteIdent(column)) };
+    if (!access.constant.some((c) => c.predicate === condition.predicate)) access.constant.push(condition);
+  };
   for (const condition of conditions) {
     if (!isObject(condition)) continue;
     const column = owner(condition);
     if (column) {
-      add(column.access.constant, column.column); // a bare boolean column: `WHERE active`
+      addConstant(column.access, column.column, (c) => c); // a bare boolean column: `WHERE active`
       continue;
     }
     if (isObject(condition.NullTest)) {
       const tested = owner(condition.NullTest.arg);
-      if (tested) add(tested.access.constant, `${tested.column} ${condition.NullTest.nulltesttype === 'IS_NULL' ? 'IS NULL' : 'IS NOT NULL'}`);
+      const test = condition.NullTest.nulltesttype === 'IS_NULL' ? 'IS NULL' : 'IS NOT NULL';
+      if (tested) addConstant(tested.access, tested.column, (c) => `${c} ${test}`);
       continue;
     }
     if (isObject(condition.BoolExpr) && condition.BoolExpr.boolop === 'NOT_EXPR') {
       const negated = owner((condition.BoolExpr.args as unknown[])[0]);
-      if (negated) add(negated.access.constant, `NOT ${negated.column}`);
+      if (negated) addConstant(negated.access, negated.column, (c) => `NOT ${c}`);
       continue;
     }
     if (!isObject(condition.A_Expr)) continue;
@@ -109,7 +116,8 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
     } else if (expression.kind === 'AEXPR_OP' && operator === '=' && isParameter(right)) {
       add(left.access.equality, left.column);
     } else if (expression.kind === 'AEXPR_OP' && constantText(right) !== undefined && ['=', '<>', '!='].includes(operator)) {
-      add(left.access.constant, `${left.column} ${operator === '!=' ? '<>' : operator} ${constantText(right)}`);
+      const value = constantText(right)!;
+      addConstant(left.access, left.column, (c) => `${c} ${operator === '!=' ? '<>' : operator} ${value}`);
     } else if (expression.kind === 'AEXPR_OP' && RANGE_OPERATORS.has(operator)) {
       add(left.access.range, left.column);
     } else if (expression.kind === 'AEXPR_BETWEEN' || (expression.kind === 'AEXPR_LIKE' && isPrefixPattern(right))) {

@@ -23,7 +23,8 @@ export function plannedSchema(spec: DesignSpec): { enums: PlannedEnum[]; tables:
       if (field.unique) table.uniques.push({ name: identifierFrom(entity.table, field.column, 'key'), columns: [field.column] });
       if (field.check) table.checks.push({ name: identifierFrom(entity.table, field.column, 'check'), expression: field.check });
     }
-    for (const columns of entity.unique) table.uniques.push({ name: identifierFrom(entity.table, ...columns, 'key'), columns });
+    // A copy: partitioning widens the table's unique constraints, which must not reach back into the spec.
+    for (const columns of entity.unique) table.uniques.push({ name: identifierFrom(entity.table, ...columns, 'key'), columns: [...columns] });
     tables.push(table);
   }
   for (const entity of spec.entities) {

@@ -105,4 +105,52 @@ entities:
     // Nothing to point at: every reference is NULL.
     expect(await estimate(client, 'SELECT * FROM visit WHERE place_id IS NULL')).toBe(9_000_000);
   });
+
+  it('a volume with only growth_per_day is a table of unknown size, sampled, so NOT NULL references to it have rows', async () => {
+    const model = modelSpec(await loadSpec(`name: feed
+entities:
+  source:
+    fields: { url: text }
+    volume: { growth_per_day: 1000 }
+  item:
+    fields: { source: { ref: source, on_delete: cascade } }
+    volume: { rows: 5000000 }
+`));
+    expect(model.tables.find((t) => t.name === 'source')!.rows).toBeNull();
+    await client.query(model.ddl);
+    await client.query('BEGIN');
+    expect(await shapeStatistics(client, model, 'pg_restore_relation_stats')).toEqual([
+      { table: 'source', rows: 1000, basis: 'not in the spec', sampled: 1000 },
+      { table: 'item', rows: 5_000_000, basis: 'spec volume', sampled: 1000 },
+    ]);
+  });
+
+  it('a table the spec says is empty: sampled only when a NOT NULL reference needs rows to point at, and planned as empty either way', async () => {
+    const model = modelSpec(await loadSpec(`name: launch
+entities:
+  plan:
+    fields: { name: text }
+    volume: { rows: 0, growth_per_day: 10 }
+  subscription:
+    fields: { plan: { ref: plan, on_delete: restrict } }
+    volume: { rows: 2000000 }
+  coupon:
+    fields: { code: text }
+    volume: { rows: 0 }
+  redemption:
+    fields: { coupon: { ref: coupon, on_delete: set null, nullable: true } }
+    volume: { rows: 3000000 }
+`));
+    await client.query(model.ddl);
+    await client.query('BEGIN');
+    expect(await shapeStatistics(client, model, 'pg_restore_relation_stats')).toEqual([
+      { table: 'plan', rows: 0, basis: 'empty in the spec, sampled for its references', sampled: 1000 },
+      { table: 'subscription', rows: 2_000_000, basis: 'spec volume', sampled: 1000 },
+      { table: 'coupon', rows: 0, basis: 'spec volume', sampled: 0 },
+      { table: 'redemption', rows: 3_000_000, basis: 'spec volume', sampled: 1000 },
+    ]);
+    // The planner's floor is one row: it believes the sampled empty table holds next to nothing.
+    expect(await estimate(client, 'SELECT * FROM plan')).toBeLessThanOrEqual(1);
+    expect(await estimate(client, 'SELECT * FROM redemption WHERE coupon_id IS NULL')).toBe(3_000_000);
+  });
 });

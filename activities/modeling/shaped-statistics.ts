@@ -15,8 +15,12 @@ export interface TableStatistics {
   table: string;
   /** Rows the planner believes the table holds. */
   rows: number;
-  /** Where that count comes from. */
-  basis: 'spec volume' | 'first side of the link' | 'not in the spec';
+  /**
+   * Where that count comes from. 'empty in the spec, sampled for its references': the spec says 0
+   * rows but a NOT NULL reference must point at something, so a sample is written all the same
+   * while the planner is still told 0 rows.
+   */
+  basis: 'spec volume' | 'first side of the link' | 'not in the spec' | 'empty in the spec, sampled for its references';
   /** Rows written to the shadow database, from which ANALYZE took the columns' distributions. */
   sampled: number;
   /** Why the table could not be sampled; its patterns are not judged. */
@@ -69,13 +73,15 @@ export async function shapeStatistics(client: Client, model: DesignModel, method
   const anchor = timeAnchor(model);
   const results = new Map<string, TableStatistics>();
   const sampled = new Map<string, number>();
+  const referencedNotNull = new Set(model.tables.flatMap((t) => t.foreignKeys.filter((fk) => fk.table !== t.name && !t.columns.find((c) => c.name === fk.column)?.nullable).map((fk) => fk.table)));
   for (const table of fillOrder(model.tables)) {
-    const { rows, basis } = expectedRows(table);
+    const { rows, basis } = expectedRows(table, referencedNotNull.has(table.name));
     const statistics: TableStatistics = { table: table.name, rows, basis, sampled: 0 };
     results.set(table.name, statistics);
+    const sampleRows = basis === 'empty in the spec, sampled for its references' ? SAMPLE_ROWS : rows;
     try {
       await client.query('SAVEPOINT sw_sample');
-      statistics.sampled = await writeSample(client, model.schema, table, columns.filter((c) => c.table === table.name), { rows, anchor, sampled });
+      statistics.sampled = await writeSample(client, model.schema, table, columns.filter((c) => c.table === table.name), { rows: sampleRows, anchor, sampled });
       await client.query('RELEASE SAVEPOINT sw_sample');
     } catch (error) {
       await client.query('ROLLBACK TO SAVEPOINT sw_sample');
@@ -94,7 +100,8 @@ export async function shapeStatistics(client: Client, model: DesignModel, method
   return model.tables.map((t) => results.get(t.name)!);
 }
 
-function expectedRows(table: PlannedTable): Pick<TableStatistics, 'rows' | 'basis'> {
+function expectedRows(table: PlannedTable, referencedNotNull: boolean): Pick<TableStatistics, 'rows' | 'basis'> {
+  if (table.rows === 0 && referencedNotNull) return { rows: 0, basis: 'empty in the spec, sampled for its references' };
   if (table.rows !== null) return { rows: table.rows, basis: table.entity === null ? 'first side of the link' : 'spec volume' };
   // A table nobody sized is taken at the sample's size: small, where a sequential scan may be the right plan.
   return { rows: SAMPLE_ROWS, basis: 'not in the spec' };

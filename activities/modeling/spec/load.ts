@@ -2,6 +2,7 @@ import type { Node } from 'yaml';
 import { isScalar } from 'yaml';
 import { didYouMean } from '../../../config/did-you-mean';
 import { entries, isYamlMap, isYamlSeq, pathText, scalarValue, YamlSource, type Position, type YamlPath } from '../../../config/yaml-source';
+import { quoteIdent } from '../../analysis/sql-names';
 import { normalizeColumnType } from './column-types';
 import { checkPatternSql, checkSqlExpression, type SpecTables } from './sql-check';
 import { NEEDS, type AccessPattern, type Consistency, type DesignSpec, type Duration, type Entity, type Field, type ManyToMany, type Need, type OnDelete, type Requirements } from './types';
@@ -284,9 +285,10 @@ class SpecReader {
       if (!isYamlMap(volumeNode)) this.report([...path, 'volume'], volumeNode, 'expected { rows: N, growth_per_day: N }');
       else {
         const v = this.fields(volumeNode, [...path, 'volume'], VOLUME_KEYS);
-        const rows = v.has('rows') ? this.number(v.get('rows'), [...path, 'volume', 'rows'], 'the expected row count', { integer: true, min: 0 }) : 0;
+        // rows left out stays undefined: a table of unknown size is not an empty one.
+        const rows = v.has('rows') ? this.number(v.get('rows'), [...path, 'volume', 'rows'], 'the expected row count', { integer: true, min: 0 }) : undefined;
         const growth = v.has('growth_per_day') ? this.number(v.get('growth_per_day'), [...path, 'volume', 'growth_per_day'], 'rows added per day', { min: 0 }) : 0;
-        volume = { rows: rows ?? 0, growthPerDay: growth ?? 0 };
+        volume = { ...(rows !== undefined ? { rows } : {}), growthPerDay: growth ?? 0 };
       }
     }
 
@@ -392,7 +394,7 @@ class SpecReader {
       const check = this.string(values.get('check'), [...path, 'check'], 'a condition such as ">= 0" or "char_length(code) = 3"');
       // A condition that starts with an operator is about the column itself: ">= 0" means "total >= 0".
       if (check) {
-        field.check = /^\s*(<|>|=|!=|<>|~|between\b|in\b|like\b|ilike\b|is\b|not\b|similar\b)/i.test(check) ? `${field.column} ${check.trim()}` : check.trim();
+        field.check = /^\s*(<|>|=|!=|<>|~|between\b|in\b|like\b|ilike\b|is\b|not\b|similar\b)/i.test(check) ? `${quoteIdent(field.column)} ${check.trim()}` : check.trim();
         this.expressions.push({ path: [...path, 'check'], node: values.get('check'), sql: field.check, example: `a condition such as ">= 0" or "char_length(${field.column}) <= 80"` });
       }
     }
@@ -466,9 +468,17 @@ class SpecReader {
   }
 
   /** With a tenant key, every table but the shared ones must carry it, or row-level security cannot filter it. */
-  private checkTenancy(requirements: Requirements, entities: Entity[], entityNodes: { key: string; keyNode: Node }[]): void {
+  private checkTenancy(requirements: Requirements, entities: Entity[], entityNodes: { key: string; keyNode: Node; value: Node | null }[]): void {
     const tenant = requirements.multiTenantKey;
-    if (!tenant) return;
+    if (!tenant) {
+      // shared: true leaves a table out of row-level security, which only exists with a tenant key: said without one, it is a mistake.
+      for (const entity of entities.filter((e) => e.shared)) {
+        const value = entityNodes.find((e) => e.key === entity.name)?.value;
+        const sharedNode = isYamlMap(value) ? entries(value).find((e) => e.key === 'shared')?.value : undefined;
+        this.report(['entities', entity.name, 'shared'], sharedNode, "'shared: true' only means something with requirements.multi_tenant_key: set the tenant entity there, or remove 'shared'");
+      }
+      return;
+    }
     for (const entity of entities) {
       if (entity.name === tenant || entity.shared) continue;
       if (entity.fields.some((f) => f.kind === 'ref' && f.entity === tenant)) continue;

@@ -189,6 +189,26 @@ describe('invalid specs: every error, with its path, position and fix', () => {
       ),
       ["7:10 access_patterns[0].sql: unknown table 'custmer'; did you mean 'customer'?", "10:10 access_patterns[1].sql: table 'customer' has no column 'emial'; did you mean 'email'?"],
     ],
+    [
+      'the columns an INSERT lists and an UPDATE sets are the target table’s',
+      base(
+        '  customer:\n    fields: { email: text, name: text }\n',
+        'access_patterns:\n' +
+          '  - name: sign up\n    sql: INSERT INTO customer (emial, aa) VALUES ($1, $2)\n    per_second: 1\n' +
+          '  - name: rename\n    sql: UPDATE customer SET nmae = $1 WHERE id = $2\n    per_second: 1\n' +
+          '  - name: rename by alias\n    sql: UPDATE customer c SET name = $1 WHERE c.id = $2\n    per_second: 1\n',
+      ),
+      [
+        "7:10 access_patterns[0].sql: table 'customer' has no column 'emial'; did you mean 'email'?",
+        "7:10 access_patterns[0].sql: table 'customer' has no column 'aa': its columns are id, email, name",
+        "10:10 access_patterns[1].sql: table 'customer' has no column 'nmae'; did you mean 'name'?",
+      ],
+    ],
+    [
+      'shared: true without a multi_tenant_key',
+      base('  plan:\n    fields: { name: text }\n    shared: true\n'),
+      ["5:13 entities.plan.shared: 'shared: true' only means something with requirements.multi_tenant_key: set the tenant entity there, or remove 'shared'"],
+    ],
     ['a YAML syntax error', 'name: shop\nentities:\n  customer: { fields: { email: text }\n', ['4:1 Flow map in block collection must be sufficiently indented and end with a }: fix the YAML syntax here']],
     ['an unsupported PostgreSQL version', base('  t:\n    fields: { a: text }\n', 'postgres: 9\n'), ['5:11 postgres: PostgreSQL 9 is not supported: use a major version from 13 to 18']],
   ];

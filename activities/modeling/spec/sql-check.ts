@@ -51,10 +51,26 @@ export async function checkPatternSql(sql: string, tables: SpecTables, schema: s
     scope.set(table, table);
     if (isObject(relation.alias)) scope.set(String(relation.alias.aliasname), table);
   }
+  // The columns an INSERT lists and an UPDATE sets are ResTargets too, but they name the target's columns.
+  const written = [...(statements[0]!.kind === 'InsertStmt' ? asList(body.cols) : []), ...(statements[0]!.kind === 'UpdateStmt' ? asList(body.targetList) : [])].flatMap((node) =>
+    isObject(node) && isObject(node.ResTarget) ? [node.ResTarget] : [],
+  );
   // Output names (SELECT count(*) AS n ... ORDER BY n) are not columns of a table.
-  const outputNames = new Set(findNodes(root, 'ResTarget').flatMap((target) => (typeof target.name === 'string' ? [target.name] : [])));
+  const outputNames = new Set(findNodes(root, 'ResTarget').flatMap((target) => (typeof target.name === 'string' && !written.includes(target) ? [target.name] : [])));
   const only = used.size === 1 && cteNames.size === 0 ? [...used][0] : undefined;
   const reported = new Set<string>();
+  const unknownColumn = (table: string, column: string) => {
+    const columns = tables.get(table)!;
+    const key = `${table}.${column}`;
+    if (!columns.includes(column) && !reported.has(key)) {
+      reported.add(key);
+      problems.push(`table '${table}' has no column '${column}'${didYouMean(column, columns) || `: its columns are ${columns.join(', ')}`}`);
+    }
+  };
+  const targetTable = isObject(body.relation) ? String(body.relation.relname) : undefined;
+  if (targetTable && used.has(targetTable)) {
+    for (const column of written) if (typeof column.name === 'string') unknownColumn(targetTable, column.name);
+  }
   for (const ref of findNodes(root, 'ColumnRef')) {
     const parts = names(ref.fields);
     if (parts.length !== (Array.isArray(ref.fields) ? ref.fields.length : 0)) continue; // t.* or *
@@ -68,15 +84,12 @@ export async function checkPatternSql(sql: string, tables: SpecTables, schema: s
       column = parts[0];
     }
     if (!table || !column) continue;
-    const columns = tables.get(table)!;
-    const key = `${table}.${column}`;
-    if (!columns.includes(column) && !reported.has(key)) {
-      reported.add(key);
-      problems.push(`table '${table}' has no column '${column}'${didYouMean(column, columns) || `: its columns are ${columns.join(', ')}`}`);
-    }
+    unknownColumn(table, column);
   }
   return problems;
 }
+
+const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
 /** The parser's complaint about an SQL expression (a check or a default), or undefined when it is one expression. */
 export async function checkSqlExpression(expression: string): Promise<string | undefined> {

@@ -68,7 +68,8 @@ export interface ManyToMany {
 }
 
 export interface Volume {
-  rows: number;
+  /** Undefined when the spec gives only growth_per_day: unknown, not empty. */
+  rows?: number;
   growthPerDay: number;
 }
 
