@@ -7,7 +7,7 @@ import { catalogTable as catalogTableOf, resolveSize } from '../locks/model';
 import { parseStatements, parseStatementsSync, type ParsedStatement } from '../parse';
 import { DEFAULT_PG_VERSION, parsePgVersion, type PgVersion } from '../pg-version';
 import type { ReviewReport, TableSizes } from '../review';
-import { stepsAsWritten } from '../steps';
+import { stepsAsWritten, terminated } from '../steps';
 
 export interface EscalationContext {
   task: string;
@@ -88,7 +88,7 @@ export function rebuildSteps(
     out.push(...(before?.(step) ?? []));
     for (const located of statements.filter((s) => s.step === step)) {
       const replacement = replace(located);
-      const sql = step.kind === 'transactional' ? `${located.statement.sql};` : located.statement.sql;
+      const sql = step.kind === 'transactional' ? terminated(located.statement) : located.statement.sql;
       out.push(...(replacement ?? [{ kind: step.kind, name: slotName(located), sql, ...(step.batchSize ? { batchSize: step.batchSize } : {}) }]));
     }
   }
