@@ -1,7 +1,7 @@
 import type { Escalation } from '../../escalation';
 import { loadParser } from '../parse';
 import { escalationTriggers, exampleContext, raiseEscalations } from './index';
-import { exampleCatalog, type EscalationContext, type TriggerExample } from './trigger';
+import { exampleCatalog, exampleFinding, type EscalationContext, type TriggerExample } from './trigger';
 
 beforeAll(() => loadParser());
 
@@ -163,6 +163,20 @@ describe('raiseEscalations', () => {
     // The primary key (id) rules out range partitions by at: only hash by id, or as designed (unpartitioned).
     expect(reading!.options.map((o) => o.id)).toEqual(['hash-by-key', 'none-yet']);
     expect(reading!.recommendation.optionId).toBe('none-yet');
+  });
+
+  it('SW-ESC-PARTITIONING keeps a list or expression design as its own option, recommended and unchanged', async () => {
+    const designs = {
+      shipment: ['CREATE TABLE shipment (id bigint, region text NOT NULL, PRIMARY KEY (id, region)) PARTITION BY LIST (region)', 'List partitions by region (as designed)'],
+      reading: ["CREATE TABLE reading (at timestamp NOT NULL) PARTITION BY RANGE (date_trunc('day', at))", 'Range partitions by an expression (as designed)'],
+    };
+    for (const [table, [sql, title]] of Object.entries(designs)) {
+      const context = await exampleContext({ title: table, sql, modelingFindings: [exampleFinding('SW-M-PARTITION-PLAN', table, { table, rows: 1e9 })], ids: [] });
+      const [escalation] = raiseEscalations(context);
+      const designed = escalation!.options.find((o) => o.id === escalation!.recommendation.optionId)!;
+      expect([designed.title, designed.replacement]).toEqual([title, undefined]);
+      expect(escalation!.options.find((o) => o.id === 'none-yet')!.title).toBe('Not yet: one plain table');
+    }
   });
 
   it('SW-ESC-DESTRUCTIVE backs up each table once, under the name its option shows', async () => {
