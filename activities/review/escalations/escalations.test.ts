@@ -179,6 +179,15 @@ describe('raiseEscalations', () => {
     }
   });
 
+  it('SW-ESC-GOVERNANCE grants the masked view to no one: it reads the table with its owner\'s rights', async () => {
+    const [example] = escalationTriggers.find((t) => t.id === 'SW-ESC-GOVERNANCE')!.examples.fires;
+    const [escalation] = raiseEscalations(await exampleContext(example!));
+    const mask = escalation!.options.find((o) => o.id === 'restrict-and-mask')!;
+    expect(mask.replacement!.map((s) => s.sql).join('\n')).not.toMatch(/\bGRANT\b/i);
+    expect(mask.summary).toContain('grant SELECT on it to the roles that read, by name');
+    expect(mask.summary).toContain('\\dp public.customer');
+  });
+
   it('SW-ESC-DESTRUCTIVE backs up each table once, under the name its option shows', async () => {
     const context = await exampleContext({
       title: 'two columns of one table',
