@@ -95,6 +95,8 @@ export interface TableWork {
   rowWrites?: 'all' | 'some';
   /** The lock is held as long as another table's work lasts (the referenced table of a foreign key). */
   heldFor?: string;
+  /** What traffic waits, when the relation's traffic is not ordinary (nothing writes to a materialized view). */
+  blocks?: Blocks;
   notes?: string[];
 }
 
@@ -141,7 +143,7 @@ export function impactsOf(works: TableWork[], sizes: TableSizes | undefined): Lo
   return sized.map(({ work, size }, i) => {
     const heldFor = work.heldFor === undefined ? -1 : works.findIndex((w) => w.table === work.heldFor && !w.heldFor);
     const seconds = heldFor >= 0 ? own[heldFor]! : own[i]!;
-    const blocks: Blocks = work.rowWrites === 'all' && blocksOf(work.lock) === 'nothing' ? 'writes' : blocksOf(work.lock);
+    const blocks: Blocks = work.blocks ?? (work.rowWrites === 'all' && blocksOf(work.lock) === 'nothing' ? 'writes' : blocksOf(work.lock));
     return {
       table: size.table,
       lock: work.lock,
