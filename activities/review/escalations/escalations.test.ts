@@ -188,6 +188,20 @@ describe('raiseEscalations', () => {
     expect(mask.summary).toContain('\\dp public.customer');
   });
 
+  it('SW-ESC-REPLICATION recommends a synchronous replica for strong consistency, routing for read-your-writes, one server otherwise', async () => {
+    const recommended = await Promise.all(
+      escalationTriggers.find((t) => t.id === 'SW-ESC-REPLICATION')!.examples.fires.map(async (example) => {
+        const [escalation] = raiseEscalations(await exampleContext(example));
+        return [escalation!.evidence.consistency, escalation!.recommendation.optionId];
+      }),
+    );
+    expect(recommended).toEqual([
+      ['read-your-writes', 'async-read-your-writes'],
+      ['linearizable', 'sync-replica'],
+      ['eventual', 'vertical'],
+    ]);
+  });
+
   it('SW-ESC-DESTRUCTIVE backs up each table once, under the name its option shows', async () => {
     const context = await exampleContext({
       title: 'two columns of one table',
