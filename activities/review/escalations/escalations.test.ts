@@ -202,6 +202,20 @@ describe('raiseEscalations', () => {
     ]);
   });
 
+  it('SW-ESC-CACHING finds no room for a cache only at zero seconds or real time (30s is room)', async () => {
+    const recommended = await Promise.all(
+      escalationTriggers.find((t) => t.id === 'SW-ESC-CACHING')!.examples.fires.map(async (example) => {
+        const [escalation] = raiseEscalations(await exampleContext(example));
+        return [escalation!.evidence.freshness, escalation!.recommendation.optionId];
+      }),
+    );
+    expect(recommended).toEqual([
+      ['1 minute', 'materialized-view'],
+      ['30s', 'cache-ttl'],
+      ['real-time', 'none'],
+    ]);
+  });
+
   it('SW-ESC-DESTRUCTIVE backs up each table once, under the name its option shows', async () => {
     const context = await exampleContext({
       title: 'two columns of one table',

@@ -187,6 +187,15 @@ export function numberOf(evidence: Record<string, unknown> | undefined, key: str
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
+/** `15 minutes`, `1h`, `24 hours`, `1 day`, `0` → seconds; undefined when unreadable. */
+export function durationSeconds(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)?\s*$/i.exec(text);
+  if (!match) return undefined;
+  const unit = (match[2] ?? 's').toLowerCase()[0]!;
+  return Number(match[1]) * ({ s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[unit]!;
+}
+
 /** A string from a finding's evidence, or undefined. */
 export function textOf(evidence: Record<string, unknown> | undefined, key: string): string | undefined {
   const value = evidence?.[key];
