@@ -203,7 +203,7 @@ export function textOf(evidence: Record<string, unknown> | undefined, key: strin
 }
 
 /** A catalog with the given tables and nothing else, for examples: columns as `name: format_type`. */
-export function exampleCatalog(tables: Record<string, { columns: Record<string, string>; primaryKey?: string[] }>): Catalog {
+export function exampleCatalog(tables: Record<string, { columns: Record<string, string>; primaryKey?: string[]; partitioning?: Table['partitioning'] }>): Catalog {
   const now = '2026-01-01T00:00:00Z';
   return {
     meta: { database: 'example', serverVersion: '18.0', serverVersionNum: 180000, introspectedAt: now },
@@ -229,7 +229,7 @@ export function exampleCatalog(tables: Record<string, { columns: Record<string, 
       policies: [],
       rowSecurity: false,
       forceRowSecurity: false,
-      partitioning: null,
+      partitioning: t.partitioning ?? null,
       partitionOf: null,
       comment: null,
       stats: { rowEstimate: null, liveTuples: 0, deadTuples: 0, tableBytes: 0, totalBytes: 0, seqScans: 0, seqTuplesRead: 0, idxScans: 0, lastAnalyzedAt: null },
