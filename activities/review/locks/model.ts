@@ -168,10 +168,18 @@ export type StatementLockModel = (statement: ParsedStatement, context: LockConte
 
 /**
  * Table sizes from an introspected catalog: the larger of the planner's estimate and the live tuple
- * count (reltuples is -1 before the first VACUUM or ANALYZE), and the total bytes.
+ * count (reltuples is -1 before the first VACUUM or ANALYZE), and the total bytes. A partitioned
+ * table stores nothing itself (0 bytes, reltuples -1 until ANALYZE counts its tree): it is as large
+ * as its partitions together, or a DROP of it would look like a DROP of an empty table.
  */
 export function tableSizesOf(catalog: Catalog): TableSizes {
-  return Object.fromEntries(
-    catalog.tables.map((t) => [`${t.schema}.${t.name}`, { rows: Math.max(t.stats.rowEstimate ?? 0, t.stats.liveTuples, 0), bytes: t.stats.totalBytes }]),
-  );
+  const key = (t: Table) => `${t.schema}.${t.name}`;
+  const partitions = new Map<string, Table[]>();
+  for (const t of catalog.tables) if (t.partitionOf) partitions.set(t.partitionOf.parent, [...(partitions.get(t.partitionOf.parent) ?? []), t]);
+  // Partitions may be partitioned in turn: their size is their own partitions'.
+  const sizeOf = (t: Table): { rows: number; bytes: number } =>
+    t.partitioning
+      ? (partitions.get(key(t)) ?? []).map(sizeOf).reduce((sum, p) => ({ rows: sum.rows + p.rows, bytes: sum.bytes + p.bytes }), { rows: 0, bytes: 0 })
+      : { rows: Math.max(t.stats.rowEstimate ?? 0, t.stats.liveTuples, 0), bytes: t.stats.totalBytes };
+  return Object.fromEntries(catalog.tables.map((t) => [key(t), sizeOf(t)]));
 }
