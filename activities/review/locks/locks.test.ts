@@ -130,6 +130,15 @@ describe('lock model', () => {
     expect(index![0]).toMatchObject({ rows: 0, bytes: 0, seconds: 0 });
   });
 
+  it('CREATE TABLE IF NOT EXISTS of a table the target has leaves it as large as it is', async () => {
+    const [, index] = await impacts('CREATE TABLE IF NOT EXISTS orders (id bigint); CREATE INDEX orders_id ON orders (id)');
+    expect(index![0]).toMatchObject({ rows: 100_000_000, bytes: 50 * GB });
+    const known = lockImpactsOf(await parseStatements('CREATE TABLE IF NOT EXISTS orders (id bigint); CREATE INDEX orders_id ON orders (id)'), { pgVersion: parsePgVersion('18'), catalog: catalogWith({ id: 'bigint' }) });
+    expect(known[1]![0]).toMatchObject({ rows: null, seconds: null });
+    const [, fresh] = await impacts('CREATE TABLE IF NOT EXISTS fresh (id bigint); CREATE INDEX fresh_id ON fresh (id)');
+    expect(fresh![0]).toMatchObject({ rows: 0, seconds: 0 });
+  });
+
   it('reads the catalog by schema: a CHECK or an index of a same-named table elsewhere proves nothing here', async () => {
     const table = (schema: string, name: string, checks: string[], indexes: string[]) => ({
       schema,
