@@ -58,10 +58,13 @@ export async function planMigrations(files: MigrationFile[], options: PlanOption
   const pgVersion = version ? parsePgVersion(version) : DEFAULT_PG_VERSION;
   const tableSizes = options.tableSizes ?? (options.catalog ? tableSizesOf(options.catalog) : undefined);
   await loadParser();
+  const stepsOfFiles = await Promise.all(files.map(async (file) => stepsAsWritten(migrationName(file.path), await parseStatements(file.up, file.path), pgVersion)));
+  // One pass over the files in order, as the review's lock engine does: a table an earlier file creates is empty in a later one.
+  const allLocks = stepLocks(stepsOfFiles.flat(), { pgVersion, tableSizes, catalog: options.catalog });
   const migrations: MigrationPlan[] = [];
-  for (const file of files) {
-    const steps = stepsAsWritten(migrationName(file.path), await parseStatements(file.up, file.path), pgVersion);
-    const locks = stepLocks(steps, { pgVersion, tableSizes, catalog: options.catalog });
+  let offset = 0;
+  for (const [i, file] of files.entries()) {
+    const locks = allLocks.slice(offset, (offset += stepsOfFiles[i]!.length));
     migrations.push({
       path: file.path,
       blockingSeconds: totalBlockingSeconds(locks),

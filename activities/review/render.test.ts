@@ -1,6 +1,7 @@
 import type { Escalation, EscalationOption } from '../escalation';
 import type { Migration, MigrationStep } from '../migration';
 import { exampleContext, raiseEscalations } from './escalations';
+import { parseStatements } from './parse';
 import { renderMigration } from './render';
 
 const step = (name: string, sql = `SELECT '${name}'`): MigrationStep => ({ kind: 'transactional', name, sql });
@@ -80,5 +81,20 @@ describe('renderMigration', () => {
     // Either choice alone keeps the other statement as written.
     const destructiveOnly = renderMigration(context.migration, escalations, { [escalations[1]!.id]: 'cancel' });
     expect(destructiveOnly.steps.map((s) => [s.name, s.sql])).toEqual([['0001_change#1.1', 'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;']]);
+  });
+
+  it('keeps a statement that ends in a -- comment apart from the next one', async () => {
+    const context = await exampleContext({
+      title: 'comment',
+      sql: 'ALTER TABLE customers DROP COLUMN fax -- no longer sent\n; ALTER TABLE customers DROP COLUMN telex',
+      tableSizes: { 'public.customers': { rows: 1000, bytes: 1e6 } },
+      ids: [],
+    });
+    const escalations = raiseEscalations(context);
+    const rendered = renderMigration(context.migration, escalations, { [escalations[0]!.id]: 'proceed-with-backup' });
+    // The semicolon on its own line: after the comment on the same line it would be part of the comment.
+    expect(rendered.steps.map((s) => s.sql).join('\n')).toContain('ALTER TABLE customers DROP COLUMN fax -- no longer sent\n;\nALTER TABLE customers DROP COLUMN telex;');
+    const statements = await parseStatements(rendered.steps.map((s) => s.sql).join('\n'), 'rendered.sql');
+    expect(statements.filter((s) => s.sql.includes('DROP COLUMN'))).toHaveLength(2);
   });
 });

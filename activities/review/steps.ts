@@ -33,7 +33,7 @@ export function nonTransactionalReason(statement: ParsedStatement, pgVersion: Pg
 }
 
 /** The statement with its semicolon: on a line of its own when the text ends in a `--` comment, which would swallow it. */
-function terminated(statement: ParsedStatement): string {
+export function terminated(statement: ParsedStatement): string {
   return /--[^\n]*$/.test(statement.sql) ? `${statement.sql}\n;` : `${statement.sql};`;
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import type { Plan } from '../../activities/review/plan';
+import { planMigrations, type Plan } from '../../activities/review/plan';
 import { targetVariable } from '../../config/targets';
 import { createTestDatabase, type TestDatabase } from '../support/stack';
 
@@ -49,6 +49,17 @@ describe('schemawright plan', () => {
         ['002_index#2', 'transactional', ['ACCESS EXCLUSIVE public.orders'], 'reads+writes', null],
       ],
     ]);
+  });
+
+  it('a table an earlier file creates is known to be empty in a later one', async () => {
+    const result = await planMigrations(
+      [
+        { path: '001_events.up.sql', up: 'CREATE TABLE events (id bigint, kind varchar(20));' },
+        { path: '002_events.up.sql', up: 'ALTER TABLE events ALTER COLUMN kind TYPE integer USING kind::integer;' },
+      ],
+      { pgVersion: '16' },
+    );
+    expect(result.migrations[1]!.steps.map((s) => [s.locks.map((l) => [l.table, l.rows]), s.blockingSeconds])).toEqual([[[['public.events', 0]], 0]]);
   });
 
   it('with --target NAME reads the sizes and column types: varchar to text is no rewrite there', async () => {

@@ -1,18 +1,9 @@
 import type { Escalation } from '../../escalation';
 import type { Finding } from '../../findings';
-import { exampleFinding, findingsOf, textOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import { durationSeconds, exampleFinding, findingsOf, textOf, type EscalationContext, type EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-BACKUP';
 const REQ = 'SW-REQ-BACKUP';
-
-/** `15 minutes`, `1h`, `24 hours`, `1 day`, `0` → seconds; undefined when unreadable. */
-export function durationSeconds(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)?\s*$/i.exec(text);
-  if (!match) return undefined;
-  const unit = (match[2] ?? 's').toLowerCase()[0]!;
-  return Number(match[1]) * ({ s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[unit]!;
-}
 
 function escalationFor(finding: Finding, context: EscalationContext): Escalation {
   const rpo = textOf(finding.evidence, 'rpo') ?? String(finding.evidence?.rpo ?? 'unspecified');

@@ -1,7 +1,7 @@
 import type { Escalation, EscalationOption } from '../../escalation';
 import type { Finding } from '../../findings';
 import { qualified } from '../rewrites/rewrite';
-import { addedStep, exampleFinding, findingsOf, numberOf, selectOf, textOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import { addedStep, durationSeconds, exampleFinding, findingsOf, numberOf, selectOf, textOf, type EscalationContext, type EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-CACHING';
 const REQ = 'SW-REQ-CACHING';
@@ -42,7 +42,7 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
     risk: 'low',
     blockingSeconds: null,
   });
-  const strict = /real.?time|immediate|none|0\s*s/i.test(freshness);
+  const strict = durationSeconds(freshness) === 0 || /real.?time|immediate/i.test(freshness);
   return {
     id,
     trigger: ID,
@@ -66,7 +66,11 @@ export const caching: EscalationTrigger = {
   explanation: `Hot reads with a freshness requirement (${REQ}) are a trade of staleness for load: an application cache, a materialized view, or none.`,
   raise: (context) => findingsOf(context, REQ).map((finding) => escalationFor(finding, context)),
   examples: {
-    fires: [{ title: 'a product page read 5,000 times a second, 1 minute stale is fine', modelingFindings: [exampleFinding(REQ, 'product_page', { pattern: 'SELECT id, title, price FROM products WHERE active', perSecond: 5000, freshness: '1 minute' })], ids: [`${ID}:product_page`] }],
+    fires: [
+      { title: 'a product page read 5,000 times a second, 1 minute stale is fine', modelingFindings: [exampleFinding(REQ, 'product_page', { pattern: 'SELECT id, title, price FROM products WHERE active', perSecond: 5000, freshness: '1 minute' })], ids: [`${ID}:product_page`] },
+      { title: 'a price list read 800 times a second, 30s stale is fine', modelingFindings: [exampleFinding(REQ, 'price_list', { perSecond: 800, freshness: '30s' })], ids: [`${ID}:price_list`] },
+      { title: 'a stock level that must be real-time', modelingFindings: [exampleFinding(REQ, 'stock_level', { perSecond: 800, freshness: 'real-time' })], ids: [`${ID}:stock_level`] },
+    ],
     quiet: [{ title: 'no caching requirement', modelingFindings: [exampleFinding('SW-REQ-TECHNOLOGY-FIT', 'x', {})], ids: [] }],
   },
 };

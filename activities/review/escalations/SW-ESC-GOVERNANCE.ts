@@ -13,14 +13,16 @@ function escalationFor(table: string, columns: string[], context: EscalationCont
   const primaryKey = known?.primaryKey.length ? known.primaryKey : undefined;
   const others = known?.columns.filter((c) => !columns.includes(c));
   const masked = others && `CREATE VIEW ${qualified(`${table}_masked`)} AS SELECT ${[...others.map(quoteIdent), ...columns.map((c) => `left(md5(${quoteIdent(c)}::text), 12) AS ${quoteIdent(c)}`)].join(', ')} FROM ${qualified(table)}`;
-  const restrict = [`REVOKE ALL ON ${qualified(table)} FROM PUBLIC`, ...(masked ? [masked, `GRANT SELECT ON ${qualified(`${table}_masked`)} TO PUBLIC`] : [])];
+  // The view reads the table with its owner's rights: granting it to PUBLIC would let every role read it.
+  // So no grant here; the person grants it to the roles that read, by name.
+  const restrict = [`REVOKE ALL ON ${qualified(table)} FROM PUBLIC`, ...(masked ? [masked] : [])];
   const options: EscalationOption[] = [
     {
       id: 'restrict-and-mask',
       title: masked ? 'Restrict the table, publish a masked view' : 'Restrict the table to its owner and explicit grants',
       summary: masked
-        ? `Revoke PUBLIC access to ${table}; readers use ${table}_masked, where ${columns.join(', ')} are hashed. Roles granted ${table} by name keep their grants: list them (\\dp ${table}) and revoke what they should not read. Row-level security policies come next, once who may see which rows is decided.`
-        : `Revoke PUBLIC access to ${table}; only roles granted explicitly read ${columns.join(', ')}: list them (\\dp ${table}) and revoke what they should not read.`,
+        ? `Create ${table}_masked, where ${columns.join(', ')} are hashed; you then grant SELECT on it to the roles that read, by name (it reads ${table} with its owner's rights, so it is granted to no one here). Roles granted ${table} itself keep their grants: list them (\\dp ${table}) and revoke by hand what they should not read. Row-level security policies come next, once who may see which rows is decided.`
+        : `Revoke any PUBLIC grant on ${table}; roles granted ${table} by name still read ${columns.join(', ')}: list them (\\dp ${table}) and revoke by hand what they should not read.`,
       impact: {
         performance: 'None on writes; reads through the view cost one hash per masked value.',
         consistency: 'Same data; what a role sees depends on its grants.',
@@ -74,7 +76,7 @@ function escalationFor(table: string, columns: string[], context: EscalationCont
     problem: `Personal data in ${table} (${columns.join(', ')}) has no row-level security, masking or encryption: any role that can read the table reads it.`,
     attempted: ['Looked for row-level security, policies, security labels (anon) and encrypted types on the columns: none.'],
     options,
-    recommendation: { optionId: 'restrict-and-mask', reason: 'It closes the exposure now without changing how the application writes; finer policies can follow.' },
+    recommendation: { optionId: 'restrict-and-mask', reason: 'Readers get the masked view, granted by name, without a change to how the application writes; finer policies can follow.' },
     principles: ['Data governance: compliance requirements vs development velocity', 'Least privilege'],
     evidence: { table, columns },
     steps: [],

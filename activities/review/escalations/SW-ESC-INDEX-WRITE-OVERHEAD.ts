@@ -8,6 +8,7 @@ import {
   blockingOf,
   catalogTable,
   deferOption,
+  exampleCatalog,
   groupSharingSteps,
   rebuildSteps,
   slotName,
@@ -66,14 +67,15 @@ export function writeHeavyIndex(located: LocatedStatement, context: EscalationCo
   return writeLoad(located, context) !== undefined;
 }
 
-function partialIndex(located: LocatedStatement, name: string): MigrationStep | undefined {
+/** Built concurrently, except on a partitioned table: PostgreSQL cannot build its index concurrently. */
+function partialIndex(located: LocatedStatement, name: string, concurrent: boolean): MigrationStep | undefined {
   const stmt = body(located.statement);
   const first = findNodes(stmt.indexParams, 'IndexElem')[0];
   if (stmt.whereClause !== undefined || !first || typeof first.name !== 'string') return undefined;
   const node = structuredClone(located.statement.node) as unknown as { IndexStmt: Record<string, unknown> };
-  node.IndexStmt.concurrent = true;
+  node.IndexStmt.concurrent = concurrent;
   node.IndexStmt.whereClause = { NullTest: { arg: { ColumnRef: { fields: [{ String: { sval: first.name } }] } }, nulltesttype: 'IS_NOT_NULL' } };
-  return { kind: 'non-transactional', name, sql: sqlOf(node) };
+  return concurrent ? { kind: 'non-transactional', name, sql: sqlOf(node) } : { kind: located.step.kind, name, sql: `${sqlOf(node)};` };
 }
 
 function escalationFor(group: { objects: string[]; items: { located: LocatedStatement; load: WriteLoad }[] }, context: EscalationContext): Escalation {
@@ -81,15 +83,18 @@ function escalationFor(group: { objects: string[]; items: { located: LocatedStat
   const inSteps = statementsInSteps(context, stepNames);
   const concerned = new Set(group.items.map((i) => i.located.statement));
   const online = rebuildSteps(inSteps, (s) => (concerned.has(s.statement) ? createIndexConcurrently.rewrite(s.statement, { pgVersion: context.pgVersion, catalog: context.catalog, stepName: slotName(s) }) : undefined));
-  const partials = new Map(group.items.map((i) => [i.located, partialIndex(i.located, `${slotName(i.located)}~partial`)]));
+  const partitioned = group.items.filter((i) => catalogTable(context, i.load.table)?.partitioning).map((i) => i.load.table);
+  const partials = new Map(group.items.map((i) => [i.located, partialIndex(i.located, `${slotName(i.located)}~partial`, !partitioned.includes(i.load.table))]));
   const loads = group.items.map((i) => i.load);
   const rate = loads.map((l) => l.writesPerSecond).filter((r): r is number => r !== undefined);
   const writes = rate.length ? `${Math.round(Math.max(...rate)).toLocaleString('en')} writes/s` : `${Math.max(...loads.map((l) => l.rows ?? 0)).toLocaleString('en')} rows (no write counters)`;
   const options: EscalationOption[] = [
     {
       id: 'index',
-      title: 'Add the index (built concurrently)',
-      summary: 'Create the index as asked, CONCURRENTLY in its own step so writes go on during the build.',
+      title: partitioned.length ? 'Add the index' : 'Add the index (built concurrently)',
+      summary: partitioned.length
+        ? `Create the index as asked; ${partitioned.join(', ')} ${partitioned.length > 1 ? 'are' : 'is'} partitioned, which PostgreSQL cannot index concurrently, so writes wait during the build.`
+        : 'Create the index as asked, CONCURRENTLY in its own step so writes go on during the build.',
       impact: {
         performance: `Reads that use it get faster; every insert, and every update of an indexed column, also writes the index (${writes}).`,
         consistency: 'No change.',
@@ -135,7 +140,7 @@ function escalationFor(group: { objects: string[]; items: { located: LocatedStat
     recommendation:
       veryHeavy && partial
         ? { optionId: 'partial-index', reason: 'At this write rate the smaller index keeps most of the read benefit for a fraction of the write cost.' }
-        : { optionId: 'index', reason: 'The read benefit usually outweighs one more index write per row; built concurrently it blocks nothing.' },
+        : { optionId: 'index', reason: `The read benefit usually outweighs one more index write per row${partitioned.length ? '' : '; built concurrently it blocks nothing'}.` },
     principles: ['Indexing strategy: query performance vs write and storage overhead'],
     evidence: { tables: loads },
     steps: stepNames,
@@ -157,6 +162,13 @@ export const indexWriteOverhead: EscalationTrigger = {
   examples: {
     fires: [
       { title: 'an index on a 200M-row table', sql: 'CREATE INDEX events_user ON events (user_id)', tableSizes: { 'public.events': { rows: 200_000_000, bytes: 80e9 } }, ids: [`${ID}:public.events`] },
+      {
+        title: 'an index on a 200M-row partitioned table (built as written)',
+        sql: 'CREATE INDEX clicks_user ON clicks (user_id)',
+        tableSizes: { 'public.clicks': { rows: 200_000_000, bytes: 80e9 } },
+        catalog: exampleCatalog({ 'public.clicks': { columns: { id: 'bigint', user_id: 'bigint', at: 'timestamp with time zone' }, partitioning: { strategy: 'range', key: 'at' } } }),
+        ids: [`${ID}:public.clicks`],
+      },
     ],
     quiet: [
       { title: 'an index on a small table', sql: 'CREATE INDEX events_user ON events (user_id)', tableSizes: { 'public.events': { rows: 50_000, bytes: 10e6 } }, ids: [] },

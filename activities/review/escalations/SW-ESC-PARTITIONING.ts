@@ -102,8 +102,12 @@ function designEscalation(table: string, designed: DesignedTable, evidence: Reco
   const id = `${ID}:${table}`;
   const create = body(designed.create.statement);
   const spec = isObject(create.partspec) ? create.partspec : undefined;
-  const current: Strategy | undefined = spec ? (String(spec.strategy).endsWith('RANGE') ? 'range' : String(spec.strategy).endsWith('HASH') ? 'hash' : undefined) : undefined;
-  const currentKey = spec ? String(findNodes(spec.partParams, 'PartitionElem')[0]?.name ?? '') : undefined;
+  const designedStrategy = spec ? String(spec.strategy).replace(/^PARTITION_STRATEGY_/, '').toLowerCase() : undefined;
+  const elements = spec ? findNodes(spec.partParams, 'PartitionElem') : [];
+  // An expression key (date_trunc('day', at)) has no column name; the other options are built on one column.
+  const currentKey = elements.length === 1 && typeof elements[0]!.name === 'string' ? elements[0]!.name : undefined;
+  // The design as one of the range/hash options below; a list or expression design is kept as an option of its own.
+  const current: Strategy | undefined = currentKey && (designedStrategy === 'range' || designedStrategy === 'hash') ? designedStrategy : undefined;
   const keys = uniqueKeys(create);
   const fits = (key: string) => keys.every((k) => k.includes(key));
   const columns = columnsOf(create);
@@ -116,6 +120,17 @@ function designEscalation(table: string, designed: DesignedTable, evidence: Reco
   const replaceWith = (strategy: Strategy | undefined, key: string) =>
     rebuildSteps(inSteps, (s) => (s === designed.create ? designedAs(designed, table, strategy, key, hashPartitions) : partitionSet.has(s) ? [] : undefined));
   const options: EscalationOption[] = [];
+  if (designedStrategy && !current) {
+    const keyText = currentKey ?? (elements.every((e) => typeof e.name === 'string') ? elements.map((e) => String(e.name)).join(', ') : 'an expression');
+    options.push({
+      id: 'as-designed',
+      title: `${designedStrategy[0]!.toUpperCase()}${designedStrategy.slice(1)} partitions by ${keyText} (as designed)`,
+      summary: `Keep the design: ${table} partitioned by ${designedStrategy} of ${keyText}, with its partitions.`,
+      impact: { performance: 'Queries filtering on the partition key scan only their partitions.', consistency: 'Unique keys include the partition key columns.', scalability: 'Old data goes by detaching or dropping partitions, without DELETE or VACUUM.' },
+      risk: 'low',
+      blockingSeconds: 0,
+    });
+  }
   if (timeColumn && (current === 'range' || fits(timeColumn))) {
     options.push({
       id: 'range-by-time',
@@ -140,12 +155,12 @@ function designEscalation(table: string, designed: DesignedTable, evidence: Reco
   }
   options.push({
     id: 'none-yet',
-    title: current ? 'Not yet: one plain table' : 'Not yet: one plain table (as designed)',
+    title: designedStrategy ? 'Not yet: one plain table' : 'Not yet: one plain table (as designed)',
     summary: `Create ${table} unpartitioned; partitioning it later means moving its rows in a migration of their own.`,
     impact: { performance: 'Simplest now; indexes and vacuum grow with the table.', consistency: 'Any unique key is possible.', scalability: 'Partitioning later moves every row.' },
     risk: 'medium',
     blockingSeconds: 0,
-    ...(current ? { replacement: replaceWith(undefined, '') } : {}),
+    ...(designedStrategy ? { replacement: replaceWith(undefined, '') } : {}),
   });
   const designedOption = options.find((o) => o.replacement === undefined)!;
   return {
@@ -256,6 +271,20 @@ export const partitioning: EscalationTrigger = {
           "CREATE TABLE sample_2026 PARTITION OF sample FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
         modelingFindings: [exampleFinding(MODELING, 'sample', { table: 'sample', rows: 1e9, growthPerDay: 2e7, strategy: 'range', key: 'recorded_at', interval: 'day' })],
         ids: [`${ID}:public.sample`],
+      },
+      {
+        title: 'a table the design partitions by an expression',
+        sql: "CREATE TABLE reading (device_id bigint NOT NULL, at timestamp NOT NULL, value float8) PARTITION BY RANGE (date_trunc('day', at))",
+        modelingFindings: [exampleFinding(MODELING, 'reading', { table: 'reading', rows: 1e9, strategy: 'range' })],
+        ids: [`${ID}:public.reading`],
+      },
+      {
+        title: 'a table the design partitions by list',
+        sql:
+          'CREATE TABLE shipment (id bigint, region text NOT NULL, PRIMARY KEY (id, region)) PARTITION BY LIST (region);\n' +
+          "CREATE TABLE shipment_eu PARTITION OF shipment FOR VALUES IN ('eu')",
+        modelingFindings: [exampleFinding(MODELING, 'shipment', { table: 'shipment', rows: 1e9, strategy: 'list', key: 'region' })],
+        ids: [`${ID}:public.shipment`],
       },
     ],
     quiet: [{ title: 'no volume finding', analysisFindings: [exampleFinding('SW-A-SEQ-SCAN', 'public.event', {})], ids: [] }],

@@ -8,7 +8,9 @@ const REQ = 'SW-REQ-REPLICATION';
 function escalationFor(finding: Finding, context: EscalationContext): Escalation {
   const reads = numberOf(finding.evidence, 'readsPerSecond');
   const consistency = textOf(finding.evidence, 'consistency') ?? 'unspecified';
-  const strong = /strong|linear|read.?your.?writes|immediate/i.test(consistency);
+  // Read-your-writes tolerates others' stale reads, which async replicas give; strong consistency does not.
+  const strong = /strong|linear|immediate/i.test(consistency);
+  const ownWrites = !strong && /read.?your.?writes/i.test(consistency);
   return {
     id: `${ID}:${finding.object ?? 'reads'}`,
     trigger: ID,
@@ -42,8 +44,10 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
       },
     ],
     recommendation: strong
-      ? { optionId: 'async-read-your-writes', reason: 'It gives users their own writes without making every commit wait for a standby.' }
-      : { optionId: 'vertical', reason: 'Without a strong consistency need and at this rate, one larger server is the simplest thing that works.' },
+      ? { optionId: 'sync-replica', reason: 'Only a synchronous standby serves reads that see every committed write; asynchronous replicas may be stale.' }
+      : ownWrites
+        ? { optionId: 'async-read-your-writes', reason: 'It gives users their own writes without making every commit wait for a standby.' }
+        : { optionId: 'vertical', reason: 'Without a strong consistency need and at this rate, one larger server is the simplest thing that works.' },
     principles: ['Replication strategy: consistency vs availability in distributed systems'],
     evidence: { readsPerSecond: reads, consistency },
     steps: [],
@@ -55,7 +59,11 @@ export const replication: EscalationTrigger = {
   explanation: `Read scaling with a consistency requirement (${REQ}) is a choice between synchronous replicas, asynchronous ones with routing, and a bigger server.`,
   raise: (context) => findingsOf(context, REQ).map((finding) => escalationFor(finding, context)),
   examples: {
-    fires: [{ title: '20,000 reads/s, read-your-writes', modelingFindings: [exampleFinding(REQ, 'catalog-reads', { readsPerSecond: 20_000, consistency: 'read-your-writes' })], ids: [`${ID}:catalog-reads`] }],
+    fires: [
+      { title: '20,000 reads/s, read-your-writes', modelingFindings: [exampleFinding(REQ, 'catalog-reads', { readsPerSecond: 20_000, consistency: 'read-your-writes' })], ids: [`${ID}:catalog-reads`] },
+      { title: '5,000 reads/s, linearizable', modelingFindings: [exampleFinding(REQ, 'balance-reads', { readsPerSecond: 5_000, consistency: 'linearizable' })], ids: [`${ID}:balance-reads`] },
+      { title: '2,000 reads/s, eventual', modelingFindings: [exampleFinding(REQ, 'feed-reads', { readsPerSecond: 2_000, consistency: 'eventual' })], ids: [`${ID}:feed-reads`] },
+    ],
     quiet: [{ title: 'no replication requirement', modelingFindings: [], ids: [] }],
   },
 };

@@ -1,7 +1,7 @@
 import type { Escalation } from '../../escalation';
 import { loadParser } from '../parse';
 import { escalationTriggers, exampleContext, raiseEscalations } from './index';
-import { exampleCatalog, type EscalationContext, type TriggerExample } from './trigger';
+import { exampleCatalog, exampleFinding, type EscalationContext, type TriggerExample } from './trigger';
 
 beforeAll(() => loadParser());
 
@@ -163,6 +163,57 @@ describe('raiseEscalations', () => {
     // The primary key (id) rules out range partitions by at: only hash by id, or as designed (unpartitioned).
     expect(reading!.options.map((o) => o.id)).toEqual(['hash-by-key', 'none-yet']);
     expect(reading!.recommendation.optionId).toBe('none-yet');
+  });
+
+  it('SW-ESC-PARTITIONING keeps a list or expression design as its own option, recommended and unchanged', async () => {
+    const designs = {
+      shipment: ['CREATE TABLE shipment (id bigint, region text NOT NULL, PRIMARY KEY (id, region)) PARTITION BY LIST (region)', 'List partitions by region (as designed)'],
+      reading: ["CREATE TABLE reading (at timestamp NOT NULL) PARTITION BY RANGE (date_trunc('day', at))", 'Range partitions by an expression (as designed)'],
+    };
+    for (const [table, [sql, title]] of Object.entries(designs)) {
+      const context = await exampleContext({ title: table, sql, modelingFindings: [exampleFinding('SW-M-PARTITION-PLAN', table, { table, rows: 1e9 })], ids: [] });
+      const [escalation] = raiseEscalations(context);
+      const designed = escalation!.options.find((o) => o.id === escalation!.recommendation.optionId)!;
+      expect([designed.title, designed.replacement]).toEqual([title, undefined]);
+      expect(escalation!.options.find((o) => o.id === 'none-yet')!.title).toBe('Not yet: one plain table');
+    }
+  });
+
+  it('SW-ESC-GOVERNANCE grants the masked view to no one: it reads the table with its owner\'s rights', async () => {
+    const [example] = escalationTriggers.find((t) => t.id === 'SW-ESC-GOVERNANCE')!.examples.fires;
+    const [escalation] = raiseEscalations(await exampleContext(example!));
+    const mask = escalation!.options.find((o) => o.id === 'restrict-and-mask')!;
+    expect(mask.replacement!.map((s) => s.sql).join('\n')).not.toMatch(/\bGRANT\b/i);
+    expect(mask.summary).toContain('grant SELECT on it to the roles that read, by name');
+    expect(mask.summary).toContain('\\dp public.customer');
+  });
+
+  it('SW-ESC-REPLICATION recommends a synchronous replica for strong consistency, routing for read-your-writes, one server otherwise', async () => {
+    const recommended = await Promise.all(
+      escalationTriggers.find((t) => t.id === 'SW-ESC-REPLICATION')!.examples.fires.map(async (example) => {
+        const [escalation] = raiseEscalations(await exampleContext(example));
+        return [escalation!.evidence.consistency, escalation!.recommendation.optionId];
+      }),
+    );
+    expect(recommended).toEqual([
+      ['read-your-writes', 'async-read-your-writes'],
+      ['linearizable', 'sync-replica'],
+      ['eventual', 'vertical'],
+    ]);
+  });
+
+  it('SW-ESC-CACHING finds no room for a cache only at zero seconds or real time (30s is room)', async () => {
+    const recommended = await Promise.all(
+      escalationTriggers.find((t) => t.id === 'SW-ESC-CACHING')!.examples.fires.map(async (example) => {
+        const [escalation] = raiseEscalations(await exampleContext(example));
+        return [escalation!.evidence.freshness, escalation!.recommendation.optionId];
+      }),
+    );
+    expect(recommended).toEqual([
+      ['1 minute', 'materialized-view'],
+      ['30s', 'cache-ttl'],
+      ['real-time', 'none'],
+    ]);
   });
 
   it('SW-ESC-DESTRUCTIVE backs up each table once, under the name its option shows', async () => {

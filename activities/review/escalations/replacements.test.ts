@@ -20,6 +20,8 @@ CREATE TABLE metric (device_id bigint, at timestamptz, value float8);
 CREATE TABLE events (id bigint, user_id bigint);
 CREATE TABLE legacy_events (id bigint);
 CREATE TABLE audit_log (id bigint);
+CREATE TABLE clicks (id bigint, user_id bigint, at timestamptz) PARTITION BY RANGE (at);
+CREATE TABLE clicks_default PARTITION OF clicks DEFAULT;
 INSERT INTO orders SELECT g, 1 + g % 7, g FROM generate_series(1, 1000) g;
 INSERT INTO customers SELECT g, 'n' || g, 'e' || g, NULL FROM generate_series(1, 10) g;
 `;

@@ -7,7 +7,7 @@ import { catalogTable as catalogTableOf, resolveSize } from '../locks/model';
 import { parseStatements, parseStatementsSync, type ParsedStatement } from '../parse';
 import { DEFAULT_PG_VERSION, parsePgVersion, type PgVersion } from '../pg-version';
 import type { ReviewReport, TableSizes } from '../review';
-import { stepsAsWritten } from '../steps';
+import { stepsAsWritten, terminated } from '../steps';
 
 export interface EscalationContext {
   task: string;
@@ -88,7 +88,7 @@ export function rebuildSteps(
     out.push(...(before?.(step) ?? []));
     for (const located of statements.filter((s) => s.step === step)) {
       const replacement = replace(located);
-      const sql = step.kind === 'transactional' ? `${located.statement.sql};` : located.statement.sql;
+      const sql = step.kind === 'transactional' ? terminated(located.statement) : located.statement.sql;
       out.push(...(replacement ?? [{ kind: step.kind, name: slotName(located), sql, ...(step.batchSize ? { batchSize: step.batchSize } : {}) }]));
     }
   }
@@ -187,6 +187,15 @@ export function numberOf(evidence: Record<string, unknown> | undefined, key: str
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
+/** `15 minutes`, `1h`, `24 hours`, `1 day`, `0` → seconds; undefined when unreadable. */
+export function durationSeconds(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)?\s*$/i.exec(text);
+  if (!match) return undefined;
+  const unit = (match[2] ?? 's').toLowerCase()[0]!;
+  return Number(match[1]) * ({ s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[unit]!;
+}
+
 /** A string from a finding's evidence, or undefined. */
 export function textOf(evidence: Record<string, unknown> | undefined, key: string): string | undefined {
   const value = evidence?.[key];
@@ -194,7 +203,7 @@ export function textOf(evidence: Record<string, unknown> | undefined, key: strin
 }
 
 /** A catalog with the given tables and nothing else, for examples: columns as `name: format_type`. */
-export function exampleCatalog(tables: Record<string, { columns: Record<string, string>; primaryKey?: string[] }>): Catalog {
+export function exampleCatalog(tables: Record<string, { columns: Record<string, string>; primaryKey?: string[]; partitioning?: Table['partitioning'] }>): Catalog {
   const now = '2026-01-01T00:00:00Z';
   return {
     meta: { database: 'example', serverVersion: '18.0', serverVersionNum: 180000, introspectedAt: now },
@@ -220,7 +229,7 @@ export function exampleCatalog(tables: Record<string, { columns: Record<string, 
       policies: [],
       rowSecurity: false,
       forceRowSecurity: false,
-      partitioning: null,
+      partitioning: t.partitioning ?? null,
       partitionOf: null,
       comment: null,
       stats: { rowEstimate: null, liveTuples: 0, deadTuples: 0, tableBytes: 0, totalBytes: 0, seqScans: 0, seqTuplesRead: 0, idxScans: 0, lastAnalyzedAt: null },

@@ -5,7 +5,7 @@ import { clusterWork, refreshWork, vacuumWork } from './maintenance';
 import { rowWritesWork, truncateWork } from './data';
 import { createTableWork, createTriggerWork, dropRelationWork, renameWork } from './ddl';
 import { createIndexWork, dropIndexWork, reindexWork } from './indexes';
-import { impactsOf, resolveSize, type LockContext, type LockImpact, type StatementLockModel } from './model';
+import { catalogTable, impactsOf, resolveSize, type LockContext, type LockImpact, type StatementLockModel } from './model';
 
 
 const TABLE_DROPS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE', 'OBJECT_SEQUENCE']);
@@ -64,7 +64,9 @@ export function lockImpactsOf(statements: ParsedStatement[], context: LockContex
     if (statement.kind === 'CreateStmt' || statement.kind === 'CreateTableAsStmt') {
       const stmt = body(statement);
       const created = relationName(statement.kind === 'CreateStmt' ? stmt.relation : (stmt.into as { rel?: unknown } | undefined)?.rel);
-      if (created) sizes[resolveSize(created, sizes).table] = { rows: 0, bytes: 0 };
+      // IF NOT EXISTS on a table the target has creates nothing: the table keeps its rows.
+      const exists = Boolean(stmt.if_not_exists) && created !== undefined && (resolveSize(created, sizes).rows !== null || catalogTable(context.catalog, created) !== undefined);
+      if (created && !exists) sizes[resolveSize(created, sizes).table] = { rows: 0, bytes: 0 };
     }
     if (statement.kind === 'AlterTableStmt') {
       const table = relationName(body(statement).relation);

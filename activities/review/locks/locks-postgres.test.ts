@@ -3,7 +3,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test/support/sta
 import { introspect, type Catalog } from '../../analysis/introspection';
 import { parseStatements } from '../parse';
 import { parsePgVersion, type PgVersion } from '../pg-version';
-import { lockImpactOf } from './index';
+import { lockImpactOf, tableSizesOf } from './index';
 import { LOCK_MODES } from './model';
 
 /**
@@ -109,5 +109,22 @@ describe('lock model against PostgreSQL', () => {
     // Locks on the tables the model names (a DROP ... CASCADE also locks dependants the model does not list).
     expect(Object.fromEntries(modelled.map((i) => [i.table, actual.locks[i.table]]))).toEqual(Object.fromEntries(modelled.map((i) => [i.table, i.lock])));
     expect(modelled.filter((i) => i.rewrites).map((i) => i.table)).toEqual(actual.rewritten.filter((t) => modelled.some((i) => i.table === t)));
+  });
+
+  it('sizes a partitioned table as its partitions together, sub-partitions included', async () => {
+    await client.query(`CREATE TABLE readings (at date, v int) PARTITION BY RANGE (at);
+      CREATE TABLE readings_2025 PARTITION OF readings FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+      CREATE TABLE readings_2026 PARTITION OF readings FOR VALUES FROM ('2026-01-01') TO ('2027-01-01') PARTITION BY RANGE (at);
+      CREATE TABLE readings_2026_h1 PARTITION OF readings_2026 FOR VALUES FROM ('2026-01-01') TO ('2026-07-01');
+      INSERT INTO readings SELECT date '2025-06-01' + (g % 300), g FROM generate_series(1, 3000) g;
+      ANALYZE readings`);
+    const sizes = tableSizesOf(await introspect(client, { statements: 0 }));
+    const leaves = [sizes['public.readings_2025']!, sizes['public.readings_2026_h1']!];
+    expect(leaves.every((s) => s.rows > 0 && s.bytes > 0)).toBe(true);
+    expect(sizes['public.readings_2026']).toEqual(leaves[1]);
+    expect(sizes['public.readings']).toEqual({ rows: 3000, bytes: leaves[0]!.bytes + leaves[1]!.bytes });
+    const [index] = await parseStatements('CREATE INDEX readings_v ON readings (v)');
+    // Not known-empty: the build reads every partition.
+    expect(lockImpactOf(index!, { pgVersion: version, tableSizes: sizes })[0]).toMatchObject({ rows: 3000, bytes: leaves[0]!.bytes + leaves[1]!.bytes });
   });
 });

@@ -121,12 +121,22 @@ describe('lock model', () => {
     expect(await only('VACUUM FULL orders')).toMatchObject({ lock: 'ACCESS EXCLUSIVE', rewrites: true, blockingSeconds: 1000 });
     expect(await only('CLUSTER orders USING orders_pkey')).toMatchObject({ rewrites: true, blockingSeconds: 1000 });
     expect(await only('VACUUM orders')).toMatchObject({ lock: 'SHARE UPDATE EXCLUSIVE', blocks: 'nothing' });
-    expect(await only('REFRESH MATERIALIZED VIEW CONCURRENTLY orders')).toMatchObject({ lock: 'EXCLUSIVE', blocks: 'writes' });
+    // Nothing writes to a materialized view and readers go on: it blocks nothing, however long it takes.
+    expect(await only('REFRESH MATERIALIZED VIEW CONCURRENTLY orders')).toMatchObject({ lock: 'EXCLUSIVE', blocks: 'nothing', blockingSeconds: 0 });
   });
 
   it('a table created in the same migration is empty whatever the target holds under that name', async () => {
     const [, index] = await impacts('CREATE TABLE orders (id bigint); CREATE INDEX orders_id ON orders (id)');
     expect(index![0]).toMatchObject({ rows: 0, bytes: 0, seconds: 0 });
+  });
+
+  it('CREATE TABLE IF NOT EXISTS of a table the target has leaves it as large as it is', async () => {
+    const [, index] = await impacts('CREATE TABLE IF NOT EXISTS orders (id bigint); CREATE INDEX orders_id ON orders (id)');
+    expect(index![0]).toMatchObject({ rows: 100_000_000, bytes: 50 * GB });
+    const known = lockImpactsOf(await parseStatements('CREATE TABLE IF NOT EXISTS orders (id bigint); CREATE INDEX orders_id ON orders (id)'), { pgVersion: parsePgVersion('18'), catalog: catalogWith({ id: 'bigint' }) });
+    expect(known[1]![0]).toMatchObject({ rows: null, seconds: null });
+    const [, fresh] = await impacts('CREATE TABLE IF NOT EXISTS fresh (id bigint); CREATE INDEX fresh_id ON fresh (id)');
+    expect(fresh![0]).toMatchObject({ rows: 0, seconds: 0 });
   });
 
   it('reads the catalog by schema: a CHECK or an index of a same-named table elsewhere proves nothing here', async () => {

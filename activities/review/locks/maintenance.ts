@@ -19,13 +19,14 @@ export const clusterWork: StatementLockModel = (statement) => {
 
 /**
  * REFRESH MATERIALIZED VIEW recomputes the view: ACCESS EXCLUSIVE (readers wait) unless CONCURRENTLY,
- * which takes EXCLUSIVE (readers go on) and diffs against the old contents.
+ * which takes EXCLUSIVE and diffs against the old contents. EXCLUSIVE only stops writers, and nothing
+ * writes to a materialized view, so CONCURRENTLY blocks nothing.
  */
 export const refreshWork: StatementLockModel = (statement) => {
   const stmt = body(statement);
   const view = relationName(stmt.relation);
   if (!view) return [];
   return stmt.concurrent
-    ? [{ table: view, lock: 'EXCLUSIVE', rewrites: true, notes: ['CONCURRENTLY: readers see the old contents until it commits'] }]
+    ? [{ table: view, lock: 'EXCLUSIVE', rewrites: true, blocks: 'nothing', notes: ['CONCURRENTLY: readers see the old contents until it commits'] }]
     : [{ table: view, lock: 'ACCESS EXCLUSIVE', rewrites: true, notes: ['readers wait for the whole refresh'] }];
 };

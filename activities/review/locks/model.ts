@@ -95,6 +95,8 @@ export interface TableWork {
   rowWrites?: 'all' | 'some';
   /** The lock is held as long as another table's work lasts (the referenced table of a foreign key). */
   heldFor?: string;
+  /** What traffic waits, when the relation's traffic is not ordinary (nothing writes to a materialized view). */
+  blocks?: Blocks;
   notes?: string[];
 }
 
@@ -141,7 +143,7 @@ export function impactsOf(works: TableWork[], sizes: TableSizes | undefined): Lo
   return sized.map(({ work, size }, i) => {
     const heldFor = work.heldFor === undefined ? -1 : works.findIndex((w) => w.table === work.heldFor && !w.heldFor);
     const seconds = heldFor >= 0 ? own[heldFor]! : own[i]!;
-    const blocks: Blocks = work.rowWrites === 'all' && blocksOf(work.lock) === 'nothing' ? 'writes' : blocksOf(work.lock);
+    const blocks: Blocks = work.blocks ?? (work.rowWrites === 'all' && blocksOf(work.lock) === 'nothing' ? 'writes' : blocksOf(work.lock));
     return {
       table: size.table,
       lock: work.lock,
@@ -166,10 +168,18 @@ export type StatementLockModel = (statement: ParsedStatement, context: LockConte
 
 /**
  * Table sizes from an introspected catalog: the larger of the planner's estimate and the live tuple
- * count (reltuples is -1 before the first VACUUM or ANALYZE), and the total bytes.
+ * count (reltuples is -1 before the first VACUUM or ANALYZE), and the total bytes. A partitioned
+ * table stores nothing itself (0 bytes, reltuples -1 until ANALYZE counts its tree): it is as large
+ * as its partitions together, or a DROP of it would look like a DROP of an empty table.
  */
 export function tableSizesOf(catalog: Catalog): TableSizes {
-  return Object.fromEntries(
-    catalog.tables.map((t) => [`${t.schema}.${t.name}`, { rows: Math.max(t.stats.rowEstimate ?? 0, t.stats.liveTuples, 0), bytes: t.stats.totalBytes }]),
-  );
+  const key = (t: Table) => `${t.schema}.${t.name}`;
+  const partitions = new Map<string, Table[]>();
+  for (const t of catalog.tables) if (t.partitionOf) partitions.set(t.partitionOf.parent, [...(partitions.get(t.partitionOf.parent) ?? []), t]);
+  // Partitions may be partitioned in turn: their size is their own partitions'.
+  const sizeOf = (t: Table): { rows: number; bytes: number } =>
+    t.partitioning
+      ? (partitions.get(key(t)) ?? []).map(sizeOf).reduce((sum, p) => ({ rows: sum.rows + p.rows, bytes: sum.bytes + p.bytes }), { rows: 0, bytes: 0 })
+      : { rows: Math.max(t.stats.rowEstimate ?? 0, t.stats.liveTuples, 0), bytes: t.stats.totalBytes };
+  return Object.fromEntries(catalog.tables.map((t) => [key(t), sizeOf(t)]));
 }

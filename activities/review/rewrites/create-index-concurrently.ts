@@ -1,14 +1,17 @@
-import { body } from '../ast';
+import { body, relationName } from '../ast';
+import { catalogTable } from '../locks/model';
 import { qualified, sqlOf, step, type OnlineRewrite } from './rewrite';
 
 export const createIndexConcurrently: OnlineRewrite = {
   id: 'create-index-concurrently',
   explanation:
     'CREATE INDEX holds SHARE on the table for the whole build: every write waits. CONCURRENTLY builds it in two passes under SHARE UPDATE EXCLUSIVE; ' +
-    'it cannot run in a transaction, so it is a step of its own. If it fails it leaves an invalid index: its undo drops it.',
+    'it cannot run in a transaction, so it is a step of its own. If it fails it leaves an invalid index: its undo drops it. Not offered for a partitioned table, which PostgreSQL cannot index concurrently.',
   rewrite(statement, context) {
     const stmt = body(statement);
     if (statement.kind !== 'IndexStmt' || stmt.concurrent) return undefined;
+    // PostgreSQL refuses CONCURRENTLY on a partitioned table ("cannot create index on partitioned table ... concurrently").
+    if (catalogTable(context.catalog, relationName(stmt.relation) ?? '')?.partitioning) return undefined;
     const node = structuredClone(statement.node) as { IndexStmt: Record<string, unknown> };
     node.IndexStmt.concurrent = true;
     const schema = (stmt.relation as { schemaname?: string } | undefined)?.schemaname;
