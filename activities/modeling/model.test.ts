@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../../test/support/stack';
-import { introspect } from '../analysis/introspection';
+import { introspect, type Catalog } from '../analysis/introspection';
 import { erdOfCatalog } from './erd';
 import { modelSpec } from './model';
 import { loadSpec } from './spec';
@@ -23,12 +23,20 @@ describe('modelSpec on the examples, loaded into PostgreSQL', () => {
     await db?.drop();
   });
 
-  it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml'])('%s: the DDL loads, with every planned table, index and policy, and the ERD of the result matches the proposal', async (file) => {
-    const model = modelSpec(await example(file), { now });
+  /** The DDL loaded in a transaction that is rolled back after `check` has read its catalog. */
+  async function loaded(ddl: string, check: (catalog: Catalog) => Promise<void> | void): Promise<void> {
     await client.query('BEGIN');
     try {
-      await client.query(model.ddl);
-      const catalog = await introspect(client, { statements: 0 });
+      await client.query(ddl);
+      await check(await introspect(client, { statements: 0 }));
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  }
+
+  it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml'])('%s: the DDL loads, with every planned table, index and policy, and the ERD of the result matches the proposal', async (file) => {
+    const model = modelSpec(await example(file), { now });
+    await loaded(model.ddl, async (catalog) => {
       const tables = catalog.tables.filter((t) => !t.partitionOf);
       expect(tables.map((t) => t.name).sort()).toEqual(model.tables.map((t) => t.name).sort());
       const indexNames = catalog.tables.filter((t) => !t.partitionOf).flatMap((t) => t.indexes.map((i) => i.name));
@@ -40,17 +48,12 @@ describe('modelSpec on the examples, loaded into PostgreSQL', () => {
       }
       const relations = (erd: string) => erd.split('\n').filter((line) => line.includes('--')).sort();
       expect(relations(erdOfCatalog(catalog))).toEqual(relations(model.erd));
-    } finally {
-      await client.query('ROLLBACK');
-    }
+    });
   });
 
   it('ecommerce: identity keys, the spec’s ON DELETE, enums, checks and a join table', async () => {
     const model = modelSpec(await example('ecommerce.yaml'), { now });
-    await client.query('BEGIN');
-    try {
-      await client.query(model.ddl);
-      const catalog = await introspect(client, { statements: 0 });
+    await loaded(model.ddl, async (catalog) => {
       const table = (name: string) => catalog.tables.find((t) => t.name === name)!;
       expect(table('customer').columns[0]).toMatchObject({ name: 'id', type: 'bigint', identity: 'always', nullable: false });
       expect(table('order').constraints.filter((c) => c.kind === 'foreign key').map((c) => c.definition).sort()).toEqual([
@@ -65,9 +68,7 @@ describe('modelSpec on the examples, loaded into PostgreSQL', () => {
       await expect(client.query(`INSERT INTO public.customer (id, email, name) VALUES (1, 'a', 'b')`)).rejects.toThrow(/cannot insert a non-DEFAULT value into column "id"/);
       // The spec targets PostgreSQL 16, which has no identity on a partitioned table: the key takes a sequence of its own.
       expect(table('order').columns[0]).toMatchObject({ name: 'id', identity: null, default: "nextval('public.order_id_seq'::regclass)", serialSequence: 'public.order_id_seq' });
-    } finally {
-      await client.query('ROLLBACK');
-    }
+    });
   });
 
   it.each([
@@ -111,14 +112,10 @@ entities:
 `);
     const model = modelSpec(spec, { now });
     expect(model.partitions.map((p) => [p.table, p.strategy, p.key])).toEqual([['entry', 'hash', 'id']]);
-    await client.query('BEGIN');
-    try {
-      await client.query(model.ddl);
-      const entry = (await introspect(client, { statements: 0 })).tables.find((t) => t.name === 'entry')!;
+    await loaded(model.ddl, async (catalog) => {
+      const entry = catalog.tables.find((t) => t.name === 'entry')!;
       expect(entry.columns.find((c) => c.name === 'reference')!.nullable).toBe(true);
-    } finally {
-      await client.query('ROLLBACK');
-    }
+    });
   });
 
   it('a pattern filtering on WHERE NOT flag plans a partial index keyed on the flag, and the DDL loads', async () => {
@@ -137,14 +134,9 @@ access_patterns:
 `);
     const model = modelSpec(spec, { now });
     expect(model.indexes.find((i) => i.origin === 'access-pattern')).toMatchObject({ name: 'task_archived_partial_idx', keys: [{ column: 'archived', descending: false }], where: 'NOT archived' });
-    await client.query('BEGIN');
-    try {
-      await client.query(model.ddl);
-      const catalog = await introspect(client, { statements: 0 });
+    await loaded(model.ddl, async (catalog) => {
       expect(catalog.tables.find((t) => t.name === 'task')!.indexes.find((i) => i.name === 'task_archived_partial_idx')).toMatchObject({ keys: ['archived'], predicate: '(NOT archived)' });
-    } finally {
-      await client.query('ROLLBACK');
-    }
+    });
   });
 
   it('reserved words as field names are quoted in checks and partial-index predicates, and the DDL loads', async () => {
@@ -167,15 +159,11 @@ access_patterns:
 `);
     const model = modelSpec(spec, { now });
     expect(model.indexes.filter((i) => i.origin === 'access-pattern').map((i) => i.where).sort()).toEqual(['"end" IS NULL', `"user" = 'nobody'`]);
-    await client.query('BEGIN');
-    try {
-      await client.query(model.ddl);
-      const slot = (await introspect(client, { statements: 0 })).tables.find((t) => t.name === 'slot')!;
+    await loaded(model.ddl, async (catalog) => {
+      const slot = catalog.tables.find((t) => t.name === 'slot')!;
       expect(slot.constraints.find((c) => c.kind === 'check')!.definition).toBe('CHECK (("limit" >= 0))');
       expect(slot.indexes.map((i) => i.predicate).filter(Boolean).sort()).toEqual(['("end" IS NULL)', `("user" = 'nobody'::text)`]);
-    } finally {
-      await client.query('ROLLBACK');
-    }
+    });
   });
 
   it('saas: row-level security shows a tenant only its own rows, and nothing without a tenant set', async () => {
