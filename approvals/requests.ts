@@ -24,6 +24,7 @@ import { AnonymousRefusalLimit } from './anonymous-refusals';
 import { loadSpec, SpecError } from '../activities/modeling/spec';
 import { parseStatements, SqlSyntaxError } from '../activities/review/parse';
 import type { MigrationFile } from '../activities/review/review';
+import { PolicyError } from './policy';
 
 /**
  * The one path by which every channel (CLI, Slack, email/web, HTTP API) starts, follows, decides and
@@ -132,11 +133,22 @@ async function sourceProblems(source: KickoffRequest['source']): Promise<string[
   return problems;
 }
 
+/** Who approves is resolved before anything is stored: a target or environment the policy does not cover is the caller's to fix. */
+function gatePolicyOf(services: RequestServices, request: KickoffRequest): GatePolicy {
+  try {
+    return services.gatePolicyFor(request.target, request.environment);
+  } catch (error) {
+    if (error instanceof PolicyError) throw new RequestInputError([error.message]);
+    throw error;
+  }
+}
+
 /** Starts a request, or returns the existing one for a repeated client request id. */
 export async function startRequest(services: RequestServices, request: KickoffRequest): Promise<{ requestId: string; started: boolean }> {
   const problems = validateKickoff(request);
   if (!problems.length) problems.push(...(await sourceProblems(request.source)));
   if (problems.length) throw new RequestInputError(problems);
+  const policy = gatePolicyOf(services, request);
   const requestId = request.clientRequestId ?? randomUUID();
   const source = await putArtifact(services.store, `source-${request.source.format}`, 'text/plain', request.source.text);
   const input: RequestInput = {
@@ -148,7 +160,7 @@ export async function startRequest(services: RequestServices, request: KickoffRe
     requester: request.requester,
     channel: request.channel,
     source: { ...source, format: request.source.format },
-    policy: services.gatePolicyFor(request.target, request.environment),
+    policy,
     timings: services.timings,
     heartbeatSeconds: services.heartbeatSeconds,
     apply: services.apply,
