@@ -87,8 +87,19 @@ function validateKickoff(request: KickoffRequest): string[] {
   if (!NAME.test(request.environment ?? '')) problems.push(`environment must be a name like 'production', got '${request.environment ?? ''}'`);
   if (!request.requester?.trim()) problems.push('requester is required: say who asks (--as PERSON)');
   if (request.clientRequestId !== undefined && !NAME.test(request.clientRequestId)) problems.push(`client request id must be letters, digits, _ and - (got '${request.clientRequestId}')`);
-  if (request.kind !== 'review' && !request.source.text.trim()) problems.push(`a ${request.kind} request needs ${request.kind === 'design' ? 'a spec' : 'migration SQL'}`);
+  const sourceProblem = kindSourceProblem(request.kind, request.source);
+  if (sourceProblem) problems.push(sourceProblem);
   return problems;
+}
+
+/** What each kind starts from: a design from a spec, a change from SQL or migrations, a review from the target alone. */
+export function kindSourceProblem(kind: RequestKind, source: KickoffRequest['source']): string | undefined {
+  const given = source.text.trim() !== '';
+  if (kind === 'review') return given ? 'a review request analyses the target as it is and takes no spec or SQL: leave the source empty, or start a change (SQL) or design (spec) request' : undefined;
+  if (!given) return `a ${kind} request needs ${kind === 'design' ? 'a spec' : 'migration SQL'}`;
+  if (kind === 'design' && source.format !== 'spec') return `a design request starts from a spec (source format 'spec'), not '${source.format}': start a change request for SQL`;
+  if (kind === 'change' && source.format === 'spec') return "a change request starts from SQL or migrations (source format 'sql' or 'migrations'), not a spec: start a design request for a spec";
+  return undefined;
 }
 
 /** The source must parse before anything starts: a syntax error names its line and column. */

@@ -82,6 +82,19 @@ describe('the approvals web server over real HTTP, with the real workflow and st
     expect(((await response.json()) as { error: string }).error).toBe("the request was not started: kind must be design, change or review (got 'chnage')");
   });
 
+  it('API: a kind with a source it does not start from is refused with what to start instead', async () => {
+    const start = (kind: string, source: { format: string; text: string }) => api('/api/requests', RITA, { kind, target: harness.target.name, environment: 'production', source });
+    const refusals = [
+      [await start('design', { format: 'sql', text: 'SELECT 1;' }), "a design request starts from a spec (source format 'spec'), not 'sql': start a change request for SQL"],
+      [await start('change', { format: 'spec', text: 'tables: {}' }), "a change request starts from SQL or migrations (source format 'sql' or 'migrations'), not a spec: start a design request for a spec"],
+      [await start('review', { format: 'sql', text: 'SELECT 1;' }), 'a review request analyses the target as it is and takes no spec or SQL: leave the source empty, or start a change (SQL) or design (spec) request'],
+    ] as const;
+    for (const [response, problem] of refusals) {
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toBe(`the request was not started: ${problem}`);
+    }
+  });
+
   it('API: starts a request as the bearer, shows its status, and the request page lists it', async () => {
     const requestId = await startViaApi();
     const view = await waitFor('status over the API', async () => {
