@@ -89,6 +89,7 @@ function validateKickoff(request: KickoffRequest): string[] {
   if (request.clientRequestId !== undefined && !NAME.test(request.clientRequestId)) problems.push(`client request id must be letters, digits, _ and - (got '${request.clientRequestId}')`);
   const sourceProblem = kindSourceProblem(request.kind, request.source);
   if (sourceProblem) problems.push(sourceProblem);
+  problems.push(...nulProblems({ title: request.title, source: request.source.text }));
   return problems;
 }
 
@@ -100,6 +101,13 @@ export function kindSourceProblem(kind: RequestKind, source: KickoffRequest['sou
   if (kind === 'design' && source.format !== 'spec') return `a design request starts from a spec (source format 'spec'), not '${source.format}': start a change request for SQL`;
   if (kind === 'change' && source.format === 'spec') return "a change request starts from SQL or migrations (source format 'sql' or 'migrations'), not a spec: start a design request for a spec";
   return undefined;
+}
+
+/** PostgreSQL text and jsonb cannot hold U+0000: a field with one is refused before anything is stored. */
+function nulProblems(fields: Record<string, string | undefined>): string[] {
+  return Object.entries(fields)
+    .filter(([, value]) => value?.includes('\u0000'))
+    .map(([name]) => `the ${name} contains a NUL character (U+0000), which cannot be stored: remove it and try again`);
 }
 
 /** The source must parse before anything starts: a syntax error names its line and column. */
@@ -214,11 +222,17 @@ export async function requestStatus(services: Pick<RequestServices, 'temporal'>,
  * A refusal comes back with the workflow's reason, and is audited.
  */
 export async function decideRequest(services: Pick<RequestServices, 'temporal' | 'store'>, requestId: string, decision: DecisionInput, actionId?: string): Promise<DecisionReceipt> {
+  const attempt = { action: 'decide', actor: decision.person, channel: decision.channel, question: decision.questionId, option: decision.optionId, ...(decision.comment ? { comment: decision.comment } : {}) };
+  const [unstorable] = nulProblems({ comment: decision.comment, option: decision.optionId });
+  if (unstorable) {
+    await auditRefusal(services, { ...attempt, requestId, reason: unstorable });
+    throw new RefusedError(unstorable);
+  }
   const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
   try {
     return await handle.executeUpdate(decide, { args: [decision], updateId: actionId });
   } catch (error) {
-    throw await refusalOf(services, error, requestId, { action: 'decide', actor: decision.person, channel: decision.channel, question: decision.questionId, option: decision.optionId, ...(decision.comment ? { comment: decision.comment } : {}) });
+    throw await refusalOf(services, error, requestId, attempt);
   }
 }
 

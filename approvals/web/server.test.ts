@@ -4,7 +4,7 @@ import nodemailer from 'nodemailer';
 import type { Pool } from 'pg';
 import { queryAudit } from '../../store/audit';
 import { waitFor } from '../../stack/wait';
-import { requestHarness, type RequestHarness } from '../../test/support/requests';
+import { atGate, requestHarness, statusWhen, type RequestHarness } from '../../test/support/requests';
 import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from '../../test/support/stack';
 import type { RequestStatusView } from '../../workflows/design-request-messages';
 import { startMailCapture, type MailCapture } from '../email/capture';
@@ -93,6 +93,20 @@ describe('the approvals web server over real HTTP, with the real workflow and st
       expect(response.status).toBe(400);
       expect(((await response.json()) as { error: string }).error).toBe(`the request was not started: ${problem}`);
     }
+  });
+
+  it('API: a title or a decision comment with a NUL character is refused with how to fix it, and the refusal is audited', async () => {
+    const kickoff = await api('/api/requests', RITA, { kind: 'change', title: 'a\u0000b', target: harness.target.name, environment: 'production', source: { format: 'sql', text: 'SELECT 1;' } });
+    expect(kickoff.status).toBe(400);
+    expect(((await kickoff.json()) as { error: string }).error).toBe('the request was not started: the title contains a NUL character (U+0000), which cannot be stored: remove it and try again');
+    const kickoffOk = await api('/api/requests', RITA, { kind: 'change', target: harness.target.name, environment: 'production', source: { format: 'sql', text: 'CREATE TABLE note (id bigint PRIMARY KEY);' } });
+    const { requestId } = (await kickoffOk.json()) as { requestId: string };
+    const [question] = (await statusWhen(harness.services, requestId, 'the approval question', atGate, 30_000)).questions;
+    const decision = await api(`/api/requests/${requestId}/decisions`, ANN, { questionId: question.id, optionId: question.options[0].id, comment: 'fine\u0000' });
+    expect(decision.status).toBe(403);
+    expect(await decision.json()).toEqual({ error: 'the comment contains a NUL character (U+0000), which cannot be stored: remove it and try again' });
+    const audit = await queryAudit(store.pool, { requestId });
+    expect(audit.filter((e) => e.kind === 'refused').map((e) => [e.actor, e.data.comment])).toEqual([['ann', 'fine\uFFFD']]);
   });
 
   it('API: starts a request as the bearer, shows its status, and the request page lists it', async () => {
