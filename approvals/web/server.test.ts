@@ -58,6 +58,14 @@ describe('the approvals web server over real HTTP, with the real workflow and st
     return body.requestId;
   }
 
+  /** A request waiting for its approval question (the harness target is empty: the SQL must not need a table). */
+  async function startAtGate(): Promise<{ requestId: string; question: RequestStatusView['questions'][number] }> {
+    const response = await api('/api/requests', RITA, { kind: 'change', target: harness.target.name, environment: 'production', source: { format: 'sql', text: 'CREATE TABLE note (id bigint PRIMARY KEY);' } });
+    const { requestId } = (await response.json()) as { requestId: string };
+    const [question] = (await statusWhen(harness.services, requestId, 'the approval question', atGate, 30_000)).questions;
+    return { requestId, question };
+  }
+
   it('a path with a broken %-escape is a bad request, and the server keeps serving', async () => {
     const bad = await fetch(`${base}/requests/%E0%A4%A`);
     expect(bad.status).toBe(400);
@@ -99,9 +107,7 @@ describe('the approvals web server over real HTTP, with the real workflow and st
     const kickoff = await api('/api/requests', RITA, { kind: 'change', title: 'a\u0000b', target: harness.target.name, environment: 'production', source: { format: 'sql', text: 'SELECT 1;' } });
     expect(kickoff.status).toBe(400);
     expect(((await kickoff.json()) as { error: string }).error).toBe('the request was not started: the title contains a NUL character (U+0000), which cannot be stored: remove it and try again');
-    const kickoffOk = await api('/api/requests', RITA, { kind: 'change', target: harness.target.name, environment: 'production', source: { format: 'sql', text: 'CREATE TABLE note (id bigint PRIMARY KEY);' } });
-    const { requestId } = (await kickoffOk.json()) as { requestId: string };
-    const [question] = (await statusWhen(harness.services, requestId, 'the approval question', atGate, 30_000)).questions;
+    const { requestId, question } = await startAtGate();
     const decision = await api(`/api/requests/${requestId}/decisions`, ANN, { questionId: question.id, optionId: question.options[0].id, comment: 'fine\u0000' });
     expect(decision.status).toBe(403);
     expect(await decision.json()).toEqual({ error: 'the comment contains a NUL character (U+0000), which cannot be stored: remove it and try again' });
@@ -149,6 +155,14 @@ describe('the approvals web server over real HTTP, with the real workflow and st
     const used = await fetch(`${base}/decide?token=${encodeURIComponent(token)}`);
     expect(used.status).toBe(410);
     expect(await used.text()).toContain('to choose &#39;apply&#39;. Each link decides once.');
+  });
+
+  it('decision page: a cookie of another application that does not decode is skipped, and the page keeps its own', async () => {
+    const { requestId, question } = await startAtGate();
+    const { token } = await issueToken(store.pool, KEYS, { requestId, questionId: question.id, person: 'ann', expiresAt: Math.floor(Date.now() / 1000) + 600 });
+    const response = await fetch(`${base}/decide?token=${encodeURIComponent(token)}`, { headers: { cookie: 'other=%E0%A4%A; sw_csrf=n0nce' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('set-cookie')).toMatch(/^sw_csrf=n0nce;/);
   });
 
   it('decision page: a POST without the CSRF value of the page is refused and claims nothing', async () => {
