@@ -227,6 +227,15 @@ describe('the approvals web server over real HTTP, with the real workflow and st
     expect(mail).not.toContain('<script>alert(1)</script>');
   });
 
+  it('inbox: a mail is readable by its id however many came after it', async () => {
+    const { rows } = await store.pool.query<{ id: string }>("INSERT INTO captured_mail (mail_from, rcpt_to, subject, text_body) VALUES ('a@x.test', '{b@x.test}', 'Older mail', 'the one to read') RETURNING id");
+    await store.pool.query("INSERT INTO captured_mail (mail_from, rcpt_to, subject, text_body) SELECT 'a@x.test', '{b@x.test}', 'newer ' || n, '' FROM generate_series(1, 1001) AS n");
+    const mail = await fetch(`${base}/inbox/${rows[0].id}`);
+    expect(mail.status).toBe(200);
+    expect(await mail.text()).toContain('the one to read');
+    expect((await fetch(`${base}/inbox/99999999999999999999`)).status).toBe(404);
+  });
+
   it('request page: draws the ERD with Mermaid and escapes everything a person or a database wrote', () => {
     const html = requestPage({
       status: { requestId: 'r1', kind: 'design', title: '<img src=x onerror=alert(1)>', target: 'shop', environment: 'dev', requester: 'rita', state: 'completed', phase: 'done', questions: [], timeline: [{ at: 't', event: 'phase analysis' }], artifacts: {} },

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Finding } from '../../activities/findings';
 import { getArtifact } from '../../store/artifacts';
 import type { Channel, RequestKind } from '../../workflows/design-request-messages';
-import { capturedMail } from '../email/capture';
+import { capturedMail, capturedMailById } from '../email/capture';
 import { claimToken, csrfFor, csrfValid, releaseToken, TokenError, tokenUse, verifyToken, type TokenClaims, type TokenKeys } from '../email/tokens';
 import type { Policy } from '../policy';
 import { questionDetails } from '../question-details';
@@ -78,7 +78,8 @@ const routes: [string, RegExp, Handler][] = [
     /^\/inbox\/(\d+)$/,
     async (req, res, deps, [id]) => {
       localInbox(req, deps);
-      const mail = (await capturedMail(deps.services.store, { limit: 1000 })).find((m) => m.id === Number(id));
+      // An id past bigint names no mail: a 404, not a store error.
+      const mail = Number.isSafeInteger(Number(id)) ? await capturedMailById(deps.services.store, Number(id)) : undefined;
       if (!mail) throw new HttpError(404, `no mail ${id} in the inbox`);
       send(res, 200, HTML, mailPage(mail));
     },
