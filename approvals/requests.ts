@@ -314,11 +314,11 @@ export async function listRequests(
   services: Pick<RequestServices, 'temporal' | 'taskQueue'>,
   filters: { status?: string; target?: string; environment?: string; requester?: string; kind?: string } = {},
 ): Promise<RequestSummary[]> {
-  const clauses = [`WorkflowType = 'designRequest'`, `TaskQueue = '${quote(services.taskQueue)}'`];
+  const clauses = [`WorkflowType = 'designRequest'`, `TaskQueue = '${quoteVisibility(services.taskQueue)}'`];
   const keys = { status: RequestStatus, target: RequestTarget, environment: RequestEnvironment, requester: Requester, kind: RequestKindKey } as const;
   for (const [name, key] of Object.entries(keys)) {
     const value = filters[name as keyof typeof filters];
-    if (value) clauses.push(`${key.name} = '${quote(value)}'`);
+    if (value) clauses.push(`${key.name} = '${quoteVisibility(value)}'`);
   }
   const summaries: RequestSummary[] = [];
   for await (const execution of services.temporal.workflow.list({ query: clauses.join(' AND ') })) {
@@ -338,6 +338,7 @@ export async function listRequests(
   return summaries.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
 }
 
-function quote(value: string): string {
-  return value.replace(/'/g, "\\'");
+/** A string for the inside of a visibility query's single quotes. */
+export function quoteVisibility(value: string): string {
+  return value.replace(/[\\']/g, (c) => `\\${c}`);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { ConfigError, readEnvironment } from '../config/environment';
 import { connectTemporal, createTestDatabase, testStack, uniqueName, type TemporalConnections, type TestDatabase } from '../test/support/stack';
-import { RequestInputError, startRequest, workflowIdOf } from './requests';
+import { listRequests, RequestInputError, startRequest, workflowIdOf } from './requests';
 import { openRequestServices } from './services';
 import type { RequestInput } from '../workflows/design-request-messages';
 
@@ -63,6 +63,16 @@ describe('openRequestServices', () => {
       await expect(start).rejects.toThrow(RequestInputError);
       await expect(start).rejects.toThrow(`the request was not started: ${policyPath} names no approvers for billing/production: add targets.billing.production (or a "*" rule) with approvers`);
       expect(await artifacts()).toBe(before);
+    } finally {
+      await services.close();
+    }
+  });
+
+  it('lists requests by a filter that ends in a backslash or holds a quote (the query quotes both)', async () => {
+    const env = readEnvironment({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: testStack().temporalAddress, SCHEMAWRIGHT_TASK_QUEUE: uniqueName('services') });
+    const services = await openRequestServices(env);
+    try {
+      expect(await listRequests(services, { requester: "o'brien\\" })).toEqual([]);
     } finally {
       await services.close();
     }
