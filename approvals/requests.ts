@@ -80,6 +80,11 @@ export function workflowIdOf(requestId: string): string {
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
 
+/** A target, an environment or a client request id: letters, digits, _ and -. */
+export function isName(value: string): boolean {
+  return NAME.test(value);
+}
+
 function validateKickoff(request: KickoffRequest): string[] {
   const problems: string[] = [];
   if (!['design', 'change', 'review'].includes(request.kind)) problems.push(`kind must be design, change or review (got '${request.kind}')`);
@@ -87,19 +92,18 @@ function validateKickoff(request: KickoffRequest): string[] {
   if (!NAME.test(request.environment ?? '')) problems.push(`environment must be a name like 'production', got '${request.environment ?? ''}'`);
   if (!request.requester?.trim()) problems.push('requester is required: say who asks (--as PERSON)');
   if (request.clientRequestId !== undefined && !NAME.test(request.clientRequestId)) problems.push(`client request id must be letters, digits, _ and - (got '${request.clientRequestId}')`);
-  const sourceProblem = kindSourceProblem(request.kind, request.source);
+  const sourceProblem = kindSourceProblem(request.kind, request.source.format, request.source.text.trim() !== '');
   if (sourceProblem) problems.push(sourceProblem);
   problems.push(...nulProblems({ title: request.title, source: request.source.text }));
   return problems;
 }
 
 /** What each kind starts from: a design from a spec, a change from SQL or migrations, a review from the target alone. */
-export function kindSourceProblem(kind: RequestKind, source: KickoffRequest['source']): string | undefined {
-  const given = source.text.trim() !== '';
+export function kindSourceProblem(kind: RequestKind, format: KickoffRequest['source']['format'], given: boolean): string | undefined {
   if (kind === 'review') return given ? 'a review request analyses the target as it is and takes no spec or SQL: leave the source empty, or start a change (SQL) or design (spec) request' : undefined;
   if (!given) return `a ${kind} request needs ${kind === 'design' ? 'a spec' : 'migration SQL'}`;
-  if (kind === 'design' && source.format !== 'spec') return `a design request starts from a spec (source format 'spec'), not '${source.format}': start a change request for SQL`;
-  if (kind === 'change' && source.format === 'spec') return "a change request starts from SQL or migrations (source format 'sql' or 'migrations'), not a spec: start a design request for a spec";
+  if (kind === 'design' && format !== 'spec') return `a design request starts from a spec (source format 'spec'), not '${format}': start a change request for SQL`;
+  if (kind === 'change' && format === 'spec') return "a change request starts from SQL or migrations (source format 'sql' or 'migrations'), not a spec: start a design request for a spec";
   return undefined;
 }
 
