@@ -208,4 +208,19 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
       await capture.close();
     }
   });
+
+  it('with SLACK_BOT_TOKEN but no SLACK_SIGNING_SECRET, a worker’s notifier leaves Slack off, as the web server does', async () => {
+    const capture = await startMailCapture(store.pool, 0);
+    const env = readEnvironment({ SCHEMAWRIGHT_HOME: mkdtempSync(join(tmpdir(), 'sw-home-')), SCHEMAWRIGHT_MAIL_CAPTURE_PORT: String(capture.port), SCHEMAWRIGHT_WEB_URL: 'http://localhost:9/', SLACK_BOT_TOKEN: 'xoxb-no-secret', SLACK_CHANNEL: 'C0APPROVALS' });
+    const notifier = openNotifier(env, store.pool);
+    try {
+      // With Slack on, this would post to slack.com with a made-up token and fail.
+      await notifier.notify({ kind: 'question', requestId: 'req-4', recipients: ['bob'], questionId: question.id, summary: question.problem, status: statusWith(question, { requestId: 'req-4' }) });
+      const [mail] = await capturedMail(store.pool, { to: 'bob@example.test' });
+      expect(mail.text).toContain('Choose: http://localhost:9/decide?token=');
+    } finally {
+      notifier.close();
+      await capture.close();
+    }
+  });
 });

@@ -9,6 +9,7 @@ import { issueToken, tokenKeysFrom, type TokenKeys } from './email/tokens';
 import { loadPolicy } from './policy';
 import type { Policy } from './policy';
 import { questionDetails } from './question-details';
+import { slackSettings } from './slack/app';
 import { escapeSlack, questionMessage, rootMessage } from './slack/blocks';
 import { questionMessageOf, rememberQuestionMessage, rememberThread, threadOf, type SlackMessageRef } from './slack/threads';
 
@@ -141,12 +142,14 @@ async function postSlack(deps: NotifierDependencies, slack: WebClient, notificat
 
 /**
  * The notifier of a worker process, from the environment: the policy file, SMTP (or the local
- * capture), Slack when SLACK_BOT_TOKEN is set, and the token keys. Register `notify` as the activity.
+ * capture), Slack when slackSettings has it on, and the token keys. Register `notify` as the activity.
  */
 export function openNotifier(env: Environment, store: Pool): { notify: (notification: Notification) => Promise<void>; close(): void } {
   const mailer = createMailer(env);
+  // Slack is on only where the web server takes its clicks: buttons that go nowhere help no one.
+  const botToken = slackSettings(env)?.botToken;
   // The activity retries with its own backoff; the client's default (10 retries over 30 minutes) would outlive it.
-  const slack = env.approvals.slack.botToken ? new WebClient(env.approvals.slack.botToken, { retryConfig: { retries: 1 } }) : undefined;
+  const slack = botToken ? new WebClient(botToken, { retryConfig: { retries: 1 } }) : undefined;
   const notify = createNotifier({
     store,
     policy: loadPolicy(env.approvals.policyPath),

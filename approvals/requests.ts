@@ -24,6 +24,7 @@ import { AnonymousRefusalLimit } from './anonymous-refusals';
 import { loadSpec, SpecError } from '../activities/modeling/spec';
 import { parseStatements, SqlSyntaxError } from '../activities/review/parse';
 import type { MigrationFile } from '../activities/review/review';
+import { PolicyError } from './policy';
 
 /**
  * The one path by which every channel (CLI, Slack, email/web, HTTP API) starts, follows, decides and
@@ -79,6 +80,11 @@ export function workflowIdOf(requestId: string): string {
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
 
+/** A target, an environment or a client request id: letters, digits, _ and -. */
+export function isName(value: string): boolean {
+  return NAME.test(value);
+}
+
 function validateKickoff(request: KickoffRequest): string[] {
   const problems: string[] = [];
   if (!['design', 'change', 'review'].includes(request.kind)) problems.push(`kind must be design, change or review (got '${request.kind}')`);
@@ -86,8 +92,26 @@ function validateKickoff(request: KickoffRequest): string[] {
   if (!NAME.test(request.environment ?? '')) problems.push(`environment must be a name like 'production', got '${request.environment ?? ''}'`);
   if (!request.requester?.trim()) problems.push('requester is required: say who asks (--as PERSON)');
   if (request.clientRequestId !== undefined && !NAME.test(request.clientRequestId)) problems.push(`client request id must be letters, digits, _ and - (got '${request.clientRequestId}')`);
-  if (request.kind !== 'review' && !request.source.text.trim()) problems.push(`a ${request.kind} request needs ${request.kind === 'design' ? 'a spec' : 'migration SQL'}`);
+  const sourceProblem = kindSourceProblem(request.kind, request.source.format, request.source.text.trim() !== '');
+  if (sourceProblem) problems.push(sourceProblem);
+  problems.push(...nulProblems({ title: request.title, source: request.source.text }));
   return problems;
+}
+
+/** What each kind starts from: a design from a spec, a change from SQL or migrations, a review from the target alone. */
+export function kindSourceProblem(kind: RequestKind, format: KickoffRequest['source']['format'], given: boolean): string | undefined {
+  if (kind === 'review') return given ? 'a review request analyses the target as it is and takes no spec or SQL: leave the source empty, or start a change (SQL) or design (spec) request' : undefined;
+  if (!given) return `a ${kind} request needs ${kind === 'design' ? 'a spec' : 'migration SQL'}`;
+  if (kind === 'design' && format !== 'spec') return `a design request starts from a spec (source format 'spec'), not '${format}': start a change request for SQL`;
+  if (kind === 'change' && format === 'spec') return "a change request starts from SQL or migrations (source format 'sql' or 'migrations'), not a spec: start a design request for a spec";
+  return undefined;
+}
+
+/** PostgreSQL text and jsonb cannot hold U+0000: a field with one is refused before anything is stored. */
+function nulProblems(fields: Record<string, string | undefined>): string[] {
+  return Object.entries(fields)
+    .filter(([, value]) => value?.includes('\u0000'))
+    .map(([name]) => `the ${name} contains a NUL character (U+0000), which cannot be stored: remove it and try again`);
 }
 
 /** The source must parse before anything starts: a syntax error names its line and column. */
@@ -132,11 +156,22 @@ async function sourceProblems(source: KickoffRequest['source']): Promise<string[
   return problems;
 }
 
+/** Who approves is resolved before anything is stored: a target or environment the policy does not cover is the caller's to fix. */
+function gatePolicyOf(services: RequestServices, request: KickoffRequest): GatePolicy {
+  try {
+    return services.gatePolicyFor(request.target, request.environment);
+  } catch (error) {
+    if (error instanceof PolicyError) throw new RequestInputError([error.message]);
+    throw error;
+  }
+}
+
 /** Starts a request, or returns the existing one for a repeated client request id. */
 export async function startRequest(services: RequestServices, request: KickoffRequest): Promise<{ requestId: string; started: boolean }> {
   const problems = validateKickoff(request);
   if (!problems.length) problems.push(...(await sourceProblems(request.source)));
   if (problems.length) throw new RequestInputError(problems);
+  const policy = gatePolicyOf(services, request);
   const requestId = request.clientRequestId ?? randomUUID();
   const source = await putArtifact(services.store, `source-${request.source.format}`, 'text/plain', request.source.text);
   const input: RequestInput = {
@@ -148,7 +183,7 @@ export async function startRequest(services: RequestServices, request: KickoffRe
     requester: request.requester,
     channel: request.channel,
     source: { ...source, format: request.source.format },
-    policy: services.gatePolicyFor(request.target, request.environment),
+    policy,
     timings: services.timings,
     heartbeatSeconds: services.heartbeatSeconds,
     apply: services.apply,
@@ -191,11 +226,17 @@ export async function requestStatus(services: Pick<RequestServices, 'temporal'>,
  * A refusal comes back with the workflow's reason, and is audited.
  */
 export async function decideRequest(services: Pick<RequestServices, 'temporal' | 'store'>, requestId: string, decision: DecisionInput, actionId?: string): Promise<DecisionReceipt> {
+  const attempt = { action: 'decide', actor: decision.person, channel: decision.channel, question: decision.questionId, option: decision.optionId, ...(decision.comment ? { comment: decision.comment } : {}) };
+  const [unstorable] = nulProblems({ comment: decision.comment, option: decision.optionId });
+  if (unstorable) {
+    await auditRefusal(services, { ...attempt, requestId, reason: unstorable });
+    throw new RefusedError(unstorable);
+  }
   const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
   try {
     return await handle.executeUpdate(decide, { args: [decision], updateId: actionId });
   } catch (error) {
-    throw await refusalOf(services, error, requestId, { action: 'decide', actor: decision.person, channel: decision.channel, question: decision.questionId, option: decision.optionId, ...(decision.comment ? { comment: decision.comment } : {}) });
+    throw await refusalOf(services, error, requestId, attempt);
   }
 }
 
@@ -277,11 +318,11 @@ export async function listRequests(
   services: Pick<RequestServices, 'temporal' | 'taskQueue'>,
   filters: { status?: string; target?: string; environment?: string; requester?: string; kind?: string } = {},
 ): Promise<RequestSummary[]> {
-  const clauses = [`WorkflowType = 'designRequest'`, `TaskQueue = '${quote(services.taskQueue)}'`];
+  const clauses = [`WorkflowType = 'designRequest'`, `TaskQueue = '${quoteVisibility(services.taskQueue)}'`];
   const keys = { status: RequestStatus, target: RequestTarget, environment: RequestEnvironment, requester: Requester, kind: RequestKindKey } as const;
   for (const [name, key] of Object.entries(keys)) {
     const value = filters[name as keyof typeof filters];
-    if (value) clauses.push(`${key.name} = '${quote(value)}'`);
+    if (value) clauses.push(`${key.name} = '${quoteVisibility(value)}'`);
   }
   const summaries: RequestSummary[] = [];
   for await (const execution of services.temporal.workflow.list({ query: clauses.join(' AND ') })) {
@@ -301,6 +342,7 @@ export async function listRequests(
   return summaries.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
 }
 
-function quote(value: string): string {
-  return value.replace(/'/g, "\\'");
+/** A string for the inside of a visibility query's single quotes. */
+export function quoteVisibility(value: string): string {
+  return value.replace(/[\\']/g, (c) => `\\${c}`);
 }

@@ -1,7 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { ConfigError, readEnvironment } from '../config/environment';
 import { connectTemporal, createTestDatabase, testStack, uniqueName, type TemporalConnections, type TestDatabase } from '../test/support/stack';
-import { startRequest, workflowIdOf } from './requests';
+import { listRequests, RequestInputError, startRequest, workflowIdOf } from './requests';
 import { openRequestServices } from './services';
 import type { RequestInput } from '../workflows/design-request-messages';
 
@@ -43,6 +46,33 @@ describe('openRequestServices', () => {
       const { rows } = await (services.store as Pool).query('SELECT kind FROM artifacts WHERE digest = $1', [input.source.digest]);
       expect(rows).toEqual([{ kind: 'source-sql' }]);
       await handle.terminate('test done');
+    } finally {
+      await services.close();
+    }
+  });
+
+  it('refuses, before storing anything, a request for a target and environment the policy names no approvers for', async () => {
+    const policyPath = join(mkdtempSync(join(tmpdir(), 'policy-')), 'policy.yaml');
+    writeFileSync(policyPath, 'people:\n  ann: { name: Ann, email: ann@example.test }\ntargets:\n  shop:\n    production: { approvers: [ann] }\n');
+    const env = readEnvironment({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: testStack().temporalAddress, SCHEMAWRIGHT_TASK_QUEUE: uniqueName('services'), SCHEMAWRIGHT_POLICY: policyPath });
+    const services = await openRequestServices(env);
+    try {
+      const artifacts = async () => (await (services.store as Pool).query<{ n: string }>('SELECT count(*) AS n FROM artifacts')).rows[0].n;
+      const before = await artifacts();
+      const start = startRequest(services, { kind: 'change', title: '', target: 'billing', environment: 'production', requester: 'ann', channel: 'api', source: { format: 'sql', text: 'SELECT 1;' } });
+      await expect(start).rejects.toThrow(RequestInputError);
+      await expect(start).rejects.toThrow(`the request was not started: ${policyPath} names no approvers for billing/production: add targets.billing.production (or a "*" rule) with approvers`);
+      expect(await artifacts()).toBe(before);
+    } finally {
+      await services.close();
+    }
+  });
+
+  it('lists requests by a filter that ends in a backslash or holds a quote (the query quotes both)', async () => {
+    const env = readEnvironment({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: testStack().temporalAddress, SCHEMAWRIGHT_TASK_QUEUE: uniqueName('services') });
+    const services = await openRequestServices(env);
+    try {
+      expect(await listRequests(services, { requester: "o'brien\\" })).toEqual([]);
     } finally {
       await services.close();
     }

@@ -79,8 +79,9 @@ export function auditEntryHash(entry: Omit<AuditEntry, 'seq' | 'hash'>): string 
 
 /** Appends one entry, chained to the last one, and returns its sequence number and hash. */
 export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{ seq: number; hash: string }> {
-  // What jsonb will give back (no undefined, dates as strings), so that verify hashes the same value.
-  const data = JSON.parse(JSON.stringify(input.data)) as Record<string, unknown>;
+  // What jsonb will give back (no undefined, dates as strings), so that verify hashes the same value;
+  // jsonb refuses U+0000, so it becomes U+FFFD: an entry is written whatever text it quotes.
+  const data = JSON.parse(JSON.stringify(input.data, (_key, value: unknown) => (typeof value === 'string' ? value.replaceAll('\u0000', '\uFFFD') : value))) as Record<string, unknown>;
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

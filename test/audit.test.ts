@@ -23,6 +23,13 @@ describe('the audit log', () => {
     expect(await verifyAudit(store.pool)).toEqual({ ok: true, entries: 3 });
   });
 
+  it('writes data quoting a NUL character (which jsonb refuses) with U+FFFD in its place, and verifies', async () => {
+    await appendAudit(store.pool, { kind: 'refused', requestId: 'r1', target: 'orders', actor: 'ann', data: { comment: 'ok\u0000then', nested: ['\u0000'] } });
+    const [entry] = await queryAudit(store.pool);
+    expect(entry.data).toEqual({ comment: 'ok\uFFFDthen', nested: ['\uFFFD'] });
+    expect(await verifyAudit(store.pool)).toEqual({ ok: true, entries: 1 });
+  });
+
   it('filters by request, target, actor and time', async () => {
     await appendAudit(store.pool, { kind: 'request-created', requestId: 'r1', target: 'orders', actor: 'rita', data: {} });
     await appendAudit(store.pool, { kind: 'decision', requestId: 'r1', target: 'orders', actor: 'ann', data: {} });

@@ -18,17 +18,10 @@ export type RequestState =
   | 'cancelled'
   | 'failed';
 
-export type Phase =
-  | 'kickoff'
-  | 'analysis'
-  | 'modeling'
-  | 'review'
-  | 'gates'
-  | 'drift-check'
-  | 'apply'
-  | 'verify'
-  | 'report'
-  | 'done';
+/** The phases of a request, in order: the web page and the Slack root message show the steps between kickoff and done. */
+export const PHASES = ['kickoff', 'analysis', 'modeling', 'review', 'gates', 'drift-check', 'apply', 'verify', 'report', 'done'] as const;
+
+export type Phase = (typeof PHASES)[number];
 
 /** Who may decide, resolved from the policy file for the request's target and environment at kickoff. */
 export interface GatePolicy {

@@ -52,10 +52,16 @@ export interface CapturedMail {
   html: string | null;
 }
 
+type CapturedMailRow = { id: string; received_at: Date; mail_from: string; rcpt_to: string[]; subject: string; text_body: string; html_body: string | null };
+
+const capturedOf = (r: CapturedMailRow): CapturedMail => ({ id: Number(r.id), receivedAt: r.received_at, from: r.mail_from, to: r.rcpt_to, subject: r.subject, text: r.text_body, html: r.html_body });
+
 export async function capturedMail(store: Pool, options: { to?: string; limit?: number } = {}): Promise<CapturedMail[]> {
-  const { rows } = await store.query<{ id: string; received_at: Date; mail_from: string; rcpt_to: string[]; subject: string; text_body: string; html_body: string | null }>(
-    `SELECT * FROM captured_mail WHERE ($1::text IS NULL OR $1 = ANY (rcpt_to)) ORDER BY id DESC LIMIT $2`,
-    [options.to ?? null, options.limit ?? 100],
-  );
-  return rows.map((r) => ({ id: Number(r.id), receivedAt: r.received_at, from: r.mail_from, to: r.rcpt_to, subject: r.subject, text: r.text_body, html: r.html_body }));
+  const { rows } = await store.query<CapturedMailRow>(`SELECT * FROM captured_mail WHERE ($1::text IS NULL OR $1 = ANY (rcpt_to)) ORDER BY id DESC LIMIT $2`, [options.to ?? null, options.limit ?? 100]);
+  return rows.map(capturedOf);
+}
+
+export async function capturedMailById(store: Pool, id: number): Promise<CapturedMail | undefined> {
+  const { rows } = await store.query<CapturedMailRow>('SELECT * FROM captured_mail WHERE id = $1', [id]);
+  return rows.map(capturedOf)[0];
 }

@@ -74,6 +74,12 @@ targets:
     expect(message).toContain('policy.yaml:7:17: targets.shop.production: quorum 3 cannot be met by 2 approver(s) (ann, bobb): lower the quorum or add approvers');
   });
 
+  it('refuses a Slack id or an email given to two people, at the second', () => {
+    const message = problemsOf(`people:\n  ann: { name: Ann, email: ann@example.test, slack: U0ANN }\n  bob: { name: Bob, email: Ann@Example.test, slack: U0ANN }\ntargets: { "*": { "*": { approvers: [ann] } } }\n`);
+    expect(message).toContain("policy.yaml:3:28: people.bob.email: email Ann@Example.test is also ann's: each email belongs to one person");
+    expect(message).toContain("policy.yaml:3:53: people.bob.slack: slack U0ANN is also ann's: each Slack id belongs to one person");
+  });
+
   it('suggests the key meant', () => {
     expect(problemsOf(`${PEOPLE}targets: { "*": { "*": { approver: [ann] } } }\n`)).toContain(
       `policy.yaml:8:36: targets.*.*.approver: unknown key 'approver'; did you mean 'approvers'?; expected one of: approvers, backup_approvers, quorum, separation_of_duties`,

@@ -75,6 +75,13 @@ export function parsePolicy(text: string, source: string): Policy {
   unknownKeys(root, TOP_KEYS, [], problem);
 
   const people = new Map<string, Person>();
+  // A Slack id or an email found on two people would let one of them act as the other.
+  const owners = new Map<string, string>();
+  const ownedOnce = (path: YamlPath, id: string, key: 'email' | 'slack', value: string): void => {
+    const owner = owners.get(`${key}:${value.toLowerCase()}`);
+    if (owner) problem([...path, key], `${key} ${value} is also ${owner}'s: each ${key === 'slack' ? 'Slack id' : 'email'} belongs to one person`);
+    else owners.set(`${key}:${value.toLowerCase()}`, id);
+  };
   if (!isRecord(root.people) || !Object.keys(root.people).length) {
     problem(['people'], 'name at least one person: `people: { ann: { name: Ann, email: ann@example.com, slack: U012ABC } }`');
   } else {
@@ -89,11 +96,17 @@ export function parsePolicy(text: string, source: string): Policy {
       const person: Person = { id, name: typeof raw.name === 'string' && raw.name.trim() ? raw.name : id };
       if (raw.email !== undefined) {
         if (typeof raw.email !== 'string' || !EMAIL.test(raw.email)) problem([...path, 'email'], `'${String(raw.email)}' is not an email address like ann@example.com`);
-        else person.email = raw.email;
+        else {
+          person.email = raw.email;
+          ownedOnce(path, id, 'email', raw.email);
+        }
       }
       if (raw.slack !== undefined) {
         if (typeof raw.slack !== 'string' || !SLACK_ID.test(raw.slack)) problem([...path, 'slack'], `'${String(raw.slack)}' is not a Slack user id: use the member id (U… or W…) from the person's Slack profile, not a name`);
-        else person.slack = raw.slack;
+        else {
+          person.slack = raw.slack;
+          ownedOnce(path, id, 'slack', raw.slack);
+        }
       }
       if (raw.email === undefined && raw.slack === undefined) problem(path, `${id} cannot be reached: give an email, a slack id, or both`);
       people.set(id, person);

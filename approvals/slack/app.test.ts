@@ -135,6 +135,18 @@ describe('the Slack app: a real Bolt app behind the approvals server, signed req
     expect(await (await sender.interaction(both)).json()).toEqual({ response_action: 'errors', errors: { file: 'Give the spec or SQL once: pasted, or as a file, not both.' } });
   });
 
+  it('a source that does not go with the kind is refused inline, with the message of every channel', async () => {
+    const submission = kickoffSubmission('U0RITA', 'review with SQL', harness.target.name);
+    const review = { ...submission, view: { ...submission.view, state: { values: { ...submission.view.state.values, kind: { value: { type: 'static_select', selected_option: { value: 'review' } } } } } } };
+    expect(await (await sender.interaction(review)).json()).toEqual({
+      response_action: 'errors',
+      errors: { source: 'a review request analyses the target as it is and takes no spec or SQL: leave the source empty, or start a change (SQL) or design (spec) request.' },
+    });
+    const { source: _pasted, ...values } = submission.view.state.values;
+    const empty = { ...submission, view: { ...submission.view, state: { values } } };
+    expect(await (await sender.interaction(empty)).json()).toEqual({ response_action: 'errors', errors: { source: 'a change request needs migration SQL.' } });
+  });
+
   it('a button click opens the confirm modal, with the comment required against the recommendation', async () => {
     const before = slackApi.callsTo('views.open').length;
     const value = JSON.stringify({ requestId, questionId: 'approve', optionId: 'reject', recommended: false });

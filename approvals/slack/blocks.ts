@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/web-api';
-import type { QuestionView, RequestStatusView } from '../../workflows/design-request-messages';
+import { PHASES, type QuestionView, type RequestStatusView } from '../../workflows/design-request-messages';
 import { requestUrl } from '../email/messages';
 import { blockingText, type QuestionDetails } from '../question-details';
 
@@ -18,8 +18,6 @@ export interface DecisionButtonValue {
 }
 
 export const DECIDE_ACTION_PREFIX = 'decide:';
-
-const PHASES = ['kickoff', 'analysis', 'modeling', 'review', 'gates', 'drift-check', 'apply', 'verify', 'report', 'done'];
 
 export function rootMessage(status: RequestStatusView, webBaseUrl: string): { text: string; blocks: KnownBlock[] } {
   const at = PHASES.indexOf(status.phase);

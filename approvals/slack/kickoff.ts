@@ -1,6 +1,6 @@
 import type { App, SlackViewAction, ViewSubmitAction } from '@slack/bolt';
 import type { View, WebClient } from '@slack/web-api';
-import { RequestInputError, startRequest, type KickoffRequest } from '../requests';
+import { isName, kindSourceProblem, RequestInputError, startRequest, type KickoffRequest } from '../requests';
 import type { RequestKind, RequestStatusView } from '../../workflows/design-request-messages';
 import { rootMessage } from './blocks';
 import { NotInPolicyError, personOf, tellPrivately, type SlackContext } from './context';
@@ -32,8 +32,6 @@ export function kickoffModal(channelId: string): View {
   } as View;
 }
 
-const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/i;
-
 type Values = ViewSubmitAction['view']['state']['values'];
 const valueOf = (values: Values, block: string): string => values[block]?.value?.value ?? values[block]?.value?.selected_option?.value ?? '';
 
@@ -52,8 +50,10 @@ export function registerKickoff(app: App, context: SlackContext): void {
     const kind = valueOf(values, 'kind') as RequestKind;
     const source = valueOf(values, 'source');
     const upload = uploadOf(values);
-    if (kind !== 'review' && !source.trim() && !upload) {
-      await ack({ response_action: 'errors', errors: { source: `A ${kind} request needs ${kind === 'design' ? 'a spec' : 'migration SQL'}: paste it here or upload a file.` } });
+    const format = kind === 'design' ? 'spec' : 'sql';
+    const sourceProblem = kindSourceProblem(kind, format, Boolean(source.trim() || upload));
+    if (sourceProblem) {
+      await ack({ response_action: 'errors', errors: { source: `${sourceProblem}.` } });
       return;
     }
     if (source.trim() && upload) {
@@ -61,7 +61,7 @@ export function registerKickoff(app: App, context: SlackContext): void {
       return;
     }
     const names = { target: valueOf(values, 'target').trim(), environment: valueOf(values, 'environment').trim() };
-    const badNames = Object.entries(names).filter(([, name]) => !NAME.test(name));
+    const badNames = Object.entries(names).filter(([, name]) => !isName(name));
     if (badNames.length) {
       await ack({ response_action: 'errors', errors: Object.fromEntries(badNames.map(([block]) => [block, 'Letters, digits, _ and -, like shop or production.'])) });
       return;
@@ -85,7 +85,7 @@ export function registerKickoff(app: App, context: SlackContext): void {
       ...names,
       requester: person.id,
       channel: 'slack',
-      source: { format: kind === 'design' ? 'spec' : 'sql', text },
+      source: { format, text },
     };
     // The root message exists before the workflow does, so that its first notification finds the thread.
     const requestId = kickoff.clientRequestId!;

@@ -48,11 +48,17 @@ export async function readJson(req: IncomingMessage): Promise<Record<string, unk
   }
 }
 
+/** The request's cookies, but for those that do not decode. */
 export function cookies(req: IncomingMessage): Map<string, string> {
   const jar = new Map<string, string>();
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0) jar.set(part.slice(0, eq).trim(), decodeURIComponent(part.slice(eq + 1).trim()));
+    if (eq <= 0) continue;
+    try {
+      jar.set(part.slice(0, eq).trim(), decodeURIComponent(part.slice(eq + 1).trim()));
+    } catch {
+      // Another application on this host may set a cookie with a bare %: not ours, so skipped.
+    }
   }
   return jar;
 }

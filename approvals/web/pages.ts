@@ -1,11 +1,9 @@
 import type { Finding } from '../../activities/findings';
-import type { QuestionView, RequestStatusView } from '../../workflows/design-request-messages';
+import { PHASES, type QuestionView, type RequestStatusView } from '../../workflows/design-request-messages';
 import type { CapturedMail } from '../email/capture';
 import { blockingText, type QuestionDetails } from '../question-details';
 import type { RequestSummary } from '../requests';
 import { escapeHtml, page } from './html';
-
-const PHASES = ['analysis', 'modeling', 'review', 'gates', 'drift-check', 'apply', 'verify', 'report'];
 
 export interface OtherWorkflow {
   workflowId: string;
@@ -40,8 +38,9 @@ export interface RequestPageData {
 }
 
 export function requestPage({ status, findings, erd, details }: RequestPageData): string {
-  const at = PHASES.indexOf(status.phase);
-  const phases = `<ol class="phases">${PHASES.map((p, i) => `<li class="${status.phase === 'done' || i < at ? 'done' : i === at ? 'now' : ''}">${escapeHtml(p)}</li>`).join('')}</ol>`;
+  const steps = PHASES.slice(1, -1);
+  const at = steps.indexOf(status.phase);
+  const phases = `<ol class="phases">${steps.map((p, i) => `<li class="${status.phase === 'done' || i < at ? 'done' : i === at ? 'now' : ''}">${escapeHtml(p)}</li>`).join('')}</ol>`;
   const head = `<p>${escapeHtml(status.kind)} on <code>${escapeHtml(status.target)}/${escapeHtml(status.environment)}</code>, requested by ${escapeHtml(status.requester)}. State: <strong>${escapeHtml(status.state)}</strong>, phase <strong>${escapeHtml(status.phase)}</strong>.</p>${status.outcome ? `<p>Outcome: ${escapeHtml(status.outcome)}</p>` : ''}`;
   const counts = findings ? countBy(findings.map((f) => f.severity)) : undefined;
   const findingsHtml = findings

@@ -4,7 +4,7 @@ import nodemailer from 'nodemailer';
 import type { Pool } from 'pg';
 import { queryAudit } from '../../store/audit';
 import { waitFor } from '../../stack/wait';
-import { requestHarness, type RequestHarness } from '../../test/support/requests';
+import { atGate, requestHarness, statusWhen, type RequestHarness } from '../../test/support/requests';
 import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from '../../test/support/stack';
 import type { RequestStatusView } from '../../workflows/design-request-messages';
 import { startMailCapture, type MailCapture } from '../email/capture';
@@ -58,6 +58,14 @@ describe('the approvals web server over real HTTP, with the real workflow and st
     return body.requestId;
   }
 
+  /** A request waiting for its approval question (the harness target is empty: the SQL must not need a table). */
+  async function startAtGate(): Promise<{ requestId: string; question: RequestStatusView['questions'][number] }> {
+    const response = await api('/api/requests', RITA, { kind: 'change', target: harness.target.name, environment: 'production', source: { format: 'sql', text: 'CREATE TABLE note (id bigint PRIMARY KEY);' } });
+    const { requestId } = (await response.json()) as { requestId: string };
+    const [question] = (await statusWhen(harness.services, requestId, 'the approval question', atGate, 30_000)).questions;
+    return { requestId, question };
+  }
+
   it('a path with a broken %-escape is a bad request, and the server keeps serving', async () => {
     const bad = await fetch(`${base}/requests/%E0%A4%A`);
     expect(bad.status).toBe(400);
@@ -80,6 +88,31 @@ describe('the approvals web server over real HTTP, with the real workflow and st
     const response = await api('/api/requests', RITA, { kind: 'chnage', target: harness.target.name, environment: 'production', source: { format: 'sql', text: 'SELECT 1' } });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: string }).error).toBe("the request was not started: kind must be design, change or review (got 'chnage')");
+  });
+
+  it('API: a kind with a source it does not start from is refused with what to start instead', async () => {
+    const start = (kind: string, source: { format: string; text: string }) => api('/api/requests', RITA, { kind, target: harness.target.name, environment: 'production', source });
+    const refusals = [
+      [await start('design', { format: 'sql', text: 'SELECT 1;' }), "a design request starts from a spec (source format 'spec'), not 'sql': start a change request for SQL"],
+      [await start('change', { format: 'spec', text: 'tables: {}' }), "a change request starts from SQL or migrations (source format 'sql' or 'migrations'), not a spec: start a design request for a spec"],
+      [await start('review', { format: 'sql', text: 'SELECT 1;' }), 'a review request analyses the target as it is and takes no spec or SQL: leave the source empty, or start a change (SQL) or design (spec) request'],
+    ] as const;
+    for (const [response, problem] of refusals) {
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toBe(`the request was not started: ${problem}`);
+    }
+  });
+
+  it('API: a title or a decision comment with a NUL character is refused with how to fix it, and the refusal is audited', async () => {
+    const kickoff = await api('/api/requests', RITA, { kind: 'change', title: 'a\u0000b', target: harness.target.name, environment: 'production', source: { format: 'sql', text: 'SELECT 1;' } });
+    expect(kickoff.status).toBe(400);
+    expect(((await kickoff.json()) as { error: string }).error).toBe('the request was not started: the title contains a NUL character (U+0000), which cannot be stored: remove it and try again');
+    const { requestId, question } = await startAtGate();
+    const decision = await api(`/api/requests/${requestId}/decisions`, ANN, { questionId: question.id, optionId: question.options[0].id, comment: 'fine\u0000' });
+    expect(decision.status).toBe(403);
+    expect(await decision.json()).toEqual({ error: 'the comment contains a NUL character (U+0000), which cannot be stored: remove it and try again' });
+    const audit = await queryAudit(store.pool, { requestId });
+    expect(audit.filter((e) => e.kind === 'refused').map((e) => [e.actor, e.data.comment])).toEqual([['ann', 'fine\uFFFD']]);
   });
 
   it('API: starts a request as the bearer, shows its status, and the request page lists it', async () => {
@@ -122,6 +155,14 @@ describe('the approvals web server over real HTTP, with the real workflow and st
     const used = await fetch(`${base}/decide?token=${encodeURIComponent(token)}`);
     expect(used.status).toBe(410);
     expect(await used.text()).toContain('to choose &#39;apply&#39;. Each link decides once.');
+  });
+
+  it('decision page: a cookie of another application that does not decode is skipped, and the page keeps its own', async () => {
+    const { requestId, question } = await startAtGate();
+    const { token } = await issueToken(store.pool, KEYS, { requestId, questionId: question.id, person: 'ann', expiresAt: Math.floor(Date.now() / 1000) + 600 });
+    const response = await fetch(`${base}/decide?token=${encodeURIComponent(token)}`, { headers: { cookie: 'other=%E0%A4%A; sw_csrf=n0nce' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('set-cookie')).toMatch(/^sw_csrf=n0nce;/);
   });
 
   it('decision page: a POST without the CSRF value of the page is refused and claims nothing', async () => {
@@ -184,6 +225,15 @@ describe('the approvals web server over real HTTP, with the real workflow and st
     expect(mail).toContain('<a href="http://x.test/decide?token=t">');
     expect(mail).toContain('<iframe sandbox="allow-popups allow-popups-to-escape-sandbox"');
     expect(mail).not.toContain('<script>alert(1)</script>');
+  });
+
+  it('inbox: a mail is readable by its id however many came after it', async () => {
+    const { rows } = await store.pool.query<{ id: string }>("INSERT INTO captured_mail (mail_from, rcpt_to, subject, text_body) VALUES ('a@x.test', '{b@x.test}', 'Older mail', 'the one to read') RETURNING id");
+    await store.pool.query("INSERT INTO captured_mail (mail_from, rcpt_to, subject, text_body) SELECT 'a@x.test', '{b@x.test}', 'newer ' || n, '' FROM generate_series(1, 1001) AS n");
+    const mail = await fetch(`${base}/inbox/${rows[0].id}`);
+    expect(mail.status).toBe(200);
+    expect(await mail.text()).toContain('the one to read');
+    expect((await fetch(`${base}/inbox/99999999999999999999`)).status).toBe(404);
   });
 
   it('request page: draws the ERD with Mermaid and escapes everything a person or a database wrote', () => {

@@ -3,11 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Finding } from '../../activities/findings';
 import { getArtifact } from '../../store/artifacts';
 import type { Channel, RequestKind } from '../../workflows/design-request-messages';
-import { capturedMail } from '../email/capture';
+import { capturedMail, capturedMailById } from '../email/capture';
 import { claimToken, csrfFor, csrfValid, releaseToken, TokenError, tokenUse, verifyToken, type TokenClaims, type TokenKeys } from '../email/tokens';
 import type { Policy } from '../policy';
 import { questionDetails } from '../question-details';
-import { auditRefusal, decideRequest, listRequests, RefusedError, RequestInputError, requestStatus, startRequest, UnknownRequestError, type KickoffRequest, type RequestServices } from '../requests';
+import { auditRefusal, decideRequest, listRequests, quoteVisibility, RefusedError, RequestInputError, requestStatus, startRequest, UnknownRequestError, type KickoffRequest, type RequestServices } from '../requests';
 import { escapeHtml, page } from './html';
 import { bearerPerson, cookies, HttpError, readForm, readJson, send, sendJson } from './http';
 import { decisionPage, inboxPage, mailPage, messagePage, requestListPage, requestPage, type OtherWorkflow } from './pages';
@@ -35,7 +35,7 @@ const routes: [string, RegExp, Handler][] = [
     /^\/$/,
     async (_req, res, deps) => {
       const others: OtherWorkflow[] = [];
-      const query = `TaskQueue = '${deps.services.taskQueue.replace(/'/g, "\\'")}' AND WorkflowType != 'designRequest'`;
+      const query = `TaskQueue = '${quoteVisibility(deps.services.taskQueue)}' AND WorkflowType != 'designRequest'`;
       for await (const run of deps.services.temporal.workflow.list({ query })) {
         others.push({ workflowId: run.workflowId, type: run.type, status: run.status.name, startTime: run.startTime });
         if (others.length >= 20) break;
@@ -78,7 +78,8 @@ const routes: [string, RegExp, Handler][] = [
     /^\/inbox\/(\d+)$/,
     async (req, res, deps, [id]) => {
       localInbox(req, deps);
-      const mail = (await capturedMail(deps.services.store, { limit: 1000 })).find((m) => m.id === Number(id));
+      // An id past bigint names no mail: a 404, not a store error.
+      const mail = Number.isSafeInteger(Number(id)) ? await capturedMailById(deps.services.store, Number(id)) : undefined;
       if (!mail) throw new HttpError(404, `no mail ${id} in the inbox`);
       send(res, 200, HTML, mailPage(mail));
     },
