@@ -53,7 +53,7 @@ export function createRequestActivities({ store, notify }: RequestActivityDepend
           for (const [name, text] of Object.entries(design.documents)) artifacts[name] = await putArtifact(store, name, name === 'ddl' ? 'application/sql' : 'text/markdown', text);
           artifacts['modeling-findings'] = await save('modeling-findings', design.findings);
           const { name, steps, downSteps } = design.migration!;
-          migrations = [{ version: input.requestId, name, steps, down: downSteps.map((step) => `${step.sql.replace(/;\s*$/, '')};`).join('\n') }];
+          migrations = [{ version: input.requestId, name, steps, down: asScript(downSteps.map((step) => step.sql)) }];
         } else {
           const files: MigrationFile[] =
             input.kind === 'review'
@@ -195,14 +195,14 @@ async function pendingOnTarget(connectionString: string, migrations: Migration[]
   return migrations.filter((migration) => history.pending.includes(migration.version));
 }
 
-/** What review reads: the file as written, or the steps with their undos for a migration made by modeling. */
+/** What review reads: the file as written, or the steps of a migration made by modeling (whose down it wrote). */
 function fileOf(migration: Migration): MigrationFile {
-  const undos = migration.steps.map((step) => step.undo);
-  return {
-    path: migration.source ?? `${migration.name}.sql`,
-    up: migration.up ?? migration.steps.map((step) => `${step.sql.replace(/;\s*$/, '')};`).join('\n'),
-    down: migration.down ?? (undos.every(Boolean) ? [...undos].reverse().join('\n') : undefined),
-  };
+  return { path: migration.source ?? `${migration.name}.sql`, up: migration.up ?? asScript(migration.steps.map((step) => step.sql)), down: migration.down };
+}
+
+/** Statements as one script, each ended by one semicolon (a step's own may be there or not). */
+function asScript(statements: string[]): string {
+  return statements.map((sql) => `${sql.replace(/;\s*$/, '')};`).join('\n');
 }
 
 function summaryOf(escalation: Escalation, ref: ArtifactRef): EscalationSummary {
