@@ -15,9 +15,9 @@ import { closedSchemaDiff } from '../activities/modeling/migra-gaps';
 import { schemaDiff } from '../activities/review/shadow';
 import { freePort } from '../stack/ports';
 import { startEmbeddedPostgres } from '../stack/postgres';
+import { FIXTURES_DIR } from '../test/support/fixtures';
 
 const RUNS = 5;
-const DATA_DIR = process.env.SCHEMAWRIGHT_DATA_DIR ?? '/work/shared/data';
 
 /** A schema shaped like a big application: keys, foreign keys, a few indexes and the usual mistakes. */
 function generatedSchema(tables: number): string {
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
       await client.end();
       console.log(`loaded ${name} in ${(loaded.ms / 1000).toFixed(1)} s`);
     };
-    await load('musicbrainz', readFileSync(join(DATA_DIR, 'musicbrainz/musicbrainz-schema.concat.sql'), 'utf8'));
+    await load('musicbrainz', readFileSync(join(FIXTURES_DIR, 'musicbrainz/musicbrainz-schema.concat.sql'), 'utf8'));
     await load('generated', generatedSchema(2000));
 
     await measure('MusicBrainz', urlOf('musicbrainz'), urlOf('empty'));

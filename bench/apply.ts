@@ -9,9 +9,9 @@ import { applyMigrations, importMigrations } from '../activities/apply';
 import type { Migration } from '../activities/migration';
 import { AUDIT_GENESIS_HASH, appendAudit, auditEntryHash, verifyAudit } from '../store/audit';
 import { createStorePool, databaseUrl, ensureDatabase, migrateStore } from '../store/database';
+import { MARQUEZ_DIR } from '../test/support/fixtures';
 import { startBenchStack } from './support/stack';
 
-const MARQUEZ = '/work/shared/data/migrations/marquez';
 const ROUNDS = 3;
 const AUDIT_ENTRIES = 100_000;
 
@@ -39,7 +39,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 async function benchMarquez(adminUrl: string): Promise<void> {
   const parse = { migrations: [] as Migration[] };
   const importSeconds = await seconds(async () => {
-    parse.migrations = await importMigrations(MARQUEZ);
+    parse.migrations = await importMigrations(MARQUEZ_DIR);
   });
   const { migrations } = parse;
   const steps = migrations.reduce((n, m) => n + m.steps.length, 0);

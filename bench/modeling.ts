@@ -13,9 +13,9 @@ import { modelSpec } from '../activities/modeling/model';
 import { loadSpec } from '../activities/modeling/spec';
 import { schemaDiff, withShadowDatabase } from '../activities/review/shadow';
 import { databaseUrl } from '../store/database';
+import { LEMMY_DIR } from '../test/support/fixtures';
 import { startBenchStack } from './support/stack';
 
-const LEMMY = '/work/shared/data/migrations/lemmy';
 const LEMMY_FIRST = ['2019-02-26-002946_create_user', '2019-02-27-170003_create_community', '2019-03-03-163336_create_post', '2019-03-05-233828_create_comment', '2019-03-30-212058_create_post_view'];
 
 async function ms<T>(run: () => Promise<T> | T): Promise<{ value: T; ms: number }> {
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     }
     return url;
   };
-  const lemmySql = LEMMY_FIRST.map((m) => readFileSync(join(LEMMY, m, 'up.sql'), 'utf8')).join('\n');
+  const lemmySql = LEMMY_FIRST.map((m) => readFileSync(join(LEMMY_DIR, m, 'up.sql'), 'utf8')).join('\n');
   try {
     console.log('example          validate+model  migration(empty)  migra floor(empty)  ratio  migration(Lemmy)  migra floor(Lemmy)  ratio  EXPLAIN verify  floor  ratio  steps up/down');
     for (const file of ['ecommerce.yaml', 'saas.yaml', 'metrics.yaml']) {

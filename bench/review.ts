@@ -19,8 +19,8 @@ import { squawkArguments, SQUAWK_BIN } from '../activities/review/lint/squawk';
 import { databaseUrl } from '../store/database';
 import { freePort } from '../stack/ports';
 import { startEmbeddedPostgres } from '../stack/postgres';
+import { FIXTURES_DIR, LEMMY_DIR } from '../test/support/fixtures';
 
-const DATA = '/work/shared/data';
 const PG = parsePgVersion('18');
 
 async function time<T>(run: () => Promise<T>): Promise<{ value: T; seconds: number }> {
@@ -79,7 +79,7 @@ async function benchShadow(): Promise<void> {
     const url = databaseUrl(pg.adminUrl, 'pagila');
     const target = new Client({ connectionString: url });
     await target.connect();
-    await target.query(readFileSync(join(DATA, 'pagila/pagila-schema.sql'), 'utf8'));
+    await target.query(readFileSync(join(FIXTURES_DIR, 'pagila/pagila-schema.sql'), 'utf8'));
     await target.end();
     const migration = {
       name: 'add_rental_notes',
@@ -96,9 +96,9 @@ async function benchShadow(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const musicbrainz = readFileSync(join(DATA, 'musicbrainz/musicbrainz-schema.concat.sql'), 'utf8');
+  const musicbrainz = readFileSync(join(FIXTURES_DIR, 'musicbrainz/musicbrainz-schema.concat.sql'), 'utf8');
   await benchInput('MusicBrainz schema (concatenated)', [{ path: 'musicbrainz-schema.concat.sql', up: musicbrainz }]);
-  await benchInput('Lemmy migrations', readMigrationFiles(join(DATA, 'migrations/lemmy')));
+  await benchInput('Lemmy migrations', readMigrationFiles(LEMMY_DIR));
   await benchShadow();
 }
 

@@ -6,9 +6,8 @@ import { closedSchemaDiff } from '../activities/modeling/migra-gaps';
 import { applyInDependencyOrder } from '../activities/review/shadow';
 import { runSql } from './support/requests';
 import { createTestDatabase, type TestDatabase } from './support/stack';
-import { LEMMY_DIR } from './review/lemmy';
+import { LEMMY_DIR, MARQUEZ_DIR } from './support/fixtures';
 
-const MARQUEZ_DIR = '/work/shared/data/migrations/marquez';
 
 async function catalogOf(url: string): Promise<Catalog> {
   const client = new Client({ connectionString: url });

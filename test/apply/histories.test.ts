@@ -1,9 +1,8 @@
 import { applyMigrations, importMigrations, MigrationFailedError, revertMigrations } from '../../activities/apply';
 import { querySql, runSql } from '../support/requests';
 import { createTestDatabase, type TestDatabase } from '../support/stack';
-import { LEMMY_DIR } from '../review/lemmy';
+import { LEMMY_DIR, MARQUEZ_DIR } from '../support/fixtures';
 
-const MARQUEZ_DIR = '/work/shared/data/migrations/marquez';
 const options = { requestId: 'history-import', decidedBy: ['ann'] };
 
 describe('real migration histories through the runner', () => {

@@ -20,6 +20,8 @@ import { startBenchStack } from '../../bench/support/stack';
 const POLICY = { approvers: ['ann', 'bob'], backupApprovers: ['carl'], admins: ['ada'], quorum: 1, separationOfDuties: true };
 const PATIENT: GateTimings = { remindEverySeconds: 3600, rerouteAfterSeconds: 7200, expireAfterSeconds: 86_400 };
 const HURRIED: GateTimings = { remindEverySeconds: 1, rerouteAfterSeconds: 2, expireAfterSeconds: 3 };
+/** Stack traces in failures name files from here: saved relative, so no history carries a machine's paths. */
+const REPO = `${join(__dirname, '..', '..')}/`;
 const ORDERS = 'CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id bigint)';
 
 type Path = (services: RequestServices, target: { name: string; url: string }) => Promise<string>;
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
         const done = await until(services, id, (view) => view.phase === 'done');
         const history = await client.workflow.getHandle(workflowIdOf(id)).fetchHistory();
         const file = join(__dirname, `design-request-${name}.json`);
-        writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+        writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history).split(REPO).join('')), null, 2)}\n`);
         console.log(`${name}: ${done.state} (${done.outcome}) → ${file}`);
       }
     });

@@ -1,8 +1,6 @@
 import { readMigrationFiles } from '../../activities/review/migration-files';
 import { reviewMigration, type ReviewReport } from '../../activities/review/review';
-import { LEMMY_DIR } from './lemmy';
-
-const MARQUEZ_DIR = '/work/shared/data/migrations/marquez';
+import { LEMMY_DIR, MARQUEZ_DIR } from '../support/fixtures';
 
 function idsOf(report: ReviewReport, pathPart: string): string[] {
   const file = report.files.find((f) => f.path.includes(pathPart));

@@ -1,8 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-/** Lemmy's diesel migrations (folders with up.sql and down.sql), oldest first. */
-export const LEMMY_DIR = '/work/shared/data/migrations/lemmy';
+import { LEMMY_DIR } from '../support/fixtures';
 
 export interface LemmyMigration {
   name: string;
@@ -11,6 +9,7 @@ export interface LemmyMigration {
   file: string;
 }
 
+/** Lemmy's diesel migrations, oldest first. */
 export function lemmyMigrations(): LemmyMigration[] {
   return readdirSync(LEMMY_DIR, { withFileTypes: true })
     .filter((entry) => entry.isDirectory())

@@ -3,10 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { FIXTURES_DIR } from './fixtures';
 import { createTestDatabase, type TestDatabase } from './stack';
-
-/** The real schemas in /work/shared/data (see its README for how each one loads). */
-export const DATA_DIR = process.env.SCHEMAWRIGHT_DATA_DIR ?? '/work/shared/data';
 
 export type Dataset = 'pagila' | 'musicbrainz' | 'danbooru';
 
@@ -16,12 +14,12 @@ export async function loadDataset(dataset: Dataset): Promise<TestDatabase> {
   const client = new Client({ connectionString: db.url });
   await client.connect();
   try {
-    if (dataset === 'musicbrainz') await client.query(readFileSync(join(DATA_DIR, 'musicbrainz/musicbrainz-schema.concat.sql'), 'utf8'));
-    if (dataset === 'danbooru') await client.query(readFileSync(join(DATA_DIR, 'danbooru/structure.sql'), 'utf8'));
+    if (dataset === 'musicbrainz') await client.query(readFileSync(join(FIXTURES_DIR, 'musicbrainz/musicbrainz-schema.concat.sql'), 'utf8'));
+    if (dataset === 'danbooru') await client.query(readFileSync(join(FIXTURES_DIR, 'danbooru/structure.sql'), 'utf8'));
     if (dataset === 'pagila') {
-      await client.query(readFileSync(join(DATA_DIR, 'pagila/pagila-schema.sql'), 'utf8'));
+      await client.query(readFileSync(join(FIXTURES_DIR, 'pagila/pagila-schema.sql'), 'utf8'));
       // The data is COPY ... FROM stdin, which only psql speaks.
-      await psqlFile(db.url, join(DATA_DIR, 'pagila/pagila-data.sql'));
+      await psqlFile(db.url, join(FIXTURES_DIR, 'pagila/pagila-data.sql'));
     }
     await client.query('ANALYZE');
   } finally {
