@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as PgClient, type Pool } from 'pg';
+import { capturedMail, startMailCapture, type MailCapture } from '../approvals/email/capture';
 import { decideRequest, startRequest, type RequestServices } from '../approvals/requests';
 import { targetVariable } from '../config/targets';
 import { startChild, type ManagedChild } from '../stack/child-process';
@@ -14,6 +15,8 @@ import { connectTemporal, createTestDatabase, createTestStore, testStack, unique
  * moments; a fresh worker must finish the request, and the target must show each step applied once.
  */
 const REPO = join(__dirname, '..');
+// Where the workers' mail links point: the test's own, never a web server a developer runs.
+const WEB_URL = 'http://approvals.durability.test';
 const LOGS = mkdtempSync(join(tmpdir(), 'schemawright-workers-'));
 
 const SETUP = `
@@ -30,6 +33,7 @@ describe('a request survives its worker being killed', () => {
   let target: TestDatabase;
   let services: RequestServices;
   let taskQueue: string;
+  let mail: MailCapture;
   const workers: ManagedChild[] = [];
 
   function startWorker(): ManagedChild {
@@ -41,6 +45,8 @@ describe('a request survives its worker being killed', () => {
         TEMPORAL_NAMESPACE: temporal.namespace,
         DATABASE_URL: store.db.url,
         SCHEMAWRIGHT_TASK_QUEUE: taskQueue,
+        SCHEMAWRIGHT_MAIL_CAPTURE_PORT: String(mail.port),
+        SCHEMAWRIGHT_WEB_URL: WEB_URL,
         [targetVariable(target.name)]: target.url,
       },
     });
@@ -55,6 +61,7 @@ describe('a request survives its worker being killed', () => {
   beforeAll(async () => {
     temporal = await connectTemporal();
     store = await createTestStore();
+    mail = await startMailCapture(store.pool, 0);
   });
   beforeEach(async () => {
     target = await createTestDatabase('sw_target');
@@ -67,6 +74,7 @@ describe('a request survives its worker being killed', () => {
     await target.drop();
   });
   afterAll(async () => {
+    await mail?.close();
     await store?.close();
     await temporal?.close();
   });
@@ -105,6 +113,12 @@ describe('a request survives its worker being killed', () => {
     await polling(first);
     const { requestId } = await startRequest(services, { clientRequestId: uniqueName('r'), kind: 'change', title: 'durable', target: target.name, environment: 'production', requester: 'rita', channel: 'cli', source: { format: 'sql', text: MIGRATION } });
     await statusWhen(services, requestId, 'at the gate', atGate, 120_000);
+    // The question reached the approvers through the test's own mail capture, linking to the test's own web URL.
+    const question = await waitFor('the question mail in the test capture', async () => {
+      const found = (await capturedMail(store.pool, { to: 'ann@example.test' })).find((m) => m.text.includes(requestId));
+      return found;
+    }, { timeoutMs: 60_000 });
+    expect(question.text).toContain(`${WEB_URL}/requests/${requestId}`);
     await first.stop(5_000, 'SIGKILL');
     await polling(startWorker());
     await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'bob', channel: 'slack' });

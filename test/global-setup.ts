@@ -5,9 +5,10 @@ import { freePort } from '../stack/ports';
 import { startEmbeddedPostgres, type RunningPostgres } from '../stack/postgres';
 import { locateTemporalCli } from '../stack/temporal-cli';
 import { startTemporalDevServer, type RunningTemporal } from '../stack/temporal-server';
+import { isolateTestRun } from './support/isolation';
 import { TEST_STACK_ENV, type TestStack } from './support/stack';
 
-interface Started {
+export interface Started {
   root: string;
   temporal?: RunningTemporal;
   postgres?: RunningPostgres;
@@ -26,6 +27,28 @@ export async function stopTestStack(): Promise<void> {
   rmSync(started.root, { recursive: true, force: true });
 }
 
+/**
+ * Starts Temporal and PostgreSQL at once into `started`. When one fails, the other is waited for
+ * and stopped before this rejects: a server still starting when its sibling fails must not outlive us.
+ */
+export async function startTestServers(started: Started, cliPath: string, options: { usePostgres: boolean }): Promise<{ temporal: RunningTemporal; postgres?: RunningPostgres }> {
+  const [temporalPort, postgresPort] = [await freePort(), await freePort()];
+  const [temporal, postgres] = await Promise.allSettled([
+    startTemporalDevServer({ cliPath, port: temporalPort, namespace: 'default', logFile: join(started.root, 'temporal.log') }).then((server) => (started.temporal = server)),
+    options.usePostgres
+      ? startEmbeddedPostgres({ dataDir: join(started.root, 'postgres'), port: postgresPort, persistent: false, throwaway: true, logFile: join(started.root, 'postgres.log') }).then(
+          (server) => (started.postgres = server),
+        )
+      : undefined,
+  ]);
+  const failed = [temporal, postgres].find((result) => result.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled([started.temporal?.stop(), started.postgres?.stop()]);
+    throw failed.reason;
+  }
+  return { temporal: started.temporal!, postgres: started.postgres };
+}
+
 /** One real Temporal dev server and one real PostgreSQL for the whole run. */
 export default async function globalSetup(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'schemawright-test-'));
@@ -38,19 +61,9 @@ export default async function globalSetup(): Promise<void> {
     started.postgres?.child.process.kill('SIGQUIT');
   });
   try {
+    await isolateTestRun(root);
     const cli = await locateTemporalCli();
-    const [temporalPort, postgresPort] = [await freePort(), await freePort()];
-    // Each is recorded as soon as it runs, so a failure of the other still stops it.
-    const [temporal, postgres] = await Promise.all([
-      startTemporalDevServer({ cliPath: cli.path, port: temporalPort, namespace: 'default', logFile: join(root, 'temporal.log') }).then(
-        (server) => (started.temporal = server),
-      ),
-      process.env.DATABASE_URL
-        ? undefined
-        : startEmbeddedPostgres({ dataDir: join(root, 'postgres'), port: postgresPort, persistent: false, throwaway: true, logFile: join(root, 'postgres.log') }).then(
-            (server) => (started.postgres = server),
-          ),
-    ]);
+    const { temporal, postgres } = await startTestServers(started, cli.path, { usePostgres: !process.env.DATABASE_URL });
     const stack: TestStack = {
       temporalAddress: temporal.address,
       namespace: temporal.namespace,
