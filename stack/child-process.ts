@@ -1,5 +1,5 @@
 import { ChildProcess, spawn, SpawnOptions } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
 
 /** A long-running child whose output goes to a log file, so a failed start can show why. */
 export interface ManagedChild {
@@ -19,7 +19,11 @@ export function startChild(name: string, command: string, args: string[], logFil
   closeSync(fd);
   const exited = new Promise<number | null>((resolveExit) => {
     child.once('exit', (code, signal) => resolveExit(code ?? (signal ? 128 : null)));
-    child.once('error', () => resolveExit(-1));
+    child.once('error', (error) => {
+      // A command that could not run at all (missing, not executable for this account) says so in its log.
+      appendFileSync(logFile, `could not run ${command}: ${error.message}\n`);
+      resolveExit(-1);
+    });
   });
   const logTail = (lines = 20) => {
     try {
