@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { readEnvironment } from '../config/environment';
+import { readClientEnvironment } from '../config/environment';
 import { runWebServer } from '../approvals/web/main';
 import { startEmbeddedStack } from '../stack/embedded-stack';
 import { runStackCheck } from '../stack/stack-check';
@@ -33,10 +33,10 @@ program
 
 program
   .command('doctor')
-  .description('Prove the chain works: a workflow on TEMPORAL_ADDRESS runs on a worker that writes to and reads from the store.')
+  .description('Prove the chain works: a workflow on TEMPORAL_ADDRESS (or the stack `npm start` runs here) runs on a worker that writes to and reads from the store.')
   .option('--json', 'print the result as JSON')
   .action(async (options: { json?: boolean }) => {
-    const result = await runStackCheck(readEnvironment());
+    const result = await runStackCheck(readClientEnvironment());
     if (options.json) console.log(JSON.stringify(result));
     else console.log(`ok: workflow ${result.workflowId} ran on a worker that stored artifact ${result.digest} in PostgreSQL ${result.postgresVersion}`);
   });

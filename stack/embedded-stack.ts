@@ -1,3 +1,4 @@
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { forgetRunningStack, readEnvironment, rememberRunningStack, type Environment } from '../config/environment';
 import { ensureDatabase } from '../store/database';
@@ -29,6 +30,24 @@ function startSchemawrightChild(command: 'worker' | 'web', env: NodeJS.ProcessEn
   return startChild(command, process.execPath, ['--import', 'tsx', CLI, command], logFile, { env, detached: true, cwd: join(__dirname, '..') });
 }
 
+/**
+ * The superuser's password in a libpq password file (owner-only), so that the psql line printed at
+ * start, which lands in terminals and CI logs, names the file and not the password.
+ */
+function writePassFile(home: string, adminUrl: string): string {
+  const url = new URL(adminUrl);
+  const escape = (value: string) => value.replace(/[\\:]/g, (c) => `\\${c}`);
+  const file = join(home, 'pgpass');
+  writeFileSync(file, `${url.hostname}:${url.port}:*:${escape(decodeURIComponent(url.username))}:${escape(decodeURIComponent(url.password))}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return file;
+}
+
+function psqlCommand(passFile: string, port: number, database: string): string {
+  const quoted = /^[\w@%+=:,./-]+$/.test(passFile) ? passFile : `'${passFile.replace(/'/g, `'\\''`)}'`;
+  return `PGPASSFILE=${quoted} psql -h 127.0.0.1 -p ${port} -U postgres -d ${database}`;
+}
+
 async function waitForChildLine(child: ManagedChild, pattern: RegExp, what: string): Promise<void> {
   let exited = false;
   void child.exited.then(() => (exited = true));
@@ -46,8 +65,10 @@ async function waitForChildLine(child: ManagedChild, pattern: RegExp, what: stri
 export async function startEmbeddedStack(env: Environment = readEnvironment()): Promise<void> {
   const started: Started[] = [];
   const logs = join(env.home, 'logs');
+  // Only the start that wrote it may remove it: a start refused for a busy port leaves the running one's.
+  let remembered = false;
   const stopAll = async () => {
-    forgetRunningStack(env.home);
+    if (remembered) forgetRunningStack(env.home);
     for (const item of started.reverse()) await item.stop().catch(() => undefined);
   };
   let stopping: Promise<void> | undefined;
@@ -122,13 +143,20 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
 
     const check = await runStackCheck({ ...env, temporal: { ...env.temporal, address } });
     rememberRunningStack(env.home, { temporalAddress: address, databaseUrl: storeUrl });
+    remembered = true;
     const webUrl = `http://${env.web.host}:${env.web.port}`;
     say('');
     say('schemawright is running.');
     say(`  Web (requests, approvals):  ${webUrl}`);
+    if (!env.approvals.smtpUrl) say(`  Inbox (captured mail):      ${webUrl}/inbox`);
     if (uiUrl) say(`  Temporal UI (workflows):    ${uiUrl}`);
     say(`  Temporal frontend:          ${address} (namespace ${env.temporal.namespace}, task queue ${env.temporal.taskQueue})`);
-    say(`  Project store:              PostgreSQL ${check.postgresVersion}${postgres ? ` on 127.0.0.1:${postgres.port}` : ''}`);
+    say(`  Project store:              PostgreSQL ${check.postgresVersion}${postgres ? ` on 127.0.0.1:${postgres.port}` : ' (DATABASE_URL)'}`);
+    if (postgres) {
+      const passFile = writePassFile(env.home, postgres.adminUrl);
+      say(`  psql, the store:            ${psqlCommand(passFile, postgres.port, STORE_DATABASE)}`);
+      say(`  psql, the ${EXAMPLE_TARGET} target:      ${psqlCommand(passFile, postgres.port, EXAMPLE_TARGET)}`);
+    }
     say(`  Logs:                       ${logs}`);
     say(`  Stack check:                passed (workflow ${check.workflowId})`);
     say('');

