@@ -20,6 +20,8 @@ const USER_STACK_VARIABLES = ['TEMPORAL_ADDRESS', 'TEMPORAL_UI_URL', 'TEMPORAL_A
  */
 export async function isolateTestRun(root: string): Promise<void> {
   for (const name of USER_STACK_VARIABLES) delete process.env[name];
+  // A target a developer set up in their shell (SCHEMAWRIGHT_TARGET_SHOP_URL) is theirs, not the tests'.
+  for (const name of Object.keys(process.env).filter((n) => /^SCHEMAWRIGHT_TARGET_.*URL$/.test(n))) delete process.env[name];
   process.env.SCHEMAWRIGHT_HOME = join(root, 'home');
   for (const name of ['SCHEMAWRIGHT_TEMPORAL_PORT', 'SCHEMAWRIGHT_TEMPORAL_UI_PORT', 'SCHEMAWRIGHT_POSTGRES_PORT', 'SCHEMAWRIGHT_WEB_PORT', 'SCHEMAWRIGHT_MAIL_CAPTURE_PORT']) {
     process.env[name] = String(await freePort());
