@@ -17,6 +17,8 @@ import { connectTemporal, createTestDatabase, createTestStore, testStack, unique
 const REPO = join(__dirname, '..');
 // Where the workers' mail links point: the test's own, never a web server a developer runs.
 const WEB_URL = 'http://approvals.durability.test';
+// Each test starts two worker processes (tsx and a workflow bundle each, most of a minute on a loaded machine).
+const TWO_WORKERS_MS = 300_000;
 const LOGS = mkdtempSync(join(tmpdir(), 'schemawright-workers-'));
 
 const SETUP = `
@@ -106,7 +108,7 @@ describe('a request survives its worker being killed', () => {
     await statusWhen(services, requestId, 'at the gate', atGate, 120_000);
     await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
     await expectAppliedOnce(requestId);
-  });
+  }, TWO_WORKERS_MS);
 
   it('killed while waiting at a gate: the decision reaches the new worker', async () => {
     const first = startWorker();
@@ -123,7 +125,7 @@ describe('a request survives its worker being killed', () => {
     await polling(startWorker());
     await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'bob', channel: 'slack' });
     await expectAppliedOnce(requestId);
-  });
+  }, TWO_WORKERS_MS);
 
   it('killed in the middle of apply: each step applied exactly once', async () => {
     const first = startWorker();
@@ -147,5 +149,5 @@ describe('a request survives its worker being killed', () => {
 
     await polling(startWorker());
     await expectAppliedOnce(requestId);
-  });
+  }, TWO_WORKERS_MS);
 });
