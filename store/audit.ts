@@ -98,11 +98,18 @@ export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{
       prevHash: last.rows[0]?.hash ?? AUDIT_GENESIS_HASH,
     };
     const hash = auditEntryHash(entry);
-    const { rows } = await client.query<{ seq: string }>(
-      `INSERT INTO audit_log (at, kind, request_id, target, actor, channel, data, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`,
-      [entry.at, entry.kind, entry.requestId, entry.target, entry.actor, entry.channel, JSON.stringify(data), entry.prevHash, hash],
-    );
+    // The application role may not write the table itself: it appends through the owner's function.
+    const { rows } = await client.query<{ seq: string }>('SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9) AS seq', [
+      entry.at,
+      entry.kind,
+      entry.requestId,
+      entry.target,
+      entry.actor,
+      entry.channel,
+      JSON.stringify(data),
+      entry.prevHash,
+      hash,
+    ]);
     await client.query('COMMIT');
     return { seq: Number(rows[0].seq), hash };
   } catch (error) {

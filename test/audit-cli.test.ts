@@ -2,9 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Pool } from 'pg';
 import { appendAudit } from '../store/audit';
-import { createTestStore, type TestDatabase } from './support/stack';
+import { createTestStore, type TestStore } from './support/stack';
 
 interface Run {
   status: number;
@@ -25,7 +24,7 @@ function audit(databaseUrl: string | undefined, ...args: string[]): Promise<Run>
 }
 
 describe('schemawright audit', () => {
-  let store: { pool: Pool; db: TestDatabase; close(): Promise<void> };
+  let store: TestStore;
   beforeAll(async () => {
     store = await createTestStore();
     await appendAudit(store.pool, { kind: 'request-created', requestId: 'r1', target: 'orders', actor: 'rita', channel: 'cli', data: { title: 'add a note, "quoted"' } });
@@ -35,43 +34,43 @@ describe('schemawright audit', () => {
   afterAll(() => store.close());
 
   it('filters and prints JSON', async () => {
-    const run = await audit(store.db.url, '--request', 'r1', '--format', 'json');
+    const run = await audit(store.appUrl, '--request', 'r1', '--format', 'json');
     expect(run.status).toBe(0);
     const entries = JSON.parse(run.stdout) as { kind: string; actor: string; hash: string }[];
     expect(entries.map((e) => `${e.kind} ${e.actor}`)).toEqual(['request-created rita', 'decision ann']);
     expect(entries[0].hash).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const byActor = JSON.parse((await audit(store.db.url, '--actor', 'bob', '--target', 'billing', '--format', 'json')).stdout) as { requestId: string }[];
+    const byActor = JSON.parse((await audit(store.appUrl, '--actor', 'bob', '--target', 'billing', '--format', 'json')).stdout) as { requestId: string }[];
     expect(byActor.map((e) => e.requestId)).toEqual(['r2']);
-    const none = JSON.parse((await audit(store.db.url, '--since', '2999-01-01', '--format', 'json')).stdout) as unknown[];
+    const none = JSON.parse((await audit(store.appUrl, '--since', '2999-01-01', '--format', 'json')).stdout) as unknown[];
     expect(none).toEqual([]);
   });
 
   it('prints a table, Markdown and CSV', async () => {
-    const table = await audit(store.db.url, '--target', 'orders');
+    const table = await audit(store.appUrl, '--target', 'orders');
     expect(table.stdout.split('\n')[0]).toMatch(/^seq\s+at\s+kind\s+request\s+target\s+actor\s+channel\s+data$/);
     expect(table.stdout).toMatch(/decision\s+r1\s+orders\s+ann\s+slack\s+\{"option":"apply","comment":"ok \| go"\}/);
-    const markdown = await audit(store.db.url, '--target', 'orders', '--format', 'markdown');
+    const markdown = await audit(store.appUrl, '--target', 'orders', '--format', 'markdown');
     expect(markdown.stdout).toContain('| seq | at | kind | request | target | actor | channel | data |');
     expect(markdown.stdout).toContain('| decision | r1 | orders | ann | slack | `{"option":"apply","comment":"ok \\| go"}` |');
-    const csv = await audit(store.db.url, '--request', 'r1', '--format', 'csv');
+    const csv = await audit(store.appUrl, '--request', 'r1', '--format', 'csv');
     const lines = csv.stdout.trimEnd().split('\r\n');
     expect(lines[0]).toBe('seq,at,kind,request,target,actor,channel,data,prev_hash,hash');
     expect(lines[1]).toContain(',request-created,r1,orders,rita,cli,"{""title"":""add a note, \\""quoted\\""""}",sha256:');
   });
 
   it('says what is wrong with a bad option, and when there is no store', async () => {
-    expect(await audit(store.db.url, '--since', 'yesterday')).toMatchObject({ status: 1, stderr: expect.stringContaining('--since yesterday is not a date: use ISO 8601') });
-    expect(await audit(store.db.url, '--format', 'xml')).toMatchObject({ status: 1, stderr: expect.stringContaining("unknown --format 'xml'") });
+    expect(await audit(store.appUrl, '--since', 'yesterday')).toMatchObject({ status: 1, stderr: expect.stringContaining('--since yesterday is not a date: use ISO 8601') });
+    expect(await audit(store.appUrl, '--format', 'xml')).toMatchObject({ status: 1, stderr: expect.stringContaining("unknown --format 'xml'") });
     expect(await audit(undefined)).toMatchObject({ status: 1, stderr: expect.stringContaining('no project store: set DATABASE_URL') });
   });
 
   it('verify says intact, then names the first entry changed behind its back', async () => {
-    const intact = await audit(store.db.url, 'verify');
+    const intact = await audit(store.appUrl, 'verify');
     expect(intact).toMatchObject({ status: 0, stdout: 'audit log intact: 3 entries, each chained to the one before it\n' });
-    await store.pool.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete');
-    const { rows } = await store.pool.query<{ seq: string }>(`UPDATE audit_log SET actor = 'mallory' WHERE kind = 'decision' RETURNING seq`);
-    await store.pool.query('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete');
-    const broken = await audit(store.db.url, 'verify');
+    await store.admin.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete');
+    const { rows } = await store.admin.query<{ seq: string }>(`UPDATE audit_log SET actor = 'mallory' WHERE kind = 'decision' RETURNING seq`);
+    await store.admin.query('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete');
+    const broken = await audit(store.appUrl, 'verify');
     expect(broken.status).toBe(1);
     expect(broken.stdout).toContain(`audit log BROKEN at entry ${rows[0].seq}: its content does not match its hash`);
     expect(broken.stdout).toContain('The 1 entry before it is intact.');
