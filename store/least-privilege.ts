@@ -166,3 +166,13 @@ export async function auditRewriteRights(pool: Pool): Promise<string[]> {
   if (me.writes && !me.superuser) rights.push(`${me.name} may UPDATE, DELETE or TRUNCATE the audit log`);
   return rights;
 }
+
+/** Workers and the web server say so when DATABASE_URL connects as a role that could rewrite the audit log. */
+export async function warnOfAuditRewriteRights(pool: Pool): Promise<void> {
+  const rights = await auditRewriteRights(pool);
+  if (rights.length) {
+    process.stderr.write(
+      `warning: DATABASE_URL connects as a role that could rewrite the audit log: ${rights.join('; ')}. Connect as the application role that \`schemawright store setup --owner-url <administrator URL>\` creates (see the README, "The store's roles").\n`,
+    );
+  }
+}
