@@ -2,8 +2,11 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
 import { appendAudit } from '../store/audit';
-import { createTestStore, type TestStore } from './support/stack';
+import { writeCheckpoints } from '../store/audit-checkpoints';
+import { parseAuditKey } from '../store/audit-key';
+import { createTestStore, testStack, type TestStore } from './support/stack';
 
 interface Run {
   status: number;
@@ -13,9 +16,13 @@ interface Run {
 
 /** `schemawright audit ...` as a user runs it, against the store at `databaseUrl` (or none). */
 function audit(databaseUrl: string | undefined, ...args: string[]): Promise<Run> {
-  const { DATABASE_URL: _store, ...inherited } = process.env;
+  return auditWith({}, databaseUrl, ...args);
+}
+
+function auditWith(extra: NodeJS.ProcessEnv, databaseUrl: string | undefined, ...args: string[]): Promise<Run> {
+  const { DATABASE_URL: _store, TEMPORAL_ADDRESS: _temporal, SCHEMAWRIGHT_AUDIT_KEY: _key, SCHEMAWRIGHT_AUDIT_PUBLIC_KEY: _public, ...inherited } = process.env;
   // A home of its own, so no running stack of the developer's is found.
-  const env = { ...inherited, SCHEMAWRIGHT_HOME: mkdtempSync(join(tmpdir(), 'schemawright-home-')), ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
+  const env = { ...inherited, SCHEMAWRIGHT_HOME: mkdtempSync(join(tmpdir(), 'schemawright-home-')), ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...extra };
   return new Promise((resolve) => {
     execFile(process.execPath, ['--import', 'tsx', 'cli/schemawright.ts', 'audit', ...args], { cwd: join(__dirname, '..'), env }, (error, stdout, stderr) => {
       resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
@@ -64,13 +71,20 @@ describe('schemawright audit', () => {
     expect(await audit(undefined)).toMatchObject({ status: 1, stderr: expect.stringContaining('no project store: set DATABASE_URL') });
   });
 
-  it('verify says intact, then names the first entry changed behind its back', async () => {
-    const intact = await audit(store.appUrl, 'verify');
-    expect(intact).toMatchObject({ status: 0, stdout: 'audit log intact: 3 entries, each chained to the one before it\n' });
+  it('verify says intact, then names the first entry changed behind its back, with its exit statuses', async () => {
+    const key = parseAuditKey(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    await writeCheckpoints(store.pool, key);
+    const verifier = { SCHEMAWRIGHT_AUDIT_PUBLIC_KEY: key.text, TEMPORAL_ADDRESS: testStack().temporalAddress };
+    expect(await audit(store.appUrl, 'verify')).toMatchObject({ status: 2, stderr: expect.stringContaining('no audit key to check the checkpoints with: set SCHEMAWRIGHT_AUDIT_PUBLIC_KEY') });
+    const unanchored = await auditWith(verifier, store.appUrl, 'verify');
+    expect(unanchored).toMatchObject({ status: 3, stdout: expect.stringContaining('WARNING: the store has checkpoints but the anchor workflow on Temporal has none') });
+    const intact = await auditWith(verifier, store.appUrl, 'verify', '--no-anchor');
+    expect(intact).toMatchObject({ status: 0, stdout: expect.stringContaining('audit log intact: 3 entries, each chained to the one before it; 1 signed checkpoint(s) in the store agree with it') });
+    expect(intact.stdout).toContain(`audit key ${key.id} (public key ${key.text})`);
     await store.admin.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete');
     const { rows } = await store.admin.query<{ seq: string }>(`UPDATE audit_log SET actor = 'mallory' WHERE kind = 'decision' RETURNING seq`);
     await store.admin.query('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete');
-    const broken = await audit(store.appUrl, 'verify');
+    const broken = await auditWith(verifier, store.appUrl, 'verify', '--no-anchor');
     expect(broken.status).toBe(1);
     expect(broken.stdout).toContain(`audit log BROKEN at entry ${rows[0].seq}: its content does not match its hash`);
     expect(broken.stdout).toContain('The 1 entry before it is intact.');

@@ -61,7 +61,13 @@ export async function runAuditVerify(options: { anchor: boolean }): Promise<numb
     process.stderr.write(`schemawright: ${(error as Error).message}\n`);
     return VERIFY_EXIT.couldNotVerify;
   }
-  const pool = storePool();
+  let pool;
+  try {
+    pool = storePool();
+  } catch (error) {
+    process.stderr.write(`schemawright: ${(error as Error).message}\n`);
+    return VERIFY_EXIT.couldNotVerify;
+  }
   try {
     let anchored: AuditCheckpoint | null | 'not read' = 'not read';
     if (options.anchor) {
