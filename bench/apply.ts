@@ -5,7 +5,7 @@
  * with and without a signed checkpoint after each, and `audit verify` over 100,000 entries with their
  * checkpoints beside the chain alone. Prints figures, asserts nothing.
  */
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
 import { applyMigrations, importMigrations } from '../activities/apply';
 import type { Migration } from '../activities/migration';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -65,6 +65,23 @@ async function benchMarquez(adminUrl: string): Promise<void> {
   console.log(`  resume with everything applied (checks only): ${resume.toFixed(2)} s`);
 }
 
+/** The append of before the store's roles: the same chaining, a plain INSERT by a superuser. */
+async function appendDirectly(admin: Pool, i: number): Promise<void> {
+  const client = await admin.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [0x5357_0002]);
+    const prevHash = (await client.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1')).rows[0]?.hash ?? AUDIT_GENESIS_HASH;
+    const entry = { at: new Date(), kind: 'reminder', requestId: `d${i % 50}`, target: 'bench', actor: 'bench', channel: null, data: { i }, prevHash };
+    await client.query('INSERT INTO audit_log (at, kind, request_id, target, actor, data, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+      entry.at, entry.kind, entry.requestId, entry.target, entry.actor, JSON.stringify(entry.data), prevHash, auditEntryHash(entry),
+    ]);
+    await client.query('COMMIT');
+  } finally {
+    client.release();
+  }
+}
+
 async function benchAudit(adminUrl: string): Promise<void> {
   const storeUrl = await ensureDatabase(adminUrl, 'store');
   // The application role appends, checkpoints and verifies, as workers do; the superuser fills the log in bulk.
@@ -72,6 +89,10 @@ async function benchAudit(adminUrl: string): Promise<void> {
   const admin = createStorePool(storeUrl, 'bench-admin');
   const key = parseAuditKey(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
   const appends = 2_000;
+  // Baseline: what appending was before the roles, a superuser inserting into the table itself.
+  const directSeconds = await seconds(async () => {
+    for (let i = 0; i < appends; i++) await appendDirectly(admin, i);
+  });
   const appendSeconds = await seconds(async () => {
     for (let i = 0; i < appends; i++) await appendAudit(pool, { kind: 'reminder', requestId: `r${i % 50}`, target: 'bench', actor: 'bench', data: { i } });
   });
@@ -86,7 +107,7 @@ async function benchAudit(adminUrl: string): Promise<void> {
   // The rest written in bulk, chained the same way, so the bench does not take minutes to fill.
   let prev = (await admin.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1')).rows[0]?.hash ?? AUDIT_GENESIS_HASH;
   const at = new Date();
-  const filled = appends + checkpointedAppends;
+  const filled = 2 * appends + checkpointedAppends;
   for (let done = filled; done < AUDIT_ENTRIES; ) {
     const batch = Math.min(5_000, AUDIT_ENTRIES - done);
     const rows = Array.from({ length: batch }, (_, j) => {
@@ -115,7 +136,8 @@ async function benchAudit(adminUrl: string): Promise<void> {
   await Promise.all([pool.end(), admin.end()]);
   const rate = (n: number, s: number) => Math.round(n / s).toLocaleString('en');
   console.log(`Audit log (as the application role, through audit_append):`);
-  console.log(`  append, unanchored:                        ${appends} in ${appendSeconds.toFixed(2)} s = ${rate(appends, appendSeconds)} appends/s`);
+  console.log(`  append as a superuser, INSERT (baseline):  ${appends} in ${directSeconds.toFixed(2)} s = ${rate(appends, directSeconds)} appends/s`);
+  console.log(`  append through audit_append, unanchored:   ${appends} in ${appendSeconds.toFixed(2)} s = ${rate(appends, appendSeconds)} appends/s`);
   console.log(`  append + signed checkpoint after each one: ${checkpointedAppends} in ${checkpointedSeconds.toFixed(2)} s = ${rate(checkpointedAppends, checkpointedSeconds)} appends/s`);
   console.log(`  checkpointing a backlog of ${backlog.toLocaleString('en')} entries: ${checkpointSeconds.toFixed(2)} s = ${rate(backlog, checkpointSeconds)} entries/s (${checkpoints} checkpoints in all)`);
   console.log(`  audit verify over ${chain.entries.toLocaleString('en')} entries, chain only (baseline): ${chainSeconds.toFixed(2)} s = ${rate(chain.entries, chainSeconds)} entries/s, ${chain.ok ? 'intact' : 'BROKEN'}`);

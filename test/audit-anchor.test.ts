@@ -1,7 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { appendAudit, auditEntryHash, queryAudit, verifyAudit, type AuditEntry } from '../store/audit';
-import { auditCheckpointer, readAnchor } from '../store/audit-anchor';
-import { checkpointText, verifyAnchoredAudit, writeCheckpoints } from '../store/audit-checkpoints';
+import { createRequestActivities } from '../activities/request';
+import { waitFor } from '../stack/wait';
+import { auditCheckpointer, checkpointEveryMinute, readAnchor } from '../store/audit-anchor';
+import { checkpointText, newestCheckpoint, verifyAnchoredAudit, writeCheckpoints } from '../store/audit-checkpoints';
 import { parseAuditKey, signWith } from '../store/audit-key';
 import { createWorker } from '../workers/worker';
 import { connectTemporal, createTestStore, uniqueName, workflowBundle, type TemporalConnections, type TestStore } from './support/stack';
@@ -77,6 +79,24 @@ describe('the anchored audit chain', () => {
     expect(await verifyAnchoredAudit(store.pool, key, 'not read')).toMatchObject({ ok: false, forged: expect.stringContaining(`is not signed by audit key ${key.id}`) });
     await asSuperuser(store, 'audit_log', `UPDATE audit_log SET actor = 'mallory' WHERE seq = $1`, [first.seq + 2]);
     await expect(writeCheckpoints(store.pool, key)).rejects.toThrow(`audit entry ${first.seq + 2} is broken (its content does not match its hash)`);
+  });
+
+  it("checkpoints at a request's end, from the audit activity, and every tick while entries are appended", async () => {
+    const activities = createRequestActivities({ store: store.pool, checkpointAudit: () => writeCheckpoints(store.pool, key) });
+    const entry = { requestId: 'r1', target: 'orders', data: {} };
+    await activities.audit({ ...entry, kind: 'phase-started' });
+    expect(await newestCheckpoint(store.pool)).toBeUndefined();
+    await activities.audit({ ...entry, kind: 'completed' });
+    expect(await newestCheckpoint(store.pool)).toMatchObject({ fromEntries: 0, entries: 2 });
+
+    const ticking = checkpointEveryMinute(() => writeCheckpoints(store.pool, key), 50);
+    try {
+      await appendDecisions(store, 3);
+      await waitFor('the tick to checkpoint the new entries', async () => ((await newestCheckpoint(store.pool))?.entries === 5 ? true : undefined), { timeoutMs: 10_000 });
+    } finally {
+      await ticking.stop();
+    }
+    expect(await verifyAnchoredAudit(store.pool, key, 'not read')).toMatchObject({ ok: true, entries: 5, checkpoints: 2 });
   });
 
   describe('with the newest checkpoint kept on Temporal', () => {

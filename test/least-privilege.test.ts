@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { appendAudit, queryAudit, verifyAudit } from '../store/audit';
 import { createStorePool, migrateStore } from '../store/database';
 import { auditRewriteRights, setupStore } from '../store/least-privilege';
-import { createTestDatabase, createTestStore, testStack, type TestStore } from './support/stack';
+import { createTestDatabase, createTestStore, dropTestRoles, type TestStore } from './support/stack';
 
 /** The attack of issue 14, as the application role: every way around the append-only trigger is refused. */
 describe('the store application role', () => {
@@ -79,10 +79,7 @@ describe('store setup', () => {
     } finally {
       await old.end();
       await db.drop();
-      const dropper = new Client({ connectionString: testStack().postgresAdminUrl });
-      await dropper.connect();
-      await dropper.query(`DROP ROLE IF EXISTS "${roles.app}", "${roles.owner}"`);
-      await dropper.end();
+      await dropTestRoles(roles);
     }
   });
 });

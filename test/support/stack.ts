@@ -79,12 +79,17 @@ export async function createTestStore(): Promise<TestStore> {
     async close() {
       await Promise.all([pool.end(), admin.end()]);
       await db.drop();
-      const dropper = new PgClient({ connectionString: testStack().postgresAdminUrl });
-      await dropper.connect();
-      await dropper.query(`DROP ROLE IF EXISTS "${roles.app}", "${roles.owner}"`);
-      await dropper.end();
+      await dropTestRoles(roles);
     },
   };
+}
+
+/** The owner and application roles of a test store, once its database is dropped (roles belong to the server). */
+export async function dropTestRoles(roles: { owner: string; app: string }): Promise<void> {
+  const dropper = new PgClient({ connectionString: testStack().postgresAdminUrl });
+  await dropper.connect();
+  await dropper.query(`DROP ROLE IF EXISTS "${roles.app}", "${roles.owner}"`);
+  await dropper.end();
 }
 
 export interface TemporalConnections {
