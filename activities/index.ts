@@ -8,6 +8,8 @@ export interface ActivityDependencies {
   store: Pool;
   /** The approvals channels' notifier (Slack, email); see approvals/notify.ts. */
   notify?: (notification: Notification) => Promise<void>;
+  /** Signs and anchors a checkpoint of the audit chain (store/audit-anchor.ts); absent: no checkpoints. */
+  checkpointAudit?: () => Promise<unknown>;
 }
 
 export function createActivities(deps: ActivityDependencies) {

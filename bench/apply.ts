@@ -1,15 +1,20 @@
 /**
  * npm run bench:apply — all 84 Marquez migrations through the runner (history rows, apply lock,
  * lock_timeout, one transaction per step) against the same SQL through plain `pg` (one transaction
- * per file, V47 alone), in the same run on the same server; then `audit verify` over 100,000
- * entries, and appends per second. Prints figures, asserts nothing.
+ * per file, V47 alone), in the same run on the same server; then the audit log: appends per second
+ * with and without a signed checkpoint after each, and `audit verify` over 100,000 entries with their
+ * checkpoints beside the chain alone. Prints figures, asserts nothing.
  */
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
 import { applyMigrations, importMigrations } from '../activities/apply';
 import type { Migration } from '../activities/migration';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { AUDIT_GENESIS_HASH, appendAudit, auditEntryHash, verifyAudit } from '../store/audit';
-import { createStorePool, databaseUrl, ensureDatabase, migrateStore } from '../store/database';
 import { MARQUEZ_DIR } from '../test/support/fixtures';
+import { verifyAnchoredAudit, writeCheckpoints } from '../store/audit-checkpoints';
+import { parseAuditKey } from '../store/audit-key';
+import { createStorePool, databaseUrl, ensureDatabase } from '../store/database';
+import { setupStore } from '../store/least-privilege';
 import { startBenchStack } from './support/stack';
 
 const ROUNDS = 3;
@@ -60,37 +65,84 @@ async function benchMarquez(adminUrl: string): Promise<void> {
   console.log(`  resume with everything applied (checks only): ${resume.toFixed(2)} s`);
 }
 
+/** The append of before the store's roles: the same chaining, a plain INSERT by a superuser. */
+async function appendDirectly(admin: Pool, i: number): Promise<void> {
+  const client = await admin.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [0x5357_0002]);
+    const prevHash = (await client.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1')).rows[0]?.hash ?? AUDIT_GENESIS_HASH;
+    const entry = { at: new Date(), kind: 'reminder', requestId: `d${i % 50}`, target: 'bench', actor: 'bench', channel: null, data: { i }, prevHash };
+    await client.query('INSERT INTO audit_log (at, kind, request_id, target, actor, data, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+      entry.at, entry.kind, entry.requestId, entry.target, entry.actor, JSON.stringify(entry.data), prevHash, auditEntryHash(entry),
+    ]);
+    await client.query('COMMIT');
+  } finally {
+    client.release();
+  }
+}
+
 async function benchAudit(adminUrl: string): Promise<void> {
-  const pool = createStorePool(await ensureDatabase(adminUrl, 'store'), 'bench');
-  await migrateStore(pool);
+  const storeUrl = await ensureDatabase(adminUrl, 'store');
+  // The application role appends, checkpoints and verifies, as workers do; the superuser fills the log in bulk.
+  const pool = createStorePool((await setupStore(storeUrl, randomBytes(12).toString('hex'))).appUrl, 'bench');
+  const admin = createStorePool(storeUrl, 'bench-admin');
+  const key = parseAuditKey(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
   const appends = 2_000;
+  // Baseline: what appending was before the roles, a superuser inserting into the table itself.
+  const directSeconds = await seconds(async () => {
+    for (let i = 0; i < appends; i++) await appendDirectly(admin, i);
+  });
   const appendSeconds = await seconds(async () => {
     for (let i = 0; i < appends; i++) await appendAudit(pool, { kind: 'reminder', requestId: `r${i % 50}`, target: 'bench', actor: 'bench', data: { i } });
   });
+  // Anchored: the same appends, each followed by a checkpoint, as at a request's end (the worst case; the minute's tick is rarer).
+  const checkpointedAppends = 500;
+  const checkpointedSeconds = await seconds(async () => {
+    for (let i = 0; i < checkpointedAppends; i++) {
+      await appendAudit(pool, { kind: 'completed', requestId: `c${i}`, target: 'bench', actor: 'bench', data: { i } });
+      await writeCheckpoints(pool, key);
+    }
+  });
   // The rest written in bulk, chained the same way, so the bench does not take minutes to fill.
-  let prev = (await pool.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1')).rows[0]?.hash ?? AUDIT_GENESIS_HASH;
+  let prev = (await admin.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1')).rows[0]?.hash ?? AUDIT_GENESIS_HASH;
   const at = new Date();
-  for (let done = appends; done < AUDIT_ENTRIES; ) {
+  const filled = 2 * appends + checkpointedAppends;
+  for (let done = filled; done < AUDIT_ENTRIES; ) {
     const batch = Math.min(5_000, AUDIT_ENTRIES - done);
     const rows = Array.from({ length: batch }, (_, j) => {
       const entry = { at, kind: 'decision', requestId: `r${(done + j) % 500}`, target: 'bench', actor: 'ann', channel: 'web', data: { option: 'apply', comment: `entry ${done + j}` }, prevHash: prev };
       prev = auditEntryHash(entry);
       return { ...entry, hash: prev };
     });
-    await pool.query(
+    await admin.query(
       `INSERT INTO audit_log (at, kind, request_id, target, actor, channel, data, prev_hash, hash)
        SELECT $1, $2, r, 'bench', 'ann', 'web', d::jsonb, p, h FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS u(r, d, p, h, n) ORDER BY n`,
       [at, 'decision', rows.map((r) => r.requestId), rows.map((r) => JSON.stringify(r.data)), rows.map((r) => r.prevHash), rows.map((r) => r.hash)],
     );
     done += batch;
   }
-  let result = { ok: false, entries: 0 };
-  const verifySeconds = await seconds(async () => {
-    result = await verifyAudit(pool);
+  const backlog = AUDIT_ENTRIES - filled;
+  const checkpointSeconds = await seconds(() => writeCheckpoints(pool, key));
+  const checkpoints = (await pool.query<{ n: string }>('SELECT count(*) AS n FROM audit_checkpoints')).rows[0].n;
+  let chain = { ok: false, entries: 0 };
+  const chainSeconds = await seconds(async () => {
+    chain = await verifyAudit(pool);
   });
-  await pool.end();
-  console.log(`Audit log: ${appends} appends one by one in ${appendSeconds.toFixed(2)} s = ${Math.round(appends / appendSeconds).toLocaleString('en')} appends/s (each a transaction under the append lock)`);
-  console.log(`  audit verify over ${result.entries.toLocaleString('en')} entries: ${verifySeconds.toFixed(2)} s = ${Math.round(result.entries / verifySeconds).toLocaleString('en')} entries/s, ${result.ok ? 'intact' : 'BROKEN'}`);
+  let anchored = { ok: false, entries: 0 };
+  const anchoredSeconds = await seconds(async () => {
+    anchored = await verifyAnchoredAudit(pool, key, 'not read');
+  });
+  await Promise.all([pool.end(), admin.end()]);
+  const rate = (n: number, s: number) => Math.round(n / s).toLocaleString('en');
+  console.log(`Audit log (as the application role, through audit_append):`);
+  console.log(`  append as a superuser, INSERT (baseline):  ${appends} in ${directSeconds.toFixed(2)} s = ${rate(appends, directSeconds)} appends/s`);
+  console.log(`  append through audit_append, unanchored:   ${appends} in ${appendSeconds.toFixed(2)} s = ${rate(appends, appendSeconds)} appends/s`);
+  console.log(`  append + signed checkpoint after each one: ${checkpointedAppends} in ${checkpointedSeconds.toFixed(2)} s = ${rate(checkpointedAppends, checkpointedSeconds)} appends/s`);
+  console.log(`  checkpointing a backlog of ${backlog.toLocaleString('en')} entries: ${checkpointSeconds.toFixed(2)} s = ${rate(backlog, checkpointSeconds)} entries/s (${checkpoints} checkpoints in all)`);
+  console.log(`  audit verify over ${chain.entries.toLocaleString('en')} entries, chain only (baseline): ${chainSeconds.toFixed(2)} s = ${rate(chain.entries, chainSeconds)} entries/s, ${chain.ok ? 'intact' : 'BROKEN'}`);
+  console.log(`  audit verify over ${anchored.entries.toLocaleString('en')} entries, with ${checkpoints} checkpoints:  ${anchoredSeconds.toFixed(2)} s = ${rate(anchored.entries, anchoredSeconds)} entries/s, ${anchored.ok ? 'intact' : 'BROKEN'}`);
+  console.log(`  ratio anchored / chain only: ${(anchoredSeconds / chainSeconds).toFixed(2)}x the time`);
 }
 
 async function main(): Promise<void> {

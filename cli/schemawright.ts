@@ -10,6 +10,7 @@ import { registerPlanCommand } from './commands/plan';
 import { registerRequestCommands } from './commands/requests';
 import { registerDesignCommand } from './commands/design';
 import { registerReviewCommand } from './commands/review';
+import { registerStoreCommand } from './commands/store';
 
 const program = new Command()
   .name('schemawright')
@@ -47,6 +48,7 @@ registerAuditCommand(program);
 registerPlanCommand(program);
 registerRequestCommands(program);
 registerDesignCommand(program);
+registerStoreCommand(program);
 
 /** Errors we expect carry a message that says what to do; anything else also gets its stack for a bug report. */
 function report(error: unknown): never {

@@ -30,6 +30,11 @@ export interface Environment {
     port: number;
   };
   web: { port: number; host: string };
+  /**
+   * The Ed25519 key that signs checkpoints of the audit chain (store/audit-key.ts); unset: generated once
+   * in SCHEMAWRIGHT_HOME. A verifier that should not hold it gets the public half only.
+   */
+  audit: { key?: string; publicKey?: string };
   /** How long a gate waits before it reminds, re-routes to backups, and expires (hours in production). */
   gates: { remindEverySeconds: number; rerouteAfterSeconds: number; expireAfterSeconds: number };
   /** How people reach requests: policy, email, Slack, the web and API. Secrets stay here, never in logs. */
@@ -100,6 +105,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = proc
     web: {
       port: port(env, 'SCHEMAWRIGHT_WEB_PORT', 8080),
       host: env.SCHEMAWRIGHT_WEB_HOST || '127.0.0.1',
+    },
+    audit: {
+      key: env.SCHEMAWRIGHT_AUDIT_KEY || undefined,
+      publicKey: env.SCHEMAWRIGHT_AUDIT_PUBLIC_KEY || undefined,
     },
     gates: {
       remindEverySeconds: duration(env, 'SCHEMAWRIGHT_REMIND_EVERY', '4h'),

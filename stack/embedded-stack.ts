@@ -1,7 +1,11 @@
 import { chmodSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { forgetRunningStack, readEnvironment, rememberRunningStack, type Environment } from '../config/environment';
+import { readOrCreateOwnerOnlyFile } from '../config/owner-only-file';
+import { auditKeyFrom } from '../store/audit-key';
 import { ensureDatabase } from '../store/database';
+import { setupStore } from '../store/least-privilege';
 import { ManagedChild, startChild } from './child-process';
 import { reachableDataDir, startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { requireFreePort } from './ports';
@@ -15,6 +19,11 @@ const STORE_DATABASE = 'schemawright';
 const EXAMPLE_TARGET = 'shop';
 const CLI = require.resolve('../cli/schemawright');
 
+
+/** The application role's password in the embedded default, generated once and kept owner-only. */
+function appPasswordFor(home: string): string {
+  return readOrCreateOwnerOnlyFile(join(home, 'store-app-password'), () => randomBytes(24).toString('base64url')).trim();
+}
 
 interface Started {
   stop(): Promise<void>;
@@ -117,11 +126,14 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       say(`PostgreSQL: starting the embedded server (data in ${dataDir})`);
       postgres = await startEmbeddedPostgres({ dataDir, port: env.postgres.port, persistent: true, logFile: join(logs, 'postgres.log') });
       started.push(postgres);
-      storeUrl = await ensureDatabase(postgres.adminUrl, STORE_DATABASE);
+      // The superuser sets the store up; workers, the web server and the CLI connect as the application role.
+      const store = await setupStore(await ensureDatabase(postgres.adminUrl, STORE_DATABASE), appPasswordFor(env.home));
+      storeUrl = store.appUrl;
       // An empty target to try requests on, as the README's first steps do.
       await ensureDatabase(postgres.adminUrl, EXAMPLE_TARGET);
     }
     if (stopping) return;
+    const auditKey = auditKeyFrom(env);
 
     const address = temporal?.address ?? env.temporal.address!;
     const uiUrl = temporal?.uiUrl ?? env.temporal.uiUrl;
@@ -129,6 +141,8 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       ...process.env,
       TEMPORAL_ADDRESS: address,
       DATABASE_URL: storeUrl,
+      // The same home, so the children sign audit checkpoints with the key printed below.
+      SCHEMAWRIGHT_HOME: env.home,
       ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),
     };
     const worker = startSchemawrightChild('worker', childEnv, join(logs, 'worker.log'));
@@ -157,6 +171,7 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       say(`  psql, the store:            ${psqlCommand(passFile, postgres.port, STORE_DATABASE)}`);
       say(`  psql, the ${EXAMPLE_TARGET} target:      ${psqlCommand(passFile, postgres.port, EXAMPLE_TARGET)}`);
     }
+    say(`  Audit key:                  ${auditKey.id} (public key ${auditKey.text}; \`audit verify\` checks with it)`);
     say(`  Logs:                       ${logs}`);
     say(`  Stack check:                passed (workflow ${check.workflowId})`);
     say('');

@@ -44,9 +44,19 @@ export interface AuditVerification {
   ok: boolean;
   entries: number;
   firstBroken?: { seq: number; reason: string };
+  /** The log has fewer entries than a signed checkpoint says it had: its newest entries were removed. */
+  truncated?: { entries: number; signedEntries: number; signedAt: string };
 }
 
-interface AuditRow {
+/** What signed checkpoints say the chain was: the hash of each position they cover (1-based), and the most entries they saw. */
+export interface SignedHashes {
+  at(position: number): { hash: string; signedAt: string } | undefined;
+  /** Positions from 1 to this one are all covered. */
+  coveredThrough: number;
+  newest?: { entries: number; signedAt: string };
+}
+
+export interface AuditRow {
   seq: string;
   at: Date;
   kind: string;
@@ -98,11 +108,18 @@ export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{
       prevHash: last.rows[0]?.hash ?? AUDIT_GENESIS_HASH,
     };
     const hash = auditEntryHash(entry);
-    const { rows } = await client.query<{ seq: string }>(
-      `INSERT INTO audit_log (at, kind, request_id, target, actor, channel, data, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`,
-      [entry.at, entry.kind, entry.requestId, entry.target, entry.actor, entry.channel, JSON.stringify(data), entry.prevHash, hash],
-    );
+    // The application role may not write the table itself: it appends through the owner's function.
+    const { rows } = await client.query<{ seq: string }>('SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9) AS seq', [
+      entry.at,
+      entry.kind,
+      entry.requestId,
+      entry.target,
+      entry.actor,
+      entry.channel,
+      JSON.stringify(data),
+      entry.prevHash,
+      hash,
+    ]);
     await client.query('COMMIT');
     return { seq: Number(rows[0].seq), hash };
   } catch (error) {
@@ -113,7 +130,7 @@ export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{
   }
 }
 
-function fromRow(row: AuditRow): AuditEntry {
+export function fromRow(row: AuditRow): AuditEntry {
   return {
     seq: Number(row.seq),
     at: row.at,
@@ -148,27 +165,42 @@ export async function queryAudit(pool: Pool, filters: AuditFilters = {}): Promis
   return rows.map(fromRow);
 }
 
+/** Why `entry` does not follow the entry hashing to `previousHash`, if it does not. */
+export function brokenLink(entry: AuditEntry, previousHash: string): string | undefined {
+  return entry.prevHash === previousHash ? undefined : 'its previous hash is not the hash of the entry before it: an entry between them was removed, inserted or rewritten';
+}
+
 /**
  * Recomputes the chain from the first entry, in batches: intact, or the first entry whose content
- * does not match its hash or whose previous hash is not the hash of the entry before it.
+ * does not match its hash or whose previous hash is not the hash of the entry before it. With the
+ * hashes signed checkpoints hold (store/audit-checkpoints.ts), also the first entry whose hash is not
+ * the signed one, which catches a rewrite with every later hash recomputed, and a cut tail.
  */
-export async function verifyAudit(pool: Pool): Promise<AuditVerification> {
+export async function verifyAudit(pool: Pool, signed?: SignedHashes): Promise<AuditVerification> {
   let previous = { seq: 0, hash: AUDIT_GENESIS_HASH };
   let entries = 0;
   for (;;) {
     const { rows } = await pool.query<AuditRow>('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2', [previous.seq, VERIFY_BATCH]);
     for (const row of rows) {
       const entry = fromRow(row);
-      if (entry.prevHash !== previous.hash) {
+      if (brokenLink(entry, previous.hash)) {
         const before = previous.seq === 0 ? 'the start of the log' : `entry ${previous.seq}`;
         return { ok: false, entries, firstBroken: { seq: entry.seq, reason: `its previous hash is not the hash of ${before}: an entry between them was removed, inserted or rewritten` } };
       }
       if (auditEntryHash(entry) !== entry.hash) {
         return { ok: false, entries, firstBroken: { seq: entry.seq, reason: 'its content does not match its hash: the entry was changed after it was written' } };
       }
+      const expected = signed?.at(entries + 1);
+      if (expected && expected.hash !== entry.hash) {
+        const where = signed!.coveredThrough >= entries ? 'the entry was rewritten and the hashes after it recomputed' : `the log was rewritten at or before this entry (no checkpoint in the store covers entries ${signed!.coveredThrough + 1} to ${entries}: were they removed?)`;
+        return { ok: false, entries, firstBroken: { seq: entry.seq, reason: `its hash is not the one the checkpoint signed at ${expected.signedAt} holds for entry ${entries + 1} of the log: ${where}` } };
+      }
       entries += 1;
       previous = { seq: entry.seq, hash: entry.hash };
     }
-    if (rows.length < VERIFY_BATCH) return { ok: true, entries };
+    if (rows.length < VERIFY_BATCH) break;
   }
+  const newest = signed?.newest;
+  if (newest && entries < newest.entries) return { ok: false, entries, truncated: { entries, signedEntries: newest.entries, signedAt: newest.signedAt } };
+  return { ok: true, entries };
 }

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Pool } from 'pg';
+import { Client, Pool, type ClientBase } from 'pg';
 
 const MIGRATIONS_DIR = join(__dirname, 'migrations');
 /** Serializes store migrations when several processes (workers, web) start at once. */
@@ -41,12 +41,21 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<st
 /** Applies the store's numbered SQL migrations that have not run yet, each in its own transaction. */
 export async function migrateStore(pool: Pool): Promise<string[]> {
   const client = await pool.connect();
+  try {
+    return await migrateWith(client);
+  } finally {
+    client.release();
+  }
+}
+
+/** migrateStore on one connection: `store setup` runs it as the owner role (SET ROLE). */
+export async function migrateWith(client: ClientBase): Promise<string[]> {
   const applied: string[] = [];
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    await client.query(
-      'CREATE TABLE IF NOT EXISTS store_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-    );
+    // Created only when missing: the application role, which may not create, reads it to find nothing pending.
+    const { rows: exists } = await client.query<{ table: string | null }>("SELECT to_regclass('store_migrations')::text AS table");
+    if (!exists[0].table) await client.query('CREATE TABLE store_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     const done = new Set((await client.query<{ name: string }>('SELECT name FROM store_migrations')).rows.map((r) => r.name));
     const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
     for (const file of files.filter((f) => !done.has(f))) {
@@ -58,12 +67,14 @@ export async function migrateStore(pool: Pool): Promise<string[]> {
         applied.push(file);
       } catch (error) {
         await client.query('ROLLBACK');
-        throw new Error(`Store migration ${file} failed: ${(error as Error).message}`);
+        const denied = (error as { code?: string }).code === '42501';
+        throw new Error(
+          `Store migration ${file} failed: ${(error as Error).message}${denied ? '. DATABASE_URL connects as a role that may not change the store: run `schemawright store setup --owner-url <administrator URL>` once to apply it' : ''}`,
+        );
       }
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
-    client.release();
   }
   return applied;
 }

@@ -1,9 +1,8 @@
-import type { Pool } from 'pg';
 import { AUDIT_GENESIS_HASH, appendAudit, queryAudit, verifyAudit } from '../store/audit';
-import { createTestStore, type TestDatabase } from './support/stack';
+import { createTestStore, type TestStore } from './support/stack';
 
 describe('the audit log', () => {
-  let store: { pool: Pool; db: TestDatabase; close(): Promise<void> };
+  let store: TestStore;
   beforeEach(async () => {
     store = await createTestStore();
   });
@@ -57,9 +56,9 @@ describe('the audit log', () => {
 
   it('refuses UPDATE, DELETE and TRUNCATE, even by the owner', async () => {
     await appendAudit(store.pool, { kind: 'decision', requestId: 'r1', target: 'orders', actor: 'ann', data: { option: 'apply' } });
-    await expect(store.pool.query(`UPDATE audit_log SET actor = 'mallory'`)).rejects.toMatchObject({ code: '42501', message: 'audit_log is append-only: UPDATE is refused' });
-    await expect(store.pool.query('DELETE FROM audit_log')).rejects.toMatchObject({ message: 'audit_log is append-only: DELETE is refused' });
-    await expect(store.pool.query('TRUNCATE audit_log')).rejects.toMatchObject({ message: 'audit_log is append-only: TRUNCATE is refused' });
+    await expect(store.admin.query(`UPDATE audit_log SET actor = 'mallory'`)).rejects.toMatchObject({ code: '42501', message: 'audit_log is append-only: UPDATE is refused' });
+    await expect(store.admin.query('DELETE FROM audit_log')).rejects.toMatchObject({ message: 'audit_log is append-only: DELETE is refused' });
+    await expect(store.admin.query('TRUNCATE audit_log')).rejects.toMatchObject({ message: 'audit_log is append-only: TRUNCATE is refused' });
     expect((await queryAudit(store.pool)).map((e) => e.actor)).toEqual(['ann']);
     const grants = await store.pool.query(`SELECT privilege_type FROM information_schema.role_table_grants WHERE table_name = 'audit_log' AND grantee = 'PUBLIC'`);
     expect(grants.rows).toEqual([]);
@@ -69,18 +68,18 @@ describe('the audit log', () => {
     for (const option of ['a', 'b', 'c', 'd']) await appendAudit(store.pool, { kind: 'decision', requestId: 'r1', target: 'orders', actor: 'ann', data: { option } });
     const [, , third] = await queryAudit(store.pool);
     // A superuser can switch the trigger off: the chain still tells.
-    await store.pool.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete');
-    await store.pool.query(`UPDATE audit_log SET data = '{"option": "z"}' WHERE seq = $1`, [third.seq]);
-    await store.pool.query('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete');
+    await store.admin.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete');
+    await store.admin.query(`UPDATE audit_log SET data = '{"option": "z"}' WHERE seq = $1`, [third.seq]);
+    await store.admin.query('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete');
     expect(await verifyAudit(store.pool)).toEqual({ ok: false, entries: 2, firstBroken: { seq: third.seq, reason: expect.stringContaining('does not match its hash') } });
   });
 
   it('names the entry after one that was removed', async () => {
     for (const option of ['a', 'b', 'c']) await appendAudit(store.pool, { kind: 'decision', requestId: 'r1', target: 'orders', data: { option } });
     const [, second, third] = await queryAudit(store.pool);
-    await store.pool.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete');
-    await store.pool.query('DELETE FROM audit_log WHERE seq = $1', [second.seq]);
-    await store.pool.query('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete');
+    await store.admin.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete');
+    await store.admin.query('DELETE FROM audit_log WHERE seq = $1', [second.seq]);
+    await store.admin.query('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete');
     expect(await verifyAudit(store.pool)).toEqual({ ok: false, entries: 1, firstBroken: { seq: third.seq, reason: expect.stringContaining('removed') } });
   });
 });

@@ -93,6 +93,15 @@ describe('npm start: the embedded default', () => {
       expect(await web.text()).toContain(firstCheck);
       expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
       expect(await (await fetch(`http://127.0.0.1:${ports.web}/healthz`)).json()).toEqual({ store: 'ok', temporal: 'ok' });
+      // The store is set up with its roles: everything connects as the application role, and the audit key is printed, kept owner-only.
+      expect(first.output.stdout).toMatch(/Audit key: +[0-9a-f]{16} \(public key [A-Za-z0-9+/=]+; `audit verify` checks with it\)/);
+      expect(statSync(join(home, 'audit-key.pem')).mode & 0o777).toBe(0o600);
+      const running = JSON.parse(readFileSync(join(home, 'running-stack.json'), 'utf8')) as { databaseUrl: string };
+      const app = new Client({ connectionString: running.databaseUrl });
+      await app.connect();
+      const role = await app.query('SELECT current_user AS name, rolsuper AS superuser FROM pg_roles WHERE rolname = current_user');
+      await app.end();
+      expect(role.rows).toEqual([{ name: 'schemawright_app', superuser: false }]);
 
       // What the user needs to look around: the inbox, and psql lines that name a password file, not the password.
       expect(first.output.stdout).toContain(`Inbox (captured mail):      http://127.0.0.1:${ports.web}/inbox`);

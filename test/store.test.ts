@@ -1,10 +1,9 @@
-import type { Pool } from 'pg';
 import { digestOf, getArtifact, putArtifact } from '../store/artifacts';
 import { migrateStore } from '../store/database';
-import { createTestStore } from './support/stack';
+import { createTestStore, type TestStore } from './support/stack';
 
 describe('the project store', () => {
-  let store: { pool: Pool; close(): Promise<void> };
+  let store: TestStore;
   beforeAll(async () => {
     store = await createTestStore();
   });
@@ -22,7 +21,7 @@ describe('the project store', () => {
 
   it('refuses an artifact whose content was changed behind its digest', async () => {
     const ref = await putArtifact(store.pool, 'report', 'text/markdown', '# original');
-    await store.pool.query('UPDATE artifacts SET content = $2 WHERE digest = $1', [ref.digest, '# altered']);
+    await store.admin.query('UPDATE artifacts SET content = $2 WHERE digest = $1', [ref.digest, '# altered']);
     await expect(getArtifact(store.pool, ref.digest)).rejects.toThrow(`Artifact ${ref.digest} does not match its digest`);
   });
 

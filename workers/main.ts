@@ -1,6 +1,9 @@
 import { openNotifier } from '../approvals/notify';
 import { ConfigError, readEnvironment } from '../config/environment';
-import { connectWorker } from '../stack/temporal-connection';
+import { connectClient, connectWorker } from '../stack/temporal-connection';
+import { auditCheckpointer, checkpointEveryMinute } from '../store/audit-anchor';
+import { auditKeyFrom } from '../store/audit-key';
+import { warnOfAuditRewriteRights } from '../store/least-privilege';
 import { createStorePool, migrateStore } from '../store/database';
 import { bundleWorkflows, createWorker } from './worker';
 
@@ -9,13 +12,17 @@ export async function runWorker(env = readEnvironment()): Promise<void> {
   if (!env.postgres.databaseUrl) throw new ConfigError('DATABASE_URL is not set: the worker needs the project store. Run `npm start`, or set DATABASE_URL.');
   const store = createStorePool(env.postgres.databaseUrl, 'schemawright-worker');
   await migrateStore(store);
+  await warnOfAuditRewriteRights(store);
   const notifier = openNotifier(env, store);
   const connection = await connectWorker(env);
+  const temporal = await connectClient(env);
+  const checkpointAudit = auditCheckpointer({ store, key: auditKeyFrom(env), temporal: { client: temporal.client, taskQueue: env.temporal.taskQueue } });
+  const checkpoints = checkpointEveryMinute(checkpointAudit);
   const worker = await createWorker({
     connection,
     namespace: env.temporal.namespace,
     taskQueue: env.temporal.taskQueue,
-    deps: { store, notify: notifier.notify },
+    deps: { store, notify: notifier.notify, checkpointAudit },
     workflowBundle: await bundleWorkflows(),
   });
   const stop = () => worker.shutdown();
@@ -25,6 +32,8 @@ export async function runWorker(env = readEnvironment()): Promise<void> {
   try {
     await worker.run();
   } finally {
+    await checkpoints.stop();
+    await temporal.connection.close();
     await connection.close();
     notifier.close();
     await store.end();

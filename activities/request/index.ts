@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { resolveTarget } from '../../config/targets';
 import { appendAudit } from '../../store/audit';
+import { REQUEST_END_KINDS } from '../../store/audit-anchor';
 import { getArtifact, putArtifact, type ArtifactRef } from '../../store/artifacts';
 import type { Notification, RequestStatusView } from '../../workflows/design-request-messages';
 import { targetFingerprint, analyzeTarget as analyzeNamedTarget } from '../analysis/target';
@@ -28,13 +29,15 @@ export interface RequestActivityDependencies {
   store: Pool;
   /** Delivers notifications over the approvals channels (Slack, email); absent: notifications are only audited by the workflow. */
   notify?: (notification: Notification) => Promise<void>;
+  /** Signs and anchors a checkpoint of the audit chain; absent: no checkpoints. */
+  checkpointAudit?: () => Promise<unknown>;
 }
 
 /**
  * The design-request workflow's activities: thin adapters that load artifacts, call the engines
  * (analysis, modeling, review, escalations, the runner), store what they produce and hand back refs.
  */
-export function createRequestActivities({ store, notify }: RequestActivityDependencies): RequestActivities {
+export function createRequestActivities({ store, notify, checkpointAudit }: RequestActivityDependencies): RequestActivities {
   const load = async <T>(ref: ArtifactRef): Promise<T> => JSON.parse((await getArtifact(store, ref.digest)).content) as T;
   const save = (kind: string, value: unknown) => putArtifact(store, kind, 'application/json', JSON.stringify(value));
 
@@ -173,6 +176,9 @@ export function createRequestActivities({ store, notify }: RequestActivityDepend
 
     audit: async (entry) => {
       await appendAudit(store, entry);
+      // A request's end is checkpointed at once. Failing here would append the entry again on retry:
+      // the minute's checkpoint covers it instead.
+      if (REQUEST_END_KINDS.has(entry.kind)) await checkpointAudit?.().catch((error: Error) => process.stderr.write(`audit checkpoint failed: ${error.message}\n`));
     },
 
     // A channel that is down must not hold up or fail the request: the failure is audited instead.

@@ -1,5 +1,8 @@
 import { readClientEnvironment } from '../../config/environment';
 import { requireFreePort } from '../../stack/ports';
+import { auditCheckpointer, checkpointEveryMinute } from '../../store/audit-anchor';
+import { auditKeyFrom } from '../../store/audit-key';
+import { warnOfAuditRewriteRights } from '../../store/least-privilege';
 import { startMailCapture, type MailCapture } from '../email/capture';
 import { tokenKeysFrom } from '../email/tokens';
 import { openRequestServices } from '../services';
@@ -14,6 +17,9 @@ import { createWebServer, listen } from './server';
 export async function runWebServer(env = readClientEnvironment()): Promise<void> {
   await requireFreePort(env.web.port, 'the approvals web server', 'Stop whatever holds it, or choose another with SCHEMAWRIGHT_WEB_PORT.');
   const services = await openRequestServices(env);
+  await warnOfAuditRewriteRights(services.store);
+  // Refusals the web server audits are checkpointed within the minute.
+  const checkpoints = checkpointEveryMinute(auditCheckpointer({ store: services.store, key: auditKeyFrom(env), temporal: { client: services.temporal, taskQueue: env.temporal.taskQueue } }));
   let capture: MailCapture | undefined;
   if (!env.approvals.smtpUrl) {
     await requireFreePort(env.approvals.mailCapturePort, 'the local mail capture', 'Stop whatever holds it, choose another with SCHEMAWRIGHT_MAIL_CAPTURE_PORT, or set SMTP_URL.');
@@ -42,5 +48,6 @@ export async function runWebServer(env = readClientEnvironment()): Promise<void>
   await new Promise((r) => server.once('close', r));
   await slack?.stop();
   await capture?.close();
+  await checkpoints.stop();
   await services.close();
 }

@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { ConfigError, readClientEnvironment } from '../../config/environment';
-import { queryAudit, verifyAudit, type AuditFilters } from '../../store/audit';
+import { connectClient } from '../../stack/temporal-connection';
+import { queryAudit, type AuditFilters } from '../../store/audit';
+import { readAnchor } from '../../store/audit-anchor';
+import { verifyAnchoredAudit, type AnchoredVerification, type AuditCheckpoint } from '../../store/audit-checkpoints';
+import { auditPublicKeyFrom } from '../../store/audit-key';
 import { AUDIT_FORMATS, renderAudit, type AuditFormat } from '../../store/audit-format';
 import { createStorePool } from '../../store/database';
 
@@ -41,21 +45,74 @@ export async function runAudit(options: AuditOptions): Promise<void> {
   }
 }
 
-/** Returns the exit status: 0 when the chain is intact, 1 when an entry is broken. */
-export async function runAuditVerify(): Promise<number> {
-  const pool = storePool();
+/** Exit statuses of `audit verify` (README, "Auditing"). */
+export const VERIFY_EXIT = { intact: 0, tampered: 1, couldNotVerify: 2, notAnchored: 3 } as const;
+
+/**
+ * Checks the chain against the signed checkpoints, the store's and the newest one kept outside it (the
+ * audit-anchor workflow on Temporal, unless `anchor` is false), and returns the exit status.
+ */
+export async function runAuditVerify(options: { anchor: boolean }): Promise<number> {
+  const env = readClientEnvironment();
+  let key;
   try {
-    const result = await verifyAudit(pool);
-    if (result.ok) {
-      process.stdout.write(`audit log intact: ${result.entries} entries, each chained to the one before it\n`);
-      return 0;
+    key = auditPublicKeyFrom(env);
+  } catch (error) {
+    process.stderr.write(`schemawright: ${(error as Error).message}\n`);
+    return VERIFY_EXIT.couldNotVerify;
+  }
+  let pool;
+  try {
+    pool = storePool();
+  } catch (error) {
+    process.stderr.write(`schemawright: ${(error as Error).message}\n`);
+    return VERIFY_EXIT.couldNotVerify;
+  }
+  try {
+    let anchored: AuditCheckpoint | null | 'not read' = 'not read';
+    if (options.anchor) {
+      const temporal = await connectClient(env);
+      try {
+        anchored = await readAnchor(temporal.client, key);
+      } finally {
+        await temporal.connection.close();
+      }
     }
-    const broken = result.firstBroken as { seq: number; reason: string };
-    process.stdout.write(`audit log BROKEN at entry ${broken.seq}: ${broken.reason}. ${result.entries === 1 ? 'The 1 entry before it is' : `The ${result.entries} entries before it are`} intact. Compare entry ${broken.seq} with your store backups to see what was changed.\n`);
-    return 1;
+    const result = await verifyAnchoredAudit(pool, key, anchored);
+    process.stdout.write(`${describeVerification(result, key.id, key.text)}\n`);
+    if (!result.ok) return VERIFY_EXIT.tampered;
+    return result.anchor.state === 'missing' ? VERIFY_EXIT.notAnchored : VERIFY_EXIT.intact;
+  } catch (error) {
+    process.stderr.write(`schemawright: audit verify could not finish: ${(error as Error).message}\n`);
+    return VERIFY_EXIT.couldNotVerify;
   } finally {
     await pool.end();
   }
+}
+
+function describeVerification(result: AnchoredVerification, keyId: string, publicKey: string): string {
+  const lines = [`audit key ${keyId} (public key ${publicKey})`];
+  if (result.forged) return [...lines, `audit log BROKEN: ${result.forged}.`].join('\n');
+  if (result.firstBroken) {
+    const broken = result.firstBroken;
+    lines.push(`audit log BROKEN at entry ${broken.seq}: ${broken.reason}. ${result.entries === 1 ? 'The 1 entry before it is' : `The ${result.entries} entries before it are`} intact. Compare entry ${broken.seq} with your store backups to see what was changed.`);
+    return lines.join('\n');
+  }
+  if (result.truncated) {
+    const { entries, signedEntries, signedAt } = result.truncated;
+    lines.push(`audit log TRUNCATED: it has ${entries} entries, but the checkpoint signed at ${signedAt} says it had ${signedEntries}: the newest ${signedEntries - entries} were removed. Restore them from your store backups.`);
+    return lines.join('\n');
+  }
+  const covered = result.anchor.state === 'checked' ? result.anchor.checkpoint.entries : undefined;
+  lines.push(`audit log intact: ${result.entries} entries, each chained to the one before it; ${result.checkpoints} signed checkpoint(s) in the store agree with it`);
+  const anchor = {
+    checked: `the newest checkpoint kept outside the store (Temporal, ${covered} entries) agrees with it`,
+    empty: 'no checkpoint was written yet (the first is written at the end of a request, or within a minute of an entry)',
+    missing: 'WARNING: the store has checkpoints but the anchor workflow on Temporal has none: it was removed, or Temporal was never reached; a rewrite that also removed checkpoints from the store would not be seen',
+    'not read': 'the anchor outside the store was not read (--no-anchor)',
+  }[result.anchor.state];
+  lines.push(anchor);
+  return lines.join('\n');
 }
 
 export function registerAuditCommand(program: Command): void {
@@ -72,8 +129,9 @@ export function registerAuditCommand(program: Command): void {
     .action((options: AuditOptions) => runAudit(options));
   audit
     .command('verify')
-    .description('Recompute the hash chain of the whole audit log: says it is intact, or names the first broken entry (exit 1).')
-    .action(async () => {
-      process.exitCode = await runAuditVerify();
+    .description('Check the audit log against its signed checkpoints: intact (exit 0), or the first altered entry or a cut tail (exit 1); 2: could not check; 3: intact but not anchored outside the store.')
+    .option('--no-anchor', 'do not read the newest checkpoint kept outside the store (on Temporal)')
+    .action(async (options: { anchor: boolean }) => {
+      process.exitCode = await runAuditVerify(options);
     });
 }

@@ -2,7 +2,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import { Client as PgClient, type Pool } from 'pg';
-import { createStorePool, databaseUrl, migrateStore } from '../../store/database';
+import { createStorePool, databaseUrl } from '../../store/database';
+import { setupStore } from '../../store/least-privilege';
 import { bundleWorkflows } from '../../workers/worker';
 
 /** The environment variable through which global setup tells each test file where the stack runs. */
@@ -52,19 +53,43 @@ export async function createTestDatabase(prefix = 'sw_test'): Promise<TestDataba
   };
 }
 
-/** A fresh, migrated project store. */
-export async function createTestStore(): Promise<{ db: TestDatabase; pool: Pool; close(): Promise<void> }> {
+export interface TestStore {
+  db: TestDatabase;
+  /** Connected as the store's application role, as workers and the web server are: the code under test uses this. */
+  pool: Pool;
+  /** DATABASE_URL of the application role. */
+  appUrl: string;
+  /** Connected as the superuser that set the store up: for what an attacker with the server would do. */
+  admin: Pool;
+  close(): Promise<void>;
+}
+
+/** A fresh project store set up as `store setup` does, with an owner and an application role of its own. */
+export async function createTestStore(): Promise<TestStore> {
   const db = await createTestDatabase('sw_store');
-  const pool = createStorePool(db.url, 'schemawright-test');
-  await migrateStore(pool);
+  const roles = { owner: `${db.name}_owner`, app: `${db.name}_app` };
+  const { appUrl } = await setupStore(db.url, randomBytes(12).toString('hex'), roles);
+  const pool = createStorePool(appUrl, 'schemawright-test');
+  const admin = createStorePool(db.url, 'schemawright-test-admin');
   return {
     db,
     pool,
+    appUrl,
+    admin,
     async close() {
-      await pool.end();
+      await Promise.all([pool.end(), admin.end()]);
       await db.drop();
+      await dropTestRoles(roles);
     },
   };
+}
+
+/** The owner and application roles of a test store, once its database is dropped (roles belong to the server). */
+export async function dropTestRoles(roles: { owner: string; app: string }): Promise<void> {
+  const dropper = new PgClient({ connectionString: testStack().postgresAdminUrl });
+  await dropper.connect();
+  await dropper.query(`DROP ROLE IF EXISTS "${roles.app}", "${roles.owner}"`);
+  await dropper.end();
 }
 
 export interface TemporalConnections {
