@@ -183,7 +183,8 @@ export function parsePolicy(text: string, source: string): Policy {
     gatePolicyFor(target, environment) {
       const rule = resolveRule(rules, target, environment);
       if (!rule.approvers?.length) {
-        throw new PolicyError(`${source} names no approvers for ${target}/${environment}: add targets.${target}.${environment} (or a "*" rule) with approvers`);
+        // Said to requesters in Slack and the API too: the file's place on the server is not theirs to know.
+        throw new PolicyError(`the approval policy names no approvers for ${target}/${environment}: an admin adds targets.${target}.${environment} (or a "*" rule) with approvers`);
       }
       return {
         approvers: rule.approvers,
