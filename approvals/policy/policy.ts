@@ -21,6 +21,8 @@ export interface Policy {
   /** The file it came from, for messages. */
   source: string;
   people: Person[];
+  /** The targets it names (not "*"): each may be a database of that name on the store's server (config/targets.ts). */
+  targets: string[];
   gatePolicyFor(target: string, environment: string): GatePolicy;
   person(id: string): Person | undefined;
   personBySlackId(slackId: string): Person | undefined;
@@ -180,6 +182,7 @@ export function parsePolicy(text: string, source: string): Policy {
   return {
     source,
     people: [...people.values()],
+    targets: [...targets].filter((target) => target !== '*'),
     gatePolicyFor(target, environment) {
       const rule = resolveRule(rules, target, environment);
       if (!rule.approvers?.length) {
