@@ -31,26 +31,32 @@ export function declaredTooLarge(req: IncomingMessage): boolean {
   return Number.isFinite(length) && length > MAX_BODY;
 }
 
-/** The body, read up to the limit: a longer one (chunked, with no length) stops being read at the limit. */
-export async function readRawBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * Every body is read here, up to the limit, before its route checks a token, a link, a form or a
+ * Slack signature: a longer one (chunked, with no length) stops being read at the limit. The body
+ * is kept as `rawBody`, which Bolt also reads a Slack request's body from when it is there.
+ */
+export async function readBodyFirst(req: IncomingMessage): Promise<void> {
+  if (req.method !== 'POST') return;
   try {
-    return await getRawBody(req, { limit: MAX_BODY });
+    Object.assign(req, { rawBody: await getRawBody(req, { limit: MAX_BODY }) });
   } catch (error) {
     if ((error as { type?: string }).type === 'entity.too.large') throw new HttpError(413, TOO_LARGE);
     throw error;
   }
 }
 
-export async function readBody(req: IncomingMessage): Promise<string> {
-  return (await readRawBody(req)).toString('utf8');
+function readBody(req: IncomingMessage): string {
+  const { rawBody } = req as IncomingMessage & { rawBody?: Buffer };
+  return rawBody?.toString('utf8') ?? '';
 }
 
 export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  return new URLSearchParams(await readBody(req));
+  return new URLSearchParams(readBody(req));
 }
 
 export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const raw = await readBody(req);
+  const raw = readBody(req);
   try {
     const value = JSON.parse(raw || '{}') as unknown;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');

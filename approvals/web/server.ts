@@ -11,7 +11,7 @@ import { auditRefusal, decideRequest, listRequests, quoteVisibility, RefusedErro
 import { describeReachability, type SlackReachability } from '../slack/reachability';
 import { escapeHtml, page } from './html';
 import { setSecurityHeaders } from './headers';
-import { bearerPerson, cookies, declaredTooLarge, HttpError, MAX_BODY, readForm, readJson, readRawBody, send, sendJson } from './http';
+import { bearerPerson, cookies, declaredTooLarge, HttpError, MAX_BODY, readBodyFirst, readForm, readJson, send, sendJson } from './http';
 import { decisionPage, inboxPage, mailPage, messagePage, requestListPage, requestPage, type OtherWorkflow } from './pages';
 
 export interface WebDependencies {
@@ -264,8 +264,9 @@ export function createWebServer(deps: WebDependencies): Server {
     // A request target that does not parse, or a path with broken %-escapes, is the caller's error: it must not end the process.
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
-      if (deps.slack && url.pathname.startsWith('/slack/')) return void toSlack(req, res, deps.slack);
-      for (const [method, pattern, routeHandler] of routes) {
+      const slack = deps.slack;
+      if (slack && url.pathname.startsWith('/slack/')) handler = async () => slack(req, res);
+      for (const [method, pattern, routeHandler] of handler ? [] : routes) {
         const match = pattern.exec(url.pathname);
         if (!match || method !== req.method) continue;
         params = match.slice(1).map(decodeURIComponent);
@@ -276,17 +277,11 @@ export function createWebServer(deps: WebDependencies): Server {
       return send(res, 400, 'text/plain; charset=utf-8', `Bad request: ${(error as Error).message}\n`);
     }
     if (!handler) return send(res, 404, 'text/plain; charset=utf-8', `Not found: ${req.method} ${url.pathname}\n`);
-    handler(req, res, deps, params, url).catch((error: unknown) => failure(res, error, url.pathname.startsWith('/api/')));
+    const route = handler;
+    readBodyFirst(req)
+      .then(() => route(req, res, deps, params, url))
+      .catch((error: unknown) => failure(res, error, url.pathname.startsWith('/api/') || url.pathname.startsWith('/slack/')));
   });
-}
-
-/** Bolt reads a body it finds already read (`rawBody`) as is: so Slack's requests are read here, within the limit, before their signature is checked. */
-async function toSlack(req: IncomingMessage, res: ServerResponse, slack: NonNullable<WebDependencies['slack']>): Promise<void> {
-  try {
-    slack(Object.assign(req, { rawBody: await readRawBody(req) }), res);
-  } catch (error) {
-    failure(res, error, true);
-  }
 }
 
 export function listen(server: Server, port: number, host: string): Promise<number> {
