@@ -1,4 +1,4 @@
-import { WebClient, type WebClientOptions } from '@slack/web-api';
+import { LogLevel, WebClient, type WebClientOptions } from '@slack/web-api';
 
 /** What the web server says about Slack: on its /healthz and its request list. */
 export type SlackReachability =
@@ -41,7 +41,8 @@ export class SlackReachabilityCheck {
     private readonly log: (line: string) => void = (line) => console.warn(line),
   ) {
     // One try per round: the retries are this class's, with a state to show between them.
-    this.client = new WebClient(botToken, { ...clientOptions, retryConfig: { retries: 0 } });
+    // Its own warning per failed try would repeat what this class logs once per change.
+    this.client = new WebClient(botToken, { ...clientOptions, retryConfig: { retries: 0 }, logLevel: LogLevel.ERROR });
     this.timings = { ...DEFAULT_TIMINGS, ...timings };
   }
 
@@ -69,7 +70,7 @@ export class SlackReachabilityCheck {
       const code = (error as { data?: { error?: string } }).data?.error;
       next = code && TOKEN_ERRORS.has(code)
         ? { state: 'token refused', since: new Date(), error: code }
-        : { state: 'unreachable', since: new Date(), error: (error as Error).message, nextTryAt: new Date(Date.now() + retryMs) };
+        : { state: 'unreachable', since: new Date(), error: networkReason(error), nextTryAt: new Date(Date.now() + retryMs) };
     }
     if (this.stopped) return;
     this.record(next);
@@ -85,6 +86,14 @@ export class SlackReachabilityCheck {
     if (!changed) return;
     this.log(describeReachability(next));
   }
+}
+
+/** The network's own words (`connect ECONNREFUSED ...`), not the client's wrapper around them (`fetch failed`). */
+function networkReason(error: unknown): string {
+  // Duck-typed: the network's errors may come from another realm than this module's Error.
+  let cause = ((error as { original?: unknown }).original ?? error) as { message: string; cause?: unknown };
+  while (typeof (cause.cause as { message?: unknown } | undefined)?.message === 'string') cause = cause.cause as typeof cause;
+  return cause.message;
 }
 
 /** One line for the log, the health endpoint and the request list. */
