@@ -45,7 +45,7 @@ export function targetProblem(name: string, policyTargets: readonly string[], st
 
 export function resolveTarget(name: string, env: NodeJS.ProcessEnv = process.env): Target {
   const configured = env[targetVariable(name)];
-  if (!configured && !env.DATABASE_URL) throw new TargetNotFoundError(`target '${name}' has no connection: ${howToConfigure(name)}`);
+  if (!configured && !env.DATABASE_URL) throw new TargetNotFoundError(`target '${name}' has no connection: set ${targetVariable(name)} (or DATABASE_URL for targets on the store's server)`);
   if (!configured && MAINTENANCE_DATABASES.includes(name)) throw new TargetNotFoundError(`target '${name}' is a PostgreSQL maintenance database, not a target: set ${targetVariable(name)} if you mean it`);
   const connectionString = configured ?? databaseUrl(env.DATABASE_URL!, name);
   if (env.DATABASE_URL && sameDatabase(connectionString, env.DATABASE_URL)) {
