@@ -1,55 +1,23 @@
-import type { Server } from 'node:http';
-import type { Pool } from 'pg';
 import { waitFor } from '../../stack/wait';
-import { requestHarness, type RequestHarness } from '../../test/support/requests';
-import { startSlackApiStandIn, type SlackApiStandIn } from '../../test/support/slack-api';
-import { SlackSender } from '../../test/support/slack-requests';
-import { connectTemporal, createTestStore, type TemporalConnections } from '../../test/support/stack';
-import { parseTokenKeys } from '../email/tokens';
-import { loadPolicy } from '../policy';
-import { createWebServer, listen } from '../web/server';
-import { createSlackApp, type SlackApp } from './app';
-
-const SECRET = 'slack-signing-secret-for-tests';
+import { startApprovalsServer, type ApprovalsServer } from '../../test/support/approvals-server';
 
 describe('a Slack app started while Slack is unreachable', () => {
-  let temporal: TemporalConnections;
-  let store: { pool: Pool; close(): Promise<void> };
-  let harness: RequestHarness;
-  let slackApi: SlackApiStandIn;
-  let slack: SlackApp;
-  let server: Server;
-  let base: string;
-  let sender: SlackSender;
+  let approvals: ApprovalsServer;
   const logged: string[] = [];
   const warn = console.warn;
 
   beforeAll(async () => {
-    temporal = await connectTemporal();
-    store = await createTestStore();
-    harness = await requestHarness(temporal, store.pool);
-    slackApi = await startSlackApiStandIn();
-    await slackApi.down();
     console.warn = (line: unknown) => void (String(line).startsWith('Slack:') && logged.push(String(line)));
-    const services = { ...harness.services, policy: loadPolicy() };
-    slack = createSlackApp({ services, webBaseUrl: 'http://approvals.test', botToken: 'xoxb-test', signingSecret: SECRET, slackApiUrl: `${slackApi.url}/api/`, reachabilityTimings: { firstRetryMs: 50, maxRetryMs: 200 } });
-    server = createWebServer({ services, tokenKeys: parseTokenKeys(`k:${'x'.repeat(32)}`), apiTokens: new Map(), slack: slack.requestListener, slackReachability: slack.reachability });
-    base = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;
-    sender = new SlackSender(`${base}/slack/events`, SECRET);
-    await slack.start();
+    approvals = await startApprovalsServer({ slackApiDown: true, reachabilityTimings: { firstRetryMs: 50, maxRetryMs: 200 } });
+    await approvals.slack.start();
   });
   afterAll(async () => {
     console.warn = warn;
-    await slack?.stop();
-    server?.close();
-    server?.closeAllConnections();
-    await slackApi?.close();
-    await harness?.close();
-    await store?.close();
-    await temporal?.close();
+    await approvals?.close();
   });
 
   it('answers signed requests at once while its start-up check fails, says so in the log, /healthz and the request list, and recovers when Slack answers', async () => {
+    const { slack, slackApi, sender, base } = approvals;
     await waitFor('the failed start-up check', () => (slack.reachability().state === 'unreachable' ? true : undefined));
     expect(logged).toEqual([expect.stringMatching(/^Slack: unreachable since \S+ \(.+\); signed requests are still answered, replies to Slack fail until it answers; next try at /)]);
     const health = (await (await fetch(`${base}/healthz`)).json()) as { slack: string };

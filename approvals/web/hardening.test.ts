@@ -1,17 +1,9 @@
 import { createHash } from 'node:crypto';
-import { request, type Server } from 'node:http';
+import { request } from 'node:http';
 import { Readable } from 'node:stream';
-import type { Pool } from 'pg';
 import { targetVariable } from '../../config/targets';
-import { requestHarness, type RequestHarness } from '../../test/support/requests';
-import { startSlackApiStandIn, type SlackApiStandIn } from '../../test/support/slack-api';
-import { connectTemporal, createTestStore, type TemporalConnections } from '../../test/support/stack';
-import { parseTokenKeys } from '../email/tokens';
-import { loadPolicy } from '../policy';
-import { createSlackApp } from '../slack/app';
-import { parseApiTokens } from './http';
+import { startApprovalsServer, type ApprovalsServer } from '../../test/support/approvals-server';
 import { MERMAID_MODULES, MERMAID_SCRIPT } from './pages';
-import { createWebServer, listen } from './server';
 
 const RITA = 'rita-token-0123456789';
 const MB = 1024 * 1024;
@@ -52,35 +44,17 @@ function postHuge(url: string, totalBytes: number, declareLength: boolean): Prom
 }
 
 describe('the approvals web server under attack: body limits, headers, artifact names, targets', () => {
-  let temporal: TemporalConnections;
-  let store: { pool: Pool; close(): Promise<void> };
-  let harness: RequestHarness;
-  let slackApi: SlackApiStandIn;
-  let server: Server;
+  let approvals: ApprovalsServer;
   let base: string;
 
   beforeAll(async () => {
-    temporal = await connectTemporal();
-    store = await createTestStore();
-    harness = await requestHarness(temporal, store.pool);
-    slackApi = await startSlackApiStandIn();
-    const policy = loadPolicy();
-    const services = { ...harness.services, policy, policyTargets: policy.targets };
-    const slack = createSlackApp({ services, webBaseUrl: 'http://approvals.test', botToken: 'xoxb-test', signingSecret: 'slack-signing-secret-for-tests', slackApiUrl: `${slackApi.url}/api/` });
-    server = createWebServer({ services, tokenKeys: parseTokenKeys(`k:${'x'.repeat(32)}`), apiTokens: parseApiTokens(`rita:${RITA}`), slack: slack.requestListener });
-    base = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;
+    approvals = await startApprovalsServer({ apiTokens: `rita:${RITA}` });
+    base = approvals.base;
     // Warm: the first requests load code that the measured ones would otherwise count.
     await postHuge(`${base}/slack/events`, 2 * MB, true);
     await postHuge(`${base}/slack/events`, 2 * MB, false);
   });
-  afterAll(async () => {
-    server?.close();
-    server?.closeAllConnections();
-    await slackApi?.close();
-    await harness?.close();
-    await store?.close();
-    await temporal?.close();
-  });
+  afterAll(() => approvals?.close());
 
   const api = (path: string, body: unknown) =>
     fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${RITA}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -127,7 +101,7 @@ describe('the approvals web server under attack: body limits, headers, artifact 
   });
 
   it('artifact names that are Object.prototype properties name no artifact: 404, not 500', async () => {
-    const started = await api('/api/requests', { kind: 'change', target: harness.target.name, environment: 'production', source: { format: 'sql', text: 'ALTER TABLE orders ADD COLUMN note text;' } });
+    const started = await api('/api/requests', { kind: 'change', target: approvals.harness.target.name, environment: 'production', source: { format: 'sql', text: 'ALTER TABLE orders ADD COLUMN note text;' } });
     const { requestId } = (await started.json()) as { requestId: string };
     expect((await fetch(`${base}/requests/${requestId}/artifacts/source`)).status).toBe(200);
     for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
@@ -137,7 +111,7 @@ describe('the approvals web server under attack: body limits, headers, artifact 
   });
 
   it('a target must be configured or named in the policy: the store’s own database, postgres and an unknown name are refused with how to configure one', async () => {
-    const { rows } = await store.pool.query<{ name: string }>('SELECT current_database() AS name');
+    const { rows } = await approvals.store.pool.query<{ name: string }>('SELECT current_database() AS name');
     const refusal = async (target: string) => {
       const answer = await api('/api/requests', { kind: 'review', target, environment: 'production' });
       return [answer.status, ((await answer.json()) as { error: string }).error];
