@@ -134,6 +134,9 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
     expect(rootPost.args.channel).toBe('C0APPROVALS');
     expect(rootPost.args.thread_ts).toBeUndefined();
     expect(JSON.stringify(rootPost.args.blocks)).toContain('Index &lt;b&gt;orders&lt;/b&gt; &amp; &lt;@U0ADA&gt;');
+    // The top-level text is what notifications show: escaped like the blocks.
+    expect(rootPost.args.text).toBe('Index &lt;b&gt;orders&lt;/b&gt; &amp; &lt;@U0ADA&gt;: awaiting-approval (gates)');
+    expect(questionPost.args.text).toBe('Decision needed: Index &lt;b&gt;orders&lt;/b&gt; &amp; &lt;@U0ADA&gt;: CREATE INDEX on orders (50M rows) blocks writes for about 4 minutes');
     expect(questionPost.args.thread_ts).toBe(root!.ts);
     const blocks = questionPost.args.blocks as { type: string; elements?: { action_id: string; value?: string; url?: string; style?: string }[]; text?: { text: string } }[];
     expect(blocks.some((b) => b.text?.text.includes('<@U0ANN> <@U0BOB>'))).toBe(true);

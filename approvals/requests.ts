@@ -17,6 +17,7 @@ import {
   type RequestState,
   type RequestStatusView,
 } from '../workflows/design-request-messages';
+import { targetProblem } from '../config/targets';
 import { Requester, RequestEnvironment, RequestKind as RequestKindKey, RequestPhase, RequestStatus, RequestTarget } from '../workflows/search-attributes';
 import { putArtifact } from '../store/artifacts';
 import { appendAudit } from '../store/audit';
@@ -35,6 +36,8 @@ export interface RequestServices {
   store: Pool;
   taskQueue: string;
   gatePolicyFor(target: string, environment: string): GatePolicy;
+  /** Targets the policy names: with those configured by URL, the only targets a request may name (config/targets.ts). */
+  policyTargets?: readonly string[];
   timings: GateTimings;
   heartbeatSeconds?: number;
   apply?: ApplyLimits;
@@ -172,6 +175,9 @@ export async function startRequest(services: RequestServices, request: KickoffRe
   if (!problems.length) problems.push(...(await sourceProblems(request.source)));
   if (problems.length) throw new RequestInputError(problems);
   const policy = gatePolicyOf(services, request);
+  const { rows } = await services.store.query<{ name: string }>('SELECT current_database() AS name');
+  const targetRefusal = targetProblem(request.target, services.policyTargets ?? [], rows[0].name);
+  if (targetRefusal) throw new RequestInputError([targetRefusal]);
   const requestId = request.clientRequestId ?? randomUUID();
   const source = await putArtifact(services.store, `source-${request.source.format}`, 'text/plain', request.source.text);
   const input: RequestInput = {

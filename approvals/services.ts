@@ -34,6 +34,7 @@ export async function openRequestServices(env: ClientEnvironment): Promise<OpenR
     store,
     taskQueue: env.temporal.taskQueue,
     gatePolicyFor: (target, environment) => policy.gatePolicyFor(target, environment),
+    policyTargets: policy.targets,
     timings: env.gates,
     policy,
     async close() {

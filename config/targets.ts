@@ -5,9 +5,12 @@ import { ConfigError } from './environment';
  * Target databases are named in requests, workflows, Slack and email; only activities resolve a name
  * to its connection string, so credentials never travel with a request.
  *
- * `SCHEMAWRIGHT_TARGET_<NAME>_URL` (name upper-cased, `-` as `_`) points a target at any server.
- * Without it, a target is the database of that name on the project store's server: the embedded
- * default, where `schemawright request --target shop` works on a local `shop` database.
+ * A target comes from configuration or from the policy, nothing else:
+ * `SCHEMAWRIGHT_TARGET_<NAME>_URL` (name upper-cased, `-` as `_`) points a target at any server; a
+ * target the policy names (under `targets`, not `"*"`) without one is the database of that name on the
+ * project store's server (the embedded default's `shop`). A request naming any other is refused at
+ * kickoff. The store's own database is never a target, whatever points at it, and neither is a
+ * server's maintenance database (`postgres`, the templates) unless a URL names it on purpose.
  */
 export interface Target {
   name: string;
@@ -18,17 +21,56 @@ export class TargetNotFoundError extends Error {
   override name = 'TargetNotFoundError';
 }
 
+const MAINTENANCE_DATABASES = ['postgres', 'template0', 'template1'];
+
 export function targetVariable(name: string): string {
   return `SCHEMAWRIGHT_TARGET_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
 }
 
+function howToConfigure(name: string): string {
+  return `name it under targets in the approval policy (SCHEMAWRIGHT_POLICY; it is then the database '${name}' on the store's server), or set ${targetVariable(name)}=postgres://user:password@host:port/database where requests are started and where the workers run`;
+}
+
+/**
+ * Why a request may not name `name` as its target, or undefined when it may: checked at kickoff,
+ * where the policy is known. `storeDatabase` is the store's own database on its server.
+ */
+export function targetProblem(name: string, policyTargets: readonly string[], storeDatabase: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const configured = Boolean(env[targetVariable(name)]);
+  if (!configured && name === storeDatabase) return `target '${name}' is the project store's own database, which is never a target: choose another target`;
+  if (!configured && MAINTENANCE_DATABASES.includes(name)) return `target '${name}' is a PostgreSQL maintenance database, not a target: choose another target, or set ${targetVariable(name)} if you mean it`;
+  if (!configured && !policyTargets.includes(name)) return `target '${name}' is not configured: ${howToConfigure(name)}`;
+  return undefined;
+}
+
 export function resolveTarget(name: string, env: NodeJS.ProcessEnv = process.env): Target {
   const configured = env[targetVariable(name)];
-  if (configured) return { name, connectionString: configured };
-  if (!env.DATABASE_URL) {
-    throw new TargetNotFoundError(`target '${name}' has no connection: set ${targetVariable(name)} (or DATABASE_URL for targets on the store's server)`);
+  if (!configured && !env.DATABASE_URL) throw new TargetNotFoundError(`target '${name}' has no connection: set ${targetVariable(name)} (or DATABASE_URL for targets on the store's server)`);
+  if (!configured && MAINTENANCE_DATABASES.includes(name)) throw new TargetNotFoundError(`target '${name}' is a PostgreSQL maintenance database, not a target: set ${targetVariable(name)} if you mean it`);
+  const connectionString = configured ?? databaseUrl(env.DATABASE_URL!, name);
+  if (env.DATABASE_URL && sameDatabase(connectionString, env.DATABASE_URL)) {
+    throw new TargetNotFoundError(`target '${name}' is the project store's own database, which is never a target: point ${targetVariable(name)} at another database`);
   }
-  return { name, connectionString: databaseUrl(env.DATABASE_URL, name) };
+  return { name, connectionString };
+}
+
+/** Same server and database, as far as the URLs tell: a target that is the store would let a request rewrite the audit log. */
+function sameDatabase(a: string, b: string): boolean {
+  const parts = (url: string) => {
+    const parsed = new URL(url);
+    const host = parsed.searchParams.get('host') ?? parsed.hostname;
+    return {
+      host: ['localhost', '127.0.0.1', '[::1]', '::1', ''].includes(host.toLowerCase()) ? 'local' : host.toLowerCase(),
+      port: parsed.port || parsed.searchParams.get('port') || '5432',
+      database: decodeURIComponent(parsed.pathname.slice(1)) || decodeURIComponent(parsed.username),
+    };
+  };
+  try {
+    const [x, y] = [parts(a), parts(b)];
+    return x.host === y.host && x.port === y.port && x.database === y.database;
+  } catch {
+    return false;
+  }
 }
 
 /** A connection string fit for messages: the password replaced. */

@@ -28,6 +28,14 @@ export async function putArtifact(pool: Pool, kind: string, mediaType: string, c
   return { digest, kind, sizeBytes };
 }
 
+/**
+ * The artifact a request names, looked up as its own property: a name such as `constructor` or
+ * `__proto__` reaches the object's prototype otherwise, and names no artifact.
+ */
+export function artifactNamed(artifacts: Record<string, ArtifactRef>, name: string): ArtifactRef | undefined {
+  return Object.hasOwn(artifacts, name) ? artifacts[name] : undefined;
+}
+
 export async function getArtifact(pool: Pool, digest: string): Promise<Artifact> {
   const { rows } = await pool.query<{ kind: string; media_type: string; content: string; size_bytes: number }>(
     'SELECT kind, media_type, content, size_bytes FROM artifacts WHERE digest = $1',

@@ -97,7 +97,7 @@ targets:
       'targets.shop.production: no approvers for shop/production: set approvers here or under targets."*"."*"',
     );
     const policy = parsePolicy(`${PEOPLE}targets:\n  shop:\n    production: { approvers: [ann] }\n`, 'policy.yaml');
-    expect(() => policy.gatePolicyFor('billing', 'production')).toThrow('policy.yaml names no approvers for billing/production: add targets.billing.production (or a "*" rule) with approvers');
+    expect(() => policy.gatePolicyFor('billing', 'production')).toThrow('the approval policy names no approvers for billing/production: an admin adds targets.billing.production (or a "*" rule) with approvers');
   });
 
   it('reports YAML syntax errors with their place, and a missing file with the way out', () => {

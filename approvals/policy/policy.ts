@@ -21,6 +21,8 @@ export interface Policy {
   /** The file it came from, for messages. */
   source: string;
   people: Person[];
+  /** The targets it names (not "*"): each may be a database of that name on the store's server (config/targets.ts). */
+  targets: string[];
   gatePolicyFor(target: string, environment: string): GatePolicy;
   person(id: string): Person | undefined;
   personBySlackId(slackId: string): Person | undefined;
@@ -180,10 +182,12 @@ export function parsePolicy(text: string, source: string): Policy {
   return {
     source,
     people: [...people.values()],
+    targets: [...targets].filter((target) => target !== '*'),
     gatePolicyFor(target, environment) {
       const rule = resolveRule(rules, target, environment);
       if (!rule.approvers?.length) {
-        throw new PolicyError(`${source} names no approvers for ${target}/${environment}: add targets.${target}.${environment} (or a "*" rule) with approvers`);
+        // Said to requesters in Slack and the API too: the file's place on the server is not theirs to know.
+        throw new PolicyError(`the approval policy names no approvers for ${target}/${environment}: an admin adds targets.${target}.${environment} (or a "*" rule) with approvers`);
       }
       return {
         approvers: rule.approvers,

@@ -1,4 +1,4 @@
-import { App, HTTPModuleFunctions, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { App, HTTPModuleFunctions, HTTPReceiver, LogLevel, type AuthorizeResult } from '@slack/bolt';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Environment } from '../../config/environment';
 import { auditRefusal } from '../requests';
@@ -7,6 +7,7 @@ import type { SlackContext } from './context';
 import { registerDecisionButtons } from './decision-buttons';
 import { registerHome } from './home';
 import { registerKickoff } from './kickoff';
+import { SlackReachabilityCheck, type ReachabilityTimings, type SlackReachability } from './reachability';
 
 export interface SlackAppOptions extends SlackContext {
   botToken: string;
@@ -15,12 +16,16 @@ export interface SlackAppOptions extends SlackContext {
   appToken?: string;
   /** Tests point the Web API client at a local stand-in. */
   slackApiUrl?: string;
+  /** Tests retry the start-up check sooner. */
+  reachabilityTimings?: Partial<ReachabilityTimings>;
 }
 
 export interface SlackApp {
   app: App;
   /** For the approvals web server's /slack/* routes (HTTP mode only). */
   requestListener?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Whether Slack answered its start-up check, for the web server's health and pages. */
+  reachability(): SlackReachability;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -37,10 +42,16 @@ export function slackSettings(env: Environment): Pick<SlackAppOptions, 'botToken
 export function createSlackApp(options: SlackAppOptions): SlackApp {
   const context: SlackContext = { services: options.services, webBaseUrl: options.webBaseUrl };
   const clientOptions = options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : undefined;
+  const check = new SlackReachabilityCheck(options.botToken, clientOptions, options.reachabilityTimings);
+  // Our own authorize, not `token`: Bolt's makes every request wait on auth.test, and fail for good when it did.
+  const authorize = async (): Promise<AuthorizeResult> => {
+    const status = check.status();
+    return { botToken: options.botToken, ...(status.state === 'reachable' ? { botId: status.botId, botUserId: status.botUserId } : {}) };
+  };
   const receiver = options.appToken ? undefined : new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: ['/slack/events'], logLevel: LogLevel.ERROR });
   const app = receiver
-    ? new App({ token: options.botToken, receiver, clientOptions, logLevel: LogLevel.ERROR })
-    : new App({ token: options.botToken, appToken: options.appToken, socketMode: true, clientOptions, logLevel: LogLevel.ERROR });
+    ? new App({ authorize, receiver, clientOptions, logLevel: LogLevel.ERROR })
+    : new App({ authorize, appToken: options.appToken, socketMode: true, clientOptions, logLevel: LogLevel.ERROR });
 
   // Slack re-sends an event it thinks was missed (X-Slack-Retry-Num): answer the repeat once, do nothing.
   const seen = new Set<string>();
@@ -65,26 +76,45 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   return {
     app,
     requestListener: receiver ? auditingUnsigned(receiver.requestListener, options) : undefined,
+    reachability: () => check.status(),
     start: async () => {
+      check.start();
       if (!receiver) await app.start();
     },
     stop: async () => {
+      check.stop();
       if (!receiver) await app.stop();
     },
   };
 }
 
+/** Slack's window for a request's timestamp, either side of our clock. */
+const TIMESTAMP_WINDOW_SECONDS = 5 * 60;
+
+/** Bolt refuses a stale timestamp but not one from the future, which a captured request signed ahead of time would carry. */
+function notFromTheFuture(req: IncomingMessage): void {
+  const timestamp = Number(req.headers['x-slack-request-timestamp']);
+  if (timestamp > Date.now() / 1000 + TIMESTAMP_WINDOW_SECONDS) {
+    throw new Error('Failed to verify authenticity: x-slack-request-timestamp is more than 5 minutes in the future (check the clock of this server)');
+  }
+}
+
 /**
  * Bolt answers a request with a bad or stale signature 401 and only logs it; it is a refused
- * attempt, so it is audited first. The body stays buffered on the request, and Bolt checks it again.
+ * attempt, so it is checked here first (the future side of the window too), audited and answered
+ * 401. The web server has read the body within its limit (rawBody), so nothing here reads more.
  */
 function auditingUnsigned(listener: (req: IncomingMessage, res: ServerResponse) => void, options: SlackAppOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     HTTPModuleFunctions.parseAndVerifyHTTPRequest({ signingSecret: options.signingSecret }, req)
+      .then(() => notFromTheFuture(req))
       .then(
-        () => undefined,
-        (error: Error) => (HTTPModuleFunctions.isRawBodyError(error) ? undefined : auditRefusal(options.services, { action: 'slack request', actor: 'unknown', channel: 'slack', reason: error.message })),
-      )
-      .then(() => listener(req, res), () => HTTPModuleFunctions.buildNoBodyResponse(res, 500));
+        () => listener(req, res),
+        (error: Error) =>
+          auditRefusal(options.services, { action: 'slack request', actor: 'unknown', channel: 'slack', reason: error.message }).then(
+            () => HTTPModuleFunctions.buildNoBodyResponse(res, 401),
+            () => HTTPModuleFunctions.buildNoBodyResponse(res, 500),
+          ),
+      );
   };
 }

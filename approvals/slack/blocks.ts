@@ -24,7 +24,8 @@ export function rootMessage(status: RequestStatusView, webBaseUrl: string): { te
   const progress = PHASES.slice(1, -1)
     .map((phase) => (PHASES.indexOf(phase) < at ? `~${phase}~` : PHASES.indexOf(phase) === at ? `*${phase}*` : phase))
     .join(' › ');
-  const text = `${status.title}: ${status.state} (${status.phase})`;
+  // The top-level text is mrkdwn too (notifications, screen readers): escaped like the blocks.
+  const text = `${escapeSlack(status.title)}: ${status.state} (${status.phase})`;
   return {
     text,
     blocks: [
@@ -84,7 +85,7 @@ export function questionMessage(status: RequestStatusView, details: QuestionDeta
     });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: votesText(question) }] });
-  return { text: `Decision needed: ${status.title}: ${question.problem}`.slice(0, 3000), blocks };
+  return { text: `Decision needed: ${escapeSlack(status.title)}: ${escapeSlack(question.problem)}`.slice(0, 3000), blocks };
 }
 
 /** Who chose what, shown under the question once people start to decide. */

@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import { queryAudit } from '../../store/audit';
 import { listRequests, requestStatus, UnknownRequestError } from '../requests';
 import { escapeSlack } from './blocks';
-import type { SlackContext } from './context';
+import { NotInPolicyError, personOf, type SlackContext } from './context';
 import { kickoffModal } from './kickoff';
 import { requestUrl } from '../email/messages';
 
@@ -12,6 +12,8 @@ const HELP = [
   '`/dbdesign list` lists open requests.',
   '`/dbdesign history [target]` shows the latest audited events.',
 ].join('\n');
+
+const READS = ['status', 'list', 'history'];
 
 /** `/dbdesign [status ID | list | history [target]]`: acked at once; the modal opens before any slow work. */
 export function registerCommands(app: App, context: SlackContext): void {
@@ -26,6 +28,8 @@ export function registerCommands(app: App, context: SlackContext): void {
     await ack();
     const reply = async (text: string) => void (await respond({ response_type: 'ephemeral', text }));
     try {
+      // Requests and the audit log are for the policy's people only: anyone else is refused, and audited.
+      await personOf(context, command.user_id, `read ${READS.includes(verb) ? verb : 'help'}`, verb === 'status' ? rest[0] : undefined);
       if (verb === 'status' && rest[0]) await reply(await statusText(context, rest[0]));
       else if (verb === 'list') await reply(await listText(context));
       else if (verb === 'history') await reply(await historyText(context, rest[0]));
@@ -38,7 +42,12 @@ export function registerCommands(app: App, context: SlackContext): void {
 
 async function answerError(reply: (text: string) => Promise<void>, error: unknown): Promise<void> {
   if (error instanceof UnknownRequestError) await reply(`No request ${escapeSlack(error.requestId)}: \`/dbdesign list\` shows the open ones.`);
-  else await reply(`That did not work: ${escapeSlack((error as Error).message)}`);
+  else if (error instanceof NotInPolicyError) await reply(escapeSlack(error.message));
+  else {
+    // An internal error's text may name files and servers: it goes to the log, not to Slack.
+    console.error('/dbdesign failed:', error);
+    await reply('That did not work because of an error on the schemawright server; its log has the details. Try again, or ask an admin.');
+  }
 }
 
 async function statusText(context: SlackContext, requestId: string): Promise<string> {

@@ -8,9 +8,10 @@ export interface SlackContext {
   webBaseUrl: string;
 }
 
+/** Said to someone in Slack: never where the policy file lives (or any path) on the server. */
 export class NotInPolicyError extends Error {
-  constructor(slackUserId: string, policy: Policy) {
-    super(`Your Slack account (${slackUserId}) is not in the approval policy (${policy.source}); ask an admin to add you under people with slack: ${slackUserId}.`);
+  constructor(slackUserId: string) {
+    super(`Your Slack account (${slackUserId}) is not in the approval policy; ask an admin to add you under people with slack: ${slackUserId}.`);
   }
 }
 
@@ -18,7 +19,7 @@ export class NotInPolicyError extends Error {
 export async function personOf(context: SlackContext, slackUserId: string, action: string, requestId?: string): Promise<Person> {
   const person = context.services.policy.personBySlackId(slackUserId);
   if (person) return person;
-  const refusal = new NotInPolicyError(slackUserId, context.services.policy);
+  const refusal = new NotInPolicyError(slackUserId);
   await auditRefusal(context.services, { action, actor: `slack:${slackUserId}`, channel: 'slack', requestId, reason: refusal.message });
   throw refusal;
 }

@@ -64,7 +64,7 @@ export function registerDecisionButtons(app: App, context: SlackContext): void {
       await showVotes(context, client, metadata);
     } catch (error) {
       if (error instanceof RefusedError || error instanceof UnknownRequestError) {
-        await tellPrivately(client, metadata.channel, body.user.id, `Your decision was not recorded: ${error instanceof RefusedError ? error.reason : error.message}`);
+        await tellPrivately(client, metadata.channel, body.user.id, `Your decision was not recorded: ${escapeSlack(error instanceof RefusedError ? error.reason : error.message)}`);
         return;
       }
       throw error;

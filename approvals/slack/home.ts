@@ -3,7 +3,7 @@ import type { KnownBlock } from '@slack/web-api';
 import { requestUrl } from '../email/messages';
 import { listRequests, requestStatus } from '../requests';
 import { escapeSlack } from './blocks';
-import type { SlackContext } from './context';
+import { NotInPolicyError, personOf, type SlackContext } from './context';
 
 const RECENT = 10;
 
@@ -11,10 +11,13 @@ const RECENT = 10;
 export function registerHome(app: App, context: SlackContext): void {
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab && event.tab !== 'home') return;
-    const person = context.services.policy.personBySlackId(event.user);
-    const blocks: KnownBlock[] = person
-      ? await homeBlocks(context, person.id)
-      : [{ type: 'section', text: { type: 'mrkdwn', text: `You are not in the approval policy (${escapeSlack(context.services.policy.source)}): ask an admin to add \`slack: ${event.user}\` to your person.` } }];
+    let blocks: KnownBlock[];
+    try {
+      blocks = await homeBlocks(context, (await personOf(context, event.user, 'read home')).id);
+    } catch (error) {
+      if (!(error instanceof NotInPolicyError)) throw error;
+      blocks = [{ type: 'section', text: { type: 'mrkdwn', text: escapeSlack(error.message) } }];
+    }
     await client.views.publish({ user_id: event.user, view: { type: 'home', blocks } });
   });
 }

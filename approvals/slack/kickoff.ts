@@ -2,7 +2,7 @@ import type { App, SlackViewAction, ViewSubmitAction } from '@slack/bolt';
 import type { View, WebClient } from '@slack/web-api';
 import { isName, kindSourceProblem, RequestInputError, startRequest, type KickoffRequest } from '../requests';
 import type { RequestKind, RequestStatusView } from '../../workflows/design-request-messages';
-import { rootMessage } from './blocks';
+import { escapeSlack, rootMessage } from './blocks';
 import { NotInPolicyError, personOf, tellPrivately, type SlackContext } from './context';
 import { rememberThread } from './threads';
 
@@ -73,7 +73,7 @@ export function registerKickoff(app: App, context: SlackContext): void {
       try {
         text = await downloadFile(client, upload.id);
       } catch (error) {
-        await tellPrivately(client, channelId, body.user.id, `The request was not started: ${(error as Error).message}`);
+        await tellPrivately(client, channelId, body.user.id, `The request was not started: ${escapeSlack((error as Error).message)}`);
         return;
       }
     }
@@ -94,8 +94,8 @@ export function registerKickoff(app: App, context: SlackContext): void {
     try {
       await startRequest(context.services, kickoff);
     } catch (error) {
-      const reason = error instanceof RequestInputError ? error.message : `the request could not start: ${(error as Error).message}`;
-      await client.chat.update({ channel: root.channel, ts: root.ts, text: `${kickoff.title}: ${reason}` });
+      const reason = escapeSlack(error instanceof RequestInputError ? error.message : `the request could not start: ${(error as Error).message}`);
+      await client.chat.update({ channel: root.channel, ts: root.ts, text: `${escapeSlack(kickoff.title)}: ${reason}` });
       await tellPrivately(client, channelId, body.user.id, reason);
     }
   });

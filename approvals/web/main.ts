@@ -34,6 +34,7 @@ export async function runWebServer(env = readClientEnvironment()): Promise<void>
     temporalUiUrl: env.temporal.uiUrl,
     inbox: Boolean(capture),
     slack: slack?.requestListener,
+    slackReachability: slack?.reachability,
   });
   const port = await listen(server, env.web.port, env.web.host);
   await slack?.start();

@@ -5,6 +5,10 @@ import { blockingText, type QuestionDetails } from '../question-details';
 import type { RequestSummary } from '../requests';
 import { escapeHtml, page } from './html';
 
+/** Where Mermaid's modules come from; the page's Content-Security-Policy allows exactly these and the script below. */
+export const MERMAID_MODULES = 'https://cdn.jsdelivr.net/npm/mermaid@11/dist/';
+export const MERMAID_SCRIPT = `import mermaid from '${MERMAID_MODULES}mermaid.esm.min.mjs'; mermaid.initialize({ startOnLoad: true, securityLevel: 'strict' });`;
+
 export interface OtherWorkflow {
   workflowId: string;
   type: string;
@@ -13,7 +17,8 @@ export interface OtherWorkflow {
 }
 
 /** Requests first; other workflows of the task queue (stack checks from `schemawright doctor`) below. */
-export function requestListPage(requests: RequestSummary[], temporalUiUrl?: string, others: OtherWorkflow[] = []): string {
+export function requestListPage(requests: RequestSummary[], temporalUiUrl?: string, others: OtherWorkflow[] = [], notice?: string): string {
+  const warning = notice ? `<p role="status"><strong>${escapeHtml(notice)}</strong></p>` : '';
   const ui = temporalUiUrl ? `<p>Temporal UI: <a href="${escapeHtml(temporalUiUrl)}">${escapeHtml(temporalUiUrl)}</a></p>` : '';
   const rows = requests.map(
     (r) =>
@@ -27,7 +32,7 @@ export function requestListPage(requests: RequestSummary[], temporalUiUrl?: stri
         .map((w) => `<tr><td><code>${escapeHtml(w.workflowId)}</code></td><td>${escapeHtml(w.type)}</td><td>${escapeHtml(w.status)}</td><td>${escapeHtml(w.startTime.toISOString())}</td></tr>`)
         .join('')}</tbody></table>`
     : '';
-  return page('Requests', `${ui}${table}${otherTable}<p><a href="/inbox">Mail inbox</a></p>`);
+  return page('Requests', `${warning}${ui}${table}${otherTable}<p><a href="/inbox">Mail inbox</a></p>`);
 }
 
 export interface RequestPageData {
@@ -51,7 +56,7 @@ export function requestPage({ status, findings, erd, details }: RequestPageData)
     : '';
   // Mermaid renders in the reader's browser; the page itself stays plain HTML and the source stays visible.
   const erdHtml = erd
-    ? `<h2>Entity-relationship diagram</h2><pre class="mermaid">${escapeHtml(erd)}</pre><script type="module">import mermaid from 'https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs'; mermaid.initialize({ startOnLoad: true, securityLevel: 'strict' });</script>`
+    ? `<h2>Entity-relationship diagram</h2><pre class="mermaid">${escapeHtml(erd)}</pre><script type="module">${MERMAID_SCRIPT}</script>`
     : '';
   const questions = details.length ? `<h2>Questions</h2>${details.map((d) => questionSection(d)).join('')}` : '';
   const artifacts = Object.keys(status.artifacts).length

@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Finding } from '../../activities/findings';
-import { getArtifact } from '../../store/artifacts';
+import { artifactNamed, getArtifact } from '../../store/artifacts';
 import type { Channel, RequestKind } from '../../workflows/design-request-messages';
 import { capturedMail, capturedMailById } from '../email/capture';
 import { claimToken, csrfFor, csrfValid, releaseToken, TokenError, tokenUse, verifyToken, type TokenClaims, type TokenKeys } from '../email/tokens';
 import type { Policy } from '../policy';
 import { questionDetails } from '../question-details';
 import { auditRefusal, decideRequest, listRequests, quoteVisibility, RefusedError, RequestInputError, requestStatus, startRequest, UnknownRequestError, type KickoffRequest, type RequestServices } from '../requests';
+import { describeReachability, type SlackReachability } from '../slack/reachability';
 import { escapeHtml, page } from './html';
-import { bearerPerson, cookies, HttpError, readForm, readJson, send, sendJson } from './http';
+import { setSecurityHeaders } from './headers';
+import { bearerPerson, cookies, declaredTooLarge, HttpError, MAX_BODY, readBodyFirst, readForm, readJson, send, sendJson } from './http';
 import { decisionPage, inboxPage, mailPage, messagePage, requestListPage, requestPage, type OtherWorkflow } from './pages';
 
 export interface WebDependencies {
@@ -22,6 +24,8 @@ export interface WebDependencies {
   inbox?: boolean;
   /** The Slack app's HTTP receiver, for /slack/events, when Slack is on. */
   slack?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Whether Slack answers, when Slack is on: shown by /healthz and the request list. */
+  slackReachability?: () => SlackReachability;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, deps: WebDependencies, params: string[], url: URL) => Promise<void>;
@@ -40,7 +44,9 @@ const routes: [string, RegExp, Handler][] = [
         others.push({ workflowId: run.workflowId, type: run.type, status: run.status.name, startTime: run.startTime });
         if (others.length >= 20) break;
       }
-      send(res, 200, HTML, requestListPage((await listRequests(deps.services)).slice(0, 200), deps.temporalUiUrl, others));
+      const slack = deps.slackReachability?.();
+      const notice = slack && slack.state !== 'reachable' ? describeReachability(slack) : undefined;
+      send(res, 200, HTML, requestListPage((await listRequests(deps.services)).slice(0, 200), deps.temporalUiUrl, others, notice));
     },
   ],
   [
@@ -49,7 +55,9 @@ const routes: [string, RegExp, Handler][] = [
     async (_req, res, deps) => {
       await deps.services.store.query('SELECT 1');
       await deps.services.temporal.workflowService.getSystemInfo({});
-      sendJson(res, 200, { store: 'ok', temporal: 'ok' });
+      // Slack being down does not make this server unhealthy (it still serves pages, email links and the API): it is reported, not failed.
+      const slack = deps.slackReachability?.();
+      sendJson(res, 200, { store: 'ok', temporal: 'ok', ...(slack ? { slack: slack.state === 'reachable' ? 'ok' : describeReachability(slack) } : {}) });
     },
   ],
   ['GET', /^\/requests\/([^/]+)$/, async (_req, res, deps, [id]) => send(res, 200, HTML, await renderRequest(deps, id))],
@@ -57,7 +65,7 @@ const routes: [string, RegExp, Handler][] = [
     'GET',
     /^\/requests\/([^/]+)\/artifacts\/([^/]+)$/,
     async (_req, res, deps, [id, name]) => {
-      const ref = (await requestStatus(deps.services, id)).artifacts[name];
+      const ref = artifactNamed((await requestStatus(deps.services, id)).artifacts, name);
       if (!ref) throw new HttpError(404, `request ${id} has no artifact '${name}'`);
       const artifact = await getArtifact(deps.services.store, ref.digest);
       send(res, 200, 'text/plain; charset=utf-8', artifact.content);
@@ -111,7 +119,10 @@ function localInbox(req: IncomingMessage, deps: WebDependencies): void {
 async function renderRequest(deps: WebDependencies, requestId: string): Promise<string> {
   const status = await requestStatus(deps.services, requestId);
   const store = deps.services.store;
-  const text = async (name: string) => (status.artifacts[name] ? (await getArtifact(store, status.artifacts[name].digest)).content : undefined);
+  const text = async (name: string) => {
+    const ref = artifactNamed(status.artifacts, name);
+    return ref ? (await getArtifact(store, ref.digest)).content : undefined;
+  };
   const findingsJson = await text('findings');
   return requestPage({
     status,
@@ -237,20 +248,25 @@ function failure(res: ServerResponse, error: unknown, api: boolean): void {
               ? [400, error.message]
               : [500, `Internal error: ${(error as Error).message}`];
   if (res.headersSent) return void res.end();
+  // The rest of a body too large is not read: the connection closes after the answer.
+  if (status === 413) res.setHeader('connection', 'close');
   if (api) return sendJson(res, status, { error: message });
   send(res, status, HTML, page(status === 403 ? 'Refused' : status >= 500 ? 'Error' : 'Cannot do that', `<p>${escapeHtml(message)}</p>`));
 }
 
 export function createWebServer(deps: WebDependencies): Server {
   return createServer((req, res) => {
+    setSecurityHeaders(res);
+    if (declaredTooLarge(req)) return failure(res, new HttpError(413, `the body is larger than ${MAX_BODY} bytes (Content-Length ${req.headers['content-length']})`), true);
     let url: URL;
     let params: string[] = [];
     let handler: Handler | undefined;
     // A request target that does not parse, or a path with broken %-escapes, is the caller's error: it must not end the process.
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
-      if (deps.slack && url.pathname.startsWith('/slack/')) return deps.slack(req, res);
-      for (const [method, pattern, routeHandler] of routes) {
+      const slack = deps.slack;
+      if (slack && url.pathname.startsWith('/slack/')) handler = async () => slack(req, res);
+      for (const [method, pattern, routeHandler] of handler ? [] : routes) {
         const match = pattern.exec(url.pathname);
         if (!match || method !== req.method) continue;
         params = match.slice(1).map(decodeURIComponent);
@@ -261,7 +277,10 @@ export function createWebServer(deps: WebDependencies): Server {
       return send(res, 400, 'text/plain; charset=utf-8', `Bad request: ${(error as Error).message}\n`);
     }
     if (!handler) return send(res, 404, 'text/plain; charset=utf-8', `Not found: ${req.method} ${url.pathname}\n`);
-    handler(req, res, deps, params, url).catch((error: unknown) => failure(res, error, url.pathname.startsWith('/api/')));
+    const route = handler;
+    readBodyFirst(req)
+      .then(() => route(req, res, deps, params, url))
+      .catch((error: unknown) => failure(res, error, url.pathname.startsWith('/api/') || url.pathname.startsWith('/slack/')));
   });
 }
 

@@ -24,6 +24,10 @@ export interface SlackApiStandIn {
   downloads: string[];
   /** The next call to `method` answers like Slack does on failure (`ok: false`). */
   failNext(method: string, error?: string): void;
+  /** Slack unreachable: the port refuses connections until `up`. */
+  down(): Promise<void>;
+  /** Slack back, on the same port. */
+  up(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,7 +79,13 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  const close = () =>
+    new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+    });
   return {
     url,
     calls,
@@ -84,11 +94,9 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
     failNext: (method, error = 'internal_error') => void failures.set(method, error),
     addFile: (id, name, content) => void files.set(id, { name, content }),
     downloads,
-    close: () =>
-      new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      }),
+    down: close,
+    up: () => new Promise<void>((r, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => r())),
+    close: () => (server.listening ? close() : Promise.resolve()),
   };
 }
 
