@@ -1,8 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { ConfigError, type Environment } from '../../config/environment';
+import { localSecret } from '../../config/local-secret';
 
 /**
  * Email decision links carry an HMAC-signed token bound to request, question, approver and expiry.
@@ -60,22 +60,7 @@ export function parseTokenKeys(raw: string, variable = 'SCHEMAWRIGHT_TOKEN_KEYS'
 export function tokenKeysFrom(env: Environment): TokenKeys {
   if (env.approvals.tokenKeys) return parseTokenKeys(env.approvals.tokenKeys);
   const file = join(env.home, 'token-key');
-  if (!existsSync(file)) {
-    // The worker and the web server start together: the key appears whole (written aside, then
-    // linked in place), and whoever links second keeps the first one's key.
-    mkdirSync(env.home, { recursive: true });
-    const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    writeFileSync(draft, `local:${randomBytes(32).toString('hex')}`, { mode: 0o600 });
-    chmodSync(draft, 0o600);
-    try {
-      linkSync(draft, file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    } finally {
-      unlinkSync(draft);
-    }
-  }
-  return parseTokenKeys(readFileSync(file, 'utf8').trim(), file);
+  return parseTokenKeys(localSecret(file, () => `local:${randomBytes(32).toString('hex')}`), file);
 }
 
 function mac(secret: Buffer, data: string): Buffer {

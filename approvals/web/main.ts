@@ -13,7 +13,7 @@ import { createWebServer, listen } from './server';
  */
 export async function runWebServer(env = readClientEnvironment()): Promise<void> {
   await requireFreePort(env.web.port, 'the approvals web server', 'Stop whatever holds it, or choose another with SCHEMAWRIGHT_WEB_PORT.');
-  const services = await openRequestServices(env);
+  const services = await openRequestServices(env, 'channels');
   let capture: MailCapture | undefined;
   if (!env.approvals.smtpUrl) {
     await requireFreePort(env.approvals.mailCapturePort, 'the local mail capture', 'Stop whatever holds it, choose another with SCHEMAWRIGHT_MAIL_CAPTURE_PORT, or set SMTP_URL.');
