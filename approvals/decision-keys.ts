@@ -59,6 +59,16 @@ export function ephemeralDecisionSigner(): DecisionSigner {
   return decisionSigner({ channels, operator }, { channels: publicKeyHex(channels), operator: publicKeyHex(operator) });
 }
 
+/**
+ * The public half of each private key this environment holds, configured or generated (a role given
+ * only by its public half holds none): what the other side sets as its SCHEMAWRIGHT_*_PUBLIC_KEY.
+ */
+export function heldPublicKeys(env: Environment): { variable: string; value: string }[] {
+  return (Object.keys(KEY_VARIABLES) as DecisionSignerRole[])
+    .filter((role) => env.approvals.decisionKeys[role].secret || !env.approvals.decisionKeys[role].public)
+    .map((role) => ({ variable: KEY_VARIABLES[role].public, value: publicKeyHex(privateKeyFrom(env, role)) }));
+}
+
 // An Ed25519 private key is its 32-byte seed; PKCS#8 wraps it in this fixed prefix (RFC 8410).
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SEED = /^[A-Za-z0-9+/_-]{43}=?$/;
