@@ -343,10 +343,10 @@ async function recordedRequest(services: Pick<RequestServices, 'temporal'>, requ
   });
   if (!described) return undefined;
   const attributes = described.typedSearchAttributes;
-  const ended = { state: attributes.get(RequestStatus) ?? described.status.name.toLowerCase(), target: attributes.get(RequestTarget) ?? 'unknown' };
-  if (described.status.name === 'RUNNING') return ended;
+  const recorded = { state: attributes.get(RequestStatus) ?? described.status.name.toLowerCase(), target: attributes.get(RequestTarget) ?? 'unknown' };
+  if (described.status.name === 'RUNNING') return recorded;
   const result = await handle.result().catch(() => undefined);
-  return { ...ended, outcome: result?.outcome };
+  return { ...recorded, outcome: result?.outcome };
 }
 
 /** The request id of a refused attempt that names no request (an unknown API token, a Slack user outside the policy). */
