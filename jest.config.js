@@ -6,7 +6,10 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/.schemawright/'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+    // @noble/curves (the workflow's Ed25519 verifier) ships only ES modules; jest 30 on Node 20 loads CommonJS.
+    '/node_modules/@noble/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
+  transformIgnorePatterns: ['/node_modules/(?!@noble/)'],
   setupFiles: ['<rootDir>/test/support/quiet-runtime.ts', '<rootDir>/test/support/guard-children.ts'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',

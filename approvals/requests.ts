@@ -1,8 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
 import {
   cancel,
+  REFUSAL_FAILURE_TYPE,
   decide,
   status,
   type CancelInput,
@@ -12,6 +23,7 @@ import {
   type GatePolicy,
   type ApplyLimits,
   type GateTimings,
+  type RefusalKind,
   type RequestInput,
   type RequestKind,
   type RequestState,
@@ -22,6 +34,8 @@ import { Requester, RequestEnvironment, RequestKind as RequestKindKey, RequestPh
 import { putArtifact } from '../store/artifacts';
 import { appendAudit } from '../store/audit';
 import { AnonymousRefusalLimit } from './anonymous-refusals';
+import type { DecisionSigner } from './decision-keys';
+import { UpdateLanes } from './update-lanes';
 import { loadSpec, SpecError } from '../activities/modeling/spec';
 import { parseStatements, SqlSyntaxError } from '../activities/review/parse';
 import type { MigrationFile } from '../activities/review/review';
@@ -41,6 +55,8 @@ export interface RequestServices {
   timings: GateTimings;
   heartbeatSeconds?: number;
   apply?: ApplyLimits;
+  /** Signs the decisions of the channels this process authenticates; its public keys go into every request. */
+  decisions: DecisionSigner;
 }
 
 export interface KickoffRequest {
@@ -62,9 +78,18 @@ export class RequestInputError extends Error {
   }
 }
 
-/** A decision or cancel the workflow refused: the reason is meant for the person who tried. */
+/**
+ * A decision or cancel that was refused: the reason is meant for the person who tried. Besides the
+ * workflow's own kinds: `busy` when Temporal could not take it now (try again), `mismatch` when a
+ * repeated action id came with another decision.
+ */
+export type RefusedKind = RefusalKind | 'busy' | 'mismatch';
+
 export class RefusedError extends Error {
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly kind: RefusedKind = 'forbidden',
+  ) {
     super(reason);
     this.name = 'RefusedError';
   }
@@ -193,6 +218,7 @@ export async function startRequest(services: RequestServices, request: KickoffRe
     timings: services.timings,
     heartbeatSeconds: services.heartbeatSeconds,
     apply: services.apply,
+    decisionKeys: services.decisions.publicKeys,
   };
   try {
     await services.temporal.workflow.start('designRequest', {
@@ -227,23 +253,40 @@ export async function requestStatus(services: Pick<RequestServices, 'temporal'>,
 }
 
 /**
- * One decision from any channel. `actionId` is the caller's id for the action (Slack action, email
- * token, CLI invocation): it becomes the Update id, so a repeated click gets the first answer again.
- * A refusal comes back with the workflow's reason, and is audited.
+ * One decision from any channel, signed here for the channel that authenticated the person. `actionId`
+ * is the caller's id for the action (Slack action, email token, API Idempotency-Key): it becomes the
+ * Update id, so a repeated click gets the first answer again, and the same id with another decision
+ * is refused. A refusal comes back with its reason, and is audited (by the workflow when it refused).
  */
-export async function decideRequest(services: Pick<RequestServices, 'temporal' | 'store'>, requestId: string, decision: DecisionInput, actionId?: string): Promise<DecisionReceipt> {
-  const attempt = { action: 'decide', actor: decision.person, channel: decision.channel, question: decision.questionId, option: decision.optionId, ...(decision.comment ? { comment: decision.comment } : {}) };
+export async function decideRequest(services: Pick<RequestServices, 'temporal' | 'store' | 'decisions'>, requestId: string, decision: DecisionInput, actionId?: string): Promise<DecisionReceipt> {
+  const attempt = { action: 'decide', actor: decision.person, channel: decision.channel, requestId, question: decision.questionId, option: decision.optionId, ...(decision.comment ? { comment: decision.comment } : {}) };
   const [unstorable] = nulProblems({ comment: decision.comment, option: decision.optionId });
   if (unstorable) {
-    await auditRefusal(services, { ...attempt, requestId, reason: unstorable });
+    await auditRefusal(services, { ...attempt, reason: unstorable });
     throw new RefusedError(unstorable);
   }
+  const updateId = actionId ?? `${decision.channel}-${randomUUID()}`;
   const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
+  let sent: { value: DecisionReceipt } | undefined;
   try {
-    return await handle.executeUpdate(decide, { args: [decision], updateId: actionId });
+    // Signed in its turn: a decision that waited long in line is still fresh when the workflow reads it.
+    sent = await decisionLanes.run(requestId, () => handle.executeUpdate(decide, { args: [services.decisions.sign(requestId, updateId, decision)], updateId }));
   } catch (error) {
     throw await refusalOf(services, error, requestId, attempt);
   }
+  if (!sent) {
+    const reason = `too many decisions on request ${requestId} are waiting already, so this one did not count: try again in a few seconds`;
+    await auditRefusal(services, { ...attempt, reason });
+    throw new RefusedError(reason, 'busy');
+  }
+  const receipt = sent.value;
+  const first = { questionId: receipt.questionId, optionId: receipt.optionId, person: receipt.person, comment: receipt.comment };
+  if (first.questionId !== decision.questionId || first.optionId !== decision.optionId || first.person !== decision.person || (first.comment ?? '') !== (decision.comment ?? '')) {
+    const reason = `this repeats the id of an earlier decision (${actionId}) with another content: that one chose '${first.optionId}' on '${first.questionId}'${first.comment ? ` saying "${first.comment}"` : ''} and stands; use a new Idempotency-Key for a new decision`;
+    await auditRefusal(services, { ...attempt, reason });
+    throw new RefusedError(reason, 'mismatch');
+  }
+  return receipt;
 }
 
 export async function cancelRequest(services: Pick<RequestServices, 'temporal' | 'store'>, requestId: string, request: CancelInput): Promise<RequestStatusView> {
@@ -251,32 +294,65 @@ export async function cancelRequest(services: Pick<RequestServices, 'temporal' |
   try {
     return await handle.executeUpdate(cancel, { args: [request] });
   } catch (error) {
-    throw await refusalOf(services, error, requestId, { action: 'cancel', actor: request.person });
+    throw await refusalOf(services, error, requestId, { action: 'cancel', actor: request.person, requestId });
   }
 }
 
-async function refusalOf(
-  services: Pick<RequestServices, 'temporal' | 'store'>,
-  error: unknown,
-  requestId: string,
-  attempt: { action: string; actor: string; channel?: Channel; question?: string; option?: string; comment?: string },
-): Promise<unknown> {
-  let reason: string;
-  let target = 'unknown';
+const decisionLanes = new UpdateLanes();
+
+const REFUSAL_KINDS = new Map(Object.entries(REFUSAL_FAILURE_TYPE).map(([kind, type]) => [type, kind as RefusalKind]));
+
+/**
+ * Temporal could not take the Update now (too many in flight on one request, a workflow task that
+ * failed under it, the server away); the same one again later can succeed. gRPC status codes:
+ * RESOURCE_EXHAUSTED, FAILED_PRECONDITION, UNAVAILABLE.
+ */
+const TRANSIENT_GRPC = new Set([8, 9, 14]);
+
+/**
+ * What a failed Update means for the person: the workflow's refusal (audited by the workflow), an
+ * ended request, or Temporal too busy to take it now. Each of the last two is audited here.
+ */
+async function refusalOf(services: Pick<RequestServices, 'temporal' | 'store'>, error: unknown, requestId: string, attempt: Pick<RefusedAttempt, 'action' | 'actor' | 'channel' | 'requestId'> & Record<string, unknown>): Promise<unknown> {
+  const refused = async (reason: string, kind: RefusedKind, target?: string) => {
+    await auditRefusal(services, { ...attempt, target, reason });
+    return new RefusedError(reason, kind);
+  };
   if (error instanceof WorkflowUpdateFailedError) {
-    reason = error.cause?.message ?? error.message;
-    target = await requestStatus(services, requestId).then((view) => view.target, () => target);
-  } else if (error instanceof WorkflowNotFoundError) {
-    // An ended request no longer takes Updates, but still answers its status query.
-    const ended = await requestStatus(services, requestId).catch(() => undefined);
-    if (!ended) return new UnknownRequestError(requestId);
-    reason = `request ${requestId} has ended (${ended.state}): it takes no more decisions${ended.outcome ? `; ${ended.outcome}` : ''}`;
-    target = ended.target;
-  } else {
-    return error;
+    const cause = error.cause;
+    const kind = cause instanceof ApplicationFailure && cause.type ? REFUSAL_KINDS.get(cause.type) : undefined;
+    if (kind) return new RefusedError(cause!.message, kind);
+    return await refused(cause?.message ?? error.message, 'forbidden');
   }
-  await auditRefusal(services, { ...attempt, requestId, target, reason });
-  return new RefusedError(reason);
+  if (error instanceof WorkflowNotFoundError) {
+    // An ended request no longer takes Updates; its result still says how it ended.
+    const ended = await recordedRequest(services, requestId);
+    if (!ended) return new UnknownRequestError(requestId);
+    return await refused(`request ${requestId} has ended (${ended.state}): it takes no more decisions${ended.outcome ? `; ${ended.outcome}` : ''}`, 'conflict', ended.target);
+  }
+  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return await refused(`request ${requestId} did not answer in time, so this may or may not have counted: look at the request (\`schemawright status ${requestId}\`) before trying again`, 'busy');
+  }
+  const grpc = error instanceof ServiceError ? error.cause : undefined;
+  if (isGrpcServiceError(grpc) && TRANSIENT_GRPC.has(grpc.code)) {
+    return await refused(`Temporal could not take this now (${grpc.details || 'too many at once'}), so it did not count: try again in a few seconds`, 'busy');
+  }
+  return error;
+}
+
+/** A request's state and target from Temporal's record of the run (no worker replays it), and how it ended; undefined if there is no such request. */
+async function recordedRequest(services: Pick<RequestServices, 'temporal'>, requestId: string): Promise<{ state: string; target: string; outcome?: string } | undefined> {
+  const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
+  const described = await handle.describe().catch((error: unknown) => {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  });
+  if (!described) return undefined;
+  const attributes = described.typedSearchAttributes;
+  const recorded = { state: attributes.get(RequestStatus) ?? described.status.name.toLowerCase(), target: attributes.get(RequestTarget) ?? 'unknown' };
+  if (described.status.name === 'RUNNING') return recorded;
+  const result = await handle.result().catch(() => undefined);
+  return { ...recorded, outcome: result?.outcome };
 }
 
 /** The request id of a refused attempt that names no request (an unknown API token, a Slack user outside the policy). */
@@ -299,12 +375,13 @@ const anonymousRefusals = new AnonymousRefusalLimit();
  * Every refused attempt is audited, from whichever channel and however early it was refused; those
  * without a known actor, past a rate, as a count (AnonymousRefusalLimit).
  */
-export async function auditRefusal(services: Pick<RequestServices, 'temporal' | 'store'>, attempt: RefusedAttempt, anonymous = anonymousRefusals): Promise<void> {
+export async function auditRefusal(services: Pick<RequestServices, 'store'> & Partial<Pick<RequestServices, 'temporal'>>, attempt: RefusedAttempt, anonymous = anonymousRefusals): Promise<void> {
   const { actor, channel, requestId = NO_REQUEST, target, ...data } = attempt;
   const counted = (count: number, since: Date) =>
     appendAudit(services.store, { kind: 'refused', requestId: NO_REQUEST, target: 'unknown', actor: 'unknown', data: { action: 'many', count, since: since.toISOString(), reason: `${count} more attempts without a known actor were refused in the window from ${since.toISOString()}: counted, not written one by one` } });
   if (actor === 'unknown' && !anonymous.admit(counted)) return;
-  const knownTarget = target ?? (requestId === NO_REQUEST ? undefined : await requestStatus(services, requestId).then((view) => view.target, () => undefined));
+  const temporal = services.temporal;
+  const knownTarget = target ?? (requestId === NO_REQUEST || !temporal ? undefined : await recordedRequest({ temporal }, requestId).then((request) => request?.target, () => undefined));
   await appendAudit(services.store, { kind: 'refused', requestId, target: knownTarget ?? 'unknown', actor, channel, data });
 }
 

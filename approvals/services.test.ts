@@ -23,7 +23,7 @@ describe('openRequestServices', () => {
   it('starts requests with the policy file, the task queue and the gate timings of the environment', async () => {
     const taskQueue = uniqueName('services');
     const env = readEnvironment({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: testStack().temporalAddress, SCHEMAWRIGHT_TASK_QUEUE: taskQueue, SCHEMAWRIGHT_EXPIRE_AFTER: '2h' });
-    const services = await openRequestServices(env);
+    const services = await openRequestServices(env, 'operator');
     try {
       const { requestId } = await startRequest(services, {
         kind: 'change',
@@ -55,7 +55,7 @@ describe('openRequestServices', () => {
     const policyPath = join(mkdtempSync(join(tmpdir(), 'policy-')), 'policy.yaml');
     writeFileSync(policyPath, 'people:\n  ann: { name: Ann, email: ann@example.test }\ntargets:\n  shop:\n    production: { approvers: [ann] }\n');
     const env = readEnvironment({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: testStack().temporalAddress, SCHEMAWRIGHT_TASK_QUEUE: uniqueName('services'), SCHEMAWRIGHT_POLICY: policyPath });
-    const services = await openRequestServices(env);
+    const services = await openRequestServices(env, 'operator');
     try {
       const artifacts = async () => (await (services.store as Pool).query<{ n: string }>('SELECT count(*) AS n FROM artifacts')).rows[0].n;
       const before = await artifacts();
@@ -70,7 +70,7 @@ describe('openRequestServices', () => {
 
   it('lists requests by a filter that ends in a backslash or holds a quote (the query quotes both)', async () => {
     const env = readEnvironment({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: testStack().temporalAddress, SCHEMAWRIGHT_TASK_QUEUE: uniqueName('services') });
-    const services = await openRequestServices(env);
+    const services = await openRequestServices(env, 'operator');
     try {
       expect(await listRequests(services, { requester: "o'brien\\" })).toEqual([]);
     } finally {
@@ -80,12 +80,12 @@ describe('openRequestServices', () => {
 
   it('says how to reach a stack when none is configured', async () => {
     const env = readEnvironment({ SCHEMAWRIGHT_HOME: '/nonexistent' });
-    await expect(openRequestServices(env)).rejects.toThrow(ConfigError);
-    await expect(openRequestServices(env)).rejects.toThrow('run `npm start` in this directory, or set DATABASE_URL and TEMPORAL_ADDRESS');
+    await expect(openRequestServices(env, 'operator')).rejects.toThrow(ConfigError);
+    await expect(openRequestServices(env, 'operator')).rejects.toThrow('run `npm start` in this directory, or set DATABASE_URL and TEMPORAL_ADDRESS');
   });
 
   it('refuses to open with a policy file that does not exist', async () => {
     const env = readEnvironment({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: testStack().temporalAddress, SCHEMAWRIGHT_POLICY: '/nonexistent/policy.yaml' });
-    await expect(openRequestServices(env)).rejects.toThrow('SCHEMAWRIGHT_POLICY=/nonexistent/policy.yaml: no such file.');
+    await expect(openRequestServices(env, 'operator')).rejects.toThrow('SCHEMAWRIGHT_POLICY=/nonexistent/policy.yaml: no such file.');
   });
 });

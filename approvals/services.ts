@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { ConfigError, type Environment } from '../config/environment';
 import { connectClient } from '../stack/temporal-connection';
 import { createStorePool, migrateStore } from '../store/database';
+import { decisionSignerFrom, type DecisionSignerRole } from './decision-keys';
 import { loadPolicy, type Policy } from './policy';
 import type { RequestServices } from './requests';
 
@@ -12,10 +13,12 @@ export type OpenRequestServices = RequestServices & { policy: Policy; close(): P
 
 /**
  * The request services of a process that talks to a running schemawright (CLI, web, Slack): a
- * Temporal client, the store, the policy file, and the gate timings, all from the environment.
+ * Temporal client, the store, the policy file, the gate timings and the decision keys of its role
+ * (the web server signs for email, Slack and API, the CLI as the operator), all from the environment.
  */
-export async function openRequestServices(env: ClientEnvironment): Promise<OpenRequestServices> {
+export async function openRequestServices(env: ClientEnvironment, signer: DecisionSignerRole): Promise<OpenRequestServices> {
   const policy = loadPolicy(env.approvals.policyPath);
+  const decisions = decisionSignerFrom(env, signer);
   if (!env.postgres.databaseUrl) {
     throw new ConfigError('DATABASE_URL is not set and no running stack was found: run `npm start` in this directory, or set DATABASE_URL and TEMPORAL_ADDRESS.');
   }
@@ -36,6 +39,7 @@ export async function openRequestServices(env: ClientEnvironment): Promise<OpenR
     gatePolicyFor: (target, environment) => policy.gatePolicyFor(target, environment),
     policyTargets: policy.targets,
     timings: env.gates,
+    decisions,
     policy,
     async close() {
       await connection.close();

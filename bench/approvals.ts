@@ -12,6 +12,7 @@ import { startSlackApiStandIn } from '../test/support/slack-api';
 import { SlackSender } from '../test/support/slack-requests';
 import { issueToken, parseTokenKeys } from '../approvals/email/tokens';
 import { parsePolicy } from '../approvals/policy';
+import { ephemeralDecisionSigner } from '../approvals/decision-keys';
 import { decideRequest, requestStatus, startRequest, type RequestServices } from '../approvals/requests';
 import { bareUpdateRoundTrips } from './support/floor';
 import { createSlackApp } from '../approvals/slack/app';
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     taskQueue,
     gatePolicyFor: (t, e) => policy.gatePolicyFor(t, e),
     timings: { remindEverySeconds: 86400, rerouteAfterSeconds: 86400, expireAfterSeconds: 86400 },
+    decisions: ephemeralDecisionSigner(),
     policy,
   };
   const slack = createSlackApp({ services, webBaseUrl: 'http://bench.test', botToken: 'xoxb-bench', signingSecret: SECRET, slackApiUrl: `${slackApi.url}/api/` });

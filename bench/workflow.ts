@@ -7,6 +7,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
+import { ephemeralDecisionSigner } from '../approvals/decision-keys';
 import { decideRequest, requestStatus, startRequest, type RequestServices } from '../approvals/requests';
 import { targetVariable } from '../config/targets';
 import { createStorePool, ensureDatabase, migrateStore } from '../store/database';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
 
     const taskQueue = 'bench-requests';
     const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue, deps: { store }, workflowBundle: await bundleWorkflows(), maxCachedWorkflows: PARKED + 100 });
-    const services: RequestServices = { temporal: client, store, taskQueue, gatePolicyFor: () => POLICY, timings: PATIENT };
+    const services: RequestServices = { temporal: client, store, taskQueue, gatePolicyFor: () => POLICY, timings: PATIENT, decisions: ephemeralDecisionSigner() };
     // BENCH_REQUESTS=0 or BENCH_PARKED=0 leaves that part out.
     const floor = REQUESTS > 0 ? await bareUpdateRoundTrips(client, nativeConnection, REQUESTS) : [];
     await worker.runUntil(async () => {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { readClientEnvironment } from '../config/environment';
+import { readClientEnvironment, readEnvironment } from '../config/environment';
+import { heldPublicKeys } from '../approvals/decision-keys';
 import { runWebServer } from '../approvals/web/main';
 import { startEmbeddedStack } from '../stack/embedded-stack';
 import { runStackCheck } from '../stack/stack-check';
@@ -40,6 +41,13 @@ program
     const result = await runStackCheck(readClientEnvironment());
     if (options.json) console.log(JSON.stringify(result));
     else console.log(`ok: workflow ${result.workflowId} ran on a worker that stored artifact ${result.digest} in PostgreSQL ${result.postgresVersion}`);
+  });
+
+program
+  .command('decision-keys')
+  .description('Print the public halves of the decision keys held here, as the settings where requests start elsewhere.')
+  .action(() => {
+    for (const { variable, value } of heldPublicKeys(readEnvironment())) console.log(`${variable}=${value}`);
   });
 
 registerAnalyzeCommand(program);

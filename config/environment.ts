@@ -52,6 +52,8 @@ export interface Environment {
     tokenKeys?: string;
     /** `person:token,...` for the JSON API's bearer tokens. */
     apiTokens?: string;
+    /** Ed25519 keys that sign decisions: the web server's (email, Slack, API) and the operator's (CLI); unset: generated in `home`. */
+    decisionKeys: Record<'channels' | 'operator', { secret?: string; public?: string }>;
     slack: { botToken?: string; signingSecret?: string; appToken?: string; channel?: string };
   };
 }
@@ -123,6 +125,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = proc
       mailFrom: env.SCHEMAWRIGHT_MAIL_FROM || 'schemawright <schemawright@localhost>',
       tokenKeys: env.SCHEMAWRIGHT_TOKEN_KEYS || undefined,
       apiTokens: env.SCHEMAWRIGHT_API_TOKENS || undefined,
+      decisionKeys: {
+        channels: { secret: env.SCHEMAWRIGHT_DECISION_KEY || undefined, public: env.SCHEMAWRIGHT_DECISION_PUBLIC_KEY || undefined },
+        operator: { secret: env.SCHEMAWRIGHT_OPERATOR_KEY || undefined, public: env.SCHEMAWRIGHT_OPERATOR_PUBLIC_KEY || undefined },
+      },
       slack: {
         botToken: env.SLACK_BOT_TOKEN || undefined,
         signingSecret: env.SLACK_SIGNING_SECRET || undefined,

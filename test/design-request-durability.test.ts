@@ -7,7 +7,7 @@ import { decideRequest, startRequest, type RequestServices } from '../approvals/
 import { targetVariable } from '../config/targets';
 import { startChild, type ManagedChild } from '../stack/child-process';
 import { waitFor } from '../stack/wait';
-import { atGate, ended, querySql, runSql, statusWhen, testPolicy } from './support/requests';
+import { atGate, ended, querySql, runSql, statusWhen, testPolicy, testSigner } from './support/requests';
 import { connectTemporal, createTestDatabase, createTestStore, testStack, uniqueName, type TemporalConnections, type TestDatabase } from './support/stack';
 
 /**
@@ -69,7 +69,7 @@ describe('a request survives its worker being killed', () => {
     target = await createTestDatabase('sw_target');
     await runSql(target.url, SETUP);
     taskQueue = uniqueName('durable');
-    services = { temporal: temporal.client, store: store.pool, taskQueue, gatePolicyFor: () => testPolicy(), timings: { remindEverySeconds: 3600, rerouteAfterSeconds: 7200, expireAfterSeconds: 86400 }, heartbeatSeconds: 2 };
+    services = { temporal: temporal.client, store: store.pool, taskQueue, gatePolicyFor: () => testPolicy(), timings: { remindEverySeconds: 3600, rerouteAfterSeconds: 7200, expireAfterSeconds: 86400 }, heartbeatSeconds: 2, decisions: testSigner };
   });
   afterEach(async () => {
     for (const worker of workers.splice(0)) await worker.stop(5_000, 'SIGKILL');

@@ -1,5 +1,7 @@
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type InjectedSinks, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities';
+import { auditRefusal } from '../approvals/requests';
+import type { RequestSinks } from '../workflows/design-request-messages';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -33,7 +35,30 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle,
     activities: createActivities(options.deps),
+    sinks: requestSinks(options.deps),
     maxCachedWorkflows: options.maxCachedWorkflows,
     shutdownGraceTime: '10 seconds',
   });
+}
+
+/**
+ * What the workflow's validators refuse is audited here, before the refusal is answered (the worker
+ * awaits sinks first). A validator runs again when its workflow task is retried: the same Update
+ * refused for the same reason is written once.
+ */
+function requestSinks(deps: ActivityDependencies): InjectedSinks<RequestSinks> {
+  const recent = new Set<string>();
+  return {
+    audit: {
+      refused: {
+        fn: async (info, refusal) => {
+          const key = JSON.stringify([info.workflowId, refusal.update, refusal.reason]);
+          if (recent.has(key)) return;
+          recent.add(key);
+          if (recent.size > 10_000) recent.delete(recent.values().next().value!);
+          await auditRefusal({ store: deps.store }, refusal);
+        },
+      },
+    },
+  };
 }

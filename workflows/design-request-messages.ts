@@ -1,4 +1,4 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineUpdate, type Sinks } from '@temporalio/workflow';
 import type { ArtifactRef } from '../store/artifacts';
 
 /**
@@ -62,7 +62,12 @@ export interface RequestInput {
   heartbeatSeconds?: number;
   /** The runner's patience with locks held by others (defaults: 5 s per try, 5 retries). */
   apply?: ApplyLimits;
+  /** The public keys that verify decisions, by channel; absent in requests started before decisions were signed. */
+  decisionKeys?: DecisionKeys;
 }
+
+/** Ed25519 public keys (hex) by channel: the web process's key for email, Slack, web and API, the operator's for the CLI. */
+export type DecisionKeys = Partial<Record<Channel, string>>;
 
 export interface ApplyLimits {
   lockTimeoutMs?: number;
@@ -78,6 +83,15 @@ export interface DecisionInput {
   person: string;
   channel: Channel;
   comment?: string;
+  /** The signature of the channel that authenticated the person (workflows/decision-signature.ts); absent in old histories. */
+  signature?: DecisionSignature;
+}
+
+export interface DecisionSignature {
+  /** ISO time of signing: a decision is taken within minutes of it. */
+  signedAt: string;
+  /** Ed25519 over the decision, the request id and the Update id, hex. */
+  value: string;
 }
 
 export interface Vote {
@@ -107,6 +121,7 @@ export interface QuestionView {
   escalation: ArtifactRef;
 }
 
+/** What the vote did, read when it was counted: `open` with 1 of 3 votes until the quorum is reached. */
 export interface DecisionReceipt {
   questionId: string;
   optionId: string;
@@ -114,6 +129,8 @@ export interface DecisionReceipt {
   questionState: QuestionView['state'];
   votes: number;
   quorum: number;
+  /** Echoed so that a caller repeating an Update id can tell whether it asked for the same decision. */
+  comment?: string;
 }
 
 export interface TimelineEntry {
@@ -147,6 +164,29 @@ export interface CancelInput {
 export const decide = defineUpdate<DecisionReceipt, [DecisionInput]>('decide');
 export const cancel = defineUpdate<RequestStatusView, [CancelInput]>('cancel');
 export const status = defineQuery<RequestStatusView>('status');
+
+/** A decision or cancel the workflow refused: `conflict` when the question or request is closed or the vote given, `forbidden` otherwise. */
+export type RefusalKind = 'forbidden' | 'conflict';
+export const REFUSAL_FAILURE_TYPE: Record<RefusalKind, string> = { forbidden: 'RefusedForbidden', conflict: 'RefusedConflict' };
+
+export interface WorkflowRefusal {
+  action: 'decide' | 'cancel';
+  requestId: string;
+  target: string;
+  /** The person, or `unknown` when the decision's signature did not prove them. */
+  actor: string;
+  channel?: Channel;
+  reason: string;
+  [detail: string]: unknown;
+}
+
+/**
+ * A validator cannot run activities, and what it refuses never reaches history: it audits through
+ * this sink, which the worker runs before the refusal is answered.
+ */
+export interface RequestSinks extends Sinks {
+  audit: { refused(refusal: WorkflowRefusal): void };
+}
 
 /** What the workflow tells people through the approvals channels (the `notify` activity). */
 export type NotificationKind =

@@ -1,22 +1,34 @@
-import { ActivityFailure, allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, ApplicationFailure, condition, currentUpdateInfo, proxyActivities, proxySinks, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ApplyOutcome, ApplyStopped, EscalationSummary, RequestActivities, ReviewOutcome } from '../activities/request/contracts';
 import {
   cancel,
   decide,
+  REFUSAL_FAILURE_TYPE,
   REJECT,
   status,
   type ArtifactRef,
+  type CancelInput,
   type DecisionInput,
   type DecisionReceipt,
   type Notification,
   type NotificationKind,
   type Phase,
   type QuestionView,
+  type RefusalKind,
   type RequestInput,
+  type RequestSinks,
   type RequestState,
   type RequestStatusView,
+  type WorkflowRefusal,
 } from './design-request-messages';
+import { decisionSignatureValid } from './decision-signature';
 import { RequestPhase, RequestStatus } from './search-attributes';
+
+const { audit } = proxySinks<RequestSinks>();
+
+/** How long a signed decision stays good: the signer's and the workflow's clocks may differ a little. */
+const SIGNATURE_FRESH_MS = 10 * 60_000;
+const SIGNATURE_SKEW_MS = 5 * 60_000;
 
 /**
  * Activity options per kind of work. Every activity heartbeats, so a killed worker's activity moves to
@@ -243,36 +255,71 @@ class RequestRun {
   }
 
   validateDecision(decision: DecisionInput): void {
+    this.authenticate(decision);
     const { policy, requester, target, environment } = this.request;
+    const attempt = { action: 'decide', actor: decision.person, channel: decision.channel, question: decision.questionId, option: decision.optionId, ...(decision.comment ? { comment: decision.comment } : {}) } as const;
+    const refuse = (kind: RefusalKind, reason: string) => this.refuse(attempt, kind, reason);
     const question = this.questions.find((q) => q.id === decision.questionId);
     if (this.phaseNow !== 'gates' || this.state !== 'awaiting-approval') {
-      throw new Error(`request ${this.request.requestId} is not waiting for decisions (it is ${this.state}, phase ${this.phaseNow})`);
+      refuse('conflict', `request ${this.request.requestId} is not waiting for decisions (it is ${this.state}, phase ${this.phaseNow})`);
     }
     if (!question) {
-      throw new Error(`request ${this.request.requestId} has no question '${decision.questionId}'; open questions: ${this.open().map((q) => q.id).join(', ') || 'none'}`);
+      return refuse('forbidden', `request ${this.request.requestId} has no question '${decision.questionId}'; open questions: ${this.open().map((q) => q.id).join(', ') || 'none'}`);
     }
     if (!question.options.some((o) => o.id === decision.optionId)) {
-      throw new Error(`question '${question.id}' has no option '${decision.optionId}'; choose one of: ${question.options.map((o) => o.id).join(', ')}`);
+      refuse('forbidden', `question '${question.id}' has no option '${decision.optionId}'; choose one of: ${question.options.map((o) => o.id).join(', ')}`);
     }
     if (question.state !== 'open') {
-      throw new Error(`question '${question.id}' was already ${question.state}${question.chosenOptionId ? ` (${question.chosenOptionId})` : ''}`);
+      refuse('conflict', `question '${question.id}' was already ${question.state}${question.chosenOptionId ? ` (${question.chosenOptionId})` : ''}`);
     }
     if (Date.now() >= Date.parse(question.expiresAt)) {
-      throw new Error(`question '${question.id}' expired at ${question.expiresAt}; nothing will be applied`);
+      refuse('conflict', `question '${question.id}' expired at ${question.expiresAt}; nothing will be applied`);
     }
     if (policy.separationOfDuties && decision.person === requester) {
-      throw new Error(`${decision.person} requested this change and may not decide it (separation of duties)`);
+      refuse('forbidden', `${decision.person} requested this change and may not decide it (separation of duties)`);
     }
     if (!question.askedTo.includes(decision.person) && !policy.admins.includes(decision.person)) {
-      throw new Error(`${decision.person} is not an approver for ${target}/${environment}; approvers: ${question.askedTo.join(', ')}`);
+      refuse('forbidden', `${decision.person} is not an approver for ${target}/${environment}; approvers: ${question.askedTo.join(', ')}`);
     }
     if (question.votes.some((vote) => vote.person === decision.person)) {
-      throw new Error(`${decision.person} already chose on '${question.id}'; the quorum of ${question.quorum} needs distinct approvers`);
+      refuse('conflict', `${decision.person} already chose on '${question.id}'; the quorum of ${question.quorum} needs distinct approvers`);
     }
     const againstRecommendation = decision.optionId !== question.recommendation.optionId;
     if (againstRecommendation && !decision.comment?.trim()) {
-      throw new Error(`a comment is required to ${decision.optionId === REJECT ? 'reject' : 'choose against the recommendation'}: say why`);
+      refuse('forbidden', `a comment is required to ${decision.optionId === REJECT ? 'reject' : 'choose against the recommendation'}: say why`);
     }
+  }
+
+  /**
+   * Only a decision signed by the channel that authenticated the person counts: whoever reaches the
+   * Temporal frontend can send an Update, but holds no channel's private key. Until the signature
+   * holds, the person is only claimed, so the refusal names no actor.
+   */
+  private authenticate(decision: DecisionInput): void {
+    const { decisionKeys, requestId } = this.request;
+    const key = decisionKeys?.[decision.channel];
+    const signedAt = Date.parse(decision.signature?.signedAt ?? '');
+    let problem: string | undefined;
+    if (!decisionKeys) {
+      problem = `request ${requestId} was started before decisions were signed, so it cannot tell ${decision.person}'s decision from a forged one and takes none: cancel it and start it again`;
+    } else if (!key) {
+      problem = `request ${requestId} takes no decisions through '${decision.channel}' (it was started without a key for that channel)`;
+    } else if (!decision.signature) {
+      problem = 'the decision is not signed: decide through schemawright (email link, Slack, the API, or the CLI with the operator key), not with an Update sent to Temporal';
+    } else if (!decisionSignatureValid(key, requestId, currentUpdateInfo()?.id ?? '', decision)) {
+      problem = `the decision's signature does not verify with the ${decision.channel} key this request was started with: it was altered, signed for another request or Update, or signed with another key (see SCHEMAWRIGHT_DECISION_KEY and SCHEMAWRIGHT_OPERATOR_KEY in the README)`;
+    } else if (!(Date.now() - signedAt <= SIGNATURE_FRESH_MS && signedAt - Date.now() <= SIGNATURE_SKEW_MS)) {
+      problem = `the decision was signed at ${decision.signature.signedAt}, not within ${SIGNATURE_FRESH_MS / 60_000} minutes of the request's clock (${new Date().toISOString()}): decide again`;
+    }
+    if (problem) {
+      this.refuse({ action: 'decide', actor: 'unknown', claimedPerson: decision.person, claimedChannel: decision.channel, question: decision.questionId, option: decision.optionId }, 'forbidden', problem);
+    }
+  }
+
+  /** Audits the refusal (through the sink: a validator cannot run activities) and refuses with the reason. */
+  private refuse(attempt: Pick<WorkflowRefusal, 'action' | 'actor' | 'channel'> & Record<string, unknown>, kind: RefusalKind, reason: string): never {
+    audit.refused({ ...attempt, update: currentUpdateInfo()?.id, requestId: this.request.requestId, target: this.request.target, reason });
+    throw ApplicationFailure.create({ type: REFUSAL_FAILURE_TYPE[kind], message: reason, nonRetryable: true });
   }
 
   async decide(decision: DecisionInput): Promise<DecisionReceipt> {
@@ -286,19 +333,22 @@ class RequestRun {
       question.state = 'decided';
       question.chosenOptionId = decision.optionId;
     }
+    // Read now: by the time this vote is audited and told, later votes may have closed the question.
+    const receipt: DecisionReceipt = { questionId: question.id, optionId: decision.optionId, person: decision.person, questionState: question.state, votes: sameChoice, quorum: question.quorum, comment: decision.comment };
     this.timeline.push({ at: new Date().toISOString(), event: `decision on ${question.id}`, detail: `${decision.person} chose ${decision.optionId} via ${decision.channel}` });
     await this.record('decision', { question: question.id, option: decision.optionId, comment: decision.comment, questionState: question.state }, decision.person, decision.channel);
     await this.tell('decided', uniq([this.request.requester, ...question.askedTo]), `${decision.person} chose ${decision.optionId} on ${question.id}`, question.id);
-    return { questionId: question.id, optionId: decision.optionId, person: decision.person, questionState: question.state, votes: sameChoice, quorum: question.quorum };
+    return receipt;
   }
 
-  validateCancel(attempt: { person: string }): void {
+  validateCancel(attempt: CancelInput): void {
+    const refuse = (kind: RefusalKind, reason: string) => this.refuse({ action: 'cancel', actor: attempt.person }, kind, reason);
     if (['completed', 'rejected', 'expired', 'cancelled', 'failed'].includes(this.state)) {
-      throw new Error(`request ${this.request.requestId} has already ended (${this.state})`);
+      refuse('conflict', `request ${this.request.requestId} has already ended (${this.state})`);
     }
-    if (this.state === 'applying') throw new Error(`request ${this.request.requestId} is applying its migration and can no longer be cancelled`);
+    if (this.state === 'applying') refuse('conflict', `request ${this.request.requestId} is applying its migration and can no longer be cancelled`);
     if (attempt.person !== this.request.requester && !this.request.policy.admins.includes(attempt.person)) {
-      throw new Error(`${attempt.person} may not cancel this request: only the requester (${this.request.requester}) or an admin may`);
+      refuse('forbidden', `${attempt.person} may not cancel this request: only the requester (${this.request.requester}) or an admin may`);
     }
   }
 

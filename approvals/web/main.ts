@@ -16,7 +16,7 @@ import { createWebServer, listen } from './server';
  */
 export async function runWebServer(env = readClientEnvironment()): Promise<void> {
   await requireFreePort(env.web.port, 'the approvals web server', 'Stop whatever holds it, or choose another with SCHEMAWRIGHT_WEB_PORT.');
-  const services = await openRequestServices(env);
+  const services = await openRequestServices(env, 'channels');
   await warnOfAuditRewriteRights(services.store);
   // Refusals the web server audits are checkpointed within the minute.
   const checkpoints = checkpointEveryMinute(auditCheckpointer({ store: services.store, key: auditKeyFrom(env), temporal: { client: services.temporal, taskQueue: env.temporal.taskQueue } }));

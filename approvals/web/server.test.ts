@@ -128,10 +128,10 @@ describe('the approvals web server over real HTTP, with the real workflow and st
     expect((await api('/api/requests/no-such-request', ANN)).status).toBe(404);
   });
 
-  it('API: a decision the workflow refuses comes back with its reason, and is audited', async () => {
+  it('API: a decision the workflow refuses comes back with its reason (409: the request is not at its gates), and is audited', async () => {
     const requestId = await startViaApi();
     const response = await api(`/api/requests/${requestId}/decisions`, ANN, { questionId: 'approve', optionId: 'apply' });
-    expect(response.status).toBe(403);
+    expect(response.status).toBe(409);
     const { error } = (await response.json()) as { error: string };
     expect(error).toMatch(new RegExp(`^request ${requestId} is not waiting for decisions \\(it is running, phase \\w+\\)$`));
     const audit = await queryAudit(store.pool, { requestId });

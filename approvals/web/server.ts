@@ -7,7 +7,7 @@ import { capturedMail, capturedMailById } from '../email/capture';
 import { claimToken, csrfFor, csrfValid, releaseToken, TokenError, tokenUse, verifyToken, type TokenClaims, type TokenKeys } from '../email/tokens';
 import type { Policy } from '../policy';
 import { questionDetails } from '../question-details';
-import { auditRefusal, decideRequest, listRequests, quoteVisibility, RefusedError, RequestInputError, requestStatus, startRequest, UnknownRequestError, type KickoffRequest, type RequestServices } from '../requests';
+import { auditRefusal, decideRequest, listRequests, quoteVisibility, RefusedError, RequestInputError, requestStatus, startRequest, UnknownRequestError, type KickoffRequest, type RefusedKind, type RequestServices } from '../requests';
 import { describeReachability, type SlackReachability } from '../slack/reachability';
 import { escapeHtml, page } from './html';
 import { setSecurityHeaders } from './headers';
@@ -177,7 +177,7 @@ async function postDecision(req: IncomingMessage, res: ServerResponse, deps: Web
   } catch (error) {
     // A refused or failed decision leaves the link usable, so that the person can try again.
     await releaseToken(deps.services.store, claims.jti);
-    if (error instanceof RefusedError) return send(res, 403, HTML, messagePage('Decision refused', error.reason, link));
+    if (error instanceof RefusedError) return send(res, REFUSED_STATUS[error.kind], HTML, messagePage('Decision refused', error.reason, link));
     throw error;
   }
 }
@@ -241,18 +241,22 @@ function failure(res: ServerResponse, error: unknown, api: boolean): void {
       : error instanceof TokenError
         ? [error.reason === 'used' || error.reason === 'expired' ? 410 : 400, error.message]
         : error instanceof RefusedError
-          ? [403, error.reason]
+          ? [REFUSED_STATUS[error.kind], error.reason]
           : error instanceof UnknownRequestError
             ? [404, error.message]
             : error instanceof RequestInputError
               ? [400, error.message]
               : [500, `Internal error: ${(error as Error).message}`];
   if (res.headersSent) return void res.end();
+  const retry: Record<string, string> = status === 429 ? { 'retry-after': '2' } : {};
   // The rest of a body too large is not read: the connection closes after the answer.
   if (status === 413) res.setHeader('connection', 'close');
-  if (api) return sendJson(res, status, { error: message });
-  send(res, status, HTML, page(status === 403 ? 'Refused' : status >= 500 ? 'Error' : 'Cannot do that', `<p>${escapeHtml(message)}</p>`));
+  if (api) return send(res, status, 'application/json; charset=utf-8', JSON.stringify({ error: message }), retry);
+  send(res, status, HTML, page(status === 403 ? 'Refused' : status >= 500 ? 'Error' : 'Cannot do that', `<p>${escapeHtml(message)}</p>`), retry);
 }
+
+/** A closed question or an ended request is a conflict; Temporal too busy, a retry; a reused Idempotency-Key with another body, unprocessable. */
+const REFUSED_STATUS: Record<RefusedKind, number> = { forbidden: 403, conflict: 409, busy: 429, mismatch: 422 };
 
 export function createWebServer(deps: WebDependencies): Server {
   return createServer((req, res) => {

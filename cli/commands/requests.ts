@@ -24,7 +24,7 @@ export function registerRequestCommands(program: Command): void {
     .option('--no-wait', 'return once started instead of following progress to the first gate')
     .option('--json', 'print JSON')
     .action(async (source: string | undefined, options: { target: string; env: string; as: string; kind?: RequestKind; title?: string; id?: string; wait: boolean; json?: boolean }) => {
-      const services = await openRequestServices(readClientEnvironment());
+      const services = await openRequestServices(readClientEnvironment(), 'operator');
       try {
         const kickoff: KickoffRequest = {
           clientRequestId: options.id,
@@ -51,7 +51,7 @@ export function registerRequestCommands(program: Command): void {
     .argument('<id>')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { json?: boolean }) => {
-      const services = await openRequestServices(readClientEnvironment());
+      const services = await openRequestServices(readClientEnvironment(), 'operator');
       try {
         const view = await requestStatus(services, id);
         console.log(options.json ? JSON.stringify(view, null, 2) : describe(view));
@@ -69,7 +69,7 @@ export function registerRequestCommands(program: Command): void {
     .option('--requester <person>')
     .option('--json', 'print JSON')
     .action(async (options: { status?: string; target?: string; env?: string; requester?: string; json?: boolean }) => {
-      const services = await openRequestServices(readClientEnvironment());
+      const services = await openRequestServices(readClientEnvironment(), 'operator');
       try {
         const rows = await listRequests(services, { status: options.status, target: options.target, environment: options.env, requester: options.requester });
         if (options.json) console.log(JSON.stringify(rows, null, 2));
@@ -90,7 +90,7 @@ export function registerRequestCommands(program: Command): void {
     .option('--comment <comment>', 'why: required to reject or to choose against the recommendation')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { question: string; option: string; as: string; comment?: string; json?: boolean }) => {
-      const services = await openRequestServices(readClientEnvironment());
+      const services = await openRequestServices(readClientEnvironment(), 'operator');
       try {
         const receipt = await decideRequest(services, id, { questionId: options.question, optionId: options.option, person: options.as, channel: 'cli', comment: options.comment }, `cli-${randomUUID()}`);
         console.log(options.json ? JSON.stringify(receipt, null, 2) : `${receipt.person} chose ${receipt.optionId} on ${receipt.questionId}: question ${receipt.questionState} (${receipt.votes}/${receipt.quorum})`);
@@ -107,7 +107,7 @@ export function registerRequestCommands(program: Command): void {
     .option('--reason <reason>')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { as: string; reason?: string; json?: boolean }) => {
-      const services = await openRequestServices(readClientEnvironment());
+      const services = await openRequestServices(readClientEnvironment(), 'operator');
       try {
         await cancelRequest(services, id, { person: options.as, reason: options.reason });
         const view = await follow(services, id, false, (v) => v.phase === 'done');

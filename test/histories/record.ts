@@ -9,6 +9,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client as PgClient } from 'pg';
+import { ephemeralDecisionSigner } from '../../approvals/decision-keys';
 import { cancelRequest, decideRequest, requestStatus, startRequest, workflowIdOf, type KickoffRequest, type RequestServices } from '../../approvals/requests';
 import { targetVariable } from '../../config/targets';
 import { waitFor } from '../../stack/wait';
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   const store = createStorePool(await ensureDatabase(stack.postgres.adminUrl, 'record_store'));
   await migrateStore(store);
   const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue: 'record', deps: { store }, workflowBundle: await bundleWorkflows() });
-  const services: RequestServices = { temporal: client, store, taskQueue: 'record', gatePolicyFor: () => POLICY, timings: PATIENT };
+  const services: RequestServices = { temporal: client, store, taskQueue: 'record', gatePolicyFor: () => POLICY, timings: PATIENT, decisions: ephemeralDecisionSigner() };
   try {
     await worker.runUntil(async () => {
       for (const [name, path] of Object.entries(paths)) {

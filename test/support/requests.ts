@@ -1,6 +1,7 @@
 import type { Worker } from '@temporalio/worker';
 import { Client as PgClient, type Pool } from 'pg';
 import { targetVariable } from '../../config/targets';
+import { ephemeralDecisionSigner } from '../../approvals/decision-keys';
 import { requestStatus, type RequestServices } from '../../approvals/requests';
 import type { ApplyLimits, GatePolicy, GateTimings, RequestStatusView } from '../../workflows/design-request-messages';
 import { waitFor } from '../../stack/wait';
@@ -12,6 +13,9 @@ import { createTestDatabase, uniqueName, workflowBundle, type TemporalConnection
 export function testPolicy(overrides: Partial<GatePolicy> = {}): GatePolicy {
   return { approvers: ['ann', 'bob'], backupApprovers: ['carl'], admins: ['ada'], quorum: 1, separationOfDuties: true, ...overrides };
 }
+
+/** Signs as both the web server and the operator would: fresh keys per test file. */
+export const testSigner = ephemeralDecisionSigner();
 
 /** Gates that never remind, re-route or expire during a test unless the test says so. */
 export const patientGates: GateTimings = { remindEverySeconds: 3600, rerouteAfterSeconds: 7200, expireAfterSeconds: 86400 };
@@ -37,7 +41,7 @@ export async function requestHarness(
   const running = worker.run();
   const policy = options.policy ?? testPolicy();
   return {
-    services: { temporal: temporal.client, store, taskQueue, gatePolicyFor: () => policy, timings: options.timings ?? patientGates, apply: options.apply },
+    services: { temporal: temporal.client, store, taskQueue, gatePolicyFor: () => policy, timings: options.timings ?? patientGates, apply: options.apply, decisions: testSigner },
     target,
     worker,
     async close() {
