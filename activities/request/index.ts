@@ -15,6 +15,7 @@ import { renderRequestReport } from '../report/request-report';
 import { raiseEscalations } from '../review/escalations';
 import { migrationName } from '../review/migration-files';
 import { parsePgVersion } from '../review/pg-version';
+import { applyRoleOf } from '../review/privileged/apply-role';
 import { renderMigration } from '../review/render';
 import { renderReport } from '../review/report';
 import { tableSizesOf } from '../review/locks';
@@ -75,9 +76,11 @@ export function createRequestActivities({ store, notify }: RequestActivityDepend
         const catalog = await load<Catalog>(input.analysis.artifacts.catalog);
         const files = migrations.map(fileOf);
         const report = await reviewMigration({ files, pgVersion: catalog.meta.serverVersion, tableSizes: tableSizesOf(catalog), catalog });
-        const shadow = await withTarget(input.target, (_client, url) =>
-          verifyOnShadow(url, files.map((file) => ({ name: migrationName(file.path), up: file.up, down: file.down, file: file.path }))),
-        );
+        // Who would run the approved migration: SW-ESC-PRIVILEGED names that role and its rights.
+        const { shadow, applyRole } = await withTarget(input.target, async (client, url) => ({
+          applyRole: await applyRoleOf(client, resolveTarget(input.target).connectionString),
+          shadow: await verifyOnShadow(url, files.map((file) => ({ name: migrationName(file.path), up: file.up, down: file.down, file: file.path }))),
+        }));
         const reviewed = summarize(report.pgVersion, report.files.map((file, i) => ({ ...file, findings: [...file.findings, ...shadow.findings.filter((f) => f.location?.file === files[i]!.path)] })));
         const unplaced = shadow.findings.filter((f) => !files.some((file) => file.path === f.location?.file));
         const findings = [...reviewed.findings, ...unplaced];
@@ -90,6 +93,7 @@ export function createRequestActivities({ store, notify }: RequestActivityDepend
           analysisFindings: await load<Finding[]>(input.analysis.artifacts.findings),
           modelingFindings: input.modeling.artifacts['modeling-findings'] ? await load<Finding[]>(input.modeling.artifacts['modeling-findings']) : [],
           pgVersion: parsePgVersion(report.pgVersion),
+          applyRole,
         });
         const summaries: EscalationSummary[] = [];
         for (const escalation of escalations) summaries.push(summaryOf(escalation, await save('escalation', escalation)));
@@ -97,7 +101,7 @@ export function createRequestActivities({ store, notify }: RequestActivityDepend
           fingerprint: await targetFingerprint(input.target),
           escalations: summaries,
           errors: findings.filter((f) => f.severity === 'error').length,
-          report: await putArtifact(store, 'review-report', 'text/markdown', renderReport({ ...reviewed, findings }, 'markdown')),
+          report: await putArtifact(store, 'review-report', 'text/markdown', renderReport({ ...reviewed, findings, escalations }, 'markdown')),
           artifacts: { 'review-findings': await save('review-findings', findings) },
         };
       }),

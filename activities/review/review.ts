@@ -1,4 +1,5 @@
 import type { Catalog } from '../analysis/introspection';
+import type { Escalation } from '../escalation';
 import type { Finding, Severity } from '../findings';
 import type { MigrationStep } from '../migration';
 import { runSquawk } from './lint/squawk';
@@ -75,6 +76,8 @@ export interface ReviewReport {
   /** All findings, errors first, then by file and position. */
   findings: Finding[];
   counts: Record<Severity, number>;
+  /** The questions review puts to people (SW-ESC-*), when the caller raised them. */
+  escalations?: Escalation[];
 }
 
 /**

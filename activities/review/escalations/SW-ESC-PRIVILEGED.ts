@@ -8,7 +8,8 @@ import { blockingOf, statementsOf, uniqueSteps, type EscalationContext, type Esc
 
 const ID = 'SW-ESC-PRIVILEGED';
 
-/** A statement longer than this is shown cut in the question (the whole of it is in the escalation's evidence and the review report). */
+/** The question shows this many statements, each cut at this length; all of them, whole, are in its evidence and the review report. */
+const SHOWN_STATEMENTS = 20;
 const SHOWN_CHARACTERS = 1500;
 
 interface Flagged {
@@ -34,14 +35,15 @@ function flaggedStatements(context: EscalationContext): Flagged[] {
 }
 
 function shown(sql: string): string {
-  return sql.length <= SHOWN_CHARACTERS ? sql : `${sql.slice(0, SHOWN_CHARACTERS)}… (${sql.length - SHOWN_CHARACTERS} more characters: the whole statement is in the review report)`;
+  return sql.length <= SHOWN_CHARACTERS ? sql : `${sql.slice(0, SHOWN_CHARACTERS)}… (${sql.length - SHOWN_CHARACTERS} more characters: the whole statement is in the escalation's evidence and the review findings)`;
 }
 
 function escalationFor(flagged: Flagged[], context: EscalationContext): Escalation {
   const role = describeApplyRole(context.applyRole);
   const steps = uniqueSteps(flagged.map((f) => f.located));
   const lacksSuperuser = context.applyRole?.known === true && !context.applyRole.rights.includes('SUPERUSER');
-  const listing = flagged.map((f) => `${f.where}: ${shown(f.located.statement.sql)}\n  it ${f.reasons.join('; it ')}`).join('\n');
+  const more = flagged.length > SHOWN_STATEMENTS ? `\n… and ${flagged.length - SHOWN_STATEMENTS} more (all of them are in the escalation's evidence and the review findings)` : '';
+  const listing = flagged.slice(0, SHOWN_STATEMENTS).map((f) => `${f.where}: ${shown(f.located.statement.sql)}\n  it ${f.reasons.join('; it ')}`).join('\n') + more;
   return {
     id: `${ID}:statements`,
     trigger: ID,
