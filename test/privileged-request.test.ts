@@ -76,9 +76,7 @@ describe('privileged statements in a request are a question, not an experiment',
     const { harness, requestId, role, touched, secret, sql } = await attack();
     const gate = await statusWhen(harness.services, requestId, 'at the gate', atGate, 120_000);
 
-    expect(await roleExists(role)).toBe(false);
-    expect(existsSync(touched)).toBe(false);
-    expect(secret.readSince()).toBe(false);
+    expect({ role: await roleExists(role), fileWritten: existsSync(touched), secretRead: secret.readSince() }).toEqual({ role: false, fileWritten: false, secretRead: false });
 
     expect(gate.questions.map((q) => [q.id, q.trigger, q.options.map((o) => o.id), q.recommendation.optionId])).toEqual([
       ['SW-ESC-PRIVILEGED:statements', 'SW-ESC-PRIVILEGED', ['apply-as-written', 'reject'], 'reject'],
@@ -100,9 +98,7 @@ describe('privileged statements in a request are a question, not an experiment',
     await decideRequest(harness.services, requestId, { questionId: 'SW-ESC-PRIVILEGED:statements', optionId: 'reject', person: 'ann', channel: 'cli' });
     const done = await statusWhen(harness.services, requestId, 'done', ended);
     expect(done.state).toBe('rejected');
-    expect(await roleExists(role)).toBe(false);
-    expect(existsSync(touched)).toBe(false);
-    expect(secret.readSince()).toBe(false);
+    expect({ role: await roleExists(role), fileWritten: existsSync(touched), secretRead: secret.readSince() }).toEqual({ role: false, fileWritten: false, secretRead: false });
     expect(await querySql(harness.target.url, "SELECT 1 FROM pg_class WHERE relname = 'loot'")).toEqual([]);
   });
 
