@@ -19,7 +19,7 @@ import { applyRoleOf } from '../review/privileged/apply-role';
 import { renderMigration } from '../review/render';
 import { renderReport } from '../review/report';
 import { tableSizesOf } from '../review/locks';
-import { reviewMigration, summarize, type MigrationFile } from '../review/review';
+import { placedIn, reviewMigration, summarize, type MigrationFile } from '../review/review';
 import { verifyOnShadow } from '../review/shadow';
 import { withTarget } from '../target';
 import type { ApplyStopped, EscalationSummary, ModelingOutcome, RequestActivities } from './contracts';
@@ -81,8 +81,8 @@ export function createRequestActivities({ store, notify }: RequestActivityDepend
           applyRole: await applyRoleOf(client, resolveTarget(input.target).connectionString),
           shadow: await verifyOnShadow(url, files.map((file) => ({ name: migrationName(file.path), up: file.up, down: file.down, file: file.path }))),
         }));
-        const reviewed = summarize(report.pgVersion, report.files.map((file, i) => ({ ...file, findings: [...file.findings, ...shadow.findings.filter((f) => f.location?.file === files[i]!.path)] })));
-        const unplaced = shadow.findings.filter((f) => !files.some((file) => file.path === f.location?.file));
+        const reviewed = summarize(report.pgVersion, report.files.map((file, i) => ({ ...file, findings: [...file.findings, ...placedIn(files[i]!.path, shadow.findings)] })));
+        const unplaced = shadow.findings.filter((f) => !files.some((file) => placedIn(file.path, [f]).length > 0));
         const findings = [...reviewed.findings, ...unplaced];
         const escalations = raiseEscalations({
           task: input.title,

@@ -7,7 +7,7 @@ import { migrationName, readMigrationFiles } from '../../activities/review/migra
 import { parsePgVersion } from '../../activities/review/pg-version';
 import { applyRoleOf } from '../../activities/review/privileged/apply-role';
 import { renderReport, type ReportFormat } from '../../activities/review/report';
-import { reviewMigration, summarize } from '../../activities/review/review';
+import { placedIn, reviewMigration, summarize } from '../../activities/review/review';
 import { verifyOnShadow } from '../../activities/review/shadow';
 import { tableSizesOf } from '../../activities/review/locks';
 import { readTarget, targetConnectionString } from '../target';
@@ -48,7 +48,7 @@ export function registerReviewCommand(program: Command): void {
         for (const gap of shadow.copyGaps) {
           console.error(`schemawright: the shadow database lacks an object of the target (${gap.error}); findings about it may be missing or spurious.`);
         }
-        report = summarize(report.pgVersion, report.files.map((f) => ({ ...f, findings: [...f.findings, ...shadow.findings.filter((s) => s.location?.file === f.path)] })));
+        report = summarize(report.pgVersion, report.files.map((f) => ({ ...f, findings: [...f.findings, ...placedIn(f.path, shadow.findings)] })));
       }
       const escalations = raiseEscalations(
         {

@@ -1,5 +1,6 @@
 import type { Finding } from '../../findings';
 import { parseStatements } from '../parse';
+import { downPathOf } from '../review';
 import { terminated } from '../steps';
 import { privilegedStatements } from './detector';
 
@@ -30,11 +31,12 @@ export interface SkippedStatement {
 export async function withoutPrivileged<M extends MigrationText>(migrations: M[]): Promise<{ migrations: M[]; skipped: SkippedStatement[] }> {
   const skipped: SkippedStatement[] = [];
   const strip = async (migration: M, direction: 'up' | 'down', sql: string): Promise<string> => {
-    const statements = await parseStatements(sql, migration.file);
+    const file = direction === 'down' && migration.file ? downPathOf(migration.file) : migration.file;
+    const statements = await parseStatements(sql, file);
     const found = privilegedStatements(statements);
     if (found.length === 0) return sql;
     for (const { statement, reasons } of found) {
-      skipped.push({ migration: migration.name, direction, file: migration.file, line: statement.location.line, sql: statement.sql, reasons });
+      skipped.push({ migration: migration.name, direction, file, line: statement.location.line, sql: statement.sql, reasons });
     }
     const left = new Set(found.map((f) => f.statement));
     return statements.filter((s) => !left.has(s)).map(terminated).join('\n');
