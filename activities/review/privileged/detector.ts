@@ -147,11 +147,9 @@ const CLUSTER_OBJECTS: Record<string, string> = {
   OBJECT_SUBSCRIPTION: 'a subscription',
   OBJECT_FOREIGN_SERVER: 'a foreign server',
   OBJECT_FDW: 'a foreign-data wrapper',
-  OBJECT_FOREIGN_TABLE: 'a foreign table',
   OBJECT_ACCESS_METHOD: 'an access method',
   OBJECT_LARGEOBJECT: 'a large object',
   OBJECT_PARAMETER_ACL: 'a server setting',
-  OBJECT_EXTENSION: 'an extension',
 };
 
 /** Nested bodies are parsed in turn; a deeper nesting than this is flagged rather than followed. */
@@ -551,6 +549,7 @@ export const examples: { flagged: { sql: string; reason: RegExp }[]; clean: stri
     'CREATE SCHEMA AUTHORIZATION CURRENT_USER',
     'ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO reporting',
     'CREATE TABLE pg_readers (id int)',
+    'DROP EXTENSION IF EXISTS pg_trgm',
     'SELECT http, lo_import FROM links',
     'CREATE AGGREGATE total (int) (SFUNC = int4pl, STYPE = int)',
   ],
