@@ -9,7 +9,12 @@ export function targetConnectionString(target: string): string {
 }
 
 /** The target's catalog, read-only: its version, table sizes and column types. */
-export async function readTargetCatalog(target: string, command: string): Promise<Catalog> {
+export function readTargetCatalog(target: string, command: string): Promise<Catalog> {
+  return readTarget(target, command, (client) => introspect(client, { statements: 0 }));
+}
+
+/** Runs read-only work on one connection to the target. */
+export async function readTarget<T>(target: string, command: string, work: (client: Client, url: string) => Promise<T>): Promise<T> {
   const url = targetConnectionString(target);
   const client = new Client({ connectionString: url, application_name: `schemawright-${command}`, connectionTimeoutMillis: 10_000 });
   try {
@@ -19,7 +24,7 @@ export async function readTargetCatalog(target: string, command: string): Promis
     throw new ConfigError(`could not connect to ${redacted(url)}: ${(error as Error).message}. Check the target's host, database and credentials.`);
   }
   try {
-    return await introspect(client, { statements: 0 });
+    return await work(client, url);
   } finally {
     await client.end().catch(() => undefined);
   }

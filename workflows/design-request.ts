@@ -191,7 +191,8 @@ class RequestRun {
       id: `${summary.id}${suffix}`,
       trigger: summary.trigger,
       problem: summary.problem,
-      options: [...summary.options, { id: REJECT, title: 'Reject the request', risk: 'none', blockingSeconds: null }],
+      // Rejecting is always an option; an escalation may offer it itself, with its own words (SW-ESC-PRIVILEGED).
+      options: summary.options.some((o) => o.id === REJECT) ? summary.options : [...summary.options, { id: REJECT, title: 'Reject the request', risk: 'none', blockingSeconds: null }],
       recommendation: summary.recommendation,
       state: 'open',
       votes: [],

@@ -16,10 +16,11 @@ import { renderRequestReport } from '../report/request-report';
 import { raiseEscalations } from '../review/escalations';
 import { migrationName } from '../review/migration-files';
 import { parsePgVersion } from '../review/pg-version';
+import { applyRoleOf } from '../review/privileged/apply-role';
 import { renderMigration } from '../review/render';
 import { renderReport } from '../review/report';
 import { tableSizesOf } from '../review/locks';
-import { reviewMigration, summarize, type MigrationFile } from '../review/review';
+import { placedIn, reviewMigration, summarize, type MigrationFile } from '../review/review';
 import { verifyOnShadow } from '../review/shadow';
 import { withTarget } from '../target';
 import type { ApplyStopped, EscalationSummary, ModelingOutcome, RequestActivities } from './contracts';
@@ -78,11 +79,13 @@ export function createRequestActivities({ store, notify, checkpointAudit }: Requ
         const catalog = await load<Catalog>(input.analysis.artifacts.catalog);
         const files = migrations.map(fileOf);
         const report = await reviewMigration({ files, pgVersion: catalog.meta.serverVersion, tableSizes: tableSizesOf(catalog), catalog });
-        const shadow = await withTarget(input.target, (_client, url) =>
-          verifyOnShadow(url, files.map((file) => ({ name: migrationName(file.path), up: file.up, down: file.down, file: file.path }))),
-        );
-        const reviewed = summarize(report.pgVersion, report.files.map((file, i) => ({ ...file, findings: [...file.findings, ...shadow.findings.filter((f) => f.location?.file === files[i]!.path)] })));
-        const unplaced = shadow.findings.filter((f) => !files.some((file) => file.path === f.location?.file));
+        // Who would run the approved migration: SW-ESC-PRIVILEGED names that role and its rights.
+        const { shadow, applyRole } = await withTarget(input.target, async (client, url) => ({
+          applyRole: await applyRoleOf(client, resolveTarget(input.target).connectionString),
+          shadow: await verifyOnShadow(url, files.map((file) => ({ name: migrationName(file.path), up: file.up, down: file.down, file: file.path }))),
+        }));
+        const reviewed = summarize(report.pgVersion, report.files.map((file, i) => ({ ...file, findings: [...file.findings, ...placedIn(files[i]!.path, shadow.findings)] })));
+        const unplaced = shadow.findings.filter((f) => !files.some((file) => placedIn(file.path, [f]).length > 0));
         const findings = [...reviewed.findings, ...unplaced];
         const escalations = raiseEscalations({
           task: input.title,
@@ -93,6 +96,7 @@ export function createRequestActivities({ store, notify, checkpointAudit }: Requ
           analysisFindings: await load<Finding[]>(input.analysis.artifacts.findings),
           modelingFindings: input.modeling.artifacts['modeling-findings'] ? await load<Finding[]>(input.modeling.artifacts['modeling-findings']) : [],
           pgVersion: parsePgVersion(report.pgVersion),
+          applyRole,
         });
         const summaries: EscalationSummary[] = [];
         for (const escalation of escalations) summaries.push(summaryOf(escalation, await save('escalation', escalation)));
@@ -100,7 +104,7 @@ export function createRequestActivities({ store, notify, checkpointAudit }: Requ
           fingerprint: await targetFingerprint(input.target),
           escalations: summaries,
           errors: findings.filter((f) => f.severity === 'error').length,
-          report: await putArtifact(store, 'review-report', 'text/markdown', renderReport({ ...reviewed, findings }, 'markdown')),
+          report: await putArtifact(store, 'review-report', 'text/markdown', renderReport({ ...reviewed, findings, escalations }, 'markdown')),
           artifacts: { 'review-findings': await save('review-findings', findings) },
         };
       }),

@@ -1,3 +1,4 @@
+import type { Escalation } from '../escalation';
 import type { Finding, Severity } from '../findings';
 import type { ReviewReport } from './review';
 
@@ -21,6 +22,9 @@ function renderText(report: ReviewReport): string {
     return `${where(f)}: ${f.severity} ${f.id} [${f.source}] ${f.message}\n    why: ${f.why}${fix}`;
   });
   lines.push(...nonTransactionalSteps(report).map((s) => `${s.file}: step ${s.step} runs outside a transaction: ${s.sql}`));
+  for (const e of report.escalations ?? []) {
+    lines.push(`question ${e.id}: ${e.problem.replace(/\n/g, '\n    ')}`, ...e.options.map((o) => `    option ${o.id}: ${o.title}: ${o.summary}`), `    recommended: ${recommendation(e)}`);
+  }
   lines.push(summary(report));
   return lines.join('\n');
 }
@@ -37,6 +41,15 @@ function renderMarkdown(report: ReviewReport): string {
       if (f.fix) out.push(`**Fix:** ${f.fix}`, '');
     }
   }
+  const escalations = report.escalations ?? [];
+  if (escalations.length > 0) {
+    out.push(`## Questions for people (${escalations.length})`, '');
+    for (const e of escalations) {
+      const [first, ...rest] = e.problem.split('\n');
+      out.push(`### ${e.id}`, '', first!, '', ...(rest.length ? ['```', ...rest, '```', ''] : []));
+      out.push(...e.options.map((o) => `- **${o.id}**: ${o.title}: ${o.summary}`), '', `**Recommended:** ${recommendation(e)}`, '');
+    }
+  }
   const steps = nonTransactionalSteps(report);
   if (steps.length > 0) {
     out.push('## Non-transactional steps', '');
@@ -50,7 +63,12 @@ function nonTransactionalSteps(report: ReviewReport): { file: string; step: stri
   return report.files.flatMap((file) => file.steps.filter((s) => s.kind === 'non-transactional').map((s) => ({ file: file.path, step: s.name, sql: s.sql })));
 }
 
+function recommendation(e: Escalation): string {
+  return `${e.recommendation.optionId}, because ${e.recommendation.reason}`;
+}
+
 function summary(report: ReviewReport): string {
   const { error, warning, info } = report.counts;
-  return `${report.files.length} file(s), ${report.files.reduce((n, f) => n + f.statements, 0)} statement(s): ${error} error(s), ${warning} warning(s), ${info} note(s).`;
+  const questions = report.escalations?.length ? `; ${report.escalations.length} question(s) for people (${report.escalations.map((e) => e.trigger).join(', ')})` : '';
+  return `${report.files.length} file(s), ${report.files.reduce((n, f) => n + f.statements, 0)} statement(s): ${error} error(s), ${warning} warning(s), ${info} note(s)${questions}.`;
 }

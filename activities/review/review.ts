@@ -1,4 +1,5 @@
 import type { Catalog } from '../analysis/introspection';
+import type { Escalation } from '../escalation';
 import type { Finding, Severity } from '../findings';
 import type { MigrationStep } from '../migration';
 import { runSquawk } from './lint/squawk';
@@ -75,6 +76,8 @@ export interface ReviewReport {
   /** All findings, errors first, then by file and position. */
   findings: Finding[];
   counts: Record<Severity, number>;
+  /** The questions review puts to people (SW-ESC-*), when the caller raised them. */
+  escalations?: Escalation[];
 }
 
 /**
@@ -85,11 +88,10 @@ export async function reviewMigration(input: ReviewInput, engines: readonly Revi
   const pgVersion = input.pgVersion ? parsePgVersion(input.pgVersion) : DEFAULT_PG_VERSION;
   const parsed: ParsedMigrationFile[] = [];
   for (const file of input.files) {
-    const downPath = file.path.replace(/up(\.sql)$/, 'down$1');
     parsed.push({
       file,
       up: await parseStatements(file.up, file.path),
-      down: file.down === undefined ? undefined : await parseStatements(file.down, downPath === file.path ? `${file.path} (down)` : downPath),
+      down: file.down === undefined ? undefined : await parseStatements(file.down, downPathOf(file.path)),
     });
   }
   const context: EngineContext = { pgVersion, tableSizes: input.tableSizes, catalog: input.catalog };
@@ -101,6 +103,17 @@ export async function reviewMigration(input: ReviewInput, engines: readonly Revi
     findings: sortFindings(results.flatMap((perFile) => perFile[index] ?? [])),
   }));
   return summarize(formatPgVersion(pgVersion), files);
+}
+
+/** Where findings about a migration's down SQL are placed: its own file (`001_x.down.sql`), or `<file> (down)` when one file holds both. */
+export function downPathOf(path: string): string {
+  const downPath = path.replace(/up(\.sql)$/, 'down$1');
+  return downPath === path ? `${path} (down)` : downPath;
+}
+
+/** The findings placed in one migration file: at its up SQL or its down. */
+export function placedIn(path: string, findings: Finding[]): Finding[] {
+  return findings.filter((f) => f.location?.file === path || f.location?.file === downPathOf(path));
 }
 
 /** The report over reviewed files; also used to add findings found later (shadow verification). */

@@ -6,6 +6,7 @@ import { databaseUrl } from '../../store/database';
 import { fingerprint, introspect, type Catalog } from '../analysis/introspection';
 import type { Finding } from '../findings';
 import { parseStatements } from './parse';
+import { qualifiedBySkips, skippedFindings, withoutPrivileged, type SkippedStatement } from './privileged/shadow-skip';
 import { parsePgVersion, type PgVersion } from './pg-version';
 import { stepsAsWritten } from './steps';
 
@@ -28,6 +29,8 @@ export interface ShadowResult {
   findings: Finding[];
   /** Target objects the shadow lacks: a migration touching them may fail on the shadow only. */
   copyGaps: CopyGap[];
+  /** Privileged statements the shadow did not run (SW-ESC-PRIVILEGED asks about them); each is also a finding. */
+  skipped: SkippedStatement[];
   /** Fingerprints of the shadow schema before the ups, after them, and after the downs. */
   fingerprints: { before: string; afterUp?: string; afterDown?: string };
   milliseconds: number;
@@ -45,14 +48,18 @@ type Direction = 'up' | 'down' | 'reapply';
  * CREATE DATABASE ... TEMPLATE would need every other session off a live target, and pg_dump must
  * be at least the server's major version, which an installed client often is not.
  */
-export async function verifyOnShadow(targetUrl: string, migrations: ShadowMigration[]): Promise<ShadowResult> {
+export async function verifyOnShadow(targetUrl: string, written: ShadowMigration[]): Promise<ShadowResult> {
   const started = Date.now();
+  // Before anything runs: statements that need rights beyond the database are a question, never an experiment.
+  const { migrations, skipped } = await withoutPrivileged(written);
   return withShadowDatabase(targetUrl, async (shadowUrl, version) => {
     const copyGaps = await copySchema(shadowUrl, targetUrl);
     const shadow = new Client({ connectionString: shadowUrl });
     await shadow.connect();
     try {
-      return { ...(await verify(shadow, migrations, version)), copyGaps, milliseconds: Date.now() - started };
+      const verified = await verify(shadow, migrations, version);
+      const findings = [...skippedFindings(skipped), ...qualifiedBySkips(verified.findings, skipped)];
+      return { ...verified, findings, copyGaps, skipped, milliseconds: Date.now() - started };
     } finally {
       await shadow.end();
     }
@@ -139,7 +146,7 @@ export async function applyInDependencyOrder(url: string, statements: string[]):
   }
 }
 
-async function verify(shadow: Client, migrations: ShadowMigration[], version: PgVersion): Promise<Omit<ShadowResult, 'milliseconds' | 'copyGaps'>> {
+async function verify(shadow: Client, migrations: ShadowMigration[], version: PgVersion): Promise<Omit<ShadowResult, 'milliseconds' | 'copyGaps' | 'skipped'>> {
   const read = async () => introspect(shadow, { statements: 0 });
   const original = await read();
   const fingerprints: ShadowResult['fingerprints'] = { before: fingerprint(original) };

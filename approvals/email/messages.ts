@@ -55,7 +55,7 @@ export function questionMail(notification: Notification, details: QuestionDetail
   ].join('\n');
 
   const html = `<p><strong>${escapeHtml(lead)}</strong> on “${escapeHtml(status.title)}”: a ${escapeHtml(status.kind)} request by ${escapeHtml(status.requester)} for <code>${escapeHtml(status.target)}/${escapeHtml(status.environment)}</code>.</p>
-<p><strong>Problem</strong> (${escapeHtml(question.trigger)}): ${escapeHtml(question.problem)}</p>
+<p style="white-space:pre-wrap"><strong>Problem</strong> (${escapeHtml(question.trigger)}): ${escapeHtml(question.problem)}</p>
 ${details.task ? `<p>Task: ${escapeHtml(details.task)}</p>` : ''}${details.attempted.length ? `<ul>${details.attempted.map((a) => `<li>Already checked: ${escapeHtml(a)}</li>`).join('')}</ul>` : ''}
 <h3>Options</h3>
 <ul>${details.options

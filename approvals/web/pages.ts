@@ -69,7 +69,7 @@ export function requestPage({ status, findings, erd, details }: RequestPageData)
 }
 
 function questionSection({ question, options }: QuestionDetails): string {
-  return `<section><h3>${escapeHtml(question.trigger)}: ${escapeHtml(question.state)}</h3><p>${escapeHtml(question.problem)}</p>
+  return `<section><h3>${escapeHtml(question.trigger)}: ${escapeHtml(question.state)}</h3><p class="problem">${escapeHtml(question.problem)}</p>
 <ul>${options.map((o) => `<li><strong>${escapeHtml(o.title)}</strong>${o.recommended ? ' (recommended)' : ''}: risk ${escapeHtml(o.risk)}, ${escapeHtml(blockingText(o.blockingSeconds))}${o.impact ? `; performance: ${escapeHtml(o.impact.performance)}; consistency: ${escapeHtml(o.impact.consistency)}; scalability: ${escapeHtml(o.impact.scalability)}` : ''}</li>`).join('')}</ul>
 <p>Recommendation: ${escapeHtml(question.recommendation.optionId)}, because ${escapeHtml(question.recommendation.reason)}</p>
 ${votesList(question)}</section>`;
@@ -99,7 +99,7 @@ risk ${escapeHtml(o.risk)}, ${escapeHtml(blockingText(o.blockingSeconds))}${o.su
   return page(
     `Decide: ${status.title}`,
     `<p>You decide as <strong>${escapeHtml(person)}</strong> on ${escapeHtml(status.kind)} request <a href="/requests/${encodeURIComponent(status.requestId)}">${escapeHtml(status.requestId)}</a> for <code>${escapeHtml(status.target)}/${escapeHtml(status.environment)}</code>, requested by ${escapeHtml(status.requester)}.</p>
-<p><strong>Problem</strong> (${escapeHtml(question.trigger)}): ${escapeHtml(question.problem)}</p>
+<p class="problem"><strong>Problem</strong> (${escapeHtml(question.trigger)}): ${escapeHtml(question.problem)}</p>
 <p><strong>Recommendation</strong>: ${escapeHtml(question.recommendation.optionId)}, because ${escapeHtml(question.recommendation.reason)}</p>
 <form method="post" action="/decide">
 <input type="hidden" name="token" value="${escapeHtml(token)}"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}">

@@ -31,7 +31,7 @@ ALTER SCHEMA billing RENAME TO invoicing;
 CREATE SCHEMA IF NOT EXISTS billing;
 
 -- case: change a schema owner
--- expect: none
+-- expect: SW-L-PRIVILEGED
 ALTER SCHEMA billing OWNER TO billing_owner;
 
 -- case: rename a table

@@ -98,4 +98,57 @@ describe('schemawright review', () => {
       await target.drop();
     }
   });
+
+  it('with --target, reports SW-ESC-PRIVILEGED with the statements, the apply role and the shadow skipping them, runs none of them, and exits 1 (text, json, markdown)', async () => {
+    const target = await createTestDatabase('sw_review_cli_privileged');
+    const role = `evil_${Date.now().toString(36)}`;
+    try {
+      const dir = make({
+        '001_loot.up.sql': `CREATE TABLE loot (body text);\nCREATE ROLE ${role} LOGIN;\nDO $$ BEGIN INSERT INTO loot SELECT pg_read_file('/etc/hostname'); END $$;\n`,
+        '001_loot.down.sql': `DROP TABLE loot;\nDROP ROLE ${role};\n`,
+      });
+      const env = { SCHEMAWRIGHT_TARGET_REVIEWED_URL: target.url };
+      const text = await review([dir, '--target', 'reviewed'], env);
+      expect(text.code).toBe(1);
+      const user = decodeURIComponent(new URL(target.url).username);
+      expect(text.stdout).toContain(
+        'question SW-ESC-PRIVILEGED:statements: 2 statement(s) need rights beyond the database or reach outside it. Review ran none of them, not even on the shadow. ' +
+          `If the request is applied as written, the apply role "${user}" (SUPERUSER`,
+      );
+      expect(text.stdout).toContain(`    001_loot.up.sql:2: CREATE ROLE ${role} LOGIN\n      it creates a role (roles belong to the whole cluster)`);
+      expect(text.stdout).toContain("    001_loot.up.sql:3: DO $$ BEGIN INSERT INTO loot SELECT pg_read_file('/etc/hostname'); END $$\n      it calls or names pg_read_file, which reads or writes the server's files");
+      expect(text.stdout).toContain('    option reject: Reject the request: Nothing of this request is applied');
+      expect(text.stdout).toContain('001_loot.up.sql:2:1: info SW-SHADOW-SKIPPED [schemawright] The shadow skipped this statement: it creates a role (roles belong to the whole cluster). The verification does not cover it.');
+      expect(text.stdout).toContain('001_loot.down.sql:2:1: info SW-SHADOW-SKIPPED [schemawright] The shadow skipped this statement of the down migration: it drops a role');
+      expect(text.stdout).toContain('1 question(s) for people (SW-ESC-PRIVILEGED).');
+      const admin = new Client({ connectionString: target.url });
+      await admin.connect();
+      const roles = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+      await admin.end();
+      expect(roles.rows).toEqual([]);
+
+      const json = await review([dir, '--target', 'reviewed', '--format', 'json'], env);
+      expect(json.code).toBe(1);
+      const report = JSON.parse(json.stdout) as ReviewReport;
+      expect(report.escalations?.map((e) => [e.id, e.options.map((o) => o.id), e.recommendation.optionId])).toEqual([['SW-ESC-PRIVILEGED:statements', ['apply-as-written', 'reject'], 'reject']]);
+      const at = (id: string) => report.findings.filter((f) => f.id === id).map((f) => `${f.location?.file}:${f.location?.line}`);
+      expect(at('SW-L-PRIVILEGED')).toEqual(['001_loot.down.sql:2', '001_loot.up.sql:2', '001_loot.up.sql:3']);
+      expect(at('SW-SHADOW-SKIPPED')).toEqual(['001_loot.down.sql:2', '001_loot.up.sql:2', '001_loot.up.sql:3']);
+
+      const markdown = await review([dir, '--target', 'reviewed', '--format', 'markdown'], env);
+      expect(markdown.code).toBe(1);
+      expect(markdown.stdout).toContain('## Questions for people (1)\n\n### SW-ESC-PRIVILEGED:statements');
+      expect(markdown.stdout).toContain(`\`\`\`\n001_loot.up.sql:2: CREATE ROLE ${role} LOGIN`);
+    } finally {
+      await target.drop();
+    }
+  });
+
+  it('without a target, still raises SW-ESC-PRIVILEGED and exits 1', async () => {
+    const dir = make({ 'V1__copy.sql': "COPY (SELECT 1) TO PROGRAM 'touch /tmp/never';\n" });
+    const { code, stdout } = await review([dir]);
+    expect(code).toBe(1);
+    expect(stdout).toContain("V1__copy.sql:1: COPY (SELECT 1) TO PROGRAM 'touch /tmp/never'\n      it runs a program on the database server (COPY TO PROGRAM)");
+    expect(stdout).toContain("the apply role (the role the target's apply connection logs in as) runs them");
+  });
 });

@@ -65,4 +65,26 @@ describe('verifyOnShadow', () => {
     });
     expect(String(result.findings[0]!.evidence!.error)).toContain('view user_alias_1 depends on column inbox_url of table user_');
   });
+
+  it('never runs a privileged statement: it skips it before anything runs, says which and why, and a failure that may come from the skip is a warning', async () => {
+    target = await createTestDatabase('sw_shadow_privileged');
+    const role = `evil_${Date.now().toString(36)}`;
+    const up = `CREATE TABLE loot (body text);\nCREATE ROLE ${role};\nGRANT SELECT ON loot TO ${role};`;
+    const result = await verifyOnShadow(target.url, [{ name: 'loot', up, down: 'DROP TABLE loot', file: '001_loot.sql' }]);
+    expect(result.skipped).toEqual([
+      { migration: 'loot', direction: 'up', file: '001_loot.sql', line: 2, sql: `CREATE ROLE ${role}`, reasons: ['creates a role (roles belong to the whole cluster)'] },
+    ]);
+    expect(result.findings.map((f) => [f.id, f.severity, f.location?.line])).toEqual([
+      ['SW-SHADOW-SKIPPED', 'info', 2],
+      ['SW-SHADOW-FAILED', 'warning', 1],
+    ]);
+    expect(result.findings[1]!.message).toBe(
+      `The up of loot fails on the shadow database: role "${role}" does not exist (SQLSTATE 42704). The shadow had skipped 1 privileged statement(s) (SW-SHADOW-SKIPPED): this may come from their absence.`,
+    );
+    const client = new Client({ connectionString: target.url });
+    await client.connect();
+    const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_roles WHERE rolname = $1', [role]);
+    await client.end();
+    expect(rows[0].n).toBe(0);
+  });
 });

@@ -142,6 +142,14 @@ describe('invalid specs: every error, with its path, position and fix', () => {
       ],
     ],
     [
+      'a default and a check that reach beyond the database (modeling would run them on a shadow)',
+      base('  t:\n    fields:\n      a: { type: text, default_sql: "pg_read_file(\'/etc/passwd\')" }\n      n: { type: integer, check: "> (SELECT count(*) FROM pg_catalog.pg_ls_dir(\'/\'))" }\n'),
+      [
+        "5:37 entities.t.fields.a.default_sql: 'pg_read_file('/etc/passwd')' calls or names pg_read_file, which reads or writes the server's files; a design stays within its database: write an expression such as now() or 0",
+        "6:34 entities.t.fields.n.check: 'n > (SELECT count(*) FROM pg_catalog.pg_ls_dir('/'))' calls or names pg_ls_dir, which reads or writes the server's files; a design stays within its database: write a condition such as \">= 0\" or \"char_length(n) <= 80\"",
+      ],
+    ],
+    [
       'composite unique on a field that does not exist',
       base('  t:\n    fields: { name: text, code: text }\n    unique: [[name, cod]]\n'),
       ["5:21 entities.t.unique[0][1]: unknown field 'cod'; did you mean 'code'?"],
@@ -168,6 +176,11 @@ describe('invalid specs: every error, with its path, position and fix', () => {
         "15:5 access_patterns[3]: missing 'per_second'",
         "15:11 access_patterns[3].name: another access pattern is already named 'c': give each a name of its own",
       ],
+    ],
+    [
+      'an access pattern that reads a server file (modeling plans it on a shadow)',
+      base('  customer:\n    fields: { email: text }\n', "access_patterns:\n  - name: a\n    sql: SELECT lo_import('/etc/passwd') FROM customer\n    per_second: 1\n"),
+      ["7:10 access_patterns[0].sql: the SQL calls or names lo_import, which uses large objects, which belong to the whole database and reach server files (lo_import, lo_export); a design stays within its database"],
     ],
     [
       'requirements: durations, consistency, tenant key and retention',

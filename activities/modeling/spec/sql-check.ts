@@ -1,6 +1,7 @@
 import { didYouMean } from '../../../config/did-you-mean';
 import { findNodes, isObject, names } from '../../review/ast';
 import { parseStatements, SqlSyntaxError, type ParsedStatement } from '../../review/parse';
+import { privilegedStatements } from '../../review/privileged/detector';
 
 /** The tables a spec defines (entities and join tables) with their columns. */
 export type SpecTables = Map<string, string[]>;
@@ -27,6 +28,8 @@ export async function checkPatternSql(sql: string, tables: SpecTables, schema: s
   if (statements.length !== 1 || !PATTERN_KINDS.has(statements[0]!.kind)) {
     return ['expected one query (SELECT, INSERT, UPDATE or DELETE): write one statement per access pattern'];
   }
+  const beyond = beyondTheDatabase(statements);
+  if (beyond) return [beyond];
   const root = statements[0]!.node;
   const problems: string[] = [];
   const cteNames = new Set(findNodes(root, 'CommonTableExpr').map((cte) => String(cte.ctename)));
@@ -97,5 +100,15 @@ export async function checkSqlExpression(expression: string): Promise<string | u
   if (typeof statements === 'string') return `'${expression}' is not an SQL expression: ${statements.replace(/ \(line \d+, column \d+ of the SQL\)$/, '')}`;
   // `0); DROP TABLE x; SELECT (1` parses as three statements: an expression is exactly one.
   if (statements.length !== 1) return `'${expression}' is not a single SQL expression`;
-  return undefined;
+  const beyond = beyondTheDatabase(statements);
+  return beyond ? `'${expression}' ${beyond.replace(/^the SQL /, '')}` : undefined;
+}
+
+/**
+ * Modeling runs the spec's expressions and queries on a shadow database: one that needs rights beyond
+ * the database (a server file, a role, another server) has no place in a design and is refused.
+ */
+function beyondTheDatabase(statements: ParsedStatement[]): string | undefined {
+  const reasons = privilegedStatements(statements).flatMap((p) => p.reasons);
+  return reasons.length ? `the SQL ${reasons.join('; ')}; a design stays within its database` : undefined;
 }

@@ -244,3 +244,32 @@ describe('raiseEscalations', () => {
     ]);
   });
 });
+
+describe('SW-ESC-PRIVILEGED', () => {
+  it('shows the statements verbatim with their reasons and who would run them, and recommends rejecting', async () => {
+    const context = await exampleContext({
+      title: 'attack',
+      sql: "CREATE TABLE loot (body text);\nCREATE ROLE evil LOGIN PASSWORD 'x';\nCOPY (SELECT 1) TO PROGRAM 'touch /tmp/x'",
+      applyRole: { name: 'deploy', rights: ['CREATEDB'], known: true },
+      ids: [],
+    });
+    const [escalation, ...others] = raiseEscalations(context);
+    expect(others).toEqual([]);
+    expect(escalation!.problem).toBe(
+      '2 statement(s) need rights beyond the database or reach outside it. Review ran none of them, not even on the shadow. ' +
+        'If the request is applied as written, the apply role "deploy" (CREATEDB) runs them:\n' +
+        "step 0001_change#1, statement 2: CREATE ROLE evil LOGIN PASSWORD 'x'\n  it creates a role (roles belong to the whole cluster)\n" +
+        "step 0001_change#1, statement 3: COPY (SELECT 1) TO PROGRAM 'touch /tmp/x'\n  it runs a program on the database server (COPY TO PROGRAM)",
+    );
+    expect(escalation!.options.map((o) => [o.id, o.title])).toEqual([
+      ['apply-as-written', 'Apply as written, by the apply role "deploy"'],
+      ['reject', 'Reject the request'],
+    ]);
+    expect(escalation!.options[0]!.summary).toBe(
+      'Runs the whole migration with these 2 statement(s) exactly as shown, in steps 0001_change#1, as the apply role "deploy" (CREATEDB). ' +
+        'That role is not a superuser: a statement that needs more than it holds fails at apply, which stops and asks again.',
+    );
+    expect(escalation!.recommendation.optionId).toBe('reject');
+    expect(escalation!.steps).toEqual(['0001_change#1']);
+  });
+});

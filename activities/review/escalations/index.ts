@@ -7,6 +7,7 @@ import { governance } from './SW-ESC-GOVERNANCE';
 import { indexWriteOverhead } from './SW-ESC-INDEX-WRITE-OVERHEAD';
 import { migrationDowntime } from './SW-ESC-MIGRATION-DOWNTIME';
 import { partitioning } from './SW-ESC-PARTITIONING';
+import { privileged } from './SW-ESC-PRIVILEGED';
 import { replication } from './SW-ESC-REPLICATION';
 import { technology } from './SW-ESC-TECHNOLOGY';
 import type { EscalationContext, EscalationTrigger } from './trigger';
@@ -16,6 +17,7 @@ export { exampleContext } from './trigger';
 
 /** The triggers of DESIGN.md's catalogue: adding one means adding its file and one line here. */
 export const escalationTriggers: readonly EscalationTrigger[] = [
+  privileged,
   technology,
   denormalization,
   migrationDowntime,

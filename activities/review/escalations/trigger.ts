@@ -5,6 +5,7 @@ import type { Migration, MigrationStep } from '../../migration';
 import { stepLocks, totalBlockingSeconds, type LockContext, type LockImpact, type StepLocks } from '../locks';
 import { catalogTable as catalogTableOf, resolveSize } from '../locks/model';
 import { parseStatements, parseStatementsSync, type ParsedStatement } from '../parse';
+import type { ApplyRole } from '../privileged/apply-role';
 import { DEFAULT_PG_VERSION, parsePgVersion, type PgVersion } from '../pg-version';
 import type { ReviewReport, TableSizes } from '../review';
 import { stepsAsWritten, terminated } from '../steps';
@@ -18,6 +19,8 @@ export interface EscalationContext {
   analysisFindings: Finding[];
   modelingFindings: Finding[];
   pgVersion: PgVersion;
+  /** Who would run the approved migration, with which rights (read from the target); absent without a target. */
+  applyRole?: ApplyRole;
 }
 
 /** One example of a trigger, run as a test: the input, and the escalation ids it must raise (none for a quiet one). */
@@ -30,6 +33,7 @@ export interface TriggerExample {
   analysisFindings?: Finding[];
   modelingFindings?: Finding[];
   pgVersion?: string;
+  applyRole?: ApplyRole;
   ids: string[];
 }
 
@@ -142,6 +146,7 @@ export async function exampleContext(example: TriggerExample): Promise<Escalatio
     analysisFindings: example.analysisFindings ?? [],
     modelingFindings: example.modelingFindings ?? [],
     pgVersion,
+    applyRole: example.applyRole,
   };
 }
 

@@ -5,6 +5,7 @@ import { downFails } from './SW-L-DOWN-FAILS';
 import { exclusionConstraint } from './SW-L-EXCLUSION-CONSTRAINT';
 import { irreversible } from './SW-L-IRREVERSIBLE';
 import { json } from './SW-L-JSON';
+import { privileged } from './SW-L-PRIVILEGED';
 import { refreshNotConcurrent } from './SW-L-REFRESH-NOT-CONCURRENT';
 import { renameEnumValue } from './SW-L-RENAME-ENUM-VALUE';
 import { renameSchema } from './SW-L-RENAME-SCHEMA';
@@ -22,6 +23,7 @@ export const lintRules: readonly LintRule[] = [
   concurrentIndexPg14,
   downFails,
   irreversible,
+  privileged,
 ];
 
 /** Runs rules over a parsed up migration; each violation becomes a Finding at its statement. */
@@ -35,6 +37,7 @@ export function runRules(statements: ParsedStatement[], context: RuleContext, ru
       message: violation.message,
       why: rule.explanation,
       fix: violation.fix,
+      ...(violation.evidence ? { evidence: violation.evidence } : {}),
       location: violation.statement.location,
     })),
   );

@@ -15,6 +15,8 @@ export interface RuleViolation {
   message: string;
   fix?: string;
   object?: string;
+  /** The facts behind it, as plain JSON (the finding's evidence). */
+  evidence?: Record<string, unknown>;
 }
 
 export interface RuleExample {
