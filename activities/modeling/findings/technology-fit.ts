@@ -1,4 +1,4 @@
-import { findNodes, isObject, names } from '../../review/ast';
+import { findNodes, names } from '../../review/ast';
 import { parseOne } from '../patterns';
 import type { Need } from '../spec';
 import { MODELING_THRESHOLDS, modelingFinding, type ModelingContext, type ModelingFindingKind } from './kind';
@@ -23,7 +23,7 @@ function inferredNeeds({ spec, model }: ModelingContext): Map<Need, string> {
       if (e.kind !== 'AEXPR_LIKE' && e.kind !== 'AEXPR_ILIKE') return false;
       // A pattern that is not a constant prefix ('abc%') cannot use a btree: a substring search.
       const pattern = e.rexpr;
-      return !(isObject(pattern) && isObject(pattern.A_Const) && isObject(pattern.A_Const.sval) && !String(pattern.A_Const.sval.sval).startsWith('%'));
+      return !(pattern && 'A_Const' in pattern && pattern.A_Const.sval && !String(pattern.A_Const.sval.sval).startsWith('%'));
     });
     if (textSearch && !needs.has('full_text')) needs.set('full_text', `'${pattern.name}' searches text by substring or text-search operator at ${pattern.perSecond}/s`);
   }

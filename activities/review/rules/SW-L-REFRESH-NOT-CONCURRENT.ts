@@ -1,4 +1,4 @@
-import { body, relationName } from '../ast';
+import { relationName, statementOf } from '../ast';
 import type { LintRule } from './rule';
 
 export const refreshNotConcurrent: LintRule = {
@@ -8,9 +8,8 @@ export const refreshNotConcurrent: LintRule = {
     'REFRESH MATERIALIZED VIEW without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the view for the whole refresh: every read of it waits.',
   check(statements) {
     return statements.flatMap((statement) => {
-      if (statement.kind !== 'RefreshMatViewStmt') return [];
-      const stmt = body(statement);
-      if (stmt.concurrent || stmt.skipData) return [];
+      const stmt = statementOf(statement, 'RefreshMatViewStmt');
+      if (!stmt || stmt.concurrent || stmt.skipData) return [];
       const view = relationName(stmt.relation) ?? '?';
       return [
         {

@@ -1,4 +1,4 @@
-import { body, names } from '../ast';
+import { names, statementOf } from '../ast';
 import type { LintRule } from './rule';
 
 export const renameEnumValue: LintRule = {
@@ -9,15 +9,15 @@ export const renameEnumValue: LintRule = {
     'or silently matches nothing until it is deployed together with the migration.',
   check(statements) {
     return statements.flatMap((statement) => {
-      const stmt = body(statement);
-      if (statement.kind !== 'AlterEnumStmt' || stmt.oldVal === undefined) return [];
+      const stmt = statementOf(statement, 'AlterEnumStmt');
+      if (stmt?.oldVal === undefined) return [];
       const type = names(stmt.typeName).join('.');
       return [
         {
           statement,
           object: type,
-          message: `Renaming value '${String(stmt.oldVal)}' of enum ${type} to '${String(stmt.newVal)}' breaks code that still uses the old label.`,
-          fix: `Add the new value (ALTER TYPE ${type} ADD VALUE '${String(stmt.newVal)}'), move rows and code to it, and retire the old label later.`,
+          message: `Renaming value '${stmt.oldVal}' of enum ${type} to '${stmt.newVal}' breaks code that still uses the old label.`,
+          fix: `Add the new value (ALTER TYPE ${type} ADD VALUE '${stmt.newVal}'), move rows and code to it, and retire the old label later.`,
         },
       ];
     });

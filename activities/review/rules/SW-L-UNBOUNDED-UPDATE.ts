@@ -1,4 +1,4 @@
-import { body, relationName } from '../ast';
+import { relationName, statementOf } from '../ast';
 import type { LintRule } from './rule';
 
 export const unboundedUpdate: LintRule = {
@@ -9,9 +9,8 @@ export const unboundedUpdate: LintRule = {
     'bloats it, and on a large table runs for minutes while writers wait.',
   check(statements) {
     return statements.flatMap((statement) => {
-      if (statement.kind !== 'UpdateStmt' && statement.kind !== 'DeleteStmt') return [];
-      const stmt = body(statement);
-      if (stmt.whereClause) return [];
+      const stmt = statementOf(statement, 'UpdateStmt') ?? statementOf(statement, 'DeleteStmt');
+      if (!stmt || stmt.whereClause) return [];
       const table = relationName(stmt.relation) ?? '?';
       const verb = statement.kind === 'UpdateStmt' ? 'UPDATE' : 'DELETE';
       return [
