@@ -43,6 +43,9 @@ export const technologyFit: ModelingFindingKind = {
   severity: 'warning',
   explanation:
     'A requirement the relational model serves only with help: free-form documents, graph traversals, full-text search at scale, time-series ingest. Stated in the spec (requirements.needs) or shown by it (jsonb-heavy entities, recursive or substring queries, fast time-ordered growth). PostgreSQL with an extension, a specialised store beside it, or a hybrid: the choice is a person’s.',
+  remedy:
+    'Choose how to serve the requirement: a PostgreSQL feature or extension, a specialised store beside PostgreSQL, ' +
+    'or both with PostgreSQL as the source of truth (SW-ESC-TECHNOLOGY asks which).',
   find(context) {
     const inferred = inferredNeeds(context);
     const stated = context.spec.requirements.needs;

@@ -64,6 +64,8 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
 export const caching: EscalationTrigger = {
   id: ID,
   explanation: `Hot reads with a freshness requirement (${REQ}) are a trade of staleness for load: an application cache, a materialized view, or none.`,
+  remedy:
+    'Pick one option: an application cache with a TTL, a materialized view refreshed on a schedule, or no cache.',
   raise: (context) => findingsOf(context, REQ).map((finding) => escalationFor(finding, context)),
   examples: {
     fires: [

@@ -130,6 +130,9 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
 export const denormalization: EscalationTrigger = {
   id: ID,
   explanation: `A hot access pattern joining 3+ tables (${HOT_JOIN}) trades consistency against read speed: normalized with indexes, denormalized by trigger, or a materialized view.`,
+  remedy:
+    'Pick one option: stay normalized and index the join, copy the joined values into the hot table kept by a ' +
+    'trigger, or a materialized view of the query.',
   raise(context) {
     return findingsOf(context, HOT_JOIN)
       .filter((f) => Array.isArray(f.evidence?.tables) && f.evidence.tables.length >= 3)

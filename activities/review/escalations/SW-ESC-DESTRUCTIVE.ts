@@ -186,6 +186,9 @@ export const destructive: EscalationTrigger = {
   explanation:
     'DROP TABLE, DROP COLUMN, TRUNCATE and narrowing a column type destroy data that no down migration can bring back. ' +
     'A person decides: proceed with a backup, deprecate in two steps, or cancel.',
+  remedy:
+    'Pick one option: proceed with a backup copy taken first, deprecate in two steps (stop using it now, drop it in ' +
+    'a later migration), or cancel the destructive change.',
   raise(context) {
     const items = statementsOf(context).flatMap((located) => {
       const changes = destructiveChanges(located, context);

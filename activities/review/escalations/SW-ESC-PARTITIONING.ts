@@ -247,6 +247,8 @@ function escalationFor(table: string, evidence: Record<string, unknown>, context
 export const partitioning: EscalationTrigger = {
   id: ID,
   explanation: `A table whose volume or growth crosses the threshold (${ANALYSIS}) or that modeling plans to partition (${MODELING}) needs a partitioning decision: by time, by key, or not yet.`,
+  remedy:
+    'Pick one option: range partitions by a time column, hash partitions by a key, or one plain table for now.',
   raise(context) {
     const byTable = new Map<string, Record<string, unknown>>();
     for (const finding of [...findingsOf(context, ANALYSIS), ...findingsOf(context, MODELING)]) {

@@ -57,6 +57,9 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
 export const replication: EscalationTrigger = {
   id: ID,
   explanation: `Read scaling with a consistency requirement (${REQ}) is a choice between synchronous replicas, asynchronous ones with routing, and a bigger server.`,
+  remedy:
+    'Pick one option: a synchronous replica, asynchronous replicas with read-your-writes routing, or a bigger ' +
+    'primary.',
   raise: (context) => findingsOf(context, REQ).map((finding) => escalationFor(finding, context)),
   examples: {
     fires: [

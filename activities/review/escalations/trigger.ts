@@ -40,6 +40,8 @@ export interface TriggerExample {
 export interface EscalationTrigger {
   id: string;
   explanation: string;
+  /** What the person asked does, for docs/rules.md: the choice the options offer. */
+  remedy: string;
   raise(context: EscalationContext): Escalation[];
   examples: { fires: TriggerExample[]; quiet: TriggerExample[] };
 }

@@ -7,6 +7,9 @@ export const concurrentIndexPg14: LintRule = {
   explanation:
     'PostgreSQL 14.0 to 14.3 can build a corrupt index with CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY when rows are ' +
     'updated during the build (fixed in 14.4): queries then silently miss rows.',
+  remedy:
+    'Upgrade the server to 14.4 or later first (then REINDEX the indexes built concurrently on 14.0 to 14.3), or ' +
+    'build without CONCURRENTLY in a maintenance window.',
   check(statements, { pgVersion }) {
     if (pgVersion.major !== 14 || pgVersion.minor > 3) return [];
     return statements.flatMap((statement) => {

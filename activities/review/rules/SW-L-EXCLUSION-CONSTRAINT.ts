@@ -7,6 +7,9 @@ export const exclusionConstraint: LintRule = {
   explanation:
     'Adding an exclusion constraint to an existing table holds an ACCESS EXCLUSIVE lock while it builds its index and checks every row; ' +
     'unlike UNIQUE or FOREIGN KEY there is no NOT VALID or concurrent form to split the work.',
+  remedy:
+    'Add it in a maintenance window sized to the table, or enforce the rule with a trigger first and add the ' +
+    'constraint while the table is small or quiet.',
   check(statements) {
     // A table created in the same migration is empty: its constraint costs nothing.
     const created = new Set(statements.flatMap((s) => relationName(statementOf(s, 'CreateStmt')?.relation) ?? []));

@@ -9,6 +9,7 @@ export const json: LintRule = {
   explanation:
     'json stores the text as given and re-parses it on every access; it has no equality operator, so no index, DISTINCT or GROUP BY. ' +
     'jsonb is parsed once, indexable with GIN, and what the operators expect.',
+  remedy: 'Declare the column jsonb.',
   check(statements) {
     return statements.flatMap((statement) =>
       declaredColumns(statement)

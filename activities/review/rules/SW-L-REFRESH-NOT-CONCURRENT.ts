@@ -6,6 +6,9 @@ export const refreshNotConcurrent: LintRule = {
   severity: 'warning',
   explanation:
     'REFRESH MATERIALIZED VIEW without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the view for the whole refresh: every read of it waits.',
+  remedy:
+    'Use REFRESH MATERIALIZED VIEW CONCURRENTLY, which needs a UNIQUE index on the view without a WHERE clause; ' +
+    'readers keep the old contents until it commits.',
   check(statements) {
     return statements.flatMap((statement) => {
       const stmt = statementOf(statement, 'RefreshMatViewStmt');

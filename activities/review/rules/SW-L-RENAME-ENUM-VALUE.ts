@@ -7,6 +7,7 @@ export const renameEnumValue: LintRule = {
   explanation:
     'Renaming an enum value changes every stored row at once: application code that still writes or compares the old label fails ' +
     'or silently matches nothing until it is deployed together with the migration.',
+  remedy: 'Add the new value, move rows and code to it, and retire the old label in a later release.',
   check(statements) {
     return statements.flatMap((statement) => {
       const stmt = statementOf(statement, 'AlterEnumStmt');

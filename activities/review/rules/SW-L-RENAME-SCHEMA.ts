@@ -7,6 +7,9 @@ export const renameSchema: LintRule = {
   explanation:
     'Renaming a schema breaks at once every query, search_path, grant script and function body that names it; ' +
     'there is no way for old and new code to run side by side.',
+  remedy:
+    'Keep the name; if the new one is needed, create that schema, move objects in steps and leave views in the old ' +
+    'one until every client has moved.',
   check(statements) {
     return statements.flatMap((statement) => {
       const stmt = statementOf(statement, 'RenameStmt');

@@ -7,6 +7,9 @@ export const unboundedUpdate: LintRule = {
   explanation:
     'An UPDATE or DELETE without WHERE touches every row in one transaction: it holds row locks on the whole table until commit, ' +
     'bloats it, and on a large table runs for minutes while writers wait.',
+  remedy:
+    'Add the WHERE clause that was meant, or run the change as a batched backfill step that writes a bounded number ' +
+    'of rows per batch (LIMIT $1) and repeats until no row changes.',
   check(statements) {
     return statements.flatMap((statement) => {
       const stmt = statementOf(statement, 'UpdateStmt') ?? statementOf(statement, 'DeleteStmt');
