@@ -1,6 +1,8 @@
 import type { Escalation } from '../../escalation';
 import type { Finding } from '../../findings';
-import { durationSeconds, exampleFinding, findingsOf, textOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import { durationSeconds, findingsOf, textOf } from './context';
+import { exampleFinding } from './examples';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-BACKUP';
 const REQ = 'SW-REQ-BACKUP';

@@ -1,7 +1,9 @@
 import type { Escalation, EscalationOption } from '../../escalation';
 import type { Finding } from '../../findings';
 import { qualified } from '../rewrites/rewrite';
-import { addedStep, durationSeconds, exampleFinding, findingsOf, numberOf, selectOf, textOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import { addedStep, durationSeconds, findingsOf, numberOf, selectOf, textOf } from './context';
+import { exampleFinding } from './examples';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-CACHING';
 const REQ = 'SW-REQ-CACHING';

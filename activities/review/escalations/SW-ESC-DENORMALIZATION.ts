@@ -2,7 +2,9 @@ import { quoteIdent } from '../../analysis/sql-names';
 import type { Escalation, EscalationOption } from '../../escalation';
 import { bareName, qualified } from '../rewrites/rewrite';
 import { knownTables, type KnownTable } from './known-tables';
-import { addedStep, exampleFinding, findingsOf, joinedName, numberOf, selectOf, sizeOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import { addedStep, findingsOf, joinedName, numberOf, selectOf, sizeOf } from './context';
+import { exampleFinding } from './examples';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 import type { Finding } from '../../findings';
 
 const ID = 'SW-ESC-DENORMALIZATION';

@@ -16,10 +16,9 @@ import {
   statementsInSteps,
   statementsOf,
   uniqueSteps,
-  type EscalationContext,
-  type EscalationTrigger,
   type LocatedStatement,
-} from './trigger';
+} from './context';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-DESTRUCTIVE';
 

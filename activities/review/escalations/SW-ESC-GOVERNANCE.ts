@@ -2,7 +2,9 @@ import { quoteIdent } from '../../analysis/sql-names';
 import type { Escalation, EscalationOption } from '../../escalation';
 import { qualified } from '../rewrites/rewrite';
 import { knownTables } from './known-tables';
-import { addedStep, exampleCatalog, exampleFinding, findingsOf, sizeOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import { addedStep, findingsOf, sizeOf } from './context';
+import { exampleCatalog, exampleFinding } from './examples';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-GOVERNANCE';
 const PII = 'SW-A-PII-UNPROTECTED';

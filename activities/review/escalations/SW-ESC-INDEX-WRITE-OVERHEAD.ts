@@ -8,17 +8,16 @@ import {
   blockingOf,
   catalogTable,
   deferOption,
-  exampleCatalog,
   groupSharingSteps,
   rebuildSteps,
   slotName,
   sizeOf,
   statementsInSteps,
   statementsOf,
-  type EscalationContext,
-  type EscalationTrigger,
   type LocatedStatement,
-} from './trigger';
+} from './context';
+import { exampleCatalog } from './examples';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-INDEX-WRITE-OVERHEAD';
 

@@ -7,8 +7,6 @@ import { qualified, sqlOf } from '../rewrites/rewrite';
 import {
   addedStep,
   catalogTable,
-  exampleCatalog,
-  exampleFinding,
   findingsOf,
   numberOf,
   rebuildSteps,
@@ -17,10 +15,10 @@ import {
   statementsInSteps,
   statementsOf,
   textOf,
-  type EscalationContext,
-  type EscalationTrigger,
   type LocatedStatement,
-} from './trigger';
+} from './context';
+import { exampleCatalog, exampleFinding } from './examples';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-PARTITIONING';
 const ANALYSIS = 'SW-A-NEEDS-PARTITIONING';

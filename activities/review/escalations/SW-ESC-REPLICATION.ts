@@ -1,6 +1,8 @@
 import type { Escalation } from '../../escalation';
 import type { Finding } from '../../findings';
-import { exampleFinding, findingsOf, numberOf, textOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import { findingsOf, numberOf, textOf } from './context';
+import { exampleFinding } from './examples';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-REPLICATION';
 const REQ = 'SW-REQ-REPLICATION';

@@ -1,6 +1,8 @@
 import type { Escalation } from '../../escalation';
 import type { Finding } from '../../findings';
-import { addedStep, exampleFinding, findingsOf, textOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import { addedStep, findingsOf, textOf } from './context';
+import { exampleFinding } from './examples';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-TECHNOLOGY';
 const FIT = 'SW-REQ-TECHNOLOGY-FIT';

@@ -1,5 +1,6 @@
 import { alterTableCommands, body, findNodes, isObject, names, relationName, type Json } from '../ast';
-import { sizeOf, statementsOf, type EscalationContext } from './trigger';
+import { sizeOf, statementsOf } from './context';
+import type { EscalationContext } from './trigger';
 
 /** What escalations need to know of a table, from the target's catalog or the migration that creates it. */
 export interface KnownTable {
