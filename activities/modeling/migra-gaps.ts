@@ -66,15 +66,16 @@ export function partitionAware(statements: ParsedStatement[], catalogs: Catalog[
       const table = key(relationName(stmt.relation) ?? '');
       const commands = alterTableCommands(statement);
       const constraintCommand = commands.every((c) => ['AT_AddConstraint', 'AT_ValidateConstraint', 'AT_DropConstraint'].includes(String(c.subtype)));
-      const constraintName = (c: Record<string, unknown>) => (isObject(c.def) && isObject(c.def.Constraint) ? String(c.def.Constraint.conname) : String(c.name));
+      const constraintName = (c: (typeof commands)[number]) => (c.def && 'Constraint' in c.def ? String(c.def.Constraint.conname) : String(c.name));
       if (constraintCommand && commands.every((c) => inheritedConstraints.has(`${table}.${constraintName(c)}`))) {
         rewritten.set(statement, null);
       } else if (parentOf.has(table) && constraintCommand) {
         rewritten.set(statement, null); // inherited from the parent
       } else if (partitioned.has(table) && commands.length === 1 && commands[0]!.subtype === 'AT_AddConstraint') {
-        const constraint = isObject(commands[0]!.def) && isObject(commands[0]!.def.Constraint) ? commands[0]!.def.Constraint : {};
-        const definition = constraintDefinitions.get(`${table}.${String(constraint.conname)}`);
-        if (typeof constraint.indexname === 'string' && definition) {
+        const def = commands[0]!.def;
+        const constraint = def && 'Constraint' in def ? def.Constraint : undefined;
+        const definition = constraintDefinitions.get(`${table}.${String(constraint?.conname)}`);
+        if (typeof constraint?.indexname === 'string' && definition) {
           keyIndexes.add(`${table.split('.')[0]}.${constraint.indexname}`);
           rewritten.set(statement, `ALTER TABLE ${relationSql(table)} ADD CONSTRAINT ${quoteIdent(String(constraint.conname))} ${definition};`);
         }
@@ -131,8 +132,8 @@ function inColumnOrder(statements: ParsedStatement[], to: Catalog): ParsedStatem
   const added = (statement: ParsedStatement) => {
     const commands = alterTableCommands(statement);
     const table = relationName(body(statement).relation);
-    const def = commands.length === 1 && commands[0].subtype === 'AT_AddColumn' && isObject(commands[0].def) ? commands[0].def.ColumnDef : undefined;
-    return table && isObject(def) ? { table, column: String(def.colname) } : undefined;
+    const def = commands.length === 1 && commands[0].subtype === 'AT_AddColumn' && commands[0].def && 'ColumnDef' in commands[0].def ? commands[0].def.ColumnDef : undefined;
+    return table && def ? { table, column: String(def.colname) } : undefined;
   };
   const ordered = [...statements];
   const slotsByTable = new Map<string, number[]>();

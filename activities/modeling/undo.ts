@@ -42,9 +42,9 @@ export function inverseOf(statement: ParsedStatement): string | undefined {
       const inverses = alterTableCommands(statement).map((cmd) => {
         switch (cmd.subtype) {
           case 'AT_AddConstraint':
-            return isObject(cmd.def) && isObject(cmd.def.Constraint) && cmd.def.Constraint.conname ? `DROP CONSTRAINT ${quoteIdent(String(cmd.def.Constraint.conname))}` : undefined;
+            return cmd.def && 'Constraint' in cmd.def && cmd.def.Constraint.conname ? `DROP CONSTRAINT ${quoteIdent(String(cmd.def.Constraint.conname))}` : undefined;
           case 'AT_AddColumn':
-            return isObject(cmd.def) && isObject(cmd.def.ColumnDef) ? `DROP COLUMN ${quoteIdent(String(cmd.def.ColumnDef.colname))}` : undefined;
+            return cmd.def && 'ColumnDef' in cmd.def ? `DROP COLUMN ${quoteIdent(String(cmd.def.ColumnDef.colname))}` : undefined;
           case 'AT_EnableRowSecurity':
             return 'DISABLE ROW LEVEL SECURITY';
           case 'AT_ForceRowSecurity':
@@ -52,7 +52,7 @@ export function inverseOf(statement: ParsedStatement): string | undefined {
           case 'AT_NoForceRowSecurity':
             return 'FORCE ROW LEVEL SECURITY';
           case 'AT_AttachPartition':
-            return isObject(cmd.def) && isObject(cmd.def.PartitionCmd) ? `DETACH PARTITION ${dotted(relationName(cmd.def.PartitionCmd.name)!)}` : undefined;
+            return cmd.def && 'PartitionCmd' in cmd.def ? `DETACH PARTITION ${dotted(relationName(cmd.def.PartitionCmd.name)!)}` : undefined;
           default:
             return undefined;
         }

@@ -110,8 +110,7 @@ export function objectEffects(statement: ParsedStatement): ObjectEffects {
     case 'AlterTableStmt':
       if (!stmt.missing_ok) effects.alters.push(`relation:${tableKey}`);
       for (const cmd of alterTableCommands(statement)) {
-        const def = isObject(cmd.def) ? cmd.def : {};
-        if (cmd.subtype === 'AT_AddColumn' && isObject(def.ColumnDef)) effects.creates.push(`column:${tableKey}.${String(def.ColumnDef.colname)}`);
+        if (cmd.subtype === 'AT_AddColumn' && cmd.def && 'ColumnDef' in cmd.def) effects.creates.push(`column:${tableKey}.${String(cmd.def.ColumnDef.colname)}`);
         if (cmd.subtype === 'AT_DropColumn') {
           effects.removes.push({ key: `column:${tableKey}.${String(cmd.name)}`, mustExist: !cmd.missing_ok });
           effects.destroys.push(`column ${table}.${String(cmd.name)}`);

@@ -1,6 +1,7 @@
 import type { Escalation, EscalationOption } from '../escalation';
 import type { Migration, MigrationStep } from '../migration';
-import { exampleContext, raiseEscalations } from './escalations';
+import { raiseEscalations } from './escalations';
+import { exampleContext } from './escalations/fixtures';
 import { parseStatements } from './parse';
 import { renderMigration } from './render';
 

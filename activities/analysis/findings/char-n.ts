@@ -8,6 +8,9 @@ export const boundedCharacter: FindingKind = {
   severity: 'info',
   explanation:
     '`char(n)` pads with spaces that comparisons then ignore, and is no faster than text. `varchar(n)` puts a business rule into the type, where changing it needs an ALTER TYPE. `text` with a CHECK on the length keeps the rule and lets it change with a constraint swap.',
+  remedy:
+    'Use text with a CHECK (char_length(col) <= n) constraint; from char(n), trim the padding with USING ' +
+    'rtrim(col).',
   find(context) {
     return ownColumns(context.catalog).flatMap(({ table, column }) => {
       const match = BOUNDED.exec(column.baseType);

@@ -17,6 +17,7 @@ export const duplicateIndex: FindingKind = {
   severity: 'warning',
   explanation:
     'Two valid indexes on the same table with the same method, keys, INCLUDE columns and predicate. The second one serves no query the first cannot; it only slows every write and takes space.',
+  remedy: 'Drop one of the two: DROP INDEX CONCURRENTLY, or drop the constraint it backs.',
   find(context) {
     return indexedRelations(context.catalog).flatMap((relation) => {
       const groups = new Map<string, Index[]>();

@@ -16,6 +16,7 @@ export const foreignKeyWithoutIndex: FindingKind = {
   severity: 'warning',
   explanation:
     'A foreign key whose columns lead no index. Every DELETE or key UPDATE on the referenced table then scans the referencing table, holding its locks while it does, and joins along the key cannot use an index.',
+  remedy: 'Create an index that leads with the foreign key\'s columns, CONCURRENTLY on a live table.',
   find(context) {
     // Partitions too: a key declared on a partition (as dumps of older versions do) is the partition's own.
     return context.catalog.tables.filter((t) => t.kind !== 'foreign').flatMap((table) =>

@@ -6,6 +6,9 @@ export const invalidIndex: FindingKind = {
   severity: 'error',
   explanation:
     'An index left invalid, usually by a CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY that failed. PostgreSQL keeps updating it on every write but never uses it for a query, and a unique one may not be enforcing anything.',
+  remedy:
+    'Rebuild it with REINDEX INDEX CONCURRENTLY (a plain REINDEX on a partitioned table), or drop it when it is not ' +
+    'needed.',
   find(context) {
     return indexedRelations(context.catalog).flatMap((relation) =>
       relation.indexes

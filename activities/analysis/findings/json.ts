@@ -6,6 +6,7 @@ export const jsonColumn: FindingKind = {
   severity: 'warning',
   explanation:
     '`json` stores the text as written and parses it again on every access; it has no equality operator and no GIN index support. `jsonb` is parsed once, indexable and comparable. Keep `json` only when key order or duplicate keys must survive.',
+  remedy: 'Change the column to jsonb (USING col::jsonb), unless key order or duplicate keys must be kept.',
   find(context) {
     return ownColumns(context.catalog)
       .filter(({ column }) => column.baseType === 'json' || column.baseType === 'json[]')

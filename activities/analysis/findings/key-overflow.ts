@@ -32,6 +32,9 @@ export const keyOverflow: FindingKind = {
   severity: 'warning',
   explanation:
     'A sequence that feeds a key has used much of its range: of its own type, or of the column it feeds, whichever is smaller. When it runs out, every INSERT fails. Widening a large table to bigint rewrites it, so it needs planning long before the end.',
+  remedy:
+    'Widen the key and every column that references it to bigint, and the sequence AS bigint, long before the range ' +
+    'runs out; on a large table plan it as an online migration, since the type change rewrites it.',
   find(context) {
     const { keyOverflowWarning, keyOverflowError } = context.thresholds;
     return context.catalog.sequences

@@ -72,6 +72,8 @@ export interface FindingKind {
   severity: Severity;
   /** What the kind looks for and why it matters, for the generated reference page. */
   explanation: string;
+  /** What to do about it in general, for docs/rules.md; each finding carries its concrete fix. */
+  remedy: string;
   find(context: AnalysisContext): Finding[];
   examples: FindingExample[];
 }

@@ -12,6 +12,9 @@ export const needsPartitioning: FindingKind = {
   severity: 'warning',
   explanation:
     'A table that is not partitioned although it is past the volume thresholds now, or will be within the horizon at the growth rate the spec gives. Past that size, vacuum, index builds and deleting old data get slow, and partitioning it later means moving every row.',
+  remedy:
+    'Plan a partitioned copy of the table (range by a time column for append-mostly data, hash by a key otherwise), ' +
+    'move the rows in batches and swap the names in one transaction, before it grows further.',
   find(context) {
     const { partitionRows, partitionBytes, partitionHorizonDays } = context.thresholds;
     return ownTables(context.catalog)

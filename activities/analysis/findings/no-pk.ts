@@ -19,6 +19,9 @@ export const noPrimaryKey: FindingKind = {
   severity: 'warning',
   explanation:
     'A table without a primary key. Rows cannot be addressed one by one, duplicates creep in, and logical replication cannot replicate its UPDATEs and DELETEs.',
+  remedy:
+    'Add a primary key on the columns that already identify a row, or on a new identity column; on a large table ' +
+    'build the unique index CONCURRENTLY first and add the key USING INDEX.',
   find(context) {
     return ownTables(context.catalog)
       .filter((t) => !t.constraints.some((c) => c.kind === 'primary key'))

@@ -6,6 +6,9 @@ export const piiUnprotected: FindingKind = {
   severity: 'warning',
   explanation:
     'A column the spec marks as personal data that nothing in the database protects: its table has no row-level security, the column carries no masking label (e.g. PostgreSQL Anonymizer), and it is not stored encrypted (bytea). Anyone who can read the table reads every person\'s data.',
+  remedy:
+    'Protect the column: enable row-level security with policies saying who reads which rows, mask it, or store it ' +
+    'encrypted; the escalation SW-ESC-GOVERNANCE asks a person to choose.',
   find(context) {
     return context.piiColumns.flatMap((entry) => {
       const parts = entry.split('.');

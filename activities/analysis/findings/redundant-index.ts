@@ -17,6 +17,7 @@ export const redundantIndex: FindingKind = {
   severity: 'warning',
   explanation:
     'A btree index whose keys are a leading prefix of another btree index on the same table (same predicate). The longer index serves the same lookups and sorts; the shorter one only costs writes. Unique indexes are kept: they enforce something.',
+  remedy: 'Drop the shorter index with DROP INDEX CONCURRENTLY, or through the constraint it backs.',
   find(context) {
     return indexedRelations(context.catalog).flatMap((relation) =>
       relation.indexes

@@ -5,6 +5,9 @@ export const sequentialScans: FindingKind = {
   severity: 'warning',
   explanation:
     'A large table read mostly by sequential scans: some frequent query filters on columns no index leads with. The statements from pg_stat_statements that name the table, when it is installed, show which.',
+  remedy:
+    'Find the frequent queries that read the table (pg_stat_statements) and add an index that leads with the ' +
+    'columns they filter on; check with EXPLAIN that the planner uses it.',
   find(context) {
     const { seqScanMinRows, seqScanMinScans } = context.thresholds;
     const statements = context.catalog.stats.statements ?? [];

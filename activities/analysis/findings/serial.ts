@@ -6,6 +6,9 @@ export const serialColumn: FindingKind = {
   severity: 'info',
   explanation:
     'A key filled by a `serial`-style sequence default rather than an identity column. The sequence is a separate object with its own privileges, anyone can write the column past it, and dumps and copies of the table keep losing track of it. Identity columns are the SQL-standard replacement.',
+  remedy:
+    'Turn the column into an identity column in one transaction: drop the default and the sequence, ADD GENERATED ' +
+    'BY DEFAULT AS IDENTITY, and start it after the highest key.',
   find(context) {
     return ownColumns(context.catalog)
       .filter(({ column }) => column.serialSequence && !column.identity)

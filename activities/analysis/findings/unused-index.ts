@@ -8,6 +8,8 @@ export const unusedIndex: FindingKind = {
   severity: 'warning',
   explanation:
     'An index no query has scanned since the statistics were last reset, when that is long enough ago to mean something. Indexes that enforce a constraint or uniqueness are left alone. The counters are per server: check the replicas before dropping.',
+  remedy:
+    'Check the same counters on every replica; when no server uses the index, drop it with DROP INDEX CONCURRENTLY.',
   find(context) {
     const { stats } = context.catalog;
     const since = stats.statsResetAt ?? stats.serverStartedAt;

@@ -24,6 +24,9 @@ export const backup: ModelingFindingKind = {
   severity: 'warning',
   explanation:
     'Backup and recovery the spec’s RPO (data that may be lost) and RTO (time until serving again) call for: point-in-time recovery with WAL archiving, periodic base backups, or a standby replica. Each costs storage, money or operations, so the choice is a person’s.',
+  remedy:
+    'Set up the backups the objectives call for (WAL archiving with point-in-time recovery, base backups, or a ' +
+    'standby) and time a full restore against the RTO (SW-ESC-BACKUP asks which).',
   find({ spec }) {
     const { rpo, rto } = spec.requirements;
     if (!rpo && !rto) return [];

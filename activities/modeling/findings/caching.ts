@@ -5,6 +5,9 @@ export const caching: ModelingFindingKind = {
   severity: 'warning',
   explanation:
     'A frequent read whose spec says how stale its answer may be (freshness): a cache with that TTL, or a materialized view refreshed that often, could serve it instead of the database. Each adds a way to serve stale or inconsistent data, so it is a person’s call.',
+  remedy:
+    'Choose whether to serve the read from a cache: an application cache with the spec\'s freshness as TTL, a ' +
+    'materialized view refreshed that often, or none (SW-ESC-CACHING asks which).',
   find({ spec }) {
     return spec.accessPatterns.flatMap((pattern) => {
       if (!pattern.freshness || pattern.perSecond < MODELING_THRESHOLDS.cachingPerSecond || !/^\s*(select|with)\b/i.test(pattern.sql)) return [];

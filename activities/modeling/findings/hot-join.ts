@@ -6,6 +6,10 @@ export const hotJoin: ModelingFindingKind = {
   severity: 'warning',
   explanation:
     'An access pattern that joins three or more tables and runs often. Normalized tables with the right indexes usually serve it, but at a high rate every join is paid on every call; a denormalized column kept by a trigger, or a materialized view, trades write cost and staleness for read speed. That trade-off is a person’s call.',
+  remedy:
+    'Keep it normalized with the planned indexes and measure; if that is too slow, precompute it with a ' +
+    'materialized view refreshed CONCURRENTLY or a denormalized column kept by a trigger (SW-ESC-DENORMALIZATION ' +
+    'asks which).',
   find({ model }) {
     return model.patterns.flatMap((shape) => {
       const tables = [...new Set(shape.tables.map((t) => t.table))];

@@ -6,6 +6,9 @@ export const indexPlan: ModelingFindingKind = {
   severity: 'info',
   explanation:
     'One planned index (beyond those behind primary keys and unique constraints): its columns and their order, the access patterns it serves, and why. Every index costs writes on its table; the evidence carries the table’s write rate from the spec so the write overhead can be weighed.',
+  remedy:
+    'Check each planned index against the access patterns it serves and its table\'s write rate: keep it, make it ' +
+    'partial, or leave it out (SW-ESC-INDEX-WRITE-OVERHEAD asks on write-heavy tables).',
   find({ spec, model }) {
     const writes = new Map<string, number>();
     for (const shape of model.patterns) {

@@ -21,6 +21,8 @@ export interface ModelingFindingKind {
   id: string;
   severity: Severity;
   explanation: string;
+  /** What to do about it in general, for docs/rules.md. */
+  remedy: string;
   find(context: ModelingContext): Finding[];
   examples: ModelingExample[];
 }

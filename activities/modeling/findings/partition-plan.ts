@@ -6,6 +6,9 @@ export const partitionPlan: ModelingFindingKind = {
   severity: 'warning',
   explanation:
     'A table whose expected volume, now or after a year of the spec’s growth, passes the partitioning threshold (the one analysis uses for SW-A-NEEDS-PARTITIONING). The design partitions it from the start, when that costs nothing: range by time for append-mostly data nobody references, hash by key otherwise. Choosing the strategy (or none yet) is a person’s call.',
+  remedy:
+    'Review the proposed PARTITION BY in the DDL: keep it, take the other strategy, or start unpartitioned and ' +
+    'accept a row-moving migration later (SW-ESC-PARTITIONING asks which).',
   find({ model }) {
     return model.partitions.map((plan) =>
       modelingFinding(partitionPlan, {

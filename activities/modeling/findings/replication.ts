@@ -13,6 +13,9 @@ export const replication: ModelingFindingKind = {
   severity: 'warning',
   explanation:
     'Read load high enough that one primary should not carry it alone, weighed against the consistency the spec asks for: replicas scale reads but answer from slightly in the past unless they are synchronous, which costs every commit a round trip.',
+  remedy:
+    'Choose how reads scale: a synchronous replica, asynchronous replicas with read-your-writes routing, or a ' +
+    'bigger primary (SW-ESC-REPLICATION asks which).',
   find({ spec }) {
     const { readsPerSecond, consistency } = spec.requirements;
     if (readsPerSecond === undefined || readsPerSecond < MODELING_THRESHOLDS.replicationReadsPerSecond) return [];

@@ -1,4 +1,4 @@
-import { findNodes, isObject, names } from '../../review/ast';
+import { findNodes, names } from '../../review/ast';
 import { parseOne } from '../patterns';
 import type { Need } from '../spec';
 import { MODELING_THRESHOLDS, modelingFinding, type ModelingContext, type ModelingFindingKind } from './kind';
@@ -23,7 +23,7 @@ function inferredNeeds({ spec, model }: ModelingContext): Map<Need, string> {
       if (e.kind !== 'AEXPR_LIKE' && e.kind !== 'AEXPR_ILIKE') return false;
       // A pattern that is not a constant prefix ('abc%') cannot use a btree: a substring search.
       const pattern = e.rexpr;
-      return !(isObject(pattern) && isObject(pattern.A_Const) && isObject(pattern.A_Const.sval) && !String(pattern.A_Const.sval.sval).startsWith('%'));
+      return !(pattern && 'A_Const' in pattern && pattern.A_Const.sval && !String(pattern.A_Const.sval.sval).startsWith('%'));
     });
     if (textSearch && !needs.has('full_text')) needs.set('full_text', `'${pattern.name}' searches text by substring or text-search operator at ${pattern.perSecond}/s`);
   }
@@ -43,6 +43,9 @@ export const technologyFit: ModelingFindingKind = {
   severity: 'warning',
   explanation:
     'A requirement the relational model serves only with help: free-form documents, graph traversals, full-text search at scale, time-series ingest. Stated in the spec (requirements.needs) or shown by it (jsonb-heavy entities, recursive or substring queries, fast time-ordered growth). PostgreSQL with an extension, a specialised store beside it, or a hybrid: the choice is a person’s.',
+  remedy:
+    'Choose how to serve the requirement: a PostgreSQL feature or extension, a specialised store beside PostgreSQL, ' +
+    'or both with PostgreSQL as the source of truth (SW-ESC-TECHNOLOGY asks which).',
   find(context) {
     const inferred = inferredNeeds(context);
     const stated = context.spec.requirements.needs;

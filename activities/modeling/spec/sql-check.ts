@@ -59,7 +59,7 @@ export async function checkPatternSql(sql: string, tables: SpecTables, schema: s
     isObject(node) && isObject(node.ResTarget) ? [node.ResTarget] : [],
   );
   // Output names (SELECT count(*) AS n ... ORDER BY n) are not columns of a table.
-  const outputNames = new Set(findNodes(root, 'ResTarget').flatMap((target) => (typeof target.name === 'string' && !written.includes(target) ? [target.name] : [])));
+  const outputNames = new Set(findNodes(root, 'ResTarget').flatMap((target) => (typeof target.name === 'string' && !written.some((w) => w === target) ? [target.name] : [])));
   const only = used.size === 1 && cteNames.size === 0 ? [...used][0] : undefined;
   const reported = new Set<string>();
   const unknownColumn = (table: string, column: string) => {

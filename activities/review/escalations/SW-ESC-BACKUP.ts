@@ -1,6 +1,8 @@
 import type { Escalation } from '../../escalation';
 import type { Finding } from '../../findings';
-import { durationSeconds, exampleFinding, findingsOf, textOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import { durationSeconds, findingsOf, textOf } from './context';
+import { exampleFinding } from './examples';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-BACKUP';
 const REQ = 'SW-REQ-BACKUP';
@@ -58,6 +60,9 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
 export const backup: EscalationTrigger = {
   id: ID,
   explanation: `An RPO/RTO in the requirements (${REQ}) decides the backup strategy and its cost: PITR with WAL archiving, daily base backups, or a replica.`,
+  remedy:
+    'Pick one option: point-in-time recovery with base backups and continuous WAL archiving, daily base backups, or ' +
+    'a standby replica to fail over to.',
   raise: (context) => findingsOf(context, REQ).map((finding) => escalationFor(finding, context)),
   examples: {
     fires: [{ title: 'RPO 5 minutes, RTO 4 hours', modelingFindings: [exampleFinding(REQ, 'shop', { rpo: '5 minutes', rto: '4 hours' })], ids: [`${ID}:shop`] }],

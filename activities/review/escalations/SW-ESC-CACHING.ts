@@ -1,7 +1,9 @@
 import type { Escalation, EscalationOption } from '../../escalation';
 import type { Finding } from '../../findings';
 import { qualified } from '../rewrites/rewrite';
-import { addedStep, durationSeconds, exampleFinding, findingsOf, numberOf, selectOf, textOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import { addedStep, durationSeconds, findingsOf, numberOf, selectOf, textOf } from './context';
+import { exampleFinding } from './examples';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-CACHING';
 const REQ = 'SW-REQ-CACHING';
@@ -64,6 +66,8 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
 export const caching: EscalationTrigger = {
   id: ID,
   explanation: `Hot reads with a freshness requirement (${REQ}) are a trade of staleness for load: an application cache, a materialized view, or none.`,
+  remedy:
+    'Pick one option: an application cache with a TTL, a materialized view refreshed on a schedule, or no cache.',
   raise: (context) => findingsOf(context, REQ).map((finding) => escalationFor(finding, context)),
   examples: {
     fires: [

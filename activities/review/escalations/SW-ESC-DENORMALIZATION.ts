@@ -2,7 +2,9 @@ import { quoteIdent } from '../../analysis/sql-names';
 import type { Escalation, EscalationOption } from '../../escalation';
 import { bareName, qualified } from '../rewrites/rewrite';
 import { knownTables, type KnownTable } from './known-tables';
-import { addedStep, exampleFinding, findingsOf, joinedName, numberOf, selectOf, sizeOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import { addedStep, findingsOf, joinedName, numberOf, selectOf, sizeOf } from './context';
+import { exampleFinding } from './examples';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 import type { Finding } from '../../findings';
 
 const ID = 'SW-ESC-DENORMALIZATION';
@@ -130,6 +132,9 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
 export const denormalization: EscalationTrigger = {
   id: ID,
   explanation: `A hot access pattern joining 3+ tables (${HOT_JOIN}) trades consistency against read speed: normalized with indexes, denormalized by trigger, or a materialized view.`,
+  remedy:
+    'Pick one option: stay normalized and index the join, copy the joined values into the hot table kept by a ' +
+    'trigger, or a materialized view of the query.',
   raise(context) {
     return findingsOf(context, HOT_JOIN)
       .filter((f) => Array.isArray(f.evidence?.tables) && f.evidence.tables.length >= 3)

@@ -1,7 +1,7 @@
 import { quoteIdent } from '../../analysis/sql-names';
 import type { Escalation, EscalationOption } from '../../escalation';
 import type { MigrationStep } from '../../migration';
-import { alterTableCommands, body, droppedObjects, findNodes, isObject, relationName } from '../ast';
+import { alterTableCommands, body, droppedObjects, findNodes, relationName } from '../ast';
 import { formatSeconds } from '../locks';
 import { isBinaryCoercible, shapeOfFormatted, shapeOfTypeName, type TypeShape } from '../locks/column-types';
 import { qualified } from '../rewrites/rewrite';
@@ -16,10 +16,9 @@ import {
   statementsInSteps,
   statementsOf,
   uniqueSteps,
-  type EscalationContext,
-  type EscalationTrigger,
   type LocatedStatement,
-} from './trigger';
+} from './context';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-DESTRUCTIVE';
 
@@ -61,7 +60,7 @@ export function destructiveChanges(located: LocatedStatement, context: Escalatio
   if (table) {
     for (const cmd of alterTableCommands(statement)) {
       if (cmd.subtype === 'AT_DropColumn') changes.push({ object: `${sizeOf(context, table).table}.${String(cmd.name)}`, table, kind: 'drop column', column: String(cmd.name) });
-      const def = isObject(cmd.def) && isObject(cmd.def.ColumnDef) ? cmd.def.ColumnDef : undefined;
+      const def = cmd.def && 'ColumnDef' in cmd.def ? cmd.def.ColumnDef : undefined;
       if (cmd.subtype === 'AT_AlterColumnType' && def) {
         const current = catalogTable(context, table)?.columns.find((c) => c.name === cmd.name);
         const to = shapeOfTypeName(def.typeName);
@@ -186,6 +185,9 @@ export const destructive: EscalationTrigger = {
   explanation:
     'DROP TABLE, DROP COLUMN, TRUNCATE and narrowing a column type destroy data that no down migration can bring back. ' +
     'A person decides: proceed with a backup, deprecate in two steps, or cancel.',
+  remedy:
+    'Pick one option: proceed with a backup copy taken first, deprecate in two steps (stop using it now, drop it in ' +
+    'a later migration), or cancel the destructive change.',
   raise(context) {
     const items = statementsOf(context).flatMap((located) => {
       const changes = destructiveChanges(located, context);

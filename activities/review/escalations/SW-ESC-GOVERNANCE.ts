@@ -2,7 +2,9 @@ import { quoteIdent } from '../../analysis/sql-names';
 import type { Escalation, EscalationOption } from '../../escalation';
 import { qualified } from '../rewrites/rewrite';
 import { knownTables } from './known-tables';
-import { addedStep, exampleCatalog, exampleFinding, findingsOf, sizeOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import { addedStep, findingsOf, sizeOf } from './context';
+import { exampleCatalog, exampleFinding } from './examples';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-GOVERNANCE';
 const PII = 'SW-A-PII-UNPROTECTED';
@@ -86,6 +88,9 @@ function escalationFor(table: string, columns: string[], context: EscalationCont
 export const governance: EscalationTrigger = {
   id: ID,
   explanation: `Personal data without row-level security, masking or encryption (analysis finding ${PII}) is a compliance decision, not a technical default.`,
+  remedy:
+    'Pick one option: restrict the table (and publish a masked view where the data is masked), move the personal ' +
+    'data to a private schema, or accept the risk with a named sign-off.',
   raise(context) {
     const byTable = new Map<string, string[]>();
     for (const finding of findingsOf(context, PII)) {

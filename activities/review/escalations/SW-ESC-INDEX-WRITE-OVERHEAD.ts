@@ -8,17 +8,16 @@ import {
   blockingOf,
   catalogTable,
   deferOption,
-  exampleCatalog,
   groupSharingSteps,
   rebuildSteps,
   slotName,
   sizeOf,
   statementsInSteps,
   statementsOf,
-  type EscalationContext,
-  type EscalationTrigger,
   type LocatedStatement,
-} from './trigger';
+} from './context';
+import { exampleCatalog } from './examples';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-INDEX-WRITE-OVERHEAD';
 
@@ -152,6 +151,8 @@ export const indexWriteOverhead: EscalationTrigger = {
   explanation:
     `An index speeds reads and taxes every write. On a write-heavy table (${WRITE_HEAVY_PER_SECOND}+ writes/s by the statistics, or ${WRITE_HEAVY_ROWS.toLocaleString('en')}+ rows without them) ` +
     'a person weighs that: index, partial index, or no index.',
+  remedy:
+    'Pick one option: add the index (built concurrently), a partial index over the rows that need it, or no index.',
   raise(context) {
     const items = statementsOf(context).flatMap((located) => {
       const load = writeLoad(located, context);

@@ -12,10 +12,9 @@ import {
   statementsInSteps,
   statementsOf,
   uniqueSteps,
-  type EscalationContext,
-  type EscalationTrigger,
   type LocatedStatement,
-} from './trigger';
+} from './context';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-MIGRATION-DOWNTIME';
 
@@ -96,6 +95,9 @@ export const migrationDowntime: EscalationTrigger = {
   explanation:
     'A statement that holds a traffic-blocking lock for a material time (10 s or more by the lock model) over a large table is an outage unless someone plans it. ' +
     'The options lead to different migrations: the online form, the statement as written in a window, or no change now.',
+  remedy:
+    'Pick one option: the online form of the statements, the statements as written in a maintenance window, or ' +
+    'leaving them out of this migration.',
   raise(context) {
     const candidates = statementsOf(context).filter((s) => blocking(s) && !destructiveChange(s, context) && !writeHeavyIndex(s, context));
     const tables = (s: LocatedStatement) => s.impacts.filter((i) => blockingSeverity(i)).map((i) => i.table);

@@ -7,8 +7,6 @@ import { qualified, sqlOf } from '../rewrites/rewrite';
 import {
   addedStep,
   catalogTable,
-  exampleCatalog,
-  exampleFinding,
   findingsOf,
   numberOf,
   rebuildSteps,
@@ -17,10 +15,10 @@ import {
   statementsInSteps,
   statementsOf,
   textOf,
-  type EscalationContext,
-  type EscalationTrigger,
   type LocatedStatement,
-} from './trigger';
+} from './context';
+import { exampleCatalog, exampleFinding } from './examples';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-PARTITIONING';
 const ANALYSIS = 'SW-A-NEEDS-PARTITIONING';
@@ -247,6 +245,8 @@ function escalationFor(table: string, evidence: Record<string, unknown>, context
 export const partitioning: EscalationTrigger = {
   id: ID,
   explanation: `A table whose volume or growth crosses the threshold (${ANALYSIS}) or that modeling plans to partition (${MODELING}) needs a partitioning decision: by time, by key, or not yet.`,
+  remedy:
+    'Pick one option: range partitions by a time column, hash partitions by a key, or one plain table for now.',
   raise(context) {
     const byTable = new Map<string, Record<string, unknown>>();
     for (const finding of [...findingsOf(context, ANALYSIS), ...findingsOf(context, MODELING)]) {

@@ -4,7 +4,8 @@ import { REJECT } from '../../../workflows/design-request-messages';
 import { describeApplyRole } from '../privileged/apply-role';
 import { privilegeReasons } from '../privileged/detector';
 import { privileged as privilegedRule } from '../rules/SW-L-PRIVILEGED';
-import { blockingOf, statementsOf, uniqueSteps, type EscalationContext, type EscalationTrigger, type LocatedStatement } from './trigger';
+import { blockingOf, statementsOf, uniqueSteps, type LocatedStatement } from './context';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-PRIVILEGED';
 
@@ -106,6 +107,9 @@ export const privileged: EscalationTrigger = {
     'server-file and large-object functions, ALTER SYSTEM, LOAD, untrusted extensions and languages, SET ROLE, databases, ' +
     'tablespaces, event triggers, replication, foreign servers, SECURITY DEFINER, OWNER TO) are never run before approval, ' +
     'not even on the shadow. People see them verbatim with who would run them: apply as written by the apply role, or reject.',
+  remedy:
+    'Reject, and have a DBA run what is really needed (roles, extensions, settings) outside the migration; or, when the statements are ' +
+    'needed and the apply role holds the rights, apply them as written.',
   raise(context) {
     const flagged = flaggedStatements(context);
     return flagged.length ? [escalationFor(flagged, context)] : [];

@@ -1,6 +1,8 @@
 import type { Escalation } from '../../escalation';
 import type { Finding } from '../../findings';
-import { exampleFinding, findingsOf, numberOf, textOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import { findingsOf, numberOf, textOf } from './context';
+import { exampleFinding } from './examples';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-REPLICATION';
 const REQ = 'SW-REQ-REPLICATION';
@@ -57,6 +59,9 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
 export const replication: EscalationTrigger = {
   id: ID,
   explanation: `Read scaling with a consistency requirement (${REQ}) is a choice between synchronous replicas, asynchronous ones with routing, and a bigger server.`,
+  remedy:
+    'Pick one option: a synchronous replica, asynchronous replicas with read-your-writes routing, or a bigger ' +
+    'primary.',
   raise: (context) => findingsOf(context, REQ).map((finding) => escalationFor(finding, context)),
   examples: {
     fires: [

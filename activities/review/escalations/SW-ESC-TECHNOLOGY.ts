@@ -1,6 +1,8 @@
 import type { Escalation } from '../../escalation';
 import type { Finding } from '../../findings';
-import { addedStep, exampleFinding, findingsOf, textOf, type EscalationContext, type EscalationTrigger } from './trigger';
+import { addedStep, findingsOf, textOf } from './context';
+import { exampleFinding } from './examples';
+import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-TECHNOLOGY';
 const FIT = 'SW-REQ-TECHNOLOGY-FIT';
@@ -76,6 +78,9 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
 export const technology: EscalationTrigger = {
   id: ID,
   explanation: `Requirements the relational model serves badly (${FIT}: free-form documents, graph traversals, search, time series) call for a technology choice only a person can make.`,
+  remedy:
+    'Pick one option: the PostgreSQL feature or extension, a specialised store, or a hybrid with PostgreSQL as the ' +
+    'source of truth.',
   raise: (context) => findingsOf(context, FIT).map((finding) => escalationFor(finding, context)),
   examples: {
     fires: [{ title: 'full-text search over product descriptions', modelingFindings: [exampleFinding(FIT, 'product', { need: 'full-text search', detail: 'fuzzy search over 10M product descriptions' })], ids: [`${ID}:full-text search`] }],

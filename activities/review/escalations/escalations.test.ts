@@ -1,7 +1,9 @@
 import type { Escalation } from '../../escalation';
 import { loadParser } from '../parse';
-import { escalationTriggers, exampleContext, raiseEscalations } from './index';
-import { exampleCatalog, exampleFinding, type EscalationContext, type TriggerExample } from './trigger';
+import { exampleContext } from './fixtures';
+import { escalationTriggers, raiseEscalations } from './index';
+import { exampleCatalog, exampleFinding } from './examples';
+import type { EscalationContext, TriggerExample } from './trigger';
 
 beforeAll(() => loadParser());
 

@@ -13,7 +13,6 @@ import { technology } from './SW-ESC-TECHNOLOGY';
 import type { EscalationContext, EscalationTrigger } from './trigger';
 
 export type { EscalationContext, EscalationTrigger, TriggerExample } from './trigger';
-export { exampleContext } from './trigger';
 
 /** The triggers of DESIGN.md's catalogue: adding one means adding its file and one line here. */
 export const escalationTriggers: readonly EscalationTrigger[] = [

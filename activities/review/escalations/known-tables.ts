@@ -1,5 +1,6 @@
 import { alterTableCommands, body, findNodes, isObject, names, relationName, type Json } from '../ast';
-import { sizeOf, statementsOf, type EscalationContext } from './trigger';
+import { sizeOf, statementsOf } from './context';
+import type { EscalationContext } from './trigger';
 
 /** What escalations need to know of a table, from the target's catalog or the migration that creates it. */
 export interface KnownTable {
@@ -16,7 +17,7 @@ export interface KnownTable {
 
 function fromCreate(create: Json, table: string, context: EscalationContext): KnownTable {
   const known: KnownTable = { name: table, columns: [], primaryKey: [], foreignKeys: [], indexes: [], partitioned: isObject(create.partspec) };
-  const foreignKey = (constraint: Json, columns: string[]) =>
+  const foreignKey = (constraint: { pktable?: unknown; pk_attrs?: unknown }, columns: string[]) =>
     known.foreignKeys.push({ columns, references: sizeOf(context, relationName(constraint.pktable) ?? '').table, refColumns: names(constraint.pk_attrs) });
   for (const element of Array.isArray(create.tableElts) ? create.tableElts : []) {
     if (!isObject(element)) continue;
@@ -61,7 +62,7 @@ export function knownTables(context: EscalationContext): Map<string, KnownTable>
     if (!known) continue;
     if (statement.kind === 'IndexStmt') known.indexes.push(findNodes(stmt.indexParams, 'IndexElem').map((e) => String(e.name ?? '')));
     for (const cmd of alterTableCommands(statement)) {
-      const constraint = isObject(cmd.def) && isObject(cmd.def.Constraint) ? cmd.def.Constraint : undefined;
+      const constraint = cmd.def && 'Constraint' in cmd.def ? cmd.def.Constraint : undefined;
       if (cmd.subtype === 'AT_AddConstraint' && constraint?.contype === 'CONSTR_FOREIGN') {
         known.foreignKeys.push({ columns: names(constraint.fk_attrs), references: sizeOf(context, relationName(constraint.pktable) ?? '').table, refColumns: names(constraint.pk_attrs) });
       }

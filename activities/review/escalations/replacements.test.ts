@@ -2,7 +2,8 @@ import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/stack';
 import type { MigrationStep } from '../../migration';
 import { renderMigration } from '../render';
-import { escalationTriggers, exampleContext } from './index';
+import { exampleContext } from './fixtures';
+import { escalationTriggers } from './index';
 
 /**
  * Every option of every firing example, rendered into the migration it leads to and applied on

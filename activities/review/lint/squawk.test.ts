@@ -1,5 +1,6 @@
 import { parsePgVersion } from '../pg-version';
-import { runSquawk } from './squawk';
+import { EXCLUDED_SQUAWK_RULES, runSquawk } from './squawk';
+import { SQUAWK_RULES } from './squawk-rules';
 import type { PgVersion } from '../pg-version';
 
 async function squawk(sql: string, pgVersion: PgVersion) {
@@ -41,5 +42,14 @@ describe('runSquawk', () => {
   it('flags CREATE INDEX CONCURRENTLY beside other statements as needing to run outside the transaction the runner opens', async () => {
     const ids = (await squawk('ALTER TABLE t ADD COLUMN IF NOT EXISTS a bigint;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);', parsePgVersion('16'))).map((f) => f.id);
     expect(ids).toContain('ban-concurrent-index-creation-in-transaction');
+  });
+
+  it('raises every rule docs/rules.md lists from its example, and none of the excluded ones', async () => {
+    const findings = await runSquawk(
+      SQUAWK_RULES.map((rule) => ({ path: `${rule.id}.sql`, sql: rule.example })),
+      parsePgVersion('18'),
+    );
+    expect(SQUAWK_RULES.filter((rule, i) => !findings[i]!.some((f) => f.id === rule.id)).map((rule) => rule.id)).toEqual([]);
+    expect(SQUAWK_RULES.map((rule) => rule.id).filter((id) => EXCLUDED_SQUAWK_RULES.includes(id))).toEqual([]);
   });
 });

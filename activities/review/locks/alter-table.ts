@@ -1,4 +1,5 @@
-import { alterTableCommands, body, findNodes, isObject, names, relationName, type Json } from '../ast';
+import type { AlterTableCmd, ColumnDef, Constraint } from '@pgsql/types';
+import { alterTableCommands, findNodes, names, nodeOf, relationName, statementOf } from '../ast';
 import { catalogColumn, isBinaryCoercible, shapeOfFormatted, shapeOfTypeName } from './column-types';
 import { catalogTable, strongest, type LockContext, type LockMode, type StatementLockModel, type TableWork } from './model';
 
@@ -27,8 +28,8 @@ interface CommandWork {
   notes?: string[];
 }
 
-function constraintsOf(columnDef: Json): Json[] {
-  return Array.isArray(columnDef.constraints) ? columnDef.constraints.flatMap((c) => (isObject(c) && isObject(c.Constraint) ? [c.Constraint] : [])) : [];
+function constraintsOf(columnDef: ColumnDef): Constraint[] {
+  return (columnDef.constraints ?? []).flatMap((c) => nodeOf(c, 'Constraint') ?? []);
 }
 
 function volatileCall(expression: unknown): string | undefined {
@@ -40,7 +41,7 @@ function volatileCall(expression: unknown): string | undefined {
 }
 
 /** What a constraint added to an existing table costs: a validation scan or an index build. */
-function constraintWork(constraint: Json): CommandWork {
+function constraintWork(constraint: Constraint): CommandWork {
   const notValid = constraint.skip_validation === true;
   switch (constraint.contype) {
     case 'CONSTR_FOREIGN': {
@@ -64,7 +65,7 @@ function constraintWork(constraint: Json): CommandWork {
   }
 }
 
-function addColumnWork(columnDef: Json, context: LockContext): CommandWork {
+function addColumnWork(columnDef: ColumnDef, context: LockContext): CommandWork {
   const constraints = constraintsOf(columnDef);
   const type = shapeOfTypeName(columnDef.typeName).name;
   const defaultExpr = constraints.find((c) => c.contype === 'CONSTR_DEFAULT')?.raw_expr;
@@ -94,7 +95,7 @@ function addColumnWork(columnDef: Json, context: LockContext): CommandWork {
   return checked.map(constraintWork).reduce(merge, { lock: 'ACCESS EXCLUSIVE', rewrites, notes });
 }
 
-function alterTypeWork(table: string, column: string, columnDef: Json, context: LockContext): CommandWork {
+function alterTypeWork(table: string, column: string, columnDef: ColumnDef, context: LockContext): CommandWork {
   const to = shapeOfTypeName(columnDef.typeName);
   if (columnDef.raw_default !== undefined) return { lock: 'ACCESS EXCLUSIVE', rewrites: true, notes: [`${column}: a USING expression recomputes every row: the table is rewritten`] };
   const current = catalogColumn(context.catalog, table, column);
@@ -112,19 +113,23 @@ function notNullProven(table: string, column: string, context: LockContext, prov
   return Boolean(known?.constraints.some((c) => c.kind === 'check' && c.validated && c.definition === `CHECK ((${column} IS NOT NULL))`));
 }
 
-function commandWork(table: string, cmd: Json, context: LockContext, proven: ReadonlySet<string>): CommandWork {
-  const def = isObject(cmd.def) ? cmd.def : {};
+function commandWork(table: string, cmd: AlterTableCmd, context: LockContext, proven: ReadonlySet<string>): CommandWork {
+  const column = String(cmd.name);
   switch (cmd.subtype) {
-    case 'AT_AddColumn':
-      return isObject(def.ColumnDef) ? addColumnWork(def.ColumnDef, context) : { lock: 'ACCESS EXCLUSIVE' };
+    case 'AT_AddColumn': {
+      const columnDef = nodeOf(cmd.def, 'ColumnDef');
+      return columnDef ? addColumnWork(columnDef, context) : { lock: 'ACCESS EXCLUSIVE' };
+    }
     case 'AT_AlterColumnType':
-      return alterTypeWork(table, String(cmd.name), isObject(def.ColumnDef) ? def.ColumnDef : {}, context);
+      return alterTypeWork(table, column, nodeOf(cmd.def, 'ColumnDef') ?? {}, context);
     case 'AT_SetNotNull':
-      return notNullProven(table, String(cmd.name), context, proven)
-        ? { lock: 'ACCESS EXCLUSIVE', notes: [`${String(cmd.name)}: a validated CHECK (${String(cmd.name)} IS NOT NULL) proves it: no scan (PostgreSQL 12+)`] }
-        : { lock: 'ACCESS EXCLUSIVE', scans: 1, notes: [`${String(cmd.name)}: SET NOT NULL reads every row`] };
-    case 'AT_AddConstraint':
-      return isObject(def.Constraint) ? constraintWork(def.Constraint) : { lock: 'ACCESS EXCLUSIVE' };
+      return notNullProven(table, column, context, proven)
+        ? { lock: 'ACCESS EXCLUSIVE', notes: [`${column}: a validated CHECK (${column} IS NOT NULL) proves it: no scan (PostgreSQL 12+)`] }
+        : { lock: 'ACCESS EXCLUSIVE', scans: 1, notes: [`${column}: SET NOT NULL reads every row`] };
+    case 'AT_AddConstraint': {
+      const constraint = nodeOf(cmd.def, 'Constraint');
+      return constraint ? constraintWork(constraint) : { lock: 'ACCESS EXCLUSIVE' };
+    }
     case 'AT_ValidateConstraint':
       return { lock: 'SHARE UPDATE EXCLUSIVE', scans: 1, notes: ['VALIDATE reads every row without blocking reads or writes'] };
     case 'AT_SetStatistics':
@@ -148,11 +153,11 @@ function commandWork(table: string, cmd: Json, context: LockContext, proven: Rea
     case 'AT_SetAccessMethod':
       return { lock: 'ACCESS EXCLUSIVE', rewrites: true, notes: ['the table is copied whole'] };
     case 'AT_AttachPartition': {
-      const partition = isObject(def.PartitionCmd) ? relationName(def.PartitionCmd.name) : undefined;
+      const partition = relationName(nodeOf(cmd.def, 'PartitionCmd')?.name);
       return { lock: context.pgVersion.major >= 12 ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE', attached: partition ? [partition] : [] };
     }
     case 'AT_DetachPartition':
-      return isObject(def.PartitionCmd) && def.PartitionCmd.concurrent ? { lock: 'SHARE UPDATE EXCLUSIVE' } : { lock: 'ACCESS EXCLUSIVE' };
+      return nodeOf(cmd.def, 'PartitionCmd')?.concurrent ? { lock: 'SHARE UPDATE EXCLUSIVE' } : { lock: 'ACCESS EXCLUSIVE' };
     default:
       // Catalog-only changes (DROP COLUMN, SET/DROP DEFAULT, DROP NOT NULL, DROP CONSTRAINT, OWNER, ...).
       return { lock: 'ACCESS EXCLUSIVE' };
@@ -178,7 +183,7 @@ function merge(a: CommandWork, b: CommandWork): CommandWork {
  */
 export function alterTableWork(proven: ReadonlySet<string>): StatementLockModel {
   return (statement, context) => {
-    const table = relationName(body(statement).relation);
+    const table = relationName(statementOf(statement, 'AlterTableStmt')?.relation);
     if (!table) return [];
     const work = alterTableCommands(statement)
       .map((cmd) => commandWork(table, cmd, context, proven))
@@ -199,20 +204,20 @@ export function alterTableWork(proven: ReadonlySet<string>): StatementLockModel 
 }
 
 /** `CHECK (col IS NOT NULL)` added valid, or a VALIDATE of one added NOT VALID: lets a later SET NOT NULL skip its scan. */
-export function provenNotNullColumns(statementTable: string | undefined, cmds: Json[], pendingChecks: Map<string, string>): string[] {
+export function provenNotNullColumns(statementTable: string | undefined, cmds: AlterTableCmd[], pendingChecks: Map<string, string>): string[] {
   if (!statementTable) return [];
   const proven: string[] = [];
   for (const cmd of cmds) {
-    const def = isObject(cmd.def) && isObject(cmd.def.Constraint) ? cmd.def.Constraint : undefined;
+    const def = nodeOf(cmd.def, 'Constraint');
     if (cmd.subtype === 'AT_AddConstraint' && def?.contype === 'CONSTR_CHECK') {
-      const test = isObject(def.raw_expr) && isObject(def.raw_expr.NullTest) ? def.raw_expr.NullTest : undefined;
-      const column = test?.nulltesttype === 'IS_NOT_NULL' && isObject(test.arg) && isObject(test.arg.ColumnRef) ? names(test.arg.ColumnRef.fields).pop() : undefined;
+      const test = nodeOf(def.raw_expr, 'NullTest');
+      const column = test?.nulltesttype === 'IS_NOT_NULL' ? names(nodeOf(test.arg, 'ColumnRef')?.fields).pop() : undefined;
       if (!column) continue;
-      if (def.skip_validation) pendingChecks.set(`${statementTable}:${String(def.conname)}`, column);
+      if (def.skip_validation) pendingChecks.set(`${statementTable}:${def.conname}`, column);
       else proven.push(`${statementTable}.${column}`);
     }
     if (cmd.subtype === 'AT_ValidateConstraint') {
-      const column = pendingChecks.get(`${statementTable}:${String(cmd.name)}`);
+      const column = pendingChecks.get(`${statementTable}:${cmd.name}`);
       if (column) proven.push(`${statementTable}.${column}`);
     }
   }

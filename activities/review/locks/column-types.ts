@@ -1,5 +1,6 @@
 import type { Catalog, Column } from '../../analysis/introspection';
-import { isObject, names } from '../ast';
+import type { TypeName } from '@pgsql/types';
+import { names, nodeOf } from '../ast';
 import { catalogTable } from './model';
 
 /** A type as the coercion rules need it: its internal name and its modifiers (`varchar`, [40]). */
@@ -32,13 +33,14 @@ export function shapeOfFormatted(type: string): TypeShape {
 }
 
 /** A TypeName node of the parser → its shape. */
-export function shapeOfTypeName(typeName: unknown): TypeShape {
-  if (!isObject(typeName)) return { name: '?', mods: [] };
+export function shapeOfTypeName(typeName: TypeName | undefined): TypeShape {
+  if (!typeName) return { name: '?', mods: [] };
   const parts = names(typeName.names);
-  const mods = Array.isArray(typeName.typmods)
-    ? typeName.typmods.flatMap((m) => (isObject(m) && isObject(m.A_Const) && isObject(m.A_Const.ival) ? [Number(m.A_Const.ival.ival ?? 0)] : []))
-    : [];
-  const array = Array.isArray(typeName.arrayBounds) ? '[]' : '';
+  const mods = (typeName.typmods ?? []).flatMap((m) => {
+    const integer = nodeOf(m, 'A_Const')?.ival;
+    return integer ? [integer.ival ?? 0] : [];
+  });
+  const array = typeName.arrayBounds ? '[]' : '';
   return { name: (parts[parts.length - 1] ?? '?') + array, mods };
 }
 

@@ -1,4 +1,4 @@
-import { body, findNodes, relationName } from '../ast';
+import { findNodes, relationName, statementOf } from '../ast';
 import type { StatementLockModel } from './model';
 
 /**
@@ -6,9 +6,9 @@ import type { StatementLockModel } from './model';
  * touch until commit: without WHERE that is every row, so every writer waits.
  */
 export const rowWritesWork: StatementLockModel = (statement) => {
-  const stmt = body(statement);
-  const table = relationName(stmt.relation);
-  if (!table) return [];
+  const stmt = statementOf(statement, 'UpdateStmt') ?? statementOf(statement, 'DeleteStmt');
+  const table = relationName(stmt?.relation);
+  if (!stmt || !table) return [];
   return stmt.whereClause === undefined
     ? [{ table, lock: 'ROW EXCLUSIVE', rowWrites: 'all', notes: ['no WHERE: every row is written and locked until commit'] }]
     : [{ table, lock: 'ROW EXCLUSIVE', rowWrites: 'some', notes: ['the rows matched are locked until commit; how many is not known statically'] }];
@@ -16,4 +16,4 @@ export const rowWritesWork: StatementLockModel = (statement) => {
 
 /** TRUNCATE: ACCESS EXCLUSIVE, but no scan: the files are swapped. */
 export const truncateWork: StatementLockModel = (statement) =>
-  findNodes(body(statement).relations, 'RangeVar').map((r) => ({ table: relationName(r)!, lock: 'ACCESS EXCLUSIVE' as const }));
+  findNodes(statementOf(statement, 'TruncateStmt')?.relations, 'RangeVar').map((r) => ({ table: relationName(r)!, lock: 'ACCESS EXCLUSIVE' as const }));

@@ -49,6 +49,9 @@ const FIX =
   'Use the online form: CREATE INDEX CONCURRENTLY in its own step; constraints NOT VALID then VALIDATE; SET NOT NULL through a validated CHECK (PostgreSQL 12+); ' +
   'a type change as expand/contract (new column, batched backfill, swap). Otherwise run it in a maintenance window.';
 
+/** The finding this engine raises, for docs/rules.md. */
+export const lockBlocking = { id: LOCK_BLOCKING, explanation: WHY, remedy: FIX };
+
 /** The lock and cost model as a review engine: a finding where a statement blocks traffic for a material time. */
 export const lockEngine: ReviewEngine = {
   name: 'locks',

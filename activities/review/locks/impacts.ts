@@ -1,4 +1,5 @@
-import { alterTableCommands, body, relationName } from '../ast';
+import type { ObjectType } from '@pgsql/types';
+import { alterTableCommands, relationName, statementOf } from '../ast';
 import type { ParsedStatement } from '../parse';
 import { alterTableWork, provenNotNullColumns } from './alter-table';
 import { clusterWork, refreshWork, vacuumWork } from './maintenance';
@@ -8,16 +9,16 @@ import { createIndexWork, dropIndexWork, reindexWork } from './indexes';
 import { catalogTable, impactsOf, resolveSize, type LockContext, type LockImpact, type StatementLockModel } from './model';
 
 
-const TABLE_DROPS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE', 'OBJECT_SEQUENCE']);
+const TABLE_DROPS = new Set<ObjectType | undefined>(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE', 'OBJECT_SEQUENCE']);
 
 function modelOf(statement: ParsedStatement, proven: ReadonlySet<string>): StatementLockModel | undefined {
   switch (statement.kind) {
     case 'AlterTableStmt':
-      return body(statement).objtype === 'OBJECT_INDEX' ? undefined : alterTableWork(proven);
+      return statementOf(statement, 'AlterTableStmt')?.objtype === 'OBJECT_INDEX' ? undefined : alterTableWork(proven);
     case 'IndexStmt':
       return createIndexWork;
     case 'DropStmt': {
-      const type = String(body(statement).removeType);
+      const type = statementOf(statement, 'DropStmt')?.removeType;
       return type === 'OBJECT_INDEX' ? dropIndexWork : TABLE_DROPS.has(type) ? dropRelationWork : undefined;
     }
     case 'ReindexStmt':
@@ -61,22 +62,21 @@ export function lockImpactsOf(statements: ParsedStatement[], context: LockContex
   return statements.map((statement) => {
     const model = modelOf(statement, proven);
     const impacts = model ? impactsOf(model(statement, { ...context, tableSizes: sizes }), sizes) : [];
-    if (statement.kind === 'CreateStmt' || statement.kind === 'CreateTableAsStmt') {
-      const stmt = body(statement);
-      const created = relationName(statement.kind === 'CreateStmt' ? stmt.relation : (stmt.into as { rel?: unknown } | undefined)?.rel);
+    const createTable = statementOf(statement, 'CreateStmt');
+    const createAs = statementOf(statement, 'CreateTableAsStmt');
+    const created = relationName(createTable?.relation ?? createAs?.into?.rel);
+    if (created) {
       // IF NOT EXISTS on a table the target has creates nothing: the table keeps its rows.
-      const exists = Boolean(stmt.if_not_exists) && created !== undefined && (resolveSize(created, sizes).rows !== null || catalogTable(context.catalog, created) !== undefined);
-      if (created && !exists) sizes[resolveSize(created, sizes).table] = { rows: 0, bytes: 0 };
+      const exists = Boolean((createTable ?? createAs)?.if_not_exists) && (resolveSize(created, sizes).rows !== null || catalogTable(context.catalog, created) !== undefined);
+      if (!exists) sizes[resolveSize(created, sizes).table] = { rows: 0, bytes: 0 };
     }
-    if (statement.kind === 'AlterTableStmt') {
-      const table = relationName(body(statement).relation);
-      for (const column of provenNotNullColumns(table, alterTableCommands(statement), pendingChecks)) proven.add(column);
-    }
+    const alter = statementOf(statement, 'AlterTableStmt');
+    if (alter) for (const column of provenNotNullColumns(relationName(alter.relation), alterTableCommands(statement), pendingChecks)) proven.add(column);
     // A proven column keeps its CHECK under a new name (expand/contract renames the new column into place).
-    const renamed = body(statement);
-    if (statement.kind === 'RenameStmt' && renamed.renameType === 'OBJECT_COLUMN') {
+    const renamed = statementOf(statement, 'RenameStmt');
+    if (renamed?.renameType === 'OBJECT_COLUMN') {
       const table = relationName(renamed.relation);
-      if (proven.has(`${table}.${String(renamed.subname)}`)) proven.add(`${table}.${String(renamed.newname)}`);
+      if (proven.has(`${table}.${renamed.subname}`)) proven.add(`${table}.${renamed.newname}`);
     }
     return impacts;
   });

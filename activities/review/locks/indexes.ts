@@ -1,12 +1,12 @@
-import { body, droppedObjects, relationName } from '../ast';
+import { droppedObjects, relationName, statementOf } from '../ast';
 import { resolveSize, type LockContext, type StatementLockModel, type TableWork } from './model';
 
 /** CREATE INDEX: SHARE (blocks writes, not reads) for the whole build; CONCURRENTLY: SHARE UPDATE EXCLUSIVE, blocks nothing. */
 export const createIndexWork: StatementLockModel = (statement) => {
-  const stmt = body(statement);
-  const table = relationName(stmt.relation);
+  const stmt = statementOf(statement, 'IndexStmt');
+  const table = relationName(stmt?.relation);
   if (!table) return [];
-  return stmt.concurrent
+  return stmt?.concurrent
     ? [{ table, lock: 'SHARE UPDATE EXCLUSIVE', concurrentBuilds: 1, notes: ['CONCURRENTLY: two passes over the table, reads and writes go on'] }]
     : [{ table, lock: 'SHARE', indexBuilds: 1, notes: ['writes wait for the whole build'] }];
 };
@@ -20,20 +20,20 @@ function tableOfIndex(index: string, context: LockContext): string | undefined {
 
 /** DROP INDEX: ACCESS EXCLUSIVE on its table, briefly; CONCURRENTLY: SHARE UPDATE EXCLUSIVE. */
 export const dropIndexWork: StatementLockModel = (statement, context) => {
-  const stmt = body(statement);
+  const concurrent = statementOf(statement, 'DropStmt')?.concurrent;
   return droppedObjects(statement).map((index): TableWork => ({
     table: tableOfIndex(index, context) ?? `table of ${index}`,
-    lock: stmt.concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE',
+    lock: concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE',
   }));
 };
 
 /** REINDEX: SHARE on the table (writes wait) and ACCESS EXCLUSIVE on the index itself; CONCURRENTLY blocks nothing (PostgreSQL 12+). */
 export const reindexWork: StatementLockModel = (statement, context) => {
-  const stmt = body(statement);
-  const concurrent = JSON.stringify(stmt.params ?? []).includes('"concurrently"');
-  const named = relationName(stmt.relation);
+  const stmt = statementOf(statement, 'ReindexStmt');
+  const concurrent = JSON.stringify(stmt?.params ?? []).includes('"concurrently"');
+  const named = relationName(stmt?.relation);
   if (!named) return [];
-  const table = stmt.kind === 'REINDEX_OBJECT_INDEX' ? (tableOfIndex(named, context) ?? `table of ${named}`) : named;
+  const table = stmt?.kind === 'REINDEX_OBJECT_INDEX' ? (tableOfIndex(named, context) ?? `table of ${named}`) : named;
   return concurrent
     ? [{ table, lock: 'SHARE UPDATE EXCLUSIVE', concurrentBuilds: 1 }]
     : [{ table, lock: 'SHARE', indexBuilds: 1, notes: ['queries using the index also wait: it is locked ACCESS EXCLUSIVE'] }];

@@ -1,19 +1,19 @@
-import { body, findNodes, isObject, relationName } from '../ast';
+import { findNodes, relationName, statementOf } from '../ast';
 import type { StatementLockModel, TableWork } from './model';
 
 /** VACUUM FULL rewrites under ACCESS EXCLUSIVE; plain VACUUM and ANALYZE take SHARE UPDATE EXCLUSIVE and block nothing. */
 export const vacuumWork: StatementLockModel = (statement) => {
-  const stmt = body(statement);
-  const full = findNodes(stmt.options, 'DefElem').some((d) => d.defname === 'full');
-  const tables = findNodes(stmt.rels, 'VacuumRelation').flatMap((r) => (isObject(r.relation) ? [relationName(r.relation)!] : []));
+  const stmt = statementOf(statement, 'VacuumStmt');
+  const full = findNodes(stmt?.options, 'DefElem').some((d) => d.defname === 'full');
+  const tables = findNodes(stmt?.rels, 'VacuumRelation').flatMap((r) => (r.relation ? [relationName(r.relation)!] : []));
   return tables.map((table): TableWork =>
-    full ? { table, lock: 'ACCESS EXCLUSIVE', rewrites: true, notes: ['VACUUM FULL copies the table'] } : { table, lock: 'SHARE UPDATE EXCLUSIVE', scans: stmt.is_vacuumcmd ? 1 : 0 },
+    full ? { table, lock: 'ACCESS EXCLUSIVE', rewrites: true, notes: ['VACUUM FULL copies the table'] } : { table, lock: 'SHARE UPDATE EXCLUSIVE', scans: stmt?.is_vacuumcmd ? 1 : 0 },
   );
 };
 
 /** CLUSTER rewrites the table in index order under ACCESS EXCLUSIVE. */
 export const clusterWork: StatementLockModel = (statement) => {
-  const table = relationName(body(statement).relation);
+  const table = relationName(statementOf(statement, 'ClusterStmt')?.relation);
   return table ? [{ table, lock: 'ACCESS EXCLUSIVE', rewrites: true, notes: ['CLUSTER copies the table in index order'] }] : [];
 };
 
@@ -23,10 +23,10 @@ export const clusterWork: StatementLockModel = (statement) => {
  * writes to a materialized view, so CONCURRENTLY blocks nothing.
  */
 export const refreshWork: StatementLockModel = (statement) => {
-  const stmt = body(statement);
-  const view = relationName(stmt.relation);
+  const stmt = statementOf(statement, 'RefreshMatViewStmt');
+  const view = relationName(stmt?.relation);
   if (!view) return [];
-  return stmt.concurrent
+  return stmt?.concurrent
     ? [{ table: view, lock: 'EXCLUSIVE', rewrites: true, blocks: 'nothing', notes: ['CONCURRENTLY: readers see the old contents until it commits'] }]
     : [{ table: view, lock: 'ACCESS EXCLUSIVE', rewrites: true, notes: ['readers wait for the whole refresh'] }];
 };

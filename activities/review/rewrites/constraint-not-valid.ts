@@ -1,5 +1,5 @@
 import { quoteIdent } from '../../analysis/sql-names';
-import { isObject, names } from '../ast';
+import { names, nodeOf } from '../ast';
 import { defaultConstraintName, onlyColumn, qualified, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
 
 export const constraintNotValid: OnlineRewrite = {
@@ -9,23 +9,23 @@ export const constraintNotValid: OnlineRewrite = {
     'Added NOT VALID it only applies to new rows and takes its lock briefly; VALIDATE CONSTRAINT then checks the old rows under SHARE UPDATE EXCLUSIVE, which blocks neither reads nor writes.',
   rewrite(statement, context) {
     const single = singleCommand(statement);
-    const constraint = single && single.cmd.subtype === 'AT_AddConstraint' && isObject(single.cmd.def) && isObject(single.cmd.def.Constraint) ? single.cmd.def.Constraint : undefined;
+    const constraint = single?.cmd.subtype === 'AT_AddConstraint' ? nodeOf(single.cmd.def, 'Constraint') : undefined;
     if (!single || !constraint || constraint.skip_validation) return undefined;
     if (constraint.contype !== 'CONSTR_FOREIGN' && constraint.contype !== 'CONSTR_CHECK') return undefined;
     const name =
-      typeof constraint.conname === 'string'
-        ? constraint.conname
-        : constraint.contype === 'CONSTR_FOREIGN'
-          ? defaultConstraintName(single.table, names(constraint.fk_attrs), 'fkey', context.catalog)
-          : defaultConstraintName(single.table, [onlyColumn(constraint.raw_expr)].filter((c): c is string => c !== undefined), 'check', context.catalog);
-    const node = structuredClone(statement.node) as unknown as { AlterTableStmt: { cmds: { AlterTableCmd: { def: { Constraint: Record<string, unknown> } } }[] } };
-    const rewritten = node.AlterTableStmt.cmds[0]!.AlterTableCmd.def.Constraint;
+      constraint.conname ??
+      (constraint.contype === 'CONSTR_FOREIGN'
+        ? defaultConstraintName(single.table, names(constraint.fk_attrs), 'fkey', context.catalog)
+        : defaultConstraintName(single.table, [onlyColumn(constraint.raw_expr)].filter((c): c is string => c !== undefined), 'check', context.catalog));
+    // The same statement with its one constraint named and NOT VALID, edited in a copy.
+    const copy = { ...statement, node: structuredClone(statement.node) };
+    const rewritten = nodeOf(singleCommand(copy)!.cmd.def, 'Constraint')!;
     rewritten.conname = name;
     rewritten.skip_validation = true;
     delete rewritten.initially_valid;
     const table = qualified(single.table);
     return [
-      step(context, 1, 'transactional', sqlOf(node), `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`),
+      step(context, 1, 'transactional', sqlOf(copy.node), `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`),
       step(context, 2, 'transactional', `ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(name)}`),
     ];
   },

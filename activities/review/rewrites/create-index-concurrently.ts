@@ -1,4 +1,4 @@
-import { body, relationName } from '../ast';
+import { relationName, statementOf } from '../ast';
 import { catalogTable } from '../locks/model';
 import { qualified, sqlOf, step, type OnlineRewrite } from './rewrite';
 
@@ -8,13 +8,12 @@ export const createIndexConcurrently: OnlineRewrite = {
     'CREATE INDEX holds SHARE on the table for the whole build: every write waits. CONCURRENTLY builds it in two passes under SHARE UPDATE EXCLUSIVE; ' +
     'it cannot run in a transaction, so it is a step of its own. If it fails it leaves an invalid index: its undo drops it. Not offered for a partitioned table, which PostgreSQL cannot index concurrently.',
   rewrite(statement, context) {
-    const stmt = body(statement);
-    if (statement.kind !== 'IndexStmt' || stmt.concurrent) return undefined;
+    const stmt = statementOf(statement, 'IndexStmt');
+    if (!stmt || stmt.concurrent) return undefined;
     // PostgreSQL refuses CONCURRENTLY on a partitioned table ("cannot create index on partitioned table ... concurrently").
     if (catalogTable(context.catalog, relationName(stmt.relation) ?? '')?.partitioning) return undefined;
-    const node = structuredClone(statement.node) as { IndexStmt: Record<string, unknown> };
-    node.IndexStmt.concurrent = true;
-    const schema = (stmt.relation as { schemaname?: string } | undefined)?.schemaname;
+    const node = { IndexStmt: { ...structuredClone(stmt), concurrent: true } };
+    const schema = stmt.relation?.schemaname;
     const index = typeof stmt.idxname === 'string' ? qualified(schema ? `${schema}.${stmt.idxname}` : stmt.idxname) : undefined;
     return [step(context, 1, 'non-transactional', sqlOf(node), index && `DROP INDEX CONCURRENTLY IF EXISTS ${index}`)];
   },

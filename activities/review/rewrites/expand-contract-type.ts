@@ -1,6 +1,7 @@
 import { quoteIdent } from '../../analysis/sql-names';
 import type { Table, View } from '../../analysis/introspection';
-import { findNodes, isObject, type Json } from '../ast';
+import type { Node, TypeName } from '@pgsql/types';
+import { findNodes, nodeOf } from '../ast';
 import { catalogTable } from '../locks/model';
 import { bareName, qualified, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
 
@@ -22,13 +23,13 @@ function dependents(table: Table, column: string, views: View[]): string[] {
 }
 
 /** The USING expression (or a plain cast) with column references read from the trigger's NEW row. */
-function conversion(column: string, columnDef: Json, fromRow: boolean): string {
-  const typeName = sqlOf({ TypeName: columnDef.typeName });
-  if (columnDef.raw_default === undefined) return `${fromRow ? 'NEW.' : ''}${quoteIdent(column)}::${typeName}`;
-  const expression = structuredClone(columnDef.raw_default);
+function conversion(column: string, type: TypeName, using: Node | undefined, fromRow: boolean): string {
+  const typeName = sqlOf({ TypeName: type });
+  if (using === undefined) return `${fromRow ? 'NEW.' : ''}${quoteIdent(column)}::${typeName}`;
+  const expression = structuredClone(using);
   if (fromRow) {
     for (const ref of findNodes(expression, 'ColumnRef')) {
-      if (Array.isArray(ref.fields) && ref.fields.length === 1) ref.fields.unshift({ String: { sval: 'new' } });
+      if (ref.fields?.length === 1) ref.fields.unshift({ String: { sval: 'new' } });
     }
   }
   return `(${sqlOf(expression)})::${typeName}`;
@@ -43,8 +44,9 @@ export const expandContractType: OnlineRewrite = {
     'indexes, constraints, triggers, policies or views use the column (rebuild those by hand).',
   rewrite(statement, context) {
     const single = singleCommand(statement);
-    const columnDef = single?.cmd.subtype === 'AT_AlterColumnType' && isObject(single.cmd.def) && isObject(single.cmd.def.ColumnDef) ? single.cmd.def.ColumnDef : undefined;
-    if (!single || !columnDef) return undefined;
+    const columnDef = single?.cmd.subtype === 'AT_AlterColumnType' ? nodeOf(single.cmd.def, 'ColumnDef') : undefined;
+    const type = columnDef?.typeName;
+    if (!single || !columnDef || !type) return undefined;
     const column = String(single.cmd.name);
     const known = catalogTable(context.catalog, single.table);
     const current = known?.columns.find((c) => c.name === column);
@@ -55,19 +57,19 @@ export const expandContractType: OnlineRewrite = {
     const temporary = quoteIdent(`${column}__sw_new`.slice(0, 63));
     const sync = `${bareName(single.table)}_${column}_sw_sync`.slice(0, 63);
     const fn = qualified(`${schema}${sync}`);
-    const typeName = sqlOf({ TypeName: columnDef.typeName });
+    const typeName = sqlOf({ TypeName: type });
     const execute = context.pgVersion.major >= 11 ? 'FUNCTION' : 'PROCEDURE';
     const notNull = !current.nullable;
     const check = quoteIdent(`${bareName(single.table)}_${column}_sw_nn_check`.slice(0, 63));
 
     const expand = [
       `ALTER TABLE ${table} ADD COLUMN ${temporary} ${typeName}`,
-      `CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $sw$ BEGIN NEW.${temporary} := ${conversion(column, columnDef, true)}; RETURN NEW; END $sw$`,
+      `CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $sw$ BEGIN NEW.${temporary} := ${conversion(column, type, columnDef.raw_default, true)}; RETURN NEW; END $sw$`,
       `CREATE TRIGGER ${quoteIdent(sync)} BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE ${execute} ${fn}()`,
     ];
     const undoExpand = [`DROP TRIGGER IF EXISTS ${quoteIdent(sync)} ON ${table}`, `DROP FUNCTION IF EXISTS ${fn}()`, `ALTER TABLE ${table} DROP COLUMN IF EXISTS ${temporary}`];
     // ctid batches: the table may have no key; IS DISTINCT FROM ends the loop once every row matches.
-    const converted = conversion(column, columnDef, false);
+    const converted = conversion(column, type, columnDef.raw_default, false);
     const backfill = `UPDATE ${table} SET ${temporary} = ${converted} WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${table} WHERE ${temporary} IS DISTINCT FROM ${converted} LIMIT $1))`;
     const contract = [
       `DROP TRIGGER ${quoteIdent(sync)} ON ${table}`,

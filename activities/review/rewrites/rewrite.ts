@@ -1,8 +1,8 @@
 import { deparseSync } from 'pgsql-parser';
-import type { Node } from '@pgsql/types';
+import type { AlterTableCmd, Node } from '@pgsql/types';
 import type { Catalog } from '../../analysis/introspection';
 import type { MigrationStep } from '../../migration';
-import { alterTableCommands, body, findNodes, names, relationName, type Json } from '../ast';
+import { alterTableCommands, findNodes, names, relationName, statementOf } from '../ast';
 import type { ParsedStatement } from '../parse';
 import type { PgVersion } from '../pg-version';
 import { quoteIdent } from '../../analysis/sql-names';
@@ -27,9 +27,9 @@ export interface OnlineRewrite {
 }
 
 /** SQL for a (modified) AST node, through pgsql-parser's deparser. */
-export function sqlOf(node: unknown): string {
+export function sqlOf(node: Node): string {
   // The deparser pretty-prints over lines; one line reads better in plans and steps.
-  return deparseSync(node as Node)
+  return deparseSync(node)
     .replace(/\(\s*\n\s*/g, '(')
     .replace(/\s*\n\s*\)/g, ')')
     .replace(/\s*\n\s*/g, ' ')
@@ -37,9 +37,9 @@ export function sqlOf(node: unknown): string {
 }
 
 /** The statement's only ALTER TABLE subcommand with its table, or undefined (statements with several are left as written). */
-export function singleCommand(statement: ParsedStatement): { table: string; cmd: Json } | undefined {
+export function singleCommand(statement: ParsedStatement): { table: string; cmd: AlterTableCmd } | undefined {
   const cmds = alterTableCommands(statement);
-  const table = relationName(body(statement).relation);
+  const table = relationName(statementOf(statement, 'AlterTableStmt')?.relation);
   return cmds.length === 1 && table ? { table, cmd: cmds[0]! } : undefined;
 }
 

@@ -1,5 +1,5 @@
 import { quoteIdent } from '../../analysis/sql-names';
-import { isObject, names } from '../ast';
+import { names, nodeOf } from '../ast';
 import { defaultConstraintName, qualified, singleCommand, step, type OnlineRewrite } from './rewrite';
 
 export const uniqueUsingIndex: OnlineRewrite = {
@@ -9,13 +9,13 @@ export const uniqueUsingIndex: OnlineRewrite = {
     'Build the unique index CONCURRENTLY first (its own non-transactional step), then attach it with ADD CONSTRAINT ... USING INDEX, which is instant.',
   rewrite(statement, context) {
     const single = singleCommand(statement);
-    const constraint = single && single.cmd.subtype === 'AT_AddConstraint' && isObject(single.cmd.def) && isObject(single.cmd.def.Constraint) ? single.cmd.def.Constraint : undefined;
-    if (!single || !constraint || constraint.indexname || !['CONSTR_UNIQUE', 'CONSTR_PRIMARY'].includes(String(constraint.contype))) return undefined;
+    const constraint = single?.cmd.subtype === 'AT_AddConstraint' ? nodeOf(single.cmd.def, 'Constraint') : undefined;
+    if (!single || !constraint || constraint.indexname || (constraint.contype !== 'CONSTR_UNIQUE' && constraint.contype !== 'CONSTR_PRIMARY')) return undefined;
     // Options the index cannot carry across USING INDEX (INCLUDE, NULLS NOT DISTINCT, deferrable) stay as written.
     if (constraint.including || constraint.nulls_not_distinct || constraint.deferrable) return undefined;
     const primary = constraint.contype === 'CONSTR_PRIMARY';
     const columns = names(constraint.keys);
-    const name = typeof constraint.conname === 'string' ? constraint.conname : primary ? defaultConstraintName(single.table, [], 'pkey', context.catalog) : defaultConstraintName(single.table, columns, 'key', context.catalog);
+    const name = constraint.conname ?? (primary ? defaultConstraintName(single.table, [], 'pkey', context.catalog) : defaultConstraintName(single.table, columns, 'key', context.catalog));
     const table = qualified(single.table);
     const schema = single.table.includes('.') ? `${single.table.slice(0, single.table.lastIndexOf('.'))}.` : '';
     const index = qualified(`${schema}${name}`);

@@ -1,4 +1,4 @@
-import { body, relationName } from '../ast';
+import { relationName, statementOf } from '../ast';
 import type { LintRule } from './rule';
 
 export const concurrentIndexPg14: LintRule = {
@@ -7,13 +7,16 @@ export const concurrentIndexPg14: LintRule = {
   explanation:
     'PostgreSQL 14.0 to 14.3 can build a corrupt index with CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY when rows are ' +
     'updated during the build (fixed in 14.4): queries then silently miss rows.',
+  remedy:
+    'Upgrade the server to 14.4 or later first (then REINDEX the indexes built concurrently on 14.0 to 14.3), or ' +
+    'build without CONCURRENTLY in a maintenance window.',
   check(statements, { pgVersion }) {
     if (pgVersion.major !== 14 || pgVersion.minor > 3) return [];
     return statements.flatMap((statement) => {
-      const stmt = body(statement);
-      const reindex = statement.kind === 'ReindexStmt' && JSON.stringify(stmt.params ?? []).includes('"concurrently"');
-      if (!(statement.kind === 'IndexStmt' && stmt.concurrent) && !reindex) return [];
-      const table = relationName(stmt.relation) ?? String(stmt.name ?? '?');
+      const index = statementOf(statement, 'IndexStmt');
+      const reindex = statementOf(statement, 'ReindexStmt');
+      if (!index?.concurrent && !JSON.stringify(reindex?.params ?? []).includes('"concurrently"')) return [];
+      const table = relationName(index?.relation ?? reindex?.relation) ?? reindex?.name ?? '?';
       return [
         {
           statement,

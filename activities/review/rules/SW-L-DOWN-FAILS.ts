@@ -11,6 +11,9 @@ export const downFails: LintRule = {
   explanation:
     'A down migration is the way back when a release goes wrong; one that fails leaves the database half reverted at the worst moment. ' +
     'This is the static check (objects the up neither created nor kept); the shadow verification runs the down for real.',
+  remedy:
+    'Make the down act only on what the up created or left behind, in reverse order: re-create what the up removed ' +
+    'before changing it, and add IF EXISTS only where the object may really be absent.',
   check(statements, { down }) {
     if (!down || down.length === 0) return [];
     const created = new Set<string>();

@@ -1,4 +1,4 @@
-import { alterTableCommands, body, isObject, relationName } from '../ast';
+import { alterTableCommands, nodeOf, relationName, statementOf } from '../ast';
 import type { LintRule } from './rule';
 
 export const exclusionConstraint: LintRule = {
@@ -7,14 +7,17 @@ export const exclusionConstraint: LintRule = {
   explanation:
     'Adding an exclusion constraint to an existing table holds an ACCESS EXCLUSIVE lock while it builds its index and checks every row; ' +
     'unlike UNIQUE or FOREIGN KEY there is no NOT VALID or concurrent form to split the work.',
+  remedy:
+    'Add it in a maintenance window sized to the table, or enforce the rule with a trigger first and add the ' +
+    'constraint while the table is small or quiet.',
   check(statements) {
     // A table created in the same migration is empty: its constraint costs nothing.
-    const created = new Set(statements.filter((s) => s.kind === 'CreateStmt').map((s) => relationName(body(s).relation)));
+    const created = new Set(statements.flatMap((s) => relationName(statementOf(s, 'CreateStmt')?.relation) ?? []));
     return statements.flatMap((statement) => {
-      const table = relationName(body(statement).relation) ?? '?';
+      const table = relationName(statementOf(statement, 'AlterTableStmt')?.relation) ?? '?';
       if (created.has(table)) return [];
       return alterTableCommands(statement)
-        .filter((cmd) => cmd.subtype === 'AT_AddConstraint' && isObject(cmd.def) && isObject(cmd.def.Constraint) && cmd.def.Constraint.contype === 'CONSTR_EXCLUSION')
+        .filter((cmd) => cmd.subtype === 'AT_AddConstraint' && nodeOf(cmd.def, 'Constraint')?.contype === 'CONSTR_EXCLUSION')
         .map(() => ({
           statement,
           object: table,

@@ -7,6 +7,9 @@ export const irreversible: LintRule = {
   explanation:
     'The step deletes data (a table, a schema, a column, rows) and the migration has no down: if the release must be rolled back, ' +
     'the only way back is a restore from backup.',
+  remedy:
+    'Write a down that restores the structure, and keep the data (rename the table or column, or copy it aside) ' +
+    'until the release is proven; drop it in a later migration.',
   check(statements, { down }) {
     if (down && down.length > 0) return [];
     return statements.flatMap((statement) =>

@@ -1,4 +1,5 @@
-import { alterTableCommands, body, findNodes, isObject, names, relationName } from '../ast';
+import type { TypeName } from '@pgsql/types';
+import { alterTableCommands, findNodes, names, nodeOf, relationName, statementOf } from '../ast';
 import type { ParsedStatement } from '../parse';
 import type { LintRule } from './rule';
 
@@ -8,6 +9,7 @@ export const json: LintRule = {
   explanation:
     'json stores the text as given and re-parses it on every access; it has no equality operator, so no index, DISTINCT or GROUP BY. ' +
     'jsonb is parsed once, indexable with GIN, and what the operators expect.',
+  remedy: 'Declare the column jsonb.',
   check(statements) {
     return statements.flatMap((statement) =>
       declaredColumns(statement)
@@ -31,21 +33,23 @@ export const json: LintRule = {
 };
 
 /** Columns a statement defines or retypes; a cast to json inside a query stores nothing and is not one. */
-function declaredColumns(statement: ParsedStatement): { name: string; typeName: unknown }[] {
-  const table = relationName(body(statement).relation) ?? '?';
-  if (statement.kind === 'CreateStmt') {
-    return findNodes(body(statement).tableElts, 'ColumnDef').map((c) => ({ name: `${table}.${String(c.colname)}`, typeName: c.typeName }));
+function declaredColumns(statement: ParsedStatement): { name: string; typeName?: TypeName }[] {
+  const create = statementOf(statement, 'CreateStmt');
+  if (create) {
+    const table = relationName(create.relation) ?? '?';
+    return findNodes(create.tableElts, 'ColumnDef').map((c) => ({ name: `${table}.${c.colname}`, typeName: c.typeName }));
   }
+  const table = relationName(statementOf(statement, 'AlterTableStmt')?.relation) ?? '?';
   return alterTableCommands(statement).flatMap((cmd) => {
-    const def = isObject(cmd.def) && isObject(cmd.def.ColumnDef) ? cmd.def.ColumnDef : undefined;
+    const def = nodeOf(cmd.def, 'ColumnDef');
     if (!def) return [];
-    if (cmd.subtype === 'AT_AddColumn') return [{ name: `${table}.${String(def.colname)}`, typeName: def.typeName }];
-    if (cmd.subtype === 'AT_AlterColumnType') return [{ name: `${table}.${String(cmd.name)}`, typeName: def.typeName }];
+    if (cmd.subtype === 'AT_AddColumn') return [{ name: `${table}.${def.colname}`, typeName: def.typeName }];
+    if (cmd.subtype === 'AT_AlterColumnType') return [{ name: `${table}.${cmd.name}`, typeName: def.typeName }];
     return [];
   });
 }
 
-function isJson(typeName: unknown): boolean {
-  const parts = isObject(typeName) ? names(typeName.names) : [];
+function isJson(typeName: TypeName | undefined): boolean {
+  const parts = names(typeName?.names);
   return parts[parts.length - 1] === 'json' && (parts.length === 1 || parts[0] === 'pg_catalog');
 }

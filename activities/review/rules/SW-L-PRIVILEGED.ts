@@ -9,6 +9,9 @@ export const privileged: LintRule = {
     'A statement that acts on the whole cluster or reaches outside the database (roles, server files and programs, ' +
     'server settings, untrusted code) is never run before people approve, not even on the shadow, and at apply it runs ' +
     'only with rights the apply role holds itself.',
+  remedy:
+    'Move cluster-wide work (roles, extensions, settings, server files) out of the migration to a DBA, or keep it and have people ' +
+    'approve it through SW-ESC-PRIVILEGED.',
   check(statements, { down }) {
     const report = (list: typeof statements, direction: 'up' | 'down') =>
       privilegedStatements(list).map(({ statement, reasons }) => ({

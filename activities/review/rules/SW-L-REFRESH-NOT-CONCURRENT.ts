@@ -1,4 +1,4 @@
-import { body, relationName } from '../ast';
+import { relationName, statementOf } from '../ast';
 import type { LintRule } from './rule';
 
 export const refreshNotConcurrent: LintRule = {
@@ -6,11 +6,13 @@ export const refreshNotConcurrent: LintRule = {
   severity: 'warning',
   explanation:
     'REFRESH MATERIALIZED VIEW without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the view for the whole refresh: every read of it waits.',
+  remedy:
+    'Use REFRESH MATERIALIZED VIEW CONCURRENTLY, which needs a UNIQUE index on the view without a WHERE clause; ' +
+    'readers keep the old contents until it commits.',
   check(statements) {
     return statements.flatMap((statement) => {
-      if (statement.kind !== 'RefreshMatViewStmt') return [];
-      const stmt = body(statement);
-      if (stmt.concurrent || stmt.skipData) return [];
+      const stmt = statementOf(statement, 'RefreshMatViewStmt');
+      if (!stmt || stmt.concurrent || stmt.skipData) return [];
       const view = relationName(stmt.relation) ?? '?';
       return [
         {

@@ -1,4 +1,4 @@
-import { body, names } from '../ast';
+import { names, statementOf } from '../ast';
 import type { LintRule } from './rule';
 
 export const renameEnumValue: LintRule = {
@@ -7,17 +7,18 @@ export const renameEnumValue: LintRule = {
   explanation:
     'Renaming an enum value changes every stored row at once: application code that still writes or compares the old label fails ' +
     'or silently matches nothing until it is deployed together with the migration.',
+  remedy: 'Add the new value, move rows and code to it, and retire the old label in a later release.',
   check(statements) {
     return statements.flatMap((statement) => {
-      const stmt = body(statement);
-      if (statement.kind !== 'AlterEnumStmt' || stmt.oldVal === undefined) return [];
+      const stmt = statementOf(statement, 'AlterEnumStmt');
+      if (stmt?.oldVal === undefined) return [];
       const type = names(stmt.typeName).join('.');
       return [
         {
           statement,
           object: type,
-          message: `Renaming value '${String(stmt.oldVal)}' of enum ${type} to '${String(stmt.newVal)}' breaks code that still uses the old label.`,
-          fix: `Add the new value (ALTER TYPE ${type} ADD VALUE '${String(stmt.newVal)}'), move rows and code to it, and retire the old label later.`,
+          message: `Renaming value '${stmt.oldVal}' of enum ${type} to '${stmt.newVal}' breaks code that still uses the old label.`,
+          fix: `Add the new value (ALTER TYPE ${type} ADD VALUE '${stmt.newVal}'), move rows and code to it, and retire the old label later.`,
         },
       ];
     });

@@ -1,4 +1,4 @@
-import { body } from '../ast';
+import { statementOf } from '../ast';
 import type { LintRule } from './rule';
 
 export const renameSchema: LintRule = {
@@ -7,16 +7,20 @@ export const renameSchema: LintRule = {
   explanation:
     'Renaming a schema breaks at once every query, search_path, grant script and function body that names it; ' +
     'there is no way for old and new code to run side by side.',
+  remedy:
+    'Keep the name; if the new one is needed, create that schema, move objects in steps and leave views in the old ' +
+    'one until every client has moved.',
   check(statements) {
     return statements.flatMap((statement) => {
-      const stmt = body(statement);
-      if (statement.kind !== 'RenameStmt' || stmt.renameType !== 'OBJECT_SCHEMA') return [];
+      const stmt = statementOf(statement, 'RenameStmt');
+      if (stmt?.renameType !== 'OBJECT_SCHEMA') return [];
+      const { subname: schema, newname } = stmt;
       return [
         {
           statement,
-          object: String(stmt.subname),
-          message: `Renaming schema ${String(stmt.subname)} to ${String(stmt.newname)} breaks every client that names ${String(stmt.subname)}.`,
-          fix: `Keep the schema name; if the new name is needed, create schema ${String(stmt.newname)}, move objects in steps, and leave views behind in ${String(stmt.subname)} until clients have moved.`,
+          object: schema,
+          message: `Renaming schema ${schema} to ${newname} breaks every client that names ${schema}.`,
+          fix: `Keep the schema name; if the new name is needed, create schema ${newname}, move objects in steps, and leave views behind in ${schema} until clients have moved.`,
         },
       ];
     });

@@ -1,4 +1,4 @@
-import { body, relationName } from '../ast';
+import { relationName, statementOf } from '../ast';
 import type { LintRule } from './rule';
 
 export const unboundedUpdate: LintRule = {
@@ -7,11 +7,13 @@ export const unboundedUpdate: LintRule = {
   explanation:
     'An UPDATE or DELETE without WHERE touches every row in one transaction: it holds row locks on the whole table until commit, ' +
     'bloats it, and on a large table runs for minutes while writers wait.',
+  remedy:
+    'Add the WHERE clause that was meant, or run the change as a batched backfill step that writes a bounded number ' +
+    'of rows per batch (LIMIT $1) and repeats until no row changes.',
   check(statements) {
     return statements.flatMap((statement) => {
-      if (statement.kind !== 'UpdateStmt' && statement.kind !== 'DeleteStmt') return [];
-      const stmt = body(statement);
-      if (stmt.whereClause) return [];
+      const stmt = statementOf(statement, 'UpdateStmt') ?? statementOf(statement, 'DeleteStmt');
+      if (!stmt || stmt.whereClause) return [];
       const table = relationName(stmt.relation) ?? '?';
       const verb = statement.kind === 'UpdateStmt' ? 'UPDATE' : 'DELETE';
       return [

@@ -35,6 +35,8 @@ export interface LintRule {
   severity: Severity;
   /** Why it matters: shown as the finding's `why`. */
   explanation: string;
+  /** What to do about it in general, for docs/rules.md; each violation carries its concrete fix. */
+  remedy: string;
   check(statements: ParsedStatement[], context: RuleContext): RuleViolation[];
   examples: {
     pass: RuleExample[];
