@@ -30,6 +30,13 @@ export interface Environment {
     port: number;
   };
   web: { port: number; host: string };
+  /** Where requested SQL is tried before approval: never a target's server nor the store's. */
+  shadow: {
+    /** Set: a disposable server of yours (its role may create databases and roles). Unset: each worker runs its own. */
+    url?: string;
+    /** statement_timeout of the sandbox role that runs requested SQL. */
+    statementTimeoutSeconds: number;
+  };
   /** How long a gate waits before it reminds, re-routes to backups, and expires (hours in production). */
   gates: { remindEverySeconds: number; rerouteAfterSeconds: number; expireAfterSeconds: number };
   /** How people reach requests: policy, email, Slack, the web and API. Secrets stay here, never in logs. */
@@ -100,6 +107,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = proc
     web: {
       port: port(env, 'SCHEMAWRIGHT_WEB_PORT', 8080),
       host: env.SCHEMAWRIGHT_WEB_HOST || '127.0.0.1',
+    },
+    shadow: {
+      url: env.SCHEMAWRIGHT_SHADOW_URL || undefined,
+      statementTimeoutSeconds: duration(env, 'SCHEMAWRIGHT_SHADOW_STATEMENT_TIMEOUT', '60s'),
     },
     gates: {
       remindEverySeconds: duration(env, 'SCHEMAWRIGHT_REMIND_EVERY', '4h'),
