@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { forgetRunningStack, readEnvironment, rememberRunningStack, type Environment } from '../config/environment';
+import { targetVariable } from '../config/targets';
 import { ensureDatabase } from '../store/database';
 import { ManagedChild, startChild } from './child-process';
 import { reachableDataDir, startEmbeddedPostgres, type RunningPostgres } from './postgres';
@@ -8,6 +9,7 @@ import { locateTemporalCli } from './temporal-cli';
 import { ensureSearchAttributes, startTemporalDevServer, type RunningTemporal } from './temporal-server';
 import { connectClient } from './temporal-connection';
 import { runStackCheck } from './stack-check';
+import { ensureTargetRoles, targetRolePasswords, type TargetRoleUrls } from './target-roles';
 import { StopWaiting, waitFor } from './wait';
 
 const STORE_DATABASE = 'schemawright';
@@ -88,6 +90,7 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
     }
 
     let postgres: RunningPostgres | undefined;
+    let targetRoles: TargetRoleUrls | undefined;
     let storeUrl = env.postgres.databaseUrl;
     if (storeUrl) {
       say('PostgreSQL: using DATABASE_URL for the project store');
@@ -97,8 +100,10 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       postgres = await startEmbeddedPostgres({ dataDir, port: env.postgres.port, persistent: true, logFile: join(logs, 'postgres.log') });
       started.push(postgres);
       storeUrl = await ensureDatabase(postgres.adminUrl, STORE_DATABASE);
-      // An empty target to try requests on, as the README's first steps do.
+      // An empty target to try requests on, as the README's first steps do, with its reader and
+      // applier: only this setup connects to it as the superuser.
       await ensureDatabase(postgres.adminUrl, EXAMPLE_TARGET);
+      targetRoles = await ensureTargetRoles(postgres.adminUrl, EXAMPLE_TARGET, targetRolePasswords(join(env.home, 'target-roles')));
     }
     if (stopping) return;
 
@@ -109,6 +114,10 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       TEMPORAL_ADDRESS: address,
       DATABASE_URL: storeUrl,
       ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),
+      // The embedded `shop` through its own roles, unless the user pointed it elsewhere.
+      ...(targetRoles && !process.env[targetVariable(EXAMPLE_TARGET)]
+        ? { [targetVariable(EXAMPLE_TARGET)]: targetRoles.applierUrl, [targetVariable(EXAMPLE_TARGET, 'read')]: targetRoles.readerUrl }
+        : {}),
     };
     const worker = startSchemawrightChild('worker', childEnv, join(logs, 'worker.log'));
     started.push(worker);

@@ -73,7 +73,10 @@ export async function withShadowDatabase<T>(targetUrl: string, work: (shadowUrl:
  * may SET away: the client's own timeout ends the wait, and dropping the database ends the backend.
  */
 function sandboxClient(url: string, env: Environment): Client {
-  return new Client({ connectionString: url, application_name: 'schemawright-shadow', query_timeout: (env.shadow.statementTimeoutSeconds + 30) * 1000 });
+  const client = new Client({ connectionString: url, application_name: 'schemawright-shadow', query_timeout: (env.shadow.statementTimeoutSeconds + 30) * 1000 });
+  // A server that dies also rejects the running query, which the sandbox handles; unheard, this event would end the worker.
+  client.on('error', () => undefined);
+  return client;
 }
 
 /**
