@@ -1,5 +1,6 @@
 import { openNotifier } from '../approvals/notify';
 import { ConfigError, readEnvironment } from '../config/environment';
+import { stopShadowServer } from '../stack/shadow-server';
 import { connectWorker } from '../stack/temporal-connection';
 import { createStorePool, migrateStore } from '../store/database';
 import { bundleWorkflows, createWorker } from './worker';
@@ -28,5 +29,7 @@ export async function runWorker(env = readEnvironment()): Promise<void> {
     await connection.close();
     notifier.close();
     await store.end();
+    // The sandbox server this worker started for shadow reviews, if any.
+    await stopShadowServer();
   }
 }
