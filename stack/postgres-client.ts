@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import AdmZip from 'adm-zip';
 import { readEnvironment } from '../config/environment';
+import { isExecutable } from './executables';
 
 /**
  * The PostgreSQL client tools (pg_dump, pg_restore, psql) that copy a target's schema into the
@@ -43,15 +44,6 @@ export interface PostgresClientTools {
 }
 
 type Progress = (message: string) => void;
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 async function majorOf(pgDump: string): Promise<number | undefined> {
   try {

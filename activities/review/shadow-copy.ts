@@ -61,7 +61,8 @@ async function readTarget(url: string): Promise<{ version: PgVersion; catalog: C
   return { version: parsePgVersion(catalog.meta.serverVersion), catalog };
 }
 
-async function readCatalog(url: string): Promise<Catalog> {
+/** The catalog of the database at `url`, read as introspection does for a fingerprint. */
+export async function readCatalog(url: string): Promise<Catalog> {
   const client = new Client({ connectionString: url, application_name: 'schemawright-shadow' });
   await client.connect();
   try {
@@ -192,7 +193,10 @@ async function createUntrustedExtensions(sandbox: SandboxDatabase, catalog: Cata
         gaps.push(gap(`extension ${extension.name}`, `The shadow server has no extension ${extension.name} ${extension.version}.`, 'not available on the shadow server'));
         skipped.add(`EXTENSION ${extension.name}`).add(`COMMENT EXTENSION ${extension.name}`);
       } else if (!found.trusted) {
-        await create(extension.name, extension.schema, extension.version);
+        await create(extension.name, extension.schema, extension.version).catch((error: Error) => {
+          // A SCHEMAWRIGHT_SHADOW_URL whose role is no superuser: the restore then reports what depends on it.
+          gaps.push(gap(`extension ${extension.name}`, `The shadow server's administrator could not create extension ${extension.name}: ${error.message}.`, error.message));
+        });
       }
     }
   } finally {

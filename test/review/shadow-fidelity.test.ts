@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Client } from 'pg';
 import { importMigrations, applyMigrations } from '../../activities/apply';
-import { fingerprint, introspect, type Catalog } from '../../activities/analysis/introspection';
+import { fingerprint, type Catalog } from '../../activities/analysis/introspection';
 import { modelDesign } from '../../activities/modeling';
-import { copyTargetSchema } from '../../activities/review/shadow-copy';
+import { copyTargetSchema, readCatalog } from '../../activities/review/shadow-copy';
 import { withSandboxDatabase } from '../../stack/shadow-server';
 import { loadDataset } from '../support/datasets';
 import { runSql } from '../support/requests';
@@ -12,16 +11,6 @@ import { LEMMY_DIR } from './lemmy';
 
 const MARQUEZ_DIR = '/work/shared/data/migrations/marquez';
 
-async function catalogOf(url: string): Promise<Catalog> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await introspect(client, { statements: 0 });
-  } finally {
-    await client.end();
-  }
-}
-
 /**
  * The bar for the shadow copy: made by the target's reader alone, it reports nothing it could not
  * reproduce, and the shadow's fingerprint is the target's.
@@ -29,11 +18,11 @@ async function catalogOf(url: string): Promise<Catalog> {
 async function expectFaithfulCopy(db: TestDatabase): Promise<Catalog> {
   const roles = await createTargetRoles(db);
   try {
-    const target = await catalogOf(db.url);
+    const target = await readCatalog(db.url);
     await withSandboxDatabase(async (sandbox) => {
       const copy = await copyTargetSchema(roles.readerUrl, sandbox);
       expect(copy.gaps).toEqual([]);
-      expect(fingerprint(await catalogOf(sandbox.url))).toBe(fingerprint(target));
+      expect(fingerprint(await readCatalog(sandbox.url))).toBe(fingerprint(target));
     });
     return target;
   } finally {
