@@ -9,6 +9,7 @@ import { registerAuditCommand } from './commands/audit';
 import { registerPlanCommand } from './commands/plan';
 import { registerRequestCommands } from './commands/requests';
 import { registerDesignCommand } from './commands/design';
+import { stopShadowServer } from '../stack/shadow-server';
 import { registerReviewCommand } from './commands/review';
 
 const program = new Command()
@@ -50,7 +51,7 @@ registerDesignCommand(program);
 
 /** Errors we expect carry a message that says what to do; anything else also gets its stack for a bug report. */
 function report(error: unknown): never {
-  const expected = ['ConfigError', 'PortInUseError', 'TemporalCliNotFoundError'];
+  const expected = ['ConfigError', 'PortInUseError', 'TemporalCliNotFoundError', 'PostgresClientNotFoundError'];
   if (error instanceof Error && (expected.includes(error.name) || !process.env.SCHEMAWRIGHT_DEBUG)) {
     console.error(`schemawright: ${error.message}`);
   } else {
@@ -59,4 +60,8 @@ function report(error: unknown): never {
   process.exit(1);
 }
 
-program.parseAsync(process.argv).catch(report);
+// A command that reviewed on a shadow started this process's sandbox server: stop it before leaving.
+program
+  .parseAsync(process.argv)
+  .then(() => stopShadowServer())
+  .catch(report);

@@ -37,7 +37,8 @@ async function startOwnServer(): Promise<ShadowServer> {
   const root = mkdtempSync(join(tmpdir(), 'schemawright-shadow-'));
   chmodSync(root, 0o755); // PostgreSQL runs as the postgres account when we are root
   const server = await startEmbeddedPostgres({ dataDir: join(root, 'data'), port: await freePort(), persistent: false, throwaway: true, logFile: join(root, 'postgres.log') });
-  // A worker that ends without stopping it must not leave it running.
+  // It must neither keep a finished process alive nor outlive one that ends without stopping it.
+  server.child.process.unref();
   process.once('exit', () => {
     server.child.process.kill('SIGKILL');
     rmSync(root, { recursive: true, force: true });
