@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { readEnvironment, type Environment } from '../config/environment';
+import { ConfigError, readEnvironment, type Environment } from '../config/environment';
 import { databaseUrl } from '../store/database';
 import { freePort } from './ports';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
@@ -119,6 +119,24 @@ async function dropSandbox(adminUrl: string, sandbox: SandboxDatabase): Promise<
     await admin.query(`DROP ROLE IF EXISTS ${sandbox.role}`);
   } finally {
     await admin.end();
+  }
+}
+
+const serverOf = (url: string) => {
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${parsed.port || '5432'}`;
+};
+
+/** Refuses a SCHEMAWRIGHT_SHADOW_URL on the target's server or the store's: requested SQL must never run there. */
+export function requireSandboxApartFrom(targetUrl: string, env: Environment = readEnvironment()): void {
+  if (!env.shadow.url) return;
+  const shadow = serverOf(env.shadow.url);
+  const clash = [
+    { what: "the target's server", url: targetUrl },
+    { what: "the project store's server (DATABASE_URL)", url: env.postgres.databaseUrl },
+  ].find(({ url }) => url && serverOf(url) === shadow);
+  if (clash) {
+    throw new ConfigError(`SCHEMAWRIGHT_SHADOW_URL points at ${clash.what} (${shadow}): requested SQL would run there before approval. Point it at a disposable server of its own, or unset it to let each worker run one.`);
   }
 }
 

@@ -23,11 +23,12 @@ export interface ShadowCopy {
 
 /**
  * Copies the target's schema into the sandbox database: `pg_dump --schema-only` of the target as
- * its reader (pg_dump at least the server's major version), restored by the sandbox role with
- * `--no-owner --no-privileges` (every object is the sandbox role's, grants are not copied). Untrusted
- * extensions, which the sandbox role may not create, are created first by the shadow server's
- * administrator: they are part of what the target already has, not of the request. The copy is then
- * checked against the target by fingerprint; whatever differs is a finding, never silence.
+ * its reader (pg_dump at least the server's major version), turned into SQL by pg_restore with
+ * `--no-owner --no-privileges` (every object is the sandbox role's, grants are not copied) and run
+ * by the sandbox role. Untrusted extensions, which the sandbox role may not create, are created
+ * first by the shadow server's administrator: they are part of what the target already has, not of
+ * the request. The copy is then checked against the target by fingerprint; whatever differs is a
+ * finding, never silence.
  */
 export async function copyTargetSchema(targetUrl: string, sandbox: SandboxDatabase): Promise<ShadowCopy> {
   const { version, catalog } = await readTarget(targetUrl);

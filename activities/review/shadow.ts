@@ -2,7 +2,7 @@ import { createClient } from '@pgkit/client';
 import { run as migraDiff } from '@pgkit/migra';
 import { Client } from 'pg';
 import { readEnvironment, type Environment } from '../../config/environment';
-import { withSandboxDatabase } from '../../stack/shadow-server';
+import { requireSandboxApartFrom, withSandboxDatabase } from '../../stack/shadow-server';
 import { fingerprint, introspect } from '../analysis/introspection';
 import type { Finding } from '../findings';
 import { parseStatements } from './parse';
@@ -40,6 +40,7 @@ type Direction = 'up' | 'down' | 'reapply';
  */
 export async function verifyOnShadow(targetUrl: string, migrations: ShadowMigration[], env: Environment = readEnvironment()): Promise<ShadowResult> {
   const started = Date.now();
+  requireSandboxApartFrom(targetUrl, env);
   return withSandboxDatabase(async (sandbox) => {
     const copy = await copyTargetSchema(targetUrl, sandbox);
     const shadow = sandboxClient(sandbox.url, env);
@@ -57,6 +58,7 @@ export async function verifyOnShadow(targetUrl: string, migrations: ShadowMigrat
  * on the target), dropped afterwards whatever happens. Design uses one to load a design's DDL.
  */
 export async function withShadowDatabase<T>(targetUrl: string, work: (shadowUrl: string, version: PgVersion) => Promise<T>, env: Environment = readEnvironment()): Promise<T> {
+  requireSandboxApartFrom(targetUrl, env);
   const target = new Client({ connectionString: targetUrl, application_name: 'schemawright-shadow' });
   await target.connect();
   let version: PgVersion;

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { verifyOnShadow } from '../../activities/review/shadow';
+import { readEnvironment } from '../../config/environment';
 import { runningShadowServer, stopShadowServer, withSandboxDatabase } from '../../stack/shadow-server';
 import { waitFor } from '../../stack/wait';
 import { querySql, runSql } from '../support/requests';
@@ -46,6 +47,20 @@ describe('the shadow sandbox', () => {
     } finally {
       await target.drop();
       await roles.drop();
+    }
+  });
+
+  it("refuses a SCHEMAWRIGHT_SHADOW_URL on the target's own server, before anything runs", async () => {
+    const target = await createTestDatabase('sw_sandbox_clash');
+    try {
+      const env = readEnvironment({ ...process.env, SCHEMAWRIGHT_SHADOW_URL: testStack().postgresAdminUrl });
+      const before = await databasesOf(testStack().postgresAdminUrl);
+      await expect(verifyOnShadow(target.url, [{ name: 'x', up: 'CREATE ROLE intruder', down: 'DROP ROLE intruder' }], env)).rejects.toThrow(
+        "SCHEMAWRIGHT_SHADOW_URL points at the target's server",
+      );
+      expect(await databasesOf(testStack().postgresAdminUrl)).toEqual(before);
+    } finally {
+      await target.drop();
     }
   });
 
