@@ -2,11 +2,11 @@ import { Client } from 'pg';
 import { resolveTarget, TargetNotFoundError } from '../config/targets';
 
 /**
- * Opens the named target for one piece of work. Connection failures become errors that name the
+ * Opens the named target as its reader for one piece of work (analysis, fingerprints, the shadow copy). Connection failures become errors that name the
  * target (never its URL, which may carry a password) and say what to check.
  */
 export async function withTarget<T>(name: string, work: (client: Client, connectionString: string) => Promise<T>, env: NodeJS.ProcessEnv = process.env): Promise<T> {
-  const { connectionString } = resolveTarget(name, env);
+  const { readConnectionString: connectionString } = resolveTarget(name, env);
   const client = new Client({ connectionString, application_name: 'schemawright' });
   try {
     await client.connect();

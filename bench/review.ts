@@ -1,7 +1,8 @@
 /**
  * npm run bench:review — statements per second of the review (parse + squawk + our rules + lock model) against
- * squawk alone on the same input, in the same run; and the time of one shadow verification on
- * Pagila. Prints figures, asserts nothing.
+ * squawk alone on the same input, in the same run; and shadow verification on Pagila and
+ * MusicBrainz (the sandbox copy and the whole verification) beside the old in-cluster copy.
+ * Prints figures, asserts nothing.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,9 @@ import { parsePgVersion } from '../activities/review/pg-version';
 import { runRules } from '../activities/review/rules';
 import { lockImpactsOf } from '../activities/review/locks';
 import { reviewMigration, type MigrationFile } from '../activities/review/review';
-import { verifyOnShadow } from '../activities/review/shadow';
+import { applyInDependencyOrder, schemaDiff, verifyOnShadow } from '../activities/review/shadow';
+import { copyTargetSchema } from '../activities/review/shadow-copy';
+import { stopShadowServer, withSandboxDatabase } from '../stack/shadow-server';
 import { squawkArguments, SQUAWK_BIN } from '../activities/review/lint/squawk';
 import { databaseUrl } from '../store/database';
 import { freePort } from '../stack/ports';
@@ -67,29 +70,59 @@ async function benchInput(label: string, files: MigrationFile[]): Promise<void> 
   }
 }
 
+/** The old in-cluster copy, kept here only as the baseline: migra's diff applied to a new database on the target's own server. */
+async function oldInClusterCopy(adminUrl: string, targetUrl: string): Promise<number> {
+  const name = `sw_old_shadow_${Date.now()}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  try {
+    const shadowUrl = databaseUrl(adminUrl, name);
+    return (await applyInDependencyOrder(shadowUrl, await schemaDiff(shadowUrl, targetUrl))).length;
+  } finally {
+    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+async function loadTarget(adminUrl: string, name: string, files: string[]): Promise<string> {
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = databaseUrl(adminUrl, name);
+  const target = new Client({ connectionString: url });
+  await target.connect();
+  for (const file of files) await target.query(readFileSync(join(FIXTURES_DIR, file), 'utf8'));
+  await target.end();
+  return url;
+}
+
 async function benchShadow(): Promise<void> {
+  delete process.env.SCHEMAWRIGHT_SHADOW_URL; // the default: this process's own shadow server
   const root = mkdtempSync(join(tmpdir(), 'sw-bench-review-'));
   chmodSync(root, 0o755);
   const pg = await startEmbeddedPostgres({ dataDir: join(root, 'data'), port: await freePort(), persistent: false, logFile: join(root, 'pg.log'), throwaway: true });
   try {
-    const admin = new Client({ connectionString: pg.adminUrl });
-    await admin.connect();
-    await admin.query('CREATE DATABASE pagila');
-    await admin.end();
-    const url = databaseUrl(pg.adminUrl, 'pagila');
-    const target = new Client({ connectionString: url });
-    await target.connect();
-    await target.query(readFileSync(join(FIXTURES_DIR, 'pagila/pagila-schema.sql'), 'utf8'));
-    await target.end();
-    const migration = {
-      name: 'add_rental_notes',
-      up: 'ALTER TABLE public.rental ADD COLUMN notes text;\nCREATE INDEX CONCURRENTLY rental_notes ON public.rental (notes);',
-      down: 'DROP INDEX CONCURRENTLY public.rental_notes;\nALTER TABLE public.rental DROP COLUMN notes;',
-    };
-    const result = await time(() => verifyOnShadow(url, [migration]));
-    console.log(`\nShadow verification on Pagila (copy schema, up, down, fingerprint, up again): ${result.seconds.toFixed(2)} s, ${result.value.findings.length} finding(s), ${result.value.copyGaps.length} object(s) the schema copy could not reproduce`);
-    for (const gap of result.value.copyGaps) console.log(`  not copied: ${gap.error}`);
+    const start = await time(() => withSandboxDatabase(async () => undefined));
+    console.log(`\nShadow server start (once per worker, lazily): ${start.seconds.toFixed(2)} s`);
+    const inputs = [
+      { label: 'Pagila', name: 'pagila', files: ['pagila/pagila-schema.sql'], migration: { name: 'add_rental_notes', up: 'ALTER TABLE public.rental ADD COLUMN notes text;\nCREATE INDEX CONCURRENTLY rental_notes ON public.rental (notes);', down: 'DROP INDEX CONCURRENTLY public.rental_notes;\nALTER TABLE public.rental DROP COLUMN notes;' } },
+      { label: 'MusicBrainz', name: 'musicbrainz', files: ['musicbrainz/musicbrainz-schema.concat.sql'], migration: { name: 'add_artist_notes', up: 'ALTER TABLE musicbrainz.artist ADD COLUMN notes text;\nCREATE INDEX CONCURRENTLY artist_notes ON musicbrainz.artist (notes);', down: 'DROP INDEX CONCURRENTLY musicbrainz.artist_notes;\nALTER TABLE musicbrainz.artist DROP COLUMN notes;' } },
+    ];
+    for (const input of inputs) {
+      const url = await loadTarget(pg.adminUrl, input.name, input.files);
+      const copy = await time(() => withSandboxDatabase((sandbox) => copyTargetSchema(url, sandbox)));
+      const whole = await time(() => verifyOnShadow(url, [input.migration]));
+      const old = await time(() => oldInClusterCopy(pg.adminUrl, url));
+      console.log(`\nShadow verification on ${input.label}:`);
+      console.log(`  copy (pg_dump + restore into the sandbox)   ${copy.seconds.toFixed(2)} s, ${copy.value.gaps.length} object(s) not reproduced`);
+      console.log(`  whole verification (copy, up, down, up)     ${whole.seconds.toFixed(2)} s, ${whole.value.findings.length} finding(s), ${whole.value.copyGaps.length} object(s) not reproduced`);
+      console.log(`  baseline: old in-cluster copy (migra)       ${old.seconds.toFixed(2)} s, ${old.value} statement(s) it could not apply`);
+      for (const gap of whole.value.copyGaps) console.log(`    not reproduced: ${gap.object} (${String(gap.evidence?.error)})`);
+    }
   } finally {
+    await stopShadowServer();
     await pg.stop();
     rmSync(root, { recursive: true, force: true });
   }

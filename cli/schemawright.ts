@@ -10,6 +10,7 @@ import { registerAuditCommand } from './commands/audit';
 import { registerPlanCommand } from './commands/plan';
 import { registerRequestCommands } from './commands/requests';
 import { registerDesignCommand } from './commands/design';
+import { stopShadowServer } from '../stack/shadow-server';
 import { registerReviewCommand } from './commands/review';
 import { registerStoreCommand } from './commands/store';
 
@@ -60,7 +61,7 @@ registerStoreCommand(program);
 
 /** Errors we expect carry a message that says what to do; anything else also gets its stack for a bug report. */
 function report(error: unknown): never {
-  const expected = ['ConfigError', 'PortInUseError', 'TemporalCliNotFoundError'];
+  const expected = ['ConfigError', 'PortInUseError', 'TemporalCliNotFoundError', 'PostgresClientNotFoundError'];
   if (error instanceof Error && (expected.includes(error.name) || !process.env.SCHEMAWRIGHT_DEBUG)) {
     console.error(`schemawright: ${error.message}`);
   } else {
@@ -69,4 +70,8 @@ function report(error: unknown): never {
   process.exit(1);
 }
 
-program.parseAsync(process.argv).catch(report);
+// A command that reviewed on a shadow started this process's sandbox server: stop it before leaving.
+program
+  .parseAsync(process.argv)
+  .then(() => stopShadowServer())
+  .catch(report);

@@ -3,9 +3,9 @@ import { introspect, type Catalog } from '../activities/analysis/introspection';
 import { ConfigError } from '../config/environment';
 import { redacted, resolveTarget } from '../config/targets';
 
-/** A --target value: a PostgreSQL URL as given, or the name of a configured target (as requests name them). */
+/** A --target value: a PostgreSQL URL as given, or the name of a configured target (its reader: these commands only read). */
 export function targetConnectionString(target: string): string {
-  return target.includes('://') ? target : resolveTarget(target).connectionString;
+  return target.includes('://') ? target : resolveTarget(target).readConnectionString;
 }
 
 /** The target's catalog, read-only: its version, table sizes and column types. */

@@ -35,6 +35,13 @@ export interface Environment {
    * in SCHEMAWRIGHT_HOME. A verifier that should not hold it gets the public half only.
    */
   audit: { key?: string; publicKey?: string };
+  /** Where requested SQL is tried before approval: never a target's server nor the store's. */
+  shadow: {
+    /** Set: a disposable server of yours (its role may create databases and roles). Unset: each worker runs its own. */
+    url?: string;
+    /** statement_timeout of the sandbox role that runs requested SQL. */
+    statementTimeoutSeconds: number;
+  };
   /** How long a gate waits before it reminds, re-routes to backups, and expires (hours in production). */
   gates: { remindEverySeconds: number; rerouteAfterSeconds: number; expireAfterSeconds: number };
   /** How people reach requests: policy, email, Slack, the web and API. Secrets stay here, never in logs. */
@@ -111,6 +118,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = proc
     audit: {
       key: env.SCHEMAWRIGHT_AUDIT_KEY || undefined,
       publicKey: env.SCHEMAWRIGHT_AUDIT_PUBLIC_KEY || undefined,
+    },
+    shadow: {
+      url: env.SCHEMAWRIGHT_SHADOW_URL || undefined,
+      statementTimeoutSeconds: duration(env, 'SCHEMAWRIGHT_SHADOW_STATEMENT_TIMEOUT', '60s'),
     },
     gates: {
       remindEverySeconds: duration(env, 'SCHEMAWRIGHT_REMIND_EVERY', '4h'),

@@ -3,18 +3,23 @@ import { ConfigError } from './environment';
 
 /**
  * Target databases are named in requests, workflows, Slack and email; only activities resolve a name
- * to its connection string, so credentials never travel with a request.
+ * to its connection strings, so credentials never travel with a request.
  *
- * A target comes from configuration or from the policy, nothing else:
- * `SCHEMAWRIGHT_TARGET_<NAME>_URL` (name upper-cased, `-` as `_`) points a target at any server; a
- * target the policy names (under `targets`, not `"*"`) without one is the database of that name on the
- * project store's server (the embedded default's `shop`). A request naming any other is refused at
- * kickoff. The store's own database is never a target, whatever points at it, and neither is a
- * server's maintenance database (`postgres`, the templates) unless a URL names it on purpose.
+ * Each target has two roles: the applier (`SCHEMAWRIGHT_TARGET_<NAME>_URL`, name upper-cased, `-`
+ * as `_`) applies approved migrations; the reader (`SCHEMAWRIGHT_TARGET_<NAME>_READ_URL`, the
+ * applier's URL when unset) does everything before approval: analysis, the shadow copy, drift
+ * checks. A target comes from configuration or from the policy, nothing else: a target the policy
+ * names (under `targets`, not `"*"`) without a URL is the database of that name on the project
+ * store's server (the embedded default's `shop`, where `npm start` sets both roles). A request naming
+ * any other is refused at kickoff. The store's own database is never a target, whatever points at it,
+ * and neither is a server's maintenance database (`postgres`, the templates) unless a URL names it on purpose.
  */
 export interface Target {
   name: string;
+  /** The applier's connection: apply and its verification only. */
   connectionString: string;
+  /** The reader's connection: analysis, review, the shadow copy, drift checks. */
+  readConnectionString: string;
 }
 
 export class TargetNotFoundError extends Error {
@@ -23,8 +28,8 @@ export class TargetNotFoundError extends Error {
 
 const MAINTENANCE_DATABASES = ['postgres', 'template0', 'template1'];
 
-export function targetVariable(name: string): string {
-  return `SCHEMAWRIGHT_TARGET_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
+export function targetVariable(name: string, role: 'apply' | 'read' = 'apply'): string {
+  return `SCHEMAWRIGHT_TARGET_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${role === 'read' ? 'READ_URL' : 'URL'}`;
 }
 
 function howToConfigure(name: string): string {
@@ -44,14 +49,17 @@ export function targetProblem(name: string, policyTargets: readonly string[], st
 }
 
 export function resolveTarget(name: string, env: NodeJS.ProcessEnv = process.env): Target {
-  const configured = env[targetVariable(name)];
-  if (!configured && !env.DATABASE_URL) throw new TargetNotFoundError(`target '${name}' has no connection: set ${targetVariable(name)} (or DATABASE_URL for targets on the store's server)`);
-  if (!configured && MAINTENANCE_DATABASES.includes(name)) throw new TargetNotFoundError(`target '${name}' is a PostgreSQL maintenance database, not a target: set ${targetVariable(name)} if you mean it`);
-  const connectionString = configured ?? databaseUrl(env.DATABASE_URL!, name);
-  if (env.DATABASE_URL && sameDatabase(connectionString, env.DATABASE_URL)) {
+  const applier = env[targetVariable(name)];
+  const reader = env[targetVariable(name, 'read')];
+  if (reader && !applier) throw new TargetNotFoundError(`target '${name}' has a reader (${targetVariable(name, 'read')}) but no applier: set ${targetVariable(name)} too`);
+  if (!applier && !env.DATABASE_URL) throw new TargetNotFoundError(`target '${name}' has no connection: set ${targetVariable(name)} (or DATABASE_URL for targets on the store's server)`);
+  if (!applier && MAINTENANCE_DATABASES.includes(name)) throw new TargetNotFoundError(`target '${name}' is a PostgreSQL maintenance database, not a target: set ${targetVariable(name)} if you mean it`);
+  const connectionString = applier ?? databaseUrl(env.DATABASE_URL!, name);
+  const readConnectionString = reader ?? connectionString;
+  if (env.DATABASE_URL && [connectionString, readConnectionString].some((url) => sameDatabase(url, env.DATABASE_URL!))) {
     throw new TargetNotFoundError(`target '${name}' is the project store's own database, which is never a target: point ${targetVariable(name)} at another database`);
   }
-  return { name, connectionString };
+  return { name, connectionString, readConnectionString };
 }
 
 /** Same server and database, as far as the URLs tell: a target that is the store would let a request rewrite the audit log. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { forgetRunningStack, readEnvironment, rememberRunningStack, type Environment } from '../config/environment';
 import { readOrCreateOwnerOnlyFile } from '../config/owner-only-file';
 import { auditKeyFrom } from '../store/audit-key';
+import { targetVariable } from '../config/targets';
 import { ensureDatabase } from '../store/database';
 import { setupStore } from '../store/least-privilege';
 import { ManagedChild, startChild } from './child-process';
@@ -13,6 +14,7 @@ import { locateTemporalCli } from './temporal-cli';
 import { ensureSearchAttributes, startTemporalDevServer, type RunningTemporal } from './temporal-server';
 import { connectClient } from './temporal-connection';
 import { runStackCheck } from './stack-check';
+import { ensureTargetRoles, targetRolePasswords, type TargetRoleUrls } from './target-roles';
 import { StopWaiting, waitFor } from './wait';
 
 const STORE_DATABASE = 'schemawright';
@@ -118,6 +120,7 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
     }
 
     let postgres: RunningPostgres | undefined;
+    let targetRoles: TargetRoleUrls | undefined;
     let storeUrl = env.postgres.databaseUrl;
     if (storeUrl) {
       say('PostgreSQL: using DATABASE_URL for the project store');
@@ -129,8 +132,10 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       // The superuser sets the store up; workers, the web server and the CLI connect as the application role.
       const store = await setupStore(await ensureDatabase(postgres.adminUrl, STORE_DATABASE), appPasswordFor(env.home));
       storeUrl = store.appUrl;
-      // An empty target to try requests on, as the README's first steps do.
+      // An empty target to try requests on, as the README's first steps do, with its reader and
+      // applier: only this setup connects to it as the superuser.
       await ensureDatabase(postgres.adminUrl, EXAMPLE_TARGET);
+      targetRoles = await ensureTargetRoles(postgres.adminUrl, EXAMPLE_TARGET, targetRolePasswords(join(env.home, 'target-roles')));
     }
     if (stopping) return;
     const auditKey = auditKeyFrom(env);
@@ -144,6 +149,10 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       // The same home, so the children sign audit checkpoints with the key printed below.
       SCHEMAWRIGHT_HOME: env.home,
       ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),
+      // The embedded `shop` through its own roles, unless the user pointed it elsewhere.
+      ...(targetRoles && !process.env[targetVariable(EXAMPLE_TARGET)]
+        ? { [targetVariable(EXAMPLE_TARGET)]: targetRoles.applierUrl, [targetVariable(EXAMPLE_TARGET, 'read')]: targetRoles.readerUrl }
+        : {}),
     };
     const worker = startSchemawrightChild('worker', childEnv, join(logs, 'worker.log'));
     started.push(worker);

@@ -1,8 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { readEnvironment } from '../config/environment';
+import { isExecutable } from './executables';
 
 /** The Temporal CLI release this project is tested with (its dev server is our Temporal). */
 export const TEMPORAL_CLI_VERSION = '1.5.1';
@@ -20,15 +21,6 @@ export interface TemporalCliLocation {
 }
 
 type Progress = (message: string) => void;
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 async function versionOf(path: string): Promise<string | undefined> {
   try {

@@ -146,6 +146,23 @@ describe('npm start: the embedded default', () => {
         const { rows } = await pg.query('SELECT count(*)::int AS n FROM artifacts WHERE content = $1', [`stack check by workflow ${firstCheck}`]);
         await pg.end();
         expect(rows[0].n).toBe(1);
+        // shop's reader and applier: no superuser; the reader reads and cannot write, the applier owns shop.
+        const reader = readFileSync(join(home, 'target-roles', 'schemawright_reader.password'), 'utf8').trim();
+        const shop = new Client({ connectionString: `postgres://schemawright_reader:${reader}@127.0.0.1:${ports.postgres}/shop` });
+        await shop.connect();
+        try {
+          const roles = await shop.query(`
+            SELECT r.rolname, r.rolsuper, r.rolcreatedb, r.rolcreaterole, pg_has_role(r.rolname, 'pg_read_all_data', 'MEMBER') AS reads_all,
+                   (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'shop') = r.rolname AS owns_shop
+            FROM pg_roles r WHERE r.rolname IN ('schemawright_reader', 'schemawright_applier') ORDER BY 1`);
+          expect(roles.rows).toEqual([
+            { rolname: 'schemawright_applier', rolsuper: false, rolcreatedb: false, rolcreaterole: false, reads_all: false, owns_shop: true },
+            { rolname: 'schemawright_reader', rolsuper: false, rolcreatedb: false, rolcreaterole: false, reads_all: true, owns_shop: false },
+          ]);
+          await expect(shop.query('CREATE TABLE intruder (a int)')).rejects.toThrow('cannot execute CREATE TABLE in a read-only transaction');
+        } finally {
+          await shop.end();
+        }
       } finally {
         second.child.kill('SIGINT');
         expect(await second.exited).toBe(0);

@@ -1,4 +1,4 @@
-import { resolveTarget, targetProblem, TargetNotFoundError } from '../config/targets';
+import { resolveTarget, targetProblem, targetVariable, TargetNotFoundError } from '../config/targets';
 
 const STORE = 'postgres://app:secret@db.internal:5433/schemawright';
 
@@ -25,8 +25,35 @@ describe('targets come from configuration or the policy, never the store’s dat
     );
     expect(() => resolveTarget('sneaky', { DATABASE_URL: STORE, SCHEMAWRIGHT_TARGET_SNEAKY_URL: 'postgres://other:pw@DB.internal:5433/schemawright?sslmode=require' })).toThrow(/is the project store's own database/);
     expect(() => resolveTarget('postgres', { DATABASE_URL: STORE })).toThrow("target 'postgres' is a PostgreSQL maintenance database, not a target: set SCHEMAWRIGHT_TARGET_POSTGRES_URL if you mean it");
-    expect(resolveTarget('shop', { DATABASE_URL: STORE })).toEqual({ name: 'shop', connectionString: 'postgres://app:secret@db.internal:5433/shop' });
+    expect(resolveTarget('shop', { DATABASE_URL: STORE })).toEqual({ name: 'shop', connectionString: 'postgres://app:secret@db.internal:5433/shop', readConnectionString: 'postgres://app:secret@db.internal:5433/shop' });
     // The same database name on another server is another database.
     expect(resolveTarget('copy', { DATABASE_URL: STORE, SCHEMAWRIGHT_TARGET_COPY_URL: 'postgres://u:p@replica.internal:5433/schemawright' }).connectionString).toBe('postgres://u:p@replica.internal:5433/schemawright');
+  });
+});
+
+describe('a target has a reader and an applier', () => {
+  it('names their variables after the target', () => {
+    expect(targetVariable('shop-eu')).toBe('SCHEMAWRIGHT_TARGET_SHOP_EU_URL');
+    expect(targetVariable('shop-eu', 'read')).toBe('SCHEMAWRIGHT_TARGET_SHOP_EU_READ_URL');
+  });
+
+  it('takes the reader from _READ_URL and the applier from _URL', () => {
+    const env = { SCHEMAWRIGHT_TARGET_SHOP_URL: 'postgres://applier@db/shop', SCHEMAWRIGHT_TARGET_SHOP_READ_URL: 'postgres://reader@db/shop' };
+    expect(resolveTarget('shop', env)).toEqual({ name: 'shop', connectionString: 'postgres://applier@db/shop', readConnectionString: 'postgres://reader@db/shop' });
+  });
+
+  it("reads with the applier's URL when no reader is given, and on the store's server without either", () => {
+    expect(resolveTarget('shop', { SCHEMAWRIGHT_TARGET_SHOP_URL: 'postgres://applier@db/shop' }).readConnectionString).toBe('postgres://applier@db/shop');
+    expect(resolveTarget('shop', { DATABASE_URL: 'postgres://store@db/schemawright' })).toEqual({
+      name: 'shop',
+      connectionString: 'postgres://store@db/shop',
+      readConnectionString: 'postgres://store@db/shop',
+    });
+  });
+
+  it('refuses a reader without an applier, saying which variable to set', () => {
+    expect(() => resolveTarget('shop', { SCHEMAWRIGHT_TARGET_SHOP_READ_URL: 'postgres://reader@db/shop' })).toThrow(
+      new TargetNotFoundError("target 'shop' has a reader (SCHEMAWRIGHT_TARGET_SHOP_READ_URL) but no applier: set SCHEMAWRIGHT_TARGET_SHOP_URL too"),
+    );
   });
 });

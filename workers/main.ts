@@ -4,6 +4,8 @@ import { connectClient, connectWorker } from '../stack/temporal-connection';
 import { auditCheckpointer, checkpointEveryMinute } from '../store/audit-anchor';
 import { auditKeyFrom } from '../store/audit-key';
 import { warnOfAuditRewriteRights } from '../store/least-privilege';
+import { stopShadowServer } from '../stack/shadow-server';
+
 import { createStorePool, migrateStore } from '../store/database';
 import { bundleWorkflows, createWorker } from './worker';
 
@@ -37,5 +39,7 @@ export async function runWorker(env = readEnvironment()): Promise<void> {
     await connection.close();
     notifier.close();
     await store.end();
+    // The sandbox server this worker started for shadow reviews, if any.
+    await stopShadowServer();
   }
 }

@@ -53,7 +53,7 @@ export function createRequestActivities({ store, notify, checkpointAudit }: Requ
         const artifacts: Record<string, ArtifactRef> = {};
         let migrations: Migration[];
         if (input.kind === 'design') {
-          const design = await modelDesign(source, { fileName: 'spec.yaml', target: { connectionString: resolveTarget(input.target).connectionString } });
+          const design = await modelDesign(source, { fileName: 'spec.yaml', target: { connectionString: resolveTarget(input.target).readConnectionString } });
           for (const [name, text] of Object.entries(design.documents)) artifacts[name] = await putArtifact(store, name, name === 'ddl' ? 'application/sql' : 'text/markdown', text);
           artifacts['modeling-findings'] = await save('modeling-findings', design.findings);
           const { name, steps, downSteps } = design.migration!;
@@ -68,7 +68,7 @@ export function createRequestActivities({ store, notify, checkpointAudit }: Requ
           migrations = await migrationsFromFiles(files, pgVersion);
           // Pasted SQL and a review's fixes are this request's own migration; a directory keeps its files' versions.
           if (input.source.format !== 'migrations') migrations = migrations.map((migration) => ({ ...migration, version: input.requestId }));
-          else migrations = await pendingOnTarget(resolveTarget(input.target).connectionString, migrations);
+          else migrations = await pendingOnTarget(resolveTarget(input.target).readConnectionString, migrations);
         }
         return { migration: await save('migrations', migrations), steps: migrations.reduce((n, m) => n + m.steps.length, 0), artifacts } satisfies ModelingOutcome;
       }),
@@ -85,7 +85,7 @@ export function createRequestActivities({ store, notify, checkpointAudit }: Requ
           shadow: await verifyOnShadow(url, files.map((file) => ({ name: migrationName(file.path), up: file.up, down: file.down, file: file.path }))),
         }));
         const reviewed = summarize(report.pgVersion, report.files.map((file, i) => ({ ...file, findings: [...file.findings, ...placedIn(files[i]!.path, shadow.findings)] })));
-        const unplaced = shadow.findings.filter((f) => !files.some((file) => placedIn(file.path, [f]).length > 0));
+        const unplaced = [...shadow.findings.filter((f) => !files.some((file) => placedIn(file.path, [f]).length > 0)), ...shadow.copyGaps];
         const findings = [...reviewed.findings, ...unplaced];
         const escalations = raiseEscalations({
           task: input.title,

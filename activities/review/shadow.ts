@@ -1,13 +1,14 @@
 import { createClient } from '@pgkit/client';
 import { run as migraDiff } from '@pgkit/migra';
-import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { databaseUrl } from '../../store/database';
-import { fingerprint, introspect, type Catalog } from '../analysis/introspection';
+import { readEnvironment, type Environment } from '../../config/environment';
+import { requireSandboxApartFrom, withSandboxDatabase } from '../../stack/shadow-server';
+import { fingerprint, introspect } from '../analysis/introspection';
 import type { Finding } from '../findings';
 import { parseStatements } from './parse';
 import { qualifiedBySkips, skippedFindings, withoutPrivileged, type SkippedStatement } from './privileged/shadow-skip';
 import { parsePgVersion, type PgVersion } from './pg-version';
+import { copyTargetSchema, differingObjects } from './shadow-copy';
 import { stepsAsWritten } from './steps';
 
 export const SHADOW_FAILED = 'SW-SHADOW-FAILED';
@@ -20,15 +21,10 @@ export interface ShadowMigration {
   file?: string;
 }
 
-export interface CopyGap {
-  statement: string;
-  error: string;
-}
-
 export interface ShadowResult {
   findings: Finding[];
-  /** Target objects the shadow lacks: a migration touching them may fail on the shadow only. */
-  copyGaps: CopyGap[];
+  /** What the copy of the target could not reproduce (SW-SHADOW-COPY-GAP), one finding per object. */
+  copyGaps: Finding[];
   /** Privileged statements the shadow did not run (SW-ESC-PRIVILEGED asks about them); each is also a finding. */
   skipped: SkippedStatement[];
   /** Fingerprints of the shadow schema before the ups, after them, and after the downs. */
@@ -39,54 +35,57 @@ export interface ShadowResult {
 type Direction = 'up' | 'down' | 'reapply';
 
 /**
- * Verifies pending migrations on a shadow database with the target's schema, on the target's own
- * server: apply every up in order; apply every down newest first and check the schema's fingerprint
- * is back to the original; apply the ups again. Checking them together matters: a down can fail
- * only because of what a later migration's down re-created (Lemmy's apub_columns).
- *
- * The shadow is a schema-only copy made by diffing an empty database against the target (migra).
- * CREATE DATABASE ... TEMPLATE would need every other session off a live target, and pg_dump must
- * be at least the server's major version, which an installed client often is not.
+ * Verifies pending migrations on a shadow database with the target's schema, in the sandbox (never
+ * on the target's server): apply every up in order; apply every down newest first and check the
+ * schema's fingerprint is back to the original; apply the ups again. Checking them together matters:
+ * a down can fail only because of what a later migration's down re-created (Lemmy's apub_columns).
+ * The requested SQL runs as the sandbox role; the target is only read (its reader suffices).
  */
-export async function verifyOnShadow(targetUrl: string, written: ShadowMigration[]): Promise<ShadowResult> {
+export async function verifyOnShadow(targetUrl: string, written: ShadowMigration[], env: Environment = readEnvironment()): Promise<ShadowResult> {
   const started = Date.now();
   // Before anything runs: statements that need rights beyond the database are a question, never an experiment.
   const { migrations, skipped } = await withoutPrivileged(written);
-  return withShadowDatabase(targetUrl, async (shadowUrl, version) => {
-    const copyGaps = await copySchema(shadowUrl, targetUrl);
-    const shadow = new Client({ connectionString: shadowUrl });
+  requireSandboxApartFrom(targetUrl, env);
+  return withSandboxDatabase(async (sandbox) => {
+    const copy = await copyTargetSchema(targetUrl, sandbox);
+    const shadow = sandboxClient(sandbox.url, env);
     await shadow.connect();
     try {
-      const verified = await verify(shadow, migrations, version);
+      const verified = await verify(shadow, migrations, copy.version);
       const findings = [...skippedFindings(skipped), ...qualifiedBySkips(verified.findings, skipped)];
-      return { ...verified, findings, copyGaps, skipped, milliseconds: Date.now() - started };
+      return { ...verified, findings, copyGaps: copy.gaps, skipped, milliseconds: Date.now() - started };
     } finally {
-      await shadow.end();
+      await shadow.end().catch(() => undefined);
     }
-  });
+  }, env);
 }
 
 /**
- * Runs `work` with a new, empty database on the target's own server (same version, same
- * extensions available), dropped afterwards whatever happens. Design and review both use one.
+ * Runs `work` with a new, empty sandbox database (the target's version is read, so steps split as
+ * on the target), dropped afterwards whatever happens. Design uses one to load a design's DDL.
  */
-export async function withShadowDatabase<T>(targetUrl: string, work: (shadowUrl: string, version: PgVersion) => Promise<T>): Promise<T> {
-  const name = `sw_shadow_${randomBytes(6).toString('hex')}`;
-  const admin = new Client({ connectionString: targetUrl });
-  await admin.connect();
+export async function withShadowDatabase<T>(targetUrl: string, work: (shadowUrl: string, version: PgVersion) => Promise<T>, env: Environment = readEnvironment()): Promise<T> {
+  requireSandboxApartFrom(targetUrl, env);
+  const target = new Client({ connectionString: targetUrl, application_name: 'schemawright-shadow' });
+  await target.connect();
+  let version: PgVersion;
   try {
-    const version = parsePgVersion((await admin.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v);
-    await admin.query(`CREATE DATABASE "${name}"`).catch((error: Error) => {
-      throw new Error(`Cannot create the shadow database on the target's server: ${error.message}. Give the target's role CREATEDB (ALTER ROLE ... CREATEDB), or review without a target.`);
-    });
-    try {
-      return await work(databaseUrl(targetUrl, name), version);
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    }
+    version = parsePgVersion((await target.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v);
   } finally {
-    await admin.end();
+    await target.end();
   }
+  return withSandboxDatabase((sandbox) => work(sandbox.url, version), env);
+}
+
+/**
+ * The sandbox role's connection. Its statement_timeout is the role's default, which requested SQL
+ * may SET away: the client's own timeout ends the wait, and dropping the database ends the backend.
+ */
+function sandboxClient(url: string, env: Environment): Client {
+  const client = new Client({ connectionString: url, application_name: 'schemawright-shadow', query_timeout: (env.shadow.statementTimeoutSeconds + 30) * 1000 });
+  // A server that dies also rejects the running query, which the sandbox handles; unheard, this event would end the worker.
+  client.on('error', () => undefined);
+  return client;
 }
 
 /**
@@ -111,26 +110,17 @@ export async function schemaDiff(fromUrl: string, toUrl: string, schema?: string
 }
 
 /**
- * Copies the target's structure into the empty shadow database. Returns what could not be copied
- * (migra does not reproduce every object, e.g. aggregates); the verification still runs, and the
- * gaps are reported beside its result.
- */
-async function copySchema(shadowUrl: string, targetUrl: string): Promise<CopyGap[]> {
-  return applyInDependencyOrder(shadowUrl, await schemaDiff(shadowUrl, targetUrl));
-}
-
-/**
  * Applies migra's statements one by one, retrying what failed until a pass makes no progress:
  * migra orders by object kind, not by every dependency (a column default calling a function is
  * created before the function). Returns what still fails.
  */
-export async function applyInDependencyOrder(url: string, statements: string[]): Promise<CopyGap[]> {
+export async function applyInDependencyOrder(url: string, statements: string[]): Promise<{ statement: string; error: string }[]> {
   const database = new Client({ connectionString: url });
   await database.connect();
   try {
     let pending = statements;
     for (;;) {
-      const failed: CopyGap[] = [];
+      const failed: { statement: string; error: string }[] = [];
       for (const statement of pending) {
         try {
           await database.query(statement);
@@ -174,6 +164,7 @@ async function verify(shadow: Client, migrations: ShadowMigration[], version: Pg
   if (fingerprints.afterDown !== fingerprints.before) {
     const last = migrations[0]!;
     const differing = differingObjects(original, afterDown);
+    if (differing.length === 0) differing.push('the schema');
     findings.push(
       finding(last, 'down', {
         message: `After the down migrations the schema differs from before the ups (${differing.join(', ')}).`,
@@ -196,8 +187,10 @@ async function apply(shadow: Client, migration: ShadowMigration, sql: string, di
       if (step.kind === 'transactional') await shadow.query(`BEGIN;\n${step.sql}\nCOMMIT;`);
       else await shadow.query(step.sql);
     } catch (error) {
-      await shadow.query('ROLLBACK').catch(() => undefined);
       const pgError = error as Error & { code?: string; detail?: string };
+      // A lost connection is the shadow's failure, not the migration's: the sandbox retries on a live server.
+      if (!pgError.code || /^(08|57P0)/.test(pgError.code)) throw error;
+      await shadow.query('ROLLBACK').catch(() => undefined);
       return finding(migration, direction, {
         message: `The ${direction === 'reapply' ? 'second up' : direction} of ${migration.name} fails on the shadow database: ${pgError.message}${pgError.code ? ` (SQLSTATE ${pgError.code})` : ''}.`,
         error: [pgError.message, pgError.detail].filter(Boolean).join('\n'),
@@ -225,17 +218,4 @@ function finding(
     evidence: { direction, error: details.error, sqlstate: details.sqlstate, migration: migration.name },
     location: { file: migration.file, line: 1, column: 1 },
   };
-}
-
-/** Top-level objects whose canonical structure differs: names the tables and views to look at. */
-function differingObjects(before: Catalog, after: Catalog): string[] {
-  const entries = (catalog: Catalog) =>
-    new Map(
-      [...catalog.tables, ...catalog.views, ...catalog.sequences].map((o) => [`${o.schema}.${o.name}`, JSON.stringify(o, (k, v: unknown) => (k === 'stats' ? undefined : v))]),
-    );
-  const a = entries(before);
-  const b = entries(after);
-  const names = new Set([...a.keys(), ...b.keys()]);
-  const differing = [...names].filter((n) => a.get(n) !== b.get(n)).sort();
-  return differing.length > 0 ? differing : ['types, extensions or schemas'];
 }

@@ -45,10 +45,11 @@ export function registerReviewCommand(program: Command): void {
           targetConnectionString(options.target),
           files.map((f) => ({ name: migrationName(f.path), up: f.up, down: f.down, file: f.path })),
         );
-        for (const gap of shadow.copyGaps) {
-          console.error(`schemawright: the shadow database lacks an object of the target (${gap.error}); findings about it may be missing or spurious.`);
-        }
-        report = summarize(report.pgVersion, report.files.map((f) => ({ ...f, findings: [...f.findings, ...placedIn(f.path, shadow.findings)] })));
+        // What the copy could not reproduce concerns every file: reported once, with the first.
+        report = summarize(
+          report.pgVersion,
+          report.files.map((f, i) => ({ ...f, findings: [...f.findings, ...placedIn(f.path, shadow.findings), ...(i === 0 ? shadow.copyGaps : [])] })),
+        );
       }
       const escalations = raiseEscalations(
         {

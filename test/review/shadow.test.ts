@@ -44,6 +44,26 @@ describe('verifyOnShadow', () => {
     expect(result.findings[0]!.message).toContain('public.posts');
   });
 
+  it('reports what the copy could not reproduce as a finding naming the object: an event trigger, which needs a superuser', async () => {
+    target = await createTestDatabase('sw_shadow_gap');
+    await run(target.url, [
+      'CREATE TABLE posts (id bigint PRIMARY KEY)',
+      "CREATE FUNCTION audit_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE 'ddl'; END $$",
+      'CREATE EVENT TRIGGER audit_ddl ON ddl_command_end EXECUTE FUNCTION audit_ddl()',
+    ]);
+    const result = await verifyOnShadow(target.url, [{ name: 'add_title', up: 'ALTER TABLE posts ADD COLUMN title text', down: 'ALTER TABLE posts DROP COLUMN title' }]);
+    expect(result.findings).toEqual([]);
+    expect(result.copyGaps).toEqual([
+      expect.objectContaining({
+        id: 'SW-SHADOW-COPY-GAP',
+        severity: 'warning',
+        object: 'event trigger audit_ddl',
+        message: expect.stringContaining('The shadow could not reproduce event trigger audit_ddl: permission denied to create event trigger "audit_ddl".'),
+        evidence: expect.objectContaining({ statement: expect.stringContaining('CREATE EVENT TRIGGER audit_ddl ON ddl_command_end') }),
+      }),
+    ]);
+  });
+
   it("reports the database's own error for an up that fails", async () => {
     target = await createTestDatabase('sw_shadow_up');
     const result = await verifyOnShadow(target.url, [{ name: 'bad', up: 'ALTER TABLE missing ADD COLUMN a int', down: 'SELECT 1' }]);

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Client as PgClient, type Pool } from 'pg';
 import { createStorePool, databaseUrl } from '../../store/database';
 import { setupStore } from '../../store/least-privilege';
+import { ensureTargetRoles, type TargetRoleUrls } from '../../stack/target-roles';
 import { bundleWorkflows } from '../../workers/worker';
 
 /** The environment variable through which global setup tells each test file where the stack runs. */
@@ -119,4 +120,26 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflows();
   return bundle;
+}
+
+/**
+ * The target roles of `db` (stack/target-roles.ts) under names of this test's own: the reader's and
+ * the applier's URLs, and `drop` to remove the roles once the database is dropped.
+ */
+export async function createTargetRoles(db: TestDatabase): Promise<TargetRoleUrls & { drop(): Promise<void> }> {
+  const names = { reader: uniqueName('sw_reader'), applier: uniqueName('sw_applier') };
+  const passwords = { reader: randomBytes(12).toString('hex'), applier: randomBytes(12).toString('hex') };
+  const urls = await ensureTargetRoles(testStack().postgresAdminUrl, db.name, passwords, names);
+  return {
+    ...urls,
+    async drop() {
+      const admin = new PgClient({ connectionString: testStack().postgresAdminUrl });
+      await admin.connect();
+      try {
+        for (const role of [names.reader, names.applier]) await admin.query(`DROP ROLE IF EXISTS "${role}"`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
 }

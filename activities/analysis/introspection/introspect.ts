@@ -187,7 +187,10 @@ async function readCatalog(client: ClientBase, options: IntrospectOptions): Prom
     if (!match) return null;
     // The search_path is empty while we read, so the regclass is always written schema-qualified.
     const sequence = match[1]!.replace(/''/g, "'").replace(/"/g, '');
-    if (!feeds.has(sequence)) feeds.set(sequence, { column: `${rel.schema}.${rel.name}.${c.name}`, type: c.type });
+    // Several columns may call it (a partitioned table's partitions): the first by name, not by
+    // creation order, so a copy made in another order reads the same.
+    const column = `${rel.schema}.${rel.name}.${c.name}`;
+    if (!feeds.has(sequence) || column < feeds.get(sequence)!.column) feeds.set(sequence, { column, type: c.type });
     return sequence;
   };
 
