@@ -22,7 +22,7 @@ import { putArtifact } from '../store/artifacts';
 import { appendAudit } from '../store/audit';
 import { AnonymousRefusalLimit } from './anonymous-refusals';
 import { loadSpec, SpecError } from '../activities/modeling/spec';
-import { parseStatements, SqlSyntaxError } from '../activities/review/parse';
+import { parseStatements, SqlSyntaxError } from '../postgres/parse';
 import type { MigrationFile } from '../activities/review/review';
 import { PolicyError } from './policy';
 

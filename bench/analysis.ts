@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { PostgreSQL } from '@pgkit/schemainspect';
 import { Client } from 'pg';
 import { analyzeCatalog } from '../activities/analysis/analyze';
-import { fingerprint, introspect } from '../activities/analysis/introspection';
+import { fingerprint, introspect } from '../postgres/introspection';
 import { closedSchemaDiff } from '../activities/modeling/migra-gaps';
-import { schemaDiff } from '../activities/review/shadow';
+import { schemaDiff } from '../postgres/shadow';
 import { freePort } from '../stack/ports';
 import { startEmbeddedPostgres } from '../stack/postgres';
 

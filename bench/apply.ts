@@ -6,7 +6,7 @@
  */
 import { Client } from 'pg';
 import { applyMigrations, importMigrations } from '../activities/apply';
-import type { Migration } from '../activities/migration';
+import type { Migration } from '../artifacts/migration';
 import { AUDIT_GENESIS_HASH, appendAudit, auditEntryHash, verifyAudit } from '../store/audit';
 import { createStorePool, databaseUrl, ensureDatabase, migrateStore } from '../store/database';
 import { startBenchStack } from './support/stack';

@@ -11,7 +11,7 @@ import { designMigration } from '../activities/modeling/design-migration';
 import { verifyIndexes } from '../activities/modeling/index-verification';
 import { modelSpec } from '../activities/modeling/model';
 import { loadSpec } from '../activities/modeling/spec';
-import { schemaDiff, withShadowDatabase } from '../activities/review/shadow';
+import { schemaDiff, withShadowDatabase } from '../postgres/shadow';
 import { databaseUrl } from '../store/database';
 import { startBenchStack } from './support/stack';
 

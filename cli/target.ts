@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { introspect, type Catalog } from '../activities/analysis/introspection';
+import { introspect, type Catalog } from '../postgres/introspection';
 import { ConfigError } from '../config/environment';
 import { redacted, resolveTarget } from '../config/targets';
 

@@ -1,7 +1,7 @@
 import type { ClientBase } from 'pg';
-import type { Finding, Severity } from '../findings';
+import type { Finding, Severity } from '../../artifacts/findings';
 import { ANALYSIS_FINDING_KINDS, DEFAULT_THRESHOLDS, type AnalysisContext, type AnalysisOptions } from './findings';
-import { fingerprint, introspect, qualifiedName, type Catalog, type IntrospectOptions } from './introspection';
+import { fingerprint, introspect, qualifiedName, type Catalog, type IntrospectOptions } from '../../postgres/introspection';
 
 const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 

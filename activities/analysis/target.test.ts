@@ -2,8 +2,8 @@ import { Client } from 'pg';
 import { targetVariable } from '../../config/targets';
 import { getArtifact } from '../../store/artifacts';
 import { createTestDatabase, createTestStore, type TestDatabase } from '../../test/support/stack';
-import type { Finding } from '../findings';
-import type { Catalog } from './introspection';
+import type { Finding } from '../../artifacts/findings';
+import type { Catalog } from '../../postgres/introspection';
 import { analyzeTarget, targetFingerprint } from './target';
 
 describe('analysing a target by name', () => {

@@ -1,11 +1,11 @@
 import type { Pool } from 'pg';
 import { putArtifact } from '../../store/artifacts';
-import { withTarget } from '../target';
-import type { AnalysisOutcome } from '../request/contracts';
+import { withTarget } from '../../postgres/target';
+import type { AnalysisOutcome } from '../contracts';
 import { analyzeDatabase } from './analyze';
 import type { AnalysisOptions } from './findings';
-import { renderFindings } from './findings-report';
-import { fingerprint, introspect } from './introspection';
+import { renderFindings } from '../../artifacts/findings-report';
+import { fingerprint, introspect } from '../../postgres/introspection';
 
 /**
  * The analysis phase for a named target: the catalog, the findings and a readable report go to the

@@ -1,11 +1,11 @@
 import { Client } from 'pg';
-import type { Migration, MigrationStep } from '../migration';
-import { migrationName, migrationVersion, readMigrationFiles } from '../review/migration-files';
-import { body } from '../review/ast';
-import { parseStatements, type ParsedStatement } from '../review/parse';
-import { DEFAULT_PG_VERSION, type PgVersion } from '../review/pg-version';
+import type { Migration, MigrationStep } from '../../artifacts/migration';
+import { migrationName, migrationVersion, readMigrationFiles } from '../../artifacts/migration-files';
+import { body } from '../../postgres/ast';
+import { parseStatements, type ParsedStatement } from '../../postgres/parse';
+import { DEFAULT_PG_VERSION, type PgVersion } from '../../postgres/pg-version';
 import type { MigrationFile } from '../review/review';
-import { stepsAsWritten } from '../review/steps';
+import { stepsAsWritten } from '../../postgres/steps';
 import { HISTORY_TABLE, readHistory, stepChecksum } from './history';
 
 /**

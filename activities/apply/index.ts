@@ -1,4 +1,4 @@
-import type { Migration, MigrationStep } from '../migration';
+import type { Migration, MigrationStep } from '../../artifacts/migration';
 import { databaseErrorOf, LockContentionError, MigrationChecksumError, MigrationFailedError } from './errors';
 import { ensureHistoryTable, readHistory, recordStep, stepChecksum, type HistoryRow } from './history';
 import { TargetSession } from './session';

@@ -1,4 +1,4 @@
-import type { Migration } from '../migration';
+import type { Migration } from '../../artifacts/migration';
 import { databaseErrorOf, MigrationFailedError } from './errors';
 import { ensureHistoryTable, readHistory, recordStep, stepChecksum } from './history';
 import type { ApplyOptions, ApplyTarget } from './index';

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from 'pg';
-import { parsePgVersion, type PgVersion } from '../review/pg-version';
+import { parsePgVersion, type PgVersion } from '../../postgres/pg-version';
 import { ApplyLockBusyError, LockContentionError, type LockEvidence } from './errors';
 
 /** One key per database: advisory locks are scoped to the database, so this is one lock per target. */

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
-import type { Migration } from '../migration';
-import { body } from '../review/ast';
-import { parseStatements } from '../review/parse';
+import type { Migration } from '../../artifacts/migration';
+import { body } from '../../postgres/ast';
+import { parseStatements } from '../../postgres/parse';
 import { readHistory, stepChecksum } from './history';
 import type { ApplyTarget } from './index';
 

@@ -1,4 +1,4 @@
-import { qualified, quoteIdent } from '../analysis/sql-names';
+import { qualified, quoteIdent } from '../../postgres/names';
 import type { PartitionPlan, PlannedEnum, PlannedIndex, PlannedTable, RowSecurityPolicy } from './design-model';
 
 function literal(text: string): string {

@@ -1,10 +1,10 @@
 import { Client } from 'pg';
-import { fingerprint, introspect, type Catalog } from '../analysis/introspection';
-import type { Migration, MigrationStep } from '../migration';
-import { parseStatements } from '../review/parse';
-import type { PgVersion } from '../review/pg-version';
-import { withShadowDatabase } from '../review/shadow';
-import { stepsAsWritten } from '../review/steps';
+import { fingerprint, introspect, type Catalog } from '../../postgres/introspection';
+import type { Migration, MigrationStep } from '../../artifacts/migration';
+import { parseStatements } from '../../postgres/parse';
+import type { PgVersion } from '../../postgres/pg-version';
+import { withShadowDatabase } from '../../postgres/shadow';
+import { stepsAsWritten } from '../../postgres/steps';
 import type { DesignModel } from './design-model';
 import { closedSchemaDiff } from './migra-gaps';
 import { inverseOf } from './undo';

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
-import { introspect } from '../analysis/introspection';
-import type { Finding } from '../findings';
+import { introspect } from '../../postgres/introspection';
+import type { Finding } from '../../artifacts/findings';
 import { designDocuments, type DesignDocumentName } from './documents';
 import { designMigration, type DesignMigration } from './design-migration';
 import type { DesignModel } from './design-model';

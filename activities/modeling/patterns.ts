@@ -1,6 +1,6 @@
 import { loadModule, parseSync } from 'pgsql-parser';
-import { findNodes, isObject, names, type Json } from '../review/ast';
-import { quoteIdent } from '../analysis/sql-names';
+import { findNodes, isObject, names, type Json } from '../../postgres/ast';
+import { quoteIdent } from '../../postgres/names';
 import type { ConstantCondition, IndexKey, PatternShape, TableAccess } from './design-model';
 import type { AccessPattern } from './spec';
 

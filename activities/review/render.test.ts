@@ -1,7 +1,7 @@
-import type { Escalation, EscalationOption } from '../escalation';
-import type { Migration, MigrationStep } from '../migration';
+import type { Escalation, EscalationOption } from '../../artifacts/escalation';
+import type { Migration, MigrationStep } from '../../artifacts/migration';
 import { exampleContext, raiseEscalations } from './escalations';
-import { parseStatements } from './parse';
+import { parseStatements } from '../../postgres/parse';
 import { renderMigration } from './render';
 
 const step = (name: string, sql = `SELECT '${name}'`): MigrationStep => ({ kind: 'transactional', name, sql });

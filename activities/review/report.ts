@@ -1,4 +1,4 @@
-import type { Finding, Severity } from '../findings';
+import type { Finding, Severity } from '../../artifacts/findings';
 import type { ReviewReport } from './review';
 
 /** The review report for people (Markdown, e.g. a PR comment) and for tools (JSON); text is for a terminal. */

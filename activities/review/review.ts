@@ -1,13 +1,13 @@
-import type { Catalog } from '../analysis/introspection';
-import type { Finding, Severity } from '../findings';
-import type { MigrationStep } from '../migration';
+import type { Catalog } from '../../postgres/introspection';
+import type { Finding, Severity } from '../../artifacts/findings';
+import type { MigrationStep } from '../../artifacts/migration';
 import { runSquawk } from './lint/squawk';
 import { lockEngine } from './locks/engine';
-import { migrationName } from './migration-files';
-import { parseStatements, type ParsedStatement } from './parse';
-import { DEFAULT_PG_VERSION, formatPgVersion, parsePgVersion, type PgVersion } from './pg-version';
+import { migrationName } from '../../artifacts/migration-files';
+import { parseStatements, type ParsedStatement } from '../../postgres/parse';
+import { DEFAULT_PG_VERSION, formatPgVersion, parsePgVersion, type PgVersion } from '../../postgres/pg-version';
 import { runRules } from './rules';
-import { stepsAsWritten } from './steps';
+import { stepsAsWritten } from '../../postgres/steps';
 
 export interface MigrationFile {
   path: string;

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { Client } from 'pg';
 import { analyzeDatabase } from '../../activities/analysis/analyze';
-import { FINDINGS_FORMATS, renderFindings, type FindingsFormat } from '../../activities/analysis/findings-report';
-import type { Severity } from '../../activities/findings';
+import { FINDINGS_FORMATS, renderFindings, type FindingsFormat } from '../../artifacts/findings-report';
+import type { Severity } from '../../artifacts/findings';
 import { ConfigError } from '../../config/environment';
 import { redacted } from '../../config/targets';
 import { targetConnectionString } from '../target';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { readMigrationFiles } from '../../activities/review/migration-files';
+import { readMigrationFiles } from '../../artifacts/migration-files';
 import { planMigrations, renderPlan, type PlanFormat } from '../../activities/review/plan';
 import { ConfigError } from '../../config/environment';
 import { readTargetCatalog } from '../target';

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { readTargetCatalog, targetConnectionString } from '../target';
-import { migrationName, readMigrationFiles } from '../../activities/review/migration-files';
+import { migrationName, readMigrationFiles } from '../../artifacts/migration-files';
 import { renderReport, type ReportFormat } from '../../activities/review/report';
 import { reviewMigration, summarize } from '../../activities/review/review';
-import { verifyOnShadow } from '../../activities/review/shadow';
+import { verifyOnShadow } from '../../postgres/shadow';
 import { tableSizesOf } from '../../activities/review/locks';
 
 interface ReviewOptions {

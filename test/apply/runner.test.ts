@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { applyMigration, ApplyLockBusyError, LockContentionError, MigrationChecksumError, MigrationFailedError, revertMigrations, stepChecksum, type ApplyProgress } from '../../activities/apply';
 import { ensureHistoryTable, recordStep } from '../../activities/apply/history';
-import type { Migration } from '../../activities/migration';
+import type { Migration } from '../../artifacts/migration';
 import { waitFor } from '../../stack/wait';
 import { querySql, runSql } from '../support/requests';
 import { createTestDatabase, type TestDatabase } from '../support/stack';

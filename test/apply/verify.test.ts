@@ -1,5 +1,5 @@
 import { applyMigration, verifyApplied } from '../../activities/apply';
-import type { Migration } from '../../activities/migration';
+import type { Migration } from '../../artifacts/migration';
 import { runSql } from '../support/requests';
 import { createTestDatabase, type TestDatabase } from '../support/stack';
 

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { verifyOnShadow } from '../../activities/review/shadow';
+import { verifyOnShadow } from '../../postgres/shadow';
 import { createTestDatabase, type TestDatabase } from '../support/stack';
 import { lemmyMigrations } from './lemmy';
 

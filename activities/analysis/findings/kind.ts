@@ -1,6 +1,6 @@
-import type { Finding, Severity } from '../../findings';
-import type { Catalog, Column, Index, Table } from '../introspection';
-import { qualified, quoteIdent } from '../sql-names';
+import type { Finding, Severity } from '../../../artifacts/findings';
+import type { Catalog, Column, Index, Table } from '../../../postgres/introspection';
+import { qualified, quoteIdent } from '../../../postgres/names';
 
 /** When a number becomes a finding. Exported so modeling and the spec use the same limits. */
 export interface Thresholds {

@@ -1,5 +1,5 @@
-import { body, isObject, names } from '../../review/ast';
-import { parseStatements } from '../../review/parse';
+import { body, isObject, names } from '../../../postgres/ast';
+import { parseStatements } from '../../../postgres/parse';
 import { recordStep } from '../history';
 import type { TargetSession } from '../session';
 import type { StepKindRunner } from './step-kind';

@@ -2,7 +2,7 @@ import type { Node } from 'yaml';
 import { isScalar } from 'yaml';
 import { didYouMean } from '../../../config/did-you-mean';
 import { entries, isYamlMap, isYamlSeq, pathText, scalarValue, YamlSource, type Position, type YamlPath } from '../../../config/yaml-source';
-import { quoteIdent } from '../../analysis/sql-names';
+import { quoteIdent } from '../../../postgres/names';
 import { normalizeColumnType } from './column-types';
 import { checkPatternSql, checkSqlExpression, type SpecTables } from './sql-check';
 import { NEEDS, type AccessPattern, type Consistency, type DesignSpec, type Duration, type Entity, type Field, type ManyToMany, type Need, type OnDelete, type Requirements } from './types';

@@ -1,6 +1,6 @@
 import { didYouMean } from '../../../config/did-you-mean';
-import { findNodes, isObject, names } from '../../review/ast';
-import { parseStatements, SqlSyntaxError, type ParsedStatement } from '../../review/parse';
+import { findNodes, isObject, names } from '../../../postgres/ast';
+import { parseStatements, SqlSyntaxError, type ParsedStatement } from '../../../postgres/parse';
 
 /** The tables a spec defines (entities and join tables) with their columns. */
 export type SpecTables = Map<string, string[]>;

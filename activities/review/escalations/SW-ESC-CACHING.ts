@@ -1,5 +1,5 @@
-import type { Escalation, EscalationOption } from '../../escalation';
-import type { Finding } from '../../findings';
+import type { Escalation, EscalationOption } from '../../../artifacts/escalation';
+import type { Finding } from '../../../artifacts/findings';
 import { qualified } from '../rewrites/rewrite';
 import { addedStep, durationSeconds, exampleFinding, findingsOf, numberOf, selectOf, textOf, type EscalationContext, type EscalationTrigger } from './trigger';
 

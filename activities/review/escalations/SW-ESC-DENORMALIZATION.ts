@@ -1,9 +1,9 @@
-import { quoteIdent } from '../../analysis/sql-names';
-import type { Escalation, EscalationOption } from '../../escalation';
+import { quoteIdent } from '../../../postgres/names';
+import type { Escalation, EscalationOption } from '../../../artifacts/escalation';
 import { bareName, qualified } from '../rewrites/rewrite';
 import { knownTables, type KnownTable } from './known-tables';
 import { addedStep, exampleFinding, findingsOf, joinedName, numberOf, selectOf, sizeOf, type EscalationContext, type EscalationTrigger } from './trigger';
-import type { Finding } from '../../findings';
+import type { Finding } from '../../../artifacts/findings';
 
 const ID = 'SW-ESC-DENORMALIZATION';
 const HOT_JOIN = 'SW-M-HOT-JOIN';

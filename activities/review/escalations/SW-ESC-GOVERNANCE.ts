@@ -1,5 +1,5 @@
-import { quoteIdent } from '../../analysis/sql-names';
-import type { Escalation, EscalationOption } from '../../escalation';
+import { quoteIdent } from '../../../postgres/names';
+import type { Escalation, EscalationOption } from '../../../artifacts/escalation';
 import { qualified } from '../rewrites/rewrite';
 import { knownTables } from './known-tables';
 import { addedStep, exampleCatalog, exampleFinding, findingsOf, sizeOf, type EscalationContext, type EscalationTrigger } from './trigger';

@@ -1,5 +1,5 @@
-import type { Escalation } from '../../escalation';
-import type { Finding } from '../../findings';
+import type { Escalation } from '../../../artifacts/escalation';
+import type { Finding } from '../../../artifacts/findings';
 import { addedStep, exampleFinding, findingsOf, textOf, type EscalationContext, type EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-TECHNOLOGY';

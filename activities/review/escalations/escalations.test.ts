@@ -1,5 +1,5 @@
-import type { Escalation } from '../../escalation';
-import { loadParser } from '../parse';
+import type { Escalation } from '../../../artifacts/escalation';
+import { loadParser } from '../../../postgres/parse';
 import { escalationTriggers, exampleContext, raiseEscalations } from './index';
 import { exampleCatalog, exampleFinding, type EscalationContext, type TriggerExample } from './trigger';
 

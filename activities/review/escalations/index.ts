@@ -1,4 +1,4 @@
-import type { Escalation } from '../../escalation';
+import type { Escalation } from '../../../artifacts/escalation';
 import { backup } from './SW-ESC-BACKUP';
 import { caching } from './SW-ESC-CACHING';
 import { denormalization } from './SW-ESC-DENORMALIZATION';

@@ -1,4 +1,4 @@
-import { alterTableCommands, body, findNodes, isObject, names, relationName, type Json } from '../ast';
+import { alterTableCommands, body, findNodes, isObject, names, relationName, type Json } from '../../../postgres/ast';
 import { sizeOf, statementsOf, type EscalationContext } from './trigger';
 
 /** What escalations need to know of a table, from the target's catalog or the migration that creates it. */

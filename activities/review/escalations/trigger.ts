@@ -1,13 +1,13 @@
-import type { Catalog, Table } from '../../analysis/introspection';
-import type { Escalation, EscalationOption } from '../../escalation';
-import type { Finding } from '../../findings';
-import type { Migration, MigrationStep } from '../../migration';
+import type { Catalog, Table } from '../../../postgres/introspection';
+import type { Escalation, EscalationOption } from '../../../artifacts/escalation';
+import type { Finding } from '../../../artifacts/findings';
+import type { Migration, MigrationStep } from '../../../artifacts/migration';
 import { stepLocks, totalBlockingSeconds, type LockContext, type LockImpact, type StepLocks } from '../locks';
 import { catalogTable as catalogTableOf, resolveSize } from '../locks/model';
-import { parseStatements, parseStatementsSync, type ParsedStatement } from '../parse';
-import { DEFAULT_PG_VERSION, parsePgVersion, type PgVersion } from '../pg-version';
+import { parseStatements, parseStatementsSync, type ParsedStatement } from '../../../postgres/parse';
+import { DEFAULT_PG_VERSION, parsePgVersion, type PgVersion } from '../../../postgres/pg-version';
 import type { ReviewReport, TableSizes } from '../review';
-import { stepsAsWritten, terminated } from '../steps';
+import { stepsAsWritten, terminated } from '../../../postgres/steps';
 
 export interface EscalationContext {
   task: string;

@@ -1,6 +1,6 @@
-import { parsePgVersion } from '../pg-version';
+import { parsePgVersion } from '../../../postgres/pg-version';
 import { runSquawk } from './squawk';
-import type { PgVersion } from '../pg-version';
+import type { PgVersion } from '../../../postgres/pg-version';
 
 async function squawk(sql: string, pgVersion: PgVersion) {
   return (await runSquawk([{ path: 'm.sql', sql }], pgVersion))[0]!;

@@ -1,4 +1,4 @@
-import { alterTableCommands, body, findNodes, isObject, names, relationName, type Json } from '../ast';
+import { alterTableCommands, body, findNodes, isObject, names, relationName, type Json } from '../../../postgres/ast';
 import { catalogColumn, isBinaryCoercible, shapeOfFormatted, shapeOfTypeName } from './column-types';
 import { catalogTable, strongest, type LockContext, type LockMode, type StatementLockModel, type TableWork } from './model';
 

@@ -1,5 +1,5 @@
-import type { Catalog, Column } from '../../analysis/introspection';
-import { isObject, names } from '../ast';
+import type { Catalog, Column } from '../../../postgres/introspection';
+import { isObject, names } from '../../../postgres/ast';
 import { catalogTable } from './model';
 
 /** A type as the coercion rules need it: its internal name and its modifiers (`varchar`, [40]). */

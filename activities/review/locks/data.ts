@@ -1,4 +1,4 @@
-import { body, findNodes, relationName } from '../ast';
+import { body, findNodes, relationName } from '../../../postgres/ast';
 import type { StatementLockModel } from './model';
 
 /**

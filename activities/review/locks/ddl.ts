@@ -1,4 +1,4 @@
-import { body, droppedObjects, findNodes, relationName } from '../ast';
+import { body, droppedObjects, findNodes, relationName } from '../../../postgres/ast';
 import type { StatementLockModel, TableWork } from './model';
 
 /** DROP TABLE/VIEW/...: ACCESS EXCLUSIVE on each, catalog-only. */

@@ -1,5 +1,5 @@
-import { alterTableCommands, body, relationName } from '../ast';
-import type { ParsedStatement } from '../parse';
+import { alterTableCommands, body, relationName } from '../../../postgres/ast';
+import type { ParsedStatement } from '../../../postgres/parse';
 import { alterTableWork, provenNotNullColumns } from './alter-table';
 import { clusterWork, refreshWork, vacuumWork } from './maintenance';
 import { rowWritesWork, truncateWork } from './data';

@@ -1,5 +1,5 @@
-import { quoteIdent } from '../../analysis/sql-names';
-import { isObject, names } from '../ast';
+import { quoteIdent } from '../../../postgres/names';
+import { isObject, names } from '../../../postgres/ast';
 import { defaultConstraintName, onlyColumn, qualified, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
 
 export const constraintNotValid: OnlineRewrite = {

@@ -1,4 +1,4 @@
-import { body, relationName } from '../ast';
+import { body, relationName } from '../../../postgres/ast';
 import { catalogTable } from '../locks/model';
 import { qualified, sqlOf, step, type OnlineRewrite } from './rewrite';
 

@@ -1,6 +1,6 @@
-import { quoteIdent } from '../../analysis/sql-names';
-import type { Table, View } from '../../analysis/introspection';
-import { findNodes, isObject, type Json } from '../ast';
+import { quoteIdent } from '../../../postgres/names';
+import type { Table, View } from '../../../postgres/introspection';
+import { findNodes, isObject, type Json } from '../../../postgres/ast';
 import { catalogTable } from '../locks/model';
 import { bareName, qualified, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
 

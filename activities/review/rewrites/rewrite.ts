@@ -1,11 +1,11 @@
 import { deparseSync } from 'pgsql-parser';
 import type { Node } from '@pgsql/types';
-import type { Catalog } from '../../analysis/introspection';
-import type { MigrationStep } from '../../migration';
-import { alterTableCommands, body, findNodes, names, relationName, type Json } from '../ast';
-import type { ParsedStatement } from '../parse';
-import type { PgVersion } from '../pg-version';
-import { quoteIdent } from '../../analysis/sql-names';
+import type { Catalog } from '../../../postgres/introspection';
+import type { MigrationStep } from '../../../artifacts/migration';
+import { alterTableCommands, body, findNodes, names, relationName, type Json } from '../../../postgres/ast';
+import type { ParsedStatement } from '../../../postgres/parse';
+import type { PgVersion } from '../../../postgres/pg-version';
+import { quoteIdent } from '../../../postgres/names';
 
 export interface RewriteContext {
   pgVersion: PgVersion;

@@ -1,4 +1,4 @@
-import { quoteIdent } from '../../analysis/sql-names';
+import { quoteIdent } from '../../../postgres/names';
 import { qualified, singleCommand, step, bareName, type OnlineRewrite } from './rewrite';
 
 export const setNotNull: OnlineRewrite = {

@@ -1,5 +1,5 @@
-import { quoteIdent } from '../../analysis/sql-names';
-import { isObject, names } from '../ast';
+import { quoteIdent } from '../../../postgres/names';
+import { isObject, names } from '../../../postgres/ast';
 import { defaultConstraintName, qualified, singleCommand, step, type OnlineRewrite } from './rewrite';
 
 export const uniqueUsingIndex: OnlineRewrite = {

@@ -1,4 +1,4 @@
-import { body, relationName } from '../ast';
+import { body, relationName } from '../../../postgres/ast';
 import type { LintRule } from './rule';
 
 export const concurrentIndexPg14: LintRule = {

@@ -1,4 +1,4 @@
-import { alterTableCommands, body, isObject, relationName } from '../ast';
+import { alterTableCommands, body, isObject, relationName } from '../../../postgres/ast';
 import type { LintRule } from './rule';
 
 export const exclusionConstraint: LintRule = {

@@ -1,5 +1,5 @@
-import { alterTableCommands, body, findNodes, isObject, names, relationName } from '../ast';
-import type { ParsedStatement } from '../parse';
+import { alterTableCommands, body, findNodes, isObject, names, relationName } from '../../../postgres/ast';
+import type { ParsedStatement } from '../../../postgres/parse';
 import type { LintRule } from './rule';
 
 export const json: LintRule = {

@@ -1,4 +1,4 @@
-import { body, names } from '../ast';
+import { body, names } from '../../../postgres/ast';
 import type { LintRule } from './rule';
 
 export const renameEnumValue: LintRule = {

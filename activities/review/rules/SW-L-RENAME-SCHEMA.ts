@@ -1,4 +1,4 @@
-import { body } from '../ast';
+import { body } from '../../../postgres/ast';
 import type { LintRule } from './rule';
 
 export const renameSchema: LintRule = {

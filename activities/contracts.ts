@@ -1,5 +1,5 @@
-import type { ArtifactRef } from '../../store/artifacts';
-import type { ApplyLimits, Channel, Notification, RequestInput } from '../../workflows/design-request-messages';
+import type { ArtifactRef } from '../store/artifacts';
+import type { ApplyLimits, Channel, Notification, RequestInput } from '../workflows/design-request-messages';
 
 /**
  * What the design-request workflow hands its phase activities and gets back: target names, artifact

@@ -1,5 +1,5 @@
-import type { Finding } from '../findings';
-import { ANALYSIS_FINDING_KINDS } from '../analysis/findings';
+import type { Finding } from '../../artifacts/findings';
+import { ANALYSIS_FINDING_KINDS } from './findings';
 import type { MigrationFile } from '../review/review';
 
 /** Finding kinds whose `fix` is a migration that removes the finding (their examples prove it), not advice. */

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import type { MigrationFile } from './review';
+import type { MigrationFile } from '../activities/review/review';
 
 /**
  * Reads migrations from a file or a directory in the common layouts, pairing up and down by name:

@@ -1,6 +1,6 @@
 import { loadModule, parseSync } from 'pgsql-parser';
 import type { Node } from '@pgsql/types';
-import type { SourceLocation } from '../findings';
+import type { SourceLocation } from '../artifacts/findings';
 
 /**
  * One statement of a migration as PostgreSQL's own parser (libpg-query) sees it: its text, its AST,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../../../store/canonical-json';
+import { canonicalJson } from '../../store/canonical-json';
 import type { Catalog } from './catalog';
 
 /** Keys whose values change without DDL: statistics, sizes, sequence values, the time of reading. */

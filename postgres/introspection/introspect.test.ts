@@ -1,6 +1,6 @@
 import { Client } from 'pg';
-import { loadDataset, type Dataset } from '../../../test/support/datasets';
-import type { TestDatabase } from '../../../test/support/stack';
+import { loadDataset, type Dataset } from '../../test/support/datasets';
+import type { TestDatabase } from '../../test/support/stack';
 import { fingerprint, introspect, type Catalog } from '.';
 
 const USER_SCHEMAS = `nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'schemawright') AND nspname NOT LIKE 'pg\\_%'`;

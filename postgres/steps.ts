@@ -1,4 +1,4 @@
-import type { MigrationStep } from '../migration';
+import type { MigrationStep } from '../artifacts/migration';
 import { body } from './ast';
 import type { ParsedStatement } from './parse';
 import type { PgVersion } from './pg-version';

@@ -1,4 +1,4 @@
-import type { Finding, Severity } from '../findings';
+import type { Finding, Severity } from './findings';
 
 export type FindingsFormat = 'text' | 'json' | 'markdown';
 export const FINDINGS_FORMATS: readonly FindingsFormat[] = ['text', 'json', 'markdown'];
