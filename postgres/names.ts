@@ -3,9 +3,14 @@ export function quoteIdent(name: string): string {
   return /^[a-z_][a-z0-9_$]*$/.test(name) && !RESERVED.has(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 
-/** `schema.name`, each part quoted as needed. */
-export function qualified(schema: string, name: string): string {
-  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+/** `schema.name`, each part quoted as needed: from its two parts, or from a name as written (`schema.table` or `table`). */
+export function qualified(schema: string, name?: string): string {
+  return name === undefined ? schema.split('.').map(quoteIdent).join('.') : `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}
+
+/** A string literal as PostgreSQL reads it with standard_conforming_strings on: single quotes doubled. */
+export function quoteLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
 }
 
 /** A new identifier from parts, cut to PostgreSQL's 63 bytes the way it would cut it silently. */

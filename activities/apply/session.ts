@@ -18,6 +18,16 @@ export interface SessionOptions {
   onRetry: (attempt: number, detail: string) => void;
 }
 
+/** The runner's limits where a request sets none: index builds on big tables take a while, lock waits must not. */
+export function sessionLimits(limits: Partial<Omit<SessionOptions, 'onRetry'>>): Omit<SessionOptions, 'onRetry'> {
+  return {
+    lockTimeoutMs: limits.lockTimeoutMs ?? 5_000,
+    statementTimeoutMs: limits.statementTimeoutMs ?? 15 * 60_000,
+    lockRetries: limits.lockRetries ?? 5,
+    applyLockWaitMs: limits.applyLockWaitMs ?? 60_000,
+  };
+}
+
 /**
  * The runner's connection to one target: per-statement timeouts, the target's apply lock held for
  * the whole run, and lock-timeout retries with evidence of who blocks. A second connection (the

@@ -1,4 +1,5 @@
 import type { ClientBase } from 'pg';
+import { quoteIdent } from '../names';
 import type { Catalog, Column, Constraint, ConstraintKind, Index, Policy, Sequence, Statement, Table, Trigger, View } from './catalog';
 
 export interface IntrospectOptions {
@@ -346,10 +347,6 @@ async function readStatements(client: ClientBase, extensions: { name: string; sc
     [limit],
   );
   return rows.map((r) => ({ query: r.query, calls: Number(r.calls), totalMs: r.total, meanMs: r.mean, rows: Number(r.rows) }));
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 function parsePartitionKey(key: string): { strategy: 'range' | 'list' | 'hash'; key: string } {

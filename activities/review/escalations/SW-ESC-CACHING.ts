@@ -1,6 +1,6 @@
 import type { Escalation, EscalationOption } from '../../../artifacts/escalation';
 import type { Finding } from '../../../artifacts/findings';
-import { qualified } from '../rewrites/rewrite';
+import { qualified } from '../../../postgres/names';
 import { addedStep, durationSeconds, exampleFinding, findingsOf, numberOf, selectOf, textOf, type EscalationContext, type EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-CACHING';

@@ -1,6 +1,6 @@
-import { quoteIdent } from '../../../postgres/names';
+import { quoteIdent, qualified } from '../../../postgres/names';
 import type { Escalation, EscalationOption } from '../../../artifacts/escalation';
-import { bareName, qualified } from '../rewrites/rewrite';
+import { bareName } from '../rewrites/rewrite';
 import { knownTables, type KnownTable } from './known-tables';
 import { addedStep, exampleFinding, findingsOf, joinedName, numberOf, selectOf, sizeOf, type EscalationContext, type EscalationTrigger } from './trigger';
 import type { Finding } from '../../../artifacts/findings';

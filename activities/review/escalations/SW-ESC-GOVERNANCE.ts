@@ -1,6 +1,5 @@
-import { quoteIdent } from '../../../postgres/names';
+import { quoteIdent, qualified } from '../../../postgres/names';
 import type { Escalation, EscalationOption } from '../../../artifacts/escalation';
-import { qualified } from '../rewrites/rewrite';
 import { knownTables } from './known-tables';
 import { addedStep, exampleCatalog, exampleFinding, findingsOf, sizeOf, type EscalationContext, type EscalationTrigger } from './trigger';
 

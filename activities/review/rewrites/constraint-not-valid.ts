@@ -1,6 +1,6 @@
-import { quoteIdent } from '../../../postgres/names';
+import { quoteIdent, qualified } from '../../../postgres/names';
 import { isObject, names } from '../../../postgres/ast';
-import { defaultConstraintName, onlyColumn, qualified, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
+import { defaultConstraintName, onlyColumn, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
 
 export const constraintNotValid: OnlineRewrite = {
   id: 'constraint-not-valid',

@@ -1,8 +1,8 @@
-import { quoteIdent } from '../../../postgres/names';
+import { quoteIdent, qualified } from '../../../postgres/names';
 import type { Table, View } from '../../../postgres/introspection';
 import { findNodes, isObject, type Json } from '../../../postgres/ast';
 import { catalogTable } from '../locks/model';
-import { bareName, qualified, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
+import { bareName, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
 
 /** Rows per backfill batch: small enough that each UPDATE holds its row locks for well under a second. */
 export const BACKFILL_BATCH_SIZE = 10_000;

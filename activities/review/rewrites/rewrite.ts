@@ -5,7 +5,6 @@ import type { MigrationStep } from '../../../artifacts/migration';
 import { alterTableCommands, body, findNodes, names, relationName, type Json } from '../../../postgres/ast';
 import type { ParsedStatement } from '../../../postgres/parse';
 import type { PgVersion } from '../../../postgres/pg-version';
-import { quoteIdent } from '../../../postgres/names';
 
 export interface RewriteContext {
   pgVersion: PgVersion;
@@ -43,10 +42,6 @@ export function singleCommand(statement: ParsedStatement): { table: string; cmd:
   return cmds.length === 1 && table ? { table, cmd: cmds[0]! } : undefined;
 }
 
-/** `schema.table` or `table` as written, each part quoted as needed (reserved words too: `order`, `user`). */
-export function qualified(name: string): string {
-  return name.split('.').map(quoteIdent).join('.');
-}
 
 export function bareName(name: string): string {
   return name.slice(name.lastIndexOf('.') + 1);

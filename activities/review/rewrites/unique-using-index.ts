@@ -1,6 +1,6 @@
-import { quoteIdent } from '../../../postgres/names';
+import { quoteIdent, qualified } from '../../../postgres/names';
 import { isObject, names } from '../../../postgres/ast';
-import { defaultConstraintName, qualified, singleCommand, step, type OnlineRewrite } from './rewrite';
+import { defaultConstraintName, singleCommand, step, type OnlineRewrite } from './rewrite';
 
 export const uniqueUsingIndex: OnlineRewrite = {
   id: 'unique-using-index',
