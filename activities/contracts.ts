@@ -92,7 +92,7 @@ export interface AuditInput {
   data: Record<string, unknown>;
 }
 
-/** The activities the workflow calls; activities/request/index.ts implements them over the engines. */
+/** The activities the workflow calls; each phase implements its own in an adapter beside its engine (activities/<phase>/activity.ts). */
 export interface RequestActivities {
   analyzeTarget(input: PhaseInput): Promise<AnalysisOutcome>;
   modelChange(input: PhaseInput & { analysis: AnalysisOutcome }): Promise<ModelingOutcome>;

@@ -23,7 +23,7 @@ import { appendAudit } from '../store/audit';
 import { AnonymousRefusalLimit } from './anonymous-refusals';
 import { loadSpec, SpecError } from '../activities/modeling/spec';
 import { parseStatements, SqlSyntaxError } from '../postgres/parse';
-import type { MigrationFile } from '../activities/review/review';
+import type { MigrationFile } from '../artifacts/migration-files';
 import { PolicyError } from './policy';
 
 /**

@@ -1,6 +1,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import type { MigrationFile } from '../activities/review/review';
+
+/** A migration as written: its up SQL, and its down where there is one. */
+export interface MigrationFile {
+  path: string;
+  up: string;
+  down?: string;
+}
 
 /**
  * Reads migrations from a file or a directory in the common layouts, pairing up and down by name:

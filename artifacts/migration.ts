@@ -35,3 +35,8 @@ export interface Migration {
   /** The file it was read from, for messages about it. */
   source?: string;
 }
+
+/** Statements as one script, each ended by one semicolon (a step's own may be there or not). */
+export function asScript(statements: string[]): string {
+  return statements.map((sql) => `${sql.replace(/;\s*$/, '')};`).join('\n');
+}

@@ -8,12 +8,12 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { readMigrationFiles } from '../artifacts/migration-files';
+import { readMigrationFiles, type MigrationFile } from '../artifacts/migration-files';
 import { parseStatements } from '../postgres/parse';
 import { parsePgVersion } from '../postgres/pg-version';
 import { runRules } from '../activities/review/rules';
 import { lockImpactsOf } from '../activities/review/locks';
-import { reviewMigration, type MigrationFile } from '../activities/review/review';
+import { reviewMigration } from '../activities/review/review';
 import { verifyOnShadow } from '../postgres/shadow';
 import { squawkArguments, SQUAWK_BIN } from '../activities/review/lint/squawk';
 import { databaseUrl } from '../store/database';

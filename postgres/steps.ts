@@ -1,7 +1,8 @@
-import type { MigrationStep } from '../artifacts/migration';
+import type { Migration, MigrationStep } from '../artifacts/migration';
+import { migrationName, migrationVersion, type MigrationFile } from '../artifacts/migration-files';
 import { body } from './ast';
-import type { ParsedStatement } from './parse';
-import type { PgVersion } from './pg-version';
+import { parseStatements, type ParsedStatement } from './parse';
+import { DEFAULT_PG_VERSION, type PgVersion } from './pg-version';
 
 /**
  * Why a statement cannot run inside a transaction block, or undefined when it can. The runner wraps
@@ -60,4 +61,45 @@ export function stepsAsWritten(name: string, statements: ParsedStatement[], pgVe
   }
   flush();
   return steps;
+}
+
+/**
+ * A file's own BEGIN / COMMIT: the runner gives each transactional step its transaction (with its
+ * history row in it), and a COMMIT inside would end that early. Files that COMMIT before a
+ * CONCURRENTLY statement and BEGIN after it get the same cut from the steps as written.
+ */
+function ownTransactionControl(statement: ParsedStatement): boolean {
+  return statement.kind === 'TransactionStmt' && ['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT'].includes(String(body(statement).kind));
+}
+
+/** SQL cut into the steps the runner applies: a CONCURRENTLY statement becomes a non-transactional step of its own. */
+export async function stepsOfSql(name: string, sql: string, pgVersion: PgVersion, file?: string): Promise<MigrationStep[]> {
+  return stepsAsWritten(name, (await parseStatements(sql, file)).filter((s) => !ownTransactionControl(s)), pgVersion);
+}
+
+/**
+ * Migration files as the runner applies them: each file one migration, cut into steps as written,
+ * its down kept whole (revertMigrations cuts it the same way when it runs).
+ */
+export async function migrationsFromFiles(files: MigrationFile[], pgVersion: PgVersion = DEFAULT_PG_VERSION): Promise<Migration[]> {
+  const migrations: Migration[] = [];
+  for (const file of files) {
+    const name = migrationName(file.path);
+    migrations.push({
+      version: migrationVersion(file.path),
+      name,
+      steps: await stepsOfSql(name, file.up, pgVersion, file.path),
+      up: file.up,
+      ...(file.down !== undefined ? { down: file.down } : {}),
+      ...(/^R__/.test(name) ? { repeatable: true } : {}),
+      source: file.path,
+    });
+  }
+  const seen = new Map<string, string>();
+  for (const migration of migrations) {
+    const other = seen.get(migration.version);
+    if (other) throw new Error(`${other} and ${migration.source} have the same version ${migration.version}: give each migration its own version.`);
+    seen.set(migration.version, migration.source as string);
+  }
+  return migrations;
 }

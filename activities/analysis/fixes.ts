@@ -1,6 +1,6 @@
 import type { Finding } from '../../artifacts/findings';
 import { ANALYSIS_FINDING_KINDS } from './findings';
-import type { MigrationFile } from '../review/review';
+import type { MigrationFile } from '../../artifacts/migration-files';
 
 /** Finding kinds whose `fix` is a migration that removes the finding (their examples prove it), not advice. */
 const MECHANICAL_FIXES = new Set(ANALYSIS_FINDING_KINDS.filter((kind) => kind.examples.some((example) => example.fixResolves)).map((kind) => kind.id));

@@ -4,7 +4,7 @@ import { ensureHistoryTable, readHistory, recordStep, stepChecksum } from './his
 import type { ApplyOptions, ApplyTarget } from './index';
 import { sessionLimits, TargetSession } from './session';
 import { STEP_KINDS } from './steps';
-import { stepsOfSql } from './import';
+import { stepsOfSql } from '../../postgres/steps';
 
 export interface RevertResult {
   /** Versions reverted, newest first. */

@@ -1,4 +1,4 @@
-import { DEFAULT_THRESHOLDS } from '../analysis/findings';
+import { DEFAULT_THRESHOLDS } from '../../artifacts/thresholds';
 import { identifierFrom } from '../../postgres/names';
 import type { PartitionPlan, PlannedTable } from './design-model';
 import type { DesignSpec } from './spec';

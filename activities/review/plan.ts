@@ -2,10 +2,10 @@ import type { Catalog } from '../../postgres/introspection';
 import type { StepKind } from '../../artifacts/migration';
 import { formatSeconds, stepLocks, tableSizesOf, totalBlockingSeconds, type Blocks, type LockMode } from './locks';
 import { strongest } from './locks/model';
-import { migrationName } from '../../artifacts/migration-files';
+import { migrationName, type MigrationFile } from '../../artifacts/migration-files';
 import { loadParser, parseStatements } from '../../postgres/parse';
 import { DEFAULT_PG_VERSION, formatPgVersion, parsePgVersion } from '../../postgres/pg-version';
-import type { MigrationFile, TableSizes } from './review';
+import type { TableSizes } from './review';
 import { stepsAsWritten } from '../../postgres/steps';
 
 export interface PlannedLock {

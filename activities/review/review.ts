@@ -3,17 +3,11 @@ import type { Finding, Severity } from '../../artifacts/findings';
 import type { MigrationStep } from '../../artifacts/migration';
 import { runSquawk } from './lint/squawk';
 import { lockEngine } from './locks/engine';
-import { migrationName } from '../../artifacts/migration-files';
+import { migrationName, type MigrationFile } from '../../artifacts/migration-files';
 import { parseStatements, type ParsedStatement } from '../../postgres/parse';
 import { DEFAULT_PG_VERSION, formatPgVersion, parsePgVersion, type PgVersion } from '../../postgres/pg-version';
 import { runRules } from './rules';
 import { stepsAsWritten } from '../../postgres/steps';
-
-export interface MigrationFile {
-  path: string;
-  up: string;
-  down?: string;
-}
 
 /** Rows and bytes of the target's tables, keyed `schema.table`, for engines that weigh impact. */
 export type TableSizes = Record<string, { rows: number; bytes: number }>;

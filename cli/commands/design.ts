@@ -6,7 +6,7 @@ import type { MigrationStep } from '../../artifacts/migration';
 import { modelDesign, SpecError, type ModelDesignResult } from '../../activities/modeling';
 import { ConfigError } from '../../config/environment';
 import { redacted } from '../../config/targets';
-import { targetConnectionString } from '../target';
+import { targetConnectionString } from '../../postgres/target';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 type DesignFormat = (typeof FORMATS)[number];

@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import { readTargetCatalog, targetConnectionString } from '../target';
-import { migrationName, readMigrationFiles } from '../../artifacts/migration-files';
+import { readTargetCatalog } from '../../postgres/target';
+import { readMigrationFiles } from '../../artifacts/migration-files';
 import { renderReport, type ReportFormat } from '../../activities/review/report';
-import { reviewMigration, summarize } from '../../activities/review/review';
-import { verifyOnShadow } from '../../postgres/shadow';
-import { tableSizesOf } from '../../activities/review/locks';
+import { reviewChange } from '../../activities/review/review-change';
 
 interface ReviewOptions {
   target?: string;
@@ -27,18 +25,10 @@ export function registerReviewCommand(program: Command): void {
       }
       const files = readMigrationFiles(path);
       // The target's catalog gives its version, and table sizes and column types for the lock model.
-      const catalog = options.target ? await readTargetCatalog(options.target, 'review') : undefined;
-      const pgVersion = catalog ? catalog.meta.serverVersion : options.pgVersion;
-      let report = await reviewMigration({ files, pgVersion, catalog, tableSizes: catalog && tableSizesOf(catalog) });
-      if (options.target) {
-        const shadow = await verifyOnShadow(
-          targetConnectionString(options.target),
-          files.map((f) => ({ name: migrationName(f.path), up: f.up, down: f.down, file: f.path })),
-        );
-        for (const gap of shadow.copyGaps) {
-          console.error(`schemawright: the shadow database lacks an object of the target (${gap.error}); findings about it may be missing or spurious.`);
-        }
-        report = summarize(report.pgVersion, report.files.map((f) => ({ ...f, findings: [...f.findings, ...shadow.findings.filter((s) => s.location?.file === f.path)] })));
+      const catalog = options.target ? await readTargetCatalog(options.target, { applicationName: 'schemawright-review' }) : undefined;
+      const { report, copyGaps } = await reviewChange({ files, catalog, pgVersion: options.pgVersion, target: options.target, connection: { applicationName: 'schemawright-review' } });
+      for (const gap of copyGaps) {
+        console.error(`schemawright: the shadow database lacks an object of the target (${gap.error}); findings about it may be missing or spurious.`);
       }
       console.log(renderReport(report, options.format));
       if (report.counts.error > 0) process.exitCode = 1;

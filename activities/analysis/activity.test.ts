@@ -4,7 +4,8 @@ import { getArtifact } from '../../store/artifacts';
 import { createTestDatabase, createTestStore, type TestDatabase } from '../../test/support/stack';
 import type { Finding } from '../../artifacts/findings';
 import type { Catalog } from '../../postgres/introspection';
-import { analyzeTarget, targetFingerprint } from './target';
+import { targetFingerprint } from '../../postgres/target';
+import { storeAnalysis } from './activity';
 
 describe('analysing a target by name', () => {
   let store: Awaited<ReturnType<typeof createTestStore>>;
@@ -25,9 +26,9 @@ describe('analysing a target by name', () => {
   });
 
   it('stores the catalog, the findings and the report, and returns refs, counts and the fingerprint', async () => {
-    const outcome = await analyzeTarget(store.pool, 'shop', { piiColumns: ['public.customer.email'] }, env);
+    const outcome = await storeAnalysis(store.pool, 'shop', { piiColumns: ['public.customer.email'] }, env);
     expect(outcome.findings).toEqual({ errors: 0, warnings: 2, infos: 1 });
-    expect(outcome.fingerprint).toBe(await targetFingerprint('shop', env));
+    expect(outcome.fingerprint).toBe(await targetFingerprint('shop', { env }));
     const catalog = JSON.parse((await getArtifact(store.pool, outcome.artifacts.catalog!.digest)).content) as Catalog;
     expect(catalog.tables.map((t) => t.name)).toEqual(['cart', 'customer']);
     const findings = JSON.parse((await getArtifact(store.pool, outcome.artifacts.findings!.digest)).content) as Finding[];
@@ -40,11 +41,11 @@ describe('analysing a target by name', () => {
   });
 
   it('moves the fingerprint when the schema changes', async () => {
-    const before = await targetFingerprint('shop', env);
+    const before = await targetFingerprint('shop', { env });
     const client = new Client({ connectionString: db.url });
     await client.connect();
     await client.query('CREATE INDEX cart_customer ON public.cart (customer_id)');
     await client.end();
-    expect(await targetFingerprint('shop', env)).not.toBe(before);
+    expect(await targetFingerprint('shop', { env })).not.toBe(before);
   });
 });
