@@ -16,17 +16,21 @@ export function targetConnectionString(target: string, env: NodeJS.ProcessEnv = 
 export interface TargetOptions {
   /** Shown in pg_stat_activity, so a DBA sees who is connected. */
   applicationName?: string;
+  /** TCP keepalive, for sessions that wait long (the apply runner's). */
+  keepAlive?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
 /**
- * Opens a target (a configured name, or a URL) for one piece of work. Connection failures become
- * errors that name the target (a URL only with its password hidden) and say what to check.
+ * Connects to a target (a configured name, or a URL). Connection failures become errors that name
+ * the target (a URL only with its password hidden) and say what to check. The caller ends the client.
  */
-export async function withTarget<T>(target: string, work: (client: Client, connectionString: string) => Promise<T>, options: TargetOptions = {}): Promise<T> {
+export async function connectTarget(target: string, options: TargetOptions = {}): Promise<Client> {
   const connectionString = targetConnectionString(target, options.env);
   const shown = target.includes('://') ? redacted(connectionString) : `target '${target}'`;
-  const client = new Client({ connectionString, application_name: options.applicationName ?? 'schemawright', connectionTimeoutMillis: 10_000 });
+  const client = new Client({ connectionString, application_name: options.applicationName ?? 'schemawright', connectionTimeoutMillis: 10_000, keepAlive: options.keepAlive });
+  // A target restarting under us must fail the work in hand (its query rejects), not crash the process.
+  client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (error) {
@@ -36,8 +40,14 @@ export async function withTarget<T>(target: string, work: (client: Client, conne
     if ((error as { code?: string }).code === '3D000') throw new TargetNotFoundError(explained);
     throw new TargetUnreachableError(explained);
   }
+  return client;
+}
+
+/** Opens a target for one piece of work, and closes it after (see connectTarget). */
+export async function withTarget<T>(target: string, work: (client: Client, connectionString: string) => Promise<T>, options: TargetOptions = {}): Promise<T> {
+  const client = await connectTarget(target, options);
   try {
-    return await work(client, connectionString);
+    return await work(client, targetConnectionString(target, options.env));
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from 'pg';
 import { parsePgVersion, type PgVersion } from '../../postgres/pg-version';
+import { connectTarget } from '../../postgres/target';
 import { ApplyLockBusyError, LockContentionError, type LockEvidence } from './errors';
 
 /** One key per database: advisory locks are scoped to the database, so this is one lock per target. */
@@ -44,13 +45,7 @@ export class TargetSession {
   ) {}
 
   static async open(target: { name: string; connectionString: string }, options: SessionOptions): Promise<TargetSession> {
-    const connect = async (applicationName: string) => {
-      const client = new Client({ connectionString: target.connectionString, application_name: applicationName, keepAlive: true });
-      // A target restarting under us must fail the run, not crash the process.
-      client.on('error', () => undefined);
-      await client.connect();
-      return client;
-    };
+    const connect = (applicationName: string) => connectTarget(target.connectionString, { applicationName, keepAlive: true });
     const client = await connect('schemawright-apply');
     const observer = await connect('schemawright-apply-observer').catch(async (error: unknown) => {
       await client.end();
