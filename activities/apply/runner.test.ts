@@ -1,10 +1,10 @@
 import { Client } from 'pg';
-import { applyMigration, ApplyLockBusyError, LockContentionError, MigrationChecksumError, MigrationFailedError, revertMigrations, stepChecksum, type ApplyProgress } from '../../activities/apply';
-import { ensureHistoryTable, recordStep } from '../../activities/apply/history';
+import { applyMigration, ApplyLockBusyError, LockContentionError, MigrationChecksumError, MigrationFailedError, revertMigrations, stepChecksum, type ApplyProgress } from './';
+import { ensureHistoryTable, recordStep } from './history';
 import type { Migration } from '../../artifacts/migration';
 import { waitFor } from '../../stack/wait';
-import { querySql, runSql } from '../support/requests';
-import { createTestDatabase, type TestDatabase } from '../support/stack';
+import { querySql, runSql } from '../../test/support/requests';
+import { createTestDatabase, type TestDatabase } from '../../test/support/stack';
 
 const SETUP = `
   CREATE TABLE effects (step text NOT NULL);

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
-import { digestOf, getArtifact, putArtifact } from '../store/artifacts';
-import { migrateStore } from '../store/database';
-import { createTestStore } from './support/stack';
+import { digestOf, getArtifact, putArtifact } from './artifacts';
+import { migrateStore } from './database';
+import { createTestStore } from '../test/support/stack';
 
 describe('the project store', () => {
   let store: { pool: Pool; close(): Promise<void> };

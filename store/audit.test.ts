@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
-import { AUDIT_GENESIS_HASH, appendAudit, queryAudit, verifyAudit } from '../store/audit';
-import { createTestStore, type TestDatabase } from './support/stack';
+import { AUDIT_GENESIS_HASH, appendAudit, queryAudit, verifyAudit } from './audit';
+import { createTestStore, type TestDatabase } from '../test/support/stack';
 
 describe('the audit log', () => {
   let store: { pool: Pool; db: TestDatabase; close(): Promise<void> };

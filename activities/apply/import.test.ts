@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyMigrations, compareWithHistory, importMigrations, MigrationChecksumError } from '../../activities/apply';
-import { querySql } from '../support/requests';
-import { createTestDatabase, type TestDatabase } from '../support/stack';
+import { applyMigrations, compareWithHistory, importMigrations, MigrationChecksumError } from './';
+import { querySql } from '../../test/support/requests';
+import { createTestDatabase, type TestDatabase } from '../../test/support/stack';
 
 function directory(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'schemawright-import-'));

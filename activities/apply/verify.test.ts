@@ -1,7 +1,7 @@
-import { applyMigration, verifyApplied } from '../../activities/apply';
+import { applyMigration, verifyApplied } from './';
 import type { Migration } from '../../artifacts/migration';
-import { runSql } from '../support/requests';
-import { createTestDatabase, type TestDatabase } from '../support/stack';
+import { runSql } from '../../test/support/requests';
+import { createTestDatabase, type TestDatabase } from '../../test/support/stack';
 
 const MIGRATION: Migration = {
   version: '7',

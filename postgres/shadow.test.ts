@@ -1,7 +1,7 @@
 import { Client } from 'pg';
-import { verifyOnShadow } from '../../postgres/shadow';
-import { createTestDatabase, type TestDatabase } from '../support/stack';
-import { lemmyMigrations } from './lemmy';
+import { verifyOnShadow } from './shadow';
+import { createTestDatabase, type TestDatabase } from '../test/support/stack';
+import { lemmyMigrations } from '../test/review/lemmy';
 
 async function run(url: string, sql: string[]): Promise<void> {
   const client = new Client({ connectionString: url });

@@ -1,9 +1,9 @@
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../stack/ports';
-import { startTemporalDevServer, temporalReady } from '../stack/temporal-server';
-import { testStack } from './support/stack';
+import { freePort } from './ports';
+import { startTemporalDevServer, temporalReady } from './temporal-server';
+import { testStack } from '../test/support/stack';
 
 describe('starting the Temporal dev server', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'sw-devserver-'));

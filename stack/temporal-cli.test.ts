@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { locateTemporalCli, TemporalCliNotFoundError } from '../stack/temporal-cli';
-import { testStack } from './support/stack';
+import { locateTemporalCli, TemporalCliNotFoundError } from './temporal-cli';
+import { testStack } from '../test/support/stack';
 
 describe('finding the Temporal CLI', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'sw-cli-'));
