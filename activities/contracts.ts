@@ -15,7 +15,7 @@ export interface AnalysisOutcome {
 }
 
 export interface ModelingOutcome {
-  /** The migrations to review and apply, in order (JSON of activities/migration.ts `Migration[]`). */
+  /** The migrations to review and apply, in order (JSON of artifacts/migration.ts `Migration[]`). */
   migration: ArtifactRef;
   steps: number;
   artifacts: Record<string, ArtifactRef>;
@@ -27,7 +27,7 @@ export interface EscalationSummary {
   problem: string;
   options: { id: string; title: string; risk: string; blockingSeconds: number | null }[];
   recommendation: { optionId: string; reason: string };
-  /** The whole escalation (activities/escalation.ts) in the store. */
+  /** The whole escalation (artifacts/escalation.ts) in the store. */
   escalation: ArtifactRef;
 }
 

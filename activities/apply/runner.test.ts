@@ -229,7 +229,7 @@ describe('applyMigration', () => {
     }
     const events: ApplyProgress[] = [];
     expect(await applyMigration(target, migration, options(events))).toMatchObject({ applied: 1 });
-    expect(events.map((e) => e.detail)).toContain('index "items_n_idx" was dropped by the interrupted attempt; recorded, not dropped again');
+    expect(events.map((e) => e.detail)).toContain('index items_n_idx was dropped by the interrupted attempt; recorded, not dropped again');
     expect((await history()).map((r) => `${r.step} ${r.status}`)).toEqual(['drop-n applied']);
   });
 
