@@ -18,6 +18,8 @@ export interface TargetOptions {
   applicationName?: string;
   /** TCP keepalive, for sessions that wait long (the apply runner's). */
   keepAlive?: boolean;
+  /** How messages name a target given as a URL, where its name is known (the apply runner's): the URL is then not shown. */
+  name?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -27,7 +29,7 @@ export interface TargetOptions {
  */
 export async function connectTarget(target: string, options: TargetOptions = {}): Promise<Client> {
   const connectionString = targetConnectionString(target, options.env);
-  const shown = target.includes('://') ? redacted(connectionString) : `target '${target}'`;
+  const shown = options.name || !target.includes('://') ? `target '${options.name ?? target}'` : redacted(connectionString);
   const client = new Client({ connectionString, application_name: options.applicationName ?? 'schemawright', connectionTimeoutMillis: 10_000, keepAlive: options.keepAlive });
   // A target restarting under us must fail the work in hand (its query rejects), not crash the process.
   client.on('error', () => undefined);

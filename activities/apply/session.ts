@@ -45,7 +45,7 @@ export class TargetSession {
   ) {}
 
   static async open(target: { name: string; connectionString: string }, options: SessionOptions): Promise<TargetSession> {
-    const connect = (applicationName: string) => connectTarget(target.connectionString, { applicationName, keepAlive: true });
+    const connect = (applicationName: string) => connectTarget(target.connectionString, { applicationName, keepAlive: true, name: target.name });
     const client = await connect('schemawright-apply');
     const observer = await connect('schemawright-apply-observer').catch(async (error: unknown) => {
       await client.end();

@@ -28,5 +28,5 @@ export function verifyApplied(target: ApplyTarget, migration: Migration): Promis
     );
     for (const { name } of invalid.rows) problems.push(`index ${name} is INVALID: rebuild it (REINDEX INDEX CONCURRENTLY ${name})`);
     return problems;
-  }, { applicationName: 'schemawright-verify' });
+  }, { applicationName: 'schemawright-verify', name: target.name });
 }
