@@ -99,6 +99,9 @@ export async function schemaDiff(fromUrl: string, toUrl: string, schema?: string
     const message = String((error as Error).message).split(toUrl).join('<database>').split(fromUrl).join('<database>');
     throw new Error(`Could not read a schema to compare: ${message}. Check that the role may read the catalog.`);
   } finally {
+    // pg-promise drops its pool's error listener on end, before the idle connections have closed; a
+    // shadow dropped WITH (FORCE) meanwhile terminates them, and an unheard pool error ends the process.
+    for (const client of [from, to]) client.pgp.$pool.on('error', () => undefined);
     await Promise.all([from.end(), to.end()]);
   }
 }
