@@ -40,8 +40,8 @@ export interface ChangeReview {
  */
 export async function reviewChange(input: ChangeReviewInput): Promise<ChangeReview> {
   const { files, catalog } = input;
-  const tableSizes = catalog ? tableSizesOf(catalog) : {};
-  const written = await reviewMigration({ files, pgVersion: catalog?.meta.serverVersion ?? input.pgVersion, tableSizes: catalog && tableSizes, catalog });
+  const tableSizes = catalog && tableSizesOf(catalog);
+  const written = await reviewMigration({ files, pgVersion: catalog?.meta.serverVersion ?? input.pgVersion, tableSizes, catalog });
   const shadow = input.target
     ? await withTarget(input.target, (_client, url) => verifyOnShadow(url, files.map((file) => ({ name: migrationName(file.path), up: file.up, down: file.down, file: file.path }))), input.connection)
     : { findings: [], copyGaps: [] };
@@ -52,7 +52,7 @@ export async function reviewChange(input: ChangeReviewInput): Promise<ChangeRevi
     task: request.task,
     migration: { version: request.version, name: request.task, steps: request.steps },
     report,
-    tableSizes,
+    tableSizes: tableSizes ?? {},
     catalog,
     analysisFindings: request.analysisFindings,
     modelingFindings: request.modelingFindings,
