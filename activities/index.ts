@@ -1,6 +1,13 @@
 import type { Pool } from 'pg';
 import type { Notification } from '../workflows/design-request-messages';
-import { createRequestActivities } from './request';
+import { createAnalysisActivities } from './analysis/activity';
+import { fixFileOf } from './analysis/fixes';
+import { createApplyActivities } from './apply/activity';
+import { pendingOnTarget } from './apply/import';
+import type { RequestActivities } from './contracts';
+import { createModelingActivities } from './modeling/activity';
+import { createReportActivities } from './report/activity';
+import { createReviewActivities } from './review/activity';
 import { createStackCheckActivities } from './stack-check';
 
 /** What every activity may use; built once per worker process. */
@@ -12,11 +19,19 @@ export interface ActivityDependencies {
   checkpointAudit?: () => Promise<unknown>;
 }
 
+/**
+ * Every activity, each phase's from the adapter beside its engine. Phases never import one another:
+ * what modeling needs of analysis and apply is handed in here.
+ */
 export function createActivities(deps: ActivityDependencies) {
-  return {
-    ...createStackCheckActivities(deps.store),
-    ...createRequestActivities(deps),
+  const request: RequestActivities = {
+    ...createAnalysisActivities(deps.store),
+    ...createModelingActivities({ store: deps.store, fixFileOf, pendingOnTarget }),
+    ...createReviewActivities(deps.store),
+    ...createApplyActivities(deps.store),
+    ...createReportActivities(deps),
   };
+  return { ...createStackCheckActivities(deps.store), ...request };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Escalation } from '../activities/escalation';
+import type { Escalation } from '../artifacts/escalation';
 import { putArtifact } from '../store/artifacts';
 import { waitFor } from '../stack/wait';
 import { startSlackApiStandIn, type SlackApiStandIn } from '../test/support/slack-api';

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { Escalation, ImpactAssessment } from '../activities/escalation';
+import type { Escalation, ImpactAssessment } from '../artifacts/escalation';
 import { getArtifact } from '../store/artifacts';
 import type { QuestionView } from '../workflows/design-request-messages';
 

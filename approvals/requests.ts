@@ -37,8 +37,8 @@ import { AnonymousRefusalLimit } from './anonymous-refusals';
 import type { DecisionSigner } from './decision-keys';
 import { UpdateLanes } from './update-lanes';
 import { loadSpec, SpecError } from '../activities/modeling/spec';
-import { parseStatements, SqlSyntaxError } from '../activities/review/parse';
-import type { MigrationFile } from '../activities/review/review';
+import { parseStatements, SqlSyntaxError } from '../postgres/parse';
+import type { MigrationFile } from '../artifacts/migration-files';
 import { PolicyError } from './policy';
 
 /**

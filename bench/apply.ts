@@ -7,7 +7,7 @@
  */
 import { Client, type Pool } from 'pg';
 import { applyMigrations, importMigrations } from '../activities/apply';
-import type { Migration } from '../activities/migration';
+import type { Migration } from '../artifacts/migration';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { AUDIT_GENESIS_HASH, appendAudit, auditEntryHash, verifyAudit } from '../store/audit';
 import { MARQUEZ_DIR } from '../test/support/fixtures';

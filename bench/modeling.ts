@@ -11,7 +11,8 @@ import { designMigration } from '../activities/modeling/design-migration';
 import { verifyIndexes } from '../activities/modeling/index-verification';
 import { modelSpec } from '../activities/modeling/model';
 import { loadSpec } from '../activities/modeling/spec';
-import { schemaDiff, withShadowDatabase } from '../activities/review/shadow';
+import { schemaDiff, withShadowDatabase } from '../postgres/shadow';
+import { readTargetCatalog } from '../postgres/target';
 import { databaseUrl } from '../store/database';
 import { LEMMY_DIR } from '../test/support/fixtures';
 import { startBenchStack } from './support/stack';
@@ -68,12 +69,12 @@ async function main(): Promise<void> {
       for (let i = 0; i < 20; i++) modelRuns.push((await ms(async () => (model = modelSpec(await loadSpec(text))))).ms);
 
       const empty = await database();
-      const migration = await ms(() => designMigration(model, { connectionString: empty }));
+      const migration = await ms(async () => designMigration(model, { connectionString: empty, catalog: await readTargetCatalog(empty) }));
       const desired = await database(model.ddl);
       const floorEmpty = await ms(async () => [await schemaDiff(empty, desired, model.schema), await schemaDiff(desired, empty, model.schema)]);
 
       const lemmy = await database(lemmySql);
-      const migrationLemmy = await ms(() => designMigration(model, { connectionString: lemmy }));
+      const migrationLemmy = await ms(async () => designMigration(model, { connectionString: lemmy, catalog: await readTargetCatalog(lemmy) }));
       const floorLemmy = await ms(async () => [await schemaDiff(lemmy, desired, model.schema), await schemaDiff(desired, lemmy, model.schema)]);
 
       const verify = await ms(() => verifyIndexes(model, { connectionString: empty }));

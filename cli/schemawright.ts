@@ -61,7 +61,7 @@ registerStoreCommand(program);
 
 /** Errors we expect carry a message that says what to do; anything else also gets its stack for a bug report. */
 function report(error: unknown): never {
-  const expected = ['ConfigError', 'PortInUseError', 'TemporalCliNotFoundError', 'PostgresClientNotFoundError'];
+  const expected = ['ConfigError', 'TargetUnreachableError', 'TargetNotFoundError', 'PortInUseError', 'TemporalCliNotFoundError', 'PostgresClientNotFoundError'];
   if (error instanceof Error && (expected.includes(error.name) || !process.env.SCHEMAWRIGHT_DEBUG)) {
     console.error(`schemawright: ${error.message}`);
   } else {

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { databaseUrl } from '../store/database';
+import { quoteIdent, quoteLiteral } from '../postgres/names';
 
 /**
  * A target's two connection roles. The reader does everything before approval (analysis, the
@@ -24,7 +25,6 @@ export interface TargetRoleUrls {
   applierUrl: string;
 }
 
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** Creates the roles when missing, gives them the rights above and `passwords`; returns their URLs of `database`. */
 export async function ensureTargetRoles(adminUrl: string, database: string, passwords: TargetRoleNames, names: TargetRoleNames = EMBEDDED_TARGET_ROLES): Promise<TargetRoleUrls> {
@@ -34,13 +34,13 @@ export async function ensureTargetRoles(adminUrl: string, database: string, pass
     for (const role of [names.reader, names.applier]) {
       const exists = (await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount;
       const password = role === names.reader ? passwords.reader : passwords.applier;
-      const attributes = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '${password.replace(/'/g, "''")}'`;
-      await admin.query(`${exists ? 'ALTER' : 'CREATE'} ROLE ${ident(role)} ${exists ? 'WITH ' : ''}${attributes}`);
+      const attributes = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${quoteLiteral(password)}`;
+      await admin.query(`${exists ? 'ALTER' : 'CREATE'} ROLE ${quoteIdent(role)} ${exists ? 'WITH ' : ''}${attributes}`);
     }
-    await admin.query(`GRANT CONNECT ON DATABASE ${ident(database)} TO ${ident(names.reader)}`);
-    await admin.query(`GRANT pg_read_all_data, pg_read_all_stats TO ${ident(names.reader)}`);
-    await admin.query(`ALTER ROLE ${ident(names.reader)} SET default_transaction_read_only = on`);
-    await admin.query(`ALTER DATABASE ${ident(database)} OWNER TO ${ident(names.applier)}`);
+    await admin.query(`GRANT CONNECT ON DATABASE ${quoteIdent(database)} TO ${quoteIdent(names.reader)}`);
+    await admin.query(`GRANT pg_read_all_data, pg_read_all_stats TO ${quoteIdent(names.reader)}`);
+    await admin.query(`ALTER ROLE ${quoteIdent(names.reader)} SET default_transaction_read_only = on`);
+    await admin.query(`ALTER DATABASE ${quoteIdent(database)} OWNER TO ${quoteIdent(names.applier)}`);
   } finally {
     await admin.end();
   }

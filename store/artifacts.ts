@@ -46,3 +46,12 @@ export async function getArtifact(pool: Pool, digest: string): Promise<Artifact>
   if (digestOf(content) !== digest) throw new Error(`Artifact ${digest} does not match its digest: the store was altered.`);
   return { digest, kind, mediaType, content, sizeBytes };
 }
+
+/** An artifact stored as JSON, read back as the value it was. */
+export async function getJson<T>(pool: Pool, ref: ArtifactRef): Promise<T> {
+  return JSON.parse((await getArtifact(pool, ref.digest)).content) as T;
+}
+
+export function putJson(pool: Pool, kind: string, value: unknown): Promise<ArtifactRef> {
+  return putArtifact(pool, kind, 'application/json', JSON.stringify(value));
+}

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Pool, type ClientBase } from 'pg';
+import { quoteIdent } from '../postgres/names';
 
 const MIGRATIONS_DIR = join(__dirname, 'migrations');
 /** Serializes store migrations when several processes (workers, web) start at once. */
@@ -28,7 +29,7 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<st
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!rowCount) {
-      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
+      await client.query(`CREATE DATABASE ${quoteIdent(name)}`).catch((error: { code?: string }) => {
         if (error.code !== '42P04') throw error; // created by a concurrent start
       });
     }

@@ -1,6 +1,7 @@
 import { Client, type Pool } from 'pg';
 import { ConfigError } from '../config/environment';
 import { migrateWith } from './database';
+import { quoteIdent } from '../postgres/names';
 
 /**
  * The store's two roles: the owner owns every table and function and never logs in; the application
@@ -37,7 +38,6 @@ const APPEND_FUNCTIONS = [
 ];
 
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 export interface StoreSetup {
   /** Migrations applied by this run. */
@@ -69,15 +69,15 @@ export async function setupStore(adminUrl: string, appPassword: string, roles: S
     await ensureRole(client, roles.owner, 'NOLOGIN');
     await ensureRole(client, roles.app, `LOGIN PASSWORD ${client.escapeLiteral(appPassword)}`);
     // The application is no member of the owner, so it can never act as it.
-    await client.query(`REVOKE ${ident(roles.owner)} FROM ${ident(roles.app)}`);
-    if (!me.superuser) await client.query(`GRANT ${ident(roles.owner)} TO CURRENT_USER`);
-    await client.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${ident(roles.owner)}`);
-    await client.query(`GRANT USAGE ON SCHEMA public TO ${ident(roles.app)}`);
+    await client.query(`REVOKE ${quoteIdent(roles.owner)} FROM ${quoteIdent(roles.app)}`);
+    if (!me.superuser) await client.query(`GRANT ${quoteIdent(roles.owner)} TO CURRENT_USER`);
+    await client.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${quoteIdent(roles.owner)}`);
+    await client.query(`GRANT USAGE ON SCHEMA public TO ${quoteIdent(roles.app)}`);
     // Before PostgreSQL 15 every role may create in public: an object there could stand in for ours.
     await client.query('REVOKE CREATE ON SCHEMA public FROM PUBLIC');
     await takeOwnership(client, roles.owner);
 
-    await client.query(`SET ROLE ${ident(roles.owner)}`);
+    await client.query(`SET ROLE ${quoteIdent(roles.owner)}`);
     const applied = await migrateWith(client);
     await grantApplication(client, roles.app);
     await client.query('RESET ROLE');
@@ -96,7 +96,7 @@ async function ensureRole(client: Client, role: string, login: string): Promise<
   const attributes = `${login} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT`;
   const exists = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount;
   if (!exists) {
-    const created = await client.query(`CREATE ROLE ${ident(role)} ${attributes}`).then(
+    const created = await client.query(`CREATE ROLE ${quoteIdent(role)} ${attributes}`).then(
       () => true,
       (error: { code?: string }) => {
         if (error.code !== '42710') throw error; // created by a concurrent setup
@@ -105,7 +105,7 @@ async function ensureRole(client: Client, role: string, login: string): Promise<
     );
     if (created) return;
   }
-  await client.query(`ALTER ROLE ${ident(role)} ${attributes}`);
+  await client.query(`ALTER ROLE ${quoteIdent(role)} ${attributes}`);
 }
 
 /** A store created before the roles existed belongs to whoever migrated it: its objects move to the owner. */
@@ -133,8 +133,8 @@ async function grantApplication(client: Client, app: string): Promise<void> {
     throw new Error(`store table(s) ${unlisted.join(', ')} have no entry in APPLICATION_PRIVILEGES (store/least-privilege.ts): say there what the application may do to them.`);
   }
   for (const table of tables) {
-    await client.query(`REVOKE ALL ON TABLE ${ident(table)} FROM ${ident(app)}`);
-    await client.query(`GRANT ${APPLICATION_PRIVILEGES[table]} ON TABLE ${ident(table)} TO ${ident(app)}`);
+    await client.query(`REVOKE ALL ON TABLE ${quoteIdent(table)} FROM ${quoteIdent(app)}`);
+    await client.query(`GRANT ${APPLICATION_PRIVILEGES[table]} ON TABLE ${quoteIdent(table)} TO ${quoteIdent(app)}`);
   }
   // bigserial columns of tables the application inserts into; identity columns need no grant.
   const inserted = tables.filter((table) => APPLICATION_PRIVILEGES[table].includes('INSERT'));
@@ -143,8 +143,8 @@ async function grantApplication(client: Client, app: string): Promise<void> {
       WHERE s.relkind = 'S' AND s.relnamespace = 'public'::regnamespace AND t.relname = ANY($1)`,
     [inserted],
   );
-  for (const { name } of sequences) await client.query(`GRANT USAGE ON SEQUENCE ${ident(name)} TO ${ident(app)}`);
-  for (const fn of APPEND_FUNCTIONS) await client.query(`GRANT EXECUTE ON FUNCTION ${fn} TO ${ident(app)}`);
+  for (const { name } of sequences) await client.query(`GRANT USAGE ON SEQUENCE ${quoteIdent(name)} TO ${quoteIdent(app)}`);
+  for (const fn of APPEND_FUNCTIONS) await client.query(`GRANT EXECUTE ON FUNCTION ${fn} TO ${quoteIdent(app)}`);
 }
 
 /**

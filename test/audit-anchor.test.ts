@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { appendAudit, auditEntryHash, queryAudit, verifyAudit, type AuditEntry } from '../store/audit';
-import { createRequestActivities } from '../activities/request';
+import { createReportActivities } from '../activities/report/activity';
 import { waitFor } from '../stack/wait';
 import { auditCheckpointer, checkpointEveryMinute, readAnchor } from '../store/audit-anchor';
 import { checkpointText, newestCheckpoint, verifyAnchoredAudit, writeCheckpoints } from '../store/audit-checkpoints';
@@ -82,7 +82,7 @@ describe('the anchored audit chain', () => {
   });
 
   it("checkpoints at a request's end, from the audit activity, and every tick while entries are appended", async () => {
-    const activities = createRequestActivities({ store: store.pool, checkpointAudit: () => writeCheckpoints(store.pool, key) });
+    const activities = createReportActivities({ store: store.pool, checkpointAudit: () => writeCheckpoints(store.pool, key) });
     const entry = { requestId: 'r1', target: 'orders', data: {} };
     await activities.audit({ ...entry, kind: 'phase-started' });
     expect(await newestCheckpoint(store.pool)).toBeUndefined();

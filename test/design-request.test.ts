@@ -10,7 +10,8 @@ import { getArtifact } from '../store/artifacts';
 import { queryAudit } from '../store/audit';
 import { cancelRequest, decideRequest, listRequests, RefusedError, RequestInputError, requestStatus, startRequest, type KickoffRequest } from '../approvals/requests';
 import { waitFor } from '../stack/wait';
-import { applyMigrations, migrationsFromFiles } from '../activities/apply';
+import { applyMigrations } from '../activities/apply';
+import { migrationsFromFiles } from '../postgres/steps';
 import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from './support/stack';
 import { atGate, ended, querySql, requestHarness, runSql, statusWhen, testPolicy, type RequestHarness } from './support/requests';
 

@@ -1,9 +1,9 @@
 import { Client } from 'pg';
-import { fingerprint, introspect, type Catalog } from '../activities/analysis/introspection';
+import { fingerprint, introspect, type Catalog } from '../postgres/introspection';
 import { applyMigrations, importMigrations } from '../activities/apply';
-import type { Migration } from '../activities/migration';
+import type { Migration } from '../artifacts/migration';
 import { closedSchemaDiff } from '../activities/modeling/migra-gaps';
-import { applyInDependencyOrder } from '../activities/review/shadow';
+import { applyInDependencyOrder } from '../postgres/shadow';
 import { runSql } from './support/requests';
 import { createTestDatabase, type TestDatabase } from './support/stack';
 import { LEMMY_DIR, MARQUEZ_DIR } from './support/fixtures';

@@ -1,5 +1,5 @@
 import { ActivityFailure, allHandlersFinished, ApplicationFailure, condition, currentUpdateInfo, proxyActivities, proxySinks, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { ApplyOutcome, ApplyStopped, EscalationSummary, RequestActivities, ReviewOutcome } from '../activities/request/contracts';
+import type { ApplyOutcome, ApplyStopped, EscalationSummary, RequestActivities, ReviewOutcome } from '../activities/contracts';
 import {
   cancel,
   decide,

@@ -2,9 +2,9 @@ import { Client } from 'pg';
 import { waitFor } from '../../stack/wait';
 import { loadDataset, type Dataset } from '../../test/support/datasets';
 import type { TestDatabase } from '../../test/support/stack';
-import type { Finding } from '../findings';
+import type { Finding } from '../../artifacts/findings';
 import { analyzeCatalog } from './analyze';
-import { introspect, type Catalog } from './introspection';
+import { introspect, type Catalog } from '../../postgres/introspection';
 
 /** One dataset loaded once for the file's tests that need it. */
 function withDataset(dataset: Dataset) {

@@ -1,7 +1,9 @@
 import type { ClientBase } from 'pg';
-import type { Finding, Severity } from '../findings';
-import { ANALYSIS_FINDING_KINDS, DEFAULT_THRESHOLDS, type AnalysisContext, type AnalysisOptions } from './findings';
-import { fingerprint, introspect, qualifiedName, type Catalog, type IntrospectOptions } from './introspection';
+import type { Finding, Severity } from '../../artifacts/findings';
+import { DEFAULT_THRESHOLDS } from '../../artifacts/thresholds';
+import { ANALYSIS_FINDING_KINDS, type AnalysisContext, type AnalysisOptions } from './findings';
+import { fingerprint, introspect, qualifiedName, type Catalog, type IntrospectOptions } from '../../postgres/introspection';
+import { withTarget, type TargetOptions } from '../../postgres/target';
 
 const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
@@ -35,8 +37,13 @@ export interface DatabaseAnalysis {
   findings: Finding[];
 }
 
-/** Read a live database and analyse it: what the CLI prints and what the analysis activity returns. */
+/** Read a live database and analyse it. */
 export async function analyzeDatabase(client: ClientBase, options: AnalysisOptions & IntrospectOptions = {}): Promise<DatabaseAnalysis> {
   const catalog = await introspect(client, options);
   return { catalog, fingerprint: fingerprint(catalog), findings: analyzeCatalog(catalog, options) };
+}
+
+/** The analysis phase: a target (a configured name or a URL) read and analysed; what the CLI prints and the activity stores. */
+export function analyzeTarget(target: string, options: AnalysisOptions = {}, connection: TargetOptions = {}): Promise<DatabaseAnalysis> {
+  return withTarget(target, (client) => analyzeDatabase(client, options), connection);
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ClientBase } from 'pg';
-import type { StepKind } from '../migration';
+import type { StepKind } from '../../artifacts/migration';
 
 /**
  * The target's own record of what was applied: one row per migration step, written in the step's

@@ -1,53 +1,10 @@
-import { Client } from 'pg';
-import type { Migration, MigrationStep } from '../migration';
-import { migrationName, migrationVersion, readMigrationFiles } from '../review/migration-files';
-import { body } from '../review/ast';
-import { parseStatements, type ParsedStatement } from '../review/parse';
-import { DEFAULT_PG_VERSION, type PgVersion } from '../review/pg-version';
-import type { MigrationFile } from '../review/review';
-import { stepsAsWritten } from '../review/steps';
+import type { Migration } from '../../artifacts/migration';
+import { readMigrationFiles } from '../../artifacts/migration-files';
+import { DEFAULT_PG_VERSION, type PgVersion } from '../../postgres/pg-version';
+import { migrationsFromFiles } from '../../postgres/steps';
+import { withTarget } from '../../postgres/target';
+import { MigrationChecksumError } from './errors';
 import { HISTORY_TABLE, readHistory, stepChecksum } from './history';
-
-/**
- * A file's own BEGIN / COMMIT: the runner gives each transactional step its transaction (with its
- * history row in it), and a COMMIT inside would end that early. Files that COMMIT before a
- * CONCURRENTLY statement and BEGIN after it get the same cut from the steps as written.
- */
-function ownTransactionControl(statement: ParsedStatement): boolean {
-  return statement.kind === 'TransactionStmt' && ['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT'].includes(String(body(statement).kind));
-}
-
-/** SQL cut into the steps the runner applies: a CONCURRENTLY statement becomes a non-transactional step of its own. */
-export async function stepsOfSql(name: string, sql: string, pgVersion: PgVersion, file?: string): Promise<MigrationStep[]> {
-  return stepsAsWritten(name, (await parseStatements(sql, file)).filter((s) => !ownTransactionControl(s)), pgVersion);
-}
-
-/**
- * Migration files as the runner applies them: each file one migration, cut into steps as written,
- * its down kept whole (revertMigrations cuts it the same way when it runs).
- */
-export async function migrationsFromFiles(files: MigrationFile[], pgVersion: PgVersion = DEFAULT_PG_VERSION): Promise<Migration[]> {
-  const migrations: Migration[] = [];
-  for (const file of files) {
-    const name = migrationName(file.path);
-    migrations.push({
-      version: migrationVersion(file.path),
-      name,
-      steps: await stepsOfSql(name, file.up, pgVersion, file.path),
-      up: file.up,
-      ...(file.down !== undefined ? { down: file.down } : {}),
-      ...(/^R__/.test(name) ? { repeatable: true } : {}),
-      source: file.path,
-    });
-  }
-  const seen = new Map<string, string>();
-  for (const migration of migrations) {
-    const other = seen.get(migration.version);
-    if (other) throw new Error(`${other} and ${migration.source} have the same version ${migration.version}: give each migration its own version.`);
-    seen.set(migration.version, migration.source as string);
-  }
-  return migrations;
-}
 
 /** A migration directory (golang-migrate, dbmate, Flyway, diesel) or file, in apply order. */
 export async function importMigrations(path: string, pgVersion: PgVersion = DEFAULT_PG_VERSION): Promise<Migration[]> {
@@ -72,10 +29,8 @@ export interface HistoryComparison {
 }
 
 /** What of `migrations` the target's history holds, and which applied files were edited since. */
-export async function compareWithHistory(connectionString: string, migrations: Migration[]): Promise<HistoryComparison> {
-  const client = new Client({ connectionString, application_name: 'schemawright-import' });
-  await client.connect();
-  try {
+export function compareWithHistory(target: string, migrations: Migration[]): Promise<HistoryComparison> {
+  return withTarget(target, async (client) => {
     const exists = (await client.query<{ t: string | null }>(`SELECT to_regclass('${HISTORY_TABLE}')::text AS t`)).rows[0].t;
     const rows = exists ? await readHistory(client) : [];
     const recorded = new Map(rows.filter((r) => r.status === 'applied').map((r) => [`${r.version}\u0000${r.step}`, r.checksum]));
@@ -92,7 +47,16 @@ export async function compareWithHistory(connectionString: string, migrations: M
       else if (!comparison.edited.some((e) => e.version === migration.version)) comparison.applied.push(migration.version);
     }
     return comparison;
-  } finally {
-    await client.end();
-  }
+  }, { applicationName: 'schemawright-import' });
+}
+
+/**
+ * A directory's migrations the target's history does not hold yet: review, shadow and approval are
+ * about those. An applied file that was edited since stops the request here, before anyone is asked.
+ */
+export async function pendingOnTarget(target: string, migrations: Migration[]): Promise<Migration[]> {
+  const history = await compareWithHistory(target, migrations);
+  const [edited] = history.edited;
+  if (edited) throw new MigrationChecksumError(edited.version, edited.step, edited.recorded, edited.current, edited.file);
+  return migrations.filter((migration) => history.pending.includes(migration.version));
 }

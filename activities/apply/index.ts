@@ -1,7 +1,7 @@
-import type { Migration, MigrationStep } from '../migration';
+import type { Migration, MigrationStep } from '../../artifacts/migration';
 import { databaseErrorOf, LockContentionError, MigrationChecksumError, MigrationFailedError } from './errors';
 import { ensureHistoryTable, readHistory, recordStep, stepChecksum, type HistoryRow } from './history';
-import { TargetSession } from './session';
+import { sessionLimits, TargetSession } from './session';
 import { STEP_KINDS, type StepContext } from './steps';
 
 export { ApplyLockBusyError, LockContentionError, MigrationChecksumError, MigrationFailedError } from './errors';
@@ -71,10 +71,7 @@ export async function applyMigration(target: ApplyTarget, migration: Migration, 
 export async function applyMigrations(target: ApplyTarget, migrations: Migration[], options: ApplyOptions): Promise<ApplyResult[]> {
   const current: { emit: (status: ApplyProgressStatus, detail?: string) => void } = { emit: () => undefined };
   const session = await TargetSession.open(target, {
-    lockTimeoutMs: options.lockTimeoutMs ?? 5_000,
-    statementTimeoutMs: options.statementTimeoutMs ?? 15 * 60_000,
-    lockRetries: options.lockRetries ?? 5,
-    applyLockWaitMs: options.applyLockWaitMs ?? 60_000,
+    ...sessionLimits(options),
     onRetry: (_attempt, detail) => current.emit('retrying', detail),
   });
   try {
@@ -198,4 +195,4 @@ async function failedStep(session: TargetSession, migration: Migration, failed: 
 }
 export { revertMigrations, type RevertResult } from './revert';
 export { verifyApplied } from './verify';
-export { compareWithHistory, importMigrations, migrationsFromFiles, type EditedMigration, type HistoryComparison } from './import';
+export { compareWithHistory, importMigrations, pendingOnTarget, type EditedMigration, type HistoryComparison } from './import';

@@ -1,10 +1,10 @@
-import type { Migration } from '../migration';
+import type { Migration } from '../../artifacts/migration';
 import { databaseErrorOf, MigrationFailedError } from './errors';
 import { ensureHistoryTable, readHistory, recordStep, stepChecksum } from './history';
 import type { ApplyOptions, ApplyTarget } from './index';
-import { TargetSession } from './session';
+import { sessionLimits, TargetSession } from './session';
 import { STEP_KINDS } from './steps';
-import { stepsOfSql } from './import';
+import { stepsOfSql } from '../../postgres/steps';
 
 export interface RevertResult {
   /** Versions reverted, newest first. */
@@ -20,10 +20,7 @@ export interface RevertResult {
 export async function revertMigrations(target: ApplyTarget, migrations: Migration[], options: Pick<ApplyOptions, 'requestId' | 'decidedBy' | 'lockTimeoutMs' | 'statementTimeoutMs' | 'lockRetries' | 'applyLockWaitMs'> & { onReverted?: (version: string) => void }): Promise<RevertResult> {
   const started = performance.now();
   const session = await TargetSession.open(target, {
-    lockTimeoutMs: options.lockTimeoutMs ?? 5_000,
-    statementTimeoutMs: options.statementTimeoutMs ?? 15 * 60_000,
-    lockRetries: options.lockRetries ?? 5,
-    applyLockWaitMs: options.applyLockWaitMs ?? 60_000,
+    ...sessionLimits(options),
     onRetry: () => undefined,
   });
   const reverted: string[] = [];

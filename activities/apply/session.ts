@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from 'pg';
-import { parsePgVersion, type PgVersion } from '../review/pg-version';
+import { parsePgVersion, type PgVersion } from '../../postgres/pg-version';
+import { connectTarget } from '../../postgres/target';
 import { ApplyLockBusyError, LockContentionError, type LockEvidence } from './errors';
 
 /** One key per database: advisory locks are scoped to the database, so this is one lock per target. */
@@ -16,6 +17,16 @@ export interface SessionOptions {
   /** How long to wait for another runner's apply lock on the same target. */
   applyLockWaitMs: number;
   onRetry: (attempt: number, detail: string) => void;
+}
+
+/** The runner's limits where a request sets none: index builds on big tables take a while, lock waits must not. */
+export function sessionLimits(limits: Partial<Omit<SessionOptions, 'onRetry'>>): Omit<SessionOptions, 'onRetry'> {
+  return {
+    lockTimeoutMs: limits.lockTimeoutMs ?? 5_000,
+    statementTimeoutMs: limits.statementTimeoutMs ?? 15 * 60_000,
+    lockRetries: limits.lockRetries ?? 5,
+    applyLockWaitMs: limits.applyLockWaitMs ?? 60_000,
+  };
 }
 
 /**
@@ -34,13 +45,7 @@ export class TargetSession {
   ) {}
 
   static async open(target: { name: string; connectionString: string }, options: SessionOptions): Promise<TargetSession> {
-    const connect = async (applicationName: string) => {
-      const client = new Client({ connectionString: target.connectionString, application_name: applicationName, keepAlive: true });
-      // A target restarting under us must fail the run, not crash the process.
-      client.on('error', () => undefined);
-      await client.connect();
-      return client;
-    };
+    const connect = (applicationName: string) => connectTarget(target.connectionString, { applicationName, keepAlive: true, name: target.name });
     const client = await connect('schemawright-apply');
     const observer = await connect('schemawright-apply-observer').catch(async (error: unknown) => {
       await client.end();

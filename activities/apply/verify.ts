@@ -1,7 +1,7 @@
-import { Client } from 'pg';
-import type { Migration } from '../migration';
-import { body } from '../review/ast';
-import { parseStatements } from '../review/parse';
+import type { Migration } from '../../artifacts/migration';
+import { body } from '../../postgres/ast';
+import { parseStatements } from '../../postgres/parse';
+import { withTarget } from '../../postgres/target';
 import { readHistory, stepChecksum } from './history';
 import type { ApplyTarget } from './index';
 
@@ -10,10 +10,8 @@ import type { ApplyTarget } from './index';
  * the checksum of the SQL that was approved, and no index it builds was left INVALID. Returns what
  * is wrong, or nothing.
  */
-export async function verifyApplied(target: ApplyTarget, migration: Migration): Promise<string[]> {
-  const client = new Client({ connectionString: target.connectionString, application_name: 'schemawright-verify' });
-  await client.connect();
-  try {
+export function verifyApplied(target: ApplyTarget, migration: Migration): Promise<string[]> {
+  return withTarget(target.connectionString, async (client) => {
     const history = new Map((await readHistory(client, migration.version)).map((row) => [row.step, row]));
     const problems: string[] = [];
     for (const step of migration.steps) {
@@ -30,7 +28,5 @@ export async function verifyApplied(target: ApplyTarget, migration: Migration): 
     );
     for (const { name } of invalid.rows) problems.push(`index ${name} is INVALID: rebuild it (REINDEX INDEX CONCURRENTLY ${name})`);
     return problems;
-  } finally {
-    await client.end();
-  }
+  }, { applicationName: 'schemawright-verify', name: target.name });
 }

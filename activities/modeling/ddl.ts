@@ -1,9 +1,5 @@
-import { qualified, quoteIdent } from '../analysis/sql-names';
+import { qualified, quoteIdent, quoteLiteral as literal } from '../../postgres/names';
 import type { PartitionPlan, PlannedEnum, PlannedIndex, PlannedTable, RowSecurityPolicy } from './design-model';
-
-function literal(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}
 
 /**
  * The desired schema as DDL that runs on an empty database: types, tables in reference order (a

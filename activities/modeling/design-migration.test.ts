@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../test/support/stack';
 import { lemmyMigrations } from '../../test/review/lemmy';
-import { fingerprint, introspect } from '../analysis/introspection';
-import type { MigrationStep } from '../migration';
+import { fingerprint, introspect } from '../../postgres/introspection';
+import type { MigrationStep } from '../../artifacts/migration';
+import { readTargetCatalog } from '../../postgres/target';
 import { designMigration } from './design-migration';
 import { modelSpec } from './model';
 import { loadSpec } from './spec';
@@ -43,7 +44,7 @@ describe('designMigration: up reaches the design, down brings the target back', 
   it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml'])('%s against an empty target, by the down and by every step’s undo', async (file) => {
     target = await createTestDatabase('sw_design_target');
     const model = await modelOf(file);
-    const migration = await designMigration(model, { connectionString: target.url }, { now });
+    const migration = await designMigration(model, { connectionString: target.url, catalog: await readTargetCatalog(target.url) }, { now });
     expect(migration.name).toBe(`design_${model.name}`);
     expect(migration.version).toBe('20261127120000');
     expect(migration.steps.length).toBeGreaterThan(model.tables.length);
@@ -81,7 +82,7 @@ access_patterns:
     sql: SELECT id FROM customer WHERE name = $1
     per_second: 10
 `);
-    const migration = await designMigration(modelSpec(spec, { now }), { connectionString: target.url }, { now });
+    const migration = await designMigration(modelSpec(spec, { now }), { connectionString: target.url, catalog: await readTargetCatalog(target.url) }, { now });
     const online = migration.steps.filter((s) => s.kind === 'non-transactional');
     expect(online.map((s) => [s.sql, s.undo])).toEqual([
       ['CREATE UNIQUE INDEX CONCURRENTLY customer_email_key ON public.customer USING btree (email);', 'DROP INDEX CONCURRENTLY IF EXISTS public.customer_email_key;'],
@@ -107,7 +108,7 @@ access_patterns:
     await client.end();
     const original = await fingerprintOf(target.url);
     const model = await modelOf('ecommerce.yaml');
-    const migration = await designMigration(model, { connectionString: target.url }, { now });
+    const migration = await designMigration(model, { connectionString: target.url, catalog: await readTargetCatalog(target.url) }, { now });
     expect(migration.steps.map((s) => s.sql).filter((sql) => /^drop table/i.test(sql)).length).toBeGreaterThan(0);
 
     await apply(target.url, migration.steps);

@@ -1,10 +1,10 @@
 import { Client } from 'pg';
-import { fingerprint, introspect, type Catalog } from '../analysis/introspection';
-import type { Migration, MigrationStep } from '../migration';
-import { parseStatements } from '../review/parse';
-import type { PgVersion } from '../review/pg-version';
-import { withShadowDatabase } from '../review/shadow';
-import { stepsAsWritten } from '../review/steps';
+import { fingerprint, introspect, type Catalog } from '../../postgres/introspection';
+import type { Migration, MigrationStep } from '../../artifacts/migration';
+import { parseStatements } from '../../postgres/parse';
+import type { PgVersion } from '../../postgres/pg-version';
+import { withShadowDatabase } from '../../postgres/shadow';
+import { stepsAsWritten } from '../../postgres/steps';
 import type { DesignModel } from './design-model';
 import { closedSchemaDiff } from './migra-gaps';
 import { inverseOf } from './undo';
@@ -26,9 +26,9 @@ export class DesignDdlError extends Error {
  * shadow database on the target's own server, and migra diffs the two, target → desired for up and
  * desired → target for down. Every statement is a step (CONCURRENTLY ones non-transactional), with
  * its undo where the statement alone says how. Only the design's schema is compared: other schemas
- * on the target are left alone.
+ * on the target are left alone. The target's catalog is the one analysis read.
  */
-export async function designMigration(model: DesignModel, target: { connectionString: string }, options: { now?: Date } = {}): Promise<DesignMigration> {
+export async function designMigration(model: DesignModel, target: { connectionString: string; catalog: Catalog }, options: { now?: Date } = {}): Promise<DesignMigration> {
   return withShadowDatabase(target.connectionString, async (shadowUrl, version) => {
     const shadow = new Client({ connectionString: shadowUrl });
     await shadow.connect();
@@ -41,14 +41,7 @@ export async function designMigration(model: DesignModel, target: { connectionSt
     } finally {
       await shadow.end();
     }
-    const targetClient = new Client({ connectionString: target.connectionString });
-    await targetClient.connect();
-    let current: Catalog;
-    try {
-      current = await introspect(targetClient, { statements: 0 });
-    } finally {
-      await targetClient.end();
-    }
+    const current = target.catalog;
     const diff = async (from: { url: string; catalog: Catalog }, to: { url: string; catalog: Catalog }) =>
       online(await closedSchemaDiff(from, to, model.schema), from.catalog, to.catalog);
     const targetSide = { url: target.connectionString, catalog: current };

@@ -1,4 +1,4 @@
-import type { Finding } from '../findings';
+import type { Finding } from '../../artifacts/findings';
 
 /**
  * What modeling proposes for a spec: the schema as plain data (tables, indexes, partitions,

@@ -1,5 +1,5 @@
-import { renderFindings } from '../analysis/findings-report';
-import type { Finding } from '../findings';
+import { renderFindings } from '../../artifacts/findings-report';
+import type { Finding } from '../../artifacts/findings';
 import type { DesignMigration } from './design-migration';
 import type { DesignModel, PlannedIndex } from './design-model';
 import type { IndexVerification } from './index-verification';

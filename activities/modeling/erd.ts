@@ -1,4 +1,4 @@
-import type { Catalog } from '../analysis/introspection';
+import type { Catalog } from '../../postgres/introspection';
 import type { PlannedTable } from './design-model';
 
 /** What an ERD shows of a table, from either a design model or a live catalog. */

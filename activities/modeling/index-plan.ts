@@ -1,4 +1,4 @@
-import { identifierFrom } from '../analysis/sql-names';
+import { identifierFrom } from '../../postgres/names';
 import type { IndexKey, PatternShape, PlannedIndex, PlannedTable, TableAccess } from './design-model';
 
 /** Patterns at least this frequent get covering (INCLUDE) indexes: an index-only scan saves a heap visit per row. */

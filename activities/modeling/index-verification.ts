@@ -1,7 +1,7 @@
 import { Client } from 'pg';
-import { introspect } from '../analysis/introspection';
-import { quoteIdent } from '../analysis/sql-names';
-import { withShadowDatabase } from '../review/shadow';
+import { introspect } from '../../postgres/introspection';
+import { quoteIdent } from '../../postgres/names';
+import { withShadowDatabase } from '../../postgres/shadow';
 import type { DesignModel } from './design-model';
 import { shapeStatistics, type TableStatistics } from './shaped-statistics';
 

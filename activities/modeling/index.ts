@@ -1,6 +1,6 @@
-import { Client } from 'pg';
-import { introspect } from '../analysis/introspection';
-import type { Finding } from '../findings';
+import type { Catalog } from '../../postgres/introspection';
+import { readTargetCatalog } from '../../postgres/target';
+import type { Finding } from '../../artifacts/findings';
 import { designDocuments, type DesignDocumentName } from './documents';
 import { designMigration, type DesignMigration } from './design-migration';
 import type { DesignModel } from './design-model';
@@ -22,12 +22,18 @@ export { issueText, loadSpec, SpecError, type DesignSpec, type SpecIssue } from 
 
 export interface ModelDesignOptions {
   fileName?: string;
-  /** With a target: the migration to it, the index verification on its server, and its current ERD. */
-  target?: { connectionString: string };
+  /** With a target: the migration to it, the index verification on its server, and its current ERD drawn from its catalog. */
+  target?: DesignTarget;
   /** Range partitions start from this day; the clock by default. */
   now?: Date;
   /** Called as each phase starts, for progress on long work. */
   progress?: (message: string) => void;
+}
+
+/** The target a design migrates: where its shadow databases go, and its catalog (in a request, the one analysis stored; read when absent). */
+export interface DesignTarget {
+  connectionString: string;
+  catalog?: Catalog;
 }
 
 export interface ModelDesignResult {
@@ -53,18 +59,16 @@ export async function modelDesign(specText: string, options: ModelDesignOptions 
   if (!options.target) {
     return { spec, model, documents: designDocuments({ model, findings: model.findings }), findings: model.findings };
   }
-  progress('reading the target schema');
-  const client = new Client({ connectionString: options.target.connectionString });
-  await client.connect();
-  let currentErd: string;
-  try {
-    currentErd = erdOfCatalog(await introspect(client, { statements: 0 }));
-  } finally {
-    await client.end();
+  let catalog = options.target.catalog;
+  if (!catalog) {
+    progress('reading the target schema');
+    catalog = await readTargetCatalog(options.target.connectionString);
   }
+  const target = { connectionString: options.target.connectionString, catalog };
+  const currentErd = erdOfCatalog(catalog);
   progress('designing the migration on a shadow database');
-  const migration = await designMigration(model, options.target, { now: options.now });
+  const migration = await designMigration(model, target, { now: options.now });
   progress('verifying the index plan with EXPLAIN, statistics shaped to the spec\'s volumes');
-  const verification = await verifyIndexes(model, options.target);
+  const verification = await verifyIndexes(model, target);
   return { spec, model, migration, verification, documents: designDocuments({ model, findings: model.findings, migration, verification, currentErd }), findings: model.findings };
 }

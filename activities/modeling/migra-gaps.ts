@@ -1,8 +1,8 @@
-import type { Catalog } from '../analysis/introspection';
-import { quoteIdent } from '../analysis/sql-names';
-import { alterTableCommands, body, isObject, relationName } from '../review/ast';
-import { parseStatements, type ParsedStatement } from '../review/parse';
-import { schemaDiff } from '../review/shadow';
+import type { Catalog } from '../../postgres/introspection';
+import { quoteIdent } from '../../postgres/names';
+import { alterTableCommands, body, isObject, relationName } from '../../postgres/ast';
+import { parseStatements, type ParsedStatement } from '../../postgres/parse';
+import { schemaDiff } from '../../postgres/shadow';
 
 /** The statements that make `from`'s schema equal `to`'s (all schemas, or `schema`): migra's diff with its gaps closed. */
 export async function closedSchemaDiff(from: { url: string; catalog: Catalog }, to: { url: string; catalog: Catalog }, schema?: string): Promise<string[]> {

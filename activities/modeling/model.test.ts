@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../../test/support/stack';
-import { introspect, type Catalog } from '../analysis/introspection';
+import { introspect, type Catalog } from '../../postgres/introspection';
 import { erdOfCatalog } from './erd';
 import { modelSpec } from './model';
 import { loadSpec } from './spec';

@@ -1,4 +1,4 @@
-import { qualified } from '../analysis/sql-names';
+import { qualified } from '../../postgres/names';
 import type { DesignModel } from './design-model';
 import { renderDdl } from './ddl';
 import { erdOfModel } from './erd';

@@ -1,5 +1,5 @@
-import { DEFAULT_THRESHOLDS } from '../analysis/findings';
-import { identifierFrom } from '../analysis/sql-names';
+import { DEFAULT_THRESHOLDS } from '../../artifacts/thresholds';
+import { identifierFrom } from '../../postgres/names';
 import type { PartitionPlan, PlannedTable } from './design-model';
 import type { DesignSpec } from './spec';
 

@@ -1,6 +1,6 @@
 import { loadModule, parseSync } from 'pgsql-parser';
-import { findNodes, isObject, names, type Json } from '../review/ast';
-import { quoteIdent } from '../analysis/sql-names';
+import { findNodes, isObject, names, type Json } from '../../postgres/ast';
+import { quoteIdent, quoteLiteral } from '../../postgres/names';
 import type { ConstantCondition, IndexKey, PatternShape, TableAccess } from './design-model';
 import type { AccessPattern } from './spec';
 
@@ -58,7 +58,7 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
   const constantText = (node: unknown): string | undefined => {
     if (!isObject(node) || !isObject(node.A_Const)) return undefined;
     const c = node.A_Const;
-    if (isObject(c.sval)) return `'${String(c.sval.sval).replace(/'/g, "''")}'`;
+    if (isObject(c.sval)) return quoteLiteral(String(c.sval.sval));
     if (isObject(c.ival)) return String(c.ival.ival ?? 0);
     if (isObject(c.fval)) return String(c.fval.fval);
     if (isObject(c.boolval)) return c.boolval.boolval ? 'true' : 'false';

@@ -1,4 +1,4 @@
-import { quoteIdent } from '../analysis/sql-names';
+import { quoteIdent } from '../../postgres/names';
 import type { PlannedTable, RowSecurityPolicy } from './design-model';
 import type { DesignSpec } from './spec';
 

@@ -1,4 +1,4 @@
-import { identifierFrom } from '../analysis/sql-names';
+import { identifierFrom } from '../../postgres/names';
 import type { PlannedColumn, PlannedEnum, PlannedTable } from './design-model';
 import type { DesignSpec } from './spec';
 

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { qualified, quoteIdent } from '../analysis/sql-names';
+import { qualified, quoteIdent } from '../../postgres/names';
 import type { DesignModel, PlannedTable } from './design-model';
 
 /** Rows written per table: enough for ANALYZE to see each column's distribution, little enough to stay fast. */

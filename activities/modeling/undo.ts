@@ -1,6 +1,6 @@
-import { alterTableCommands, body, isObject, names, relationName } from '../review/ast';
-import type { ParsedStatement } from '../review/parse';
-import { quoteIdent } from '../analysis/sql-names';
+import { alterTableCommands, body, isObject, names, relationName } from '../../postgres/ast';
+import type { ParsedStatement } from '../../postgres/parse';
+import { quoteIdent } from '../../postgres/names';
 
 /** A dotted name, each part quoted as needed. */
 function dotted(name: string): string {

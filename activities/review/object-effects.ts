@@ -1,5 +1,5 @@
-import { alterTableCommands, body, droppedObjects, findNodes, isObject, names, relationName, unqualified } from './ast';
-import type { ParsedStatement } from './parse';
+import { alterTableCommands, body, droppedObjects, findNodes, isObject, names, relationName, unqualified } from '../../postgres/ast';
+import type { ParsedStatement } from '../../postgres/parse';
 
 /**
  * What a statement does to named objects, as keys `kind:name` (`relation:users`, `column:users.email`,

@@ -1,12 +1,12 @@
-import type { Catalog } from '../analysis/introspection';
-import type { StepKind } from '../migration';
+import type { Catalog } from '../../postgres/introspection';
+import type { StepKind } from '../../artifacts/migration';
 import { formatSeconds, stepLocks, tableSizesOf, totalBlockingSeconds, type Blocks, type LockMode } from './locks';
 import { strongest } from './locks/model';
-import { migrationName } from './migration-files';
-import { loadParser, parseStatements } from './parse';
-import { DEFAULT_PG_VERSION, formatPgVersion, parsePgVersion } from './pg-version';
-import type { MigrationFile, TableSizes } from './review';
-import { stepsAsWritten } from './steps';
+import { migrationName, type MigrationFile } from '../../artifacts/migration-files';
+import { loadParser, parseStatements } from '../../postgres/parse';
+import { DEFAULT_PG_VERSION, formatPgVersion, parsePgVersion } from '../../postgres/pg-version';
+import type { TableSizes } from './review';
+import { stepsAsWritten } from '../../postgres/steps';
 
 export interface PlannedLock {
   table: string;

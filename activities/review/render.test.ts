@@ -1,8 +1,8 @@
-import type { Escalation, EscalationOption } from '../escalation';
-import type { Migration, MigrationStep } from '../migration';
+import type { Escalation, EscalationOption } from '../../artifacts/escalation';
+import type { Migration, MigrationStep } from '../../artifacts/migration';
 import { raiseEscalations } from './escalations';
 import { exampleContext } from './escalations/fixtures';
-import { parseStatements } from './parse';
+import { parseStatements } from '../../postgres/parse';
 import { renderMigration } from './render';
 
 const step = (name: string, sql = `SELECT '${name}'`): MigrationStep => ({ kind: 'transactional', name, sql });

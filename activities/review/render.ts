@@ -1,5 +1,5 @@
-import type { Escalation } from '../escalation';
-import type { Migration, MigrationStep } from '../migration';
+import type { Escalation } from '../../artifacts/escalation';
+import type { Migration, MigrationStep } from '../../artifacts/migration';
 
 export class RenderError extends Error {
   override name = 'RenderError';

@@ -1,5 +1,5 @@
-import type { Escalation } from '../escalation';
-import type { Finding, Severity } from '../findings';
+import type { Escalation } from '../../artifacts/escalation';
+import type { Finding, Severity } from '../../artifacts/findings';
 import type { ReviewReport } from './review';
 
 /** The review report for people (Markdown, e.g. a PR comment) and for tools (JSON); text is for a terminal. */

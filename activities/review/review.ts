@@ -1,20 +1,14 @@
-import type { Catalog } from '../analysis/introspection';
-import type { Escalation } from '../escalation';
-import type { Finding, Severity } from '../findings';
-import type { MigrationStep } from '../migration';
+import type { Catalog } from '../../postgres/introspection';
+import type { Escalation } from '../../artifacts/escalation';
+import type { Finding, Severity } from '../../artifacts/findings';
+import type { MigrationStep } from '../../artifacts/migration';
 import { runSquawk } from './lint/squawk';
 import { lockEngine } from './locks/engine';
-import { migrationName } from './migration-files';
-import { parseStatements, type ParsedStatement } from './parse';
-import { DEFAULT_PG_VERSION, formatPgVersion, parsePgVersion, type PgVersion } from './pg-version';
+import { downPathOf, migrationName, type MigrationFile } from '../../artifacts/migration-files';
+import { parseStatements, type ParsedStatement } from '../../postgres/parse';
+import { DEFAULT_PG_VERSION, formatPgVersion, parsePgVersion, type PgVersion } from '../../postgres/pg-version';
 import { runRules } from './rules';
-import { stepsAsWritten } from './steps';
-
-export interface MigrationFile {
-  path: string;
-  up: string;
-  down?: string;
-}
+import { stepsAsWritten } from '../../postgres/steps';
 
 /** Rows and bytes of the target's tables, keyed `schema.table`, for engines that weigh impact. */
 export type TableSizes = Record<string, { rows: number; bytes: number }>;
@@ -105,11 +99,6 @@ export async function reviewMigration(input: ReviewInput, engines: readonly Revi
   return summarize(formatPgVersion(pgVersion), files);
 }
 
-/** Where findings about a migration's down SQL are placed: its own file (`001_x.down.sql`), or `<file> (down)` when one file holds both. */
-export function downPathOf(path: string): string {
-  const downPath = path.replace(/up(\.sql)$/, 'down$1');
-  return downPath === path ? `${path} (down)` : downPath;
-}
 
 /** The findings placed in one migration file: at its up SQL or its down. */
 export function placedIn(path: string, findings: Finding[]): Finding[] {

@@ -1,4 +1,4 @@
-import type { Finding } from '../../activities/findings';
+import type { Finding } from '../../artifacts/findings';
 import { PHASES, type QuestionView, type RequestStatusView } from '../../workflows/design-request-messages';
 import type { CapturedMail } from '../email/capture';
 import { blockingText, type QuestionDetails } from '../question-details';

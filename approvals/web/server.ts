@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Finding } from '../../activities/findings';
+import type { Finding } from '../../artifacts/findings';
 import { artifactNamed, getArtifact } from '../../store/artifacts';
 import type { Channel, RequestKind } from '../../workflows/design-request-messages';
 import { capturedMail, capturedMailById } from '../email/capture';

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { Client } from 'pg';
-import { analyzeDatabase } from '../../activities/analysis/analyze';
-import { FINDINGS_FORMATS, renderFindings, type FindingsFormat } from '../../activities/analysis/findings-report';
-import type { Severity } from '../../activities/findings';
+import { analyzeTarget } from '../../activities/analysis/analyze';
+import { FINDINGS_FORMATS, renderFindings, type FindingsFormat } from '../../artifacts/findings-report';
+import type { Severity } from '../../artifacts/findings';
 import { ConfigError } from '../../config/environment';
 import { redacted } from '../../config/targets';
-import { targetConnectionString } from '../target';
+import { targetConnectionString } from '../../postgres/target';
 
 export interface AnalyzeOptions {
   target?: string;
@@ -27,29 +26,16 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<number> {
   // A URL, or the name of a configured target (as requests use), resolved the same way the activities resolve it.
   const url = targetConnectionString(target);
   const shown = redacted(url);
-  const database = new URL(url).pathname.slice(1);
-  const client = new Client({ connectionString: url, application_name: 'schemawright-analyze', connectionTimeoutMillis: 10_000 });
-  process.stderr.write(`connecting to ${shown}\n`);
-  try {
-    await client.connect();
-  } catch (error) {
-    // pg's messages name the host and user at most; the URL we print has no password.
-    throw new ConfigError(`could not connect to ${shown}: ${(error as Error).message}. Check the host, port, database name and credentials, and that the server accepts connections from here.`);
-  }
-  try {
-    const started = performance.now();
-    process.stderr.write(`reading and analysing the catalog of ${database || 'the database'}...\n`);
-    const piiColumns = options.pii ? options.pii.split(',').map((c) => c.trim()).filter(Boolean) : [];
-    const { catalog, fingerprint, findings } = await analyzeDatabase(client, { piiColumns });
-    const tables = catalog.tables.length;
-    const indexes = [...catalog.tables, ...catalog.views].reduce((n, r) => n + r.indexes.length, 0);
-    process.stderr.write(`read ${tables} tables and ${indexes} indexes in ${Math.round(performance.now() - started)} ms: ${findings.length} findings\n`);
-    process.stdout.write(`${renderFindings(findings, options.format as FindingsFormat, { target: shown, fingerprint, tables, indexes })}\n`);
-    const failOn = options.failOn as Severity | undefined;
-    return failOn && findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]) ? 2 : 0;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  process.stderr.write(`connecting to ${shown}, reading and analysing the catalog of ${new URL(url).pathname.slice(1) || 'the database'}...\n`);
+  const started = performance.now();
+  const piiColumns = options.pii ? options.pii.split(',').map((c) => c.trim()).filter(Boolean) : [];
+  const { catalog, fingerprint, findings } = await analyzeTarget(target, { piiColumns }, { applicationName: 'schemawright-analyze' });
+  const tables = catalog.tables.length;
+  const indexes = [...catalog.tables, ...catalog.views].reduce((n, r) => n + r.indexes.length, 0);
+  process.stderr.write(`read ${tables} tables and ${indexes} indexes in ${Math.round(performance.now() - started)} ms: ${findings.length} findings\n`);
+  process.stdout.write(`${renderFindings(findings, options.format as FindingsFormat, { target: shown, fingerprint, tables, indexes })}\n`);
+  const failOn = options.failOn as Severity | undefined;
+  return failOn && findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]) ? 2 : 0;
 }
 
 export function registerAnalyzeCommand(program: Command): void {

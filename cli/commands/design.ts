@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderFindings } from '../../activities/analysis/findings-report';
-import type { MigrationStep } from '../../activities/migration';
+import { renderFindings } from '../../artifacts/findings-report';
+import type { MigrationStep } from '../../artifacts/migration';
 import { modelDesign, SpecError, type ModelDesignResult } from '../../activities/modeling';
 import { ConfigError } from '../../config/environment';
 import { redacted } from '../../config/targets';
-import { targetConnectionString } from '../target';
+import { targetConnectionString } from '../../postgres/target';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 type DesignFormat = (typeof FORMATS)[number];

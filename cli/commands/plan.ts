@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { readMigrationFiles } from '../../activities/review/migration-files';
+import { readMigrationFiles } from '../../artifacts/migration-files';
 import { planMigrations, renderPlan, type PlanFormat } from '../../activities/review/plan';
 import { ConfigError } from '../../config/environment';
-import { readTargetCatalog } from '../target';
+import { readTargetCatalog } from '../../postgres/target';
 
 interface PlanOptions {
   target?: string;
@@ -22,7 +22,7 @@ export function registerPlanCommand(program: Command): void {
     .action(async (path: string, options: PlanOptions) => {
       if (!['text', 'json'].includes(options.format)) throw new ConfigError(`--format ${options.format} is not known: use text or json.`);
       const files = readMigrationFiles(path);
-      const catalog = options.target ? await readTargetCatalog(options.target, 'plan') : undefined;
+      const catalog = options.target ? await readTargetCatalog(options.target, { applicationName: 'schemawright-plan' }) : undefined;
       const plan = await planMigrations(files, { pgVersion: options.pgVersion, catalog });
       console.log(renderPlan(plan, options.format as PlanFormat));
     });

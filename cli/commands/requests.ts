@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { readMigrationFiles } from '../../activities/review/migration-files';
+import { readMigrationFiles } from '../../artifacts/migration-files';
 import type { Command } from 'commander';
 import { readClientEnvironment } from '../../config/environment';
 import { openRequestServices } from '../../approvals/services';

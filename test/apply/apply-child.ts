@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { applyMigration } from '../../activities/apply';
-import type { Migration } from '../../activities/migration';
+import type { Migration } from '../../artifacts/migration';
 
 /**
  * A runner in its own process, for tests that kill it with SIGKILL: `node --import tsx

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import type { Migration } from '../../activities/migration';
+import type { Migration } from '../../artifacts/migration';
 import { startChild } from '../../stack/child-process';
 import { waitFor } from '../../stack/wait';
 import { querySql, runSql } from '../support/requests';

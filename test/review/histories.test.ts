@@ -1,4 +1,4 @@
-import { readMigrationFiles } from '../../activities/review/migration-files';
+import { readMigrationFiles } from '../../artifacts/migration-files';
 import { reviewMigration, type ReviewReport } from '../../activities/review/review';
 import { LEMMY_DIR, MARQUEZ_DIR } from '../support/fixtures';
 

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { importMigrations, applyMigrations } from '../../activities/apply';
-import { fingerprint, type Catalog } from '../../activities/analysis/introspection';
+import { fingerprint, type Catalog } from '../../postgres/introspection';
 import { modelDesign } from '../../activities/modeling';
-import { copyTargetSchema, readCatalog } from '../../activities/review/shadow-copy';
+import { copyTargetSchema } from '../../postgres/shadow-copy';
+import { readTargetCatalog as readCatalog } from '../../postgres/target';
 import { withSandboxDatabase } from '../../stack/shadow-server';
 import { loadDataset } from '../support/datasets';
 import { runSql } from '../support/requests';

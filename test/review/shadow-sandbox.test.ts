@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { verifyOnShadow } from '../../activities/review/shadow';
+import { verifyOnShadow } from '../../postgres/shadow';
 import { readEnvironment } from '../../config/environment';
 import { runningShadowServer, stopShadowServer, withSandboxDatabase } from '../../stack/shadow-server';
 import { waitFor } from '../../stack/wait';

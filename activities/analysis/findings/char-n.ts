@@ -1,4 +1,4 @@
-import { identifierFrom, qualified, quoteIdent } from '../sql-names';
+import { identifierFrom, qualified, quoteIdent } from '../../../postgres/names';
 import { analysisFinding, ownColumns, type FindingKind } from './kind';
 
 const BOUNDED = /^(character|character varying)\((\d+)\)$/;

@@ -1,4 +1,4 @@
-import type { Index } from '../introspection';
+import type { Index } from '../../../postgres/introspection';
 import { analysisFinding, dropIndexSql, indexedRelations, type FindingKind } from './kind';
 
 /** Two indexes with this shape answer the same queries; uniqueness is left out, the unique one is kept. */

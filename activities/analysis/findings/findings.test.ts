@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/stack';
 import { analysisContext } from '../analyze';
-import { introspect, type Catalog } from '../introspection';
+import { introspect, type Catalog } from '../../../postgres/introspection';
 import { ANALYSIS_FINDING_KINDS } from '.';
 import type { AnalysisOptions, FindingExample, FindingKind } from './kind';
 

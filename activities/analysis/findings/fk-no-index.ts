@@ -1,5 +1,5 @@
-import type { Constraint, Table } from '../introspection';
-import { identifierFrom, qualified, quoteIdent } from '../sql-names';
+import type { Constraint, Table } from '../../../postgres/introspection';
+import { identifierFrom, qualified, quoteIdent } from '../../../postgres/names';
 import { analysisFinding, type FindingKind } from './kind';
 
 /** An index serves the foreign key when its leading plain columns are the key's columns, in any order. */

@@ -14,7 +14,7 @@ import { serialColumn } from './serial';
 import { timestampWithoutTimeZone } from './timestamp-no-tz';
 import { unusedIndex } from './unused-index';
 
-export { DEFAULT_THRESHOLDS, type AnalysisContext, type AnalysisOptions, type FindingKind, type Thresholds, type VolumeHint } from './kind';
+export type { AnalysisContext, AnalysisOptions, FindingKind, VolumeHint } from './kind';
 
 /** Every analysis finding kind, in the order the issue lists them. Adding a kind is adding a file and a line here. */
 export const ANALYSIS_FINDING_KINDS: readonly FindingKind[] = [

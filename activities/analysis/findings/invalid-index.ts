@@ -1,4 +1,4 @@
-import { qualified } from '../sql-names';
+import { qualified } from '../../../postgres/names';
 import { analysisFinding, indexedRelations, type FindingKind } from './kind';
 
 export const invalidIndex: FindingKind = {

@@ -1,4 +1,4 @@
-import { qualified, quoteIdent } from '../sql-names';
+import { qualified, quoteIdent } from '../../../postgres/names';
 import { analysisFinding, ownColumns, type FindingKind } from './kind';
 
 export const jsonColumn: FindingKind = {

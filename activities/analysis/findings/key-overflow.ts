@@ -1,5 +1,5 @@
-import type { Catalog, Sequence } from '../introspection';
-import { qualified, quoteIdent } from '../sql-names';
+import type { Catalog, Sequence } from '../../../postgres/introspection';
+import { qualified, quoteIdent } from '../../../postgres/names';
 import { analysisFinding, type FindingKind } from './kind';
 
 /** ALTERs that widen the key, its sequence, and every foreign key column pointing at it. */

@@ -1,5 +1,5 @@
-import type { Table } from '../introspection';
-import { qualified } from '../sql-names';
+import type { Table } from '../../../postgres/introspection';
+import { qualified } from '../../../postgres/names';
 import { analysisFinding, ownTables, type FindingKind } from './kind';
 
 /** The column a time-range partitioning would most likely use: the first timestamp or date column. */

@@ -1,5 +1,5 @@
-import type { Index, Table } from '../introspection';
-import { identifierFrom, qualified, quoteIdent } from '../sql-names';
+import type { Index, Table } from '../../../postgres/introspection';
+import { identifierFrom, qualified, quoteIdent } from '../../../postgres/names';
 import { analysisFinding, ownTables, type FindingKind } from './kind';
 
 /** A unique, total, column-only btree index can become the primary key without a new column. */

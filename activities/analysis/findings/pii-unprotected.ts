@@ -1,4 +1,4 @@
-import { qualified } from '../sql-names';
+import { qualified } from '../../../postgres/names';
 import { analysisFinding, type FindingKind } from './kind';
 
 export const piiUnprotected: FindingKind = {

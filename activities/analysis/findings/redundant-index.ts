@@ -1,4 +1,4 @@
-import type { Index } from '../introspection';
+import type { Index } from '../../../postgres/introspection';
 import { analysisFinding, dropIndexSql, indexedRelations, type FindingKind } from './kind';
 
 /** `covering` answers every query `index` answers: same method and predicate, and `index`'s keys start `covering`'s. */

@@ -1,4 +1,4 @@
-import type { Index } from '../introspection';
+import type { Index } from '../../../postgres/introspection';
 import { analysisFinding, dropIndexSql, indexedRelations, type FindingKind } from './kind';
 
 const DAY_MS = 86_400_000;

@@ -1,4 +1,4 @@
-import type { StepKind } from '../../migration';
+import type { StepKind } from '../../../artifacts/migration';
 import { backfillStep } from './backfill';
 import { nonTransactionalStep } from './non-transactional';
 import type { StepKindRunner } from './step-kind';

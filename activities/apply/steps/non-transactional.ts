@@ -1,5 +1,6 @@
-import { body, isObject, names } from '../../review/ast';
-import { parseStatements } from '../../review/parse';
+import { body, isObject, names } from '../../../postgres/ast';
+import { quoteIdent } from '../../../postgres/names';
+import { parseStatements } from '../../../postgres/parse';
 import { recordStep } from '../history';
 import type { TargetSession } from '../session';
 import type { StepKindRunner } from './step-kind';
@@ -10,15 +11,13 @@ interface ConcurrentIndex {
   table: string;
 }
 
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
 /** The index a `CREATE INDEX CONCURRENTLY name ON table` builds; undefined for other statements. */
 async function concurrentIndexOf(sql: string): Promise<ConcurrentIndex | undefined> {
   const [statement] = await parseStatements(sql);
   if (statement?.kind !== 'IndexStmt') return undefined;
   const stmt = body(statement) as { concurrent?: boolean; idxname?: string; relation?: { schemaname?: string; relname: string } };
   if (!stmt.concurrent || !stmt.idxname || !stmt.relation) return undefined;
-  const table = [stmt.relation.schemaname, stmt.relation.relname].filter((p): p is string => Boolean(p)).map(quote).join('.');
+  const table = [stmt.relation.schemaname, stmt.relation.relname].filter((p): p is string => Boolean(p)).map(quoteIdent).join('.');
   return { index: stmt.idxname, table };
 }
 
@@ -29,7 +28,7 @@ async function concurrentDropOf(sql: string): Promise<string | undefined> {
   const stmt = body(statement) as { concurrent?: boolean; removeType?: string; objects?: unknown[] };
   const [object] = stmt.objects ?? [];
   if (!stmt.concurrent || stmt.removeType !== 'OBJECT_INDEX' || !isObject(object) || !isObject(object.List)) return undefined;
-  return names(object.List.items).map(quote).join('.');
+  return names(object.List.items).map(quoteIdent).join('.');
 }
 
 /** 'valid', 'invalid' (a killed or failed CONCURRENTLY build), or undefined when there is no such index. */

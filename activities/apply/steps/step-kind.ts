@@ -1,4 +1,4 @@
-import type { MigrationStep, StepKind } from '../../migration';
+import type { MigrationStep, StepKind } from '../../../artifacts/migration';
 import type { StepRecord } from '../history';
 import type { TargetSession } from '../session';
 

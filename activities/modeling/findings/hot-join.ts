@@ -1,4 +1,4 @@
-import { quoteIdent } from '../../analysis/sql-names';
+import { quoteIdent } from '../../../postgres/names';
 import { MODELING_THRESHOLDS, modelingFinding, type ModelingFindingKind } from './kind';
 
 export const hotJoin: ModelingFindingKind = {

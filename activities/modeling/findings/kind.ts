@@ -1,4 +1,4 @@
-import type { Finding, Severity } from '../../findings';
+import type { Finding, Severity } from '../../../artifacts/findings';
 import type { DesignModel } from '../design-model';
 import type { DesignSpec } from '../spec';
 

@@ -1,4 +1,4 @@
-import { quoteIdent } from '../../analysis/sql-names';
+import { quoteIdent } from '../../../postgres/names';
 import { modelingFinding, type ModelingFindingKind } from './kind';
 
 export const partitionPlan: ModelingFindingKind = {

@@ -1,4 +1,4 @@
-import { findNodes, names } from '../../review/ast';
+import { findNodes, names } from '../../../postgres/ast';
 import { parseOne } from '../patterns';
 import type { Need } from '../spec';
 import { MODELING_THRESHOLDS, modelingFinding, type ModelingContext, type ModelingFindingKind } from './kind';

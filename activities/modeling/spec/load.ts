@@ -2,7 +2,7 @@ import type { Node } from 'yaml';
 import { isScalar } from 'yaml';
 import { didYouMean } from '../../../config/did-you-mean';
 import { entries, isYamlMap, isYamlSeq, pathText, scalarValue, YamlSource, type Position, type YamlPath } from '../../../config/yaml-source';
-import { quoteIdent } from '../../analysis/sql-names';
+import { quoteIdent, quoteLiteral } from '../../../postgres/names';
 import { normalizeColumnType } from './column-types';
 import { checkPatternSql, checkSqlExpression, type SpecTables } from './sql-check';
 import { NEEDS, type AccessPattern, type Consistency, type DesignSpec, type Duration, type Entity, type Field, type ManyToMany, type Need, type OnDelete, type Requirements } from './types';
@@ -407,7 +407,7 @@ class SpecReader {
       const value = scalarValue(node);
       if (field.kind === 'enum' && (typeof value !== 'string' || !field.values.includes(value))) {
         this.report([...path, 'default'], node, `'${String(value)}' is not one of the enum's values${typeof value === 'string' ? didYouMean(value, field.values) || `: use one of ${field.values.join(', ')}` : ''}`);
-      } else if (typeof value === 'string') field.default = `'${value.replace(/'/g, "''")}'`;
+      } else if (typeof value === 'string') field.default = quoteLiteral(value);
       else if (typeof value === 'number' || typeof value === 'boolean') field.default = String(value).toUpperCase();
       else this.report([...path, 'default'], node, `expected a value (a string, number or boolean), found ${describe(node)}: write default_sql for an expression`);
     }

@@ -1,7 +1,7 @@
 import { didYouMean } from '../../../config/did-you-mean';
-import { findNodes, isObject, names } from '../../review/ast';
-import { parseStatements, SqlSyntaxError, type ParsedStatement } from '../../review/parse';
-import { privilegedStatements } from '../../review/privileged/detector';
+import { findNodes, isObject, names } from '../../../postgres/ast';
+import { parseStatements, SqlSyntaxError, type ParsedStatement } from '../../../postgres/parse';
+import { privilegedStatements } from '../../../postgres/privileged/detector';
 
 /** The tables a spec defines (entities and join tables) with their columns. */
 export type SpecTables = Map<string, string[]>;

@@ -1,6 +1,6 @@
-import type { Escalation, EscalationOption } from '../../escalation';
-import type { Finding } from '../../findings';
-import { qualified } from '../rewrites/rewrite';
+import type { Escalation, EscalationOption } from '../../../artifacts/escalation';
+import type { Finding } from '../../../artifacts/findings';
+import { qualified } from '../../../postgres/names';
 import { addedStep, durationSeconds, findingsOf, numberOf, selectOf, textOf } from './context';
 import { exampleFinding } from './examples';
 import type { EscalationContext, EscalationTrigger } from './trigger';

@@ -1,11 +1,11 @@
-import { quoteIdent } from '../../analysis/sql-names';
-import type { Escalation, EscalationOption } from '../../escalation';
-import { bareName, qualified } from '../rewrites/rewrite';
+import { quoteIdent, qualified } from '../../../postgres/names';
+import type { Escalation, EscalationOption } from '../../../artifacts/escalation';
+import { bareName } from '../rewrites/rewrite';
 import { knownTables, type KnownTable } from './known-tables';
 import { addedStep, findingsOf, joinedName, numberOf, selectOf, sizeOf } from './context';
 import { exampleFinding } from './examples';
 import type { EscalationContext, EscalationTrigger } from './trigger';
-import type { Finding } from '../../findings';
+import type { Finding } from '../../../artifacts/findings';
 
 const ID = 'SW-ESC-DENORMALIZATION';
 const HOT_JOIN = 'SW-M-HOT-JOIN';

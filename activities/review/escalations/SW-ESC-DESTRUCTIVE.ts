@@ -1,10 +1,9 @@
-import { quoteIdent } from '../../analysis/sql-names';
-import type { Escalation, EscalationOption } from '../../escalation';
-import type { MigrationStep } from '../../migration';
-import { alterTableCommands, body, droppedObjects, findNodes, relationName } from '../ast';
+import { qualified, quoteIdent } from '../../../postgres/names';
+import type { Escalation, EscalationOption } from '../../../artifacts/escalation';
+import type { MigrationStep } from '../../../artifacts/migration';
+import { alterTableCommands, body, droppedObjects, findNodes, relationName } from '../../../postgres/ast';
 import { formatSeconds } from '../locks';
 import { isBinaryCoercible, shapeOfFormatted, shapeOfTypeName, type TypeShape } from '../locks/column-types';
-import { qualified } from '../rewrites/rewrite';
 import {
   blockingOf,
   catalogTable,

@@ -1,6 +1,5 @@
-import { quoteIdent } from '../../analysis/sql-names';
-import type { Escalation, EscalationOption } from '../../escalation';
-import { qualified } from '../rewrites/rewrite';
+import { quoteIdent, qualified } from '../../../postgres/names';
+import type { Escalation, EscalationOption } from '../../../artifacts/escalation';
 import { knownTables } from './known-tables';
 import { addedStep, findingsOf, sizeOf } from './context';
 import { exampleCatalog, exampleFinding } from './examples';

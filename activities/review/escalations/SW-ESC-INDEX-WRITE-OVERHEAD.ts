@@ -1,7 +1,7 @@
-import type { Catalog, Table } from '../../analysis/introspection';
-import type { Escalation, EscalationOption } from '../../escalation';
-import type { MigrationStep } from '../../migration';
-import { body, findNodes, relationName } from '../ast';
+import type { Catalog, Table } from '../../../postgres/introspection';
+import type { Escalation, EscalationOption } from '../../../artifacts/escalation';
+import type { MigrationStep } from '../../../artifacts/migration';
+import { body, findNodes, relationName } from '../../../postgres/ast';
 import { createIndexConcurrently } from '../rewrites/create-index-concurrently';
 import { sqlOf } from '../rewrites/rewrite';
 import {

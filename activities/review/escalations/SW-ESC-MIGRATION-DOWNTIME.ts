@@ -1,4 +1,4 @@
-import type { Escalation, EscalationOption } from '../../escalation';
+import type { Escalation, EscalationOption } from '../../../artifacts/escalation';
 import { blockingSeverity, formatBytes, formatSeconds } from '../locks';
 import { onlineRewriteOf } from '../rewrites';
 import { destructiveChange } from './SW-ESC-DESTRUCTIVE';

@@ -1,9 +1,9 @@
-import { quoteIdent } from '../../analysis/sql-names';
-import type { Escalation, EscalationOption } from '../../escalation';
-import type { MigrationStep } from '../../migration';
-import { body, findNodes, isObject, names, relationName, type Json } from '../ast';
+import { quoteIdent, qualified } from '../../../postgres/names';
+import type { Escalation, EscalationOption } from '../../../artifacts/escalation';
+import type { MigrationStep } from '../../../artifacts/migration';
+import { body, findNodes, isObject, names, relationName, type Json } from '../../../postgres/ast';
 import { shapeOfTypeName } from '../locks/column-types';
-import { qualified, sqlOf } from '../rewrites/rewrite';
+import { sqlOf } from '../rewrites/rewrite';
 import {
   addedStep,
   catalogTable,

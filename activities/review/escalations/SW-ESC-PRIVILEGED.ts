@@ -1,8 +1,8 @@
-import type { Escalation } from '../../escalation';
-import type { SourceLocation } from '../../findings';
+import type { Escalation } from '../../../artifacts/escalation';
+import type { SourceLocation } from '../../../artifacts/findings';
 import { REJECT } from '../../../workflows/design-request-messages';
-import { describeApplyRole } from '../privileged/apply-role';
-import { privilegeReasons } from '../privileged/detector';
+import { describeApplyRole } from '../../../postgres/privileged/apply-role';
+import { privilegeReasons } from '../../../postgres/privileged/detector';
 import { privileged as privilegedRule } from '../rules/SW-L-PRIVILEGED';
 import { blockingOf, statementsOf, uniqueSteps, type LocatedStatement } from './context';
 import type { EscalationContext, EscalationTrigger } from './trigger';

@@ -1,5 +1,5 @@
-import type { Escalation } from '../../escalation';
-import type { Finding } from '../../findings';
+import type { Escalation } from '../../../artifacts/escalation';
+import type { Finding } from '../../../artifacts/findings';
 import { addedStep, findingsOf, textOf } from './context';
 import { exampleFinding } from './examples';
 import type { EscalationContext, EscalationTrigger } from './trigger';

@@ -1,11 +1,11 @@
-import type { Catalog, Table } from '../../analysis/introspection';
-import type { EscalationOption } from '../../escalation';
-import type { Finding } from '../../findings';
-import type { MigrationStep } from '../../migration';
+import type { Catalog, Table } from '../../../postgres/introspection';
+import type { EscalationOption } from '../../../artifacts/escalation';
+import type { Finding } from '../../../artifacts/findings';
+import type { MigrationStep } from '../../../artifacts/migration';
 import { stepLocks, totalBlockingSeconds, type LockContext, type LockImpact, type StepLocks } from '../locks';
 import { catalogTable as catalogTableOf, resolveSize } from '../locks/model';
-import { parseStatementsSync, type ParsedStatement } from '../parse';
-import { terminated } from '../steps';
+import { parseStatementsSync, type ParsedStatement } from '../../../postgres/parse';
+import { terminated } from '../../../postgres/steps';
 import type { EscalationContext } from './trigger';
 
 /*

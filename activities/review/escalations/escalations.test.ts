@@ -1,5 +1,5 @@
-import type { Escalation } from '../../escalation';
-import { loadParser } from '../parse';
+import type { Escalation } from '../../../artifacts/escalation';
+import { loadParser } from '../../../postgres/parse';
 import { exampleContext } from './fixtures';
 import { escalationTriggers, raiseEscalations } from './index';
 import { exampleCatalog, exampleFinding } from './examples';

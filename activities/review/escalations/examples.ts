@@ -1,5 +1,5 @@
-import type { Catalog, Table } from '../../analysis/introspection';
-import type { Finding } from '../../findings';
+import type { Catalog, Table } from '../../../postgres/introspection';
+import type { Finding } from '../../../artifacts/findings';
 
 // Inputs for the triggers' examples (which run as tests): findings and catalogs as triggers read them.
 

@@ -1,6 +1,6 @@
-import { parseStatements } from '../parse';
-import { DEFAULT_PG_VERSION, parsePgVersion } from '../pg-version';
-import { stepsAsWritten } from '../steps';
+import { parseStatements } from '../../../postgres/parse';
+import { DEFAULT_PG_VERSION, parsePgVersion } from '../../../postgres/pg-version';
+import { stepsAsWritten } from '../../../postgres/steps';
 import type { EscalationContext, TriggerExample } from './trigger';
 
 // For tests only: a trigger example turned into the context a review would give the trigger.

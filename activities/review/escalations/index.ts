@@ -1,4 +1,4 @@
-import type { Escalation } from '../../escalation';
+import type { Escalation } from '../../../artifacts/escalation';
 import { backup } from './SW-ESC-BACKUP';
 import { caching } from './SW-ESC-CACHING';
 import { denormalization } from './SW-ESC-DENORMALIZATION';
@@ -32,7 +32,7 @@ export const escalationTriggers: readonly EscalationTrigger[] = [
 /**
  * Every escalation the context calls for, in catalogue order. A small migration on tiny tables with
  * no analysis or modeling findings of these kinds raises none: the workflow then asks one plain approval.
- * The migration's SQL is parsed here synchronously: `await loadParser()` (activities/review/parse) once before.
+ * The migration's SQL is parsed here synchronously: `await loadParser()` (postgres/parse) once before.
  */
 export function raiseEscalations(context: EscalationContext, triggers: readonly EscalationTrigger[] = escalationTriggers): Escalation[] {
   return triggers.flatMap((trigger) => trigger.raise(context));

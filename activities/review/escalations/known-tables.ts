@@ -1,4 +1,4 @@
-import { alterTableCommands, body, findNodes, isObject, names, relationName, type Json } from '../ast';
+import { alterTableCommands, body, findNodes, isObject, names, relationName, type Json } from '../../../postgres/ast';
 import { sizeOf, statementsOf } from './context';
 import type { EscalationContext } from './trigger';
 

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/stack';
-import type { MigrationStep } from '../../migration';
+import type { MigrationStep } from '../../../artifacts/migration';
 import { renderMigration } from '../render';
 import { exampleContext } from './fixtures';
 import { escalationTriggers } from './index';

@@ -1,9 +1,9 @@
-import type { Catalog } from '../../analysis/introspection';
-import type { Escalation } from '../../escalation';
-import type { Finding } from '../../findings';
-import type { Migration } from '../../migration';
-import type { ApplyRole } from '../privileged/apply-role';
-import type { PgVersion } from '../pg-version';
+import type { Catalog } from '../../../postgres/introspection';
+import type { Escalation } from '../../../artifacts/escalation';
+import type { Finding } from '../../../artifacts/findings';
+import type { Migration } from '../../../artifacts/migration';
+import type { ApplyRole } from '../../../postgres/privileged/apply-role';
+import type { PgVersion } from '../../../postgres/pg-version';
 import type { ReviewReport, TableSizes } from '../review';
 
 /** What a trigger reads: the migration under review, its review, the target's sizes and catalog, and the findings before it. */

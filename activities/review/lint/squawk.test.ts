@@ -1,7 +1,7 @@
-import { parsePgVersion } from '../pg-version';
+import { parsePgVersion } from '../../../postgres/pg-version';
 import { EXCLUDED_SQUAWK_RULES, runSquawk } from './squawk';
 import { SQUAWK_RULES } from './squawk-rules';
-import type { PgVersion } from '../pg-version';
+import type { PgVersion } from '../../../postgres/pg-version';
 
 async function squawk(sql: string, pgVersion: PgVersion) {
   return (await runSquawk([{ path: 'm.sql', sql }], pgVersion))[0]!;

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Finding, Severity } from '../../findings';
-import { formatPgVersion, type PgVersion } from '../pg-version';
+import type { Finding, Severity } from '../../../artifacts/findings';
+import { formatPgVersion, type PgVersion } from '../../../postgres/pg-version';
 
 /** squawk-cli's binary, installed by npm beside ours. */
 export const SQUAWK_BIN = path.resolve(__dirname, '../../../node_modules/.bin/squawk');

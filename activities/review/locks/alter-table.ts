@@ -1,5 +1,5 @@
 import type { AlterTableCmd, ColumnDef, Constraint } from '@pgsql/types';
-import { alterTableCommands, findNodes, names, nodeOf, relationName, statementOf } from '../ast';
+import { alterTableCommands, findNodes, names, nodeOf, relationName, statementOf } from '../../../postgres/ast';
 import { catalogColumn, isBinaryCoercible, shapeOfFormatted, shapeOfTypeName } from './column-types';
 import { catalogTable, strongest, type LockContext, type LockMode, type StatementLockModel, type TableWork } from './model';
 

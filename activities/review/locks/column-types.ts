@@ -1,6 +1,6 @@
-import type { Catalog, Column } from '../../analysis/introspection';
+import type { Catalog, Column } from '../../../postgres/introspection';
 import type { TypeName } from '@pgsql/types';
-import { names, nodeOf } from '../ast';
+import { names, nodeOf } from '../../../postgres/ast';
 import { catalogTable } from './model';
 
 /** A type as the coercion rules need it: its internal name and its modifiers (`varchar`, [40]). */

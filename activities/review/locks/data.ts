@@ -1,4 +1,4 @@
-import { findNodes, relationName, statementOf } from '../ast';
+import { findNodes, relationName, statementOf } from '../../../postgres/ast';
 import type { StatementLockModel } from './model';
 
 /**

@@ -1,4 +1,4 @@
-import { droppedObjects, findNodes, relationName, statementOf } from '../ast';
+import { droppedObjects, findNodes, relationName, statementOf } from '../../../postgres/ast';
 import type { StatementLockModel, TableWork } from './model';
 
 /** DROP TABLE/VIEW/...: ACCESS EXCLUSIVE on each, catalog-only. */

@@ -1,4 +1,4 @@
-import type { Finding, Severity } from '../../findings';
+import type { Finding, Severity } from '../../../artifacts/findings';
 import type { ReviewEngine } from '../review';
 import { lockImpactsOf } from './impacts';
 import { THROUGHPUT, type LockImpact } from './model';

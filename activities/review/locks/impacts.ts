@@ -1,6 +1,6 @@
 import type { ObjectType } from '@pgsql/types';
-import { alterTableCommands, relationName, statementOf } from '../ast';
-import type { ParsedStatement } from '../parse';
+import { alterTableCommands, relationName, statementOf } from '../../../postgres/ast';
+import type { ParsedStatement } from '../../../postgres/parse';
 import { alterTableWork, provenNotNullColumns } from './alter-table';
 import { clusterWork, refreshWork, vacuumWork } from './maintenance';
 import { rowWritesWork, truncateWork } from './data';

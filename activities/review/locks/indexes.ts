@@ -1,4 +1,4 @@
-import { droppedObjects, relationName, statementOf } from '../ast';
+import { droppedObjects, relationName, statementOf } from '../../../postgres/ast';
 import { resolveSize, type LockContext, type StatementLockModel, type TableWork } from './model';
 
 /** CREATE INDEX: SHARE (blocks writes, not reads) for the whole build; CONCURRENTLY: SHARE UPDATE EXCLUSIVE, blocks nothing. */

@@ -1,8 +1,8 @@
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/stack';
-import { introspect, type Catalog } from '../../analysis/introspection';
-import { parseStatements } from '../parse';
-import { parsePgVersion, type PgVersion } from '../pg-version';
+import { introspect, type Catalog } from '../../../postgres/introspection';
+import { parseStatements } from '../../../postgres/parse';
+import { parsePgVersion, type PgVersion } from '../../../postgres/pg-version';
 import { lockImpactOf, tableSizesOf } from './index';
 import { LOCK_MODES } from './model';
 

@@ -1,6 +1,6 @@
-import type { Catalog } from '../../analysis/introspection';
-import { parseStatements } from '../parse';
-import { parsePgVersion } from '../pg-version';
+import type { Catalog } from '../../../postgres/introspection';
+import { parseStatements } from '../../../postgres/parse';
+import { parsePgVersion } from '../../../postgres/pg-version';
 import { reviewMigration, type TableSizes } from '../review';
 import { lockImpactsOf, LOCK_BLOCKING, type LockImpact } from './index';
 

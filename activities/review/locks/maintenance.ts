@@ -1,4 +1,4 @@
-import { findNodes, relationName, statementOf } from '../ast';
+import { findNodes, relationName, statementOf } from '../../../postgres/ast';
 import type { StatementLockModel, TableWork } from './model';
 
 /** VACUUM FULL rewrites under ACCESS EXCLUSIVE; plain VACUUM and ANALYZE take SHARE UPDATE EXCLUSIVE and block nothing. */

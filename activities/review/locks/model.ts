@@ -1,6 +1,6 @@
-import type { Catalog, Table } from '../../analysis/introspection';
-import type { ParsedStatement } from '../parse';
-import type { PgVersion } from '../pg-version';
+import type { Catalog, Table } from '../../../postgres/introspection';
+import type { ParsedStatement } from '../../../postgres/parse';
+import type { PgVersion } from '../../../postgres/pg-version';
 import type { TableSizes } from '../review';
 
 /**

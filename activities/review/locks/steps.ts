@@ -1,5 +1,5 @@
-import type { MigrationStep } from '../../migration';
-import { parseStatementsSync, type ParsedStatement } from '../parse';
+import type { MigrationStep } from '../../../artifacts/migration';
+import { parseStatementsSync, type ParsedStatement } from '../../../postgres/parse';
 import { lockImpactsOf } from './impacts';
 import { type Blocks, type LockContext, type LockImpact } from './model';
 

@@ -1,6 +1,6 @@
-import { quoteIdent } from '../../analysis/sql-names';
-import { names, nodeOf } from '../ast';
-import { defaultConstraintName, onlyColumn, qualified, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
+import { qualified, quoteIdent } from '../../../postgres/names';
+import { names, nodeOf } from '../../../postgres/ast';
+import { defaultConstraintName, onlyColumn, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
 
 export const constraintNotValid: OnlineRewrite = {
   id: 'constraint-not-valid',

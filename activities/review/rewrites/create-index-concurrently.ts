@@ -1,6 +1,7 @@
-import { relationName, statementOf } from '../ast';
+import { relationName, statementOf } from '../../../postgres/ast';
 import { catalogTable } from '../locks/model';
-import { qualified, sqlOf, step, type OnlineRewrite } from './rewrite';
+import { qualified } from '../../../postgres/names';
+import { sqlOf, step, type OnlineRewrite } from './rewrite';
 
 export const createIndexConcurrently: OnlineRewrite = {
   id: 'create-index-concurrently',

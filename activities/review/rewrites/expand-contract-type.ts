@@ -1,9 +1,9 @@
-import { quoteIdent } from '../../analysis/sql-names';
-import type { Table, View } from '../../analysis/introspection';
+import { qualified, quoteIdent } from '../../../postgres/names';
+import type { Table, View } from '../../../postgres/introspection';
 import type { Node, TypeName } from '@pgsql/types';
-import { findNodes, nodeOf } from '../ast';
+import { findNodes, nodeOf } from '../../../postgres/ast';
 import { catalogTable } from '../locks/model';
-import { bareName, qualified, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
+import { bareName, singleCommand, sqlOf, step, type OnlineRewrite } from './rewrite';
 
 /** Rows per backfill batch: small enough that each UPDATE holds its row locks for well under a second. */
 export const BACKFILL_BATCH_SIZE = 10_000;

@@ -1,5 +1,5 @@
-import type { MigrationStep } from '../../migration';
-import type { ParsedStatement } from '../parse';
+import type { MigrationStep } from '../../../artifacts/migration';
+import type { ParsedStatement } from '../../../postgres/parse';
 import { constraintNotValid } from './constraint-not-valid';
 import { createIndexConcurrently } from './create-index-concurrently';
 import { expandContractType } from './expand-contract-type';

@@ -1,11 +1,10 @@
 import { deparseSync } from 'pgsql-parser';
 import type { AlterTableCmd, Node } from '@pgsql/types';
-import type { Catalog } from '../../analysis/introspection';
-import type { MigrationStep } from '../../migration';
-import { alterTableCommands, findNodes, names, relationName, statementOf } from '../ast';
-import type { ParsedStatement } from '../parse';
-import type { PgVersion } from '../pg-version';
-import { quoteIdent } from '../../analysis/sql-names';
+import type { Catalog } from '../../../postgres/introspection';
+import type { MigrationStep } from '../../../artifacts/migration';
+import { alterTableCommands, findNodes, names, relationName, statementOf } from '../../../postgres/ast';
+import type { ParsedStatement } from '../../../postgres/parse';
+import type { PgVersion } from '../../../postgres/pg-version';
 
 export interface RewriteContext {
   pgVersion: PgVersion;
@@ -43,10 +42,6 @@ export function singleCommand(statement: ParsedStatement): { table: string; cmd:
   return cmds.length === 1 && table ? { table, cmd: cmds[0]! } : undefined;
 }
 
-/** `schema.table` or `table` as written, each part quoted as needed (reserved words too: `order`, `user`). */
-export function qualified(name: string): string {
-  return name.split('.').map(quoteIdent).join('.');
-}
 
 export function bareName(name: string): string {
   return name.slice(name.lastIndexOf('.') + 1);

@@ -1,9 +1,9 @@
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/stack';
-import { fingerprint, introspect, type Catalog } from '../../analysis/introspection';
-import type { MigrationStep } from '../../migration';
-import { parseStatements } from '../parse';
-import { parsePgVersion } from '../pg-version';
+import { fingerprint, introspect, type Catalog } from '../../../postgres/introspection';
+import type { MigrationStep } from '../../../artifacts/migration';
+import { parseStatements } from '../../../postgres/parse';
+import { parsePgVersion } from '../../../postgres/pg-version';
 import { onlineRewriteOf, onlineRewrites } from './index';
 
 const SETUP = `

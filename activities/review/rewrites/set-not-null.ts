@@ -1,5 +1,5 @@
-import { quoteIdent } from '../../analysis/sql-names';
-import { qualified, singleCommand, step, bareName, type OnlineRewrite } from './rewrite';
+import { quoteIdent, qualified } from '../../../postgres/names';
+import { singleCommand, step, bareName, type OnlineRewrite } from './rewrite';
 
 export const setNotNull: OnlineRewrite = {
   id: 'set-not-null',

@@ -1,6 +1,6 @@
-import { quoteIdent } from '../../analysis/sql-names';
-import { names, nodeOf } from '../ast';
-import { defaultConstraintName, qualified, singleCommand, step, type OnlineRewrite } from './rewrite';
+import { qualified, quoteIdent } from '../../../postgres/names';
+import { names, nodeOf } from '../../../postgres/ast';
+import { defaultConstraintName, singleCommand, step, type OnlineRewrite } from './rewrite';
 
 export const uniqueUsingIndex: OnlineRewrite = {
   id: 'unique-using-index',

@@ -1,5 +1,5 @@
 import { objectEffects } from '../object-effects';
-import type { ParsedStatement } from '../parse';
+import type { ParsedStatement } from '../../../postgres/parse';
 import type { LintRule, RuleViolation } from './rule';
 
 /** Names PostgreSQL gives implicitly (constraint indexes, serial sequences): the up may create them without naming them. */

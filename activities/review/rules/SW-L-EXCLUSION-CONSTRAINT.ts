@@ -1,4 +1,4 @@
-import { alterTableCommands, nodeOf, relationName, statementOf } from '../ast';
+import { alterTableCommands, nodeOf, relationName, statementOf } from '../../../postgres/ast';
 import type { LintRule } from './rule';
 
 export const exclusionConstraint: LintRule = {

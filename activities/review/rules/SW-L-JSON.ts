@@ -1,6 +1,6 @@
 import type { TypeName } from '@pgsql/types';
-import { alterTableCommands, findNodes, names, nodeOf, relationName, statementOf } from '../ast';
-import type { ParsedStatement } from '../parse';
+import { alterTableCommands, findNodes, names, nodeOf, relationName, statementOf } from '../../../postgres/ast';
+import type { ParsedStatement } from '../../../postgres/parse';
 import type { LintRule } from './rule';
 
 export const json: LintRule = {

@@ -1,4 +1,4 @@
-import { privilegedStatements } from '../privileged/detector';
+import { privilegedStatements } from '../../../postgres/privileged/detector';
 import type { LintRule } from './rule';
 
 /** Statements that need rights beyond the database, at their lines: the question itself is SW-ESC-PRIVILEGED. */

@@ -1,4 +1,4 @@
-import { names, statementOf } from '../ast';
+import { names, statementOf } from '../../../postgres/ast';
 import type { LintRule } from './rule';
 
 export const renameEnumValue: LintRule = {

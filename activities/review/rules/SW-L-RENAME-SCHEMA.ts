@@ -1,4 +1,4 @@
-import { statementOf } from '../ast';
+import { statementOf } from '../../../postgres/ast';
 import type { LintRule } from './rule';
 
 export const renameSchema: LintRule = {

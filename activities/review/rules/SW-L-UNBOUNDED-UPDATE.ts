@@ -1,4 +1,4 @@
-import { relationName, statementOf } from '../ast';
+import { relationName, statementOf } from '../../../postgres/ast';
 import type { LintRule } from './rule';
 
 export const unboundedUpdate: LintRule = {

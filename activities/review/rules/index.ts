@@ -1,5 +1,5 @@
-import type { Finding } from '../../findings';
-import type { ParsedStatement } from '../parse';
+import type { Finding } from '../../../artifacts/findings';
+import type { ParsedStatement } from '../../../postgres/parse';
 import { concurrentIndexPg14 } from './SW-L-CONCURRENT-INDEX-PG14';
 import { downFails } from './SW-L-DOWN-FAILS';
 import { exclusionConstraint } from './SW-L-EXCLUSION-CONSTRAINT';

@@ -1,6 +1,6 @@
-import type { Severity } from '../../findings';
-import type { ParsedStatement } from '../parse';
-import type { PgVersion } from '../pg-version';
+import type { Severity } from '../../../artifacts/findings';
+import type { ParsedStatement } from '../../../postgres/parse';
+import type { PgVersion } from '../../../postgres/pg-version';
 
 /** What a rule may know beyond the statements of the up migration. */
 export interface RuleContext {

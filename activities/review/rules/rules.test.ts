@@ -1,5 +1,5 @@
-import { parseStatements } from '../parse';
-import { DEFAULT_PG_VERSION, parsePgVersion } from '../pg-version';
+import { parseStatements } from '../../../postgres/parse';
+import { DEFAULT_PG_VERSION, parsePgVersion } from '../../../postgres/pg-version';
 import { lintRules, runRules } from './index';
 import type { LintRule, RuleExample } from './rule';
 

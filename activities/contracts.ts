@@ -1,0 +1,107 @@
+import type { ArtifactRef } from '../store/artifacts';
+import type { ApplyLimits, Channel, Notification, RequestInput } from '../workflows/design-request-messages';
+
+/**
+ * What the design-request workflow hands its phase activities and gets back: target names, artifact
+ * refs and digests only, never schema text or credentials, so history stays small and clean.
+ */
+export type PhaseInput = Pick<RequestInput, 'requestId' | 'kind' | 'title' | 'target' | 'environment' | 'source'>;
+
+export interface AnalysisOutcome {
+  /** The target's schema fingerprint when analysed. */
+  fingerprint: string;
+  findings: { errors: number; warnings: number; infos: number };
+  artifacts: Record<string, ArtifactRef>;
+}
+
+export interface ModelingOutcome {
+  /** The migrations to review and apply, in order (JSON of artifacts/migration.ts `Migration[]`). */
+  migration: ArtifactRef;
+  steps: number;
+  artifacts: Record<string, ArtifactRef>;
+}
+
+export interface EscalationSummary {
+  id: string;
+  trigger: string;
+  problem: string;
+  options: { id: string; title: string; risk: string; blockingSeconds: number | null }[];
+  recommendation: { optionId: string; reason: string };
+  /** The whole escalation (artifacts/escalation.ts) in the store. */
+  escalation: ArtifactRef;
+}
+
+export interface ReviewOutcome {
+  /** The target's fingerprint the review saw: apply goes ahead only if it has not moved. */
+  fingerprint: string;
+  escalations: EscalationSummary[];
+  /** Review findings of severity error: the request cannot be applied as it stands. */
+  errors: number;
+  report: ArtifactRef;
+  artifacts: Record<string, ArtifactRef>;
+}
+
+export interface RenderInput {
+  migration: ArtifactRef;
+  escalations: ArtifactRef[];
+  /** escalation id → option id. */
+  choices: Record<string, string>;
+}
+
+export interface DriftOutcome {
+  current: string;
+  drifted: boolean;
+}
+
+export interface ApplyInput {
+  requestId: string;
+  target: string;
+  migration: ArtifactRef;
+  decidedBy: string[];
+  limits?: ApplyLimits;
+}
+
+/**
+ * The details of an apply that stopped for a reason a person must weigh (a lock held by someone
+ * else, a failed step): the failure's type is the runner's error name, and the evidence is stored.
+ */
+export interface ApplyStopped {
+  step: string;
+  evidence: ArtifactRef;
+}
+
+export interface ApplyOutcome {
+  steps: number;
+  applied: number;
+  alreadyApplied: number;
+  durationMs: number;
+}
+
+export interface VerifyOutcome {
+  ok: boolean;
+  fingerprint: string;
+  problems: string[];
+}
+
+export interface AuditInput {
+  kind: string;
+  requestId: string;
+  target: string;
+  actor?: string;
+  channel?: Channel;
+  data: Record<string, unknown>;
+}
+
+/** The activities the workflow calls; each phase implements its own in an adapter beside its engine (activities/<phase>/activity.ts). */
+export interface RequestActivities {
+  analyzeTarget(input: PhaseInput): Promise<AnalysisOutcome>;
+  modelChange(input: PhaseInput & { analysis: AnalysisOutcome }): Promise<ModelingOutcome>;
+  reviewChange(input: PhaseInput & { modeling: ModelingOutcome; analysis: AnalysisOutcome }): Promise<ReviewOutcome>;
+  renderChosenMigration(input: RenderInput): Promise<{ migration: ArtifactRef; steps: number }>;
+  checkDrift(input: { target: string; fingerprint: string }): Promise<DriftOutcome>;
+  applyChange(input: ApplyInput): Promise<ApplyOutcome>;
+  verifyChange(input: { target: string; migration: ArtifactRef }): Promise<VerifyOutcome>;
+  writeReport(input: { requestId: string; status: unknown }): Promise<ArtifactRef>;
+  audit(input: AuditInput): Promise<void>;
+  notify(notification: Notification): Promise<void>;
+}

@@ -1,0 +1,36 @@
+import type { Pool } from 'pg';
+import { appendAudit } from '../../store/audit';
+import { REQUEST_END_KINDS } from '../../store/audit-anchor';
+import { putArtifact } from '../../store/artifacts';
+import type { Notification, RequestStatusView } from '../../workflows/design-request-messages';
+import type { RequestActivities } from '../contracts';
+import { renderRequestReport } from './request-report';
+
+export interface ReportDependencies {
+  store: Pool;
+  /** Delivers notifications over the approvals channels (Slack, email); absent: notifications are only audited by the workflow. */
+  notify?: (notification: Notification) => Promise<void>;
+  /** Signs and anchors a checkpoint of the audit chain; absent: no checkpoints. */
+  checkpointAudit?: () => Promise<unknown>;
+}
+
+/** What a request tells: its report, its audit entries, and notifications to the people it asks. */
+export function createReportActivities({ store, notify, checkpointAudit }: ReportDependencies): Pick<RequestActivities, 'writeReport' | 'audit' | 'notify'> {
+  return {
+    writeReport: ({ status }) => putArtifact(store, 'request-report', 'text/markdown', renderRequestReport(status as RequestStatusView)),
+
+    audit: async (entry) => {
+      await appendAudit(store, entry);
+      // A request's end is checkpointed at once. Failing here would append the entry again on retry:
+      // the minute's checkpoint covers it instead.
+      if (REQUEST_END_KINDS.has(entry.kind)) await checkpointAudit?.().catch((error: Error) => process.stderr.write(`audit checkpoint failed: ${error.message}\n`));
+    },
+
+    // A channel that is down must not hold up or fail the request: the failure is audited instead.
+    notify: async (notification) => {
+      await notify?.(notification).catch((error: Error) =>
+        appendAudit(store, { kind: 'notification-failed', requestId: notification.requestId, target: notification.status.target, data: { notification: notification.kind, recipients: notification.recipients, error: error.message } }),
+      );
+    },
+  };
+}
