@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { postgresClient } from '../stack/postgres-client';
 import type { SandboxDatabase } from '../stack/shadow-server';
-import { fingerprint, introspect, type Catalog } from './introspection';
+import { fingerprint, type Catalog } from './introspection';
 import type { Finding } from '../artifacts/findings';
 import { parsePgVersion, type PgVersion } from './pg-version';
 import { quoteIdent, quoteLiteral } from './names';
