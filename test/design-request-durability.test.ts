@@ -69,7 +69,7 @@ describe('a request survives its worker being killed', () => {
     target = await createTestDatabase('sw_target');
     await runSql(target.url, SETUP);
     taskQueue = uniqueName('durable');
-    services = { temporal: temporal.client, store: store.pool, taskQueue, gatePolicyFor: () => testPolicy(), timings: { remindEverySeconds: 3600, rerouteAfterSeconds: 7200, expireAfterSeconds: 86400 }, heartbeatSeconds: 2, decisions: testSigner };
+    services = { temporal: temporal.client, store: store.pool, taskQueue, gatePolicyFor: () => testPolicy(), timings: { remindEverySeconds: 3600, rerouteAfterSeconds: 7200, expireAfterSeconds: 86400 }, heartbeatSeconds: 2, decisions: testSigner, policyTargets: [target.name] };
   });
   afterEach(async () => {
     for (const worker of workers.splice(0)) await worker.stop(5_000, 'SIGKILL');
