@@ -22,7 +22,7 @@ import { loadParser, parseStatementsSync } from './parse';
  */
 export async function restoreReparsedDefinitions(shadowUrl: string, target: Catalog, shadow: Catalog): Promise<number> {
   await loadParser();
-  const candidates: { sql: string; readBack: string; expected: string; args: string[] }[] = [];
+  const candidates: Candidate[] = [];
   const shadowTables = new Map(shadow.tables.map((t) => [qualified(t.schema, t.name), t]));
   for (const table of target.tables) {
     const name = qualified(table.schema, table.name);
@@ -31,7 +31,7 @@ export async function restoreReparsedDefinitions(shadowUrl: string, target: Cata
       const copy = onShadow?.constraints.find((c) => c.name === constraint.name);
       if (constraint.kind !== 'check' || constraint.inherited || !copy || copy.definition === constraint.definition) continue;
       const sql = checkWithoutArrayCast(`ALTER TABLE ${name} DROP CONSTRAINT ${quoteIdent(constraint.name)}, ADD CONSTRAINT ${quoteIdent(constraint.name)} ${constraint.definition}`);
-      if (sql) candidates.push({ sql, readBack: 'SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = $1::regclass AND conname = $2', expected: constraint.definition, args: [name, constraint.name] });
+      if (sql) candidates.push({ sql, args: [name, constraint.name], expected: constraint.definition, ...CHECK_QUERIES });
     }
   }
   const shadowViews = new Map(shadow.views.map((v) => [qualified(v.schema, v.name), v]));
@@ -39,8 +39,7 @@ export async function restoreReparsedDefinitions(shadowUrl: string, target: Cata
     const name = qualified(view.schema, view.name);
     if (view.materialized || shadowViews.get(name)?.definition === view.definition) continue;
     const body = withUnseenColumnsNamed(view.definition);
-    // A view with options (security_barrier...) is left alone: CREATE OR REPLACE would drop them.
-    if (body) candidates.push({ sql: `CREATE OR REPLACE VIEW ${name} AS ${body}`, readBack: 'SELECT pg_get_viewdef(oid) AS def FROM pg_class WHERE oid = $1::regclass AND reloptions IS NULL', expected: view.definition, args: [name] });
+    if (body) candidates.push({ sql: `CREATE OR REPLACE VIEW ${name} AS ${body}`, args: [name], expected: view.definition, ...VIEW_QUERIES });
   }
   if (candidates.length === 0) return 0;
   const client = new Client({ connectionString: shadowUrl, application_name: 'schemawright-shadow' });
@@ -49,9 +48,10 @@ export async function restoreReparsedDefinitions(shadowUrl: string, target: Cata
   try {
     // As the catalog is read: with an empty search_path every name prints schema-qualified.
     await client.query(`SELECT set_config('search_path', '', false)`);
-    for (const { sql, readBack, expected, args } of candidates) {
+    for (const { sql, guard, readBack, expected, args } of candidates) {
       await client.query('BEGIN');
       try {
+        if ((await client.query(guard, args)).rows.length === 0) throw new Error('left as restored');
         await client.query(sql);
         const { rows } = await client.query<{ def: string }>(readBack, args);
         const same = rows.length === 1 && rows[0]!.def === expected;
@@ -66,6 +66,29 @@ export async function restoreReparsedDefinitions(shadowUrl: string, target: Cata
   }
   return restored;
 }
+
+interface Candidate {
+  sql: string;
+  /** Returns a row if recreating loses nothing the catalog does not show (so the fingerprint would not tell). */
+  guard: string;
+  /** The definition as the catalog reads it, to compare with the target's. */
+  readBack: string;
+  expected: string;
+  args: string[];
+}
+
+/** A dropped constraint loses its comment, and a parent's takes its children's along: those are left as restored. */
+const CHECK_QUERIES = {
+  guard: `SELECT 1 FROM pg_constraint c WHERE c.conrelid = $1::regclass AND c.conname = $2 AND obj_description(c.oid, 'pg_constraint') IS NULL
+            AND NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhparent = c.conrelid)`,
+  readBack: 'SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = $1::regclass AND conname = $2',
+};
+
+/** CREATE OR REPLACE VIEW would reset a view's options (security_barrier...): such views are left as restored. */
+const VIEW_QUERIES = {
+  guard: 'SELECT 1 FROM pg_class WHERE oid = $1::regclass AND reloptions IS NULL',
+  readBack: 'SELECT pg_get_viewdef($1::regclass) AS def',
+};
 
 /** The statement with every `= ANY ((ARRAY[...])::type[])` (or ALL) cast dropped, or undefined if it has none. */
 export function checkWithoutArrayCast(statement: string): string | undefined {
