@@ -11,6 +11,7 @@ import type { Finding } from '../artifacts/findings';
 import { parsePgVersion, type PgVersion } from './pg-version';
 import { quoteIdent, quoteLiteral } from './names';
 import { readTargetCatalog } from './target';
+import { restoreReparsedDefinitions } from './shadow-reparse';
 
 export const SHADOW_COPY_GAP = 'SW-SHADOW-COPY-GAP';
 
@@ -29,8 +30,9 @@ export interface ShadowCopy {
  * `--no-owner --no-privileges` (every object is the sandbox role's, grants are not copied) and run
  * by the sandbox role. Untrusted extensions, which the sandbox role may not create, are created
  * first by the shadow server's administrator: they are part of what the target already has, not of
- * the request. The copy is then checked against the target by fingerprint; whatever differs is a
- * finding, never silence.
+ * the request. Definitions PostgreSQL prints in a form that parses back to another are then
+ * recreated from the target's (shadow-reparse.ts). The copy is checked against the target by
+ * fingerprint; whatever differs is a finding, never silence.
  */
 export async function copyTargetSchema(targetUrl: string, sandbox: SandboxDatabase): Promise<ShadowCopy> {
   const { version, catalog } = await readTarget(targetUrl);
@@ -44,7 +46,10 @@ export async function copyTargetSchema(targetUrl: string, sandbox: SandboxDataba
     const script = await runTool(tools.pgRestore, ['--no-owner', '--no-privileges', '--file=-', dump], undefined, 'pg_restore of the dump');
     const entries = scriptEntries(script).filter((entry) => !skipped.has(`${entry.kind} ${entry.name}`));
     gaps.push(...(await restoreEntries(sandbox, entries)));
-    const shadow = await readTargetCatalog(sandbox.url, { applicationName: 'schemawright-shadow' });
+    let shadow = await readTargetCatalog(sandbox.url, { applicationName: 'schemawright-shadow' });
+    if (fingerprint(shadow) !== fingerprint(catalog) && (await restoreReparsedDefinitions(sandbox.url, catalog, shadow)) > 0) {
+      shadow = await readTargetCatalog(sandbox.url, { applicationName: 'schemawright-shadow' });
+    }
     if (fingerprint(shadow) !== fingerprint(catalog)) {
       const reported = new Set(gaps.map((g) => g.object));
       const [onTarget, onShadow] = [catalogObjects(catalog), catalogObjects(shadow)];
