@@ -54,8 +54,9 @@ async function escalationOf(store: Pool, question: QuestionView): Promise<Escala
   }
 }
 
+/** null is an option whose blocking was not estimated (the plain approval, apply again): it says nothing of what the option applies. */
 export function blockingText(seconds: number | null): string {
-  if (seconds === null) return 'applies nothing';
+  if (seconds === null) return 'blocking not estimated';
   if (seconds === 0) return 'no blocking';
   return seconds < 120 ? `blocks for about ${seconds} s` : `blocks for about ${Math.round(seconds / 60)} min`;
 }
