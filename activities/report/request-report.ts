@@ -1,11 +1,11 @@
-import { REJECT, type QuestionView, type RequestState, type RequestStatusView } from '../../workflows/design-request-messages';
+import type { RequestState, RequestStatusView } from '../../workflows/design-request-messages';
+import { optionTitle } from '../../approvals/question-details';
 
 /**
  * The closing report of a request, in Markdown: what was asked, what was found, who chose what, what ran.
  * `finalState` is the state the request ends in: the report is written before the view shows it.
  */
 export function renderRequestReport(view: RequestStatusView, finalState: RequestState = view.state): string {
-  const titleOf = (question: QuestionView, optionId: string) => question.options.find((option) => option.id === optionId)?.title ?? (optionId === REJECT ? 'Reject' : optionId);
   const lines = [
     `# ${view.title}`,
     '',
@@ -19,13 +19,13 @@ export function renderRequestReport(view: RequestStatusView, finalState: Request
   ];
   if (!view.questions.length) lines.push('No question was raised.', '');
   for (const question of view.questions) {
-    lines.push(`### ${question.id} (${question.trigger}): ${question.state}${question.chosenOptionId ? `, chose ${titleOf(question, question.chosenOptionId)} (\`${question.chosenOptionId}\`)` : ''}`, '', question.problem, '');
+    lines.push(`### ${question.id} (${question.trigger}): ${question.state}${question.chosenOptionId ? `, chose ${optionTitle(question, question.chosenOptionId)} (\`${question.chosenOptionId}\`)` : ''}`, '', question.problem, '');
     for (const option of question.options) {
       const recommended = option.id === question.recommendation.optionId ? ' (recommended)' : '';
       lines.push(`- \`${option.id}\`: ${option.title}${recommended}, risk ${option.risk}${option.blockingSeconds === null ? '' : `, blocks about ${option.blockingSeconds}s`}`);
     }
-    lines.push('', `Recommendation: ${titleOf(question, question.recommendation.optionId)} (\`${question.recommendation.optionId}\`), ${question.recommendation.reason}.`, '');
-    for (const vote of question.votes) lines.push(`- ${vote.at}: ${vote.person} chose ${titleOf(question, vote.optionId)} (\`${vote.optionId}\`) via ${vote.channel}${vote.comment ? `: "${vote.comment}"` : ''}`);
+    lines.push('', `Recommendation: ${optionTitle(question, question.recommendation.optionId)} (\`${question.recommendation.optionId}\`), ${question.recommendation.reason}.`, '');
+    for (const vote of question.votes) lines.push(`- ${vote.at}: ${vote.person} chose ${optionTitle(question, vote.optionId)} (\`${vote.optionId}\`) via ${vote.channel}${vote.comment ? `: "${vote.comment}"` : ''}`);
     lines.push('', `Reminders sent: ${question.remindersSent}. Asked: ${question.askedTo.join(', ')}.`, '');
   }
   lines.push('## Artifacts', '', '| name | digest |', '|---|---|');

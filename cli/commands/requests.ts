@@ -9,6 +9,7 @@ import { cancelRequest, decideRequest, listRequests, requestStatus, startRequest
 import type { RequestKind, RequestStatusView } from '../../workflows/design-request-messages';
 import { waitFor } from '../../stack/wait';
 import { requestUrl } from '../../approvals/email/messages';
+import { optionTitle } from '../../approvals/question-details';
 import { exitStatusOf, withExitStatus, EXIT } from './request-exit';
 
 /** `request`, `status`, `list`, `decide`, `cancel`: the CLI's side of the one request path. */
@@ -185,10 +186,10 @@ export function describe(view: RequestStatusView, webBaseUrl: string): string {
     `  page ${requestUrl(webBaseUrl, view.requestId)}`,
   ];
   for (const q of view.questions) {
-    lines.push(`  question ${q.id} [${q.state}${q.chosenOptionId ? `: ${q.chosenOptionId}` : ''}] ${q.problem}`);
+    lines.push(`  question ${q.id} [${q.state}${q.chosenOptionId ? `: ${optionTitle(q, q.chosenOptionId)}` : ''}] ${q.problem}`);
     lines.push(`    asked ${q.askedTo.join(', ') || 'nobody'} (${q.quorum} needed)`);
     for (const o of q.options) lines.push(`    - ${o.id}: ${o.title}${o.id === q.recommendation.optionId ? '  (recommended)' : ''}`);
-    for (const v of q.votes) lines.push(`    ${v.person} chose ${v.optionId} via ${v.channel}${v.comment ? `: ${v.comment}` : ''}`);
+    for (const v of q.votes) lines.push(`    ${v.person} chose ${optionTitle(q, v.optionId)} via ${v.channel}${v.comment ? `: ${v.comment}` : ''}`);
   }
   lines.push('  timeline');
   for (const entry of view.timeline) lines.push(`    ${entry.at}  ${entry.event}${entry.detail ? `: ${entry.detail}` : ''}`);
