@@ -43,6 +43,7 @@ describe('schemawright request, status, list, decide, cancel', () => {
     writeFileSync(join(dir, 'broken.sql'), 'ALTER TABLE orders\n  ADD COLUMN note text,,;\n');
     writeFileSync(join(dir, 'no-such-table.sql'), 'ALTER TABLE invoices ADD COLUMN note text;\n');
     writeFileSync(join(dir, 'add-flag.sql'), 'ALTER TABLE orders ADD COLUMN flag boolean;\n');
+    writeFileSync(join(dir, 'shop.yaml'), 'name: shop\nentities:\n  order:\n    fields:\n      total: { type: money, nullable: maybe }\n');
   });
   afterAll(async () => {
     await harness?.close();
@@ -100,13 +101,17 @@ describe('schemawright request, status, list, decide, cancel', () => {
     expect(columns.map((c) => c.column_name)).toEqual(['id', 'note']);
   });
 
-  it('refuses SQL that does not parse, naming line and column, and starts nothing', async () => {
+  it('refuses SQL or a spec that does not parse, naming the user’s file, line and column, and starts nothing', async () => {
     const id = uniqueName('broken');
     const run = await cli('request', join(dir, 'broken.sql'), '--target', harness.target.name, '--env', 'production', '--as', 'rita', '--id', id, '--no-wait');
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/^schemawright: the request was not started: broken\.sql:2:\d+: syntax error at or near ","/);
     const status = await cli('status', id);
     expect(status.status).toBe(2);
+    const spec = await cli('request', join(dir, 'shop.yaml'), '--target', harness.target.name, '--env', 'production', '--as', 'rita', '--no-wait');
+    expect(spec.status).toBe(2);
+    expect(spec.stderr).toMatch(/^schemawright: the request was not started: shop\.yaml has \d+ errors?; fix/);
+    expect(spec.stderr).toMatch(/\n {2}shop\.yaml:5:\d+: /);
     expect(status.stderr.trim()).toBe(`schemawright: no request ${id}: check the id with \`schemawright list\``);
   });
 
