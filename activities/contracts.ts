@@ -1,5 +1,5 @@
 import type { ArtifactRef } from '../store/artifacts';
-import type { ApplyLimits, Channel, Notification, RequestInput } from '../workflows/design-request-messages';
+import type { ApplyLimits, Channel, Notification, RequestInput, RequestState } from '../workflows/design-request-messages';
 
 /**
  * What the design-request workflow hands its phase activities and gets back: target names, artifact
@@ -101,7 +101,8 @@ export interface RequestActivities {
   checkDrift(input: { target: string; fingerprint: string }): Promise<DriftOutcome>;
   applyChange(input: ApplyInput): Promise<ApplyOutcome>;
   verifyChange(input: { target: string; migration: ArtifactRef }): Promise<VerifyOutcome>;
-  writeReport(input: { requestId: string; status: unknown }): Promise<ArtifactRef>;
+  /** `state`: the state the request ends in (absent in older histories: the report then shows the view's). */
+  writeReport(input: { requestId: string; status: unknown; state?: RequestState }): Promise<ArtifactRef>;
   audit(input: AuditInput): Promise<void>;
   notify(notification: Notification): Promise<void>;
 }

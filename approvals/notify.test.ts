@@ -160,7 +160,7 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
     const questionMessage = await questionMessageOf(store.pool, 'req-1', question.id);
     const questionUpdate = updates.find((u) => u.args.ts === questionMessage!.ts)!;
     const text = JSON.stringify(questionUpdate.args.blocks);
-    expect(text).toContain('ann chose *window* via email: “night is &lt;quiet&gt;”');
+    expect(text).toContain('ann chose *Maintenance window* via email: “night is &lt;quiet&gt;”');
     expect(text).not.toContain('"actions"');
     expect(inbox.filter((m) => m.subject?.includes('decided'))).toEqual([]);
   });
@@ -191,7 +191,7 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
     const result = inbox.slice(before);
     expect(result.map((m) => m.subject)).toEqual(Array(3).fill('[schemawright] Completed: Index <b>orders</b> & <@U0ADA> (shop/production)'));
     expect(result[0].text).toContain('applied 1 of 1 step(s) in 40 ms; verified');
-    expect(result[0].text).toContain('SW-ESC-LOCK:orders: bob chose online via slack');
+    expect(result[0].text).toContain('SW-ESC-LOCK:orders: bob chose Build it CONCURRENTLY via slack');
     const lastRootUpdate = slackApi.callsTo('chat.update').at(-1)!;
     expect(JSON.stringify(lastRootUpdate.args.blocks)).toContain('*completed*');
   });

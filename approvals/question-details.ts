@@ -54,8 +54,14 @@ async function escalationOf(store: Pool, question: QuestionView): Promise<Escala
   }
 }
 
+/** An option as people read it: its title (the id only for an option the question no longer lists). */
+export function optionTitle(question: Pick<QuestionView, 'options'>, optionId: string): string {
+  return question.options.find((option) => option.id === optionId)?.title ?? optionId;
+}
+
+/** null is an option whose blocking was not estimated (the plain approval, apply again): it says nothing of what the option applies. */
 export function blockingText(seconds: number | null): string {
-  if (seconds === null) return 'applies nothing';
+  if (seconds === null) return 'blocking not estimated';
   if (seconds === 0) return 'no blocking';
   return seconds < 120 ? `blocks for about ${seconds} s` : `blocks for about ${Math.round(seconds / 60)} min`;
 }

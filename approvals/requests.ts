@@ -68,7 +68,8 @@ export interface KickoffRequest {
   environment: string;
   requester: string;
   channel: Channel;
-  source: { format: 'spec' | 'sql' | 'migrations'; text: string };
+  /** `name`: the file's base name, which messages about the source name (a path is cut to its base name). */
+  source: { format: 'spec' | 'sql' | 'migrations'; text: string; name?: string };
 }
 
 export class RequestInputError extends Error {
@@ -122,7 +123,7 @@ function validateKickoff(request: KickoffRequest): string[] {
   if (request.clientRequestId !== undefined && !NAME.test(request.clientRequestId)) problems.push(`client request id must be letters, digits, _ and - (got '${request.clientRequestId}')`);
   const sourceProblem = kindSourceProblem(request.kind, request.source.format, request.source.text.trim() !== '');
   if (sourceProblem) problems.push(sourceProblem);
-  problems.push(...nulProblems({ title: request.title, source: request.source.text }));
+  problems.push(...nulProblems({ title: request.title, source: request.source.text, 'source name': request.source.name }));
   return problems;
 }
 
@@ -145,7 +146,8 @@ function nulProblems(fields: Record<string, string | undefined>): string[] {
 /** The source must parse before anything starts: a syntax error names its line and column. */
 async function sourceProblems(source: KickoffRequest['source']): Promise<string[]> {
   const files: MigrationFile[] = [];
-  if (source.format === 'sql') files.push({ path: 'the SQL', up: source.text });
+  const name = sourceName(source.name);
+  if (source.format === 'sql') files.push({ path: name ?? 'the SQL', up: source.text });
   if (source.format === 'migrations') {
     const shape = 'the migrations must be JSON of [{ "path": string, "up": string, "down"?: string }]';
     let parsed: unknown;
@@ -165,7 +167,7 @@ async function sourceProblems(source: KickoffRequest['source']): Promise<string[
   }
   if (source.format === 'spec') {
     try {
-      await loadSpec(source.text, 'spec');
+      await loadSpec(source.text, name ?? 'spec');
     } catch (error) {
       if (error instanceof SpecError) return [error.message];
       throw error;
@@ -182,6 +184,11 @@ async function sourceProblems(source: KickoffRequest['source']): Promise<string[
     }
   }
   return problems;
+}
+
+/** A base name only: where a file lay on the requester's machine stays out of the workflow's history. */
+function sourceName(name: string | undefined): string | undefined {
+  return name?.split(/[\\/]/).pop()?.trim() || undefined;
 }
 
 /** Who approves is resolved before anything is stored: a target or environment the policy does not cover is the caller's to fix. */
@@ -213,7 +220,7 @@ export async function startRequest(services: RequestServices, request: KickoffRe
     environment: request.environment,
     requester: request.requester,
     channel: request.channel,
-    source: { ...source, format: request.source.format },
+    source: { ...source, format: request.source.format, name: sourceName(request.source.name) },
     policy,
     timings: services.timings,
     heartbeatSeconds: services.heartbeatSeconds,

@@ -41,6 +41,9 @@ describe('schemawright request, status, list, decide, cancel', () => {
     writeFileSync(join(dir, 'add-note.sql'), 'ALTER TABLE orders ADD COLUMN note text;\n');
     writeFileSync(join(dir, 'add-tag.sql'), 'ALTER TABLE orders ADD COLUMN tag text;\n');
     writeFileSync(join(dir, 'broken.sql'), 'ALTER TABLE orders\n  ADD COLUMN note text,,;\n');
+    writeFileSync(join(dir, 'no-such-table.sql'), 'ALTER TABLE invoices ADD COLUMN note text;\n');
+    writeFileSync(join(dir, 'add-flag.sql'), 'ALTER TABLE orders ADD COLUMN flag boolean;\n');
+    writeFileSync(join(dir, 'shop.yaml'), 'name: shop\nentities:\n  order:\n    fields:\n      total: { type: money, nullable: maybe }\n');
   });
   afterAll(async () => {
     await harness?.close();
@@ -58,6 +61,7 @@ describe('schemawright request, status, list, decide, cancel', () => {
       DATABASE_URL: store.db.url,
       SCHEMAWRIGHT_TASK_QUEUE: harness.services.taskQueue,
       SCHEMAWRIGHT_POLICY: join(dir, 'policy.yaml'),
+      SCHEMAWRIGHT_WEB_URL: 'http://approvals.test',
       [targetVariable(harness.target.name)]: harness.target.url,
     };
     return new Promise((resolve) => {
@@ -71,6 +75,7 @@ describe('schemawright request, status, list, decide, cancel', () => {
     const id = uniqueName('cli');
     const started = await cli('request', join(dir, 'add-note.sql'), '--target', harness.target.name, '--env', 'production', '--as', 'rita', '--id', id, '--json');
     expect(started.stderr).toContain('… review (running)');
+    expect(started.status).toBe(0);
     const atGate = JSON.parse(started.stdout) as RequestStatusView;
     expect(atGate).toMatchObject({ requestId: id, kind: 'change', state: 'awaiting-approval', requester: 'rita' });
     expect(atGate.questions.map((q) => q.id)).toEqual(['approve']);
@@ -82,7 +87,7 @@ describe('schemawright request, status, list, decide, cancel', () => {
     expect(listed).toMatchObject({ requestId: id, status: 'awaiting-approval', target: harness.target.name });
 
     const self = await cli('decide', id, '--question', 'approve', '--option', 'apply', '--as', 'rita');
-    expect(self.status).toBe(1);
+    expect(self.status).toBe(2);
     expect(self.stderr.trim()).toBe('schemawright: rita requested this change and may not decide it (separation of duties)');
 
     const decided = await cli('decide', id, '--question', 'approve', '--option', 'apply', '--as', 'ann', '--json');
@@ -96,13 +101,17 @@ describe('schemawright request, status, list, decide, cancel', () => {
     expect(columns.map((c) => c.column_name)).toEqual(['id', 'note']);
   });
 
-  it('refuses SQL that does not parse, naming line and column, and starts nothing', async () => {
+  it('refuses SQL or a spec that does not parse, naming the user’s file, line and column, and starts nothing', async () => {
     const id = uniqueName('broken');
     const run = await cli('request', join(dir, 'broken.sql'), '--target', harness.target.name, '--env', 'production', '--as', 'rita', '--id', id, '--no-wait');
-    expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/^schemawright: the request was not started: the SQL:2:\d+: syntax error at or near ","/);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^schemawright: the request was not started: broken\.sql:2:\d+: syntax error at or near ","/);
     const status = await cli('status', id);
-    expect(status.status).toBe(1);
+    expect(status.status).toBe(2);
+    const spec = await cli('request', join(dir, 'shop.yaml'), '--target', harness.target.name, '--env', 'production', '--as', 'rita', '--no-wait');
+    expect(spec.status).toBe(2);
+    expect(spec.stderr).toMatch(/^schemawright: the request was not started: shop\.yaml has \d+ errors?; fix/);
+    expect(spec.stderr).toMatch(/\n {2}shop\.yaml:5:\d+: /);
     expect(status.stderr.trim()).toBe(`schemawright: no request ${id}: check the id with \`schemawright list\``);
   });
 
@@ -112,5 +121,38 @@ describe('schemawright request, status, list, decide, cancel', () => {
     const cancelled = await cli('cancel', id, '--as', 'bob', '--reason', 'not now', '--json');
     expect(cancelled.stderr).toBe('');
     expect(JSON.parse(cancelled.stdout) as RequestStatusView).toMatchObject({ state: 'cancelled', outcome: 'cancelled by bob: not now; nothing was applied' });
+    expect(cancelled.status).toBe(0);
+    expect((await cli('status', id)).status).toBe(6);
+  });
+
+  it('says in text what --json has: the page, who was asked, the timeline', async () => {
+    const id = uniqueName('text');
+    const run = await cli('request', join(dir, 'add-flag.sql'), '--target', harness.target.name, '--env', 'staging', '--as', 'rita', '--id', id);
+    expect(run.status).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines).toEqual(expect.arrayContaining([`request ${id}: add-flag.sql`, `  page http://approvals.test/requests/${id}`, '    asked ann, bob (1 needed)', '  timeline']));
+    expect(lines.filter((line) => /^ {4}\d{4}-\d\d-\d\dT\S+ {2}phase review: running$/.test(line))).toHaveLength(1);
+    const rejected = await cli('decide', id, '--question', 'approve', '--option', 'reject', '--as', 'ann', '--comment', 'not this one');
+    expect(rejected.status).toBe(0);
+    const ended = await waitFor('the request to end', async () => {
+      const status = await cli('status', id);
+      return status.stdout.includes('phase done') ? status : undefined;
+    });
+    expect(ended.status).toBe(4);
+  });
+
+  it('exits 2 for a target the policy and configuration do not know, 3 for a request that failed, and names the user’s file', async () => {
+    const unknown = await cli('request', join(dir, 'add-note.sql'), '--target', 'nosuch', '--env', 'production', '--as', 'rita', '--no-wait');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/^schemawright: the request was not started: .*nosuch/);
+
+    const id = uniqueName('failed');
+    const failed = await cli('request', join(dir, 'no-such-table.sql'), '--target', harness.target.name, '--env', 'production', '--as', 'rita', '--id', id, '--json');
+    const view = JSON.parse(failed.stdout) as RequestStatusView;
+    expect(view).toMatchObject({ state: 'failed' });
+    expect(failed.status).toBe(3);
+    const report = await store.pool.query<{ content: string }>('SELECT content FROM artifacts WHERE digest = $1', [view.artifacts['review-report']?.digest]);
+    expect(report.rows[0]?.content).toContain('no-such-table.sql:1:');
+    expect(report.rows[0]?.content).not.toContain(`${id}.sql`);
   });
 });

@@ -45,6 +45,12 @@ export interface GateTimings {
 /** Artifacts are addressed by their digest; the workflow carries only these refs. */
 export type { ArtifactRef };
 
+export type RequestSource = ArtifactRef & {
+  format: 'spec' | 'sql' | 'migrations';
+  /** The file's name as the requester knows it (a base name, never a path of their machine), for messages; absent in older requests. */
+  name?: string;
+};
+
 export interface RequestInput {
   requestId: string;
   kind: RequestKind;
@@ -55,7 +61,7 @@ export interface RequestInput {
   requester: string;
   channel: Channel;
   /** The spec or SQL as stored in the artifacts table before the workflow starts. */
-  source: ArtifactRef & { format: 'spec' | 'sql' | 'migrations' };
+  source: RequestSource;
   policy: GatePolicy;
   timings: GateTimings;
   /** How soon a killed worker's activity is retried elsewhere; default 60. */

@@ -380,7 +380,7 @@ class RequestRun {
   async finish(state: RequestState, outcome: string): Promise<RequestStatusView> {
     this.outcome = outcome;
     this.phaseNow = 'report';
-    const report = await this.activities.messengers.writeReport({ requestId: this.request.requestId, status: this.view() });
+    const report = await this.activities.messengers.writeReport({ requestId: this.request.requestId, status: this.view(), state });
     this.artifacts.report = report;
     // Audited before the request shows as done: whoever sees it done finds its whole story in the log.
     await this.record(state === 'failed' ? 'failure' : state, { outcome, report: report.digest }, state === 'cancelled' ? this.cancelled?.person : undefined);

@@ -34,7 +34,7 @@ export function createModelingActivities({ store, fixFileOf, pendingOnTarget }: 
         const artifacts: Record<string, ArtifactRef> = {};
         let migrations: Migration[];
         if (input.kind === 'design') {
-          const design = await modelDesign(source, { fileName: 'spec.yaml', target: { connectionString: resolveTarget(input.target).readConnectionString, catalog } });
+          const design = await modelDesign(source, { fileName: input.source.name ?? 'spec.yaml', target: { connectionString: resolveTarget(input.target).readConnectionString, catalog } });
           for (const [name, text] of Object.entries(design.documents)) artifacts[name] = await putArtifact(store, name, name === 'ddl' ? 'application/sql' : 'text/markdown', text);
           artifacts['modeling-findings'] = await putJson(store, 'modeling-findings', design.findings);
           const { name, steps, downSteps } = design.migration!;
@@ -45,7 +45,7 @@ export function createModelingActivities({ store, fixFileOf, pendingOnTarget }: 
               ? [fixFileOf(await getJson<Finding[]>(store, input.analysis.artifacts.findings), input.requestId)]
               : input.source.format === 'migrations'
                 ? (JSON.parse(source) as MigrationFile[])
-                : [{ path: `${input.requestId}.sql`, up: source }];
+                : [{ path: input.source.name ?? `${input.requestId}.sql`, up: source }];
           migrations = await migrationsFromFiles(files, pgVersion);
           // Pasted SQL and a review's fixes are this request's own migration; a directory keeps its files' versions.
           if (input.source.format !== 'migrations') migrations = migrations.map((migration) => ({ ...migration, version: input.requestId }));

@@ -17,7 +17,7 @@ export interface ReportDependencies {
 /** What a request tells: its report, its audit entries, and notifications to the people it asks. */
 export function createReportActivities({ store, notify, checkpointAudit }: ReportDependencies): Pick<RequestActivities, 'writeReport' | 'audit' | 'notify'> {
   return {
-    writeReport: ({ status }) => putArtifact(store, 'request-report', 'text/markdown', renderRequestReport(status as RequestStatusView)),
+    writeReport: ({ status, state }) => putArtifact(store, 'request-report', 'text/markdown', renderRequestReport(status as RequestStatusView, state)),
 
     audit: async (entry) => {
       await appendAudit(store, entry);

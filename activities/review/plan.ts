@@ -98,11 +98,11 @@ export function renderPlan(plan: Plan, format: PlanFormat): string {
   for (const migration of plan.migrations) {
     lines.push('', `${migration.path}  (blocking ${seconds(migration.blockingSeconds)})`);
     migration.steps.forEach((step, i) => {
-      const first = step.sql.split('\n')[0]!.replace(/\s+/g, ' ');
-      lines.push(`  ${i + 1}. ${step.name}  ${step.kind}  ${first.length > 70 ? `${first.slice(0, 67)}...` : first}`);
+      // Every statement, whole: a step's locks are those of all its statements, not of the first one.
+      lines.push(`  ${i + 1}. ${step.name}  ${step.kind}`, ...step.sql.trim().split('\n').map((line) => `       ${line}`));
       for (const lock of step.locks) {
         const work = [lock.rewrites && 'rewrites', !lock.rewrites && lock.scans && 'scans'].filter(Boolean).join(', ');
-        lines.push(`       ${lock.lock} on ${lock.table}${work ? ` (${work})` : ''}: blocks ${lock.blocks}`);
+        lines.push(`       takes ${lock.lock} on ${lock.table}${work ? ` (${work})` : ''}: blocks ${lock.blocks}`);
       }
       lines.push(`       blocking: ${step.blocks === 'nothing' ? 'none' : `${step.blocks}, ${seconds(step.blockingSeconds)}`}`);
     });

@@ -92,7 +92,7 @@ export function renderMigration(migration: Migration, escalations: Escalation[],
  * written, when next to each other, share one transaction again, as in the step they came from:
  * `b.1` and `b.2` become `b.1-2`.
  */
-function joinKeptStatements(steps: MigrationStep[], origins: string[]): MigrationStep[] {
+export function joinKeptStatements(steps: MigrationStep[], origins: string[]): MigrationStep[] {
   const out: MigrationStep[] = [];
   let run: { origin: string; first: number } | undefined;
   for (const step of steps) {

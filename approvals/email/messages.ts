@@ -1,5 +1,5 @@
 import type { Notification, RequestStatusView } from '../../workflows/design-request-messages';
-import { blockingText, type QuestionDetails } from '../question-details';
+import { blockingText, optionTitle, type QuestionDetails } from '../question-details';
 import { escapeHtml } from '../web/html';
 
 /** An email in its two forms, with the same content: people read either. */
@@ -102,5 +102,5 @@ ${decisions.length ? `<ul>${decisions.map((d) => `<li>${escapeHtml(d)}</li>`).jo
 }
 
 export function decisionLines(status: RequestStatusView): string[] {
-  return status.questions.flatMap((q) => q.votes.map((v) => `${q.id}: ${v.person} chose ${v.optionId} via ${v.channel}${v.comment ? ` ("${v.comment}")` : ''}`));
+  return status.questions.flatMap((q) => q.votes.map((v) => `${q.id}: ${v.person} chose ${optionTitle(q, v.optionId)} via ${v.channel}${v.comment ? ` ("${v.comment}")` : ''}`));
 }

@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/web-api';
 import { PHASES, type QuestionView, type RequestStatusView } from '../../workflows/design-request-messages';
 import { requestUrl } from '../email/messages';
-import { blockingText, type QuestionDetails } from '../question-details';
+import { blockingText, optionTitle, type QuestionDetails } from '../question-details';
 
 /** Slack mrkdwn treats &, < and > as control characters: user text must not open links or mentions. */
 export function escapeSlack(text: unknown): string {
@@ -90,7 +90,7 @@ export function questionMessage(status: RequestStatusView, details: QuestionDeta
 
 /** Who chose what, shown under the question once people start to decide. */
 export function votesText(question: QuestionView): string {
-  const votes = question.votes.map((v) => `${escapeSlack(v.person)} chose *${escapeSlack(v.optionId)}* via ${v.channel}${v.comment ? `: “${escapeSlack(v.comment)}”` : ''}`);
-  const state = question.state === 'open' ? `open until ${question.expiresAt}, ${question.votes.length}/${question.quorum} approval(s)` : `${question.state}${question.chosenOptionId ? `: ${escapeSlack(question.chosenOptionId)}` : ''}`;
+  const votes = question.votes.map((v) => `${escapeSlack(v.person)} chose *${escapeSlack(optionTitle(question, v.optionId))}* via ${v.channel}${v.comment ? `: “${escapeSlack(v.comment)}”` : ''}`);
+  const state = question.state === 'open' ? `open until ${question.expiresAt}, ${question.votes.length}/${question.quorum} approval(s)` : `${question.state}${question.chosenOptionId ? `: ${escapeSlack(optionTitle(question, question.chosenOptionId))}` : ''}`;
   return [state, ...votes].join('\n');
 }

@@ -1,7 +1,7 @@
 import type { Finding } from '../../artifacts/findings';
 import { PHASES, type QuestionView, type RequestStatusView } from '../../workflows/design-request-messages';
 import type { CapturedMail } from '../email/capture';
-import { blockingText, type QuestionDetails } from '../question-details';
+import { blockingText, optionTitle, type QuestionDetails } from '../question-details';
 import type { RequestSummary } from '../requests';
 import { escapeHtml, page } from './html';
 
@@ -71,13 +71,13 @@ export function requestPage({ status, findings, erd, details }: RequestPageData)
 function questionSection({ question, options }: QuestionDetails): string {
   return `<section><h3>${escapeHtml(question.trigger)}: ${escapeHtml(question.state)}</h3><p class="problem">${escapeHtml(question.problem)}</p>
 <ul>${options.map((o) => `<li><strong>${escapeHtml(o.title)}</strong>${o.recommended ? ' (recommended)' : ''}: risk ${escapeHtml(o.risk)}, ${escapeHtml(blockingText(o.blockingSeconds))}${o.impact ? `; performance: ${escapeHtml(o.impact.performance)}; consistency: ${escapeHtml(o.impact.consistency)}; scalability: ${escapeHtml(o.impact.scalability)}` : ''}</li>`).join('')}</ul>
-<p>Recommendation: ${escapeHtml(question.recommendation.optionId)}, because ${escapeHtml(question.recommendation.reason)}</p>
+<p>Recommendation: ${escapeHtml(optionTitle(question, question.recommendation.optionId))}, because ${escapeHtml(question.recommendation.reason)}</p>
 ${votesList(question)}</section>`;
 }
 
 function votesList(question: QuestionView): string {
   if (!question.votes.length) return `<p>No decision yet (${question.quorum} needed; asked: ${escapeHtml(question.askedTo.join(', '))}).</p>`;
-  return `<ul>${question.votes.map((v) => `<li>${escapeHtml(v.person)} chose <strong>${escapeHtml(v.optionId)}</strong> via ${escapeHtml(v.channel)} at ${escapeHtml(v.at)}${v.comment ? `: “${escapeHtml(v.comment)}”` : ''}</li>`).join('')}</ul>`;
+  return `<ul>${question.votes.map((v) => `<li>${escapeHtml(v.person)} chose <strong>${escapeHtml(optionTitle(question, v.optionId))}</strong> via ${escapeHtml(v.channel)} at ${escapeHtml(v.at)}${v.comment ? `: “${escapeHtml(v.comment)}”` : ''}</li>`).join('')}</ul>`;
 }
 
 function countBy(values: string[]): Record<string, number> {
@@ -100,7 +100,7 @@ risk ${escapeHtml(o.risk)}, ${escapeHtml(blockingText(o.blockingSeconds))}${o.su
     `Decide: ${status.title}`,
     `<p>You decide as <strong>${escapeHtml(person)}</strong> on ${escapeHtml(status.kind)} request <a href="/requests/${encodeURIComponent(status.requestId)}">${escapeHtml(status.requestId)}</a> for <code>${escapeHtml(status.target)}/${escapeHtml(status.environment)}</code>, requested by ${escapeHtml(status.requester)}.</p>
 <p class="problem"><strong>Problem</strong> (${escapeHtml(question.trigger)}): ${escapeHtml(question.problem)}</p>
-<p><strong>Recommendation</strong>: ${escapeHtml(question.recommendation.optionId)}, because ${escapeHtml(question.recommendation.reason)}</p>
+<p><strong>Recommendation</strong>: ${escapeHtml(optionTitle(question, question.recommendation.optionId))}, because ${escapeHtml(question.recommendation.reason)}</p>
 <form method="post" action="/decide">
 <input type="hidden" name="token" value="${escapeHtml(token)}"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}">
 ${options}

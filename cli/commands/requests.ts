@@ -8,6 +8,9 @@ import { openRequestServices } from '../../approvals/services';
 import { cancelRequest, decideRequest, listRequests, requestStatus, startRequest, type KickoffRequest } from '../../approvals/requests';
 import type { RequestKind, RequestStatusView } from '../../workflows/design-request-messages';
 import { waitFor } from '../../stack/wait';
+import { requestUrl } from '../../approvals/email/messages';
+import { optionTitle } from '../../approvals/question-details';
+import { exitStatusOf, withExitStatus, EXIT } from './request-exit';
 
 /** `request`, `status`, `list`, `decide`, `cancel`: the CLI's side of the one request path. */
 export function registerRequestCommands(program: Command): void {
@@ -23,42 +26,50 @@ export function registerRequestCommands(program: Command): void {
     .option('--id <clientRequestId>', 'your id for the request: repeating it returns the same request')
     .option('--no-wait', 'return once started instead of following progress to the first gate')
     .option('--json', 'print JSON')
-    .action(async (source: string | undefined, options: { target: string; env: string; as: string; kind?: RequestKind; title?: string; id?: string; wait: boolean; json?: boolean }) => {
-      const services = await openRequestServices(readClientEnvironment(), 'operator');
-      try {
-        const kickoff: KickoffRequest = {
-          clientRequestId: options.id,
-          kind: options.kind ?? kindOf(source),
-          title: options.title ?? (source ? basename(source) : `review ${options.target}`),
-          target: options.target,
-          environment: options.env,
-          requester: options.as,
-          channel: 'cli',
-          source: source ? readSource(source) : { format: 'sql', text: '' },
-        };
-        const { requestId, started } = await startRequest(services, kickoff);
-        if (!options.json) console.log(`${started ? 'started' : 'already exists:'} request ${requestId}`);
-        const view = options.wait ? await follow(services, requestId, true) : await requestStatus(services, requestId);
-        console.log(options.json ? JSON.stringify(view, null, 2) : describe(view));
-      } finally {
-        await services.close();
-      }
-    });
+    .action((source: string | undefined, options: { target: string; env: string; as: string; kind?: RequestKind; title?: string; id?: string; wait: boolean; json?: boolean }) =>
+      withExitStatus(async () => {
+        const environment = readClientEnvironment();
+        const services = await openRequestServices(environment, 'operator');
+        try {
+          const kickoff: KickoffRequest = {
+            clientRequestId: options.id,
+            kind: options.kind ?? kindOf(source),
+            title: options.title ?? (source ? basename(source) : `review ${options.target}`),
+            target: options.target,
+            environment: options.env,
+            requester: options.as,
+            channel: 'cli',
+            source: source ? readSource(source) : { format: 'sql', text: '' },
+          };
+          const { requestId, started } = await startRequest(services, kickoff);
+          if (!options.json) console.log(`${started ? 'started' : 'already exists:'} request ${requestId}`);
+          const view = options.wait ? await follow(services, requestId, true) : await requestStatus(services, requestId);
+          console.log(options.json ? JSON.stringify(view, null, 2) : describe(view, environment.approvals.webBaseUrl));
+          return exitStatusOf(view.state);
+        } finally {
+          await services.close();
+        }
+      }),
+    );
 
   program
     .command('status')
     .description('Show a request: phase, open questions, decisions, timeline.')
     .argument('<id>')
     .option('--json', 'print JSON')
-    .action(async (id: string, options: { json?: boolean }) => {
-      const services = await openRequestServices(readClientEnvironment(), 'operator');
-      try {
-        const view = await requestStatus(services, id);
-        console.log(options.json ? JSON.stringify(view, null, 2) : describe(view));
-      } finally {
-        await services.close();
-      }
-    });
+    .action((id: string, options: { json?: boolean }) =>
+      withExitStatus(async () => {
+        const environment = readClientEnvironment();
+        const services = await openRequestServices(environment, 'operator');
+        try {
+          const view = await requestStatus(services, id);
+          console.log(options.json ? JSON.stringify(view, null, 2) : describe(view, environment.approvals.webBaseUrl));
+          return exitStatusOf(view.state);
+        } finally {
+          await services.close();
+        }
+      }),
+    );
 
   program
     .command('list')
@@ -89,15 +100,18 @@ export function registerRequestCommands(program: Command): void {
     .requiredOption('--as <person>')
     .option('--comment <comment>', 'why: required to reject or to choose against the recommendation')
     .option('--json', 'print JSON')
-    .action(async (id: string, options: { question: string; option: string; as: string; comment?: string; json?: boolean }) => {
-      const services = await openRequestServices(readClientEnvironment(), 'operator');
-      try {
-        const receipt = await decideRequest(services, id, { questionId: options.question, optionId: options.option, person: options.as, channel: 'cli', comment: options.comment }, `cli-${randomUUID()}`);
-        console.log(options.json ? JSON.stringify(receipt, null, 2) : `${receipt.person} chose ${receipt.optionId} on ${receipt.questionId}: question ${receipt.questionState} (${receipt.votes}/${receipt.quorum})`);
-      } finally {
-        await services.close();
-      }
-    });
+    .action((id: string, options: { question: string; option: string; as: string; comment?: string; json?: boolean }) =>
+      withExitStatus(async () => {
+        const services = await openRequestServices(readClientEnvironment(), 'operator');
+        try {
+          const receipt = await decideRequest(services, id, { questionId: options.question, optionId: options.option, person: options.as, channel: 'cli', comment: options.comment }, `cli-${randomUUID()}`);
+          console.log(options.json ? JSON.stringify(receipt, null, 2) : `${receipt.person} chose ${receipt.optionId} on ${receipt.questionId}: question ${receipt.questionState} (${receipt.votes}/${receipt.quorum})`);
+          return EXIT.ok;
+        } finally {
+          await services.close();
+        }
+      }),
+    );
 
   program
     .command('cancel')
@@ -106,16 +120,21 @@ export function registerRequestCommands(program: Command): void {
     .requiredOption('--as <person>')
     .option('--reason <reason>')
     .option('--json', 'print JSON')
-    .action(async (id: string, options: { as: string; reason?: string; json?: boolean }) => {
-      const services = await openRequestServices(readClientEnvironment(), 'operator');
-      try {
-        await cancelRequest(services, id, { person: options.as, reason: options.reason });
-        const view = await follow(services, id, false, (v) => v.phase === 'done');
-        console.log(options.json ? JSON.stringify(view, null, 2) : describe(view));
-      } finally {
-        await services.close();
-      }
-    });
+    .action((id: string, options: { as: string; reason?: string; json?: boolean }) =>
+      withExitStatus(async () => {
+        const environment = readClientEnvironment();
+        const services = await openRequestServices(environment, 'operator');
+        try {
+          await cancelRequest(services, id, { person: options.as, reason: options.reason });
+          const view = await follow(services, id, false, (v) => v.phase === 'done');
+          console.log(options.json ? JSON.stringify(view, null, 2) : describe(view, environment.approvals.webBaseUrl));
+          // What was asked for happened: the request ended cancelled.
+          return view.state === 'cancelled' ? EXIT.ok : exitStatusOf(view.state);
+        } finally {
+          await services.close();
+        }
+      }),
+    );
 }
 
 function kindOf(source: string | undefined): RequestKind {
@@ -132,7 +151,7 @@ function readSource(path: string): KickoffRequest['source'] {
     if (!files.length) throw new Error(`${path} has no .sql files: give a golang-migrate, dbmate, Flyway or diesel migrations directory`);
     return { format: 'migrations', text: JSON.stringify(files) };
   }
-  return { format: /\.ya?ml$/i.test(path) ? 'spec' : 'sql', text: readFileSync(path, 'utf8') };
+  return { format: /\.ya?ml$/i.test(path) ? 'spec' : 'sql', text: readFileSync(path, 'utf8'), name: basename(path) };
 }
 
 /** Shows each phase as it starts, until the request waits for people or ends (or `until` says). */
@@ -158,16 +177,21 @@ async function follow(
   return view;
 }
 
-export function describe(view: RequestStatusView): string {
+/** The text of `--json`'s view: the page, who was asked each question, and the timeline. */
+export function describe(view: RequestStatusView, webBaseUrl: string): string {
   const lines = [
     `request ${view.requestId}: ${view.title}`,
-    `  ${view.kind} on ${view.target}/${view.environment}, asked by ${view.requester}`,
+    `  ${view.kind} on ${view.target}/${view.environment}, requested by ${view.requester}`,
     `  state ${view.state}, phase ${view.phase}${view.outcome ? `: ${view.outcome}` : ''}`,
+    `  page ${requestUrl(webBaseUrl, view.requestId)}`,
   ];
   for (const q of view.questions) {
-    lines.push(`  question ${q.id} [${q.state}${q.chosenOptionId ? `: ${q.chosenOptionId}` : ''}] ${q.problem}`);
+    lines.push(`  question ${q.id} [${q.state}${q.chosenOptionId ? `: ${optionTitle(q, q.chosenOptionId)}` : ''}] ${q.problem}`);
+    lines.push(`    asked ${q.askedTo.join(', ') || 'nobody'} (${q.quorum} needed)`);
     for (const o of q.options) lines.push(`    - ${o.id}: ${o.title}${o.id === q.recommendation.optionId ? '  (recommended)' : ''}`);
-    for (const v of q.votes) lines.push(`    ${v.person} chose ${v.optionId} via ${v.channel}${v.comment ? `: ${v.comment}` : ''}`);
+    for (const v of q.votes) lines.push(`    ${v.person} chose ${optionTitle(q, v.optionId)} via ${v.channel}${v.comment ? `: ${v.comment}` : ''}`);
   }
+  lines.push('  timeline');
+  for (const entry of view.timeline) lines.push(`    ${entry.at}  ${entry.event}${entry.detail ? `: ${entry.detail}` : ''}`);
   return lines.join('\n');
 }

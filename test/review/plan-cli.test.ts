@@ -81,11 +81,25 @@ describe('schemawright plan', () => {
       'Plan for PostgreSQL 16.0 (no target: blocking times of size-dependent work are unknown)',
       '',
       `${join(dir, '002_index.up.sql')}  (blocking unknown)`,
-      '  1. 002_index#1  non-transactional  CREATE INDEX CONCURRENTLY orders_customer ON orders (customer_id)',
-      '       SHARE UPDATE EXCLUSIVE on public.orders (scans): blocks nothing',
+      '  1. 002_index#1  non-transactional',
+      '       CREATE INDEX CONCURRENTLY orders_customer ON orders (customer_id)',
+      '       takes SHARE UPDATE EXCLUSIVE on public.orders (scans): blocks nothing',
       '       blocking: none',
-      '  2. 002_index#2  transactional  ALTER TABLE orders ALTER COLUMN code TYPE text;',
-      '       ACCESS EXCLUSIVE on public.orders (rewrites): blocks reads+writes',
+      '  2. 002_index#2  transactional',
+      '       ALTER TABLE orders ALTER COLUMN code TYPE text;',
+      '       takes ACCESS EXCLUSIVE on public.orders (rewrites): blocks reads+writes',
+      '       blocking: reads+writes, unknown',
+      '',
+    ]);
+  });
+
+  it('prints every statement of a step, so its lock is not read as the first statement\'s', async () => {
+    const { stdout } = await plan([join(dir, '001_orders.up.sql'), '--pg-version', '16']);
+    expect(stdout.split('\n').slice(3)).toEqual([
+      '  1. 001_orders#1  transactional',
+      '       ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;',
+      '       ALTER TABLE orders ADD COLUMN note text;',
+      '       takes ACCESS EXCLUSIVE on public.orders (scans): blocks reads+writes',
       '       blocking: reads+writes, unknown',
       '',
     ]);

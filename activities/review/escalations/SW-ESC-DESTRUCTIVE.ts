@@ -160,7 +160,7 @@ function escalationFor(group: { objects: string[]; items: { located: LocatedStat
       performance: 'No impact.',
       consistency: 'Nothing changes; whatever the change was for does not happen.',
       scalability: 'The unused data keeps its storage.',
-    }, inSteps, new Set(group.items.map((i) => i.located.statement))),
+    }, inSteps, new Set(group.items.map((i) => i.located.statement)), context),
   );
   const twoStep = options.some((o) => o.id === 'two-step-deprecation');
   return {

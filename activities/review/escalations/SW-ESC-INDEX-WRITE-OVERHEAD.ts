@@ -125,7 +125,7 @@ function escalationFor(group: { objects: string[]; items: { located: LocatedStat
       performance: 'No write overhead; the queries it was for stay as slow as they are.',
       consistency: 'No change.',
       scalability: 'Those queries slow down as the table grows.',
-    }, inSteps, concerned),
+    }, inSteps, concerned, context),
   );
   const veryHeavy = rate.some((r) => r >= 20 * WRITE_HEAVY_PER_SECOND);
   const partial = options.some((o) => o.id === 'partial-index');

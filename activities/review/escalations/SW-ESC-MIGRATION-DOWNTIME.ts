@@ -1,6 +1,7 @@
 import type { Escalation, EscalationOption } from '../../../artifacts/escalation';
 import { blockingSeverity, formatBytes, formatSeconds } from '../locks';
 import { onlineRewriteOf } from '../rewrites';
+import { joinKeptStatements } from '../render';
 import { destructiveChange } from './SW-ESC-DESTRUCTIVE';
 import { writeHeavyIndex } from './SW-ESC-INDEX-WRITE-OVERHEAD';
 import {
@@ -38,7 +39,8 @@ function escalationFor(group: { tables: string[]; statements: LocatedStatement[]
     options.push({
       id: 'online',
       title: `Online: ${[...new Set([...rewrites.values()].map((r) => r!.rewrite.id))].join(', ')}`,
-      summary: `The same end state in ${replacement.length} step(s) that take blocking locks only briefly: ${[...rewrites.values()].map((r) => r!.rewrite.explanation.split('. ')[1] ?? r!.rewrite.id).join(' ')}`,
+      // Counted as the runner applies them (kept statements share a transaction again), as the outcome counts.
+      summary: `The same end state in ${joinKeptStatements(replacement, stepNames).length} step(s) that take blocking locks only briefly: ${[...rewrites.values()].map((r) => r!.rewrite.explanation.split('. ')[1] ?? r!.rewrite.id).join(' ')}`,
       impact: {
         performance: `Reads and writes go on; the work runs longer and adds I/O while it does (blocking about ${formatSeconds(seconds ?? 0)}).`,
         consistency: 'Same final schema; in between, constraints are enforced for new rows first and old rows after VALIDATE or the backfill.',
@@ -66,7 +68,7 @@ function escalationFor(group: { tables: string[]; statements: LocatedStatement[]
       performance: 'No impact now.',
       consistency: 'The schema stays as it is: what the change was for is not enforced or available.',
       scalability: 'The table keeps growing: the same change costs more later.',
-    }, inSteps, new Set(group.statements.map((s) => s.statement))),
+    }, inSteps, new Set(group.statements.map((s) => s.statement)), context),
   );
   const online = options.find((o) => o.id === 'online');
   return {

@@ -88,7 +88,10 @@ export function sizeOf(context: EscalationContext, name: string): { table: strin
   return resolveSize(name, context.tableSizes);
 }
 
-/** The option that leaves the escalated statements out of the migration; the other statements of their steps stay. */
+/**
+ * The option that leaves the escalated statements out of the migration; the other statements of their
+ * steps stay, and the summary names them: "applies nothing" would be untrue while they run.
+ */
 export function deferOption(
   id: string,
   title: string,
@@ -96,8 +99,12 @@ export function deferOption(
   consequences: { performance: string; consistency: string; scalability: string },
   inSteps: LocatedStatement[],
   concerned: ReadonlySet<ParsedStatement>,
+  context: EscalationContext,
 ): EscalationOption {
-  return { id, title, summary, impact: consequences, risk: 'low', blockingSeconds: null, replacement: rebuildSteps(inSteps, (s) => (concerned.has(s.statement) ? [] : undefined)) };
+  const replacement = rebuildSteps(inSteps, (s) => (concerned.has(s.statement) ? [] : undefined));
+  const kept = inSteps.filter((s) => !concerned.has(s.statement)).map((s) => s.statement.sql.split('\n')[0]);
+  const applied = kept.length ? `Still applied from the same steps: ${kept.join('; ')}.` : 'Nothing else of the same steps is applied.';
+  return { id, title, summary: `${summary} ${applied} The rest of the migration is applied as reviewed.`, impact: consequences, risk: 'low', blockingSeconds: blockingOf(replacement, context), replacement };
 }
 
 /** The findings of one id, from analysis and modeling. */

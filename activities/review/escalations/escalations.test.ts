@@ -3,6 +3,7 @@ import { loadParser } from '../../../postgres/parse';
 import { exampleContext } from './fixtures';
 import { escalationTriggers, raiseEscalations } from './index';
 import { exampleCatalog, exampleFinding } from './examples';
+import { renderMigration } from '../render';
 import type { EscalationContext, TriggerExample } from './trigger';
 
 beforeAll(() => loadParser());
@@ -85,7 +86,7 @@ describe('raiseEscalations', () => {
     expect(escalation!.options.map((o) => [o.id, o.blockingSeconds])).toEqual([
       ['online', 0],
       ['maintenance-window', 250],
-      ['defer', null],
+      ['defer', 0],
     ]);
     expect(escalation!.options[0]!.replacement!.map((s) => [s.name, s.sql])).toEqual([
       ['0001_change#1.1~online1', 'ALTER TABLE orders ADD CONSTRAINT orders_customer_id_nn_check CHECK (customer_id IS NOT NULL) NOT VALID'],
@@ -126,7 +127,7 @@ describe('raiseEscalations', () => {
     expect(escalation!.options.map((o) => [o.id, o.blockingSeconds])).toEqual([
       ['online', 0],
       ['maintenance-window', 1000],
-      ['defer', null],
+      ['defer', 0],
     ]);
     expect(escalation!.options[0]!.replacement!.map((s) => s.kind)).toEqual(['transactional', 'backfill', 'transactional']);
   });
@@ -273,5 +274,44 @@ describe('SW-ESC-PRIVILEGED', () => {
     );
     expect(escalation!.recommendation.optionId).toBe('reject');
     expect(escalation!.steps).toEqual(['0001_change#1']);
+  });
+});
+
+describe('the option that defers', () => {
+  it('says which statements of the same steps are still applied, and how long they block', async () => {
+    const context = await exampleContext({
+      title: 'SET NOT NULL beside a cheap ADD COLUMN, in one step',
+      sql: 'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;\nALTER TABLE orders ADD COLUMN note text',
+      tableSizes: { 'public.orders': { rows: 100_000_000, bytes: 50 * GB } },
+      ids: [],
+    });
+    const downtime = escalationTriggers.find((trigger) => trigger.id === 'SW-ESC-MIGRATION-DOWNTIME')!;
+    const [escalation] = downtime.raise(context);
+    const defer = escalation!.options.find((option) => option.id === 'defer')!;
+    expect(defer.summary).toContain('Still applied from the same steps: ALTER TABLE orders ADD COLUMN note text.');
+    expect(defer.summary).toContain('The rest of the migration is applied as reviewed.');
+    expect(defer.blockingSeconds).toBe(0);
+  });
+
+  it('says nothing else of the steps is applied when the step held only the deferred statement', async () => {
+    const example = escalationTriggers.find((trigger) => trigger.id === 'SW-ESC-MIGRATION-DOWNTIME')!.examples.fires[0]!;
+    const [escalation] = escalationTriggers.find((trigger) => trigger.id === 'SW-ESC-MIGRATION-DOWNTIME')!.raise(await exampleContext(example));
+    expect(escalation!.options.find((option) => option.id === 'defer')!.summary).toContain('Nothing else of the same steps is applied.');
+  });
+});
+
+describe('the online option of SW-ESC-MIGRATION-DOWNTIME', () => {
+  it('counts its steps as they are applied, where statements kept as written share one transaction again', async () => {
+    const context = await exampleContext({
+      title: 'SET NOT NULL before two cheap statements, in one step',
+      sql: 'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;\nALTER TABLE orders ADD COLUMN note text;\nALTER TABLE orders ADD COLUMN tag text',
+      tableSizes: { 'public.orders': { rows: 100_000_000, bytes: 50 * GB } },
+      ids: [],
+    });
+    const [escalation] = escalationTriggers.find((trigger) => trigger.id === 'SW-ESC-MIGRATION-DOWNTIME')!.raise(context);
+    const online = escalation!.options.find((option) => option.id === 'online')!;
+    const applied = renderMigration(context.migration, [escalation!], { [escalation!.id]: 'online' }).steps;
+    expect(online.replacement!.length).toBeGreaterThan(applied.length);
+    expect(online.summary).toContain(`The same end state in ${applied.length} step(s)`);
   });
 });
