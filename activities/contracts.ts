@@ -1,5 +1,11 @@
 import type { ArtifactRef } from '../store/artifacts';
-import type { ApplyLimits, Channel, Notification, RequestInput, RequestState } from '../workflows/design-request-messages';
+import type {
+  ApplyLimits,
+  Channel,
+  Notification,
+  RequestInput,
+  RequestState,
+} from '../workflows/design-request-messages';
 
 /**
  * What the design-request workflow hands its phase activities and gets back: target names, artifact

@@ -30,12 +30,15 @@ export class AnonymousRefusalLimit {
     this.counted += 1;
     if (!this.flushTimer) {
       const windowStart = new Date(this.windowStart);
-      this.flushTimer = setTimeout(() => {
-        const count = this.counted;
-        this.counted = 0;
-        this.flushTimer = undefined;
-        flush(count, windowStart).catch(() => undefined);
-      }, this.windowStart + this.windowMs - now);
+      this.flushTimer = setTimeout(
+        () => {
+          const count = this.counted;
+          this.counted = 0;
+          this.flushTimer = undefined;
+          flush(count, windowStart).catch(() => undefined);
+        },
+        this.windowStart + this.windowMs - now,
+      );
       this.flushTimer.unref();
     }
     return false;

@@ -6,7 +6,13 @@ import { decisionSignatureValid } from '../workflows/decision-signature';
 import type { DecisionInput } from '../workflows/design-request-messages';
 import { decisionSignerFrom, ephemeralDecisionSigner, publicKeyHex, parseDecisionKey } from './decision-keys';
 
-const DECISION: DecisionInput = { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'api', comment: 'fine' };
+const DECISION: DecisionInput = {
+  questionId: 'approve',
+  optionId: 'apply',
+  person: 'ann',
+  channel: 'api',
+  comment: 'fine',
+};
 
 describe('decision signatures: node:crypto signs, the workflow verifies with @noble/curves', () => {
   const signer = ephemeralDecisionSigner();
@@ -20,20 +26,31 @@ describe('decision signatures: node:crypto signs, the workflow verifies with @no
       ['r-1', 'update-1', signer.publicKeys.cli!, signed],
       ['r-1', 'update-1', signer.publicKeys.api!, { ...signed, person: 'bob' }],
       ['r-1', 'update-1', signer.publicKeys.api!, { ...signed, comment: undefined }],
-      ['r-1', 'update-1', signer.publicKeys.api!, { ...signed, signature: { ...signed.signature!, signedAt: new Date(0).toISOString() } }],
+      [
+        'r-1',
+        'update-1',
+        signer.publicKeys.api!,
+        { ...signed, signature: { ...signed.signature!, signedAt: new Date(0).toISOString() } },
+      ],
       ['r-1', 'update-1', signer.publicKeys.api!, { ...signed, signature: { ...signed.signature!, value: 'not hex' } }],
       ['r-1', 'update-1', signer.publicKeys.api!, DECISION],
     ];
-    expect(altered.map(([request, update, key, decision]) => decisionSignatureValid(key, request, update, decision))).toEqual(altered.map(() => false));
+    expect(
+      altered.map(([request, update, key, decision]) => decisionSignatureValid(key, request, update, decision)),
+    ).toEqual(altered.map(() => false));
   });
 
   it('the operator key signs CLI decisions only, the web key email, Slack, web and API', () => {
-    expect(new Set([signer.publicKeys.email, signer.publicKeys.slack, signer.publicKeys.api, signer.publicKeys.web]).size).toBe(1);
+    expect(
+      new Set([signer.publicKeys.email, signer.publicKeys.slack, signer.publicKeys.api, signer.publicKeys.web]).size,
+    ).toBe(1);
     expect(signer.publicKeys.cli).not.toBe(signer.publicKeys.api);
     const home = mkdtempSync(join(tmpdir(), 'sw-keys-'));
     try {
       const web = decisionSignerFrom(readEnvironment({ SCHEMAWRIGHT_HOME: home }), 'channels');
-      expect(() => web.sign('r-1', 'u-1', { ...DECISION, channel: 'cli' })).toThrow('this process holds no key to sign cli decisions: set SCHEMAWRIGHT_OPERATOR_KEY (the CLI signs them)');
+      expect(() => web.sign('r-1', 'u-1', { ...DECISION, channel: 'cli' })).toThrow(
+        'this process holds no key to sign cli decisions: set SCHEMAWRIGHT_OPERATOR_KEY (the CLI signs them)',
+      );
       // The embedded default generates each key once, owner-only, and every process reads the same one.
       const cli = decisionSignerFrom(readEnvironment({ SCHEMAWRIGHT_HOME: home }), 'operator');
       expect(cli.publicKeys).toEqual(web.publicKeys);
@@ -47,11 +64,16 @@ describe('decision signatures: node:crypto signs, the workflow verifies with @no
   it('configured keys: a seed in base64, the other side by its public half; a half-configured pair is refused', () => {
     const seed = Buffer.alloc(32, 7).toString('base64');
     const operatorPublic = publicKeyHex(parseDecisionKey(Buffer.alloc(32, 9).toString('base64'), 'x'));
-    const web = decisionSignerFrom(readEnvironment({ SCHEMAWRIGHT_DECISION_KEY: seed, SCHEMAWRIGHT_OPERATOR_PUBLIC_KEY: operatorPublic }), 'channels');
+    const web = decisionSignerFrom(
+      readEnvironment({ SCHEMAWRIGHT_DECISION_KEY: seed, SCHEMAWRIGHT_OPERATOR_PUBLIC_KEY: operatorPublic }),
+      'channels',
+    );
     expect(web.publicKeys).toMatchObject({ api: publicKeyHex(parseDecisionKey(seed, 'x')), cli: operatorPublic });
     expect(() => decisionSignerFrom(readEnvironment({ SCHEMAWRIGHT_DECISION_KEY: seed }), 'channels')).toThrow(
       'SCHEMAWRIGHT_DECISION_KEY is set, so SCHEMAWRIGHT_OPERATOR_PUBLIC_KEY must be too',
     );
-    expect(() => parseDecisionKey('too-short', 'SCHEMAWRIGHT_DECISION_KEY')).toThrow('SCHEMAWRIGHT_DECISION_KEY must be 32 random bytes in base64 (44 characters): generate it with `openssl rand -base64 32`');
+    expect(() => parseDecisionKey('too-short', 'SCHEMAWRIGHT_DECISION_KEY')).toThrow(
+      'SCHEMAWRIGHT_DECISION_KEY must be 32 random bytes in base64 (44 characters): generate it with `openssl rand -base64 32`',
+    );
   });
 });

@@ -12,7 +12,10 @@ import { readOrCreateOwnerOnlyFile } from '../config/owner-only-file';
  */
 export type DecisionSignerRole = 'channels' | 'operator';
 
-export const CHANNELS_OF: Record<DecisionSignerRole, Channel[]> = { channels: ['email', 'slack', 'api', 'web'], operator: ['cli'] };
+export const CHANNELS_OF: Record<DecisionSignerRole, Channel[]> = {
+  channels: ['email', 'slack', 'api', 'web'],
+  operator: ['cli'],
+};
 
 export const KEY_VARIABLES: Record<DecisionSignerRole, { secret: string; public: string; file: string }> = {
   channels: { secret: 'SCHEMAWRIGHT_DECISION_KEY', public: 'SCHEMAWRIGHT_DECISION_PUBLIC_KEY', file: 'decision-key' },
@@ -27,20 +30,36 @@ export interface DecisionSigner {
 }
 
 /** Signs with the private keys given, for their channels; `publicKeys` names the key of every channel. */
-export function decisionSigner(privateKeys: Partial<Record<DecisionSignerRole, KeyObject>>, publicKeys: Record<DecisionSignerRole, string>): DecisionSigner {
+export function decisionSigner(
+  privateKeys: Partial<Record<DecisionSignerRole, KeyObject>>,
+  publicKeys: Record<DecisionSignerRole, string>,
+): DecisionSigner {
   const signing = new Map<Channel, KeyObject>();
-  for (const [role, key] of Object.entries(privateKeys) as [DecisionSignerRole, KeyObject][]) for (const channel of CHANNELS_OF[role]) signing.set(channel, key);
+  for (const [role, key] of Object.entries(privateKeys) as [DecisionSignerRole, KeyObject][])
+    for (const channel of CHANNELS_OF[role]) signing.set(channel, key);
   return {
-    publicKeys: Object.fromEntries((Object.keys(CHANNELS_OF) as DecisionSignerRole[]).flatMap((role) => CHANNELS_OF[role].map((channel) => [channel, publicKeys[role]]))),
+    publicKeys: Object.fromEntries(
+      (Object.keys(CHANNELS_OF) as DecisionSignerRole[]).flatMap((role) =>
+        CHANNELS_OF[role].map((channel) => [channel, publicKeys[role]]),
+      ),
+    ),
     sign(requestId, updateId, decision) {
       const key = signing.get(decision.channel);
       if (!key) {
         const role = CHANNELS_OF.operator.includes(decision.channel) ? 'operator' : 'channels';
-        throw new ConfigError(`this process holds no key to sign ${decision.channel} decisions: set ${KEY_VARIABLES[role].secret} (the ${role === 'operator' ? 'CLI' : 'web server'} signs them)`);
+        throw new ConfigError(
+          `this process holds no key to sign ${decision.channel} decisions: set ${KEY_VARIABLES[role].secret} (the ${role === 'operator' ? 'CLI' : 'web server'} signs them)`,
+        );
       }
       const { signature: _unsigned, ...unsigned } = decision;
       const signedAt = new Date().toISOString();
-      return { ...unsigned, signature: { signedAt, value: sign(null, decisionPayload(requestId, updateId, unsigned, signedAt), key).toString('hex') } };
+      return {
+        ...unsigned,
+        signature: {
+          signedAt,
+          value: sign(null, decisionPayload(requestId, updateId, unsigned, signedAt), key).toString('hex'),
+        },
+      };
     },
   };
 }
@@ -49,7 +68,10 @@ export function decisionSigner(privateKeys: Partial<Record<DecisionSignerRole, K
 export function decisionSignerFrom(env: Environment, role: DecisionSignerRole): DecisionSigner {
   const other: DecisionSignerRole = role === 'channels' ? 'operator' : 'channels';
   const own = privateKeyFrom(env, role);
-  return decisionSigner({ [role]: own }, { [role]: publicKeyHex(own), [other]: publicKeyFrom(env, other) } as Record<DecisionSignerRole, string>);
+  return decisionSigner({ [role]: own }, { [role]: publicKeyHex(own), [other]: publicKeyFrom(env, other) } as Record<
+    DecisionSignerRole,
+    string
+  >);
 }
 
 /** A fresh pair of keys held in memory: tests, and benchmarks that stand for both signers. */
@@ -76,7 +98,10 @@ const SEED = /^[A-Za-z0-9+/_-]{43}=?$/;
 /** `openssl rand -base64 32`: the 32-byte seed of an Ed25519 key. */
 export function parseDecisionKey(raw: string, variable: string): KeyObject {
   const seed = Buffer.from(raw.trim(), 'base64');
-  if (!SEED.test(raw.trim()) || seed.length !== 32) throw new ConfigError(`${variable} must be 32 random bytes in base64 (44 characters): generate it with \`openssl rand -base64 32\``);
+  if (!SEED.test(raw.trim()) || seed.length !== 32)
+    throw new ConfigError(
+      `${variable} must be 32 random bytes in base64 (44 characters): generate it with \`openssl rand -base64 32\``,
+    );
   return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
 }
 
@@ -90,7 +115,15 @@ function privateKeyFrom(env: Environment, role: DecisionSignerRole): KeyObject {
   const configured = env.approvals.decisionKeys[role].secret;
   if (configured) return parseDecisionKey(configured, secret);
   const path = join(env.home, file);
-  return parseDecisionKey(readOrCreateOwnerOnlyFile(path, () => generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32).toString('base64')).trim(), path);
+  return parseDecisionKey(
+    readOrCreateOwnerOnlyFile(path, () =>
+      generateKeyPairSync('ed25519')
+        .privateKey.export({ format: 'der', type: 'pkcs8' })
+        .subarray(-32)
+        .toString('base64'),
+    ).trim(),
+    path,
+  );
 }
 
 function publicKeyFrom(env: Environment, role: DecisionSignerRole): string {
@@ -100,9 +133,15 @@ function publicKeyFrom(env: Environment, role: DecisionSignerRole): string {
   if (configured === undefined) {
     // A configured key beside a generated one would sign what no request started elsewhere verifies.
     const other: DecisionSignerRole = role === 'channels' ? 'operator' : 'channels';
-    if (keys[other].secret && !keys[role].secret) throw new ConfigError(`${KEY_VARIABLES[other].secret} is set, so ${variable} must be too: requests started here carry it to verify ${role === 'operator' ? 'CLI' : 'email, Slack and API'} decisions (print it with \`schemawright decision-keys\` where ${KEY_VARIABLES[role].secret} is set)`);
+    if (keys[other].secret && !keys[role].secret)
+      throw new ConfigError(
+        `${KEY_VARIABLES[other].secret} is set, so ${variable} must be too: requests started here carry it to verify ${role === 'operator' ? 'CLI' : 'email, Slack and API'} decisions (print it with \`schemawright decision-keys\` where ${KEY_VARIABLES[role].secret} is set)`,
+      );
     return publicKeyHex(privateKeyFrom(env, role));
   }
-  if (!/^[0-9a-f]{64}$/.test(configured)) throw new ConfigError(`${variable} must be 64 hex characters: print it with \`schemawright decision-keys\` where ${KEY_VARIABLES[role].secret} is set`);
+  if (!/^[0-9a-f]{64}$/.test(configured))
+    throw new ConfigError(
+      `${variable} must be 64 hex characters: print it with \`schemawright decision-keys\` where ${KEY_VARIABLES[role].secret} is set`,
+    );
   return configured;
 }

@@ -11,7 +11,13 @@ import type { Policy } from './policy';
 import { questionDetails } from './question-details';
 import { slackSettings } from './slack/app';
 import { escapeSlack, questionMessage, rootMessage } from './slack/blocks';
-import { questionMessageOf, rememberQuestionMessage, rememberThread, threadOf, type SlackMessageRef } from './slack/threads';
+import {
+  questionMessageOf,
+  rememberQuestionMessage,
+  rememberThread,
+  threadOf,
+  type SlackMessageRef,
+} from './slack/threads';
 
 export interface NotifierDependencies {
   store: Pool;
@@ -33,9 +39,17 @@ const ASKING = new Set<Notification['kind']>(['question', 'reminder', 'rerouted'
  */
 export function createNotifier(deps: NotifierDependencies): (notification: Notification) => Promise<void> {
   return async (notification) => {
-    const results = await Promise.allSettled([deps.mailer ? sendMail(deps, deps.mailer, notification) : undefined, deps.slack ? postSlack(deps, deps.slack, notification) : undefined]);
-    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as Error).message);
-    if (failures.length) throw new Error(`notifying ${notification.kind} on request ${notification.requestId} failed: ${failures.join('; ')}`);
+    const results = await Promise.allSettled([
+      deps.mailer ? sendMail(deps, deps.mailer, notification) : undefined,
+      deps.slack ? postSlack(deps, deps.slack, notification) : undefined,
+    ]);
+    const failures = results
+      .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      .map((r) => (r.reason as Error).message);
+    if (failures.length)
+      throw new Error(
+        `notifying ${notification.kind} on request ${notification.requestId} failed: ${failures.join('; ')}`,
+      );
   };
 }
 
@@ -46,7 +60,15 @@ function questionOf(notification: Notification): QuestionView | undefined {
 /** One notification, told apart from every other the workflow sends (a reminder by its count, a decision by its votes). */
 function notificationKey(notification: Notification): string {
   const question = questionOf(notification);
-  return [notification.requestId, notification.kind, notification.status.phase, notification.status.state, question?.id, question?.remindersSent, question?.votes.length].join('|');
+  return [
+    notification.requestId,
+    notification.kind,
+    notification.status.phase,
+    notification.status.state,
+    question?.id,
+    question?.remindersSent,
+    question?.votes.length,
+  ].join('|');
 }
 
 /**
@@ -73,17 +95,32 @@ async function sendMail(deps: NotifierDependencies, mailer: Transporter, notific
           person: person!.id,
           expiresAt: Math.floor(Date.parse(question.expiresAt) / 1000),
         });
-        await deliver(deps, mailer, notification, person!.email!, questionMail(notification, details, token, deps.webBaseUrl));
+        await deliver(
+          deps,
+          mailer,
+          notification,
+          person!.email!,
+          questionMail(notification, details, token, deps.webBaseUrl),
+        );
       });
     }
     return;
   }
   const result = resultMail(notification, deps.webBaseUrl);
   if (!result) return;
-  for (const person of recipients) await once(deps.store, `${notificationKey(notification)}|mail|${person!.id}`, () => deliver(deps, mailer, notification, person!.email!, result));
+  for (const person of recipients)
+    await once(deps.store, `${notificationKey(notification)}|mail|${person!.id}`, () =>
+      deliver(deps, mailer, notification, person!.email!, result),
+    );
 }
 
-async function deliver(deps: NotifierDependencies, mailer: Transporter, notification: Notification, to: string, content: MailContent): Promise<void> {
+async function deliver(
+  deps: NotifierDependencies,
+  mailer: Transporter,
+  notification: Notification,
+  to: string,
+  content: MailContent,
+): Promise<void> {
   await mailer.sendMail({
     from: deps.mailFrom ?? 'schemawright <schemawright@localhost>',
     to,
@@ -94,15 +131,24 @@ async function deliver(deps: NotifierDependencies, mailer: Transporter, notifica
   });
 }
 
-async function rootOf(deps: NotifierDependencies, slack: WebClient, notification: Notification): Promise<SlackMessageRef | undefined> {
+async function rootOf(
+  deps: NotifierDependencies,
+  slack: WebClient,
+  notification: Notification,
+): Promise<SlackMessageRef | undefined> {
   const known = await threadOf(deps.store, notification.requestId);
   if (known || !deps.slackChannel) return known;
-  const posted = await slack.chat.postMessage({ channel: deps.slackChannel, ...rootMessage(notification.status, deps.webBaseUrl) });
+  const posted = await slack.chat.postMessage({
+    channel: deps.slackChannel,
+    ...rootMessage(notification.status, deps.webBaseUrl),
+  });
   return rememberThread(deps.store, notification.requestId, { channel: posted.channel!, ts: posted.ts! });
 }
 
 function mentions(deps: NotifierDependencies, people: string[]): string[] {
-  return people.map((id) => deps.policy.person(id)).map((p, i) => (p?.slack ? `<@${p.slack}>` : escapeSlack(people[i])));
+  return people
+    .map((id) => deps.policy.person(id))
+    .map((p, i) => (p?.slack ? `<@${p.slack}>` : escapeSlack(people[i])));
 }
 
 async function postSlack(deps: NotifierDependencies, slack: WebClient, notification: Notification): Promise<void> {
@@ -110,31 +156,46 @@ async function postSlack(deps: NotifierDependencies, slack: WebClient, notificat
   if (!root) return; // a request with no thread and no default channel is not followed in Slack
   await slack.chat.update({ channel: root.channel, ts: root.ts, ...rootMessage(notification.status, deps.webBaseUrl) });
   const key = `${notificationKey(notification)}|slack`;
-  const reply = (text: string) => once(deps.store, key, () => slack.chat.postMessage({ channel: root.channel, thread_ts: root.ts, text }));
+  const reply = (text: string) =>
+    once(deps.store, key, () => slack.chat.postMessage({ channel: root.channel, thread_ts: root.ts, text }));
   const question = questionOf(notification);
 
   if (notification.kind === 'question' && question) {
     const details = await questionDetails(deps.store, question);
-    const message = questionMessage(notification.status, details, deps.webBaseUrl, mentions(deps, notification.recipients));
+    const message = questionMessage(
+      notification.status,
+      details,
+      deps.webBaseUrl,
+      mentions(deps, notification.recipients),
+    );
     const known = await questionMessageOf(deps.store, notification.requestId, question.id);
     if (known) {
       await slack.chat.update({ channel: known.channel, ts: known.ts, ...message });
       return;
     }
     const posted = await slack.chat.postMessage({ channel: root.channel, thread_ts: root.ts, ...message });
-    await rememberQuestionMessage(deps.store, notification.requestId, question.id, { channel: posted.channel!, ts: posted.ts! });
+    await rememberQuestionMessage(deps.store, notification.requestId, question.id, {
+      channel: posted.channel!,
+      ts: posted.ts!,
+    });
     return;
   }
   if ((notification.kind === 'reminder' || notification.kind === 'rerouted') && question) {
     const lead = notification.kind === 'reminder' ? 'Reminder' : 'Re-routed to backup approvers';
-    await reply(`${lead}: ${mentions(deps, notification.recipients).join(' ')} the question “${escapeSlack(question.problem)}” waits for a decision (until ${question.expiresAt}).`);
+    await reply(
+      `${lead}: ${mentions(deps, notification.recipients).join(' ')} the question “${escapeSlack(question.problem)}” waits for a decision (until ${question.expiresAt}).`,
+    );
     return;
   }
   if (notification.kind === 'decided' && question) {
     const message = await questionMessageOf(deps.store, notification.requestId, question.id);
     if (message) {
       const details = await questionDetails(deps.store, question);
-      await slack.chat.update({ channel: message.channel, ts: message.ts, ...questionMessage(notification.status, details, deps.webBaseUrl) });
+      await slack.chat.update({
+        channel: message.channel,
+        ts: message.ts,
+        ...questionMessage(notification.status, details, deps.webBaseUrl),
+      });
     }
   }
   await reply(escapeSlack(notification.summary));
@@ -144,7 +205,10 @@ async function postSlack(deps: NotifierDependencies, slack: WebClient, notificat
  * The notifier of a worker process, from the environment: the policy file, SMTP (or the local
  * capture), Slack when slackSettings has it on, and the token keys. Register `notify` as the activity.
  */
-export function openNotifier(env: Environment, store: Pool): { notify: (notification: Notification) => Promise<void>; close(): void } {
+export function openNotifier(
+  env: Environment,
+  store: Pool,
+): { notify: (notification: Notification) => Promise<void>; close(): void } {
   const mailer = createMailer(env);
   // Slack is on only where the web server takes its clicks: buttons that go nowhere help no one.
   const botToken = slackSettings(env)?.botToken;

@@ -30,7 +30,14 @@ import {
   type RequestStatusView,
 } from '../workflows/design-request-messages';
 import { targetProblem } from '../config/targets';
-import { Requester, RequestEnvironment, RequestKind as RequestKindKey, RequestPhase, RequestStatus, RequestTarget } from '../workflows/search-attributes';
+import {
+  Requester,
+  RequestEnvironment,
+  RequestKind as RequestKindKey,
+  RequestPhase,
+  RequestStatus,
+  RequestTarget,
+} from '../workflows/search-attributes';
 import { putArtifact } from '../store/artifacts';
 import { appendAudit } from '../store/audit';
 import { AnonymousRefusalLimit } from './anonymous-refusals';
@@ -116,23 +123,38 @@ export function isName(value: string): boolean {
 
 function validateKickoff(request: KickoffRequest): string[] {
   const problems: string[] = [];
-  if (!['design', 'change', 'review'].includes(request.kind)) problems.push(`kind must be design, change or review (got '${request.kind}')`);
-  if (!NAME.test(request.target ?? '')) problems.push(`target must be a name like 'shop' (letters, digits, _ and -), got '${request.target ?? ''}'`);
-  if (!NAME.test(request.environment ?? '')) problems.push(`environment must be a name like 'production', got '${request.environment ?? ''}'`);
+  if (!['design', 'change', 'review'].includes(request.kind))
+    problems.push(`kind must be design, change or review (got '${request.kind}')`);
+  if (!NAME.test(request.target ?? ''))
+    problems.push(`target must be a name like 'shop' (letters, digits, _ and -), got '${request.target ?? ''}'`);
+  if (!NAME.test(request.environment ?? ''))
+    problems.push(`environment must be a name like 'production', got '${request.environment ?? ''}'`);
   if (!request.requester?.trim()) problems.push('requester is required: say who asks (--as PERSON)');
-  if (request.clientRequestId !== undefined && !NAME.test(request.clientRequestId)) problems.push(`client request id must be letters, digits, _ and - (got '${request.clientRequestId}')`);
+  if (request.clientRequestId !== undefined && !NAME.test(request.clientRequestId))
+    problems.push(`client request id must be letters, digits, _ and - (got '${request.clientRequestId}')`);
   const sourceProblem = kindSourceProblem(request.kind, request.source.format, request.source.text.trim() !== '');
   if (sourceProblem) problems.push(sourceProblem);
-  problems.push(...nulProblems({ title: request.title, source: request.source.text, 'source name': request.source.name }));
+  problems.push(
+    ...nulProblems({ title: request.title, source: request.source.text, 'source name': request.source.name }),
+  );
   return problems;
 }
 
 /** What each kind starts from: a design from a spec, a change from SQL or migrations, a review from the target alone. */
-export function kindSourceProblem(kind: RequestKind, format: KickoffRequest['source']['format'], given: boolean): string | undefined {
-  if (kind === 'review') return given ? 'a review request analyses the target as it is and takes no spec or SQL: leave the source empty, or start a change (SQL) or design (spec) request' : undefined;
+export function kindSourceProblem(
+  kind: RequestKind,
+  format: KickoffRequest['source']['format'],
+  given: boolean,
+): string | undefined {
+  if (kind === 'review')
+    return given
+      ? 'a review request analyses the target as it is and takes no spec or SQL: leave the source empty, or start a change (SQL) or design (spec) request'
+      : undefined;
   if (!given) return `a ${kind} request needs ${kind === 'design' ? 'a spec' : 'migration SQL'}`;
-  if (kind === 'design' && format !== 'spec') return `a design request starts from a spec (source format 'spec'), not '${format}': start a change request for SQL`;
-  if (kind === 'change' && format === 'spec') return "a change request starts from SQL or migrations (source format 'sql' or 'migrations'), not a spec: start a design request for a spec";
+  if (kind === 'design' && format !== 'spec')
+    return `a design request starts from a spec (source format 'spec'), not '${format}': start a change request for SQL`;
+  if (kind === 'change' && format === 'spec')
+    return "a change request starts from SQL or migrations (source format 'sql' or 'migrations'), not a spec: start a design request for a spec";
   return undefined;
 }
 
@@ -158,7 +180,11 @@ async function sourceProblems(source: KickoffRequest['source']): Promise<string[
     }
     const isFile = (f: unknown): f is MigrationFile => {
       const file = f as Partial<MigrationFile> | null;
-      return typeof file?.path === 'string' && typeof file.up === 'string' && (file.down === undefined || typeof file.down === 'string');
+      return (
+        typeof file?.path === 'string' &&
+        typeof file.up === 'string' &&
+        (file.down === undefined || typeof file.down === 'string')
+      );
     };
     if (!Array.isArray(parsed) || parsed.length === 0) return [`${shape}, with at least one file`];
     const bad = parsed.findIndex((f) => !isFile(f));
@@ -175,7 +201,10 @@ async function sourceProblems(source: KickoffRequest['source']): Promise<string[
   }
   const problems: string[] = [];
   for (const file of files) {
-    for (const [text, part] of [[file.up, file.path], [file.down, `${file.path} (down)`]] as const) {
+    for (const [text, part] of [
+      [file.up, file.path],
+      [file.down, `${file.path} (down)`],
+    ] as const) {
       if (text === undefined) continue;
       await parseStatements(text, part).catch((error: unknown) => {
         if (!(error instanceof SqlSyntaxError)) throw error;
@@ -202,7 +231,10 @@ function gatePolicyOf(services: RequestServices, request: KickoffRequest): GateP
 }
 
 /** Starts a request, or returns the existing one for a repeated client request id. */
-export async function startRequest(services: RequestServices, request: KickoffRequest): Promise<{ requestId: string; started: boolean }> {
+export async function startRequest(
+  services: RequestServices,
+  request: KickoffRequest,
+): Promise<{ requestId: string; started: boolean }> {
   const problems = validateKickoff(request);
   if (!problems.length) problems.push(...(await sourceProblems(request.source)));
   if (problems.length) throw new RequestInputError(problems);
@@ -211,7 +243,12 @@ export async function startRequest(services: RequestServices, request: KickoffRe
   const targetRefusal = targetProblem(request.target, services.policyTargets ?? [], rows[0].name);
   if (targetRefusal) throw new RequestInputError([targetRefusal]);
   const requestId = request.clientRequestId ?? randomUUID();
-  const source = await putArtifact(services.store, `source-${request.source.format}`, 'text/plain', request.source.text);
+  const source = await putArtifact(
+    services.store,
+    `source-${request.source.format}`,
+    'text/plain',
+    request.source.text,
+  );
   const input: RequestInput = {
     requestId,
     kind: request.kind,
@@ -250,7 +287,10 @@ export async function startRequest(services: RequestServices, request: KickoffRe
   }
 }
 
-export async function requestStatus(services: Pick<RequestServices, 'temporal'>, requestId: string): Promise<RequestStatusView> {
+export async function requestStatus(
+  services: Pick<RequestServices, 'temporal'>,
+  requestId: string,
+): Promise<RequestStatusView> {
   try {
     return await services.temporal.workflow.getHandle(workflowIdOf(requestId)).query(status);
   } catch (error) {
@@ -265,8 +305,21 @@ export async function requestStatus(services: Pick<RequestServices, 'temporal'>,
  * Update id, so a repeated click gets the first answer again, and the same id with another decision
  * is refused. A refusal comes back with its reason, and is audited (by the workflow when it refused).
  */
-export async function decideRequest(services: Pick<RequestServices, 'temporal' | 'store' | 'decisions'>, requestId: string, decision: DecisionInput, actionId?: string): Promise<DecisionReceipt> {
-  const attempt = { action: 'decide', actor: decision.person, channel: decision.channel, requestId, question: decision.questionId, option: decision.optionId, ...(decision.comment ? { comment: decision.comment } : {}) };
+export async function decideRequest(
+  services: Pick<RequestServices, 'temporal' | 'store' | 'decisions'>,
+  requestId: string,
+  decision: DecisionInput,
+  actionId?: string,
+): Promise<DecisionReceipt> {
+  const attempt = {
+    action: 'decide',
+    actor: decision.person,
+    channel: decision.channel,
+    requestId,
+    question: decision.questionId,
+    option: decision.optionId,
+    ...(decision.comment ? { comment: decision.comment } : {}),
+  };
   const [unstorable] = nulProblems({ comment: decision.comment, option: decision.optionId });
   if (unstorable) {
     await auditRefusal(services, { ...attempt, reason: unstorable });
@@ -277,7 +330,9 @@ export async function decideRequest(services: Pick<RequestServices, 'temporal' |
   let sent: { value: DecisionReceipt } | undefined;
   try {
     // Signed in its turn: a decision that waited long in line is still fresh when the workflow reads it.
-    sent = await decisionLanes.run(requestId, () => handle.executeUpdate(decide, { args: [services.decisions.sign(requestId, updateId, decision)], updateId }));
+    sent = await decisionLanes.run(requestId, () =>
+      handle.executeUpdate(decide, { args: [services.decisions.sign(requestId, updateId, decision)], updateId }),
+    );
   } catch (error) {
     throw await refusalOf(services, error, requestId, attempt);
   }
@@ -287,8 +342,18 @@ export async function decideRequest(services: Pick<RequestServices, 'temporal' |
     throw new RefusedError(reason, 'busy');
   }
   const receipt = sent.value;
-  const first = { questionId: receipt.questionId, optionId: receipt.optionId, person: receipt.person, comment: receipt.comment };
-  if (first.questionId !== decision.questionId || first.optionId !== decision.optionId || first.person !== decision.person || (first.comment ?? '') !== (decision.comment ?? '')) {
+  const first = {
+    questionId: receipt.questionId,
+    optionId: receipt.optionId,
+    person: receipt.person,
+    comment: receipt.comment,
+  };
+  if (
+    first.questionId !== decision.questionId ||
+    first.optionId !== decision.optionId ||
+    first.person !== decision.person ||
+    (first.comment ?? '') !== (decision.comment ?? '')
+  ) {
     const reason = `this repeats the id of an earlier decision (${actionId}) with another content: that one chose '${first.optionId}' on '${first.questionId}'${first.comment ? ` saying "${first.comment}"` : ''} and stands; use a new Idempotency-Key for a new decision`;
     await auditRefusal(services, { ...attempt, reason });
     throw new RefusedError(reason, 'mismatch');
@@ -296,7 +361,11 @@ export async function decideRequest(services: Pick<RequestServices, 'temporal' |
   return receipt;
 }
 
-export async function cancelRequest(services: Pick<RequestServices, 'temporal' | 'store'>, requestId: string, request: CancelInput): Promise<RequestStatusView> {
+export async function cancelRequest(
+  services: Pick<RequestServices, 'temporal' | 'store'>,
+  requestId: string,
+  request: CancelInput,
+): Promise<RequestStatusView> {
   const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
   try {
     return await handle.executeUpdate(cancel, { args: [request] });
@@ -320,7 +389,12 @@ const TRANSIENT_GRPC = new Set([8, 9, 14]);
  * What a failed Update means for the person: the workflow's refusal (audited by the workflow), an
  * ended request, or Temporal too busy to take it now. Each of the last two is audited here.
  */
-async function refusalOf(services: Pick<RequestServices, 'temporal' | 'store'>, error: unknown, requestId: string, attempt: Pick<RefusedAttempt, 'action' | 'actor' | 'channel' | 'requestId'> & Record<string, unknown>): Promise<unknown> {
+async function refusalOf(
+  services: Pick<RequestServices, 'temporal' | 'store'>,
+  error: unknown,
+  requestId: string,
+  attempt: Pick<RefusedAttempt, 'action' | 'actor' | 'channel' | 'requestId'> & Record<string, unknown>,
+): Promise<unknown> {
   const refused = async (reason: string, kind: RefusedKind, target?: string) => {
     await auditRefusal(services, { ...attempt, target, reason });
     return new RefusedError(reason, kind);
@@ -335,20 +409,33 @@ async function refusalOf(services: Pick<RequestServices, 'temporal' | 'store'>, 
     // An ended request no longer takes Updates; its result still says how it ended.
     const ended = await recordedRequest(services, requestId);
     if (!ended) return new UnknownRequestError(requestId);
-    return await refused(`request ${requestId} has ended (${ended.state}): it takes no more decisions${ended.outcome ? `; ${ended.outcome}` : ''}`, 'conflict', ended.target);
+    return await refused(
+      `request ${requestId} has ended (${ended.state}): it takes no more decisions${ended.outcome ? `; ${ended.outcome}` : ''}`,
+      'conflict',
+      ended.target,
+    );
   }
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-    return await refused(`request ${requestId} did not answer in time, so this may or may not have counted: look at the request (\`schemawright status ${requestId}\`) before trying again`, 'busy');
+    return await refused(
+      `request ${requestId} did not answer in time, so this may or may not have counted: look at the request (\`schemawright status ${requestId}\`) before trying again`,
+      'busy',
+    );
   }
   const grpc = error instanceof ServiceError ? error.cause : undefined;
   if (isGrpcServiceError(grpc) && TRANSIENT_GRPC.has(grpc.code)) {
-    return await refused(`Temporal could not take this now (${grpc.details || 'too many at once'}), so it did not count: try again in a few seconds`, 'busy');
+    return await refused(
+      `Temporal could not take this now (${grpc.details || 'too many at once'}), so it did not count: try again in a few seconds`,
+      'busy',
+    );
   }
   return error;
 }
 
 /** A request's state and target from Temporal's record of the run (no worker replays it), and how it ended; undefined if there is no such request. */
-async function recordedRequest(services: Pick<RequestServices, 'temporal'>, requestId: string): Promise<{ state: string; target: string; outcome?: string } | undefined> {
+async function recordedRequest(
+  services: Pick<RequestServices, 'temporal'>,
+  requestId: string,
+): Promise<{ state: string; target: string; outcome?: string } | undefined> {
   const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
   const described = await handle.describe().catch((error: unknown) => {
     if (error instanceof WorkflowNotFoundError) return undefined;
@@ -356,7 +443,10 @@ async function recordedRequest(services: Pick<RequestServices, 'temporal'>, requ
   });
   if (!described) return undefined;
   const attributes = described.typedSearchAttributes;
-  const recorded = { state: attributes.get(RequestStatus) ?? described.status.name.toLowerCase(), target: attributes.get(RequestTarget) ?? 'unknown' };
+  const recorded = {
+    state: attributes.get(RequestStatus) ?? described.status.name.toLowerCase(),
+    target: attributes.get(RequestTarget) ?? 'unknown',
+  };
   if (described.status.name === 'RUNNING') return recorded;
   const result = await handle.result().catch(() => undefined);
   return { ...recorded, outcome: result?.outcome };
@@ -382,14 +472,43 @@ const anonymousRefusals = new AnonymousRefusalLimit();
  * Every refused attempt is audited, from whichever channel and however early it was refused; those
  * without a known actor, past a rate, as a count (AnonymousRefusalLimit).
  */
-export async function auditRefusal(services: Pick<RequestServices, 'store'> & Partial<Pick<RequestServices, 'temporal'>>, attempt: RefusedAttempt, anonymous = anonymousRefusals): Promise<void> {
+export async function auditRefusal(
+  services: Pick<RequestServices, 'store'> & Partial<Pick<RequestServices, 'temporal'>>,
+  attempt: RefusedAttempt,
+  anonymous = anonymousRefusals,
+): Promise<void> {
   const { actor, channel, requestId = NO_REQUEST, target, ...data } = attempt;
   const counted = (count: number, since: Date) =>
-    appendAudit(services.store, { kind: 'refused', requestId: NO_REQUEST, target: 'unknown', actor: 'unknown', data: { action: 'many', count, since: since.toISOString(), reason: `${count} more attempts without a known actor were refused in the window from ${since.toISOString()}: counted, not written one by one` } });
+    appendAudit(services.store, {
+      kind: 'refused',
+      requestId: NO_REQUEST,
+      target: 'unknown',
+      actor: 'unknown',
+      data: {
+        action: 'many',
+        count,
+        since: since.toISOString(),
+        reason: `${count} more attempts without a known actor were refused in the window from ${since.toISOString()}: counted, not written one by one`,
+      },
+    });
   if (actor === 'unknown' && !anonymous.admit(counted)) return;
   const temporal = services.temporal;
-  const knownTarget = target ?? (requestId === NO_REQUEST || !temporal ? undefined : await recordedRequest({ temporal }, requestId).then((request) => request?.target, () => undefined));
-  await appendAudit(services.store, { kind: 'refused', requestId, target: knownTarget ?? 'unknown', actor, channel, data });
+  const knownTarget =
+    target ??
+    (requestId === NO_REQUEST || !temporal
+      ? undefined
+      : await recordedRequest({ temporal }, requestId).then(
+          (request) => request?.target,
+          () => undefined,
+        ));
+  await appendAudit(services.store, {
+    kind: 'refused',
+    requestId,
+    target: knownTarget ?? 'unknown',
+    actor,
+    channel,
+    data,
+  });
 }
 
 export interface RequestSummary {
@@ -409,7 +528,13 @@ export async function listRequests(
   filters: { status?: string; target?: string; environment?: string; requester?: string; kind?: string } = {},
 ): Promise<RequestSummary[]> {
   const clauses = [`WorkflowType = 'designRequest'`, `TaskQueue = '${quoteVisibility(services.taskQueue)}'`];
-  const keys = { status: RequestStatus, target: RequestTarget, environment: RequestEnvironment, requester: Requester, kind: RequestKindKey } as const;
+  const keys = {
+    status: RequestStatus,
+    target: RequestTarget,
+    environment: RequestEnvironment,
+    requester: Requester,
+    kind: RequestKindKey,
+  } as const;
   for (const [name, key] of Object.entries(keys)) {
     const value = filters[name as keyof typeof filters];
     if (value) clauses.push(`${key.name} = '${quoteVisibility(value)}'`);

@@ -16,11 +16,16 @@ export type OpenRequestServices = RequestServices & { policy: Policy; close(): P
  * Temporal client, the store, the policy file, the gate timings and the decision keys of its role
  * (the web server signs for email, Slack and API, the CLI as the operator), all from the environment.
  */
-export async function openRequestServices(env: ClientEnvironment, signer: DecisionSignerRole): Promise<OpenRequestServices> {
+export async function openRequestServices(
+  env: ClientEnvironment,
+  signer: DecisionSignerRole,
+): Promise<OpenRequestServices> {
   const policy = loadPolicy(env.approvals.policyPath);
   const decisions = decisionSignerFrom(env, signer);
   if (!env.postgres.databaseUrl) {
-    throw new ConfigError('DATABASE_URL is not set and no running stack was found: run `npm start` in this directory, or set DATABASE_URL and TEMPORAL_ADDRESS.');
+    throw new ConfigError(
+      'DATABASE_URL is not set and no running stack was found: run `npm start` in this directory, or set DATABASE_URL and TEMPORAL_ADDRESS.',
+    );
   }
   const store = createStorePool(env.postgres.databaseUrl, 'schemawright-requests');
   let temporal: { client: Client; connection: { close(): Promise<void> } } | undefined;

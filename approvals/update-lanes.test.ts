@@ -5,10 +5,11 @@ describe('UpdateLanes: a few Updates per request at a time, a bounded line, the 
     const lanes = new UpdateLanes(2, 3);
     const started: number[] = [];
     const release: (() => void)[] = [];
-    const work = (n: number) => () => new Promise<number>((resolve) => {
-      started.push(n);
-      release.push(() => resolve(n));
-    });
+    const work = (n: number) => () =>
+      new Promise<number>((resolve) => {
+        started.push(n);
+        release.push(() => resolve(n));
+      });
     const runs = [1, 2, 3, 4, 5].map((n) => lanes.run('r1', work(n)));
     expect(await lanes.run('r1', work(6))).toBeUndefined();
     const other = lanes.run('r2', work(7));

@@ -21,7 +21,7 @@ export function renderFindings(findings: Finding[], format: FindingsFormat, summ
   const tally = counts(findings);
   if (format === 'json') return JSON.stringify({ ...summary, counts: tally, findings }, null, 2);
   const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
-  const headline = `${summary.target}: ${count(summary.tables, 'table')}, ${(summary.indexes === 1 ? '1 index' : `${summary.indexes} indexes`)}; ${count(tally.error, 'error')}, ${count(tally.warning, 'warning')}, ${count(tally.info, 'note')} (${summary.fingerprint})`;
+  const headline = `${summary.target}: ${count(summary.tables, 'table')}, ${summary.indexes === 1 ? '1 index' : `${summary.indexes} indexes`}; ${count(tally.error, 'error')}, ${count(tally.warning, 'warning')}, ${count(tally.info, 'note')} (${summary.fingerprint})`;
   if (format === 'text') {
     const lines = findings.map((f) => {
       const fix = f.fix ? `\n    fix: ${f.fix.replace(/\n/g, '\n         ')}` : '';

@@ -24,7 +24,14 @@ export function readMigrationFiles(path: string): MigrationFile[] {
     const name = basename(file);
     const rel = relative(path, file);
     if (/(^|\.)down\.sql$/.test(name) || /^U\d/.test(name)) continue;
-    const down = name === 'up.sql' ? file.replace(/up\.sql$/, 'down.sql') : name.endsWith('.up.sql') ? file.replace(/\.up\.sql$/, '.down.sql') : /^V\d/.test(name) ? join(file, '..', `U${name.slice(1)}`) : undefined;
+    const down =
+      name === 'up.sql'
+        ? file.replace(/up\.sql$/, 'down.sql')
+        : name.endsWith('.up.sql')
+          ? file.replace(/\.up\.sql$/, '.down.sql')
+          : /^V\d/.test(name)
+            ? join(file, '..', `U${name.slice(1)}`)
+            : undefined;
     const migration = fromFile(file, rel);
     if (down && byPath.has(down)) migration.down = readFileSync(down, 'utf8');
     migrations.push({ key: name === 'up.sql' ? rel : name, file: migration });

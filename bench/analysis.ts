@@ -34,7 +34,10 @@ function generatedSchema(tables: number): string {
       state text NOT NULL DEFAULT 'new');`);
     statements.push(`CREATE UNIQUE INDEX t${n}_code ON ${name} (code);`);
     statements.push(`CREATE INDEX t${n}_state_created ON ${name} (state, created_at) WHERE state <> 'done';`);
-    if (n % 5 === 0) statements.push(`CREATE INDEX t${n}_created ON ${name} (created_at); CREATE INDEX t${n}_created_title ON ${name} (created_at, title);`);
+    if (n % 5 === 0)
+      statements.push(
+        `CREATE INDEX t${n}_created ON ${name} (created_at); CREATE INDEX t${n}_created_title ON ${name} (created_at, title);`,
+      );
   }
   return statements.join('\n');
 }
@@ -65,7 +68,9 @@ async function measure(label: string, url: string, emptyUrl: string): Promise<vo
     introspection.push(read.ms);
     findings.push(found.ms);
     fingerprinting.push(hashed.ms);
-    const indexes = read.value.tables.reduce((n, t) => n + t.indexes.length, 0) + read.value.views.reduce((n, v) => n + v.indexes.length, 0);
+    const indexes =
+      read.value.tables.reduce((n, t) => n + t.indexes.length, 0) +
+      read.value.views.reduce((n, v) => n + v.indexes.length, 0);
     summary = `${read.value.tables.length} tables, ${indexes} indexes, ${found.value.length} findings`;
   }
   // The library we compared with: structure only (no statistics, sizes or sequence values).
@@ -85,7 +90,9 @@ async function measure(label: string, url: string, emptyUrl: string): Promise<vo
   const migraAlone: number[] = [];
   let statements = 0;
   for (let run = 0; run < 3; run++) {
-    const ours = await time(async () => closedSchemaDiff({ url: emptyUrl, catalog: emptyCatalog }, { url, catalog: await introspect(client) }));
+    const ours = await time(async () =>
+      closedSchemaDiff({ url: emptyUrl, catalog: emptyCatalog }, { url, catalog: await introspect(client) }),
+    );
     diffs.push(ours.ms);
     statements = ours.value.length;
     migraAlone.push((await time(() => schemaDiff(emptyUrl, url))).ms);
@@ -98,13 +105,21 @@ async function measure(label: string, url: string, emptyUrl: string): Promise<vo
   console.log(`  fingerprint            ${median(fingerprinting).toFixed(0).padStart(6)} ms`);
   console.log(`  introspect + findings  ${total.toFixed(0).padStart(6)} ms   (aim: under 1000 ms on MusicBrainz)`);
   console.log(`  baseline: @pgkit/schemainspect structure only ${median(baseline).toFixed(0).padStart(6)} ms`);
-  console.log(`  diff empty → schema    ${median(diffs).toFixed(0).padStart(6)} ms (${statements} statements; migra alone ${median(migraAlone).toFixed(0)} ms, ratio ${(median(diffs) / median(migraAlone)).toFixed(2)}x)`);
+  console.log(
+    `  diff empty → schema    ${median(diffs).toFixed(0).padStart(6)} ms (${statements} statements; migra alone ${median(migraAlone).toFixed(0)} ms, ratio ${(median(diffs) / median(migraAlone)).toFixed(2)}x)`,
+  );
 }
 
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'schemawright-bench-'));
   chmodSync(root, 0o755); // PostgreSQL runs as the postgres account when we are root
-  const postgres = await startEmbeddedPostgres({ dataDir: join(root, 'postgres'), port: await freePort(), persistent: false, throwaway: true, logFile: join(root, 'postgres.log') });
+  const postgres = await startEmbeddedPostgres({
+    dataDir: join(root, 'postgres'),
+    port: await freePort(),
+    persistent: false,
+    throwaway: true,
+    logFile: join(root, 'postgres.log'),
+  });
   try {
     const admin = new Client({ connectionString: postgres.adminUrl });
     await admin.connect();

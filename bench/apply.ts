@@ -54,13 +54,31 @@ async function benchMarquez(adminUrl: string): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     plain.push(await seconds(async () => plainPg(await ensureDatabase(adminUrl, `plain_${round}`), migrations)));
     const url = await ensureDatabase(adminUrl, `runner_${round}`);
-    runner.push(await seconds(() => applyMigrations({ name: 'marquez', connectionString: url }, migrations, { requestId: 'bench', decidedBy: ['bench'] })));
+    runner.push(
+      await seconds(() =>
+        applyMigrations({ name: 'marquez', connectionString: url }, migrations, {
+          requestId: 'bench',
+          decidedBy: ['bench'],
+        }),
+      ),
+    );
   }
-  const resume = await seconds(() => applyMigrations({ name: 'marquez', connectionString: databaseUrl(adminUrl, 'runner_0') }, migrations, { requestId: 'bench', decidedBy: ['bench'] }));
-  console.log(`Marquez: ${migrations.length} migrations, ${steps} steps (median of ${ROUNDS} rounds, each on a fresh database)`);
+  const resume = await seconds(() =>
+    applyMigrations({ name: 'marquez', connectionString: databaseUrl(adminUrl, 'runner_0') }, migrations, {
+      requestId: 'bench',
+      decidedBy: ['bench'],
+    }),
+  );
+  console.log(
+    `Marquez: ${migrations.length} migrations, ${steps} steps (median of ${ROUNDS} rounds, each on a fresh database)`,
+  );
   console.log(`  import (read + parse + cut into steps)  ${importSeconds.toFixed(2)} s`);
-  console.log(`  plain pg (one transaction per file)     ${median(plain).toFixed(2)} s   rounds: ${plain.map((s) => s.toFixed(2)).join(', ')}`);
-  console.log(`  runner (history, locks, timeouts)       ${median(runner).toFixed(2)} s   rounds: ${runner.map((s) => s.toFixed(2)).join(', ')}`);
+  console.log(
+    `  plain pg (one transaction per file)     ${median(plain).toFixed(2)} s   rounds: ${plain.map((s) => s.toFixed(2)).join(', ')}`,
+  );
+  console.log(
+    `  runner (history, locks, timeouts)       ${median(runner).toFixed(2)} s   rounds: ${runner.map((s) => s.toFixed(2)).join(', ')}`,
+  );
   console.log(`  ratio runner / plain pg: ${(median(runner) / median(plain)).toFixed(2)}x the time`);
   console.log(`  resume with everything applied (checks only): ${resume.toFixed(2)} s`);
 }
@@ -71,11 +89,32 @@ async function appendDirectly(admin: Pool, i: number): Promise<void> {
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [0x5357_0002]);
-    const prevHash = (await client.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1')).rows[0]?.hash ?? AUDIT_GENESIS_HASH;
-    const entry = { at: new Date(), kind: 'reminder', requestId: `d${i % 50}`, target: 'bench', actor: 'bench', channel: null, data: { i }, prevHash };
-    await client.query('INSERT INTO audit_log (at, kind, request_id, target, actor, data, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-      entry.at, entry.kind, entry.requestId, entry.target, entry.actor, JSON.stringify(entry.data), prevHash, auditEntryHash(entry),
-    ]);
+    const prevHash =
+      (await client.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1')).rows[0]?.hash ??
+      AUDIT_GENESIS_HASH;
+    const entry = {
+      at: new Date(),
+      kind: 'reminder',
+      requestId: `d${i % 50}`,
+      target: 'bench',
+      actor: 'bench',
+      channel: null,
+      data: { i },
+      prevHash,
+    };
+    await client.query(
+      'INSERT INTO audit_log (at, kind, request_id, target, actor, data, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [
+        entry.at,
+        entry.kind,
+        entry.requestId,
+        entry.target,
+        entry.actor,
+        JSON.stringify(entry.data),
+        prevHash,
+        auditEntryHash(entry),
+      ],
+    );
     await client.query('COMMIT');
   } finally {
     client.release();
@@ -87,14 +126,23 @@ async function benchAudit(adminUrl: string): Promise<void> {
   // The application role appends, checkpoints and verifies, as workers do; the superuser fills the log in bulk.
   const pool = createStorePool((await setupStore(storeUrl, randomBytes(12).toString('hex'))).appUrl, 'bench');
   const admin = createStorePool(storeUrl, 'bench-admin');
-  const key = parseAuditKey(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+  const key = parseAuditKey(
+    generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  );
   const appends = 2_000;
   // Baseline: what appending was before the roles, a superuser inserting into the table itself.
   const directSeconds = await seconds(async () => {
     for (let i = 0; i < appends; i++) await appendDirectly(admin, i);
   });
   const appendSeconds = await seconds(async () => {
-    for (let i = 0; i < appends; i++) await appendAudit(pool, { kind: 'reminder', requestId: `r${i % 50}`, target: 'bench', actor: 'bench', data: { i } });
+    for (let i = 0; i < appends; i++)
+      await appendAudit(pool, {
+        kind: 'reminder',
+        requestId: `r${i % 50}`,
+        target: 'bench',
+        actor: 'bench',
+        data: { i },
+      });
   });
   // Anchored: the same appends, each followed by a checkpoint, as at a request's end (the worst case; the minute's tick is rarer).
   const checkpointedAppends = 500;
@@ -105,20 +153,38 @@ async function benchAudit(adminUrl: string): Promise<void> {
     }
   });
   // The rest written in bulk, chained the same way, so the bench does not take minutes to fill.
-  let prev = (await admin.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1')).rows[0]?.hash ?? AUDIT_GENESIS_HASH;
+  let prev =
+    (await admin.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1')).rows[0]?.hash ??
+    AUDIT_GENESIS_HASH;
   const at = new Date();
   const filled = 2 * appends + checkpointedAppends;
   for (let done = filled; done < AUDIT_ENTRIES; ) {
     const batch = Math.min(5_000, AUDIT_ENTRIES - done);
     const rows = Array.from({ length: batch }, (_, j) => {
-      const entry = { at, kind: 'decision', requestId: `r${(done + j) % 500}`, target: 'bench', actor: 'ann', channel: 'web', data: { option: 'apply', comment: `entry ${done + j}` }, prevHash: prev };
+      const entry = {
+        at,
+        kind: 'decision',
+        requestId: `r${(done + j) % 500}`,
+        target: 'bench',
+        actor: 'ann',
+        channel: 'web',
+        data: { option: 'apply', comment: `entry ${done + j}` },
+        prevHash: prev,
+      };
       prev = auditEntryHash(entry);
       return { ...entry, hash: prev };
     });
     await admin.query(
       `INSERT INTO audit_log (at, kind, request_id, target, actor, channel, data, prev_hash, hash)
        SELECT $1, $2, r, 'bench', 'ann', 'web', d::jsonb, p, h FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS u(r, d, p, h, n) ORDER BY n`,
-      [at, 'decision', rows.map((r) => r.requestId), rows.map((r) => JSON.stringify(r.data)), rows.map((r) => r.prevHash), rows.map((r) => r.hash)],
+      [
+        at,
+        'decision',
+        rows.map((r) => r.requestId),
+        rows.map((r) => JSON.stringify(r.data)),
+        rows.map((r) => r.prevHash),
+        rows.map((r) => r.hash),
+      ],
     );
     done += batch;
   }
@@ -136,12 +202,24 @@ async function benchAudit(adminUrl: string): Promise<void> {
   await Promise.all([pool.end(), admin.end()]);
   const rate = (n: number, s: number) => Math.round(n / s).toLocaleString('en');
   console.log(`Audit log (as the application role, through audit_append):`);
-  console.log(`  append as a superuser, INSERT (baseline):  ${appends} in ${directSeconds.toFixed(2)} s = ${rate(appends, directSeconds)} appends/s`);
-  console.log(`  append through audit_append, unanchored:   ${appends} in ${appendSeconds.toFixed(2)} s = ${rate(appends, appendSeconds)} appends/s`);
-  console.log(`  append + signed checkpoint after each one: ${checkpointedAppends} in ${checkpointedSeconds.toFixed(2)} s = ${rate(checkpointedAppends, checkpointedSeconds)} appends/s`);
-  console.log(`  checkpointing a backlog of ${backlog.toLocaleString('en')} entries: ${checkpointSeconds.toFixed(2)} s = ${rate(backlog, checkpointSeconds)} entries/s (${checkpoints} checkpoints in all)`);
-  console.log(`  audit verify over ${chain.entries.toLocaleString('en')} entries, chain only (baseline): ${chainSeconds.toFixed(2)} s = ${rate(chain.entries, chainSeconds)} entries/s, ${chain.ok ? 'intact' : 'BROKEN'}`);
-  console.log(`  audit verify over ${anchored.entries.toLocaleString('en')} entries, with ${checkpoints} checkpoints:  ${anchoredSeconds.toFixed(2)} s = ${rate(anchored.entries, anchoredSeconds)} entries/s, ${anchored.ok ? 'intact' : 'BROKEN'}`);
+  console.log(
+    `  append as a superuser, INSERT (baseline):  ${appends} in ${directSeconds.toFixed(2)} s = ${rate(appends, directSeconds)} appends/s`,
+  );
+  console.log(
+    `  append through audit_append, unanchored:   ${appends} in ${appendSeconds.toFixed(2)} s = ${rate(appends, appendSeconds)} appends/s`,
+  );
+  console.log(
+    `  append + signed checkpoint after each one: ${checkpointedAppends} in ${checkpointedSeconds.toFixed(2)} s = ${rate(checkpointedAppends, checkpointedSeconds)} appends/s`,
+  );
+  console.log(
+    `  checkpointing a backlog of ${backlog.toLocaleString('en')} entries: ${checkpointSeconds.toFixed(2)} s = ${rate(backlog, checkpointSeconds)} entries/s (${checkpoints} checkpoints in all)`,
+  );
+  console.log(
+    `  audit verify over ${chain.entries.toLocaleString('en')} entries, chain only (baseline): ${chainSeconds.toFixed(2)} s = ${rate(chain.entries, chainSeconds)} entries/s, ${chain.ok ? 'intact' : 'BROKEN'}`,
+  );
+  console.log(
+    `  audit verify over ${anchored.entries.toLocaleString('en')} entries, with ${checkpoints} checkpoints:  ${anchoredSeconds.toFixed(2)} s = ${rate(anchored.entries, anchoredSeconds)} entries/s, ${anchored.ok ? 'intact' : 'BROKEN'}`,
+  );
   console.log(`  ratio anchored / chain only: ${(anchoredSeconds / chainSeconds).toFixed(2)}x the time`);
 }
 

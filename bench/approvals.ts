@@ -50,7 +50,13 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: stack.temporal!.address });
   const nativeConnection = await NativeConnection.connect({ address: stack.temporal!.address });
   const taskQueue = 'bench-approvals';
-  const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue, deps: { store }, workflowBundle: await bundleWorkflows() });
+  const worker = await createWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    deps: { store },
+    workflowBundle: await bundleWorkflows(),
+  });
   const running = worker.run();
   const slackApi = await startSlackApiStandIn();
   const services: RequestServices & { policy: typeof policy } = {
@@ -62,7 +68,13 @@ async function main(): Promise<void> {
     decisions: ephemeralDecisionSigner(),
     policy,
   };
-  const slack = createSlackApp({ services, webBaseUrl: 'http://bench.test', botToken: 'xoxb-bench', signingSecret: SECRET, slackApiUrl: `${slackApi.url}/api/` });
+  const slack = createSlackApp({
+    services,
+    webBaseUrl: 'http://bench.test',
+    botToken: 'xoxb-bench',
+    signingSecret: SECRET,
+    slackApiUrl: `${slackApi.url}/api/`,
+  });
   const server = createWebServer({ services, tokenKeys: KEYS, apiTokens: new Map(), slack: slack.requestListener });
   const base = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;
   const sender = new SlackSender(`${base}/slack/events`, SECRET);
@@ -77,17 +89,30 @@ async function main(): Promise<void> {
       channel: 'cli',
       source: { format: 'sql', text: 'ALTER TABLE orders ADD COLUMN note text;' },
     });
-    const gate = await waitFor('the request at its gate', async () => {
-      const status = await requestStatus(services, requestId);
-      if (status.phase === 'done') throw new Error(`the request ended (${status.outcome}) before its gate`);
-      return status.state === 'awaiting-approval' ? status : undefined;
-    }, { timeoutMs: 120_000 }).catch((error: Error) => {
-      throw new Error(`${error.message}\nThe bench needs the request activities registered on the worker (workers/worker.ts).`);
+    const gate = await waitFor(
+      'the request at its gate',
+      async () => {
+        const status = await requestStatus(services, requestId);
+        if (status.phase === 'done') throw new Error(`the request ended (${status.outcome}) before its gate`);
+        return status.state === 'awaiting-approval' ? status : undefined;
+      },
+      { timeoutMs: 120_000 },
+    ).catch((error: Error) => {
+      throw new Error(
+        `${error.message}\nThe bench needs the request activities registered on the worker (workers/worker.ts).`,
+      );
     });
     const question = gate.questions[0];
     const optionId = question.recommendation.optionId;
     const visible = (person: string) =>
-      waitFor(`${person}'s vote`, async () => ((await requestStatus(services, requestId)).questions[0].votes.some((v) => v.person === person) ? true : undefined), { intervalMs: 2 });
+      waitFor(
+        `${person}'s vote`,
+        async () =>
+          (await requestStatus(services, requestId)).questions[0].votes.some((v) => v.person === person)
+            ? true
+            : undefined,
+        { intervalMs: 2 },
+      );
 
     const timed = async (run: () => Promise<void>): Promise<number> => {
       const started = process.hrtime.bigint();
@@ -103,7 +128,12 @@ async function main(): Promise<void> {
       let decided: Promise<unknown> = Promise.resolve();
       direct.push(
         await timed(async () => {
-          decided = decideRequest(services, requestId, { questionId: question.id, optionId, person: cliPerson, channel: 'cli' }, `bench-${cliPerson}`);
+          decided = decideRequest(
+            services,
+            requestId,
+            { questionId: question.id, optionId, person: cliPerson, channel: 'cli' },
+            `bench-${cliPerson}`,
+          );
           await visible(cliPerson);
         }),
       );
@@ -112,24 +142,50 @@ async function main(): Promise<void> {
 
       const slackPerson = people[3 * i + 1];
       const slackUser = policy.person(slackPerson)!.slack!;
-      const metadata = JSON.stringify({ requestId, questionId: question.id, optionId, recommended: true, actionId: `slack-${slackUser}-${i}`, channel: 'C1' });
+      const metadata = JSON.stringify({
+        requestId,
+        questionId: question.id,
+        optionId,
+        recommended: true,
+        actionId: `slack-${slackUser}-${i}`,
+        channel: 'C1',
+      });
       slackClick.push(
         await timed(async () => {
-          const response = await sender.interaction({ type: 'view_submission', user: { id: slackUser }, view: { id: `V${i}`, callback_id: 'dbdesign_confirm', private_metadata: metadata, state: { values: { comment: { value: { type: 'plain_text_input', value: null } } } } } });
+          const response = await sender.interaction({
+            type: 'view_submission',
+            user: { id: slackUser },
+            view: {
+              id: `V${i}`,
+              callback_id: 'dbdesign_confirm',
+              private_metadata: metadata,
+              state: { values: { comment: { value: { type: 'plain_text_input', value: null } } } },
+            },
+          });
           if (response.status !== 200) throw new Error(`Slack submission answered ${response.status}`);
           await visible(slackPerson);
         }),
       );
 
       const webPerson = people[3 * i + 2];
-      const { token } = await issueToken(store, KEYS, { requestId, questionId: question.id, person: webPerson, expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+      const { token } = await issueToken(store, KEYS, {
+        requestId,
+        questionId: question.id,
+        person: webPerson,
+        expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      });
       const page = await fetch(`${base}/decide?token=${encodeURIComponent(token)}&option=${optionId}`);
       const cookie = page.headers.get('set-cookie')!.split(';')[0];
       const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1];
       webPost.push(
         await timed(async () => {
-          const response = await fetch(`${base}/decide`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: new URLSearchParams({ token, csrf, option: optionId }).toString() });
-          if (response.status !== 200) throw new Error(`decision POST answered ${response.status}: ${await response.text()}`);
+          const response = await fetch(`${base}/decide`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+            body: new URLSearchParams({ token, csrf, option: optionId }).toString(),
+          });
+          if (response.status !== 200)
+            throw new Error(`decision POST answered ${response.status}: ${await response.text()}`);
           await visible(webPerson);
         }),
       );

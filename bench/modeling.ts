@@ -17,7 +17,13 @@ import { databaseUrl } from '../store/database';
 import { LEMMY_DIR } from '../test/support/fixtures';
 import { startBenchStack } from './support/stack';
 
-const LEMMY_FIRST = ['2019-02-26-002946_create_user', '2019-02-27-170003_create_community', '2019-03-03-163336_create_post', '2019-03-05-233828_create_comment', '2019-03-30-212058_create_post_view'];
+const LEMMY_FIRST = [
+  '2019-02-26-002946_create_user',
+  '2019-02-27-170003_create_community',
+  '2019-03-03-163336_create_post',
+  '2019-03-05-233828_create_comment',
+  '2019-03-30-212058_create_post_view',
+];
 
 async function ms<T>(run: () => Promise<T> | T): Promise<{ value: T; ms: number }> {
   const started = process.hrtime.bigint();
@@ -34,7 +40,8 @@ async function explainOnly(model: Awaited<ReturnType<typeof modelSpec>>, server:
     await client.connect();
     try {
       await client.query(model.ddl);
-      for (const shape of model.patterns) if (shape.kind !== 'insert') await client.query(`EXPLAIN (GENERIC_PLAN) ${model.patternSql[shape.pattern]}`);
+      for (const shape of model.patterns)
+        if (shape.kind !== 'insert') await client.query(`EXPLAIN (GENERIC_PLAN) ${model.patternSql[shape.pattern]}`);
     } finally {
       await client.end();
     }
@@ -60,7 +67,9 @@ async function main(): Promise<void> {
   };
   const lemmySql = LEMMY_FIRST.map((m) => readFileSync(join(LEMMY_DIR, m, 'up.sql'), 'utf8')).join('\n');
   try {
-    console.log('example          validate+model  migration(empty)  migra floor(empty)  ratio  migration(Lemmy)  migra floor(Lemmy)  ratio  EXPLAIN verify  floor  ratio  steps up/down');
+    console.log(
+      'example          validate+model  migration(empty)  migra floor(empty)  ratio  migration(Lemmy)  migra floor(Lemmy)  ratio  EXPLAIN verify  floor  ratio  steps up/down',
+    );
     for (const file of ['ecommerce.yaml', 'saas.yaml', 'metrics.yaml']) {
       const text = readFileSync(join(__dirname, '../examples', file), 'utf8');
       await loadSpec(text); // load the parser once, outside the figures
@@ -69,13 +78,23 @@ async function main(): Promise<void> {
       for (let i = 0; i < 20; i++) modelRuns.push((await ms(async () => (model = modelSpec(await loadSpec(text))))).ms);
 
       const empty = await database();
-      const migration = await ms(async () => designMigration(model, { connectionString: empty, catalog: await readTargetCatalog(empty) }));
+      const migration = await ms(async () =>
+        designMigration(model, { connectionString: empty, catalog: await readTargetCatalog(empty) }),
+      );
       const desired = await database(model.ddl);
-      const floorEmpty = await ms(async () => [await schemaDiff(empty, desired, model.schema), await schemaDiff(desired, empty, model.schema)]);
+      const floorEmpty = await ms(async () => [
+        await schemaDiff(empty, desired, model.schema),
+        await schemaDiff(desired, empty, model.schema),
+      ]);
 
       const lemmy = await database(lemmySql);
-      const migrationLemmy = await ms(async () => designMigration(model, { connectionString: lemmy, catalog: await readTargetCatalog(lemmy) }));
-      const floorLemmy = await ms(async () => [await schemaDiff(lemmy, desired, model.schema), await schemaDiff(desired, lemmy, model.schema)]);
+      const migrationLemmy = await ms(async () =>
+        designMigration(model, { connectionString: lemmy, catalog: await readTargetCatalog(lemmy) }),
+      );
+      const floorLemmy = await ms(async () => [
+        await schemaDiff(lemmy, desired, model.schema),
+        await schemaDiff(desired, lemmy, model.schema),
+      ]);
 
       const verify = await ms(() => verifyIndexes(model, { connectionString: empty }));
       const verifyFloor = await ms(() => explainOnly(model, empty));
@@ -84,8 +103,12 @@ async function main(): Promise<void> {
         `${file.padEnd(16)} ${f(median(modelRuns)).padStart(14)}  ${f(migration.ms).padStart(16)}  ${f(floorEmpty.ms).padStart(18)}  ${(migration.ms / floorEmpty.ms).toFixed(2).padStart(5)}x ${f(migrationLemmy.ms).padStart(16)}  ${f(floorLemmy.ms).padStart(18)}  ${(migrationLemmy.ms / floorLemmy.ms).toFixed(2).padStart(5)}x ${f(verify.ms).padStart(14)} ${f(verifyFloor.ms)} ${(verify.ms / verifyFloor.ms).toFixed(2).padStart(5)}x  ${migration.value.steps.length}/${migration.value.downSteps.length}`,
       );
     }
-    console.log('\nvalidate+model: median of 20 runs of loadSpec + modelSpec. migra floor: the two diffs (up and down) between the two schemas already loaded; the migration adds the shadow database, loading the DDL, two introspections, parsing and the gap fixes.');
-    console.log('EXPLAIN verify: statistics shaped to the spec\'s volumes (a sample per table, ANALYZE, row counts scaled), then every pattern EXPLAINed; its floor: the shadow database, the DDL and the EXPLAINs on empty tables.');
+    console.log(
+      '\nvalidate+model: median of 20 runs of loadSpec + modelSpec. migra floor: the two diffs (up and down) between the two schemas already loaded; the migration adds the shadow database, loading the DDL, two introspections, parsing and the gap fixes.',
+    );
+    console.log(
+      "EXPLAIN verify: statistics shaped to the spec's volumes (a sample per table, ANALYZE, row counts scaled), then every pattern EXPLAINed; its floor: the shadow database, the DDL and the EXPLAINs on empty tables.",
+    );
   } finally {
     await admin.end();
     await stack.stop();

@@ -45,12 +45,19 @@ function squawkAlone(files: MigrationFile[], dir: string): void {
 async function benchInput(label: string, files: MigrationFile[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sw-bench-squawk-'));
   try {
-    const statements = (await Promise.all(files.map((f) => parseStatements(f.up, f.path)))).reduce((n, s) => n + s.length, 0);
+    const statements = (await Promise.all(files.map((f) => parseStatements(f.up, f.path)))).reduce(
+      (n, s) => n + s.length,
+      0,
+    );
     const parseOnly = await time(async () => {
       for (const f of files) await parseStatements(f.up, f.path);
     });
     const rulesOnly = await time(async () => {
-      for (const f of files) runRules(await parseStatements(f.up, f.path), { pgVersion: PG, down: f.down === undefined ? undefined : await parseStatements(f.down) });
+      for (const f of files)
+        runRules(await parseStatements(f.up, f.path), {
+          pgVersion: PG,
+          down: f.down === undefined ? undefined : await parseStatements(f.down),
+        });
     });
     const lockModel = await time(async () => {
       for (const f of files) lockImpactsOf(await parseStatements(f.up, f.path), { pgVersion: PG });
@@ -59,10 +66,18 @@ async function benchInput(label: string, files: MigrationFile[]): Promise<void> 
     const squawk = await time(async () => squawkAlone(files, dir));
     const rate = (s: number) => Math.round(statements / s).toLocaleString('en');
     console.log(`\n${label}: ${files.length} file(s), ${statements} statements (up)`);
-    console.log(`  parse only                     ${parseOnly.seconds.toFixed(2)} s  ${rate(parseOnly.seconds)} stmt/s`);
-    console.log(`  parse + our rules (+ downs)    ${rulesOnly.seconds.toFixed(2)} s  ${rate(rulesOnly.seconds)} stmt/s`);
-    console.log(`  parse + lock model             ${lockModel.seconds.toFixed(2)} s  ${rate(lockModel.seconds)} stmt/s`);
-    console.log(`  full review (parse+squawk+rules+lock model) ${review.seconds.toFixed(2)} s  ${rate(review.seconds)} stmt/s  (${review.value.findings.length} findings)`);
+    console.log(
+      `  parse only                     ${parseOnly.seconds.toFixed(2)} s  ${rate(parseOnly.seconds)} stmt/s`,
+    );
+    console.log(
+      `  parse + our rules (+ downs)    ${rulesOnly.seconds.toFixed(2)} s  ${rate(rulesOnly.seconds)} stmt/s`,
+    );
+    console.log(
+      `  parse + lock model             ${lockModel.seconds.toFixed(2)} s  ${rate(lockModel.seconds)} stmt/s`,
+    );
+    console.log(
+      `  full review (parse+squawk+rules+lock model) ${review.seconds.toFixed(2)} s  ${rate(review.seconds)} stmt/s  (${review.value.findings.length} findings)`,
+    );
     console.log(`  squawk alone (one process)     ${squawk.seconds.toFixed(2)} s  ${rate(squawk.seconds)} stmt/s`);
     console.log(`  ratio full review / squawk alone: ${(review.seconds / squawk.seconds).toFixed(2)}x the time`);
   } finally {
@@ -102,13 +117,37 @@ async function benchShadow(): Promise<void> {
   delete process.env.SCHEMAWRIGHT_SHADOW_URL; // the default: this process's own shadow server
   const root = mkdtempSync(join(tmpdir(), 'sw-bench-review-'));
   chmodSync(root, 0o755);
-  const pg = await startEmbeddedPostgres({ dataDir: join(root, 'data'), port: await freePort(), persistent: false, logFile: join(root, 'pg.log'), throwaway: true });
+  const pg = await startEmbeddedPostgres({
+    dataDir: join(root, 'data'),
+    port: await freePort(),
+    persistent: false,
+    logFile: join(root, 'pg.log'),
+    throwaway: true,
+  });
   try {
     const start = await time(() => withSandboxDatabase(async () => undefined));
     console.log(`\nShadow server start (once per worker, lazily): ${start.seconds.toFixed(2)} s`);
     const inputs = [
-      { label: 'Pagila', name: 'pagila', files: ['pagila/pagila-schema.sql'], migration: { name: 'add_rental_notes', up: 'ALTER TABLE public.rental ADD COLUMN notes text;\nCREATE INDEX CONCURRENTLY rental_notes ON public.rental (notes);', down: 'DROP INDEX CONCURRENTLY public.rental_notes;\nALTER TABLE public.rental DROP COLUMN notes;' } },
-      { label: 'MusicBrainz', name: 'musicbrainz', files: ['musicbrainz/musicbrainz-schema.concat.sql'], migration: { name: 'add_artist_notes', up: 'ALTER TABLE musicbrainz.artist ADD COLUMN notes text;\nCREATE INDEX CONCURRENTLY artist_notes ON musicbrainz.artist (notes);', down: 'DROP INDEX CONCURRENTLY musicbrainz.artist_notes;\nALTER TABLE musicbrainz.artist DROP COLUMN notes;' } },
+      {
+        label: 'Pagila',
+        name: 'pagila',
+        files: ['pagila/pagila-schema.sql'],
+        migration: {
+          name: 'add_rental_notes',
+          up: 'ALTER TABLE public.rental ADD COLUMN notes text;\nCREATE INDEX CONCURRENTLY rental_notes ON public.rental (notes);',
+          down: 'DROP INDEX CONCURRENTLY public.rental_notes;\nALTER TABLE public.rental DROP COLUMN notes;',
+        },
+      },
+      {
+        label: 'MusicBrainz',
+        name: 'musicbrainz',
+        files: ['musicbrainz/musicbrainz-schema.concat.sql'],
+        migration: {
+          name: 'add_artist_notes',
+          up: 'ALTER TABLE musicbrainz.artist ADD COLUMN notes text;\nCREATE INDEX CONCURRENTLY artist_notes ON musicbrainz.artist (notes);',
+          down: 'DROP INDEX CONCURRENTLY musicbrainz.artist_notes;\nALTER TABLE musicbrainz.artist DROP COLUMN notes;',
+        },
+      },
     ];
     for (const input of inputs) {
       const url = await loadTarget(pg.adminUrl, input.name, input.files);
@@ -116,10 +155,17 @@ async function benchShadow(): Promise<void> {
       const whole = await time(() => verifyOnShadow(url, [input.migration]));
       const old = await time(() => oldInClusterCopy(pg.adminUrl, url));
       console.log(`\nShadow verification on ${input.label}:`);
-      console.log(`  copy (pg_dump + restore into the sandbox)   ${copy.seconds.toFixed(2)} s, ${copy.value.gaps.length} object(s) not reproduced`);
-      console.log(`  whole verification (copy, up, down, up)     ${whole.seconds.toFixed(2)} s, ${whole.value.findings.length} finding(s), ${whole.value.copyGaps.length} object(s) not reproduced`);
-      console.log(`  baseline: old in-cluster copy (migra)       ${old.seconds.toFixed(2)} s, ${old.value} statement(s) it could not apply`);
-      for (const gap of whole.value.copyGaps) console.log(`    not reproduced: ${gap.object} (${String(gap.evidence?.error)})`);
+      console.log(
+        `  copy (pg_dump + restore into the sandbox)   ${copy.seconds.toFixed(2)} s, ${copy.value.gaps.length} object(s) not reproduced`,
+      );
+      console.log(
+        `  whole verification (copy, up, down, up)     ${whole.seconds.toFixed(2)} s, ${whole.value.findings.length} finding(s), ${whole.value.copyGaps.length} object(s) not reproduced`,
+      );
+      console.log(
+        `  baseline: old in-cluster copy (migra)       ${old.seconds.toFixed(2)} s, ${old.value} statement(s) it could not apply`,
+      );
+      for (const gap of whole.value.copyGaps)
+        console.log(`    not reproduced: ${gap.object} (${String(gap.evidence?.error)})`);
     }
   } finally {
     await stopShadowServer();

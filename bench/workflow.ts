@@ -35,8 +35,22 @@ async function main(): Promise<void> {
     process.env[targetVariable('bench_shop')] = targetUrl;
 
     const taskQueue = 'bench-requests';
-    const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue, deps: { store }, workflowBundle: await bundleWorkflows(), maxCachedWorkflows: PARKED + 100 });
-    const services: RequestServices = { temporal: client, store, taskQueue, gatePolicyFor: () => POLICY, timings: PATIENT, decisions: ephemeralDecisionSigner() };
+    const worker = await createWorker({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      deps: { store },
+      workflowBundle: await bundleWorkflows(),
+      maxCachedWorkflows: PARKED + 100,
+    });
+    const services: RequestServices = {
+      temporal: client,
+      store,
+      taskQueue,
+      gatePolicyFor: () => POLICY,
+      timings: PATIENT,
+      decisions: ephemeralDecisionSigner(),
+    };
     // BENCH_REQUESTS=0 or BENCH_PARKED=0 leaves that part out.
     const floor = REQUESTS > 0 ? await bareUpdateRoundTrips(client, nativeConnection, REQUESTS) : [];
     await worker.runUntil(async () => {
@@ -58,14 +72,22 @@ async function decisionToApplied(services: RequestServices, targetUrl: string): 
     const { requestId } = await startRequest(services, change(`ALTER TABLE orders ADD COLUMN note_${i} text;`));
     await until(services, requestId, (view) => view.state === 'awaiting-approval');
     const started = performance.now();
-    await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
+    await decideRequest(services, requestId, {
+      questionId: 'approve',
+      optionId: 'apply',
+      person: 'ann',
+      channel: 'cli',
+    });
     const done = await until(services, requestId, (view) => view.phase === 'done', 10);
     times.push(performance.now() - started);
     if (done.state !== 'completed') throw new Error(`request ${requestId} ended ${done.state}: ${done.outcome}`);
     process.stderr.write(`\r  (a) ${i + 1}/${REQUESTS}`);
   }
   process.stderr.write('\n');
-  const columns = await sql(targetUrl, "SELECT count(*) AS n FROM information_schema.columns WHERE table_name = 'orders' AND column_name LIKE 'note_%'");
+  const columns = await sql(
+    targetUrl,
+    "SELECT count(*) AS n FROM information_schema.columns WHERE table_name = 'orders' AND column_name LIKE 'note_%'",
+  );
   console.log(`(a) ${columns[0]!.n} columns added by ${REQUESTS} requests`);
   return times;
 }
@@ -73,7 +95,8 @@ async function decisionToApplied(services: RequestServices, targetUrl: string): 
 async function parked(services: RequestServices): Promise<void> {
   const started = performance.now();
   const ids: string[] = [];
-  for (let i = 0; i < PARKED; i++) ids.push((await startRequest(services, change(`ALTER TABLE orders ADD COLUMN parked_${i} text;`))).requestId);
+  for (let i = 0; i < PARKED; i++)
+    ids.push((await startRequest(services, change(`ALTER TABLE orders ADD COLUMN parked_${i} text;`))).requestId);
   for (const [i, id] of ids.entries()) {
     await until(services, id, (view) => view.state === 'awaiting-approval', 5 * 60);
     process.stderr.write(`\r  (b) parked ${i + 1}/${PARKED}`);
@@ -82,30 +105,66 @@ async function parked(services: RequestServices): Promise<void> {
   const rssMb = process.memoryUsage().rss / 1024 ** 2;
   const heapMb = process.memoryUsage().heapUsed / 1024 ** 2;
   const deciding = performance.now();
-  await Promise.all(ids.map((id) => decideRequest(services, id, { questionId: 'approve', optionId: 'reject', person: 'bob', channel: 'cli', comment: 'benchmark' })));
+  await Promise.all(
+    ids.map((id) =>
+      decideRequest(services, id, {
+        questionId: 'approve',
+        optionId: 'reject',
+        person: 'bob',
+        channel: 'cli',
+        comment: 'benchmark',
+      }),
+    ),
+  );
   const decidedSeconds = (performance.now() - deciding) / 1000;
   for (const id of ids) await until(services, id, (view) => view.phase === 'done', 5 * 60);
   const endedSeconds = (performance.now() - deciding) / 1000;
   process.stderr.write('\n');
-  console.log(`(b) ${PARKED} requests parked at a gate in ${parkSeconds.toFixed(1)} s (${(PARKED / parkSeconds).toFixed(1)}/s, analysis + modeling + review + shadow verification each)`);
-  console.log(`(b) worker process memory with all parked: RSS ${rssMb.toFixed(0)} MB, heap ${heapMb.toFixed(0)} MB (${((heapMb * 1024) / PARKED).toFixed(0)} KB heap per parked request)`);
-  console.log(`(b) all ${PARKED} decided (reject) in ${decidedSeconds.toFixed(1)} s; all ended (report written, audited) ${endedSeconds.toFixed(1)} s after the first decision`);
+  console.log(
+    `(b) ${PARKED} requests parked at a gate in ${parkSeconds.toFixed(1)} s (${(PARKED / parkSeconds).toFixed(1)}/s, analysis + modeling + review + shadow verification each)`,
+  );
+  console.log(
+    `(b) worker process memory with all parked: RSS ${rssMb.toFixed(0)} MB, heap ${heapMb.toFixed(0)} MB (${((heapMb * 1024) / PARKED).toFixed(0)} KB heap per parked request)`,
+  );
+  console.log(
+    `(b) all ${PARKED} decided (reject) in ${decidedSeconds.toFixed(1)} s; all ended (report written, audited) ${endedSeconds.toFixed(1)} s after the first decision`,
+  );
 }
 
 function change(text: string) {
-  return { kind: 'change' as const, title: 'bench', target: 'bench_shop', environment: 'production', requester: 'rita', channel: 'cli' as const, source: { format: 'sql' as const, text } };
+  return {
+    kind: 'change' as const,
+    title: 'bench',
+    target: 'bench_shop',
+    environment: 'production',
+    requester: 'rita',
+    channel: 'cli' as const,
+    source: { format: 'sql' as const, text },
+  };
 }
 
-function until(services: RequestServices, requestId: string, done: (view: RequestStatusView) => boolean, timeoutSeconds = 120): Promise<RequestStatusView> {
-  return waitFor(`request ${requestId}`, async () => {
-    const view = await requestStatus(services, requestId);
-    return done(view) ? view : undefined;
-  }, { timeoutMs: timeoutSeconds * 1000, intervalMs: 5 });
+function until(
+  services: RequestServices,
+  requestId: string,
+  done: (view: RequestStatusView) => boolean,
+  timeoutSeconds = 120,
+): Promise<RequestStatusView> {
+  return waitFor(
+    `request ${requestId}`,
+    async () => {
+      const view = await requestStatus(services, requestId);
+      return done(view) ? view : undefined;
+    },
+    { timeoutMs: timeoutSeconds * 1000, intervalMs: 5 },
+  );
 }
 
 function report(what: string, times: number[], floor: number[]): void {
-  const line = (label: string, values: number[]) => `${label} p50 ${percentile(values, 50).toFixed(1)} ms, p95 ${percentile(values, 95).toFixed(1)} ms`;
-  console.log(`${what}: ${line('schemawright', times)} | ${line('floor (one Update, nothing else)', floor)} | ratio p50 ${(percentile(times, 50) / percentile(floor, 50)).toFixed(1)}×, p95 ${(percentile(times, 95) / percentile(floor, 95)).toFixed(1)}×`);
+  const line = (label: string, values: number[]) =>
+    `${label} p50 ${percentile(values, 50).toFixed(1)} ms, p95 ${percentile(values, 95).toFixed(1)} ms`;
+  console.log(
+    `${what}: ${line('schemawright', times)} | ${line('floor (one Update, nothing else)', floor)} | ratio p50 ${(percentile(times, 50) / percentile(floor, 50)).toFixed(1)}×, p95 ${(percentile(times, 95) / percentile(floor, 95)).toFixed(1)}×`,
+  );
 }
 
 async function sql(url: string, text: string): Promise<Record<string, unknown>[]> {

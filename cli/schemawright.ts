@@ -21,7 +21,9 @@ const program = new Command()
 
 program
   .command('start')
-  .description('Run the embedded default: Temporal dev server, PostgreSQL, a worker and the web server (Ctrl-C stops them).')
+  .description(
+    'Run the embedded default: Temporal dev server, PostgreSQL, a worker and the web server (Ctrl-C stops them).',
+  )
   .action(() => startEmbeddedStack());
 
 program
@@ -36,17 +38,24 @@ program
 
 program
   .command('doctor')
-  .description('Prove the chain works: a workflow on TEMPORAL_ADDRESS (or the stack `npm start` runs here) runs on a worker that writes to and reads from the store.')
+  .description(
+    'Prove the chain works: a workflow on TEMPORAL_ADDRESS (or the stack `npm start` runs here) runs on a worker that writes to and reads from the store.',
+  )
   .option('--json', 'print the result as JSON')
   .action(async (options: { json?: boolean }) => {
     const result = await runStackCheck(readClientEnvironment());
     if (options.json) console.log(JSON.stringify(result));
-    else console.log(`ok: workflow ${result.workflowId} ran on a worker that stored artifact ${result.digest} in PostgreSQL ${result.postgresVersion}`);
+    else
+      console.log(
+        `ok: workflow ${result.workflowId} ran on a worker that stored artifact ${result.digest} in PostgreSQL ${result.postgresVersion}`,
+      );
   });
 
 program
   .command('decision-keys')
-  .description('Print the public halves of the decision keys held here, as the settings where requests start elsewhere.')
+  .description(
+    'Print the public halves of the decision keys held here, as the settings where requests start elsewhere.',
+  )
   .action(() => {
     for (const { variable, value } of heldPublicKeys(readEnvironment())) console.log(`${variable}=${value}`);
   });
@@ -61,7 +70,14 @@ registerStoreCommand(program);
 
 /** Errors we expect carry a message that says what to do; anything else also gets its stack for a bug report. */
 function report(error: unknown): never {
-  const expected = ['ConfigError', 'TargetUnreachableError', 'TargetNotFoundError', 'PortInUseError', 'TemporalCliNotFoundError', 'PostgresClientNotFoundError'];
+  const expected = [
+    'ConfigError',
+    'TargetUnreachableError',
+    'TargetNotFoundError',
+    'PortInUseError',
+    'TemporalCliNotFoundError',
+    'PostgresClientNotFoundError',
+  ];
   if (error instanceof Error && (expected.includes(error.name) || !process.env.SCHEMAWRIGHT_DEBUG)) {
     console.error(`schemawright: ${error.message}`);
   } else {

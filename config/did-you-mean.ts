@@ -9,7 +9,9 @@ export function closest(word: string, candidates: Iterable<string>): string | un
     if (!best || distance < best.distance) best = { candidate, distance };
   }
   // A third of the word may be wrong: 'custmer' → 'customer', but 'tag' is not a typo of 'user'.
-  return best && best.distance > 0 && best.distance <= Math.max(1, Math.floor(word.length / 3)) ? best.candidate : undefined;
+  return best && best.distance > 0 && best.distance <= Math.max(1, Math.floor(word.length / 3))
+    ? best.candidate
+    : undefined;
 }
 
 /** "; did you mean 'x'?" or nothing, to append to a message. */
@@ -20,7 +22,9 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
 
 /** Levenshtein distance with adjacent transpositions (optimal string alignment): 'ordre' is one edit from 'order'. */
 export function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;

@@ -130,15 +130,24 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = proc
     },
     approvals: {
       policyPath: env.SCHEMAWRIGHT_POLICY || undefined,
-      webBaseUrl: (env.SCHEMAWRIGHT_WEB_URL || `http://${env.SCHEMAWRIGHT_WEB_HOST || '127.0.0.1'}:${port(env, 'SCHEMAWRIGHT_WEB_PORT', 8080)}`).replace(/\/+$/, ''),
+      webBaseUrl: (
+        env.SCHEMAWRIGHT_WEB_URL ||
+        `http://${env.SCHEMAWRIGHT_WEB_HOST || '127.0.0.1'}:${port(env, 'SCHEMAWRIGHT_WEB_PORT', 8080)}`
+      ).replace(/\/+$/, ''),
       smtpUrl: env.SMTP_URL || undefined,
       mailCapturePort: port(env, 'SCHEMAWRIGHT_MAIL_CAPTURE_PORT', 2525),
       mailFrom: env.SCHEMAWRIGHT_MAIL_FROM || 'schemawright <schemawright@localhost>',
       tokenKeys: env.SCHEMAWRIGHT_TOKEN_KEYS || undefined,
       apiTokens: env.SCHEMAWRIGHT_API_TOKENS || undefined,
       decisionKeys: {
-        channels: { secret: env.SCHEMAWRIGHT_DECISION_KEY || undefined, public: env.SCHEMAWRIGHT_DECISION_PUBLIC_KEY || undefined },
-        operator: { secret: env.SCHEMAWRIGHT_OPERATOR_KEY || undefined, public: env.SCHEMAWRIGHT_OPERATOR_PUBLIC_KEY || undefined },
+        channels: {
+          secret: env.SCHEMAWRIGHT_DECISION_KEY || undefined,
+          public: env.SCHEMAWRIGHT_DECISION_PUBLIC_KEY || undefined,
+        },
+        operator: {
+          secret: env.SCHEMAWRIGHT_OPERATOR_KEY || undefined,
+          public: env.SCHEMAWRIGHT_OPERATOR_PUBLIC_KEY || undefined,
+        },
       },
       slack: {
         botToken: env.SLACK_BOT_TOKEN || undefined,

@@ -40,24 +40,46 @@ function howToConfigure(name: string): string {
  * Why a request may not name `name` as its target, or undefined when it may: checked at kickoff,
  * where the policy is known. `storeDatabase` is the store's own database on its server.
  */
-export function targetProblem(name: string, policyTargets: readonly string[], storeDatabase: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function targetProblem(
+  name: string,
+  policyTargets: readonly string[],
+  storeDatabase: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   const configured = Boolean(env[targetVariable(name)]);
-  if (!configured && name === storeDatabase) return `target '${name}' is the project store's own database, which is never a target: choose another target`;
-  if (!configured && MAINTENANCE_DATABASES.includes(name)) return `target '${name}' is a PostgreSQL maintenance database, not a target: choose another target, or set ${targetVariable(name)} if you mean it`;
-  if (!configured && !policyTargets.includes(name)) return `target '${name}' is not configured: ${howToConfigure(name)}`;
+  if (!configured && name === storeDatabase)
+    return `target '${name}' is the project store's own database, which is never a target: choose another target`;
+  if (!configured && MAINTENANCE_DATABASES.includes(name))
+    return `target '${name}' is a PostgreSQL maintenance database, not a target: choose another target, or set ${targetVariable(name)} if you mean it`;
+  if (!configured && !policyTargets.includes(name))
+    return `target '${name}' is not configured: ${howToConfigure(name)}`;
   return undefined;
 }
 
 export function resolveTarget(name: string, env: NodeJS.ProcessEnv = process.env): Target {
   const applier = env[targetVariable(name)];
   const reader = env[targetVariable(name, 'read')];
-  if (reader && !applier) throw new TargetNotFoundError(`target '${name}' has a reader (${targetVariable(name, 'read')}) but no applier: set ${targetVariable(name)} too`);
-  if (!applier && !env.DATABASE_URL) throw new TargetNotFoundError(`target '${name}' has no connection: set ${targetVariable(name)} (or DATABASE_URL for targets on the store's server)`);
-  if (!applier && MAINTENANCE_DATABASES.includes(name)) throw new TargetNotFoundError(`target '${name}' is a PostgreSQL maintenance database, not a target: set ${targetVariable(name)} if you mean it`);
+  if (reader && !applier)
+    throw new TargetNotFoundError(
+      `target '${name}' has a reader (${targetVariable(name, 'read')}) but no applier: set ${targetVariable(name)} too`,
+    );
+  if (!applier && !env.DATABASE_URL)
+    throw new TargetNotFoundError(
+      `target '${name}' has no connection: set ${targetVariable(name)} (or DATABASE_URL for targets on the store's server)`,
+    );
+  if (!applier && MAINTENANCE_DATABASES.includes(name))
+    throw new TargetNotFoundError(
+      `target '${name}' is a PostgreSQL maintenance database, not a target: set ${targetVariable(name)} if you mean it`,
+    );
   const connectionString = applier ?? databaseUrl(env.DATABASE_URL!, name);
   const readConnectionString = reader ?? connectionString;
-  if (env.DATABASE_URL && [connectionString, readConnectionString].some((url) => sameDatabase(url, env.DATABASE_URL!))) {
-    throw new TargetNotFoundError(`target '${name}' is the project store's own database, which is never a target: point ${targetVariable(name)} at another database`);
+  if (
+    env.DATABASE_URL &&
+    [connectionString, readConnectionString].some((url) => sameDatabase(url, env.DATABASE_URL!))
+  ) {
+    throw new TargetNotFoundError(
+      `target '${name}' is the project store's own database, which is never a target: point ${targetVariable(name)} at another database`,
+    );
   }
   return { name, connectionString, readConnectionString };
 }

@@ -1,4 +1,14 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml';
 
 /**
  * A YAML file read with the position of every node, for configuration that must name the line and
@@ -36,7 +46,12 @@ export class YamlSource {
     this.syntaxErrors = this.document.errors.map((error) => {
       const at = this.lines.linePos(error.pos[0]);
       // The parser's message repeats the position and a code frame; the first line says what is wrong.
-      return { path: '', line: at.line, column: at.col, message: error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') };
+      return {
+        path: '',
+        line: at.line,
+        column: at.col,
+        message: error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
+      };
     });
   }
 
@@ -59,7 +74,10 @@ export class YamlSource {
 }
 
 export function pathText(path: YamlPath): string {
-  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${part}` : part), '');
+  return path.reduce<string>(
+    (text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${part}` : part),
+    '',
+  );
 }
 
 export function isYamlMap(node: Node | null | undefined): node is YAMLMap<Node, Node | null> {

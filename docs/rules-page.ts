@@ -21,11 +21,20 @@ interface Entry {
 }
 
 const ours = (items: readonly { id: string; severity?: string; explanation: string; remedy: string }[]): Entry[] =>
-  items.map(({ id, severity, explanation, remedy }) => ({ id, severity, source: 'ours', problem: explanation, remedy }));
+  items.map(({ id, severity, explanation, remedy }) => ({
+    id,
+    severity,
+    source: 'ours',
+    problem: explanation,
+    remedy,
+  }));
 
 function section(title: string, intro: string, entries: Entry[]): string {
   const items = entries.map((e) => {
-    const facts = [e.source === 'ours' ? 'source: ours' : 'source: squawk', ...(e.severity ? [`severity: ${e.severity}`] : [])].join(' · ');
+    const facts = [
+      e.source === 'ours' ? 'source: ours' : 'source: squawk',
+      ...(e.severity ? [`severity: ${e.severity}`] : []),
+    ].join(' · ');
     return [
       `### \`${e.id}\``,
       '',
@@ -57,16 +66,34 @@ export function rulesPage(): string {
     section(
       'Review: squawk rules',
       'squawk-cli runs its own rules over every migration (`activities/review/lint/`); these are the ones a review runs.',
-      SQUAWK_RULES.map((r) => ({ id: r.id, source: 'squawk', problem: r.problem, remedy: r.remedy, link: `https://squawkhq.com/docs/${r.id}` })),
+      SQUAWK_RULES.map((r) => ({
+        id: r.id,
+        source: 'squawk',
+        problem: r.problem,
+        remedy: r.remedy,
+        link: `https://squawkhq.com/docs/${r.id}`,
+      })),
     ),
     section(
       'Review: the lock model',
-      'Locks each statement takes and how long traffic waits, from the target\'s table sizes (`activities/review/locks/`); the severity grows with the wait.',
+      "Locks each statement takes and how long traffic waits, from the target's table sizes (`activities/review/locks/`); the severity grows with the wait.",
       ours([lockBlocking]),
     ),
-    section('Analysis findings', "What the target's catalog and statistics show (`activities/analysis/findings/`).", ours(ANALYSIS_FINDING_KINDS)),
-    section('Modeling and requirements findings', 'What the design spec calls for (`activities/modeling/findings/`).', ours(MODELING_FINDING_KINDS)),
-    section('Escalations', 'Trade-offs a person must own: the review raises them with real options (`activities/review/escalations/`).', ours(escalationTriggers)),
+    section(
+      'Analysis findings',
+      "What the target's catalog and statistics show (`activities/analysis/findings/`).",
+      ours(ANALYSIS_FINDING_KINDS),
+    ),
+    section(
+      'Modeling and requirements findings',
+      'What the design spec calls for (`activities/modeling/findings/`).',
+      ours(MODELING_FINDING_KINDS),
+    ),
+    section(
+      'Escalations',
+      'Trade-offs a person must own: the review raises them with real options (`activities/review/escalations/`).',
+      ours(escalationTriggers),
+    ),
   ]
     .join('\n')
     .replace(/\n+$/, '\n');

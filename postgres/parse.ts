@@ -48,7 +48,8 @@ export async function parseStatements(sql: string, file?: string): Promise<Parse
 
 /** parseStatements for callers that cannot await (plain engines over already reviewed SQL), once loadParser() has resolved. */
 export function parseStatementsSync(sql: string, file?: string): ParsedStatement[] {
-  if (!parserLoaded) throw new Error('The SQL parser is not loaded: await loadParser() once before parsing synchronously.');
+  if (!parserLoaded)
+    throw new Error('The SQL parser is not loaded: await loadParser() once before parsing synchronously.');
   // An empty file (or only comments) is a migration with nothing to do, not a syntax error.
   if (leadingTrivia(sql) === sql.length) return [];
   // libpg-query reports byte offsets; work on the UTF-8 bytes so non-ASCII text keeps positions right.

@@ -12,7 +12,9 @@ export function parsePgVersion(text: string): PgVersion {
   const match = /^\s*(\d+)(?:\.(\d+))?/.exec(text);
   const major = match ? Number(match[1]) : NaN;
   if (!match || major < 9) {
-    throw new Error(`"${text}" is not a PostgreSQL version: give the server's version, e.g. --pg-version 16 or --pg-version 14.2.`);
+    throw new Error(
+      `"${text}" is not a PostgreSQL version: give the server's version, e.g. --pg-version 16 or --pg-version 14.2.`,
+    );
   }
   return { major, minor: match[2] ? Number(match[2]) : 0 };
 }

@@ -40,22 +40,42 @@ export async function copyTargetSchema(targetUrl: string, sandbox: SandboxDataba
   const dir = mkdtempSync(join(tmpdir(), 'sw-shadow-copy-'));
   try {
     const dump = join(dir, 'schema.dump');
-    await runTool(tools.pgDump, ['--schema-only', '--format=custom', '--no-subscriptions', `--file=${dump}`], targetUrl, 'pg_dump of the target');
+    await runTool(
+      tools.pgDump,
+      ['--schema-only', '--format=custom', '--no-subscriptions', `--file=${dump}`],
+      targetUrl,
+      'pg_dump of the target',
+    );
     const gaps: Finding[] = [];
     const skipped = await createUntrustedExtensions(sandbox, catalog, gaps);
-    const script = await runTool(tools.pgRestore, ['--no-owner', '--no-privileges', '--file=-', dump], undefined, 'pg_restore of the dump');
+    const script = await runTool(
+      tools.pgRestore,
+      ['--no-owner', '--no-privileges', '--file=-', dump],
+      undefined,
+      'pg_restore of the dump',
+    );
     const entries = scriptEntries(script).filter((entry) => !skipped.has(`${entry.kind} ${entry.name}`));
     gaps.push(...(await restoreEntries(sandbox, entries)));
     let shadow = await readTargetCatalog(sandbox.url, { applicationName: 'schemawright-shadow' });
-    if (fingerprint(shadow) !== fingerprint(catalog) && (await restoreReparsedDefinitions(sandbox.url, catalog, shadow)) > 0) {
+    if (
+      fingerprint(shadow) !== fingerprint(catalog) &&
+      (await restoreReparsedDefinitions(sandbox.url, catalog, shadow)) > 0
+    ) {
       shadow = await readTargetCatalog(sandbox.url, { applicationName: 'schemawright-shadow' });
     }
     if (fingerprint(shadow) !== fingerprint(catalog)) {
       const reported = new Set(gaps.map((g) => g.object));
       const [onTarget, onShadow] = [catalogObjects(catalog), catalogObjects(shadow)];
       for (const object of differingObjects(catalog, shadow).filter((o) => !reported.has(o))) {
-        const finding = gap(object, `The shadow's ${object} differs from the target's after the copy.`, 'differs after restore');
-        gaps.push({ ...finding, evidence: { ...finding.evidence, target: onTarget.get(object) ?? null, shadow: onShadow.get(object) ?? null } });
+        const finding = gap(
+          object,
+          `The shadow's ${object} differs from the target's after the copy.`,
+          'differs after restore',
+        );
+        gaps.push({
+          ...finding,
+          evidence: { ...finding.evidence, target: onTarget.get(object) ?? null, shadow: onShadow.get(object) ?? null },
+        });
       }
     }
     return { version, gaps };
@@ -79,12 +99,18 @@ async function runTool(tool: string, args: string[], url: string | undefined, wh
   if (parsed) parsed.password = '';
   const env = { ...process.env, PGPASSWORD: password, PGAPPNAME: 'schemawright-shadow', PGCONNECT_TIMEOUT: '10' };
   try {
-    const { stdout } = await run(tool, [...(parsed ? [`--dbname=${parsed.toString()}`, '--no-password'] : []), ...args], { env, maxBuffer: 256 << 20 });
+    const { stdout } = await run(
+      tool,
+      [...(parsed ? [`--dbname=${parsed.toString()}`, '--no-password'] : []), ...args],
+      { env, maxBuffer: 256 << 20 },
+    );
     return stdout;
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message);
     const message = password ? stderr.split(password).join('***').trim() : stderr.trim();
-    throw new Error(`${what} failed: ${message}. The target's reader needs CONNECT and SELECT on its tables (pg_dump locks each one it dumps); see the README's connection roles.`);
+    throw new Error(
+      `${what} failed: ${message}. The target's reader needs CONNECT and SELECT on its tables (pg_dump locks each one it dumps); see the README's connection roles.`,
+    );
   }
 }
 
@@ -130,7 +156,8 @@ async function restoreEntries(sandbox: SandboxDatabase, entries: ScriptEntry[]):
         try {
           await role.query(entry.sql);
         } catch (error) {
-          const denied = /permission denied for language c$/.test((error as Error).message) && /AS '\$libdir\//.test(entry.sql);
+          const denied =
+            /permission denied for language c$/.test((error as Error).message) && /AS '\$libdir\//.test(entry.sql);
           try {
             if (!denied) throw error;
             await admin.query(entry.sql);
@@ -158,7 +185,11 @@ async function restoreEntries(sandbox: SandboxDatabase, entries: ScriptEntry[]):
  * entries to leave out of the restore (those extensions, their comments, and the schemas created for
  * them). An extension the shadow server lacks is a gap.
  */
-async function createUntrustedExtensions(sandbox: SandboxDatabase, catalog: Catalog, gaps: Finding[]): Promise<Set<string>> {
+async function createUntrustedExtensions(
+  sandbox: SandboxDatabase,
+  catalog: Catalog,
+  gaps: Finding[],
+): Promise<Set<string>> {
   const skipped = new Set<string>();
   if (catalog.extensions.length === 0) return skipped;
   const onTarget = new Map(catalog.extensions.map((e) => [e.name, e]));
@@ -175,24 +206,39 @@ async function createUntrustedExtensions(sandbox: SandboxDatabase, catalog: Cata
   const create = async (name: string, schema: string, version: string | undefined) => {
     if (created.has(name)) return;
     created.add(name);
-    for (const required of (await available(name, version))?.requires ?? []) await create(required, onTarget.get(required)?.schema ?? schema, onTarget.get(required)?.version);
+    for (const required of (await available(name, version))?.requires ?? [])
+      await create(required, onTarget.get(required)?.schema ?? schema, onTarget.get(required)?.version);
     if (schema !== 'public') {
       await admin.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)} AUTHORIZATION ${quoteIdent(sandbox.role)}`);
       skipped.add(`SCHEMA ${schema}`);
     }
-    await admin.query(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(name)} WITH SCHEMA ${quoteIdent(schema)}${version ? ` VERSION ${quoteLiteral(version)}` : ''}`);
+    await admin.query(
+      `CREATE EXTENSION IF NOT EXISTS ${quoteIdent(name)} WITH SCHEMA ${quoteIdent(schema)}${version ? ` VERSION ${quoteLiteral(version)}` : ''}`,
+    );
     skipped.add(`EXTENSION ${name}`).add(`COMMENT EXTENSION ${name}`);
   };
   try {
     for (const extension of catalog.extensions) {
       const found = await available(extension.name, extension.version);
       if (!found) {
-        gaps.push(gap(`extension ${extension.name}`, `The shadow server has no extension ${extension.name} ${extension.version}.`, 'not available on the shadow server'));
+        gaps.push(
+          gap(
+            `extension ${extension.name}`,
+            `The shadow server has no extension ${extension.name} ${extension.version}.`,
+            'not available on the shadow server',
+          ),
+        );
         skipped.add(`EXTENSION ${extension.name}`).add(`COMMENT EXTENSION ${extension.name}`);
       } else if (!found.trusted) {
         await create(extension.name, extension.schema, extension.version).catch((error: Error) => {
           // A SCHEMAWRIGHT_SHADOW_URL whose role is no superuser: the restore then reports what depends on it.
-          gaps.push(gap(`extension ${extension.name}`, `The shadow server's administrator could not create extension ${extension.name}: ${error.message}.`, error.message));
+          gaps.push(
+            gap(
+              `extension ${extension.name}`,
+              `The shadow server's administrator could not create extension ${extension.name}: ${error.message}.`,
+              error.message,
+            ),
+          );
         });
       }
     }
@@ -223,8 +269,14 @@ function catalogObjects(catalog: Catalog): Map<string, string> {
     for (const item of list as unknown[]) {
       const named = item as { schema?: string; name?: string };
       const singular = kind.replace(/s$/, '');
-      const key = typeof item === 'string' ? `${singular} ${item}` : `${singular} ${named.schema ? `${named.schema}.` : ''}${named.name ?? JSON.stringify(item)}`;
-      map.set(key, JSON.stringify(item, (k, v: unknown) => (k === 'stats' ? undefined : v)));
+      const key =
+        typeof item === 'string'
+          ? `${singular} ${item}`
+          : `${singular} ${named.schema ? `${named.schema}.` : ''}${named.name ?? JSON.stringify(item)}`;
+      map.set(
+        key,
+        JSON.stringify(item, (k, v: unknown) => (k === 'stats' ? undefined : v)),
+      );
     }
   }
   return map;

@@ -29,9 +29,13 @@ export async function restoreReparsedDefinitions(shadowUrl: string, target: Cata
     const onShadow = shadowTables.get(name);
     for (const constraint of table.constraints) {
       const copy = onShadow?.constraints.find((c) => c.name === constraint.name);
-      if (constraint.kind !== 'check' || constraint.inherited || !copy || copy.definition === constraint.definition) continue;
-      const sql = checkWithoutArrayCast(`ALTER TABLE ${name} DROP CONSTRAINT ${quoteIdent(constraint.name)}, ADD CONSTRAINT ${quoteIdent(constraint.name)} ${constraint.definition}`);
-      if (sql) candidates.push({ sql, args: [name, constraint.name], expected: constraint.definition, ...CHECK_QUERIES });
+      if (constraint.kind !== 'check' || constraint.inherited || !copy || copy.definition === constraint.definition)
+        continue;
+      const sql = checkWithoutArrayCast(
+        `ALTER TABLE ${name} DROP CONSTRAINT ${quoteIdent(constraint.name)}, ADD CONSTRAINT ${quoteIdent(constraint.name)} ${constraint.definition}`,
+      );
+      if (sql)
+        candidates.push({ sql, args: [name, constraint.name], expected: constraint.definition, ...CHECK_QUERIES });
     }
   }
   const shadowViews = new Map(shadow.views.map((v) => [qualified(v.schema, v.name), v]));
@@ -39,7 +43,13 @@ export async function restoreReparsedDefinitions(shadowUrl: string, target: Cata
     const name = qualified(view.schema, view.name);
     if (view.materialized || shadowViews.get(name)?.definition === view.definition) continue;
     const body = withUnseenColumnsNamed(view.definition);
-    if (body) candidates.push({ sql: `CREATE OR REPLACE VIEW ${name} AS ${body}`, args: [name], expected: view.definition, ...VIEW_QUERIES });
+    if (body)
+      candidates.push({
+        sql: `CREATE OR REPLACE VIEW ${name} AS ${body}`,
+        args: [name],
+        expected: view.definition,
+        ...VIEW_QUERIES,
+      });
   }
   if (candidates.length === 0) return 0;
   const client = new Client({ connectionString: shadowUrl, application_name: 'schemawright-shadow' });
@@ -95,9 +105,16 @@ export function checkWithoutArrayCast(statement: string): string | undefined {
   const [parsed] = parseStatementsSync(statement);
   let changed = false;
   walk(parsed!.node, (node) => {
-    const expr = node.A_Expr as { kind?: string; rexpr?: { TypeCast?: { arg?: Node; typeName?: { arrayBounds?: unknown[] } } } } | undefined;
+    const expr = node.A_Expr as
+      | { kind?: string; rexpr?: { TypeCast?: { arg?: Node; typeName?: { arrayBounds?: unknown[] } } } }
+      | undefined;
     const cast = expr?.rexpr?.TypeCast;
-    if ((expr?.kind === 'AEXPR_OP_ANY' || expr?.kind === 'AEXPR_OP_ALL') && cast?.typeName?.arrayBounds && cast.arg && 'A_ArrayExpr' in cast.arg) {
+    if (
+      (expr?.kind === 'AEXPR_OP_ANY' || expr?.kind === 'AEXPR_OP_ALL') &&
+      cast?.typeName?.arrayBounds &&
+      cast.arg &&
+      'A_ArrayExpr' in cast.arg
+    ) {
       expr.rexpr = cast.arg as never;
       changed = true;
     }
@@ -138,7 +155,8 @@ interface SetOperation {
 
 /** The plain SELECTs of a set operation but its first (leftmost), whose column names are the result's. */
 function laterBranches(select: SetOperation): SetOperation[] {
-  const all = (s: SetOperation): SetOperation[] => (s.op && s.op !== 'SETOP_NONE' ? [...all(s.larg!), ...all(s.rarg!)] : [s]);
+  const all = (s: SetOperation): SetOperation[] =>
+    s.op && s.op !== 'SETOP_NONE' ? [...all(s.larg!), ...all(s.rarg!)] : [s];
   return all(select).slice(1);
 }
 
@@ -149,6 +167,7 @@ function walk(value: unknown, visit: (node: Record<string, unknown>) => void): v
   } else if (value && typeof value === 'object') {
     const node = value as Record<string, unknown>;
     visit(node);
-    for (const [key, child] of Object.entries(node)) walk(key === 'larg' || key === 'rarg' ? { SelectStmt: child } : child, visit);
+    for (const [key, child] of Object.entries(node))
+      walk(key === 'larg' || key === 'rarg' ? { SelectStmt: child } : child, visit);
   }
 }

@@ -21,7 +21,11 @@ describe('verifyOnShadow', () => {
     target = await createTestDatabase('sw_shadow_ok');
     await run(target.url, ['CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL)']);
     const result = await verifyOnShadow(target.url, [
-      { name: 'add_tags', up: 'CREATE TABLE tags (id bigint PRIMARY KEY); ALTER TABLE posts ADD COLUMN tag_id bigint REFERENCES tags', down: 'ALTER TABLE posts DROP COLUMN tag_id; DROP TABLE tags' },
+      {
+        name: 'add_tags',
+        up: 'CREATE TABLE tags (id bigint PRIMARY KEY); ALTER TABLE posts ADD COLUMN tag_id bigint REFERENCES tags',
+        down: 'ALTER TABLE posts DROP COLUMN tag_id; DROP TABLE tags',
+      },
     ]);
     expect(result.findings).toEqual([]);
     expect(result.fingerprints.afterDown).toBe(result.fingerprints.before);
@@ -37,10 +41,18 @@ describe('verifyOnShadow', () => {
     target = await createTestDatabase('sw_shadow_diff');
     await run(target.url, ['CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL, body text)']);
     const result = await verifyOnShadow(target.url, [
-      { name: 'drop_title', up: 'ALTER TABLE posts DROP COLUMN title', down: 'ALTER TABLE posts ADD COLUMN title text' },
+      {
+        name: 'drop_title',
+        up: 'ALTER TABLE posts DROP COLUMN title',
+        down: 'ALTER TABLE posts ADD COLUMN title text',
+      },
     ]);
     expect(result.findings).toHaveLength(1);
-    expect(result.findings[0]).toMatchObject({ id: 'SW-SHADOW-FAILED', severity: 'error', evidence: { direction: 'down', sqlstate: null } });
+    expect(result.findings[0]).toMatchObject({
+      id: 'SW-SHADOW-FAILED',
+      severity: 'error',
+      evidence: { direction: 'down', sqlstate: null },
+    });
     expect(result.findings[0]!.message).toContain('public.posts');
   });
 
@@ -51,23 +63,34 @@ describe('verifyOnShadow', () => {
       "CREATE FUNCTION audit_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE 'ddl'; END $$",
       'CREATE EVENT TRIGGER audit_ddl ON ddl_command_end EXECUTE FUNCTION audit_ddl()',
     ]);
-    const result = await verifyOnShadow(target.url, [{ name: 'add_title', up: 'ALTER TABLE posts ADD COLUMN title text', down: 'ALTER TABLE posts DROP COLUMN title' }]);
+    const result = await verifyOnShadow(target.url, [
+      { name: 'add_title', up: 'ALTER TABLE posts ADD COLUMN title text', down: 'ALTER TABLE posts DROP COLUMN title' },
+    ]);
     expect(result.findings).toEqual([]);
     expect(result.copyGaps).toEqual([
       expect.objectContaining({
         id: 'SW-SHADOW-COPY-GAP',
         severity: 'warning',
         object: 'event trigger audit_ddl',
-        message: expect.stringContaining('The shadow could not reproduce event trigger audit_ddl: permission denied to create event trigger "audit_ddl".'),
-        evidence: expect.objectContaining({ statement: expect.stringContaining('CREATE EVENT TRIGGER audit_ddl ON ddl_command_end') }),
+        message: expect.stringContaining(
+          'The shadow could not reproduce event trigger audit_ddl: permission denied to create event trigger "audit_ddl".',
+        ),
+        evidence: expect.objectContaining({
+          statement: expect.stringContaining('CREATE EVENT TRIGGER audit_ddl ON ddl_command_end'),
+        }),
       }),
     ]);
   });
 
   it("reports the database's own error for an up that fails", async () => {
     target = await createTestDatabase('sw_shadow_up');
-    const result = await verifyOnShadow(target.url, [{ name: 'bad', up: 'ALTER TABLE missing ADD COLUMN a int', down: 'SELECT 1' }]);
-    expect(result.findings[0]).toMatchObject({ id: 'SW-SHADOW-FAILED', evidence: { direction: 'up', sqlstate: '42P01', error: 'relation "missing" does not exist' } });
+    const result = await verifyOnShadow(target.url, [
+      { name: 'bad', up: 'ALTER TABLE missing ADD COLUMN a int', down: 'SELECT 1' },
+    ]);
+    expect(result.findings[0]).toMatchObject({
+      id: 'SW-SHADOW-FAILED',
+      evidence: { direction: 'up', sqlstate: '42P01', error: 'relation "missing" does not exist' },
+    });
   });
 
   it("finds the real defect of Lemmy's apub_columns down: views a later down re-created depend on its column", async () => {
@@ -75,24 +98,44 @@ describe('verifyOnShadow', () => {
     const all = lemmyMigrations();
     const first = all.findIndex((m) => m.name === '2021-02-02-153240_apub_columns');
     const last = all.findIndex((m) => m.name === '2021-03-09-171136_split_user_table_2');
-    await run(target.url, all.slice(0, first).map((m) => `BEGIN;\n${m.up}\nCOMMIT;`));
+    await run(
+      target.url,
+      all.slice(0, first).map((m) => `BEGIN;\n${m.up}\nCOMMIT;`),
+    );
     const result = await verifyOnShadow(target.url, all.slice(first, last + 1));
     expect(result.findings).toHaveLength(1);
     expect(result.findings[0]).toMatchObject({
       id: 'SW-SHADOW-FAILED',
       object: '2021-02-02-153240_apub_columns',
-      evidence: { direction: 'down', sqlstate: '2BP01', error: expect.stringContaining('cannot drop column inbox_url of table user_ because other objects depend on it') },
+      evidence: {
+        direction: 'down',
+        sqlstate: '2BP01',
+        error: expect.stringContaining(
+          'cannot drop column inbox_url of table user_ because other objects depend on it',
+        ),
+      },
     });
-    expect(String(result.findings[0]!.evidence!.error)).toContain('view user_alias_1 depends on column inbox_url of table user_');
+    expect(String(result.findings[0]!.evidence!.error)).toContain(
+      'view user_alias_1 depends on column inbox_url of table user_',
+    );
   });
 
   it('never runs a privileged statement: it skips it before anything runs, says which and why, and a failure that may come from the skip is a warning', async () => {
     target = await createTestDatabase('sw_shadow_privileged');
     const role = `evil_${Date.now().toString(36)}`;
     const up = `CREATE TABLE loot (body text);\nCREATE ROLE ${role};\nGRANT SELECT ON loot TO ${role};`;
-    const result = await verifyOnShadow(target.url, [{ name: 'loot', up, down: 'DROP TABLE loot', file: '001_loot.sql' }]);
+    const result = await verifyOnShadow(target.url, [
+      { name: 'loot', up, down: 'DROP TABLE loot', file: '001_loot.sql' },
+    ]);
     expect(result.skipped).toEqual([
-      { migration: 'loot', direction: 'up', file: '001_loot.sql', line: 2, sql: `CREATE ROLE ${role}`, reasons: ['creates a role (roles belong to the whole cluster)'] },
+      {
+        migration: 'loot',
+        direction: 'up',
+        file: '001_loot.sql',
+        line: 2,
+        sql: `CREATE ROLE ${role}`,
+        reasons: ['creates a role (roles belong to the whole cluster)'],
+      },
     ]);
     expect(result.findings.map((f) => [f.id, f.severity, f.location?.line])).toEqual([
       ['SW-SHADOW-SKIPPED', 'info', 2],

@@ -41,7 +41,11 @@ type Direction = 'up' | 'down' | 'reapply';
  * a down can fail only because of what a later migration's down re-created (Lemmy's apub_columns).
  * The requested SQL runs as the sandbox role; the target is only read (its reader suffices).
  */
-export async function verifyOnShadow(targetUrl: string, written: ShadowMigration[], env: Environment = readEnvironment()): Promise<ShadowResult> {
+export async function verifyOnShadow(
+  targetUrl: string,
+  written: ShadowMigration[],
+  env: Environment = readEnvironment(),
+): Promise<ShadowResult> {
   const started = Date.now();
   // Before anything runs: statements that need rights beyond the database are a question, never an experiment.
   const { migrations, skipped } = await withoutPrivileged(written);
@@ -64,13 +68,19 @@ export async function verifyOnShadow(targetUrl: string, written: ShadowMigration
  * Runs `work` with a new, empty sandbox database (the target's version is read, so steps split as
  * on the target), dropped afterwards whatever happens. Design uses one to load a design's DDL.
  */
-export async function withShadowDatabase<T>(targetUrl: string, work: (shadowUrl: string, version: PgVersion) => Promise<T>, env: Environment = readEnvironment()): Promise<T> {
+export async function withShadowDatabase<T>(
+  targetUrl: string,
+  work: (shadowUrl: string, version: PgVersion) => Promise<T>,
+  env: Environment = readEnvironment(),
+): Promise<T> {
   requireSandboxApartFrom(targetUrl, env);
   const target = new Client({ connectionString: targetUrl, application_name: 'schemawright-shadow' });
   await target.connect();
   let version: PgVersion;
   try {
-    version = parsePgVersion((await target.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v);
+    version = parsePgVersion(
+      (await target.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v,
+    );
   } finally {
     await target.end();
   }
@@ -82,7 +92,11 @@ export async function withShadowDatabase<T>(targetUrl: string, work: (shadowUrl:
  * may SET away: the client's own timeout ends the wait, and dropping the database ends the backend.
  */
 function sandboxClient(url: string, env: Environment): Client {
-  const client = new Client({ connectionString: url, application_name: 'schemawright-shadow', query_timeout: (env.shadow.statementTimeoutSeconds + 30) * 1000 });
+  const client = new Client({
+    connectionString: url,
+    application_name: 'schemawright-shadow',
+    query_timeout: (env.shadow.statementTimeoutSeconds + 30) * 1000,
+  });
   // A server that dies also rejects the running query, which the sandbox handles; unheard, this event would end the worker.
   client.on('error', () => undefined);
   return client;
@@ -99,10 +113,16 @@ export async function schemaDiff(fromUrl: string, toUrl: string, schema?: string
   const from = createClient(fromUrl, options);
   const to = createClient(toUrl, options);
   try {
-    return [...(await migraDiff(from, to, { unsafe: true, ...(schema ? { schema } : {}) })).statements].filter((s) => s.trim() !== '');
+    return [...(await migraDiff(from, to, { unsafe: true, ...(schema ? { schema } : {}) })).statements].filter(
+      (s) => s.trim() !== '',
+    );
   } catch (error) {
     // migra's messages may carry the connection strings; they must not reach logs.
-    const message = String((error as Error).message).split(toUrl).join('<database>').split(fromUrl).join('<database>');
+    const message = String((error as Error).message)
+      .split(toUrl)
+      .join('<database>')
+      .split(fromUrl)
+      .join('<database>');
     throw new Error(`Could not read a schema to compare: ${message}. Check that the role may read the catalog.`);
   } finally {
     // pg-promise drops its pool's error listener on end, before the idle connections have closed; a
@@ -117,7 +137,10 @@ export async function schemaDiff(fromUrl: string, toUrl: string, schema?: string
  * migra orders by object kind, not by every dependency (a column default calling a function is
  * created before the function). Returns what still fails.
  */
-export async function applyInDependencyOrder(url: string, statements: string[]): Promise<{ statement: string; error: string }[]> {
+export async function applyInDependencyOrder(
+  url: string,
+  statements: string[],
+): Promise<{ statement: string; error: string }[]> {
   const database = new Client({ connectionString: url });
   await database.connect();
   try {
@@ -139,7 +162,11 @@ export async function applyInDependencyOrder(url: string, statements: string[]):
   }
 }
 
-async function verify(shadow: Client, migrations: ShadowMigration[], version: PgVersion): Promise<Omit<ShadowResult, 'milliseconds' | 'copyGaps' | 'skipped'>> {
+async function verify(
+  shadow: Client,
+  migrations: ShadowMigration[],
+  version: PgVersion,
+): Promise<Omit<ShadowResult, 'milliseconds' | 'copyGaps' | 'skipped'>> {
   const read = async () => introspect(shadow, { statements: 0 });
   const original = await read();
   const fingerprints: ShadowResult['fingerprints'] = { before: fingerprint(original) };
@@ -183,7 +210,13 @@ async function verify(shadow: Client, migrations: ShadowMigration[], version: Pg
 }
 
 /** Applies one migration file as the runner would: transactional groups in a transaction, the rest alone. */
-async function apply(shadow: Client, migration: ShadowMigration, sql: string, direction: Direction, version: PgVersion): Promise<Finding | undefined> {
+async function apply(
+  shadow: Client,
+  migration: ShadowMigration,
+  sql: string,
+  direction: Direction,
+  version: PgVersion,
+): Promise<Finding | undefined> {
   const steps = stepsAsWritten(migration.name, await parseStatements(sql, migration.file), version);
   for (const step of steps) {
     try {
@@ -198,7 +231,10 @@ async function apply(shadow: Client, migration: ShadowMigration, sql: string, di
         message: `The ${direction === 'reapply' ? 'second up' : direction} of ${migration.name} fails on the shadow database: ${pgError.message}${pgError.code ? ` (SQLSTATE ${pgError.code})` : ''}.`,
         error: [pgError.message, pgError.detail].filter(Boolean).join('\n'),
         sqlstate: pgError.code ?? null,
-        fix: direction === 'down' ? 'Fix the down so it succeeds on the schema the ups leave behind (drop dependent views first, or restore them after).' : 'Fix the statement so it applies to the target schema.',
+        fix:
+          direction === 'down'
+            ? 'Fix the down so it succeeds on the schema the ups leave behind (drop dependent views first, or restore them after).'
+            : 'Fix the statement so it applies to the target schema.',
       });
     }
   }

@@ -17,7 +17,9 @@ export function nonTransactionalReason(statement: ParsedStatement, pgVersion: Pg
     case 'DropStmt':
       return stmt.concurrent ? 'DROP INDEX CONCURRENTLY cannot run inside a transaction block' : undefined;
     case 'ReindexStmt':
-      return params.includes('"concurrently"') ? 'REINDEX CONCURRENTLY cannot run inside a transaction block' : undefined;
+      return params.includes('"concurrently"')
+        ? 'REINDEX CONCURRENTLY cannot run inside a transaction block'
+        : undefined;
     case 'VacuumStmt':
       return stmt.is_vacuumcmd ? 'VACUUM cannot run inside a transaction block' : undefined;
     case 'CreatedbStmt':
@@ -27,7 +29,9 @@ export function nonTransactionalReason(statement: ParsedStatement, pgVersion: Pg
     case 'DropTableSpaceStmt':
       return `${statement.kind.replace(/Stmt$/, '')} cannot run inside a transaction block`;
     case 'AlterEnumStmt':
-      return pgVersion.major < 12 && stmt.oldVal === undefined ? 'ALTER TYPE ... ADD VALUE cannot run inside a transaction block before PostgreSQL 12' : undefined;
+      return pgVersion.major < 12 && stmt.oldVal === undefined
+        ? 'ALTER TYPE ... ADD VALUE cannot run inside a transaction block before PostgreSQL 12'
+        : undefined;
     default:
       return undefined;
   }
@@ -69,19 +73,34 @@ export function stepsAsWritten(name: string, statements: ParsedStatement[], pgVe
  * CONCURRENTLY statement and BEGIN after it get the same cut from the steps as written.
  */
 function ownTransactionControl(statement: ParsedStatement): boolean {
-  return statement.kind === 'TransactionStmt' && ['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT'].includes(String(body(statement).kind));
+  return (
+    statement.kind === 'TransactionStmt' &&
+    ['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT'].includes(String(body(statement).kind))
+  );
 }
 
 /** SQL cut into the steps the runner applies: a CONCURRENTLY statement becomes a non-transactional step of its own. */
-export async function stepsOfSql(name: string, sql: string, pgVersion: PgVersion, file?: string): Promise<MigrationStep[]> {
-  return stepsAsWritten(name, (await parseStatements(sql, file)).filter((s) => !ownTransactionControl(s)), pgVersion);
+export async function stepsOfSql(
+  name: string,
+  sql: string,
+  pgVersion: PgVersion,
+  file?: string,
+): Promise<MigrationStep[]> {
+  return stepsAsWritten(
+    name,
+    (await parseStatements(sql, file)).filter((s) => !ownTransactionControl(s)),
+    pgVersion,
+  );
 }
 
 /**
  * Migration files as the runner applies them: each file one migration, cut into steps as written,
  * its down kept whole (revertMigrations cuts it the same way when it runs).
  */
-export async function migrationsFromFiles(files: MigrationFile[], pgVersion: PgVersion = DEFAULT_PG_VERSION): Promise<Migration[]> {
+export async function migrationsFromFiles(
+  files: MigrationFile[],
+  pgVersion: PgVersion = DEFAULT_PG_VERSION,
+): Promise<Migration[]> {
   const migrations: Migration[] = [];
   for (const file of files) {
     const name = migrationName(file.path);
@@ -98,7 +117,10 @@ export async function migrationsFromFiles(files: MigrationFile[], pgVersion: PgV
   const seen = new Map<string, string>();
   for (const migration of migrations) {
     const other = seen.get(migration.version);
-    if (other) throw new Error(`${other} and ${migration.source} have the same version ${migration.version}: give each migration its own version.`);
+    if (other)
+      throw new Error(
+        `${other} and ${migration.source} have the same version ${migration.version}: give each migration its own version.`,
+      );
     seen.set(migration.version, migration.source as string);
   }
   return migrations;

@@ -12,7 +12,11 @@ export class TargetUnreachableError extends ConfigError {
  * A target as given: a PostgreSQL URL as it is, or the name of a configured target (as requests name
  * them), through its reader (everything before approval) or its applier (apply and its verification).
  */
-export function targetConnectionString(target: string, env: NodeJS.ProcessEnv = process.env, role: TargetRole = 'read'): string {
+export function targetConnectionString(
+  target: string,
+  env: NodeJS.ProcessEnv = process.env,
+  role: TargetRole = 'read',
+): string {
   if (target.includes('://')) return target;
   const resolved = resolveTarget(target, env);
   return role === 'apply' ? resolved.connectionString : resolved.readConnectionString;
@@ -38,8 +42,14 @@ export interface TargetOptions {
  */
 export async function connectTarget(target: string, options: TargetOptions = {}): Promise<Client> {
   const connectionString = targetConnectionString(target, options.env, options.role);
-  const shown = options.name || !target.includes('://') ? `target '${options.name ?? target}'` : redacted(connectionString);
-  const client = new Client({ connectionString, application_name: options.applicationName ?? 'schemawright', connectionTimeoutMillis: 10_000, keepAlive: options.keepAlive });
+  const shown =
+    options.name || !target.includes('://') ? `target '${options.name ?? target}'` : redacted(connectionString);
+  const client = new Client({
+    connectionString,
+    application_name: options.applicationName ?? 'schemawright',
+    connectionTimeoutMillis: 10_000,
+    keepAlive: options.keepAlive,
+  });
   // A target restarting under us must fail the work in hand (its query rejects), not crash the process.
   client.on('error', () => undefined);
   try {
@@ -55,7 +65,11 @@ export async function connectTarget(target: string, options: TargetOptions = {})
 }
 
 /** Opens a target for one piece of work, and closes it after (see connectTarget). */
-export async function withTarget<T>(target: string, work: (client: Client, connectionString: string) => Promise<T>, options: TargetOptions = {}): Promise<T> {
+export async function withTarget<T>(
+  target: string,
+  work: (client: Client, connectionString: string) => Promise<T>,
+  options: TargetOptions = {},
+): Promise<T> {
   const client = await connectTarget(target, options);
   try {
     return await work(client, targetConnectionString(target, options.env, options.role));

@@ -13,7 +13,13 @@ export interface ManagedChild {
   logTail(lines?: number): string;
 }
 
-export function startChild(name: string, command: string, args: string[], logFile: string, options: SpawnOptions = {}): ManagedChild {
+export function startChild(
+  name: string,
+  command: string,
+  args: string[],
+  logFile: string,
+  options: SpawnOptions = {},
+): ManagedChild {
   const fd = openSync(logFile, 'a');
   const child = spawn(command, args, { ...options, stdio: ['ignore', fd, fd] });
   closeSync(fd);

@@ -21,10 +21,11 @@ const STORE_DATABASE = 'schemawright';
 const EXAMPLE_TARGET = 'shop';
 const CLI = require.resolve('../cli/schemawright');
 
-
 /** The application role's password in the embedded default, generated once and kept owner-only. */
 function appPasswordFor(home: string): string {
-  return readOrCreateOwnerOnlyFile(join(home, 'store-app-password'), () => randomBytes(24).toString('base64url')).trim();
+  return readOrCreateOwnerOnlyFile(join(home, 'store-app-password'), () =>
+    randomBytes(24).toString('base64url'),
+  ).trim();
 }
 
 interface Started {
@@ -37,8 +38,12 @@ function say(message: string): void {
 
 /** Runs `schemawright <command>` as a child with the stack's addresses in its environment. */
 function startSchemawrightChild(command: 'worker' | 'web', env: NodeJS.ProcessEnv, logFile: string): ManagedChild {
-    // tsx as a loader, not its CLI: the CLI's wrapper process escalates signals to SIGKILL.
-  return startChild(command, process.execPath, ['--import', 'tsx', CLI, command], logFile, { env, detached: true, cwd: join(__dirname, '..') });
+  // tsx as a loader, not its CLI: the CLI's wrapper process escalates signals to SIGKILL.
+  return startChild(command, process.execPath, ['--import', 'tsx', CLI, command], logFile, {
+    env,
+    detached: true,
+    cwd: join(__dirname, '..'),
+  });
 }
 
 /**
@@ -49,7 +54,11 @@ function writePassFile(home: string, adminUrl: string): string {
   const url = new URL(adminUrl);
   const escape = (value: string) => value.replace(/[\\:]/g, (c) => `\\${c}`);
   const file = join(home, 'pgpass');
-  writeFileSync(file, `${url.hostname}:${url.port}:*:${escape(decodeURIComponent(url.username))}:${escape(decodeURIComponent(url.password))}\n`, { mode: 0o600 });
+  writeFileSync(
+    file,
+    `${url.hostname}:${url.port}:*:${escape(decodeURIComponent(url.username))}:${escape(decodeURIComponent(url.password))}\n`,
+    { mode: 0o600 },
+  );
   chmodSync(file, 0o600);
   return file;
 }
@@ -62,10 +71,14 @@ function psqlCommand(passFile: string, port: number, database: string): string {
 async function waitForChildLine(child: ManagedChild, pattern: RegExp, what: string): Promise<void> {
   let exited = false;
   void child.exited.then(() => (exited = true));
-  await waitFor(what, () => {
-    if (exited) throw new StopWaiting(`${child.name} exited during startup:\n${child.logTail()}`);
-    return pattern.test(child.logTail(200)) || undefined;
-  }, { timeoutMs: 120_000, intervalMs: 200 });
+  await waitFor(
+    what,
+    () => {
+      if (exited) throw new StopWaiting(`${child.name} exited during startup:\n${child.logTail()}`);
+      return pattern.test(child.logTail(200)) || undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 200 },
+  );
 }
 
 /**
@@ -94,11 +107,16 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
   try {
     // Check every port first so a conflict is reported before anything starts.
     if (!env.temporal.address) {
-      const hint = 'Stop whatever holds it, choose other ports with SCHEMAWRIGHT_TEMPORAL_PORT / SCHEMAWRIGHT_TEMPORAL_UI_PORT, or set TEMPORAL_ADDRESS to use a server you already run.';
+      const hint =
+        'Stop whatever holds it, choose other ports with SCHEMAWRIGHT_TEMPORAL_PORT / SCHEMAWRIGHT_TEMPORAL_UI_PORT, or set TEMPORAL_ADDRESS to use a server you already run.';
       await requireFreePort(env.temporal.port, 'the Temporal frontend (gRPC)', hint);
       await requireFreePort(env.temporal.uiPort, 'the Temporal web UI', hint);
     }
-    await requireFreePort(env.web.port, 'the approvals web server', 'Stop whatever holds it, or choose another with SCHEMAWRIGHT_WEB_PORT.');
+    await requireFreePort(
+      env.web.port,
+      'the approvals web server',
+      'Stop whatever holds it, or choose another with SCHEMAWRIGHT_WEB_PORT.',
+    );
 
     let temporal: RunningTemporal | undefined;
     if (env.temporal.address) {
@@ -127,7 +145,12 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
     } else {
       const dataDir = reachableDataDir(join(env.home, 'postgres'));
       say(`PostgreSQL: starting the embedded server (data in ${dataDir})`);
-      postgres = await startEmbeddedPostgres({ dataDir, port: env.postgres.port, persistent: true, logFile: join(logs, 'postgres.log') });
+      postgres = await startEmbeddedPostgres({
+        dataDir,
+        port: env.postgres.port,
+        persistent: true,
+        logFile: join(logs, 'postgres.log'),
+      });
       started.push(postgres);
       // The superuser sets the store up; workers, the web server and the CLI connect as the application role.
       const store = await setupStore(await ensureDatabase(postgres.adminUrl, STORE_DATABASE), appPasswordFor(env.home));
@@ -135,7 +158,11 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       // An empty target to try requests on, as the README's first steps do, with its reader and
       // applier: only this setup connects to it as the superuser.
       await ensureDatabase(postgres.adminUrl, EXAMPLE_TARGET);
-      targetRoles = await ensureTargetRoles(postgres.adminUrl, EXAMPLE_TARGET, targetRolePasswords(join(env.home, 'target-roles')));
+      targetRoles = await ensureTargetRoles(
+        postgres.adminUrl,
+        EXAMPLE_TARGET,
+        targetRolePasswords(join(env.home, 'target-roles')),
+      );
     }
     if (stopping) return;
     const auditKey = auditKeyFrom(env);
@@ -151,7 +178,10 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),
       // The embedded `shop` through its own roles, unless the user pointed it elsewhere.
       ...(targetRoles && !process.env[targetVariable(EXAMPLE_TARGET)]
-        ? { [targetVariable(EXAMPLE_TARGET)]: targetRoles.applierUrl, [targetVariable(EXAMPLE_TARGET, 'read')]: targetRoles.readerUrl }
+        ? {
+            [targetVariable(EXAMPLE_TARGET)]: targetRoles.applierUrl,
+            [targetVariable(EXAMPLE_TARGET, 'read')]: targetRoles.readerUrl,
+          }
         : {}),
     };
     const worker = startSchemawrightChild('worker', childEnv, join(logs, 'worker.log'));
@@ -173,8 +203,12 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
     say(`  Web (requests, approvals):  ${webUrl}`);
     if (!env.approvals.smtpUrl) say(`  Inbox (captured mail):      ${webUrl}/inbox`);
     if (uiUrl) say(`  Temporal UI (workflows):    ${uiUrl}`);
-    say(`  Temporal frontend:          ${address} (namespace ${env.temporal.namespace}, task queue ${env.temporal.taskQueue})`);
-    say(`  Project store:              PostgreSQL ${check.postgresVersion}${postgres ? ` on 127.0.0.1:${postgres.port}` : ' (DATABASE_URL)'}`);
+    say(
+      `  Temporal frontend:          ${address} (namespace ${env.temporal.namespace}, task queue ${env.temporal.taskQueue})`,
+    );
+    say(
+      `  Project store:              PostgreSQL ${check.postgresVersion}${postgres ? ` on 127.0.0.1:${postgres.port}` : ' (DATABASE_URL)'}`,
+    );
     if (postgres) {
       const passFile = writePassFile(env.home, postgres.adminUrl);
       say(`  psql, the store:            ${psqlCommand(passFile, postgres.port, STORE_DATABASE)}`);
@@ -190,7 +224,11 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
     say('Press Ctrl-C to stop everything.');
 
     // Stay up until a signal stops us or a child dies.
-    const died = await Promise.race([worker.exited.then(() => worker), web.exited.then(() => web), ...(temporal ? [temporal.child.exited.then(() => temporal!.child)] : [])]);
+    const died = await Promise.race([
+      worker.exited.then(() => worker),
+      web.exited.then(() => web),
+      ...(temporal ? [temporal.child.exited.then(() => temporal!.child)] : []),
+    ]);
     if (!stopping) {
       say(`${died.name} stopped unexpectedly; its log ends with:\n${died.logTail()}`);
       onSignal();

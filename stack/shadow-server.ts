@@ -36,7 +36,13 @@ let current: Promise<ShadowServer> | undefined;
 async function startOwnServer(): Promise<ShadowServer> {
   const root = mkdtempSync(join(tmpdir(), 'schemawright-shadow-'));
   chmodSync(root, 0o755); // PostgreSQL runs as the postgres account when we are root
-  const server = await startEmbeddedPostgres({ dataDir: join(root, 'data'), port: await freePort(), persistent: false, throwaway: true, logFile: join(root, 'postgres.log') });
+  const server = await startEmbeddedPostgres({
+    dataDir: join(root, 'data'),
+    port: await freePort(),
+    persistent: false,
+    throwaway: true,
+    logFile: join(root, 'postgres.log'),
+  });
   // It must neither keep a finished process alive nor outlive one that ends without stopping it.
   server.child.process.unref();
   process.once('exit', () => {
@@ -55,10 +61,14 @@ async function startOwnServer(): Promise<ShadowServer> {
 }
 
 function shadowServer(env: Environment): Promise<ShadowServer> {
-  current ??= (env.shadow.url ? Promise.resolve({ adminUrl: env.shadow.url }) : startOwnServer()).catch((error: Error) => {
-    current = undefined;
-    throw new Error(`The shadow server could not be started: ${error.message}. Set SCHEMAWRIGHT_SHADOW_URL to a disposable PostgreSQL to use one you run.`);
-  });
+  current ??= (env.shadow.url ? Promise.resolve({ adminUrl: env.shadow.url }) : startOwnServer()).catch(
+    (error: Error) => {
+      current = undefined;
+      throw new Error(
+        `The shadow server could not be started: ${error.message}. Set SCHEMAWRIGHT_SHADOW_URL to a disposable PostgreSQL to use one you run.`,
+      );
+    },
+  );
   return current;
 }
 
@@ -96,9 +106,15 @@ async function createSandbox(adminUrl: string, statementTimeoutSeconds: number):
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE ROLE ${name} LOGIN PASSWORD '${password}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS`).catch((error: Error) => {
-      throw new Error(`Cannot create the sandbox role on the shadow server: ${error.message}. The role of SCHEMAWRIGHT_SHADOW_URL needs CREATEROLE and CREATEDB (a superuser to copy untrusted extensions).`);
-    });
+    await admin
+      .query(
+        `CREATE ROLE ${name} LOGIN PASSWORD '${password}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS`,
+      )
+      .catch((error: Error) => {
+        throw new Error(
+          `Cannot create the sandbox role on the shadow server: ${error.message}. The role of SCHEMAWRIGHT_SHADOW_URL needs CREATEROLE and CREATEDB (a superuser to copy untrusted extensions).`,
+        );
+      });
     await admin.query(`ALTER ROLE ${name} SET statement_timeout = '${statementTimeoutSeconds}s'`);
     await admin.query(`CREATE DATABASE ${name} OWNER ${name}`);
     await admin.query(`REVOKE ALL ON DATABASE ${name} FROM PUBLIC`);
@@ -136,7 +152,9 @@ export function requireSandboxApartFrom(targetUrl: string, env: Environment = re
     { what: "the project store's server (DATABASE_URL)", url: env.postgres.databaseUrl },
   ].find(({ url }) => url && serverOf(url) === shadow);
   if (clash) {
-    throw new ConfigError(`SCHEMAWRIGHT_SHADOW_URL points at ${clash.what} (${shadow}): requested SQL would run there before approval. Point it at a disposable server of its own, or unset it to let each worker run one.`);
+    throw new ConfigError(
+      `SCHEMAWRIGHT_SHADOW_URL points at ${clash.what} (${shadow}): requested SQL would run there before approval. Point it at a disposable server of its own, or unset it to let each worker run one.`,
+    );
   }
 }
 
@@ -145,7 +163,10 @@ export function requireSandboxApartFrom(targetUrl: string, env: Environment = re
  * server died meanwhile (a crash, an out-of-memory kill), ours is replaced, an external one is waited
  * for, and `work` runs once more from the start.
  */
-export async function withSandboxDatabase<T>(work: (sandbox: SandboxDatabase) => Promise<T>, env: Environment = readEnvironment()): Promise<T> {
+export async function withSandboxDatabase<T>(
+  work: (sandbox: SandboxDatabase) => Promise<T>,
+  env: Environment = readEnvironment(),
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const pending = shadowServer(env);
     const server = await pending;
@@ -161,11 +182,14 @@ export async function withSandboxDatabase<T>(work: (sandbox: SandboxDatabase) =>
         await server.own.stop().catch(() => undefined);
         rmSync(server.own.root, { recursive: true, force: true });
       } else {
-        await waitFor('the shadow server (SCHEMAWRIGHT_SHADOW_URL) to answer again', async () => (await reachable(server.adminUrl)) || undefined, { timeoutMs: 30_000, intervalMs: 500 });
+        await waitFor(
+          'the shadow server (SCHEMAWRIGHT_SHADOW_URL) to answer again',
+          async () => (await reachable(server.adminUrl)) || undefined,
+          { timeoutMs: 30_000, intervalMs: 500 },
+        );
       }
     } finally {
       if (sandbox) await dropSandbox(server.adminUrl, sandbox).catch(() => undefined);
     }
   }
 }
-

@@ -18,16 +18,23 @@ export interface TargetRoleNames {
   applier: string;
 }
 
-export const EMBEDDED_TARGET_ROLES: TargetRoleNames = { reader: 'schemawright_reader', applier: 'schemawright_applier' };
+export const EMBEDDED_TARGET_ROLES: TargetRoleNames = {
+  reader: 'schemawright_reader',
+  applier: 'schemawright_applier',
+};
 
 export interface TargetRoleUrls {
   readerUrl: string;
   applierUrl: string;
 }
 
-
 /** Creates the roles when missing, gives them the rights above and `passwords`; returns their URLs of `database`. */
-export async function ensureTargetRoles(adminUrl: string, database: string, passwords: TargetRoleNames, names: TargetRoleNames = EMBEDDED_TARGET_ROLES): Promise<TargetRoleUrls> {
+export async function ensureTargetRoles(
+  adminUrl: string,
+  database: string,
+  passwords: TargetRoleNames,
+  names: TargetRoleNames = EMBEDDED_TARGET_ROLES,
+): Promise<TargetRoleUrls> {
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
@@ -35,7 +42,9 @@ export async function ensureTargetRoles(adminUrl: string, database: string, pass
       const exists = (await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount;
       const password = role === names.reader ? passwords.reader : passwords.applier;
       const attributes = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${quoteLiteral(password)}`;
-      await admin.query(`${exists ? 'ALTER' : 'CREATE'} ROLE ${quoteIdent(role)} ${exists ? 'WITH ' : ''}${attributes}`);
+      await admin.query(
+        `${exists ? 'ALTER' : 'CREATE'} ROLE ${quoteIdent(role)} ${exists ? 'WITH ' : ''}${attributes}`,
+      );
     }
     await admin.query(`GRANT CONNECT ON DATABASE ${quoteIdent(database)} TO ${quoteIdent(names.reader)}`);
     await admin.query(`GRANT pg_read_all_data, pg_read_all_stats TO ${quoteIdent(names.reader)}`);

@@ -11,7 +11,9 @@ describe('finding the Temporal CLI', () => {
 
   it('takes TEMPORAL_CLI_PATH first', async () => {
     const { temporalCliPath } = testStack();
-    await expect(locateTemporalCli({ env: { TEMPORAL_CLI_PATH: temporalCliPath, PATH: '' }, progress: quiet })).resolves.toEqual({
+    await expect(
+      locateTemporalCli({ env: { TEMPORAL_CLI_PATH: temporalCliPath, PATH: '' }, progress: quiet }),
+    ).resolves.toEqual({
       path: temporalCliPath,
       source: 'TEMPORAL_CLI_PATH',
     });
@@ -28,7 +30,9 @@ describe('finding the Temporal CLI', () => {
     const bin = join(scratch, 'bin');
     require('node:fs').mkdirSync(bin);
     symlinkSync(testStack().temporalCliPath, join(bin, 'temporal'));
-    await expect(locateTemporalCli({ env: { PATH: bin, XDG_CACHE_HOME: join(scratch, 'cache') }, progress: quiet })).resolves.toEqual({
+    await expect(
+      locateTemporalCli({ env: { PATH: bin, XDG_CACHE_HOME: join(scratch, 'cache') }, progress: quiet }),
+    ).resolves.toEqual({
       path: join(bin, 'temporal'),
       source: 'PATH',
     });
@@ -38,6 +42,8 @@ describe('finding the Temporal CLI', () => {
     const env = { PATH: '', XDG_CACHE_HOME: join(scratch, 'empty-cache'), SCHEMAWRIGHT_NO_DOWNLOAD: '1' };
     const attempt = locateTemporalCli({ env, progress: quiet });
     await expect(attempt).rejects.toBeInstanceOf(TemporalCliNotFoundError);
-    await expect(attempt).rejects.toThrow(/Go is not on PATH[\s\S]*install Go >= 1\.25[\s\S]*TEMPORAL_CLI_PATH=\/path\/to\/temporal/);
+    await expect(attempt).rejects.toThrow(
+      /Go is not on PATH[\s\S]*install Go >= 1\.25[\s\S]*TEMPORAL_CLI_PATH=\/path\/to\/temporal/,
+    );
   });
 });

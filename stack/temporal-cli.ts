@@ -61,12 +61,16 @@ async function buildWithGo(go: string, targetDir: string, progress: Progress): P
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    const ticker = setInterval(() => progress(`  still building (${Math.round((Date.now() - started) / 1000)} s)...`), 30_000);
+    const ticker = setInterval(
+      () => progress(`  still building (${Math.round((Date.now() - started) / 1000)} s)...`),
+      30_000,
+    );
     child.once('error', rejectBuild);
     child.once('exit', (code) => {
       clearInterval(ticker);
       if (code === 0) resolveBuild();
-      else rejectBuild(new Error(`go install exited with ${code}:\n${stderr.trim().split('\n').slice(-15).join('\n')}`));
+      else
+        rejectBuild(new Error(`go install exited with ${code}:\n${stderr.trim().split('\n').slice(-15).join('\n')}`));
     });
   });
   progress(`Built the Temporal CLI in ${Math.round((Date.now() - started) / 1000)} s.`);
@@ -105,9 +109,13 @@ async function downloadWithSdk(dir: string, progress: Progress): Promise<string>
  * the pinned version; the per-user cache; a build into that cache with `go install`; the SDK's
  * download. Fails with a message that says what to install.
  */
-export async function locateTemporalCli(
-  { env = process.env, progress = (m: string) => process.stderr.write(`${m}\n`) }: { env?: NodeJS.ProcessEnv; progress?: Progress } = {},
-): Promise<TemporalCliLocation> {
+export async function locateTemporalCli({
+  env = process.env,
+  progress = (m: string) => process.stderr.write(`${m}\n`),
+}: {
+  env?: NodeJS.ProcessEnv;
+  progress?: Progress;
+} = {}): Promise<TemporalCliLocation> {
   const explicit = env.TEMPORAL_CLI_PATH;
   if (explicit) {
     if (!isExecutable(explicit)) {
@@ -123,7 +131,8 @@ export async function locateTemporalCli(
 
   const cacheDir = temporalCacheDir(readEnvironment(env).cacheDir);
   const cached = join(cacheDir, 'temporal');
-  if (isExecutable(cached) && (await versionOf(cached)) === TEMPORAL_CLI_VERSION) return { path: cached, source: 'cache' };
+  if (isExecutable(cached) && (await versionOf(cached)) === TEMPORAL_CLI_VERSION)
+    return { path: cached, source: 'cache' };
 
   const failures: string[] = [];
   const go = onPath('go', env.PATH);

@@ -5,7 +5,9 @@ import { ConfigError } from '../config/environment';
 
 function addressOf(env: Environment): string {
   if (!env.temporal.address) {
-    throw new ConfigError('TEMPORAL_ADDRESS is not set. Run `npm start` for the embedded stack, or set TEMPORAL_ADDRESS=host:port of your Temporal server.');
+    throw new ConfigError(
+      'TEMPORAL_ADDRESS is not set. Run `npm start` for the embedded stack, or set TEMPORAL_ADDRESS=host:port of your Temporal server.',
+    );
   }
   return env.temporal.address;
 }

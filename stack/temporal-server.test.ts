@@ -13,9 +13,17 @@ describe('starting the Temporal dev server', () => {
     // The real CLI behind a wrapper whose first start dies the way the dev server now and then does.
     const died = join(scratch, 'died-once');
     const cli = join(scratch, 'temporal');
-    writeFileSync(cli, `#!/bin/sh\nif [ ! -e '${died}' ]; then touch '${died}'; echo 'panic: in buildServer' >&2; exit 2; fi\nexec '${testStack().temporalCliPath}' "$@"\n`);
+    writeFileSync(
+      cli,
+      `#!/bin/sh\nif [ ! -e '${died}' ]; then touch '${died}'; echo 'panic: in buildServer' >&2; exit 2; fi\nexec '${testStack().temporalCliPath}' "$@"\n`,
+    );
     chmodSync(cli, 0o755);
-    const server = await startTemporalDevServer({ cliPath: cli, port: await freePort(), namespace: 'default', logFile: join(scratch, 'temporal.log') });
+    const server = await startTemporalDevServer({
+      cliPath: cli,
+      port: await freePort(),
+      namespace: 'default',
+      logFile: join(scratch, 'temporal.log'),
+    });
     try {
       expect(existsSync(died)).toBe(true);
       expect(await temporalReady(server.address, 'default')).toBe(true);

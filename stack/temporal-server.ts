@@ -68,7 +68,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
 }
 
 async function startTemporalDevServerOnce(options: TemporalDevServerOptions): Promise<RunningTemporal> {
-  const hint = 'Stop whatever holds it, or choose other ports with SCHEMAWRIGHT_TEMPORAL_PORT / SCHEMAWRIGHT_TEMPORAL_UI_PORT, or set TEMPORAL_ADDRESS to use a server you already run.';
+  const hint =
+    'Stop whatever holds it, or choose other ports with SCHEMAWRIGHT_TEMPORAL_PORT / SCHEMAWRIGHT_TEMPORAL_UI_PORT, or set TEMPORAL_ADDRESS to use a server you already run.';
   await requireFreePort(options.port, 'the Temporal frontend (gRPC)', hint);
   if (options.uiPort !== undefined) await requireFreePort(options.uiPort, 'the Temporal web UI', hint);
 
@@ -101,7 +102,10 @@ async function startTemporalDevServerOnce(options: TemporalDevServerOptions): Pr
     );
   } catch (error) {
     await child.stop();
-    const stopped = error instanceof StopWaiting ? error : new Error(`${(error as Error).message}\nServer log (${options.logFile}):\n${child.logTail()}`);
+    const stopped =
+      error instanceof StopWaiting
+        ? error
+        : new Error(`${(error as Error).message}\nServer log (${options.logFile}):\n${child.logTail()}`);
     throw stopped;
   }
   return {
@@ -113,11 +117,13 @@ async function startTemporalDevServerOnce(options: TemporalDevServerOptions): Pr
   };
 }
 
-
 /** For a server schemawright did not start: register any of its search attributes that are missing. */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const known = new Set([...Object.keys(existing.customAttributes ?? {}), ...Object.keys(existing.systemAttributes ?? {})]);
+  const known = new Set([
+    ...Object.keys(existing.customAttributes ?? {}),
+    ...Object.keys(existing.systemAttributes ?? {}),
+  ]);
   const missing = searchAttributes.filter((key) => !known.has(key.name));
   if (missing.length === 0) return;
   const { temporal } = await import('@temporalio/proto');

@@ -43,7 +43,8 @@ export async function getArtifact(pool: Pool, digest: string): Promise<Artifact>
   );
   if (!rows[0]) throw new Error(`No artifact ${digest} in the store.`);
   const { kind, media_type: mediaType, content, size_bytes: sizeBytes } = rows[0];
-  if (digestOf(content) !== digest) throw new Error(`Artifact ${digest} does not match its digest: the store was altered.`);
+  if (digestOf(content) !== digest)
+    throw new Error(`Artifact ${digest} does not match its digest: the store was altered.`);
   return { digest, kind, mediaType, content, sizeBytes };
 }
 

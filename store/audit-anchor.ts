@@ -5,7 +5,13 @@ import type { AuditPublicKey, AuditSigningKey } from './audit-key';
 import { newestCheckpoint, writeCheckpoints, type AuditCheckpoint } from './audit-checkpoints';
 
 /** Kinds of the entry that ends a request (workflows/design-request.ts `finish`): its checkpoint is written at once. */
-export const REQUEST_END_KINDS: ReadonlySet<string> = new Set(['completed', 'failure', 'rejected', 'expired', 'cancelled']);
+export const REQUEST_END_KINDS: ReadonlySet<string> = new Set([
+  'completed',
+  'failure',
+  'rejected',
+  'expired',
+  'cancelled',
+]);
 
 /** How often a process that appends checks for entries no checkpoint covers yet. */
 export const CHECKPOINT_EVERY_MS = 60_000;
@@ -22,7 +28,11 @@ export interface AuditAnchoring {
  * anchor workflow (started on first use). A checkpoint another process wrote is anchored too, so one
  * that was stored but not anchored (Temporal was down) is anchored on the next run.
  */
-export function auditCheckpointer({ store, key, temporal }: AuditAnchoring): () => Promise<AuditCheckpoint | undefined> {
+export function auditCheckpointer({
+  store,
+  key,
+  temporal,
+}: AuditAnchoring): () => Promise<AuditCheckpoint | undefined> {
   let anchoredEntries = 0;
   let running: Promise<AuditCheckpoint | undefined> | undefined;
   const run = async () => {
@@ -48,10 +58,15 @@ export function auditCheckpointer({ store, key, temporal }: AuditAnchoring): () 
 }
 
 /** Runs `checkpoint` every CHECKPOINT_EVERY_MS; a failure is told on stderr and tried again on the next tick. */
-export function checkpointEveryMinute(checkpoint: () => Promise<unknown>, everyMs = CHECKPOINT_EVERY_MS): { stop(): Promise<void> } {
+export function checkpointEveryMinute(
+  checkpoint: () => Promise<unknown>,
+  everyMs = CHECKPOINT_EVERY_MS,
+): { stop(): Promise<void> } {
   let last: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
-    last = checkpoint().catch((error: Error) => process.stderr.write(`audit checkpoint failed (tried again in ${everyMs / 1000} s): ${error.message}\n`));
+    last = checkpoint().catch((error: Error) =>
+      process.stderr.write(`audit checkpoint failed (tried again in ${everyMs / 1000} s): ${error.message}\n`),
+    );
   }, everyMs);
   timer.unref();
   return {

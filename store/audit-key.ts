@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, type Environment } from '../config/environment';
@@ -29,7 +37,9 @@ function publicOf(key: KeyObject): AuditPublicKey {
 
 function keyInput(text: string): { key: string | Buffer; format: 'pem' | 'der' } {
   const trimmed = text.trim();
-  return trimmed.startsWith('-----BEGIN') ? { key: trimmed, format: 'pem' } : { key: Buffer.from(trimmed, 'base64'), format: 'der' };
+  return trimmed.startsWith('-----BEGIN')
+    ? { key: trimmed, format: 'pem' }
+    : { key: Buffer.from(trimmed, 'base64'), format: 'der' };
 }
 
 export function parseAuditKey(text: string, source = 'SCHEMAWRIGHT_AUDIT_KEY'): AuditSigningKey {
@@ -37,9 +47,14 @@ export function parseAuditKey(text: string, source = 'SCHEMAWRIGHT_AUDIT_KEY'): 
   try {
     privateKey = createPrivateKey({ ...keyInput(text), type: 'pkcs8' });
   } catch (error) {
-    throw new ConfigError(`${source} is not a private key (${(error as Error).message}): use an Ed25519 key from \`openssl genpkey -algorithm ed25519\`, as PEM or as base64 of its DER.`);
+    throw new ConfigError(
+      `${source} is not a private key (${(error as Error).message}): use an Ed25519 key from \`openssl genpkey -algorithm ed25519\`, as PEM or as base64 of its DER.`,
+    );
   }
-  if (privateKey.asymmetricKeyType !== 'ed25519') throw new ConfigError(`${source} is a ${privateKey.asymmetricKeyType} key: checkpoints are signed with Ed25519 (\`openssl genpkey -algorithm ed25519\`).`);
+  if (privateKey.asymmetricKeyType !== 'ed25519')
+    throw new ConfigError(
+      `${source} is a ${privateKey.asymmetricKeyType} key: checkpoints are signed with Ed25519 (\`openssl genpkey -algorithm ed25519\`).`,
+    );
   return { ...publicOf(createPublicKey(privateKey)), privateKey };
 }
 
@@ -48,9 +63,12 @@ export function parseAuditPublicKey(text: string, source = 'SCHEMAWRIGHT_AUDIT_P
   try {
     key = createPublicKey({ ...keyInput(text), type: 'spki' });
   } catch (error) {
-    throw new ConfigError(`${source} is not a public key (${(error as Error).message}): use the line \`npm start\` and \`audit verify\` print, or \`openssl pkey -pubout\` of the key.`);
+    throw new ConfigError(
+      `${source} is not a public key (${(error as Error).message}): use the line \`npm start\` and \`audit verify\` print, or \`openssl pkey -pubout\` of the key.`,
+    );
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new ConfigError(`${source} is a ${key.asymmetricKeyType} key: checkpoints are signed with Ed25519.`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new ConfigError(`${source} is a ${key.asymmetricKeyType} key: checkpoints are signed with Ed25519.`);
   return publicOf(key);
 }
 

@@ -91,7 +91,11 @@ export function auditEntryHash(entry: Omit<AuditEntry, 'seq' | 'hash'>): string 
 export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{ seq: number; hash: string }> {
   // What jsonb will give back (no undefined, dates as strings), so that verify hashes the same value;
   // jsonb refuses U+0000, so it becomes U+FFFD: an entry is written whatever text it quotes.
-  const data = JSON.parse(JSON.stringify(input.data, (_key, value: unknown) => (typeof value === 'string' ? value.replaceAll('\u0000', '\uFFFD') : value))) as Record<string, unknown>;
+  const data = JSON.parse(
+    JSON.stringify(input.data, (_key, value: unknown) =>
+      typeof value === 'string' ? value.replaceAll('\u0000', '\uFFFD') : value,
+    ),
+  ) as Record<string, unknown>;
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -109,17 +113,20 @@ export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{
     };
     const hash = auditEntryHash(entry);
     // The application role may not write the table itself: it appends through the owner's function.
-    const { rows } = await client.query<{ seq: string }>('SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9) AS seq', [
-      entry.at,
-      entry.kind,
-      entry.requestId,
-      entry.target,
-      entry.actor,
-      entry.channel,
-      JSON.stringify(data),
-      entry.prevHash,
-      hash,
-    ]);
+    const { rows } = await client.query<{ seq: string }>(
+      'SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9) AS seq',
+      [
+        entry.at,
+        entry.kind,
+        entry.requestId,
+        entry.target,
+        entry.actor,
+        entry.channel,
+        JSON.stringify(data),
+        entry.prevHash,
+        hash,
+      ],
+    );
     await client.query('COMMIT');
     return { seq: Number(rows[0].seq), hash };
   } catch (error) {
@@ -160,14 +167,19 @@ export async function queryAudit(pool: Pool, filters: AuditFilters = {}): Promis
   if (filters.until !== undefined) add('at < ?', filters.until);
   const selected = `SELECT * FROM audit_log${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
   // A limit keeps the newest entries, still listed oldest first.
-  const sql = filters.limit === undefined ? `${selected} ORDER BY seq` : `SELECT * FROM (${selected} ORDER BY seq DESC LIMIT ${Math.max(0, Math.floor(filters.limit))}) AS newest ORDER BY seq`;
+  const sql =
+    filters.limit === undefined
+      ? `${selected} ORDER BY seq`
+      : `SELECT * FROM (${selected} ORDER BY seq DESC LIMIT ${Math.max(0, Math.floor(filters.limit))}) AS newest ORDER BY seq`;
   const { rows } = await pool.query<AuditRow>(sql, params);
   return rows.map(fromRow);
 }
 
 /** Why `entry` does not follow the entry hashing to `previousHash`, if it does not. */
 export function brokenLink(entry: AuditEntry, previousHash: string): string | undefined {
-  return entry.prevHash === previousHash ? undefined : 'its previous hash is not the hash of the entry before it: an entry between them was removed, inserted or rewritten';
+  return entry.prevHash === previousHash
+    ? undefined
+    : 'its previous hash is not the hash of the entry before it: an entry between them was removed, inserted or rewritten';
 }
 
 /**
@@ -180,20 +192,47 @@ export async function verifyAudit(pool: Pool, signed?: SignedHashes): Promise<Au
   let previous = { seq: 0, hash: AUDIT_GENESIS_HASH };
   let entries = 0;
   for (;;) {
-    const { rows } = await pool.query<AuditRow>('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2', [previous.seq, VERIFY_BATCH]);
+    const { rows } = await pool.query<AuditRow>('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2', [
+      previous.seq,
+      VERIFY_BATCH,
+    ]);
     for (const row of rows) {
       const entry = fromRow(row);
       if (brokenLink(entry, previous.hash)) {
         const before = previous.seq === 0 ? 'the start of the log' : `entry ${previous.seq}`;
-        return { ok: false, entries, firstBroken: { seq: entry.seq, reason: `its previous hash is not the hash of ${before}: an entry between them was removed, inserted or rewritten` } };
+        return {
+          ok: false,
+          entries,
+          firstBroken: {
+            seq: entry.seq,
+            reason: `its previous hash is not the hash of ${before}: an entry between them was removed, inserted or rewritten`,
+          },
+        };
       }
       if (auditEntryHash(entry) !== entry.hash) {
-        return { ok: false, entries, firstBroken: { seq: entry.seq, reason: 'its content does not match its hash: the entry was changed after it was written' } };
+        return {
+          ok: false,
+          entries,
+          firstBroken: {
+            seq: entry.seq,
+            reason: 'its content does not match its hash: the entry was changed after it was written',
+          },
+        };
       }
       const expected = signed?.at(entries + 1);
       if (expected && expected.hash !== entry.hash) {
-        const where = signed!.coveredThrough >= entries ? 'the entry was rewritten and the hashes after it recomputed' : `the log was rewritten at or before this entry (no checkpoint in the store covers entries ${signed!.coveredThrough + 1} to ${entries}: were they removed?)`;
-        return { ok: false, entries, firstBroken: { seq: entry.seq, reason: `its hash is not the one the checkpoint signed at ${expected.signedAt} holds for entry ${entries + 1} of the log: ${where}` } };
+        const where =
+          signed!.coveredThrough >= entries
+            ? 'the entry was rewritten and the hashes after it recomputed'
+            : `the log was rewritten at or before this entry (no checkpoint in the store covers entries ${signed!.coveredThrough + 1} to ${entries}: were they removed?)`;
+        return {
+          ok: false,
+          entries,
+          firstBroken: {
+            seq: entry.seq,
+            reason: `its hash is not the one the checkpoint signed at ${expected.signedAt} holds for entry ${entries + 1} of the log: ${where}`,
+          },
+        };
       }
       entries += 1;
       previous = { seq: entry.seq, hash: entry.hash };
@@ -201,6 +240,7 @@ export async function verifyAudit(pool: Pool, signed?: SignedHashes): Promise<Au
     if (rows.length < VERIFY_BATCH) break;
   }
   const newest = signed?.newest;
-  if (newest && entries < newest.entries) return { ok: false, entries, truncated: { entries, signedEntries: newest.entries, signedAt: newest.signedAt } };
+  if (newest && entries < newest.entries)
+    return { ok: false, entries, truncated: { entries, signedEntries: newest.entries, signedAt: newest.signedAt } };
   return { ok: true, entries };
 }

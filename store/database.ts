@@ -55,10 +55,19 @@ export async function migrateWith(client: ClientBase): Promise<string[]> {
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     // Created only when missing: the application role, which may not create, reads it to find nothing pending.
-    const { rows: exists } = await client.query<{ table: string | null }>("SELECT to_regclass('store_migrations')::text AS table");
-    if (!exists[0].table) await client.query('CREATE TABLE store_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-    const done = new Set((await client.query<{ name: string }>('SELECT name FROM store_migrations')).rows.map((r) => r.name));
-    const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+    const { rows: exists } = await client.query<{ table: string | null }>(
+      "SELECT to_regclass('store_migrations')::text AS table",
+    );
+    if (!exists[0].table)
+      await client.query(
+        'CREATE TABLE store_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+      );
+    const done = new Set(
+      (await client.query<{ name: string }>('SELECT name FROM store_migrations')).rows.map((r) => r.name),
+    );
+    const files = readdirSync(MIGRATIONS_DIR)
+      .filter((f) => f.endsWith('.sql'))
+      .sort();
     for (const file of files.filter((f) => !done.has(f))) {
       await client.query('BEGIN');
       try {

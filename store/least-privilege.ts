@@ -53,19 +53,38 @@ export interface StoreSetup {
  * Idempotent: run it again after an upgrade to apply new migrations. `appPassword` (re)sets the
  * application role's password.
  */
-export async function setupStore(adminUrl: string, appPassword: string, roles: StoreRoles = DEFAULT_STORE_ROLES): Promise<StoreSetup> {
+export async function setupStore(
+  adminUrl: string,
+  appPassword: string,
+  roles: StoreRoles = DEFAULT_STORE_ROLES,
+): Promise<StoreSetup> {
   for (const role of [roles.owner, roles.app]) {
-    if (!ROLE_NAME.test(role)) throw new ConfigError(`role name '${role}' is not a plain lower-case identifier: use letters, digits and _ (like schemawright_app).`);
+    if (!ROLE_NAME.test(role))
+      throw new ConfigError(
+        `role name '${role}' is not a plain lower-case identifier: use letters, digits and _ (like schemawright_app).`,
+      );
   }
-  if (roles.owner === roles.app) throw new ConfigError('the owner role and the application role must differ: the application must not own what it could rewrite.');
+  if (roles.owner === roles.app)
+    throw new ConfigError(
+      'the owner role and the application role must differ: the application must not own what it could rewrite.',
+    );
   const client = new Client({ connectionString: adminUrl, application_name: 'schemawright-store-setup' });
   await client.connect();
   try {
-    const me = (await client.query<{ name: string; superuser: boolean; createrole: boolean }>('SELECT current_user AS name, rolsuper AS superuser, rolcreaterole AS createrole FROM pg_roles WHERE rolname = current_user')).rows[0];
+    const me = (
+      await client.query<{ name: string; superuser: boolean; createrole: boolean }>(
+        'SELECT current_user AS name, rolsuper AS superuser, rolcreaterole AS createrole FROM pg_roles WHERE rolname = current_user',
+      )
+    ).rows[0];
     if (!me.superuser && !me.createrole) {
-      throw new ConfigError(`--owner-url connects as ${me.name}, which may not create roles: connect as a superuser, or as a role with CREATEROLE that may create in the store's database.`);
+      throw new ConfigError(
+        `--owner-url connects as ${me.name}, which may not create roles: connect as a superuser, or as a role with CREATEROLE that may create in the store's database.`,
+      );
     }
-    if ([roles.owner, roles.app].includes(me.name)) throw new ConfigError(`--owner-url connects as ${me.name}: connect as an administrator, not as one of the roles it sets up.`);
+    if ([roles.owner, roles.app].includes(me.name))
+      throw new ConfigError(
+        `--owner-url connects as ${me.name}: connect as an administrator, not as one of the roles it sets up.`,
+      );
     await ensureRole(client, roles.owner, 'NOLOGIN');
     await ensureRole(client, roles.app, `LOGIN PASSWORD ${client.escapeLiteral(appPassword)}`);
     // The application is no member of the owner, so it can never act as it.
@@ -127,10 +146,16 @@ async function takeOwnership(client: Client, owner: string): Promise<void> {
 
 /** Run as the owner: the application gets APPLICATION_PRIVILEGES, the sequences its inserts use, and the append functions. */
 async function grantApplication(client: Client, app: string): Promise<void> {
-  const tables = (await client.query<{ name: string }>(`SELECT relname AS name FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') ORDER BY 1`)).rows.map((r) => r.name);
+  const tables = (
+    await client.query<{ name: string }>(
+      `SELECT relname AS name FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') ORDER BY 1`,
+    )
+  ).rows.map((r) => r.name);
   const unlisted = tables.filter((table) => !(table in APPLICATION_PRIVILEGES));
   if (unlisted.length) {
-    throw new Error(`store table(s) ${unlisted.join(', ')} have no entry in APPLICATION_PRIVILEGES (store/least-privilege.ts): say there what the application may do to them.`);
+    throw new Error(
+      `store table(s) ${unlisted.join(', ')} have no entry in APPLICATION_PRIVILEGES (store/least-privilege.ts): say there what the application may do to them.`,
+    );
   }
   for (const table of tables) {
     await client.query(`REVOKE ALL ON TABLE ${quoteIdent(table)} FROM ${quoteIdent(app)}`);
@@ -143,7 +168,8 @@ async function grantApplication(client: Client, app: string): Promise<void> {
       WHERE s.relkind = 'S' AND s.relnamespace = 'public'::regnamespace AND t.relname = ANY($1)`,
     [inserted],
   );
-  for (const { name } of sequences) await client.query(`GRANT USAGE ON SEQUENCE ${quoteIdent(name)} TO ${quoteIdent(app)}`);
+  for (const { name } of sequences)
+    await client.query(`GRANT USAGE ON SEQUENCE ${quoteIdent(name)} TO ${quoteIdent(app)}`);
   for (const fn of APPEND_FUNCTIONS) await client.query(`GRANT EXECUTE ON FUNCTION ${fn} TO ${quoteIdent(app)}`);
 }
 
@@ -152,7 +178,13 @@ async function grantApplication(client: Client, app: string): Promise<void> {
  * application role. Workers and the web server warn when DATABASE_URL connects as more than that.
  */
 export async function auditRewriteRights(pool: Pool): Promise<string[]> {
-  const { rows } = await pool.query<{ name: string; superuser: boolean; replication: boolean; owns: boolean; writes: boolean }>(
+  const { rows } = await pool.query<{
+    name: string;
+    superuser: boolean;
+    replication: boolean;
+    owns: boolean;
+    writes: boolean;
+  }>(
     `SELECT current_user AS name, r.rolsuper AS superuser, r.rolreplication AS replication,
             pg_has_role(current_user, c.relowner, 'USAGE') AS owns,
             has_table_privilege(c.oid, 'UPDATE') OR has_table_privilege(c.oid, 'DELETE') OR has_table_privilege(c.oid, 'TRUNCATE') AS writes

@@ -17,9 +17,14 @@ function analyzeWith(env: Record<string, string | undefined>, ...args: string[])
   const { DATABASE_URL: _store, SCHEMAWRIGHT_TARGET_URL: _target, ...inherited } = process.env;
   return new Promise((resolve) => {
     const options = { cwd: `${__dirname}/..`, env: { ...inherited, ...env } };
-    execFile(process.execPath, ['--import', 'tsx', 'cli/schemawright.ts', 'analyze', ...args], options, (error, stdout, stderr) => {
-      resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'cli/schemawright.ts', 'analyze', ...args],
+      options,
+      (error, stdout, stderr) => {
+        resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -41,7 +46,11 @@ describe('schemawright analyze', () => {
   it('prints the findings as JSON, progress on stderr, and never the password', async () => {
     const run = await analyze('--target', db.url, '--format', 'json', '--pii', 'public.author.email');
     expect(run.status).toBe(0);
-    const report = JSON.parse(run.stdout) as { tables: number; fingerprint: string; findings: { id: string; object: string }[] };
+    const report = JSON.parse(run.stdout) as {
+      tables: number;
+      fingerprint: string;
+      findings: { id: string; object: string }[];
+    };
     expect(report.tables).toBe(3);
     expect(report.fingerprint).toMatch(/^sha256:/);
     expect(report.findings.map((f) => `${f.id} ${f.object}`).sort()).toEqual([
@@ -59,7 +68,9 @@ describe('schemawright analyze', () => {
     const markdown = await analyze('--target', db.url, '--format', 'markdown', '--fail-on', 'warning');
     expect(markdown.status).toBe(2);
     expect(markdown.stdout).toContain('### ⚠️ `SW-A-NO-PK` public.audit');
-    expect(markdown.stdout).toContain('```sql\nALTER TABLE public.audit ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;\n```');
+    expect(markdown.stdout).toContain(
+      '```sql\nALTER TABLE public.audit ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;\n```',
+    );
     const text = await analyze('--target', db.url, '--fail-on', 'error');
     expect(text.status).toBe(0);
     expect(text.stdout).toContain('warning SW-A-JSON  public.audit.body is json, not jsonb');
@@ -68,7 +79,9 @@ describe('schemawright analyze', () => {
   it('says what to fix when the target is wrong, without the password', async () => {
     const missing = await analyze('--target', db.url.replace(db.name, 'no_such_database'));
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toContain('database "no_such_database" does not exist. Check the host, port, database name and credentials');
+    expect(missing.stderr).toContain(
+      'database "no_such_database" does not exist. Check the host, port, database name and credentials',
+    );
     expect(missing.stderr).toContain(':***@');
     expect(missing.stderr).not.toContain(password);
     const format = await analyze('--target', db.url, '--format', 'yaml');

@@ -46,14 +46,35 @@ describe('approvals end to end: Slack, email and the API decide a real request',
     store = await createTestStore();
     harness = await requestHarness(temporal, store.pool, { targetSetup: ORDERS });
     slackApi = await startSlackApiStandIn();
-    smtp = new SMTPServer({ secure: false, disabledCommands: ['STARTTLS', 'AUTH'], logger: false, onData: (s, _x, cb) => void simpleParser(s).then((m) => (inbox.push(m), cb()), cb) });
+    smtp = new SMTPServer({
+      secure: false,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      onData: (s, _x, cb) => void simpleParser(s).then((m) => (inbox.push(m), cb()), cb),
+    });
     await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
     const services = { ...harness.services, policy: loadPolicy() };
-    const slack = createSlackApp({ services, webBaseUrl: 'http://unused.test', botToken: 'xoxb-test', signingSecret: SECRET, slackApiUrl: `${slackApi.url}/api/` });
-    server = createWebServer({ services, tokenKeys: KEYS, apiTokens: new Map([[RITA, 'rita']]), slack: slack.requestListener });
+    const slack = createSlackApp({
+      services,
+      webBaseUrl: 'http://unused.test',
+      botToken: 'xoxb-test',
+      signingSecret: SECRET,
+      slackApiUrl: `${slackApi.url}/api/`,
+    });
+    server = createWebServer({
+      services,
+      tokenKeys: KEYS,
+      apiTokens: new Map([[RITA, 'rita']]),
+      slack: slack.requestListener,
+    });
     base = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;
     sender = new SlackSender(`${base}/slack/events`, SECRET);
-    const mailer = nodemailer.createTransport({ host: '127.0.0.1', port: (smtp.server.address() as AddressInfo).port, secure: false, ignoreTLS: true });
+    const mailer = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: (smtp.server.address() as AddressInfo).port,
+      secure: false,
+      ignoreTLS: true,
+    });
     notify = createNotifier({ store: store.pool, policy: services.policy, mailer, webBaseUrl: base, tokenKeys: KEYS });
   });
   afterAll(async () => {
@@ -68,7 +89,16 @@ describe('approvals end to end: Slack, email and the API decide a real request',
 
   /** Each request adds a column of its own: they share the target, and the first one is applied. */
   async function requestAtGate(): Promise<RequestStatusView> {
-    const kickoff: KickoffRequest = { clientRequestId: uniqueName('e2e'), kind: 'change', title: 'add a note', target: harness.target.name, environment: 'production', requester: 'rita', channel: 'cli', source: { format: 'sql', text: `ALTER TABLE orders ADD COLUMN ${uniqueName('note')} text;` } };
+    const kickoff: KickoffRequest = {
+      clientRequestId: uniqueName('e2e'),
+      kind: 'change',
+      title: 'add a note',
+      target: harness.target.name,
+      environment: 'production',
+      requester: 'rita',
+      channel: 'cli',
+      source: { format: 'sql', text: `ALTER TABLE orders ADD COLUMN ${uniqueName('note')} text;` },
+    };
     const { requestId } = await startRequest(harness.services, kickoff);
     return statusWhen(harness.services, requestId, 'at the gate', atGate);
   }
@@ -77,37 +107,86 @@ describe('approvals end to end: Slack, email and the API decide a real request',
   async function mailedLink(status: RequestStatusView, person: string, option: string): Promise<string> {
     const question = status.questions[0];
     const before = inbox.length;
-    await notify({ kind: 'question', requestId: status.requestId, recipients: [person], questionId: question.id, summary: question.problem, status });
-    const mail = await waitFor('the question mail', () => inbox.slice(before).find((m) => m.headers.get('x-schemawright-request') === status.requestId));
-    const link = [...mail.text!.matchAll(/Choose: (\S+)/g)].map((m) => m[1]).find((l) => new URL(l).searchParams.get('option') === option);
+    await notify({
+      kind: 'question',
+      requestId: status.requestId,
+      recipients: [person],
+      questionId: question.id,
+      summary: question.problem,
+      status,
+    });
+    const mail = await waitFor('the question mail', () =>
+      inbox.slice(before).find((m) => m.headers.get('x-schemawright-request') === status.requestId),
+    );
+    const link = [...mail.text!.matchAll(/Choose: (\S+)/g)]
+      .map((m) => m[1])
+      .find((l) => new URL(l).searchParams.get('option') === option);
     return link!;
   }
 
-  async function openAndPost(link: string, comment = ''): Promise<{ page: Response; post: Response; csrf: string; cookie: string; token: string }> {
+  async function openAndPost(
+    link: string,
+    comment = '',
+  ): Promise<{ page: Response; post: Response; csrf: string; cookie: string; token: string }> {
     const page = await fetch(link);
     const html = await page.clone().text();
     const cookie = page.headers.get('set-cookie')!.split(';')[0];
     const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1];
     const token = new URL(link).searchParams.get('token')!;
     const option = new URL(link).searchParams.get('option')!;
-    const post = await fetch(`${base}/decide`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: new URLSearchParams({ token, csrf, option, comment }).toString() });
+    const post = await fetch(`${base}/decide`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: new URLSearchParams({ token, csrf, option, comment }).toString(),
+    });
     return { page, post, csrf, cookie, token };
   }
 
   it('Slack: a signed click opens the confirm modal; its submission decides as the Slack user; the request completes', async () => {
     const gate = await requestAtGate();
     const question = gate.questions[0];
-    const value = JSON.stringify({ requestId: gate.requestId, questionId: question.id, optionId: question.recommendation.optionId, recommended: true });
-    await sender.interaction({ type: 'block_actions', user: { id: 'U0ANN' }, channel: { id: 'C1' }, trigger_id: 'tr-1', actions: [{ type: 'button', action_id: `decide:${question.recommendation.optionId}`, block_id: 'q', value, text: { type: 'plain_text', text: 'Apply' }, action_ts: '1700000001.000001' }] });
+    const value = JSON.stringify({
+      requestId: gate.requestId,
+      questionId: question.id,
+      optionId: question.recommendation.optionId,
+      recommended: true,
+    });
+    await sender.interaction({
+      type: 'block_actions',
+      user: { id: 'U0ANN' },
+      channel: { id: 'C1' },
+      trigger_id: 'tr-1',
+      actions: [
+        {
+          type: 'button',
+          action_id: `decide:${question.recommendation.optionId}`,
+          block_id: 'q',
+          value,
+          text: { type: 'plain_text', text: 'Apply' },
+          action_ts: '1700000001.000001',
+        },
+      ],
+    });
     const open = await waitFor('the confirm modal', () => slackApi.callsTo('views.open').at(-1));
     const view = open.args.view as { private_metadata: string };
-    const submission = { type: 'view_submission', user: { id: 'U0ANN' }, view: { id: 'V-e2e', callback_id: 'dbdesign_confirm', private_metadata: view.private_metadata, state: { values: { comment: { value: { type: 'plain_text_input', value: null } } } } } };
+    const submission = {
+      type: 'view_submission',
+      user: { id: 'U0ANN' },
+      view: {
+        id: 'V-e2e',
+        callback_id: 'dbdesign_confirm',
+        private_metadata: view.private_metadata,
+        state: { values: { comment: { value: { type: 'plain_text_input', value: null } } } },
+      },
+    };
     expect((await sender.interaction(submission)).status).toBe(200);
     // Slack re-sending the same submission is answered once: the action id is the Update id.
     expect((await sender.interaction(submission)).status).toBe(200);
     const done = await statusWhen(harness.services, gate.requestId, 'completed', ended);
     expect(done.state).toBe('completed');
-    expect(done.questions[0].votes.map((v) => [v.person, v.optionId, v.channel])).toEqual([['ann', question.recommendation.optionId, 'slack']]);
+    expect(done.questions[0].votes.map((v) => [v.person, v.optionId, v.channel])).toEqual([
+      ['ann', question.recommendation.optionId, 'slack'],
+    ]);
   });
 
   it('email: the link opens a page (GET decides nothing), the POST with its CSRF value decides, the link then refuses reuse', async () => {
@@ -123,7 +202,11 @@ describe('approvals end to end: Slack, email and the API decide a real request',
     const done = await statusWhen(harness.services, gate.requestId, 'completed', ended);
     expect(done.questions[0].votes.map((v) => [v.person, v.channel])).toEqual([['ann', 'email']]);
 
-    const reused = await fetch(`${base}/decide`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: new URLSearchParams({ token, csrf, option: 'apply' }).toString() });
+    const reused = await fetch(`${base}/decide`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: new URLSearchParams({ token, csrf, option: 'apply' }).toString(),
+    });
     expect(reused.status).toBe(410);
     expect(await reused.text()).toContain('each link decides once');
   });
@@ -143,7 +226,9 @@ describe('approvals end to end: Slack, email and the API decide a real request',
       await browser.close();
     }
     const done = await statusWhen(harness.services, gate.requestId, 'completed', ended);
-    expect(done.questions[0].votes.map((v) => [v.person, v.channel, v.comment])).toEqual([['bob', 'email', 'fine <b>by</b> me']]);
+    expect(done.questions[0].votes.map((v) => [v.person, v.channel, v.comment])).toEqual([
+      ['bob', 'email', 'fine <b>by</b> me'],
+    ]);
   });
 
   it('email: an expired link is refused', async () => {
@@ -161,7 +246,9 @@ describe('approvals end to end: Slack, email and the API decide a real request',
     const link = await mailedLink(gate, 'carl', gate.questions[0].recommendation.optionId);
     const { post } = await openAndPost(link);
     expect(post.status).toBe(403);
-    expect(await post.text()).toContain(`carl is not an approver for ${harness.target.name}/production; approvers: ann, bob`);
+    expect(await post.text()).toContain(
+      `carl is not an approver for ${harness.target.name}/production; approvers: ann, bob`,
+    );
     const refused = (await queryAudit(store.pool, { requestId: gate.requestId })).filter((e) => e.kind === 'refused');
     expect(refused.map((e) => [e.actor, e.channel])).toEqual([['carl', 'email']]);
     expect((await fetch(link)).status).toBe(200);
@@ -175,6 +262,8 @@ describe('approvals end to end: Slack, email and the API decide a real request',
       body: JSON.stringify({ questionId: gate.questions[0].id, optionId: gate.questions[0].recommendation.optionId }),
     });
     expect(response.status).toBe(403);
-    expect(await response.json()).toEqual({ error: 'rita requested this change and may not decide it (separation of duties)' });
+    expect(await response.json()).toEqual({
+      error: 'rita requested this change and may not decide it (separation of duties)',
+    });
   });
 });

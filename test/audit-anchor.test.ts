@@ -6,12 +6,28 @@ import { auditCheckpointer, checkpointEveryMinute, readAnchor } from '../store/a
 import { checkpointText, newestCheckpoint, verifyAnchoredAudit, writeCheckpoints } from '../store/audit-checkpoints';
 import { parseAuditKey, signWith } from '../store/audit-key';
 import { createWorker } from '../workers/worker';
-import { connectTemporal, createTestStore, uniqueName, workflowBundle, type TemporalConnections, type TestStore } from './support/stack';
+import {
+  connectTemporal,
+  createTestStore,
+  uniqueName,
+  workflowBundle,
+  type TemporalConnections,
+  type TestStore,
+} from './support/stack';
 
-const newKey = () => parseAuditKey(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+const newKey = () =>
+  parseAuditKey(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
 
 async function appendDecisions(store: TestStore, count: number): Promise<void> {
-  for (let i = 1; i <= count; i++) await appendAudit(store.pool, { kind: 'decision', requestId: 'r1', target: 'orders', actor: `approver${i}`, channel: 'web', data: { option: 'apply' } });
+  for (let i = 1; i <= count; i++)
+    await appendAudit(store.pool, {
+      kind: 'decision',
+      requestId: 'r1',
+      target: 'orders',
+      actor: `approver${i}`,
+      channel: 'web',
+      data: { option: 'apply' },
+    });
 }
 
 /**
@@ -23,9 +39,18 @@ async function forgeRewrite(store: TestStore, seq: number): Promise<void> {
   await store.admin.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete');
   let prevHash: string | undefined;
   for (const entry of entries.filter((e) => e.seq >= seq)) {
-    const forged: AuditEntry = { ...entry, data: entry.seq === seq ? { option: 'reject' } : entry.data, prevHash: prevHash ?? entry.prevHash };
+    const forged: AuditEntry = {
+      ...entry,
+      data: entry.seq === seq ? { option: 'reject' } : entry.data,
+      prevHash: prevHash ?? entry.prevHash,
+    };
     forged.hash = auditEntryHash(forged);
-    await store.admin.query('UPDATE audit_log SET data = $2, prev_hash = $3, hash = $4 WHERE seq = $1', [entry.seq, JSON.stringify(forged.data), forged.prevHash, forged.hash]);
+    await store.admin.query('UPDATE audit_log SET data = $2, prev_hash = $3, hash = $4 WHERE seq = $1', [
+      entry.seq,
+      JSON.stringify(forged.data),
+      forged.prevHash,
+      forged.hash,
+    ]);
     prevHash = forged.hash;
   }
   await store.admin.query('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete');
@@ -53,36 +78,65 @@ describe('the anchored audit chain', () => {
     // What issue 14 saw: the chain alone says intact.
     expect(await verifyAudit(store.pool)).toEqual({ ok: true, entries: 10 });
     const result = await verifyAnchoredAudit(store.pool, key, 'not read');
-    expect(result).toMatchObject({ ok: false, entries: 3, firstBroken: { seq: fourth.seq, reason: expect.stringContaining('holds for entry 4 of the log: the entry was rewritten and the hashes after it recomputed') } });
+    expect(result).toMatchObject({
+      ok: false,
+      entries: 3,
+      firstBroken: {
+        seq: fourth.seq,
+        reason: expect.stringContaining(
+          'holds for entry 4 of the log: the entry was rewritten and the hashes after it recomputed',
+        ),
+      },
+    });
   });
 
   it('reports the newest 5 entries deleted as a truncated tail', async () => {
     await appendDecisions(store, 10);
     await writeCheckpoints(store.pool, key);
-    await asSuperuser(store, 'audit_log', 'DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 5)');
+    await asSuperuser(
+      store,
+      'audit_log',
+      'DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 5)',
+    );
     expect(await verifyAudit(store.pool)).toEqual({ ok: true, entries: 5 });
-    expect(await verifyAnchoredAudit(store.pool, key, 'not read')).toMatchObject({ ok: false, entries: 5, truncated: { entries: 5, signedEntries: 10 } });
+    expect(await verifyAnchoredAudit(store.pool, key, 'not read')).toMatchObject({
+      ok: false,
+      entries: 5,
+      truncated: { entries: 5, signedEntries: 10 },
+    });
   });
 
   it('refuses a checkpoint not signed by the key, and does not sign a broken chain', async () => {
     await appendDecisions(store, 3);
     const [first] = await queryAudit(store.pool);
     const other = newKey();
-    const unsigned = { fromEntries: 0, entries: 1, headHash: first.hash, hashes: [first.hash], at: new Date().toISOString(), keyId: key.id };
-    await store.admin.query('INSERT INTO audit_checkpoints (from_entries, entries, head_hash, hashes, at, key_id, signature) VALUES (0, 1, $1, $2, $3, $4, $5)', [
-      first.hash,
-      JSON.stringify([first.hash]),
-      unsigned.at,
-      key.id,
-      signWith(other, checkpointText(unsigned)),
-    ]);
-    expect(await verifyAnchoredAudit(store.pool, key, 'not read')).toMatchObject({ ok: false, forged: expect.stringContaining(`is not signed by audit key ${key.id}`) });
+    const unsigned = {
+      fromEntries: 0,
+      entries: 1,
+      headHash: first.hash,
+      hashes: [first.hash],
+      at: new Date().toISOString(),
+      keyId: key.id,
+    };
+    await store.admin.query(
+      'INSERT INTO audit_checkpoints (from_entries, entries, head_hash, hashes, at, key_id, signature) VALUES (0, 1, $1, $2, $3, $4, $5)',
+      [first.hash, JSON.stringify([first.hash]), unsigned.at, key.id, signWith(other, checkpointText(unsigned))],
+    );
+    expect(await verifyAnchoredAudit(store.pool, key, 'not read')).toMatchObject({
+      ok: false,
+      forged: expect.stringContaining(`is not signed by audit key ${key.id}`),
+    });
     await asSuperuser(store, 'audit_log', `UPDATE audit_log SET actor = 'mallory' WHERE seq = $1`, [first.seq + 2]);
-    await expect(writeCheckpoints(store.pool, key)).rejects.toThrow(`audit entry ${first.seq + 2} is broken (its content does not match its hash)`);
+    await expect(writeCheckpoints(store.pool, key)).rejects.toThrow(
+      `audit entry ${first.seq + 2} is broken (its content does not match its hash)`,
+    );
   });
 
   it("checkpoints at a request's end, from the audit activity, and every tick while entries are appended", async () => {
-    const activities = createReportActivities({ store: store.pool, checkpointAudit: () => writeCheckpoints(store.pool, key) });
+    const activities = createReportActivities({
+      store: store.pool,
+      checkpointAudit: () => writeCheckpoints(store.pool, key),
+    });
     const entry = { requestId: 'r1', target: 'orders', data: {} };
     await activities.audit({ ...entry, kind: 'phase-started' });
     expect(await newestCheckpoint(store.pool)).toBeUndefined();
@@ -92,11 +146,19 @@ describe('the anchored audit chain', () => {
     const ticking = checkpointEveryMinute(() => writeCheckpoints(store.pool, key), 50);
     try {
       await appendDecisions(store, 3);
-      await waitFor('the tick to checkpoint the new entries', async () => ((await newestCheckpoint(store.pool))?.entries === 5 ? true : undefined), { timeoutMs: 10_000 });
+      await waitFor(
+        'the tick to checkpoint the new entries',
+        async () => ((await newestCheckpoint(store.pool))?.entries === 5 ? true : undefined),
+        { timeoutMs: 10_000 },
+      );
     } finally {
       await ticking.stop();
     }
-    expect(await verifyAnchoredAudit(store.pool, key, 'not read')).toMatchObject({ ok: true, entries: 5, checkpoints: 2 });
+    expect(await verifyAnchoredAudit(store.pool, key, 'not read')).toMatchObject({
+      ok: true,
+      entries: 5,
+      checkpoints: 2,
+    });
   });
 
   describe('with the newest checkpoint kept on Temporal', () => {
@@ -108,9 +170,19 @@ describe('the anchored audit chain', () => {
 
     it('still names the rewritten entry when the store lost its checkpoints too', async () => {
       const taskQueue = uniqueName('audit_anchor');
-      const worker = await createWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, deps: { store: store.pool }, workflowBundle: await workflowBundle() });
+      const worker = await createWorker({
+        connection: temporal.nativeConnection,
+        namespace: temporal.namespace,
+        taskQueue,
+        deps: { store: store.pool },
+        workflowBundle: await workflowBundle(),
+      });
       const anchorKey = newKey();
-      const checkpoint = auditCheckpointer({ store: store.pool, key: anchorKey, temporal: { client: temporal.client, taskQueue } });
+      const checkpoint = auditCheckpointer({
+        store: store.pool,
+        key: anchorKey,
+        temporal: { client: temporal.client, taskQueue },
+      });
       await worker.runUntil(async () => {
         await appendDecisions(store, 4);
         expect(await checkpoint()).toMatchObject({ entries: 4 });
@@ -123,7 +195,13 @@ describe('the anchored audit chain', () => {
         await forgeRewrite(store, sixth.seq);
         await asSuperuser(store, 'audit_checkpoints', 'DELETE FROM audit_checkpoints');
         const result = await verifyAnchoredAudit(store.pool, anchorKey, await readAnchor(temporal.client, anchorKey));
-        expect(result).toMatchObject({ ok: false, entries: 5, checkpoints: 0, anchor: { state: 'checked' }, firstBroken: { seq: sixth.seq, reason: expect.stringContaining('entry 6 of the log') } });
+        expect(result).toMatchObject({
+          ok: false,
+          entries: 5,
+          checkpoints: 0,
+          anchor: { state: 'checked' },
+          firstBroken: { seq: sixth.seq, reason: expect.stringContaining('entry 6 of the log') },
+        });
       });
       await temporal.client.workflow.getHandle(`schemawright-audit-anchor-${anchorKey.id}`).terminate('test done');
     });

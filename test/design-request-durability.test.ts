@@ -8,7 +8,15 @@ import { targetVariable } from '../config/targets';
 import { startChild, type ManagedChild } from '../stack/child-process';
 import { waitFor } from '../stack/wait';
 import { atGate, ended, querySql, runSql, statusWhen, testPolicy, testSigner } from './support/requests';
-import { connectTemporal, createTestDatabase, createTestStore, testStack, uniqueName, type TemporalConnections, type TestDatabase } from './support/stack';
+import {
+  connectTemporal,
+  createTestDatabase,
+  createTestStore,
+  testStack,
+  uniqueName,
+  type TemporalConnections,
+  type TestDatabase,
+} from './support/stack';
 
 /**
  * A worker is a separate process here, killed with SIGKILL (no cleanup, no goodbye) at the worst
@@ -39,25 +47,33 @@ describe('a request survives its worker being killed', () => {
   const workers: ManagedChild[] = [];
 
   function startWorker(): ManagedChild {
-    const worker = startChild('worker', process.execPath, ['--import', 'tsx', join(REPO, 'cli/schemawright.ts'), 'worker'], join(LOGS, `${uniqueName('worker')}.log`), {
-      cwd: REPO,
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: testStack().temporalAddress,
-        TEMPORAL_NAMESPACE: temporal.namespace,
-        DATABASE_URL: store.db.url,
-        SCHEMAWRIGHT_TASK_QUEUE: taskQueue,
-        SCHEMAWRIGHT_MAIL_CAPTURE_PORT: String(mail.port),
-        SCHEMAWRIGHT_WEB_URL: WEB_URL,
-        [targetVariable(target.name)]: target.url,
+    const worker = startChild(
+      'worker',
+      process.execPath,
+      ['--import', 'tsx', join(REPO, 'cli/schemawright.ts'), 'worker'],
+      join(LOGS, `${uniqueName('worker')}.log`),
+      {
+        cwd: REPO,
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: testStack().temporalAddress,
+          TEMPORAL_NAMESPACE: temporal.namespace,
+          DATABASE_URL: store.db.url,
+          SCHEMAWRIGHT_TASK_QUEUE: taskQueue,
+          SCHEMAWRIGHT_MAIL_CAPTURE_PORT: String(mail.port),
+          SCHEMAWRIGHT_WEB_URL: WEB_URL,
+          [targetVariable(target.name)]: target.url,
+        },
       },
-    });
+    );
     workers.push(worker);
     return worker;
   }
 
   async function polling(worker: ManagedChild): Promise<void> {
-    await waitFor('the worker to poll', () => (worker.logTail(200).includes('worker polling') ? true : undefined), { timeoutMs: 60_000 });
+    await waitFor('the worker to poll', () => (worker.logTail(200).includes('worker polling') ? true : undefined), {
+      timeoutMs: 60_000,
+    });
   }
 
   beforeAll(async () => {
@@ -69,7 +85,16 @@ describe('a request survives its worker being killed', () => {
     target = await createTestDatabase('sw_target');
     await runSql(target.url, SETUP);
     taskQueue = uniqueName('durable');
-    services = { temporal: temporal.client, store: store.pool, taskQueue, gatePolicyFor: () => testPolicy(), timings: { remindEverySeconds: 3600, rerouteAfterSeconds: 7200, expireAfterSeconds: 86400 }, heartbeatSeconds: 2, decisions: testSigner, policyTargets: [target.name] };
+    services = {
+      temporal: temporal.client,
+      store: store.pool,
+      taskQueue,
+      gatePolicyFor: () => testPolicy(),
+      timings: { remindEverySeconds: 3600, rerouteAfterSeconds: 7200, expireAfterSeconds: 86400 },
+      heartbeatSeconds: 2,
+      decisions: testSigner,
+      policyTargets: [target.name],
+    };
   });
   afterEach(async () => {
     for (const worker of workers.splice(0)) await worker.stop(5_000, 'SIGKILL');
@@ -92,62 +117,132 @@ describe('a request survives its worker being killed', () => {
     const applied = rows.filter((r) => r.status === 'applied').map((r) => r.step);
     expect(applied).toHaveLength(3);
     expect(new Set(applied).size).toBe(3);
-    const columns = await querySql<{ column_name: string }>(target.url, `SELECT column_name FROM information_schema.columns WHERE table_name IN ('orders', 'invoices') ORDER BY table_name, ordinal_position`);
+    const columns = await querySql<{ column_name: string }>(
+      target.url,
+      `SELECT column_name FROM information_schema.columns WHERE table_name IN ('orders', 'invoices') ORDER BY table_name, ordinal_position`,
+    );
     expect(columns.map((c) => c.column_name)).toEqual(['id', 'paid_at', 'id', 'placed_at', 'note']);
-    const indexes = await querySql<{ indisvalid: boolean }>(target.url, `SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'orders_placed_at_idx'`);
+    const indexes = await querySql<{ indisvalid: boolean }>(
+      target.url,
+      `SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'orders_placed_at_idx'`,
+    );
     expect(indexes).toEqual([{ indisvalid: true }]);
   }
 
-  it('killed during analysis: a new worker finishes the request', async () => {
-    const first = startWorker();
-    await polling(first);
-    const { requestId } = await startRequest(services, { clientRequestId: uniqueName('r'), kind: 'change', title: 'durable', target: target.name, environment: 'production', requester: 'rita', channel: 'cli', source: { format: 'sql', text: MIGRATION } });
-    await statusWhen(services, requestId, 'in analysis', (view) => view.phase === 'analysis');
-    await first.stop(5_000, 'SIGKILL');
-    await polling(startWorker());
-    await statusWhen(services, requestId, 'at the gate', atGate, 120_000);
-    await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
-    await expectAppliedOnce(requestId);
-  }, TWO_WORKERS_MS);
+  it(
+    'killed during analysis: a new worker finishes the request',
+    async () => {
+      const first = startWorker();
+      await polling(first);
+      const { requestId } = await startRequest(services, {
+        clientRequestId: uniqueName('r'),
+        kind: 'change',
+        title: 'durable',
+        target: target.name,
+        environment: 'production',
+        requester: 'rita',
+        channel: 'cli',
+        source: { format: 'sql', text: MIGRATION },
+      });
+      await statusWhen(services, requestId, 'in analysis', (view) => view.phase === 'analysis');
+      await first.stop(5_000, 'SIGKILL');
+      await polling(startWorker());
+      await statusWhen(services, requestId, 'at the gate', atGate, 120_000);
+      await decideRequest(services, requestId, {
+        questionId: 'approve',
+        optionId: 'apply',
+        person: 'ann',
+        channel: 'cli',
+      });
+      await expectAppliedOnce(requestId);
+    },
+    TWO_WORKERS_MS,
+  );
 
-  it('killed while waiting at a gate: the decision reaches the new worker', async () => {
-    const first = startWorker();
-    await polling(first);
-    const { requestId } = await startRequest(services, { clientRequestId: uniqueName('r'), kind: 'change', title: 'durable', target: target.name, environment: 'production', requester: 'rita', channel: 'cli', source: { format: 'sql', text: MIGRATION } });
-    await statusWhen(services, requestId, 'at the gate', atGate, 120_000);
-    // The question reached the approvers through the test's own mail capture, linking to the test's own web URL.
-    const question = await waitFor('the question mail in the test capture', async () => {
-      const found = (await capturedMail(store.pool, { to: 'ann@example.test' })).find((m) => m.text.includes(requestId));
-      return found;
-    }, { timeoutMs: 60_000 });
-    expect(question.text).toContain(`${WEB_URL}/requests/${requestId}`);
-    await first.stop(5_000, 'SIGKILL');
-    await polling(startWorker());
-    await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'bob', channel: 'slack' });
-    await expectAppliedOnce(requestId);
-  }, TWO_WORKERS_MS);
+  it(
+    'killed while waiting at a gate: the decision reaches the new worker',
+    async () => {
+      const first = startWorker();
+      await polling(first);
+      const { requestId } = await startRequest(services, {
+        clientRequestId: uniqueName('r'),
+        kind: 'change',
+        title: 'durable',
+        target: target.name,
+        environment: 'production',
+        requester: 'rita',
+        channel: 'cli',
+        source: { format: 'sql', text: MIGRATION },
+      });
+      await statusWhen(services, requestId, 'at the gate', atGate, 120_000);
+      // The question reached the approvers through the test's own mail capture, linking to the test's own web URL.
+      const question = await waitFor(
+        'the question mail in the test capture',
+        async () => {
+          const found = (await capturedMail(store.pool, { to: 'ann@example.test' })).find((m) =>
+            m.text.includes(requestId),
+          );
+          return found;
+        },
+        { timeoutMs: 60_000 },
+      );
+      expect(question.text).toContain(`${WEB_URL}/requests/${requestId}`);
+      await first.stop(5_000, 'SIGKILL');
+      await polling(startWorker());
+      await decideRequest(services, requestId, {
+        questionId: 'approve',
+        optionId: 'apply',
+        person: 'bob',
+        channel: 'slack',
+      });
+      await expectAppliedOnce(requestId);
+    },
+    TWO_WORKERS_MS,
+  );
 
-  it('killed in the middle of apply: each step applied exactly once', async () => {
-    const first = startWorker();
-    await polling(first);
-    const { requestId } = await startRequest(services, { clientRequestId: uniqueName('r'), kind: 'change', title: 'durable', target: target.name, environment: 'production', requester: 'rita', channel: 'cli', source: { format: 'sql', text: MIGRATION } });
-    await statusWhen(services, requestId, 'at the gate', atGate, 120_000);
+  it(
+    'killed in the middle of apply: each step applied exactly once',
+    async () => {
+      const first = startWorker();
+      await polling(first);
+      const { requestId } = await startRequest(services, {
+        clientRequestId: uniqueName('r'),
+        kind: 'change',
+        title: 'durable',
+        target: target.name,
+        environment: 'production',
+        requester: 'rita',
+        channel: 'cli',
+        source: { format: 'sql', text: MIGRATION },
+      });
+      await statusWhen(services, requestId, 'at the gate', atGate, 120_000);
 
-    // Hold a lock on invoices so apply stops after the first steps, waiting: the moment to kill it.
-    // ACCESS SHARE blocks only ALTER TABLE's ACCESS EXCLUSIVE, not the drift check's catalog reads.
-    const blocker = new PgClient({ connectionString: target.url });
-    await blocker.connect();
-    await blocker.query('BEGIN; LOCK TABLE invoices IN ACCESS SHARE MODE');
-    await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
-    await waitFor('apply to apply two steps and wait on the lock', async () => {
-      const applied = (await historyRows()).filter((r) => r.status === 'applied');
-      return applied.length === 2 ? true : undefined;
-    }, { timeoutMs: 60_000 });
-    await first.stop(5_000, 'SIGKILL');
-    await blocker.query('ROLLBACK');
-    await blocker.end();
+      // Hold a lock on invoices so apply stops after the first steps, waiting: the moment to kill it.
+      // ACCESS SHARE blocks only ALTER TABLE's ACCESS EXCLUSIVE, not the drift check's catalog reads.
+      const blocker = new PgClient({ connectionString: target.url });
+      await blocker.connect();
+      await blocker.query('BEGIN; LOCK TABLE invoices IN ACCESS SHARE MODE');
+      await decideRequest(services, requestId, {
+        questionId: 'approve',
+        optionId: 'apply',
+        person: 'ann',
+        channel: 'cli',
+      });
+      await waitFor(
+        'apply to apply two steps and wait on the lock',
+        async () => {
+          const applied = (await historyRows()).filter((r) => r.status === 'applied');
+          return applied.length === 2 ? true : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
+      await first.stop(5_000, 'SIGKILL');
+      await blocker.query('ROLLBACK');
+      await blocker.end();
 
-    await polling(startWorker());
-    await expectAppliedOnce(requestId);
-  }, TWO_WORKERS_MS);
+      await polling(startWorker());
+      await expectAppliedOnce(requestId);
+    },
+    TWO_WORKERS_MS,
+  );
 });

@@ -8,12 +8,30 @@ import { loadPolicy } from '../approvals/policy';
 import { freePort } from '../stack/ports';
 import { getArtifact } from '../store/artifacts';
 import { queryAudit } from '../store/audit';
-import { cancelRequest, decideRequest, listRequests, RefusedError, RequestInputError, requestStatus, startRequest, type KickoffRequest } from '../approvals/requests';
+import {
+  cancelRequest,
+  decideRequest,
+  listRequests,
+  RefusedError,
+  RequestInputError,
+  requestStatus,
+  startRequest,
+  type KickoffRequest,
+} from '../approvals/requests';
 import { waitFor } from '../stack/wait';
 import { applyMigrations } from '../activities/apply';
 import { migrationsFromFiles } from '../postgres/steps';
 import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from './support/stack';
-import { atGate, ended, querySql, requestHarness, runSql, statusWhen, testPolicy, type RequestHarness } from './support/requests';
+import {
+  atGate,
+  ended,
+  querySql,
+  requestHarness,
+  runSql,
+  statusWhen,
+  testPolicy,
+  type RequestHarness,
+} from './support/requests';
 
 const ORDERS = `CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, placed_at timestamptz NOT NULL DEFAULT now());`;
 const ADD_NOTE = 'ALTER TABLE orders ADD COLUMN note text;';
@@ -33,24 +51,43 @@ function change(target: string, overrides: Partial<KickoffRequest> = {}): Kickof
 }
 
 async function columnsOf(url: string, table: string): Promise<string[]> {
-  const rows = await querySql<{ column_name: string }>(url, `SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`, [table]);
+  const rows = await querySql<{ column_name: string }>(
+    url,
+    `SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`,
+    [table],
+  );
   return rows.map((r) => r.column_name);
 }
 
 async function appliedSteps(url: string): Promise<number> {
-  const rows = await querySql<{ n: string }>(url, `SELECT count(*) AS n FROM schemawright.migration_history WHERE status = 'applied'`).catch(() => [{ n: '0' }]);
+  const rows = await querySql<{ n: string }>(
+    url,
+    `SELECT count(*) AS n FROM schemawright.migration_history WHERE status = 'applied'`,
+  ).catch(() => [{ n: '0' }]);
   return Number(rows[0].n);
 }
 
 /** An approver answers every open question with schemawright's recommendation. */
-async function decideAll(services: Parameters<typeof decideRequest>[0], requestId: string, view: Awaited<ReturnType<typeof requestStatus>>): Promise<void> {
+async function decideAll(
+  services: Parameters<typeof decideRequest>[0],
+  requestId: string,
+  view: Awaited<ReturnType<typeof requestStatus>>,
+): Promise<void> {
   for (const question of view.questions.filter((q) => q.state === 'open')) {
-    await decideRequest(services, requestId, { questionId: question.id, optionId: question.recommendation.optionId, person: 'ann', channel: 'cli' });
+    await decideRequest(services, requestId, {
+      questionId: question.id,
+      optionId: question.recommendation.optionId,
+      person: 'ann',
+      channel: 'cli',
+    });
   }
 }
 
 async function auditKinds(store: Pool, requestId: string): Promise<string[]> {
-  const { rows } = await store.query<{ kind: string }>('SELECT kind FROM audit_log WHERE request_id = $1 ORDER BY seq', [requestId]);
+  const { rows } = await store.query<{ kind: string }>(
+    'SELECT kind FROM audit_log WHERE request_id = $1 ORDER BY seq',
+    [requestId],
+  );
   return rows.map((r) => r.kind);
 }
 
@@ -77,31 +114,57 @@ describe('the design-request workflow on a real Temporal server and real Postgre
 
   it('refuses bad input before anything starts', async () => {
     const { services, target } = await harness();
-    const error = await startRequest(services, change(target.name, { kind: 'chnage' as never, environment: '' })).catch((e: unknown) => e);
+    const error = await startRequest(services, change(target.name, { kind: 'chnage' as never, environment: '' })).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RequestInputError);
-    expect((error as Error).message).toBe("the request was not started: kind must be design, change or review (got 'chnage'); environment must be a name like 'production', got ''");
+    expect((error as Error).message).toBe(
+      "the request was not started: kind must be design, change or review (got 'chnage'); environment must be a name like 'production', got ''",
+    );
     expect(await listRequests(services, { target: target.name })).toEqual([]);
   });
 
   it('refuses a migration directory that is not a list of files, and SQL that does not parse, naming where', async () => {
     const { services, target } = await harness();
-    const start = (source: KickoffRequest['source']) => startRequest(services, change(target.name, { source })).catch((e: unknown) => e);
+    const start = (source: KickoffRequest['source']) =>
+      startRequest(services, change(target.name, { source })).catch((e: unknown) => e);
     expect(await start({ format: 'migrations', text: '[{"path": "001_a.up.sql"}]' })).toEqual(
-      new RequestInputError(['the migrations must be JSON of [{ "path": string, "up": string, "down"?: string }]: item 0 is {"path":"001_a.up.sql"}']),
+      new RequestInputError([
+        'the migrations must be JSON of [{ "path": string, "up": string, "down"?: string }]: item 0 is {"path":"001_a.up.sql"}',
+      ]),
     );
-    expect(await start({ format: 'migrations', text: JSON.stringify([{ path: '001_a.up.sql', up: 'CREATE TABLE a (id int);', down: 'DROP TABLE a b c;' }]) })).toEqual(
-      new RequestInputError(['001_a.up.sql (down):1:14: syntax error at or near "b"']),
-    );
+    expect(
+      await start({
+        format: 'migrations',
+        text: JSON.stringify([{ path: '001_a.up.sql', up: 'CREATE TABLE a (id int);', down: 'DROP TABLE a b c;' }]),
+      }),
+    ).toEqual(new RequestInputError(['001_a.up.sql (down):1:14: syntax error at or near "b"']));
     expect(await listRequests(services, { target: target.name })).toEqual([]);
   });
 
   it('a channel that is down does not hold up the request: the failed notification is audited', async () => {
-    const unreachable = nodemailer.createTransport({ host: '127.0.0.1', port: await freePort(), secure: false, ignoreTLS: true });
-    const notify = createNotifier({ store: store.pool, policy: loadPolicy(), mailer: unreachable, webBaseUrl: 'http://approvals.test', tokenKeys: parseTokenKeys(`k:${'x'.repeat(32)}`) });
+    const unreachable = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: await freePort(),
+      secure: false,
+      ignoreTLS: true,
+    });
+    const notify = createNotifier({
+      store: store.pool,
+      policy: loadPolicy(),
+      mailer: unreachable,
+      webBaseUrl: 'http://approvals.test',
+      tokenKeys: parseTokenKeys(`k:${'x'.repeat(32)}`),
+    });
     const { services, target } = await harness({ notify });
     const { requestId } = await startRequest(services, change(target.name));
     await statusWhen(services, requestId, 'at the gate', atGate);
-    await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
+    await decideRequest(services, requestId, {
+      questionId: 'approve',
+      optionId: 'apply',
+      person: 'ann',
+      channel: 'cli',
+    });
     expect((await statusWhen(services, requestId, 'done', ended)).state).toBe('completed');
     // The final result is told after the request shows done.
     const failed = await waitFor('the failed result mail in the audit log', async () => {
@@ -120,69 +183,136 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     expect(await startRequest(services, kickoff)).toEqual({ requestId, started: false });
 
     const gate = await statusWhen(services, requestId, 'at the gate', atGate);
-    expect(gate.questions.map((q) => [q.id, q.state, q.options.map((o) => o.id)])).toEqual([['approve', 'open', ['apply', 'reject']]]);
+    expect(gate.questions.map((q) => [q.id, q.state, q.options.map((o) => o.id)])).toEqual([
+      ['approve', 'open', ['apply', 'reject']],
+    ]);
     expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at']);
 
-    const receipt = await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' }, 'click-1');
+    const receipt = await decideRequest(
+      services,
+      requestId,
+      { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' },
+      'click-1',
+    );
     expect(receipt).toMatchObject({ questionState: 'decided', votes: 1, quorum: 1 });
     const done = await statusWhen(services, requestId, 'done', ended);
     expect(done.state).toBe('completed');
     expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'note']);
     expect(await appliedSteps(target.url)).toBe(1);
-    expect(await auditKinds(store.pool, requestId)).toEqual(expect.arrayContaining(['request-created', 'phase-done', 'question-raised', 'decision', 'completed']));
+    expect(await auditKinds(store.pool, requestId)).toEqual(
+      expect.arrayContaining(['request-created', 'phase-done', 'question-raised', 'decision', 'completed']),
+    );
   });
 
   it('a migration directory: what the target already applied is left out; an applied file edited since stops the request before anyone is asked', async () => {
     const { services, target } = await harness();
     const first = { path: '001_note.up.sql', up: ADD_NOTE, down: 'ALTER TABLE orders DROP COLUMN note;' };
-    const second = { path: '002_total.up.sql', up: 'ALTER TABLE orders ADD COLUMN total numeric;', down: 'ALTER TABLE orders DROP COLUMN total;' };
-    await applyMigrations({ name: target.name, connectionString: target.url }, await migrationsFromFiles([first]), { requestId: 'earlier', decidedBy: ['ann'] });
-    const directory = (files: object[]) => change(target.name, { source: { format: 'migrations', text: JSON.stringify(files) } });
+    const second = {
+      path: '002_total.up.sql',
+      up: 'ALTER TABLE orders ADD COLUMN total numeric;',
+      down: 'ALTER TABLE orders DROP COLUMN total;',
+    };
+    await applyMigrations({ name: target.name, connectionString: target.url }, await migrationsFromFiles([first]), {
+      requestId: 'earlier',
+      decidedBy: ['ann'],
+    });
+    const directory = (files: object[]) =>
+      change(target.name, { source: { format: 'migrations', text: JSON.stringify(files) } });
 
     const { requestId } = await startRequest(services, directory([first, second]));
     await statusWhen(services, requestId, 'at the gate', atGate);
-    await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
+    await decideRequest(services, requestId, {
+      questionId: 'approve',
+      optionId: 'apply',
+      person: 'ann',
+      channel: 'cli',
+    });
     expect((await statusWhen(services, requestId, 'done', ended)).state).toBe('completed');
     expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'note', 'total']);
 
-    const edited = await startRequest(services, directory([{ ...first, up: 'ALTER TABLE orders ADD COLUMN note varchar(200);' }, second]));
+    const edited = await startRequest(
+      services,
+      directory([{ ...first, up: 'ALTER TABLE orders ADD COLUMN note varchar(200);' }, second]),
+    );
     const stopped = await statusWhen(services, edited.requestId, 'done', ended);
     expect(stopped.state).toBe('failed');
-    expect(stopped.outcome).toMatch(/migration 001 \(001_note\.up\.sql\) was applied with checksum .* an applied migration was edited/);
+    expect(stopped.outcome).toMatch(
+      /migration 001 \(001_note\.up\.sql\) was applied with checksum .* an applied migration was edited/,
+    );
     expect(stopped.questions).toEqual([]);
   });
 
   it('review: the findings of a live database become a fix migration, approved and applied', async () => {
-    const { services, target } = await harness({ targetSetup: `${ORDERS} CREATE TABLE order_line (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders);` });
-    const { requestId } = await startRequest(services, { ...change(target.name), kind: 'review', title: 'review shop', source: { format: 'sql', text: '' } });
+    const { services, target } = await harness({
+      targetSetup: `${ORDERS} CREATE TABLE order_line (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders);`,
+    });
+    const { requestId } = await startRequest(services, {
+      ...change(target.name),
+      kind: 'review',
+      title: 'review shop',
+      source: { format: 'sql', text: '' },
+    });
     const gate = await statusWhen(services, requestId, 'at the gate', atGate);
     await decideAll(services, requestId, gate);
     const done = await statusWhen(services, requestId, 'done', ended);
     expect(done.state).toBe('completed');
-    const indexes = await querySql<{ indexdef: string }>(target.url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'order_line' AND indexname <> 'order_line_pkey'");
-    expect(indexes.map((i) => i.indexdef)).toEqual(['CREATE INDEX order_line_order_id_idx ON public.order_line USING btree (order_id)']);
+    const indexes = await querySql<{ indexdef: string }>(
+      target.url,
+      "SELECT indexdef FROM pg_indexes WHERE tablename = 'order_line' AND indexname <> 'order_line_pkey'",
+    );
+    expect(indexes.map((i) => i.indexdef)).toEqual([
+      'CREATE INDEX order_line_order_id_idx ON public.order_line USING btree (order_id)',
+    ]);
   });
 
   it('review: a database with nothing to fix completes with nothing to apply, and asks no one', async () => {
     const { services, target } = await harness();
-    const { requestId } = await startRequest(services, { ...change(target.name), kind: 'review', title: 'review shop', source: { format: 'sql', text: '' } });
+    const { requestId } = await startRequest(services, {
+      ...change(target.name),
+      kind: 'review',
+      title: 'review shop',
+      source: { format: 'sql', text: '' },
+    });
     const done = await statusWhen(services, requestId, 'done', ended);
-    expect(done).toMatchObject({ state: 'completed', outcome: 'nothing to apply: no finding of the analysis has a fix that is a migration (see the analysis report)', questions: [] });
+    expect(done).toMatchObject({
+      state: 'completed',
+      outcome: 'nothing to apply: no finding of the analysis has a fix that is a migration (see the analysis report)',
+      questions: [],
+    });
   });
 
   it('design: a spec becomes tables in an empty target once every question is answered', async () => {
     const { services, target } = await harness({ targetSetup: '' });
     const spec = readFileSync(join(__dirname, '..', 'examples', 'ecommerce.yaml'), 'utf8');
-    const { requestId } = await startRequest(services, { ...change(target.name), kind: 'design', title: 'shop from its spec', source: { format: 'spec', text: spec } });
+    const { requestId } = await startRequest(services, {
+      ...change(target.name),
+      kind: 'design',
+      title: 'shop from its spec',
+      source: { format: 'spec', text: spec },
+    });
     const gate = await statusWhen(services, requestId, 'at the gate', atGate, 120_000);
-    expect(gate.artifacts).toEqual(expect.objectContaining({ erd: expect.objectContaining({ kind: 'erd' }), ddl: expect.objectContaining({ kind: 'ddl' }) }));
+    expect(gate.artifacts).toEqual(
+      expect.objectContaining({
+        erd: expect.objectContaining({ kind: 'erd' }),
+        ddl: expect.objectContaining({ kind: 'ddl' }),
+      }),
+    );
     // Advice about no step of the migration is applied when chosen: the hot four-table join becomes a materialized view.
     const hotJoin = gate.questions.find((q) => q.id.startsWith('SW-ESC-DENORMALIZATION:'))!;
-    await decideRequest(services, requestId, { questionId: hotJoin.id, optionId: 'materialized-view', person: 'ann', channel: 'cli', comment: 'the order page is read far more than it changes' });
+    await decideRequest(services, requestId, {
+      questionId: hotJoin.id,
+      optionId: 'materialized-view',
+      person: 'ann',
+      channel: 'cli',
+      comment: 'the order page is read far more than it changes',
+    });
     await decideAll(services, requestId, await requestStatus(services, requestId));
     const done = await statusWhen(services, requestId, 'done', ended, 120_000);
     expect(done).toMatchObject({ state: 'completed' });
-    const tables = await querySql<{ table_name: string }>(target.url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1");
+    const tables = await querySql<{ table_name: string }>(
+      target.url,
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+    );
     expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['customer', 'order']));
     const views = await querySql<{ matviewname: string }>(target.url, 'SELECT matviewname FROM pg_matviews');
     expect(views.map((v) => v.matviewname)).toHaveLength(1);
@@ -192,16 +322,37 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     const { services, target } = await harness();
     const { requestId } = await startRequest(services, change(target.name));
     await statusWhen(services, requestId, 'at the gate', atGate);
-    const refusal = (decision: Parameters<typeof decideRequest>[2]) => decideRequest(services, requestId, decision).catch((e: unknown) => e);
+    const refusal = (decision: Parameters<typeof decideRequest>[2]) =>
+      decideRequest(services, requestId, decision).catch((e: unknown) => e);
 
-    expect(await refusal({ questionId: 'approve', optionId: 'apply', person: 'rita', channel: 'slack' })).toEqual(new RefusedError('rita requested this change and may not decide it (separation of duties)'));
-    expect(await refusal({ questionId: 'approve', optionId: 'apply', person: 'mallory', channel: 'web' })).toEqual(new RefusedError(`mallory is not an approver for ${target.name}/production; approvers: ann, bob`));
-    expect(await refusal({ questionId: 'nope', optionId: 'apply', person: 'ann', channel: 'cli' })).toEqual(new RefusedError(`request ${requestId} has no question 'nope'; open questions: approve`));
-    expect(await refusal({ questionId: 'approve', optionId: 'yolo', person: 'ann', channel: 'cli' })).toEqual(new RefusedError("question 'approve' has no option 'yolo'; choose one of: apply, reject"));
-    expect(await refusal({ questionId: 'approve', optionId: 'reject', person: 'ann', channel: 'cli' })).toEqual(new RefusedError('a comment is required to reject: say why'));
+    expect(await refusal({ questionId: 'approve', optionId: 'apply', person: 'rita', channel: 'slack' })).toEqual(
+      new RefusedError('rita requested this change and may not decide it (separation of duties)'),
+    );
+    expect(await refusal({ questionId: 'approve', optionId: 'apply', person: 'mallory', channel: 'web' })).toEqual(
+      new RefusedError(`mallory is not an approver for ${target.name}/production; approvers: ann, bob`),
+    );
+    expect(await refusal({ questionId: 'nope', optionId: 'apply', person: 'ann', channel: 'cli' })).toEqual(
+      new RefusedError(`request ${requestId} has no question 'nope'; open questions: approve`),
+    );
+    expect(await refusal({ questionId: 'approve', optionId: 'yolo', person: 'ann', channel: 'cli' })).toEqual(
+      new RefusedError("question 'approve' has no option 'yolo'; choose one of: apply, reject"),
+    );
+    expect(await refusal({ questionId: 'approve', optionId: 'reject', person: 'ann', channel: 'cli' })).toEqual(
+      new RefusedError('a comment is required to reject: say why'),
+    );
 
-    const first = await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'bob', channel: 'slack' }, 'slack-action-42');
-    const again = await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'bob', channel: 'slack' }, 'slack-action-42');
+    const first = await decideRequest(
+      services,
+      requestId,
+      { questionId: 'approve', optionId: 'apply', person: 'bob', channel: 'slack' },
+      'slack-action-42',
+    );
+    const again = await decideRequest(
+      services,
+      requestId,
+      { questionId: 'approve', optionId: 'apply', person: 'bob', channel: 'slack' },
+      'slack-action-42',
+    );
     expect(again).toEqual(first);
     const done = await statusWhen(services, requestId, 'done', ended);
     expect(done.questions[0].votes.map((v) => v.person)).toEqual(['bob']);
@@ -213,7 +364,13 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     const { services, target } = await harness();
     const { requestId } = await startRequest(services, change(target.name));
     await statusWhen(services, requestId, 'at the gate', atGate);
-    await decideRequest(services, requestId, { questionId: 'approve', optionId: 'reject', person: 'ann', channel: 'web', comment: 'not during the sale' });
+    await decideRequest(services, requestId, {
+      questionId: 'approve',
+      optionId: 'reject',
+      person: 'ann',
+      channel: 'web',
+      comment: 'not during the sale',
+    });
     const done = await statusWhen(services, requestId, 'done', ended);
     expect(done.state).toBe('rejected');
     expect(done.outcome).toBe('rejected by ann: not during the sale; nothing was applied');
@@ -225,12 +382,27 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     const { services, target } = await harness({ policy: testPolicy({ quorum: 2 }) });
     const { requestId } = await startRequest(services, change(target.name));
     await statusWhen(services, requestId, 'at the gate', atGate);
-    const first = await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
+    const first = await decideRequest(services, requestId, {
+      questionId: 'approve',
+      optionId: 'apply',
+      person: 'ann',
+      channel: 'cli',
+    });
     expect(first).toMatchObject({ questionState: 'open', votes: 1, quorum: 2 });
-    const twice = await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'slack' }).catch((e: unknown) => e);
+    const twice = await decideRequest(services, requestId, {
+      questionId: 'approve',
+      optionId: 'apply',
+      person: 'ann',
+      channel: 'slack',
+    }).catch((e: unknown) => e);
     expect(twice).toEqual(new RefusedError("ann already chose on 'approve'; the quorum of 2 needs distinct approvers"));
     expect((await requestStatus(services, requestId)).state).toBe('awaiting-approval');
-    const second = await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'bob', channel: 'email' });
+    const second = await decideRequest(services, requestId, {
+      questionId: 'approve',
+      optionId: 'apply',
+      person: 'bob',
+      channel: 'email',
+    });
     expect(second).toMatchObject({ questionState: 'decided', votes: 2 });
     expect((await statusWhen(services, requestId, 'done', ended)).state).toBe('completed');
     expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'note']);
@@ -239,10 +411,14 @@ describe('the design-request workflow on a real Temporal server and real Postgre
   // The dev server fires timers up to a second or two late: the fourth reminder (due at 12 s) has 2.5 s before
   // the expiry, and a fifth (15 s) would come after it, so the count is 4 however late the timers are.
   it('reminds on a timer, re-routes to the backup approver, then expires and applies nothing', async () => {
-    const { services, target } = await harness({ timings: { remindEverySeconds: 3, rerouteAfterSeconds: 7.5, expireAfterSeconds: 14.5 } });
+    const { services, target } = await harness({
+      timings: { remindEverySeconds: 3, rerouteAfterSeconds: 7.5, expireAfterSeconds: 14.5 },
+    });
     const { requestId } = await startRequest(services, change(target.name));
     await statusWhen(services, requestId, 'at the gate', atGate);
-    const rerouted = await statusWhen(services, requestId, 're-routed', (view) => view.questions[0]?.askedTo.includes('carl'));
+    const rerouted = await statusWhen(services, requestId, 're-routed', (view) =>
+      view.questions[0]?.askedTo.includes('carl'),
+    );
     expect(rerouted.questions[0].askedTo).toEqual(['ann', 'bob', 'carl']);
     const done = await statusWhen(services, requestId, 'expired', ended);
     expect(done.state).toBe('expired');
@@ -252,7 +428,12 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     const kinds = await auditKinds(store.pool, requestId);
     expect(kinds.filter((k) => k === 'reminder')).toHaveLength(4);
     expect(kinds).toEqual(expect.arrayContaining(['rerouted', 'expired']));
-    const late = await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' }).catch((e: unknown) => e);
+    const late = await decideRequest(services, requestId, {
+      questionId: 'approve',
+      optionId: 'apply',
+      person: 'ann',
+      channel: 'cli',
+    }).catch((e: unknown) => e);
     expect(late).toBeInstanceOf(RefusedError);
   });
 
@@ -275,11 +456,26 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     const { requestId } = await startRequest(services, change(target.name));
     await statusWhen(services, requestId, 'at the gate', atGate);
     await runSql(target.url, 'CREATE TABLE audit_trail (id bigint PRIMARY KEY)');
-    await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
-    const again = await statusWhen(services, requestId, 'asked again', (view) => atGate(view) && view.questions.some((q) => q.id === 'approve#2'));
+    await decideRequest(services, requestId, {
+      questionId: 'approve',
+      optionId: 'apply',
+      person: 'ann',
+      channel: 'cli',
+    });
+    const again = await statusWhen(
+      services,
+      requestId,
+      'asked again',
+      (view) => atGate(view) && view.questions.some((q) => q.id === 'approve#2'),
+    );
     expect(again.questions.map((q) => q.id)).toEqual(['approve#2']);
     expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at']);
-    await decideRequest(services, requestId, { questionId: 'approve#2', optionId: 'apply', person: 'bob', channel: 'cli' });
+    await decideRequest(services, requestId, {
+      questionId: 'approve#2',
+      optionId: 'apply',
+      person: 'bob',
+      channel: 'cli',
+    });
     expect((await statusWhen(services, requestId, 'done', ended)).state).toBe('completed');
     expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'note']);
     expect(await auditKinds(store.pool, requestId)).toEqual(expect.arrayContaining(['drift']));
@@ -294,19 +490,42 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     try {
       const pid = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       await blocker.query('BEGIN; LOCK TABLE orders IN ACCESS SHARE MODE');
-      await decideRequest(services, requestId, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
-      const asked = await statusWhen(services, requestId, 'asked about the lock', (view) => atGate(view) && view.questions[0]?.id === 'apply-stopped');
+      await decideRequest(services, requestId, {
+        questionId: 'approve',
+        optionId: 'apply',
+        person: 'ann',
+        channel: 'cli',
+      });
+      const asked = await statusWhen(
+        services,
+        requestId,
+        'asked about the lock',
+        (view) => atGate(view) && view.questions[0]?.id === 'apply-stopped',
+      );
       const question = asked.questions[0]!;
-      expect(question).toMatchObject({ trigger: 'SW-APPLY-LOCK-CONTENTION', options: [{ id: 'retry' }, { id: 'reject' }], recommendation: { optionId: 'retry' } });
-      expect(question.problem).toMatch(new RegExp(`could not get AccessExclusiveLock on orders within 200 ms, 2 times: blocked by pid ${pid} `));
-      const evidence = JSON.parse((await getArtifact(store.pool, question.escalation.digest)).content) as { evidence: { blockers: { pid: number; modes: string[] }[] } };
+      expect(question).toMatchObject({
+        trigger: 'SW-APPLY-LOCK-CONTENTION',
+        options: [{ id: 'retry' }, { id: 'reject' }],
+        recommendation: { optionId: 'retry' },
+      });
+      expect(question.problem).toMatch(
+        new RegExp(`could not get AccessExclusiveLock on orders within 200 ms, 2 times: blocked by pid ${pid} `),
+      );
+      const evidence = JSON.parse((await getArtifact(store.pool, question.escalation.digest)).content) as {
+        evidence: { blockers: { pid: number; modes: string[] }[] };
+      };
       expect(evidence.evidence.blockers).toEqual([expect.objectContaining({ pid, modes: ['AccessShareLock'] })]);
       expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at']);
       await blocker.query('ROLLBACK');
     } finally {
       await blocker.end();
     }
-    await decideRequest(services, requestId, { questionId: 'apply-stopped', optionId: 'retry', person: 'bob', channel: 'cli' });
+    await decideRequest(services, requestId, {
+      questionId: 'apply-stopped',
+      optionId: 'retry',
+      person: 'bob',
+      channel: 'cli',
+    });
     expect((await statusWhen(services, requestId, 'done', ended)).state).toBe('completed');
     expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'note']);
     expect(await auditKinds(store.pool, requestId)).toEqual(expect.arrayContaining(['apply-stopped']));
@@ -316,7 +535,17 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     const { services, target } = await harness();
     const { requestId } = await startRequest(services, change(target.name));
     await statusWhen(services, requestId, 'at the gate', atGate);
-    const listed = await waitFor('the request in visibility', async () => (await listRequests(services, { status: 'awaiting-approval', target: target.name })).find((r) => r.requestId === requestId));
-    expect(listed).toMatchObject({ requestId, status: 'awaiting-approval', kind: 'change', target: target.name, requester: 'rita' });
+    const listed = await waitFor('the request in visibility', async () =>
+      (await listRequests(services, { status: 'awaiting-approval', target: target.name })).find(
+        (r) => r.requestId === requestId,
+      ),
+    );
+    expect(listed).toMatchObject({
+      requestId,
+      status: 'awaiting-approval',
+      kind: 'change',
+      target: target.name,
+      requester: 'rita',
+    });
   });
 });

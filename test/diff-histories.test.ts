@@ -8,7 +8,6 @@ import { runSql } from './support/requests';
 import { createTestDatabase, type TestDatabase } from './support/stack';
 import { LEMMY_DIR, MARQUEZ_DIR } from './support/fixtures';
 
-
 async function catalogOf(url: string): Promise<Catalog> {
   const client = new Client({ connectionString: url });
   await client.connect();
@@ -33,7 +32,10 @@ describe('diff(before, after) applied to before yields after, on consecutive rea
     const db = await createTestDatabase('sw_diff');
     databases.push(db);
     if (setup) await runSql(db.url, setup);
-    await applyMigrations({ name: db.name, connectionString: db.url }, migrations, { requestId: 'diff-histories', decidedBy: [] });
+    await applyMigrations({ name: db.name, connectionString: db.url }, migrations, {
+      requestId: 'diff-histories',
+      decidedBy: [],
+    });
     return db;
   }
 
@@ -41,7 +43,10 @@ describe('diff(before, after) applied to before yields after, on consecutive rea
     const before = await databaseWith(all.slice(0, k), setup);
     const after = await databaseWith(all.slice(0, k + 1), setup);
     const target = await catalogOf(after.url);
-    const statements = await closedSchemaDiff({ url: before.url, catalog: await catalogOf(before.url) }, { url: after.url, catalog: target });
+    const statements = await closedSchemaDiff(
+      { url: before.url, catalog: await catalogOf(before.url) },
+      { url: after.url, catalog: target },
+    );
     expect(await applyInDependencyOrder(before.url, statements)).toEqual([]);
     expect(fingerprint(await catalogOf(before.url))).toBe(fingerprint(target));
     return statements;
@@ -54,7 +59,8 @@ describe('diff(before, after) applied to before yields after, on consecutive rea
   });
 
   it.each([20, 120, 250])('Lemmy: the migration after the first %i', async (k) => {
-    const diesel = 'CREATE TABLE __diesel_schema_migrations (version varchar(50) PRIMARY KEY NOT NULL, run_on timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP)';
+    const diesel =
+      'CREATE TABLE __diesel_schema_migrations (version varchar(50) PRIMARY KEY NOT NULL, run_on timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP)';
     const migrations = await importMigrations(LEMMY_DIR);
     await expectDiffReaches(migrations, k, diesel);
   });

@@ -1,11 +1,27 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { claimablePort, freePort } from '../stack/ports';
-import { installedBinaries, reachableBinaries, startEmbeddedPostgres, type EmbeddedPostgresOptions } from '../stack/postgres';
+import {
+  installedBinaries,
+  reachableBinaries,
+  startEmbeddedPostgres,
+  type EmbeddedPostgresOptions,
+} from '../stack/postgres';
 import { waitFor } from '../stack/wait';
 import { startTestServers, type Started } from './global-setup';
 import { testStack } from './support/stack';
@@ -49,16 +65,23 @@ function start(home: string, ports: Ports) {
 function cli(home: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { ...process.env, SCHEMAWRIGHT_HOME: home, TEMPORAL_ADDRESS: '', DATABASE_URL: '' };
   return new Promise((resolveRun) => {
-    execFile(process.execPath, ['--import', 'tsx', 'cli/schemawright.ts', ...args], { cwd: ROOT, env }, (error, stdout, stderr) => {
-      resolveRun({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'cli/schemawright.ts', ...args],
+      { cwd: ROOT, env },
+      (error, stdout, stderr) => {
+        resolveRun({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 /** Runs a command line as printed for the user (through a shell), with `extra` arguments after it. */
 function shell(line: string, extra: string): Promise<string> {
   return new Promise((resolveRun, rejectRun) => {
-    execFile('sh', ['-c', `${line} ${extra}`], (error, stdout, stderr) => (error ? rejectRun(new Error(`${line}: ${stderr}`)) : resolveRun(stdout)));
+    execFile('sh', ['-c', `${line} ${extra}`], (error, stdout, stderr) =>
+      error ? rejectRun(new Error(`${line}: ${stderr}`)) : resolveRun(stdout),
+    );
   });
 }
 
@@ -68,7 +91,13 @@ async function allFree(ports: Ports): Promise<boolean> {
 }
 
 async function pickPorts(): Promise<Ports> {
-  return { temporal: await freePort(), ui: await freePort(), postgres: await freePort(), web: await freePort(), mail: await freePort() };
+  return {
+    temporal: await freePort(),
+    ui: await freePort(),
+    postgres: await freePort(),
+    web: await freePort(),
+    mail: await freePort(),
+  };
 }
 
 describe('npm start: the embedded default', () => {
@@ -80,10 +109,15 @@ describe('npm start: the embedded default', () => {
     const ports = await pickPorts();
     const first = start(home, ports);
     try {
-      await waitFor('the first start to report it is running', () => {
-        if (first.child.exitCode !== null) throw new Error(`start exited early:\n${first.output.stdout}\n${first.output.stderr}`);
-        return first.output.stdout.includes('schemawright is running.') || undefined;
-      }, { timeoutMs: 180_000, intervalMs: 200 });
+      await waitFor(
+        'the first start to report it is running',
+        () => {
+          if (first.child.exitCode !== null)
+            throw new Error(`start exited early:\n${first.output.stdout}\n${first.output.stderr}`);
+          return first.output.stdout.includes('schemawright is running.') || undefined;
+        },
+        { timeoutMs: 180_000, intervalMs: 200 },
+      );
       expect(first.output.stdout).toContain(`Web (requests, approvals):  http://127.0.0.1:${ports.web}`);
       expect(first.output.stdout).toContain(`Temporal UI (workflows):    http://127.0.0.1:${ports.ui}`);
       const firstCheck = /Stack check: +passed \(workflow (\S+)\)/.exec(first.output.stdout)![1];
@@ -92,14 +126,21 @@ describe('npm start: the embedded default', () => {
       expect(web.status).toBe(200);
       expect(await web.text()).toContain(firstCheck);
       expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
-      expect(await (await fetch(`http://127.0.0.1:${ports.web}/healthz`)).json()).toEqual({ store: 'ok', temporal: 'ok' });
+      expect(await (await fetch(`http://127.0.0.1:${ports.web}/healthz`)).json()).toEqual({
+        store: 'ok',
+        temporal: 'ok',
+      });
       // The store is set up with its roles: everything connects as the application role, and the audit key is printed, kept owner-only.
-      expect(first.output.stdout).toMatch(/Audit key: +[0-9a-f]{16} \(public key [A-Za-z0-9+/=]+; `audit verify` checks with it\)/);
+      expect(first.output.stdout).toMatch(
+        /Audit key: +[0-9a-f]{16} \(public key [A-Za-z0-9+/=]+; `audit verify` checks with it\)/,
+      );
       expect(statSync(join(home, 'audit-key.pem')).mode & 0o777).toBe(0o600);
       const running = JSON.parse(readFileSync(join(home, 'running-stack.json'), 'utf8')) as { databaseUrl: string };
       const app = new Client({ connectionString: running.databaseUrl });
       await app.connect();
-      const role = await app.query('SELECT current_user AS name, rolsuper AS superuser FROM pg_roles WHERE rolname = current_user');
+      const role = await app.query(
+        'SELECT current_user AS name, rolsuper AS superuser FROM pg_roles WHERE rolname = current_user',
+      );
       await app.end();
       expect(role.rows).toEqual([{ name: 'schemawright_app', superuser: false }]);
 
@@ -112,14 +153,18 @@ describe('npm start: the embedded default', () => {
       expect(statSync(passFile).mode & 0o777).toBe(0o600);
       const storeLine = /psql, the store: +(.+)$/m.exec(first.output.stdout)![1];
       const shopLine = /psql, the shop target: +(.+)$/m.exec(first.output.stdout)![1];
-      expect(storeLine).toBe(`PGPASSFILE=${passFile} psql -h 127.0.0.1 -p ${ports.postgres} -U postgres -d schemawright`);
+      expect(storeLine).toBe(
+        `PGPASSFILE=${passFile} psql -h 127.0.0.1 -p ${ports.postgres} -U postgres -d schemawright`,
+      );
       expect((await shell(storeLine, "-tAc 'SELECT current_database()'")).trim()).toBe('schemawright');
       expect((await shell(shopLine, "-tAc 'SELECT current_database()'")).trim()).toBe('shop');
 
       // doctor finds the running stack by itself, as every CLI command does.
       const doctor = await cli(home, 'doctor');
       expect(doctor.stderr).toBe('');
-      expect(doctor.stdout).toMatch(/^ok: workflow stack-check-\S+ ran on a worker that stored artifact \S+ in PostgreSQL /);
+      expect(doctor.stdout).toMatch(
+        /^ok: workflow stack-check-\S+ ran on a worker that stored artifact \S+ in PostgreSQL /,
+      );
 
       // A second start on the same ports is refused and leaves the running one alone.
       const refused = start(home, ports);
@@ -135,20 +180,30 @@ describe('npm start: the embedded default', () => {
 
       const second = start(home, ports);
       try {
-        await waitFor('the second start to report it is running', () => {
-          if (second.child.exitCode !== null) throw new Error(`second start exited early:\n${second.output.stderr}`);
-          return second.output.stdout.includes('schemawright is running.') || undefined;
-        }, { timeoutMs: 180_000, intervalMs: 200 });
+        await waitFor(
+          'the second start to report it is running',
+          () => {
+            if (second.child.exitCode !== null) throw new Error(`second start exited early:\n${second.output.stderr}`);
+            return second.output.stdout.includes('schemawright is running.') || undefined;
+          },
+          { timeoutMs: 180_000, intervalMs: 200 },
+        );
         // Temporal kept its workflows, PostgreSQL kept the first run's artifact.
         expect(await (await fetch(`http://127.0.0.1:${ports.web}/`)).text()).toContain(firstCheck);
-        const pg = new Client({ connectionString: `postgres://postgres:${password}@127.0.0.1:${ports.postgres}/schemawright` });
+        const pg = new Client({
+          connectionString: `postgres://postgres:${password}@127.0.0.1:${ports.postgres}/schemawright`,
+        });
         await pg.connect();
-        const { rows } = await pg.query('SELECT count(*)::int AS n FROM artifacts WHERE content = $1', [`stack check by workflow ${firstCheck}`]);
+        const { rows } = await pg.query('SELECT count(*)::int AS n FROM artifacts WHERE content = $1', [
+          `stack check by workflow ${firstCheck}`,
+        ]);
         await pg.end();
         expect(rows[0].n).toBe(1);
         // shop's reader and applier: no superuser; the reader reads and cannot write, the applier owns shop.
         const reader = readFileSync(join(home, 'target-roles', 'schemawright_reader.password'), 'utf8').trim();
-        const shop = new Client({ connectionString: `postgres://schemawright_reader:${reader}@127.0.0.1:${ports.postgres}/shop` });
+        const shop = new Client({
+          connectionString: `postgres://schemawright_reader:${reader}@127.0.0.1:${ports.postgres}/shop`,
+        });
         await shop.connect();
         try {
           const roles = await shop.query(`
@@ -156,10 +211,26 @@ describe('npm start: the embedded default', () => {
                    (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'shop') = r.rolname AS owns_shop
             FROM pg_roles r WHERE r.rolname IN ('schemawright_reader', 'schemawright_applier') ORDER BY 1`);
           expect(roles.rows).toEqual([
-            { rolname: 'schemawright_applier', rolsuper: false, rolcreatedb: false, rolcreaterole: false, reads_all: false, owns_shop: true },
-            { rolname: 'schemawright_reader', rolsuper: false, rolcreatedb: false, rolcreaterole: false, reads_all: true, owns_shop: false },
+            {
+              rolname: 'schemawright_applier',
+              rolsuper: false,
+              rolcreatedb: false,
+              rolcreaterole: false,
+              reads_all: false,
+              owns_shop: true,
+            },
+            {
+              rolname: 'schemawright_reader',
+              rolsuper: false,
+              rolcreatedb: false,
+              rolcreaterole: false,
+              reads_all: true,
+              owns_shop: false,
+            },
           ]);
-          await expect(shop.query('CREATE TABLE intruder (a int)')).rejects.toThrow('cannot execute CREATE TABLE in a read-only transaction');
+          await expect(shop.query('CREATE TABLE intruder (a int)')).rejects.toThrow(
+            'cannot execute CREATE TABLE in a read-only transaction',
+          );
         } finally {
           await shop.end();
         }
@@ -221,7 +292,14 @@ describe('the embedded PostgreSQL, anywhere and as anyone', () => {
   });
 
   async function options(dir: string, extra: Partial<EmbeddedPostgresOptions> = {}): Promise<EmbeddedPostgresOptions> {
-    return { dataDir: join(dir, 'postgres'), port: await freePort(), persistent: true, logFile: join(dir, 'postgres.log'), throwaway: true, ...extra };
+    return {
+      dataDir: join(dir, 'postgres'),
+      port: await freePort(),
+      persistent: true,
+      logFile: join(dir, 'postgres.log'),
+      throwaway: true,
+      ...extra,
+    };
   }
 
   /** A cluster whose postgresql.conf PostgreSQL itself refuses at start. */
@@ -245,7 +323,9 @@ describe('the embedded PostgreSQL, anywhere and as anyone', () => {
       const binaries = reachableBinaries(cache, { dir: native, version: installed.version });
       if (process.getuid?.() === 0) {
         // As root, the postgres account runs them: a root-owned copy it can reach, not the closed original.
-        expect(binaries.postgres).toBe(join(cache, `postgres-${process.platform}-${process.arch}-${installed.version}`, 'bin', 'postgres'));
+        expect(binaries.postgres).toBe(
+          join(cache, `postgres-${process.platform}-${process.arch}-${installed.version}`, 'bin', 'postgres'),
+        );
         expect(statSync(binaries.postgres).mode & 0o777).toBe(0o755);
         expect(statSync(join(binaries.postgres, '..', '..')).uid).toBe(0);
         // A second start finds the copy in place.
@@ -270,18 +350,20 @@ describe('the embedded PostgreSQL, anywhere and as anyone', () => {
     }
   });
 
-  it("a PostgreSQL that refuses to start says why in its own words and what to do, and nothing is left running", async () => {
+  it('a PostgreSQL that refuses to start says why in its own words and what to do, and nothing is left running', async () => {
     const dir = openDir('sw-pg-broken-');
     await brokenCluster(dir);
     const settings = await options(dir);
     const failure = startEmbeddedPostgres(settings);
     await expect(failure).rejects.toThrow('unrecognized configuration parameter "schemawright_no_such_setting"');
-    await expect(failure).rejects.toThrow('Fix what PostgreSQL says above, or set DATABASE_URL to use a PostgreSQL you already run.');
+    await expect(failure).rejects.toThrow(
+      'Fix what PostgreSQL says above, or set DATABASE_URL to use a PostgreSQL you already run.',
+    );
     expect(processesMentioning(settings.dataDir)).toEqual([]);
     expect(await claimablePort(settings.port)).toBe(settings.port);
   });
 
-  it("an initdb that fails says why in its own words and what to do", async () => {
+  it('an initdb that fails says why in its own words and what to do', async () => {
     const dir = openDir('sw-pg-initdb-');
     const settings = await options(dir);
     mkdirSync(settings.dataDir);
@@ -297,10 +379,14 @@ describe('the embedded PostgreSQL, anywhere and as anyone', () => {
     const root = openDir('sw-setup-');
     await brokenCluster(root);
     const started: Started = { root };
-    await expect(startTestServers(started, testStack().temporalCliPath, { usePostgres: true })).rejects.toThrow('schemawright_no_such_setting');
+    await expect(startTestServers(started, testStack().temporalCliPath, { usePostgres: true })).rejects.toThrow(
+      'schemawright_no_such_setting',
+    );
     // Temporal was still starting when PostgreSQL failed: it was waited for, then stopped.
     expect(started.temporal).toBeDefined();
-    expect(started.temporal!.child.process.exitCode !== null || started.temporal!.child.process.signalCode !== null).toBe(true);
+    expect(
+      started.temporal!.child.process.exitCode !== null || started.temporal!.child.process.signalCode !== null,
+    ).toBe(true);
     expect(processesMentioning(join(root, 'postgres'))).toEqual([]);
   });
 

@@ -42,15 +42,28 @@ export async function startTestServers(
 ): Promise<{ temporal: RunningTemporal; postgres?: RunningPostgres; shadow: RunningPostgres }> {
   const [temporalPort, postgresPort, shadowPort] = [await freePort(), await freePort(), await freePort()];
   const results = await Promise.allSettled([
-    startTemporalDevServer({ cliPath, port: temporalPort, namespace: 'default', logFile: join(started.root, 'temporal.log') }).then((server) => (started.temporal = server)),
+    startTemporalDevServer({
+      cliPath,
+      port: temporalPort,
+      namespace: 'default',
+      logFile: join(started.root, 'temporal.log'),
+    }).then((server) => (started.temporal = server)),
     options.usePostgres
-      ? startEmbeddedPostgres({ dataDir: join(started.root, 'postgres'), port: postgresPort, persistent: false, throwaway: true, logFile: join(started.root, 'postgres.log') }).then(
-          (server) => (started.postgres = server),
-        )
+      ? startEmbeddedPostgres({
+          dataDir: join(started.root, 'postgres'),
+          port: postgresPort,
+          persistent: false,
+          throwaway: true,
+          logFile: join(started.root, 'postgres.log'),
+        }).then((server) => (started.postgres = server))
       : undefined,
-    startEmbeddedPostgres({ dataDir: join(started.root, 'shadow'), port: shadowPort, persistent: false, throwaway: true, logFile: join(started.root, 'shadow.log') }).then(
-      (server) => (started.shadow = server),
-    ),
+    startEmbeddedPostgres({
+      dataDir: join(started.root, 'shadow'),
+      port: shadowPort,
+      persistent: false,
+      throwaway: true,
+      logFile: join(started.root, 'shadow.log'),
+    }).then((server) => (started.shadow = server)),
     // pg_dump and pg_restore for the shadow copy, fetched into the per-user cache on a first run.
     locatePostgresClient(),
   ]);
@@ -77,7 +90,9 @@ export default async function globalSetup(): Promise<void> {
   try {
     await isolateTestRun(root);
     const cli = await locateTemporalCli();
-    const { temporal, postgres, shadow } = await startTestServers(started, cli.path, { usePostgres: !process.env.DATABASE_URL });
+    const { temporal, postgres, shadow } = await startTestServers(started, cli.path, {
+      usePostgres: !process.env.DATABASE_URL,
+    });
     process.env.SCHEMAWRIGHT_SHADOW_URL = shadow.adminUrl;
     const stack: TestStack = {
       temporalAddress: temporal.address,

@@ -11,14 +11,20 @@ const PHASES = ['analysis', 'modeling', 'review', 'apply'];
 
 function sourceFiles(directory: string): string[] {
   return readdirSync(join(ROOT, directory), { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sourceFiles(join(directory, entry.name)) : entry.name.endsWith('.ts') ? [join(directory, entry.name)] : [],
+    entry.isDirectory()
+      ? sourceFiles(join(directory, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [join(directory, entry.name)]
+        : [],
   );
 }
 
 /** Every relative module a file imports or re-exports, as a path from the repository's root. */
 function importsOf(file: string): string[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
-  return [...text.matchAll(/(?:\bfrom|\bimport|\brequire)\s*\(?\s*'(\.{1,2}\/[^']*)'/g)].map((match) => relative(ROOT, resolve(ROOT, dirname(file), match[1]!)));
+  return [...text.matchAll(/(?:\bfrom|\bimport|\brequire)\s*\(?\s*'(\.{1,2}\/[^']*)'/g)].map((match) =>
+    relative(ROOT, resolve(ROOT, dirname(file), match[1]!)),
+  );
 }
 
 /** `activities/<phase>/...` → the phase; anything else → undefined. */
@@ -28,7 +34,13 @@ function phaseOf(path: string): string | undefined {
 }
 
 function crossings(directories: string[], forbidden: (from: string, to: string) => boolean): string[] {
-  return directories.flatMap((directory) => sourceFiles(directory).flatMap((file) => importsOf(file).filter((to) => forbidden(file, to)).map((to) => `${file} imports ${to}`)));
+  return directories.flatMap((directory) =>
+    sourceFiles(directory).flatMap((file) =>
+      importsOf(file)
+        .filter((to) => forbidden(file, to))
+        .map((to) => `${file} imports ${to}`),
+    ),
+  );
 }
 
 describe('the layout', () => {
@@ -41,13 +53,19 @@ describe('the layout', () => {
   });
 
   it('keeps the PostgreSQL toolkit and the artifact types free of phases, activities and workflows', () => {
-    const found = crossings(['postgres', 'artifacts'], (_from, to) => /^(activities|workflows|approvals|cli|workers)(\/|$)/.test(to));
+    const found = crossings(['postgres', 'artifacts'], (_from, to) =>
+      /^(activities|workflows|approvals|cli|workers)(\/|$)/.test(to),
+    );
     expect(found).toEqual([]);
   });
 
   it('sees a crossing when there is one', () => {
     // The checks above pass vacuously if nothing is read: the adapters do import their own phase and the toolkit.
-    expect(importsOf('activities/review/activity.ts')).toEqual(expect.arrayContaining(['activities/review/review-change', 'postgres/target']));
-    expect(crossings(['activities/review'], (_from, to) => to === 'postgres/target')).toContain('activities/review/activity.ts imports postgres/target');
+    expect(importsOf('activities/review/activity.ts')).toEqual(
+      expect.arrayContaining(['activities/review/review-change', 'postgres/target']),
+    );
+    expect(crossings(['activities/review'], (_from, to) => to === 'postgres/target')).toContain(
+      'activities/review/activity.ts imports postgres/target',
+    );
   });
 });

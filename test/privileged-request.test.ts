@@ -43,8 +43,17 @@ describe('privileged statements in a request are a question, not an experiment',
     return { path, readSince: () => statSync(path).atimeMs !== old.getTime() };
   }
 
-  async function attack(): Promise<{ harness: RequestHarness; requestId: string; role: string; touched: string; secret: ReturnType<typeof secretFile>; sql: string[] }> {
-    const harness = await requestHarness(temporal, store.pool, { targetSetup: 'CREATE TABLE orders (id bigint PRIMARY KEY)' });
+  async function attack(): Promise<{
+    harness: RequestHarness;
+    requestId: string;
+    role: string;
+    touched: string;
+    secret: ReturnType<typeof secretFile>;
+    sql: string[];
+  }> {
+    const harness = await requestHarness(temporal, store.pool, {
+      targetSetup: 'CREATE TABLE orders (id bigint PRIMARY KEY)',
+    });
     harnesses.push(harness);
     const role = uniqueName('evil');
     roles.push(role);
@@ -70,35 +79,56 @@ describe('privileged statements in a request are a question, not an experiment',
     return { harness, requestId, role, touched, secret, sql };
   }
 
-  const roleExists = async (role: string) => (await querySql(testStack().postgresAdminUrl, 'SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).length > 0;
+  const roleExists = async (role: string) =>
+    (await querySql(testStack().postgresAdminUrl, 'SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).length > 0;
 
   it('while the request waits: no role, no file, nothing read; the question shows the statements and the shadow says it skipped them; rejecting runs nothing', async () => {
     const { harness, requestId, role, touched, secret, sql } = await attack();
     const gate = await statusWhen(harness.services, requestId, 'at the gate', atGate, 120_000);
 
-    expect({ role: await roleExists(role), fileWritten: existsSync(touched), secretRead: secret.readSince() }).toEqual({ role: false, fileWritten: false, secretRead: false });
+    expect({ role: await roleExists(role), fileWritten: existsSync(touched), secretRead: secret.readSince() }).toEqual({
+      role: false,
+      fileWritten: false,
+      secretRead: false,
+    });
 
-    expect(gate.questions.map((q) => [q.id, q.trigger, q.options.map((o) => o.id), q.recommendation.optionId])).toEqual([
-      ['SW-ESC-PRIVILEGED:statements', 'SW-ESC-PRIVILEGED', ['apply-as-written', 'reject'], 'reject'],
-    ]);
+    expect(gate.questions.map((q) => [q.id, q.trigger, q.options.map((o) => o.id), q.recommendation.optionId])).toEqual(
+      [['SW-ESC-PRIVILEGED:statements', 'SW-ESC-PRIVILEGED', ['apply-as-written', 'reject'], 'reject']],
+    );
     const problem = gate.questions[0]!.problem;
     const file = `${requestId}.sql`;
-    expect(problem).toContain(`3 statement(s) need rights beyond the database or reach outside it. Review ran none of them, not even on the shadow.`);
+    expect(problem).toContain(
+      `3 statement(s) need rights beyond the database or reach outside it. Review ran none of them, not even on the shadow.`,
+    );
     expect(problem).toContain('runs them:');
     expect(problem).toContain('SUPERUSER');
     expect(problem).toContain(`${file}:2: ${sql[1]}\n  it creates a role (roles belong to the whole cluster)`);
     expect(problem).toContain(`${file}:3: ${sql[2]}\n  it runs a program on the database server (COPY TO PROGRAM)`);
-    expect(problem).toContain(`${file}:4: ${sql[3]}\n  it calls or names pg_read_file, which reads or writes the server's files`);
+    expect(problem).toContain(
+      `${file}:4: ${sql[3]}\n  it calls or names pg_read_file, which reads or writes the server's files`,
+    );
 
     const report = (await getArtifact(store.pool, gate.artifacts['review-report']!.digest)).content;
-    for (const line of [2, 3, 4]) expect(report).toContain(`### \`${file}:${line}:1\` SW-SHADOW-SKIPPED (schemawright)`);
-    expect(report).toContain('The shadow skipped this statement: it creates a role (roles belong to the whole cluster). The verification does not cover it.');
+    for (const line of [2, 3, 4])
+      expect(report).toContain(`### \`${file}:${line}:1\` SW-SHADOW-SKIPPED (schemawright)`);
+    expect(report).toContain(
+      'The shadow skipped this statement: it creates a role (roles belong to the whole cluster). The verification does not cover it.',
+    );
     expect(report).toContain('## Questions for people (1)');
 
-    await decideRequest(harness.services, requestId, { questionId: 'SW-ESC-PRIVILEGED:statements', optionId: 'reject', person: 'ann', channel: 'cli' });
+    await decideRequest(harness.services, requestId, {
+      questionId: 'SW-ESC-PRIVILEGED:statements',
+      optionId: 'reject',
+      person: 'ann',
+      channel: 'cli',
+    });
     const done = await statusWhen(harness.services, requestId, 'done', ended);
     expect(done.state).toBe('rejected');
-    expect({ role: await roleExists(role), fileWritten: existsSync(touched), secretRead: secret.readSince() }).toEqual({ role: false, fileWritten: false, secretRead: false });
+    expect({ role: await roleExists(role), fileWritten: existsSync(touched), secretRead: secret.readSince() }).toEqual({
+      role: false,
+      fileWritten: false,
+      secretRead: false,
+    });
     expect(await querySql(harness.target.url, "SELECT 1 FROM pg_class WHERE relname = 'loot'")).toEqual([]);
   });
 

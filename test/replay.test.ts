@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { workflowBundle } from './support/stack';
 
 const HISTORIES = join(__dirname, 'histories');
-const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(HISTORIES)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('saved workflow histories replay against the current bundle (non-determinism guard)', () => {
   it('has histories to replay', () => {

@@ -1,7 +1,13 @@
 import type { Pool } from 'pg';
 import { createWorker } from '../workers/worker';
 import { stackCheck } from '../workflows/stack-check';
-import { connectTemporal, createTestStore, uniqueName, workflowBundle, type TemporalConnections } from './support/stack';
+import {
+  connectTemporal,
+  createTestStore,
+  uniqueName,
+  workflowBundle,
+  type TemporalConnections,
+} from './support/stack';
 
 describe('the stack check: a real workflow on a real worker, an activity on the real store', () => {
   let temporal: TemporalConnections;
@@ -35,6 +41,8 @@ describe('the stack check: a real workflow on a real worker, an activity on the 
 
     const history = await temporal.client.workflow.getHandle(workflowId).fetchHistory();
     const scheduled = history.events?.filter((e) => e.activityTaskScheduledEventAttributes) ?? [];
-    expect(scheduled.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)).toEqual(['roundTripStore']);
+    expect(scheduled.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)).toEqual([
+      'roundTripStore',
+    ]);
   });
 });

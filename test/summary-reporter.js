@@ -4,7 +4,9 @@
  */
 class SummaryReporter {
   onRunComplete(_contexts, results) {
-    const brokenSuites = results.testResults.filter((suite) => suite.testExecError && suite.numFailingTests === 0).length;
+    const brokenSuites = results.testResults.filter(
+      (suite) => suite.testExecError && suite.numFailingTests === 0,
+    ).length;
     const failed = results.numFailedTests + brokenSuites;
     process.stdout.write(`\n${results.numPassedTests} passed, ${failed} failed\n`);
   }

@@ -19,13 +19,19 @@ describe("no process a test starts reaches a developer's own stack", () => {
     );
   });
 
-  it("a child pointed at a Temporal or a web server on their default ports is refused, whichever way it is spawned", () => {
-    expect(() => spawn(process.execPath, ['-e', ''], { env: { ...process.env, TEMPORAL_ADDRESS: 'localhost:7233' } })).toThrow('the Temporal address is port 7233');
-    expect(() => spawn(process.execPath, ['-e', ''], { env: { ...process.env, SCHEMAWRIGHT_WEB_URL: 'http://127.0.0.1:8080' } })).toThrow('links in mail and Slack (SCHEMAWRIGHT_WEB_URL) is port 8080');
+  it('a child pointed at a Temporal or a web server on their default ports is refused, whichever way it is spawned', () => {
+    expect(() =>
+      spawn(process.execPath, ['-e', ''], { env: { ...process.env, TEMPORAL_ADDRESS: 'localhost:7233' } }),
+    ).toThrow('the Temporal address is port 7233');
+    expect(() =>
+      spawn(process.execPath, ['-e', ''], { env: { ...process.env, SCHEMAWRIGHT_WEB_URL: 'http://127.0.0.1:8080' } }),
+    ).toThrow('links in mail and Slack (SCHEMAWRIGHT_WEB_URL) is port 8080');
   });
 
   it('a child with the run’s own environment starts', async () => {
-    const code = await new Promise<number | null>((resolveExit) => spawn(process.execPath, ['-e', ''], { cwd: ROOT }).once('exit', resolveExit));
+    const code = await new Promise<number | null>((resolveExit) =>
+      spawn(process.execPath, ['-e', ''], { cwd: ROOT }).once('exit', resolveExit),
+    );
     expect(code).toBe(0);
   });
 });

@@ -11,14 +11,21 @@ import { bundleWorkflows, createWorker } from './worker';
 
 /** A worker process: stateless, so any number of them can poll the same task queue. */
 export async function runWorker(env = readEnvironment()): Promise<void> {
-  if (!env.postgres.databaseUrl) throw new ConfigError('DATABASE_URL is not set: the worker needs the project store. Run `npm start`, or set DATABASE_URL.');
+  if (!env.postgres.databaseUrl)
+    throw new ConfigError(
+      'DATABASE_URL is not set: the worker needs the project store. Run `npm start`, or set DATABASE_URL.',
+    );
   const store = createStorePool(env.postgres.databaseUrl, 'schemawright-worker');
   await migrateStore(store);
   await warnOfAuditRewriteRights(store);
   const notifier = openNotifier(env, store);
   const connection = await connectWorker(env);
   const temporal = await connectClient(env);
-  const checkpointAudit = auditCheckpointer({ store, key: auditKeyFrom(env), temporal: { client: temporal.client, taskQueue: env.temporal.taskQueue } });
+  const checkpointAudit = auditCheckpointer({
+    store,
+    key: auditKeyFrom(env),
+    temporal: { client: temporal.client, taskQueue: env.temporal.taskQueue },
+  });
   const checkpoints = checkpointEveryMinute(checkpointAudit);
   const worker = await createWorker({
     connection,
@@ -30,7 +37,9 @@ export async function runWorker(env = readEnvironment()): Promise<void> {
   const stop = () => worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  console.log(`worker polling task queue "${env.temporal.taskQueue}" on ${env.temporal.address} (namespace ${env.temporal.namespace})`);
+  console.log(
+    `worker polling task queue "${env.temporal.taskQueue}" on ${env.temporal.address} (namespace ${env.temporal.namespace})`,
+  );
   try {
     await worker.run();
   } finally {

@@ -1,4 +1,10 @@
-import { NativeConnection, Worker, bundleWorkflowCode, type InjectedSinks, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Worker,
+  bundleWorkflowCode,
+  type InjectedSinks,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities';
 import { auditRefusal } from '../approvals/requests';
 import type { RequestSinks } from '../workflows/design-request-messages';

@@ -19,7 +19,18 @@ export type RequestState =
   | 'failed';
 
 /** The phases of a request, in order: the web page and the Slack root message show the steps between kickoff and done. */
-export const PHASES = ['kickoff', 'analysis', 'modeling', 'review', 'gates', 'drift-check', 'apply', 'verify', 'report', 'done'] as const;
+export const PHASES = [
+  'kickoff',
+  'analysis',
+  'modeling',
+  'review',
+  'gates',
+  'drift-check',
+  'apply',
+  'verify',
+  'report',
+  'done',
+] as const;
 
 export type Phase = (typeof PHASES)[number];
 
@@ -173,7 +184,10 @@ export const status = defineQuery<RequestStatusView>('status');
 
 /** A decision or cancel the workflow refused: `conflict` when the question or request is closed or the vote given, `forbidden` otherwise. */
 export type RefusalKind = 'forbidden' | 'conflict';
-export const REFUSAL_FAILURE_TYPE: Record<RefusalKind, string> = { forbidden: 'RefusedForbidden', conflict: 'RefusedConflict' };
+export const REFUSAL_FAILURE_TYPE: Record<RefusalKind, string> = {
+  forbidden: 'RefusedForbidden',
+  conflict: 'RefusedConflict',
+};
 
 export interface WorkflowRefusal {
   action: 'decide' | 'cancel';

@@ -1,5 +1,21 @@
-import { ActivityFailure, allHandlersFinished, ApplicationFailure, condition, currentUpdateInfo, proxyActivities, proxySinks, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { ApplyOutcome, ApplyStopped, EscalationSummary, RequestActivities, ReviewOutcome } from '../activities/contracts';
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  currentUpdateInfo,
+  proxyActivities,
+  proxySinks,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type {
+  ApplyOutcome,
+  ApplyStopped,
+  EscalationSummary,
+  RequestActivities,
+  ReviewOutcome,
+} from '../activities/contracts';
 import {
   cancel,
   decide,
@@ -40,13 +56,19 @@ function activitiesFor(request: RequestInput) {
     phases: proxyActivities<RequestActivities>({
       startToCloseTimeout: '2 hours',
       heartbeatTimeout,
-      retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['SpecError', 'SqlSyntaxError', 'TargetNotFoundError', 'MigrationChecksumError'] },
+      retry: {
+        maximumAttempts: 5,
+        nonRetryableErrorTypes: ['SpecError', 'SqlSyntaxError', 'TargetNotFoundError', 'MigrationChecksumError'],
+      },
     }),
     // The runner resumes from its history table, so retrying an apply never repeats a step.
     runner: proxyActivities<RequestActivities>({
       startToCloseTimeout: '12 hours',
       heartbeatTimeout,
-      retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['LockContentionError', 'MigrationFailedError', 'MigrationChecksumError'] },
+      retry: {
+        maximumAttempts: 10,
+        nonRetryableErrorTypes: ['LockContentionError', 'MigrationFailedError', 'MigrationChecksumError'],
+      },
     }),
     messengers: proxyActivities<RequestActivities>({
       startToCloseTimeout: '1 minute',
@@ -68,7 +90,8 @@ export async function designRequest(request: RequestInput): Promise<RequestStatu
 
   const result = await carryOut(request, run).catch(async (error: unknown) => {
     if (error instanceof RequestCancelled) return await run.finish('cancelled', run.outcomeOf('cancelled'));
-    if (error instanceof ActivityFailure) return await run.finish('failed', `${run.view().phase} failed: ${error.cause?.message ?? error.message}`);
+    if (error instanceof ActivityFailure)
+      return await run.finish('failed', `${run.view().phase} failed: ${error.cause?.message ?? error.message}`);
     throw error;
   });
   // A decision that ended the request is still being audited and told: its caller gets its receipt.
@@ -78,36 +101,78 @@ export async function designRequest(request: RequestInput): Promise<RequestStatu
 
 async function carryOut(request: RequestInput, run: RequestRun): Promise<RequestStatusView> {
   const { phases, runner } = run.activities;
-  await run.transition('kickoff', 'running', 'request-created', { kind: request.kind, title: request.title, source: request.source.digest, requester: request.requester });
+  await run.transition('kickoff', 'running', 'request-created', {
+    kind: request.kind,
+    title: request.title,
+    source: request.source.digest,
+    requester: request.requester,
+  });
 
   await run.transition('analysis', 'running');
   const analysis = await run.phase('analysis', () => phases.analyzeTarget(request));
   await run.transition('modeling', 'running');
   const modeling = await run.phase('modeling', () => phases.modelChange({ ...request, analysis }));
-  if (modeling.steps === 0) return await run.finish('completed', `nothing to apply: ${request.kind === 'review' ? 'no finding of the analysis has a fix that is a migration (see the analysis report)' : 'the migration has no statements'}`);
+  if (modeling.steps === 0)
+    return await run.finish(
+      'completed',
+      `nothing to apply: ${request.kind === 'review' ? 'no finding of the analysis has a fix that is a migration (see the analysis report)' : 'the migration has no statements'}`,
+    );
 
   for (let round = 1; ; round++) {
     await run.transition('review', 'running');
     const review = await run.phase('review', () => phases.reviewChange({ ...request, modeling, analysis }));
-    if (review.errors > 0) return await run.finish('failed', `review found ${review.errors} error(s) (see the review report); nothing was applied`);
+    if (review.errors > 0)
+      return await run.finish(
+        'failed',
+        `review found ${review.errors} error(s) (see the review report); nothing was applied`,
+      );
 
     const verdict = await run.gates(questionsOf(review), round > 1 ? `#${round}` : '');
     if (verdict !== 'approved') return await run.finish(verdict, run.outcomeOf(verdict));
 
     await run.transition('drift-check', 'running');
-    const drift = await run.phase('drift-check', () => phases.checkDrift({ target: request.target, fingerprint: review.fingerprint }));
+    const drift = await run.phase('drift-check', () =>
+      phases.checkDrift({ target: request.target, fingerprint: review.fingerprint }),
+    );
     if (!drift.drifted) {
-      const chosen = await run.phase('render', () => phases.renderChosenMigration({ migration: modeling.migration, escalations: review.escalations.map((e) => e.escalation), choices: run.choices() }));
+      const chosen = await run.phase('render', () =>
+        phases.renderChosenMigration({
+          migration: modeling.migration,
+          escalations: review.escalations.map((e) => e.escalation),
+          choices: run.choices(),
+        }),
+      );
       await run.transition('apply', 'applying');
-      const applied = await run.applyOrAsk((decidedBy) => runner.applyChange({ requestId: request.requestId, target: request.target, migration: chosen.migration, decidedBy, limits: request.apply }));
+      const applied = await run.applyOrAsk((decidedBy) =>
+        runner.applyChange({
+          requestId: request.requestId,
+          target: request.target,
+          migration: chosen.migration,
+          decidedBy,
+          limits: request.apply,
+        }),
+      );
       if ('verdict' in applied) return await run.finish(applied.verdict, applied.outcome);
       await run.transition('verify', 'applying');
-      const verified = await run.phase('verify', () => phases.verifyChange({ target: request.target, migration: chosen.migration }));
-      if (!verified.ok) return await run.finish('failed', `applied ${applied.applied} step(s), but verification found: ${verified.problems.join('; ')}`);
-      return await run.finish('completed', `applied ${applied.applied} of ${applied.steps} step(s) in ${applied.durationMs} ms; verified`);
+      const verified = await run.phase('verify', () =>
+        phases.verifyChange({ target: request.target, migration: chosen.migration }),
+      );
+      if (!verified.ok)
+        return await run.finish(
+          'failed',
+          `applied ${applied.applied} step(s), but verification found: ${verified.problems.join('; ')}`,
+        );
+      return await run.finish(
+        'completed',
+        `applied ${applied.applied} of ${applied.steps} step(s) in ${applied.durationMs} ms; verified`,
+      );
     }
     await run.record('drift', { reviewed: review.fingerprint, current: drift.current, round });
-    if (round >= MAX_REVIEW_ROUNDS) return await run.finish('failed', `the target's schema moved ${round} times between review and apply; nothing was applied`);
+    if (round >= MAX_REVIEW_ROUNDS)
+      return await run.finish(
+        'failed',
+        `the target's schema moved ${round} times between review and apply; nothing was applied`,
+      );
   }
 }
 
@@ -156,7 +221,12 @@ class RequestRun {
     };
   }
 
-  async transition(phase: Phase, state: RequestState, auditKind = 'phase-started', data: Record<string, unknown> = {}): Promise<void> {
+  async transition(
+    phase: Phase,
+    state: RequestState,
+    auditKind = 'phase-started',
+    data: Record<string, unknown> = {},
+  ): Promise<void> {
     this.phaseNow = phase;
     this.state = state;
     upsertSearchAttributes([
@@ -172,12 +242,19 @@ class RequestRun {
   async phase<T extends object>(name: string, work: () => Promise<T>): Promise<T> {
     if (this.cancelled) throw new RequestCancelled();
     const result = await work();
-    const { artifacts, migration, report } = result as { artifacts?: Record<string, ArtifactRef>; migration?: ArtifactRef; report?: ArtifactRef };
+    const { artifacts, migration, report } = result as {
+      artifacts?: Record<string, ArtifactRef>;
+      migration?: ArtifactRef;
+      report?: ArtifactRef;
+    };
     const produced: Record<string, ArtifactRef> = { ...artifacts };
     if (migration) produced[`${name}-migration`] = migration;
     if (report) produced[`${name}-report`] = report;
     Object.assign(this.artifacts, produced);
-    await this.record('phase-done', { phase: name, artifacts: Object.fromEntries(Object.entries(produced).map(([k, v]) => [k, v.digest])) });
+    await this.record('phase-done', {
+      phase: name,
+      artifacts: Object.fromEntries(Object.entries(produced).map(([k, v]) => [k, v.digest])),
+    });
     if (this.cancelled) throw new RequestCancelled();
     return result;
   }
@@ -192,7 +269,9 @@ class RequestRun {
       trigger: summary.trigger,
       problem: summary.problem,
       // Rejecting is always an option; an escalation may offer it itself, with its own words (SW-ESC-PRIVILEGED).
-      options: summary.options.some((o) => o.id === REJECT) ? summary.options : [...summary.options, { id: REJECT, title: 'Reject the request', risk: 'none', blockingSeconds: null }],
+      options: summary.options.some((o) => o.id === REJECT)
+        ? summary.options
+        : [...summary.options, { id: REJECT, title: 'Reject the request', risk: 'none', blockingSeconds: null }],
       recommendation: summary.recommendation,
       state: 'open',
       votes: [],
@@ -208,20 +287,28 @@ class RequestRun {
     // Awaiting approval only once the questions exist: a status read in between must not see a gate without them.
     await this.transition('gates', 'awaiting-approval');
     for (const question of this.questions) {
-      await this.record('question-raised', { question: question.id, trigger: question.trigger, options: question.options.map((o) => o.id), askedTo: question.askedTo });
+      await this.record('question-raised', {
+        question: question.id,
+        trigger: question.trigger,
+        options: question.options.map((o) => o.id),
+        askedTo: question.askedTo,
+      });
       await this.tell('question', question.askedTo, question.problem, question.id);
     }
 
     const rerouteAt = raisedAt + timings.rerouteAfterSeconds * 1000;
     let nextReminder = raisedAt + timings.remindEverySeconds * 1000;
     for (;;) {
-      const settled = () => this.cancelled !== undefined || this.open().length === 0 || this.questions.some((q) => q.state === 'rejected');
+      const settled = () =>
+        this.cancelled !== undefined || this.open().length === 0 || this.questions.some((q) => q.state === 'rejected');
       const wakeAt = Math.min(nextReminder, this.questions.some((q) => !q.rerouted) ? rerouteAt : Infinity, expiresAt);
       if (await condition(settled, Math.max(wakeAt - Date.now(), 1))) break;
       const now = Date.now();
       if (now >= expiresAt) {
         for (const question of this.open()) question.state = 'expired';
-        await this.record('expired', { questions: this.questions.filter((q) => q.state === 'expired').map((q) => q.id) });
+        await this.record('expired', {
+          questions: this.questions.filter((q) => q.state === 'expired').map((q) => q.id),
+        });
         return 'expired';
       }
       if (now >= rerouteAt) await this.reroute();
@@ -238,7 +325,9 @@ class RequestRun {
    * Applies; when the runner stops for something a person must weigh (a lock another session holds,
    * a failed step), asks the approvers with the evidence whether to apply again, and does as they say.
    */
-  async applyOrAsk(apply: (decidedBy: string[]) => Promise<ApplyOutcome>): Promise<ApplyOutcome | { verdict: Exclude<Verdict, 'approved'>; outcome: string }> {
+  async applyOrAsk(
+    apply: (decidedBy: string[]) => Promise<ApplyOutcome>,
+  ): Promise<ApplyOutcome | { verdict: Exclude<Verdict, 'approved'>; outcome: string }> {
     const decidedBy = this.deciders();
     for (let attempt = 1; ; attempt++) {
       try {
@@ -246,9 +335,15 @@ class RequestRun {
       } catch (error) {
         const stopped = applyStoppedBy(error);
         if (!stopped) throw error;
-        await this.record('apply-stopped', { error: stopped.type, step: stopped.details.step, message: stopped.message, evidence: stopped.details.evidence.digest });
+        await this.record('apply-stopped', {
+          error: stopped.type,
+          step: stopped.details.step,
+          message: stopped.message,
+          evidence: stopped.details.evidence.digest,
+        });
         const verdict = await this.gates([applyQuestion(stopped)], attempt > 1 ? `#${attempt}` : '');
-        if (verdict !== 'approved') return { verdict, outcome: this.outcomeOf(verdict, `the apply had stopped: ${stopped.message}`) };
+        if (verdict !== 'approved')
+          return { verdict, outcome: this.outcomeOf(verdict, `the apply had stopped: ${stopped.message}`) };
         decidedBy.push(...this.deciders().filter((person) => !decidedBy.includes(person)));
         await this.transition('apply', 'applying');
       }
@@ -258,20 +353,43 @@ class RequestRun {
   validateDecision(decision: DecisionInput): void {
     this.authenticate(decision);
     const { policy, requester, target, environment } = this.request;
-    const attempt = { action: 'decide', actor: decision.person, channel: decision.channel, question: decision.questionId, option: decision.optionId, ...(decision.comment ? { comment: decision.comment } : {}) } as const;
+    const attempt = {
+      action: 'decide',
+      actor: decision.person,
+      channel: decision.channel,
+      question: decision.questionId,
+      option: decision.optionId,
+      ...(decision.comment ? { comment: decision.comment } : {}),
+    } as const;
     const refuse = (kind: RefusalKind, reason: string) => this.refuse(attempt, kind, reason);
     const question = this.questions.find((q) => q.id === decision.questionId);
     if (this.phaseNow !== 'gates' || this.state !== 'awaiting-approval') {
-      refuse('conflict', `request ${this.request.requestId} is not waiting for decisions (it is ${this.state}, phase ${this.phaseNow})`);
+      refuse(
+        'conflict',
+        `request ${this.request.requestId} is not waiting for decisions (it is ${this.state}, phase ${this.phaseNow})`,
+      );
     }
     if (!question) {
-      return refuse('forbidden', `request ${this.request.requestId} has no question '${decision.questionId}'; open questions: ${this.open().map((q) => q.id).join(', ') || 'none'}`);
+      return refuse(
+        'forbidden',
+        `request ${this.request.requestId} has no question '${decision.questionId}'; open questions: ${
+          this.open()
+            .map((q) => q.id)
+            .join(', ') || 'none'
+        }`,
+      );
     }
     if (!question.options.some((o) => o.id === decision.optionId)) {
-      refuse('forbidden', `question '${question.id}' has no option '${decision.optionId}'; choose one of: ${question.options.map((o) => o.id).join(', ')}`);
+      refuse(
+        'forbidden',
+        `question '${question.id}' has no option '${decision.optionId}'; choose one of: ${question.options.map((o) => o.id).join(', ')}`,
+      );
     }
     if (question.state !== 'open') {
-      refuse('conflict', `question '${question.id}' was already ${question.state}${question.chosenOptionId ? ` (${question.chosenOptionId})` : ''}`);
+      refuse(
+        'conflict',
+        `question '${question.id}' was already ${question.state}${question.chosenOptionId ? ` (${question.chosenOptionId})` : ''}`,
+      );
     }
     if (Date.now() >= Date.parse(question.expiresAt)) {
       refuse('conflict', `question '${question.id}' expired at ${question.expiresAt}; nothing will be applied`);
@@ -280,14 +398,23 @@ class RequestRun {
       refuse('forbidden', `${decision.person} requested this change and may not decide it (separation of duties)`);
     }
     if (!question.askedTo.includes(decision.person) && !policy.admins.includes(decision.person)) {
-      refuse('forbidden', `${decision.person} is not an approver for ${target}/${environment}; approvers: ${question.askedTo.join(', ')}`);
+      refuse(
+        'forbidden',
+        `${decision.person} is not an approver for ${target}/${environment}; approvers: ${question.askedTo.join(', ')}`,
+      );
     }
     if (question.votes.some((vote) => vote.person === decision.person)) {
-      refuse('conflict', `${decision.person} already chose on '${question.id}'; the quorum of ${question.quorum} needs distinct approvers`);
+      refuse(
+        'conflict',
+        `${decision.person} already chose on '${question.id}'; the quorum of ${question.quorum} needs distinct approvers`,
+      );
     }
     const againstRecommendation = decision.optionId !== question.recommendation.optionId;
     if (againstRecommendation && !decision.comment?.trim()) {
-      refuse('forbidden', `a comment is required to ${decision.optionId === REJECT ? 'reject' : 'choose against the recommendation'}: say why`);
+      refuse(
+        'forbidden',
+        `a comment is required to ${decision.optionId === REJECT ? 'reject' : 'choose against the recommendation'}: say why`,
+      );
     }
   }
 
@@ -306,26 +433,54 @@ class RequestRun {
     } else if (!key) {
       problem = `request ${requestId} takes no decisions through '${decision.channel}' (it was started without a key for that channel)`;
     } else if (!decision.signature) {
-      problem = 'the decision is not signed: decide through schemawright (email link, Slack, the API, or the CLI with the operator key), not with an Update sent to Temporal';
+      problem =
+        'the decision is not signed: decide through schemawright (email link, Slack, the API, or the CLI with the operator key), not with an Update sent to Temporal';
     } else if (!decisionSignatureValid(key, requestId, currentUpdateInfo()?.id ?? '', decision)) {
       problem = `the decision's signature does not verify with the ${decision.channel} key this request was started with: it was altered, signed for another request or Update, or signed with another key (see SCHEMAWRIGHT_DECISION_KEY and SCHEMAWRIGHT_OPERATOR_KEY in the README)`;
     } else if (!(Date.now() - signedAt <= SIGNATURE_FRESH_MS && signedAt - Date.now() <= SIGNATURE_SKEW_MS)) {
       problem = `the decision was signed at ${decision.signature.signedAt}, not within ${SIGNATURE_FRESH_MS / 60_000} minutes of the request's clock (${new Date().toISOString()}): decide again`;
     }
     if (problem) {
-      this.refuse({ action: 'decide', actor: 'unknown', claimedPerson: decision.person, claimedChannel: decision.channel, question: decision.questionId, option: decision.optionId }, 'forbidden', problem);
+      this.refuse(
+        {
+          action: 'decide',
+          actor: 'unknown',
+          claimedPerson: decision.person,
+          claimedChannel: decision.channel,
+          question: decision.questionId,
+          option: decision.optionId,
+        },
+        'forbidden',
+        problem,
+      );
     }
   }
 
   /** Audits the refusal (through the sink: a validator cannot run activities) and refuses with the reason. */
-  private refuse(attempt: Pick<WorkflowRefusal, 'action' | 'actor' | 'channel'> & Record<string, unknown>, kind: RefusalKind, reason: string): never {
-    audit.refused({ ...attempt, update: currentUpdateInfo()?.id, requestId: this.request.requestId, target: this.request.target, reason });
+  private refuse(
+    attempt: Pick<WorkflowRefusal, 'action' | 'actor' | 'channel'> & Record<string, unknown>,
+    kind: RefusalKind,
+    reason: string,
+  ): never {
+    audit.refused({
+      ...attempt,
+      update: currentUpdateInfo()?.id,
+      requestId: this.request.requestId,
+      target: this.request.target,
+      reason,
+    });
     throw ApplicationFailure.create({ type: REFUSAL_FAILURE_TYPE[kind], message: reason, nonRetryable: true });
   }
 
   async decide(decision: DecisionInput): Promise<DecisionReceipt> {
     const question = this.questions.find((q) => q.id === decision.questionId)!;
-    question.votes.push({ person: decision.person, optionId: decision.optionId, channel: decision.channel, comment: decision.comment, at: new Date().toISOString() });
+    question.votes.push({
+      person: decision.person,
+      optionId: decision.optionId,
+      channel: decision.channel,
+      comment: decision.comment,
+      at: new Date().toISOString(),
+    });
     const sameChoice = question.votes.filter((vote) => vote.optionId === decision.optionId).length;
     if (decision.optionId === REJECT) {
       question.state = 'rejected';
@@ -335,21 +490,48 @@ class RequestRun {
       question.chosenOptionId = decision.optionId;
     }
     // Read now: by the time this vote is audited and told, later votes may have closed the question.
-    const receipt: DecisionReceipt = { questionId: question.id, optionId: decision.optionId, person: decision.person, questionState: question.state, votes: sameChoice, quorum: question.quorum, comment: decision.comment };
-    this.timeline.push({ at: new Date().toISOString(), event: `decision on ${question.id}`, detail: `${decision.person} chose ${decision.optionId} via ${decision.channel}` });
-    await this.record('decision', { question: question.id, option: decision.optionId, comment: decision.comment, questionState: question.state }, decision.person, decision.channel);
-    await this.tell('decided', uniq([this.request.requester, ...question.askedTo]), `${decision.person} chose ${decision.optionId} on ${question.id}`, question.id);
+    const receipt: DecisionReceipt = {
+      questionId: question.id,
+      optionId: decision.optionId,
+      person: decision.person,
+      questionState: question.state,
+      votes: sameChoice,
+      quorum: question.quorum,
+      comment: decision.comment,
+    };
+    this.timeline.push({
+      at: new Date().toISOString(),
+      event: `decision on ${question.id}`,
+      detail: `${decision.person} chose ${decision.optionId} via ${decision.channel}`,
+    });
+    await this.record(
+      'decision',
+      { question: question.id, option: decision.optionId, comment: decision.comment, questionState: question.state },
+      decision.person,
+      decision.channel,
+    );
+    await this.tell(
+      'decided',
+      uniq([this.request.requester, ...question.askedTo]),
+      `${decision.person} chose ${decision.optionId} on ${question.id}`,
+      question.id,
+    );
     return receipt;
   }
 
   validateCancel(attempt: CancelInput): void {
-    const refuse = (kind: RefusalKind, reason: string) => this.refuse({ action: 'cancel', actor: attempt.person }, kind, reason);
+    const refuse = (kind: RefusalKind, reason: string) =>
+      this.refuse({ action: 'cancel', actor: attempt.person }, kind, reason);
     if (['completed', 'rejected', 'expired', 'cancelled', 'failed'].includes(this.state)) {
       refuse('conflict', `request ${this.request.requestId} has already ended (${this.state})`);
     }
-    if (this.state === 'applying') refuse('conflict', `request ${this.request.requestId} is applying its migration and can no longer be cancelled`);
+    if (this.state === 'applying')
+      refuse('conflict', `request ${this.request.requestId} is applying its migration and can no longer be cancelled`);
     if (attempt.person !== this.request.requester && !this.request.policy.admins.includes(attempt.person)) {
-      refuse('forbidden', `${attempt.person} may not cancel this request: only the requester (${this.request.requester}) or an admin may`);
+      refuse(
+        'forbidden',
+        `${attempt.person} may not cancel this request: only the requester (${this.request.requester}) or an admin may`,
+      );
     }
   }
 
@@ -360,7 +542,9 @@ class RequestRun {
   }
 
   choices(): Record<string, string> {
-    return Object.fromEntries(this.questions.filter((q) => q.chosenOptionId).map((q) => [q.summary.id, q.chosenOptionId!]));
+    return Object.fromEntries(
+      this.questions.filter((q) => q.chosenOptionId).map((q) => [q.summary.id, q.chosenOptionId!]),
+    );
   }
 
   deciders(): string[] {
@@ -369,7 +553,8 @@ class RequestRun {
 
   /** Who ended the request and why, then what that left: nothing applied, unless the apply had begun. */
   outcomeOf(verdict: Exclude<Verdict, 'approved'>, consequence = 'nothing was applied'): string {
-    if (verdict === 'cancelled') return `cancelled by ${this.cancelled?.person}${this.cancelled?.reason ? `: ${this.cancelled.reason}` : ''}; ${consequence}`;
+    if (verdict === 'cancelled')
+      return `cancelled by ${this.cancelled?.person}${this.cancelled?.reason ? `: ${this.cancelled.reason}` : ''}; ${consequence}`;
     if (verdict === 'rejected') {
       const rejection = this.questions.flatMap((q) => q.votes).find((vote) => vote.optionId === REJECT);
       return `rejected by ${rejection?.person}${rejection?.comment ? `: ${rejection.comment}` : ''}; ${consequence}`;
@@ -380,10 +565,18 @@ class RequestRun {
   async finish(state: RequestState, outcome: string): Promise<RequestStatusView> {
     this.outcome = outcome;
     this.phaseNow = 'report';
-    const report = await this.activities.messengers.writeReport({ requestId: this.request.requestId, status: this.view(), state });
+    const report = await this.activities.messengers.writeReport({
+      requestId: this.request.requestId,
+      status: this.view(),
+      state,
+    });
     this.artifacts.report = report;
     // Audited before the request shows as done: whoever sees it done finds its whole story in the log.
-    await this.record(state === 'failed' ? 'failure' : state, { outcome, report: report.digest }, state === 'cancelled' ? this.cancelled?.person : undefined);
+    await this.record(
+      state === 'failed' ? 'failure' : state,
+      { outcome, report: report.digest },
+      state === 'cancelled' ? this.cancelled?.person : undefined,
+    );
     this.phaseNow = 'done';
     this.state = state;
     upsertSearchAttributes([
@@ -396,8 +589,20 @@ class RequestRun {
     return this.view();
   }
 
-  async record(kind: string, data: Record<string, unknown>, actor?: string, channel?: DecisionInput['channel']): Promise<void> {
-    await this.activities.messengers.audit({ kind, requestId: this.request.requestId, target: this.request.target, actor, channel, data });
+  async record(
+    kind: string,
+    data: Record<string, unknown>,
+    actor?: string,
+    channel?: DecisionInput['channel'],
+  ): Promise<void> {
+    await this.activities.messengers.audit({
+      kind,
+      requestId: this.request.requestId,
+      target: this.request.target,
+      actor,
+      channel,
+      data,
+    });
   }
 
   private open(): Question[] {
@@ -423,8 +628,20 @@ class RequestRun {
     }
   }
 
-  private async tell(kind: NotificationKind, recipients: string[], summary: string, questionId?: string): Promise<void> {
-    const notification: Notification = { kind, requestId: this.request.requestId, recipients, questionId, summary, status: this.view() };
+  private async tell(
+    kind: NotificationKind,
+    recipients: string[],
+    summary: string,
+    questionId?: string,
+  ): Promise<void> {
+    const notification: Notification = {
+      kind,
+      requestId: this.request.requestId,
+      recipients,
+      questionId,
+      summary,
+      status: this.view(),
+    };
     await this.activities.messengers.notify(notification);
   }
 }
@@ -455,7 +672,11 @@ interface StoppedApply {
 
 function applyStoppedBy(error: unknown): StoppedApply | undefined {
   const cause = error instanceof ActivityFailure ? error.cause : undefined;
-  if (!(cause instanceof ApplicationFailure) || (cause.type !== 'LockContentionError' && cause.type !== 'MigrationFailedError')) return undefined;
+  if (
+    !(cause instanceof ApplicationFailure) ||
+    (cause.type !== 'LockContentionError' && cause.type !== 'MigrationFailedError')
+  )
+    return undefined;
   return { type: cause.type, message: cause.message, details: cause.details?.[0] as ApplyStopped };
 }
 
@@ -466,10 +687,19 @@ function applyQuestion(stopped: StoppedApply): EscalationSummary {
     id: 'apply-stopped',
     trigger: lock ? 'SW-APPLY-LOCK-CONTENTION' : 'SW-APPLY-FAILED',
     problem: stopped.message,
-    options: [{ id: 'retry', title: 'Apply again: applied steps are skipped, the stopped step runs again', risk: lock ? 'low' : 'medium', blockingSeconds: null }],
+    options: [
+      {
+        id: 'retry',
+        title: 'Apply again: applied steps are skipped, the stopped step runs again',
+        risk: lock ? 'low' : 'medium',
+        blockingSeconds: null,
+      },
+    ],
     recommendation: {
       optionId: 'retry',
-      reason: lock ? 'another session holds the lock; once it commits or is ended, the step can run' : 'once what the database reported is fixed, the remaining steps can run',
+      reason: lock
+        ? 'another session holds the lock; once it commits or is ended, the step can run'
+        : 'once what the database reported is fixed, the remaining steps can run',
     },
     escalation: stopped.details.evidence,
   };

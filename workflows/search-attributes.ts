@@ -11,4 +11,11 @@ export const RequestEnvironment = defineSearchAttributeKey('SchemawrightEnvironm
 export const Requester = defineSearchAttributeKey('SchemawrightRequester', SearchAttributeType.KEYWORD);
 export const RequestPhase = defineSearchAttributeKey('SchemawrightPhase', SearchAttributeType.KEYWORD);
 
-export const searchAttributes = [RequestStatus, RequestKind, RequestTarget, RequestEnvironment, Requester, RequestPhase];
+export const searchAttributes = [
+  RequestStatus,
+  RequestKind,
+  RequestTarget,
+  RequestEnvironment,
+  Requester,
+  RequestPhase,
+];

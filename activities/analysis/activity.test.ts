@@ -17,7 +17,9 @@ describe('analysing a target by name', () => {
     env = { [targetVariable('shop')]: db.url };
     const client = new Client({ connectionString: db.url });
     await client.connect();
-    await client.query('CREATE TABLE public.customer (id serial PRIMARY KEY, email text); CREATE TABLE public.cart (id int PRIMARY KEY, customer_id int REFERENCES public.customer);');
+    await client.query(
+      'CREATE TABLE public.customer (id serial PRIMARY KEY, email text); CREATE TABLE public.cart (id int PRIMARY KEY, customer_id int REFERENCES public.customer);',
+    );
     await client.end();
   });
   afterAll(async () => {
@@ -31,7 +33,9 @@ describe('analysing a target by name', () => {
     expect(outcome.fingerprint).toBe(await targetFingerprint('shop', { env }));
     const catalog = JSON.parse((await getArtifact(store.pool, outcome.artifacts.catalog!.digest)).content) as Catalog;
     expect(catalog.tables.map((t) => t.name)).toEqual(['cart', 'customer']);
-    const findings = JSON.parse((await getArtifact(store.pool, outcome.artifacts.findings!.digest)).content) as Finding[];
+    const findings = JSON.parse(
+      (await getArtifact(store.pool, outcome.artifacts.findings!.digest)).content,
+    ) as Finding[];
     expect(findings.map((f) => f.id)).toEqual(['SW-A-FK-NO-INDEX', 'SW-A-PII-UNPROTECTED', 'SW-A-SERIAL']);
     const report = await getArtifact(store.pool, outcome.artifacts.report!.digest);
     expect(report.mediaType).toBe('text/markdown');

@@ -15,7 +15,12 @@ export function createAnalysisActivities(store: Pool): Pick<RequestActivities, '
  * The analysis phase for a named target: the catalog, the findings and a readable report go to the
  * store as artifacts; the workflow gets their refs, the fingerprint and the counts.
  */
-export async function storeAnalysis(store: Pool, target: string, options: AnalysisOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<AnalysisOutcome> {
+export async function storeAnalysis(
+  store: Pool,
+  target: string,
+  options: AnalysisOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AnalysisOutcome> {
   const analysis = await analyzeTarget(target, options, { env });
   const { catalog, findings } = analysis;
   const indexes = [...catalog.tables, ...catalog.views].reduce((n, r) => n + r.indexes.length, 0);
@@ -30,7 +35,12 @@ export async function storeAnalysis(store: Pool, target: string, options: Analys
     artifacts: {
       catalog: await putJson(store, 'catalog', catalog),
       findings: await putJson(store, 'analysis-findings', findings),
-      report: await putArtifact(store, 'analysis-report', 'text/markdown', renderFindings(findings, 'markdown', summary)),
+      report: await putArtifact(
+        store,
+        'analysis-report',
+        'text/markdown',
+        renderFindings(findings, 'markdown', summary),
+      ),
     },
   };
 }

@@ -31,7 +31,9 @@ describe('analysing MusicBrainz (findings checked by hand against admin/sql)', (
 
   it('finds the tables without a primary key, and the unique index that can become one', () => {
     // CreateTables.sql: artist_release is a denormalised cache with no key; CreatePrimaryKeys.sql has none for it.
-    expect(ids(findings, 'SW-A-NO-PK')).toEqual(expect.arrayContaining(['musicbrainz.artist_release', 'musicbrainz.artist_release_group', 'json_dump.control']));
+    expect(ids(findings, 'SW-A-NO-PK')).toEqual(
+      expect.arrayContaining(['musicbrainz.artist_release', 'musicbrainz.artist_release_group', 'json_dump.control']),
+    );
     expect(findings.find((f) => f.object === 'json_dump.tmp_checked_entities')!.fix).toBe(
       'ALTER TABLE json_dump.tmp_checked_entities ADD CONSTRAINT tmp_checked_entities_idx_uniq PRIMARY KEY USING INDEX tmp_checked_entities_idx_uniq;',
     );
@@ -39,7 +41,10 @@ describe('analysing MusicBrainz (findings checked by hand against admin/sql)', (
 
   it('finds prefix-redundant indexes and does not mistake a collated index for a duplicate', () => {
     // CreateIndexes.sql: isrc_idx_isrc (isrc) and isrc_idx_isrc_recording (isrc, recording).
-    expect(findings.find((f) => f.object === 'musicbrainz.isrc_idx_isrc')).toMatchObject({ id: 'SW-A-REDUNDANT-INDEX', evidence: { coveredBy: 'isrc_idx_isrc_recording' } });
+    expect(findings.find((f) => f.object === 'musicbrainz.isrc_idx_isrc')).toMatchObject({
+      id: 'SW-A-REDUNDANT-INDEX',
+      evidence: { coveredBy: 'isrc_idx_isrc_recording' },
+    });
     // artist_idx_name (name) and artist_idx_musicbrainz_collate (name COLLATE musicbrainz) sort differently.
     expect(ids(findings, 'SW-A-DUPLICATE-INDEX')).toEqual([]);
   });
@@ -48,15 +53,28 @@ describe('analysing MusicBrainz (findings checked by hand against admin/sql)', (
     expect(ids(findings, 'SW-A-JSON')).toEqual(['dbmirror2.pending_data.newdata', 'dbmirror2.pending_data.olddata']);
     expect(ids(findings, 'SW-A-SERIAL')).toHaveLength(240);
     // cover_art.mime_type references mime_type; CreateIndexes.sql (caa) indexes release, not mime_type.
-    expect(findings.find((f) => f.id === 'SW-A-FK-NO-INDEX' && f.evidence?.constraint === 'cover_art_fk_mime_type')).toMatchObject({
+    expect(
+      findings.find((f) => f.id === 'SW-A-FK-NO-INDEX' && f.evidence?.constraint === 'cover_art_fk_mime_type'),
+    ).toMatchObject({
       object: 'cover_art_archive.cover_art',
       fix: 'CREATE INDEX CONCURRENTLY cover_art_mime_type_idx ON cover_art_archive.cover_art (mime_type);',
     });
-    expect(findings.find((f) => f.object === 'musicbrainz.artist_ipi.ipi')).toMatchObject({ id: 'SW-A-CHAR-N', severity: 'warning' });
+    expect(findings.find((f) => f.object === 'musicbrainz.artist_ipi.ipi')).toMatchObject({
+      id: 'SW-A-CHAR-N',
+      severity: 'warning',
+    });
   });
 
   it('finds nothing an empty, freshly loaded database cannot show', () => {
-    for (const id of ['SW-A-UNUSED-INDEX', 'SW-A-INVALID-INDEX', 'SW-A-KEY-OVERFLOW', 'SW-A-SEQ-SCAN', 'SW-A-NEEDS-PARTITIONING', 'SW-A-PII-UNPROTECTED']) expect(ids(findings, id)).toEqual([]);
+    for (const id of [
+      'SW-A-UNUSED-INDEX',
+      'SW-A-INVALID-INDEX',
+      'SW-A-KEY-OVERFLOW',
+      'SW-A-SEQ-SCAN',
+      'SW-A-NEEDS-PARTITIONING',
+      'SW-A-PII-UNPROTECTED',
+    ])
+      expect(ids(findings, id)).toEqual([]);
   });
 });
 
@@ -66,14 +84,22 @@ describe('analysing Danbooru (checked by hand against structure.sql)', () => {
   it('finds the duplicate indexes, the keyless table and the timestamps without zone', () => {
     const findings = analyzeCatalog(danbooru.catalog);
     // structure.sql: index_email_addresses_on_normalized_address repeats ..._normalize_address_unique; unique_schema_migrations repeats the primary key.
-    expect(findings.filter((f) => f.id === 'SW-A-DUPLICATE-INDEX').map((f) => [f.object, f.evidence?.duplicateOf])).toEqual([
+    expect(
+      findings.filter((f) => f.id === 'SW-A-DUPLICATE-INDEX').map((f) => [f.object, f.evidence?.duplicateOf]),
+    ).toEqual([
       ['public.index_email_addresses_on_normalized_address', 'index_email_addresses_on_normalize_address_unique'],
       ['public.unique_schema_migrations', 'schema_migrations_pkey'],
     ]);
     expect(ids(findings, 'SW-A-NO-PK')).toEqual(['public.ai_tags']);
-    expect(findings.find((f) => f.object === 'public.index_bans_on_user_id')).toMatchObject({ id: 'SW-A-REDUNDANT-INDEX', evidence: { coveredBy: 'index_bans_on_user_id_and_created_at' } });
+    expect(findings.find((f) => f.object === 'public.index_bans_on_user_id')).toMatchObject({
+      id: 'SW-A-REDUNDANT-INDEX',
+      evidence: { coveredBy: 'index_bans_on_user_id_and_created_at' },
+    });
     expect(ids(findings, 'SW-A-TIMESTAMP-NO-TZ')).toContain('public.posts.created_at');
-    expect(findings.find((f) => f.object === 'public.posts.rating')).toMatchObject({ id: 'SW-A-CHAR-N', evidence: { type: 'character(1)', length: 1 } });
+    expect(findings.find((f) => f.object === 'public.posts.rating')).toMatchObject({
+      id: 'SW-A-CHAR-N',
+      evidence: { type: 'character(1)', length: 1 },
+    });
   });
 });
 
@@ -83,20 +109,32 @@ describe('analysing Pagila with its data and live statistics', () => {
   it('finds the foreign keys without an index that the dump leaves', () => {
     const findings = analyzeCatalog(pagila.catalog);
     // pagila-schema.sql indexes rental (inventory_id) and (rental_date, inventory_id, customer_id): customer_id leads nothing.
-    expect(findings.filter((f) => f.id === 'SW-A-FK-NO-INDEX').map((f) => f.evidence?.constraint).sort()).toEqual([
-      'film_category_category_id_fkey',
-      'inventory_film_id_fkey', // idx_store_id_film_id leads with store_id
-      'rental_customer_id_fkey',
-      'rental_staff_id_fkey',
-      'staff_address_id_fkey',
-      'staff_store_id_fkey',
-      'store_address_id_fkey',
-      // The dump puts payment's foreign keys on each partition; rental_id is indexed on none of them.
-      ...[1, 2, 3, 4, 5, 6].map((month) => `payment_p2022_0${month}_rental_id_fkey`),
-    ].sort());
+    expect(
+      findings
+        .filter((f) => f.id === 'SW-A-FK-NO-INDEX')
+        .map((f) => f.evidence?.constraint)
+        .sort(),
+    ).toEqual(
+      [
+        'film_category_category_id_fkey',
+        'inventory_film_id_fkey', // idx_store_id_film_id leads with store_id
+        'rental_customer_id_fkey',
+        'rental_staff_id_fkey',
+        'staff_address_id_fkey',
+        'staff_store_id_fkey',
+        'store_address_id_fkey',
+        // The dump puts payment's foreign keys on each partition; rental_id is indexed on none of them.
+        ...[1, 2, 3, 4, 5, 6].map((month) => `payment_p2022_0${month}_rental_id_fkey`),
+      ].sort(),
+    );
     // payment_p2022_01 to _06 each have both idx_fk_payment_p2022_0N_customer_id and payment_p2022_01_customer_id_idx on (customer_id).
-    expect(findings.filter((f) => f.id === 'SW-A-DUPLICATE-INDEX').map((f) => [f.object, f.evidence?.duplicateOf])).toEqual(
-      [1, 2, 3, 4, 5, 6].map((month) => [`public.payment_p2022_0${month}_customer_id_idx`, `idx_fk_payment_p2022_0${month}_customer_id`]),
+    expect(
+      findings.filter((f) => f.id === 'SW-A-DUPLICATE-INDEX').map((f) => [f.object, f.evidence?.duplicateOf]),
+    ).toEqual(
+      [1, 2, 3, 4, 5, 6].map((month) => [
+        `public.payment_p2022_0${month}_customer_id_idx`,
+        `idx_fk_payment_p2022_0${month}_customer_id`,
+      ]),
     );
     expect(findings.find((f) => f.evidence?.constraint === 'rental_customer_id_fkey')!.evidence!.rows).toBe(16044);
     expect(ids(findings, 'SW-A-CHAR-N')).toEqual(['public.language.name']);
@@ -123,8 +161,16 @@ describe('analysing Pagila with its data and live statistics', () => {
     const seqScan = findings.find((f) => f.id === 'SW-A-SEQ-SCAN' && f.object === 'public.rental')!;
     expect(seqScan.evidence).toMatchObject({ rows: 16044 });
     expect((seqScan.evidence!.seqScans as number) >= 25).toBe(true);
-    expect((seqScan.evidence!.statements as { query: string }[]).some((s) => s.query.includes('FROM rental WHERE return_date IS NULL'))).toBe(true);
-    expect(findings.find((f) => f.id === 'SW-A-KEY-OVERFLOW')).toMatchObject({ object: 'public.customer.customer_id', severity: 'error', evidence: { lastValue: 1900000000, limit: 2147483647 } });
+    expect(
+      (seqScan.evidence!.statements as { query: string }[]).some((s) =>
+        s.query.includes('FROM rental WHERE return_date IS NULL'),
+      ),
+    ).toBe(true);
+    expect(findings.find((f) => f.id === 'SW-A-KEY-OVERFLOW')).toMatchObject({
+      object: 'public.customer.customer_id',
+      severity: 'error',
+      evidence: { lastValue: 1900000000, limit: 2147483647 },
+    });
     // The dump declares payment's foreign keys on each partition; the column is widened once, through the parent.
     expect(findings.find((f) => f.id === 'SW-A-KEY-OVERFLOW')!.fix).toBe(
       'ALTER TABLE public.customer ALTER COLUMN customer_id TYPE bigint;\nALTER TABLE public.payment ALTER COLUMN customer_id TYPE bigint;\nALTER TABLE public.rental ALTER COLUMN customer_id TYPE bigint;',
@@ -132,7 +178,14 @@ describe('analysing Pagila with its data and live statistics', () => {
     expect(ids(findings, 'SW-A-PII-UNPROTECTED')).toEqual(['public.customer.email', 'public.customer.last_name']);
     // rental grows past 50M rows within a year at 200k a day; payment is partitioned already.
     expect(findings.filter((f) => f.id === 'SW-A-NEEDS-PARTITIONING').map((f) => [f.object, f.evidence])).toEqual([
-      ['public.rental', { rows: 16044, bytes: catalog.tables.find((t) => t.name === 'rental')!.stats.totalBytes, growthPerDay: 200_000 }],
+      [
+        'public.rental',
+        {
+          rows: 16044,
+          bytes: catalog.tables.find((t) => t.name === 'rental')!.stats.totalBytes,
+          growthPerDay: 200_000,
+        },
+      ],
     ]);
   });
 });

@@ -10,7 +10,9 @@ import { heartbeating } from '../heartbeat';
 import { applyMigrations, LockContentionError, MigrationFailedError, verifyApplied } from '.';
 
 /** The apply activities: the drift check before, the runner over the chosen migrations, and the check after. */
-export function createApplyActivities(store: Pool): Pick<RequestActivities, 'checkDrift' | 'applyChange' | 'verifyChange'> {
+export function createApplyActivities(
+  store: Pool,
+): Pick<RequestActivities, 'checkDrift' | 'applyChange' | 'verifyChange'> {
   return {
     checkDrift: async ({ target, fingerprint }) => {
       const current = await targetFingerprint(target);
@@ -32,18 +34,36 @@ export function createApplyActivities(store: Pool): Pick<RequestActivities, 'che
             if (event.status !== 'applied') return;
             // Chained, so entries keep the order of the steps; awaited before the activity completes. A
             // failure is kept for then: a rejected link left unhandled meanwhile would end the worker.
-            audits = audits.then(() => appendAudit(store, { kind: 'step-applied', requestId: input.requestId, target: input.target, data: { ...event } })).then(
-              () => undefined,
-              (error: unknown) => void (auditFailure ??= error),
-            );
+            audits = audits
+              .then(() =>
+                appendAudit(store, {
+                  kind: 'step-applied',
+                  requestId: input.requestId,
+                  target: input.target,
+                  data: { ...event },
+                }),
+              )
+              .then(
+                () => undefined,
+                (error: unknown) => void (auditFailure ??= error),
+              );
           },
         }).catch(async (error: unknown) => {
           await audits;
           if (!(error instanceof LockContentionError || error instanceof MigrationFailedError)) throw error;
           // A person weighs these: the evidence goes to the store, its ref to the workflow.
-          const evidence = await putJson(store, 'apply-stopped', { ...error, error: error.name, message: error.message });
+          const evidence = await putJson(store, 'apply-stopped', {
+            ...error,
+            error: error.name,
+            message: error.message,
+          });
           const details: ApplyStopped = { step: error.step, evidence };
-          throw ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true, details: [details] });
+          throw ApplicationFailure.create({
+            type: error.name,
+            message: error.message,
+            nonRetryable: true,
+            details: [details],
+          });
         });
         await audits;
         if (auditFailure) throw auditFailure;

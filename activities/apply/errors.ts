@@ -32,7 +32,12 @@ export class LockContentionError extends Error {
   ) {
     const who = evidence?.blockers.length
       ? // The blockers' SQL stays in the evidence: this message reaches workflow history, Slack and mail, and SQL can carry secrets.
-        evidence.blockers.map((b) => `pid ${b.pid} (${b.applicationName || 'no application name'}, ${b.state ?? 'unknown state'}, holding ${b.modes.join('/') || 'a conflicting lock'})`).join('; ')
+        evidence.blockers
+          .map(
+            (b) =>
+              `pid ${b.pid} (${b.applicationName || 'no application name'}, ${b.state ?? 'unknown state'}, holding ${b.modes.join('/') || 'a conflicting lock'})`,
+          )
+          .join('; ')
       : 'a session that was gone before it could be identified';
     const what = evidence ? `${evidence.wantedMode} on ${evidence.relation ?? evidence.lockType}` : 'a lock';
     super(
@@ -111,7 +116,9 @@ export class MigrationFailedError extends Error {
 /** Another runner holds the target's apply lock for longer than we wait. */
 export class ApplyLockBusyError extends Error {
   constructor(target: string, waitedMs: number, holder: string) {
-    super(`Another migration run holds the apply lock of ${target} (${holder}); waited ${waitedMs} ms. Let it finish, or end that session if it is stuck, then run again.`);
+    super(
+      `Another migration run holds the apply lock of ${target} (${holder}); waited ${waitedMs} ms. Let it finish, or end that session if it is stuck, then run again.`,
+    );
     this.name = 'ApplyLockBusyError';
   }
 }

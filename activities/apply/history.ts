@@ -88,7 +88,20 @@ export async function recordStep(client: ClientBase, record: StepRecord): Promis
      ON CONFLICT (version, step) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, checksum = EXCLUDED.checksum,
        request_id = EXCLUDED.request_id, decided_by = EXCLUDED.decided_by, started_at = EXCLUDED.started_at,
        finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms, status = EXCLUDED.status, error = EXCLUDED.error`,
-    [record.version, record.name, record.step, record.kind, record.checksum, record.requestId, record.decidedBy, record.startedAt, finished, finished ? durationMs : null, record.status, record.error ?? null],
+    [
+      record.version,
+      record.name,
+      record.step,
+      record.kind,
+      record.checksum,
+      record.requestId,
+      record.decidedBy,
+      record.startedAt,
+      finished,
+      finished ? durationMs : null,
+      record.status,
+      record.error ?? null,
+    ],
   );
   return durationMs;
 }

@@ -28,7 +28,8 @@ describe('importing migration directories', () => {
     const dir = directory({
       '002_add_email.up.sql': 'ALTER TABLE users ADD COLUMN email text;',
       '002_add_email.down.sql': 'ALTER TABLE users DROP COLUMN email;',
-      '001_users.up.sql': 'CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE INDEX CONCURRENTLY users_id_idx ON users (id);',
+      '001_users.up.sql':
+        'CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE INDEX CONCURRENTLY users_id_idx ON users (id);',
       '001_users.down.sql': 'DROP TABLE users;',
     });
     const migrations = await importMigrations(dir);
@@ -37,12 +38,18 @@ describe('importing migration directories', () => {
       ['002', '002_add_email', 'ALTER TABLE users DROP COLUMN email;', ['transactional']],
     ]);
     await applyMigrations(target(), migrations, options);
-    expect(await querySql(db.url, `SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY ordinal_position`)).toEqual([{ column_name: 'id' }, { column_name: 'email' }]);
+    expect(
+      await querySql(
+        db.url,
+        `SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY ordinal_position`,
+      ),
+    ).toEqual([{ column_name: 'id' }, { column_name: 'email' }]);
   });
 
-  it('leaves out a file\'s own BEGIN and COMMIT: the runner gives each step its transaction', async () => {
+  it("leaves out a file's own BEGIN and COMMIT: the runner gives each step its transaction", async () => {
     const dir = directory({
-      '001_users.up.sql': 'BEGIN;\nCREATE TABLE users (id bigint PRIMARY KEY, email text);\nCOMMIT;\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\nBEGIN;\nALTER TABLE users ADD COLUMN name text;\nCOMMIT;',
+      '001_users.up.sql':
+        'BEGIN;\nCREATE TABLE users (id bigint PRIMARY KEY, email text);\nCOMMIT;\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\nBEGIN;\nALTER TABLE users ADD COLUMN name text;\nCOMMIT;',
     });
     const [migration] = await importMigrations(dir);
     expect(migration.steps.map((s) => [s.kind, s.sql])).toEqual([
@@ -54,7 +61,10 @@ describe('importing migration directories', () => {
   });
 
   it('reads dbmate files, up and down markers in one file', async () => {
-    const dir = directory({ '20240101120000_create_users.sql': '-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE users;\n' });
+    const dir = directory({
+      '20240101120000_create_users.sql':
+        '-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE users;\n',
+    });
     const [migration] = await importMigrations(dir);
     expect(migration.version).toBe('20240101120000');
     expect(migration.steps).toHaveLength(1);
@@ -75,7 +85,11 @@ describe('importing migration directories', () => {
     expect(migrations[4].repeatable).toBe(true);
     await applyMigrations(target(), migrations, options);
     expect(await querySql(db.url, 'SELECT id FROM v ORDER BY id')).toEqual([{ id: 11 }, { id: 12 }, { id: 110 }]);
-    expect(await compareWithHistory(db.url, migrations)).toEqual({ applied: ['1', '1.1', '1.2', '1.10', 'R__view'], pending: [], edited: [] });
+    expect(await compareWithHistory(db.url, migrations)).toEqual({
+      applied: ['1', '1.1', '1.2', '1.10', 'R__view'],
+      pending: [],
+      edited: [],
+    });
 
     // The repeatable changed: it is pending and runs again. V1.2 was edited after it was applied: reported, refused.
     writeFileSync(join(dir, 'R__view.sql'), 'CREATE OR REPLACE VIEW v AS SELECT id, id * 2 AS twice FROM t;');
@@ -83,14 +97,28 @@ describe('importing migration directories', () => {
     const edited = await importMigrations(dir);
     const comparison = await compareWithHistory(db.url, edited);
     expect(comparison.pending).toEqual(['R__view']);
-    expect(comparison.edited).toEqual([{ file: 'V1.2__two.sql', version: '1.2', step: 'V1.2__two#1', recorded: expect.stringMatching(/^sha256-v1:/), current: expect.stringMatching(/^sha256-v1:/) }]);
+    expect(comparison.edited).toEqual([
+      {
+        file: 'V1.2__two.sql',
+        version: '1.2',
+        step: 'V1.2__two#1',
+        recorded: expect.stringMatching(/^sha256-v1:/),
+        current: expect.stringMatching(/^sha256-v1:/),
+      },
+    ]);
     expect(comparison.edited[0].recorded).not.toBe(comparison.edited[0].current);
     const error = await applyMigrations(target(), edited, options).catch((e: Error) => e);
     expect(error).toBeInstanceOf(MigrationChecksumError);
-    expect((error as Error).message).toContain('Step V1.2__two#1 of migration 1.2 (V1.2__two.sql) was applied with checksum');
+    expect((error as Error).message).toContain(
+      'Step V1.2__two#1 of migration 1.2 (V1.2__two.sql) was applied with checksum',
+    );
     expect(await querySql(db.url, 'SELECT id FROM t ORDER BY id')).toEqual([{ id: 11 }, { id: 12 }, { id: 110 }]);
 
-    await applyMigrations(target(), edited.filter((m) => m.version !== '1.2'), options);
+    await applyMigrations(
+      target(),
+      edited.filter((m) => m.version !== '1.2'),
+      options,
+    );
     expect(await querySql(db.url, 'SELECT twice FROM v ORDER BY id LIMIT 1')).toEqual([{ twice: 22 }]);
   });
 });

@@ -30,24 +30,39 @@ export interface HistoryComparison {
 
 /** What of `migrations` the target's history holds, and which applied files were edited since. */
 export function compareWithHistory(target: string, migrations: Migration[]): Promise<HistoryComparison> {
-  return withTarget(target, async (client) => {
-    const exists = (await client.query<{ t: string | null }>(`SELECT to_regclass('${HISTORY_TABLE}')::text AS t`)).rows[0].t;
-    const rows = exists ? await readHistory(client) : [];
-    const recorded = new Map(rows.filter((r) => r.status === 'applied').map((r) => [`${r.version}\u0000${r.step}`, r.checksum]));
-    const comparison: HistoryComparison = { applied: [], pending: [], edited: [] };
-    for (const migration of migrations) {
-      let pending = false;
-      for (const step of migration.steps) {
-        const checksum = recorded.get(`${migration.version}\u0000${step.name}`);
-        const current = stepChecksum(step.sql);
-        if (checksum === undefined || (checksum !== current && migration.repeatable)) pending = true;
-        else if (checksum !== current) comparison.edited.push({ file: migration.source ?? migration.name, version: migration.version, step: step.name, recorded: checksum, current });
+  return withTarget(
+    target,
+    async (client) => {
+      const exists = (await client.query<{ t: string | null }>(`SELECT to_regclass('${HISTORY_TABLE}')::text AS t`))
+        .rows[0].t;
+      const rows = exists ? await readHistory(client) : [];
+      const recorded = new Map(
+        rows.filter((r) => r.status === 'applied').map((r) => [`${r.version}\u0000${r.step}`, r.checksum]),
+      );
+      const comparison: HistoryComparison = { applied: [], pending: [], edited: [] };
+      for (const migration of migrations) {
+        let pending = false;
+        for (const step of migration.steps) {
+          const checksum = recorded.get(`${migration.version}\u0000${step.name}`);
+          const current = stepChecksum(step.sql);
+          if (checksum === undefined || (checksum !== current && migration.repeatable)) pending = true;
+          else if (checksum !== current)
+            comparison.edited.push({
+              file: migration.source ?? migration.name,
+              version: migration.version,
+              step: step.name,
+              recorded: checksum,
+              current,
+            });
+        }
+        if (pending) comparison.pending.push(migration.version);
+        else if (!comparison.edited.some((e) => e.version === migration.version))
+          comparison.applied.push(migration.version);
       }
-      if (pending) comparison.pending.push(migration.version);
-      else if (!comparison.edited.some((e) => e.version === migration.version)) comparison.applied.push(migration.version);
-    }
-    return comparison;
-  }, { applicationName: 'schemawright-import' });
+      return comparison;
+    },
+    { applicationName: 'schemawright-import' },
+  );
 }
 
 /**
@@ -57,6 +72,7 @@ export function compareWithHistory(target: string, migrations: Migration[]): Pro
 export async function pendingOnTarget(target: string, migrations: Migration[]): Promise<Migration[]> {
   const history = await compareWithHistory(target, migrations);
   const [edited] = history.edited;
-  if (edited) throw new MigrationChecksumError(edited.version, edited.step, edited.recorded, edited.current, edited.file);
+  if (edited)
+    throw new MigrationChecksumError(edited.version, edited.step, edited.recorded, edited.current, edited.file);
   return migrations.filter((migration) => history.pending.includes(migration.version));
 }

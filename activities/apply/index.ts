@@ -62,13 +62,21 @@ export interface ApplyResult {
  * retried, a failed step undoes the completed steps of the migration where each has an undo.
  * Holds the target's apply lock for the whole run.
  */
-export async function applyMigration(target: ApplyTarget, migration: Migration, options: ApplyOptions): Promise<ApplyResult> {
+export async function applyMigration(
+  target: ApplyTarget,
+  migration: Migration,
+  options: ApplyOptions,
+): Promise<ApplyResult> {
   const [result] = await applyMigrations(target, [migration], options);
   return result;
 }
 
 /** Several migrations in order, in one session under one hold of the target's apply lock. */
-export async function applyMigrations(target: ApplyTarget, migrations: Migration[], options: ApplyOptions): Promise<ApplyResult[]> {
+export async function applyMigrations(
+  target: ApplyTarget,
+  migrations: Migration[],
+  options: ApplyOptions,
+): Promise<ApplyResult[]> {
   const current: { emit: (status: ApplyProgressStatus, detail?: string) => void } = { emit: () => undefined };
   const session = await TargetSession.open(target, {
     ...sessionLimits(options),
@@ -84,21 +92,38 @@ export async function applyMigrations(target: ApplyTarget, migrations: Migration
   }
 }
 
-async function applyOn(session: TargetSession, migration: Migration, options: ApplyOptions, current: { emit: (status: ApplyProgressStatus, detail?: string) => void }): Promise<ApplyResult> {
+async function applyOn(
+  session: TargetSession,
+  migration: Migration,
+  options: ApplyOptions,
+  current: { emit: (status: ApplyProgressStatus, detail?: string) => void },
+): Promise<ApplyResult> {
   const started = performance.now();
   const of = migration.steps.length;
   const names = migration.steps.map((s) => s.name);
   const duplicate = names.find((name, i) => names.indexOf(name) !== i);
-  if (duplicate) throw new Error(`Migration ${migration.version} has two steps named ${duplicate}: step names identify steps in the history, give each a unique one.`);
-  const emit = (index: number, step: string, status: ApplyProgressStatus, detail?: string) => options.onProgress?.({ step, index: index + 1, of, status, ...(detail ? { detail } : {}) });
+  if (duplicate)
+    throw new Error(
+      `Migration ${migration.version} has two steps named ${duplicate}: step names identify steps in the history, give each a unique one.`,
+    );
+  const emit = (index: number, step: string, status: ApplyProgressStatus, detail?: string) =>
+    options.onProgress?.({ step, index: index + 1, of, status, ...(detail ? { detail } : {}) });
   const history = new Map((await readHistory(session.client, migration.version)).map((row) => [row.step, row]));
   const checksums = migration.steps.map((step) => stepChecksum(step.sql));
-  const changed = migration.steps.findIndex((step, i) => history.get(step.name)?.status === 'applied' && history.get(step.name)?.checksum !== checksums[i]);
+  const changed = migration.steps.findIndex(
+    (step, i) => history.get(step.name)?.status === 'applied' && history.get(step.name)?.checksum !== checksums[i],
+  );
   // A repeatable migration runs again when it changed; any other is refused before anything of it runs.
   if (changed >= 0 && migration.repeatable) history.clear();
   else if (changed >= 0) {
     const step = migration.steps[changed];
-    throw new MigrationChecksumError(migration.version, step.name, (history.get(step.name) as HistoryRow).checksum, checksums[changed], migration.source);
+    throw new MigrationChecksumError(
+      migration.version,
+      step.name,
+      (history.get(step.name) as HistoryRow).checksum,
+      checksums[changed],
+      migration.source,
+    );
   }
 
   const results: StepResult[] = [];
@@ -110,7 +135,9 @@ async function applyOn(session: TargetSession, migration: Migration, options: Ap
       emit(i, step.name, 'skipped', 'already applied');
       continue;
     }
-    const context = stepContext(session, migration, step, checksums[i], options, (detail) => emit(i, step.name, 'progress', detail));
+    const context = stepContext(session, migration, step, checksums[i], options, (detail) =>
+      emit(i, step.name, 'progress', detail),
+    );
     const runner = STEP_KINDS[step.kind];
     emit(i, step.name, 'started', runner.plan(step).how);
     const stepStarted = performance.now();
@@ -141,58 +168,127 @@ async function applyOn(session: TargetSession, migration: Migration, options: Ap
     }
   }
   const applied = results.filter((r) => r.status === 'applied').length;
-  return { steps: of, applied, alreadyApplied: of - applied, durationMs: Math.round(performance.now() - started), results };
+  return {
+    steps: of,
+    applied,
+    alreadyApplied: of - applied,
+    durationMs: Math.round(performance.now() - started),
+    results,
+  };
 }
 
-function stepContext(session: TargetSession, migration: Migration, step: MigrationStep, checksum: string, options: ApplyOptions, progress: (detail: string) => void): StepContext {
+function stepContext(
+  session: TargetSession,
+  migration: Migration,
+  step: MigrationStep,
+  checksum: string,
+  options: ApplyOptions,
+  progress: (detail: string) => void,
+): StepContext {
   return {
     session,
     step,
-    record: { version: migration.version, name: migration.name, step: step.name, kind: step.kind, checksum, requestId: options.requestId, decidedBy: options.decidedBy },
+    record: {
+      version: migration.version,
+      name: migration.name,
+      step: step.name,
+      kind: step.kind,
+      checksum,
+      requestId: options.requestId,
+      decidedBy: options.decidedBy,
+    },
     progress,
   };
 }
 
 /** The connection is gone (terminated backend, server restart, network): nothing more can run on it. */
 async function connectionLost(session: TargetSession): Promise<boolean> {
-  return session.client.query('SELECT 1').then(() => false, () => true);
+  return session.client.query('SELECT 1').then(
+    () => false,
+    () => true,
+  );
 }
 
 /**
  * After step `failed` threw: records the failure, then undoes the migration's applied steps newest
  * first when every one of them has an undo, else leaves them and says what is applied and what not.
  */
-async function failedStep(session: TargetSession, migration: Migration, failed: number, error: unknown, options: ApplyOptions): Promise<MigrationFailedError> {
+async function failedStep(
+  session: TargetSession,
+  migration: Migration,
+  failed: number,
+  error: unknown,
+  options: ApplyOptions,
+): Promise<MigrationFailedError> {
   const step = migration.steps[failed];
   const cause = databaseErrorOf(error, step.sql);
   const remaining = migration.steps.slice(failed).map((s) => s.name);
-  const fail = (applied: string[], undone: string[], outcome: string) => new MigrationFailedError(migration.version, step.name, cause, applied, undone, remaining, outcome);
+  const fail = (applied: string[], undone: string[], outcome: string) =>
+    new MigrationFailedError(migration.version, step.name, cause, applied, undone, remaining, outcome);
   if (await connectionLost(session)) {
     const applied = migration.steps.slice(0, failed).map((s) => s.name);
-    return fail(applied, [], 'The connection to the target was lost, so nothing was undone. Run the migration again: applied steps are skipped, and the interrupted step is made safe before it runs again.');
+    return fail(
+      applied,
+      [],
+      'The connection to the target was lost, so nothing was undone. Run the migration again: applied steps are skipped, and the interrupted step is made safe before it runs again.',
+    );
   }
   const checksum = stepChecksum(step.sql);
-  await recordStep(session.client, { version: migration.version, name: migration.name, step: step.name, kind: step.kind, checksum, requestId: options.requestId, decidedBy: options.decidedBy, startedAt: new Date(), status: 'failed', error: cause.message });
-  const rows = new Map<string, HistoryRow>((await readHistory(session.client, migration.version)).map((row) => [row.step, row]));
+  await recordStep(session.client, {
+    version: migration.version,
+    name: migration.name,
+    step: step.name,
+    kind: step.kind,
+    checksum,
+    requestId: options.requestId,
+    decidedBy: options.decidedBy,
+    startedAt: new Date(),
+    status: 'failed',
+    error: cause.message,
+  });
+  const rows = new Map<string, HistoryRow>(
+    (await readHistory(session.client, migration.version)).map((row) => [row.step, row]),
+  );
   const completed = migration.steps.filter((s) => rows.get(s.name)?.status === 'applied');
   const names = (steps: MigrationStep[]) => steps.map((s) => s.name).join(', ');
-  if (completed.length === 0) return fail([], [], 'Nothing of this migration is applied. Fix the step and run the migration again.');
+  if (completed.length === 0)
+    return fail([], [], 'Nothing of this migration is applied. Fix the step and run the migration again.');
   const withoutUndo = completed.filter((s) => !s.undo);
   if (withoutUndo.length > 0) {
-    return fail(completed.map((s) => s.name), [], `Nothing was undone, because ${names(withoutUndo)} ${withoutUndo.length === 1 ? 'has' : 'have'} no undo. Applied and still in place: ${names(completed)}. Not applied: ${remaining.join(', ')}. Fix the failed step and run the migration again to go forward, or write the undo and revert by hand.`);
+    return fail(
+      completed.map((s) => s.name),
+      [],
+      `Nothing was undone, because ${names(withoutUndo)} ${withoutUndo.length === 1 ? 'has' : 'have'} no undo. Applied and still in place: ${names(completed)}. Not applied: ${remaining.join(', ')}. Fix the failed step and run the migration again to go forward, or write the undo and revert by hand.`,
+    );
   }
   const undone: string[] = [];
   for (const done of [...completed].reverse()) {
     try {
-      await STEP_KINDS[done.kind].undo(stepContext(session, migration, done, stepChecksum(done.sql), options, () => undefined));
+      await STEP_KINDS[done.kind].undo(
+        stepContext(session, migration, done, stepChecksum(done.sql), options, () => undefined),
+      );
       undone.push(done.name);
     } catch (undoError) {
       const left = completed.filter((s) => !undone.includes(s.name)).map((s) => s.name);
-      return fail(left, undone, `Undoing ${done.name} then failed too: ${(undoError as Error).message}. Undone: ${undone.join(', ') || 'nothing'}. Still applied: ${left.join(', ')}. Fix that undo or revert by hand.`);
+      return fail(
+        left,
+        undone,
+        `Undoing ${done.name} then failed too: ${(undoError as Error).message}. Undone: ${undone.join(', ') || 'nothing'}. Still applied: ${left.join(', ')}. Fix that undo or revert by hand.`,
+      );
     }
   }
-  return fail([], undone, `Undid ${undone.join(', ')} (newest first): the target is as it was before this migration. Fix the step and run the migration again.`);
+  return fail(
+    [],
+    undone,
+    `Undid ${undone.join(', ')} (newest first): the target is as it was before this migration. Fix the step and run the migration again.`,
+  );
 }
 export { revertMigrations, type RevertResult } from './revert';
 export { verifyApplied } from './verify';
-export { compareWithHistory, importMigrations, pendingOnTarget, type EditedMigration, type HistoryComparison } from './import';
+export {
+  compareWithHistory,
+  importMigrations,
+  pendingOnTarget,
+  type EditedMigration,
+  type HistoryComparison,
+} from './import';

@@ -44,8 +44,12 @@ export class TargetSession {
     readonly options: SessionOptions,
   ) {}
 
-  static async open(target: { name: string; connectionString: string }, options: SessionOptions): Promise<TargetSession> {
-    const connect = (applicationName: string) => connectTarget(target.connectionString, { applicationName, keepAlive: true, name: target.name });
+  static async open(
+    target: { name: string; connectionString: string },
+    options: SessionOptions,
+  ): Promise<TargetSession> {
+    const connect = (applicationName: string) =>
+      connectTarget(target.connectionString, { applicationName, keepAlive: true, name: target.name });
     const client = await connect('schemawright-apply');
     const observer = await connect('schemawright-apply-observer').catch(async (error: unknown) => {
       await client.end();
@@ -78,10 +82,14 @@ export class TargetSession {
           WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
         [APPLY_LOCK_KEY],
       );
-      const holder = rows[0] ? `pid ${rows[0].pid}, ${rows[0].application_name || 'no application name'}, connected since ${rows[0].backend_start.toISOString()}` : 'a session that has just ended';
+      const holder = rows[0]
+        ? `pid ${rows[0].pid}, ${rows[0].application_name || 'no application name'}, connected since ${rows[0].backend_start.toISOString()}`
+        : 'a session that has just ended';
       throw new ApplyLockBusyError(this.targetName, this.options.applyLockWaitMs, holder);
     } finally {
-      await this.client.query(`SET lock_timeout = ${Math.max(1, Math.round(this.options.lockTimeoutMs))}`).catch(() => undefined);
+      await this.client
+        .query(`SET lock_timeout = ${Math.max(1, Math.round(this.options.lockTimeoutMs))}`)
+        .catch(() => undefined);
     }
   }
 
@@ -98,9 +106,13 @@ export class TargetSession {
       } catch (error) {
         if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
         evidence = (await watch.stop()) ?? evidence;
-        if (tries > this.options.lockRetries) throw new LockContentionError(step, tries, this.options.lockTimeoutMs, evidence);
+        if (tries > this.options.lockRetries)
+          throw new LockContentionError(step, tries, this.options.lockTimeoutMs, evidence);
         const backoffMs = Math.min(10_000, 250 * 2 ** (tries - 1)) * (0.5 + Math.random() / 2);
-        this.options.onRetry(tries, `lock not granted within ${this.options.lockTimeoutMs} ms${evidence ? ` (${evidence.wantedMode} on ${evidence.relation ?? evidence.lockType}, blocked by pid ${evidence.blockers.map((b) => b.pid).join(', ')})` : ''}; retry ${tries} of ${this.options.lockRetries} in ${Math.round(backoffMs)} ms`);
+        this.options.onRetry(
+          tries,
+          `lock not granted within ${this.options.lockTimeoutMs} ms${evidence ? ` (${evidence.wantedMode} on ${evidence.relation ?? evidence.lockType}, blocked by pid ${evidence.blockers.map((b) => b.pid).join(', ')})` : ''}; retry ${tries} of ${this.options.lockRetries} in ${Math.round(backoffMs)} ms`,
+        );
         await delay(backoffMs);
       } finally {
         await watch.stop();
@@ -131,7 +143,15 @@ export class TargetSession {
 
   private async blockersOf(pid: number): Promise<LockEvidence | undefined> {
     const { rows } = await this.observer.query<{
-      locktype: string; wanted: string; relation: string | null; pid: number; application_name: string; state: string | null; query: string; modes: string[] | null; xact_start: Date | null;
+      locktype: string;
+      wanted: string;
+      relation: string | null;
+      pid: number;
+      application_name: string;
+      state: string | null;
+      query: string;
+      modes: string[] | null;
+      xact_start: Date | null;
     }>(
       `SELECT w.locktype, w.mode AS wanted, w.relation::regclass::text AS relation, b.pid, a.application_name, a.state,
               left(a.query, 300) AS query, a.xact_start,
@@ -148,13 +168,22 @@ export class TargetSession {
       relation: rows[0].relation,
       lockType: rows[0].locktype,
       wantedMode: rows[0].wanted,
-      blockers: rows.map((r) => ({ pid: r.pid, applicationName: r.application_name, state: r.state, query: r.query, modes: r.modes ?? [], transactionStartedAt: r.xact_start?.toISOString() ?? null })),
+      blockers: rows.map((r) => ({
+        pid: r.pid,
+        applicationName: r.application_name,
+        state: r.state,
+        query: r.query,
+        modes: r.modes ?? [],
+        transactionStartedAt: r.xact_start?.toISOString() ?? null,
+      })),
     };
   }
 
   /** Runs `work` in a transaction on the runner's connection: committed if it returns, rolled back if it throws. */
   async pgVersion(): Promise<PgVersion> {
-    return parsePgVersion((await this.client.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version);
+    return parsePgVersion(
+      (await this.client.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version,
+    );
   }
 
   async inTransaction<T>(work: () => Promise<T>): Promise<T> {

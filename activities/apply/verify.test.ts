@@ -33,12 +33,18 @@ describe('verifyApplied: the target’s own records after an apply', () => {
     await runSql(db.url, `UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'tags_name_idx'::regclass`);
     const changed: Migration = {
       ...MIGRATION,
-      steps: [{ ...MIGRATION.steps[0]!, sql: 'CREATE TABLE tags (id bigint PRIMARY KEY, name text, color text)' }, MIGRATION.steps[1]!, { kind: 'transactional', name: 'tags#3', sql: 'SELECT 1' }],
+      steps: [
+        { ...MIGRATION.steps[0]!, sql: 'CREATE TABLE tags (id bigint PRIMARY KEY, name text, color text)' },
+        MIGRATION.steps[1]!,
+        { kind: 'transactional', name: 'tags#3', sql: 'SELECT 1' },
+      ],
     };
     const problems = await verifyApplied(target, changed);
     expect(problems).toEqual([
-      expect.stringMatching(/^step tags#1 of migration 7 was applied with checksum sha256-v1:[0-9a-f]{64}, not the approved sha256-v1:[0-9a-f]{64}$/),
-      'step tags#3 of migration 7 is not recorded in the target\'s history',
+      expect.stringMatching(
+        /^step tags#1 of migration 7 was applied with checksum sha256-v1:[0-9a-f]{64}, not the approved sha256-v1:[0-9a-f]{64}$/,
+      ),
+      "step tags#3 of migration 7 is not recorded in the target's history",
       'index tags_name_idx is INVALID: rebuild it (REINDEX INDEX CONCURRENTLY tags_name_idx)',
     ]);
   });

@@ -24,7 +24,11 @@ export interface ModelingDependencies {
  * A design is modeled; pasted SQL, a directory and a review's fixes are cut into steps as written.
  * What other phases know (the fixes, the applied history) comes in from activities/index.ts.
  */
-export function createModelingActivities({ store, fixFileOf, pendingOnTarget }: ModelingDependencies): Pick<RequestActivities, 'modelChange'> {
+export function createModelingActivities({
+  store,
+  fixFileOf,
+  pendingOnTarget,
+}: ModelingDependencies): Pick<RequestActivities, 'modelChange'> {
   return {
     modelChange: (input) =>
       heartbeating(async () => {
@@ -34,8 +38,17 @@ export function createModelingActivities({ store, fixFileOf, pendingOnTarget }: 
         const artifacts: Record<string, ArtifactRef> = {};
         let migrations: Migration[];
         if (input.kind === 'design') {
-          const design = await modelDesign(source, { fileName: input.source.name ?? 'spec.yaml', target: { connectionString: resolveTarget(input.target).readConnectionString, catalog } });
-          for (const [name, text] of Object.entries(design.documents)) artifacts[name] = await putArtifact(store, name, name === 'ddl' ? 'application/sql' : 'text/markdown', text);
+          const design = await modelDesign(source, {
+            fileName: input.source.name ?? 'spec.yaml',
+            target: { connectionString: resolveTarget(input.target).readConnectionString, catalog },
+          });
+          for (const [name, text] of Object.entries(design.documents))
+            artifacts[name] = await putArtifact(
+              store,
+              name,
+              name === 'ddl' ? 'application/sql' : 'text/markdown',
+              text,
+            );
           artifacts['modeling-findings'] = await putJson(store, 'modeling-findings', design.findings);
           const { name, steps, downSteps } = design.migration!;
           migrations = [{ version: input.requestId, name, steps, down: asScript(downSteps.map((step) => step.sql)) }];
@@ -48,10 +61,15 @@ export function createModelingActivities({ store, fixFileOf, pendingOnTarget }: 
                 : [{ path: input.source.name ?? `${input.requestId}.sql`, up: source }];
           migrations = await migrationsFromFiles(files, pgVersion);
           // Pasted SQL and a review's fixes are this request's own migration; a directory keeps its files' versions.
-          if (input.source.format !== 'migrations') migrations = migrations.map((migration) => ({ ...migration, version: input.requestId }));
+          if (input.source.format !== 'migrations')
+            migrations = migrations.map((migration) => ({ ...migration, version: input.requestId }));
           else migrations = await pendingOnTarget(input.target, migrations);
         }
-        return { migration: await putJson(store, 'migrations', migrations), steps: migrations.reduce((n, m) => n + m.steps.length, 0), artifacts } satisfies ModelingOutcome;
+        return {
+          migration: await putJson(store, 'migrations', migrations),
+          steps: migrations.reduce((n, m) => n + m.steps.length, 0),
+          artifacts,
+        } satisfies ModelingOutcome;
       }),
   };
 }

@@ -5,7 +5,16 @@ import type { PartitionPlan, PlannedEnum, PlannedIndex, PlannedTable, RowSecurit
  * The desired schema as DDL that runs on an empty database: types, tables in reference order (a
  * cycle's remaining foreign keys added after), partitions, indexes, row-level security.
  */
-export function renderDdl(schema: string, parts: { enums: PlannedEnum[]; tables: PlannedTable[]; indexes: PlannedIndex[]; partitions: PartitionPlan[]; policies: RowSecurityPolicy[] }): string {
+export function renderDdl(
+  schema: string,
+  parts: {
+    enums: PlannedEnum[];
+    tables: PlannedTable[];
+    indexes: PlannedIndex[];
+    partitions: PartitionPlan[];
+    policies: RowSecurityPolicy[];
+  },
+): string {
   const name = (table: string) => qualified(schema, table);
   const out: string[] = [];
   if (schema !== 'public') out.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)};`);
@@ -20,8 +29,11 @@ export function renderDdl(schema: string, parts: { enums: PlannedEnum[]; tables:
       const type = enumNames.has(c.type) ? name(c.type) : c.type;
       return `  ${quoteIdent(c.name)} ${type}${c.identity ? ' GENERATED ALWAYS AS IDENTITY' : ''}${c.nullable ? '' : ' NOT NULL'}${c.default !== undefined ? ` DEFAULT ${c.default}` : ''}`;
     });
-    lines.push(`  CONSTRAINT ${quoteIdent(`${table.name}_pkey`)} PRIMARY KEY (${table.primaryKey.map(quoteIdent).join(', ')})`);
-    for (const u of table.uniques) lines.push(`  CONSTRAINT ${quoteIdent(u.name)} UNIQUE (${u.columns.map(quoteIdent).join(', ')})`);
+    lines.push(
+      `  CONSTRAINT ${quoteIdent(`${table.name}_pkey`)} PRIMARY KEY (${table.primaryKey.map(quoteIdent).join(', ')})`,
+    );
+    for (const u of table.uniques)
+      lines.push(`  CONSTRAINT ${quoteIdent(u.name)} UNIQUE (${u.columns.map(quoteIdent).join(', ')})`);
     for (const c of table.checks) lines.push(`  CONSTRAINT ${quoteIdent(c.name)} CHECK (${c.expression})`);
     for (const fk of table.foreignKeys) {
       const sql = `CONSTRAINT ${quoteIdent(fk.name)} FOREIGN KEY (${quoteIdent(fk.column)}) REFERENCES ${name(fk.table)} (id) ON DELETE ${fk.onDelete.toUpperCase()}`;
@@ -32,7 +44,8 @@ export function renderDdl(schema: string, parts: { enums: PlannedEnum[]; tables:
     if (table.keySequence) out.push(`CREATE SEQUENCE ${name(table.keySequence)} AS bigint;`);
     out.push(`CREATE TABLE ${name(table.name)} (\n${lines.join(',\n')}\n)${partitionBy};`);
     if (table.keySequence) out.push(`ALTER SEQUENCE ${name(table.keySequence)} OWNED BY ${name(table.name)}.id;`);
-    for (const partition of plan?.partitions ?? []) out.push(`CREATE TABLE ${name(partition.name)} PARTITION OF ${name(table.name)} ${partition.bound};`);
+    for (const partition of plan?.partitions ?? [])
+      out.push(`CREATE TABLE ${name(partition.name)} PARTITION OF ${name(table.name)} ${partition.bound};`);
     created.add(table.name);
   }
   out.push(...deferred);
@@ -44,7 +57,9 @@ export function renderDdl(schema: string, parts: { enums: PlannedEnum[]; tables:
     out.push(`ALTER TABLE ${name(policy.table)} ENABLE ROW LEVEL SECURITY;`);
     // FORCE: the application often connects as the tables' owner, which RLS exempts otherwise.
     out.push(`ALTER TABLE ${name(policy.table)} FORCE ROW LEVEL SECURITY;`);
-    out.push(`CREATE POLICY ${quoteIdent(policy.name)} ON ${name(policy.table)} USING (${policy.using}) WITH CHECK (${policy.using});`);
+    out.push(
+      `CREATE POLICY ${quoteIdent(policy.name)} ON ${name(policy.table)} USING (${policy.using}) WITH CHECK (${policy.using});`,
+    );
   }
   return `${out.join('\n\n')}\n`;
 }
@@ -62,7 +77,11 @@ function referenceOrder(tables: PlannedTable[]): PlannedTable[] {
   const placed = new Set<string>();
   let pending = [...tables];
   while (pending.length > 0) {
-    const ready = pending.filter((t) => t.foreignKeys.every((fk) => fk.table === t.name || placed.has(fk.table) || !tables.some((o) => o.name === fk.table)));
+    const ready = pending.filter((t) =>
+      t.foreignKeys.every(
+        (fk) => fk.table === t.name || placed.has(fk.table) || !tables.some((o) => o.name === fk.table),
+      ),
+    );
     const next = ready.length > 0 ? ready : [pending[0]!];
     for (const table of next) {
       ordered.push(table);

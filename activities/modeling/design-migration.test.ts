@@ -11,7 +11,8 @@ import { modelSpec } from './model';
 import { loadSpec } from './spec';
 
 const now = new Date('2026-11-27T12:00:00Z');
-const modelOf = async (file: string) => modelSpec(await loadSpec(readFileSync(join(__dirname, '../../examples', file), 'utf8'), file), { now });
+const modelOf = async (file: string) =>
+  modelSpec(await loadSpec(readFileSync(join(__dirname, '../../examples', file), 'utf8'), file), { now });
 
 /** Applies steps as the runner does: transactional ones in a transaction, the others alone. */
 async function apply(url: string, steps: { sql: string; kind: MigrationStep['kind'] }[]): Promise<void> {
@@ -41,34 +42,47 @@ describe('designMigration: up reaches the design, down brings the target back', 
   let target: TestDatabase;
   afterEach(() => target?.drop());
 
-  it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml'])('%s against an empty target, by the down and by every step’s undo', async (file) => {
-    target = await createTestDatabase('sw_design_target');
-    const model = await modelOf(file);
-    const migration = await designMigration(model, { connectionString: target.url, catalog: await readTargetCatalog(target.url) }, { now });
-    expect(migration.name).toBe(`design_${model.name}`);
-    expect(migration.version).toBe('20261127120000');
-    expect(migration.steps.length).toBeGreaterThan(model.tables.length);
-    const original = await fingerprintOf(target.url);
-    expect(migration.fingerprints.target).toBe(original);
+  it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml'])(
+    '%s against an empty target, by the down and by every step’s undo',
+    async (file) => {
+      target = await createTestDatabase('sw_design_target');
+      const model = await modelOf(file);
+      const migration = await designMigration(
+        model,
+        { connectionString: target.url, catalog: await readTargetCatalog(target.url) },
+        { now },
+      );
+      expect(migration.name).toBe(`design_${model.name}`);
+      expect(migration.version).toBe('20261127120000');
+      expect(migration.steps.length).toBeGreaterThan(model.tables.length);
+      const original = await fingerprintOf(target.url);
+      expect(migration.fingerprints.target).toBe(original);
 
-    await apply(target.url, migration.steps);
-    expect(await fingerprintOf(target.url)).toBe(migration.fingerprints.desired);
-    await apply(target.url, migration.downSteps);
-    expect(await fingerprintOf(target.url)).toBe(original);
+      await apply(target.url, migration.steps);
+      expect(await fingerprintOf(target.url)).toBe(migration.fingerprints.desired);
+      await apply(target.url, migration.downSteps);
+      expect(await fingerprintOf(target.url)).toBe(original);
 
-    // On an empty target everything is created, so every step knows its own undo (validating a constraint changes nothing to undo).
-    expect(migration.steps.filter((s) => !s.undo && !/ validate constraint /i.test(s.sql)).map((s) => s.sql)).toEqual([]);
-    await apply(target.url, migration.steps);
-    const undos = [...migration.steps].reverse().flatMap((s) => (s.undo ? [{ sql: s.undo, kind: 'transactional' as const }] : []));
-    await apply(target.url, undos);
-    expect(await fingerprintOf(target.url)).toBe(original);
-  });
+      // On an empty target everything is created, so every step knows its own undo (validating a constraint changes nothing to undo).
+      expect(migration.steps.filter((s) => !s.undo && !/ validate constraint /i.test(s.sql)).map((s) => s.sql)).toEqual(
+        [],
+      );
+      await apply(target.url, migration.steps);
+      const undos = [...migration.steps]
+        .reverse()
+        .flatMap((s) => (s.undo ? [{ sql: s.undo, kind: 'transactional' as const }] : []));
+      await apply(target.url, undos);
+      expect(await fingerprintOf(target.url)).toBe(original);
+    },
+  );
 
   it('builds indexes on tables the target already has CONCURRENTLY, as steps of their own, and undoes them the same way', async () => {
     target = await createTestDatabase('sw_design_online');
     const client = new Client({ connectionString: target.url });
     await client.connect();
-    await client.query('CREATE TABLE public.customer (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+    await client.query(
+      'CREATE TABLE public.customer (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())',
+    );
     await client.end();
     const original = await fingerprintOf(target.url);
     const spec = await loadSpec(`name: shop
@@ -82,13 +96,25 @@ access_patterns:
     sql: SELECT id FROM customer WHERE name = $1
     per_second: 10
 `);
-    const migration = await designMigration(modelSpec(spec, { now }), { connectionString: target.url, catalog: await readTargetCatalog(target.url) }, { now });
+    const migration = await designMigration(
+      modelSpec(spec, { now }),
+      { connectionString: target.url, catalog: await readTargetCatalog(target.url) },
+      { now },
+    );
     const online = migration.steps.filter((s) => s.kind === 'non-transactional');
     expect(online.map((s) => [s.sql, s.undo])).toEqual([
-      ['CREATE UNIQUE INDEX CONCURRENTLY customer_email_key ON public.customer USING btree (email);', 'DROP INDEX CONCURRENTLY IF EXISTS public.customer_email_key;'],
-      ['CREATE INDEX CONCURRENTLY customer_name_idx ON public.customer USING btree (name);', 'DROP INDEX CONCURRENTLY IF EXISTS public.customer_name_idx;'],
+      [
+        'CREATE UNIQUE INDEX CONCURRENTLY customer_email_key ON public.customer USING btree (email);',
+        'DROP INDEX CONCURRENTLY IF EXISTS public.customer_email_key;',
+      ],
+      [
+        'CREATE INDEX CONCURRENTLY customer_name_idx ON public.customer USING btree (name);',
+        'DROP INDEX CONCURRENTLY IF EXISTS public.customer_name_idx;',
+      ],
     ]);
-    expect(migration.steps.some((s) => s.kind === 'transactional' && /^CREATE INDEX order_customer_id_idx/.test(s.sql))).toBe(true);
+    expect(
+      migration.steps.some((s) => s.kind === 'transactional' && /^CREATE INDEX order_customer_id_idx/.test(s.sql)),
+    ).toBe(true);
     expect(migration.downSteps.filter((s) => s.kind === 'non-transactional').map((s) => s.sql)).toEqual([
       'DROP INDEX CONCURRENTLY if exists "public"."customer_email_key";',
       'DROP INDEX CONCURRENTLY if exists "public"."customer_name_idx";',
@@ -108,7 +134,11 @@ access_patterns:
     await client.end();
     const original = await fingerprintOf(target.url);
     const model = await modelOf('ecommerce.yaml');
-    const migration = await designMigration(model, { connectionString: target.url, catalog: await readTargetCatalog(target.url) }, { now });
+    const migration = await designMigration(
+      model,
+      { connectionString: target.url, catalog: await readTargetCatalog(target.url) },
+      { now },
+    );
     expect(migration.steps.map((s) => s.sql).filter((sql) => /^drop table/i.test(sql)).length).toBeGreaterThan(0);
 
     await apply(target.url, migration.steps);

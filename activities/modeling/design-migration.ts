@@ -28,14 +28,20 @@ export class DesignDdlError extends Error {
  * its undo where the statement alone says how. Only the design's schema is compared: other schemas
  * on the target are left alone. The target's catalog is the one analysis read.
  */
-export async function designMigration(model: DesignModel, target: { connectionString: string; catalog: Catalog }, options: { now?: Date } = {}): Promise<DesignMigration> {
+export async function designMigration(
+  model: DesignModel,
+  target: { connectionString: string; catalog: Catalog },
+  options: { now?: Date } = {},
+): Promise<DesignMigration> {
   return withShadowDatabase(target.connectionString, async (shadowUrl, version) => {
     const shadow = new Client({ connectionString: shadowUrl });
     await shadow.connect();
     let desired: Catalog;
     try {
       await shadow.query(model.ddl).catch((error: Error) => {
-        throw new DesignDdlError(`The design's DDL does not load on the target's server: ${error.message}. This is a modeling bug or a version the design does not support; the DDL is in the design's documents.`);
+        throw new DesignDdlError(
+          `The design's DDL does not load on the target's server: ${error.message}. This is a modeling bug or a version the design does not support; the DDL is in the design's documents.`,
+        );
       });
       desired = await introspect(shadow, { statements: 0 });
     } finally {
@@ -77,11 +83,18 @@ async function statementSteps(name: string, statements: string[], version: PgVer
 function online(statements: string[], from: Catalog, to: Catalog): string[] {
   const kept = new Set(to.tables.map((t) => `${t.schema}.${t.name}`));
   // Tables that exist before and after: the ones in use while the migration runs.
-  const existing = new Set(from.tables.filter((t) => t.kind === 'table' && kept.has(`${t.schema}.${t.name}`)).map((t) => `${t.schema}.${t.name}`));
-  const indexTable = new Map(from.tables.flatMap((t) => t.indexes.map((i) => [`${t.schema}.${i.name}`, `${t.schema}.${t.name}`] as const)));
+  const existing = new Set(
+    from.tables
+      .filter((t) => t.kind === 'table' && kept.has(`${t.schema}.${t.name}`))
+      .map((t) => `${t.schema}.${t.name}`),
+  );
+  const indexTable = new Map(
+    from.tables.flatMap((t) => t.indexes.map((i) => [`${t.schema}.${i.name}`, `${t.schema}.${t.name}`] as const)),
+  );
   return statements.map((sql) => {
     const create = /^(create (?:unique )?index )(?!concurrently)(\S+) on (?:"?(\w+)"?\.)?"?(\w+)"? /i.exec(sql);
-    if (create && existing.has(`${create[3] ?? 'public'}.${create[4]}`)) return sql.replace(create[1]!, `${create[1]}CONCURRENTLY `);
+    if (create && existing.has(`${create[3] ?? 'public'}.${create[4]}`))
+      return sql.replace(create[1]!, `${create[1]}CONCURRENTLY `);
     const drop = /^drop index (?!concurrently)(if exists )?(?:"?(\w+)"?\.)?"?(\w+)"?;?$/i.exec(sql.trim());
     const table = drop ? indexTable.get(`${drop[2] ?? 'public'}.${drop[3]}`) : undefined;
     if (drop && table && existing.has(table)) return sql.replace(/^drop index /i, 'DROP INDEX CONCURRENTLY ');

@@ -20,11 +20,18 @@ const keyText = (index: PlannedIndex) => index.keys.map((k) => `${k.column}${k.d
 
 /** The four documents the modeling activity stores as artifacts, and the CLI writes to --out. */
 export function designDocuments(input: DesignDocumentInput): Record<DesignDocumentName, string> {
-  return { ddl: input.model.ddl, erd: erdDocument(input), 'index-plan': indexPlanDocument(input), report: reportDocument(input) };
+  return {
+    ddl: input.model.ddl,
+    erd: erdDocument(input),
+    'index-plan': indexPlanDocument(input),
+    report: reportDocument(input),
+  };
 }
 
 function erdDocument({ model, currentErd }: DesignDocumentInput): string {
-  const parts = [`# ${model.name}: entity-relationship diagrams\n\n## Proposed schema\n\n\`\`\`mermaid\n${model.erd}\`\`\``];
+  const parts = [
+    `# ${model.name}: entity-relationship diagrams\n\n## Proposed schema\n\n\`\`\`mermaid\n${model.erd}\`\`\``,
+  ];
   if (currentErd !== undefined) parts.push(`## Current schema of the target\n\n\`\`\`mermaid\n${currentErd}\`\`\``);
   return `${parts.join('\n\n')}\n`;
 }
@@ -37,21 +44,27 @@ function indexPlanDocument({ model, verification }: DesignDocumentInput): string
   const parts = [
     `# ${model.name}: index plan`,
     'Equality columns first, then sort columns in ORDER BY order, then range columns; partial where a pattern filters on a constant; INCLUDE where a frequent pattern reads a few more columns. Indexes a key, a unique constraint or a longer index already serves are folded into it.',
-    '| index | table | key | include | where | origin | patterns | why |\n|---|---|---|---|---|---|---|---|\n' + rows.join('\n'),
+    '| index | table | key | include | where | origin | patterns | why |\n|---|---|---|---|---|---|---|---|\n' +
+      rows.join('\n'),
   ];
   parts.push(verificationSection(verification));
   return `${parts.join('\n\n')}\n`;
 }
 
 function verificationSection(verification: IndexVerification | undefined): string {
-  if (!verification) return '## Verification\n\nNot verified: there was no PostgreSQL server to EXPLAIN the patterns on (give a target).';
-  const tables = verification.tables.map((t) => `| ${t.table} | ${t.rows.toLocaleString('en-US')} | ${t.basis} | ${t.sampled}${t.error ? ` ${cell(t.error)}` : ''} |`);
+  if (!verification)
+    return '## Verification\n\nNot verified: there was no PostgreSQL server to EXPLAIN the patterns on (give a target).';
+  const tables = verification.tables.map(
+    (t) =>
+      `| ${t.table} | ${t.rows.toLocaleString('en-US')} | ${t.basis} | ${t.sampled}${t.error ? ` ${cell(t.error)}` : ''} |`,
+  );
   const rows = verification.patterns.map(
-    (v) => `| ${cell(v.pattern)} | ${v.verdict} | ${v.planned.map((p) => `\`${p}\``).join(', ')} | ${v.used.map((u) => `\`${u}\``).join(', ')} | ${v.sequentialScans.join(', ')}${v.error ? ` ${cell(v.error)}` : ''} |`,
+    (v) =>
+      `| ${cell(v.pattern)} | ${v.verdict} | ${v.planned.map((p) => `\`${p}\``).join(', ')} | ${v.used.map((u) => `\`${u}\``).join(', ')} | ${v.sequentialScans.join(', ')}${v.error ? ` ${cell(v.error)}` : ''} |`,
   );
   return [
     '## Verification',
-    'Each pattern EXPLAINed (generic plan) on a shadow database holding the design, its planner made to believe each table holds the rows below: a sample of each table gives the value distributions, a reference the referenced table\'s row count as its distinct values, and the row counts are scaled to the volumes (page counts stay the sample\'s, so I/O costs are understated). A table the spec gives no volume is taken at the sample\'s size, where a sequential scan can be the better plan.',
+    "Each pattern EXPLAINed (generic plan) on a shadow database holding the design, its planner made to believe each table holds the rows below: a sample of each table gives the value distributions, a reference the referenced table's row count as its distinct values, and the row counts are scaled to the volumes (page counts stay the sample's, so I/O costs are understated). A table the spec gives no volume is taken at the sample's size, where a sequential scan can be the better plan.",
     `| table | rows | from | sampled rows |\n|---|---|---|---|\n${tables.join('\n')}`,
     `| pattern | verdict | planned | used | sequential scans |\n|---|---|---|---|---|\n${rows.join('\n')}`,
   ].join('\n\n');
@@ -64,10 +77,14 @@ function reportDocument(input: DesignDocumentInput): string {
     `PostgreSQL ${model.postgres}, schema \`${model.schema}\`: ${model.tables.length} tables, ${model.enums.length} enum types, ${model.indexes.filter((i) => i.origin !== 'key').length} indexes beyond keys, ${model.partitions.length} partitioned tables, ${model.policies.length} row-level security policies.`,
   ];
   if (model.partitions.length > 0) {
-    parts.push(`## Partitioning\n\n${model.partitions.map((p) => `- **${p.table}**: ${p.strategy} on \`${p.key}\` (${p.strategy === 'range' ? `one partition per ${p.interval}` : `${p.interval} partitions`}). ${p.reason}`).join('\n')}`);
+    parts.push(
+      `## Partitioning\n\n${model.partitions.map((p) => `- **${p.table}**: ${p.strategy} on \`${p.key}\` (${p.strategy === 'range' ? `one partition per ${p.interval}` : `${p.interval} partitions`}). ${p.reason}`).join('\n')}`,
+    );
   }
   if (model.policies.length > 0) {
-    parts.push(`## Row-level security\n\nThe application sets \`app.tenant_id\` per connection or transaction; a connection that does not sees no rows.\n\n${model.policies.map((p) => `- **${p.table}**: \`USING (${p.using})\``).join('\n')}`);
+    parts.push(
+      `## Row-level security\n\nThe application sets \`app.tenant_id\` per connection or transaction; a connection that does not sees no rows.\n\n${model.policies.map((p) => `- **${p.table}**: \`USING (${p.using})\``).join('\n')}`,
+    );
   }
   const pii = model.tables.flatMap((t) => t.columns.filter((c) => c.pii).map((c) => `${t.name}.${c.name}`));
   if (pii.length > 0) parts.push(`## Personal data\n\n${pii.map((c) => `- ${c}`).join('\n')}`);
@@ -78,6 +95,13 @@ function reportDocument(input: DesignDocumentInput): string {
     );
   }
   parts.push(verificationSection(verification));
-  parts.push(renderFindings(findings, 'markdown', { target: model.name, fingerprint: migration?.fingerprints.desired ?? 'not applied', tables: model.tables.length, indexes: model.indexes.length }).replace('## Schema analysis', '## Findings'));
+  parts.push(
+    renderFindings(findings, 'markdown', {
+      target: model.name,
+      fingerprint: migration?.fingerprints.desired ?? 'not applied',
+      tables: model.tables.length,
+      indexes: model.indexes.length,
+    }).replace('## Schema analysis', '## Findings'),
+  );
   return `${parts.join('\n\n')}\n`;
 }

@@ -30,7 +30,9 @@ function render(tables: ErdTable[]): string {
       // parent ||--o{ child: one parent, zero or more children; |o when the child's column may be null.
       const parentSide = ref.nullable ? '|o' : '||';
       const childSide = ref.unique ? 'o|' : 'o{';
-      lines.push(`  ${mermaidWord(ref.table)} ${parentSide}--${childSide} ${mermaidWord(table.name)} : "${ref.column}"`);
+      lines.push(
+        `  ${mermaidWord(ref.table)} ${parentSide}--${childSide} ${mermaidWord(table.name)} : "${ref.column}"`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;
@@ -63,13 +65,18 @@ export function erdOfModel(tables: PlannedTable[]): string {
 
 /** A live schema (introspected) as a Mermaid erDiagram; partitions are drawn as their parent. */
 export function erdOfCatalog(catalog: Catalog): string {
-  const name = (qualifiedName: string) => (qualifiedName.startsWith('public.') ? qualifiedName.slice('public.'.length) : qualifiedName);
+  const name = (qualifiedName: string) =>
+    qualifiedName.startsWith('public.') ? qualifiedName.slice('public.'.length) : qualifiedName;
   return render(
     catalog.tables
       .filter((t) => !t.partitionOf)
       .map((table) => {
         const constraintColumns = (kind: string) => table.constraints.filter((c) => c.kind === kind && !c.inherited);
-        const singleUnique = new Set(constraintColumns('unique').filter((c) => c.columns.length === 1).map((c) => c.columns[0]));
+        const singleUnique = new Set(
+          constraintColumns('unique')
+            .filter((c) => c.columns.length === 1)
+            .map((c) => c.columns[0]),
+        );
         const primary = new Set(constraintColumns('primary key').flatMap((c) => c.columns));
         const foreign = constraintColumns('foreign key').filter((c) => c.columns.length === 1 && c.references);
         return {
@@ -77,7 +84,11 @@ export function erdOfCatalog(catalog: Catalog): string {
           columns: table.columns.map((c) => ({
             name: c.name,
             type: c.type,
-            keys: [...(primary.has(c.name) ? ['PK'] : []), ...(foreign.some((f) => f.columns[0] === c.name) ? ['FK'] : []), ...(singleUnique.has(c.name) ? ['UK'] : [])],
+            keys: [
+              ...(primary.has(c.name) ? ['PK'] : []),
+              ...(foreign.some((f) => f.columns[0] === c.name) ? ['FK'] : []),
+              ...(singleUnique.has(c.name) ? ['UK'] : []),
+            ],
           })),
           references: foreign.map((f) => ({
             column: f.columns[0]!,

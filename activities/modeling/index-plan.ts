@@ -19,12 +19,15 @@ export function planIndexes(tables: PlannedTable[], shapes: PatternShape[]): Pla
     keyIndex(table, `${table.name}_pkey`, table.primaryKey, 'the primary key'),
     ...table.uniques.map((u) => keyIndex(table, u.name, u.columns, `the unique constraint ${u.name}`)),
   ]);
-  const wanted = shapes.flatMap((shape) => (shape.kind === 'insert' ? [] : shape.tables.flatMap((access) => indexFor(shape, access))));
+  const wanted = shapes.flatMap((shape) =>
+    shape.kind === 'insert' ? [] : shape.tables.flatMap((access) => indexFor(shape, access)),
+  );
 
   const planned: PlannedIndex[] = [];
   for (const index of wanted) {
     // A lookup a key already answers stays with the key: a covering copy of a primary key is not worth its writes.
-    const same = keys.find((key) => serves(key, { ...index, include: [] })) ?? planned.find((other) => serves(other, index));
+    const same =
+      keys.find((key) => serves(key, { ...index, include: [] })) ?? planned.find((other) => serves(other, index));
     if (same) {
       for (const pattern of index.patterns) if (!same.patterns.includes(pattern)) same.patterns.push(pattern);
       continue;
@@ -41,7 +44,9 @@ export function planIndexes(tables: PlannedTable[], shapes: PatternShape[]): Pla
 
   for (const table of tables) {
     for (const fk of table.foreignKeys) {
-      const supported = [...keys, ...planned].some((index) => index.table === table.name && index.where === null && index.keys[0]?.column === fk.column);
+      const supported = [...keys, ...planned].some(
+        (index) => index.table === table.name && index.where === null && index.keys[0]?.column === fk.column,
+      );
       if (supported) continue;
       planned.push({
         name: identifierFrom(table.name, fk.column, 'idx'),
@@ -60,7 +65,16 @@ export function planIndexes(tables: PlannedTable[], shapes: PatternShape[]): Pla
 }
 
 function keyIndex(table: PlannedTable, name: string, columns: string[], what: string): PlannedIndex {
-  return { name, table: table.name, keys: columns.map((column) => ({ column, descending: false })), include: [], where: null, origin: 'key', rationale: `Created by ${what}.`, patterns: [] };
+  return {
+    name,
+    table: table.name,
+    keys: columns.map((column) => ({ column, descending: false })),
+    include: [],
+    where: null,
+    origin: 'key',
+    rationale: `Created by ${what}.`,
+    patterns: [],
+  };
 }
 
 function indexFor(shape: PatternShape, access: TableAccess): PlannedIndex[] {
@@ -84,17 +98,30 @@ function indexFor(shape: PatternShape, access: TableAccess): PlannedIndex[] {
     access.sort.forEach((k) => add(k.column, k.descending));
     if (keys.length === 0) add(access.constant[0]!.column);
     where = access.constant.length > 0 ? access.constant.map((c) => c.predicate).join(' AND ') : null;
-    why = access.sort.length > 0 ? `Key: ${access.sort.map(keyText).join(', ')}, so rows come back in ORDER BY order without a sort.` : 'The index holds only the rows the pattern asks for.';
+    why =
+      access.sort.length > 0
+        ? `Key: ${access.sort.map(keyText).join(', ')}, so rows come back in ORDER BY order without a sort.`
+        : 'The index holds only the rows the pattern asks for.';
   } else {
     return [];
   }
   const inKey = new Set(keys.map((k) => k.column));
   const extra = access.selected.filter((c) => !inKey.has(c));
   const include =
-    shape.kind === 'select' && shape.perSecond >= COVERING_FROM_PER_SECOND && !access.selectsAll && extra.length > 0 && extra.length <= MAX_INCLUDED ? [...new Set(extra)] : [];
+    shape.kind === 'select' &&
+    shape.perSecond >= COVERING_FROM_PER_SECOND &&
+    !access.selectsAll &&
+    extra.length > 0 &&
+    extra.length <= MAX_INCLUDED
+      ? [...new Set(extra)]
+      : [];
   const parts = [why];
-  if (where) parts.push(`Partial (WHERE ${where}): the pattern only reads those rows, so the index holds nothing else.`);
-  if (include.length > 0) parts.push(`INCLUDE (${include.join(', ')}) covers the columns it reads: an index-only scan at ${shape.perSecond}/s skips the table.`);
+  if (where)
+    parts.push(`Partial (WHERE ${where}): the pattern only reads those rows, so the index holds nothing else.`);
+  if (include.length > 0)
+    parts.push(
+      `INCLUDE (${include.join(', ')}) covers the columns it reads: an index-only scan at ${shape.perSecond}/s skips the table.`,
+    );
   return [
     {
       name: identifierFrom(access.table, ...keys.map((k) => k.column), ...(where ? ['partial'] : []), 'idx'),
@@ -112,7 +139,8 @@ function indexFor(shape: PatternShape, access: TableAccess): PlannedIndex[] {
 function describeKey(access: TableAccess): string {
   const parts: string[] = [];
   if (access.equality.length > 0) parts.push(`equality on ${access.equality.join(', ')}`);
-  if (access.sort.length > 0) parts.push(`${access.sort.map(keyText).join(', ')}, so rows come back in ORDER BY order without a sort`);
+  if (access.sort.length > 0)
+    parts.push(`${access.sort.map(keyText).join(', ')}, so rows come back in ORDER BY order without a sort`);
   const ranges = access.range.filter((c) => !access.sort.some((k) => k.column === c) && !access.equality.includes(c));
   if (ranges.length > 0) parts.push(`the range on ${ranges.join(', ')}`);
   const sortedRange = access.range.filter((c) => access.sort.some((k) => k.column === c));

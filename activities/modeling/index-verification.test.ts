@@ -6,7 +6,10 @@ import { verifyIndexes } from './index-verification';
 import { modelSpec } from './model';
 import { loadSpec } from './spec';
 
-const modelOf = async (file: string) => modelSpec(await loadSpec(readFileSync(join(__dirname, '../../examples', file), 'utf8'), file), { now: new Date('2026-11-27T12:00:00Z') });
+const modelOf = async (file: string) =>
+  modelSpec(await loadSpec(readFileSync(join(__dirname, '../../examples', file), 'utf8'), file), {
+    now: new Date('2026-11-27T12:00:00Z'),
+  });
 
 describe('verifyIndexes: EXPLAIN every access pattern on the designed schema', () => {
   let server: TestDatabase;
@@ -15,26 +18,50 @@ describe('verifyIndexes: EXPLAIN every access pattern on the designed schema', (
   });
   afterAll(() => server?.drop());
 
-  it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml'])('%s: every read uses an index planned for it', async (file) => {
-    const model = await modelOf(file);
-    const { patterns: results } = await verifyIndexes(model, { connectionString: server.url });
-    expect(results.map((r) => r.pattern)).toEqual(model.patterns.map((p) => p.pattern));
-    for (const result of results) {
-      expect({ pattern: result.pattern, verdict: result.verdict }).toEqual({ pattern: result.pattern, verdict: model.patterns.find((p) => p.pattern === result.pattern)!.kind === 'insert' ? 'write' : 'uses planned index' });
-    }
-  });
+  it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml'])(
+    '%s: every read uses an index planned for it',
+    async (file) => {
+      const model = await modelOf(file);
+      const { patterns: results } = await verifyIndexes(model, { connectionString: server.url });
+      expect(results.map((r) => r.pattern)).toEqual(model.patterns.map((p) => p.pattern));
+      for (const result of results) {
+        expect({ pattern: result.pattern, verdict: result.verdict }).toEqual({
+          pattern: result.pattern,
+          verdict:
+            model.patterns.find((p) => p.pattern === result.pattern)!.kind === 'insert'
+              ? 'write'
+              : 'uses planned index',
+        });
+      }
+    },
+  );
 
   it('names the index each pattern uses, partitions’ indexes by their parent’s name', async () => {
     const { patterns } = await verifyIndexes(await modelOf('metrics.yaml'), { connectionString: server.url });
     expect(patterns).toEqual([
-      { pattern: 'recent samples of a device metric', planned: ['sample_device_id_metric_id_recorded_at_idx'], used: ['sample_device_id_metric_id_recorded_at_idx'], sequentialScans: [], verdict: 'uses planned index' },
-      { pattern: 'open alerts', planned: ['alert_raised_at_partial_idx'], used: ['alert_raised_at_partial_idx'], sequentialScans: [], verdict: 'uses planned index' },
+      {
+        pattern: 'recent samples of a device metric',
+        planned: ['sample_device_id_metric_id_recorded_at_idx'],
+        used: ['sample_device_id_metric_id_recorded_at_idx'],
+        sequentialScans: [],
+        verdict: 'uses planned index',
+      },
+      {
+        pattern: 'open alerts',
+        planned: ['alert_raised_at_partial_idx'],
+        used: ['alert_raised_at_partial_idx'],
+        sequentialScans: [],
+        verdict: 'uses planned index',
+      },
       { pattern: 'ingest a sample', planned: [], used: [], sequentialScans: [], verdict: 'write' },
     ]);
   });
 
   it('reads the patterns with the design’s schema on the search path, as the application would', async () => {
-    const text = readFileSync(join(__dirname, '../../examples/ecommerce.yaml'), 'utf8').replace(/^name: shop$/m, 'name: shop\nschema: app');
+    const text = readFileSync(join(__dirname, '../../examples/ecommerce.yaml'), 'utf8').replace(
+      /^name: shop$/m,
+      'name: shop\nschema: app',
+    );
     const model = modelSpec(await loadSpec(text), { now: new Date('2026-11-27T12:00:00Z') });
     expect(model.schema).toBe('app');
     const { patterns } = await verifyIndexes(model, { connectionString: server.url });
@@ -50,7 +77,13 @@ access_patterns:
     per_second: 5
 `);
     const [result] = (await verifyIndexes(modelSpec(spec), { connectionString: server.url })).patterns;
-    expect(result).toEqual({ pattern: 'notes containing a word', planned: [], used: [], sequentialScans: ['note'], verdict: 'sequential scan' });
+    expect(result).toEqual({
+      pattern: 'notes containing a word',
+      planned: [],
+      used: [],
+      sequentialScans: ['note'],
+      verdict: 'sequential scan',
+    });
   });
 
   it('judges a pattern at the spec’s volume: the same lookup uses its index at ten million rows, and reads forty rows whole', async () => {
@@ -62,10 +95,26 @@ access_patterns:
 `);
     const large = await verifyIndexes(modelSpec(await specAt(10_000_000)), { connectionString: server.url });
     expect(large.tables).toEqual([{ table: 'note', rows: 10_000_000, basis: 'spec volume', sampled: 1000 }]);
-    expect(large.patterns).toEqual([{ pattern: 'notes with a tag', planned: ['note_tag_idx'], used: ['note_tag_idx'], sequentialScans: [], verdict: 'uses planned index' }]);
+    expect(large.patterns).toEqual([
+      {
+        pattern: 'notes with a tag',
+        planned: ['note_tag_idx'],
+        used: ['note_tag_idx'],
+        sequentialScans: [],
+        verdict: 'uses planned index',
+      },
+    ]);
     const small = await verifyIndexes(modelSpec(await specAt(40)), { connectionString: server.url });
     expect(small.tables).toEqual([{ table: 'note', rows: 40, basis: 'spec volume', sampled: 40 }]);
-    expect(small.patterns).toEqual([{ pattern: 'notes with a tag', planned: ['note_tag_idx'], used: [], sequentialScans: ['note'], verdict: 'sequential scan' }]);
+    expect(small.patterns).toEqual([
+      {
+        pattern: 'notes with a tag',
+        planned: ['note_tag_idx'],
+        used: [],
+        sequentialScans: ['note'],
+        verdict: 'sequential scan',
+      },
+    ]);
   });
 
   it('runs as a table owner who is no superuser, under the tenant policies it forces', async () => {

@@ -30,7 +30,10 @@ export interface IndexVerification {
  * (shapeStatistics): the plan is the one the planner would choose once the tables are that large.
  * Plans are generic, as for a prepared statement with parameters.
  */
-export async function verifyIndexes(model: DesignModel, server: { connectionString: string }): Promise<IndexVerification> {
+export async function verifyIndexes(
+  model: DesignModel,
+  server: { connectionString: string },
+): Promise<IndexVerification> {
   return withShadowDatabase(server.connectionString, async (shadowUrl) => {
     const client = new Client({ connectionString: shadowUrl });
     await client.connect();
@@ -39,16 +42,31 @@ export async function verifyIndexes(model: DesignModel, server: { connectionStri
       const catalog = await introspect(client, { statements: 0 });
       const parentIndex = new Map<string, string>();
       for (const table of catalog.tables) {
-        for (const index of table.indexes) if (index.parentIndex) parentIndex.set(index.name, index.parentIndex.split('.').pop()!);
+        for (const index of table.indexes)
+          if (index.parentIndex) parentIndex.set(index.name, index.parentIndex.split('.').pop()!);
       }
       const root = (name: string): string => (parentIndex.has(name) ? root(parentIndex.get(name)!) : name);
       await client.query('BEGIN');
       let tables: TableStatistics[];
       try {
-        tables = await shapeStatistics(client, model, catalog.meta.serverVersionNum >= 180000 ? 'pg_restore_relation_stats' : 'pg_class');
+        tables = await shapeStatistics(
+          client,
+          model,
+          catalog.meta.serverVersionNum >= 180000 ? 'pg_restore_relation_stats' : 'pg_class',
+        );
       } catch (error) {
         const message = `the planner's statistics could not be shaped to the spec's volumes: ${(error as Error).message}${/permission denied/i.test((error as Error).message) ? ' (before PostgreSQL 18 this needs a superuser: verify on PostgreSQL 18, or connect as a superuser)' : ''}`;
-        return { tables: [], patterns: model.patterns.map((shape) => ({ pattern: shape.pattern, planned: plannedFor(model, shape.pattern), used: [], sequentialScans: [], verdict: 'error' as const, error: message })) };
+        return {
+          tables: [],
+          patterns: model.patterns.map((shape) => ({
+            pattern: shape.pattern,
+            planned: plannedFor(model, shape.pattern),
+            used: [],
+            sequentialScans: [],
+            verdict: 'error' as const,
+            error: message,
+          })),
+        };
       }
       await client.query("SET LOCAL plan_cache_mode = 'force_generic_plan'");
       // The patterns name tables as the application does, with the design's schema on its search_path.
@@ -64,20 +82,40 @@ export async function verifyIndexes(model: DesignModel, server: { connectionStri
         }
         const blind = shape.tables.find((t) => unsampled.has(t.table));
         if (blind) {
-          patterns.push({ pattern, planned, used: [], sequentialScans: [], verdict: 'error', error: `${blind.table}: ${unsampled.get(blind.table)}` });
+          patterns.push({
+            pattern,
+            planned,
+            used: [],
+            sequentialScans: [],
+            verdict: 'error',
+            error: `${blind.table}: ${unsampled.get(blind.table)}`,
+          });
           continue;
         }
         try {
           await client.query('SAVEPOINT sw_explain');
-          const { indexes, seqScans } = planNodes(await explain(client, model.patternSql[pattern]!, `sw_pattern_${n}`, catalog.meta.serverVersionNum));
+          const { indexes, seqScans } = planNodes(
+            await explain(client, model.patternSql[pattern]!, `sw_pattern_${n}`, catalog.meta.serverVersionNum),
+          );
           await client.query('RELEASE SAVEPOINT sw_explain');
           const used = [...new Set(indexes.map(root))];
           const scans = [...new Set(seqScans.map((t) => partitionParent(catalog, t)))];
-          const verdict = planned.some((p) => used.includes(p)) ? 'uses planned index' : scans.length > 0 ? 'sequential scan' : 'uses another index';
+          const verdict = planned.some((p) => used.includes(p))
+            ? 'uses planned index'
+            : scans.length > 0
+              ? 'sequential scan'
+              : 'uses another index';
           patterns.push({ pattern, planned, used, sequentialScans: scans, verdict });
         } catch (error) {
           await client.query('ROLLBACK TO SAVEPOINT sw_explain');
-          patterns.push({ pattern, planned, used: [], sequentialScans: [], verdict: 'error', error: (error as Error).message });
+          patterns.push({
+            pattern,
+            planned,
+            used: [],
+            sequentialScans: [],
+            verdict: 'error',
+            error: (error as Error).message,
+          });
         }
       }
       return { tables, patterns };
@@ -87,7 +125,8 @@ export async function verifyIndexes(model: DesignModel, server: { connectionStri
   });
 }
 
-const plannedFor = (model: DesignModel, pattern: string): string[] => model.indexes.filter((i) => i.patterns.includes(pattern)).map((i) => i.name);
+const plannedFor = (model: DesignModel, pattern: string): string[] =>
+  model.indexes.filter((i) => i.patterns.includes(pattern)).map((i) => i.name);
 
 /**
  * The generic plan: EXPLAIN (GENERIC_PLAN) from PostgreSQL 16. Before it, a prepared statement
@@ -95,10 +134,14 @@ const plannedFor = (model: DesignModel, pattern: string): string[] => model.inde
  * execution, so a partitioned table's indexes may not show).
  */
 async function explain(client: Client, sql: string, name: string, serverVersionNum: number): Promise<unknown> {
-  if (serverVersionNum >= 160000) return (await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${sql}`)).rows[0]!['QUERY PLAN'];
+  if (serverVersionNum >= 160000)
+    return (await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${sql}`)).rows[0]![
+      'QUERY PLAN'
+    ];
   await client.query(`PREPARE ${name} AS ${sql}`);
   try {
-    return (await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE ${name}${parameterList(sql)}`)).rows[0]!['QUERY PLAN'];
+    return (await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE ${name}${parameterList(sql)}`))
+      .rows[0]!['QUERY PLAN'];
   } finally {
     await client.query(`DEALLOCATE ${name}`);
   }
@@ -119,14 +162,18 @@ function planNodes(plan: unknown): { indexes: string[]; seqScans: string[] } {
     if (!node || typeof node !== 'object') return;
     const record = node as Record<string, unknown>;
     if (typeof record['Index Name'] === 'string') indexes.push(record['Index Name']);
-    if (record['Node Type'] === 'Seq Scan' && typeof record['Relation Name'] === 'string') seqScans.push(record['Relation Name']);
+    if (record['Node Type'] === 'Seq Scan' && typeof record['Relation Name'] === 'string')
+      seqScans.push(record['Relation Name']);
     Object.values(record).forEach(visit);
   };
   visit(plan);
   return { indexes, seqScans };
 }
 
-function partitionParent(catalog: { tables: { name: string; partitionOf: { parent: string } | null }[] }, table: string): string {
+function partitionParent(
+  catalog: { tables: { name: string; partitionOf: { parent: string } | null }[] },
+  table: string,
+): string {
   const parent = catalog.tables.find((t) => t.name === table)?.partitionOf?.parent;
   return parent ? parent.split('.').pop()! : table;
 }

@@ -68,7 +68,14 @@ export async function modelDesign(specText: string, options: ModelDesignOptions 
   const currentErd = erdOfCatalog(catalog);
   progress('designing the migration on a shadow database');
   const migration = await designMigration(model, target, { now: options.now });
-  progress('verifying the index plan with EXPLAIN, statistics shaped to the spec\'s volumes');
+  progress("verifying the index plan with EXPLAIN, statistics shaped to the spec's volumes");
   const verification = await verifyIndexes(model, target);
-  return { spec, model, migration, verification, documents: designDocuments({ model, findings: model.findings, migration, verification, currentErd }), findings: model.findings };
+  return {
+    spec,
+    model,
+    migration,
+    verification,
+    documents: designDocuments({ model, findings: model.findings, migration, verification, currentErd }),
+    findings: model.findings,
+  };
 }

@@ -5,8 +5,14 @@ import { parseStatements, type ParsedStatement } from '../../postgres/parse';
 import { schemaDiff } from '../../postgres/shadow';
 
 /** The statements that make `from`'s schema equal `to`'s (all schemas, or `schema`): migra's diff with its gaps closed. */
-export async function closedSchemaDiff(from: { url: string; catalog: Catalog }, to: { url: string; catalog: Catalog }, schema?: string): Promise<string[]> {
-  const statements = await parseStatements((await schemaDiff(from.url, to.url, schema)).map((s) => `${s.replace(/;?\s*$/, '')};`).join('\n'));
+export async function closedSchemaDiff(
+  from: { url: string; catalog: Catalog },
+  to: { url: string; catalog: Catalog },
+  schema?: string,
+): Promise<string[]> {
+  const statements = await parseStatements(
+    (await schemaDiff(from.url, to.url, schema)).map((s) => `${s.replace(/;?\s*$/, '')};`).join('\n'),
+  );
   return closeMigraGaps(statements, from.catalog, to.catalog);
 }
 
@@ -16,15 +22,20 @@ export async function closedSchemaDiff(from: { url: string; catalog: Catalog }, 
  * columns' order (it adds them by name), and FORCE ROW LEVEL SECURITY, which it does not compare.
  */
 export function closeMigraGaps(statements: ParsedStatement[], from: Catalog, to: Catalog): string[] {
-  const forced = (catalog: Catalog) => new Set(catalog.tables.filter((t) => t.forceRowSecurity).map((t) => `${t.schema}.${t.name}`));
+  const forced = (catalog: Catalog) =>
+    new Set(catalog.tables.filter((t) => t.forceRowSecurity).map((t) => `${t.schema}.${t.name}`));
   const before = forced(from);
   const after = forced(to);
   const existing = new Set(to.tables.map((t) => `${t.schema}.${t.name}`));
   const sequenceTypes = new Map(to.sequences.map((q) => [`${q.schema}.${q.name}`, q.type]));
   return [
-    ...partitionAware(serialToIdentityOrder(inColumnOrder(statements, to)), [from, to]).map((sql) => withSequenceType(sql, sequenceTypes)),
+    ...partitionAware(serialToIdentityOrder(inColumnOrder(statements, to)), [from, to]).map((sql) =>
+      withSequenceType(sql, sequenceTypes),
+    ),
     ...[...after].filter((t) => !before.has(t)).map((t) => `ALTER TABLE ${relationSql(t)} FORCE ROW LEVEL SECURITY;`),
-    ...[...before].filter((t) => !after.has(t) && existing.has(t)).map((t) => `ALTER TABLE ${relationSql(t)} NO FORCE ROW LEVEL SECURITY;`),
+    ...[...before]
+      .filter((t) => !after.has(t) && existing.has(t))
+      .map((t) => `ALTER TABLE ${relationSql(t)} NO FORCE ROW LEVEL SECURITY;`),
   ];
 }
 
@@ -48,14 +59,17 @@ export function partitionAware(statements: ParsedStatement[], catalogs: Catalog[
         parentOf.set(name, table.partitionOf.parent);
         for (const index of table.indexes) partitionIndexes.add(`${table.schema}.${index.name}`);
       }
-      if (table.kind === 'partitioned') for (const c of table.constraints) constraintDefinitions.set(`${name}.${c.name}`, c.definition);
+      if (table.kind === 'partitioned')
+        for (const c of table.constraints) constraintDefinitions.set(`${name}.${c.name}`, c.definition);
       // A foreign key to a partitioned table gets one internal constraint per partition (`..._fkey_1`): PostgreSQL makes them.
       for (const c of table.constraints) if (c.inherited) inheritedConstraints.add(`${name}.${c.name}`);
     }
   }
   const partitioned = new Set(parentOf.values());
   const droppedTables = new Set(
-    statements.filter((s) => s.kind === 'DropStmt' && body(s).removeType === 'OBJECT_TABLE').flatMap((s) => dropTargets(s).map(key)),
+    statements
+      .filter((s) => s.kind === 'DropStmt' && body(s).removeType === 'OBJECT_TABLE')
+      .flatMap((s) => dropTargets(s).map(key)),
   );
   // Indexes behind a partitioned table's key: the rewritten ADD CONSTRAINT builds them.
   const keyIndexes = new Set<string>();
@@ -65,8 +79,11 @@ export function partitionAware(statements: ParsedStatement[], catalogs: Catalog[
     if (statement.kind === 'AlterTableStmt') {
       const table = key(relationName(stmt.relation) ?? '');
       const commands = alterTableCommands(statement);
-      const constraintCommand = commands.every((c) => ['AT_AddConstraint', 'AT_ValidateConstraint', 'AT_DropConstraint'].includes(String(c.subtype)));
-      const constraintName = (c: (typeof commands)[number]) => (c.def && 'Constraint' in c.def ? String(c.def.Constraint.conname) : String(c.name));
+      const constraintCommand = commands.every((c) =>
+        ['AT_AddConstraint', 'AT_ValidateConstraint', 'AT_DropConstraint'].includes(String(c.subtype)),
+      );
+      const constraintName = (c: (typeof commands)[number]) =>
+        c.def && 'Constraint' in c.def ? String(c.def.Constraint.conname) : String(c.name);
       if (constraintCommand && commands.every((c) => inheritedConstraints.has(`${table}.${constraintName(c)}`))) {
         rewritten.set(statement, null);
       } else if (parentOf.has(table) && constraintCommand) {
@@ -77,7 +94,10 @@ export function partitionAware(statements: ParsedStatement[], catalogs: Catalog[
         const definition = constraintDefinitions.get(`${table}.${String(constraint?.conname)}`);
         if (typeof constraint?.indexname === 'string' && definition) {
           keyIndexes.add(`${table.split('.')[0]}.${constraint.indexname}`);
-          rewritten.set(statement, `ALTER TABLE ${relationSql(table)} ADD CONSTRAINT ${quoteIdent(String(constraint.conname))} ${definition};`);
+          rewritten.set(
+            statement,
+            `ALTER TABLE ${relationSql(table)} ADD CONSTRAINT ${quoteIdent(String(constraint.conname))} ${definition};`,
+          );
         }
       }
     } else if (statement.kind === 'IndexStmt') {
@@ -85,17 +105,24 @@ export function partitionAware(statements: ParsedStatement[], catalogs: Catalog[
       if (parentOf.has(table)) rewritten.set(statement, null);
     } else if (statement.kind === 'DropStmt') {
       const targets = dropTargets(statement).map(key);
-      if (stmt.removeType === 'OBJECT_TABLE' && targets.every((t) => parentOf.has(t) && droppedTables.has(parentOf.get(t)!))) rewritten.set(statement, null);
-      if (stmt.removeType === 'OBJECT_INDEX' && targets.every((t) => partitionIndexes.has(t))) rewritten.set(statement, null);
+      if (
+        stmt.removeType === 'OBJECT_TABLE' &&
+        targets.every((t) => parentOf.has(t) && droppedTables.has(parentOf.get(t)!))
+      )
+        rewritten.set(statement, null);
+      if (stmt.removeType === 'OBJECT_INDEX' && targets.every((t) => partitionIndexes.has(t)))
+        rewritten.set(statement, null);
     }
   }
   return statements.flatMap((statement) => {
     if (statement.kind === 'IndexStmt') {
       const stmt = body(statement);
-      const schema = isObject(stmt.relation) && typeof stmt.relation.schemaname === 'string' ? stmt.relation.schemaname : 'public';
+      const schema =
+        isObject(stmt.relation) && typeof stmt.relation.schemaname === 'string' ? stmt.relation.schemaname : 'public';
       if (keyIndexes.has(`${schema}.${String(stmt.idxname)}`)) return [];
       // ON ONLY leaves the partitions' indexes to be attached one by one: without it, they are built and attached at once.
-      if (!rewritten.has(statement) && isObject(stmt.relation) && stmt.relation.inh !== true) return [statement.sql.replace(/\bON\s+ONLY\s+/i, 'ON ')];
+      if (!rewritten.has(statement) && isObject(stmt.relation) && stmt.relation.inh !== true)
+        return [statement.sql.replace(/\bON\s+ONLY\s+/i, 'ON ')];
     }
     const replacement = rewritten.get(statement);
     if (replacement === null) return [];
@@ -106,7 +133,11 @@ export function partitionAware(statements: ParsedStatement[], catalogs: Catalog[
 function dropTargets(statement: ParsedStatement): string[] {
   const objects = body(statement).objects;
   if (!Array.isArray(objects)) return [];
-  return objects.flatMap((o) => (isObject(o) && isObject(o.List) && Array.isArray(o.List.items) ? [o.List.items.map((i) => (isObject(i) && isObject(i.String) ? String(i.String.sval) : '')).join('.')] : []));
+  return objects.flatMap((o) =>
+    isObject(o) && isObject(o.List) && Array.isArray(o.List.items)
+      ? [o.List.items.map((i) => (isObject(i) && isObject(i.String) ? String(i.String.sval) : '')).join('.')]
+      : [],
+  );
 }
 
 function relationSql(qualifiedName: string): string {
@@ -132,7 +163,13 @@ function inColumnOrder(statements: ParsedStatement[], to: Catalog): ParsedStatem
   const added = (statement: ParsedStatement) => {
     const commands = alterTableCommands(statement);
     const table = relationName(body(statement).relation);
-    const def = commands.length === 1 && commands[0].subtype === 'AT_AddColumn' && commands[0].def && 'ColumnDef' in commands[0].def ? commands[0].def.ColumnDef : undefined;
+    const def =
+      commands.length === 1 &&
+      commands[0].subtype === 'AT_AddColumn' &&
+      commands[0].def &&
+      'ColumnDef' in commands[0].def
+        ? commands[0].def.ColumnDef
+        : undefined;
     return table && def ? { table, column: String(def.colname) } : undefined;
   };
   const ordered = [...statements];
@@ -142,7 +179,9 @@ function inColumnOrder(statements: ParsedStatement[], to: Catalog): ParsedStatem
     if (column) slotsByTable.set(column.table, [...(slotsByTable.get(column.table) ?? []), i]);
   });
   for (const [table, slots] of slotsByTable) {
-    const sorted = slots.map((i) => statements[i]).sort((a, b) => position(table, added(a)!.column) - position(table, added(b)!.column));
+    const sorted = slots
+      .map((i) => statements[i])
+      .sort((a, b) => position(table, added(a)!.column) - position(table, added(b)!.column));
     slots.forEach((slot, i) => (ordered[slot] = sorted[i]));
   }
   return ordered;
@@ -155,7 +194,12 @@ function serialToIdentityOrder(statements: ParsedStatement[]): ParsedStatement[]
     const identity = alterTableCommands(statement).find((c) => c.subtype === 'AT_AddIdentity');
     if (!table || !identity) continue;
     const sequence = `${table.includes('.') ? table : `public.${table}`}_${String(identity.name)}_seq`;
-    const drop = ordered.find((s) => s.kind === 'DropStmt' && body(s).removeType === 'OBJECT_SEQUENCE' && dropTargets(s).some((t) => (t.includes('.') ? t : `public.${t}`) === sequence));
+    const drop = ordered.find(
+      (s) =>
+        s.kind === 'DropStmt' &&
+        body(s).removeType === 'OBJECT_SEQUENCE' &&
+        dropTargets(s).some((t) => (t.includes('.') ? t : `public.${t}`) === sequence),
+    );
     if (!drop) continue;
     ordered.splice(ordered.indexOf(drop), 1);
     ordered.splice(ordered.indexOf(statement), 0, drop);
@@ -171,7 +215,11 @@ function serialToIdentityOrder(statements: ParsedStatement[]): ParsedStatement[]
     ordered.splice(ordered.indexOf(create), 1);
     ordered.splice(ordered.indexOf(statement) + 1, 0, create);
     // ...and only then may the column default to it.
-    const setDefault = ordered.find((s) => relationName(body(s).relation) === table && alterTableCommands(s).some((c) => c.subtype === 'AT_ColumnDefault' && c.name === identity.name));
+    const setDefault = ordered.find(
+      (s) =>
+        relationName(body(s).relation) === table &&
+        alterTableCommands(s).some((c) => c.subtype === 'AT_ColumnDefault' && c.name === identity.name),
+    );
     if (setDefault && ordered.indexOf(setDefault) < ordered.indexOf(create)) {
       ordered.splice(ordered.indexOf(setDefault), 1);
       ordered.splice(ordered.indexOf(create) + 1, 0, setDefault);

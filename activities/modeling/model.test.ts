@@ -34,40 +34,76 @@ describe('modelSpec on the examples, loaded into PostgreSQL', () => {
     }
   }
 
-  it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml'])('%s: the DDL loads, with every planned table, index and policy, and the ERD of the result matches the proposal', async (file) => {
-    const model = modelSpec(await example(file), { now });
-    await loaded(model.ddl, async (catalog) => {
-      const tables = catalog.tables.filter((t) => !t.partitionOf);
-      expect(tables.map((t) => t.name).sort()).toEqual(model.tables.map((t) => t.name).sort());
-      const indexNames = catalog.tables.filter((t) => !t.partitionOf).flatMap((t) => t.indexes.map((i) => i.name));
-      expect(indexNames.sort()).toEqual(model.indexes.map((i) => i.name).sort());
-      for (const table of tables) {
-        expect(table.rowSecurity).toBe(model.policies.some((p) => p.table === table.name));
-        const plan = model.partitions.find((p) => p.table === table.name);
-        expect(table.partitioning?.strategy ?? null).toBe(plan?.strategy ?? null);
-      }
-      const relations = (erd: string) => erd.split('\n').filter((line) => line.includes('--')).sort();
-      expect(relations(erdOfCatalog(catalog))).toEqual(relations(model.erd));
-    });
-  });
+  it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml'])(
+    '%s: the DDL loads, with every planned table, index and policy, and the ERD of the result matches the proposal',
+    async (file) => {
+      const model = modelSpec(await example(file), { now });
+      await loaded(model.ddl, async (catalog) => {
+        const tables = catalog.tables.filter((t) => !t.partitionOf);
+        expect(tables.map((t) => t.name).sort()).toEqual(model.tables.map((t) => t.name).sort());
+        const indexNames = catalog.tables.filter((t) => !t.partitionOf).flatMap((t) => t.indexes.map((i) => i.name));
+        expect(indexNames.sort()).toEqual(model.indexes.map((i) => i.name).sort());
+        for (const table of tables) {
+          expect(table.rowSecurity).toBe(model.policies.some((p) => p.table === table.name));
+          const plan = model.partitions.find((p) => p.table === table.name);
+          expect(table.partitioning?.strategy ?? null).toBe(plan?.strategy ?? null);
+        }
+        const relations = (erd: string) =>
+          erd
+            .split('\n')
+            .filter((line) => line.includes('--'))
+            .sort();
+        expect(relations(erdOfCatalog(catalog))).toEqual(relations(model.erd));
+      });
+    },
+  );
 
   it('ecommerce: identity keys, the spec’s ON DELETE, enums, checks and a join table', async () => {
     const model = modelSpec(await example('ecommerce.yaml'), { now });
     await loaded(model.ddl, async (catalog) => {
       const table = (name: string) => catalog.tables.find((t) => t.name === name)!;
-      expect(table('customer').columns[0]).toMatchObject({ name: 'id', type: 'bigint', identity: 'always', nullable: false });
-      expect(table('order').constraints.filter((c) => c.kind === 'foreign key').map((c) => c.definition).sort()).toEqual([
+      expect(table('customer').columns[0]).toMatchObject({
+        name: 'id',
+        type: 'bigint',
+        identity: 'always',
+        nullable: false,
+      });
+      expect(
+        table('order')
+          .constraints.filter((c) => c.kind === 'foreign key')
+          .map((c) => c.definition)
+          .sort(),
+      ).toEqual([
         'FOREIGN KEY (customer_id) REFERENCES public.customer(id) ON DELETE RESTRICT',
         'FOREIGN KEY (shipping_address_id) REFERENCES public.address(id) ON DELETE SET NULL',
       ]);
-      expect(catalog.enums).toEqual([{ schema: 'public', name: 'order_status', values: ['pending', 'paid', 'shipped', 'cancelled'] }]);
-      expect(table('product').constraints.find((c) => c.kind === 'check')!.definition).toBe('CHECK ((price >= (0)::numeric))');
-      expect(table('product_categories').constraints.find((c) => c.kind === 'primary key')!.columns).toEqual(['product_id', 'category_id']);
-      expect(table('order').indexes.find((i) => i.name === 'order_customer_id_placed_at_idx')).toMatchObject({ keys: ['customer_id', 'placed_at DESC'], include: ['id', 'total', 'status'] });
-      expect(table('order').indexes.find((i) => i.name === 'order_placed_at_partial_idx')!.predicate).toBe("(status = 'pending'::public.order_status)");
-      await expect(client.query(`INSERT INTO public.customer (id, email, name) VALUES (1, 'a', 'b')`)).rejects.toThrow(/cannot insert a non-DEFAULT value into column "id"/);
+      expect(catalog.enums).toEqual([
+        { schema: 'public', name: 'order_status', values: ['pending', 'paid', 'shipped', 'cancelled'] },
+      ]);
+      expect(table('product').constraints.find((c) => c.kind === 'check')!.definition).toBe(
+        'CHECK ((price >= (0)::numeric))',
+      );
+      expect(table('product_categories').constraints.find((c) => c.kind === 'primary key')!.columns).toEqual([
+        'product_id',
+        'category_id',
+      ]);
+      expect(table('order').indexes.find((i) => i.name === 'order_customer_id_placed_at_idx')).toMatchObject({
+        keys: ['customer_id', 'placed_at DESC'],
+        include: ['id', 'total', 'status'],
+      });
+      expect(table('order').indexes.find((i) => i.name === 'order_placed_at_partial_idx')!.predicate).toBe(
+        "(status = 'pending'::public.order_status)",
+      );
+      await expect(client.query(`INSERT INTO public.customer (id, email, name) VALUES (1, 'a', 'b')`)).rejects.toThrow(
+        /cannot insert a non-DEFAULT value into column "id"/,
+      );
       // The spec targets PostgreSQL 16, which has no identity on a partitioned table: the key takes a sequence of its own.
-      expect(table('order').columns[0]).toMatchObject({ name: 'id', identity: null, default: "nextval('public.order_id_seq'::regclass)", serialSequence: 'public.order_id_seq' });
+      expect(table('order').columns[0]).toMatchObject({
+        name: 'id',
+        identity: null,
+        default: "nextval('public.order_id_seq'::regclass)",
+        serialSequence: 'public.order_id_seq',
+      });
     });
   });
 
@@ -133,9 +169,15 @@ access_patterns:
     per_second: 50
 `);
     const model = modelSpec(spec, { now });
-    expect(model.indexes.find((i) => i.origin === 'access-pattern')).toMatchObject({ name: 'task_archived_partial_idx', keys: [{ column: 'archived', descending: false }], where: 'NOT archived' });
+    expect(model.indexes.find((i) => i.origin === 'access-pattern')).toMatchObject({
+      name: 'task_archived_partial_idx',
+      keys: [{ column: 'archived', descending: false }],
+      where: 'NOT archived',
+    });
     await loaded(model.ddl, async (catalog) => {
-      expect(catalog.tables.find((t) => t.name === 'task')!.indexes.find((i) => i.name === 'task_archived_partial_idx')).toMatchObject({ keys: ['archived'], predicate: '(NOT archived)' });
+      expect(
+        catalog.tables.find((t) => t.name === 'task')!.indexes.find((i) => i.name === 'task_archived_partial_idx'),
+      ).toMatchObject({ keys: ['archived'], predicate: '(NOT archived)' });
     });
   });
 
@@ -158,11 +200,21 @@ access_patterns:
     per_second: 50
 `);
     const model = modelSpec(spec, { now });
-    expect(model.indexes.filter((i) => i.origin === 'access-pattern').map((i) => i.where).sort()).toEqual(['"end" IS NULL', `"user" = 'nobody'`]);
+    expect(
+      model.indexes
+        .filter((i) => i.origin === 'access-pattern')
+        .map((i) => i.where)
+        .sort(),
+    ).toEqual(['"end" IS NULL', `"user" = 'nobody'`]);
     await loaded(model.ddl, async (catalog) => {
       const slot = catalog.tables.find((t) => t.name === 'slot')!;
       expect(slot.constraints.find((c) => c.kind === 'check')!.definition).toBe('CHECK (("limit" >= 0))');
-      expect(slot.indexes.map((i) => i.predicate).filter(Boolean).sort()).toEqual(['("end" IS NULL)', `("user" = 'nobody'::text)`]);
+      expect(
+        slot.indexes
+          .map((i) => i.predicate)
+          .filter(Boolean)
+          .sort(),
+      ).toEqual(['("end" IS NULL)', `("user" = 'nobody'::text)`]);
     });
   });
 

@@ -24,7 +24,10 @@ export function partitionPlans(spec: DesignSpec, tables: PlannedTable[], now: Da
     const growthPerDay = entity.volume?.growthPerDay ?? 0;
     const projectedRows = rows + growthPerDay * partitionHorizonDays;
     if (projectedRows < partitionRows) return [];
-    const size = rows >= partitionRows ? `${rows} rows` : `${projectedRows} rows within ${partitionHorizonDays} days at ${growthPerDay} a day`;
+    const size =
+      rows >= partitionRows
+        ? `${rows} rows`
+        : `${projectedRows} rows within ${partitionHorizonDays} days at ${growthPerDay} a day`;
     const timeField = entity.fields.find((f) => f.kind === 'scalar' && f.type === 'timestamptz' && !f.nullable);
     const retention = spec.requirements.retention[entity.name];
     if (timeField && !referenced.has(entity.table)) {
@@ -41,7 +44,9 @@ export function partitionPlans(spec: DesignSpec, tables: PlannedTable[], now: Da
           partitions: rangePartitions(entity.table, interval, now),
           reason:
             `${entity.table} reaches ${size}: range partitions by ${timeField.column}, one per ${interval}, keep each small for vacuum and indexes and let queries on recent data skip the rest` +
-            (retention ? `; the ${retention.text} retention becomes dropping partitions older than that instead of a DELETE` : '') +
+            (retention
+              ? `; the ${retention.text} retention becomes dropping partitions older than that instead of a DELETE`
+              : '') +
             `. Create partitions ahead of time (pg_partman or a scheduled job); rows outside them land in the default partition.`,
         },
       ];
@@ -51,7 +56,10 @@ export function partitionPlans(spec: DesignSpec, tables: PlannedTable[], now: Da
     // the key joins the primary key, which would silently make a nullable column NOT NULL.
     const table = tables.find((t) => t.name === entity.table)!;
     const notNull = new Set(table.columns.filter((c) => !c.nullable).map((c) => c.name));
-    const shared = table.uniques.reduce<string[] | undefined>((common, u) => (common ? common.filter((c) => u.columns.includes(c)) : [...u.columns]), undefined);
+    const shared = table.uniques.reduce<string[] | undefined>(
+      (common, u) => (common ? common.filter((c) => u.columns.includes(c)) : [...u.columns]),
+      undefined,
+    );
     const candidate = shared?.find((c) => notNull.has(c));
     const key = !referenced.has(entity.table) && candidate ? candidate : 'id';
     const modulus = Math.min(64, Math.max(4, 2 ** Math.ceil(Math.log2(projectedRows / ROWS_PER_HASH_PARTITION))));
@@ -64,11 +72,16 @@ export function partitionPlans(spec: DesignSpec, tables: PlannedTable[], now: Da
         growthPerDay,
         projectedRows,
         interval: String(modulus),
-        partitions: Array.from({ length: modulus }, (_, n) => ({ name: identifierFrom(entity.table, `p${n}`), bound: `FOR VALUES WITH (MODULUS ${modulus}, REMAINDER ${n})` })),
+        partitions: Array.from({ length: modulus }, (_, n) => ({
+          name: identifierFrom(entity.table, `p${n}`),
+          bound: `FOR VALUES WITH (MODULUS ${modulus}, REMAINDER ${n})`,
+        })),
         reason:
           `${entity.table} reaches ${size}: ${modulus} hash partitions by ${key} keep each part small for vacuum and index builds` +
           (key !== 'id' ? ` (by ${key}, the column its unique constraints share, so they stay enforced)` : '') +
-          (timeField ? ` (not range by ${timeField.column}: other tables reference ${entity.table}, and a time key would have to join its primary key)` : ' (it has no timestamptz field to range-partition by)') +
+          (timeField
+            ? ` (not range by ${timeField.column}: other tables reference ${entity.table}, and a time key would have to join its primary key)`
+            : ' (it has no timestamptz field to range-partition by)') +
           '.',
       },
     ];
@@ -78,12 +91,17 @@ export function partitionPlans(spec: DesignSpec, tables: PlannedTable[], now: Da
 /** The current period and the next two, plus a default partition for anything outside them. */
 function rangePartitions(table: string, interval: string, now: Date): { name: string; bound: string }[] {
   const starts = [0, 1, 2, 3].map((n) =>
-    interval === 'day' ? new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + n)) : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + n, 1)),
+    interval === 'day'
+      ? new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + n))
+      : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + n, 1)),
   );
   const day = (d: Date) => d.toISOString().slice(0, 10);
   const label = (d: Date) => (interval === 'day' ? day(d).replace(/-/g, '') : day(d).slice(0, 7).replace('-', ''));
   return [
-    ...starts.slice(0, 3).map((start, n) => ({ name: identifierFrom(table, label(start)), bound: `FOR VALUES FROM ('${day(start)}') TO ('${day(starts[n + 1]!)}')` })),
+    ...starts.slice(0, 3).map((start, n) => ({
+      name: identifierFrom(table, label(start)),
+      bound: `FOR VALUES FROM ('${day(start)}') TO ('${day(starts[n + 1]!)}')`,
+    })),
     { name: identifierFrom(table, 'default'), bound: 'DEFAULT' },
   ];
 }

@@ -15,7 +15,10 @@ export function parseOne(sql: string): Json {
   try {
     statement = parseSync(sql).stmts?.[0]?.stmt as Json | undefined;
   } catch (error) {
-    if (/not initialized/i.test((error as Error).message)) throw new Error('modelSpec needs the SQL parser: await loadSqlParser() (or loadSpec, which loads it) before calling it.');
+    if (/not initialized/i.test((error as Error).message))
+      throw new Error(
+        'modelSpec needs the SQL parser: await loadSqlParser() (or loadSpec, which loads it) before calling it.',
+      );
     throw error;
   }
   if (!statement) throw new Error(`access pattern SQL has no statement: ${sql}`);
@@ -40,7 +43,17 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
     const table = String(relation.relname);
     if (!tables.has(table)) continue;
     const alias = isObject(relation.alias) ? String(relation.alias.aliasname) : table;
-    accesses.set(alias, { table, alias, equality: [], range: [], join: [], sort: [], constant: [], selected: [], selectsAll: false });
+    accesses.set(alias, {
+      table,
+      alias,
+      equality: [],
+      range: [],
+      join: [],
+      sort: [],
+      constant: [],
+      selected: [],
+      selectsAll: false,
+    });
   }
   /** The table access a column reference belongs to: by its qualifier, or the one table that has the column. */
   const owner = (node: unknown): { access: TableAccess; column: string } | undefined => {
@@ -54,7 +67,13 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
     const candidates = [...accesses.values()].filter((a) => tables.get(a.table)!.includes(parts[0]!));
     return candidates.length === 1 ? { access: candidates[0]!, column: parts[0]! } : undefined;
   };
-  const isParameter = (node: unknown) => isObject(node) && ('ParamRef' in node || ('TypeCast' in node && isObject(node.TypeCast) && isObject(node.TypeCast.arg) && 'ParamRef' in node.TypeCast.arg));
+  const isParameter = (node: unknown) =>
+    isObject(node) &&
+    ('ParamRef' in node ||
+      ('TypeCast' in node &&
+        isObject(node.TypeCast) &&
+        isObject(node.TypeCast.arg) &&
+        'ParamRef' in node.TypeCast.arg));
   const constantText = (node: unknown): string | undefined => {
     if (!isObject(node) || !isObject(node.A_Const)) return undefined;
     const c = node.A_Const;
@@ -67,7 +86,8 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
 
   const conditions: unknown[] = [];
   const flatten = (node: unknown) => {
-    if (isObject(node) && isObject(node.BoolExpr) && node.BoolExpr.boolop === 'AND_EXPR') (node.BoolExpr.args as unknown[]).forEach(flatten);
+    if (isObject(node) && isObject(node.BoolExpr) && node.BoolExpr.boolop === 'AND_EXPR')
+      (node.BoolExpr.args as unknown[]).forEach(flatten);
     else if (node) conditions.push(node);
   };
   flatten(statement.whereClause);
@@ -115,7 +135,11 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
       edges.push({ a: left.access, aColumn: left.column, b: other.access, bColumn: other.column });
     } else if (expression.kind === 'AEXPR_OP' && operator === '=' && isParameter(right)) {
       add(left.access.equality, left.column);
-    } else if (expression.kind === 'AEXPR_OP' && constantText(right) !== undefined && ['=', '<>', '!='].includes(operator)) {
+    } else if (
+      expression.kind === 'AEXPR_OP' &&
+      constantText(right) !== undefined &&
+      ['=', '<>', '!='].includes(operator)
+    ) {
       const value = constantText(right)!;
       addConstant(left.access, left.column, (c) => `${c} ${operator === '!=' ? '<>' : operator} ${value}`);
     } else if (expression.kind === 'AEXPR_OP' && RANGE_OPERATORS.has(operator)) {
@@ -132,11 +156,16 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
   const all = [...accesses.values()];
   const withParameters = all.filter((a) => a.equality.length > 0 || a.range.length > 0);
   const withConstants = all.filter((a) => a.constant.length > 0);
-  const reached = new Set(withParameters.length > 0 ? withParameters : withConstants.length > 0 ? withConstants : all.slice(0, 1));
+  const reached = new Set(
+    withParameters.length > 0 ? withParameters : withConstants.length > 0 ? withConstants : all.slice(0, 1),
+  );
   for (let grew = true; grew; ) {
     grew = false;
     for (const edge of edges) {
-      for (const [from, to, column] of [[edge.a, edge.b, edge.bColumn], [edge.b, edge.a, edge.aColumn]] as const) {
+      for (const [from, to, column] of [
+        [edge.a, edge.b, edge.bColumn],
+        [edge.b, edge.a, edge.aColumn],
+      ] as const) {
         if (reached.has(from) && !reached.has(to)) {
           add(to.join, column);
           for (const more of edges) {
@@ -152,7 +181,10 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
   }
   // Join columns a driving table reads are selected columns for covering purposes.
   for (const edge of edges) {
-    for (const [access, column] of [[edge.a, edge.aColumn], [edge.b, edge.bColumn]] as const) {
+    for (const [access, column] of [
+      [edge.a, edge.aColumn],
+      [edge.b, edge.bColumn],
+    ] as const) {
       if (!access.join.includes(column)) add(access.selected, column);
     }
   }
@@ -160,7 +192,11 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
   for (const sortBy of (statement.sortClause as unknown[] | undefined) ?? []) {
     if (!isObject(sortBy) || !isObject(sortBy.SortBy)) continue;
     const sorted = owner(sortBy.SortBy.node);
-    if (sorted && !sorted.access.sort.some((k) => k.column === sorted.column)) sorted.access.sort.push({ column: sorted.column, descending: sortBy.SortBy.sortby_dir === 'SORTBY_DESC' } satisfies IndexKey);
+    if (sorted && !sorted.access.sort.some((k) => k.column === sorted.column))
+      sorted.access.sort.push({
+        column: sorted.column,
+        descending: sortBy.SortBy.sortby_dir === 'SORTBY_DESC',
+      } satisfies IndexKey);
   }
 
   for (const target of (statement.targetList as unknown[] | undefined) ?? []) {
@@ -176,13 +212,24 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
       if (selected) add(selected.access.selected, selected.column);
     }
   }
-  const kinds: Record<string, PatternShape['kind']> = { SelectStmt: 'select', InsertStmt: 'insert', UpdateStmt: 'update', DeleteStmt: 'delete' };
-  return { pattern: pattern.name, perSecond: pattern.perSecond, kind: kinds[kind] ?? 'select', tables: [...accesses.values()] };
+  const kinds: Record<string, PatternShape['kind']> = {
+    SelectStmt: 'select',
+    InsertStmt: 'insert',
+    UpdateStmt: 'update',
+    DeleteStmt: 'delete',
+  };
+  return {
+    pattern: pattern.name,
+    perSecond: pattern.perSecond,
+    kind: kinds[kind] ?? 'select',
+    tables: [...accesses.values()],
+  };
 }
 
 /** `LIKE 'abc%'` or `LIKE $1` can use a btree range; `LIKE '%abc'` cannot. */
 function isPrefixPattern(node: unknown): boolean {
   if (isObject(node) && 'ParamRef' in node) return true;
-  if (isObject(node) && isObject(node.A_Const) && isObject(node.A_Const.sval)) return !String(node.A_Const.sval.sval).startsWith('%');
+  if (isObject(node) && isObject(node.A_Const) && isObject(node.A_Const.sval))
+    return !String(node.A_Const.sval.sval).startsWith('%');
   return false;
 }

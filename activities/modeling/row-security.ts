@@ -20,11 +20,18 @@ export function rowSecurityPolicies(spec: DesignSpec, tables: PlannedTable[]): R
     if (shared.has(table.name)) return [];
     if (table.entity === tenant) return [{ table: table.name, name: 'tenant_isolation', using: `id = ${current}` }];
     const tenantKey = table.foreignKeys.find((fk) => fk.table === tenant);
-    if (tenantKey) return [{ table: table.name, name: 'tenant_isolation', using: `${quoteIdent(tenantKey.column)} = ${current}` }];
+    if (tenantKey)
+      return [{ table: table.name, name: 'tenant_isolation', using: `${quoteIdent(tenantKey.column)} = ${current}` }];
     if (table.entity === null) {
       const parent = table.foreignKeys[0]!;
       if (shared.has(parent.table)) return [];
-      return [{ table: table.name, name: 'tenant_isolation', using: `EXISTS (SELECT 1 FROM ${quoteIdent(spec.schema)}.${quoteIdent(parent.table)} parent WHERE parent.id = ${quoteIdent(table.name)}.${quoteIdent(parent.column)})` }];
+      return [
+        {
+          table: table.name,
+          name: 'tenant_isolation',
+          using: `EXISTS (SELECT 1 FROM ${quoteIdent(spec.schema)}.${quoteIdent(parent.table)} parent WHERE parent.id = ${quoteIdent(table.name)}.${quoteIdent(parent.column)})`,
+        },
+      ];
     }
     return [];
   });

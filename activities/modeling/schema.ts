@@ -12,19 +12,43 @@ export function plannedSchema(spec: DesignSpec): { enums: PlannedEnum[]; tables:
   const tables: PlannedTable[] = [];
   for (const entity of spec.entities) {
     const columns: PlannedColumn[] = [{ name: 'id', type: 'bigint', nullable: false, identity: true, pii: false }];
-    const table: PlannedTable = { name: entity.table, entity: entity.name, rows: entity.volume?.rows ?? null, columns, primaryKey: ['id'], foreignKeys: [], uniques: [], checks: [] };
+    const table: PlannedTable = {
+      name: entity.table,
+      entity: entity.name,
+      rows: entity.volume?.rows ?? null,
+      columns,
+      primaryKey: ['id'],
+      foreignKeys: [],
+      uniques: [],
+      checks: [],
+    };
     for (const field of entity.fields) {
       const type = field.kind === 'ref' ? 'bigint' : field.kind === 'enum' ? field.typeName : field.type;
       if (field.kind === 'enum') enums.push({ name: field.typeName, values: field.values });
-      columns.push({ name: field.column, type, nullable: field.nullable, identity: false, pii: field.pii, ...(field.default !== undefined ? { default: field.default } : {}) });
+      columns.push({
+        name: field.column,
+        type,
+        nullable: field.nullable,
+        identity: false,
+        pii: field.pii,
+        ...(field.default !== undefined ? { default: field.default } : {}),
+      });
       if (field.kind === 'ref') {
-        table.foreignKeys.push({ name: identifierFrom(entity.table, field.column, 'fkey'), column: field.column, table: field.entity, onDelete: field.onDelete });
+        table.foreignKeys.push({
+          name: identifierFrom(entity.table, field.column, 'fkey'),
+          column: field.column,
+          table: field.entity,
+          onDelete: field.onDelete,
+        });
       }
-      if (field.unique) table.uniques.push({ name: identifierFrom(entity.table, field.column, 'key'), columns: [field.column] });
-      if (field.check) table.checks.push({ name: identifierFrom(entity.table, field.column, 'check'), expression: field.check });
+      if (field.unique)
+        table.uniques.push({ name: identifierFrom(entity.table, field.column, 'key'), columns: [field.column] });
+      if (field.check)
+        table.checks.push({ name: identifierFrom(entity.table, field.column, 'check'), expression: field.check });
     }
     // A copy: partitioning widens the table's unique constraints, which must not reach back into the spec.
-    for (const columns of entity.unique) table.uniques.push({ name: identifierFrom(entity.table, ...columns, 'key'), columns: [...columns] });
+    for (const columns of entity.unique)
+      table.uniques.push({ name: identifierFrom(entity.table, ...columns, 'key'), columns: [...columns] });
     tables.push(table);
   }
   for (const entity of spec.entities) {
@@ -40,7 +64,12 @@ export function plannedSchema(spec: DesignSpec): { enums: PlannedEnum[]; tables:
         foreignKeys: [
           // A link means nothing without either end: it goes with them.
           { name: identifierFrom(relation.table, own, 'fkey'), column: own, table: entity.table, onDelete: 'cascade' },
-          { name: identifierFrom(relation.table, theirs, 'fkey'), column: theirs, table: relation.entity, onDelete: 'cascade' },
+          {
+            name: identifierFrom(relation.table, theirs, 'fkey'),
+            column: theirs,
+            table: relation.entity,
+            onDelete: 'cascade',
+          },
         ],
         uniques: [],
         checks: [],

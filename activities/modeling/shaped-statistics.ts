@@ -58,10 +58,19 @@ interface ColumnInfo {
  *
  * Runs in the caller's transaction, so autovacuum never sees the sample and cannot re-ANALYZE it.
  */
-export async function shapeStatistics(client: Client, model: DesignModel, method: RowCountMethod): Promise<TableStatistics[]> {
+export async function shapeStatistics(
+  client: Client,
+  model: DesignModel,
+  method: RowCountMethod,
+): Promise<TableStatistics[]> {
   const columns = await readColumns(client, model.schema);
   // FORCE ROW LEVEL SECURITY would hold the owner to the tenant policies while writing the sample.
-  const forced = (await client.query<{ name: string }>("SELECT c.oid::regclass::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relforcerowsecurity", [model.schema])).rows.map((r) => r.name);
+  const forced = (
+    await client.query<{ name: string }>(
+      'SELECT c.oid::regclass::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relforcerowsecurity',
+      [model.schema],
+    )
+  ).rows.map((r) => r.name);
   for (const name of forced) await client.query(`ALTER TABLE ${name} NO FORCE ROW LEVEL SECURITY`);
   // The sample's made-up values would break CHECK constraints, which do not steer these plans
   // (constraint_exclusion's default leaves them to inheritance and UNION ALL): they go, in this transaction.
@@ -73,7 +82,13 @@ export async function shapeStatistics(client: Client, model: DesignModel, method
   const anchor = timeAnchor(model);
   const results = new Map<string, TableStatistics>();
   const sampled = new Map<string, number>();
-  const referencedNotNull = new Set(model.tables.flatMap((t) => t.foreignKeys.filter((fk) => fk.table !== t.name && !t.columns.find((c) => c.name === fk.column)?.nullable).map((fk) => fk.table)));
+  const referencedNotNull = new Set(
+    model.tables.flatMap((t) =>
+      t.foreignKeys
+        .filter((fk) => fk.table !== t.name && !t.columns.find((c) => c.name === fk.column)?.nullable)
+        .map((fk) => fk.table),
+    ),
+  );
   for (const table of fillOrder(model.tables)) {
     const { rows, basis } = expectedRows(table, referencedNotNull.has(table.name));
     const statistics: TableStatistics = { table: table.name, rows, basis, sampled: 0 };
@@ -81,7 +96,13 @@ export async function shapeStatistics(client: Client, model: DesignModel, method
     const sampleRows = basis === 'empty in the spec, sampled for its references' ? SAMPLE_ROWS : rows;
     try {
       await client.query('SAVEPOINT sw_sample');
-      statistics.sampled = await writeSample(client, model.schema, table, columns.filter((c) => c.table === table.name), { rows: sampleRows, anchor, sampled });
+      statistics.sampled = await writeSample(
+        client,
+        model.schema,
+        table,
+        columns.filter((c) => c.table === table.name),
+        { rows: sampleRows, anchor, sampled },
+      );
       await client.query('RELEASE SAVEPOINT sw_sample');
     } catch (error) {
       await client.query('ROLLBACK TO SAVEPOINT sw_sample');
@@ -93,7 +114,13 @@ export async function shapeStatistics(client: Client, model: DesignModel, method
   for (const statistics of results.values()) {
     if (statistics.sampled === 0) continue;
     const table = model.tables.find((t) => t.name === statistics.table)!;
-    await setReferenceDistinctCounts(client, model.schema, table, statistics.rows / statistics.sampled, (name) => results.get(name)?.rows ?? 0);
+    await setReferenceDistinctCounts(
+      client,
+      model.schema,
+      table,
+      statistics.rows / statistics.sampled,
+      (name) => results.get(name)?.rows ?? 0,
+    );
     await client.query(`ANALYZE ${qualified(model.schema, table.name)}`);
     await scaleRowCounts(client, qualified(model.schema, table.name), statistics.rows / statistics.sampled, method);
   }
@@ -102,7 +129,8 @@ export async function shapeStatistics(client: Client, model: DesignModel, method
 
 function expectedRows(table: PlannedTable, referencedNotNull: boolean): Pick<TableStatistics, 'rows' | 'basis'> {
   if (table.rows === 0 && referencedNotNull) return { rows: 0, basis: 'empty in the spec, sampled for its references' };
-  if (table.rows !== null) return { rows: table.rows, basis: table.entity === null ? 'first side of the link' : 'spec volume' };
+  if (table.rows !== null)
+    return { rows: table.rows, basis: table.entity === null ? 'first side of the link' : 'spec volume' };
   // A table nobody sized is taken at the sample's size: small, where a sequential scan may be the right plan.
   return { rows: SAMPLE_ROWS, basis: 'not in the spec' };
 }
@@ -146,7 +174,9 @@ async function readColumns(client: Client, schema: string): Promise<ColumnInfo[]
 
 /** The first range partition's start, so every partition of a time-partitioned table gets rows; today without one. */
 function timeAnchor(model: DesignModel): string {
-  const bound = model.partitions.flatMap((p) => (p.strategy === 'range' ? p.partitions : [])).map((p) => /FROM \('([^']+)'\)/.exec(p.bound)?.[1])[0];
+  const bound = model.partitions
+    .flatMap((p) => (p.strategy === 'range' ? p.partitions : []))
+    .map((p) => /FROM \('([^']+)'\)/.exec(p.bound)?.[1])[0];
   return bound ? `timestamptz '${bound}'` : 'now()';
 }
 
@@ -162,10 +192,19 @@ interface SampleContext {
  * order (i × a prime modulo their count); the references of a unique key made only of references
  * then stay distinct up to the least common multiple of the counts, which caps the sample.
  */
-async function writeSample(client: Client, schema: string, table: PlannedTable, columns: ColumnInfo[], context: SampleContext): Promise<number> {
+async function writeSample(
+  client: Client,
+  schema: string,
+  table: PlannedTable,
+  columns: ColumnInfo[],
+  context: SampleContext,
+): Promise<number> {
   const references = new Map(table.foreignKeys.map((fk) => [fk.column, fk]));
-  const referencedCount = (column: string) => (references.get(column)!.table === table.name ? 0 : (context.sampled.get(references.get(column)!.table) ?? 0));
-  const keys = [table.primaryKey, ...table.uniques.map((u) => u.columns)].filter((key) => key.every((c) => references.has(c)));
+  const referencedCount = (column: string) =>
+    references.get(column)!.table === table.name ? 0 : (context.sampled.get(references.get(column)!.table) ?? 0);
+  const keys = [table.primaryKey, ...table.uniques.map((u) => u.columns)].filter((key) =>
+    key.every((c) => references.has(c)),
+  );
   let count = Math.min(SAMPLE_ROWS, context.rows);
   for (const key of keys) count = Math.min(count, key.map(referencedCount).reduce(lcm, 1));
   if (count === 0) return 0;
@@ -182,11 +221,14 @@ async function writeSample(client: Client, schema: string, table: PlannedTable, 
     } else if (reference) {
       const available = referencedCount(column.column);
       if (available === 0) {
-        if (column.notNull) throw new Error(`${table.name}.${column.column} references ${reference.table}, which has no sample rows`);
+        if (column.notNull)
+          throw new Error(`${table.name}.${column.column} references ${reference.table}, which has no sample rows`);
         value = 'NULL';
       } else {
         const alias = `r${n}`;
-        sources.push(`(SELECT array_agg(id ORDER BY id) AS ids FROM ${qualified(schema, reference.table)}) AS ${alias}`);
+        sources.push(
+          `(SELECT array_agg(id ORDER BY id) AS ids FROM ${qualified(schema, reference.table)}) AS ${alias}`,
+        );
         value = `${alias}.ids[1 + (i * ${scatterPrime(available, n)}) % ${available}]`;
       }
     } else {
@@ -210,7 +252,8 @@ const scatterPrime = (count: number, salt: number): number => {
 
 /** A value of the column's type for row `i`: distinct for most types, cycling for enums and booleans. */
 function sampleValue(column: ColumnInfo, anchor: string, count: number): string {
-  const time = (offset: string) => `${anchor} - interval '${TIME_SPREAD_DAYS} days' + (${offset}) * (interval '${2 * TIME_SPREAD_DAYS} days' / ${count})`;
+  const time = (offset: string) =>
+    `${anchor} - interval '${TIME_SPREAD_DAYS} days' + (${offset}) * (interval '${2 * TIME_SPREAD_DAYS} days' / ${count})`;
   const byType: Record<string, string> = {
     uuid: 'md5(i::text)::uuid',
     json: `json_build_object('n', i)`,
@@ -235,10 +278,12 @@ function sampleValue(column: ColumnInfo, anchor: string, count: number): string 
     T: "i * interval '1 minute'",
     A: "'{}'",
   };
-  if (column.enum) return `(enum_range(NULL::${column.type}))[1 + i % array_length(enum_range(NULL::${column.type}), 1)]`;
+  if (column.enum)
+    return `(enum_range(NULL::${column.type}))[1 + i % array_length(enum_range(NULL::${column.type}), 1)]`;
   const value = byType[column.base] ?? byCategory[column.category];
   // Every type a spec accepts has a value above (the spec test writes each); a new one needs its own.
-  if (value === undefined) throw new Error(`no sample value for ${column.table}.${column.column} of type ${column.type}`);
+  if (value === undefined)
+    throw new Error(`no sample value for ${column.table}.${column.column} of type ${column.type}`);
   return `(${value})::${column.type}`;
 }
 
@@ -248,20 +293,38 @@ function sampleValue(column: ColumnInfo, anchor: string, count: number): string 
  * where ANALYZE reads each partition on its own). A reference that is unique by itself is left to
  * ANALYZE, which sees every value distinct.
  */
-async function setReferenceDistinctCounts(client: Client, schema: string, table: PlannedTable, scale: number, rowsOf: (table: string) => number): Promise<void> {
-  const alone = new Set([table.primaryKey, ...table.uniques.map((u) => u.columns)].filter((key) => key.length === 1).map((key) => key[0]!));
+async function setReferenceDistinctCounts(
+  client: Client,
+  schema: string,
+  table: PlannedTable,
+  scale: number,
+  rowsOf: (table: string) => number,
+): Promise<void> {
+  const alone = new Set(
+    [table.primaryKey, ...table.uniques.map((u) => u.columns)].filter((key) => key.length === 1).map((key) => key[0]!),
+  );
   const references = table.foreignKeys.filter((fk) => !alone.has(fk.column) && rowsOf(fk.table) > 0);
   if (references.length === 0) return;
   const name = qualified(schema, table.name);
   // tableoid names the partition each row landed in (the table itself when it has none).
-  const parts = (await client.query<{ part: string; rows: number }>(`SELECT tableoid::regclass::text AS part, count(*)::int AS rows FROM ${name} GROUP BY 1`)).rows;
-  const partitioned = (await client.query<{ kind: string }>('SELECT relkind AS kind FROM pg_class WHERE oid = $1::regclass', [name])).rows[0]!.kind === 'p';
+  const parts = (
+    await client.query<{ part: string; rows: number }>(
+      `SELECT tableoid::regclass::text AS part, count(*)::int AS rows FROM ${name} GROUP BY 1`,
+    )
+  ).rows;
+  const partitioned =
+    (await client.query<{ kind: string }>('SELECT relkind AS kind FROM pg_class WHERE oid = $1::regclass', [name]))
+      .rows[0]!.kind === 'p';
   const total = parts.reduce((sum, p) => sum + p.rows, 0);
   for (const fk of references) {
     const column = quoteIdent(fk.column);
     const distinctIn = (rows: number) => Math.max(1, Math.round(Math.min(rowsOf(fk.table), rows * scale)));
-    if (partitioned) await client.query(`ALTER TABLE ${name} ALTER COLUMN ${column} SET (n_distinct_inherited = ${distinctIn(total)})`);
-    for (const part of parts) await client.query(`ALTER TABLE ${part.part} ALTER COLUMN ${column} SET (n_distinct = ${distinctIn(part.rows)})`);
+    if (partitioned)
+      await client.query(
+        `ALTER TABLE ${name} ALTER COLUMN ${column} SET (n_distinct_inherited = ${distinctIn(total)})`,
+      );
+    for (const part of parts)
+      await client.query(`ALTER TABLE ${part.part} ALTER COLUMN ${column} SET (n_distinct = ${distinctIn(part.rows)})`);
   }
 }
 
@@ -281,7 +344,11 @@ async function scaleRowCounts(client: Client, table: string, scale: number, meth
       await client.query('UPDATE pg_catalog.pg_class SET reltuples = $2 WHERE oid = $1', [relation.oid, reltuples]);
       continue;
     }
-    const restored = await client.query<{ ok: boolean }>(`SELECT pg_restore_relation_stats('schemaname', $1::text, 'relname', $2::text, 'reltuples', $3::real) AS ok`, [relation.schema, relation.name, reltuples]);
-    if (!restored.rows[0]!.ok) throw new Error(`PostgreSQL refused the row count of ${relation.name} (see its warnings)`);
+    const restored = await client.query<{ ok: boolean }>(
+      `SELECT pg_restore_relation_stats('schemaname', $1::text, 'relname', $2::text, 'reltuples', $3::real) AS ok`,
+      [relation.schema, relation.name, reltuples],
+    );
+    if (!restored.rows[0]!.ok)
+      throw new Error(`PostgreSQL refused the row count of ${relation.name} (see its warnings)`);
   }
 }

@@ -26,13 +26,20 @@ export function inverseOf(statement: ParsedStatement): string | undefined {
     case 'CreateExtensionStmt':
       return `DROP EXTENSION ${quoteIdent(String(stmt.extname))};`;
     case 'IndexStmt': {
-      const schema = isObject(stmt.relation) && typeof stmt.relation.schemaname === 'string' ? `${quoteIdent(stmt.relation.schemaname)}.` : '';
+      const schema =
+        isObject(stmt.relation) && typeof stmt.relation.schemaname === 'string'
+          ? `${quoteIdent(stmt.relation.schemaname)}.`
+          : '';
       return `DROP INDEX ${stmt.concurrent ? 'CONCURRENTLY ' : ''}IF EXISTS ${schema}${quoteIdent(String(stmt.idxname))};`;
     }
     case 'AlterSeqStmt': {
       // Only ownership is undone from the statement: other options would need the values before.
       const options = Array.isArray(stmt.options) ? stmt.options : [];
-      const ownedByOnly = options.length === 1 && isObject(options[0]) && isObject(options[0].DefElem) && options[0].DefElem.defname === 'owned_by';
+      const ownedByOnly =
+        options.length === 1 &&
+        isObject(options[0]) &&
+        isObject(options[0].DefElem) &&
+        options[0].DefElem.defname === 'owned_by';
       return ownedByOnly ? `ALTER SEQUENCE ${dotted(relationName(stmt.sequence)!)} OWNED BY NONE;` : undefined;
     }
     case 'CreatePolicyStmt':
@@ -42,9 +49,13 @@ export function inverseOf(statement: ParsedStatement): string | undefined {
       const inverses = alterTableCommands(statement).map((cmd) => {
         switch (cmd.subtype) {
           case 'AT_AddConstraint':
-            return cmd.def && 'Constraint' in cmd.def && cmd.def.Constraint.conname ? `DROP CONSTRAINT ${quoteIdent(String(cmd.def.Constraint.conname))}` : undefined;
+            return cmd.def && 'Constraint' in cmd.def && cmd.def.Constraint.conname
+              ? `DROP CONSTRAINT ${quoteIdent(String(cmd.def.Constraint.conname))}`
+              : undefined;
           case 'AT_AddColumn':
-            return cmd.def && 'ColumnDef' in cmd.def ? `DROP COLUMN ${quoteIdent(String(cmd.def.ColumnDef.colname))}` : undefined;
+            return cmd.def && 'ColumnDef' in cmd.def
+              ? `DROP COLUMN ${quoteIdent(String(cmd.def.ColumnDef.colname))}`
+              : undefined;
           case 'AT_EnableRowSecurity':
             return 'DISABLE ROW LEVEL SECURITY';
           case 'AT_ForceRowSecurity':
@@ -52,7 +63,9 @@ export function inverseOf(statement: ParsedStatement): string | undefined {
           case 'AT_NoForceRowSecurity':
             return 'FORCE ROW LEVEL SECURITY';
           case 'AT_AttachPartition':
-            return cmd.def && 'PartitionCmd' in cmd.def ? `DETACH PARTITION ${dotted(relationName(cmd.def.PartitionCmd.name)!)}` : undefined;
+            return cmd.def && 'PartitionCmd' in cmd.def
+              ? `DETACH PARTITION ${dotted(relationName(cmd.def.PartitionCmd.name)!)}`
+              : undefined;
           default:
             return undefined;
         }

@@ -15,21 +15,34 @@ export interface ReportDependencies {
 }
 
 /** What a request tells: its report, its audit entries, and notifications to the people it asks. */
-export function createReportActivities({ store, notify, checkpointAudit }: ReportDependencies): Pick<RequestActivities, 'writeReport' | 'audit' | 'notify'> {
+export function createReportActivities({
+  store,
+  notify,
+  checkpointAudit,
+}: ReportDependencies): Pick<RequestActivities, 'writeReport' | 'audit' | 'notify'> {
   return {
-    writeReport: ({ status, state }) => putArtifact(store, 'request-report', 'text/markdown', renderRequestReport(status as RequestStatusView, state)),
+    writeReport: ({ status, state }) =>
+      putArtifact(store, 'request-report', 'text/markdown', renderRequestReport(status as RequestStatusView, state)),
 
     audit: async (entry) => {
       await appendAudit(store, entry);
       // A request's end is checkpointed at once. Failing here would append the entry again on retry:
       // the minute's checkpoint covers it instead.
-      if (REQUEST_END_KINDS.has(entry.kind)) await checkpointAudit?.().catch((error: Error) => process.stderr.write(`audit checkpoint failed: ${error.message}\n`));
+      if (REQUEST_END_KINDS.has(entry.kind))
+        await checkpointAudit?.().catch((error: Error) =>
+          process.stderr.write(`audit checkpoint failed: ${error.message}\n`),
+        );
     },
 
     // A channel that is down must not hold up or fail the request: the failure is audited instead.
     notify: async (notification) => {
       await notify?.(notification).catch((error: Error) =>
-        appendAudit(store, { kind: 'notification-failed', requestId: notification.requestId, target: notification.status.target, data: { notification: notification.kind, recipients: notification.recipients, error: error.message } }),
+        appendAudit(store, {
+          kind: 'notification-failed',
+          requestId: notification.requestId,
+          target: notification.status.target,
+          data: { notification: notification.kind, recipients: notification.recipients, error: error.message },
+        }),
       );
     },
   };

@@ -44,7 +44,9 @@ describe('the closing report of a request', () => {
   it('names the recommended and chosen options by their titles', () => {
     const report = renderRequestReport(view, 'completed');
     expect(report).toContain('### approve (SW-APPROVAL): decided, chose Apply the reviewed migration (`apply`)');
-    expect(report).toContain('Recommendation: Apply the reviewed migration (`apply`), no finding called for a person to choose between alternatives.');
+    expect(report).toContain(
+      'Recommendation: Apply the reviewed migration (`apply`), no finding called for a person to choose between alternatives.',
+    );
     expect(report).toContain('- 2026-12-04T16:00:00.000Z: ann chose Apply the reviewed migration (`apply`) via cli');
   });
 });

@@ -32,12 +32,18 @@ export function createReviewActivities(store: Pool): Pick<RequestActivities, 're
           },
         });
         const summaries: EscalationSummary[] = [];
-        for (const escalation of review.escalations) summaries.push(summaryOf(escalation, await putJson(store, 'escalation', escalation)));
+        for (const escalation of review.escalations)
+          summaries.push(summaryOf(escalation, await putJson(store, 'escalation', escalation)));
         return {
           fingerprint: await targetFingerprint(input.target),
           escalations: summaries,
           errors: review.findings.filter((f) => f.severity === 'error').length,
-          report: await putArtifact(store, 'review-report', 'text/markdown', renderReport({ ...review.report, findings: review.findings, escalations: review.escalations }, 'markdown')),
+          report: await putArtifact(
+            store,
+            'review-report',
+            'text/markdown',
+            renderReport({ ...review.report, findings: review.findings, escalations: review.escalations }, 'markdown'),
+          ),
           artifacts: { 'review-findings': await putJson(store, 'review-findings', review.findings) },
         };
       }),
@@ -49,18 +55,29 @@ export function createReviewActivities(store: Pool): Pick<RequestActivities, 're
         const names = new Set(migration.steps.map((step) => step.name));
         // Advice about no step (a materialized view, a grant) is rendered once, at the end of the last migration.
         const last = index === migrations.length - 1;
-        const concerned = escalations.filter((e) => (e.steps.length === 0 ? last : e.steps.some((name) => names.has(name))));
-        const choices = Object.fromEntries(concerned.filter((e) => input.choices[e.id]).map((e) => [e.id, input.choices[e.id]!]));
+        const concerned = escalations.filter((e) =>
+          e.steps.length === 0 ? last : e.steps.some((name) => names.has(name)),
+        );
+        const choices = Object.fromEntries(
+          concerned.filter((e) => input.choices[e.id]).map((e) => [e.id, input.choices[e.id]!]),
+        );
         return renderMigration(migration, concerned, choices);
       });
-      return { migration: await putJson(store, 'chosen-migrations', rendered), steps: rendered.reduce((n, m) => n + m.steps.length, 0) };
+      return {
+        migration: await putJson(store, 'chosen-migrations', rendered),
+        steps: rendered.reduce((n, m) => n + m.steps.length, 0),
+      };
     },
   };
 }
 
 /** What review reads: the file as written, or the steps of a migration made by modeling (whose down it wrote). */
 function fileOf(migration: Migration): MigrationFile {
-  return { path: migration.source ?? `${migration.name}.sql`, up: migration.up ?? asScript(migration.steps.map((step) => step.sql)), down: migration.down };
+  return {
+    path: migration.source ?? `${migration.name}.sql`,
+    up: migration.up ?? asScript(migration.steps.map((step) => step.sql)),
+    down: migration.down,
+  };
 }
 
 function summaryOf(escalation: Escalation, ref: ArtifactRef): EscalationSummary {

@@ -1,4 +1,13 @@
-import { alterTableCommands, body, droppedObjects, findNodes, isObject, names, relationName, unqualified } from '../../postgres/ast';
+import {
+  alterTableCommands,
+  body,
+  droppedObjects,
+  findNodes,
+  isObject,
+  names,
+  relationName,
+  unqualified,
+} from '../../postgres/ast';
 import type { ParsedStatement } from '../../postgres/parse';
 
 /**
@@ -44,7 +53,8 @@ export function objectEffects(statement: ParsedStatement): ObjectEffects {
   switch (statement.kind) {
     case 'CreateStmt':
       effects.creates.push(`relation:${tableKey}`);
-      for (const column of findNodes(stmt.tableElts, 'ColumnDef')) effects.creates.push(`column:${tableKey}.${String(column.colname)}`);
+      for (const column of findNodes(stmt.tableElts, 'ColumnDef'))
+        effects.creates.push(`column:${tableKey}.${String(column.colname)}`);
       break;
     case 'CreateTableAsStmt':
       if (isObject(stmt.into)) {
@@ -87,15 +97,29 @@ export function objectEffects(statement: ParsedStatement): ObjectEffects {
     case 'DropStmt': {
       const kind = dropKinds[String(stmt.removeType)];
       if (!kind) break;
-      for (const name of droppedObjects(statement)) effects.removes.push({ key: `${kind}:${unqualified(name)}`, mustExist: !stmt.missing_ok });
-      const dataKind = ({ OBJECT_TABLE: 'table', OBJECT_SCHEMA: 'schema' } as Record<string, string>)[String(stmt.removeType)];
+      for (const name of droppedObjects(statement))
+        effects.removes.push({ key: `${kind}:${unqualified(name)}`, mustExist: !stmt.missing_ok });
+      const dataKind = ({ OBJECT_TABLE: 'table', OBJECT_SCHEMA: 'schema' } as Record<string, string>)[
+        String(stmt.removeType)
+      ];
       if (dataKind) effects.destroys.push(...droppedObjects(statement).map((name) => `${dataKind} ${name}`));
       break;
     }
     case 'RenameStmt': {
-      const from = stmt.renameType === 'OBJECT_COLUMN' ? `column:${tableKey}.${String(stmt.subname)}` : renamedObject(stmt.renameType, tableKey, stmt.subname);
-      const to = stmt.renameType === 'OBJECT_COLUMN' ? `column:${tableKey}.${String(stmt.newname)}` : renamedObject(stmt.renameType, String(stmt.newname), stmt.newname);
-      const type = ['OBJECT_TYPE', 'OBJECT_DOMAIN'].includes(String(stmt.renameType)) && isObject(stmt.object) && isObject(stmt.object.List) ? names(stmt.object.List.items) : [];
+      const from =
+        stmt.renameType === 'OBJECT_COLUMN'
+          ? `column:${tableKey}.${String(stmt.subname)}`
+          : renamedObject(stmt.renameType, tableKey, stmt.subname);
+      const to =
+        stmt.renameType === 'OBJECT_COLUMN'
+          ? `column:${tableKey}.${String(stmt.newname)}`
+          : renamedObject(stmt.renameType, String(stmt.newname), stmt.newname);
+      const type =
+        ['OBJECT_TYPE', 'OBJECT_DOMAIN'].includes(String(stmt.renameType)) &&
+        isObject(stmt.object) &&
+        isObject(stmt.object.List)
+          ? names(stmt.object.List.items)
+          : [];
       if (type.length > 0) {
         effects.removes.push({ key: `type:${type[type.length - 1]}`, mustExist: !stmt.missing_ok });
         effects.creates.push(`type:${String(stmt.newname)}`);
@@ -104,13 +128,15 @@ export function objectEffects(statement: ParsedStatement): ObjectEffects {
         effects.removes.push({ key: from, mustExist: !stmt.missing_ok });
         effects.creates.push(to);
       }
-      if (stmt.renameType === 'OBJECT_TABLE' && tableKey) effects.renamedRelation = { from: tableKey, to: String(stmt.newname) };
+      if (stmt.renameType === 'OBJECT_TABLE' && tableKey)
+        effects.renamedRelation = { from: tableKey, to: String(stmt.newname) };
       break;
     }
     case 'AlterTableStmt':
       if (!stmt.missing_ok) effects.alters.push(`relation:${tableKey}`);
       for (const cmd of alterTableCommands(statement)) {
-        if (cmd.subtype === 'AT_AddColumn' && cmd.def && 'ColumnDef' in cmd.def) effects.creates.push(`column:${tableKey}.${String(cmd.def.ColumnDef.colname)}`);
+        if (cmd.subtype === 'AT_AddColumn' && cmd.def && 'ColumnDef' in cmd.def)
+          effects.creates.push(`column:${tableKey}.${String(cmd.def.ColumnDef.colname)}`);
         if (cmd.subtype === 'AT_DropColumn') {
           effects.removes.push({ key: `column:${tableKey}.${String(cmd.name)}`, mustExist: !cmd.missing_ok });
           effects.destroys.push(`column ${table}.${String(cmd.name)}`);

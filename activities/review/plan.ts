@@ -58,7 +58,11 @@ export async function planMigrations(files: MigrationFile[], options: PlanOption
   const pgVersion = version ? parsePgVersion(version) : DEFAULT_PG_VERSION;
   const tableSizes = options.tableSizes ?? (options.catalog ? tableSizesOf(options.catalog) : undefined);
   await loadParser();
-  const stepsOfFiles = await Promise.all(files.map(async (file) => stepsAsWritten(migrationName(file.path), await parseStatements(file.up, file.path), pgVersion)));
+  const stepsOfFiles = await Promise.all(
+    files.map(async (file) =>
+      stepsAsWritten(migrationName(file.path), await parseStatements(file.up, file.path), pgVersion),
+    ),
+  );
   // One pass over the files in order, as the review's lock engine does: a table an earlier file creates is empty in a later one.
   const allLocks = stepLocks(stepsOfFiles.flat(), { pgVersion, tableSizes, catalog: options.catalog });
   const migrations: MigrationPlan[] = [];
@@ -82,7 +86,15 @@ export async function planMigrations(files: MigrationFile[], options: PlanOption
             bytes: impact.bytes,
           });
         }
-        return { name: step.name, kind: step.kind, transactional: step.kind === 'transactional', sql: step.sql, locks: [...byTable.values()], blocks, blockingSeconds };
+        return {
+          name: step.name,
+          kind: step.kind,
+          transactional: step.kind === 'transactional',
+          sql: step.sql,
+          locks: [...byTable.values()],
+          blocks,
+          blockingSeconds,
+        };
       }),
     });
   }
@@ -93,18 +105,28 @@ export type PlanFormat = 'text' | 'json';
 
 export function renderPlan(plan: Plan, format: PlanFormat): string {
   if (format === 'json') return JSON.stringify(plan, null, 2);
-  const lines = [`Plan for PostgreSQL ${plan.pgVersion}${plan.sized ? ', with the target\'s table sizes' : ' (no target: blocking times of size-dependent work are unknown)'}`];
+  const lines = [
+    `Plan for PostgreSQL ${plan.pgVersion}${plan.sized ? ", with the target's table sizes" : ' (no target: blocking times of size-dependent work are unknown)'}`,
+  ];
   const seconds = (s: number | null) => (s === null ? 'unknown' : formatSeconds(s));
   for (const migration of plan.migrations) {
     lines.push('', `${migration.path}  (blocking ${seconds(migration.blockingSeconds)})`);
     migration.steps.forEach((step, i) => {
       // Every statement, whole: a step's locks are those of all its statements, not of the first one.
-      lines.push(`  ${i + 1}. ${step.name}  ${step.kind}`, ...step.sql.trim().split('\n').map((line) => `       ${line}`));
+      lines.push(
+        `  ${i + 1}. ${step.name}  ${step.kind}`,
+        ...step.sql
+          .trim()
+          .split('\n')
+          .map((line) => `       ${line}`),
+      );
       for (const lock of step.locks) {
         const work = [lock.rewrites && 'rewrites', !lock.rewrites && lock.scans && 'scans'].filter(Boolean).join(', ');
         lines.push(`       takes ${lock.lock} on ${lock.table}${work ? ` (${work})` : ''}: blocks ${lock.blocks}`);
       }
-      lines.push(`       blocking: ${step.blocks === 'nothing' ? 'none' : `${step.blocks}, ${seconds(step.blockingSeconds)}`}`);
+      lines.push(
+        `       blocking: ${step.blocks === 'nothing' ? 'none' : `${step.blocks}, ${seconds(step.blockingSeconds)}`}`,
+      );
     });
   }
   return lines.join('\n');

@@ -8,21 +8,53 @@ import { renderMigration } from './render';
 const step = (name: string, sql = `SELECT '${name}'`): MigrationStep => ({ kind: 'transactional', name, sql });
 const migration: Migration = { version: '7', name: '0007_orders', steps: [step('a'), step('b'), step('c')] };
 const option = (id: string, replacement?: MigrationStep[]): EscalationOption => ({
-  id, title: id, summary: id, impact: { performance: '-', consistency: '-', scalability: '-' }, risk: 'low', blockingSeconds: null, ...(replacement ? { replacement } : {}),
+  id,
+  title: id,
+  summary: id,
+  impact: { performance: '-', consistency: '-', scalability: '-' },
+  risk: 'low',
+  blockingSeconds: null,
+  ...(replacement ? { replacement } : {}),
 });
 const escalation = (id: string, steps: string[], options: EscalationOption[]): Escalation => ({
-  id, trigger: id.split(':')[0]!, task: 't', problem: 'p', attempted: [], options, recommendation: { optionId: options[0]!.id, reason: 'r' }, principles: [], evidence: {}, steps,
+  id,
+  trigger: id.split(':')[0]!,
+  task: 't',
+  problem: 'p',
+  attempted: [],
+  options,
+  recommendation: { optionId: options[0]!.id, reason: 'r' },
+  principles: [],
+  evidence: {},
+  steps,
 });
 
 // Replacements name their steps by statement slot, as rebuildSteps does: `b.1~online1` replaces statement 1 of step b.
-const downtime = escalation('SW-ESC-MIGRATION-DOWNTIME:public.orders', ['b'], [option('online', [step('b.1~online1'), step('b.1~online2')]), option('maintenance-window'), option('defer', [])]);
-const destructive = escalation('SW-ESC-DESTRUCTIVE:public.orders.fax', ['a', 'c'], [option('proceed-with-backup', [step('a.0~backup'), step('a.1'), step('c.1')]), option('cancel', [])]);
-const governance = escalation('SW-ESC-GOVERNANCE:public.customer', [], [option('restrict-and-mask', [step('restrict')]), option('accept-with-sign-off')]);
+const downtime = escalation(
+  'SW-ESC-MIGRATION-DOWNTIME:public.orders',
+  ['b'],
+  [option('online', [step('b.1~online1'), step('b.1~online2')]), option('maintenance-window'), option('defer', [])],
+);
+const destructive = escalation(
+  'SW-ESC-DESTRUCTIVE:public.orders.fax',
+  ['a', 'c'],
+  [option('proceed-with-backup', [step('a.0~backup'), step('a.1'), step('c.1')]), option('cancel', [])],
+);
+const governance = escalation(
+  'SW-ESC-GOVERNANCE:public.customer',
+  [],
+  [option('restrict-and-mask', [step('restrict')]), option('accept-with-sign-off')],
+);
 const names = (m: Migration) => m.steps.map((s) => s.name);
 
 describe('renderMigration', () => {
   it('replaces the steps of each escalation by the chosen replacement, in place', () => {
-    expect(names(renderMigration(migration, [downtime], { [downtime.id]: 'online' }))).toEqual(['a', 'b.1~online1', 'b.1~online2', 'c']);
+    expect(names(renderMigration(migration, [downtime], { [downtime.id]: 'online' }))).toEqual([
+      'a',
+      'b.1~online1',
+      'b.1~online2',
+      'c',
+    ]);
   });
 
   it('keeps the steps when the option has no replacement or no choice was made, and drops them for an empty one', () => {
@@ -32,17 +64,35 @@ describe('renderMigration', () => {
   });
 
   it('applies several choices, each step in its place; advice adds its steps at the end', () => {
-    const rendered = renderMigration(migration, [downtime, destructive, governance], { [downtime.id]: 'online', [destructive.id]: 'proceed-with-backup', [governance.id]: 'restrict-and-mask' });
+    const rendered = renderMigration(migration, [downtime, destructive, governance], {
+      [downtime.id]: 'online',
+      [destructive.id]: 'proceed-with-backup',
+      [governance.id]: 'restrict-and-mask',
+    });
     expect(names(rendered)).toEqual(['a.0~backup', 'a.1', 'b.1~online1', 'b.1~online2', 'c.1', 'restrict']);
     expect(names(renderMigration(migration, [destructive], { [destructive.id]: 'cancel' }))).toEqual(['b']);
   });
 
   it('keeps the statements it did not change, next to each other, in one transaction as written', () => {
     const three: Migration = { version: '8', name: '0008_orders', steps: [step('b', 'SELECT 1; SELECT 2; SELECT 3')] };
-    const lastOut = escalation('SW-ESC-DESTRUCTIVE:public.orders.x', ['b'], [option('cancel', [step('b.1', 'SELECT 1;'), step('b.2', 'SELECT 2;')]), option('keep')]);
-    expect(renderMigration(three, [lastOut], { [lastOut.id]: 'cancel' }).steps).toEqual([step('b.1-2', 'SELECT 1;\nSELECT 2;')]);
-    const middleChanged = escalation('SW-ESC-MIGRATION-DOWNTIME:public.orders', ['b'], [option('online', [step('b.1', 'SELECT 1;'), step('b.2~online1', 'SELECT 20'), step('b.3', 'SELECT 3;')])]);
-    expect(names(renderMigration(three, [middleChanged], { [middleChanged.id]: 'online' }))).toEqual(['b.1', 'b.2~online1', 'b.3']);
+    const lastOut = escalation(
+      'SW-ESC-DESTRUCTIVE:public.orders.x',
+      ['b'],
+      [option('cancel', [step('b.1', 'SELECT 1;'), step('b.2', 'SELECT 2;')]), option('keep')],
+    );
+    expect(renderMigration(three, [lastOut], { [lastOut.id]: 'cancel' }).steps).toEqual([
+      step('b.1-2', 'SELECT 1;\nSELECT 2;'),
+    ]);
+    const middleChanged = escalation(
+      'SW-ESC-MIGRATION-DOWNTIME:public.orders',
+      ['b'],
+      [option('online', [step('b.1', 'SELECT 1;'), step('b.2~online1', 'SELECT 20'), step('b.3', 'SELECT 3;')])],
+    );
+    expect(names(renderMigration(three, [middleChanged], { [middleChanged.id]: 'online' }))).toEqual([
+      'b.1',
+      'b.2~online1',
+      'b.3',
+    ]);
   });
 
   it('says what is wrong with an unknown escalation or option', () => {
@@ -55,23 +105,36 @@ describe('renderMigration', () => {
   });
 
   it('refuses two choices that change the same statement, and escalations of another review', () => {
-    const other = escalation('SW-ESC-INDEX-WRITE-OVERHEAD:public.orders', ['b'], [option('no-index', []), option('index')]);
-    expect(() => renderMigration(migration, [downtime, other], { [downtime.id]: 'online', [other.id]: 'no-index' })).toThrow(
+    const other = escalation(
+      'SW-ESC-INDEX-WRITE-OVERHEAD:public.orders',
+      ['b'],
+      [option('no-index', []), option('index')],
+    );
+    expect(() =>
+      renderMigration(migration, [downtime, other], { [downtime.id]: 'online', [other.id]: 'no-index' }),
+    ).toThrow(
       "Statement 1 of step b is changed by 'SW-ESC-INDEX-WRITE-OVERHEAD:public.orders' and by an earlier choice: keep one of them as written.",
     );
     const stale = escalation('SW-ESC-DESTRUCTIVE:x', ['z'], [option('cancel', []), option('keep')]);
-    expect(() => renderMigration(migration, [stale], { [stale.id]: 'cancel' })).toThrow("Escalation 'SW-ESC-DESTRUCTIVE:x' refers to step z, which migration 0007_orders does not have: the escalations are from another review of it.");
+    expect(() => renderMigration(migration, [stale], { [stale.id]: 'cancel' })).toThrow(
+      "Escalation 'SW-ESC-DESTRUCTIVE:x' refers to step z, which migration 0007_orders does not have: the escalations are from another review of it.",
+    );
   });
 
   it('combines choices about different statements of one step', async () => {
     const context = await exampleContext({
       title: 'real',
       sql: 'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;\nALTER TABLE customers DROP COLUMN fax',
-      tableSizes: { 'public.orders': { rows: 100_000_000, bytes: 50e9 }, 'public.customers': { rows: 1000, bytes: 1e6 } },
+      tableSizes: {
+        'public.orders': { rows: 100_000_000, bytes: 50e9 },
+        'public.customers': { rows: 1000, bytes: 1e6 },
+      },
       ids: [],
     });
     const escalations = raiseEscalations(context);
-    const choices = Object.fromEntries(escalations.map((e) => [e.id, e.id.startsWith('SW-ESC-DESTRUCTIVE') ? 'two-step-deprecation' : 'online']));
+    const choices = Object.fromEntries(
+      escalations.map((e) => [e.id, e.id.startsWith('SW-ESC-DESTRUCTIVE') ? 'two-step-deprecation' : 'online']),
+    );
     const rendered = renderMigration(context.migration, escalations, choices);
     expect(rendered.steps.map((s) => s.sql)).toEqual([
       'ALTER TABLE orders ADD CONSTRAINT orders_customer_id_nn_check CHECK (customer_id IS NOT NULL) NOT VALID',
@@ -81,7 +144,9 @@ describe('renderMigration', () => {
     ]);
     // Either choice alone keeps the other statement as written.
     const destructiveOnly = renderMigration(context.migration, escalations, { [escalations[1]!.id]: 'cancel' });
-    expect(destructiveOnly.steps.map((s) => [s.name, s.sql])).toEqual([['0001_change#1.1', 'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;']]);
+    expect(destructiveOnly.steps.map((s) => [s.name, s.sql])).toEqual([
+      ['0001_change#1.1', 'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;'],
+    ]);
   });
 
   it('keeps a statement that ends in a -- comment apart from the next one', async () => {
@@ -94,7 +159,9 @@ describe('renderMigration', () => {
     const escalations = raiseEscalations(context);
     const rendered = renderMigration(context.migration, escalations, { [escalations[0]!.id]: 'proceed-with-backup' });
     // The semicolon on its own line: after the comment on the same line it would be part of the comment.
-    expect(rendered.steps.map((s) => s.sql).join('\n')).toContain('ALTER TABLE customers DROP COLUMN fax -- no longer sent\n;\nALTER TABLE customers DROP COLUMN telex;');
+    expect(rendered.steps.map((s) => s.sql).join('\n')).toContain(
+      'ALTER TABLE customers DROP COLUMN fax -- no longer sent\n;\nALTER TABLE customers DROP COLUMN telex;',
+    );
     const statements = await parseStatements(rendered.steps.map((s) => s.sql).join('\n'), 'rendered.sql');
     expect(statements.filter((s) => s.sql.includes('DROP COLUMN'))).toHaveLength(2);
   });

@@ -17,15 +17,22 @@ function slotOf(name: string, of: string): { index: number; kept: boolean } | un
  * replacement wins over keeping it, and a statement either left out stays out. Two different
  * replacements of the same statement cannot both hold.
  */
-function mergeSlots(step: string, current: MigrationStep[], chosen: MigrationStep[], escalationId: string): MigrationStep[] {
+function mergeSlots(
+  step: string,
+  current: MigrationStep[],
+  chosen: MigrationStep[],
+  escalationId: string,
+): MigrationStep[] {
   const slots = (steps: MigrationStep[]) => {
     const bySlot = new Map<number, MigrationStep[]>();
-    for (const s of steps) bySlot.set(slotOf(s.name, step)!.index, [...(bySlot.get(slotOf(s.name, step)!.index) ?? []), s]);
+    for (const s of steps)
+      bySlot.set(slotOf(s.name, step)!.index, [...(bySlot.get(slotOf(s.name, step)!.index) ?? []), s]);
     return bySlot;
   };
   const a = slots(current);
   const b = slots(chosen);
-  const kept = (list: MigrationStep[] | undefined) => list !== undefined && list.length === 1 && slotOf(list[0]!.name, step)!.kept;
+  const kept = (list: MigrationStep[] | undefined) =>
+    list !== undefined && list.length === 1 && slotOf(list[0]!.name, step)!.kept;
   const indexes = [...new Set([...a.keys(), ...b.keys()])].sort((x, y) => x - y);
   return indexes.flatMap((index) => {
     const [x, y] = [a.get(index), b.get(index)];
@@ -38,7 +45,9 @@ function mergeSlots(step: string, current: MigrationStep[], chosen: MigrationSte
     } else if (kept(y) || JSON.stringify(x) === JSON.stringify(y)) {
       return x;
     }
-    throw new RenderError(`Statement ${index} of step ${step} is changed by '${escalationId}' and by an earlier choice: keep one of them as written.`);
+    throw new RenderError(
+      `Statement ${index} of step ${step} is changed by '${escalationId}' and by an earlier choice: keep one of them as written.`,
+    );
   });
 }
 
@@ -48,15 +57,23 @@ function mergeSlots(step: string, current: MigrationStep[], chosen: MigrationSte
  * from analysis or modeling) adds its replacement at the end. Escalations without a choice keep
  * their steps. Choices about different statements of one step combine (see mergeSlots).
  */
-export function renderMigration(migration: Migration, escalations: Escalation[], choices: Record<string, string>): Migration {
+export function renderMigration(
+  migration: Migration,
+  escalations: Escalation[],
+  choices: Record<string, string>,
+): Migration {
   const byId = new Map(escalations.map((e) => [e.id, e]));
   for (const [escalationId, optionId] of Object.entries(choices)) {
     const escalation = byId.get(escalationId);
     if (!escalation) {
-      throw new RenderError(`No escalation '${escalationId}' in this review (it has: ${[...byId.keys()].join(', ') || 'none'}): choose among those, or review again if the migration changed.`);
+      throw new RenderError(
+        `No escalation '${escalationId}' in this review (it has: ${[...byId.keys()].join(', ') || 'none'}): choose among those, or review again if the migration changed.`,
+      );
     }
     if (!escalation.options.some((o) => o.id === optionId)) {
-      throw new RenderError(`Escalation '${escalationId}' has no option '${optionId}': choose one of ${escalation.options.map((o) => o.id).join(', ')}.`);
+      throw new RenderError(
+        `Escalation '${escalationId}' has no option '${optionId}': choose one of ${escalation.options.map((o) => o.id).join(', ')}.`,
+      );
     }
   }
   let steps: MigrationStep[] = [...migration.steps];
@@ -72,19 +89,34 @@ export function renderMigration(migration: Migration, escalations: Escalation[],
       const own = replacement.filter((s) => slotOf(s.name, name) !== undefined);
       const at = steps.findIndex((s) => s.name === name || slotOf(s.name, name) !== undefined);
       if (at === -1) {
-        throw new RenderError(`Escalation '${escalation.id}' refers to step ${name}, which migration ${migration.name} does not have: the escalations are from another review of it.`);
+        throw new RenderError(
+          `Escalation '${escalation.id}' refers to step ${name}, which migration ${migration.name} does not have: the escalations are from another review of it.`,
+        );
       }
       const current = steps.filter((s) => slotOf(s.name, name) !== undefined);
       const merged = steps[at]!.name === name ? own : mergeSlots(name, current, own, escalation.id);
-      steps = [...steps.slice(0, at), ...merged, ...steps.slice(at).filter((s) => s.name !== name && slotOf(s.name, name) === undefined)];
+      steps = [
+        ...steps.slice(0, at),
+        ...merged,
+        ...steps.slice(at).filter((s) => s.name !== name && slotOf(s.name, name) === undefined),
+      ];
     }
   }
   const seen = new Set<string>();
   for (const step of steps) {
-    if (seen.has(step.name)) throw new RenderError(`Step name ${step.name} appears twice in the rendered migration: two chosen options add the same step; choose only one of them.`);
+    if (seen.has(step.name))
+      throw new RenderError(
+        `Step name ${step.name} appears twice in the rendered migration: two chosen options add the same step; choose only one of them.`,
+      );
     seen.add(step.name);
   }
-  return { ...migration, steps: joinKeptStatements(steps, migration.steps.map((s) => s.name)) };
+  return {
+    ...migration,
+    steps: joinKeptStatements(
+      steps,
+      migration.steps.map((s) => s.name),
+    ),
+  };
 }
 
 /**

@@ -21,9 +21,15 @@ function renderText(report: ReviewReport): string {
     const fix = f.fix ? `\n    fix: ${f.fix.replace(/\n/g, '\n         ')}` : '';
     return `${where(f)}: ${f.severity} ${f.id} [${f.source}] ${f.message}\n    why: ${f.why}${fix}`;
   });
-  lines.push(...nonTransactionalSteps(report).map((s) => `${s.file}: step ${s.step} runs outside a transaction: ${s.sql}`));
+  lines.push(
+    ...nonTransactionalSteps(report).map((s) => `${s.file}: step ${s.step} runs outside a transaction: ${s.sql}`),
+  );
   for (const e of report.escalations ?? []) {
-    lines.push(`question ${e.id}: ${e.problem.replace(/\n/g, '\n    ')}`, ...e.options.map((o) => `    option ${o.id}: ${o.title}: ${o.summary}`), `    recommended: ${recommendation(e)}`);
+    lines.push(
+      `question ${e.id}: ${e.problem.replace(/\n/g, '\n    ')}`,
+      ...e.options.map((o) => `    option ${o.id}: ${o.title}: ${o.summary}`),
+      `    recommended: ${recommendation(e)}`,
+    );
   }
   lines.push(summary(report));
   return lines.join('\n');
@@ -31,7 +37,11 @@ function renderText(report: ReviewReport): string {
 
 function renderMarkdown(report: ReviewReport): string {
   const out = [`# Migration review (PostgreSQL ${report.pgVersion})`, '', summary(report), ''];
-  const groups: [Severity, string][] = [['error', 'Errors'], ['warning', 'Warnings'], ['info', 'Notes']];
+  const groups: [Severity, string][] = [
+    ['error', 'Errors'],
+    ['warning', 'Warnings'],
+    ['info', 'Notes'],
+  ];
   for (const [severity, title] of groups) {
     const findings = report.findings.filter((f) => f.severity === severity);
     if (findings.length === 0) continue;
@@ -47,7 +57,12 @@ function renderMarkdown(report: ReviewReport): string {
     for (const e of escalations) {
       const [first, ...rest] = e.problem.split('\n');
       out.push(`### ${e.id}`, '', first!, '', ...(rest.length ? ['```', ...rest, '```', ''] : []));
-      out.push(...e.options.map((o) => `- **${o.id}**: ${o.title}: ${o.summary}`), '', `**Recommended:** ${recommendation(e)}`, '');
+      out.push(
+        ...e.options.map((o) => `- **${o.id}**: ${o.title}: ${o.summary}`),
+        '',
+        `**Recommended:** ${recommendation(e)}`,
+        '',
+      );
     }
   }
   const steps = nonTransactionalSteps(report);
@@ -60,7 +75,11 @@ function renderMarkdown(report: ReviewReport): string {
 }
 
 function nonTransactionalSteps(report: ReviewReport): { file: string; step: string; sql: string }[] {
-  return report.files.flatMap((file) => file.steps.filter((s) => s.kind === 'non-transactional').map((s) => ({ file: file.path, step: s.name, sql: s.sql })));
+  return report.files.flatMap((file) =>
+    file.steps
+      .filter((s) => s.kind === 'non-transactional')
+      .map((s) => ({ file: file.path, step: s.name, sql: s.sql })),
+  );
 }
 
 function recommendation(e: Escalation): string {
@@ -69,6 +88,8 @@ function recommendation(e: Escalation): string {
 
 function summary(report: ReviewReport): string {
   const { error, warning, info } = report.counts;
-  const questions = report.escalations?.length ? `; ${report.escalations.length} question(s) for people (${report.escalations.map((e) => e.trigger).join(', ')})` : '';
+  const questions = report.escalations?.length
+    ? `; ${report.escalations.length} question(s) for people (${report.escalations.map((e) => e.trigger).join(', ')})`
+    : '';
   return `${report.files.length} file(s), ${report.files.reduce((n, f) => n + f.statements, 0)} statement(s): ${error} error(s), ${warning} warning(s), ${info} note(s)${questions}.`;
 }

@@ -21,7 +21,13 @@ export interface ChangeReviewInput {
   target?: string;
   connection?: TargetOptions;
   /** What escalations weigh beyond the SQL: a request's task and migration steps as applied, and the findings before review. */
-  request?: { task: string; version: string; steps: MigrationStep[]; analysisFindings: Finding[]; modelingFindings: Finding[] };
+  request?: {
+    task: string;
+    version: string;
+    steps: MigrationStep[];
+    analysisFindings: Finding[];
+    modelingFindings: Finding[];
+  };
 }
 
 export interface ChangeReview {
@@ -43,7 +49,12 @@ export interface ChangeReview {
 export async function reviewChange(input: ChangeReviewInput): Promise<ChangeReview> {
   const { files, catalog } = input;
   const tableSizes = catalog && tableSizesOf(catalog);
-  const written = await reviewMigration({ files, pgVersion: catalog?.meta.serverVersion ?? input.pgVersion, tableSizes, catalog });
+  const written = await reviewMigration({
+    files,
+    pgVersion: catalog?.meta.serverVersion ?? input.pgVersion,
+    tableSizes,
+    catalog,
+  });
   const target = input.target;
   const verified = target
     ? await withTarget(
@@ -51,7 +62,10 @@ export async function reviewChange(input: ChangeReviewInput): Promise<ChangeRevi
         async (client, url) => ({
           // Who would run the approved migration: SW-ESC-PRIVILEGED names that role and its rights.
           applyRole: await applyRoleOf(client, targetConnectionString(target, input.connection?.env, 'apply')),
-          shadow: await verifyOnShadow(url, files.map((file) => ({ name: migrationName(file.path), up: file.up, down: file.down, file: file.path }))),
+          shadow: await verifyOnShadow(
+            url,
+            files.map((file) => ({ name: migrationName(file.path), up: file.up, down: file.down, file: file.path })),
+          ),
         }),
         input.connection,
       )
@@ -60,10 +74,19 @@ export async function reviewChange(input: ChangeReviewInput): Promise<ChangeRevi
   // What the copy could not reproduce concerns every file: reported once, with the first.
   const report = summarize(
     written.pgVersion,
-    written.files.map((file, i) => ({ ...file, findings: [...file.findings, ...placedIn(file.path, shadow.findings), ...(i === 0 ? shadow.copyGaps : [])] })),
+    written.files.map((file, i) => ({
+      ...file,
+      findings: [...file.findings, ...placedIn(file.path, shadow.findings), ...(i === 0 ? shadow.copyGaps : [])],
+    })),
   );
   const unplaced = shadow.findings.filter((f) => !files.some((file) => placedIn(file.path, [f]).length > 0));
-  const request = input.request ?? { task: files.map((file) => file.path).join(', '), version: '', steps: report.files.flatMap((file) => file.steps), analysisFindings: [], modelingFindings: [] };
+  const request = input.request ?? {
+    task: files.map((file) => file.path).join(', '),
+    version: '',
+    steps: report.files.flatMap((file) => file.steps),
+    analysisFindings: [],
+    modelingFindings: [],
+  };
   const escalations = raiseEscalations({
     task: request.task,
     migration: { version: request.version, name: request.task, steps: request.steps },

@@ -46,7 +46,11 @@ export interface ReviewEngine {
 
 export const squawkEngine: ReviewEngine = {
   name: 'squawk',
-  review: (migrations, { pgVersion }) => runSquawk(migrations.map(({ file }) => ({ path: file.path, sql: file.up })), pgVersion),
+  review: (migrations, { pgVersion }) =>
+    runSquawk(
+      migrations.map(({ file }) => ({ path: file.path, sql: file.up })),
+      pgVersion,
+    ),
 };
 
 export const rulesEngine: ReviewEngine = {
@@ -78,7 +82,10 @@ export interface ReviewReport {
  * Reviews migrations: parse (a syntax error throws SqlSyntaxError and nothing further runs), then
  * every engine over every file.
  */
-export async function reviewMigration(input: ReviewInput, engines: readonly ReviewEngine[] = reviewEngines): Promise<ReviewReport> {
+export async function reviewMigration(
+  input: ReviewInput,
+  engines: readonly ReviewEngine[] = reviewEngines,
+): Promise<ReviewReport> {
   const pgVersion = input.pgVersion ? parsePgVersion(input.pgVersion) : DEFAULT_PG_VERSION;
   const parsed: ParsedMigrationFile[] = [];
   for (const file of input.files) {
@@ -98,7 +105,6 @@ export async function reviewMigration(input: ReviewInput, engines: readonly Revi
   }));
   return summarize(formatPgVersion(pgVersion), files);
 }
-
 
 /** The findings placed in one migration file: at its up SQL or its down. */
 export function placedIn(path: string, findings: Finding[]): Finding[] {

@@ -21,15 +21,21 @@ export async function startMailCapture(store: Pool, port: number, host = '127.0.
     onData(stream, session, callback) {
       simpleParser(stream)
         .then((mail) =>
-          store.query('INSERT INTO captured_mail (mail_from, rcpt_to, subject, text_body, html_body) VALUES ($1, $2, $3, $4, $5)', [
-            session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            session.envelope.rcptTo.map((r) => r.address),
-            mail.subject ?? '',
-            mail.text ?? '',
-            typeof mail.html === 'string' ? mail.html : null,
-          ]),
+          store.query(
+            'INSERT INTO captured_mail (mail_from, rcpt_to, subject, text_body, html_body) VALUES ($1, $2, $3, $4, $5)',
+            [
+              session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+              session.envelope.rcptTo.map((r) => r.address),
+              mail.subject ?? '',
+              mail.text ?? '',
+              typeof mail.html === 'string' ? mail.html : null,
+            ],
+          ),
         )
-        .then(() => callback(), (error: Error) => callback(error));
+        .then(
+          () => callback(),
+          (error: Error) => callback(error),
+        );
     },
   });
   await new Promise<void>((resolveListen, rejectListen) => {
@@ -52,12 +58,34 @@ export interface CapturedMail {
   html: string | null;
 }
 
-type CapturedMailRow = { id: string; received_at: Date; mail_from: string; rcpt_to: string[]; subject: string; text_body: string; html_body: string | null };
+type CapturedMailRow = {
+  id: string;
+  received_at: Date;
+  mail_from: string;
+  rcpt_to: string[];
+  subject: string;
+  text_body: string;
+  html_body: string | null;
+};
 
-const capturedOf = (r: CapturedMailRow): CapturedMail => ({ id: Number(r.id), receivedAt: r.received_at, from: r.mail_from, to: r.rcpt_to, subject: r.subject, text: r.text_body, html: r.html_body });
+const capturedOf = (r: CapturedMailRow): CapturedMail => ({
+  id: Number(r.id),
+  receivedAt: r.received_at,
+  from: r.mail_from,
+  to: r.rcpt_to,
+  subject: r.subject,
+  text: r.text_body,
+  html: r.html_body,
+});
 
-export async function capturedMail(store: Pool, options: { to?: string; limit?: number } = {}): Promise<CapturedMail[]> {
-  const { rows } = await store.query<CapturedMailRow>(`SELECT * FROM captured_mail WHERE ($1::text IS NULL OR $1 = ANY (rcpt_to)) ORDER BY id DESC LIMIT $2`, [options.to ?? null, options.limit ?? 100]);
+export async function capturedMail(
+  store: Pool,
+  options: { to?: string; limit?: number } = {},
+): Promise<CapturedMail[]> {
+  const { rows } = await store.query<CapturedMailRow>(
+    `SELECT * FROM captured_mail WHERE ($1::text IS NULL OR $1 = ANY (rcpt_to)) ORDER BY id DESC LIMIT $2`,
+    [options.to ?? null, options.limit ?? 100],
+  );
   return rows.map(capturedOf);
 }
 

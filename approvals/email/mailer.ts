@@ -7,5 +7,10 @@ import type { Environment } from '../../config/environment';
  */
 export function createMailer(env: Environment): Transporter {
   if (env.approvals.smtpUrl) return nodemailer.createTransport(env.approvals.smtpUrl);
-  return nodemailer.createTransport({ host: '127.0.0.1', port: env.approvals.mailCapturePort, secure: false, ignoreTLS: true });
+  return nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: env.approvals.mailCapturePort,
+    secure: false,
+    ignoreTLS: true,
+  });
 }

@@ -24,7 +24,12 @@ const LEAD: Partial<Record<Notification['kind'], string>> = {
 };
 
 /** A question, a reminder or a re-route: the problem, every option, the recommendation, a link per option. */
-export function questionMail(notification: Notification, details: QuestionDetails, token: string, webBaseUrl: string): MailContent {
+export function questionMail(
+  notification: Notification,
+  details: QuestionDetails,
+  token: string,
+  webBaseUrl: string,
+): MailContent {
   const { status } = notification;
   const { question } = details;
   const lead = LEAD[notification.kind] ?? 'Decision needed';
@@ -43,7 +48,13 @@ export function questionMail(notification: Notification, details: QuestionDetail
     ...details.options.flatMap((o) => [
       `- ${o.title}${o.recommended ? ' (recommended)' : ''}: risk ${o.risk}, ${blockingText(o.blockingSeconds)}`,
       ...(o.summary ? [`  ${o.summary}`] : []),
-      ...(o.impact ? [`  Performance: ${o.impact.performance}`, `  Consistency: ${o.impact.consistency}`, `  Scalability: ${o.impact.scalability}`] : []),
+      ...(o.impact
+        ? [
+            `  Performance: ${o.impact.performance}`,
+            `  Consistency: ${o.impact.consistency}`,
+            `  Scalability: ${o.impact.scalability}`,
+          ]
+        : []),
       `  Choose: ${link(o.id)}`,
     ]),
     '',
@@ -60,7 +71,9 @@ ${details.task ? `<p>Task: ${escapeHtml(details.task)}</p>` : ''}${details.attem
 <h3>Options</h3>
 <ul>${details.options
     .map(
-      (o) => `<li><strong>${escapeHtml(o.title)}</strong>${o.recommended ? ' (recommended)' : ''}: risk ${escapeHtml(o.risk)}, ${escapeHtml(blockingText(o.blockingSeconds))}
+      (
+        o,
+      ) => `<li><strong>${escapeHtml(o.title)}</strong>${o.recommended ? ' (recommended)' : ''}: risk ${escapeHtml(o.risk)}, ${escapeHtml(blockingText(o.blockingSeconds))}
 ${o.summary ? `<br>${escapeHtml(o.summary)}` : ''}${o.impact ? `<br>Performance: ${escapeHtml(o.impact.performance)}<br>Consistency: ${escapeHtml(o.impact.consistency)}<br>Scalability: ${escapeHtml(o.impact.scalability)}` : ''}
 <br><a href="${escapeHtml(link(o.id))}">Choose: ${escapeHtml(o.title)}</a></li>`,
     )
@@ -102,5 +115,10 @@ ${decisions.length ? `<ul>${decisions.map((d) => `<li>${escapeHtml(d)}</li>`).jo
 }
 
 export function decisionLines(status: RequestStatusView): string[] {
-  return status.questions.flatMap((q) => q.votes.map((v) => `${q.id}: ${v.person} chose ${optionTitle(q, v.optionId)} via ${v.channel}${v.comment ? ` ("${v.comment}")` : ''}`));
+  return status.questions.flatMap((q) =>
+    q.votes.map(
+      (v) =>
+        `${q.id}: ${v.person} chose ${optionTitle(q, v.optionId)} via ${v.channel}${v.comment ? ` ("${v.comment}")` : ''}`,
+    ),
+  );
 }

@@ -26,7 +26,13 @@ describe('the approval policy file', () => {
   it('without a path, uses the committed example, which matches the test policy people', () => {
     const policy = loadPolicy();
     expect(policy.source).toBe(EXAMPLE_POLICY_PATH);
-    expect(policy.gatePolicyFor('shop', 'production')).toEqual({ approvers: ['ann', 'bob'], backupApprovers: ['carl'], admins: ['ada'], quorum: 1, separationOfDuties: true });
+    expect(policy.gatePolicyFor('shop', 'production')).toEqual({
+      approvers: ['ann', 'bob'],
+      backupApprovers: ['carl'],
+      admins: ['ada'],
+      quorum: 1,
+      separationOfDuties: true,
+    });
     expect(policy.person('rita')?.email).toBe('rita@example.test');
   });
 
@@ -42,10 +48,32 @@ describe('the approval policy file', () => {
 `,
       'policy.yaml',
     );
-    expect(policy.gatePolicyFor('shop', 'production')).toEqual({ approvers: ['bob', 'ann'], backupApprovers: [], admins: ['ada'], quorum: 2, separationOfDuties: false });
-    expect(policy.gatePolicyFor('shop', 'staging')).toEqual({ approvers: ['bob', 'ann'], backupApprovers: ['carl'], admins: ['ada'], quorum: 1, separationOfDuties: false });
-    expect(policy.gatePolicyFor('billing', 'production')).toEqual({ approvers: ['ann', 'bob'], backupApprovers: ['carl'], admins: ['ada'], quorum: 2, separationOfDuties: true });
-    expect(policy.gatePolicyFor('billing', 'dev')).toMatchObject({ approvers: ['ann'], quorum: 1, separationOfDuties: true });
+    expect(policy.gatePolicyFor('shop', 'production')).toEqual({
+      approvers: ['bob', 'ann'],
+      backupApprovers: [],
+      admins: ['ada'],
+      quorum: 2,
+      separationOfDuties: false,
+    });
+    expect(policy.gatePolicyFor('shop', 'staging')).toEqual({
+      approvers: ['bob', 'ann'],
+      backupApprovers: ['carl'],
+      admins: ['ada'],
+      quorum: 1,
+      separationOfDuties: false,
+    });
+    expect(policy.gatePolicyFor('billing', 'production')).toEqual({
+      approvers: ['ann', 'bob'],
+      backupApprovers: ['carl'],
+      admins: ['ada'],
+      quorum: 2,
+      separationOfDuties: true,
+    });
+    expect(policy.gatePolicyFor('billing', 'dev')).toMatchObject({
+      approvers: ['ann'],
+      quorum: 1,
+      separationOfDuties: true,
+    });
   });
 
   it('finds people by Slack id and by email, case-insensitively', () => {
@@ -64,20 +92,38 @@ targets:
   shop:
     production: { approvers: [ann, bobb], quorum: 3, requires: 2 }
 `);
-    expect(message).toContain("policy.yaml:2:28: people.ann.email: 'not-an-email' is not an email address like ann@example.com");
-    expect(message).toContain("policy.yaml:2:49: people.ann.slack: 'ann' is not a Slack user id: use the member id (U… or W…)");
+    expect(message).toContain(
+      "policy.yaml:2:28: people.ann.email: 'not-an-email' is not an email address like ann@example.com",
+    );
+    expect(message).toContain(
+      "policy.yaml:2:49: people.ann.slack: 'ann' is not a Slack user id: use the member id (U… or W…)",
+    );
     expect(message).toContain('policy.yaml:3:8: people.bob: bob cannot be reached: give an email, a slack id, or both');
     expect(message).not.toContain('people.ann: ann cannot be reached');
-    expect(message).toContain("policy.yaml:4:10: admins[0]: 'ada' is not in people; add it under people, or fix the spelling (known: ann, bob)");
-    expect(message).toContain("policy.yaml:7:36: targets.shop.production.approvers[1]: 'bobb' is not in people; did you mean 'bob'?");
-    expect(message).toContain("targets.shop.production.requires: unknown key 'requires'; expected one of: approvers, backup_approvers, quorum, separation_of_duties");
-    expect(message).toContain('policy.yaml:7:17: targets.shop.production: quorum 3 cannot be met by 2 approver(s) (ann, bobb): lower the quorum or add approvers');
+    expect(message).toContain(
+      "policy.yaml:4:10: admins[0]: 'ada' is not in people; add it under people, or fix the spelling (known: ann, bob)",
+    );
+    expect(message).toContain(
+      "policy.yaml:7:36: targets.shop.production.approvers[1]: 'bobb' is not in people; did you mean 'bob'?",
+    );
+    expect(message).toContain(
+      "targets.shop.production.requires: unknown key 'requires'; expected one of: approvers, backup_approvers, quorum, separation_of_duties",
+    );
+    expect(message).toContain(
+      'policy.yaml:7:17: targets.shop.production: quorum 3 cannot be met by 2 approver(s) (ann, bobb): lower the quorum or add approvers',
+    );
   });
 
   it('refuses a Slack id or an email given to two people, at the second', () => {
-    const message = problemsOf(`people:\n  ann: { name: Ann, email: ann@example.test, slack: U0ANN }\n  bob: { name: Bob, email: Ann@Example.test, slack: U0ANN }\ntargets: { "*": { "*": { approvers: [ann] } } }\n`);
-    expect(message).toContain("policy.yaml:3:28: people.bob.email: email Ann@Example.test is also ann's: each email belongs to one person");
-    expect(message).toContain("policy.yaml:3:53: people.bob.slack: slack U0ANN is also ann's: each Slack id belongs to one person");
+    const message = problemsOf(
+      `people:\n  ann: { name: Ann, email: ann@example.test, slack: U0ANN }\n  bob: { name: Bob, email: Ann@Example.test, slack: U0ANN }\ntargets: { "*": { "*": { approvers: [ann] } } }\n`,
+    );
+    expect(message).toContain(
+      "policy.yaml:3:28: people.bob.email: email Ann@Example.test is also ann's: each email belongs to one person",
+    );
+    expect(message).toContain(
+      "policy.yaml:3:53: people.bob.slack: slack U0ANN is also ann's: each Slack id belongs to one person",
+    );
   });
 
   it('suggests the key meant', () => {
@@ -87,7 +133,11 @@ targets:
   });
 
   it('checks the rules a target gets from the "*" target too: shop/production takes shop\'s approvers and production\'s quorum', () => {
-    expect(problemsOf(`${PEOPLE}targets:\n  "*":\n    "*": { approvers: [ann, bob] }\n    production: { quorum: 2 }\n  shop:\n    "*": { approvers: [carl] }\n`)).toContain(
+    expect(
+      problemsOf(
+        `${PEOPLE}targets:\n  "*":\n    "*": { approvers: [ann, bob] }\n    production: { quorum: 2 }\n  shop:\n    "*": { approvers: [carl] }\n`,
+      ),
+    ).toContain(
       'policy.yaml:13:5: targets.shop: quorum 2 cannot be met by 1 approver(s) (carl) (no rule of its own: targets.shop and targets."*".production combined): lower the quorum or add approvers',
     );
   });
@@ -97,13 +147,17 @@ targets:
       'targets.shop.production: no approvers for shop/production: set approvers here or under targets."*"."*"',
     );
     const policy = parsePolicy(`${PEOPLE}targets:\n  shop:\n    production: { approvers: [ann] }\n`, 'policy.yaml');
-    expect(() => policy.gatePolicyFor('billing', 'production')).toThrow('the approval policy names no approvers for billing/production: an admin adds targets.billing.production (or a "*" rule) with approvers');
+    expect(() => policy.gatePolicyFor('billing', 'production')).toThrow(
+      'the approval policy names no approvers for billing/production: an admin adds targets.billing.production (or a "*" rule) with approvers',
+    );
   });
 
   it('reports YAML syntax errors with their place, and a missing file with the way out', () => {
     expect(problemsOf('people: {ann: [\n')).toMatch(/^the policy file is not valid YAML:\n {2}policy\.yaml:\d+:\d+: /);
     const dir = mkdtempSync(join(tmpdir(), 'policy-'));
-    expect(() => loadPolicy(join(dir, 'missing.yaml'))).toThrow(`SCHEMAWRIGHT_POLICY=${join(dir, 'missing.yaml')}: no such file. Point it at a policy YAML file (start from ${EXAMPLE_POLICY_PATH}).`);
+    expect(() => loadPolicy(join(dir, 'missing.yaml'))).toThrow(
+      `SCHEMAWRIGHT_POLICY=${join(dir, 'missing.yaml')}: no such file. Point it at a policy YAML file (start from ${EXAMPLE_POLICY_PATH}).`,
+    );
     writeFileSync(join(dir, 'p.yaml'), `${PEOPLE}targets: { "*": { "*": { approvers: [ann, bob], quorum: 2 } } }\n`);
     expect(loadPolicy(join(dir, 'p.yaml')).gatePolicyFor('x', 'y').quorum).toBe(2);
   });

@@ -57,7 +57,9 @@ const RULE_KEYS = ['approvers', 'backup_approvers', 'quorum', 'separation_of_dut
 export function loadPolicy(path?: string): Policy {
   const file = resolve(path ?? EXAMPLE_POLICY_PATH);
   if (!existsSync(file)) {
-    throw new PolicyError(`${POLICY_VARIABLE}=${path}: no such file. Point it at a policy YAML file (start from ${EXAMPLE_POLICY_PATH}).`);
+    throw new PolicyError(
+      `${POLICY_VARIABLE}=${path}: no such file. Point it at a policy YAML file (start from ${EXAMPLE_POLICY_PATH}).`,
+    );
   }
   return parsePolicy(readFileSync(file, 'utf8'), file);
 }
@@ -65,7 +67,10 @@ export function loadPolicy(path?: string): Policy {
 /** Parses and validates a policy; every problem is reported at once, each with its place and fix. */
 export function parsePolicy(text: string, source: string): Policy {
   const yaml = new YamlSource(text);
-  if (yaml.syntaxErrors.length) throw new PolicyError(`the policy file is not valid YAML:\n  ${yaml.syntaxErrors.map((e) => `${source}:${e.line}:${e.column}: ${e.message}`).join('\n  ')}`);
+  if (yaml.syntaxErrors.length)
+    throw new PolicyError(
+      `the policy file is not valid YAML:\n  ${yaml.syntaxErrors.map((e) => `${source}:${e.line}:${e.column}: ${e.message}`).join('\n  ')}`,
+    );
   const problems: string[] = [];
   const problem = (path: YamlPath, message: string) => {
     const at = yaml.problem(path, yaml.document.getIn(path, true) as Node | undefined, message);
@@ -73,7 +78,10 @@ export function parsePolicy(text: string, source: string): Policy {
   };
 
   const root = yaml.document.toJS() as unknown;
-  if (!isRecord(root)) throw new PolicyError(`${source}: a policy is a mapping with people, admins and targets; see ${EXAMPLE_POLICY_PATH}`);
+  if (!isRecord(root))
+    throw new PolicyError(
+      `${source}: a policy is a mapping with people, admins and targets; see ${EXAMPLE_POLICY_PATH}`,
+    );
   unknownKeys(root, TOP_KEYS, [], problem);
 
   const people = new Map<string, Person>();
@@ -81,11 +89,18 @@ export function parsePolicy(text: string, source: string): Policy {
   const owners = new Map<string, string>();
   const ownedOnce = (path: YamlPath, id: string, key: 'email' | 'slack', value: string): void => {
     const owner = owners.get(`${key}:${value.toLowerCase()}`);
-    if (owner) problem([...path, key], `${key} ${value} is also ${owner}'s: each ${key === 'slack' ? 'Slack id' : 'email'} belongs to one person`);
+    if (owner)
+      problem(
+        [...path, key],
+        `${key} ${value} is also ${owner}'s: each ${key === 'slack' ? 'Slack id' : 'email'} belongs to one person`,
+      );
     else owners.set(`${key}:${value.toLowerCase()}`, id);
   };
   if (!isRecord(root.people) || !Object.keys(root.people).length) {
-    problem(['people'], 'name at least one person: `people: { ann: { name: Ann, email: ann@example.com, slack: U012ABC } }`');
+    problem(
+      ['people'],
+      'name at least one person: `people: { ann: { name: Ann, email: ann@example.com, slack: U012ABC } }`',
+    );
   } else {
     for (const [id, raw] of Object.entries(root.people)) {
       const path = ['people', id];
@@ -97,20 +112,26 @@ export function parsePolicy(text: string, source: string): Policy {
       unknownKeys(raw, PERSON_KEYS, path, problem);
       const person: Person = { id, name: typeof raw.name === 'string' && raw.name.trim() ? raw.name : id };
       if (raw.email !== undefined) {
-        if (typeof raw.email !== 'string' || !EMAIL.test(raw.email)) problem([...path, 'email'], `'${String(raw.email)}' is not an email address like ann@example.com`);
+        if (typeof raw.email !== 'string' || !EMAIL.test(raw.email))
+          problem([...path, 'email'], `'${String(raw.email)}' is not an email address like ann@example.com`);
         else {
           person.email = raw.email;
           ownedOnce(path, id, 'email', raw.email);
         }
       }
       if (raw.slack !== undefined) {
-        if (typeof raw.slack !== 'string' || !SLACK_ID.test(raw.slack)) problem([...path, 'slack'], `'${String(raw.slack)}' is not a Slack user id: use the member id (U… or W…) from the person's Slack profile, not a name`);
+        if (typeof raw.slack !== 'string' || !SLACK_ID.test(raw.slack))
+          problem(
+            [...path, 'slack'],
+            `'${String(raw.slack)}' is not a Slack user id: use the member id (U… or W…) from the person's Slack profile, not a name`,
+          );
         else {
           person.slack = raw.slack;
           ownedOnce(path, id, 'slack', raw.slack);
         }
       }
-      if (raw.email === undefined && raw.slack === undefined) problem(path, `${id} cannot be reached: give an email, a slack id, or both`);
+      if (raw.email === undefined && raw.slack === undefined)
+        problem(path, `${id} cannot be reached: give an email, a slack id, or both`);
       people.set(id, person);
     }
   }
@@ -122,7 +143,11 @@ export function parsePolicy(text: string, source: string): Policy {
       return [];
     }
     value.forEach((id: string, index) => {
-      if (!people.has(id)) problem([...path, index], `'${id}' is not in people${didYouMean(id, people.keys()) || `; add it under people, or fix the spelling (known: ${[...people.keys()].join(', ')})`}`);
+      if (!people.has(id))
+        problem(
+          [...path, index],
+          `'${id}' is not in people${didYouMean(id, people.keys()) || `; add it under people, or fix the spelling (known: ${[...people.keys()].join(', ')})`}`,
+        );
     });
     return value as string[];
   };
@@ -134,7 +159,10 @@ export function parsePolicy(text: string, source: string): Policy {
   } else {
     for (const [target, environments] of Object.entries(root.targets)) {
       if (!isRecord(environments)) {
-        problem(['targets', target], 'a target maps environments ("*" for any) to rules: `{ production: { approvers: [ann] } }`');
+        problem(
+          ['targets', target],
+          'a target maps environments ("*" for any) to rules: `{ production: { approvers: [ann] } }`',
+        );
         continue;
       }
       for (const [environment, raw] of Object.entries(environments)) {
@@ -146,13 +174,19 @@ export function parsePolicy(text: string, source: string): Policy {
         unknownKeys(raw, RULE_KEYS, path, problem);
         const rule: Rule = {};
         if (raw.approvers !== undefined) rule.approvers = known([...path, 'approvers'], raw.approvers, 'approvers');
-        if (raw.backup_approvers !== undefined) rule.backupApprovers = known([...path, 'backup_approvers'], raw.backup_approvers, 'backup_approvers');
+        if (raw.backup_approvers !== undefined)
+          rule.backupApprovers = known([...path, 'backup_approvers'], raw.backup_approvers, 'backup_approvers');
         if (raw.quorum !== undefined) {
-          if (!Number.isInteger(raw.quorum) || (raw.quorum as number) < 1) problem([...path, 'quorum'], `quorum must be a whole number of approvers, 1 or more (got ${String(raw.quorum)})`);
+          if (!Number.isInteger(raw.quorum) || (raw.quorum as number) < 1)
+            problem(
+              [...path, 'quorum'],
+              `quorum must be a whole number of approvers, 1 or more (got ${String(raw.quorum)})`,
+            );
           else rule.quorum = raw.quorum as number;
         }
         if (raw.separation_of_duties !== undefined) {
-          if (typeof raw.separation_of_duties !== 'boolean') problem([...path, 'separation_of_duties'], 'separation_of_duties is true or false');
+          if (typeof raw.separation_of_duties !== 'boolean')
+            problem([...path, 'separation_of_duties'], 'separation_of_duties is true or false');
           else rule.separationOfDuties = raw.separation_of_duties;
         }
         rules.set(ruleKey(target, environment), rule);
@@ -168,14 +202,21 @@ export function parsePolicy(text: string, source: string): Policy {
       const written = rules.has(ruleKey(target, environment));
       const resolved = resolveRule(rules, target, environment);
       const path = written ? ['targets', target, environment] : ['targets', target];
-      const where = written ? '' : ` (no rule of its own: targets.${target} and targets."*".${environment === '*' ? '"*"' : environment} combined)`;
-      if (!resolved.approvers?.length) problem(path, `no approvers for ${target}/${environment}${where}: set approvers here or under targets."*"."*"`);
+      const where = written
+        ? ''
+        : ` (no rule of its own: targets.${target} and targets."*".${environment === '*' ? '"*"' : environment} combined)`;
+      if (!resolved.approvers?.length)
+        problem(path, `no approvers for ${target}/${environment}${where}: set approvers here or under targets."*"."*"`);
       else if ((resolved.quorum ?? 1) > resolved.approvers.length) {
-        problem(path, `quorum ${resolved.quorum} cannot be met by ${resolved.approvers.length} approver(s) (${resolved.approvers.join(', ')})${where}: lower the quorum or add approvers`);
+        problem(
+          path,
+          `quorum ${resolved.quorum} cannot be met by ${resolved.approvers.length} approver(s) (${resolved.approvers.join(', ')})${where}: lower the quorum or add approvers`,
+        );
       }
     }
   }
-  if (problems.length) throw new PolicyError(`the policy file has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+  if (problems.length)
+    throw new PolicyError(`the policy file has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
 
   const bySlack = new Map([...people.values()].filter((p) => p.slack).map((p) => [p.slack!, p]));
   const byEmail = new Map([...people.values()].filter((p) => p.email).map((p) => [p.email!.toLowerCase(), p]));
@@ -187,7 +228,9 @@ export function parsePolicy(text: string, source: string): Policy {
       const rule = resolveRule(rules, target, environment);
       if (!rule.approvers?.length) {
         // Said to requesters in Slack and the API too: the file's place on the server is not theirs to know.
-        throw new PolicyError(`the approval policy names no approvers for ${target}/${environment}: an admin adds targets.${target}.${environment} (or a "*" rule) with approvers`);
+        throw new PolicyError(
+          `the approval policy names no approvers for ${target}/${environment}: an admin adds targets.${target}.${environment} (or a "*" rule) with approvers`,
+        );
       }
       return {
         approvers: rule.approvers,
@@ -209,14 +252,30 @@ function ruleKey(target: string, environment: string): string {
 
 /** Field by field, the most specific rule that sets it wins. */
 function resolveRule(rules: Map<string, Rule>, target: string, environment: string): Rule {
-  const chain = [ruleKey(target, environment), ruleKey(target, '*'), ruleKey('*', environment), ruleKey('*', '*')].map((k) => rules.get(k) ?? {});
+  const chain = [ruleKey(target, environment), ruleKey(target, '*'), ruleKey('*', environment), ruleKey('*', '*')].map(
+    (k) => rules.get(k) ?? {},
+  );
   const pick = <K extends keyof Rule>(field: K): Rule[K] => chain.find((rule) => rule[field] !== undefined)?.[field];
-  return { approvers: pick('approvers'), backupApprovers: pick('backupApprovers'), quorum: pick('quorum'), separationOfDuties: pick('separationOfDuties') };
+  return {
+    approvers: pick('approvers'),
+    backupApprovers: pick('backupApprovers'),
+    quorum: pick('quorum'),
+    separationOfDuties: pick('separationOfDuties'),
+  };
 }
 
-function unknownKeys(value: Record<string, unknown>, allowed: string[], path: YamlPath, problem: (path: YamlPath, message: string) => void): void {
+function unknownKeys(
+  value: Record<string, unknown>,
+  allowed: string[],
+  path: YamlPath,
+  problem: (path: YamlPath, message: string) => void,
+): void {
   for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) problem([...path, key], `unknown key '${key}'${didYouMean(key, allowed)}; expected one of: ${allowed.join(', ')}`);
+    if (!allowed.includes(key))
+      problem(
+        [...path, key],
+        `unknown key '${key}'${didYouMean(key, allowed)}; expected one of: ${allowed.join(', ')}`,
+      );
   }
 }
 

@@ -34,7 +34,9 @@ export interface SlackApp {
 const SEEN_EVENTS = 1000;
 
 /** Slack is on only with both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET. */
-export function slackSettings(env: Environment): Pick<SlackAppOptions, 'botToken' | 'signingSecret' | 'appToken'> | undefined {
+export function slackSettings(
+  env: Environment,
+): Pick<SlackAppOptions, 'botToken' | 'signingSecret' | 'appToken'> | undefined {
   const { botToken, signingSecret, appToken } = env.approvals.slack;
   return botToken && signingSecret ? { botToken, signingSecret, appToken } : undefined;
 }
@@ -46,9 +48,18 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   // Our own authorize, not `token`: Bolt's makes every request wait on auth.test, and fail for good when it did.
   const authorize = async (): Promise<AuthorizeResult> => {
     const status = check.status();
-    return { botToken: options.botToken, ...(status.state === 'reachable' ? { botId: status.botId, botUserId: status.botUserId } : {}) };
+    return {
+      botToken: options.botToken,
+      ...(status.state === 'reachable' ? { botId: status.botId, botUserId: status.botUserId } : {}),
+    };
   };
-  const receiver = options.appToken ? undefined : new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: ['/slack/events'], logLevel: LogLevel.ERROR });
+  const receiver = options.appToken
+    ? undefined
+    : new HTTPReceiver({
+        signingSecret: options.signingSecret,
+        endpoints: ['/slack/events'],
+        logLevel: LogLevel.ERROR,
+      });
   const app = receiver
     ? new App({ authorize, receiver, clientOptions, logLevel: LogLevel.ERROR })
     : new App({ authorize, appToken: options.appToken, socketMode: true, clientOptions, logLevel: LogLevel.ERROR });
@@ -95,7 +106,9 @@ const TIMESTAMP_WINDOW_SECONDS = 5 * 60;
 function notFromTheFuture(req: IncomingMessage): void {
   const timestamp = Number(req.headers['x-slack-request-timestamp']);
   if (timestamp > Date.now() / 1000 + TIMESTAMP_WINDOW_SECONDS) {
-    throw new Error('Failed to verify authenticity: x-slack-request-timestamp is more than 5 minutes in the future (check the clock of this server)');
+    throw new Error(
+      'Failed to verify authenticity: x-slack-request-timestamp is more than 5 minutes in the future (check the clock of this server)',
+    );
   }
 }
 
@@ -104,14 +117,22 @@ function notFromTheFuture(req: IncomingMessage): void {
  * attempt, so it is checked here first (the future side of the window too), audited and answered
  * 401. The web server has read the body within its limit (rawBody), so nothing here reads more.
  */
-function auditingUnsigned(listener: (req: IncomingMessage, res: ServerResponse) => void, options: SlackAppOptions): (req: IncomingMessage, res: ServerResponse) => void {
+function auditingUnsigned(
+  listener: (req: IncomingMessage, res: ServerResponse) => void,
+  options: SlackAppOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     HTTPModuleFunctions.parseAndVerifyHTTPRequest({ signingSecret: options.signingSecret }, req)
       .then(() => notFromTheFuture(req))
       .then(
         () => listener(req, res),
         (error: Error) =>
-          auditRefusal(options.services, { action: 'slack request', actor: 'unknown', channel: 'slack', reason: error.message }).then(
+          auditRefusal(options.services, {
+            action: 'slack request',
+            actor: 'unknown',
+            channel: 'slack',
+            reason: error.message,
+          }).then(
             () => HTTPModuleFunctions.buildNoBodyResponse(res, 401),
             () => HTTPModuleFunctions.buildNoBodyResponse(res, 500),
           ),

@@ -5,7 +5,10 @@ import { blockingText, optionTitle, type QuestionDetails } from '../question-det
 
 /** Slack mrkdwn treats &, < and > as control characters: user text must not open links or mentions. */
 export function escapeSlack(text: unknown): string {
-  return String(text ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return String(text ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
 /** Button values carry where a click goes; the workflow's validator decides whether it may. */
@@ -36,23 +39,50 @@ export function rootMessage(status: RequestStatusView, webBaseUrl: string): { te
           text: `*${escapeSlack(status.title)}*\n${escapeSlack(status.kind)} on \`${escapeSlack(status.target)}/${escapeSlack(status.environment)}\`, requested by ${escapeSlack(status.requester)} · <${requestUrl(webBaseUrl, status.requestId)}|request ${escapeSlack(status.requestId)}>`,
         },
       },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `${stateEmoji(status.state)} *${escapeSlack(status.state)}* · ${progress}` }] },
-      ...(status.outcome ? [{ type: 'section', text: { type: 'mrkdwn', text: escapeSlack(status.outcome) } } satisfies KnownBlock] : []),
+      {
+        type: 'context',
+        elements: [
+          { type: 'mrkdwn', text: `${stateEmoji(status.state)} *${escapeSlack(status.state)}* · ${progress}` },
+        ],
+      },
+      ...(status.outcome
+        ? [{ type: 'section', text: { type: 'mrkdwn', text: escapeSlack(status.outcome) } } satisfies KnownBlock]
+        : []),
     ],
   };
 }
 
 function stateEmoji(state: RequestStatusView['state']): string {
-  return { running: ':hourglass_flowing_sand:', 'awaiting-approval': ':raising_hand:', applying: ':gear:', completed: ':white_check_mark:', rejected: ':no_entry:', expired: ':alarm_clock:', cancelled: ':x:', failed: ':warning:' }[state];
+  return {
+    running: ':hourglass_flowing_sand:',
+    'awaiting-approval': ':raising_hand:',
+    applying: ':gear:',
+    completed: ':white_check_mark:',
+    rejected: ':no_entry:',
+    expired: ':alarm_clock:',
+    cancelled: ':x:',
+    failed: ':warning:',
+  }[state];
 }
 
 /** An escalation: the problem, each option with its impact, the recommendation, a button per option, a link to the report. */
-export function questionMessage(status: RequestStatusView, details: QuestionDetails, webBaseUrl: string, mention: string[] = []): { text: string; blocks: KnownBlock[] } {
+export function questionMessage(
+  status: RequestStatusView,
+  details: QuestionDetails,
+  webBaseUrl: string,
+  mention: string[] = [],
+): { text: string; blocks: KnownBlock[] } {
   const { question } = details;
   const open = question.state === 'open';
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: `Decision needed: ${status.title}`.slice(0, 150) } },
-    { type: 'section', text: { type: 'mrkdwn', text: `*Problem* (${escapeSlack(question.trigger)}): ${escapeSlack(question.problem)}${mention.length ? `\n${mention.join(' ')}` : ''}` } },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*Problem* (${escapeSlack(question.trigger)}): ${escapeSlack(question.problem)}${mention.length ? `\n${mention.join(' ')}` : ''}`,
+      },
+    },
     ...details.options.map(
       (o): KnownBlock => ({
         type: 'section',
@@ -61,12 +91,26 @@ export function questionMessage(status: RequestStatusView, details: QuestionDeta
           text: [
             `*${escapeSlack(o.title)}*${o.recommended ? ' _(recommended)_' : ''} · risk ${escapeSlack(o.risk)} · ${blockingText(o.blockingSeconds)}`,
             ...(o.summary ? [escapeSlack(o.summary)] : []),
-            ...(o.impact ? [`Performance: ${escapeSlack(o.impact.performance)}`, `Consistency: ${escapeSlack(o.impact.consistency)}`, `Scalability: ${escapeSlack(o.impact.scalability)}`] : []),
-          ].join('\n').slice(0, 3000),
+            ...(o.impact
+              ? [
+                  `Performance: ${escapeSlack(o.impact.performance)}`,
+                  `Consistency: ${escapeSlack(o.impact.consistency)}`,
+                  `Scalability: ${escapeSlack(o.impact.scalability)}`,
+                ]
+              : []),
+          ]
+            .join('\n')
+            .slice(0, 3000),
         },
       }),
     ),
-    { type: 'section', text: { type: 'mrkdwn', text: `*Recommendation*: ${escapeSlack(details.options.find((o) => o.recommended)?.title ?? question.recommendation.optionId)}, because ${escapeSlack(question.recommendation.reason)}` } },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*Recommendation*: ${escapeSlack(details.options.find((o) => o.recommended)?.title ?? question.recommendation.optionId)}, because ${escapeSlack(question.recommendation.reason)}`,
+      },
+    },
   ];
   if (open) {
     blocks.push({
@@ -77,20 +121,43 @@ export function questionMessage(status: RequestStatusView, details: QuestionDeta
           type: 'button' as const,
           action_id: `${DECIDE_ACTION_PREFIX}${o.id}`.slice(0, 255),
           text: { type: 'plain_text' as const, text: (o.id === 'reject' ? 'Reject' : o.title).slice(0, 75) },
-          value: JSON.stringify({ requestId: status.requestId, questionId: question.id, optionId: o.id, recommended: o.id === question.recommendation.optionId } satisfies DecisionButtonValue),
-          ...(o.id === 'reject' ? { style: 'danger' as const } : o.id === question.recommendation.optionId ? { style: 'primary' as const } : {}),
+          value: JSON.stringify({
+            requestId: status.requestId,
+            questionId: question.id,
+            optionId: o.id,
+            recommended: o.id === question.recommendation.optionId,
+          } satisfies DecisionButtonValue),
+          ...(o.id === 'reject'
+            ? { style: 'danger' as const }
+            : o.id === question.recommendation.optionId
+              ? { style: 'primary' as const }
+              : {}),
         })),
-        { type: 'button' as const, action_id: 'open-report', text: { type: 'plain_text' as const, text: 'Full report' }, url: requestUrl(webBaseUrl, status.requestId) },
+        {
+          type: 'button' as const,
+          action_id: 'open-report',
+          text: { type: 'plain_text' as const, text: 'Full report' },
+          url: requestUrl(webBaseUrl, status.requestId),
+        },
       ],
     });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: votesText(question) }] });
-  return { text: `Decision needed: ${escapeSlack(status.title)}: ${escapeSlack(question.problem)}`.slice(0, 3000), blocks };
+  return {
+    text: `Decision needed: ${escapeSlack(status.title)}: ${escapeSlack(question.problem)}`.slice(0, 3000),
+    blocks,
+  };
 }
 
 /** Who chose what, shown under the question once people start to decide. */
 export function votesText(question: QuestionView): string {
-  const votes = question.votes.map((v) => `${escapeSlack(v.person)} chose *${escapeSlack(optionTitle(question, v.optionId))}* via ${v.channel}${v.comment ? `: “${escapeSlack(v.comment)}”` : ''}`);
-  const state = question.state === 'open' ? `open until ${question.expiresAt}, ${question.votes.length}/${question.quorum} approval(s)` : `${question.state}${question.chosenOptionId ? `: ${escapeSlack(optionTitle(question, question.chosenOptionId))}` : ''}`;
+  const votes = question.votes.map(
+    (v) =>
+      `${escapeSlack(v.person)} chose *${escapeSlack(optionTitle(question, v.optionId))}* via ${v.channel}${v.comment ? `: “${escapeSlack(v.comment)}”` : ''}`,
+  );
+  const state =
+    question.state === 'open'
+      ? `open until ${question.expiresAt}, ${question.votes.length}/${question.quorum} approval(s)`
+      : `${question.state}${question.chosenOptionId ? `: ${escapeSlack(optionTitle(question, question.chosenOptionId))}` : ''}`;
   return [state, ...votes].join('\n');
 }

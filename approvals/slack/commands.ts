@@ -29,7 +29,12 @@ export function registerCommands(app: App, context: SlackContext): void {
     const reply = async (text: string) => void (await respond({ response_type: 'ephemeral', text }));
     try {
       // Requests and the audit log are for the policy's people only: anyone else is refused, and audited.
-      await personOf(context, command.user_id, `read ${READS.includes(verb) ? verb : 'help'}`, verb === 'status' ? rest[0] : undefined);
+      await personOf(
+        context,
+        command.user_id,
+        `read ${READS.includes(verb) ? verb : 'help'}`,
+        verb === 'status' ? rest[0] : undefined,
+      );
       if (verb === 'status' && rest[0]) await reply(await statusText(context, rest[0]));
       else if (verb === 'list') await reply(await listText(context));
       else if (verb === 'history') await reply(await historyText(context, rest[0]));
@@ -41,18 +46,24 @@ export function registerCommands(app: App, context: SlackContext): void {
 }
 
 async function answerError(reply: (text: string) => Promise<void>, error: unknown): Promise<void> {
-  if (error instanceof UnknownRequestError) await reply(`No request ${escapeSlack(error.requestId)}: \`/dbdesign list\` shows the open ones.`);
+  if (error instanceof UnknownRequestError)
+    await reply(`No request ${escapeSlack(error.requestId)}: \`/dbdesign list\` shows the open ones.`);
   else if (error instanceof NotInPolicyError) await reply(escapeSlack(error.message));
   else {
     // An internal error's text may name files and servers: it goes to the log, not to Slack.
     console.error('/dbdesign failed:', error);
-    await reply('That did not work because of an error on the schemawright server; its log has the details. Try again, or ask an admin.');
+    await reply(
+      'That did not work because of an error on the schemawright server; its log has the details. Try again, or ask an admin.',
+    );
   }
 }
 
 async function statusText(context: SlackContext, requestId: string): Promise<string> {
   const status = await requestStatus(context.services, requestId);
-  const questions = status.questions.map((q) => `• ${escapeSlack(q.id)}: ${q.state}${q.chosenOptionId ? ` (${escapeSlack(q.chosenOptionId)})` : ''}, ${q.votes.length}/${q.quorum}`);
+  const questions = status.questions.map(
+    (q) =>
+      `• ${escapeSlack(q.id)}: ${q.state}${q.chosenOptionId ? ` (${escapeSlack(q.chosenOptionId)})` : ''}, ${q.votes.length}/${q.quorum}`,
+  );
   return [
     `*${escapeSlack(status.title)}* (<${requestUrl(context.webBaseUrl, status.requestId)}|${escapeSlack(status.requestId)}>): ${status.state}, phase ${status.phase}`,
     `${escapeSlack(status.kind)} on \`${escapeSlack(status.target)}/${escapeSlack(status.environment)}\` by ${escapeSlack(status.requester)}`,
@@ -62,9 +73,16 @@ async function statusText(context: SlackContext, requestId: string): Promise<str
 }
 
 async function listText(context: SlackContext): Promise<string> {
-  const open = (await listRequests(context.services)).filter((r) => ['running', 'awaiting-approval', 'applying'].includes(r.status)).slice(0, 20);
+  const open = (await listRequests(context.services))
+    .filter((r) => ['running', 'awaiting-approval', 'applying'].includes(r.status))
+    .slice(0, 20);
   if (!open.length) return 'No open requests.';
-  return open.map((r) => `• <${requestUrl(context.webBaseUrl, r.requestId)}|${escapeSlack(r.requestId)}> ${escapeSlack(r.kind)} on \`${escapeSlack(r.target)}/${escapeSlack(r.environment)}\` by ${escapeSlack(r.requester)}: ${r.status} (${r.phase})`).join('\n');
+  return open
+    .map(
+      (r) =>
+        `• <${requestUrl(context.webBaseUrl, r.requestId)}|${escapeSlack(r.requestId)}> ${escapeSlack(r.kind)} on \`${escapeSlack(r.target)}/${escapeSlack(r.environment)}\` by ${escapeSlack(r.requester)}: ${r.status} (${r.phase})`,
+    )
+    .join('\n');
 }
 
 const HISTORY_DAYS = 30;
@@ -72,7 +90,8 @@ const HISTORY_DAYS = 30;
 async function historyText(context: SlackContext, target?: string): Promise<string> {
   const since = new Date(Date.now() - HISTORY_DAYS * 86_400_000);
   const entries = (await queryAudit(context.services.store, { target, since, limit: 20 })).reverse();
-  if (!entries.length) return `No audited events${target ? ` for ${escapeSlack(target)}` : ''} in the last ${HISTORY_DAYS} days.`;
+  if (!entries.length)
+    return `No audited events${target ? ` for ${escapeSlack(target)}` : ''} in the last ${HISTORY_DAYS} days.`;
   return entries
     .map((e) => {
       const detail = e.data.reason ?? e.data.option ?? e.data.phase ?? e.data.outcome ?? '';

@@ -23,12 +23,21 @@ function confirmModal(metadata: ConfirmMetadata, optionTitle: string): View {
     title: { type: 'plain_text', text: 'Confirm your decision' },
     submit: { type: 'plain_text', text: metadata.optionId === 'reject' ? 'Reject' : 'Confirm' },
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `You choose *${escapeSlack(optionTitle)}* on question \`${escapeSlack(metadata.questionId)}\` of request ${escapeSlack(metadata.requestId)}.` } },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `You choose *${escapeSlack(optionTitle)}* on question \`${escapeSlack(metadata.questionId)}\` of request ${escapeSlack(metadata.requestId)}.`,
+        },
+      },
       {
         type: 'input',
         block_id: 'comment',
         optional: !needsComment,
-        label: { type: 'plain_text', text: needsComment ? 'Why? (required to reject or to go against the recommendation)' : 'Comment (optional)' },
+        label: {
+          type: 'plain_text',
+          text: needsComment ? 'Why? (required to reject or to go against the recommendation)' : 'Comment (optional)',
+        },
         element: { type: 'plain_text_input', action_id: 'value', multiline: true },
       },
     ],
@@ -40,7 +49,11 @@ export function registerDecisionButtons(app: App, context: SlackContext): void {
   app.action<BlockButtonAction>(new RegExp(`^${DECIDE_ACTION_PREFIX}`), async ({ ack, body, action, client }) => {
     await ack();
     const value = JSON.parse(action.value ?? '{}') as DecisionButtonValue;
-    const metadata: ConfirmMetadata = { ...value, actionId: `slack-${body.user.id}-${action.action_ts}`, channel: body.channel?.id };
+    const metadata: ConfirmMetadata = {
+      ...value,
+      actionId: `slack-${body.user.id}-${action.action_ts}`,
+      channel: body.channel?.id,
+    };
     await client.views.open({ trigger_id: body.trigger_id, view: confirmModal(metadata, action.text.text) });
   });
 
@@ -60,11 +73,21 @@ export function registerDecisionButtons(app: App, context: SlackContext): void {
     await ack();
     const comment = view.state.values.comment?.value?.value?.trim() || undefined;
     try {
-      await decideRequest(context.services, metadata.requestId, { questionId: metadata.questionId, optionId: metadata.optionId, person: person.id, channel: 'slack', comment }, metadata.actionId);
+      await decideRequest(
+        context.services,
+        metadata.requestId,
+        { questionId: metadata.questionId, optionId: metadata.optionId, person: person.id, channel: 'slack', comment },
+        metadata.actionId,
+      );
       await showVotes(context, client, metadata);
     } catch (error) {
       if (error instanceof RefusedError || error instanceof UnknownRequestError) {
-        await tellPrivately(client, metadata.channel, body.user.id, `Your decision was not recorded: ${escapeSlack(error instanceof RefusedError ? error.reason : error.message)}`);
+        await tellPrivately(
+          client,
+          metadata.channel,
+          body.user.id,
+          `Your decision was not recorded: ${escapeSlack(error instanceof RefusedError ? error.reason : error.message)}`,
+        );
         return;
       }
       throw error;
@@ -79,5 +102,9 @@ async function showVotes(context: SlackContext, client: App['client'], metadata:
   const status = await requestStatus(context.services, metadata.requestId);
   const question = status.questions.find((q) => q.id === metadata.questionId);
   if (!question) return;
-  await client.chat.update({ channel: message.channel, ts: message.ts, ...questionMessage(status, await questionDetails(context.services.store, question), context.webBaseUrl) });
+  await client.chat.update({
+    channel: message.channel,
+    ts: message.ts,
+    ...questionMessage(status, await questionDetails(context.services.store, question), context.webBaseUrl),
+  });
 }

@@ -29,16 +29,28 @@ async function homeBlocks(context: SlackContext, person: string): Promise<KnownB
     const status = await requestStatus(context.services, summary.requestId).catch(() => undefined);
     for (const q of status?.questions ?? []) {
       if (q.state === 'open' && q.askedTo.includes(person) && !q.votes.some((v) => v.person === person)) {
-        questions.push(`• <${requestUrl(context.webBaseUrl, summary.requestId)}|${escapeSlack(status!.title)}> (\`${escapeSlack(status!.target)}/${escapeSlack(status!.environment)}\`): ${escapeSlack(q.problem)} (until ${q.expiresAt})`);
+        questions.push(
+          `• <${requestUrl(context.webBaseUrl, summary.requestId)}|${escapeSlack(status!.title)}> (\`${escapeSlack(status!.target)}/${escapeSlack(status!.environment)}\`): ${escapeSlack(q.problem)} (until ${q.expiresAt})`,
+        );
       }
     }
   }
   const mine = (await listRequests(context.services, { requester: person })).slice(0, RECENT);
-  const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } });
+  const section = (text: string): KnownBlock => ({
+    type: 'section',
+    text: { type: 'mrkdwn', text: text.slice(0, 3000) },
+  });
   return [
     { type: 'header', text: { type: 'plain_text', text: 'Waiting for your decision' } },
     section(questions.join('\n') || 'Nothing is waiting for you.'),
     { type: 'header', text: { type: 'plain_text', text: 'Your recent requests' } },
-    section(mine.map((r) => `• <${requestUrl(context.webBaseUrl, r.requestId)}|${escapeSlack(r.requestId)}> ${escapeSlack(r.kind)} on \`${escapeSlack(r.target)}/${escapeSlack(r.environment)}\`: ${r.status} (${r.phase})`).join('\n') || 'You have not asked for anything yet: `/dbdesign` opens the form.'),
+    section(
+      mine
+        .map(
+          (r) =>
+            `• <${requestUrl(context.webBaseUrl, r.requestId)}|${escapeSlack(r.requestId)}> ${escapeSlack(r.kind)} on \`${escapeSlack(r.target)}/${escapeSlack(r.environment)}\`: ${r.status} (${r.phase})`,
+        )
+        .join('\n') || 'You have not asked for anything yet: `/dbdesign` opens the form.',
+    ),
   ];
 }

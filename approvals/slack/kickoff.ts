@@ -9,7 +9,13 @@ import { rememberThread } from './threads';
 export const KICKOFF_VIEW = 'dbdesign_kickoff';
 
 function input(blockId: string, label: string, element: Record<string, unknown>, optional = false) {
-  return { type: 'input', block_id: blockId, optional, label: { type: 'plain_text', text: label }, element: { action_id: 'value', ...element } };
+  return {
+    type: 'input',
+    block_id: blockId,
+    optional,
+    label: { type: 'plain_text', text: label },
+    element: { action_id: 'value', ...element },
+  };
 }
 
 const choice = (value: string) => ({ text: { type: 'plain_text', text: value }, value });
@@ -23,17 +29,30 @@ export function kickoffModal(channelId: string): View {
     submit: { type: 'plain_text', text: 'Start' },
     blocks: [
       input('title', 'Title', { type: 'plain_text_input', max_length: 150 }),
-      input('kind', 'Kind', { type: 'static_select', options: ['change', 'design', 'review'].map(choice), initial_option: choice('change') }),
-      input('target', 'Target database', { type: 'plain_text_input', placeholder: { type: 'plain_text', text: 'shop' } }),
+      input('kind', 'Kind', {
+        type: 'static_select',
+        options: ['change', 'design', 'review'].map(choice),
+        initial_option: choice('change'),
+      }),
+      input('target', 'Target database', {
+        type: 'plain_text_input',
+        placeholder: { type: 'plain_text', text: 'shop' },
+      }),
       input('environment', 'Environment', { type: 'plain_text_input', initial_value: 'production' }),
       input('source', 'Spec (YAML) or migration SQL', { type: 'plain_text_input', multiline: true }, true),
-      input('file', 'Or upload it (.sql, .yaml)', { type: 'file_input', filetypes: ['sql', 'yaml', 'yml', 'txt'], max_files: 1 }, true),
+      input(
+        'file',
+        'Or upload it (.sql, .yaml)',
+        { type: 'file_input', filetypes: ['sql', 'yaml', 'yml', 'txt'], max_files: 1 },
+        true,
+      ),
     ],
   } as View;
 }
 
 type Values = ViewSubmitAction['view']['state']['values'];
-const valueOf = (values: Values, block: string): string => values[block]?.value?.value ?? values[block]?.value?.selected_option?.value ?? '';
+const valueOf = (values: Values, block: string): string =>
+  values[block]?.value?.value ?? values[block]?.value?.selected_option?.value ?? '';
 
 /** The modal's submission: acked at once (field errors inline), the request started after. */
 export function registerKickoff(app: App, context: SlackContext): void {
@@ -44,7 +63,12 @@ export function registerKickoff(app: App, context: SlackContext): void {
       person = await personOf(context, body.user.id, 'start');
     } catch (error) {
       if (!(error instanceof NotInPolicyError)) throw error;
-      await ack({ response_action: 'errors', errors: { title: `You are not in the approval policy: ask an admin to add slack: ${body.user.id} to your person.` } });
+      await ack({
+        response_action: 'errors',
+        errors: {
+          title: `You are not in the approval policy: ask an admin to add slack: ${body.user.id} to your person.`,
+        },
+      });
       return;
     }
     const kind = valueOf(values, 'kind') as RequestKind;
@@ -57,13 +81,21 @@ export function registerKickoff(app: App, context: SlackContext): void {
       return;
     }
     if (source.trim() && upload) {
-      await ack({ response_action: 'errors', errors: { file: 'Give the spec or SQL once: pasted, or as a file, not both.' } });
+      await ack({
+        response_action: 'errors',
+        errors: { file: 'Give the spec or SQL once: pasted, or as a file, not both.' },
+      });
       return;
     }
     const names = { target: valueOf(values, 'target').trim(), environment: valueOf(values, 'environment').trim() };
     const badNames = Object.entries(names).filter(([, name]) => !isName(name));
     if (badNames.length) {
-      await ack({ response_action: 'errors', errors: Object.fromEntries(badNames.map(([block]) => [block, 'Letters, digits, _ and -, like shop or production.'])) });
+      await ack({
+        response_action: 'errors',
+        errors: Object.fromEntries(
+          badNames.map(([block]) => [block, 'Letters, digits, _ and -, like shop or production.']),
+        ),
+      });
       return;
     }
     await ack();
@@ -73,7 +105,12 @@ export function registerKickoff(app: App, context: SlackContext): void {
       try {
         text = await downloadFile(client, upload.id);
       } catch (error) {
-        await tellPrivately(client, channelId, body.user.id, `The request was not started: ${escapeSlack((error as Error).message)}`);
+        await tellPrivately(
+          client,
+          channelId,
+          body.user.id,
+          `The request was not started: ${escapeSlack((error as Error).message)}`,
+        );
         return;
       }
     }
@@ -89,13 +126,22 @@ export function registerKickoff(app: App, context: SlackContext): void {
     };
     // The root message exists before the workflow does, so that its first notification finds the thread.
     const requestId = kickoff.clientRequestId!;
-    const posted = await client.chat.postMessage({ channel: channelId ?? body.user.id, ...rootMessage(startingView(requestId, kickoff), context.webBaseUrl) });
+    const posted = await client.chat.postMessage({
+      channel: channelId ?? body.user.id,
+      ...rootMessage(startingView(requestId, kickoff), context.webBaseUrl),
+    });
     const root = await rememberThread(context.services.store, requestId, { channel: posted.channel!, ts: posted.ts! });
     try {
       await startRequest(context.services, kickoff);
     } catch (error) {
-      const reason = escapeSlack(error instanceof RequestInputError ? error.message : `the request could not start: ${(error as Error).message}`);
-      await client.chat.update({ channel: root.channel, ts: root.ts, text: `${escapeSlack(kickoff.title)}: ${reason}` });
+      const reason = escapeSlack(
+        error instanceof RequestInputError ? error.message : `the request could not start: ${(error as Error).message}`,
+      );
+      await client.chat.update({
+        channel: root.channel,
+        ts: root.ts,
+        text: `${escapeSlack(kickoff.title)}: ${reason}`,
+      });
       await tellPrivately(client, channelId, body.user.id, reason);
     }
   });
@@ -114,14 +160,33 @@ const MAX_UPLOAD_BYTES = 1024 * 1024;
 async function downloadFile(client: WebClient, fileId: string): Promise<string> {
   const { file } = await client.files.info({ file: fileId });
   const url = file?.url_private_download ?? file?.url_private;
-  if (!url) throw new Error(`Slack gave no download URL for the file ${file?.name ?? fileId}: upload it again, or paste its text.`);
-  if ((file?.size ?? 0) > MAX_UPLOAD_BYTES) throw new Error(`${file?.name} is larger than 1 MB: a migration or a spec should not be; paste the part to apply.`);
+  if (!url)
+    throw new Error(
+      `Slack gave no download URL for the file ${file?.name ?? fileId}: upload it again, or paste its text.`,
+    );
+  if ((file?.size ?? 0) > MAX_UPLOAD_BYTES)
+    throw new Error(`${file?.name} is larger than 1 MB: a migration or a spec should not be; paste the part to apply.`);
   const response = await fetch(url, { headers: { authorization: `Bearer ${client.token}` } });
-  if (!response.ok) throw new Error(`downloading ${file?.name ?? fileId} from Slack failed (HTTP ${response.status}): check the app's files:read scope.`);
+  if (!response.ok)
+    throw new Error(
+      `downloading ${file?.name ?? fileId} from Slack failed (HTTP ${response.status}): check the app's files:read scope.`,
+    );
   return response.text();
 }
 
 function startingView(requestId: string, kickoff: KickoffRequest): RequestStatusView {
   const { kind, title, target, environment, requester } = kickoff;
-  return { requestId, kind, title: title || `${kind} ${target}`, target, environment, requester, state: 'running', phase: 'kickoff', questions: [], timeline: [], artifacts: {} };
+  return {
+    requestId,
+    kind,
+    title: title || `${kind} ${target}`,
+    target,
+    environment,
+    requester,
+    state: 'running',
+    phase: 'kickoff',
+    questions: [],
+    timeline: [],
+    artifacts: {},
+  };
 }

@@ -68,14 +68,23 @@ export class SlackReachabilityCheck {
       next = { state: 'reachable', since: new Date(), botUserId: answer.user_id, botId: answer.bot_id };
     } catch (error) {
       const code = (error as { data?: { error?: string } }).data?.error;
-      next = code && TOKEN_ERRORS.has(code)
-        ? { state: 'token refused', since: new Date(), error: code }
-        : { state: 'unreachable', since: new Date(), error: networkReason(error), nextTryAt: new Date(Date.now() + retryMs) };
+      next =
+        code && TOKEN_ERRORS.has(code)
+          ? { state: 'token refused', since: new Date(), error: code }
+          : {
+              state: 'unreachable',
+              since: new Date(),
+              error: networkReason(error),
+              nextTryAt: new Date(Date.now() + retryMs),
+            };
     }
     if (this.stopped) return;
     this.record(next);
     if (next.state === 'token refused') return;
-    const [wait, following] = next.state === 'reachable' ? [this.timings.recheckMs, this.timings.firstRetryMs] : [retryMs, Math.min(retryMs * 2, this.timings.maxRetryMs)];
+    const [wait, following] =
+      next.state === 'reachable'
+        ? [this.timings.recheckMs, this.timings.firstRetryMs]
+        : [retryMs, Math.min(retryMs * 2, this.timings.maxRetryMs)];
     this.timer = setTimeout(() => void this.check(following), wait);
     this.timer.unref();
   }
@@ -92,7 +101,8 @@ export class SlackReachabilityCheck {
 function networkReason(error: unknown): string {
   // Duck-typed: the network's errors may come from another realm than this module's Error.
   let cause = ((error as { original?: unknown }).original ?? error) as { message: string; cause?: unknown };
-  while (typeof (cause.cause as { message?: unknown } | undefined)?.message === 'string') cause = cause.cause as typeof cause;
+  while (typeof (cause.cause as { message?: unknown } | undefined)?.message === 'string')
+    cause = cause.cause as typeof cause;
   return cause.message;
 }
 

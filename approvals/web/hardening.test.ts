@@ -12,7 +12,11 @@ const MB = 1024 * 1024;
  * POSTs `totalBytes` of body generated on the fly (the test holds one 64 KiB chunk, never the body),
  * and samples this process's memory, which holds the server too, until the answer.
  */
-function postHuge(url: string, totalBytes: number, declareLength: boolean): Promise<{ status: number; peakGrowthBytes: number }> {
+function postHuge(
+  url: string,
+  totalBytes: number,
+  declareLength: boolean,
+): Promise<{ status: number; peakGrowthBytes: number }> {
   const chunk = Buffer.alloc(64 * 1024, 'a');
   let sent = 0;
   const body = new Readable({
@@ -26,7 +30,10 @@ function postHuge(url: string, totalBytes: number, declareLength: boolean): Prom
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 2);
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...(declareLength ? { 'content-length': String(totalBytes) } : {}) };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      ...(declareLength ? { 'content-length': String(totalBytes) } : {}),
+    };
     const req = request(url, { method: 'POST', headers }, (res) => {
       res.resume();
       res.on('end', () => {
@@ -57,7 +64,11 @@ describe('the approvals web server under attack: body limits, headers, artifact 
   afterAll(() => approvals?.close());
 
   const api = (path: string, body: unknown) =>
-    fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${RITA}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${RITA}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('a 300 MB unsigned POST to /slack/events is refused with 413, read no further than the limit', async () => {
     const declared = await postHuge(`${base}/slack/events`, 300 * MB, true);
@@ -87,7 +98,11 @@ describe('the approvals web server under attack: body limits, headers, artifact 
       await fetch(`${base}/nowhere`),
       await fetch(`${base}/requests/%E0%A4%A`),
       await fetch(`${base}/api/requests/x`),
-      await fetch(`${base}/slack/events`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }),
+      await fetch(`${base}/slack/events`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      }),
     ];
     expect(answers.map((r) => r.status)).toEqual([200, 200, 404, 404, 400, 401, 401]);
     for (const answer of answers) {
@@ -101,12 +116,21 @@ describe('the approvals web server under attack: body limits, headers, artifact 
   });
 
   it('artifact names that are Object.prototype properties name no artifact: 404, not 500', async () => {
-    const started = await api('/api/requests', { kind: 'change', target: approvals.harness.target.name, environment: 'production', source: { format: 'sql', text: 'ALTER TABLE orders ADD COLUMN note text;' } });
+    const started = await api('/api/requests', {
+      kind: 'change',
+      target: approvals.harness.target.name,
+      environment: 'production',
+      source: { format: 'sql', text: 'ALTER TABLE orders ADD COLUMN note text;' },
+    });
     const { requestId } = (await started.json()) as { requestId: string };
     expect((await fetch(`${base}/requests/${requestId}/artifacts/source`)).status).toBe(200);
     for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
       const answer = await fetch(`${base}/requests/${requestId}/artifacts/${name}`);
-      expect([name, answer.status, await answer.text()]).toEqual([name, 404, expect.stringContaining(`request ${requestId} has no artifact &#39;${name}&#39;`)]);
+      expect([name, answer.status, await answer.text()]).toEqual([
+        name,
+        404,
+        expect.stringContaining(`request ${requestId} has no artifact &#39;${name}&#39;`),
+      ]);
     }
   });
 
@@ -116,8 +140,14 @@ describe('the approvals web server under attack: body limits, headers, artifact 
       const answer = await api('/api/requests', { kind: 'review', target, environment: 'production' });
       return [answer.status, ((await answer.json()) as { error: string }).error];
     };
-    expect(await refusal(rows[0].name)).toEqual([400, `the request was not started: target '${rows[0].name}' is the project store's own database, which is never a target: choose another target`]);
-    expect(await refusal('postgres')).toEqual([400, `the request was not started: target 'postgres' is a PostgreSQL maintenance database, not a target: choose another target, or set SCHEMAWRIGHT_TARGET_POSTGRES_URL if you mean it`]);
+    expect(await refusal(rows[0].name)).toEqual([
+      400,
+      `the request was not started: target '${rows[0].name}' is the project store's own database, which is never a target: choose another target`,
+    ]);
+    expect(await refusal('postgres')).toEqual([
+      400,
+      `the request was not started: target 'postgres' is a PostgreSQL maintenance database, not a target: choose another target, or set SCHEMAWRIGHT_TARGET_POSTGRES_URL if you mean it`,
+    ]);
     expect(await refusal('nowhere')).toEqual([
       400,
       `the request was not started: target 'nowhere' is not configured: name it under targets in the approval policy (SCHEMAWRIGHT_POLICY; it is then the database 'nowhere' on the store's server), or set ${targetVariable('nowhere')}=postgres://user:password@host:port/database where requests are started and where the workers run`,

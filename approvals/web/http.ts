@@ -12,7 +12,13 @@ export class HttpError extends Error {
   }
 }
 
-export function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store', ...headers });
   res.end(body);
 }
@@ -84,10 +90,16 @@ export function cookies(req: IncomingMessage): Map<string, string> {
 /** SCHEMAWRIGHT_API_TOKENS: `person:token,...`; each token is a person's bearer token for the JSON API. */
 export function parseApiTokens(raw: string | undefined): Map<string, string> {
   const byToken = new Map<string, string>();
-  for (const part of (raw ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of (raw ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const colon = part.indexOf(':');
     const [person, token] = [part.slice(0, colon), part.slice(colon + 1)];
-    if (colon < 1 || token.length < 16) throw new ConfigError('SCHEMAWRIGHT_API_TOKENS: each entry is person:token with a token of 16 characters or more (`openssl rand -hex 24`)');
+    if (colon < 1 || token.length < 16)
+      throw new ConfigError(
+        'SCHEMAWRIGHT_API_TOKENS: each entry is person:token with a token of 16 characters or more (`openssl rand -hex 24`)',
+      );
     byToken.set(token, person);
   }
   return byToken;
@@ -96,7 +108,8 @@ export function parseApiTokens(raw: string | undefined): Map<string, string> {
 /** The person behind `Authorization: Bearer ...`, compared in constant time. */
 export function bearerPerson(req: IncomingMessage, tokens: Map<string, string>): string {
   const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  if (!match) throw new HttpError(401, 'send Authorization: Bearer <token> (tokens are set in SCHEMAWRIGHT_API_TOKENS)');
+  if (!match)
+    throw new HttpError(401, 'send Authorization: Bearer <token> (tokens are set in SCHEMAWRIGHT_API_TOKENS)');
   const given = Buffer.from(match[1]);
   for (const [token, person] of tokens) {
     const known = Buffer.from(token);

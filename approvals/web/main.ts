@@ -15,14 +15,28 @@ import { createWebServer, listen } from './server';
  * JSON API, and in the embedded default (no SMTP_URL) the local mail capture behind /inbox.
  */
 export async function runWebServer(env = readClientEnvironment()): Promise<void> {
-  await requireFreePort(env.web.port, 'the approvals web server', 'Stop whatever holds it, or choose another with SCHEMAWRIGHT_WEB_PORT.');
+  await requireFreePort(
+    env.web.port,
+    'the approvals web server',
+    'Stop whatever holds it, or choose another with SCHEMAWRIGHT_WEB_PORT.',
+  );
   const services = await openRequestServices(env, 'channels');
   await warnOfAuditRewriteRights(services.store);
   // Refusals the web server audits are checkpointed within the minute.
-  const checkpoints = checkpointEveryMinute(auditCheckpointer({ store: services.store, key: auditKeyFrom(env), temporal: { client: services.temporal, taskQueue: env.temporal.taskQueue } }));
+  const checkpoints = checkpointEveryMinute(
+    auditCheckpointer({
+      store: services.store,
+      key: auditKeyFrom(env),
+      temporal: { client: services.temporal, taskQueue: env.temporal.taskQueue },
+    }),
+  );
   let capture: MailCapture | undefined;
   if (!env.approvals.smtpUrl) {
-    await requireFreePort(env.approvals.mailCapturePort, 'the local mail capture', 'Stop whatever holds it, choose another with SCHEMAWRIGHT_MAIL_CAPTURE_PORT, or set SMTP_URL.');
+    await requireFreePort(
+      env.approvals.mailCapturePort,
+      'the local mail capture',
+      'Stop whatever holds it, choose another with SCHEMAWRIGHT_MAIL_CAPTURE_PORT, or set SMTP_URL.',
+    );
     capture = await startMailCapture(services.store, env.approvals.mailCapturePort);
   }
   const slackOn = slackSettings(env);
@@ -38,8 +52,14 @@ export async function runWebServer(env = readClientEnvironment()): Promise<void>
   });
   const port = await listen(server, env.web.port, env.web.host);
   await slack?.start();
-  const slackMode = !slack ? 'Slack is off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)' : slack.requestListener ? 'Slack events at /slack/events' : 'Slack in Socket Mode';
-  console.log(`web server listening on http://${env.web.host}:${port}; ${slackMode}${capture ? `; mail is caught on port ${capture.port} and shown at /inbox` : ''}`);
+  const slackMode = !slack
+    ? 'Slack is off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)'
+    : slack.requestListener
+      ? 'Slack events at /slack/events'
+      : 'Slack in Socket Mode';
+  console.log(
+    `web server listening on http://${env.web.host}:${port}; ${slackMode}${capture ? `; mail is caught on port ${capture.port} and shown at /inbox` : ''}`,
+  );
   const stop = () => {
     server.close();
     server.closeAllConnections();

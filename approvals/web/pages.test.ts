@@ -35,7 +35,12 @@ const status: RequestStatusView = {
   timeline: [],
   artifacts: {},
 };
-const details: QuestionDetails = { question, attempted: [], principles: [], options: question.options.map((o) => ({ ...o, recommended: o.id === 'online' })) };
+const details: QuestionDetails = {
+  question,
+  attempted: [],
+  principles: [],
+  options: question.options.map((o) => ({ ...o, recommended: o.id === 'online' })),
+};
 
 describe('web pages name options by their titles', () => {
   it('the request page: the recommendation and who chose what', () => {

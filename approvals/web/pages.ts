@@ -17,9 +17,16 @@ export interface OtherWorkflow {
 }
 
 /** Requests first; other workflows of the task queue (stack checks from `schemawright doctor`) below. */
-export function requestListPage(requests: RequestSummary[], temporalUiUrl?: string, others: OtherWorkflow[] = [], notice?: string): string {
+export function requestListPage(
+  requests: RequestSummary[],
+  temporalUiUrl?: string,
+  others: OtherWorkflow[] = [],
+  notice?: string,
+): string {
   const warning = notice ? `<p role="status"><strong>${escapeHtml(notice)}</strong></p>` : '';
-  const ui = temporalUiUrl ? `<p>Temporal UI: <a href="${escapeHtml(temporalUiUrl)}">${escapeHtml(temporalUiUrl)}</a></p>` : '';
+  const ui = temporalUiUrl
+    ? `<p>Temporal UI: <a href="${escapeHtml(temporalUiUrl)}">${escapeHtml(temporalUiUrl)}</a></p>`
+    : '';
   const rows = requests.map(
     (r) =>
       `<tr><td><a href="/requests/${encodeURIComponent(r.requestId)}"><code>${escapeHtml(r.requestId)}</code></a></td><td>${escapeHtml(r.kind)}</td><td>${escapeHtml(r.target)}/${escapeHtml(r.environment)}</td><td>${escapeHtml(r.requester)}</td><td>${escapeHtml(r.status)}</td><td>${escapeHtml(r.phase)}</td><td>${escapeHtml(r.startTime.toISOString())}</td></tr>`,
@@ -29,7 +36,10 @@ export function requestListPage(requests: RequestSummary[], temporalUiUrl?: stri
     : '<p>No requests yet. Start one with <code>schemawright request</code>, <code>/dbdesign</code> in Slack, or <code>POST /api/requests</code>.</p>';
   const otherTable = others.length
     ? `<h2>Other workflows</h2><table><thead><tr><th>workflow</th><th>type</th><th>status</th><th>started</th></tr></thead><tbody>${others
-        .map((w) => `<tr><td><code>${escapeHtml(w.workflowId)}</code></td><td>${escapeHtml(w.type)}</td><td>${escapeHtml(w.status)}</td><td>${escapeHtml(w.startTime.toISOString())}</td></tr>`)
+        .map(
+          (w) =>
+            `<tr><td><code>${escapeHtml(w.workflowId)}</code></td><td>${escapeHtml(w.type)}</td><td>${escapeHtml(w.status)}</td><td>${escapeHtml(w.startTime.toISOString())}</td></tr>`,
+        )
         .join('')}</tbody></table>`
     : '';
   return page('Requests', `${warning}${ui}${table}${otherTable}<p><a href="/inbox">Mail inbox</a></p>`);
@@ -49,7 +59,11 @@ export function requestPage({ status, findings, erd, details }: RequestPageData)
   const head = `<p>${escapeHtml(status.kind)} on <code>${escapeHtml(status.target)}/${escapeHtml(status.environment)}</code>, requested by ${escapeHtml(status.requester)}. State: <strong>${escapeHtml(status.state)}</strong>, phase <strong>${escapeHtml(status.phase)}</strong>.</p>${status.outcome ? `<p>Outcome: ${escapeHtml(status.outcome)}</p>` : ''}`;
   const counts = findings ? countBy(findings.map((f) => f.severity)) : undefined;
   const findingsHtml = findings
-    ? `<h2>Findings</h2><p>${Object.entries(counts!).map(([s, n]) => `${n} ${escapeHtml(s)}`).join(', ') || 'none'}</p><ul>${findings
+    ? `<h2>Findings</h2><p>${
+        Object.entries(counts!)
+          .map(([s, n]) => `${n} ${escapeHtml(s)}`)
+          .join(', ') || 'none'
+      }</p><ul>${findings
         .slice(0, 50)
         .map((f) => `<li><code>${escapeHtml(f.id)}</code> ${escapeHtml(f.severity)}: ${escapeHtml(f.message)}</li>`)
         .join('')}</ul>`
@@ -61,7 +75,10 @@ export function requestPage({ status, findings, erd, details }: RequestPageData)
   const questions = details.length ? `<h2>Questions</h2>${details.map((d) => questionSection(d)).join('')}` : '';
   const artifacts = Object.keys(status.artifacts).length
     ? `<h2>Artifacts</h2><ul>${Object.keys(status.artifacts)
-        .map((name) => `<li><a href="/requests/${encodeURIComponent(status.requestId)}/artifacts/${encodeURIComponent(name)}">${escapeHtml(name)}</a></li>`)
+        .map(
+          (name) =>
+            `<li><a href="/requests/${encodeURIComponent(status.requestId)}/artifacts/${encodeURIComponent(name)}">${escapeHtml(name)}</a></li>`,
+        )
         .join('')}</ul>`
     : '';
   const timeline = `<h2>Timeline</h2><table><tbody>${status.timeline.map((t) => `<tr><td>${escapeHtml(t.at)}</td><td>${escapeHtml(t.event)}</td><td>${escapeHtml(t.detail ?? '')}</td></tr>`).join('')}</tbody></table>`;
@@ -76,7 +93,8 @@ ${votesList(question)}</section>`;
 }
 
 function votesList(question: QuestionView): string {
-  if (!question.votes.length) return `<p>No decision yet (${question.quorum} needed; asked: ${escapeHtml(question.askedTo.join(', '))}).</p>`;
+  if (!question.votes.length)
+    return `<p>No decision yet (${question.quorum} needed; asked: ${escapeHtml(question.askedTo.join(', '))}).</p>`;
   return `<ul>${question.votes.map((v) => `<li>${escapeHtml(v.person)} chose <strong>${escapeHtml(optionTitle(question, v.optionId))}</strong> via ${escapeHtml(v.channel)} at ${escapeHtml(v.at)}${v.comment ? `: “${escapeHtml(v.comment)}”` : ''}</li>`).join('')}</ul>`;
 }
 
@@ -87,12 +105,21 @@ function countBy(values: string[]): Record<string, number> {
 }
 
 /** The page an email link opens: shows the question and a form; only the POST decides. */
-export function decisionPage(input: { status: RequestStatusView; details: QuestionDetails; person: string; token: string; csrf: string; selected?: string }): string {
+export function decisionPage(input: {
+  status: RequestStatusView;
+  details: QuestionDetails;
+  person: string;
+  token: string;
+  csrf: string;
+  selected?: string;
+}): string {
   const { status, details, person, token, csrf, selected } = input;
   const { question } = details;
   const options = details.options
     .map(
-      (o) => `<p><label><input type="radio" name="option" value="${escapeHtml(o.id)}"${o.id === selected ? ' checked' : ''} required> <strong>${escapeHtml(o.title)}</strong>${o.recommended ? ' (recommended)' : ''}</label><br>
+      (
+        o,
+      ) => `<p><label><input type="radio" name="option" value="${escapeHtml(o.id)}"${o.id === selected ? ' checked' : ''} required> <strong>${escapeHtml(o.title)}</strong>${o.recommended ? ' (recommended)' : ''}</label><br>
 risk ${escapeHtml(o.risk)}, ${escapeHtml(blockingText(o.blockingSeconds))}${o.summary ? `<br>${escapeHtml(o.summary)}` : ''}${o.impact ? `<br>Performance: ${escapeHtml(o.impact.performance)}<br>Consistency: ${escapeHtml(o.impact.consistency)}<br>Scalability: ${escapeHtml(o.impact.scalability)}` : ''}</p>`,
     )
     .join('');
@@ -111,12 +138,16 @@ ${options}
 }
 
 export function messagePage(title: string, message: string, link?: { href: string; text: string }): string {
-  return page(title, `<p>${escapeHtml(message)}</p>${link ? `<p><a href="${escapeHtml(link.href)}">${escapeHtml(link.text)}</a></p>` : ''}`);
+  return page(
+    title,
+    `<p>${escapeHtml(message)}</p>${link ? `<p><a href="${escapeHtml(link.href)}">${escapeHtml(link.text)}</a></p>` : ''}`,
+  );
 }
 
 export function inboxPage(mails: CapturedMail[]): string {
   const rows = mails.map(
-    (m) => `<tr><td>${escapeHtml(m.receivedAt.toISOString())}</td><td>${escapeHtml(m.to.join(', '))}</td><td><a href="/inbox/${m.id}">${escapeHtml(m.subject)}</a></td></tr>`,
+    (m) =>
+      `<tr><td>${escapeHtml(m.receivedAt.toISOString())}</td><td>${escapeHtml(m.to.join(', '))}</td><td><a href="/inbox/${m.id}">${escapeHtml(m.subject)}</a></td></tr>`,
   );
   return page(
     'Inbox',
@@ -126,7 +157,12 @@ export function inboxPage(mails: CapturedMail[]): string {
 
 export function mailPage(mail: CapturedMail): string {
   // The HTML part is shown in a sandboxed frame: no scripts, links open in a new tab.
-  const html = mail.html ? `<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" style="width:100%;height:60vh;border:1px solid #dde" srcdoc="${escapeHtml(`<base target="_blank">${mail.html}`)}"></iframe>` : '';
+  const html = mail.html
+    ? `<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" style="width:100%;height:60vh;border:1px solid #dde" srcdoc="${escapeHtml(`<base target="_blank">${mail.html}`)}"></iframe>`
+    : '';
   const text = escapeHtml(mail.text).replace(/https?:\/\/[^\s<]+/g, (url) => `<a href="${url}">${url}</a>`);
-  return page(mail.subject, `<p>To ${escapeHtml(mail.to.join(', '))}, from ${escapeHtml(mail.from)}, at ${escapeHtml(mail.receivedAt.toISOString())}</p>${html}<h2>Plain text</h2><pre style="white-space:pre-wrap">${text}</pre>`);
+  return page(
+    mail.subject,
+    `<p>To ${escapeHtml(mail.to.join(', '))}, from ${escapeHtml(mail.from)}, at ${escapeHtml(mail.receivedAt.toISOString())}</p>${html}<h2>Plain text</h2><pre style="white-space:pre-wrap">${text}</pre>`,
+  );
 }

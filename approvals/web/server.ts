@@ -4,15 +4,57 @@ import type { Finding } from '../../artifacts/findings';
 import { artifactNamed, getArtifact } from '../../store/artifacts';
 import type { Channel, RequestKind } from '../../workflows/design-request-messages';
 import { capturedMail, capturedMailById } from '../email/capture';
-import { claimToken, csrfFor, csrfValid, releaseToken, TokenError, tokenUse, verifyToken, type TokenClaims, type TokenKeys } from '../email/tokens';
+import {
+  claimToken,
+  csrfFor,
+  csrfValid,
+  releaseToken,
+  TokenError,
+  tokenUse,
+  verifyToken,
+  type TokenClaims,
+  type TokenKeys,
+} from '../email/tokens';
 import type { Policy } from '../policy';
 import { questionDetails } from '../question-details';
-import { auditRefusal, decideRequest, listRequests, quoteVisibility, RefusedError, RequestInputError, requestStatus, startRequest, UnknownRequestError, type KickoffRequest, type RefusedKind, type RequestServices } from '../requests';
+import {
+  auditRefusal,
+  decideRequest,
+  listRequests,
+  quoteVisibility,
+  RefusedError,
+  RequestInputError,
+  requestStatus,
+  startRequest,
+  UnknownRequestError,
+  type KickoffRequest,
+  type RefusedKind,
+  type RequestServices,
+} from '../requests';
 import { describeReachability, type SlackReachability } from '../slack/reachability';
 import { escapeHtml, page } from './html';
 import { setSecurityHeaders } from './headers';
-import { bearerPerson, cookies, declaredTooLarge, HttpError, MAX_BODY, readBodyFirst, readForm, readJson, send, sendJson } from './http';
-import { decisionPage, inboxPage, mailPage, messagePage, requestListPage, requestPage, type OtherWorkflow } from './pages';
+import {
+  bearerPerson,
+  cookies,
+  declaredTooLarge,
+  HttpError,
+  MAX_BODY,
+  readBodyFirst,
+  readForm,
+  readJson,
+  send,
+  sendJson,
+} from './http';
+import {
+  decisionPage,
+  inboxPage,
+  mailPage,
+  messagePage,
+  requestListPage,
+  requestPage,
+  type OtherWorkflow,
+} from './pages';
 
 export interface WebDependencies {
   services: RequestServices & { policy: Policy };
@@ -28,7 +70,13 @@ export interface WebDependencies {
   slackReachability?: () => SlackReachability;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, deps: WebDependencies, params: string[], url: URL) => Promise<void>;
+type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: WebDependencies,
+  params: string[],
+  url: URL,
+) => Promise<void>;
 
 const HTML = 'text/html; charset=utf-8';
 const CSRF_COOKIE = 'sw_csrf';
@@ -46,7 +94,12 @@ const routes: [string, RegExp, Handler][] = [
       }
       const slack = deps.slackReachability?.();
       const notice = slack && slack.state !== 'reachable' ? describeReachability(slack) : undefined;
-      send(res, 200, HTML, requestListPage((await listRequests(deps.services)).slice(0, 200), deps.temporalUiUrl, others, notice));
+      send(
+        res,
+        200,
+        HTML,
+        requestListPage((await listRequests(deps.services)).slice(0, 200), deps.temporalUiUrl, others, notice),
+      );
     },
   ],
   [
@@ -57,10 +110,18 @@ const routes: [string, RegExp, Handler][] = [
       await deps.services.temporal.workflowService.getSystemInfo({});
       // Slack being down does not make this server unhealthy (it still serves pages, email links and the API): it is reported, not failed.
       const slack = deps.slackReachability?.();
-      sendJson(res, 200, { store: 'ok', temporal: 'ok', ...(slack ? { slack: slack.state === 'reachable' ? 'ok' : describeReachability(slack) } : {}) });
+      sendJson(res, 200, {
+        store: 'ok',
+        temporal: 'ok',
+        ...(slack ? { slack: slack.state === 'reachable' ? 'ok' : describeReachability(slack) } : {}),
+      });
     },
   ],
-  ['GET', /^\/requests\/([^/]+)$/, async (_req, res, deps, [id]) => send(res, 200, HTML, await renderRequest(deps, id))],
+  [
+    'GET',
+    /^\/requests\/([^/]+)$/,
+    async (_req, res, deps, [id]) => send(res, 200, HTML, await renderRequest(deps, id)),
+  ],
   [
     'GET',
     /^\/requests\/([^/]+)\/artifacts\/([^/]+)$/,
@@ -87,7 +148,9 @@ const routes: [string, RegExp, Handler][] = [
     async (req, res, deps, [id]) => {
       localInbox(req, deps);
       // An id past bigint names no mail: a 404, not a store error.
-      const mail = Number.isSafeInteger(Number(id)) ? await capturedMailById(deps.services.store, Number(id)) : undefined;
+      const mail = Number.isSafeInteger(Number(id))
+        ? await capturedMailById(deps.services.store, Number(id))
+        : undefined;
       if (!mail) throw new HttpError(404, `no mail ${id} in the inbox`);
       send(res, 200, HTML, mailPage(mail));
     },
@@ -112,7 +175,10 @@ function localInbox(req: IncomingMessage, deps: WebDependencies): void {
   if (!deps.inbox) throw new HttpError(404, 'no local inbox: mail goes to SMTP_URL');
   const peer = req.socket.remoteAddress ?? '';
   if (!/^(127\.|::1$|::ffff:127\.)/.test(peer)) {
-    throw new HttpError(403, 'The local inbox holds live decision links, so it is shown only on the machine that runs schemawright (open it there, or through an SSH tunnel); set SMTP_URL to send mail instead.');
+    throw new HttpError(
+      403,
+      'The local inbox holds live decision links, so it is shown only on the machine that runs schemawright (open it there, or through an SSH tunnel); set SMTP_URL to send mail instead.',
+    );
   }
 }
 
@@ -133,18 +199,55 @@ async function renderRequest(deps: WebDependencies, requestId: string): Promise<
 }
 
 /** GET never decides: mail scanners and link previews open links. It shows the question and a form. */
-async function showDecision(req: IncomingMessage, res: ServerResponse, deps: WebDependencies, _params: string[], url: URL): Promise<void> {
+async function showDecision(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: WebDependencies,
+  _params: string[],
+  url: URL,
+): Promise<void> {
   const token = url.searchParams.get('token') ?? '';
   const claims = verifyToken(deps.tokenKeys, token);
   const used = await tokenUse(deps.services.store, claims.jti);
   const link = { href: `/requests/${encodeURIComponent(claims.requestId)}`, text: 'See the request' };
-  if (used) return send(res, 410, HTML, messagePage('Link already used', `This link was used at ${used.usedAt.toISOString()} to choose '${used.option}'. Each link decides once.`, link));
+  if (used)
+    return send(
+      res,
+      410,
+      HTML,
+      messagePage(
+        'Link already used',
+        `This link was used at ${used.usedAt.toISOString()} to choose '${used.option}'. Each link decides once.`,
+        link,
+      ),
+    );
   const status = await requestStatus(deps.services, claims.requestId);
   const question = status.questions.find((q) => q.id === claims.questionId);
-  if (!question) throw new HttpError(404, `request ${claims.requestId} has no question '${claims.questionId}' any more (it may have been asked again after a review)`);
-  if (question.state !== 'open') return send(res, 410, HTML, messagePage('Question closed', `This question was already ${question.state}${question.chosenOptionId ? ` (${question.chosenOptionId})` : ''}.`, link));
+  if (!question)
+    throw new HttpError(
+      404,
+      `request ${claims.requestId} has no question '${claims.questionId}' any more (it may have been asked again after a review)`,
+    );
+  if (question.state !== 'open')
+    return send(
+      res,
+      410,
+      HTML,
+      messagePage(
+        'Question closed',
+        `This question was already ${question.state}${question.chosenOptionId ? ` (${question.chosenOptionId})` : ''}.`,
+        link,
+      ),
+    );
   const nonce = cookies(req).get(CSRF_COOKIE) ?? randomBytes(18).toString('base64url');
-  const html = decisionPage({ status, details: await questionDetails(deps.services.store, question), person: claims.person, token, csrf: csrfFor(deps.tokenKeys, nonce, claims.jti), selected: url.searchParams.get('option') ?? undefined });
+  const html = decisionPage({
+    status,
+    details: await questionDetails(deps.services.store, question),
+    person: claims.person,
+    token,
+    csrf: csrfFor(deps.tokenKeys, nonce, claims.jti),
+    selected: url.searchParams.get('option') ?? undefined,
+  });
   send(res, 200, HTML, html, { 'set-cookie': `${CSRF_COOKIE}=${nonce}; HttpOnly; SameSite=Strict; Path=/decide` });
 }
 
@@ -157,27 +260,52 @@ async function postDecision(req: IncomingMessage, res: ServerResponse, deps: Web
     claims = verifyToken(deps.tokenKeys, form.get('token') ?? '');
     const nonce = cookies(req).get(CSRF_COOKIE);
     if (!nonce || !csrfValid(deps.tokenKeys, nonce, claims.jti, form.get('csrf') ?? '')) {
-      throw new HttpError(403, 'This form did not come from the decision page (missing or wrong CSRF token): open the link from your email again and submit from that page.');
+      throw new HttpError(
+        403,
+        'This form did not come from the decision page (missing or wrong CSRF token): open the link from your email again and submit from that page.',
+      );
     }
     await claimToken(deps.services.store, claims, optionId);
   } catch (error) {
     if (error instanceof TokenError || (error instanceof HttpError && error.status === 403)) {
       // Whose link it was is known only when its signature holds.
       const signed = claims ?? (error instanceof TokenError ? error.claims : undefined);
-      await auditRefusal(deps.services, { action: 'decide', actor: signed?.person ?? 'unknown', channel: 'email', requestId: signed?.requestId, question: signed?.questionId, option: optionId, reason: error.message });
+      await auditRefusal(deps.services, {
+        action: 'decide',
+        actor: signed?.person ?? 'unknown',
+        channel: 'email',
+        requestId: signed?.requestId,
+        question: signed?.questionId,
+        option: optionId,
+        reason: error.message,
+      });
     }
     throw error;
   }
   const link = { href: `/requests/${encodeURIComponent(claims.requestId)}`, text: 'See the request' };
   try {
     const comment = form.get('comment')?.trim() || undefined;
-    const receipt = await decideRequest(deps.services, claims.requestId, { questionId: claims.questionId, optionId, person: claims.person, channel: 'email', comment }, `email-${claims.jti}`);
-    const state = receipt.questionState === 'open' ? `the question stays open: ${receipt.votes} of ${receipt.quorum} approvals` : `the question is now ${receipt.questionState}`;
-    send(res, 200, HTML, messagePage('Decision recorded', `${claims.person} chose '${receipt.optionId}'; ${state}.`, link));
+    const receipt = await decideRequest(
+      deps.services,
+      claims.requestId,
+      { questionId: claims.questionId, optionId, person: claims.person, channel: 'email', comment },
+      `email-${claims.jti}`,
+    );
+    const state =
+      receipt.questionState === 'open'
+        ? `the question stays open: ${receipt.votes} of ${receipt.quorum} approvals`
+        : `the question is now ${receipt.questionState}`;
+    send(
+      res,
+      200,
+      HTML,
+      messagePage('Decision recorded', `${claims.person} chose '${receipt.optionId}'; ${state}.`, link),
+    );
   } catch (error) {
     // A refused or failed decision leaves the link usable, so that the person can try again.
     await releaseToken(deps.services.store, claims.jti);
-    if (error instanceof RefusedError) return send(res, REFUSED_STATUS[error.kind], HTML, messagePage('Decision refused', error.reason, link));
+    if (error instanceof RefusedError)
+      return send(res, REFUSED_STATUS[error.kind], HTML, messagePage('Decision refused', error.reason, link));
     throw error;
   }
 }
@@ -204,13 +332,20 @@ async function apiStart(req: IncomingMessage, res: ServerResponse, deps: WebDepe
     channel: 'api',
     source: { format: source.format, text: String(source.text ?? '') },
   };
-  if (!['spec', 'sql', 'migrations'].includes(kickoff.source.format)) problems.push("source.format must be 'spec', 'sql' or 'migrations'");
-  if (problems.length) return sendJson(res, 400, { error: `the request was not started: ${problems.join('; ')}`, problems });
+  if (!['spec', 'sql', 'migrations'].includes(kickoff.source.format))
+    problems.push("source.format must be 'spec', 'sql' or 'migrations'");
+  if (problems.length)
+    return sendJson(res, 400, { error: `the request was not started: ${problems.join('; ')}`, problems });
   const { requestId, started } = await startRequest(deps.services, kickoff);
   sendJson(res, started ? 201 : 200, { requestId, started, url: `/requests/${encodeURIComponent(requestId)}` });
 }
 
-async function apiDecide(req: IncomingMessage, res: ServerResponse, deps: WebDependencies, [requestId]: string[]): Promise<void> {
+async function apiDecide(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: WebDependencies,
+  [requestId]: string[],
+): Promise<void> {
   const person = await apiPerson(req, deps, 'decide', requestId);
   const body = await readJson(req);
   const problems: string[] = [];
@@ -221,15 +356,30 @@ async function apiDecide(req: IncomingMessage, res: ServerResponse, deps: WebDep
   const idempotencyKey = req.headers['idempotency-key'];
   const actionId = typeof idempotencyKey === 'string' && idempotencyKey ? `api-${person}-${idempotencyKey}` : undefined;
   const channel: Channel = 'api';
-  sendJson(res, 200, await decideRequest(deps.services, requestId, { questionId, optionId, person, channel, comment }, actionId));
+  sendJson(
+    res,
+    200,
+    await decideRequest(deps.services, requestId, { questionId, optionId, person, channel, comment }, actionId),
+  );
 }
 
 /** The person an API bearer token stands for; an unknown or missing token is refused, and audited. */
-async function apiPerson(req: IncomingMessage, deps: WebDependencies, action: string, requestId?: string): Promise<string> {
+async function apiPerson(
+  req: IncomingMessage,
+  deps: WebDependencies,
+  action: string,
+  requestId?: string,
+): Promise<string> {
   try {
     return bearerPerson(req, deps.apiTokens);
   } catch (error) {
-    await auditRefusal(deps.services, { action, actor: 'unknown', channel: 'api', requestId, reason: (error as Error).message });
+    await auditRefusal(deps.services, {
+      action,
+      actor: 'unknown',
+      channel: 'api',
+      requestId,
+      reason: (error as Error).message,
+    });
     throw error;
   }
 }
@@ -252,7 +402,13 @@ function failure(res: ServerResponse, error: unknown, api: boolean): void {
   // The rest of a body too large is not read: the connection closes after the answer.
   if (status === 413) res.setHeader('connection', 'close');
   if (api) return send(res, status, 'application/json; charset=utf-8', JSON.stringify({ error: message }), retry);
-  send(res, status, HTML, page(status === 403 ? 'Refused' : status >= 500 ? 'Error' : 'Cannot do that', `<p>${escapeHtml(message)}</p>`), retry);
+  send(
+    res,
+    status,
+    HTML,
+    page(status === 403 ? 'Refused' : status >= 500 ? 'Error' : 'Cannot do that', `<p>${escapeHtml(message)}</p>`),
+    retry,
+  );
 }
 
 /** A closed question or an ended request is a conflict; Temporal too busy, a retry; a reused Idempotency-Key with another body, unprocessable. */
@@ -261,7 +417,15 @@ const REFUSED_STATUS: Record<RefusedKind, number> = { forbidden: 403, conflict: 
 export function createWebServer(deps: WebDependencies): Server {
   return createServer((req, res) => {
     setSecurityHeaders(res);
-    if (declaredTooLarge(req)) return failure(res, new HttpError(413, `the body is larger than ${MAX_BODY} bytes (Content-Length ${req.headers['content-length']})`), true);
+    if (declaredTooLarge(req))
+      return failure(
+        res,
+        new HttpError(
+          413,
+          `the body is larger than ${MAX_BODY} bytes (Content-Length ${req.headers['content-length']})`,
+        ),
+        true,
+      );
     let url: URL;
     let params: string[] = [];
     let handler: Handler | undefined;
@@ -284,7 +448,9 @@ export function createWebServer(deps: WebDependencies): Server {
     const route = handler;
     readBodyFirst(req)
       .then(() => route(req, res, deps, params, url))
-      .catch((error: unknown) => failure(res, error, url.pathname.startsWith('/api/') || url.pathname.startsWith('/slack/')));
+      .catch((error: unknown) =>
+        failure(res, error, url.pathname.startsWith('/api/') || url.pathname.startsWith('/slack/')),
+      );
   });
 }
 

@@ -11,11 +11,18 @@ const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error()
  */
 export async function bareUpdateRoundTrips(client: Client, connection: NativeConnection, n: number): Promise<number[]> {
   const taskQueue = `bench-floor-${randomUUID()}`;
-  const worker = await Worker.create({ connection, taskQueue, workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('../floor/workflows'), logger: silent }) });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('../floor/workflows'), logger: silent }),
+  });
   const times: number[] = [];
   await worker.runUntil(async () => {
     for (let i = 0; i < n; i++) {
-      const handle = await client.workflow.start('waitForOneUpdate', { workflowId: `floor-${randomUUID()}`, taskQueue });
+      const handle = await client.workflow.start('waitForOneUpdate', {
+        workflowId: `floor-${randomUUID()}`,
+        taskQueue,
+      });
       const started = performance.now();
       await handle.executeUpdate(decideFloor, { args: ['apply'] });
       times.push(performance.now() - started);

@@ -17,9 +17,24 @@ export async function startBenchStack(options: { temporal?: boolean } = {}): Pro
   const root = mkdtempSync(join(tmpdir(), 'schemawright-bench-'));
   chmodSync(root, 0o755); // PostgreSQL runs as the postgres account when we are root
   const [postgres, temporal] = await Promise.all([
-    freePort().then((port) => startEmbeddedPostgres({ dataDir: join(root, 'postgres'), port, persistent: false, throwaway: true, logFile: join(root, 'postgres.log') })),
+    freePort().then((port) =>
+      startEmbeddedPostgres({
+        dataDir: join(root, 'postgres'),
+        port,
+        persistent: false,
+        throwaway: true,
+        logFile: join(root, 'postgres.log'),
+      }),
+    ),
     options.temporal
-      ? Promise.all([locateTemporalCli(), freePort()]).then(([cli, port]) => startTemporalDevServer({ cliPath: cli.path, port, namespace: 'default', logFile: join(root, 'temporal.log') }))
+      ? Promise.all([locateTemporalCli(), freePort()]).then(([cli, port]) =>
+          startTemporalDevServer({
+            cliPath: cli.path,
+            port,
+            namespace: 'default',
+            logFile: join(root, 'temporal.log'),
+          }),
+        )
       : undefined,
   ]);
   return {

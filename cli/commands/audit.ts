@@ -21,22 +21,35 @@ interface AuditOptions {
 /** The store `schemawright start` runs, or DATABASE_URL. */
 function storePool() {
   const url = readClientEnvironment().postgres.databaseUrl;
-  if (!url) throw new ConfigError('no project store: set DATABASE_URL to the store of your schemawright, or run `schemawright start` in this directory first.');
+  if (!url)
+    throw new ConfigError(
+      'no project store: set DATABASE_URL to the store of your schemawright, or run `schemawright start` in this directory first.',
+    );
   return createStorePool(url, 'schemawright-audit');
 }
 
 function date(option: string, text: string | undefined): Date | undefined {
   if (text === undefined) return undefined;
   const value = new Date(text);
-  if (Number.isNaN(value.getTime())) throw new ConfigError(`${option} ${text} is not a date: use ISO 8601, like 2026-11-27 or 2026-11-27T18:00:00Z.`);
+  if (Number.isNaN(value.getTime()))
+    throw new ConfigError(`${option} ${text} is not a date: use ISO 8601, like 2026-11-27 or 2026-11-27T18:00:00Z.`);
   return value;
 }
 
 export async function runAudit(options: AuditOptions): Promise<void> {
-  if (!AUDIT_FORMATS.includes(options.format as AuditFormat)) throw new ConfigError(`unknown --format '${options.format}': use one of ${AUDIT_FORMATS.join(', ')}.`);
+  if (!AUDIT_FORMATS.includes(options.format as AuditFormat))
+    throw new ConfigError(`unknown --format '${options.format}': use one of ${AUDIT_FORMATS.join(', ')}.`);
   const limit = options.limit === undefined ? undefined : Number(options.limit);
-  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new ConfigError(`--limit ${options.limit} is not a positive whole number.`);
-  const filters: AuditFilters = { requestId: options.request, target: options.target, actor: options.actor, since: date('--since', options.since), until: date('--until', options.until), limit };
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
+    throw new ConfigError(`--limit ${options.limit} is not a positive whole number.`);
+  const filters: AuditFilters = {
+    requestId: options.request,
+    target: options.target,
+    actor: options.actor,
+    since: date('--since', options.since),
+    until: date('--until', options.until),
+    limit,
+  };
   const pool = storePool();
   try {
     process.stdout.write(`${renderAudit(await queryAudit(pool, filters), options.format as AuditFormat)}\n`);
@@ -95,20 +108,28 @@ function describeVerification(result: AnchoredVerification, keyId: string, publi
   if (result.forged) return [...lines, `audit log BROKEN: ${result.forged}.`].join('\n');
   if (result.firstBroken) {
     const broken = result.firstBroken;
-    lines.push(`audit log BROKEN at entry ${broken.seq}: ${broken.reason}. ${result.entries === 1 ? 'The 1 entry before it is' : `The ${result.entries} entries before it are`} intact. Compare entry ${broken.seq} with your store backups to see what was changed.`);
+    lines.push(
+      `audit log BROKEN at entry ${broken.seq}: ${broken.reason}. ${result.entries === 1 ? 'The 1 entry before it is' : `The ${result.entries} entries before it are`} intact. Compare entry ${broken.seq} with your store backups to see what was changed.`,
+    );
     return lines.join('\n');
   }
   if (result.truncated) {
     const { entries, signedEntries, signedAt } = result.truncated;
-    lines.push(`audit log TRUNCATED: it has ${entries} entries, but the checkpoint signed at ${signedAt} says it had ${signedEntries}: the newest ${signedEntries - entries} were removed. Restore them from your store backups.`);
+    lines.push(
+      `audit log TRUNCATED: it has ${entries} entries, but the checkpoint signed at ${signedAt} says it had ${signedEntries}: the newest ${signedEntries - entries} were removed. Restore them from your store backups.`,
+    );
     return lines.join('\n');
   }
   const covered = result.anchor.state === 'checked' ? result.anchor.checkpoint.entries : undefined;
-  lines.push(`audit log intact: ${result.entries} entries, each chained to the one before it; ${result.checkpoints} signed checkpoint(s) in the store agree with it`);
+  lines.push(
+    `audit log intact: ${result.entries} entries, each chained to the one before it; ${result.checkpoints} signed checkpoint(s) in the store agree with it`,
+  );
   const anchor = {
     checked: `the newest checkpoint kept outside the store (Temporal, ${covered} entries) agrees with it`,
-    empty: 'no checkpoint was written yet (the first is written at the end of a request, or within a minute of an entry)',
-    missing: 'WARNING: the store has checkpoints but the anchor workflow on Temporal has none: it was removed, or Temporal was never reached; a rewrite that also removed checkpoints from the store would not be seen',
+    empty:
+      'no checkpoint was written yet (the first is written at the end of a request, or within a minute of an entry)',
+    missing:
+      'WARNING: the store has checkpoints but the anchor workflow on Temporal has none: it was removed, or Temporal was never reached; a rewrite that also removed checkpoints from the store would not be seen',
     'not read': 'the anchor outside the store was not read (--no-anchor)',
   }[result.anchor.state];
   lines.push(anchor);
@@ -129,7 +150,9 @@ export function registerAuditCommand(program: Command): void {
     .action((options: AuditOptions) => runAudit(options));
   audit
     .command('verify')
-    .description('Check the audit log against its signed checkpoints: intact (exit 0), or the first altered entry or a cut tail (exit 1); 2: could not check; 3: intact but not anchored outside the store.')
+    .description(
+      'Check the audit log against its signed checkpoints: intact (exit 0), or the first altered entry or a cut tail (exit 1); 2: could not check; 3: intact but not anchored outside the store.',
+    )
     .option('--no-anchor', 'do not read the newest checkpoint kept outside the store (on Temporal)')
     .action(async (options: { anchor: boolean }) => {
       process.exitCode = await runAuditVerify(options);

@@ -19,19 +19,26 @@ export interface DesignOptions {
 
 /** Returns the exit status: 0, or 1 when the spec is invalid (every error printed). */
 export async function runDesign(specPath: string, options: DesignOptions): Promise<number> {
-  if (!FORMATS.includes(options.format as DesignFormat)) throw new ConfigError(`unknown --format '${options.format}': use one of ${FORMATS.join(', ')}.`);
+  if (!FORMATS.includes(options.format as DesignFormat))
+    throw new ConfigError(`unknown --format '${options.format}': use one of ${FORMATS.join(', ')}.`);
   let specText: string;
   try {
     specText = readFileSync(specPath, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read the spec ${specPath}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}. Pass the path of a design spec (see docs/spec.md and examples/).`);
+    throw new ConfigError(
+      `cannot read the spec ${specPath}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}. Pass the path of a design spec (see docs/spec.md and examples/).`,
+    );
   }
   // A URL, or the name of a configured target, resolved the way the activities resolve it.
   const url = options.target ? targetConnectionString(options.target) : undefined;
   if (url) process.stderr.write(`target: ${redacted(url)}\n`);
   let result: ModelDesignResult;
   try {
-    result = await modelDesign(specText, { fileName: specPath, target: url ? { connectionString: url } : undefined, progress: (message) => process.stderr.write(`${message}...\n`) });
+    result = await modelDesign(specText, {
+      fileName: specPath,
+      target: url ? { connectionString: url } : undefined,
+      progress: (message) => process.stderr.write(`${message}...\n`),
+    });
   } catch (error) {
     if (error instanceof SpecError) {
       process.stderr.write(`${error.message}\n`);
@@ -54,9 +61,18 @@ function render(result: ModelDesignResult, format: DesignFormat): string {
   const lines = [
     `${model.name}: ${model.tables.length} tables, ${model.indexes.filter((i) => i.origin !== 'key').length} planned indexes, ${model.partitions.length} partitioned, ${model.policies.length} RLS policies`,
     ...(migration ? [`migration: ${migration.steps.length} steps up, ${migration.downSteps.length} down`] : []),
-    ...(verification ? verification.patterns.map((v) => `  ${v.verdict.padEnd(18)} ${v.pattern}${v.used.length > 0 ? ` (${v.used.join(', ')})` : ''}`) : []),
+    ...(verification
+      ? verification.patterns.map(
+          (v) => `  ${v.verdict.padEnd(18)} ${v.pattern}${v.used.length > 0 ? ` (${v.used.join(', ')})` : ''}`,
+        )
+      : []),
     '',
-    renderFindings(findings, 'text', { target: model.name, fingerprint: migration?.fingerprints.desired ?? 'not applied', tables: model.tables.length, indexes: model.indexes.length }),
+    renderFindings(findings, 'text', {
+      target: model.name,
+      fingerprint: migration?.fingerprints.desired ?? 'not applied',
+      tables: model.tables.length,
+      indexes: model.indexes.length,
+    }),
   ];
   return lines.join('\n');
 }
@@ -70,7 +86,9 @@ function writeDocuments(directory: string, result: ModelDesignResult): void {
     'erd.md': result.documents.erd,
     'index-plan.md': result.documents['index-plan'],
     'report.md': result.documents.report,
-    ...(result.migration ? { 'up.sql': stepsSql(result.migration.steps), 'down.sql': stepsSql(result.migration.downSteps) } : {}),
+    ...(result.migration
+      ? { 'up.sql': stepsSql(result.migration.steps), 'down.sql': stepsSql(result.migration.downSteps) }
+      : {}),
   };
   for (const [name, content] of Object.entries(files)) writeFileSync(join(directory, name), content);
   process.stderr.write(`wrote ${Object.keys(files).join(', ')} to ${directory}\n`);
@@ -79,11 +97,19 @@ function writeDocuments(directory: string, result: ModelDesignResult): void {
 export function registerDesignCommand(program: Command): void {
   program
     .command('design')
-    .description('Turn a design spec (YAML, see docs/spec.md) into a schema: DDL, ERD, index plan with reasons, findings; with --target, the up and down migration to it and an EXPLAIN check of every access pattern.')
+    .description(
+      'Turn a design spec (YAML, see docs/spec.md) into a schema: DDL, ERD, index plan with reasons, findings; with --target, the up and down migration to it and an EXPLAIN check of every access pattern.',
+    )
     .argument('<spec>', 'the design spec, e.g. examples/ecommerce.yaml')
-    .option('--target <url|name>', 'the database to migrate: postgres://user:password@host:port/db, or a configured target name')
+    .option(
+      '--target <url|name>',
+      'the database to migrate: postgres://user:password@host:port/db, or a configured target name',
+    )
     .option('--format <format>', `output format: ${FORMATS.join(', ')}`, 'text')
-    .option('--out <dir>', 'write schema.sql, erd.md, index-plan.md, report.md (and up.sql, down.sql with --target) to this directory')
+    .option(
+      '--out <dir>',
+      'write schema.sql, erd.md, index-plan.md, report.md (and up.sql, down.sql with --target) to this directory',
+    )
     .action(async (spec: string, options: DesignOptions) => {
       process.exitCode = await runDesign(spec, options);
     });

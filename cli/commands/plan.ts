@@ -14,15 +14,26 @@ interface PlanOptions {
 export function registerPlanCommand(program: Command): void {
   program
     .command('plan')
-    .description('Show the ordered steps of migrations as they would be applied: transactional or not, the lock each takes per table, and the estimated blocking time (table sizes from --target).')
-    .argument('<path>', 'a migration file, or a directory of migrations (golang-migrate, dbmate, Flyway or diesel layout)')
-    .option('--target <name|url>', "a configured target name (or a URL): its version, table sizes and column types are read (read-only)")
+    .description(
+      'Show the ordered steps of migrations as they would be applied: transactional or not, the lock each takes per table, and the estimated blocking time (table sizes from --target).',
+    )
+    .argument(
+      '<path>',
+      'a migration file, or a directory of migrations (golang-migrate, dbmate, Flyway or diesel layout)',
+    )
+    .option(
+      '--target <name|url>',
+      'a configured target name (or a URL): its version, table sizes and column types are read (read-only)',
+    )
     .option('--pg-version <version>', "the target's PostgreSQL version (e.g. 16 or 14.2) when there is no --target")
     .option('--format <format>', 'text or json', 'text')
     .action(async (path: string, options: PlanOptions) => {
-      if (!['text', 'json'].includes(options.format)) throw new ConfigError(`--format ${options.format} is not known: use text or json.`);
+      if (!['text', 'json'].includes(options.format))
+        throw new ConfigError(`--format ${options.format} is not known: use text or json.`);
       const files = readMigrationFiles(path);
-      const catalog = options.target ? await readTargetCatalog(options.target, { applicationName: 'schemawright-plan' }) : undefined;
+      const catalog = options.target
+        ? await readTargetCatalog(options.target, { applicationName: 'schemawright-plan' })
+        : undefined;
       const plan = await planMigrations(files, { pgVersion: options.pgVersion, catalog });
       console.log(renderPlan(plan, options.format as PlanFormat));
     });

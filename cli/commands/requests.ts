@@ -5,7 +5,14 @@ import { readMigrationFiles } from '../../artifacts/migration-files';
 import type { Command } from 'commander';
 import { readClientEnvironment } from '../../config/environment';
 import { openRequestServices } from '../../approvals/services';
-import { cancelRequest, decideRequest, listRequests, requestStatus, startRequest, type KickoffRequest } from '../../approvals/requests';
+import {
+  cancelRequest,
+  decideRequest,
+  listRequests,
+  requestStatus,
+  startRequest,
+  type KickoffRequest,
+} from '../../approvals/requests';
 import type { RequestKind, RequestStatusView } from '../../workflows/design-request-messages';
 import { waitFor } from '../../stack/wait';
 import { requestUrl } from '../../approvals/email/messages';
@@ -16,7 +23,9 @@ import { exitStatusOf, withExitStatus, EXIT } from './request-exit';
 export function registerRequestCommands(program: Command): void {
   program
     .command('request')
-    .description('Start a request: a spec (.yaml) designs, migration SQL (.sql or a migrations directory) changes, no source reviews the target.')
+    .description(
+      'Start a request: a spec (.yaml) designs, migration SQL (.sql or a migrations directory) changes, no source reviews the target.',
+    )
     .argument('[source]', 'spec.yaml | migration.sql | migrations-dir')
     .requiredOption('--target <name>', 'the target database')
     .requiredOption('--env <environment>', 'the target environment (policy decides who approves)')
@@ -26,30 +35,47 @@ export function registerRequestCommands(program: Command): void {
     .option('--id <clientRequestId>', 'your id for the request: repeating it returns the same request')
     .option('--no-wait', 'return once started instead of following progress to the first gate')
     .option('--json', 'print JSON')
-    .action((source: string | undefined, options: { target: string; env: string; as: string; kind?: RequestKind; title?: string; id?: string; wait: boolean; json?: boolean }) =>
-      withExitStatus(async () => {
-        const environment = readClientEnvironment();
-        const services = await openRequestServices(environment, 'operator');
-        try {
-          const kickoff: KickoffRequest = {
-            clientRequestId: options.id,
-            kind: options.kind ?? kindOf(source),
-            title: options.title ?? (source ? basename(source) : `review ${options.target}`),
-            target: options.target,
-            environment: options.env,
-            requester: options.as,
-            channel: 'cli',
-            source: source ? readSource(source) : { format: 'sql', text: '' },
-          };
-          const { requestId, started } = await startRequest(services, kickoff);
-          if (!options.json) console.log(`${started ? 'started' : 'already exists:'} request ${requestId}`);
-          const view = options.wait ? await follow(services, requestId, true) : await requestStatus(services, requestId);
-          console.log(options.json ? JSON.stringify(view, null, 2) : describe(view, environment.approvals.webBaseUrl));
-          return exitStatusOf(view.state);
-        } finally {
-          await services.close();
-        }
-      }),
+    .action(
+      (
+        source: string | undefined,
+        options: {
+          target: string;
+          env: string;
+          as: string;
+          kind?: RequestKind;
+          title?: string;
+          id?: string;
+          wait: boolean;
+          json?: boolean;
+        },
+      ) =>
+        withExitStatus(async () => {
+          const environment = readClientEnvironment();
+          const services = await openRequestServices(environment, 'operator');
+          try {
+            const kickoff: KickoffRequest = {
+              clientRequestId: options.id,
+              kind: options.kind ?? kindOf(source),
+              title: options.title ?? (source ? basename(source) : `review ${options.target}`),
+              target: options.target,
+              environment: options.env,
+              requester: options.as,
+              channel: 'cli',
+              source: source ? readSource(source) : { format: 'sql', text: '' },
+            };
+            const { requestId, started } = await startRequest(services, kickoff);
+            if (!options.json) console.log(`${started ? 'started' : 'already exists:'} request ${requestId}`);
+            const view = options.wait
+              ? await follow(services, requestId, true)
+              : await requestStatus(services, requestId);
+            console.log(
+              options.json ? JSON.stringify(view, null, 2) : describe(view, environment.approvals.webBaseUrl),
+            );
+            return exitStatusOf(view.state);
+          } finally {
+            await services.close();
+          }
+        }),
     );
 
   program
@@ -74,7 +100,10 @@ export function registerRequestCommands(program: Command): void {
   program
     .command('list')
     .description('List requests from Temporal visibility, newest first.')
-    .option('--status <status>', 'running | awaiting-approval | applying | completed | rejected | expired | cancelled | failed')
+    .option(
+      '--status <status>',
+      'running | awaiting-approval | applying | completed | rejected | expired | cancelled | failed',
+    )
     .option('--target <name>')
     .option('--env <environment>')
     .option('--requester <person>')
@@ -82,10 +111,19 @@ export function registerRequestCommands(program: Command): void {
     .action(async (options: { status?: string; target?: string; env?: string; requester?: string; json?: boolean }) => {
       const services = await openRequestServices(readClientEnvironment(), 'operator');
       try {
-        const rows = await listRequests(services, { status: options.status, target: options.target, environment: options.env, requester: options.requester });
+        const rows = await listRequests(services, {
+          status: options.status,
+          target: options.target,
+          environment: options.env,
+          requester: options.requester,
+        });
         if (options.json) console.log(JSON.stringify(rows, null, 2));
         else if (!rows.length) console.log('no requests match');
-        else for (const r of rows) console.log(`${r.requestId}  ${r.status.padEnd(17)} ${r.kind.padEnd(6)} ${r.target}/${r.environment}  ${r.phase.padEnd(11)} by ${r.requester}  ${r.startTime.toISOString()}`);
+        else
+          for (const r of rows)
+            console.log(
+              `${r.requestId}  ${r.status.padEnd(17)} ${r.kind.padEnd(6)} ${r.target}/${r.environment}  ${r.phase.padEnd(11)} by ${r.requester}  ${r.startTime.toISOString()}`,
+            );
       } finally {
         await services.close();
       }
@@ -104,8 +142,23 @@ export function registerRequestCommands(program: Command): void {
       withExitStatus(async () => {
         const services = await openRequestServices(readClientEnvironment(), 'operator');
         try {
-          const receipt = await decideRequest(services, id, { questionId: options.question, optionId: options.option, person: options.as, channel: 'cli', comment: options.comment }, `cli-${randomUUID()}`);
-          console.log(options.json ? JSON.stringify(receipt, null, 2) : `${receipt.person} chose ${receipt.optionId} on ${receipt.questionId}: question ${receipt.questionState} (${receipt.votes}/${receipt.quorum})`);
+          const receipt = await decideRequest(
+            services,
+            id,
+            {
+              questionId: options.question,
+              optionId: options.option,
+              person: options.as,
+              channel: 'cli',
+              comment: options.comment,
+            },
+            `cli-${randomUUID()}`,
+          );
+          console.log(
+            options.json
+              ? JSON.stringify(receipt, null, 2)
+              : `${receipt.person} chose ${receipt.optionId} on ${receipt.questionId}: question ${receipt.questionState} (${receipt.votes}/${receipt.quorum})`,
+          );
           return EXIT.ok;
         } finally {
           await services.close();
@@ -145,10 +198,14 @@ function kindOf(source: string | undefined): RequestKind {
 /** A file becomes the source text; a migrations directory becomes its files, paired up and down and ordered by version. */
 function readSource(path: string): KickoffRequest['source'] {
   const stats = statSync(path, { throwIfNoEntry: false });
-  if (!stats) throw new Error(`${path} does not exist: give a spec (.yaml), a migration (.sql) or a migrations directory`);
+  if (!stats)
+    throw new Error(`${path} does not exist: give a spec (.yaml), a migration (.sql) or a migrations directory`);
   if (stats.isDirectory()) {
     const files = readMigrationFiles(path);
-    if (!files.length) throw new Error(`${path} has no .sql files: give a golang-migrate, dbmate, Flyway or diesel migrations directory`);
+    if (!files.length)
+      throw new Error(
+        `${path} has no .sql files: give a golang-migrate, dbmate, Flyway or diesel migrations directory`,
+      );
     return { format: 'migrations', text: JSON.stringify(files) };
   }
   return { format: /\.ya?ml$/i.test(path) ? 'spec' : 'sql', text: readFileSync(path, 'utf8'), name: basename(path) };
@@ -186,12 +243,19 @@ export function describe(view: RequestStatusView, webBaseUrl: string): string {
     `  page ${requestUrl(webBaseUrl, view.requestId)}`,
   ];
   for (const q of view.questions) {
-    lines.push(`  question ${q.id} [${q.state}${q.chosenOptionId ? `: ${optionTitle(q, q.chosenOptionId)}` : ''}] ${q.problem}`);
+    lines.push(
+      `  question ${q.id} [${q.state}${q.chosenOptionId ? `: ${optionTitle(q, q.chosenOptionId)}` : ''}] ${q.problem}`,
+    );
     lines.push(`    asked ${q.askedTo.join(', ') || 'nobody'} (${q.quorum} needed)`);
-    for (const o of q.options) lines.push(`    - ${o.id}: ${o.title}${o.id === q.recommendation.optionId ? '  (recommended)' : ''}`);
-    for (const v of q.votes) lines.push(`    ${v.person} chose ${optionTitle(q, v.optionId)} via ${v.channel}${v.comment ? `: ${v.comment}` : ''}`);
+    for (const o of q.options)
+      lines.push(`    - ${o.id}: ${o.title}${o.id === q.recommendation.optionId ? '  (recommended)' : ''}`);
+    for (const v of q.votes)
+      lines.push(
+        `    ${v.person} chose ${optionTitle(q, v.optionId)} via ${v.channel}${v.comment ? `: ${v.comment}` : ''}`,
+      );
   }
   lines.push('  timeline');
-  for (const entry of view.timeline) lines.push(`    ${entry.at}  ${entry.event}${entry.detail ? `: ${entry.detail}` : ''}`);
+  for (const entry of view.timeline)
+    lines.push(`    ${entry.at}  ${entry.event}${entry.detail ? `: ${entry.detail}` : ''}`);
   return lines.join('\n');
 }

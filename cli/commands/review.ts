@@ -15,9 +15,17 @@ interface ReviewOptions {
 export function registerReviewCommand(program: Command): void {
   program
     .command('review')
-    .description('Review migration SQL (squawk and schemawright rules; with --target, a shadow verification); exits 1 when it finds errors or statements only people may allow (SW-ESC-PRIVILEGED).')
-    .argument('<path>', 'a migration file, or a directory of migrations (golang-migrate, dbmate, Flyway or diesel layout)')
-    .option('--target <url|name>', "the target, a PostgreSQL URL or a configured target name (its reader): its version, table sizes and column types (for the lock model), and a copy of its schema in the shadow sandbox where the given migrations (all taken as pending) are applied up, down and up again")
+    .description(
+      'Review migration SQL (squawk and schemawright rules; with --target, a shadow verification); exits 1 when it finds errors or statements only people may allow (SW-ESC-PRIVILEGED).',
+    )
+    .argument(
+      '<path>',
+      'a migration file, or a directory of migrations (golang-migrate, dbmate, Flyway or diesel layout)',
+    )
+    .option(
+      '--target <url|name>',
+      'the target, a PostgreSQL URL or a configured target name (its reader): its version, table sizes and column types (for the lock model), and a copy of its schema in the shadow sandbox where the given migrations (all taken as pending) are applied up, down and up again',
+    )
     .option('--pg-version <version>', "the target's PostgreSQL version (e.g. 16 or 14.2) when there is no --target")
     .option('--format <format>', 'text, json or markdown', 'text')
     .action(async (path: string, options: ReviewOptions) => {
@@ -26,9 +34,18 @@ export function registerReviewCommand(program: Command): void {
       }
       const files = readMigrationFiles(path);
       // The target's catalog gives its version, and table sizes and column types for the lock model.
-      const catalog = options.target ? await readTargetCatalog(options.target, { applicationName: 'schemawright-review' }) : undefined;
-      const { report, escalations } = await reviewChange({ files, catalog, pgVersion: options.pgVersion, target: options.target, connection: { applicationName: 'schemawright-review' } });
+      const catalog = options.target
+        ? await readTargetCatalog(options.target, { applicationName: 'schemawright-review' })
+        : undefined;
+      const { report, escalations } = await reviewChange({
+        files,
+        catalog,
+        pgVersion: options.pgVersion,
+        target: options.target,
+        connection: { applicationName: 'schemawright-review' },
+      });
       console.log(renderReport({ ...report, escalations }, options.format));
-      if (report.counts.error > 0 || escalations.some((escalation) => escalation.trigger === privileged.id)) process.exitCode = 1;
+      if (report.counts.error > 0 || escalations.some((escalation) => escalation.trigger === privileged.id))
+        process.exitCode = 1;
     });
 }

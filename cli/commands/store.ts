@@ -15,19 +15,31 @@ interface SetupOptions {
  */
 export async function runStoreSetup(options: SetupOptions): Promise<void> {
   const given = process.env.SCHEMAWRIGHT_APP_PASSWORD;
-  const setup = await setupStore(options.ownerUrl, given || randomBytes(24).toString('base64url'), { owner: options.ownerRole, app: options.appRole });
-  process.stdout.write(`store set up: ${setup.applied.length ? `applied ${setup.applied.join(', ')}` : 'no migration was pending'}; ${options.ownerRole} owns the store, ${options.appRole} may read and append\n`);
+  const setup = await setupStore(options.ownerUrl, given || randomBytes(24).toString('base64url'), {
+    owner: options.ownerRole,
+    app: options.appRole,
+  });
+  process.stdout.write(
+    `store set up: ${setup.applied.length ? `applied ${setup.applied.join(', ')}` : 'no migration was pending'}; ${options.ownerRole} owns the store, ${options.appRole} may read and append\n`,
+  );
   const url = new URL(setup.appUrl);
   if (given) url.password = '<SCHEMAWRIGHT_APP_PASSWORD>';
-  process.stdout.write(`Give workers, the web server and the CLI this DATABASE_URL (keep it secret):\n  ${url.toString()}\n`);
+  process.stdout.write(
+    `Give workers, the web server and the CLI this DATABASE_URL (keep it secret):\n  ${url.toString()}\n`,
+  );
 }
 
 export function registerStoreCommand(program: Command): void {
   const store = program.command('store').description("The project store's roles and migrations.");
   store
     .command('setup')
-    .description('Create the owner and application roles, apply migrations as the owner, grant the application role only what it needs (run again after an upgrade).')
-    .requiredOption('--owner-url <url>', "an administrator's URL of the store's database: a superuser, or a role with CREATEROLE that may create in it")
+    .description(
+      'Create the owner and application roles, apply migrations as the owner, grant the application role only what it needs (run again after an upgrade).',
+    )
+    .requiredOption(
+      '--owner-url <url>',
+      "an administrator's URL of the store's database: a superuser, or a role with CREATEROLE that may create in it",
+    )
     .option('--owner-role <name>', 'the role that owns the store (NOLOGIN)', DEFAULT_STORE_ROLES.owner)
     .option('--app-role <name>', 'the role the application connects as', DEFAULT_STORE_ROLES.app)
     .action((options: SetupOptions) => runStoreSetup(options));

@@ -62,7 +62,8 @@ describe.each<[Dataset, Partial<Record<keyof typeof COUNTS, number>>]>([
 
   it('counts what the catalog counts', async () => {
     const expected: Record<string, number> = {};
-    for (const [kind, sql] of Object.entries(COUNTS)) expected[kind] = Number(Object.values((await client.query(sql)).rows[0])[0]);
+    for (const [kind, sql] of Object.entries(COUNTS))
+      expected[kind] = Number(Object.values((await client.query(sql)).rows[0])[0]);
     expect(countsOf(catalog)).toEqual(expected);
     expect(countsOf(catalog)).toMatchObject(known);
   });
@@ -75,7 +76,9 @@ describe.each<[Dataset, Partial<Record<keyof typeof COUNTS, number>>]>([
     // The catalog travels as JSON (activity results, the store): nothing may be lost on the way.
     expect(JSON.parse(JSON.stringify(catalog))).toEqual(catalog);
     // Deterministic order: the JSON itself (minus statistics) is equal, not just the hash.
-    expect(again.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(catalog.tables.map((t) => `${t.schema}.${t.name}`));
+    expect(again.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(
+      catalog.tables.map((t) => `${t.schema}.${t.name}`),
+    );
   });
 });
 
@@ -98,7 +101,15 @@ describe('what introspection reads, checked by hand on Pagila', () => {
   it('reads partitioning, bounds and row estimates', () => {
     expect(table('payment').partitioning).toEqual({ strategy: 'range', key: 'payment_date' });
     const partitions = catalog.tables.filter((t) => t.partitionOf?.parent === 'public.payment');
-    expect(partitions.map((p) => p.name)).toEqual(['payment_p2022_01', 'payment_p2022_02', 'payment_p2022_03', 'payment_p2022_04', 'payment_p2022_05', 'payment_p2022_06', 'payment_p2022_07']);
+    expect(partitions.map((p) => p.name)).toEqual([
+      'payment_p2022_01',
+      'payment_p2022_02',
+      'payment_p2022_03',
+      'payment_p2022_04',
+      'payment_p2022_05',
+      'payment_p2022_06',
+      'payment_p2022_07',
+    ]);
     expect(partitions[0]!.partitionOf!.bound).toMatch(/^FOR VALUES FROM \('2022-01-01/);
     expect(partitions.reduce((n, p) => n + p.stats.liveTuples, 0)).toBe(16049);
     expect(table('rental').stats.rowEstimate).toBe(16044);
@@ -108,38 +119,71 @@ describe('what introspection reads, checked by hand on Pagila', () => {
   it('reads columns: serial sequences, domains, defaults, enums', () => {
     const film = table('film');
     const filmId = film.columns.find((c) => c.name === 'film_id')!;
-    expect(filmId).toMatchObject({ type: 'integer', nullable: false, identity: null, serialSequence: 'public.film_film_id_seq' });
-    expect(film.columns.find((c) => c.name === 'release_year')).toMatchObject({ type: 'public.year', baseType: 'integer' });
-    expect(film.columns.find((c) => c.name === 'rating')).toMatchObject({ type: 'public.mpaa_rating', default: "'G'::public.mpaa_rating" });
-    expect(catalog.enums).toEqual([{ schema: 'public', name: 'mpaa_rating', values: ['G', 'PG', 'PG-13', 'R', 'NC-17'] }]);
+    expect(filmId).toMatchObject({
+      type: 'integer',
+      nullable: false,
+      identity: null,
+      serialSequence: 'public.film_film_id_seq',
+    });
+    expect(film.columns.find((c) => c.name === 'release_year')).toMatchObject({
+      type: 'public.year',
+      baseType: 'integer',
+    });
+    expect(film.columns.find((c) => c.name === 'rating')).toMatchObject({
+      type: 'public.mpaa_rating',
+      default: "'G'::public.mpaa_rating",
+    });
+    expect(catalog.enums).toEqual([
+      { schema: 'public', name: 'mpaa_rating', values: ['G', 'PG', 'PG-13', 'R', 'NC-17'] },
+    ]);
     expect(film.columns.map((c) => c.name).slice(0, 3)).toEqual(['film_id', 'title', 'description']);
   });
 
   it('reads constraints with definitions and foreign keys with their targets', () => {
     const fk = table('film').constraints.find((c) => c.name === 'film_language_id_fkey')!;
-    expect(fk).toMatchObject({ kind: 'foreign key', columns: ['language_id'], references: { table: 'public.language', columns: ['language_id'] } });
-    expect(fk.definition).toBe('FOREIGN KEY (language_id) REFERENCES public.language(language_id) ON UPDATE CASCADE ON DELETE RESTRICT');
-    expect(table('payment').constraints.find((c) => c.kind === 'primary key')!.columns).toEqual(['payment_date', 'payment_id']);
+    expect(fk).toMatchObject({
+      kind: 'foreign key',
+      columns: ['language_id'],
+      references: { table: 'public.language', columns: ['language_id'] },
+    });
+    expect(fk.definition).toBe(
+      'FOREIGN KEY (language_id) REFERENCES public.language(language_id) ON UPDATE CASCADE ON DELETE RESTRICT',
+    );
+    expect(table('payment').constraints.find((c) => c.kind === 'primary key')!.columns).toEqual([
+      'payment_date',
+      'payment_id',
+    ]);
   });
 
   it('reads indexes, expression keys, views, triggers, sequences with headroom', () => {
     const fulltext = table('film').indexes.find((i) => i.name === 'film_fulltext_idx')!;
     expect(fulltext).toMatchObject({ method: 'gist', keys: ['fulltext'], valid: true, unique: false, predicate: null });
-    expect(table('film').indexes.find((i) => i.name === 'film_pkey')).toMatchObject({ primary: true, constraint: 'film_pkey' });
+    expect(table('film').indexes.find((i) => i.name === 'film_pkey')).toMatchObject({
+      primary: true,
+      constraint: 'film_pkey',
+    });
     const matview = catalog.views.find((v) => v.name === 'rental_by_category')!;
     expect(matview.materialized).toBe(true);
     expect(matview.definition).toContain('sum(p.amount)');
     expect(matview.indexes.map((i) => i.name)).toEqual(['rental_category']);
     expect(table('film').triggers.map((t) => t.name)).toEqual(['film_fulltext_trigger', 'last_updated']);
     const sequence = catalog.sequences.find((s) => s.name === 'film_film_id_seq')!;
-    expect(sequence).toMatchObject({ ownedBy: 'public.film.film_id', ownership: 'serial', stats: { lastValue: 1000, limit: 2147483647 } });
+    expect(sequence).toMatchObject({
+      ownedBy: 'public.film.film_id',
+      ownership: 'serial',
+      stats: { lastValue: 1000, limit: 2147483647 },
+    });
     expect(sequence.stats.headroom).toBeCloseTo(1 - 999 / 2147483646, 9);
   });
 
   it('reads an INCLUDE, partial, DESC, opclass index, and a failed concurrent build as invalid', async () => {
-    await client.query(`CREATE INDEX film_title_partial ON film (lower(title) text_pattern_ops DESC, film_id) INCLUDE (rating) WHERE rental_rate > 1`);
+    await client.query(
+      `CREATE INDEX film_title_partial ON film (lower(title) text_pattern_ops DESC, film_id) INCLUDE (rating) WHERE rental_rate > 1`,
+    );
     await client.query(`INSERT INTO actor (first_name, last_name) VALUES ('A', 'B'), ('A', 'B')`);
-    await expect(client.query(`CREATE UNIQUE INDEX CONCURRENTLY actor_names_unique ON actor (first_name, last_name)`)).rejects.toThrow(/could not create unique index/);
+    await expect(
+      client.query(`CREATE UNIQUE INDEX CONCURRENTLY actor_names_unique ON actor (first_name, last_name)`),
+    ).rejects.toThrow(/could not create unique index/);
     const after = await introspect(client);
     const indexes = after.tables.find((t) => t.name === 'film')!.indexes;
     expect(indexes.find((i) => i.name === 'film_title_partial')).toMatchObject({
@@ -148,7 +192,9 @@ describe('what introspection reads, checked by hand on Pagila', () => {
       include: ['rating'],
       predicate: '(rental_rate > (1)::numeric)',
     });
-    expect(after.tables.find((t) => t.name === 'actor')!.indexes.find((i) => i.name === 'actor_names_unique')).toMatchObject({ valid: false, unique: true });
+    expect(
+      after.tables.find((t) => t.name === 'actor')!.indexes.find((i) => i.name === 'actor_names_unique'),
+    ).toMatchObject({ valid: false, unique: true });
     expect(fingerprint(after)).not.toBe(fingerprint(catalog));
   });
 
@@ -189,7 +235,10 @@ describe('the fingerprint changes with any DDL', () => {
     ['rename column', 'ALTER TABLE posts RENAME COLUMN source TO origin'],
     ['create view', 'CREATE VIEW recent_posts AS SELECT id FROM posts'],
     ['enable row level security', 'ALTER TABLE posts ENABLE ROW LEVEL SECURITY'],
-    ['add trigger', 'CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; CREATE TRIGGER posts_touch BEFORE UPDATE ON posts FOR EACH ROW EXECUTE FUNCTION touch()'],
+    [
+      'add trigger',
+      'CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; CREATE TRIGGER posts_touch BEFORE UPDATE ON posts FOR EACH ROW EXECUTE FUNCTION touch()',
+    ],
     ['add enum', "CREATE TYPE mood AS ENUM ('calm', 'angry')"],
     ['add sequence', 'CREATE SEQUENCE ticket_seq'],
     ['drop index', 'DROP INDEX index_posts_on_created_at'],

@@ -1,6 +1,18 @@
 import type { ClientBase } from 'pg';
 import { quoteIdent } from '../names';
-import type { Catalog, Column, Constraint, ConstraintKind, Index, Policy, Sequence, Statement, Table, Trigger, View } from './catalog';
+import type {
+  Catalog,
+  Column,
+  Constraint,
+  ConstraintKind,
+  Index,
+  Policy,
+  Sequence,
+  Statement,
+  Table,
+  Trigger,
+  View,
+} from './catalog';
 
 export interface IntrospectOptions {
   /** How many pg_stat_statements entries to keep (by total time); 0 skips them. */
@@ -195,18 +207,20 @@ async function readCatalog(client: ClientBase, options: IntrospectOptions): Prom
     return sequence;
   };
 
-  const toColumn = (rel: RelationRow) => (c: ColumnRow): Column => ({
-    name: c.name,
-    type: c.type,
-    baseType: c.base_type,
-    nullable: c.nullable,
-    default: c.default,
-    identity: c.identity === 'a' ? 'always' : c.identity === 'd' ? 'by default' : null,
-    generated: c.generated === 's' ? 'stored' : c.generated === 'v' ? 'virtual' : null,
-    serialSequence: serialSequenceOf(rel, c),
-    collation: c.collation,
-    securityLabels: sortKeys(c.labels ?? {}),
-  });
+  const toColumn =
+    (rel: RelationRow) =>
+    (c: ColumnRow): Column => ({
+      name: c.name,
+      type: c.type,
+      baseType: c.base_type,
+      nullable: c.nullable,
+      default: c.default,
+      identity: c.identity === 'a' ? 'always' : c.identity === 'd' ? 'by default' : null,
+      generated: c.generated === 's' ? 'stored' : c.generated === 'v' ? 'virtual' : null,
+      serialSequence: serialSequenceOf(rel, c),
+      collation: c.collation,
+      securityLabels: sortKeys(c.labels ?? {}),
+    });
   const toIndex = (row: IndexRow): Index => ({
     name: row.name,
     method: row.method,
@@ -228,12 +242,20 @@ async function readCatalog(client: ClientBase, options: IntrospectOptions): Prom
     kind: CONSTRAINT_KINDS[row.kind]!,
     columns: (row.columns ?? []).map((num) => columnName(row.rel, num)),
     definition: row.definition,
-    references: row.ref_table ? { table: row.ref_table, columns: (row.ref_columns ?? []).map((num) => columnName(row.ref_rel, num)) } : null,
+    references: row.ref_table
+      ? { table: row.ref_table, columns: (row.ref_columns ?? []).map((num) => columnName(row.ref_rel, num)) }
+      : null,
     validated: row.validated,
     deferrable: row.deferrable,
     inherited: row.inherited,
   });
-  const toTrigger = (row: TriggerRow): Trigger => ({ name: row.name, function: row.function, enabled: row.enabled, inherited: row.inherited, definition: row.definition });
+  const toTrigger = (row: TriggerRow): Trigger => ({
+    name: row.name,
+    function: row.function,
+    enabled: row.enabled,
+    inherited: row.inherited,
+    definition: row.definition,
+  });
   const toPolicy = (row: PolicyRow): Policy => ({
     name: row.name,
     command: POLICY_COMMANDS[row.command] ?? row.command,
@@ -295,7 +317,12 @@ async function readCatalog(client: ClientBase, options: IntrospectOptions): Prom
   }
 
   return {
-    meta: { database: meta.database, serverVersion: meta.version, serverVersionNum: meta.version_num, introspectedAt: iso(meta.now)! },
+    meta: {
+      database: meta.database,
+      serverVersion: meta.version,
+      serverVersionNum: meta.version_num,
+      introspectedAt: iso(meta.now)!,
+    },
     schemas: schemas.map((s) => s.name).sort(compare),
     extensions: byName(extensions),
     enums: byQualifiedName(enums),
@@ -334,7 +361,11 @@ function toSequence(row: SequenceRow, feeds: Map<string, { column: string; type:
   };
 }
 
-async function readStatements(client: ClientBase, extensions: { name: string; schema: string }[], limit: number): Promise<Statement[] | null> {
+async function readStatements(
+  client: ClientBase,
+  extensions: { name: string; schema: string }[],
+  limit: number,
+): Promise<Statement[] | null> {
   const extension = extensions.find((x) => x.name === 'pg_stat_statements');
   if (limit <= 0 || !extension) return null;
   // The view raises unless the library is preloaded; asking first keeps a caller's transaction usable.
@@ -349,7 +380,13 @@ async function readStatements(client: ClientBase, extensions: { name: string; sc
      ORDER BY s.total_exec_time DESC LIMIT $1`,
     [limit],
   );
-  return rows.map((r) => ({ query: r.query, calls: Number(r.calls), totalMs: r.total, meanMs: r.mean, rows: Number(r.rows) }));
+  return rows.map((r) => ({
+    query: r.query,
+    calls: Number(r.calls),
+    totalMs: r.total,
+    meanMs: r.mean,
+    rows: Number(r.rows),
+  }));
 }
 
 function parsePartitionKey(key: string): { strategy: 'range' | 'list' | 'hash'; key: string } {
@@ -357,7 +394,13 @@ function parsePartitionKey(key: string): { strategy: 'range' | 'list' | 'hash'; 
   return { strategy: (match?.[1]?.toLowerCase() ?? 'range') as 'range' | 'list' | 'hash', key: match?.[2] ?? key };
 }
 
-const CONSTRAINT_KINDS: Record<string, ConstraintKind> = { p: 'primary key', f: 'foreign key', u: 'unique', c: 'check', x: 'exclusion' };
+const CONSTRAINT_KINDS: Record<string, ConstraintKind> = {
+  p: 'primary key',
+  f: 'foreign key',
+  u: 'unique',
+  c: 'check',
+  x: 'exclusion',
+};
 const POLICY_COMMANDS: Record<string, string> = { '*': 'ALL', r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE' };
 
 /** Code-point order: the same on every machine, unlike the database's or the locale's collation. */
@@ -388,29 +431,108 @@ function iso(value: Date | null): string | null {
 }
 
 // pg returns int8 as string; oids are cast to int8 so they key maps as strings.
-interface MetaRow { database: string; version: string; version_num: number; now: Date; started: Date; stats_reset: Date | null }
+interface MetaRow {
+  database: string;
+  version: string;
+  version_num: number;
+  now: Date;
+  started: Date;
+  stats_reset: Date | null;
+}
 interface RelationRow {
-  oid: string; schema: string; name: string; kind: string; persistence: string; row_security: boolean; force_row_security: boolean;
-  partition_key: string | null; parent: string | null; bound: string | null; view_definition: string | null; comment: string | null;
-  reltuples: number; table_bytes: string; total_bytes: string; live: string; dead: string; seq_scan: string; seq_tup_read: string;
-  idx_scan: string; last_analyzed: Date | null;
+  oid: string;
+  schema: string;
+  name: string;
+  kind: string;
+  persistence: string;
+  row_security: boolean;
+  force_row_security: boolean;
+  partition_key: string | null;
+  parent: string | null;
+  bound: string | null;
+  view_definition: string | null;
+  comment: string | null;
+  reltuples: number;
+  table_bytes: string;
+  total_bytes: string;
+  live: string;
+  dead: string;
+  seq_scan: string;
+  seq_tup_read: string;
+  idx_scan: string;
+  last_analyzed: Date | null;
 }
 interface ColumnRow {
-  rel: string; num: number; name: string; type: string; base_type: string; nullable: boolean; default: string | null;
-  identity: string; generated: string; collation: string | null; labels: Record<string, string> | null;
+  rel: string;
+  num: number;
+  name: string;
+  type: string;
+  base_type: string;
+  nullable: boolean;
+  default: string | null;
+  identity: string;
+  generated: string;
+  collation: string | null;
+  labels: Record<string, string> | null;
 }
 interface ConstraintRow {
-  rel: string; name: string; kind: string; columns: number[] | null; definition: string; validated: boolean; deferrable: boolean;
-  inherited: boolean; ref_table: string | null; ref_rel: string; ref_columns: number[] | null;
+  rel: string;
+  name: string;
+  kind: string;
+  columns: number[] | null;
+  definition: string;
+  validated: boolean;
+  deferrable: boolean;
+  inherited: boolean;
+  ref_table: string | null;
+  ref_rel: string;
+  ref_columns: number[] | null;
 }
 interface IndexRow {
-  rel: string; name: string; method: string; unique: boolean; primary: boolean; valid: boolean; key_count: number; nulls_not_distinct: boolean;
-  predicate: string | null; definition: string; constraint: string | null; parent_index: string | null; columns: string[]; key_is_column: boolean[];
-  bytes: string; scans: string; tuples_read: string;
+  rel: string;
+  name: string;
+  method: string;
+  unique: boolean;
+  primary: boolean;
+  valid: boolean;
+  key_count: number;
+  nulls_not_distinct: boolean;
+  predicate: string | null;
+  definition: string;
+  constraint: string | null;
+  parent_index: string | null;
+  columns: string[];
+  key_is_column: boolean[];
+  bytes: string;
+  scans: string;
+  tuples_read: string;
 }
-interface TriggerRow { rel: string; name: string; function: string; enabled: string; inherited: boolean; definition: string }
-interface PolicyRow { rel: string; name: string; command: string; permissive: boolean; roles: string[]; using: string | null; check: string | null }
+interface TriggerRow {
+  rel: string;
+  name: string;
+  function: string;
+  enabled: string;
+  inherited: boolean;
+  definition: string;
+}
+interface PolicyRow {
+  rel: string;
+  name: string;
+  command: string;
+  permissive: boolean;
+  roles: string[];
+  using: string | null;
+  check: string | null;
+}
 interface SequenceRow {
-  schema: string; name: string; type: string; start: string; increment: string; min: string; max: string; cycle: boolean;
-  last_value: number | null; owner: string | null;
+  schema: string;
+  name: string;
+  type: string;
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cycle: boolean;
+  last_value: number | null;
+  owner: string | null;
 }

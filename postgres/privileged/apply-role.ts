@@ -9,7 +9,13 @@ export interface ApplyRole {
   known: boolean;
 }
 
-const SERVER_ROLES = ['pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files', 'pg_signal_backend', 'pg_checkpoint'];
+const SERVER_ROLES = [
+  'pg_execute_server_program',
+  'pg_read_server_files',
+  'pg_write_server_files',
+  'pg_signal_backend',
+  'pg_checkpoint',
+];
 
 /**
  * Reads, from the target's catalog, the rights of the role the apply connection logs in as (its
@@ -18,7 +24,14 @@ const SERVER_ROLES = ['pg_execute_server_program', 'pg_read_server_files', 'pg_w
 export async function applyRoleOf(client: Client, applyConnectionString: string): Promise<ApplyRole> {
   const named = decodeURIComponent(new URL(applyConnectionString).username);
   const name = named || (await client.query<{ name: string }>('SELECT current_user AS name')).rows[0]!.name;
-  const { rows } = await client.query<{ rolsuper: boolean; rolcreaterole: boolean; rolcreatedb: boolean; rolreplication: boolean; rolbypassrls: boolean; member_of: string[] }>(
+  const { rows } = await client.query<{
+    rolsuper: boolean;
+    rolcreaterole: boolean;
+    rolcreatedb: boolean;
+    rolreplication: boolean;
+    rolbypassrls: boolean;
+    member_of: string[];
+  }>(
     `SELECT r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,
             array(SELECT b.rolname::text FROM pg_roles b WHERE b.rolname = ANY($2) AND pg_has_role(r.oid, b.oid, 'MEMBER') ORDER BY b.rolname) AS member_of
        FROM pg_roles r WHERE r.rolname = $1`,
@@ -33,7 +46,11 @@ export async function applyRoleOf(client: Client, applyConnectionString: string)
     [role.rolreplication, 'REPLICATION'],
     [role.rolbypassrls, 'BYPASSRLS'],
   ];
-  return { name, rights: [...attributes.filter(([has]) => has).map(([, right]) => right), ...role.member_of], known: true };
+  return {
+    name,
+    rights: [...attributes.filter(([has]) => has).map(([, right]) => right), ...role.member_of],
+    known: true,
+  };
 }
 
 /** `role "deploy" (SUPERUSER, CREATEDB)`, for questions and reports. */

@@ -17,7 +17,12 @@ describe('privileged statements', () => {
   });
 
   it('names each flagged statement of a migration with its line, and only those', async () => {
-    const sql = ['CREATE TABLE loot (body text);', "CREATE ROLE evil LOGIN PASSWORD 'x';", 'ALTER TABLE loot ADD COLUMN n int;', "COPY (SELECT 1) TO PROGRAM 'touch /tmp/x';"].join('\n');
+    const sql = [
+      'CREATE TABLE loot (body text);',
+      "CREATE ROLE evil LOGIN PASSWORD 'x';",
+      'ALTER TABLE loot ADD COLUMN n int;',
+      "COPY (SELECT 1) TO PROGRAM 'touch /tmp/x';",
+    ].join('\n');
     const found = privilegedStatements(await parseStatements(sql, '0001_attack.sql'));
     expect(found.map((p) => [p.statement.location.line, p.statement.sql, p.reasons])).toEqual([
       [2, "CREATE ROLE evil LOGIN PASSWORD 'x'", ['creates a role (roles belong to the whole cluster)']],

@@ -29,40 +29,134 @@ export function privilegedStatements(statements: ParsedStatement[]): PrivilegedS
 
 /** Extensions PostgreSQL marks trusted (a database owner may create them): every other one needs a superuser. */
 export const TRUSTED_EXTENSIONS: ReadonlySet<string> = new Set([
-  'btree_gin', 'btree_gist', 'citext', 'cube', 'dict_int', 'fuzzystrmatch', 'hstore', 'intarray', 'isn', 'lo', 'ltree',
-  'pgcrypto', 'pg_trgm', 'seg', 'tablefunc', 'tcn', 'tsm_system_rows', 'tsm_system_time', 'unaccent', 'uuid-ossp',
-  'plpgsql', 'plperl', 'pltcl',
+  'btree_gin',
+  'btree_gist',
+  'citext',
+  'cube',
+  'dict_int',
+  'fuzzystrmatch',
+  'hstore',
+  'intarray',
+  'isn',
+  'lo',
+  'ltree',
+  'pgcrypto',
+  'pg_trgm',
+  'seg',
+  'tablefunc',
+  'tcn',
+  'tsm_system_rows',
+  'tsm_system_time',
+  'unaccent',
+  'uuid-ossp',
+  'plpgsql',
+  'plperl',
+  'pltcl',
 ]);
 
 /** Languages whose functions can do anything the server's OS user can. */
-const UNTRUSTED_LANGUAGES = new Set(['c', 'internal', 'plpythonu', 'plpython2u', 'plpython3u', 'plperlu', 'pltclu', 'plr', 'pljavau', 'plsh', 'plv8u']);
+const UNTRUSTED_LANGUAGES = new Set([
+  'c',
+  'internal',
+  'plpythonu',
+  'plpython2u',
+  'plpython3u',
+  'plperlu',
+  'pltclu',
+  'plr',
+  'pljavau',
+  'plsh',
+  'plv8u',
+]);
 
 /** Functions that reach outside the database, by what they reach. */
 const FUNCTION_GROUPS: [string, string[]][] = [
   [
     "reads or writes the server's files",
     [
-      'pg_read_file', 'pg_read_binary_file', 'pg_ls_dir', 'pg_stat_file', 'pg_ls_logdir', 'pg_ls_waldir', 'pg_ls_tmpdir', 'pg_ls_archive_statusdir',
-      'pg_ls_logicalsnapdir', 'pg_ls_logicalmapdir', 'pg_ls_replslotdir', 'pg_ls_summariesdir', 'pg_current_logfile', 'pg_file_write', 'pg_file_rename',
-      'pg_file_unlink', 'pg_file_sync', 'pg_logdir_ls', 'pg_read_file_old',
+      'pg_read_file',
+      'pg_read_binary_file',
+      'pg_ls_dir',
+      'pg_stat_file',
+      'pg_ls_logdir',
+      'pg_ls_waldir',
+      'pg_ls_tmpdir',
+      'pg_ls_archive_statusdir',
+      'pg_ls_logicalsnapdir',
+      'pg_ls_logicalmapdir',
+      'pg_ls_replslotdir',
+      'pg_ls_summariesdir',
+      'pg_current_logfile',
+      'pg_file_write',
+      'pg_file_rename',
+      'pg_file_unlink',
+      'pg_file_sync',
+      'pg_logdir_ls',
+      'pg_read_file_old',
     ],
   ],
   [
     'uses large objects, which belong to the whole database and reach server files (lo_import, lo_export)',
-    ['lo_import', 'lo_export', 'lo_from_bytea', 'lo_get', 'lo_put', 'lo_create', 'lo_creat', 'lo_unlink', 'lo_open', 'lo_close', 'loread', 'lowrite', 'lo_lseek', 'lo_lseek64', 'lo_tell', 'lo_tell64', 'lo_truncate', 'lo_truncate64'],
+    [
+      'lo_import',
+      'lo_export',
+      'lo_from_bytea',
+      'lo_get',
+      'lo_put',
+      'lo_create',
+      'lo_creat',
+      'lo_unlink',
+      'lo_open',
+      'lo_close',
+      'loread',
+      'lowrite',
+      'lo_lseek',
+      'lo_lseek64',
+      'lo_tell',
+      'lo_tell64',
+      'lo_truncate',
+      'lo_truncate64',
+    ],
   ],
-  ['reaches other servers (dblink, http)', ['dblink', 'http', 'http_get', 'http_post', 'http_put', 'http_patch', 'http_delete', 'http_head']],
+  [
+    'reaches other servers (dblink, http)',
+    ['dblink', 'http', 'http_get', 'http_post', 'http_put', 'http_patch', 'http_delete', 'http_head'],
+  ],
   [
     'controls the server (configuration, backends, WAL, replication, statistics)',
     [
-      'pg_reload_conf', 'pg_rotate_logfile', 'pg_terminate_backend', 'pg_cancel_backend', 'pg_promote', 'pg_switch_wal', 'pg_create_restore_point',
-      'pg_backup_start', 'pg_backup_stop', 'pg_start_backup', 'pg_stop_backup', 'pg_create_physical_replication_slot', 'pg_create_logical_replication_slot',
-      'pg_drop_replication_slot', 'pg_copy_physical_replication_slot', 'pg_copy_logical_replication_slot', 'pg_replication_slot_advance',
-      'pg_logical_slot_get_changes', 'pg_logical_slot_peek_changes', 'pg_logical_slot_get_binary_changes', 'pg_logical_slot_peek_binary_changes',
-      'pg_log_backend_memory_contexts', 'pg_import_system_collations', 'pg_wal_replay_pause', 'pg_wal_replay_resume', 'pg_sync_replication_slots',
+      'pg_reload_conf',
+      'pg_rotate_logfile',
+      'pg_terminate_backend',
+      'pg_cancel_backend',
+      'pg_promote',
+      'pg_switch_wal',
+      'pg_create_restore_point',
+      'pg_backup_start',
+      'pg_backup_stop',
+      'pg_start_backup',
+      'pg_stop_backup',
+      'pg_create_physical_replication_slot',
+      'pg_create_logical_replication_slot',
+      'pg_drop_replication_slot',
+      'pg_copy_physical_replication_slot',
+      'pg_copy_logical_replication_slot',
+      'pg_replication_slot_advance',
+      'pg_logical_slot_get_changes',
+      'pg_logical_slot_peek_changes',
+      'pg_logical_slot_get_binary_changes',
+      'pg_logical_slot_peek_binary_changes',
+      'pg_log_backend_memory_contexts',
+      'pg_import_system_collations',
+      'pg_wal_replay_pause',
+      'pg_wal_replay_resume',
+      'pg_sync_replication_slots',
     ],
   ],
-  ['runs SQL given as text, which cannot be read before it runs', ['query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema', 'ts_stat']],
+  [
+    'runs SQL given as text, which cannot be read before it runs',
+    ['query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema', 'ts_stat'],
+  ],
 ];
 /** Name prefixes of whole families (dblink_exec, pg_stat_reset_shared, pg_replication_origin_create...). */
 const FUNCTION_PREFIXES: [string, string][] = [
@@ -74,17 +168,53 @@ const FUNCTIONS = new Map(FUNCTION_GROUPS.flatMap(([why, list]) => list.map((nam
 
 /** Catalogs only a superuser may read: password hashes, user mappings' secrets, the server's configuration files. */
 const PROTECTED_CATALOGS = new Set([
-  'pg_authid', 'pg_shadow', 'pg_user_mapping', 'pg_user_mappings', 'pg_largeobject', 'pg_statistic', 'pg_file_settings', 'pg_hba_file_rules',
-  'pg_ident_file_mappings', 'pg_config', 'pg_shmem_allocations', 'pg_backend_memory_contexts', 'pg_subscription',
+  'pg_authid',
+  'pg_shadow',
+  'pg_user_mapping',
+  'pg_user_mappings',
+  'pg_largeobject',
+  'pg_statistic',
+  'pg_file_settings',
+  'pg_hba_file_rules',
+  'pg_ident_file_mappings',
+  'pg_config',
+  'pg_shmem_allocations',
+  'pg_backend_memory_contexts',
+  'pg_subscription',
 ]);
 
 /** Settings a plain role may not change, or that change who the session is or what it loads. */
 const PRIVILEGED_SETTINGS = new Set([
-  'role', 'session_authorization', 'session_replication_role', 'local_preload_libraries', 'session_preload_libraries', 'shared_preload_libraries',
-  'dynamic_library_path', 'lo_compat_privileges', 'allow_system_table_mods', 'allow_in_place_tablespaces', 'ignore_system_indexes',
-  'ignore_checksum_failure', 'ignore_invalid_pages', 'zero_damaged_pages', 'jit_provider', 'temp_file_limit', 'max_stack_depth', 'commit_delay',
+  'role',
+  'session_authorization',
+  'session_replication_role',
+  'local_preload_libraries',
+  'session_preload_libraries',
+  'shared_preload_libraries',
+  'dynamic_library_path',
+  'lo_compat_privileges',
+  'allow_system_table_mods',
+  'allow_in_place_tablespaces',
+  'ignore_system_indexes',
+  'ignore_checksum_failure',
+  'ignore_invalid_pages',
+  'zero_damaged_pages',
+  'jit_provider',
+  'temp_file_limit',
+  'max_stack_depth',
+  'commit_delay',
 ]);
-const PRIVILEGED_SETTING_PREFIXES = ['log_', 'debug_', 'trace_', 'track_', 'wal_', 'archive_', 'restore_', 'ssl_', 'auto_explain.'];
+const PRIVILEGED_SETTING_PREFIXES = [
+  'log_',
+  'debug_',
+  'trace_',
+  'track_',
+  'wal_',
+  'archive_',
+  'restore_',
+  'ssl_',
+  'auto_explain.',
+];
 
 function privilegedSetting(name: string): boolean {
   const lower = name.toLowerCase();
@@ -98,8 +228,8 @@ const STATEMENTS: Record<string, string> = {
   AlterRoleSetStmt: "changes a role's settings (roles belong to the whole cluster)",
   DropRoleStmt: 'drops a role (roles belong to the whole cluster)',
   GrantRoleStmt: 'grants or revokes membership in a role (every right of that role)',
-  ReassignOwnedStmt: "hands every object of a role to another (REASSIGN OWNED)",
-  DropOwnedStmt: "drops every object of a role (DROP OWNED)",
+  ReassignOwnedStmt: 'hands every object of a role to another (REASSIGN OWNED)',
+  DropOwnedStmt: 'drops every object of a role (DROP OWNED)',
   AlterSystemStmt: "changes the server's configuration file (ALTER SYSTEM)",
   LoadStmt: 'loads a shared library into the server (LOAD)',
   CreatePLangStmt: 'creates a procedural language',
@@ -191,7 +321,9 @@ function nodeReasons(key: string, node: Json, text: string | undefined, depth: n
     case 'ObjectWithArgs':
       return functionReason(names(node.objname));
     case 'DefElem':
-      return isObject(node.arg) && isObject(node.arg.TypeName) ? functionReason(names(node.arg.TypeName.names)) : functionReason(isObject(node.arg) && isObject(node.arg.List) ? names(node.arg.List.items) : []);
+      return isObject(node.arg) && isObject(node.arg.TypeName)
+        ? functionReason(names(node.arg.TypeName.names))
+        : functionReason(isObject(node.arg) && isObject(node.arg.List) ? names(node.arg.List.items) : []);
     case 'RangeVar':
       return catalogReadReasons(node);
     case 'DropStmt':
@@ -206,7 +338,9 @@ function nodeReasons(key: string, node: Json, text: string | undefined, depth: n
     case 'AlterDefaultPrivilegesStmt':
       return optionsOf(node.options).has('roles') ? ["changes another role's default privileges (FOR ROLE)"] : [];
     case 'CreateSchemaStmt':
-      return isObject(node.authrole) && isObject(node.authrole.RoleSpec) && node.authrole.RoleSpec.roletype === 'ROLESPEC_CSTRING'
+      return isObject(node.authrole) &&
+        isObject(node.authrole.RoleSpec) &&
+        node.authrole.RoleSpec.roletype === 'ROLESPEC_CSTRING'
         ? ['creates a schema owned by another role (AUTHORIZATION)']
         : [];
     case 'AlterTableCmd':
@@ -214,20 +348,39 @@ function nodeReasons(key: string, node: Json, text: string | undefined, depth: n
     case 'CreateStmt':
     case 'IndexStmt':
     case 'CreateTableAsStmt':
-      return node.tablespacename || node.tableSpace || (isObject(node.into) && node.into.tableSpaceName) ? ['places data in a tablespace (a directory on the server)'] : [];
+      return node.tablespacename || node.tableSpace || (isObject(node.into) && node.into.tableSpaceName)
+        ? ['places data in a tablespace (a directory on the server)']
+        : [];
     case 'CopyStmt':
-      if (node.is_program) return [`runs a program on the database server (COPY ${node.is_from ? 'FROM' : 'TO'} PROGRAM)`];
-      return typeof node.filename === 'string' ? [`${node.is_from ? 'reads' : 'writes'} a file on the database server (COPY ${node.is_from ? 'FROM' : 'TO'} '${node.filename}')`] : [];
+      if (node.is_program)
+        return [`runs a program on the database server (COPY ${node.is_from ? 'FROM' : 'TO'} PROGRAM)`];
+      return typeof node.filename === 'string'
+        ? [
+            `${node.is_from ? 'reads' : 'writes'} a file on the database server (COPY ${node.is_from ? 'FROM' : 'TO'} '${node.filename}')`,
+          ]
+        : [];
     case 'CreateExtensionStmt':
     case 'AlterExtensionStmt':
     case 'AlterExtensionContentsStmt':
-      return TRUSTED_EXTENSIONS.has(String(node.extname)) ? [] : [`${key === 'CreateExtensionStmt' ? 'creates' : 'changes'} the extension ${String(node.extname)}, which PostgreSQL does not mark trusted (it needs a superuser)`];
+      return TRUSTED_EXTENSIONS.has(String(node.extname))
+        ? []
+        : [
+            `${key === 'CreateExtensionStmt' ? 'creates' : 'changes'} the extension ${String(node.extname)}, which PostgreSQL does not mark trusted (it needs a superuser)`,
+          ];
     case 'VariableSetStmt':
       return settingReasons(String(node.name ?? ''), node.kind === 'VAR_RESET' ? 'resets' : 'sets');
     case 'DefineStmt':
-      return node.kind === 'OBJECT_TSPARSER' || node.kind === 'OBJECT_TSTEMPLATE' ? ['creates a text search parser or template (superuser only)'] : [];
+      return node.kind === 'OBJECT_TSPARSER' || node.kind === 'OBJECT_TSTEMPLATE'
+        ? ['creates a text search parser or template (superuser only)']
+        : [];
     case 'DoStmt':
-      return codeReasons('a DO block', languageOf(node.args) ?? 'plpgsql', bodyOf(node.args), text ?? `DO ${dollarQuoted(bodyOf(node.args) ?? '')}`, depth);
+      return codeReasons(
+        'a DO block',
+        languageOf(node.args) ?? 'plpgsql',
+        bodyOf(node.args),
+        text ?? `DO ${dollarQuoted(bodyOf(node.args) ?? '')}`,
+        depth,
+      );
     case 'CreateFunctionStmt':
       return functionDefinitionReasons(node, text, depth);
     case 'AlterFunctionStmt':
@@ -242,7 +395,9 @@ function nodeReasons(key: string, node: Json, text: string | undefined, depth: n
     case 'CreateTrigStmt':
       return [...systemCatalogWrite(node.relation), ...functionReason(names(node.funcname))];
     case 'TruncateStmt':
-      return (Array.isArray(node.relations) ? node.relations : []).flatMap((r) => (isObject(r) ? systemCatalogWrite(r.RangeVar) : []));
+      return (Array.isArray(node.relations) ? node.relations : []).flatMap((r) =>
+        isObject(r) ? systemCatalogWrite(r.RangeVar) : [],
+      );
     default:
       return [];
   }
@@ -258,7 +413,8 @@ function functionReason(name: string[]): string[] {
 function funcCallReasons(node: Json): string[] {
   const parts = names(node.funcname).map((n) => n.toLowerCase());
   const name = parts[parts.length - 1] ?? '';
-  if (parts.length === 2 && parts[0] === 'cron') return [`calls cron.${name}, which schedules jobs outside this migration`];
+  if (parts.length === 2 && parts[0] === 'cron')
+    return [`calls cron.${name}, which schedules jobs outside this migration`];
   if (name !== 'set_config') return [];
   const args = Array.isArray(node.args) ? node.args : [];
   const setting = constantText(args[0]);
@@ -267,14 +423,19 @@ function funcCallReasons(node: Json): string[] {
 }
 
 function settingReasons(name: string, verb: string): string[] {
-  if (name === 'role' || name === 'session_authorization') return [`${verb} the session's ${name === 'role' ? 'role (SET ROLE)' : 'user (SET SESSION AUTHORIZATION)'}`];
-  return privilegedSetting(name) ? [`${verb} ${name}, a setting only a superuser may change or one that loads code`] : [];
+  if (name === 'role' || name === 'session_authorization')
+    return [`${verb} the session's ${name === 'role' ? 'role (SET ROLE)' : 'user (SET SESSION AUTHORIZATION)'}`];
+  return privilegedSetting(name)
+    ? [`${verb} ${name}, a setting only a superuser may change or one that loads code`]
+    : [];
 }
 
 function catalogReadReasons(node: Json): string[] {
   const name = String(node.relname ?? '').toLowerCase();
   const schema = typeof node.schemaname === 'string' ? node.schemaname.toLowerCase() : undefined;
-  return PROTECTED_CATALOGS.has(name) && (schema === undefined || schema === 'pg_catalog') ? [`reads ${name}, which only a superuser may read`] : [];
+  return PROTECTED_CATALOGS.has(name) && (schema === undefined || schema === 'pg_catalog')
+    ? [`reads ${name}, which only a superuser may read`]
+    : [];
 }
 
 function systemCatalogWrite(relation: unknown): string[] {
@@ -282,7 +443,11 @@ function systemCatalogWrite(relation: unknown): string[] {
   const name = String(relation.relname ?? '').toLowerCase();
   const schema = typeof relation.schemaname === 'string' ? relation.schemaname.toLowerCase() : undefined;
   // pg_catalog comes first in every search path: an unqualified pg_* name is a system catalog.
-  const system = schema === 'pg_catalog' || schema === 'pg_toast' || schema === 'information_schema' || (schema === undefined && name.startsWith('pg_'));
+  const system =
+    schema === 'pg_catalog' ||
+    schema === 'pg_toast' ||
+    schema === 'information_schema' ||
+    (schema === undefined && name.startsWith('pg_'));
   return system ? [`changes the system catalog ${schema ? `${schema}.` : ''}${name}`] : [];
 }
 
@@ -308,7 +473,10 @@ function functionDefinitionReasons(node: Json, text: string | undefined, depth: 
   if (node.sql_body) return reasons;
   const language = (stringOf(options.get('language')) ?? 'sql').toLowerCase();
   const as = options.get('as');
-  const body = isObject(as) && isObject(as.List) && Array.isArray(as.List.items) && as.List.items.length === 1 ? stringOf(as.List.items[0]) : undefined;
+  const body =
+    isObject(as) && isObject(as.List) && Array.isArray(as.List.items) && as.List.items.length === 1
+      ? stringOf(as.List.items[0])
+      : undefined;
   const source = text ?? safeDeparse(node);
   return [...reasons, ...codeReasons(kind, language, body, source, depth)];
 }
@@ -319,8 +487,13 @@ function routineOptionReasons(list: unknown): string[] {
   for (const option of Array.isArray(list) ? list : []) {
     const def = isObject(option) && isObject(option.DefElem) ? option.DefElem : undefined;
     if (!def) continue;
-    if (def.defname === 'security' && isObject(def.arg) && isObject(def.arg.Boolean) && def.arg.Boolean.boolval === true) {
-      reasons.push('defines a SECURITY DEFINER routine (it runs with its owner\'s rights, whoever calls it)');
+    if (
+      def.defname === 'security' &&
+      isObject(def.arg) &&
+      isObject(def.arg.Boolean) &&
+      def.arg.Boolean.boolval === true
+    ) {
+      reasons.push("defines a SECURITY DEFINER routine (it runs with its owner's rights, whoever calls it)");
     }
     if (def.defname === 'set' && isObject(def.arg) && isObject(def.arg.VariableSetStmt)) {
       reasons.push(...settingReasons(String(def.arg.VariableSetStmt.name ?? ''), 'sets'));
@@ -330,9 +503,16 @@ function routineOptionReasons(list: unknown): string[] {
 }
 
 /** The body of a DO block or a routine, by its language: SQL and PL/pgSQL are read, anything else is not. */
-function codeReasons(what: string, language: string, body: string | undefined, source: string | undefined, depth: number): string[] {
+function codeReasons(
+  what: string,
+  language: string,
+  body: string | undefined,
+  source: string | undefined,
+  depth: number,
+): string[] {
   const lower = language.toLowerCase();
-  if (UNTRUSTED_LANGUAGES.has(lower)) return [`${what} in ${lower}, an untrusted language (it can do anything the server's operating-system user can)`];
+  if (UNTRUSTED_LANGUAGES.has(lower))
+    return [`${what} in ${lower}, an untrusted language (it can do anything the server's operating-system user can)`];
   if (lower === 'sql') return body === undefined ? [] : sqlTextReasons(body, depth + 1, `the body of ${what}`);
   if (lower !== 'plpgsql') return [`${what} in ${lower}, whose body schemawright cannot read`];
   if (source === undefined) return [`${what} in plpgsql whose body schemawright could not read`];
@@ -361,7 +541,9 @@ function plpgsqlReasons(what: string, source: string, depth: number): string[] {
   try {
     tree = parsePlPgSQLSync(source);
   } catch (error) {
-    return [`${what} in plpgsql whose body does not compile (${(error as Error).message}), so schemawright cannot tell what it runs`];
+    return [
+      `${what} in plpgsql whose body does not compile (${(error as Error).message}), so schemawright cannot tell what it runs`,
+    ];
   }
   const reasons = new Set<string>();
   const visit = (value: unknown): void => {
@@ -371,7 +553,9 @@ function plpgsqlReasons(what: string, source: string, depth: number): string[] {
       if (key === 'PLpgSQL_stmt_dynexecute' || key === 'PLpgSQL_stmt_dynfors' || key === 'dynquery') {
         reasons.add(`${what} runs dynamic SQL (EXECUTE), which cannot be read before it runs`);
       }
-      if (key === 'PLpgSQL_expr' && isObject(child)) for (const reason of expressionReasons(String(child.query ?? ''), Number(child.parseMode ?? 0), depth)) reasons.add(reason);
+      if (key === 'PLpgSQL_expr' && isObject(child))
+        for (const reason of expressionReasons(String(child.query ?? ''), Number(child.parseMode ?? 0), depth))
+          reasons.add(reason);
       visit(child);
     }
   };
@@ -447,7 +631,10 @@ export const examples: { flagged: { sql: string; reason: RegExp }[]; clean: stri
     { sql: 'GRANT pg_read_server_files TO app', reason: /membership in a role/ },
     { sql: 'REVOKE admin FROM app', reason: /membership in a role/ },
     { sql: "ALTER SYSTEM SET archive_command = 'curl evil'", reason: /ALTER SYSTEM/ },
-    { sql: "COPY (SELECT 1) TO PROGRAM 'touch /tmp/x'", reason: /runs a program on the database server \(COPY TO PROGRAM\)/ },
+    {
+      sql: "COPY (SELECT 1) TO PROGRAM 'touch /tmp/x'",
+      reason: /runs a program on the database server \(COPY TO PROGRAM\)/,
+    },
     { sql: "COPY loot FROM PROGRAM 'cat /etc/passwd'", reason: /COPY FROM PROGRAM/ },
     { sql: "COPY loot FROM '/etc/passwd'", reason: /reads a file on the database server/ },
     { sql: "COPY loot TO '/tmp/loot.csv' WITH (FORMAT csv)", reason: /writes a file on the database server/ },
@@ -456,7 +643,10 @@ export const examples: { flagged: { sql: string; reason: RegExp }[]; clean: stri
     { sql: 'SELECT "pg_ls_dir"(\'/\')', reason: /pg_ls_dir/ },
     { sql: "SELECT PG_CATALOG.PG_STAT_FILE('/etc/passwd')", reason: /pg_stat_file/ },
     { sql: 'SELECT U&"pg\\005fread_file"(\'/etc/passwd\')', reason: /pg_read_file/ },
-    { sql: "CREATE TABLE loot AS WITH f AS (SELECT lo_import('/etc/passwd') AS id) SELECT id FROM f", reason: /lo_import/ },
+    {
+      sql: "CREATE TABLE loot AS WITH f AS (SELECT lo_import('/etc/passwd') AS id) SELECT id FROM f",
+      reason: /lo_import/,
+    },
     { sql: "INSERT INTO loot SELECT lo_export(1, '/tmp/x')", reason: /lo_export/ },
     { sql: "SELECT dblink_exec('host=evil', 'select 1')", reason: /other servers/ },
     { sql: "SELECT * FROM dblink('host=evil', 'select 1') AS t(a int)", reason: /dblink/ },
@@ -466,20 +656,35 @@ export const examples: { flagged: { sql: string; reason: RegExp }[]; clean: stri
     { sql: 'UPDATE pg_catalog.pg_class SET relname = relname', reason: /system catalog pg_catalog.pg_class/ },
     { sql: "UPDATE pg_authid SET rolsuper = true WHERE rolname = 'app'", reason: /system catalog pg_authid/ },
     { sql: "SELECT query_to_xml('select pg_read_file(''/etc/passwd'')', true, true, '')", reason: /SQL given as text/ },
-    { sql: "GRANT EXECUTE ON FUNCTION pg_read_file(text) TO PUBLIC", reason: /pg_read_file/ },
+    { sql: 'GRANT EXECUTE ON FUNCTION pg_read_file(text) TO PUBLIC', reason: /pg_read_file/ },
     { sql: 'CREATE OPERATOR !!! (FUNCTION = pg_read_file, RIGHTARG = text)', reason: /pg_read_file/ },
     { sql: "LOAD 'evil'", reason: /LOAD/ },
     { sql: 'CREATE EXTENSION dblink', reason: /extension dblink, which PostgreSQL does not mark trusted/ },
     { sql: 'CREATE EXTENSION IF NOT EXISTS adminpack', reason: /adminpack/ },
     { sql: 'CREATE EXTENSION plpython3u', reason: /plpython3u/ },
-    { sql: "CREATE FUNCTION f() RETURNS int LANGUAGE plpython3u AS 'import os; os.system(\"x\")'", reason: /untrusted language/ },
+    {
+      sql: 'CREATE FUNCTION f() RETURNS int LANGUAGE plpython3u AS \'import os; os.system("x")\'',
+      reason: /untrusted language/,
+    },
     { sql: "CREATE FUNCTION f() RETURNS int LANGUAGE c AS 'evil.so', 'f'", reason: /in c, an untrusted language/ },
     { sql: "CREATE FUNCTION f(text) RETURNS text LANGUAGE internal AS 'pg_read_file_off'", reason: /in internal/ },
-    { sql: "CREATE PROCEDURE p() LANGUAGE plperlu AS 'system(\"x\")'", reason: /a procedure in plperlu/ },
-    { sql: "CREATE FUNCTION f() RETURNS int LANGUAGE plv8 AS 'return 1'", reason: /plv8, whose body schemawright cannot read/ },
-    { sql: "CREATE FUNCTION r(text) RETURNS text LANGUAGE sql AS $$ SELECT pg_read_file($1) $$", reason: /pg_read_file/ },
-    { sql: "CREATE FUNCTION r(p text) RETURNS text LANGUAGE sql BEGIN ATOMIC SELECT pg_read_file(p); END", reason: /pg_read_file/ },
-    { sql: 'CREATE FUNCTION f() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SELECT 1 $$', reason: /SECURITY DEFINER/ },
+    { sql: 'CREATE PROCEDURE p() LANGUAGE plperlu AS \'system("x")\'', reason: /a procedure in plperlu/ },
+    {
+      sql: "CREATE FUNCTION f() RETURNS int LANGUAGE plv8 AS 'return 1'",
+      reason: /plv8, whose body schemawright cannot read/,
+    },
+    {
+      sql: 'CREATE FUNCTION r(text) RETURNS text LANGUAGE sql AS $$ SELECT pg_read_file($1) $$',
+      reason: /pg_read_file/,
+    },
+    {
+      sql: 'CREATE FUNCTION r(p text) RETURNS text LANGUAGE sql BEGIN ATOMIC SELECT pg_read_file(p); END',
+      reason: /pg_read_file/,
+    },
+    {
+      sql: 'CREATE FUNCTION f() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SELECT 1 $$',
+      reason: /SECURITY DEFINER/,
+    },
     { sql: 'ALTER FUNCTION f() SECURITY DEFINER', reason: /SECURITY DEFINER/ },
     { sql: 'ALTER FUNCTION f() SET session_preload_libraries = evil', reason: /session_preload_libraries/ },
     { sql: 'CREATE LANGUAGE plsh', reason: /extension plsh/ },
@@ -508,21 +713,27 @@ export const examples: { flagged: { sql: string; reason: RegExp }[]; clean: stri
     { sql: 'REASSIGN OWNED BY app TO evil', reason: /REASSIGN OWNED/ },
     { sql: 'ALTER TABLE orders DISABLE TRIGGER ALL', reason: /internal constraint triggers/ },
     { sql: "DO $$ BEGIN INSERT INTO loot SELECT pg_read_file('/etc/hostname'); END $$", reason: /pg_read_file/ },
-    { sql: "DO $$ DECLARE x text := pg_catalog.pg_read_file('/etc/hostname'); BEGIN NULL; END $$", reason: /pg_read_file/ },
+    {
+      sql: "DO $$ DECLARE x text := pg_catalog.pg_read_file('/etc/hostname'); BEGIN NULL; END $$",
+      reason: /pg_read_file/,
+    },
     { sql: "DO $$ DECLARE x text; BEGIN x := pg_ls_dir('/'); END $$", reason: /pg_ls_dir/ },
     { sql: "DO $$ BEGIN IF pg_read_file('/x') IS NULL THEN RAISE NOTICE 'n'; END IF; END $$", reason: /pg_read_file/ },
     { sql: "DO $$ BEGIN COPY (SELECT 1) TO PROGRAM 'touch /tmp/x'; END $$", reason: /COPY TO PROGRAM/ },
-    { sql: "DO $$ BEGIN CREATE ROLE evil; END $$", reason: /creates a role/ },
+    { sql: 'DO $$ BEGIN CREATE ROLE evil; END $$', reason: /creates a role/ },
     { sql: "DO $$ BEGIN EXECUTE format('CREATE %s evil', 'ROLE'); END $$", reason: /dynamic SQL \(EXECUTE\)/ },
     { sql: "DO $$ DECLARE r record; BEGIN FOR r IN EXECUTE 'SELECT 1' LOOP END LOOP; END $$", reason: /dynamic SQL/ },
     { sql: "DO $$ BEGIN DO $i$ BEGIN PERFORM lo_import('/etc/passwd'); END $i$; END $$", reason: /lo_import/ },
     { sql: "DO LANGUAGE plpython3u 'import os'", reason: /a DO block in plpython3u/ },
-    { sql: "DO $$ BEGIN PERFORM FROM nowhere WHERE $$", reason: /cannot tell what it runs/ },
+    { sql: 'DO $$ BEGIN PERFORM FROM nowhere WHERE $$', reason: /cannot tell what it runs/ },
     {
       sql: "CREATE FUNCTION t() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.body := pg_read_file('/etc/passwd'); RETURN NEW; END $$",
       reason: /a function in plpgsql|pg_read_file/,
     },
-    { sql: "CREATE FUNCTION d() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'SELECT 1'; END $$", reason: /dynamic SQL/ },
+    {
+      sql: "CREATE FUNCTION d() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'SELECT 1'; END $$",
+      reason: /dynamic SQL/,
+    },
     { sql: "SELECT cron.schedule('* * * * *', 'select 1')", reason: /cron.schedule/ },
     { sql: "PREPARE p AS SELECT pg_read_file('/etc/passwd'); EXECUTE p", reason: /pg_read_file/ },
   ],
@@ -537,10 +748,10 @@ export const examples: { flagged: { sql: string; reason: RegExp }[]; clean: stri
     'GRANT SELECT ON orders TO reporting',
     'REVOKE ALL ON orders FROM PUBLIC',
     'CREATE FUNCTION add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT a + b $$',
-    "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$",
+    'CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$',
     "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'x') THEN ALTER TABLE orders ADD CONSTRAINT x CHECK (id > 0); END IF; END $$",
     "SET lock_timeout = '5s'",
-    "SET search_path = app, public",
+    'SET search_path = app, public',
     "SELECT set_config('app.tenant', '42', true)",
     "COMMENT ON COLUMN orders.note IS 'pg_read_file is not called here'",
     "INSERT INTO orders (note) VALUES ('COPY x TO PROGRAM ''y''')",

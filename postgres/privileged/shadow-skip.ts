@@ -28,7 +28,9 @@ export interface SkippedStatement {
  * rest. This runs before any SQL of the migrations runs, so nothing privileged ever reaches a server
  * before people approve it.
  */
-export async function withoutPrivileged<M extends MigrationText>(migrations: M[]): Promise<{ migrations: M[]; skipped: SkippedStatement[] }> {
+export async function withoutPrivileged<M extends MigrationText>(
+  migrations: M[],
+): Promise<{ migrations: M[]; skipped: SkippedStatement[] }> {
   const skipped: SkippedStatement[] = [];
   const strip = async (migration: M, direction: 'up' | 'down', sql: string): Promise<string> => {
     const file = direction === 'down' && migration.file ? downPathOf(migration.file) : migration.file;
@@ -36,10 +38,20 @@ export async function withoutPrivileged<M extends MigrationText>(migrations: M[]
     const found = privilegedStatements(statements);
     if (found.length === 0) return sql;
     for (const { statement, reasons } of found) {
-      skipped.push({ migration: migration.name, direction, file, line: statement.location.line, sql: statement.sql, reasons });
+      skipped.push({
+        migration: migration.name,
+        direction,
+        file,
+        line: statement.location.line,
+        sql: statement.sql,
+        reasons,
+      });
     }
     const left = new Set(found.map((f) => f.statement));
-    return statements.filter((s) => !left.has(s)).map(terminated).join('\n');
+    return statements
+      .filter((s) => !left.has(s))
+      .map(terminated)
+      .join('\n');
   };
   const kept: M[] = [];
   for (const migration of migrations) {
@@ -72,7 +84,11 @@ export function qualifiedBySkips(findings: Finding[], skipped: SkippedStatement[
   if (skipped.length === 0) return findings;
   return findings.map((finding) =>
     finding.severity === 'error'
-      ? { ...finding, severity: 'warning', message: `${finding.message} The shadow had skipped ${skipped.length} privileged statement(s) (${SHADOW_SKIPPED}): this may come from their absence.` }
+      ? {
+          ...finding,
+          severity: 'warning',
+          message: `${finding.message} The shadow had skipped ${skipped.length} privileged statement(s) (${SHADOW_SKIPPED}): this may come from their absence.`,
+        }
       : finding,
   );
 }

@@ -29,15 +29,33 @@ const MIGRATION: Migration = {
   version: '2026.1',
   name: 'killed',
   steps: [
-    { kind: 'transactional', name: 'ka-column', sql: `ALTER TABLE ka ADD COLUMN note text;\nINSERT INTO effects VALUES ('ka-column');` },
+    {
+      kind: 'transactional',
+      name: 'ka-column',
+      sql: `ALTER TABLE ka ADD COLUMN note text;\nINSERT INTO effects VALUES ('ka-column');`,
+    },
     { kind: 'non-transactional', name: 'kb-index', sql: 'CREATE INDEX CONCURRENTLY kb_n_idx ON kb (n)' },
-    { kind: 'backfill', name: 'kc-count', batchSize: 20, sql: 'UPDATE kc SET n = n + 1, done = true WHERE id IN (SELECT id FROM kc WHERE NOT done ORDER BY id LIMIT $1)' },
-    { kind: 'transactional', name: 'kd-column', sql: `ALTER TABLE kd ADD COLUMN note text;\nINSERT INTO effects VALUES ('kd-column');` },
+    {
+      kind: 'backfill',
+      name: 'kc-count',
+      batchSize: 20,
+      sql: 'UPDATE kc SET n = n + 1, done = true WHERE id IN (SELECT id FROM kc WHERE NOT done ORDER BY id LIMIT $1)',
+    },
+    {
+      kind: 'transactional',
+      name: 'kd-column',
+      sql: `ALTER TABLE kd ADD COLUMN note text;\nINSERT INTO effects VALUES ('kd-column');`,
+    },
   ],
 };
 
 /** What holds each step: an exclusive lock, or for the index an open write (the build then waits with its index INVALID). */
-const HOLD: string[] = ['LOCK TABLE ka IN ACCESS EXCLUSIVE MODE', 'INSERT INTO kb (id) VALUES (1000)', 'LOCK TABLE kc IN ACCESS EXCLUSIVE MODE', 'LOCK TABLE kd IN ACCESS EXCLUSIVE MODE'];
+const HOLD: string[] = [
+  'LOCK TABLE ka IN ACCESS EXCLUSIVE MODE',
+  'INSERT INTO kb (id) VALUES (1000)',
+  'LOCK TABLE kc IN ACCESS EXCLUSIVE MODE',
+  'LOCK TABLE kd IN ACCESS EXCLUSIVE MODE',
+];
 
 describe('a runner killed at each step', () => {
   let db: TestDatabase;
@@ -49,8 +67,23 @@ describe('a runner killed at each step', () => {
 
   const migrationFile = join(WORK, 'migration.json');
   writeFileSync(migrationFile, JSON.stringify(MIGRATION));
-  const runner = () => startChild('apply', process.execPath, ['--import', 'tsx', CHILD, db.url, migrationFile], join(WORK, `${uniqueName('apply')}.log`), { cwd: join(__dirname, '../..') });
-  const applied = async () => Number((await querySql<{ n: string }>(db.url, `SELECT count(*) AS n FROM schemawright.migration_history WHERE status = 'applied'`))[0].n);
+  const runner = () =>
+    startChild(
+      'apply',
+      process.execPath,
+      ['--import', 'tsx', CHILD, db.url, migrationFile],
+      join(WORK, `${uniqueName('apply')}.log`),
+      { cwd: join(__dirname, '../..') },
+    );
+  const applied = async () =>
+    Number(
+      (
+        await querySql<{ n: string }>(
+          db.url,
+          `SELECT count(*) AS n FROM schemawright.migration_history WHERE status = 'applied'`,
+        )
+      )[0].n,
+    );
 
   it('resumes and applies each step exactly once', async () => {
     for (const [index, hold] of HOLD.entries()) {
@@ -58,11 +91,18 @@ describe('a runner killed at each step', () => {
       await blocker.connect();
       await blocker.query(`BEGIN; ${hold}`);
       const child = runner();
-      await waitFor(`the runner to be stopped inside step ${index + 1}`, async () => {
-        if ((await applied()) !== index) return undefined;
-        const waiting = await querySql(db.url, `SELECT 1 FROM pg_stat_activity WHERE application_name = 'schemawright-apply' AND wait_event_type = 'Lock' AND wait_event <> 'advisory'`);
-        return waiting.length ? true : undefined;
-      }, { timeoutMs: 60_000 });
+      await waitFor(
+        `the runner to be stopped inside step ${index + 1}`,
+        async () => {
+          if ((await applied()) !== index) return undefined;
+          const waiting = await querySql(
+            db.url,
+            `SELECT 1 FROM pg_stat_activity WHERE application_name = 'schemawright-apply' AND wait_event_type = 'Lock' AND wait_event <> 'advisory'`,
+          );
+          return waiting.length ? true : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
       await child.stop(0, 'SIGKILL');
       await blocker.query('ROLLBACK');
       await blocker.end();
@@ -71,10 +111,18 @@ describe('a runner killed at each step', () => {
     expect(await last.exited).toBe(0);
     expect(last.logTail(1)).toContain('"applied":1,"alreadyApplied":3');
 
-    const rows = await querySql<{ step: string; status: string }>(db.url, 'SELECT step, status FROM schemawright.migration_history ORDER BY started_at');
+    const rows = await querySql<{ step: string; status: string }>(
+      db.url,
+      'SELECT step, status FROM schemawright.migration_history ORDER BY started_at',
+    );
     expect(rows).toEqual(MIGRATION.steps.map((s) => ({ step: s.name, status: 'applied' })));
-    expect(await querySql(db.url, 'SELECT step, count(*)::int AS n FROM effects GROUP BY step ORDER BY step')).toEqual([{ step: 'ka-column', n: 1 }, { step: 'kd-column', n: 1 }]);
+    expect(await querySql(db.url, 'SELECT step, count(*)::int AS n FROM effects GROUP BY step ORDER BY step')).toEqual([
+      { step: 'ka-column', n: 1 },
+      { step: 'kd-column', n: 1 },
+    ]);
     expect(await querySql(db.url, 'SELECT n, count(*)::int AS rows FROM kc GROUP BY n')).toEqual([{ n: 1, rows: 50 }]);
-    expect(await querySql(db.url, `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('kb_n_idx')`)).toEqual([{ valid: true }]);
+    expect(
+      await querySql(db.url, `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('kb_n_idx')`),
+    ).toEqual([{ valid: true }]);
   });
 });

@@ -10,7 +10,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client as PgClient } from 'pg';
 import { ephemeralDecisionSigner } from '../../approvals/decision-keys';
-import { cancelRequest, decideRequest, requestStatus, startRequest, workflowIdOf, type KickoffRequest, type RequestServices } from '../../approvals/requests';
+import {
+  cancelRequest,
+  decideRequest,
+  requestStatus,
+  startRequest,
+  workflowIdOf,
+  type KickoffRequest,
+  type RequestServices,
+} from '../../approvals/requests';
 import { targetVariable } from '../../config/targets';
 import { waitFor } from '../../stack/wait';
 import { createStorePool, ensureDatabase, migrateStore } from '../../store/database';
@@ -18,7 +26,13 @@ import type { GateTimings, RequestStatusView } from '../../workflows/design-requ
 import { bundleWorkflows, createWorker } from '../../workers/worker';
 import { startBenchStack } from '../../bench/support/stack';
 
-const POLICY = { approvers: ['ann', 'bob'], backupApprovers: ['carl'], admins: ['ada'], quorum: 1, separationOfDuties: true };
+const POLICY = {
+  approvers: ['ann', 'bob'],
+  backupApprovers: ['carl'],
+  admins: ['ada'],
+  quorum: 1,
+  separationOfDuties: true,
+};
 const PATIENT: GateTimings = { remindEverySeconds: 3600, rerouteAfterSeconds: 7200, expireAfterSeconds: 86_400 };
 const HURRIED: GateTimings = { remindEverySeconds: 1, rerouteAfterSeconds: 2, expireAfterSeconds: 3 };
 /** Stack traces in failures name files from here: saved relative, so no history carries a machine's paths. */
@@ -30,15 +44,27 @@ type Path = (services: RequestServices, target: { name: string; url: string }) =
 const paths: Record<string, Path> = {
   'change-applied': async (services, target) => {
     const id = await gate(services, change(target.name, 'ALTER TABLE orders ADD COLUMN note text;'));
-    await decideRequest(services, id, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' }, 'record-click');
+    await decideRequest(
+      services,
+      id,
+      { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' },
+      'record-click',
+    );
     return id;
   },
   rejected: async (services, target) => {
     const id = await gate(services, change(target.name, 'ALTER TABLE orders ADD COLUMN note text;'));
-    await decideRequest(services, id, { questionId: 'approve', optionId: 'reject', person: 'ann', channel: 'web', comment: 'not now' });
+    await decideRequest(services, id, {
+      questionId: 'approve',
+      optionId: 'reject',
+      person: 'ann',
+      channel: 'web',
+      comment: 'not now',
+    });
     return id;
   },
-  expired: async (services, target) => gate({ ...services, timings: HURRIED }, change(target.name, 'ALTER TABLE orders ADD COLUMN note text;')),
+  expired: async (services, target) =>
+    gate({ ...services, timings: HURRIED }, change(target.name, 'ALTER TABLE orders ADD COLUMN note text;')),
   cancelled: async (services, target) => {
     const id = await gate(services, change(target.name, 'ALTER TABLE orders ADD COLUMN note text;'));
     await cancelRequest(services, id, { person: 'rita', reason: 'wrong table' });
@@ -48,7 +74,11 @@ const paths: Record<string, Path> = {
     const id = await gate(services, change(target.name, 'ALTER TABLE orders ADD COLUMN note text;'));
     await sql(target.url, 'CREATE TABLE audit_trail (id bigint PRIMARY KEY)');
     await decideRequest(services, id, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
-    await until(services, id, (view) => view.state === 'awaiting-approval' && view.questions.some((q) => q.id === 'approve#2'));
+    await until(
+      services,
+      id,
+      (view) => view.state === 'awaiting-approval' && view.questions.some((q) => q.id === 'approve#2'),
+    );
     await decideRequest(services, id, { questionId: 'approve#2', optionId: 'apply', person: 'bob', channel: 'cli' });
     return id;
   },
@@ -59,22 +89,42 @@ const paths: Record<string, Path> = {
     await blocker.connect();
     await blocker.query('BEGIN; LOCK TABLE orders IN ACCESS SHARE MODE');
     await decideRequest(services, id, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
-    await until(services, id, (view) => view.state === 'awaiting-approval' && view.questions[0]?.id === 'apply-stopped');
+    await until(
+      services,
+      id,
+      (view) => view.state === 'awaiting-approval' && view.questions[0]?.id === 'apply-stopped',
+    );
     await blocker.query('ROLLBACK');
     await blocker.end();
-    await decideRequest(services, id, { questionId: 'apply-stopped', optionId: 'retry', person: 'bob', channel: 'cli' });
+    await decideRequest(services, id, {
+      questionId: 'apply-stopped',
+      optionId: 'retry',
+      person: 'bob',
+      channel: 'cli',
+    });
     return id;
   },
   'review-applied': async (services, target) => {
-    await sql(target.url, 'CREATE TABLE customer (id bigint PRIMARY KEY); ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customer');
+    await sql(
+      target.url,
+      'CREATE TABLE customer (id bigint PRIMARY KEY); ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customer',
+    );
     const id = await gate(services, { ...change(target.name, ''), kind: 'review', title: 'review' });
     await answerAll(services, id);
     return id;
   },
   'design-applied': async (services, target) => {
-    const spec = (await import('node:fs')).readFileSync(join(__dirname, '..', '..', 'examples', 'ecommerce.yaml'), 'utf8');
+    const spec = (await import('node:fs')).readFileSync(
+      join(__dirname, '..', '..', 'examples', 'ecommerce.yaml'),
+      'utf8',
+    );
     await sql(target.url, 'DROP TABLE orders');
-    const id = await gate(services, { ...change(target.name, spec), kind: 'design', title: 'design', source: { format: 'spec', text: spec } });
+    const id = await gate(services, {
+      ...change(target.name, spec),
+      kind: 'design',
+      title: 'design',
+      source: { format: 'spec', text: spec },
+    });
     await answerAll(services, id);
     return id;
   },
@@ -87,8 +137,21 @@ async function main(): Promise<void> {
   const client = new Client({ connection });
   const store = createStorePool(await ensureDatabase(stack.postgres.adminUrl, 'record_store'));
   await migrateStore(store);
-  const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue: 'record', deps: { store }, workflowBundle: await bundleWorkflows() });
-  const services: RequestServices = { temporal: client, store, taskQueue: 'record', gatePolicyFor: () => POLICY, timings: PATIENT, decisions: ephemeralDecisionSigner() };
+  const worker = await createWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue: 'record',
+    deps: { store },
+    workflowBundle: await bundleWorkflows(),
+  });
+  const services: RequestServices = {
+    temporal: client,
+    store,
+    taskQueue: 'record',
+    gatePolicyFor: () => POLICY,
+    timings: PATIENT,
+    decisions: ephemeralDecisionSigner(),
+  };
   try {
     await worker.runUntil(async () => {
       for (const [name, path] of Object.entries(paths)) {
@@ -113,7 +176,15 @@ async function main(): Promise<void> {
 }
 
 function change(target: string, text: string): KickoffRequest {
-  return { kind: 'change', title: 'record', target, environment: 'production', requester: 'rita', channel: 'cli', source: { format: 'sql', text } };
+  return {
+    kind: 'change',
+    title: 'record',
+    target,
+    environment: 'production',
+    requester: 'rita',
+    channel: 'cli',
+    source: { format: 'sql', text },
+  };
 }
 
 async function gate(services: RequestServices, request: KickoffRequest): Promise<string> {
@@ -124,15 +195,28 @@ async function gate(services: RequestServices, request: KickoffRequest): Promise
 
 async function answerAll(services: RequestServices, id: string): Promise<void> {
   for (const question of (await requestStatus(services, id)).questions.filter((q) => q.state === 'open')) {
-    await decideRequest(services, id, { questionId: question.id, optionId: question.recommendation.optionId, person: 'ann', channel: 'cli' });
+    await decideRequest(services, id, {
+      questionId: question.id,
+      optionId: question.recommendation.optionId,
+      person: 'ann',
+      channel: 'cli',
+    });
   }
 }
 
-function until(services: RequestServices, id: string, done: (view: RequestStatusView) => boolean): Promise<RequestStatusView> {
-  return waitFor(`request ${id}`, async () => {
-    const view = await requestStatus(services, id);
-    return done(view) ? view : undefined;
-  }, { timeoutMs: 180_000, intervalMs: 50 });
+function until(
+  services: RequestServices,
+  id: string,
+  done: (view: RequestStatusView) => boolean,
+): Promise<RequestStatusView> {
+  return waitFor(
+    `request ${id}`,
+    async () => {
+      const view = await requestStatus(services, id);
+      return done(view) ? view : undefined;
+    },
+    { timeoutMs: 180_000, intervalMs: 50 },
+  );
 }
 
 async function sql(url: string, text: string): Promise<void> {

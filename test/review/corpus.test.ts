@@ -16,22 +16,34 @@ interface CorpusCase {
 /** Splits a corpus file into its cases (format in test/review-corpus/README.md). */
 function readCases(file: string): CorpusCase[] {
   const text = readFileSync(join(CORPUS, file), 'utf8');
-  return text.split(/^(?=-- case: )/m).filter((chunk) => chunk.startsWith('-- case: ')).map((chunk) => {
-    const header = (key: string) => new RegExp(`^-- ${key}: (.*)$`, 'm').exec(chunk)?.[1]?.trim();
-    const expected = header('expect');
-    if (expected === undefined) throw new Error(`${file}: case "${header('case')}" has no "-- expect:" line.`);
-    return {
-      file,
-      name: header('case')!,
-      expect: expected === 'none' ? [] : expected.split(',').map((id) => id.trim()).sort(),
-      pgVersion: header('pg'),
-      down: header('down'),
-      up: chunk,
-    };
-  });
+  return text
+    .split(/^(?=-- case: )/m)
+    .filter((chunk) => chunk.startsWith('-- case: '))
+    .map((chunk) => {
+      const header = (key: string) => new RegExp(`^-- ${key}: (.*)$`, 'm').exec(chunk)?.[1]?.trim();
+      const expected = header('expect');
+      if (expected === undefined) throw new Error(`${file}: case "${header('case')}" has no "-- expect:" line.`);
+      return {
+        file,
+        name: header('case')!,
+        expect:
+          expected === 'none'
+            ? []
+            : expected
+                .split(',')
+                .map((id) => id.trim())
+                .sort(),
+        pgVersion: header('pg'),
+        down: header('down'),
+        up: chunk,
+      };
+    });
 }
 
-const cases = readdirSync(CORPUS).filter((f) => f.endsWith('.sql')).sort().flatMap(readCases);
+const cases = readdirSync(CORPUS)
+  .filter((f) => f.endsWith('.sql'))
+  .sort()
+  .flatMap(readCases);
 
 describe('review corpus', () => {
   it('has at least 150 cases', () => {

@@ -18,8 +18,12 @@ describe('review of real migration histories', () => {
     // Lemmy chose json over jsonb for received activities, to save space.
     expect(idsOf(report, '2023-07-11-084714_receive_activity_table')).toContain('SW-L-JSON');
     // apub_columns adds NOT NULL columns whose default calls a volatile function, and UNIQUE constraints.
-    expect(idsOf(report, '2021-02-02-153240_apub_columns')).toEqual(expect.arrayContaining(['adding-field-with-default', 'disallowed-unique-constraint']));
-    expect(idsOf(report, '2022-11-20-032430_sticky_local')).toEqual(expect.arrayContaining(['renaming-column', 'renaming-table']));
+    expect(idsOf(report, '2021-02-02-153240_apub_columns')).toEqual(
+      expect.arrayContaining(['adding-field-with-default', 'disallowed-unique-constraint']),
+    );
+    expect(idsOf(report, '2022-11-20-032430_sticky_local')).toEqual(
+      expect.arrayContaining(['renaming-column', 'renaming-table']),
+    );
     // Statically every Lemmy down looks sound (renames, CREATE TABLE AS and rebuilds are followed);
     // apub_columns' real defect needs the shadow database (shadow.test.ts).
     expect(report.findings.filter((f) => f.id === 'SW-L-DOWN-FAILS')).toEqual([]);
@@ -37,7 +41,11 @@ describe('review of real migration histories', () => {
     const report = await reviewMigration({ files, pgVersion: '16' });
     const v47 = report.files.find((f) => f.path.startsWith('V47__'))!;
     expect(v47.steps).toEqual([
-      { kind: 'non-transactional', name: 'V47__add_lineage_event_indexes#1', sql: 'CREATE INDEX CONCURRENTLY lineage_events_event_time\n    on lineage_events(event_time DESC)' },
+      {
+        kind: 'non-transactional',
+        name: 'V47__add_lineage_event_indexes#1',
+        sql: 'CREATE INDEX CONCURRENTLY lineage_events_event_time\n    on lineage_events(event_time DESC)',
+      },
     ]);
     // Flyway has no down migrations: dropping tables cannot be undone.
     expect(idsOf(report, 'V35__drop_io_mapping_tables')).toEqual(['SW-L-IRREVERSIBLE', 'ban-drop-table']);

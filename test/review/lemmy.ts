@@ -18,6 +18,11 @@ export function lemmyMigrations(): LemmyMigration[] {
     .map((name) => {
       const file = join(LEMMY_DIR, name, 'up.sql');
       const down = join(LEMMY_DIR, name, 'down.sql');
-      return { name, file, up: readFileSync(file, 'utf8'), down: existsSync(down) ? readFileSync(down, 'utf8') : undefined };
+      return {
+        name,
+        file,
+        up: readFileSync(file, 'utf8'),
+        down: existsSync(down) ? readFileSync(down, 'utf8') : undefined,
+      };
     });
 }

@@ -11,9 +11,14 @@ const ROOT = join(__dirname, '../..');
 
 function plan(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'cli/schemawright.ts', 'plan', ...args], { cwd: ROOT, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'cli/schemawright.ts', 'plan', ...args],
+      { cwd: ROOT, env: { ...process.env, ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -22,8 +27,14 @@ describe('schemawright plan', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sw-plan-'));
-    writeFileSync(join(dir, '001_orders.up.sql'), 'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;\nALTER TABLE orders ADD COLUMN note text;\n');
-    writeFileSync(join(dir, '002_index.up.sql'), 'CREATE INDEX CONCURRENTLY orders_customer ON orders (customer_id);\nALTER TABLE orders ALTER COLUMN code TYPE text;\n');
+    writeFileSync(
+      join(dir, '001_orders.up.sql'),
+      'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;\nALTER TABLE orders ADD COLUMN note text;\n',
+    );
+    writeFileSync(
+      join(dir, '002_index.up.sql'),
+      'CREATE INDEX CONCURRENTLY orders_customer ON orders (customer_id);\nALTER TABLE orders ALTER COLUMN code TYPE text;\n',
+    );
     db = await createTestDatabase('sw_plan');
     const client = new Client({ connectionString: db.url });
     await client.connect();
@@ -42,7 +53,11 @@ describe('schemawright plan', () => {
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as Plan;
     expect(result.sized).toBe(false);
-    expect(result.migrations.map((m) => m.steps.map((s) => [s.name, s.kind, s.locks.map((l) => `${l.lock} ${l.table}`), s.blocks, s.blockingSeconds]))).toEqual([
+    expect(
+      result.migrations.map((m) =>
+        m.steps.map((s) => [s.name, s.kind, s.locks.map((l) => `${l.lock} ${l.table}`), s.blocks, s.blockingSeconds]),
+      ),
+    ).toEqual([
       [['001_orders#1', 'transactional', ['ACCESS EXCLUSIVE public.orders'], 'reads+writes', null]],
       [
         ['002_index#1', 'non-transactional', ['SHARE UPDATE EXCLUSIVE public.orders'], 'nothing', 0],
@@ -59,17 +74,27 @@ describe('schemawright plan', () => {
       ],
       { pgVersion: '16' },
     );
-    expect(result.migrations[1]!.steps.map((s) => [s.locks.map((l) => [l.table, l.rows]), s.blockingSeconds])).toEqual([[[['public.events', 0]], 0]]);
+    expect(result.migrations[1]!.steps.map((s) => [s.locks.map((l) => [l.table, l.rows]), s.blockingSeconds])).toEqual([
+      [[['public.events', 0]], 0],
+    ]);
   });
 
   it('with --target NAME reads the sizes and column types: varchar to text is no rewrite there', async () => {
-    const { code, stdout, stderr } = await plan([dir, '--target', 'plan_shop', '--format', 'json'], { [targetVariable('plan_shop')]: db.url });
+    const { code, stdout, stderr } = await plan([dir, '--target', 'plan_shop', '--format', 'json'], {
+      [targetVariable('plan_shop')]: db.url,
+    });
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as Plan;
     expect(result.sized).toBe(true);
     const [first, second] = result.migrations;
-    expect(first!.steps[0]!.locks[0]).toMatchObject({ table: 'public.orders', lock: 'ACCESS EXCLUSIVE', scans: true, rewrites: false, rows: 20000 });
+    expect(first!.steps[0]!.locks[0]).toMatchObject({
+      table: 'public.orders',
+      lock: 'ACCESS EXCLUSIVE',
+      scans: true,
+      rewrites: false,
+      rows: 20000,
+    });
     expect(first!.steps[0]!.blockingSeconds).toBeGreaterThan(0);
     expect(second!.steps[1]!.locks[0]).toMatchObject({ lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false });
     expect(second!.steps[1]!.blockingSeconds).toBe(0);
@@ -93,7 +118,7 @@ describe('schemawright plan', () => {
     ]);
   });
 
-  it('prints every statement of a step, so its lock is not read as the first statement\'s', async () => {
+  it("prints every statement of a step, so its lock is not read as the first statement's", async () => {
     const { stdout } = await plan([join(dir, '001_orders.up.sql'), '--pg-version', '16']);
     expect(stdout.split('\n').slice(3)).toEqual([
       '  1. 001_orders#1  transactional',

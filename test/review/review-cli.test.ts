@@ -8,11 +8,19 @@ import { createTestDatabase } from '../support/stack';
 
 const ROOT = join(__dirname, '../..');
 
-function review(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function review(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'cli/schemawright.ts', 'review', ...args], { cwd: ROOT, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'cli/schemawright.ts', 'review', ...args],
+      { cwd: ROOT, env: { ...process.env, ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -38,7 +46,8 @@ describe('schemawright review', () => {
     const dir = make({
       '001_orders.up.sql': 'CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, customer_id bigint);\n',
       '001_orders.down.sql': 'DROP TABLE orders;\n',
-      '002_index.up.sql': "UPDATE orders SET customer_id = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer ON orders (customer_id);\n",
+      '002_index.up.sql':
+        'UPDATE orders SET customer_id = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer ON orders (customer_id);\n',
       '002_index.down.sql': 'DROP INDEX CONCURRENTLY orders_customer;\n',
     });
     const old = await review([dir, '--pg-version', '14.2']);
@@ -54,7 +63,10 @@ describe('schemawright review', () => {
   });
 
   it('reads dbmate files, keeping the down section at its own lines', async () => {
-    const dir = make({ '20260101_tags.sql': '-- migrate:up\nALTER TABLE posts ADD COLUMN IF NOT EXISTS tag_id bigint;\n\n-- migrate:down\nALTER TABLE posts DROP COLUMN tag;\n' });
+    const dir = make({
+      '20260101_tags.sql':
+        '-- migrate:up\nALTER TABLE posts ADD COLUMN IF NOT EXISTS tag_id bigint;\n\n-- migrate:down\nALTER TABLE posts DROP COLUMN tag;\n',
+    });
     const { code, stdout } = await review([dir, '--format', 'json']);
     expect(code).toBe(0);
     const finding = (JSON.parse(stdout) as ReviewReport).findings.find((f) => f.id === 'SW-L-DOWN-FAILS');
@@ -65,12 +77,17 @@ describe('schemawright review', () => {
     const dir = make({ 'V1__init.sql': 'CREATE TABLE t (id bigint);\nALTER TABLE t ADD COLUMN;\n' });
     const { code, stderr, stdout } = await review([dir]);
     expect(code).toBe(1);
-    expect(stderr).toContain('V1__init.sql:2:25: syntax error at or near ";". Fix the SQL at that position; nothing was reviewed or applied.');
+    expect(stderr).toContain(
+      'V1__init.sql:2:25: syntax error at or near ";". Fix the SQL at that position; nothing was reviewed or applied.',
+    );
     expect(stdout).toBe('');
   });
 
   it('renders Markdown grouped by severity (Flyway layout)', async () => {
-    const dir = make({ 'V1__init.sql': 'CREATE TABLE IF NOT EXISTS t (id bigint PRIMARY KEY, data json);\n', 'V2__drop.sql': 'DROP TABLE t;\n' });
+    const dir = make({
+      'V1__init.sql': 'CREATE TABLE IF NOT EXISTS t (id bigint PRIMARY KEY, data json);\n',
+      'V2__drop.sql': 'DROP TABLE t;\n',
+    });
     const { code, stdout } = await review([dir, '--format', 'markdown']);
     expect(code).toBe(0);
     expect(stdout).toContain('## Warnings (3)');
@@ -86,12 +103,17 @@ describe('schemawright review', () => {
       await client.query('CREATE TABLE users (id bigint PRIMARY KEY, name text)');
       await client.end();
       const dir = make({
-        '2026-01-01-000000_view/up.sql': 'ALTER TABLE users ADD COLUMN IF NOT EXISTS email text;\nCREATE VIEW user_emails AS SELECT id, email FROM users;\n',
+        '2026-01-01-000000_view/up.sql':
+          'ALTER TABLE users ADD COLUMN IF NOT EXISTS email text;\nCREATE VIEW user_emails AS SELECT id, email FROM users;\n',
         '2026-01-01-000000_view/down.sql': 'ALTER TABLE users DROP COLUMN email;\nDROP VIEW user_emails;\n',
       });
-      const { code, stdout, stderr } = await review([dir, '--target', 'reviewed'], { SCHEMAWRIGHT_TARGET_REVIEWED_URL: target.url });
+      const { code, stdout, stderr } = await review([dir, '--target', 'reviewed'], {
+        SCHEMAWRIGHT_TARGET_REVIEWED_URL: target.url,
+      });
       expect(code).toBe(1);
-      expect(stdout).toContain('error SW-SHADOW-FAILED [schemawright] The down of 2026-01-01-000000_view fails on the shadow database: cannot drop column email of table users because other objects depend on it (SQLSTATE 2BP01).');
+      expect(stdout).toContain(
+        'error SW-SHADOW-FAILED [schemawright] The down of 2026-01-01-000000_view fails on the shadow database: cannot drop column email of table users because other objects depend on it (SQLSTATE 2BP01).',
+      );
       const password = new URL(target.url).password;
       expect(stdout + stderr).not.toContain(password);
     } finally {
@@ -115,11 +137,19 @@ describe('schemawright review', () => {
         'question SW-ESC-PRIVILEGED:statements: 2 statement(s) need rights beyond the database or reach outside it. Review ran none of them, not even on the shadow. ' +
           `If the request is applied as written, the apply role "${user}" (SUPERUSER`,
       );
-      expect(text.stdout).toContain(`    001_loot.up.sql:2: CREATE ROLE ${role} LOGIN\n      it creates a role (roles belong to the whole cluster)`);
-      expect(text.stdout).toContain("    001_loot.up.sql:3: DO $$ BEGIN INSERT INTO loot SELECT pg_read_file('/etc/hostname'); END $$\n      it calls or names pg_read_file, which reads or writes the server's files");
+      expect(text.stdout).toContain(
+        `    001_loot.up.sql:2: CREATE ROLE ${role} LOGIN\n      it creates a role (roles belong to the whole cluster)`,
+      );
+      expect(text.stdout).toContain(
+        "    001_loot.up.sql:3: DO $$ BEGIN INSERT INTO loot SELECT pg_read_file('/etc/hostname'); END $$\n      it calls or names pg_read_file, which reads or writes the server's files",
+      );
       expect(text.stdout).toContain('    option reject: Reject the request: Nothing of this request is applied');
-      expect(text.stdout).toContain('001_loot.up.sql:2:1: info SW-SHADOW-SKIPPED [schemawright] The shadow skipped this statement: it creates a role (roles belong to the whole cluster). The verification does not cover it.');
-      expect(text.stdout).toContain('001_loot.down.sql:2:1: info SW-SHADOW-SKIPPED [schemawright] The shadow skipped this statement of the down migration: it drops a role');
+      expect(text.stdout).toContain(
+        '001_loot.up.sql:2:1: info SW-SHADOW-SKIPPED [schemawright] The shadow skipped this statement: it creates a role (roles belong to the whole cluster). The verification does not cover it.',
+      );
+      expect(text.stdout).toContain(
+        '001_loot.down.sql:2:1: info SW-SHADOW-SKIPPED [schemawright] The shadow skipped this statement of the down migration: it drops a role',
+      );
       expect(text.stdout).toContain('1 question(s) for people (SW-ESC-PRIVILEGED).');
       const admin = new Client({ connectionString: target.url });
       await admin.connect();
@@ -130,8 +160,11 @@ describe('schemawright review', () => {
       const json = await review([dir, '--target', 'reviewed', '--format', 'json'], env);
       expect(json.code).toBe(1);
       const report = JSON.parse(json.stdout) as ReviewReport;
-      expect(report.escalations?.map((e) => [e.id, e.options.map((o) => o.id), e.recommendation.optionId])).toEqual([['SW-ESC-PRIVILEGED:statements', ['apply-as-written', 'reject'], 'reject']]);
-      const at = (id: string) => report.findings.filter((f) => f.id === id).map((f) => `${f.location?.file}:${f.location?.line}`);
+      expect(report.escalations?.map((e) => [e.id, e.options.map((o) => o.id), e.recommendation.optionId])).toEqual([
+        ['SW-ESC-PRIVILEGED:statements', ['apply-as-written', 'reject'], 'reject'],
+      ]);
+      const at = (id: string) =>
+        report.findings.filter((f) => f.id === id).map((f) => `${f.location?.file}:${f.location?.line}`);
       expect(at('SW-L-PRIVILEGED')).toEqual(['001_loot.down.sql:2', '001_loot.up.sql:2', '001_loot.up.sql:3']);
       expect(at('SW-SHADOW-SKIPPED')).toEqual(['001_loot.down.sql:2', '001_loot.up.sql:2', '001_loot.up.sql:3']);
 
@@ -148,7 +181,9 @@ describe('schemawright review', () => {
     const dir = make({ 'V1__copy.sql': "COPY (SELECT 1) TO PROGRAM 'touch /tmp/never';\n" });
     const { code, stdout } = await review([dir]);
     expect(code).toBe(1);
-    expect(stdout).toContain("V1__copy.sql:1: COPY (SELECT 1) TO PROGRAM 'touch /tmp/never'\n      it runs a program on the database server (COPY TO PROGRAM)");
+    expect(stdout).toContain(
+      "V1__copy.sql:1: COPY (SELECT 1) TO PROGRAM 'touch /tmp/never'\n      it runs a program on the database server (COPY TO PROGRAM)",
+    );
     expect(stdout).toContain("the apply role (the role the target's apply connection logs in as) runs them");
   });
 });

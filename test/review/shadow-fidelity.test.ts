@@ -10,7 +10,6 @@ import { runSql } from '../support/requests';
 import { createTargetRoles, createTestDatabase, type TestDatabase } from '../support/stack';
 import { LEMMY_DIR, MARQUEZ_DIR } from '../support/fixtures';
 
-
 /**
  * The bar for the shadow copy: made by the target's reader alone, it reports nothing it could not
  * reproduce, and the shadow's fingerprint is the target's.
@@ -33,9 +32,15 @@ async function expectFaithfulCopy(db: TestDatabase): Promise<Catalog> {
 
 async function appliedDesign(example: string): Promise<TestDatabase> {
   const db = await createTestDatabase('sw_fidelity_design');
-  const design = await modelDesign(readFileSync(`examples/${example}.yaml`, 'utf8'), { fileName: `${example}.yaml`, target: { connectionString: db.url } });
+  const design = await modelDesign(readFileSync(`examples/${example}.yaml`, 'utf8'), {
+    fileName: `${example}.yaml`,
+    target: { connectionString: db.url },
+  });
   const { name, steps } = design.migration!;
-  await applyMigrations({ name: 'shop', connectionString: db.url }, [{ version: '1', name, steps }], { requestId: `fidelity-${example}`, decidedBy: ['ann'] });
+  await applyMigrations({ name: 'shop', connectionString: db.url }, [{ version: '1', name, steps }], {
+    requestId: `fidelity-${example}`,
+    decidedBy: ['ann'],
+  });
   return db;
 }
 
@@ -47,7 +52,9 @@ describe('the shadow copy of a target, read by its reader role, has the same fin
 
   it('MusicBrainz, whose varchar IN checks and a UNION view PostgreSQL prints in a form that parses back to another', async () => {
     const catalog = await expectFaithfulCopy(await loadDataset('musicbrainz'));
-    const check = catalog.tables.find((t) => t.schema === 'musicbrainz' && t.name === 'series_type')?.constraints.find((c) => c.name === 'allowed_series_entity_type');
+    const check = catalog.tables
+      .find((t) => t.schema === 'musicbrainz' && t.name === 'series_type')
+      ?.constraints.find((c) => c.name === 'allowed_series_entity_type');
     expect(check?.definition).toContain("ANY ((ARRAY['artist'::character varying");
   });
 
@@ -58,14 +65,23 @@ describe('the shadow copy of a target, read by its reader role, has the same fin
 
   it("Lemmy's final schema", async () => {
     const db = await createTestDatabase('sw_fidelity_lemmy');
-    await runSql(db.url, 'CREATE TABLE __diesel_schema_migrations (version varchar(50) PRIMARY KEY NOT NULL, run_on timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP)');
-    await applyMigrations({ name: 'lemmy', connectionString: db.url }, await importMigrations(LEMMY_DIR), { requestId: 'fidelity-lemmy', decidedBy: ['ann'] });
+    await runSql(
+      db.url,
+      'CREATE TABLE __diesel_schema_migrations (version varchar(50) PRIMARY KEY NOT NULL, run_on timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP)',
+    );
+    await applyMigrations({ name: 'lemmy', connectionString: db.url }, await importMigrations(LEMMY_DIR), {
+      requestId: 'fidelity-lemmy',
+      decidedBy: ['ann'],
+    });
     await expectFaithfulCopy(db);
   });
 
   it("Marquez's final schema", async () => {
     const db = await createTestDatabase('sw_fidelity_marquez');
-    await applyMigrations({ name: 'marquez', connectionString: db.url }, await importMigrations(MARQUEZ_DIR), { requestId: 'fidelity-marquez', decidedBy: ['ann'] });
+    await applyMigrations({ name: 'marquez', connectionString: db.url }, await importMigrations(MARQUEZ_DIR), {
+      requestId: 'fidelity-marquez',
+      decidedBy: ['ann'],
+    });
     await expectFaithfulCopy(db);
   });
 

@@ -6,7 +6,8 @@ import { waitFor } from '../../stack/wait';
 import { querySql, runSql } from '../support/requests';
 import { createTargetRoles, createTestDatabase, testStack } from '../support/stack';
 
-const databasesOf = async (adminUrl: string) => (await querySql<{ datname: string }>(adminUrl, 'SELECT datname FROM pg_database ORDER BY 1')).map((r) => r.datname);
+const databasesOf = async (adminUrl: string) =>
+  (await querySql<{ datname: string }>(adminUrl, 'SELECT datname FROM pg_database ORDER BY 1')).map((r) => r.datname);
 
 describe('the shadow sandbox', () => {
   afterAll(() => stopShadowServer());
@@ -23,8 +24,20 @@ describe('the shadow sandbox', () => {
                  pg_has_role(current_user, 'pg_write_server_files', 'MEMBER') AS write_files,
                  current_setting('statement_timeout') AS timeout
           FROM pg_roles WHERE rolname = current_user`);
-        expect(rows).toEqual([{ rolsuper: false, rolcreaterole: false, rolcreatedb: false, program: false, read_files: false, write_files: false, timeout: '1min' }]);
-        await expect(client.query("COPY (SELECT 1) TO PROGRAM 'true'")).rejects.toThrow('permission denied to COPY to or from an external program');
+        expect(rows).toEqual([
+          {
+            rolsuper: false,
+            rolcreaterole: false,
+            rolcreatedb: false,
+            program: false,
+            read_files: false,
+            write_files: false,
+            timeout: '1min',
+          },
+        ]);
+        await expect(client.query("COPY (SELECT 1) TO PROGRAM 'true'")).rejects.toThrow(
+          'permission denied to COPY to or from an external program',
+        );
         await expect(client.query('CREATE ROLE intruder')).rejects.toThrow('permission denied to create role');
       } finally {
         await client.end();
@@ -38,8 +51,12 @@ describe('the shadow sandbox', () => {
     try {
       await runSql(target.url, 'CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL)');
       const before = await databasesOf(testStack().postgresAdminUrl);
-      await expect(runSql(roles.readerUrl, 'CREATE TABLE t (a int)')).rejects.toThrow('cannot execute CREATE TABLE in a read-only transaction');
-      const result = await verifyOnShadow(roles.readerUrl, [{ name: 'add_body', up: 'ALTER TABLE posts ADD COLUMN body text', down: 'ALTER TABLE posts DROP COLUMN body' }]);
+      await expect(runSql(roles.readerUrl, 'CREATE TABLE t (a int)')).rejects.toThrow(
+        'cannot execute CREATE TABLE in a read-only transaction',
+      );
+      const result = await verifyOnShadow(roles.readerUrl, [
+        { name: 'add_body', up: 'ALTER TABLE posts ADD COLUMN body text', down: 'ALTER TABLE posts DROP COLUMN body' },
+      ]);
       expect(result.findings).toEqual([]);
       expect(result.copyGaps).toEqual([]);
       expect(result.fingerprints.afterDown).toBe(result.fingerprints.before);
@@ -55,9 +72,9 @@ describe('the shadow sandbox', () => {
     try {
       const env = readEnvironment({ ...process.env, SCHEMAWRIGHT_SHADOW_URL: testStack().postgresAdminUrl });
       const before = await databasesOf(testStack().postgresAdminUrl);
-      await expect(verifyOnShadow(target.url, [{ name: 'x', up: 'CREATE ROLE intruder', down: 'DROP ROLE intruder' }], env)).rejects.toThrow(
-        "SCHEMAWRIGHT_SHADOW_URL points at the target's server",
-      );
+      await expect(
+        verifyOnShadow(target.url, [{ name: 'x', up: 'CREATE ROLE intruder', down: 'DROP ROLE intruder' }], env),
+      ).rejects.toThrow("SCHEMAWRIGHT_SHADOW_URL points at the target's server");
       expect(await databasesOf(testStack().postgresAdminUrl)).toEqual(before);
     } finally {
       await target.drop();
@@ -72,12 +89,19 @@ describe('the shadow sandbox', () => {
     try {
       await runSql(target.url, 'CREATE TABLE posts (id bigint PRIMARY KEY)');
       const review = verifyOnShadow(target.url, [{ name: 'slow', up: 'SELECT pg_sleep(2)', down: 'SELECT 1' }]);
-      const first = await waitFor('the lazily started shadow server to run the migration', async () => {
-        const server = await runningShadowServer();
-        if (!server) return undefined;
-        const sleeping = await querySql(server.adminUrl, "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2)%' AND pid <> pg_backend_pid()");
-        return sleeping.length > 0 ? server : undefined;
-      }, { timeoutMs: 60_000 });
+      const first = await waitFor(
+        'the lazily started shadow server to run the migration',
+        async () => {
+          const server = await runningShadowServer();
+          if (!server) return undefined;
+          const sleeping = await querySql(
+            server.adminUrl,
+            "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2)%' AND pid <> pg_backend_pid()",
+          );
+          return sleeping.length > 0 ? server : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
       expect(first.adminUrl).not.toBe(testStack().postgresAdminUrl);
       first.child.process.kill('SIGKILL');
       const result = await review;

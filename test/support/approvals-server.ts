@@ -28,7 +28,13 @@ export interface ApprovalsServer {
  * The approvals web server as `schemawright web` runs it: the example policy, a real Bolt app behind
  * /slack/events and a Slack Web API stand-in, over a request harness (worker, store, target).
  */
-export async function startApprovalsServer(options: { apiTokens?: string; slackApiDown?: boolean; reachabilityTimings?: SlackAppOptions['reachabilityTimings'] } = {}): Promise<ApprovalsServer> {
+export async function startApprovalsServer(
+  options: {
+    apiTokens?: string;
+    slackApiDown?: boolean;
+    reachabilityTimings?: SlackAppOptions['reachabilityTimings'];
+  } = {},
+): Promise<ApprovalsServer> {
   const temporal = await connectTemporal();
   const store = await createTestStore();
   const harness = await requestHarness(temporal, store.pool);
@@ -36,7 +42,14 @@ export async function startApprovalsServer(options: { apiTokens?: string; slackA
   if (options.slackApiDown) await slackApi.down();
   const policy = loadPolicy();
   const services = { ...harness.services, policy, policyTargets: policy.targets };
-  const slack = createSlackApp({ services, webBaseUrl: 'http://approvals.test', botToken: 'xoxb-test', signingSecret: SLACK_SIGNING_SECRET, slackApiUrl: `${slackApi.url}/api/`, reachabilityTimings: options.reachabilityTimings });
+  const slack = createSlackApp({
+    services,
+    webBaseUrl: 'http://approvals.test',
+    botToken: 'xoxb-test',
+    signingSecret: SLACK_SIGNING_SECRET,
+    slackApiUrl: `${slackApi.url}/api/`,
+    reachabilityTimings: options.reachabilityTimings,
+  });
   const server: Server = createWebServer({
     services,
     tokenKeys: parseTokenKeys(`k:${'x'.repeat(32)}`),

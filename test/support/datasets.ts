@@ -14,7 +14,8 @@ export async function loadDataset(dataset: Dataset): Promise<TestDatabase> {
   const client = new Client({ connectionString: db.url });
   await client.connect();
   try {
-    if (dataset === 'musicbrainz') await client.query(readFileSync(join(FIXTURES_DIR, 'musicbrainz/musicbrainz-schema.concat.sql'), 'utf8'));
+    if (dataset === 'musicbrainz')
+      await client.query(readFileSync(join(FIXTURES_DIR, 'musicbrainz/musicbrainz-schema.concat.sql'), 'utf8'));
     if (dataset === 'danbooru') await client.query(readFileSync(join(FIXTURES_DIR, 'danbooru/structure.sql'), 'utf8'));
     if (dataset === 'pagila') {
       await client.query(readFileSync(join(FIXTURES_DIR, 'pagila/pagila-schema.sql'), 'utf8'));
@@ -40,8 +41,13 @@ async function psqlFile(url: string, file: string): Promise<void> {
     PGDATABASE: parsed.pathname.slice(1),
   };
   try {
-    await promisify(execFile)('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-f', file], { env, maxBuffer: 16 * 1024 * 1024 });
+    await promisify(execFile)('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-f', file], {
+      env,
+      maxBuffer: 16 * 1024 * 1024,
+    });
   } catch (error) {
-    throw new Error(`psql could not load ${file} (install the PostgreSQL client, psql, to run this test): ${(error as { stderr?: string }).stderr ?? (error as Error).message}`);
+    throw new Error(
+      `psql could not load ${file} (install the PostgreSQL client, psql, to run this test): ${(error as { stderr?: string }).stderr ?? (error as Error).message}`,
+    );
   }
 }

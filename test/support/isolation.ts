@@ -7,11 +7,28 @@ import { TEST_STACK_ENV, type TestStack } from './stack';
 /** The ports a user's own stack listens on by default, and PostgreSQL's: no process a test starts may use one. */
 export const DEFAULT_PORTS: ReadonlySet<number> = (() => {
   const defaults = readEnvironment({}, '/');
-  return new Set([defaults.temporal.port, defaults.temporal.uiPort, defaults.postgres.port, defaults.web.port, defaults.approvals.mailCapturePort, 5432]);
+  return new Set([
+    defaults.temporal.port,
+    defaults.temporal.uiPort,
+    defaults.postgres.port,
+    defaults.web.port,
+    defaults.approvals.mailCapturePort,
+    5432,
+  ]);
 })();
 
 /** Settings through which a process could reach a user's stack or accounts rather than the test's own. */
-const USER_STACK_VARIABLES = ['TEMPORAL_ADDRESS', 'TEMPORAL_UI_URL', 'TEMPORAL_API_KEY', 'SMTP_URL', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'SLACK_CHANNEL', 'SCHEMAWRIGHT_WEB_URL'];
+const USER_STACK_VARIABLES = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_UI_URL',
+  'TEMPORAL_API_KEY',
+  'SMTP_URL',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'SLACK_CHANNEL',
+  'SCHEMAWRIGHT_WEB_URL',
+];
 
 /**
  * Run once by jest's global setup, before any test: every process the tests start inherits a home of
@@ -21,9 +38,16 @@ const USER_STACK_VARIABLES = ['TEMPORAL_ADDRESS', 'TEMPORAL_UI_URL', 'TEMPORAL_A
 export async function isolateTestRun(root: string): Promise<void> {
   for (const name of USER_STACK_VARIABLES) delete process.env[name];
   // A target a developer set up in their shell (SCHEMAWRIGHT_TARGET_SHOP_URL) is theirs, not the tests'.
-  for (const name of Object.keys(process.env).filter((n) => /^SCHEMAWRIGHT_TARGET_.*URL$/.test(n))) delete process.env[name];
+  for (const name of Object.keys(process.env).filter((n) => /^SCHEMAWRIGHT_TARGET_.*URL$/.test(n)))
+    delete process.env[name];
   process.env.SCHEMAWRIGHT_HOME = join(root, 'home');
-  for (const name of ['SCHEMAWRIGHT_TEMPORAL_PORT', 'SCHEMAWRIGHT_TEMPORAL_UI_PORT', 'SCHEMAWRIGHT_POSTGRES_PORT', 'SCHEMAWRIGHT_WEB_PORT', 'SCHEMAWRIGHT_MAIL_CAPTURE_PORT']) {
+  for (const name of [
+    'SCHEMAWRIGHT_TEMPORAL_PORT',
+    'SCHEMAWRIGHT_TEMPORAL_UI_PORT',
+    'SCHEMAWRIGHT_POSTGRES_PORT',
+    'SCHEMAWRIGHT_WEB_PORT',
+    'SCHEMAWRIGHT_MAIL_CAPTURE_PORT',
+  ]) {
     process.env[name] = String(await freePort());
   }
 }
@@ -57,7 +81,9 @@ export function defaultPortsIn(env: NodeJS.ProcessEnv, cwd: string): string[] {
     ['the mail capture (SCHEMAWRIGHT_MAIL_CAPTURE_PORT)', settings.approvals.mailCapturePort],
     ['PGPORT', env.PGPORT ? Number(env.PGPORT) : undefined],
   ];
-  return used.filter(([, port]) => port !== undefined && DEFAULT_PORTS.has(port) && !ownPorts().has(port)).map(([what, port]) => `${what} is port ${port}`);
+  return used
+    .filter(([, port]) => port !== undefined && DEFAULT_PORTS.has(port) && !ownPorts().has(port))
+    .map(([what, port]) => `${what} is port ${port}`);
 }
 
 /** The run's own servers: a DATABASE_URL the developer chose for the tests may well be on 5432. */
@@ -65,7 +91,11 @@ function ownPorts(): Set<number> {
   const raw = process.env[TEST_STACK_ENV];
   if (!raw) return new Set();
   const stack = JSON.parse(raw) as TestStack;
-  return new Set([portOf(stack.temporalAddress, 7233), portOf(stack.postgresAdminUrl, 5432)].filter((p): p is number => p !== undefined));
+  return new Set(
+    [portOf(stack.temporalAddress, 7233), portOf(stack.postgresAdminUrl, 5432)].filter(
+      (p): p is number => p !== undefined,
+    ),
+  );
 }
 
 const GUARDED = Symbol.for('schemawright.guardedSpawn');
@@ -85,10 +115,14 @@ export function refuseChildrenOnDefaultPorts(): void {
   if (proto[GUARDED]) return;
   const spawn = proto.spawn;
   proto.spawn = function guardedSpawn(this: unknown, options: SpawnOptions) {
-    const env = Object.fromEntries((options.envPairs ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+    const env = Object.fromEntries(
+      (options.envPairs ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+    );
     const problems = defaultPortsIn(env, options.cwd ?? process.cwd());
     if (problems.length > 0) {
-      throw new Error(`A test started ${options.file} with an environment that reaches a default port (${problems.join('; ')}), where a developer's own stack may listen: give it the test's own ports.`);
+      throw new Error(
+        `A test started ${options.file} with an environment that reaches a default port (${problems.join('; ')}), where a developer's own stack may listen: give it the test's own ports.`,
+      );
     }
     return spawn.call(this, options);
   };

@@ -11,14 +11,25 @@ import { createTestDatabase, uniqueName, workflowBundle, type TemporalConnection
 
 /** Approvers of the test policy: requester `rita`, approvers `ann` and `bob`, backup `carl`, admin `ada`. */
 export function testPolicy(overrides: Partial<GatePolicy> = {}): GatePolicy {
-  return { approvers: ['ann', 'bob'], backupApprovers: ['carl'], admins: ['ada'], quorum: 1, separationOfDuties: true, ...overrides };
+  return {
+    approvers: ['ann', 'bob'],
+    backupApprovers: ['carl'],
+    admins: ['ada'],
+    quorum: 1,
+    separationOfDuties: true,
+    ...overrides,
+  };
 }
 
 /** Signs as both the web server and the operator would: fresh keys per test file. */
 export const testSigner = ephemeralDecisionSigner();
 
 /** Gates that never remind, re-route or expire during a test unless the test says so. */
-export const patientGates: GateTimings = { remindEverySeconds: 3600, rerouteAfterSeconds: 7200, expireAfterSeconds: 86400 };
+export const patientGates: GateTimings = {
+  remindEverySeconds: 3600,
+  rerouteAfterSeconds: 7200,
+  expireAfterSeconds: 86400,
+};
 
 export interface RequestHarness {
   services: RequestServices;
@@ -31,17 +42,37 @@ export interface RequestHarness {
 export async function requestHarness(
   temporal: TemporalConnections,
   store: Pool,
-  options: { policy?: GatePolicy; timings?: GateTimings; targetSetup?: string; apply?: ApplyLimits; notify?: ActivityDependencies['notify'] } = {},
+  options: {
+    policy?: GatePolicy;
+    timings?: GateTimings;
+    targetSetup?: string;
+    apply?: ApplyLimits;
+    notify?: ActivityDependencies['notify'];
+  } = {},
 ): Promise<RequestHarness> {
   const target = await createTestDatabase('sw_target');
   process.env[targetVariable(target.name)] = target.url;
   if (options.targetSetup) await runSql(target.url, options.targetSetup);
   const taskQueue = uniqueName('requests');
-  const worker = await createWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, deps: { store, notify: options.notify }, workflowBundle: await workflowBundle() });
+  const worker = await createWorker({
+    connection: temporal.nativeConnection,
+    namespace: temporal.namespace,
+    taskQueue,
+    deps: { store, notify: options.notify },
+    workflowBundle: await workflowBundle(),
+  });
   const running = worker.run();
   const policy = options.policy ?? testPolicy();
   return {
-    services: { temporal: temporal.client, store, taskQueue, gatePolicyFor: () => policy, timings: options.timings ?? patientGates, apply: options.apply, decisions: testSigner },
+    services: {
+      temporal: temporal.client,
+      store,
+      taskQueue,
+      gatePolicyFor: () => policy,
+      timings: options.timings ?? patientGates,
+      apply: options.apply,
+      decisions: testSigner,
+    },
     target,
     worker,
     async close() {
@@ -63,7 +94,11 @@ export async function runSql(url: string, sql: string): Promise<void> {
   }
 }
 
-export async function querySql<T extends Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function querySql<T extends Record<string, unknown>>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new PgClient({ connectionString: url });
   await client.connect();
   try {
@@ -74,7 +109,13 @@ export async function querySql<T extends Record<string, unknown>>(url: string, s
 }
 
 /** Waits until the request's status satisfies `done`; returns that status. */
-export function statusWhen(services: RequestServices, requestId: string, what: string, done: (view: RequestStatusView) => boolean, timeoutMs = 60_000): Promise<RequestStatusView> {
+export function statusWhen(
+  services: RequestServices,
+  requestId: string,
+  what: string,
+  done: (view: RequestStatusView) => boolean,
+  timeoutMs = 60_000,
+): Promise<RequestStatusView> {
   return waitFor(
     `request ${requestId}: ${what}`,
     async () => {

@@ -44,7 +44,9 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       const path = req.url ?? '/';
-      const body = (req.headers['content-type'] ?? '').includes('json') ? (JSON.parse(raw || '{}') as Record<string, unknown>) : formArgs(raw);
+      const body = (req.headers['content-type'] ?? '').includes('json')
+        ? (JSON.parse(raw || '{}') as Record<string, unknown>)
+        : formArgs(raw);
       const download = /^\/files\/([^/]+)$/.exec(path);
       if (download) {
         downloads.push(req.headers.authorization ?? '');
@@ -73,7 +75,19 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
       if (method.startsWith('views.')) Object.assign(answer, { view: { id: `V${counter}` } });
       if (method === 'files.info') {
         const file = files.get(String(body.file));
-        Object.assign(answer, file ? { file: { id: body.file, name: file.name, size: Buffer.byteLength(file.content), url_private_download: `${url}/files/${body.file}` } } : { ok: false, error: 'file_not_found' });
+        Object.assign(
+          answer,
+          file
+            ? {
+                file: {
+                  id: body.file,
+                  name: file.name,
+                  size: Buffer.byteLength(file.content),
+                  url_private_download: `${url}/files/${body.file}`,
+                },
+              }
+            : { ok: false, error: 'file_not_found' },
+        );
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });

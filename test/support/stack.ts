@@ -19,7 +19,10 @@ export interface TestStack {
 
 export function testStack(): TestStack {
   const raw = process.env[TEST_STACK_ENV];
-  if (!raw) throw new Error(`${TEST_STACK_ENV} is not set: run the tests with \`npm test\` so that jest's global setup starts the stack.`);
+  if (!raw)
+    throw new Error(
+      `${TEST_STACK_ENV} is not set: run the tests with \`npm test\` so that jest's global setup starts the stack.`,
+    );
   return JSON.parse(raw) as TestStack;
 }
 

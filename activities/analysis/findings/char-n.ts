@@ -39,8 +39,16 @@ export const boundedCharacter: FindingKind = {
       name: 'a char(2) code and a varchar(80) name',
       sql: 'CREATE TABLE public.region (id int PRIMARY KEY, code char(2), name varchar(80), note varchar);',
       expect: [
-        { object: 'public.region.code', severity: 'warning', fix: 'ALTER TABLE public.region ALTER COLUMN code TYPE text USING rtrim(code), ADD CONSTRAINT region_code_length CHECK (char_length(code) <= 2);' },
-        { object: 'public.region.name', severity: 'info', fix: 'ALTER TABLE public.region ALTER COLUMN name TYPE text, ADD CONSTRAINT region_name_length CHECK (char_length(name) <= 80);' },
+        {
+          object: 'public.region.code',
+          severity: 'warning',
+          fix: 'ALTER TABLE public.region ALTER COLUMN code TYPE text USING rtrim(code), ADD CONSTRAINT region_code_length CHECK (char_length(code) <= 2);',
+        },
+        {
+          object: 'public.region.name',
+          severity: 'info',
+          fix: 'ALTER TABLE public.region ALTER COLUMN name TYPE text, ADD CONSTRAINT region_name_length CHECK (char_length(name) <= 80);',
+        },
       ],
       fixResolves: true,
     },

@@ -21,21 +21,30 @@ export const duplicateIndex: FindingKind = {
   find(context) {
     return indexedRelations(context.catalog).flatMap((relation) => {
       const groups = new Map<string, Index[]>();
-      for (const index of relation.indexes.filter((i) => i.valid)) groups.set(indexShape(index), [...(groups.get(indexShape(index)) ?? []), index]);
+      for (const index of relation.indexes.filter((i) => i.valid))
+        groups.set(indexShape(index), [...(groups.get(indexShape(index)) ?? []), index]);
       return [...groups.values()]
         .filter((group) => group.length > 1)
         .flatMap((group) => {
           const [kept, ...extra] = group.sort(keepOrder);
           // A non-unique duplicate of a unique index is redundant; two unique ones are both enforcing, and the second is the copy.
-          return extra.filter((index) => !index.parentIndex).map((index) =>
-            analysisFinding(duplicateIndex, {
-              object: `${relation.schema}.${index.name}`,
-              message: `index ${index.name} on ${relation.schema}.${relation.name} duplicates ${kept!.name}`,
-              why: 'A duplicate index costs every INSERT, UPDATE and DELETE and its disk and cache space, and answers nothing the other does not.',
-              fix: dropIndexSql(relation, index),
-              evidence: { table: `${relation.schema}.${relation.name}`, duplicateOf: kept!.name, bytes: index.stats.bytes, scans: index.stats.scans, definition: index.definition },
-            }),
-          );
+          return extra
+            .filter((index) => !index.parentIndex)
+            .map((index) =>
+              analysisFinding(duplicateIndex, {
+                object: `${relation.schema}.${index.name}`,
+                message: `index ${index.name} on ${relation.schema}.${relation.name} duplicates ${kept!.name}`,
+                why: 'A duplicate index costs every INSERT, UPDATE and DELETE and its disk and cache space, and answers nothing the other does not.',
+                fix: dropIndexSql(relation, index),
+                evidence: {
+                  table: `${relation.schema}.${relation.name}`,
+                  duplicateOf: kept!.name,
+                  bytes: index.stats.bytes,
+                  scans: index.stats.scans,
+                  definition: index.definition,
+                },
+              }),
+            );
         });
     });
   },
@@ -43,7 +52,13 @@ export const duplicateIndex: FindingKind = {
     {
       name: 'a plain index repeating the primary key',
       sql: 'CREATE TABLE public.member (id int PRIMARY KEY, email text); CREATE INDEX member_id_idx ON public.member (id);',
-      expect: [{ object: 'public.member_id_idx', message: 'index member_id_idx on public.member duplicates member_pkey', fix: 'DROP INDEX CONCURRENTLY public.member_id_idx;' }],
+      expect: [
+        {
+          object: 'public.member_id_idx',
+          message: 'index member_id_idx on public.member duplicates member_pkey',
+          fix: 'DROP INDEX CONCURRENTLY public.member_id_idx;',
+        },
+      ],
       fixResolves: true,
     },
     {
@@ -54,12 +69,17 @@ export const duplicateIndex: FindingKind = {
       fixResolves: true,
     },
     {
-      name: 'a partition\'s own index repeating the one it inherits',
+      name: "a partition's own index repeating the one it inherits",
       sql: `CREATE TABLE public.sale (at date, store int) PARTITION BY RANGE (at);
             CREATE INDEX sale_store ON public.sale (store);
             CREATE TABLE public.sale_2026 PARTITION OF public.sale FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
             CREATE INDEX sale_2026_store_again ON public.sale_2026 (store);`,
-      expect: [{ object: 'public.sale_2026_store_again', evidence: { table: 'public.sale_2026', duplicateOf: 'sale_2026_store_idx' } }],
+      expect: [
+        {
+          object: 'public.sale_2026_store_again',
+          evidence: { table: 'public.sale_2026', duplicateOf: 'sale_2026_store_idx' },
+        },
+      ],
       fixResolves: true,
     },
     {

@@ -26,12 +26,25 @@ async function catalogOf(example: FindingExample, extraSql?: string): Promise<Ca
   return catalog;
 }
 
-const run = (kind: FindingKind, catalog: Catalog, options?: AnalysisOptions) => kind.find(analysisContext(catalog, options));
+const run = (kind: FindingKind, catalog: Catalog, options?: AnalysisOptions) =>
+  kind.find(analysisContext(catalog, options));
 
 it('has exactly the ids assigned to analysis (IDS.md), each once', () => {
   expect(ANALYSIS_FINDING_KINDS.map((k) => k.id)).toEqual([
-    'SW-A-NO-PK', 'SW-A-FK-NO-INDEX', 'SW-A-DUPLICATE-INDEX', 'SW-A-REDUNDANT-INDEX', 'SW-A-UNUSED-INDEX', 'SW-A-INVALID-INDEX', 'SW-A-TIMESTAMP-NO-TZ',
-    'SW-A-SERIAL', 'SW-A-KEY-OVERFLOW', 'SW-A-CHAR-N', 'SW-A-JSON', 'SW-A-SEQ-SCAN', 'SW-A-PII-UNPROTECTED', 'SW-A-NEEDS-PARTITIONING',
+    'SW-A-NO-PK',
+    'SW-A-FK-NO-INDEX',
+    'SW-A-DUPLICATE-INDEX',
+    'SW-A-REDUNDANT-INDEX',
+    'SW-A-UNUSED-INDEX',
+    'SW-A-INVALID-INDEX',
+    'SW-A-TIMESTAMP-NO-TZ',
+    'SW-A-SERIAL',
+    'SW-A-KEY-OVERFLOW',
+    'SW-A-CHAR-N',
+    'SW-A-JSON',
+    'SW-A-SEQ-SCAN',
+    'SW-A-PII-UNPROTECTED',
+    'SW-A-NEEDS-PARTITIONING',
   ]);
 });
 
@@ -47,7 +60,9 @@ describe.each(ANALYSIS_FINDING_KINDS.map((kind) => [kind.id, kind] as const))('%
     try {
       const findings = run(kind, await catalogOf(example), example.options);
       expect(findings).toHaveLength(example.expect.length);
-      example.expect.forEach((expected, n) => expect(findings[n]).toMatchObject({ id, source: 'schemawright', ...expected }));
+      example.expect.forEach((expected, n) =>
+        expect(findings[n]).toMatchObject({ id, source: 'schemawright', ...expected }),
+      );
       for (const finding of findings) {
         expect(finding.why.length).toBeGreaterThan(20);
         expect(['error', 'warning', 'info']).toContain(finding.severity);

@@ -21,7 +21,12 @@ export const invalidIndex: FindingKind = {
               ? 'It costs every write and serves no query; as a unique index it probably failed on duplicate rows, which must be removed before it is rebuilt.'
               : 'It costs every write and serves no query until it is rebuilt.',
             fix: `REINDEX INDEX ${relation.partitioned ? '' : 'CONCURRENTLY '}${qualified(relation.schema, index.name)};`,
-            evidence: { table: `${relation.schema}.${relation.name}`, unique: index.unique, definition: index.definition, bytes: index.stats.bytes },
+            evidence: {
+              table: `${relation.schema}.${relation.name}`,
+              unique: index.unique,
+              definition: index.definition,
+              bytes: index.stats.bytes,
+            },
           }),
         ),
     );
@@ -33,7 +38,9 @@ export const invalidIndex: FindingKind = {
       sql: `CREATE TABLE public.upload (id int PRIMARY KEY, md5 text);
             CREATE INDEX upload_md5 ON public.upload (md5);
             UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'public.upload_md5'::regclass;`,
-      expect: [{ object: 'public.upload_md5', severity: 'error', fix: `REINDEX INDEX CONCURRENTLY public.upload_md5;` }],
+      expect: [
+        { object: 'public.upload_md5', severity: 'error', fix: `REINDEX INDEX CONCURRENTLY public.upload_md5;` },
+      ],
       fixResolves: true,
     },
   ],

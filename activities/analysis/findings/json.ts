@@ -24,7 +24,12 @@ export const jsonColumn: FindingKind = {
     {
       name: 'a json payload beside a jsonb one',
       sql: 'CREATE TABLE public.webhook (id int PRIMARY KEY, payload json, headers jsonb);',
-      expect: [{ object: 'public.webhook.payload', fix: 'ALTER TABLE public.webhook ALTER COLUMN payload TYPE jsonb USING payload::jsonb;' }],
+      expect: [
+        {
+          object: 'public.webhook.payload',
+          fix: 'ALTER TABLE public.webhook ALTER COLUMN payload TYPE jsonb USING payload::jsonb;',
+        },
+      ],
       fixResolves: true,
     },
   ],

@@ -6,8 +6,11 @@ import { analysisFinding, type FindingKind } from './kind';
 function widenSql(catalog: Catalog, sequence: Sequence): string {
   const [schema, table, column] = sequence.ownedBy!.split('.') as [string, string, string];
   const statements: string[] = [];
-  const columnType = catalog.tables.find((t) => t.schema === schema && t.name === table)?.columns.find((c) => c.name === column)?.type;
-  if (columnType !== 'bigint') statements.push(`ALTER TABLE ${qualified(schema, table)} ALTER COLUMN ${quoteIdent(column)} TYPE bigint;`);
+  const columnType = catalog.tables
+    .find((t) => t.schema === schema && t.name === table)
+    ?.columns.find((c) => c.name === column)?.type;
+  if (columnType !== 'bigint')
+    statements.push(`ALTER TABLE ${qualified(schema, table)} ALTER COLUMN ${quoteIdent(column)} TYPE bigint;`);
   const widened = new Set<string>();
   for (const referencing of catalog.tables) {
     for (const fk of referencing.constraints) {
@@ -23,7 +26,8 @@ function widenSql(catalog: Catalog, sequence: Sequence): string {
       widened.add(statement);
     }
   }
-  if (sequence.type !== 'bigint') statements.push(`ALTER SEQUENCE ${qualified(sequence.schema, sequence.name)} AS bigint;`);
+  if (sequence.type !== 'bigint')
+    statements.push(`ALTER SEQUENCE ${qualified(sequence.schema, sequence.name)} AS bigint;`);
   return statements.join('\n');
 }
 
@@ -47,7 +51,12 @@ export const keyOverflow: FindingKind = {
           message: `${sequence.ownedBy} has used ${(used * 100).toFixed(1)}% of its range (sequence ${sequence.schema}.${sequence.name} at ${sequence.stats.lastValue} of ${sequence.stats.limit})`,
           why: 'When the sequence or the column reaches its maximum, every INSERT fails until the key is widened, and widening a big table rewrites it under an exclusive lock.',
           fix: widenSql(context.catalog, sequence),
-          evidence: { sequence: `${sequence.schema}.${sequence.name}`, lastValue: sequence.stats.lastValue, limit: sequence.stats.limit, usedPercent: Math.round(used * 1000) / 10 },
+          evidence: {
+            sequence: `${sequence.schema}.${sequence.name}`,
+            lastValue: sequence.stats.lastValue,
+            limit: sequence.stats.limit,
+            usedPercent: Math.round(used * 1000) / 10,
+          },
         });
       });
   },
@@ -61,7 +70,8 @@ export const keyOverflow: FindingKind = {
         {
           object: 'public.message.id',
           severity: 'error',
-          message: 'public.message.id has used 93.1% of its range (sequence public.message_id_seq at 2000000000 of 2147483647)',
+          message:
+            'public.message.id has used 93.1% of its range (sequence public.message_id_seq at 2000000000 of 2147483647)',
           fix: 'ALTER TABLE public.message ALTER COLUMN id TYPE bigint;\nALTER TABLE public.reaction ALTER COLUMN message_id TYPE bigint;\nALTER SEQUENCE public.message_id_seq AS bigint;',
         },
       ],
@@ -73,7 +83,14 @@ export const keyOverflow: FindingKind = {
             CREATE SEQUENCE public.legacy_id_seq AS bigint OWNED BY public.legacy.id;
             ALTER TABLE public.legacy ALTER COLUMN id SET DEFAULT nextval('public.legacy_id_seq');
             SELECT setval('public.legacy_id_seq', 1200000000);`,
-      expect: [{ object: 'public.legacy.id', severity: 'warning', fix: 'ALTER TABLE public.legacy ALTER COLUMN id TYPE bigint;', evidence: { limit: 2147483647, usedPercent: 55.9 } }],
+      expect: [
+        {
+          object: 'public.legacy.id',
+          severity: 'warning',
+          fix: 'ALTER TABLE public.legacy ALTER COLUMN id TYPE bigint;',
+          evidence: { limit: 2147483647, usedPercent: 55.9 },
+        },
+      ],
       fixResolves: true,
     },
   ],

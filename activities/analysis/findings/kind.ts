@@ -53,7 +53,10 @@ export interface FindingKind {
 }
 
 /** Every finding from analysis has the same source; kinds fill in the rest. */
-export function analysisFinding(kind: Pick<FindingKind, 'id' | 'severity'>, fields: Omit<Finding, 'id' | 'source' | 'severity'> & { severity?: Severity }): Finding {
+export function analysisFinding(
+  kind: Pick<FindingKind, 'id' | 'severity'>,
+  fields: Omit<Finding, 'id' | 'source' | 'severity'> & { severity?: Severity },
+): Finding {
   return { id: kind.id, source: 'schemawright', severity: fields.severity ?? kind.severity, ...fields };
 }
 
@@ -66,16 +69,23 @@ export function ownTables(catalog: Catalog): Table[] {
  * Tables, partitions and materialized views: the relations that carry indexes. An index attached to
  * a partitioned table's index is reported there, once, so kinds skip indexes with a `parentIndex`.
  */
-export function indexedRelations(catalog: Catalog): { schema: string; name: string; partitioned: boolean; indexes: Index[] }[] {
+export function indexedRelations(
+  catalog: Catalog,
+): { schema: string; name: string; partitioned: boolean; indexes: Index[] }[] {
   return [
-    ...catalog.tables.filter((t) => t.kind !== 'foreign').map((t) => ({ schema: t.schema, name: t.name, partitioned: t.kind === 'partitioned', indexes: t.indexes })),
-    ...catalog.views.filter((v) => v.materialized).map((v) => ({ schema: v.schema, name: v.name, partitioned: false, indexes: v.indexes })),
+    ...catalog.tables
+      .filter((t) => t.kind !== 'foreign')
+      .map((t) => ({ schema: t.schema, name: t.name, partitioned: t.kind === 'partitioned', indexes: t.indexes })),
+    ...catalog.views
+      .filter((v) => v.materialized)
+      .map((v) => ({ schema: v.schema, name: v.name, partitioned: false, indexes: v.indexes })),
   ];
 }
 
 /** The SQL that removes an index: through its constraint when it backs one, concurrently otherwise. */
 export function dropIndexSql(relation: { schema: string; name: string; partitioned: boolean }, index: Index): string {
-  if (index.constraint) return `ALTER TABLE ${qualified(relation.schema, relation.name)} DROP CONSTRAINT ${quoteIdent(index.constraint)};`;
+  if (index.constraint)
+    return `ALTER TABLE ${qualified(relation.schema, relation.name)} DROP CONSTRAINT ${quoteIdent(index.constraint)};`;
   return `DROP INDEX ${relation.partitioned ? '' : 'CONCURRENTLY '}${qualified(relation.schema, index.name)};`;
 }
 

@@ -51,7 +51,13 @@ export const needsPartitioning: FindingKind = {
       statistics: (catalog) => {
         catalog.tables.find((t) => t.name === 'event')!.stats.rowEstimate = 80_000_000;
       },
-      expect: [{ object: 'public.event', message: 'public.event has 80000000 rows and 0 GiB and is not partitioned', evidence: { rows: 80_000_000, bytes: 16384 } }],
+      expect: [
+        {
+          object: 'public.event',
+          message: 'public.event has 80000000 rows and 0 GiB and is not partitioned',
+          evidence: { rows: 80_000_000, bytes: 16384 },
+        },
+      ],
     },
     {
       name: 'a small table the spec says grows by 200,000 rows a day',

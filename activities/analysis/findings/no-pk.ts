@@ -5,7 +5,14 @@ import { analysisFinding, ownTables, type FindingKind } from './kind';
 /** A unique, total, column-only btree index can become the primary key without a new column. */
 function candidateKey(table: Table): Index | undefined {
   return table.indexes.find(
-    (i) => i.unique && i.valid && i.method === 'btree' && !i.predicate && i.include.length === 0 && i.keyIsColumn.every(Boolean) && table.kind === 'table',
+    (i) =>
+      i.unique &&
+      i.valid &&
+      i.method === 'btree' &&
+      !i.predicate &&
+      i.include.length === 0 &&
+      i.keyIsColumn.every(Boolean) &&
+      table.kind === 'table',
   );
 }
 
@@ -45,19 +52,34 @@ export const noPrimaryKey: FindingKind = {
     {
       name: 'a log table with no key gets an identity column',
       sql: 'CREATE TABLE public.event_log (happened_at timestamptz, body text);',
-      expect: [{ object: 'public.event_log', fix: 'ALTER TABLE public.event_log ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;' }],
+      expect: [
+        {
+          object: 'public.event_log',
+          fix: 'ALTER TABLE public.event_log ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;',
+        },
+      ],
       fixResolves: true,
     },
     {
       name: 'a table whose nullable id column cannot be the key gets a new one beside it',
       sql: 'CREATE TABLE public.import_row (id text, line int);',
-      expect: [{ object: 'public.import_row', fix: 'ALTER TABLE public.import_row ADD COLUMN import_row_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;' }],
+      expect: [
+        {
+          object: 'public.import_row',
+          fix: 'ALTER TABLE public.import_row ADD COLUMN import_row_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;',
+        },
+      ],
       fixResolves: true,
     },
     {
       name: 'a unique index becomes the primary key',
       sql: 'CREATE TABLE public.country (code text NOT NULL, name text); CREATE UNIQUE INDEX country_code ON public.country (code);',
-      expect: [{ object: 'public.country', fix: 'ALTER TABLE public.country ADD CONSTRAINT country_code PRIMARY KEY USING INDEX country_code;' }],
+      expect: [
+        {
+          object: 'public.country',
+          fix: 'ALTER TABLE public.country ADD CONSTRAINT country_code PRIMARY KEY USING INDEX country_code;',
+        },
+      ],
       fixResolves: true,
     },
     {

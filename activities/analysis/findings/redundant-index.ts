@@ -21,9 +21,14 @@ export const redundantIndex: FindingKind = {
   find(context) {
     return indexedRelations(context.catalog).flatMap((relation) =>
       relation.indexes
-        .filter((i) => i.valid && i.method === 'btree' && !i.unique && !i.constraint && !i.parentIndex && i.include.length === 0)
+        .filter(
+          (i) =>
+            i.valid && i.method === 'btree' && !i.unique && !i.constraint && !i.parentIndex && i.include.length === 0,
+        )
         .flatMap((index) => {
-          const covering = relation.indexes.filter((other) => other !== index && covers(other, index)).sort((a, b) => a.keys.length - b.keys.length || (a.name < b.name ? -1 : 1))[0];
+          const covering = relation.indexes
+            .filter((other) => other !== index && covers(other, index))
+            .sort((a, b) => a.keys.length - b.keys.length || (a.name < b.name ? -1 : 1))[0];
           if (!covering) return [];
           return [
             analysisFinding(redundantIndex, {
@@ -31,7 +36,12 @@ export const redundantIndex: FindingKind = {
               message: `index ${index.name} (${index.keys.join(', ')}) on ${relation.schema}.${relation.name} is a prefix of ${covering.name} (${covering.keys.join(', ')})`,
               why: `${covering.name} serves every lookup and sort on (${index.keys.join(', ')}); the shorter index only costs writes and space. It is smaller, so check hot queries first.`,
               fix: dropIndexSql(relation, index),
-              evidence: { table: `${relation.schema}.${relation.name}`, coveredBy: covering.name, bytes: index.stats.bytes, scans: index.stats.scans },
+              evidence: {
+                table: `${relation.schema}.${relation.name}`,
+                coveredBy: covering.name,
+                bytes: index.stats.bytes,
+                scans: index.stats.scans,
+              },
             }),
           ];
         }),
@@ -46,7 +56,8 @@ export const redundantIndex: FindingKind = {
       expect: [
         {
           object: 'public.purchase_customer',
-          message: 'index purchase_customer (customer_id) on public.purchase is a prefix of purchase_customer_created (customer_id, created_at)',
+          message:
+            'index purchase_customer (customer_id) on public.purchase is a prefix of purchase_customer_created (customer_id, created_at)',
           fix: 'DROP INDEX CONCURRENTLY public.purchase_customer;',
         },
       ],

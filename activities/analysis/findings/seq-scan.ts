@@ -44,15 +44,29 @@ export const sequentialScans: FindingKind = {
       sql: 'CREATE TABLE public.page_view (id bigint PRIMARY KEY, path text); CREATE TABLE public.small (id int PRIMARY KEY);',
       statistics: (catalog) => {
         const table = catalog.tables.find((t) => t.name === 'page_view')!;
-        Object.assign(table.stats, { rowEstimate: 1_000_000, seqScans: 5000, seqTuplesRead: 5_000_000_000, idxScans: 10 });
+        Object.assign(table.stats, {
+          rowEstimate: 1_000_000,
+          seqScans: 5000,
+          seqTuplesRead: 5_000_000_000,
+          idxScans: 10,
+        });
         Object.assign(catalog.tables.find((t) => t.name === 'small')!.stats, { rowEstimate: 500, seqScans: 90_000 });
-        catalog.stats.statements = [{ query: 'SELECT * FROM page_view WHERE path = $1', calls: 5000, totalMs: 90000, meanMs: 18, rows: 5000 }];
+        catalog.stats.statements = [
+          { query: 'SELECT * FROM page_view WHERE path = $1', calls: 5000, totalMs: 90000, meanMs: 18, rows: 5000 },
+        ];
       },
       expect: [
         {
           object: 'public.page_view',
           message: 'public.page_view (1000000 rows) was read by 5000 sequential scans and 10 index scans',
-          evidence: { rows: 1_000_000, bytes: 8192, seqScans: 5000, seqTuplesRead: 5_000_000_000, idxScans: 10, statements: [{ query: 'SELECT * FROM page_view WHERE path = $1', calls: 5000, meanMs: 18 }] },
+          evidence: {
+            rows: 1_000_000,
+            bytes: 8192,
+            seqScans: 5000,
+            seqTuplesRead: 5_000_000_000,
+            idxScans: 10,
+            statements: [{ query: 'SELECT * FROM page_view WHERE path = $1', calls: 5000, meanMs: 18 }],
+          },
         },
       ],
     },

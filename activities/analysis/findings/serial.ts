@@ -13,7 +13,11 @@ export const serialColumn: FindingKind = {
     return ownColumns(context.catalog)
       .filter(({ column }) => column.serialSequence && !column.identity)
       .map(({ table, column }) => {
-        const [tableName, col, sequence] = [qualified(table.schema, table.name), quoteIdent(column.name), column.serialSequence!];
+        const [tableName, col, sequence] = [
+          qualified(table.schema, table.name),
+          quoteIdent(column.name),
+          column.serialSequence!,
+        ];
         const [sequenceSchema, sequenceName] = sequence.split('.') as [string, string];
         // One transaction (the apply runner's); the identity's sequence starts after the highest key, so no value is handed out twice.
         const fix = [
@@ -36,7 +40,13 @@ export const serialColumn: FindingKind = {
     {
       name: 'a serial key',
       sql: 'CREATE TABLE public.ticket (id serial PRIMARY KEY, title text); CREATE TABLE public.modern (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY);',
-      expect: [{ object: 'public.ticket.id', message: 'public.ticket.id takes its values from sequence public.ticket_id_seq (serial) rather than an identity' }],
+      expect: [
+        {
+          object: 'public.ticket.id',
+          message:
+            'public.ticket.id takes its values from sequence public.ticket_id_seq (serial) rather than an identity',
+        },
+      ],
       fixResolves: true,
     },
   ],

@@ -7,7 +7,7 @@ export const timestampWithoutTimeZone: FindingKind = {
   explanation:
     '`timestamp` (without time zone) stores a wall-clock reading with no zone. The same instant written from two zones, or across a daylight-saving change, reads back wrong; `timestamptz` stores the instant.',
   remedy:
-    'Change the column to timestamptz, saying which zone the stored readings are in (USING col AT TIME ZONE \'UTC\'); ' +
+    "Change the column to timestamptz, saying which zone the stored readings are in (USING col AT TIME ZONE 'UTC'); " +
     'the change rewrites the table, so plan it like one.',
   find(context) {
     return ownColumns(context.catalog)

@@ -12,11 +12,19 @@ const DEFAULT_BATCH_SIZE = 1_000;
  */
 export const backfillStep: StepKindRunner = {
   kind: 'backfill',
-  explanation: 'An UPDATE or DELETE over many rows, cut into short batches so no lock is held for long and replicas keep up; each batch commits on its own, and the statement picks only rows still to do, so a crash resumes without doing a row twice.',
+  explanation:
+    'An UPDATE or DELETE over many rows, cut into short batches so no lock is held for long and replicas keep up; each batch commits on its own, and the statement picks only rows still to do, so a crash resumes without doing a row twice.',
   examples: [
     {
-      setup: 'CREATE TABLE users (id bigint PRIMARY KEY, email text, email_lower text); INSERT INTO users SELECT g, $$User$$ || g || $$@Example.com$$ FROM generate_series(1, 2500) g',
-      step: { kind: 'backfill', name: 'fill-email-lower', batchSize: 1000, sql: 'UPDATE users SET email_lower = lower(email) WHERE id IN (SELECT id FROM users WHERE email_lower IS NULL LIMIT $1)', undo: 'UPDATE users SET email_lower = NULL' },
+      setup:
+        'CREATE TABLE users (id bigint PRIMARY KEY, email text, email_lower text); INSERT INTO users SELECT g, $$User$$ || g || $$@Example.com$$ FROM generate_series(1, 2500) g',
+      step: {
+        kind: 'backfill',
+        name: 'fill-email-lower',
+        batchSize: 1000,
+        sql: 'UPDATE users SET email_lower = lower(email) WHERE id IN (SELECT id FROM users WHERE email_lower IS NULL LIMIT $1)',
+        undo: 'UPDATE users SET email_lower = NULL',
+      },
       check: `SELECT count(*) FILTER (WHERE email_lower = lower(email)) = 2500 AS ok FROM users`,
       undone: `SELECT count(email_lower) = 0 AS ok FROM users`,
     },

@@ -15,9 +15,16 @@ interface ConcurrentIndex {
 async function concurrentIndexOf(sql: string): Promise<ConcurrentIndex | undefined> {
   const [statement] = await parseStatements(sql);
   if (statement?.kind !== 'IndexStmt') return undefined;
-  const stmt = body(statement) as { concurrent?: boolean; idxname?: string; relation?: { schemaname?: string; relname: string } };
+  const stmt = body(statement) as {
+    concurrent?: boolean;
+    idxname?: string;
+    relation?: { schemaname?: string; relname: string };
+  };
   if (!stmt.concurrent || !stmt.idxname || !stmt.relation) return undefined;
-  const table = [stmt.relation.schemaname, stmt.relation.relname].filter((p): p is string => Boolean(p)).map(quoteIdent).join('.');
+  const table = [stmt.relation.schemaname, stmt.relation.relname]
+    .filter((p): p is string => Boolean(p))
+    .map(quoteIdent)
+    .join('.');
   return { index: stmt.idxname, table };
 }
 
@@ -27,12 +34,16 @@ async function concurrentDropOf(sql: string): Promise<string | undefined> {
   if (statement?.kind !== 'DropStmt') return undefined;
   const stmt = body(statement) as { concurrent?: boolean; removeType?: string; objects?: unknown[] };
   const [object] = stmt.objects ?? [];
-  if (!stmt.concurrent || stmt.removeType !== 'OBJECT_INDEX' || !isObject(object) || !isObject(object.List)) return undefined;
+  if (!stmt.concurrent || stmt.removeType !== 'OBJECT_INDEX' || !isObject(object) || !isObject(object.List))
+    return undefined;
   return names(object.List.items).map(quoteIdent).join('.');
 }
 
 /** 'valid', 'invalid' (a killed or failed CONCURRENTLY build), or undefined when there is no such index. */
-async function indexState(session: TargetSession, target: ConcurrentIndex): Promise<{ name: string; valid: boolean } | undefined> {
+async function indexState(
+  session: TargetSession,
+  target: ConcurrentIndex,
+): Promise<{ name: string; valid: boolean } | undefined> {
   const { rows } = await session.client.query<{ name: string; valid: boolean }>(
     `SELECT c.oid::regclass::text AS name, i.indisvalid AND i.indisready AS valid
        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
@@ -51,11 +62,18 @@ async function indexState(session: TargetSession, target: ConcurrentIndex): Prom
  */
 export const nonTransactionalStep: StepKindRunner = {
   kind: 'non-transactional',
-  explanation: 'A statement PostgreSQL refuses inside a transaction block (CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, VACUUM, ...). It runs alone; what an interrupted run left behind is found in the catalog before it runs again, so a retry never reports an INVALID index as done.',
+  explanation:
+    'A statement PostgreSQL refuses inside a transaction block (CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, VACUUM, ...). It runs alone; what an interrupted run left behind is found in the catalog before it runs again, so a retry never reports an INVALID index as done.',
   examples: [
     {
-      setup: 'CREATE TABLE orders (id bigint PRIMARY KEY, placed_at timestamptz); INSERT INTO orders SELECT g, now() FROM generate_series(1, 100) g',
-      step: { kind: 'non-transactional', name: 'index-placed-at', sql: 'CREATE INDEX CONCURRENTLY orders_placed_at_idx ON orders (placed_at)', undo: 'DROP INDEX CONCURRENTLY orders_placed_at_idx' },
+      setup:
+        'CREATE TABLE orders (id bigint PRIMARY KEY, placed_at timestamptz); INSERT INTO orders SELECT g, now() FROM generate_series(1, 100) g',
+      step: {
+        kind: 'non-transactional',
+        name: 'index-placed-at',
+        sql: 'CREATE INDEX CONCURRENTLY orders_placed_at_idx ON orders (placed_at)',
+        undo: 'DROP INDEX CONCURRENTLY orders_placed_at_idx',
+      },
       check: `SELECT indisvalid AS ok FROM pg_index WHERE indexrelid = to_regclass('orders_placed_at_idx')`,
       undone: `SELECT to_regclass('orders_placed_at_idx') IS NULL AS ok`,
     },
@@ -66,7 +84,8 @@ export const nonTransactionalStep: StepKindRunner = {
     kind: 'non-transactional',
     runsInTransaction: false,
     how: 'runs alone, outside a transaction, under lock_timeout; its history row is written before (running) and after (applied)',
-    onRetry: 'an INVALID index left by an interrupted CONCURRENTLY build is dropped (CONCURRENTLY) and built again; a finished build is recorded, not repeated; an index an interrupted DROP INDEX CONCURRENTLY already removed is recorded as dropped',
+    onRetry:
+      'an INVALID index left by an interrupted CONCURRENTLY build is dropped (CONCURRENTLY) and built again; a finished build is recorded, not repeated; an index an interrupted DROP INDEX CONCURRENTLY already removed is recorded as dropped',
   }),
 
   async apply({ session, step, record }) {
@@ -82,7 +101,9 @@ export const nonTransactionalStep: StepKindRunner = {
     if (!index) return undefined;
     const state = await indexState(session, index);
     if (!state) return `index ${index.index} does not exist after its build`;
-    return state.valid ? undefined : `index ${state.name} is INVALID after its build: it is not used by queries and slows writes`;
+    return state.valid
+      ? undefined
+      : `index ${state.name} is INVALID after its build: it is not used by queries and slows writes`;
   },
 
   async undo({ session, step, record }) {
@@ -96,15 +117,26 @@ export const nonTransactionalStep: StepKindRunner = {
     // A drop that finished before the crash: running it again would fail on the missing index.
     const dropped = await concurrentDropOf(step.sql);
     if (dropped) {
-      const exists = (await session.client.query<{ name: string | null }>('SELECT to_regclass($1)::text AS name', [dropped])).rows[0]!.name;
-      return exists ? { done: false } : { done: true, detail: `index ${dropped} was dropped by the interrupted attempt; recorded, not dropped again` };
+      const exists = (
+        await session.client.query<{ name: string | null }>('SELECT to_regclass($1)::text AS name', [dropped])
+      ).rows[0]!.name;
+      return exists
+        ? { done: false }
+        : {
+            done: true,
+            detail: `index ${dropped} was dropped by the interrupted attempt; recorded, not dropped again`,
+          };
     }
     const index = await concurrentIndexOf(step.sql);
     if (!index) return { done: false };
     const state = await indexState(session, index);
     if (!state) return { done: false };
-    if (state.valid) return { done: true, detail: `index ${state.name} was built by the interrupted attempt; recorded, not rebuilt` };
+    if (state.valid)
+      return { done: true, detail: `index ${state.name} was built by the interrupted attempt; recorded, not rebuilt` };
     await session.client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${state.name}`);
-    return { done: false, detail: `dropped INVALID index ${state.name} left by an interrupted build; building it again` };
+    return {
+      done: false,
+      detail: `dropped INVALID index ${state.name} left by an interrupted build; building it again`,
+    };
   },
 };

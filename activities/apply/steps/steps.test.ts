@@ -11,20 +11,23 @@ describe.each(Object.values(STEP_KINDS))('step kind $kind', (kind) => {
     expect(kind.plan(kind.examples[0].step)).toMatchObject({ kind: kind.kind, step: kind.examples[0].step.name });
   });
 
-  it.each(kind.examples.map((example) => [example.step.name, example] as const))('example %s applies once and undoes', async (_name, example) => {
-    const db = await createTestDatabase('sw_step_kind');
-    try {
-      await runSql(db.url, example.setup);
-      const target = { name: 'example', connectionString: db.url };
-      const migration = { version: '1', name: example.step.name, steps: [example.step] };
-      const options = { requestId: 'example', decidedBy: ['ann'] };
-      expect(await applyMigration(target, migration, options)).toMatchObject({ applied: 1 });
-      expect(await querySql(db.url, example.check)).toEqual([{ ok: true }]);
-      expect(await applyMigration(target, migration, options)).toMatchObject({ applied: 0, alreadyApplied: 1 });
-      expect(await revertMigrations(target, [migration], options)).toMatchObject({ reverted: ['1'] });
-      expect(await querySql(db.url, example.undone)).toEqual([{ ok: true }]);
-    } finally {
-      await db.drop();
-    }
-  });
+  it.each(kind.examples.map((example) => [example.step.name, example] as const))(
+    'example %s applies once and undoes',
+    async (_name, example) => {
+      const db = await createTestDatabase('sw_step_kind');
+      try {
+        await runSql(db.url, example.setup);
+        const target = { name: 'example', connectionString: db.url };
+        const migration = { version: '1', name: example.step.name, steps: [example.step] };
+        const options = { requestId: 'example', decidedBy: ['ann'] };
+        expect(await applyMigration(target, migration, options)).toMatchObject({ applied: 1 });
+        expect(await querySql(db.url, example.check)).toEqual([{ ok: true }]);
+        expect(await applyMigration(target, migration, options)).toMatchObject({ applied: 0, alreadyApplied: 1 });
+        expect(await revertMigrations(target, [migration], options)).toMatchObject({ reverted: ['1'] });
+        expect(await querySql(db.url, example.undone)).toEqual([{ ok: true }]);
+      } finally {
+        await db.drop();
+      }
+    },
+  );
 });

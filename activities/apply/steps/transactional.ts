@@ -7,11 +7,17 @@ import type { StepKindRunner } from './step-kind';
  */
 export const transactionalStep: StepKindRunner = {
   kind: 'transactional',
-  explanation: 'DDL and DML that may share a transaction. The step and the record that it was applied commit together, so a crash leaves it either fully applied and recorded or not at all: no "dirty" state to clear by hand.',
+  explanation:
+    'DDL and DML that may share a transaction. The step and the record that it was applied commit together, so a crash leaves it either fully applied and recorded or not at all: no "dirty" state to clear by hand.',
   examples: [
     {
       setup: 'CREATE TABLE orders (id bigint PRIMARY KEY)',
-      step: { kind: 'transactional', name: 'add-note', sql: 'ALTER TABLE orders ADD COLUMN note text;\nCOMMENT ON COLUMN orders.note IS $$free text$$;', undo: 'ALTER TABLE orders DROP COLUMN note' },
+      step: {
+        kind: 'transactional',
+        name: 'add-note',
+        sql: 'ALTER TABLE orders ADD COLUMN note text;\nCOMMENT ON COLUMN orders.note IS $$free text$$;',
+        undo: 'ALTER TABLE orders DROP COLUMN note',
+      },
       check: `SELECT count(*) = 1 AS ok FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'`,
       undone: `SELECT count(*) = 0 AS ok FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'`,
     },

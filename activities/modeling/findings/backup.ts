@@ -8,13 +8,28 @@ const DAY = 86_400;
 function advice(rpo: Duration | undefined, rto: Duration | undefined): string {
   const parts: string[] = [];
   if (rpo) {
-    if (rpo.seconds === 0) parts.push('An RPO of 0 means no committed transaction may be lost: only a synchronous standby (synchronous_commit = on with synchronous_standby_names) gives that.');
-    else if (rpo.seconds < DAY) parts.push(`An RPO of ${rpo.text} needs continuous WAL archiving with point-in-time recovery (pgBackRest, WAL-G, Barman) and archive_timeout under ${rpo.text}; daily base backups alone would lose up to a day.`);
-    else parts.push(`An RPO of ${rpo.text} is met by base backups at least that often (pg_basebackup or a snapshot); WAL archiving would narrow it further at little cost.`);
+    if (rpo.seconds === 0)
+      parts.push(
+        'An RPO of 0 means no committed transaction may be lost: only a synchronous standby (synchronous_commit = on with synchronous_standby_names) gives that.',
+      );
+    else if (rpo.seconds < DAY)
+      parts.push(
+        `An RPO of ${rpo.text} needs continuous WAL archiving with point-in-time recovery (pgBackRest, WAL-G, Barman) and archive_timeout under ${rpo.text}; daily base backups alone would lose up to a day.`,
+      );
+    else
+      parts.push(
+        `An RPO of ${rpo.text} is met by base backups at least that often (pg_basebackup or a snapshot); WAL archiving would narrow it further at little cost.`,
+      );
   }
   if (rto) {
-    if (rto.seconds < HOUR) parts.push(`An RTO of ${rto.text} is shorter than restoring a large database takes: keep a hot standby to promote (Patroni or the platform's failover).`);
-    else parts.push(`An RTO of ${rto.text} allows restoring from backup: measure a full restore plus WAL replay against it, regularly.`);
+    if (rto.seconds < HOUR)
+      parts.push(
+        `An RTO of ${rto.text} is shorter than restoring a large database takes: keep a hot standby to promote (Patroni or the platform's failover).`,
+      );
+    else
+      parts.push(
+        `An RTO of ${rto.text} allows restoring from backup: measure a full restore plus WAL replay against it, regularly.`,
+      );
   }
   return parts.join(' ');
 }

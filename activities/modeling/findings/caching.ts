@@ -6,11 +6,16 @@ export const caching: ModelingFindingKind = {
   explanation:
     'A frequent read whose spec says how stale its answer may be (freshness): a cache with that TTL, or a materialized view refreshed that often, could serve it instead of the database. Each adds a way to serve stale or inconsistent data, so it is a person’s call.',
   remedy:
-    'Choose whether to serve the read from a cache: an application cache with the spec\'s freshness as TTL, a ' +
+    "Choose whether to serve the read from a cache: an application cache with the spec's freshness as TTL, a " +
     'materialized view refreshed that often, or none (SW-ESC-CACHING asks which).',
   find({ spec }) {
     return spec.accessPatterns.flatMap((pattern) => {
-      if (!pattern.freshness || pattern.perSecond < MODELING_THRESHOLDS.cachingPerSecond || !/^\s*(select|with)\b/i.test(pattern.sql)) return [];
+      if (
+        !pattern.freshness ||
+        pattern.perSecond < MODELING_THRESHOLDS.cachingPerSecond ||
+        !/^\s*(select|with)\b/i.test(pattern.sql)
+      )
+        return [];
       return [
         modelingFinding(caching, {
           object: pattern.name,
@@ -36,7 +41,13 @@ access_patterns:
     per_second: 3
     freshness: 1h
 `,
-      expect: [{ object: 'category page', message: "'category page' runs 1200 times a second and may be 5m stale", evidence: { pattern: 'category page', perSecond: 1200, freshness: '5m' } }],
+      expect: [
+        {
+          object: 'category page',
+          message: "'category page' runs 1200 times a second and may be 5m stale",
+          evidence: { pattern: 'category page', perSecond: 1200, freshness: '5m' },
+        },
+      ],
     },
   ],
 };

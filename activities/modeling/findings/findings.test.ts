@@ -4,7 +4,13 @@ import { MODELING_FINDING_KINDS } from '.';
 
 it('has exactly the modeling and requirements ids assigned (IDS.md), each once', () => {
   expect(MODELING_FINDING_KINDS.map((k) => k.id)).toEqual([
-    'SW-M-HOT-JOIN', 'SW-M-PARTITION-PLAN', 'SW-M-INDEX-PLAN', 'SW-REQ-TECHNOLOGY-FIT', 'SW-REQ-REPLICATION', 'SW-REQ-CACHING', 'SW-REQ-BACKUP',
+    'SW-M-HOT-JOIN',
+    'SW-M-PARTITION-PLAN',
+    'SW-M-INDEX-PLAN',
+    'SW-REQ-TECHNOLOGY-FIT',
+    'SW-REQ-REPLICATION',
+    'SW-REQ-CACHING',
+    'SW-REQ-BACKUP',
   ]);
 });
 
@@ -18,7 +24,9 @@ describe.each(MODELING_FINDING_KINDS.map((kind) => [kind.id, kind] as const))('%
     const spec = await loadSpec(example.spec);
     const findings = modelSpec(spec, { now: new Date('2026-11-27T12:00:00Z') }).findings.filter((f) => f.id === id);
     expect(findings).toHaveLength(example.expect.length);
-    example.expect.forEach((expected, n) => expect(findings[n]).toMatchObject({ id, source: 'schemawright', severity: kind.severity, ...expected }));
+    example.expect.forEach((expected, n) =>
+      expect(findings[n]).toMatchObject({ id, source: 'schemawright', severity: kind.severity, ...expected }),
+    );
     for (const finding of findings) expect(finding.why.length).toBeGreaterThan(20);
   });
 });

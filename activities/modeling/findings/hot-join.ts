@@ -13,7 +13,8 @@ export const hotJoin: ModelingFindingKind = {
   find({ model }) {
     return model.patterns.flatMap((shape) => {
       const tables = [...new Set(shape.tables.map((t) => t.table))];
-      if (tables.length < MODELING_THRESHOLDS.hotJoinTables || shape.perSecond < MODELING_THRESHOLDS.hotJoinPerSecond) return [];
+      if (tables.length < MODELING_THRESHOLDS.hotJoinTables || shape.perSecond < MODELING_THRESHOLDS.hotJoinPerSecond)
+        return [];
       return [
         modelingFinding(hotJoin, {
           object: shape.pattern,

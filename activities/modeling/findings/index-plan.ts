@@ -7,7 +7,7 @@ export const indexPlan: ModelingFindingKind = {
   explanation:
     'One planned index (beyond those behind primary keys and unique constraints): its columns and their order, the access patterns it serves, and why. Every index costs writes on its table; the evidence carries the table’s write rate from the spec so the write overhead can be weighed.',
   remedy:
-    'Check each planned index against the access patterns it serves and its table\'s write rate: keep it, make it ' +
+    "Check each planned index against the access patterns it serves and its table's write rate: keep it, make it " +
     'partial, or leave it out (SW-ESC-INDEX-WRITE-OVERHEAD asks on write-heavy tables).',
   find({ spec, model }) {
     const writes = new Map<string, number>();
@@ -64,7 +64,8 @@ access_patterns:
       expect: [
         {
           object: 'order_customer_id_placed_at_idx',
-          message: "order_customer_id_placed_at_idx on order (customer_id, placed_at DESC) INCLUDE (id, total) serves 'recent orders of a customer'",
+          message:
+            "order_customer_id_placed_at_idx on order (customer_id, placed_at DESC) INCLUDE (id, total) serves 'recent orders of a customer'",
           why: 'Key: first equality on customer_id; then placed_at DESC, so rows come back in ORDER BY order without a sort. INCLUDE (id, total) covers the columns it reads: an index-only scan at 500/s skips the table.',
           fix: 'CREATE INDEX order_customer_id_placed_at_idx ON public."order" (customer_id, placed_at DESC) INCLUDE (id, total);',
           evidence: {
@@ -99,7 +100,10 @@ access_patterns:
     per_second: 10
 `,
       expect: [
-        { object: 'review_product_id_idx', message: "review_product_id_idx on review (product_id) serves 'reviews of a product'" },
+        {
+          object: 'review_product_id_idx',
+          message: "review_product_id_idx on review (product_id) serves 'reviews of a product'",
+        },
         {
           object: 'review_customer_id_idx',
           message: 'review_customer_id_idx on review (customer_id) supports a foreign key',

@@ -10,4 +10,12 @@ import { technologyFit } from './technology-fit';
 export { MODELING_THRESHOLDS, type ModelingContext, type ModelingExample, type ModelingFindingKind } from './kind';
 
 /** Every modeling and requirements finding kind. Adding a kind is adding a file and a line here. */
-export const MODELING_FINDING_KINDS: readonly ModelingFindingKind[] = [hotJoin, partitionPlan, indexPlan, technologyFit, replication, caching, backup];
+export const MODELING_FINDING_KINDS: readonly ModelingFindingKind[] = [
+  hotJoin,
+  partitionPlan,
+  indexPlan,
+  technologyFit,
+  replication,
+  caching,
+  backup,
+];

@@ -27,7 +27,10 @@ export interface ModelingFindingKind {
   examples: ModelingExample[];
 }
 
-export function modelingFinding(kind: Pick<ModelingFindingKind, 'id' | 'severity'>, fields: Omit<Finding, 'id' | 'source' | 'severity'>): Finding {
+export function modelingFinding(
+  kind: Pick<ModelingFindingKind, 'id' | 'severity'>,
+  fields: Omit<Finding, 'id' | 'source' | 'severity'>,
+): Finding {
   return { id: kind.id, source: 'schemawright', severity: kind.severity, ...fields };
 }
 

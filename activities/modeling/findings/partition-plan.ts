@@ -19,7 +19,14 @@ export const partitionPlan: ModelingFindingKind = {
             : `${plan.table} is partitioned by hash on ${plan.key} into ${plan.interval} partitions: ${plan.projectedRows} rows expected within a year`,
         why: plan.reason,
         fix: `PARTITION BY ${plan.strategy.toUpperCase()} (${quoteIdent(plan.key)}) in the proposed DDL; the alternative is an unpartitioned table now and a row-moving migration later.`,
-        evidence: { table: plan.table, rows: plan.rows, growthPerDay: plan.growthPerDay, strategy: plan.strategy, key: plan.key, interval: plan.interval },
+        evidence: {
+          table: plan.table,
+          rows: plan.rows,
+          growthPerDay: plan.growthPerDay,
+          strategy: plan.strategy,
+          key: plan.key,
+          interval: plan.interval,
+        },
       }),
     );
   },
@@ -41,13 +48,28 @@ entities:
       expect: [
         {
           object: 'sample',
-          message: 'sample is partitioned by range on recorded_at, one partition per day: 8300000000 rows expected within a year',
-          evidence: { table: 'sample', rows: 1_000_000_000, growthPerDay: 20_000_000, strategy: 'range', key: 'recorded_at', interval: 'day' },
+          message:
+            'sample is partitioned by range on recorded_at, one partition per day: 8300000000 rows expected within a year',
+          evidence: {
+            table: 'sample',
+            rows: 1_000_000_000,
+            growthPerDay: 20_000_000,
+            strategy: 'range',
+            key: 'recorded_at',
+            interval: 'day',
+          },
         },
         {
           object: 'order',
           message: 'order is partitioned by hash on id into 4 partitions: 83000000 rows expected within a year',
-          evidence: { table: 'order', rows: 10_000_000, growthPerDay: 200_000, strategy: 'hash', key: 'id', interval: '4' },
+          evidence: {
+            table: 'order',
+            rows: 10_000_000,
+            growthPerDay: 200_000,
+            strategy: 'hash',
+            key: 'id',
+            interval: '4',
+          },
         },
       ],
     },

@@ -5,10 +5,14 @@ import { MODELING_THRESHOLDS, modelingFinding, type ModelingContext, type Modeli
 
 /** What PostgreSQL offers for each need, and the specialised store beside it. */
 const OPTIONS: Record<Need, string> = {
-  documents: 'PostgreSQL: jsonb columns with GIN (jsonb_path_ops) indexes and CHECK constraints on the keys that matter; beside it: a document store (MongoDB) when the documents have no stable shape at all',
-  graph: 'PostgreSQL: recursive CTEs over an edge table with indexes on both ends, or the Apache AGE extension; beside it: a graph database (Neo4j) for deep, variable-length traversals',
-  full_text: 'PostgreSQL: a tsvector column with a GIN index (or pg_trgm for substring matches); beside it: a search engine (OpenSearch, Elasticsearch) for relevance tuning, facets and very large corpora',
-  time_series: 'PostgreSQL: range partitioning by time with BRIN indexes, or the TimescaleDB extension (compression, continuous aggregates); beside it: a time-series database for very high ingest and downsampling',
+  documents:
+    'PostgreSQL: jsonb columns with GIN (jsonb_path_ops) indexes and CHECK constraints on the keys that matter; beside it: a document store (MongoDB) when the documents have no stable shape at all',
+  graph:
+    'PostgreSQL: recursive CTEs over an edge table with indexes on both ends, or the Apache AGE extension; beside it: a graph database (Neo4j) for deep, variable-length traversals',
+  full_text:
+    'PostgreSQL: a tsvector column with a GIN index (or pg_trgm for substring matches); beside it: a search engine (OpenSearch, Elasticsearch) for relevance tuning, facets and very large corpora',
+  time_series:
+    'PostgreSQL: range partitioning by time with BRIN indexes, or the TimescaleDB extension (compression, continuous aggregates); beside it: a time-series database for very high ingest and downsampling',
 };
 
 /** Needs the spec does not state but its shape shows, with what shows them. */
@@ -23,17 +27,35 @@ function inferredNeeds({ spec, model }: ModelingContext): Map<Need, string> {
       if (e.kind !== 'AEXPR_LIKE' && e.kind !== 'AEXPR_ILIKE') return false;
       // A pattern that is not a constant prefix ('abc%') cannot use a btree: a substring search.
       const pattern = e.rexpr;
-      return !(pattern && 'A_Const' in pattern && pattern.A_Const.sval && !String(pattern.A_Const.sval.sval).startsWith('%'));
+      return !(
+        pattern &&
+        'A_Const' in pattern &&
+        pattern.A_Const.sval &&
+        !String(pattern.A_Const.sval.sval).startsWith('%')
+      );
     });
-    if (textSearch && !needs.has('full_text')) needs.set('full_text', `'${pattern.name}' searches text by substring or text-search operator at ${pattern.perSecond}/s`);
+    if (textSearch && !needs.has('full_text'))
+      needs.set(
+        'full_text',
+        `'${pattern.name}' searches text by substring or text-search operator at ${pattern.perSecond}/s`,
+      );
   }
   for (const entity of spec.entities) {
-    if (entity.manyToMany.some((r) => r.entity === entity.name)) needs.set('graph', `${entity.name} relates to itself (many-to-many ${entity.manyToMany.find((r) => r.entity === entity.name)!.name}): traversals follow edges`);
+    if (entity.manyToMany.some((r) => r.entity === entity.name))
+      needs.set(
+        'graph',
+        `${entity.name} relates to itself (many-to-many ${entity.manyToMany.find((r) => r.entity === entity.name)!.name}): traversals follow edges`,
+      );
     const documents = entity.fields.filter((f) => f.kind === 'scalar' && f.type === 'jsonb');
-    if (documents.length > 0 && documents.length * 2 >= entity.fields.length) needs.set('documents', `${entity.name} keeps most of its data in jsonb (${documents.map((f) => f.name).join(', ')})`);
+    if (documents.length > 0 && documents.length * 2 >= entity.fields.length)
+      needs.set(
+        'documents',
+        `${entity.name} keeps most of its data in jsonb (${documents.map((f) => f.name).join(', ')})`,
+      );
   }
   for (const plan of model.partitions) {
-    if (plan.strategy === 'range' && plan.growthPerDay >= MODELING_THRESHOLDS.timeSeriesRowsPerDay) needs.set('time_series', `${plan.table} ingests ${plan.growthPerDay} rows a day by ${plan.key}`);
+    if (plan.strategy === 'range' && plan.growthPerDay >= MODELING_THRESHOLDS.timeSeriesRowsPerDay)
+      needs.set('time_series', `${plan.table} ingests ${plan.growthPerDay} rows a day by ${plan.key}`);
   }
   return needs;
 }
@@ -51,7 +73,9 @@ export const technologyFit: ModelingFindingKind = {
     const stated = context.spec.requirements.needs;
     const needs = [...new Set<Need>([...stated, ...inferred.keys()])];
     return needs.map((need) => {
-      const detail = [stated.includes(need) ? 'stated in requirements.needs' : undefined, inferred.get(need)].filter(Boolean).join('; ');
+      const detail = [stated.includes(need) ? 'stated in requirements.needs' : undefined, inferred.get(need)]
+        .filter(Boolean)
+        .join('; ');
       return modelingFinding(technologyFit, {
         object: need,
         message: `the design needs ${need.replace('_', '-')} (${detail})`,
@@ -76,8 +100,16 @@ access_patterns:
 requirements: { needs: [full_text] }
 `,
       expect: [
-        { object: 'full_text', message: "the design needs full-text (stated in requirements.needs; 'search tasks' searches text by substring or text-search operator at 40/s)", evidence: { need: 'full_text' } },
-        { object: 'time_series', evidence: { need: 'time_series', detail: 'sample ingests 50000000 rows a day by recorded_at' } },
+        {
+          object: 'full_text',
+          message:
+            "the design needs full-text (stated in requirements.needs; 'search tasks' searches text by substring or text-search operator at 40/s)",
+          evidence: { need: 'full_text' },
+        },
+        {
+          object: 'time_series',
+          evidence: { need: 'time_series', detail: 'sample ingests 50000000 rows a day by recorded_at' },
+        },
       ],
     },
     {
@@ -92,7 +124,15 @@ access_patterns:
     sql: SELECT id FROM person WHERE handle LIKE 'ab%'
     per_second: 5
 `,
-      expect: [{ object: 'graph', evidence: { need: 'graph', detail: 'person relates to itself (many-to-many follows): traversals follow edges' } }],
+      expect: [
+        {
+          object: 'graph',
+          evidence: {
+            need: 'graph',
+            detail: 'person relates to itself (many-to-many follows): traversals follow edges',
+          },
+        },
+      ],
     },
   ],
 };

@@ -1,11 +1,32 @@
 import type { Node } from 'yaml';
 import { isScalar } from 'yaml';
 import { didYouMean } from '../../../config/did-you-mean';
-import { entries, isYamlMap, isYamlSeq, pathText, scalarValue, YamlSource, type Position, type YamlPath } from '../../../config/yaml-source';
+import {
+  entries,
+  isYamlMap,
+  isYamlSeq,
+  pathText,
+  scalarValue,
+  YamlSource,
+  type Position,
+  type YamlPath,
+} from '../../../config/yaml-source';
 import { quoteIdent, quoteLiteral } from '../../../postgres/names';
 import { normalizeColumnType } from './column-types';
 import { checkPatternSql, checkSqlExpression, type SpecTables } from './sql-check';
-import { NEEDS, type AccessPattern, type Consistency, type DesignSpec, type Duration, type Entity, type Field, type ManyToMany, type Need, type OnDelete, type Requirements } from './types';
+import {
+  NEEDS,
+  type AccessPattern,
+  type Consistency,
+  type DesignSpec,
+  type Duration,
+  type Entity,
+  type Field,
+  type ManyToMany,
+  type Need,
+  type OnDelete,
+  type Requirements,
+} from './types';
 
 /** One thing wrong with a spec: where, what, and (in the message) the likely fix. */
 export interface SpecIssue extends Position {
@@ -41,7 +62,16 @@ const ENTITY_KEYS = ['fields', 'unique', 'volume', 'many_to_many', 'shared'];
 const FIELD_KEYS = ['type', 'ref', 'enum', 'unique', 'pii', 'nullable', 'check', 'default', 'default_sql', 'on_delete'];
 const VOLUME_KEYS = ['rows', 'growth_per_day'];
 const PATTERN_KEYS = ['name', 'sql', 'per_second', 'freshness'];
-const REQUIREMENT_KEYS = ['consistency', 'rpo', 'rto', 'multi_tenant_key', 'retention', 'reads_per_second', 'writes_per_second', 'needs'];
+const REQUIREMENT_KEYS = [
+  'consistency',
+  'rpo',
+  'rto',
+  'multi_tenant_key',
+  'retention',
+  'reads_per_second',
+  'writes_per_second',
+  'needs',
+];
 // No `set default`: a reference column has no default of its own, so it would set NULL, or fail on NOT NULL.
 const ON_DELETE: readonly OnDelete[] = ['restrict', 'cascade', 'set null', 'no action'];
 const CONSISTENCY: readonly Consistency[] = ['strong', 'read_your_writes', 'eventual'];
@@ -57,7 +87,11 @@ const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400
  */
 export async function loadSpec(text: string, fileName?: string): Promise<DesignSpec> {
   const source = new YamlSource(text);
-  if (source.syntaxErrors.length > 0) throw new SpecError(source.syntaxErrors.map((p) => ({ ...p, message: `${p.message}: fix the YAML syntax here` })), fileName);
+  if (source.syntaxErrors.length > 0)
+    throw new SpecError(
+      source.syntaxErrors.map((p) => ({ ...p, message: `${p.message}: fix the YAML syntax here` })),
+      fileName,
+    );
   const reader = new SpecReader(source);
   const spec = await reader.read();
   if (reader.issues.length > 0 || !spec) throw new SpecError(reader.issues, fileName);
@@ -76,18 +110,28 @@ class SpecReader {
   async read(): Promise<DesignSpec | undefined> {
     const root = this.source.root;
     if (!isYamlMap(root)) {
-      this.report([], root, 'a spec is a YAML map with name, entities, access_patterns and requirements: see docs/spec.md');
+      this.report(
+        [],
+        root,
+        'a spec is a YAML map with name, entities, access_patterns and requirements: see docs/spec.md',
+      );
       return undefined;
     }
     const top = this.fields(root, [], TOP_KEYS);
     const name = this.identifier(top.get('name'), ['name'], 'the design', true) ?? '';
     const postgres = this.postgresVersion(top.get('postgres'));
-    const schema = top.has('schema') ? (this.identifier(top.get('schema'), ['schema'], 'a schema', true) ?? 'public') : 'public';
+    const schema = top.has('schema')
+      ? (this.identifier(top.get('schema'), ['schema'], 'a schema', true) ?? 'public')
+      : 'public';
 
     const entitiesNode = top.get('entities');
     const entityNodes = isYamlMap(entitiesNode) ? entries(entitiesNode) : [];
     if (!isYamlMap(entitiesNode) || entityNodes.length === 0) {
-      this.report(['entities'], entitiesNode ?? root, 'a spec needs at least one entity: entities: { customer: { fields: { email: text } } }');
+      this.report(
+        ['entities'],
+        entitiesNode ?? root,
+        'a spec needs at least one entity: entities: { customer: { fields: { email: text } } }',
+      );
     }
     this.entityNames = entityNodes.map((e) => e.key);
     const entities = entityNodes.flatMap((e) => {
@@ -115,16 +159,37 @@ class SpecReader {
   private checkGeneratedNames(entities: Entity[]): void {
     const made: { name: string; what: string; path: YamlPath; position: Position }[] = [];
     // Entities' tables first: a clash is reported at the name made from two, which is the one to change.
-    for (const entity of entities) made.push({ name: entity.table, what: `the table of entity ${entity.name}`, path: ['entities', entity.name], position: entity.position });
+    for (const entity of entities)
+      made.push({
+        name: entity.table,
+        what: `the table of entity ${entity.name}`,
+        path: ['entities', entity.name],
+        position: entity.position,
+      });
     for (const entity of entities) {
       for (const relation of entity.manyToMany) {
-        made.push({ name: relation.table, what: `the join table of ${entity.name}.many_to_many.${relation.name}`, path: ['entities', entity.name, 'many_to_many', relation.name], position: relation.position });
+        made.push({
+          name: relation.table,
+          what: `the join table of ${entity.name}.many_to_many.${relation.name}`,
+          path: ['entities', entity.name, 'many_to_many', relation.name],
+          position: relation.position,
+        });
       }
       for (const field of entity.fields) {
         const path = ['entities', entity.name, 'fields', field.name];
-        if (field.kind === 'enum') made.push({ name: field.typeName, what: `the enum type of ${entity.name}.${field.name}`, path, position: field.position });
+        if (field.kind === 'enum')
+          made.push({
+            name: field.typeName,
+            what: `the enum type of ${entity.name}.${field.name}`,
+            path,
+            position: field.position,
+          });
         if (Buffer.byteLength(field.column) > MAX_NAME_BYTES) {
-          this.issues.push({ path: pathText(path), ...field.position, message: `its column '${field.column}' is ${Buffer.byteLength(field.column)} bytes; PostgreSQL cuts names at ${MAX_NAME_BYTES}: shorten the field name` });
+          this.issues.push({
+            path: pathText(path),
+            ...field.position,
+            message: `its column '${field.column}' is ${Buffer.byteLength(field.column)} bytes; PostgreSQL cuts names at ${MAX_NAME_BYTES}: shorten the field name`,
+          });
         }
       }
     }
@@ -132,10 +197,17 @@ class SpecReader {
     for (const name of made) {
       const at = { path: pathText(name.path), ...name.position };
       if (Buffer.byteLength(name.name) > MAX_NAME_BYTES) {
-        this.issues.push({ ...at, message: `${name.what}, '${name.name}', is ${Buffer.byteLength(name.name)} bytes; PostgreSQL cuts names at ${MAX_NAME_BYTES}: shorten the names it is made of` });
+        this.issues.push({
+          ...at,
+          message: `${name.what}, '${name.name}', is ${Buffer.byteLength(name.name)} bytes; PostgreSQL cuts names at ${MAX_NAME_BYTES}: shorten the names it is made of`,
+        });
       }
       const other = seen.get(name.name);
-      if (other) this.issues.push({ ...at, message: `${name.what} would be named '${name.name}', as is ${other}: rename one of them` });
+      if (other)
+        this.issues.push({
+          ...at,
+          message: `${name.what} would be named '${name.name}', as is ${other}: rename one of them`,
+        });
       else seen.set(name.name, name.what);
     }
   }
@@ -147,10 +219,18 @@ class SpecReader {
     for (const entry of entries(map)) {
       if (/^\s*\d+\s*\)$/.test(entry.key)) {
         // `{ type: numeric(12,2) }`: in a flow map the comma ends the value, leaving `2)` as a key.
-        this.report([...path, entry.key], entry.keyNode, `'${entry.key}' is the rest of a type cut at its comma: inside { } quote the type, e.g. type: "numeric(12,2)"`);
+        this.report(
+          [...path, entry.key],
+          entry.keyNode,
+          `'${entry.key}' is the rest of a type cut at its comma: inside { } quote the type, e.g. type: "numeric(12,2)"`,
+        );
       } else if (!allowed.includes(entry.key)) {
         const hint = didYouMean(entry.key, allowed);
-        this.report([...path, entry.key], entry.keyNode, `unknown key '${entry.key}'${hint || `: use one of ${allowed.join(', ')}`}`);
+        this.report(
+          [...path, entry.key],
+          entry.keyNode,
+          `unknown key '${entry.key}'${hint || `: use one of ${allowed.join(', ')}`}`,
+        );
       } else {
         values.set(entry.key, entry.value);
       }
@@ -165,19 +245,38 @@ class SpecReader {
     return undefined;
   }
 
-  private identifier(node: Node | null | undefined, path: YamlPath, what: string, required: boolean): string | undefined {
+  private identifier(
+    node: Node | null | undefined,
+    path: YamlPath,
+    what: string,
+    required: boolean,
+  ): string | undefined {
     if (node === undefined && !required) return undefined;
     const value = this.string(node, path, `the name of ${what}`);
     if (value === undefined) return undefined;
     if (!IDENTIFIER.test(value)) {
-      this.report(path, node, `'${value}' is not a plain SQL name: use lower case letters, digits and underscores, e.g. '${snakeCase(value)}'`);
+      this.report(
+        path,
+        node,
+        `'${value}' is not a plain SQL name: use lower case letters, digits and underscores, e.g. '${snakeCase(value)}'`,
+      );
       return undefined;
     }
-    if (Buffer.byteLength(value) > MAX_NAME_BYTES) this.report(path, node, `'${value}' is ${Buffer.byteLength(value)} bytes; PostgreSQL cuts names at ${MAX_NAME_BYTES}: shorten it`);
+    if (Buffer.byteLength(value) > MAX_NAME_BYTES)
+      this.report(
+        path,
+        node,
+        `'${value}' is ${Buffer.byteLength(value)} bytes; PostgreSQL cuts names at ${MAX_NAME_BYTES}: shorten it`,
+      );
     return value;
   }
 
-  private number(node: Node | null | undefined, path: YamlPath, what: string, options: { integer?: boolean; min?: number } = {}): number | undefined {
+  private number(
+    node: Node | null | undefined,
+    path: YamlPath,
+    what: string,
+    options: { integer?: boolean; min?: number } = {},
+  ): number | undefined {
     const value = scalarValue(node);
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       this.report(path, node, `expected ${what} (a number), found ${describe(node)}`);
@@ -205,7 +304,11 @@ class SpecReader {
     const value = scalarValue(node);
     if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
     const hint = typeof value === 'string' ? didYouMean(value, allowed) : '';
-    this.report(path, node, `${typeof value === 'string' ? `unknown value '${value}'` : `expected a string, found ${describe(node)}`}${hint || `: use one of ${allowed.join(', ')}`}`);
+    this.report(
+      path,
+      node,
+      `${typeof value === 'string' ? `unknown value '${value}'` : `expected a string, found ${describe(node)}`}${hint || `: use one of ${allowed.join(', ')}`}`,
+    );
     return undefined;
   }
 
@@ -224,7 +327,11 @@ class SpecReader {
     const value = this.string(node, path, 'an entity name');
     if (value === undefined) return undefined;
     if (this.entityNames.includes(value)) return value;
-    this.report(path, node, `unknown entity '${value}'${didYouMean(value, this.entityNames) || `: the entities are ${this.entityNames.join(', ')}`}`);
+    this.report(
+      path,
+      node,
+      `unknown entity '${value}'${didYouMean(value, this.entityNames) || `: the entities are ${this.entityNames.join(', ')}`}`,
+    );
     return undefined;
   }
 
@@ -233,7 +340,11 @@ class SpecReader {
     const version = this.number(node, ['postgres'], 'the target PostgreSQL major version', { integer: true });
     if (version === undefined) return 16;
     if (version < SUPPORTED_POSTGRES.min || version > SUPPORTED_POSTGRES.max) {
-      this.report(['postgres'], node, `PostgreSQL ${version} is not supported: use a major version from ${SUPPORTED_POSTGRES.min} to ${SUPPORTED_POSTGRES.max}`);
+      this.report(
+        ['postgres'],
+        node,
+        `PostgreSQL ${version} is not supported: use a major version from ${SUPPORTED_POSTGRES.min} to ${SUPPORTED_POSTGRES.max}`,
+      );
     }
     return version;
   }
@@ -241,16 +352,29 @@ class SpecReader {
   private entity(name: string, keyNode: Node, node: Node | null): Entity | undefined {
     const path = ['entities', name];
     if (!IDENTIFIER.test(name)) {
-      this.report(path, keyNode, `'${name}' is not a plain SQL name: use lower case letters, digits and underscores, e.g. '${snakeCase(name)}'`);
+      this.report(
+        path,
+        keyNode,
+        `'${name}' is not a plain SQL name: use lower case letters, digits and underscores, e.g. '${snakeCase(name)}'`,
+      );
     }
     if (!isYamlMap(node)) {
-      this.report(path, node ?? keyNode, `expected the entity's map with its fields, e.g. ${name}: { fields: { name: text } }`);
+      this.report(
+        path,
+        node ?? keyNode,
+        `expected the entity's map with its fields, e.g. ${name}: { fields: { name: text } }`,
+      );
       return undefined;
     }
     const values = this.fields(node, path, ENTITY_KEYS);
     const fieldsNode = values.get('fields');
     const fieldEntries = isYamlMap(fieldsNode) ? entries(fieldsNode) : [];
-    if (fieldEntries.length === 0) this.report([...path, 'fields'], fieldsNode ?? keyNode, `entity '${name}' needs at least one field: fields: { name: text }`);
+    if (fieldEntries.length === 0)
+      this.report(
+        [...path, 'fields'],
+        fieldsNode ?? keyNode,
+        `entity '${name}' needs at least one field: fields: { name: text }`,
+      );
     const fields = fieldEntries.flatMap((f) => {
       const field = this.field(name, f.key, f.keyNode, f.value);
       return field ? [field] : [];
@@ -261,7 +385,8 @@ class SpecReader {
     const unique: string[][] = [];
     const uniqueNode = values.get('unique');
     if (uniqueNode !== undefined) {
-      if (!isYamlSeq(uniqueNode)) this.report([...path, 'unique'], uniqueNode, 'expected a list of field lists, e.g. unique: [[project, name]]');
+      if (!isYamlSeq(uniqueNode))
+        this.report([...path, 'unique'], uniqueNode, 'expected a list of field lists, e.g. unique: [[project, name]]');
       else
         uniqueNode.items.forEach((group, n) => {
           if (!isYamlSeq(group) || group.items.length === 0) {
@@ -272,7 +397,11 @@ class SpecReader {
             const fieldName = scalarValue(item);
             const column = typeof fieldName === 'string' ? columnOf.get(fieldName) : undefined;
             if (column) return [column];
-            this.report([...path, 'unique', n, m], item, `unknown field '${String(fieldName)}'${typeof fieldName === 'string' ? didYouMean(fieldName, columnOf.keys()) : ''}`);
+            this.report(
+              [...path, 'unique', n, m],
+              item,
+              `unknown field '${String(fieldName)}'${typeof fieldName === 'string' ? didYouMean(fieldName, columnOf.keys()) : ''}`,
+            );
             return [];
           });
           if (columns.length === group.items.length) unique.push(columns);
@@ -282,12 +411,19 @@ class SpecReader {
     let volume: Entity['volume'];
     const volumeNode = values.get('volume');
     if (volumeNode !== undefined) {
-      if (!isYamlMap(volumeNode)) this.report([...path, 'volume'], volumeNode, 'expected { rows: N, growth_per_day: N }');
+      if (!isYamlMap(volumeNode))
+        this.report([...path, 'volume'], volumeNode, 'expected { rows: N, growth_per_day: N }');
       else {
         const v = this.fields(volumeNode, [...path, 'volume'], VOLUME_KEYS);
         // rows left out stays undefined: a table of unknown size is not an empty one.
-        const rows = v.has('rows') ? this.number(v.get('rows'), [...path, 'volume', 'rows'], 'the expected row count', { integer: true, min: 0 }) : undefined;
-        const growth = v.has('growth_per_day') ? this.number(v.get('growth_per_day'), [...path, 'volume', 'growth_per_day'], 'rows added per day', { min: 0 }) : 0;
+        const rows = v.has('rows')
+          ? this.number(v.get('rows'), [...path, 'volume', 'rows'], 'the expected row count', { integer: true, min: 0 })
+          : undefined;
+        const growth = v.has('growth_per_day')
+          ? this.number(v.get('growth_per_day'), [...path, 'volume', 'growth_per_day'], 'rows added per day', {
+              min: 0,
+            })
+          : 0;
         volume = { ...(rows !== undefined ? { rows } : {}), growthPerDay: growth ?? 0 };
       }
     }
@@ -295,18 +431,39 @@ class SpecReader {
     const manyToMany: ManyToMany[] = [];
     const m2mNode = values.get('many_to_many');
     if (m2mNode !== undefined) {
-      if (!isYamlMap(m2mNode)) this.report([...path, 'many_to_many'], m2mNode, 'expected a map of relation name to entity, e.g. many_to_many: { tags: tag }');
+      if (!isYamlMap(m2mNode))
+        this.report(
+          [...path, 'many_to_many'],
+          m2mNode,
+          'expected a map of relation name to entity, e.g. many_to_many: { tags: tag }',
+        );
       else
         for (const relation of entries(m2mNode)) {
           const relationPath = [...path, 'many_to_many', relation.key];
-          if (!IDENTIFIER.test(relation.key)) this.report(relationPath, relation.keyNode, `'${relation.key}' is not a plain SQL name: use lower case letters, digits and underscores`);
-          if (columnOf.has(relation.key)) this.report(relationPath, relation.keyNode, `'${relation.key}' is already a field of ${name}: give the relation another name`);
+          if (!IDENTIFIER.test(relation.key))
+            this.report(
+              relationPath,
+              relation.keyNode,
+              `'${relation.key}' is not a plain SQL name: use lower case letters, digits and underscores`,
+            );
+          if (columnOf.has(relation.key))
+            this.report(
+              relationPath,
+              relation.keyNode,
+              `'${relation.key}' is already a field of ${name}: give the relation another name`,
+            );
           const other = this.entityRef(relation.value, relationPath);
           if (!other) continue;
           const own = `${name}_id`;
           // A relation to the entity itself (follows: user) needs a second column name: the relation's.
           const theirs = other === name ? `${relation.key}_id` : `${other}_id`;
-          manyToMany.push({ name: relation.key, entity: other, table: `${name}_${relation.key}`, columns: [own, theirs], position: this.source.positionOf(relation.keyNode) });
+          manyToMany.push({
+            name: relation.key,
+            entity: other,
+            table: `${name}_${relation.key}`,
+            columns: [own, theirs],
+            position: this.source.positionOf(relation.keyNode),
+          });
         }
     }
     const shared = values.has('shared') ? this.boolean(values.get('shared'), [...path, 'shared']) : false;
@@ -316,27 +473,47 @@ class SpecReader {
   private field(entity: string, name: string, keyNode: Node, node: Node | null): Field | undefined {
     const path = ['entities', entity, 'fields', name];
     if (!IDENTIFIER.test(name)) {
-      this.report(path, keyNode, `'${name}' is not a plain SQL name: use lower case letters, digits and underscores, e.g. '${snakeCase(name)}'`);
+      this.report(
+        path,
+        keyNode,
+        `'${name}' is not a plain SQL name: use lower case letters, digits and underscores, e.g. '${snakeCase(name)}'`,
+      );
       return undefined;
     }
     if (name === 'id') {
-      this.report(path, keyNode, "'id' is the key every entity gets (bigint GENERATED ALWAYS AS IDENTITY): remove this field");
+      this.report(
+        path,
+        keyNode,
+        "'id' is the key every entity gets (bigint GENERATED ALWAYS AS IDENTITY): remove this field",
+      );
       return undefined;
     }
     const position = this.source.positionOf(keyNode);
     // `placed_at: timestamptz` is short for `placed_at: { type: timestamptz }`.
     if (isScalar(node)) {
       const type = this.columnType(node, path);
-      return type ? { kind: 'scalar', name, column: name, type, unique: false, pii: false, nullable: false, position } : undefined;
+      return type
+        ? { kind: 'scalar', name, column: name, type, unique: false, pii: false, nullable: false, position }
+        : undefined;
     }
     if (!isYamlMap(node)) {
-      this.report(path, node ?? keyNode, 'expected a type (placed_at: timestamptz) or a map ({ type: text, unique: true })');
+      this.report(
+        path,
+        node ?? keyNode,
+        'expected a type (placed_at: timestamptz) or a map ({ type: text, unique: true })',
+      );
       return undefined;
     }
     const values = this.fields(node, path, FIELD_KEYS);
     const kinds = (['type', 'ref', 'enum'] as const).filter((k) => values.has(k));
     if (kinds.length !== 1) {
-      this.report(path, keyNode, kinds.length === 0 ? 'a field needs one of type, ref or enum' : `a field has exactly one of type, ref or enum; this one has ${kinds.join(' and ')}`);
+      this.report(
+        path,
+        keyNode,
+        kinds.length === 0
+          ? 'a field needs one of type, ref or enum'
+          : `a field has exactly one of type, ref or enum; this one has ${kinds.join(' and ')}`,
+      );
       return undefined;
     }
     const common = {
@@ -346,27 +523,48 @@ class SpecReader {
       nullable: values.has('nullable') ? this.boolean(values.get('nullable'), [...path, 'nullable']) : false,
       position,
     };
-    if (values.has('on_delete') && kinds[0] !== 'ref') this.report([...path, 'on_delete'], values.get('on_delete'), 'on_delete applies to a ref field only: remove it, or make the field a ref');
+    if (values.has('on_delete') && kinds[0] !== 'ref')
+      this.report(
+        [...path, 'on_delete'],
+        values.get('on_delete'),
+        'on_delete applies to a ref field only: remove it, or make the field a ref',
+      );
 
     let field: Field | undefined;
     if (kinds[0] === 'ref') {
       const target = this.entityRef(values.get('ref'), [...path, 'ref']);
-      const onDelete = values.has('on_delete') ? this.oneOf(values.get('on_delete'), [...path, 'on_delete'], ON_DELETE) : 'restrict';
+      const onDelete = values.has('on_delete')
+        ? this.oneOf(values.get('on_delete'), [...path, 'on_delete'], ON_DELETE)
+        : 'restrict';
       if (onDelete === 'set null' && !common.nullable) {
-        this.report([...path, 'on_delete'], values.get('on_delete'), "on_delete 'set null' needs a column that may be null: add nullable: true, or use restrict or cascade");
+        this.report(
+          [...path, 'on_delete'],
+          values.get('on_delete'),
+          "on_delete 'set null' needs a column that may be null: add nullable: true, or use restrict or cascade",
+        );
       }
-      if (values.has('default') || values.has('default_sql')) this.report(path, keyNode, 'a ref field takes no default: the referenced key is chosen when the row is inserted');
+      if (values.has('default') || values.has('default_sql'))
+        this.report(
+          path,
+          keyNode,
+          'a ref field takes no default: the referenced key is chosen when the row is inserted',
+        );
       if (!target || !onDelete) return undefined;
       field = { ...common, kind: 'ref', column: name.endsWith('_id') ? name : `${name}_id`, entity: target, onDelete };
     } else if (kinds[0] === 'enum') {
       const valuesNode = values.get('enum');
       const labels = isYamlSeq(valuesNode) ? valuesNode.items.map((item) => scalarValue(item)) : [];
       if (labels.length === 0 || labels.some((l) => typeof l !== 'string' || l === '')) {
-        this.report([...path, 'enum'], valuesNode, 'expected a list of value names, e.g. enum: [pending, paid, shipped]');
+        this.report(
+          [...path, 'enum'],
+          valuesNode,
+          'expected a list of value names, e.g. enum: [pending, paid, shipped]',
+        );
         return undefined;
       }
       const duplicate = labels.find((l, n) => labels.indexOf(l) !== n);
-      if (duplicate !== undefined) this.report([...path, 'enum'], valuesNode, `'${String(duplicate)}' is listed twice: list each value once`);
+      if (duplicate !== undefined)
+        this.report([...path, 'enum'], valuesNode, `'${String(duplicate)}' is listed twice: list each value once`);
       field = { ...common, kind: 'enum', column: name, values: labels as string[], typeName: `${entity}_${name}` };
     } else {
       const type = this.columnType(values.get('type'), [...path, 'type']);
@@ -391,29 +589,63 @@ class SpecReader {
   /** Fills in check and default, both written as SQL; problems with them are reported, the field kept. */
   private checkAndDefault(field: Field, values: Map<string, Node | null>, path: YamlPath): void {
     if (values.has('check')) {
-      const check = this.string(values.get('check'), [...path, 'check'], 'a condition such as ">= 0" or "char_length(code) = 3"');
+      const check = this.string(
+        values.get('check'),
+        [...path, 'check'],
+        'a condition such as ">= 0" or "char_length(code) = 3"',
+      );
       // A condition that starts with an operator is about the column itself: ">= 0" means "total >= 0".
       if (check) {
-        field.check = /^\s*(<|>|=|!=|<>|~|between\b|in\b|like\b|ilike\b|is\b|not\b|similar\b)/i.test(check) ? `${quoteIdent(field.column)} ${check.trim()}` : check.trim();
-        this.expressions.push({ path: [...path, 'check'], node: values.get('check'), sql: field.check, example: `a condition such as ">= 0" or "char_length(${field.column}) <= 80"` });
+        field.check = /^\s*(<|>|=|!=|<>|~|between\b|in\b|like\b|ilike\b|is\b|not\b|similar\b)/i.test(check)
+          ? `${quoteIdent(field.column)} ${check.trim()}`
+          : check.trim();
+        this.expressions.push({
+          path: [...path, 'check'],
+          node: values.get('check'),
+          sql: field.check,
+          example: `a condition such as ">= 0" or "char_length(${field.column}) <= 80"`,
+        });
       }
     }
     if (values.has('default') && values.has('default_sql')) {
-      this.report(path, values.get('default_sql'), 'a field has default (a value) or default_sql (an expression such as now()), not both');
+      this.report(
+        path,
+        values.get('default_sql'),
+        'a field has default (a value) or default_sql (an expression such as now()), not both',
+      );
       return;
     }
     if (values.has('default')) {
       const node = values.get('default');
       const value = scalarValue(node);
       if (field.kind === 'enum' && (typeof value !== 'string' || !field.values.includes(value))) {
-        this.report([...path, 'default'], node, `'${String(value)}' is not one of the enum's values${typeof value === 'string' ? didYouMean(value, field.values) || `: use one of ${field.values.join(', ')}` : ''}`);
+        this.report(
+          [...path, 'default'],
+          node,
+          `'${String(value)}' is not one of the enum's values${typeof value === 'string' ? didYouMean(value, field.values) || `: use one of ${field.values.join(', ')}` : ''}`,
+        );
       } else if (typeof value === 'string') field.default = quoteLiteral(value);
       else if (typeof value === 'number' || typeof value === 'boolean') field.default = String(value).toUpperCase();
-      else this.report([...path, 'default'], node, `expected a value (a string, number or boolean), found ${describe(node)}: write default_sql for an expression`);
+      else
+        this.report(
+          [...path, 'default'],
+          node,
+          `expected a value (a string, number or boolean), found ${describe(node)}: write default_sql for an expression`,
+        );
     }
     if (values.has('default_sql')) {
-      field.default = this.string(values.get('default_sql'), [...path, 'default_sql'], 'an SQL expression such as now()');
-      if (field.default) this.expressions.push({ path: [...path, 'default_sql'], node: values.get('default_sql'), sql: field.default, example: 'an expression such as now() or 0' });
+      field.default = this.string(
+        values.get('default_sql'),
+        [...path, 'default_sql'],
+        'an SQL expression such as now()',
+      );
+      if (field.default)
+        this.expressions.push({
+          path: [...path, 'default_sql'],
+          node: values.get('default_sql'),
+          sql: field.default,
+          example: 'an expression such as now() or 0',
+        });
     }
   }
 
@@ -423,7 +655,11 @@ class SpecReader {
     for (const field of fields) {
       const earlier = seen.get(field.column);
       if (earlier) {
-        this.issues.push({ path: pathText([...path, 'fields', field.name]), ...field.position, message: `becomes column '${field.column}', as field '${earlier.name}' does: rename one of them` });
+        this.issues.push({
+          path: pathText([...path, 'fields', field.name]),
+          ...field.position,
+          message: `becomes column '${field.column}', as field '${earlier.name}' does: rename one of them`,
+        });
       }
       seen.set(field.column, field);
     }
@@ -438,21 +674,45 @@ class SpecReader {
       return requirements;
     }
     const values = this.fields(node, path, REQUIREMENT_KEYS);
-    if (values.has('consistency')) requirements.consistency = this.oneOf(values.get('consistency'), [...path, 'consistency'], CONSISTENCY) ?? 'strong';
+    if (values.has('consistency'))
+      requirements.consistency =
+        this.oneOf(values.get('consistency'), [...path, 'consistency'], CONSISTENCY) ?? 'strong';
     if (values.has('rpo')) requirements.rpo = this.duration(values.get('rpo'), [...path, 'rpo']);
     if (values.has('rto')) requirements.rto = this.duration(values.get('rto'), [...path, 'rto']);
     const tenant = values.get('multi_tenant_key');
-    if (tenant !== undefined && tenant !== null && scalarValue(tenant) !== null) requirements.multiTenantKey = this.entityRef(tenant, [...path, 'multi_tenant_key']) ?? null;
-    if (values.has('reads_per_second')) requirements.readsPerSecond = this.number(values.get('reads_per_second'), [...path, 'reads_per_second'], 'reads per second', { min: 0 });
-    if (values.has('writes_per_second')) requirements.writesPerSecond = this.number(values.get('writes_per_second'), [...path, 'writes_per_second'], 'writes per second', { min: 0 });
+    if (tenant !== undefined && tenant !== null && scalarValue(tenant) !== null)
+      requirements.multiTenantKey = this.entityRef(tenant, [...path, 'multi_tenant_key']) ?? null;
+    if (values.has('reads_per_second'))
+      requirements.readsPerSecond = this.number(
+        values.get('reads_per_second'),
+        [...path, 'reads_per_second'],
+        'reads per second',
+        { min: 0 },
+      );
+    if (values.has('writes_per_second'))
+      requirements.writesPerSecond = this.number(
+        values.get('writes_per_second'),
+        [...path, 'writes_per_second'],
+        'writes per second',
+        { min: 0 },
+      );
     const retention = values.get('retention');
     if (retention !== undefined && retention !== null) {
-      if (!isYamlMap(retention)) this.report([...path, 'retention'], retention, 'expected a map of entity to duration, e.g. retention: { order: 7y }');
+      if (!isYamlMap(retention))
+        this.report(
+          [...path, 'retention'],
+          retention,
+          'expected a map of entity to duration, e.g. retention: { order: 7y }',
+        );
       else
         for (const entry of entries(retention)) {
           const entityPath = [...path, 'retention', entry.key];
           if (!entities.some((e) => e.name === entry.key) && !this.entityNames.includes(entry.key)) {
-            this.report(entityPath, entry.keyNode, `unknown entity '${entry.key}'${didYouMean(entry.key, this.entityNames)}`);
+            this.report(
+              entityPath,
+              entry.keyNode,
+              `unknown entity '${entry.key}'${didYouMean(entry.key, this.entityNames)}`,
+            );
             continue;
           }
           const duration = this.duration(entry.value, entityPath);
@@ -462,20 +722,31 @@ class SpecReader {
     const needs = values.get('needs');
     if (needs !== undefined && needs !== null) {
       if (!isYamlSeq(needs)) this.report([...path, 'needs'], needs, `expected a list drawn from ${NEEDS.join(', ')}`);
-      else requirements.needs = needs.items.flatMap((item, n) => (this.oneOf<Need>(item, [...path, 'needs', n], NEEDS) ? [scalarValue(item) as Need] : []));
+      else
+        requirements.needs = needs.items.flatMap((item, n) =>
+          this.oneOf<Need>(item, [...path, 'needs', n], NEEDS) ? [scalarValue(item) as Need] : [],
+        );
     }
     return requirements;
   }
 
   /** With a tenant key, every table but the shared ones must carry it, or row-level security cannot filter it. */
-  private checkTenancy(requirements: Requirements, entities: Entity[], entityNodes: { key: string; keyNode: Node; value: Node | null }[]): void {
+  private checkTenancy(
+    requirements: Requirements,
+    entities: Entity[],
+    entityNodes: { key: string; keyNode: Node; value: Node | null }[],
+  ): void {
     const tenant = requirements.multiTenantKey;
     if (!tenant) {
       // shared: true leaves a table out of row-level security, which only exists with a tenant key: said without one, it is a mistake.
       for (const entity of entities.filter((e) => e.shared)) {
         const value = entityNodes.find((e) => e.key === entity.name)?.value;
         const sharedNode = isYamlMap(value) ? entries(value).find((e) => e.key === 'shared')?.value : undefined;
-        this.report(['entities', entity.name, 'shared'], sharedNode, "'shared: true' only means something with requirements.multi_tenant_key: set the tenant entity there, or remove 'shared'");
+        this.report(
+          ['entities', entity.name, 'shared'],
+          sharedNode,
+          "'shared: true' only means something with requirements.multi_tenant_key: set the tenant entity there, or remove 'shared'",
+        );
       }
       return;
     }
@@ -483,11 +754,19 @@ class SpecReader {
       if (entity.name === tenant || entity.shared) continue;
       if (entity.fields.some((f) => f.kind === 'ref' && f.entity === tenant)) continue;
       const keyNode = entityNodes.find((e) => e.key === entity.name)?.keyNode;
-      this.report(['entities', entity.name], keyNode, `multi_tenant_key is '${tenant}' but ${entity.name} has no field referencing it: add '${tenant}: { ref: ${tenant} }', or 'shared: true' if every tenant sees the same rows`);
+      this.report(
+        ['entities', entity.name],
+        keyNode,
+        `multi_tenant_key is '${tenant}' but ${entity.name} has no field referencing it: add '${tenant}: { ref: ${tenant} }', or 'shared: true' if every tenant sees the same rows`,
+      );
     }
   }
 
-  private async accessPatterns(node: Node | null | undefined, entities: Entity[], schema: string): Promise<AccessPattern[]> {
+  private async accessPatterns(
+    node: Node | null | undefined,
+    entities: Entity[],
+    schema: string,
+  ): Promise<AccessPattern[]> {
     if (node === undefined || node === null) return [];
     if (!isYamlSeq(node)) {
       this.report(['access_patterns'], node, 'expected a list of { name, sql, per_second }');
@@ -507,19 +786,41 @@ class SpecReader {
         continue;
       }
       const values = this.fields(item, path, PATTERN_KEYS);
-      for (const required of ['name', 'sql', 'per_second']) if (!values.has(required)) this.report(path, item, `missing '${required}'`);
-      const name = values.has('name') ? this.string(values.get('name'), [...path, 'name'], 'a name for the pattern') : undefined;
-      if (name !== undefined && names.has(name)) this.report([...path, 'name'], values.get('name'), `another access pattern is already named '${name}': give each a name of its own`);
+      for (const required of ['name', 'sql', 'per_second'])
+        if (!values.has(required)) this.report(path, item, `missing '${required}'`);
+      const name = values.has('name')
+        ? this.string(values.get('name'), [...path, 'name'], 'a name for the pattern')
+        : undefined;
+      if (name !== undefined && names.has(name))
+        this.report(
+          [...path, 'name'],
+          values.get('name'),
+          `another access pattern is already named '${name}': give each a name of its own`,
+        );
       if (name !== undefined) names.add(name);
       const sqlNode = values.get('sql');
       const sql = values.has('sql') ? this.string(sqlNode, [...path, 'sql'], 'the query, in SQL') : undefined;
-      const perSecond = values.has('per_second') ? this.number(values.get('per_second'), [...path, 'per_second'], 'how often the pattern runs, per second', { min: 0 }) : undefined;
-      const freshness = values.has('freshness') ? this.duration(values.get('freshness'), [...path, 'freshness']) : undefined;
+      const perSecond = values.has('per_second')
+        ? this.number(values.get('per_second'), [...path, 'per_second'], 'how often the pattern runs, per second', {
+            min: 0,
+          })
+        : undefined;
+      const freshness = values.has('freshness')
+        ? this.duration(values.get('freshness'), [...path, 'freshness'])
+        : undefined;
       if (sql !== undefined) {
-        for (const problem of await checkPatternSql(sql, tables, schema)) this.report([...path, 'sql'], sqlNode, problem);
+        for (const problem of await checkPatternSql(sql, tables, schema))
+          this.report([...path, 'sql'], sqlNode, problem);
       }
       if (name !== undefined && sql !== undefined && perSecond !== undefined) {
-        patterns.push({ name, sql: sql.trim(), perSecond, freshness, position: this.source.positionOf(item), sqlPosition: this.source.positionOf(sqlNode) });
+        patterns.push({
+          name,
+          sql: sql.trim(),
+          perSecond,
+          freshness,
+          position: this.source.positionOf(item),
+          sqlPosition: this.source.positionOf(sqlNode),
+        });
       }
     }
     return patterns;

@@ -27,16 +27,44 @@ describe('the examples', () => {
   it('reads ecommerce.yaml into names, columns and durations', async () => {
     const spec = await loadSpec(readFileSync(join(examples, 'ecommerce.yaml'), 'utf8'));
     const order = spec.entities.find((e) => e.name === 'order')!;
-    expect(order.fields.map((f) => f.column)).toEqual(['customer_id', 'shipping_address_id', 'status', 'total', 'placed_at']);
+    expect(order.fields.map((f) => f.column)).toEqual([
+      'customer_id',
+      'shipping_address_id',
+      'status',
+      'total',
+      'placed_at',
+    ]);
     expect(order.fields[0]).toMatchObject({ kind: 'ref', entity: 'customer', onDelete: 'restrict', nullable: false });
-    expect(order.fields[2]).toMatchObject({ kind: 'enum', values: ['pending', 'paid', 'shipped', 'cancelled'], default: "'pending'", typeName: 'order_status' });
+    expect(order.fields[2]).toMatchObject({
+      kind: 'enum',
+      values: ['pending', 'paid', 'shipped', 'cancelled'],
+      default: "'pending'",
+      typeName: 'order_status',
+    });
     expect(order.fields[3]).toMatchObject({ kind: 'scalar', type: 'numeric(12,2)', check: 'total >= 0' });
     expect(order.volume).toEqual({ rows: 50_000_000, growthPerDay: 200_000 });
     expect(spec.entities.find((e) => e.name === 'product')!.manyToMany).toEqual([
-      { name: 'categories', entity: 'category', table: 'product_categories', columns: ['product_id', 'category_id'], position: { line: 35, column: 7 } },
+      {
+        name: 'categories',
+        entity: 'category',
+        table: 'product_categories',
+        columns: ['product_id', 'category_id'],
+        position: { line: 35, column: 7 },
+      },
     ]);
-    expect(spec.requirements).toMatchObject({ consistency: 'strong', rpo: { text: '5m', seconds: 300 }, rto: { seconds: 3600 }, multiTenantKey: null, retention: { order: { text: '7y' } } });
-    expect(spec.accessPatterns[0]).toMatchObject({ name: 'recent orders of a customer', perSecond: 500, position: { line: 57, column: 5 }, sqlPosition: { line: 58, column: 10 } });
+    expect(spec.requirements).toMatchObject({
+      consistency: 'strong',
+      rpo: { text: '5m', seconds: 300 },
+      rto: { seconds: 3600 },
+      multiTenantKey: null,
+      retention: { order: { text: '7y' } },
+    });
+    expect(spec.accessPatterns[0]).toMatchObject({
+      name: 'recent orders of a customer',
+      perSecond: 500,
+      position: { line: 57, column: 5 },
+      sqlPosition: { line: 58, column: 10 },
+    });
     expect(spec.postgres).toBe(16);
     expect(spec.schema).toBe('public');
   });
@@ -52,11 +80,16 @@ describe('invalid specs: every error, with its path, position and fix', () => {
     [
       'unknown keys at every level, with the closest known one',
       'name: shop\nentitys: {}\n',
-      ["2:1 entitys: unknown key 'entitys'; did you mean 'entities'?", '1:1 entities: a spec needs at least one entity: entities: { customer: { fields: { email: text } } }'],
+      [
+        "2:1 entitys: unknown key 'entitys'; did you mean 'entities'?",
+        '1:1 entities: a spec needs at least one entity: entities: { customer: { fields: { email: text } } }',
+      ],
     ],
     [
       'a field key and a value misspelt',
-      base('  customer:\n    fields:\n      email: { type: text, uniqe: true }\n  order:\n    fields:\n      customer: { ref: customer, on_delete: cascde }\n'),
+      base(
+        '  customer:\n    fields:\n      email: { type: text, uniqe: true }\n  order:\n    fields:\n      customer: { ref: customer, on_delete: cascde }\n',
+      ),
       [
         "5:28 entities.customer.fields.email.uniqe: unknown key 'uniqe'; did you mean 'unique'?",
         "8:45 entities.order.fields.customer.on_delete: unknown value 'cascde'; did you mean 'cascade'?",
@@ -64,12 +97,18 @@ describe('invalid specs: every error, with its path, position and fix', () => {
     ],
     [
       'on_delete set default, which a reference column cannot honour',
-      base('  a:\n    fields: { x: text }\n  b:\n    fields:\n      a: { ref: a, on_delete: set default, nullable: true }\n'),
-      ["7:31 entities.b.fields.a.on_delete: unknown value 'set default': use one of restrict, cascade, set null, no action"],
+      base(
+        '  a:\n    fields: { x: text }\n  b:\n    fields:\n      a: { ref: a, on_delete: set default, nullable: true }\n',
+      ),
+      [
+        "7:31 entities.b.fields.a.on_delete: unknown value 'set default': use one of restrict, cascade, set null, no action",
+      ],
     ],
     [
       'types a new design should not use, each with what to write instead',
-      base('  t:\n    fields:\n      a: varchar(40)\n      b: json\n      c: timestamp\n      d: serial\n      e: strng\n      f: string\n'),
+      base(
+        '  t:\n    fields:\n      a: varchar(40)\n      b: json\n      c: timestamp\n      d: serial\n      e: strng\n      f: string\n',
+      ),
       [
         "5:10 entities.t.fields.a: type 'varchar(40)' is not accepted: use 'text' (bound the length with check: \"char_length(COLUMN) <= N\" if it matters)",
         "6:10 entities.t.fields.b: type 'json' is not accepted: use 'jsonb': it can be indexed and compared, and drops duplicate keys",
@@ -83,13 +122,15 @@ describe('invalid specs: every error, with its path, position and fix', () => {
       'a numeric type cut at its comma inside { }',
       base('  t:\n    fields:\n      total: { type: numeric(12,2) }\n'),
       [
-        "5:33 entities.t.fields.total.2): '2)' is the rest of a type cut at its comma: inside { } quote the type, e.g. type: \"numeric(12,2)\"",
-        "5:22 entities.t.fields.total.type: type 'numeric(12' was cut at its comma: inside { } a comma ends the value, so quote the type, e.g. type: \"numeric(12,2)\"",
+        '5:33 entities.t.fields.total.2): \'2)\' is the rest of a type cut at its comma: inside { } quote the type, e.g. type: "numeric(12,2)"',
+        '5:22 entities.t.fields.total.type: type \'numeric(12\' was cut at its comma: inside { } a comma ends the value, so quote the type, e.g. type: "numeric(12,2)"',
       ],
     ],
     [
       'set null on a column that may not be null, and on_delete on a non-reference',
-      base('  a:\n    fields: { x: text }\n  b:\n    fields:\n      a: { ref: a, on_delete: set null }\n      y: { type: text, on_delete: cascade }\n'),
+      base(
+        '  a:\n    fields: { x: text }\n  b:\n    fields:\n      a: { ref: a, on_delete: set null }\n      y: { type: text, on_delete: cascade }\n',
+      ),
       [
         "7:31 entities.b.fields.a.on_delete: on_delete 'set null' needs a column that may be null: add nullable: true, or use restrict or cascade",
         '8:35 entities.b.fields.y.on_delete: on_delete applies to a ref field only: remove it, or make the field a ref',
@@ -114,15 +155,19 @@ describe('invalid specs: every error, with its path, position and fix', () => {
     ],
     [
       'generated names that collide: a join table or an enum type named like a table',
-      base('  order:\n    fields:\n      status: { enum: [open, done] }\n    many_to_many: { line: order_status }\n  order_status:\n    fields: { x: text }\n  order_line:\n    fields: { y: text }\n'),
+      base(
+        '  order:\n    fields:\n      status: { enum: [open, done] }\n    many_to_many: { line: order_status }\n  order_status:\n    fields: { x: text }\n  order_line:\n    fields: { y: text }\n',
+      ),
       [
         "6:21 entities.order.many_to_many.line: the join table of order.many_to_many.line would be named 'order_line', as is the table of entity order_line: rename one of them",
         "5:7 entities.order.fields.status: the enum type of order.status would be named 'order_status', as is the table of entity order_status: rename one of them",
       ],
     ],
     [
-      'names past PostgreSQL\'s 63 bytes, made from two names',
-      base('  place:\n    fields:\n      bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb: { ref: place, nullable: true }\n    many_to_many: { rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr: place }\n'),
+      "names past PostgreSQL's 63 bytes, made from two names",
+      base(
+        '  place:\n    fields:\n      bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb: { ref: place, nullable: true }\n    many_to_many: { rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr: place }\n',
+      ),
       [
         "5:7 entities.place.fields.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb: its column 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb_id' is 64 bytes; PostgreSQL cuts names at 63: shorten the field name",
         "6:21 entities.place.many_to_many.rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr: the join table of place.many_to_many.rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr, 'place_rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr', is 66 bytes; PostgreSQL cuts names at 63: shorten the names it is made of",
@@ -135,7 +180,9 @@ describe('invalid specs: every error, with its path, position and fix', () => {
     ],
     [
       'an enum default that is not one of its values, and a check that does not parse',
-      base('  t:\n    fields:\n      s: { enum: [open, done], default: opne }\n      n: { type: integer, check: ">= >= 0" }\n'),
+      base(
+        '  t:\n    fields:\n      s: { enum: [open, done], default: opne }\n      n: { type: integer, check: ">= >= 0" }\n',
+      ),
       [
         "5:41 entities.t.fields.s.default: 'opne' is not one of the enum's values; did you mean 'open'?",
         '6:34 entities.t.fields.n.check: \'n >= >= 0\' is not an SQL expression: syntax error at or near ">=": write a condition such as ">= 0" or "char_length(n) <= 80"',
@@ -143,7 +190,9 @@ describe('invalid specs: every error, with its path, position and fix', () => {
     ],
     [
       'a default and a check that reach beyond the database (modeling would run them on a shadow)',
-      base('  t:\n    fields:\n      a: { type: text, default_sql: "pg_read_file(\'/etc/passwd\')" }\n      n: { type: integer, check: "> (SELECT count(*) FROM pg_catalog.pg_ls_dir(\'/\'))" }\n'),
+      base(
+        '  t:\n    fields:\n      a: { type: text, default_sql: "pg_read_file(\'/etc/passwd\')" }\n      n: { type: integer, check: "> (SELECT count(*) FROM pg_catalog.pg_ls_dir(\'/\'))" }\n',
+      ),
       [
         "5:37 entities.t.fields.a.default_sql: 'pg_read_file('/etc/passwd')' calls or names pg_read_file, which reads or writes the server's files; a design stays within its database: write an expression such as now() or 0",
         "6:34 entities.t.fields.n.check: 'n > (SELECT count(*) FROM pg_catalog.pg_ls_dir('/'))' calls or names pg_ls_dir, which reads or writes the server's files; a design stays within its database: write a condition such as \">= 0\" or \"char_length(n) <= 80\"",
@@ -156,7 +205,9 @@ describe('invalid specs: every error, with its path, position and fix', () => {
     ],
     [
       'a many-to-many relation to an unknown entity',
-      base('  post:\n    fields: { title: text }\n    many_to_many: { tags: tga }\n  tag:\n    fields: { name: text }\n'),
+      base(
+        '  post:\n    fields: { title: text }\n    many_to_many: { tags: tga }\n  tag:\n    fields: { name: text }\n',
+      ),
       ["5:27 entities.post.many_to_many.tags: unknown entity 'tga'; did you mean 'tag'?"],
     ],
     [
@@ -179,12 +230,20 @@ describe('invalid specs: every error, with its path, position and fix', () => {
     ],
     [
       'an access pattern that reads a server file (modeling plans it on a shadow)',
-      base('  customer:\n    fields: { email: text }\n', "access_patterns:\n  - name: a\n    sql: SELECT lo_import('/etc/passwd') FROM customer\n    per_second: 1\n"),
-      ["7:10 access_patterns[0].sql: the SQL calls or names lo_import, which uses large objects, which belong to the whole database and reach server files (lo_import, lo_export); a design stays within its database"],
+      base(
+        '  customer:\n    fields: { email: text }\n',
+        "access_patterns:\n  - name: a\n    sql: SELECT lo_import('/etc/passwd') FROM customer\n    per_second: 1\n",
+      ),
+      [
+        '7:10 access_patterns[0].sql: the SQL calls or names lo_import, which uses large objects, which belong to the whole database and reach server files (lo_import, lo_export); a design stays within its database',
+      ],
     ],
     [
       'requirements: durations, consistency, tenant key and retention',
-      base('  org:\n    fields: { name: text }\n  task:\n    fields: { title: text }\n', 'requirements:\n  consistency: strng\n  rpo: 5 minutes\n  multi_tenant_key: org\n  retention: { tsk: 1y }\n'),
+      base(
+        '  org:\n    fields: { name: text }\n  task:\n    fields: { title: text }\n',
+        'requirements:\n  consistency: strng\n  rpo: 5 minutes\n  multi_tenant_key: org\n  retention: { tsk: 1y }\n',
+      ),
       [
         "8:16 requirements.consistency: unknown value 'strng'; did you mean 'strong'?",
         "9:8 requirements.rpo: expected a duration such as 30s, 5m, 1h, 7d or 7y, found string '5 minutes'",
@@ -200,7 +259,10 @@ describe('invalid specs: every error, with its path, position and fix', () => {
           '  - name: sign up\n    sql: INSERT INTO custmer (email) VALUES ($1)\n    per_second: 1\n' +
           '  - name: change email\n    sql: UPDATE customer SET email = $1 WHERE emial = $2\n    per_second: 1\n',
       ),
-      ["7:10 access_patterns[0].sql: unknown table 'custmer'; did you mean 'customer'?", "10:10 access_patterns[1].sql: table 'customer' has no column 'emial'; did you mean 'email'?"],
+      [
+        "7:10 access_patterns[0].sql: unknown table 'custmer'; did you mean 'customer'?",
+        "10:10 access_patterns[1].sql: table 'customer' has no column 'emial'; did you mean 'email'?",
+      ],
     ],
     [
       'the columns an INSERT lists and an UPDATE sets are the target table’s',
@@ -220,10 +282,20 @@ describe('invalid specs: every error, with its path, position and fix', () => {
     [
       'shared: true without a multi_tenant_key',
       base('  plan:\n    fields: { name: text }\n    shared: true\n'),
-      ["5:13 entities.plan.shared: 'shared: true' only means something with requirements.multi_tenant_key: set the tenant entity there, or remove 'shared'"],
+      [
+        "5:13 entities.plan.shared: 'shared: true' only means something with requirements.multi_tenant_key: set the tenant entity there, or remove 'shared'",
+      ],
     ],
-    ['a YAML syntax error', 'name: shop\nentities:\n  customer: { fields: { email: text }\n', ['4:1 Flow map in block collection must be sufficiently indented and end with a }: fix the YAML syntax here']],
-    ['an unsupported PostgreSQL version', base('  t:\n    fields: { a: text }\n', 'postgres: 9\n'), ['5:11 postgres: PostgreSQL 9 is not supported: use a major version from 13 to 18']],
+    [
+      'a YAML syntax error',
+      'name: shop\nentities:\n  customer: { fields: { email: text }\n',
+      ['4:1 Flow map in block collection must be sufficiently indented and end with a }: fix the YAML syntax here'],
+    ],
+    [
+      'an unsupported PostgreSQL version',
+      base('  t:\n    fields: { a: text }\n', 'postgres: 9\n'),
+      ['5:11 postgres: PostgreSQL 9 is not supported: use a major version from 13 to 18'],
+    ],
   ];
 
   it.each(cases)('%s', async (_name, yaml, expected) => {

@@ -13,7 +13,8 @@ async function parse(sql: string): Promise<ParsedStatement[] | string> {
   try {
     return await parseStatements(sql);
   } catch (error) {
-    if (error instanceof SqlSyntaxError) return `${error.reason} (line ${error.location.line}, column ${error.location.column} of the SQL)`;
+    if (error instanceof SqlSyntaxError)
+      return `${error.reason} (line ${error.location.line}, column ${error.location.column} of the SQL)`;
     throw error;
   }
 }
@@ -43,11 +44,15 @@ export async function checkPatternSql(sql: string, tables: SpecTables, schema: s
     const table = String(relation.relname);
     if (relation.schemaname === undefined && cteNames.has(table)) continue;
     if (relation.schemaname !== undefined && relation.schemaname !== schema) {
-      problems.push(`table '${String(relation.schemaname)}.${table}' is outside the design's schema '${schema}': write '${table}'`);
+      problems.push(
+        `table '${String(relation.schemaname)}.${table}' is outside the design's schema '${schema}': write '${table}'`,
+      );
       continue;
     }
     if (!tables.has(table)) {
-      problems.push(`unknown table '${table}'${didYouMean(table, tables.keys()) || `: the spec's tables are ${[...tables.keys()].join(', ')}`}`);
+      problems.push(
+        `unknown table '${table}'${didYouMean(table, tables.keys()) || `: the spec's tables are ${[...tables.keys()].join(', ')}`}`,
+      );
       continue;
     }
     used.add(table);
@@ -55,11 +60,16 @@ export async function checkPatternSql(sql: string, tables: SpecTables, schema: s
     if (isObject(relation.alias)) scope.set(String(relation.alias.aliasname), table);
   }
   // The columns an INSERT lists and an UPDATE sets are ResTargets too, but they name the target's columns.
-  const written = [...(statements[0]!.kind === 'InsertStmt' ? asList(body.cols) : []), ...(statements[0]!.kind === 'UpdateStmt' ? asList(body.targetList) : [])].flatMap((node) =>
-    isObject(node) && isObject(node.ResTarget) ? [node.ResTarget] : [],
-  );
+  const written = [
+    ...(statements[0]!.kind === 'InsertStmt' ? asList(body.cols) : []),
+    ...(statements[0]!.kind === 'UpdateStmt' ? asList(body.targetList) : []),
+  ].flatMap((node) => (isObject(node) && isObject(node.ResTarget) ? [node.ResTarget] : []));
   // Output names (SELECT count(*) AS n ... ORDER BY n) are not columns of a table.
-  const outputNames = new Set(findNodes(root, 'ResTarget').flatMap((target) => (typeof target.name === 'string' && !written.some((w) => w === target) ? [target.name] : [])));
+  const outputNames = new Set(
+    findNodes(root, 'ResTarget').flatMap((target) =>
+      typeof target.name === 'string' && !written.some((w) => w === target) ? [target.name] : [],
+    ),
+  );
   const only = used.size === 1 && cteNames.size === 0 ? [...used][0] : undefined;
   const reported = new Set<string>();
   const unknownColumn = (table: string, column: string) => {
@@ -67,7 +77,9 @@ export async function checkPatternSql(sql: string, tables: SpecTables, schema: s
     const key = `${table}.${column}`;
     if (!columns.includes(column) && !reported.has(key)) {
       reported.add(key);
-      problems.push(`table '${table}' has no column '${column}'${didYouMean(column, columns) || `: its columns are ${columns.join(', ')}`}`);
+      problems.push(
+        `table '${table}' has no column '${column}'${didYouMean(column, columns) || `: its columns are ${columns.join(', ')}`}`,
+      );
     }
   };
   const targetTable = isObject(body.relation) ? String(body.relation.relname) : undefined;
@@ -97,7 +109,8 @@ const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : []
 /** The parser's complaint about an SQL expression (a check or a default), or undefined when it is one expression. */
 export async function checkSqlExpression(expression: string): Promise<string | undefined> {
   const statements = await parse(`SELECT (${expression})`);
-  if (typeof statements === 'string') return `'${expression}' is not an SQL expression: ${statements.replace(/ \(line \d+, column \d+ of the SQL\)$/, '')}`;
+  if (typeof statements === 'string')
+    return `'${expression}' is not an SQL expression: ${statements.replace(/ \(line \d+, column \d+ of the SQL\)$/, '')}`;
   // `0); DROP TABLE x; SELECT (1` parses as three statements: an expression is exactly one.
   if (statements.length !== 1) return `'${expression}' is not a single SQL expression`;
   const beyond = beyondTheDatabase(statements);

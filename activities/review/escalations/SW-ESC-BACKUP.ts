@@ -14,10 +14,19 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
   const rtoSeconds = durationSeconds(rto);
   const recommendation =
     rtoSeconds !== undefined && rtoSeconds < 3600
-      ? { optionId: 'replica', reason: `An RTO of ${rto} leaves no time to restore a backup: fail over to a standby (and keep PITR for mistakes a replica copies).` }
+      ? {
+          optionId: 'replica',
+          reason: `An RTO of ${rto} leaves no time to restore a backup: fail over to a standby (and keep PITR for mistakes a replica copies).`,
+        }
       : rpoSeconds !== undefined && rpoSeconds < 86400
-        ? { optionId: 'pitr-wal-archiving', reason: `An RPO of ${rpo} needs WAL archiving: daily backups would lose up to a day.` }
-        : { optionId: 'daily-base-backups', reason: `An RPO of ${rpo} is met by daily base backups at the lowest cost.` };
+        ? {
+            optionId: 'pitr-wal-archiving',
+            reason: `An RPO of ${rpo} needs WAL archiving: daily backups would lose up to a day.`,
+          }
+        : {
+            optionId: 'daily-base-backups',
+            reason: `An RPO of ${rpo} is met by daily base backups at the lowest cost.`,
+          };
   return {
     id: `${ID}:${finding.object ?? 'database'}`,
     trigger: ID,
@@ -28,8 +37,13 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
       {
         id: 'pitr-wal-archiving',
         title: 'Point-in-time recovery: base backups + continuous WAL archiving',
-        summary: 'Archive every WAL segment (archive_command or pgBackRest/WAL-G) beside periodic base backups; restore to any moment.',
-        impact: { performance: 'Small: WAL is written anyway; archiving adds I/O and network.', consistency: 'Recovers to any point, including just before a bad migration.', scalability: 'Restore time grows with the WAL to replay since the last base backup.' },
+        summary:
+          'Archive every WAL segment (archive_command or pgBackRest/WAL-G) beside periodic base backups; restore to any moment.',
+        impact: {
+          performance: 'Small: WAL is written anyway; archiving adds I/O and network.',
+          consistency: 'Recovers to any point, including just before a bad migration.',
+          scalability: 'Restore time grows with the WAL to replay since the last base backup.',
+        },
         risk: 'low',
         blockingSeconds: null,
       },
@@ -37,15 +51,24 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
         id: 'daily-base-backups',
         title: 'Daily base backups',
         summary: 'One physical or logical backup a day, kept for the retention period.',
-        impact: { performance: 'A nightly read of the whole database.', consistency: 'Up to a day of writes lost.', scalability: 'Cheapest storage; restores take as long as the copy.' },
+        impact: {
+          performance: 'A nightly read of the whole database.',
+          consistency: 'Up to a day of writes lost.',
+          scalability: 'Cheapest storage; restores take as long as the copy.',
+        },
         risk: 'medium',
         blockingSeconds: null,
       },
       {
         id: 'replica',
         title: 'A standby replica to fail over to',
-        summary: 'A streaming replica ready to be promoted, beside backups for what a replica faithfully copies (a DROP TABLE).',
-        impact: { performance: 'No load on the primary beyond WAL shipping.', consistency: 'Loses at most what was not yet shipped (none if synchronous).', scalability: 'Doubles the servers; the standby can serve reads.' },
+        summary:
+          'A streaming replica ready to be promoted, beside backups for what a replica faithfully copies (a DROP TABLE).',
+        impact: {
+          performance: 'No load on the primary beyond WAL shipping.',
+          consistency: 'Loses at most what was not yet shipped (none if synchronous).',
+          scalability: 'Doubles the servers; the standby can serve reads.',
+        },
         risk: 'low',
         blockingSeconds: null,
       },
@@ -65,7 +88,13 @@ export const backup: EscalationTrigger = {
     'a standby replica to fail over to.',
   raise: (context) => findingsOf(context, REQ).map((finding) => escalationFor(finding, context)),
   examples: {
-    fires: [{ title: 'RPO 5 minutes, RTO 4 hours', modelingFindings: [exampleFinding(REQ, 'shop', { rpo: '5 minutes', rto: '4 hours' })], ids: [`${ID}:shop`] }],
+    fires: [
+      {
+        title: 'RPO 5 minutes, RTO 4 hours',
+        modelingFindings: [exampleFinding(REQ, 'shop', { rpo: '5 minutes', rto: '4 hours' })],
+        ids: [`${ID}:shop`],
+      },
+    ],
     quiet: [{ title: 'no backup requirement', analysisFindings: [exampleFinding('SW-A-NO-PK', 't', {})], ids: [] }],
   },
 };

@@ -22,7 +22,10 @@ function missingJoinIndexes(tables: string[], known: Map<string, KnownTable>): {
     if (!table) return [];
     return table.foreignKeys
       .filter((fk) => tables.includes(fk.references))
-      .filter((fk) => ![...table.indexes, table.primaryKey].some((index) => fk.columns.every((column, n) => index[n] === column)))
+      .filter(
+        (fk) =>
+          ![...table.indexes, table.primaryKey].some((index) => fk.columns.every((column, n) => index[n] === column)),
+      )
       .map((fk) => ({
         sql: `CREATE INDEX${table.partitioned ? '' : ' CONCURRENTLY'} ${quoteIdent(`${bareName(name)}_${fk.columns.join('_')}_idx`.slice(0, 63))} ON ${qualified(name)} (${fk.columns.map(quoteIdent).join(', ')})`,
         concurrent: !table.partitioned,
@@ -43,13 +46,19 @@ function joinQuery(tables: string[], known: Map<string, KnownTable>): string | u
     grew = false;
     for (const next of tables.filter((t) => !alias.has(t))) {
       for (const [joined, joinedAlias] of alias) {
-        const outgoing = known.get(next)!.foreignKeys.find((fk) => fk.references === joined && fk.refColumns.length === fk.columns.length);
-        const incoming = known.get(joined)!.foreignKeys.find((fk) => fk.references === next && fk.refColumns.length === fk.columns.length);
+        const outgoing = known
+          .get(next)!
+          .foreignKeys.find((fk) => fk.references === joined && fk.refColumns.length === fk.columns.length);
+        const incoming = known
+          .get(joined)!
+          .foreignKeys.find((fk) => fk.references === next && fk.refColumns.length === fk.columns.length);
         const edge = outgoing ?? incoming;
         if (!edge) continue;
         const nextAlias = `t${alias.size + 1}`;
         const [from, to] = outgoing ? [nextAlias, joinedAlias] : [joinedAlias, nextAlias];
-        joins.push(`JOIN ${qualified(next)} ${nextAlias} ON ${edge.columns.map((c, n) => `${from}.${quoteIdent(c)} = ${to}.${quoteIdent(edge.refColumns[n]!)}`).join(' AND ')}`);
+        joins.push(
+          `JOIN ${qualified(next)} ${nextAlias} ON ${edge.columns.map((c, n) => `${from}.${quoteIdent(c)} = ${to}.${quoteIdent(edge.refColumns[n]!)}`).join(' AND ')}`,
+        );
         alias.set(next, nextAlias);
         grew = true;
         break;
@@ -57,12 +66,16 @@ function joinQuery(tables: string[], known: Map<string, KnownTable>): string | u
     }
   }
   if (alias.size < tables.length) return undefined;
-  const columns = [...alias].flatMap(([table, a]) => known.get(table)!.columns.map((c) => `${a}.${quoteIdent(c)} AS ${quoteIdent(`${bareName(table)}_${c}`)}`));
+  const columns = [...alias].flatMap(([table, a]) =>
+    known.get(table)!.columns.map((c) => `${a}.${quoteIdent(c)} AS ${quoteIdent(`${bareName(table)}_${c}`)}`),
+  );
   return `SELECT ${columns.join(', ')} FROM ${qualified(tables[0]!)} t1 ${joins.join(' ')}`.trim();
 }
 
 function escalationFor(finding: Finding, context: EscalationContext): Escalation {
-  const tables = (Array.isArray(finding.evidence?.tables) ? finding.evidence.tables : []).map((t) => sizeOf(context, String(t)).table);
+  const tables = (Array.isArray(finding.evidence?.tables) ? finding.evidence.tables : []).map(
+    (t) => sizeOf(context, String(t)).table,
+  );
   const pattern = typeof finding.evidence?.pattern === 'string' ? finding.evidence.pattern : undefined;
   const perSecond = numberOf(finding.evidence, 'perSecond');
   const id = `${ID}:${tables.join('+')}`;
@@ -74,7 +87,9 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
     {
       id: 'normalized-indexes',
       title: 'Stay normalized, index the join',
-      summary: indexes.length ? `Keep the tables as they are and index the join keys: ${indexes.length} index(es) built concurrently.` : 'Keep the tables as they are: the join keys are already indexed.',
+      summary: indexes.length
+        ? `Keep the tables as they are and index the join keys: ${indexes.length} index(es) built concurrently.`
+        : 'Keep the tables as they are: the join keys are already indexed.',
       impact: {
         performance: `Each of the ${perSecond ?? 'many'} joins/s stays a ${tables.length}-table join, on indexes.`,
         consistency: 'One copy of each fact: always consistent.',
@@ -82,12 +97,25 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
       },
       risk: 'low',
       blockingSeconds: 0,
-      ...(indexes.length ? { replacement: indexes.map((index, n) => addedStep(context, `${id}:index${n + 1}`, index.sql, undefined, index.concurrent ? 'non-transactional' : 'transactional')) } : {}),
+      ...(indexes.length
+        ? {
+            replacement: indexes.map((index, n) =>
+              addedStep(
+                context,
+                `${id}:index${n + 1}`,
+                index.sql,
+                undefined,
+                index.concurrent ? 'non-transactional' : 'transactional',
+              ),
+            ),
+          }
+        : {}),
     },
     {
       id: 'denormalized-column',
       title: 'Denormalize: copy the joined values into the hot table, kept by trigger',
-      summary: 'Copy the columns the hot query reads from the joined tables into the table it starts from, maintained by triggers on the source tables; modeling drafts the columns and triggers once this is chosen.',
+      summary:
+        'Copy the columns the hot query reads from the joined tables into the table it starts from, maintained by triggers on the source tables; modeling drafts the columns and triggers once this is chosen.',
       impact: {
         performance: 'The hot read becomes a single-table read; every write to a source table also updates the copies.',
         consistency: 'Copies are kept in the same transaction by the triggers; a bug in them makes the copies drift.',
@@ -109,7 +137,14 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
       },
       risk: 'medium',
       blockingSeconds: 0,
-      replacement: [addedStep(context, `${id}:view`, `CREATE MATERIALIZED VIEW ${view} AS ${select}`, `DROP MATERIALIZED VIEW IF EXISTS ${view}`)],
+      replacement: [
+        addedStep(
+          context,
+          `${id}:view`,
+          `CREATE MATERIALIZED VIEW ${view} AS ${select}`,
+          `DROP MATERIALIZED VIEW IF EXISTS ${view}`,
+        ),
+      ],
     });
   }
   const materialize = select !== undefined && (perSecond ?? 0) >= MATERIALIZE_PER_SECOND;
@@ -118,11 +153,22 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
     trigger: ID,
     task: context.task,
     problem: `A hot access pattern joins ${tables.length} tables (${tables.join(', ')})${perSecond !== undefined ? ` ${perSecond.toLocaleString('en')} times a second` : ''}${pattern ? `: ${pattern}` : ''}.`,
-    attempted: ['Checked the join keys for indexes.', select ? 'Drafted the join as a query for a materialized view.' : 'Found no query for the pattern nor foreign keys joining its tables: no materialized view is drafted.'],
+    attempted: [
+      'Checked the join keys for indexes.',
+      select
+        ? 'Drafted the join as a query for a materialized view.'
+        : 'Found no query for the pattern nor foreign keys joining its tables: no materialized view is drafted.',
+    ],
     options,
     recommendation: materialize
-      ? { optionId: 'materialized-view', reason: `At ${perSecond} joins/s a precomputed result saves the most, if the readers tolerate the refresh interval.` }
-      : { optionId: 'normalized-indexes', reason: 'Indexed joins at this rate are cheap, and a single copy of each fact cannot drift.' },
+      ? {
+          optionId: 'materialized-view',
+          reason: `At ${perSecond} joins/s a precomputed result saves the most, if the readers tolerate the refresh interval.`,
+        }
+      : {
+          optionId: 'normalized-indexes',
+          reason: 'Indexed joins at this rate are cheap, and a single copy of each fact cannot drift.',
+        },
     principles: ['Normalization vs denormalization: data consistency vs query performance'],
     evidence: { pattern, tables, perSecond },
     steps: [],
@@ -150,7 +196,13 @@ export const denormalization: EscalationTrigger = {
           'CREATE TABLE shop_order (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES shop_customer)',
           'CREATE TABLE shop_line (order_id bigint REFERENCES shop_order (id), product_id bigint REFERENCES shop_product (id), PRIMARY KEY (order_id, product_id))',
         ].join(';\n'),
-        modelingFindings: [exampleFinding(HOT_JOIN, 'order page', { pattern: 'order page', tables: ['shop_order', 'shop_customer', 'shop_line', 'shop_product'], perSecond: 2000 })],
+        modelingFindings: [
+          exampleFinding(HOT_JOIN, 'order page', {
+            pattern: 'order page',
+            tables: ['shop_order', 'shop_customer', 'shop_line', 'shop_product'],
+            perSecond: 2000,
+          }),
+        ],
         ids: [`${ID}:public.shop_order+public.shop_customer+public.shop_line+public.shop_product`],
       },
       {
@@ -165,10 +217,28 @@ export const denormalization: EscalationTrigger = {
           'CREATE TABLE part_line_p1 PARTITION OF part_line FOR VALUES WITH (MODULUS 2, REMAINDER 1)',
           'ALTER TABLE part_line ADD CONSTRAINT part_line_pkey PRIMARY KEY (order_id, product_id)',
         ].join(';\n'),
-        modelingFindings: [exampleFinding(HOT_JOIN, 'order page', { pattern: 'order page', tables: ['part_order', 'part_customer', 'part_line', 'part_product'], perSecond: 2000 })],
+        modelingFindings: [
+          exampleFinding(HOT_JOIN, 'order page', {
+            pattern: 'order page',
+            tables: ['part_order', 'part_customer', 'part_line', 'part_product'],
+            perSecond: 2000,
+          }),
+        ],
         ids: [`${ID}:public.part_order+public.part_customer+public.part_line+public.part_product`],
       },
     ],
-    quiet: [{ title: 'a two-table join', modelingFindings: [exampleFinding(HOT_JOIN, 'x', { pattern: 'orders by customer', tables: ['public.orders', 'public.customers'], perSecond: 5000 })], ids: [] }],
+    quiet: [
+      {
+        title: 'a two-table join',
+        modelingFindings: [
+          exampleFinding(HOT_JOIN, 'x', {
+            pattern: 'orders by customer',
+            tables: ['public.orders', 'public.customers'],
+            perSecond: 5000,
+          }),
+        ],
+        ids: [],
+      },
+    ],
   },
 };

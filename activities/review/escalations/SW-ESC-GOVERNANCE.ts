@@ -13,14 +13,18 @@ function escalationFor(table: string, columns: string[], context: EscalationCont
   const known = knownTables(context).get(table);
   const primaryKey = known?.primaryKey.length ? known.primaryKey : undefined;
   const others = known?.columns.filter((c) => !columns.includes(c));
-  const masked = others && `CREATE VIEW ${qualified(`${table}_masked`)} AS SELECT ${[...others.map(quoteIdent), ...columns.map((c) => `left(md5(${quoteIdent(c)}::text), 12) AS ${quoteIdent(c)}`)].join(', ')} FROM ${qualified(table)}`;
+  const masked =
+    others &&
+    `CREATE VIEW ${qualified(`${table}_masked`)} AS SELECT ${[...others.map(quoteIdent), ...columns.map((c) => `left(md5(${quoteIdent(c)}::text), 12) AS ${quoteIdent(c)}`)].join(', ')} FROM ${qualified(table)}`;
   // The view reads the table with its owner's rights: granting it to PUBLIC would let every role read it.
   // So no grant here; the person grants it to the roles that read, by name.
   const restrict = [`REVOKE ALL ON ${qualified(table)} FROM PUBLIC`, ...(masked ? [masked] : [])];
   const options: EscalationOption[] = [
     {
       id: 'restrict-and-mask',
-      title: masked ? 'Restrict the table, publish a masked view' : 'Restrict the table to its owner and explicit grants',
+      title: masked
+        ? 'Restrict the table, publish a masked view'
+        : 'Restrict the table to its owner and explicit grants',
       summary: masked
         ? `Create ${table}_masked, where ${columns.join(', ')} are hashed; you then grant SELECT on it to the roles that read, by name (it reads ${table} with its owner's rights, so it is granted to no one here). Roles granted ${table} itself keep their grants: list them (\\dp ${table}) and revoke by hand what they should not read. Row-level security policies come next, once who may see which rows is decided.`
         : `Revoke any PUBLIC grant on ${table}; roles granted ${table} by name still read ${columns.join(', ')}: list them (\\dp ${table}) and revoke by hand what they should not read.`,
@@ -31,7 +35,14 @@ function escalationFor(table: string, columns: string[], context: EscalationCont
       },
       risk: 'medium',
       blockingSeconds: 0,
-      replacement: [addedStep(context, `${id}:restrict`, restrict.join(';\n'), masked ? `DROP VIEW IF EXISTS ${qualified(`${table}_masked`)}` : undefined)],
+      replacement: [
+        addedStep(
+          context,
+          `${id}:restrict`,
+          restrict.join(';\n'),
+          masked ? `DROP VIEW IF EXISTS ${qualified(`${table}_masked`)}` : undefined,
+        ),
+      ],
     },
   ];
   if (primaryKey) {
@@ -75,9 +86,15 @@ function escalationFor(table: string, columns: string[], context: EscalationCont
     trigger: ID,
     task: context.task,
     problem: `Personal data in ${table} (${columns.join(', ')}) has no row-level security, masking or encryption: any role that can read the table reads it.`,
-    attempted: ['Looked for row-level security, policies, security labels (anon) and encrypted types on the columns: none.'],
+    attempted: [
+      'Looked for row-level security, policies, security labels (anon) and encrypted types on the columns: none.',
+    ],
     options,
-    recommendation: { optionId: 'restrict-and-mask', reason: 'Readers get the masked view, granted by name, without a change to how the application writes; finer policies can follow.' },
+    recommendation: {
+      optionId: 'restrict-and-mask',
+      reason:
+        'Readers get the masked view, granted by name, without a change to how the application writes; finer policies can follow.',
+    },
     principles: ['Data governance: compliance requirements vs development velocity', 'Least privilege'],
     evidence: { table, columns },
     steps: [],
@@ -98,17 +115,33 @@ export const governance: EscalationTrigger = {
       const table = sizeOf(context, parts.slice(0, -1).join('.')).table;
       byTable.set(table, [...(byTable.get(table) ?? []), parts[parts.length - 1]!]);
     }
-    return [...byTable].sort(([a], [b]) => a.localeCompare(b)).map(([table, columns]) => escalationFor(table, columns, context));
+    return [...byTable]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([table, columns]) => escalationFor(table, columns, context));
   },
   examples: {
     fires: [
       {
         title: 'two unprotected PII columns of one table',
-        analysisFindings: [exampleFinding(PII, 'public.customer.email', { rowSecurity: false }), exampleFinding(PII, 'public.customer.phone', { rowSecurity: false })],
-        catalog: exampleCatalog({ 'public.customer': { columns: { id: 'bigint', email: 'text', phone: 'text', created_at: 'timestamp with time zone' }, primaryKey: ['id'] } }),
+        analysisFindings: [
+          exampleFinding(PII, 'public.customer.email', { rowSecurity: false }),
+          exampleFinding(PII, 'public.customer.phone', { rowSecurity: false }),
+        ],
+        catalog: exampleCatalog({
+          'public.customer': {
+            columns: { id: 'bigint', email: 'text', phone: 'text', created_at: 'timestamp with time zone' },
+            primaryKey: ['id'],
+          },
+        }),
         ids: [`${ID}:public.customer`],
       },
     ],
-    quiet: [{ title: 'other findings only', analysisFindings: [exampleFinding('SW-A-NO-PK', 'public.customer', {})], ids: [] }],
+    quiet: [
+      {
+        title: 'other findings only',
+        analysisFindings: [exampleFinding('SW-A-NO-PK', 'public.customer', {})],
+        ids: [],
+      },
+    ],
   },
 };

@@ -73,20 +73,44 @@ function partialIndex(located: LocatedStatement, name: string, concurrent: boole
   if (stmt.whereClause !== undefined || !first || typeof first.name !== 'string') return undefined;
   const node = structuredClone(located.statement.node) as unknown as { IndexStmt: Record<string, unknown> };
   node.IndexStmt.concurrent = concurrent;
-  node.IndexStmt.whereClause = { NullTest: { arg: { ColumnRef: { fields: [{ String: { sval: first.name } }] } }, nulltesttype: 'IS_NOT_NULL' } };
-  return concurrent ? { kind: 'non-transactional', name, sql: sqlOf(node) } : { kind: located.step.kind, name, sql: `${sqlOf(node)};` };
+  node.IndexStmt.whereClause = {
+    NullTest: { arg: { ColumnRef: { fields: [{ String: { sval: first.name } }] } }, nulltesttype: 'IS_NOT_NULL' },
+  };
+  return concurrent
+    ? { kind: 'non-transactional', name, sql: sqlOf(node) }
+    : { kind: located.step.kind, name, sql: `${sqlOf(node)};` };
 }
 
-function escalationFor(group: { objects: string[]; items: { located: LocatedStatement; load: WriteLoad }[] }, context: EscalationContext): Escalation {
+function escalationFor(
+  group: { objects: string[]; items: { located: LocatedStatement; load: WriteLoad }[] },
+  context: EscalationContext,
+): Escalation {
   const stepNames = [...new Set(group.items.map((i) => i.located.step.name))];
   const inSteps = statementsInSteps(context, stepNames);
   const concerned = new Set(group.items.map((i) => i.located.statement));
-  const online = rebuildSteps(inSteps, (s) => (concerned.has(s.statement) ? createIndexConcurrently.rewrite(s.statement, { pgVersion: context.pgVersion, catalog: context.catalog, stepName: slotName(s) }) : undefined));
-  const partitioned = group.items.filter((i) => catalogTable(context, i.load.table)?.partitioning).map((i) => i.load.table);
-  const partials = new Map(group.items.map((i) => [i.located, partialIndex(i.located, `${slotName(i.located)}~partial`, !partitioned.includes(i.load.table))]));
+  const online = rebuildSteps(inSteps, (s) =>
+    concerned.has(s.statement)
+      ? createIndexConcurrently.rewrite(s.statement, {
+          pgVersion: context.pgVersion,
+          catalog: context.catalog,
+          stepName: slotName(s),
+        })
+      : undefined,
+  );
+  const partitioned = group.items
+    .filter((i) => catalogTable(context, i.load.table)?.partitioning)
+    .map((i) => i.load.table);
+  const partials = new Map(
+    group.items.map((i) => [
+      i.located,
+      partialIndex(i.located, `${slotName(i.located)}~partial`, !partitioned.includes(i.load.table)),
+    ]),
+  );
   const loads = group.items.map((i) => i.load);
   const rate = loads.map((l) => l.writesPerSecond).filter((r): r is number => r !== undefined);
-  const writes = rate.length ? `${Math.round(Math.max(...rate)).toLocaleString('en')} writes/s` : `${Math.max(...loads.map((l) => l.rows ?? 0)).toLocaleString('en')} rows (no write counters)`;
+  const writes = rate.length
+    ? `${Math.round(Math.max(...rate)).toLocaleString('en')} writes/s`
+    : `${Math.max(...loads.map((l) => l.rows ?? 0)).toLocaleString('en')} rows (no write counters)`;
   const options: EscalationOption[] = [
     {
       id: 'index',
@@ -109,9 +133,11 @@ function escalationFor(group: { objects: string[]; items: { located: LocatedStat
     options.push({
       id: 'partial-index',
       title: 'Partial index: only rows with a key',
-      summary: 'Index only the rows whose first key column is not NULL: queries that filter on it still use the index; rows without it cost no index write.',
+      summary:
+        'Index only the rows whose first key column is not NULL: queries that filter on it still use the index; rows without it cost no index write.',
       impact: {
-        performance: 'Smaller index and fewer index writes when many rows have no key; queries must imply the predicate to use it.',
+        performance:
+          'Smaller index and fewer index writes when many rows have no key; queries must imply the predicate to use it.',
         consistency: 'No change.',
         scalability: 'Grows with the keyed rows only.',
       },
@@ -121,11 +147,19 @@ function escalationFor(group: { objects: string[]; items: { located: LocatedStat
     });
   }
   options.push(
-    deferOption('no-index', 'No index', 'Leave the index out: writes stay as fast as they are, the queries it was for keep their plans.', {
-      performance: 'No write overhead; the queries it was for stay as slow as they are.',
-      consistency: 'No change.',
-      scalability: 'Those queries slow down as the table grows.',
-    }, inSteps, concerned, context),
+    deferOption(
+      'no-index',
+      'No index',
+      'Leave the index out: writes stay as fast as they are, the queries it was for keep their plans.',
+      {
+        performance: 'No write overhead; the queries it was for stay as slow as they are.',
+        consistency: 'No change.',
+        scalability: 'Those queries slow down as the table grows.',
+      },
+      inSteps,
+      concerned,
+      context,
+    ),
   );
   const veryHeavy = rate.some((r) => r >= 20 * WRITE_HEAVY_PER_SECOND);
   const partial = options.some((o) => o.id === 'partial-index');
@@ -134,12 +168,22 @@ function escalationFor(group: { objects: string[]; items: { located: LocatedStat
     trigger: ID,
     task: context.task,
     problem: `A new index on ${group.objects.join(', ')}, a write-heavy table (${writes}): every write pays for it from now on.`,
-    attempted: ['Read the table\'s write counters (or, without them, its size).', 'Built the index\'s concurrent form and a partial variant.'],
+    attempted: [
+      "Read the table's write counters (or, without them, its size).",
+      "Built the index's concurrent form and a partial variant.",
+    ],
     options,
     recommendation:
       veryHeavy && partial
-        ? { optionId: 'partial-index', reason: 'At this write rate the smaller index keeps most of the read benefit for a fraction of the write cost.' }
-        : { optionId: 'index', reason: `The read benefit usually outweighs one more index write per row${partitioned.length ? '' : '; built concurrently it blocks nothing'}.` },
+        ? {
+            optionId: 'partial-index',
+            reason:
+              'At this write rate the smaller index keeps most of the read benefit for a fraction of the write cost.',
+          }
+        : {
+            optionId: 'index',
+            reason: `The read benefit usually outweighs one more index write per row${partitioned.length ? '' : '; built concurrently it blocks nothing'}.`,
+          },
     principles: ['Indexing strategy: query performance vs write and storage overhead'],
     evidence: { tables: loads },
     steps: stepNames,
@@ -162,18 +206,38 @@ export const indexWriteOverhead: EscalationTrigger = {
   },
   examples: {
     fires: [
-      { title: 'an index on a 200M-row table', sql: 'CREATE INDEX events_user ON events (user_id)', tableSizes: { 'public.events': { rows: 200_000_000, bytes: 80e9 } }, ids: [`${ID}:public.events`] },
+      {
+        title: 'an index on a 200M-row table',
+        sql: 'CREATE INDEX events_user ON events (user_id)',
+        tableSizes: { 'public.events': { rows: 200_000_000, bytes: 80e9 } },
+        ids: [`${ID}:public.events`],
+      },
       {
         title: 'an index on a 200M-row partitioned table (built as written)',
         sql: 'CREATE INDEX clicks_user ON clicks (user_id)',
         tableSizes: { 'public.clicks': { rows: 200_000_000, bytes: 80e9 } },
-        catalog: exampleCatalog({ 'public.clicks': { columns: { id: 'bigint', user_id: 'bigint', at: 'timestamp with time zone' }, partitioning: { strategy: 'range', key: 'at' } } }),
+        catalog: exampleCatalog({
+          'public.clicks': {
+            columns: { id: 'bigint', user_id: 'bigint', at: 'timestamp with time zone' },
+            partitioning: { strategy: 'range', key: 'at' },
+          },
+        }),
         ids: [`${ID}:public.clicks`],
       },
     ],
     quiet: [
-      { title: 'an index on a small table', sql: 'CREATE INDEX events_user ON events (user_id)', tableSizes: { 'public.events': { rows: 50_000, bytes: 10e6 } }, ids: [] },
-      { title: 'an index on a table created in the same migration', sql: 'CREATE TABLE events (user_id bigint);\nCREATE INDEX events_user ON events (user_id)', tableSizes: { 'public.events': { rows: 200_000_000, bytes: 80e9 } }, ids: [] },
+      {
+        title: 'an index on a small table',
+        sql: 'CREATE INDEX events_user ON events (user_id)',
+        tableSizes: { 'public.events': { rows: 50_000, bytes: 10e6 } },
+        ids: [],
+      },
+      {
+        title: 'an index on a table created in the same migration',
+        sql: 'CREATE TABLE events (user_id bigint);\nCREATE INDEX events_user ON events (user_id)',
+        tableSizes: { 'public.events': { rows: 200_000_000, bytes: 80e9 } },
+        ids: [],
+      },
     ],
   },
 };

@@ -24,12 +24,20 @@ function blocking(located: LocatedStatement): boolean {
   return located.impacts.some((impact) => ['warning', 'error'].includes(blockingSeverity(impact) ?? ''));
 }
 
-function escalationFor(group: { tables: string[]; statements: LocatedStatement[] }, context: EscalationContext): Escalation {
+function escalationFor(
+  group: { tables: string[]; statements: LocatedStatement[] },
+  context: EscalationContext,
+): Escalation {
   const stepNames = [...new Set(group.statements.map((s) => s.step.name))];
   const inSteps = statementsInSteps(context, stepNames);
   const asWritten = uniqueSteps(inSteps);
   const writtenBlocking = blockingOf(asWritten, context);
-  const rewrites = new Map(group.statements.map((s) => [s, onlineRewriteOf(s.statement, { pgVersion: context.pgVersion, catalog: context.catalog, stepName: slotName(s) })]));
+  const rewrites = new Map(
+    group.statements.map((s) => [
+      s,
+      onlineRewriteOf(s.statement, { pgVersion: context.pgVersion, catalog: context.catalog, stepName: slotName(s) }),
+    ]),
+  );
   const impacts = group.statements.flatMap((s) => s.impacts.filter((i) => blockingSeverity(i)));
   const worst = impacts.reduce((a, b) => ((b.blockingSeconds ?? 0) > (a.blockingSeconds ?? 0) ? b : a));
   const options: EscalationOption[] = [];
@@ -43,7 +51,8 @@ function escalationFor(group: { tables: string[]; statements: LocatedStatement[]
       summary: `The same end state in ${joinKeptStatements(replacement, stepNames).length} step(s) that take blocking locks only briefly: ${[...rewrites.values()].map((r) => r!.rewrite.explanation.split('. ')[1] ?? r!.rewrite.id).join(' ')}`,
       impact: {
         performance: `Reads and writes go on; the work runs longer and adds I/O while it does (blocking about ${formatSeconds(seconds ?? 0)}).`,
-        consistency: 'Same final schema; in between, constraints are enforced for new rows first and old rows after VALIDATE or the backfill.',
+        consistency:
+          'Same final schema; in between, constraints are enforced for new rows first and old rows after VALIDATE or the backfill.',
         scalability: 'Works at any table size: the cost grows with the table, the blocking does not.',
       },
       risk: 'low',
@@ -64,11 +73,19 @@ function escalationFor(group: { tables: string[]; statements: LocatedStatement[]
     blockingSeconds: writtenBlocking,
   });
   options.push(
-    deferOption('defer', 'Defer', 'Leave these statements out of this migration; later migrations that depend on them must wait too.', {
-      performance: 'No impact now.',
-      consistency: 'The schema stays as it is: what the change was for is not enforced or available.',
-      scalability: 'The table keeps growing: the same change costs more later.',
-    }, inSteps, new Set(group.statements.map((s) => s.statement)), context),
+    deferOption(
+      'defer',
+      'Defer',
+      'Leave these statements out of this migration; later migrations that depend on them must wait too.',
+      {
+        performance: 'No impact now.',
+        consistency: 'The schema stays as it is: what the change was for is not enforced or available.',
+        scalability: 'The table keeps growing: the same change costs more later.',
+      },
+      inSteps,
+      new Set(group.statements.map((s) => s.statement)),
+      context,
+    ),
   );
   const online = options.find((o) => o.id === 'online');
   return {
@@ -78,14 +95,29 @@ function escalationFor(group: { tables: string[]; statements: LocatedStatement[]
     problem: `${group.statements.map((s) => s.statement.sql.split('\n')[0]).join('; ')} — ${worst.rewrites ? 'rewrites' : 'reads'} ${worst.table} (${(worst.rows ?? 0).toLocaleString('en')} rows, ${formatBytes(worst.bytes ?? 0)}) under ${worst.lock}: ${worst.blocks === 'reads+writes' ? 'reads and writes' : 'writes'} wait about ${formatSeconds(writtenBlocking ?? 0)}.`,
     attempted: [
       `Estimated the locks with the lock model (${impacts.map((i) => `${i.table}: ${i.lock}, ${i.blockingSeconds} s`).join('; ')}).`,
-      online ? `Built an online form and estimated its blocking: ${formatSeconds(online.blockingSeconds ?? 0)}.` : 'Looked for an online form: none applies to every statement concerned (see the online rewrites), so none is offered.',
+      online
+        ? `Built an online form and estimated its blocking: ${formatSeconds(online.blockingSeconds ?? 0)}.`
+        : 'Looked for an online form: none applies to every statement concerned (see the online rewrites), so none is offered.',
     ],
     options,
     recommendation: online
-      ? { optionId: 'online', reason: `It blocks about ${formatSeconds(online.blockingSeconds ?? 0)} instead of ${formatSeconds(writtenBlocking ?? 0)} for the same final schema.` }
-      : { optionId: 'maintenance-window', reason: 'No online form covers these statements; a planned window is safer than an unannounced outage.' },
-    principles: ['Migration approach: downtime tolerance vs migration complexity', 'Availability: never block production traffic without a decision'],
-    evidence: { tables: group.tables, impacts: impacts.map(({ notes: _notes, ...impact }) => impact), blockingSeconds: writtenBlocking },
+      ? {
+          optionId: 'online',
+          reason: `It blocks about ${formatSeconds(online.blockingSeconds ?? 0)} instead of ${formatSeconds(writtenBlocking ?? 0)} for the same final schema.`,
+        }
+      : {
+          optionId: 'maintenance-window',
+          reason: 'No online form covers these statements; a planned window is safer than an unannounced outage.',
+        },
+    principles: [
+      'Migration approach: downtime tolerance vs migration complexity',
+      'Availability: never block production traffic without a decision',
+    ],
+    evidence: {
+      tables: group.tables,
+      impacts: impacts.map(({ notes: _notes, ...impact }) => impact),
+      blockingSeconds: writtenBlocking,
+    },
     steps: stepNames,
   };
 }
@@ -101,7 +133,9 @@ export const migrationDowntime: EscalationTrigger = {
     'Pick one option: the online form of the statements, the statements as written in a maintenance window, or ' +
     'leaving them out of this migration.',
   raise(context) {
-    const candidates = statementsOf(context).filter((s) => blocking(s) && !destructiveChange(s, context) && !writeHeavyIndex(s, context));
+    const candidates = statementsOf(context).filter(
+      (s) => blocking(s) && !destructiveChange(s, context) && !writeHeavyIndex(s, context),
+    );
     const tables = (s: LocatedStatement) => s.impacts.filter((i) => blockingSeverity(i)).map((i) => i.table);
     return groupSharingSteps(candidates.map((located) => ({ located, objects: tables(located) }))).map((g) =>
       escalationFor({ tables: g.objects, statements: g.items.map((i) => i.located) }, context),
@@ -109,17 +143,35 @@ export const migrationDowntime: EscalationTrigger = {
   },
   examples: {
     fires: [
-      { title: 'SET NOT NULL on a 50 GB table', sql: 'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL', tableSizes: { 'public.orders': { rows: 100_000_000, bytes: 50 * GB } }, ids: [`${ID}:public.orders`] },
+      {
+        title: 'SET NOT NULL on a 50 GB table',
+        sql: 'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL',
+        tableSizes: { 'public.orders': { rows: 100_000_000, bytes: 50 * GB } },
+        ids: [`${ID}:public.orders`],
+      },
       {
         title: 'a foreign key validated on two large tables, in one step with an index build',
         sql: 'ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);\nCREATE INDEX customers_name ON customers (name)',
-        tableSizes: { 'public.orders': { rows: 100_000_000, bytes: 50 * GB }, 'public.customers': { rows: 5_000_000, bytes: 5 * GB } },
+        tableSizes: {
+          'public.orders': { rows: 100_000_000, bytes: 50 * GB },
+          'public.customers': { rows: 5_000_000, bytes: 5 * GB },
+        },
         ids: [`${ID}:public.customers+public.orders`],
       },
     ],
     quiet: [
-      { title: 'the same on a tiny table', sql: 'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL', tableSizes: { 'public.orders': { rows: 10, bytes: 8192 } }, ids: [] },
-      { title: 'a non-volatile default on PostgreSQL 11+', sql: "ALTER TABLE orders ADD COLUMN state text NOT NULL DEFAULT 'new'", tableSizes: { 'public.orders': { rows: 100_000_000, bytes: 50 * GB } }, ids: [] },
+      {
+        title: 'the same on a tiny table',
+        sql: 'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL',
+        tableSizes: { 'public.orders': { rows: 10, bytes: 8192 } },
+        ids: [],
+      },
+      {
+        title: 'a non-volatile default on PostgreSQL 11+',
+        sql: "ALTER TABLE orders ADD COLUMN state text NOT NULL DEFAULT 'new'",
+        tableSizes: { 'public.orders': { rows: 100_000_000, bytes: 50 * GB } },
+        ids: [],
+      },
       { title: 'unknown sizes', sql: 'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL', ids: [] },
     ],
   },

@@ -18,21 +18,32 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
     trigger: ID,
     task: context.task,
     problem: `${reads !== undefined ? `${reads.toLocaleString('en')} reads/s` : 'Read scaling'} with ${consistency} consistency: more than one server can serve, and replicas trade consistency for availability.`,
-    attempted: ['Compared the read rate and the consistency requirement with what one server and its replicas provide.'],
+    attempted: [
+      'Compared the read rate and the consistency requirement with what one server and its replicas provide.',
+    ],
     options: [
       {
         id: 'sync-replica',
         title: 'Synchronous replica (remote_apply)',
         summary: 'Commits wait until a standby has applied them; reads on that standby see every committed write.',
-        impact: { performance: 'Every commit pays a network round trip.', consistency: 'Strong on the synchronous standby.', scalability: 'Reads scale to the synchronous standbys; writes stall if they are all down.' },
+        impact: {
+          performance: 'Every commit pays a network round trip.',
+          consistency: 'Strong on the synchronous standby.',
+          scalability: 'Reads scale to the synchronous standbys; writes stall if they are all down.',
+        },
         risk: 'medium',
         blockingSeconds: null,
       },
       {
         id: 'async-read-your-writes',
         title: 'Asynchronous replicas, read-your-writes routing',
-        summary: "Replicas apply WAL behind the primary; a session reads from the primary until the replica has replayed past its last commit's LSN.",
-        impact: { performance: 'No commit latency; routing logic in the application or proxy.', consistency: 'Each user sees their own writes; others may read slightly stale data.', scalability: 'Add replicas as reads grow.' },
+        summary:
+          "Replicas apply WAL behind the primary; a session reads from the primary until the replica has replayed past its last commit's LSN.",
+        impact: {
+          performance: 'No commit latency; routing logic in the application or proxy.',
+          consistency: 'Each user sees their own writes; others may read slightly stale data.',
+          scalability: 'Add replicas as reads grow.',
+        },
         risk: 'medium',
         blockingSeconds: null,
       },
@@ -40,16 +51,31 @@ function escalationFor(finding: Finding, context: EscalationContext): Escalation
         id: 'vertical',
         title: 'Scale the primary vertically',
         summary: 'One larger server serves all reads; no replicas for reads.',
-        impact: { performance: 'Simple and fast until the machine is the limit.', consistency: 'Strong: one server.', scalability: 'Bounded by the largest machine; no read redundancy.' },
+        impact: {
+          performance: 'Simple and fast until the machine is the limit.',
+          consistency: 'Strong: one server.',
+          scalability: 'Bounded by the largest machine; no read redundancy.',
+        },
         risk: 'low',
         blockingSeconds: null,
       },
     ],
     recommendation: strong
-      ? { optionId: 'sync-replica', reason: 'Only a synchronous standby serves reads that see every committed write; asynchronous replicas may be stale.' }
+      ? {
+          optionId: 'sync-replica',
+          reason:
+            'Only a synchronous standby serves reads that see every committed write; asynchronous replicas may be stale.',
+        }
       : ownWrites
-        ? { optionId: 'async-read-your-writes', reason: 'It gives users their own writes without making every commit wait for a standby.' }
-        : { optionId: 'vertical', reason: 'Without a strong consistency need and at this rate, one larger server is the simplest thing that works.' },
+        ? {
+            optionId: 'async-read-your-writes',
+            reason: 'It gives users their own writes without making every commit wait for a standby.',
+          }
+        : {
+            optionId: 'vertical',
+            reason:
+              'Without a strong consistency need and at this rate, one larger server is the simplest thing that works.',
+          },
     principles: ['Replication strategy: consistency vs availability in distributed systems'],
     evidence: { readsPerSecond: reads, consistency },
     steps: [],
@@ -65,9 +91,25 @@ export const replication: EscalationTrigger = {
   raise: (context) => findingsOf(context, REQ).map((finding) => escalationFor(finding, context)),
   examples: {
     fires: [
-      { title: '20,000 reads/s, read-your-writes', modelingFindings: [exampleFinding(REQ, 'catalog-reads', { readsPerSecond: 20_000, consistency: 'read-your-writes' })], ids: [`${ID}:catalog-reads`] },
-      { title: '5,000 reads/s, linearizable', modelingFindings: [exampleFinding(REQ, 'balance-reads', { readsPerSecond: 5_000, consistency: 'linearizable' })], ids: [`${ID}:balance-reads`] },
-      { title: '2,000 reads/s, eventual', modelingFindings: [exampleFinding(REQ, 'feed-reads', { readsPerSecond: 2_000, consistency: 'eventual' })], ids: [`${ID}:feed-reads`] },
+      {
+        title: '20,000 reads/s, read-your-writes',
+        modelingFindings: [
+          exampleFinding(REQ, 'catalog-reads', { readsPerSecond: 20_000, consistency: 'read-your-writes' }),
+        ],
+        ids: [`${ID}:catalog-reads`],
+      },
+      {
+        title: '5,000 reads/s, linearizable',
+        modelingFindings: [
+          exampleFinding(REQ, 'balance-reads', { readsPerSecond: 5_000, consistency: 'linearizable' }),
+        ],
+        ids: [`${ID}:balance-reads`],
+      },
+      {
+        title: '2,000 reads/s, eventual',
+        modelingFindings: [exampleFinding(REQ, 'feed-reads', { readsPerSecond: 2_000, consistency: 'eventual' })],
+        ids: [`${ID}:feed-reads`],
+      },
     ],
     quiet: [{ title: 'no replication requirement', modelingFindings: [], ids: [] }],
   },

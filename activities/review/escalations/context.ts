@@ -59,7 +59,11 @@ export function rebuildSteps(
     for (const located of statements.filter((s) => s.step === step)) {
       const replacement = replace(located);
       const sql = step.kind === 'transactional' ? terminated(located.statement) : located.statement.sql;
-      out.push(...(replacement ?? [{ kind: step.kind, name: slotName(located), sql, ...(step.batchSize ? { batchSize: step.batchSize } : {}) }]));
+      out.push(
+        ...(replacement ?? [
+          { kind: step.kind, name: slotName(located), sql, ...(step.batchSize ? { batchSize: step.batchSize } : {}) },
+        ]),
+      );
     }
   }
   return out;
@@ -84,7 +88,10 @@ export function catalogTable(context: { catalog?: Catalog }, name: string): Tabl
   return catalogTableOf(context.catalog, name);
 }
 
-export function sizeOf(context: EscalationContext, name: string): { table: string; rows: number | null; bytes: number | null } {
+export function sizeOf(
+  context: EscalationContext,
+  name: string,
+): { table: string; rows: number | null; bytes: number | null } {
   return resolveSize(name, context.tableSizes);
 }
 
@@ -103,8 +110,18 @@ export function deferOption(
 ): EscalationOption {
   const replacement = rebuildSteps(inSteps, (s) => (concerned.has(s.statement) ? [] : undefined));
   const kept = inSteps.filter((s) => !concerned.has(s.statement)).map((s) => s.statement.sql.split('\n')[0]);
-  const applied = kept.length ? `Still applied from the same steps: ${kept.join('; ')}.` : 'Nothing else of the same steps is applied.';
-  return { id, title, summary: `${summary} ${applied} The rest of the migration is applied as reviewed.`, impact: consequences, risk: 'low', blockingSeconds: blockingOf(replacement, context), replacement };
+  const applied = kept.length
+    ? `Still applied from the same steps: ${kept.join('; ')}.`
+    : 'Nothing else of the same steps is applied.';
+  return {
+    id,
+    title,
+    summary: `${summary} ${applied} The rest of the migration is applied as reviewed.`,
+    impact: consequences,
+    risk: 'low',
+    blockingSeconds: blockingOf(replacement, context),
+    replacement,
+  };
 }
 
 /** The findings of one id, from analysis and modeling. */
@@ -113,12 +130,20 @@ export function findingsOf(context: EscalationContext, id: string): Finding[] {
 }
 
 /** Groups statements by object, merging groups that share a step: render replaces whole steps, so no step may be in two escalations of a trigger. */
-export function groupSharingSteps<T extends { located: LocatedStatement; objects: string[] }>(items: T[]): { objects: string[]; items: T[] }[] {
+export function groupSharingSteps<T extends { located: LocatedStatement; objects: string[] }>(
+  items: T[],
+): { objects: string[]; items: T[] }[] {
   const result: { objects: string[]; items: T[] }[] = [];
   for (const item of items) {
-    const joined = result.filter((g) => g.objects.some((o) => item.objects.includes(o)) || g.items.some((i) => i.located.step === item.located.step));
+    const joined = result.filter(
+      (g) =>
+        g.objects.some((o) => item.objects.includes(o)) || g.items.some((i) => i.located.step === item.located.step),
+    );
     for (const g of joined) result.splice(result.indexOf(g), 1);
-    result.push({ objects: [...new Set([...joined.flatMap((g) => g.objects), ...item.objects])].sort(), items: [...joined.flatMap((g) => g.items), item] });
+    result.push({
+      objects: [...new Set([...joined.flatMap((g) => g.objects), ...item.objects])].sort(),
+      items: [...joined.flatMap((g) => g.items), item],
+    });
   }
   return result;
 }
@@ -134,8 +159,19 @@ export function uniqueSteps(statements: LocatedStatement[]): MigrationStep[] {
 }
 
 /** A step an advice escalation adds at the end of the migration (its `steps` are empty): named after the escalation so names stay unique. */
-export function addedStep(context: EscalationContext, escalationId: string, sql: string, undo?: string, kind: MigrationStep['kind'] = 'transactional'): MigrationStep {
-  return { kind, name: `${context.migration.name}~${escalationId.replace(/^SW-ESC-/, '').toLowerCase()}`, sql, ...(undo ? { undo } : {}) };
+export function addedStep(
+  context: EscalationContext,
+  escalationId: string,
+  sql: string,
+  undo?: string,
+  kind: MigrationStep['kind'] = 'transactional',
+): MigrationStep {
+  return {
+    kind,
+    name: `${context.migration.name}~${escalationId.replace(/^SW-ESC-/, '').toLowerCase()}`,
+    sql,
+    ...(undo ? { undo } : {}),
+  };
 }
 
 /** A number from a finding's evidence, or undefined. */
@@ -172,5 +208,8 @@ export function selectOf(pattern: string | undefined): string | undefined {
 
 /** `a_b_c` from table names, for objects named after a pattern. */
 export function joinedName(tables: string[]): string {
-  return tables.map((t) => t.split('.').pop()).join('_').slice(0, 50);
+  return tables
+    .map((t) => t.split('.').pop())
+    .join('_')
+    .slice(0, 50);
 }

@@ -17,7 +17,9 @@ function expectWellFormed(escalation: Escalation, context: EscalationContext): v
   expect(escalation.options.length).toBeGreaterThanOrEqual(2);
   expect(new Set(escalation.options.map((o) => o.id)).size).toBe(escalation.options.length);
   for (const option of escalation.options) {
-    expect([option.impact.performance, option.impact.consistency, option.impact.scalability].every((t) => t.length > 0)).toBe(true);
+    expect(
+      [option.impact.performance, option.impact.consistency, option.impact.scalability].every((t) => t.length > 0),
+    ).toBe(true);
     expect(['low', 'medium', 'high']).toContain(option.risk);
     expect(option.blockingSeconds === null || typeof option.blockingSeconds === 'number').toBe(true);
   }
@@ -89,9 +91,15 @@ describe('raiseEscalations', () => {
       ['defer', 0],
     ]);
     expect(escalation!.options[0]!.replacement!.map((s) => [s.name, s.sql])).toEqual([
-      ['0001_change#1.1~online1', 'ALTER TABLE orders ADD CONSTRAINT orders_customer_id_nn_check CHECK (customer_id IS NOT NULL) NOT VALID'],
+      [
+        '0001_change#1.1~online1',
+        'ALTER TABLE orders ADD CONSTRAINT orders_customer_id_nn_check CHECK (customer_id IS NOT NULL) NOT VALID',
+      ],
       ['0001_change#1.1~online2', 'ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_id_nn_check'],
-      ['0001_change#1.1~online3', 'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;\nALTER TABLE orders DROP CONSTRAINT orders_customer_id_nn_check'],
+      [
+        '0001_change#1.1~online3',
+        'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;\nALTER TABLE orders DROP CONSTRAINT orders_customer_id_nn_check',
+      ],
       // The statement of the same step that needed no rewrite is kept.
       ['0001_change#1.2', "COMMENT ON TABLE orders IS 'x';"],
     ]);
@@ -129,7 +137,11 @@ describe('raiseEscalations', () => {
       ['maintenance-window', 1000],
       ['defer', 0],
     ]);
-    expect(escalation!.options[0]!.replacement!.map((s) => s.kind)).toEqual(['transactional', 'backfill', 'transactional']);
+    expect(escalation!.options[0]!.replacement!.map((s) => s.kind)).toEqual([
+      'transactional',
+      'backfill',
+      'transactional',
+    ]);
   });
 
   it('SW-ESC-PARTITIONING on a table the design creates: as designed, the strategies its keys allow, or unpartitioned', async () => {
@@ -140,16 +152,36 @@ describe('raiseEscalations', () => {
         "CREATE TABLE sample_2026 PARTITION OF sample FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n" +
         'CREATE TABLE reading (id bigint PRIMARY KEY, at timestamptz)',
       modelingFindings: [
-        { id: 'SW-M-PARTITION-PLAN', source: 'schemawright', severity: 'warning', object: 'sample', message: '-', why: '-', evidence: { table: 'sample', rows: 1e9, strategy: 'range', key: 'recorded_at' } },
-        { id: 'SW-M-PARTITION-PLAN', source: 'schemawright', severity: 'warning', object: 'reading', message: '-', why: '-', evidence: { table: 'reading', rows: 1e9 } },
+        {
+          id: 'SW-M-PARTITION-PLAN',
+          source: 'schemawright',
+          severity: 'warning',
+          object: 'sample',
+          message: '-',
+          why: '-',
+          evidence: { table: 'sample', rows: 1e9, strategy: 'range', key: 'recorded_at' },
+        },
+        {
+          id: 'SW-M-PARTITION-PLAN',
+          source: 'schemawright',
+          severity: 'warning',
+          object: 'reading',
+          message: '-',
+          why: '-',
+          evidence: { table: 'reading', rows: 1e9 },
+        },
       ],
       ids: [],
     });
     const raised = raiseEscalations(context);
-    expect(raised.map((e) => e.id)).toEqual(['SW-ESC-PARTITIONING:public.reading', 'SW-ESC-PARTITIONING:public.sample']);
+    expect(raised.map((e) => e.id)).toEqual([
+      'SW-ESC-PARTITIONING:public.reading',
+      'SW-ESC-PARTITIONING:public.sample',
+    ]);
     const [reading, sample] = raised;
     // The step also holds the other table's statements: they stay as they are, one slot each.
-    const own = (steps: { name: string; sql: string }[] | undefined) => steps?.filter((s) => s.name.startsWith('0001_change#1.1')).map((s) => s.sql);
+    const own = (steps: { name: string; sql: string }[] | undefined) =>
+      steps?.filter((s) => s.name.startsWith('0001_change#1.1')).map((s) => s.sql);
     expect(sample!.options.map((o) => [o.id, o.title, own(o.replacement)])).toEqual([
       ['range-by-time', 'Range partitions by recorded_at (as designed)', undefined],
       [
@@ -157,10 +189,18 @@ describe('raiseEscalations', () => {
         'Hash partitions by id',
         [
           'CREATE TABLE sample (id bigint, recorded_at timestamptz NOT NULL, PRIMARY KEY (id, recorded_at)) PARTITION BY HASH (id);\n' +
-            Array.from({ length: 8 }, (_, r) => `CREATE TABLE public.sample_${r} PARTITION OF public.sample FOR VALUES WITH (MODULUS 8, REMAINDER ${r})`).join(';\n'),
+            Array.from(
+              { length: 8 },
+              (_, r) =>
+                `CREATE TABLE public.sample_${r} PARTITION OF public.sample FOR VALUES WITH (MODULUS 8, REMAINDER ${r})`,
+            ).join(';\n'),
         ],
       ],
-      ['none-yet', 'Not yet: one plain table', ['CREATE TABLE sample (id bigint, recorded_at timestamptz NOT NULL, PRIMARY KEY (id, recorded_at))']],
+      [
+        'none-yet',
+        'Not yet: one plain table',
+        ['CREATE TABLE sample (id bigint, recorded_at timestamptz NOT NULL, PRIMARY KEY (id, recorded_at))'],
+      ],
     ]);
     expect(sample!.recommendation.optionId).toBe('range-by-time');
     // The primary key (id) rules out range partitions by at: only hash by id, or as designed (unpartitioned).
@@ -170,11 +210,22 @@ describe('raiseEscalations', () => {
 
   it('SW-ESC-PARTITIONING keeps a list or expression design as its own option, recommended and unchanged', async () => {
     const designs = {
-      shipment: ['CREATE TABLE shipment (id bigint, region text NOT NULL, PRIMARY KEY (id, region)) PARTITION BY LIST (region)', 'List partitions by region (as designed)'],
-      reading: ["CREATE TABLE reading (at timestamp NOT NULL) PARTITION BY RANGE (date_trunc('day', at))", 'Range partitions by an expression (as designed)'],
+      shipment: [
+        'CREATE TABLE shipment (id bigint, region text NOT NULL, PRIMARY KEY (id, region)) PARTITION BY LIST (region)',
+        'List partitions by region (as designed)',
+      ],
+      reading: [
+        "CREATE TABLE reading (at timestamp NOT NULL) PARTITION BY RANGE (date_trunc('day', at))",
+        'Range partitions by an expression (as designed)',
+      ],
     };
     for (const [table, [sql, title]] of Object.entries(designs)) {
-      const context = await exampleContext({ title: table, sql, modelingFindings: [exampleFinding('SW-M-PARTITION-PLAN', table, { table, rows: 1e9 })], ids: [] });
+      const context = await exampleContext({
+        title: table,
+        sql,
+        modelingFindings: [exampleFinding('SW-M-PARTITION-PLAN', table, { table, rows: 1e9 })],
+        ids: [],
+      });
       const [escalation] = raiseEscalations(context);
       const designed = escalation!.options.find((o) => o.id === escalation!.recommendation.optionId)!;
       expect([designed.title, designed.replacement]).toEqual([title, undefined]);
@@ -182,7 +233,7 @@ describe('raiseEscalations', () => {
     }
   });
 
-  it('SW-ESC-GOVERNANCE grants the masked view to no one: it reads the table with its owner\'s rights', async () => {
+  it("SW-ESC-GOVERNANCE grants the masked view to no one: it reads the table with its owner's rights", async () => {
     const [example] = escalationTriggers.find((t) => t.id === 'SW-ESC-GOVERNANCE')!.examples.fires;
     const [escalation] = raiseEscalations(await exampleContext(example!));
     const mask = escalation!.options.find((o) => o.id === 'restrict-and-mask')!;
@@ -193,10 +244,12 @@ describe('raiseEscalations', () => {
 
   it('SW-ESC-REPLICATION recommends a synchronous replica for strong consistency, routing for read-your-writes, one server otherwise', async () => {
     const recommended = await Promise.all(
-      escalationTriggers.find((t) => t.id === 'SW-ESC-REPLICATION')!.examples.fires.map(async (example) => {
-        const [escalation] = raiseEscalations(await exampleContext(example));
-        return [escalation!.evidence.consistency, escalation!.recommendation.optionId];
-      }),
+      escalationTriggers
+        .find((t) => t.id === 'SW-ESC-REPLICATION')!
+        .examples.fires.map(async (example) => {
+          const [escalation] = raiseEscalations(await exampleContext(example));
+          return [escalation!.evidence.consistency, escalation!.recommendation.optionId];
+        }),
     );
     expect(recommended).toEqual([
       ['read-your-writes', 'async-read-your-writes'],
@@ -207,10 +260,12 @@ describe('raiseEscalations', () => {
 
   it('SW-ESC-CACHING finds no room for a cache only at zero seconds or real time (30s is room)', async () => {
     const recommended = await Promise.all(
-      escalationTriggers.find((t) => t.id === 'SW-ESC-CACHING')!.examples.fires.map(async (example) => {
-        const [escalation] = raiseEscalations(await exampleContext(example));
-        return [escalation!.evidence.freshness, escalation!.recommendation.optionId];
-      }),
+      escalationTriggers
+        .find((t) => t.id === 'SW-ESC-CACHING')!
+        .examples.fires.map(async (example) => {
+          const [escalation] = raiseEscalations(await exampleContext(example));
+          return [escalation!.evidence.freshness, escalation!.recommendation.optionId];
+        }),
     );
     expect(recommended).toEqual([
       ['1 minute', 'materialized-view'],
@@ -228,8 +283,12 @@ describe('raiseEscalations', () => {
     });
     const [escalation] = raiseEscalations(context);
     const backup = escalation!.options.find((o) => o.id === 'proceed-with-backup')!;
-    expect(backup.summary).toBe('Copy the data into schema sw_backup (sw_backup.public_customers_0001), then run the migration as written.');
-    expect(backup.replacement![0]!.sql).toBe('CREATE SCHEMA IF NOT EXISTS sw_backup;\nCREATE TABLE sw_backup.public_customers_0001 AS TABLE customers;');
+    expect(backup.summary).toBe(
+      'Copy the data into schema sw_backup (sw_backup.public_customers_0001), then run the migration as written.',
+    );
+    expect(backup.replacement![0]!.sql).toBe(
+      'CREATE SCHEMA IF NOT EXISTS sw_backup;\nCREATE TABLE sw_backup.public_customers_0001 AS TABLE customers;',
+    );
   });
 
   it('SW-ESC-DESTRUCTIVE recognises a narrowing type change from the catalog', async () => {
@@ -237,7 +296,9 @@ describe('raiseEscalations', () => {
       title: 'narrow',
       sql: 'ALTER TABLE customers ALTER COLUMN name TYPE varchar(20)',
       tableSizes: { 'public.customers': { rows: 1000, bytes: 1e6 } },
-      catalog: exampleCatalog({ 'public.customers': { columns: { id: 'bigint', name: 'character varying(100)' }, primaryKey: ['id'] } }),
+      catalog: exampleCatalog({
+        'public.customers': { columns: { id: 'bigint', name: 'character varying(100)' }, primaryKey: ['id'] },
+      }),
       ids: [],
     });
     const [escalation] = raiseEscalations(context);
@@ -294,9 +355,14 @@ describe('the option that defers', () => {
   });
 
   it('says nothing else of the steps is applied when the step held only the deferred statement', async () => {
-    const example = escalationTriggers.find((trigger) => trigger.id === 'SW-ESC-MIGRATION-DOWNTIME')!.examples.fires[0]!;
-    const [escalation] = escalationTriggers.find((trigger) => trigger.id === 'SW-ESC-MIGRATION-DOWNTIME')!.raise(await exampleContext(example));
-    expect(escalation!.options.find((option) => option.id === 'defer')!.summary).toContain('Nothing else of the same steps is applied.');
+    const example = escalationTriggers.find((trigger) => trigger.id === 'SW-ESC-MIGRATION-DOWNTIME')!.examples
+      .fires[0]!;
+    const [escalation] = escalationTriggers
+      .find((trigger) => trigger.id === 'SW-ESC-MIGRATION-DOWNTIME')!
+      .raise(await exampleContext(example));
+    expect(escalation!.options.find((option) => option.id === 'defer')!.summary).toContain(
+      'Nothing else of the same steps is applied.',
+    );
   });
 });
 
@@ -308,7 +374,9 @@ describe('the online option of SW-ESC-MIGRATION-DOWNTIME', () => {
       tableSizes: { 'public.orders': { rows: 100_000_000, bytes: 50 * GB } },
       ids: [],
     });
-    const [escalation] = escalationTriggers.find((trigger) => trigger.id === 'SW-ESC-MIGRATION-DOWNTIME')!.raise(context);
+    const [escalation] = escalationTriggers
+      .find((trigger) => trigger.id === 'SW-ESC-MIGRATION-DOWNTIME')!
+      .raise(context);
     const online = escalation!.options.find((option) => option.id === 'online')!;
     const applied = renderMigration(context.migration, [escalation!], { [escalation!.id]: 'online' }).steps;
     expect(online.replacement!.length).toBeGreaterThan(applied.length);

@@ -5,11 +5,24 @@ import type { Finding } from '../../../artifacts/findings';
 
 /** A finding for examples: only what triggers read. */
 export function exampleFinding(id: string, object: string, evidence: Record<string, unknown>): Finding {
-  return { id, source: 'schemawright', severity: 'warning', object, message: `${id} on ${object}`, why: 'example', evidence };
+  return {
+    id,
+    source: 'schemawright',
+    severity: 'warning',
+    object,
+    message: `${id} on ${object}`,
+    why: 'example',
+    evidence,
+  };
 }
 
 /** A catalog with the given tables and nothing else, for examples: columns as `name: format_type`. */
-export function exampleCatalog(tables: Record<string, { columns: Record<string, string>; primaryKey?: string[]; partitioning?: Table['partitioning'] }>): Catalog {
+export function exampleCatalog(
+  tables: Record<
+    string,
+    { columns: Record<string, string>; primaryKey?: string[]; partitioning?: Table['partitioning'] }
+  >,
+): Catalog {
   const now = '2026-01-01T00:00:00Z';
   return {
     meta: { database: 'example', serverVersion: '18.0', serverVersionNum: 180000, introspectedAt: now },
@@ -25,10 +38,30 @@ export function exampleCatalog(tables: Record<string, { columns: Record<string, 
       kind: 'table',
       persistence: 'permanent',
       columns: Object.entries(t.columns).map(([name, type]) => ({
-        name, type, baseType: type, nullable: !t.primaryKey?.includes(name), default: null, identity: null, generated: null, serialSequence: null, collation: null, securityLabels: {},
+        name,
+        type,
+        baseType: type,
+        nullable: !t.primaryKey?.includes(name),
+        default: null,
+        identity: null,
+        generated: null,
+        serialSequence: null,
+        collation: null,
+        securityLabels: {},
       })),
       constraints: t.primaryKey
-        ? [{ name: `${key.split('.')[1]}_pkey`, kind: 'primary key', columns: t.primaryKey, definition: `PRIMARY KEY (${t.primaryKey.join(', ')})`, references: null, validated: true, deferrable: false, inherited: false }]
+        ? [
+            {
+              name: `${key.split('.')[1]}_pkey`,
+              kind: 'primary key',
+              columns: t.primaryKey,
+              definition: `PRIMARY KEY (${t.primaryKey.join(', ')})`,
+              references: null,
+              validated: true,
+              deferrable: false,
+              inherited: false,
+            },
+          ]
         : [],
       indexes: [],
       triggers: [],
@@ -38,7 +71,17 @@ export function exampleCatalog(tables: Record<string, { columns: Record<string, 
       partitioning: t.partitioning ?? null,
       partitionOf: null,
       comment: null,
-      stats: { rowEstimate: null, liveTuples: 0, deadTuples: 0, tableBytes: 0, totalBytes: 0, seqScans: 0, seqTuplesRead: 0, idxScans: 0, lastAnalyzedAt: null },
+      stats: {
+        rowEstimate: null,
+        liveTuples: 0,
+        deadTuples: 0,
+        tableBytes: 0,
+        totalBytes: 0,
+        seqScans: 0,
+        seqTuplesRead: 0,
+        idxScans: 0,
+        lastAnalyzedAt: null,
+      },
     })),
   };
 }

@@ -34,6 +34,9 @@ export const escalationTriggers: readonly EscalationTrigger[] = [
  * no analysis or modeling findings of these kinds raises none: the workflow then asks one plain approval.
  * The migration's SQL is parsed here synchronously: `await loadParser()` (postgres/parse) once before.
  */
-export function raiseEscalations(context: EscalationContext, triggers: readonly EscalationTrigger[] = escalationTriggers): Escalation[] {
+export function raiseEscalations(
+  context: EscalationContext,
+  triggers: readonly EscalationTrigger[] = escalationTriggers,
+): Escalation[] {
   return triggers.flatMap((trigger) => trigger.raise(context));
 }

@@ -35,7 +35,9 @@ async function apply(client: Client, steps: MigrationStep[]): Promise<void> {
   }
 }
 
-const cases = escalationTriggers.flatMap((trigger) => trigger.examples.fires.map((example) => [trigger.id, example.title, trigger, example] as const));
+const cases = escalationTriggers.flatMap((trigger) =>
+  trigger.examples.fires.map((example) => [trigger.id, example.title, trigger, example] as const),
+);
 
 describe('the migration of every escalation option runs on PostgreSQL', () => {
   it.each(cases)('%s: %s', async (_id, _title, trigger, example) => {

@@ -15,14 +15,18 @@ export interface SquawkRule {
 export const SQUAWK_RULES: readonly SquawkRule[] = [
   {
     id: 'adding-field-with-default',
-    problem: 'Adding a column with a volatile default (or any default before PostgreSQL 11) rewrites the table under an ACCESS EXCLUSIVE lock.',
-    remedy: 'Add the column as nullable, backfill existing rows, and add a trigger to update the column on write instead.',
+    problem:
+      'Adding a column with a volatile default (or any default before PostgreSQL 11) rewrites the table under an ACCESS EXCLUSIVE lock.',
+    remedy:
+      'Add the column as nullable, backfill existing rows, and add a trigger to update the column on write instead.',
     example: 'ALTER TABLE t ADD COLUMN c timestamptz DEFAULT clock_timestamp();',
   },
   {
     id: 'adding-foreign-key-constraint',
-    problem: 'Adding a foreign key constraint requires a table scan and a SHARE ROW EXCLUSIVE lock on both tables, which blocks writes to each table.',
-    remedy: 'Add NOT VALID to the constraint in one transaction and then VALIDATE the constraint in a separate transaction.',
+    problem:
+      'Adding a foreign key constraint requires a table scan and a SHARE ROW EXCLUSIVE lock on both tables, which blocks writes to each table.',
+    remedy:
+      'Add NOT VALID to the constraint in one transaction and then VALIDATE the constraint in a separate transaction.',
     example: 'ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u (id);',
   },
   {
@@ -33,13 +37,15 @@ export const SQUAWK_RULES: readonly SquawkRule[] = [
   },
   {
     id: 'adding-required-field',
-    problem: 'Adding a new column that is NOT NULL and has no default value to an existing table effectively makes it required.',
+    problem:
+      'Adding a new column that is NOT NULL and has no default value to an existing table effectively makes it required.',
     remedy: 'Make the field nullable or add a non-VOLATILE DEFAULT.',
     example: 'ALTER TABLE t ADD COLUMN c int NOT NULL;',
   },
   {
     id: 'adding-serial-primary-key-field',
-    problem: 'Adding a primary key constraint requires an ACCESS EXCLUSIVE lock that blocks all reads and writes to the table while the primary key index is built.',
+    problem:
+      'Adding a primary key constraint requires an ACCESS EXCLUSIVE lock that blocks all reads and writes to the table while the primary key index is built.',
     remedy: 'Add the PRIMARY KEY constraint USING an index built concurrently.',
     example: 'ALTER TABLE t ADD COLUMN id serial PRIMARY KEY;',
   },
@@ -57,7 +63,8 @@ export const SQUAWK_RULES: readonly SquawkRule[] = [
   },
   {
     id: 'ban-concurrent-index-creation-in-transaction',
-    problem: 'While regular index creation can happen inside a transaction, this is not allowed when the CONCURRENTLY option is used.',
+    problem:
+      'While regular index creation can happen inside a transaction, this is not allowed when the CONCURRENTLY option is used.',
     remedy: 'Build the index outside any transaction: in a step of its own.',
     example: 'CREATE TABLE t (id bigint); CREATE INDEX CONCURRENTLY i ON t (id);',
   },
@@ -99,7 +106,8 @@ export const SQUAWK_RULES: readonly SquawkRule[] = [
   },
   {
     id: 'ban-truncate-cascade',
-    problem: 'TRUNCATE ... CASCADE also truncates every table with a foreign key to the truncated ones, and theirs in turn.',
+    problem:
+      'TRUNCATE ... CASCADE also truncates every table with a foreign key to the truncated ones, and theirs in turn.',
     remedy: 'Remove the CASCADE and name exactly the tables to truncate.',
     example: 'TRUNCATE t CASCADE;',
   },
@@ -111,7 +119,8 @@ export const SQUAWK_RULES: readonly SquawkRule[] = [
   },
   {
     id: 'changing-column-type',
-    problem: 'Changing a column type takes an ACCESS EXCLUSIVE lock that blocks reads and writes while the table is rewritten, and may break clients reading the column.',
+    problem:
+      'Changing a column type takes an ACCESS EXCLUSIVE lock that blocks reads and writes while the table is rewritten, and may break clients reading the column.',
     remedy: 'Change it online: add a new column, backfill it in batches, and swap it in (expand/contract).',
     example: 'ALTER TABLE t ALTER COLUMN a TYPE bigint;',
   },
@@ -123,7 +132,8 @@ export const SQUAWK_RULES: readonly SquawkRule[] = [
   },
   {
     id: 'disallowed-unique-constraint',
-    problem: 'Adding a UNIQUE constraint takes an ACCESS EXCLUSIVE lock that blocks reads and writes while the index is built.',
+    problem:
+      'Adding a UNIQUE constraint takes an ACCESS EXCLUSIVE lock that blocks reads and writes while the index is built.',
     remedy: 'Create a unique index CONCURRENTLY and add the constraint USING that index.',
     example: 'ALTER TABLE t ADD CONSTRAINT u UNIQUE (a);',
   },
@@ -153,20 +163,23 @@ export const SQUAWK_RULES: readonly SquawkRule[] = [
   },
   {
     id: 'prefer-text-field',
-    problem: 'Changing the size of a varchar column later takes an ACCESS EXCLUSIVE lock that blocks all reads and writes.',
+    problem:
+      'Changing the size of a varchar column later takes an ACCESS EXCLUSIVE lock that blocks all reads and writes.',
     remedy: 'Use text with a CHECK constraint on the length.',
     example: 'CREATE TABLE t (a varchar(10));',
   },
   {
     id: 'prefer-timestamp-tz',
-    problem: 'A timestamp column drops the UTC offset: instants written from different zones are stored as the same wall-clock reading.',
+    problem:
+      'A timestamp column drops the UTC offset: instants written from different zones are stored as the same wall-clock reading.',
     remedy: 'Use timestamptz instead of timestamp.',
     example: 'CREATE TABLE t (a timestamp);',
   },
   {
     id: 'renaming-column',
     problem: 'Renaming a column may break existing clients.',
-    remedy: 'Add the new column, move clients to it, and drop the old one later; or rename together with a client release.',
+    remedy:
+      'Add the new column, move clients to it, and drop the old one later; or rename together with a client release.',
     example: 'ALTER TABLE t RENAME COLUMN a TO b;',
   },
   {
@@ -183,7 +196,8 @@ export const SQUAWK_RULES: readonly SquawkRule[] = [
   },
   {
     id: 'require-concurrent-index-deletion',
-    problem: 'A normal DROP INDEX takes an ACCESS EXCLUSIVE lock on the table, blocking other accesses until the drop completes.',
+    problem:
+      'A normal DROP INDEX takes an ACCESS EXCLUSIVE lock on the table, blocking other accesses until the drop completes.',
     remedy: 'Drop the index CONCURRENTLY.',
     example: 'DROP INDEX i;',
   },
@@ -201,13 +215,15 @@ export const SQUAWK_RULES: readonly SquawkRule[] = [
   },
   {
     id: 'require-enum-value-ordering',
-    problem: 'ADD VALUE without BEFORE or AFTER appends the value to the end of the enum, which may give an unexpected ordering.',
+    problem:
+      'ADD VALUE without BEFORE or AFTER appends the value to the end of the enum, which may give an unexpected ordering.',
     remedy: 'Add BEFORE or AFTER to place the new enum value.',
     example: "ALTER TYPE e ADD VALUE 'x';",
   },
   {
     id: 'transaction-nesting',
-    problem: 'The migration opens or ends a transaction, but the runner already runs each group of transactional steps in one.',
+    problem:
+      'The migration opens or ends a transaction, but the runner already runs each group of transactional steps in one.',
     remedy: 'Leave out BEGIN and COMMIT: the runner manages transactions.',
     example: 'BEGIN; CREATE TABLE t (id bigint); COMMIT;',
   },

@@ -9,9 +9,16 @@ async function squawk(sql: string, pgVersion: PgVersion) {
 
 describe('runSquawk', () => {
   it("keeps squawk's rule names and messages, source squawk, with 1-based lines and columns", async () => {
-    const findings = await squawk('CREATE TABLE t (id bigint);\nALTER TABLE t ADD COLUMN c int NOT NULL;', parsePgVersion('16'));
+    const findings = await squawk(
+      'CREATE TABLE t (id bigint);\nALTER TABLE t ADD COLUMN c int NOT NULL;',
+      parsePgVersion('16'),
+    );
     const required = findings.find((f) => f.id === 'adding-required-field');
-    expect(required).toMatchObject({ source: 'squawk', severity: 'warning', location: { file: 'm.sql', line: 2, column: 15 } });
+    expect(required).toMatchObject({
+      source: 'squawk',
+      severity: 'warning',
+      location: { file: 'm.sql', line: 2, column: 15 },
+    });
     expect(required?.fix).toBe('Make the field nullable or add a non-VOLATILE DEFAULT');
   });
 
@@ -40,7 +47,12 @@ describe('runSquawk', () => {
   });
 
   it('flags CREATE INDEX CONCURRENTLY beside other statements as needing to run outside the transaction the runner opens', async () => {
-    const ids = (await squawk('ALTER TABLE t ADD COLUMN IF NOT EXISTS a bigint;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);', parsePgVersion('16'))).map((f) => f.id);
+    const ids = (
+      await squawk(
+        'ALTER TABLE t ADD COLUMN IF NOT EXISTS a bigint;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);',
+        parsePgVersion('16'),
+      )
+    ).map((f) => f.id);
     expect(ids).toContain('ban-concurrent-index-creation-in-transaction');
   });
 
@@ -49,7 +61,9 @@ describe('runSquawk', () => {
       SQUAWK_RULES.map((rule) => ({ path: `${rule.id}.sql`, sql: rule.example })),
       parsePgVersion('18'),
     );
-    expect(SQUAWK_RULES.filter((rule, i) => !findings[i]!.some((f) => f.id === rule.id)).map((rule) => rule.id)).toEqual([]);
+    expect(
+      SQUAWK_RULES.filter((rule, i) => !findings[i]!.some((f) => f.id === rule.id)).map((rule) => rule.id),
+    ).toEqual([]);
     expect(SQUAWK_RULES.map((rule) => rule.id).filter((id) => EXCLUDED_SQUAWK_RULES.includes(id))).toEqual([]);
   });
 });

@@ -58,12 +58,17 @@ export async function runSquawk(files: { path: string; sql: string }[], pgVersio
     try {
       violations = JSON.parse(stdout) as SquawkViolation[];
     } catch {
-      throw new Error(`squawk (${SQUAWK_BIN}) exited with ${code} without a JSON report: ${stderr.trim() || stdout.trim()}. Check that squawk-cli is installed (npm ci).`);
+      throw new Error(
+        `squawk (${SQUAWK_BIN}) exited with ${code} without a JSON report: ${stderr.trim() || stdout.trim()}. Check that squawk-cli is installed (npm ci).`,
+      );
     }
     const byFile: Finding[][] = files.map(() => []);
     for (const violation of violations) {
       const index = paths.indexOf(violation.file);
-      if (index === -1) throw new Error(`squawk reported on ${violation.file}, which it was not given: report this as a schemawright bug.`);
+      if (index === -1)
+        throw new Error(
+          `squawk reported on ${violation.file}, which it was not given: report this as a schemawright bug.`,
+        );
       byFile[index]!.push(toFinding(violation, files[index]!.path));
     }
     return byFile;
@@ -80,7 +85,9 @@ function toFinding(violation: SquawkViolation, file: string): Finding {
     id: violation.rule_name,
     source: 'squawk',
     severity,
-    message: unparsed ? `squawk could not parse this statement (${violation.message}); its rules did not check it.` : violation.message,
+    message: unparsed
+      ? `squawk could not parse this statement (${violation.message}); its rules did not check it.`
+      : violation.message,
     why: unparsed
       ? 'PostgreSQL parses it; squawk has its own parser, which lacks some syntax.'
       : `squawk rule ${violation.rule_name}: https://squawkhq.com/docs/${violation.rule_name}`,
@@ -97,7 +104,11 @@ function run(command: string, args: string[]): Promise<{ stdout: string; stderr:
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', (error) => reject(new Error(`Cannot run squawk at ${command}: ${error.message}. Install squawk-cli (npm ci).`)));
-    child.on('close', (code) => resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code }));
+    child.on('error', (error) =>
+      reject(new Error(`Cannot run squawk at ${command}: ${error.message}. Install squawk-cli (npm ci).`)),
+    );
+    child.on('close', (code) =>
+      resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code }),
+    );
   });
 }

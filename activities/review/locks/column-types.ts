@@ -50,7 +50,8 @@ export function shapeOfTypeName(typeName: TypeName | undefined): TypeShape {
  * widening of a length or precision modifier.
  */
 export function isBinaryCoercible(from: TypeShape, to: TypeShape): boolean {
-  const widens = (a: number[], b: number[]) => b.length === 0 || (a.length > 0 && b[0]! >= a[0]! && (b[1] ?? 0) === (a[1] ?? 0));
+  const widens = (a: number[], b: number[]) =>
+    b.length === 0 || (a.length > 0 && b[0]! >= a[0]! && (b[1] ?? 0) === (a[1] ?? 0));
   const textLike = new Set(['varchar', 'text']);
   if (textLike.has(from.name) && to.name === 'text') return true;
   if (from.name === 'text' && to.name === 'varchar') return to.mods.length === 0;

@@ -10,10 +10,27 @@ export const rowWritesWork: StatementLockModel = (statement) => {
   const table = relationName(stmt?.relation);
   if (!stmt || !table) return [];
   return stmt.whereClause === undefined
-    ? [{ table, lock: 'ROW EXCLUSIVE', rowWrites: 'all', notes: ['no WHERE: every row is written and locked until commit'] }]
-    : [{ table, lock: 'ROW EXCLUSIVE', rowWrites: 'some', notes: ['the rows matched are locked until commit; how many is not known statically'] }];
+    ? [
+        {
+          table,
+          lock: 'ROW EXCLUSIVE',
+          rowWrites: 'all',
+          notes: ['no WHERE: every row is written and locked until commit'],
+        },
+      ]
+    : [
+        {
+          table,
+          lock: 'ROW EXCLUSIVE',
+          rowWrites: 'some',
+          notes: ['the rows matched are locked until commit; how many is not known statically'],
+        },
+      ];
 };
 
 /** TRUNCATE: ACCESS EXCLUSIVE, but no scan: the files are swapped. */
 export const truncateWork: StatementLockModel = (statement) =>
-  findNodes(statementOf(statement, 'TruncateStmt')?.relations, 'RangeVar').map((r) => ({ table: relationName(r)!, lock: 'ACCESS EXCLUSIVE' as const }));
+  findNodes(statementOf(statement, 'TruncateStmt')?.relations, 'RangeVar').map((r) => ({
+    table: relationName(r)!,
+    lock: 'ACCESS EXCLUSIVE' as const,
+  }));

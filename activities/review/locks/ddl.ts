@@ -2,7 +2,8 @@ import { droppedObjects, findNodes, relationName, statementOf } from '../../../p
 import type { StatementLockModel, TableWork } from './model';
 
 /** DROP TABLE/VIEW/...: ACCESS EXCLUSIVE on each, catalog-only. */
-export const dropRelationWork: StatementLockModel = (statement) => droppedObjects(statement).map((table) => ({ table, lock: 'ACCESS EXCLUSIVE' as const }));
+export const dropRelationWork: StatementLockModel = (statement) =>
+  droppedObjects(statement).map((table) => ({ table, lock: 'ACCESS EXCLUSIVE' as const }));
 
 /** RENAME of a table or column: ACCESS EXCLUSIVE, catalog-only; renaming an index takes SHARE UPDATE EXCLUSIVE on PostgreSQL 12+. */
 export const renameWork: StatementLockModel = (statement, context) => {

@@ -37,12 +37,15 @@ export function formatBytes(bytes: number): string {
 function what(impact: LockImpact): string {
   const work = impact.rewrites ? 'rewrites' : impact.scans ? 'reads' : 'holds';
   // A table a foreign key points at may be unsized: it waits as long as the table that holds the key.
-  const size = impact.rows === null || impact.rows === undefined ? 'size unknown' : `${impact.rows.toLocaleString('en')} rows, ${formatBytes(impact.bytes ?? 0)}`;
+  const size =
+    impact.rows === null || impact.rows === undefined
+      ? 'size unknown'
+      : `${impact.rows.toLocaleString('en')} rows, ${formatBytes(impact.bytes ?? 0)}`;
   return `${work} ${impact.table} (${size})`;
 }
 
 const WHY =
-  'While a statement holds a lock that conflicts with the application\'s, every query on that table queues behind it, and so do all later ones. ' +
+  "While a statement holds a lock that conflicts with the application's, every query on that table queues behind it, and so do all later ones. " +
   `Estimates assume ${THROUGHPUT.scanBytesPerSecond / 1e6} MB/s scans, ${THROUGHPUT.rewriteBytesPerSecond / 1e6} MB/s rewrites, ${THROUGHPUT.sortRowsPerSecond / 1e6}M rows/s index sorts and ${THROUGHPUT.rowWritesPerSecond / 1e3}k rows/s updates.`;
 
 const FIX =
@@ -57,7 +60,10 @@ export const lockEngine: ReviewEngine = {
   name: 'locks',
   review: (migrations, { pgVersion, tableSizes, catalog }) => {
     // One pass over the files in order: a table an earlier file creates is empty in a later one.
-    const all = lockImpactsOf(migrations.flatMap((m) => m.up), { pgVersion, tableSizes, catalog });
+    const all = lockImpactsOf(
+      migrations.flatMap((m) => m.up),
+      { pgVersion, tableSizes, catalog },
+    );
     let offset = 0;
     return migrations.map(({ up }) =>
       all.slice(offset, (offset += up.length)).flatMap((impacts, index) =>

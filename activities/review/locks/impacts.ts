@@ -6,10 +6,22 @@ import { clusterWork, refreshWork, vacuumWork } from './maintenance';
 import { rowWritesWork, truncateWork } from './data';
 import { createTableWork, createTriggerWork, dropRelationWork, renameWork } from './ddl';
 import { createIndexWork, dropIndexWork, reindexWork } from './indexes';
-import { catalogTable, impactsOf, resolveSize, type LockContext, type LockImpact, type StatementLockModel } from './model';
+import {
+  catalogTable,
+  impactsOf,
+  resolveSize,
+  type LockContext,
+  type LockImpact,
+  type StatementLockModel,
+} from './model';
 
-
-const TABLE_DROPS = new Set<ObjectType | undefined>(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE', 'OBJECT_SEQUENCE']);
+const TABLE_DROPS = new Set<ObjectType | undefined>([
+  'OBJECT_TABLE',
+  'OBJECT_VIEW',
+  'OBJECT_MATVIEW',
+  'OBJECT_FOREIGN_TABLE',
+  'OBJECT_SEQUENCE',
+]);
 
 function modelOf(statement: ParsedStatement, proven: ReadonlySet<string>): StatementLockModel | undefined {
   switch (statement.kind) {
@@ -67,11 +79,19 @@ export function lockImpactsOf(statements: ParsedStatement[], context: LockContex
     const created = relationName(createTable?.relation ?? createAs?.into?.rel);
     if (created) {
       // IF NOT EXISTS on a table the target has creates nothing: the table keeps its rows.
-      const exists = Boolean((createTable ?? createAs)?.if_not_exists) && (resolveSize(created, sizes).rows !== null || catalogTable(context.catalog, created) !== undefined);
+      const exists =
+        Boolean((createTable ?? createAs)?.if_not_exists) &&
+        (resolveSize(created, sizes).rows !== null || catalogTable(context.catalog, created) !== undefined);
       if (!exists) sizes[resolveSize(created, sizes).table] = { rows: 0, bytes: 0 };
     }
     const alter = statementOf(statement, 'AlterTableStmt');
-    if (alter) for (const column of provenNotNullColumns(relationName(alter.relation), alterTableCommands(statement), pendingChecks)) proven.add(column);
+    if (alter)
+      for (const column of provenNotNullColumns(
+        relationName(alter.relation),
+        alterTableCommands(statement),
+        pendingChecks,
+      ))
+        proven.add(column);
     // A proven column keeps its CHECK under a new name (expand/contract renames the new column into place).
     const renamed = statementOf(statement, 'RenameStmt');
     if (renamed?.renameType === 'OBJECT_COLUMN') {

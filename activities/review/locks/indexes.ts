@@ -7,24 +7,39 @@ export const createIndexWork: StatementLockModel = (statement) => {
   const table = relationName(stmt?.relation);
   if (!table) return [];
   return stmt?.concurrent
-    ? [{ table, lock: 'SHARE UPDATE EXCLUSIVE', concurrentBuilds: 1, notes: ['CONCURRENTLY: two passes over the table, reads and writes go on'] }]
+    ? [
+        {
+          table,
+          lock: 'SHARE UPDATE EXCLUSIVE',
+          concurrentBuilds: 1,
+          notes: ['CONCURRENTLY: two passes over the table, reads and writes go on'],
+        },
+      ]
     : [{ table, lock: 'SHARE', indexBuilds: 1, notes: ['writes wait for the whole build'] }];
 };
 
 /** The table an index belongs to, when the catalog knows the index. */
 function tableOfIndex(index: string, context: LockContext): string | undefined {
   // An index lives in its table's schema: resolved like a table name (exact, `public.`, unique unqualified).
-  const tables = new Map<string, string>((context.catalog?.tables ?? []).flatMap((t) => t.indexes.map((i): [string, string] => [`${t.schema}.${i.name}`, `${t.schema}.${t.name}`])));
-  return tables.get(resolveSize(index, Object.fromEntries([...tables.keys()].map((key) => [key, { rows: 0, bytes: 0 }]))).table);
+  const tables = new Map<string, string>(
+    (context.catalog?.tables ?? []).flatMap((t) =>
+      t.indexes.map((i): [string, string] => [`${t.schema}.${i.name}`, `${t.schema}.${t.name}`]),
+    ),
+  );
+  return tables.get(
+    resolveSize(index, Object.fromEntries([...tables.keys()].map((key) => [key, { rows: 0, bytes: 0 }]))).table,
+  );
 }
 
 /** DROP INDEX: ACCESS EXCLUSIVE on its table, briefly; CONCURRENTLY: SHARE UPDATE EXCLUSIVE. */
 export const dropIndexWork: StatementLockModel = (statement, context) => {
   const concurrent = statementOf(statement, 'DropStmt')?.concurrent;
-  return droppedObjects(statement).map((index): TableWork => ({
-    table: tableOfIndex(index, context) ?? `table of ${index}`,
-    lock: concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE',
-  }));
+  return droppedObjects(statement).map(
+    (index): TableWork => ({
+      table: tableOfIndex(index, context) ?? `table of ${index}`,
+      lock: concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE',
+    }),
+  );
 };
 
 /** REINDEX: SHARE on the table (writes wait) and ACCESS EXCLUSIVE on the index itself; CONCURRENTLY blocks nothing (PostgreSQL 12+). */
@@ -36,5 +51,12 @@ export const reindexWork: StatementLockModel = (statement, context) => {
   const table = stmt?.kind === 'REINDEX_OBJECT_INDEX' ? (tableOfIndex(named, context) ?? `table of ${named}`) : named;
   return concurrent
     ? [{ table, lock: 'SHARE UPDATE EXCLUSIVE', concurrentBuilds: 1 }]
-    : [{ table, lock: 'SHARE', indexBuilds: 1, notes: ['queries using the index also wait: it is locked ACCESS EXCLUSIVE'] }];
+    : [
+        {
+          table,
+          lock: 'SHARE',
+          indexBuilds: 1,
+          notes: ['queries using the index also wait: it is locked ACCESS EXCLUSIVE'],
+        },
+      ];
 };

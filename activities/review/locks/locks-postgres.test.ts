@@ -65,19 +65,40 @@ async function observed(client: Client, sql: string): Promise<{ locks: Record<st
   await client.query('BEGIN');
   try {
     // By oid, taken before: the statement may rename or drop the relation.
-    const before = (await client.query<{ name: string; oid: number; f: string }>(`SELECT t AS name, to_regclass(t)::oid::int AS oid, pg_relation_filenode(t)::text AS f FROM unnest($1::text[]) t`, [names])).rows;
+    const before = (
+      await client.query<{ name: string; oid: number; f: string }>(
+        `SELECT t AS name, to_regclass(t)::oid::int AS oid, pg_relation_filenode(t)::text AS f FROM unnest($1::text[]) t`,
+        [names],
+      )
+    ).rows;
     await client.query(sql);
-    const held = (await client.query<{ oid: number; mode: string }>(`SELECT relation::int AS oid, mode FROM pg_locks WHERE pid = pg_backend_pid() AND relation IS NOT NULL`)).rows;
+    const held = (
+      await client.query<{ oid: number; mode: string }>(
+        `SELECT relation::int AS oid, mode FROM pg_locks WHERE pid = pg_backend_pid() AND relation IS NOT NULL`,
+      )
+    ).rows;
     const locks: Record<string, string> = {};
     for (const { oid, mode } of held) {
       const relation = before.find((b) => b.oid === oid);
       if (!relation) continue;
       const key = `public.${relation.name}`;
-      const name = mode.replace(/Lock$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+      const name = mode
+        .replace(/Lock$/, '')
+        .replace(/([a-z])([A-Z])/g, '$1 $2')
+        .toUpperCase();
       if (!locks[key] || LOCK_MODES.indexOf(name as never) > LOCK_MODES.indexOf(locks[key] as never)) locks[key] = name;
     }
-    const after = (await client.query<{ oid: number; f: string | null }>(`SELECT o AS oid, pg_relation_filenode(o::oid)::text AS f FROM unnest($1::int[]) o`, [before.map((b) => b.oid)])).rows;
-    const rewritten = NEW_FILE_WITHOUT_COPY.test(sql) ? [] : before.filter((b) => after.some((a) => a.oid === b.oid && a.f !== null && a.f !== b.f)).map((b) => `public.${b.name}`);
+    const after = (
+      await client.query<{ oid: number; f: string | null }>(
+        `SELECT o AS oid, pg_relation_filenode(o::oid)::text AS f FROM unnest($1::int[]) o`,
+        [before.map((b) => b.oid)],
+      )
+    ).rows;
+    const rewritten = NEW_FILE_WITHOUT_COPY.test(sql)
+      ? []
+      : before
+          .filter((b) => after.some((a) => a.oid === b.oid && a.f !== null && a.f !== b.f))
+          .map((b) => `public.${b.name}`);
     return { locks, rewritten };
   } finally {
     await client.query('ROLLBACK');
@@ -107,8 +128,12 @@ describe('lock model against PostgreSQL', () => {
     const modelled = lockImpactOf(statement!, { pgVersion: version, catalog });
     const actual = await observed(client, sql);
     // Locks on the tables the model names (a DROP ... CASCADE also locks dependants the model does not list).
-    expect(Object.fromEntries(modelled.map((i) => [i.table, actual.locks[i.table]]))).toEqual(Object.fromEntries(modelled.map((i) => [i.table, i.lock])));
-    expect(modelled.filter((i) => i.rewrites).map((i) => i.table)).toEqual(actual.rewritten.filter((t) => modelled.some((i) => i.table === t)));
+    expect(Object.fromEntries(modelled.map((i) => [i.table, actual.locks[i.table]]))).toEqual(
+      Object.fromEntries(modelled.map((i) => [i.table, i.lock])),
+    );
+    expect(modelled.filter((i) => i.rewrites).map((i) => i.table)).toEqual(
+      actual.rewritten.filter((t) => modelled.some((i) => i.table === t)),
+    );
   });
 
   it('sizes a partitioned table as its partitions together, sub-partitions included', async () => {
@@ -125,6 +150,9 @@ describe('lock model against PostgreSQL', () => {
     expect(sizes['public.readings']).toEqual({ rows: 3000, bytes: leaves[0]!.bytes + leaves[1]!.bytes });
     const [index] = await parseStatements('CREATE INDEX readings_v ON readings (v)');
     // Not known-empty: the build reads every partition.
-    expect(lockImpactOf(index!, { pgVersion: version, tableSizes: sizes })[0]).toMatchObject({ rows: 3000, bytes: leaves[0]!.bytes + leaves[1]!.bytes });
+    expect(lockImpactOf(index!, { pgVersion: version, tableSizes: sizes })[0]).toMatchObject({
+      rows: 3000,
+      bytes: leaves[0]!.bytes + leaves[1]!.bytes,
+    });
   });
 });

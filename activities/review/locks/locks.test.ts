@@ -42,20 +42,50 @@ const orders = { table: 'public.orders', rows: 100_000_000, bytes: 50 * GB };
 
 describe('lock model', () => {
   it('ADD COLUMN with a non-volatile default does not rewrite on PostgreSQL 11+, and rewrites before', async () => {
-    const sql = "ALTER TABLE orders ADD COLUMN placed_at timestamptz NOT NULL DEFAULT now(), ADD COLUMN note text DEFAULT 'x'";
-    expect(await only(sql, '16')).toEqual({ ...orders, lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, seconds: 0, blockingSeconds: 0, blocks: 'reads+writes' });
-    expect(await only(sql, '10')).toEqual({ ...orders, lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, seconds: 1000, blockingSeconds: 1000, blocks: 'reads+writes' });
+    const sql =
+      "ALTER TABLE orders ADD COLUMN placed_at timestamptz NOT NULL DEFAULT now(), ADD COLUMN note text DEFAULT 'x'";
+    expect(await only(sql, '16')).toEqual({
+      ...orders,
+      lock: 'ACCESS EXCLUSIVE',
+      rewrites: false,
+      scans: false,
+      seconds: 0,
+      blockingSeconds: 0,
+      blocks: 'reads+writes',
+    });
+    expect(await only(sql, '10')).toEqual({
+      ...orders,
+      lock: 'ACCESS EXCLUSIVE',
+      rewrites: true,
+      scans: true,
+      seconds: 1000,
+      blockingSeconds: 1000,
+      blocks: 'reads+writes',
+    });
   });
 
   it('ADD COLUMN with a volatile default, a serial or an identity rewrites', async () => {
-    for (const column of ['id2 uuid DEFAULT gen_random_uuid()', 'n bigserial', 'n bigint GENERATED ALWAYS AS IDENTITY']) {
-      expect(await only(`ALTER TABLE orders ADD COLUMN ${column}`)).toMatchObject({ rewrites: true, blockingSeconds: 1000 });
+    for (const column of [
+      'id2 uuid DEFAULT gen_random_uuid()',
+      'n bigserial',
+      'n bigint GENERATED ALWAYS AS IDENTITY',
+    ]) {
+      expect(await only(`ALTER TABLE orders ADD COLUMN ${column}`)).toMatchObject({
+        rewrites: true,
+        blockingSeconds: 1000,
+      });
     }
   });
 
   it('SET NOT NULL scans; a validated CHECK (c IS NOT NULL) earlier in the migration spares the scan on PostgreSQL 12+', async () => {
     expect(await only('ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL')).toEqual({
-      ...orders, lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: true, seconds: 250, blockingSeconds: 250, blocks: 'reads+writes',
+      ...orders,
+      lock: 'ACCESS EXCLUSIVE',
+      rewrites: false,
+      scans: true,
+      seconds: 250,
+      blockingSeconds: 250,
+      blocks: 'reads+writes',
     });
     const online = [
       'ALTER TABLE orders ADD CONSTRAINT orders_customer_nn CHECK (customer_id IS NOT NULL) NOT VALID',
@@ -68,7 +98,13 @@ describe('lock model', () => {
       ['ACCESS EXCLUSIVE', 0, 0],
     ]);
     expect((await impacts(online, '11'))[2]![0]!.blockingSeconds).toBe(250);
-    expect(await only('ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL', '16', catalogWith({}, ['CHECK ((customer_id IS NOT NULL))']))).toMatchObject({ scans: false, blockingSeconds: 0 });
+    expect(
+      await only(
+        'ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL',
+        '16',
+        catalogWith({}, ['CHECK ((customer_id IS NOT NULL))']),
+      ),
+    ).toMatchObject({ scans: false, blockingSeconds: 0 });
     // The proof follows a column renamed into place, as expand/contract does.
     const swapped = await impacts(
       'ALTER TABLE orders ADD CONSTRAINT n CHECK (code_new IS NOT NULL) NOT VALID; ALTER TABLE orders VALIDATE CONSTRAINT n; ALTER TABLE orders RENAME COLUMN code_new TO code; ALTER TABLE orders ALTER COLUMN code SET NOT NULL',
@@ -78,32 +114,85 @@ describe('lock model', () => {
 
   it('ALTER COLUMN TYPE rewrites unless binary-coercible per the catalog', async () => {
     const catalog = catalogWith({ email: 'character varying(40)', amount: 'numeric(10,2)', n: 'integer' });
-    expect(await only('ALTER TABLE orders ALTER COLUMN email TYPE text', '18', catalog)).toMatchObject({ rewrites: false, blockingSeconds: 0 });
-    expect(await only('ALTER TABLE orders ALTER COLUMN email TYPE varchar(80)', '18', catalog)).toMatchObject({ rewrites: false });
-    expect(await only('ALTER TABLE orders ALTER COLUMN email TYPE varchar(20)', '18', catalog)).toMatchObject({ rewrites: true, blockingSeconds: 1000 });
-    expect(await only('ALTER TABLE orders ALTER COLUMN amount TYPE numeric(12,2)', '18', catalog)).toMatchObject({ rewrites: false });
-    expect(await only('ALTER TABLE orders ALTER COLUMN n TYPE bigint', '18', catalog)).toMatchObject({ rewrites: true });
-    expect(await only('ALTER TABLE orders ALTER COLUMN email TYPE text USING lower(email)', '18', catalog)).toMatchObject({ rewrites: true });
+    expect(await only('ALTER TABLE orders ALTER COLUMN email TYPE text', '18', catalog)).toMatchObject({
+      rewrites: false,
+      blockingSeconds: 0,
+    });
+    expect(await only('ALTER TABLE orders ALTER COLUMN email TYPE varchar(80)', '18', catalog)).toMatchObject({
+      rewrites: false,
+    });
+    expect(await only('ALTER TABLE orders ALTER COLUMN email TYPE varchar(20)', '18', catalog)).toMatchObject({
+      rewrites: true,
+      blockingSeconds: 1000,
+    });
+    expect(await only('ALTER TABLE orders ALTER COLUMN amount TYPE numeric(12,2)', '18', catalog)).toMatchObject({
+      rewrites: false,
+    });
+    expect(await only('ALTER TABLE orders ALTER COLUMN n TYPE bigint', '18', catalog)).toMatchObject({
+      rewrites: true,
+    });
+    expect(
+      await only('ALTER TABLE orders ALTER COLUMN email TYPE text USING lower(email)', '18', catalog),
+    ).toMatchObject({ rewrites: true });
     // Without the catalog the current type is unknown: the safe assumption is a rewrite.
     const unknown = (await impacts('ALTER TABLE orders ALTER COLUMN email TYPE text'))[0]![0]!;
-    expect(unknown).toMatchObject({ rewrites: true, notes: ['email: its current type is unknown (no catalog): a rewrite is assumed'] });
+    expect(unknown).toMatchObject({
+      rewrites: true,
+      notes: ['email: its current type is unknown (no catalog): a rewrite is assumed'],
+    });
   });
 
   it('CREATE INDEX blocks writes for the build; CONCURRENTLY blocks nothing but takes longer', async () => {
     const customers = { table: 'public.customers', rows: 1_000_000, bytes: GB };
-    expect(await only('CREATE INDEX customers_email ON customers (email)')).toEqual({ ...customers, lock: 'SHARE', rewrites: false, scans: true, seconds: 6, blockingSeconds: 6, blocks: 'writes' });
+    expect(await only('CREATE INDEX customers_email ON customers (email)')).toEqual({
+      ...customers,
+      lock: 'SHARE',
+      rewrites: false,
+      scans: true,
+      seconds: 6,
+      blockingSeconds: 6,
+      blocks: 'writes',
+    });
     expect(await only('CREATE INDEX CONCURRENTLY customers_email ON customers (email)')).toEqual({
-      ...customers, lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: true, seconds: 15, blockingSeconds: 0, blocks: 'nothing',
+      ...customers,
+      lock: 'SHARE UPDATE EXCLUSIVE',
+      rewrites: false,
+      scans: true,
+      seconds: 15,
+      blockingSeconds: 0,
+      blocks: 'nothing',
     });
   });
 
   it('a foreign key locks both tables SHARE ROW EXCLUSIVE for the validation; NOT VALID then VALIDATE blocks nothing long', async () => {
-    const [fk] = await impacts('ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id)');
+    const [fk] = await impacts(
+      'ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id)',
+    );
     expect(fk!.map(({ notes: _n, ...i }) => i)).toEqual([
-      { ...orders, lock: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: true, seconds: 250, blockingSeconds: 250, blocks: 'writes' },
-      { table: 'public.customers', rows: 1_000_000, bytes: GB, lock: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: true, seconds: 250, blockingSeconds: 250, blocks: 'writes' },
+      {
+        ...orders,
+        lock: 'SHARE ROW EXCLUSIVE',
+        rewrites: false,
+        scans: true,
+        seconds: 250,
+        blockingSeconds: 250,
+        blocks: 'writes',
+      },
+      {
+        table: 'public.customers',
+        rows: 1_000_000,
+        bytes: GB,
+        lock: 'SHARE ROW EXCLUSIVE',
+        rewrites: false,
+        scans: true,
+        seconds: 250,
+        blockingSeconds: 250,
+        blocks: 'writes',
+      },
     ]);
-    const online = await impacts('ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID; ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk');
+    const online = await impacts(
+      'ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID; ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk',
+    );
     expect(online.map((s) => s.map((i) => [i.table, i.lock, i.blockingSeconds]))).toEqual([
       [['public.orders', 'SHARE ROW EXCLUSIVE', 0]],
       [['public.orders', 'SHARE UPDATE EXCLUSIVE', 0]],
@@ -111,18 +200,33 @@ describe('lock model', () => {
   });
 
   it('UPDATE without WHERE locks every row; TRUNCATE and DROP are catalog-only', async () => {
-    expect(await only('UPDATE customers SET email = lower(email)')).toMatchObject({ lock: 'ROW EXCLUSIVE', blocks: 'writes', blockingSeconds: 10 });
-    expect(await only('UPDATE customers SET email = lower(email) WHERE id < 10')).toMatchObject({ blocks: 'nothing', blockingSeconds: 0 });
+    expect(await only('UPDATE customers SET email = lower(email)')).toMatchObject({
+      lock: 'ROW EXCLUSIVE',
+      blocks: 'writes',
+      blockingSeconds: 10,
+    });
+    expect(await only('UPDATE customers SET email = lower(email) WHERE id < 10')).toMatchObject({
+      blocks: 'nothing',
+      blockingSeconds: 0,
+    });
     expect(await only('TRUNCATE orders')).toMatchObject({ lock: 'ACCESS EXCLUSIVE', blockingSeconds: 0 });
     expect(await only('DROP TABLE orders')).toMatchObject({ lock: 'ACCESS EXCLUSIVE', blockingSeconds: 0 });
   });
 
   it('VACUUM FULL, CLUSTER and REFRESH MATERIALIZED VIEW rewrite; plain VACUUM blocks nothing', async () => {
-    expect(await only('VACUUM FULL orders')).toMatchObject({ lock: 'ACCESS EXCLUSIVE', rewrites: true, blockingSeconds: 1000 });
+    expect(await only('VACUUM FULL orders')).toMatchObject({
+      lock: 'ACCESS EXCLUSIVE',
+      rewrites: true,
+      blockingSeconds: 1000,
+    });
     expect(await only('CLUSTER orders USING orders_pkey')).toMatchObject({ rewrites: true, blockingSeconds: 1000 });
     expect(await only('VACUUM orders')).toMatchObject({ lock: 'SHARE UPDATE EXCLUSIVE', blocks: 'nothing' });
     // Nothing writes to a materialized view and readers go on: it blocks nothing, however long it takes.
-    expect(await only('REFRESH MATERIALIZED VIEW CONCURRENTLY orders')).toMatchObject({ lock: 'EXCLUSIVE', blocks: 'nothing', blockingSeconds: 0 });
+    expect(await only('REFRESH MATERIALIZED VIEW CONCURRENTLY orders')).toMatchObject({
+      lock: 'EXCLUSIVE',
+      blocks: 'nothing',
+      blockingSeconds: 0,
+    });
   });
 
   it('a table created in the same migration is empty whatever the target holds under that name', async () => {
@@ -131,11 +235,18 @@ describe('lock model', () => {
   });
 
   it('CREATE TABLE IF NOT EXISTS of a table the target has leaves it as large as it is', async () => {
-    const [, index] = await impacts('CREATE TABLE IF NOT EXISTS orders (id bigint); CREATE INDEX orders_id ON orders (id)');
+    const [, index] = await impacts(
+      'CREATE TABLE IF NOT EXISTS orders (id bigint); CREATE INDEX orders_id ON orders (id)',
+    );
     expect(index![0]).toMatchObject({ rows: 100_000_000, bytes: 50 * GB });
-    const known = lockImpactsOf(await parseStatements('CREATE TABLE IF NOT EXISTS orders (id bigint); CREATE INDEX orders_id ON orders (id)'), { pgVersion: parsePgVersion('18'), catalog: catalogWith({ id: 'bigint' }) });
+    const known = lockImpactsOf(
+      await parseStatements('CREATE TABLE IF NOT EXISTS orders (id bigint); CREATE INDEX orders_id ON orders (id)'),
+      { pgVersion: parsePgVersion('18'), catalog: catalogWith({ id: 'bigint' }) },
+    );
     expect(known[1]![0]).toMatchObject({ rows: null, seconds: null });
-    const [, fresh] = await impacts('CREATE TABLE IF NOT EXISTS fresh (id bigint); CREATE INDEX fresh_id ON fresh (id)');
+    const [, fresh] = await impacts(
+      'CREATE TABLE IF NOT EXISTS fresh (id bigint); CREATE INDEX fresh_id ON fresh (id)',
+    );
     expect(fresh![0]).toMatchObject({ rows: 0, seconds: 0 });
   });
 
@@ -147,20 +258,38 @@ describe('lock model', () => {
       constraints: checks.map((definition, i) => ({ name: `c${i}`, kind: 'check', validated: true, definition })),
       indexes: indexes.map((index) => ({ name: index })),
     });
-    const catalog = { tables: [table('public', 'orders', [], ['orders_idx']), table('audit', 'orders', ['CHECK ((customer_id IS NOT NULL))'], []), table('audit', 'log', [], ['orders_idx'])] } as unknown as Catalog;
-    expect(await only('ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL', '16', catalog)).toMatchObject({ table: 'public.orders', scans: true });
-    expect(await only('ALTER TABLE audit.orders ALTER COLUMN customer_id SET NOT NULL', '16', catalog)).toMatchObject({ table: 'audit.orders', scans: false });
+    const catalog = {
+      tables: [
+        table('public', 'orders', [], ['orders_idx']),
+        table('audit', 'orders', ['CHECK ((customer_id IS NOT NULL))'], []),
+        table('audit', 'log', [], ['orders_idx']),
+      ],
+    } as unknown as Catalog;
+    expect(await only('ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL', '16', catalog)).toMatchObject({
+      table: 'public.orders',
+      scans: true,
+    });
+    expect(await only('ALTER TABLE audit.orders ALTER COLUMN customer_id SET NOT NULL', '16', catalog)).toMatchObject({
+      table: 'audit.orders',
+      scans: false,
+    });
     expect(await only('DROP INDEX audit.orders_idx', '16', catalog)).toMatchObject({ table: 'audit.log' });
     expect(await only('DROP INDEX orders_idx', '16', catalog)).toMatchObject({ table: 'public.orders' });
   });
 
   it('unknown sizes give unknown durations', async () => {
-    expect(await only('ALTER TABLE elsewhere ALTER COLUMN x SET NOT NULL')).toMatchObject({ table: 'public.elsewhere', rows: null, seconds: null, blockingSeconds: null });
+    expect(await only('ALTER TABLE elsewhere ALTER COLUMN x SET NOT NULL')).toMatchObject({
+      table: 'public.elsewhere',
+      rows: null,
+      seconds: null,
+      blockingSeconds: null,
+    });
   });
 });
 
 describe(LOCK_BLOCKING, () => {
-  const review = (sql: string, tableSizes = sizes) => reviewMigration({ files: [{ path: 'up.sql', up: sql }], pgVersion: '16', tableSizes });
+  const review = (sql: string, tableSizes = sizes) =>
+    reviewMigration({ files: [{ path: 'up.sql', up: sql }], pgVersion: '16', tableSizes });
 
   it('a table created by an earlier file of the review is empty in a later one', async () => {
     const report = await reviewMigration({
@@ -180,9 +309,13 @@ describe(LOCK_BLOCKING, () => {
   });
 
   it('a foreign key to a table of unknown size reports that table as unsized, and the review goes on', async () => {
-    const findings = await lockFindings('ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES billing.accounts (id)');
+    const findings = await lockFindings(
+      'ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES billing.accounts (id)',
+    );
     const referenced = findings.find((f) => f.object === 'billing.accounts');
-    expect(referenced?.message).toMatch(/^reads billing\.accounts \(size unknown\) under SHARE ROW EXCLUSIVE: writes wait about 4 min/);
+    expect(referenced?.message).toMatch(
+      /^reads billing\.accounts \(size unknown\) under SHARE ROW EXCLUSIVE: writes wait about 4 min/,
+    );
   });
 
   it('rewriting a 50 GB table is an error with its evidence', async () => {
@@ -191,20 +324,44 @@ describe(LOCK_BLOCKING, () => {
     expect(finding).toMatchObject({
       severity: 'error',
       object: 'public.orders',
-      message: 'rewrites public.orders (100,000,000 rows, 50 GB) under ACCESS EXCLUSIVE: reads and writes wait about 17 min (the default calls gen_random_uuid(), volatile or of unknown volatility: the table is rewritten).',
-      evidence: { table: 'public.orders', lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, rows: 100_000_000, bytes: 50 * GB, blockingSeconds: 1000, blocks: 'reads+writes' },
+      message:
+        'rewrites public.orders (100,000,000 rows, 50 GB) under ACCESS EXCLUSIVE: reads and writes wait about 17 min (the default calls gen_random_uuid(), volatile or of unknown volatility: the table is rewritten).',
+      evidence: {
+        table: 'public.orders',
+        lock: 'ACCESS EXCLUSIVE',
+        rewrites: true,
+        scans: true,
+        rows: 100_000_000,
+        bytes: 50 * GB,
+        blockingSeconds: 1000,
+        blocks: 'reads+writes',
+      },
       location: { file: 'up.sql', line: 1, column: 1 },
     });
   });
 
   it('severity follows the blocking time: 6 s of blocked writes is a note, 20 s a warning, 250 s an error', async () => {
     expect((await lockFindings('CREATE INDEX c_email ON customers (email)')).map((f) => f.severity)).toEqual(['info']);
-    expect((await lockFindings('ALTER TABLE public.orders ADD CONSTRAINT c CHECK (total >= 0)')).map((f) => [f.severity, f.evidence?.blockingSeconds])).toEqual([['error', 250]]);
-    expect((await lockFindings('ALTER TABLE events ALTER COLUMN kind SET NOT NULL')).map((f) => [f.severity, f.evidence?.blockingSeconds])).toEqual([['warning', 20]]);
+    expect(
+      (await lockFindings('ALTER TABLE public.orders ADD CONSTRAINT c CHECK (total >= 0)')).map((f) => [
+        f.severity,
+        f.evidence?.blockingSeconds,
+      ]),
+    ).toEqual([['error', 250]]);
+    expect(
+      (await lockFindings('ALTER TABLE events ALTER COLUMN kind SET NOT NULL')).map((f) => [
+        f.severity,
+        f.evidence?.blockingSeconds,
+      ]),
+    ).toEqual([['warning', 20]]);
     expect(await lockFindings('CREATE INDEX CONCURRENTLY c_email ON customers (email)')).toEqual([]);
   });
 
   it('without table sizes nothing is estimated, so nothing is reported', async () => {
-    expect((await review('ALTER TABLE orders ADD COLUMN id2 uuid DEFAULT gen_random_uuid()', {})).findings.filter((f) => f.id === LOCK_BLOCKING)).toEqual([]);
+    expect(
+      (await review('ALTER TABLE orders ADD COLUMN id2 uuid DEFAULT gen_random_uuid()', {})).findings.filter(
+        (f) => f.id === LOCK_BLOCKING,
+      ),
+    ).toEqual([]);
   });
 });

@@ -113,14 +113,19 @@ export function resolveSize(written: string, sizes: TableSizes | undefined): Res
   const direct = sizes[written] ?? (written.includes('.') ? undefined : sizes[`public.${written}`]);
   if (direct) return { table: sizes[written] ? written : `public.${written}`, ...direct };
   const bare = written.slice(written.lastIndexOf('.') + 1);
-  const matches = written.includes('.') ? [] : Object.keys(sizes).filter((key) => key.slice(key.lastIndexOf('.') + 1) === bare);
+  const matches = written.includes('.')
+    ? []
+    : Object.keys(sizes).filter((key) => key.slice(key.lastIndexOf('.') + 1) === bare);
   return matches.length === 1 ? { table: matches[0]!, ...sizes[matches[0]!]! } : unknown;
 }
 
 /** The catalog's table for a written name, matched like sizes (exact, `public.`, unique unqualified). */
 export function catalogTable(catalog: Catalog | undefined, written: string): Table | undefined {
   const tables = catalog?.tables ?? [];
-  const key = resolveSize(written, Object.fromEntries(tables.map((t) => [`${t.schema}.${t.name}`, { rows: 0, bytes: 0 }]))).table;
+  const key = resolveSize(
+    written,
+    Object.fromEntries(tables.map((t) => [`${t.schema}.${t.name}`, { rows: 0, bytes: 0 }])),
+  ).table;
   return tables.find((t) => `${t.schema}.${t.name}` === key);
 }
 
@@ -143,7 +148,8 @@ export function impactsOf(works: TableWork[], sizes: TableSizes | undefined): Lo
   return sized.map(({ work, size }, i) => {
     const heldFor = work.heldFor === undefined ? -1 : works.findIndex((w) => w.table === work.heldFor && !w.heldFor);
     const seconds = heldFor >= 0 ? own[heldFor]! : own[i]!;
-    const blocks: Blocks = work.blocks ?? (work.rowWrites === 'all' && blocksOf(work.lock) === 'nothing' ? 'writes' : blocksOf(work.lock));
+    const blocks: Blocks =
+      work.blocks ?? (work.rowWrites === 'all' && blocksOf(work.lock) === 'nothing' ? 'writes' : blocksOf(work.lock));
     return {
       table: size.table,
       lock: work.lock,
@@ -175,11 +181,14 @@ export type StatementLockModel = (statement: ParsedStatement, context: LockConte
 export function tableSizesOf(catalog: Catalog): TableSizes {
   const key = (t: Table) => `${t.schema}.${t.name}`;
   const partitions = new Map<string, Table[]>();
-  for (const t of catalog.tables) if (t.partitionOf) partitions.set(t.partitionOf.parent, [...(partitions.get(t.partitionOf.parent) ?? []), t]);
+  for (const t of catalog.tables)
+    if (t.partitionOf) partitions.set(t.partitionOf.parent, [...(partitions.get(t.partitionOf.parent) ?? []), t]);
   // Partitions may be partitioned in turn: their size is their own partitions'.
   const sizeOf = (t: Table): { rows: number; bytes: number } =>
     t.partitioning
-      ? (partitions.get(key(t)) ?? []).map(sizeOf).reduce((sum, p) => ({ rows: sum.rows + p.rows, bytes: sum.bytes + p.bytes }), { rows: 0, bytes: 0 })
+      ? (partitions.get(key(t)) ?? [])
+          .map(sizeOf)
+          .reduce((sum, p) => ({ rows: sum.rows + p.rows, bytes: sum.bytes + p.bytes }), { rows: 0, bytes: 0 })
       : { rows: Math.max(t.stats.rowEstimate ?? 0, t.stats.liveTuples, 0), bytes: t.stats.totalBytes };
   return Object.fromEntries(catalog.tables.map((t) => [key(t), sizeOf(t)]));
 }

@@ -35,9 +35,16 @@ export function stepLocks(steps: MigrationStep[], context: LockContext): StepLoc
         if (impact.blocks === 'nothing') continue;
         if (rank[impact.blocks] > rank[blocks]) blocks = impact.blocks;
         // Held from this statement to the end of the step (one statement for non-transactional and backfill steps).
-        const held = impacts.slice(s).map((later) => (later.length === 0 ? 0 : Math.max(...later.map((l) => (l.seconds === null ? NaN : l.seconds)))));
+        const held = impacts
+          .slice(s)
+          .map((later) =>
+            later.length === 0 ? 0 : Math.max(...later.map((l) => (l.seconds === null ? NaN : l.seconds))),
+          );
         const seconds = held.some(Number.isNaN) ? null : held.reduce((a, b) => a + b, 0);
-        blockingSeconds = blockingSeconds === null || seconds === null ? null : Math.max(blockingSeconds, Math.round(seconds * 100) / 100);
+        blockingSeconds =
+          blockingSeconds === null || seconds === null
+            ? null
+            : Math.max(blockingSeconds, Math.round(seconds * 100) / 100);
       }
     });
     return { step, statements, impacts, blockingSeconds, blocks };
@@ -46,5 +53,8 @@ export function stepLocks(steps: MigrationStep[], context: LockContext): StepLoc
 
 /** Total blocking time of steps applied one after another; null when any is unknown. */
 export function totalBlockingSeconds(steps: StepLocks[]): number | null {
-  return steps.reduce<number | null>((sum, s) => (sum === null || s.blockingSeconds === null ? null : Math.round((sum + s.blockingSeconds) * 100) / 100), 0);
+  return steps.reduce<number | null>(
+    (sum, s) => (sum === null || s.blockingSeconds === null ? null : Math.round((sum + s.blockingSeconds) * 100) / 100),
+    0,
+  );
 }

@@ -16,7 +16,12 @@ export const constraintNotValid: OnlineRewrite = {
       constraint.conname ??
       (constraint.contype === 'CONSTR_FOREIGN'
         ? defaultConstraintName(single.table, names(constraint.fk_attrs), 'fkey', context.catalog)
-        : defaultConstraintName(single.table, [onlyColumn(constraint.raw_expr)].filter((c): c is string => c !== undefined), 'check', context.catalog));
+        : defaultConstraintName(
+            single.table,
+            [onlyColumn(constraint.raw_expr)].filter((c): c is string => c !== undefined),
+            'check',
+            context.catalog,
+          ));
     // The same statement with its one constraint named and NOT VALID, edited in a copy.
     const copy = { ...statement, node: structuredClone(statement.node) };
     const rewritten = nodeOf(singleCommand(copy)!.cmd.def, 'Constraint')!;
@@ -25,7 +30,13 @@ export const constraintNotValid: OnlineRewrite = {
     delete rewritten.initially_valid;
     const table = qualified(single.table);
     return [
-      step(context, 1, 'transactional', sqlOf(copy.node), `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`),
+      step(
+        context,
+        1,
+        'transactional',
+        sqlOf(copy.node),
+        `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`,
+      ),
       step(context, 2, 'transactional', `ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(name)}`),
     ];
   },

@@ -15,7 +15,8 @@ export const createIndexConcurrently: OnlineRewrite = {
     if (catalogTable(context.catalog, relationName(stmt.relation) ?? '')?.partitioning) return undefined;
     const node = { IndexStmt: { ...structuredClone(stmt), concurrent: true } };
     const schema = stmt.relation?.schemaname;
-    const index = typeof stmt.idxname === 'string' ? qualified(schema ? `${schema}.${stmt.idxname}` : stmt.idxname) : undefined;
+    const index =
+      typeof stmt.idxname === 'string' ? qualified(schema ? `${schema}.${stmt.idxname}` : stmt.idxname) : undefined;
     return [step(context, 1, 'non-transactional', sqlOf(node), index && `DROP INDEX CONCURRENTLY IF EXISTS ${index}`)];
   },
 };

@@ -15,7 +15,9 @@ function dependents(table: Table, column: string, views: View[]): string[] {
   const readsTable = (definition: string) => new RegExp(`\\b${table.name}\\b`).test(definition);
   return [
     ...views.filter((v) => readsTable(v.definition) && mentions(v.definition)).map((v) => `view ${v.schema}.${v.name}`),
-    ...table.indexes.filter((i) => i.keys.some(mentions) || i.include.includes(column) || mentions(i.predicate)).map((i) => `index ${i.name}`),
+    ...table.indexes
+      .filter((i) => i.keys.some(mentions) || i.include.includes(column) || mentions(i.predicate))
+      .map((i) => `index ${i.name}`),
     ...table.constraints.filter((c) => c.columns.includes(column)).map((c) => `constraint ${c.name}`),
     ...table.triggers.filter((t) => mentions(t.definition)).map((t) => `trigger ${t.name}`),
     ...table.policies.filter((p) => mentions(p.using) || mentions(p.check)).map((p) => `policy ${p.name}`),
@@ -50,7 +52,14 @@ export const expandContractType: OnlineRewrite = {
     const column = String(single.cmd.name);
     const known = catalogTable(context.catalog, single.table);
     const current = known?.columns.find((c) => c.name === column);
-    if (!known || !current || current.generated || current.identity || dependents(known, column, context.catalog?.views ?? []).length > 0) return undefined;
+    if (
+      !known ||
+      !current ||
+      current.generated ||
+      current.identity ||
+      dependents(known, column, context.catalog?.views ?? []).length > 0
+    )
+      return undefined;
 
     const table = qualified(single.table);
     const schema = single.table.includes('.') ? `${single.table.slice(0, single.table.lastIndexOf('.'))}.` : '';
@@ -67,7 +76,11 @@ export const expandContractType: OnlineRewrite = {
       `CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $sw$ BEGIN NEW.${temporary} := ${conversion(column, type, columnDef.raw_default, true)}; RETURN NEW; END $sw$`,
       `CREATE TRIGGER ${quoteIdent(sync)} BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE ${execute} ${fn}()`,
     ];
-    const undoExpand = [`DROP TRIGGER IF EXISTS ${quoteIdent(sync)} ON ${table}`, `DROP FUNCTION IF EXISTS ${fn}()`, `ALTER TABLE ${table} DROP COLUMN IF EXISTS ${temporary}`];
+    const undoExpand = [
+      `DROP TRIGGER IF EXISTS ${quoteIdent(sync)} ON ${table}`,
+      `DROP FUNCTION IF EXISTS ${fn}()`,
+      `ALTER TABLE ${table} DROP COLUMN IF EXISTS ${temporary}`,
+    ];
     // ctid batches: the table may have no key; IS DISTINCT FROM ends the loop once every row matches.
     const converted = conversion(column, type, columnDef.raw_default, false);
     const backfill = `UPDATE ${table} SET ${temporary} = ${converted} WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${table} WHERE ${temporary} IS DISTINCT FROM ${converted} LIMIT $1))`;
@@ -76,8 +89,15 @@ export const expandContractType: OnlineRewrite = {
       `DROP FUNCTION ${fn}()`,
       `ALTER TABLE ${table} DROP COLUMN ${quoteIdent(column)}`,
       `ALTER TABLE ${table} RENAME COLUMN ${temporary} TO ${quoteIdent(column)}`,
-      ...(current.default !== null ? [`ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(column)} SET DEFAULT ${current.default}`] : []),
-      ...(notNull ? [`ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(column)} SET NOT NULL`, ...(context.pgVersion.major >= 12 ? [`ALTER TABLE ${table} DROP CONSTRAINT ${check}`] : [])] : []),
+      ...(current.default !== null
+        ? [`ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(column)} SET DEFAULT ${current.default}`]
+        : []),
+      ...(notNull
+        ? [
+            `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(column)} SET NOT NULL`,
+            ...(context.pgVersion.major >= 12 ? [`ALTER TABLE ${table} DROP CONSTRAINT ${check}`] : []),
+          ]
+        : []),
     ];
     const steps = [
       step(context, 1, 'transactional', expand.join(';\n'), undoExpand.join(';\n')),
@@ -86,7 +106,13 @@ export const expandContractType: OnlineRewrite = {
     if (notNull && context.pgVersion.major >= 12) {
       // Proven by a validated CHECK, the final SET NOT NULL needs no scan under ACCESS EXCLUSIVE.
       steps.push(
-        step(context, 3, 'transactional', `ALTER TABLE ${table} ADD CONSTRAINT ${check} CHECK (${temporary} IS NOT NULL) NOT VALID`, `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${check}`),
+        step(
+          context,
+          3,
+          'transactional',
+          `ALTER TABLE ${table} ADD CONSTRAINT ${check} CHECK (${temporary} IS NOT NULL) NOT VALID`,
+          `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${check}`,
+        ),
         step(context, 4, 'transactional', `ALTER TABLE ${table} VALIDATE CONSTRAINT ${check}`),
       );
     }

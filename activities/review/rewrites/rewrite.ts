@@ -42,7 +42,6 @@ export function singleCommand(statement: ParsedStatement): { table: string; cmd:
   return cmds.length === 1 && table ? { table, cmd: cmds[0]! } : undefined;
 }
 
-
 export function bareName(name: string): string {
   return name.slice(name.lastIndexOf('.') + 1);
 }
@@ -55,7 +54,9 @@ export function defaultConstraintName(table: string, columns: string[], suffix: 
   const base = [bareName(table), ...columns, suffix].join('_');
   const schema = table.includes('.') ? table.slice(0, table.lastIndexOf('.')) : 'public';
   const taken = new Set(
-    (catalog?.tables ?? []).filter((t) => t.schema === schema).flatMap((t) => [...t.constraints.map((c) => c.name), ...t.indexes.map((i) => i.name)]),
+    (catalog?.tables ?? [])
+      .filter((t) => t.schema === schema)
+      .flatMap((t) => [...t.constraints.map((c) => c.name), ...t.indexes.map((i) => i.name)]),
   );
   for (let n = 0; ; n += 1) {
     const candidate = `${base.slice(0, 63 - (n ? String(n).length : 0))}${n ? n : ''}`;
@@ -69,6 +70,19 @@ export function onlyColumn(expression: unknown): string | undefined {
   return columns.size === 1 ? [...columns][0] : undefined;
 }
 
-export function step(context: RewriteContext, index: number, kind: MigrationStep['kind'], sql: string, undo?: string, batchSize?: number): MigrationStep {
-  return { kind, name: `${context.stepName}~online${index}`, sql, ...(undo ? { undo } : {}), ...(batchSize ? { batchSize } : {}) };
+export function step(
+  context: RewriteContext,
+  index: number,
+  kind: MigrationStep['kind'],
+  sql: string,
+  undo?: string,
+  batchSize?: number,
+): MigrationStep {
+  return {
+    kind,
+    name: `${context.stepName}~online${index}`,
+    sql,
+    ...(undo ? { undo } : {}),
+    ...(batchSize ? { batchSize } : {}),
+  };
 }

@@ -56,7 +56,10 @@ async function rewriteOf(sql: string, catalog: Catalog | undefined, version = '1
 const cases: [string, string][] = [
   ['create-index-concurrently', 'CREATE INDEX orders_total ON orders (total) WHERE total > 10'],
   ['create-index-concurrently', 'CREATE UNIQUE INDEX ON public.orders (code, id)'],
-  ['constraint-not-valid', 'ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE'],
+  [
+    'constraint-not-valid',
+    'ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE',
+  ],
   ['constraint-not-valid', 'ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers'],
   ['constraint-not-valid', 'ALTER TABLE orders ADD CHECK (total >= 0)'],
   ['constraint-not-valid', 'ALTER TABLE orders ADD CHECK (total >= 0 AND id > 0)'],
@@ -90,16 +93,28 @@ describe('online rewrites', () => {
   it('CREATE INDEX becomes one non-transactional step whose undo drops the index', async () => {
     const found = await rewriteOf('CREATE INDEX orders_total ON s.orders (total)', undefined);
     expect(found?.steps).toEqual([
-      { kind: 'non-transactional', name: '0001_change#1~online1', sql: 'CREATE INDEX CONCURRENTLY orders_total ON s.orders (total)', undo: 'DROP INDEX CONCURRENTLY IF EXISTS s.orders_total' },
+      {
+        kind: 'non-transactional',
+        name: '0001_change#1~online1',
+        sql: 'CREATE INDEX CONCURRENTLY orders_total ON s.orders (total)',
+        undo: 'DROP INDEX CONCURRENTLY IF EXISTS s.orders_total',
+      },
     ]);
   });
 
   it('a foreign key becomes NOT VALID then VALIDATE, named as PostgreSQL would name it; undoing the first step restores the catalog', async () => {
     await withDatabase(async (client) => {
       const before = await state(client);
-      const found = await rewriteOf('ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers', await introspect(client, { statements: 0 }));
+      const found = await rewriteOf(
+        'ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers',
+        await introspect(client, { statements: 0 }),
+      );
       expect(found!.steps.map((s) => [s.kind, s.sql, s.undo])).toEqual([
-        ['transactional', 'ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey1 FOREIGN KEY(customer_id) REFERENCES customers NOT VALID', 'ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_customer_id_fkey1'],
+        [
+          'transactional',
+          'ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey1 FOREIGN KEY(customer_id) REFERENCES customers NOT VALID',
+          'ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_customer_id_fkey1',
+        ],
         ['transactional', 'ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_id_fkey1', undefined],
       ]);
       await applySteps(client, found!.steps.slice(0, 1));
@@ -110,8 +125,17 @@ describe('online rewrites', () => {
 
   it('the type change backfills in batches of $1 rows', async () => {
     await withDatabase(async (client) => {
-      const found = await rewriteOf('ALTER TABLE orders ALTER COLUMN code TYPE text', await introspect(client, { statements: 0 }));
-      expect(found!.steps.map((s) => s.kind)).toEqual(['transactional', 'backfill', 'transactional', 'transactional', 'transactional']);
+      const found = await rewriteOf(
+        'ALTER TABLE orders ALTER COLUMN code TYPE text',
+        await introspect(client, { statements: 0 }),
+      );
+      expect(found!.steps.map((s) => s.kind)).toEqual([
+        'transactional',
+        'backfill',
+        'transactional',
+        'transactional',
+        'transactional',
+      ]);
       expect(found!.steps[1]).toMatchObject({ batchSize: 10_000, sql: expect.stringContaining('LIMIT $1') });
     });
   });
@@ -122,24 +146,46 @@ describe('online rewrites', () => {
       // customer_id carries a foreign key and an index: dropping the column would take them along.
       expect(await rewriteOf('ALTER TABLE orders ALTER COLUMN customer_id TYPE integer', catalog)).toBeUndefined();
       expect(await rewriteOf('ALTER TABLE orders ALTER COLUMN code TYPE text', undefined)).toBeUndefined();
-      expect(await rewriteOf('ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL', catalog, '11')).toBeUndefined();
+      expect(
+        await rewriteOf('ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL', catalog, '11'),
+      ).toBeUndefined();
       expect(await rewriteOf('CREATE INDEX CONCURRENTLY o ON orders (total)', catalog)).toBeUndefined();
       // PostgreSQL cannot build an index on a partitioned table concurrently.
-      await client.query("CREATE TABLE clicks (at timestamptz, total numeric) PARTITION BY RANGE (at); CREATE TABLE clicks_default PARTITION OF clicks DEFAULT");
-      expect(await rewriteOf('CREATE INDEX clicks_total ON clicks (total)', await introspect(client, { statements: 0 }))).toBeUndefined();
-      expect(await rewriteOf('ALTER TABLE orders ADD CONSTRAINT c CHECK (total > 0) NOT VALID', catalog)).toBeUndefined();
-      expect(await rewriteOf('ALTER TABLE orders ADD COLUMN note text, ALTER COLUMN customer_id SET NOT NULL', catalog)).toBeUndefined();
+      await client.query(
+        'CREATE TABLE clicks (at timestamptz, total numeric) PARTITION BY RANGE (at); CREATE TABLE clicks_default PARTITION OF clicks DEFAULT',
+      );
+      expect(
+        await rewriteOf('CREATE INDEX clicks_total ON clicks (total)', await introspect(client, { statements: 0 })),
+      ).toBeUndefined();
+      expect(
+        await rewriteOf('ALTER TABLE orders ADD CONSTRAINT c CHECK (total > 0) NOT VALID', catalog),
+      ).toBeUndefined();
+      expect(
+        await rewriteOf('ALTER TABLE orders ADD COLUMN note text, ALTER COLUMN customer_id SET NOT NULL', catalog),
+      ).toBeUndefined();
       // A view reading code would stop the contract's DROP COLUMN; one reading other columns does not matter.
       expect(await rewriteOf('ALTER TABLE orders ALTER COLUMN code TYPE text', catalog)).toBeDefined();
-      await client.query('CREATE VIEW order_totals AS SELECT id, total FROM orders; CREATE VIEW order_codes AS SELECT id, code FROM orders');
-      expect(await rewriteOf('ALTER TABLE orders ALTER COLUMN code TYPE text', await introspect(client, { statements: 0 }))).toBeUndefined();
+      await client.query(
+        'CREATE VIEW order_totals AS SELECT id, total FROM orders; CREATE VIEW order_codes AS SELECT id, code FROM orders',
+      );
+      expect(
+        await rewriteOf('ALTER TABLE orders ALTER COLUMN code TYPE text', await introspect(client, { statements: 0 })),
+      ).toBeUndefined();
       await client.query('DROP VIEW order_codes');
-      expect(await rewriteOf('ALTER TABLE orders ALTER COLUMN code TYPE text', await introspect(client, { statements: 0 }))).toBeDefined();
+      expect(
+        await rewriteOf('ALTER TABLE orders ALTER COLUMN code TYPE text', await introspect(client, { statements: 0 })),
+      ).toBeDefined();
     });
   });
 
   it('each rewrite says why', () => {
-    expect(onlineRewrites.map((r) => r.id)).toEqual(['create-index-concurrently', 'constraint-not-valid', 'set-not-null', 'unique-using-index', 'expand-contract-type']);
+    expect(onlineRewrites.map((r) => r.id)).toEqual([
+      'create-index-concurrently',
+      'constraint-not-valid',
+      'set-not-null',
+      'unique-using-index',
+      'expand-contract-type',
+    ]);
     for (const rewrite of onlineRewrites) expect(rewrite.explanation.length).toBeGreaterThan(80);
   });
 });

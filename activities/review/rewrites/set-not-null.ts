@@ -14,7 +14,13 @@ export const setNotNull: OnlineRewrite = {
     // Not `<table>_<col>_not_null`: PostgreSQL 18 gives that name to the NOT NULL constraint itself.
     const check = quoteIdent(`${bareName(single.table)}_${column}_nn_check`.slice(0, 63));
     return [
-      step(context, 1, 'transactional', `ALTER TABLE ${table} ADD CONSTRAINT ${check} CHECK (${quoteIdent(column)} IS NOT NULL) NOT VALID`, `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${check}`),
+      step(
+        context,
+        1,
+        'transactional',
+        `ALTER TABLE ${table} ADD CONSTRAINT ${check} CHECK (${quoteIdent(column)} IS NOT NULL) NOT VALID`,
+        `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${check}`,
+      ),
       step(context, 2, 'transactional', `ALTER TABLE ${table} VALIDATE CONSTRAINT ${check}`),
       step(
         context,

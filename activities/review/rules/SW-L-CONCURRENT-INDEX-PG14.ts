@@ -34,8 +34,16 @@ export const concurrentIndexPg14: LintRule = {
       { sql: 'CREATE INDEX orders_customer ON orders (customer_id)', pgVersion: '14.2' },
     ],
     fail: [
-      { sql: 'CREATE INDEX CONCURRENTLY orders_customer ON orders (customer_id)', pgVersion: '14.2', messages: ['Concurrent index build on orders on PostgreSQL 14.2 can corrupt the index.'] },
-      { sql: 'REINDEX INDEX CONCURRENTLY orders_customer', pgVersion: '14.0', messages: ['Concurrent index build on orders_customer on PostgreSQL 14.0 can corrupt the index.'] },
+      {
+        sql: 'CREATE INDEX CONCURRENTLY orders_customer ON orders (customer_id)',
+        pgVersion: '14.2',
+        messages: ['Concurrent index build on orders on PostgreSQL 14.2 can corrupt the index.'],
+      },
+      {
+        sql: 'REINDEX INDEX CONCURRENTLY orders_customer',
+        pgVersion: '14.0',
+        messages: ['Concurrent index build on orders_customer on PostgreSQL 14.0 can corrupt the index.'],
+      },
     ],
   },
 };

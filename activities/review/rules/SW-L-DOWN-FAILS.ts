@@ -42,26 +42,50 @@ export const downFails: LintRule = {
       for (const { key, mustExist } of effects.removes) {
         const name = key.slice(key.indexOf(':') + 1);
         const allColumns = key.startsWith('column:') ? `${key.slice(0, key.lastIndexOf('.'))}.*` : key;
-        const known = [key, allColumns].some((k) => created.has(k) || removedByUp.has(k) || recreatedByDown.has(k) || addedLater.has(k));
+        const known = [key, allColumns].some(
+          (k) => created.has(k) || removedByUp.has(k) || recreatedByDown.has(k) || addedLater.has(k),
+        );
         if (mustExist && !known && !implicitName.test(name)) violations.push(notCreated(statement, key));
         recreatedByDown.delete(key);
       }
       for (const key of effects.creates) recreatedByDown.add(key);
-      if (effects.renamedRelation) [created, removedByUp, recreatedByDown].forEach((set) => moveColumns(set, effects.renamedRelation!));
+      if (effects.renamedRelation)
+        [created, removedByUp, recreatedByDown].forEach((set) => moveColumns(set, effects.renamedRelation!));
     });
     return violations;
   },
   examples: {
     pass: [
-      { sql: 'CREATE TABLE tags (id bigint); ALTER TABLE posts ADD COLUMN tag_id bigint', down: 'ALTER TABLE posts DROP COLUMN tag_id; DROP TABLE tags' },
+      {
+        sql: 'CREATE TABLE tags (id bigint); ALTER TABLE posts ADD COLUMN tag_id bigint',
+        down: 'ALTER TABLE posts DROP COLUMN tag_id; DROP TABLE tags',
+      },
       { sql: 'DROP TABLE legacy', down: 'CREATE TABLE legacy (id bigint); ALTER TABLE legacy ADD COLUMN note text' },
-      { sql: 'ALTER TABLE users RENAME COLUMN name TO full_name', down: 'ALTER TABLE users RENAME COLUMN full_name TO name' },
+      {
+        sql: 'ALTER TABLE users RENAME COLUMN name TO full_name',
+        down: 'ALTER TABLE users RENAME COLUMN full_name TO name',
+      },
       { sql: 'CREATE TABLE t (id serial PRIMARY KEY)', down: 'DROP SEQUENCE t_id_seq; DROP TABLE t' },
-      { sql: 'ALTER TABLE posts ADD COLUMN a int', down: 'DROP TABLE IF EXISTS scratch; ALTER TABLE posts DROP COLUMN a' },
-      { sql: 'ALTER TABLE users RENAME COLUMN uid TO person_id; ALTER TABLE users RENAME TO people', down: 'ALTER TABLE people RENAME TO users; ALTER TABLE users RENAME COLUMN person_id TO uid' },
-      { sql: 'ALTER TABLE users ADD COLUMN a int', down: 'ALTER TABLE users DROP COLUMN a, DROP COLUMN b; ALTER TABLE users ADD COLUMN b text' },
-      { sql: 'CREATE TABLE actions AS SELECT person_id, followed FROM follower', down: 'ALTER TABLE actions RENAME TO follower; ALTER TABLE follower RENAME COLUMN followed TO published' },
-      { sql: "ALTER TYPE sort RENAME TO sort__; CREATE TYPE sort AS ENUM ('new'); DROP TYPE sort__", down: "ALTER TYPE sort RENAME TO sort__; CREATE TYPE sort AS ENUM ('old'); DROP TYPE sort__" },
+      {
+        sql: 'ALTER TABLE posts ADD COLUMN a int',
+        down: 'DROP TABLE IF EXISTS scratch; ALTER TABLE posts DROP COLUMN a',
+      },
+      {
+        sql: 'ALTER TABLE users RENAME COLUMN uid TO person_id; ALTER TABLE users RENAME TO people',
+        down: 'ALTER TABLE people RENAME TO users; ALTER TABLE users RENAME COLUMN person_id TO uid',
+      },
+      {
+        sql: 'ALTER TABLE users ADD COLUMN a int',
+        down: 'ALTER TABLE users DROP COLUMN a, DROP COLUMN b; ALTER TABLE users ADD COLUMN b text',
+      },
+      {
+        sql: 'CREATE TABLE actions AS SELECT person_id, followed FROM follower',
+        down: 'ALTER TABLE actions RENAME TO follower; ALTER TABLE follower RENAME COLUMN followed TO published',
+      },
+      {
+        sql: "ALTER TYPE sort RENAME TO sort__; CREATE TYPE sort AS ENUM ('new'); DROP TYPE sort__",
+        down: "ALTER TYPE sort RENAME TO sort__; CREATE TYPE sort AS ENUM ('old'); DROP TYPE sort__",
+      },
     ],
     fail: [
       {
@@ -75,12 +99,16 @@ export const downFails: LintRule = {
       {
         sql: 'DROP TABLE legacy',
         down: 'ALTER TABLE legacy ADD COLUMN note text',
-        messages: ['The down changes relation legacy, which the up removed and the down does not re-create first: the down fails.'],
+        messages: [
+          'The down changes relation legacy, which the up removed and the down does not re-create first: the down fails.',
+        ],
       },
       {
         sql: 'ALTER TABLE users RENAME COLUMN name TO full_name',
         down: 'ALTER TABLE users RENAME COLUMN name TO full_name',
-        messages: ['The down changes column users.name, which the up removed and the down does not re-create first: the down fails.'],
+        messages: [
+          'The down changes column users.name, which the up removed and the down does not re-create first: the down fails.',
+        ],
       },
     ],
   },

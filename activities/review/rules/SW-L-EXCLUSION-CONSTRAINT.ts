@@ -17,7 +17,9 @@ export const exclusionConstraint: LintRule = {
       const table = relationName(statementOf(statement, 'AlterTableStmt')?.relation) ?? '?';
       if (created.has(table)) return [];
       return alterTableCommands(statement)
-        .filter((cmd) => cmd.subtype === 'AT_AddConstraint' && nodeOf(cmd.def, 'Constraint')?.contype === 'CONSTR_EXCLUSION')
+        .filter(
+          (cmd) => cmd.subtype === 'AT_AddConstraint' && nodeOf(cmd.def, 'Constraint')?.contype === 'CONSTR_EXCLUSION',
+        )
         .map(() => ({
           statement,
           object: table,
@@ -29,7 +31,9 @@ export const exclusionConstraint: LintRule = {
   examples: {
     pass: [
       { sql: 'CREATE TABLE booking (room int, during tstzrange, EXCLUDE USING gist (room WITH =, during WITH &&))' },
-      { sql: 'CREATE TABLE booking (room int, during tstzrange); ALTER TABLE booking ADD CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&)' },
+      {
+        sql: 'CREATE TABLE booking (room int, during tstzrange); ALTER TABLE booking ADD CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&)',
+      },
     ],
     fail: [
       {

@@ -27,7 +27,13 @@ export const irreversible: LintRule = {
       { sql: 'CREATE TABLE t (id bigint); ALTER TABLE t ADD COLUMN a int' },
     ],
     fail: [
-      { sql: 'DROP TABLE legacy, archive.orders', messages: ['This deletes table legacy and the migration has no down migration.', 'This deletes table archive.orders and the migration has no down migration.'] },
+      {
+        sql: 'DROP TABLE legacy, archive.orders',
+        messages: [
+          'This deletes table legacy and the migration has no down migration.',
+          'This deletes table archive.orders and the migration has no down migration.',
+        ],
+      },
       {
         sql: "ALTER TABLE users DROP COLUMN fax; TRUNCATE audit_log; DELETE FROM sessions WHERE created_at < '2020-01-01'",
         messages: [

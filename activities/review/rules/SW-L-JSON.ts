@@ -23,10 +23,20 @@ export const json: LintRule = {
     );
   },
   examples: {
-    pass: [{ sql: 'CREATE TABLE events (payload jsonb)' }, { sql: "SELECT '{}'::json" }, { sql: 'ALTER TABLE events ALTER COLUMN meta TYPE jsonb' }],
+    pass: [
+      { sql: 'CREATE TABLE events (payload jsonb)' },
+      { sql: "SELECT '{}'::json" },
+      { sql: 'ALTER TABLE events ALTER COLUMN meta TYPE jsonb' },
+    ],
     fail: [
-      { sql: 'CREATE TABLE events (id bigint, payload json, tags json[])', messages: ['events.payload is declared json; use jsonb.', 'events.tags is declared json; use jsonb.'] },
-      { sql: 'ALTER TABLE events ADD COLUMN meta pg_catalog.json', messages: ['events.meta is declared json; use jsonb.'] },
+      {
+        sql: 'CREATE TABLE events (id bigint, payload json, tags json[])',
+        messages: ['events.payload is declared json; use jsonb.', 'events.tags is declared json; use jsonb.'],
+      },
+      {
+        sql: 'ALTER TABLE events ADD COLUMN meta pg_catalog.json',
+        messages: ['events.meta is declared json; use jsonb.'],
+      },
       { sql: 'ALTER TABLE events ALTER COLUMN meta TYPE json', messages: ['events.meta is declared json; use jsonb.'] },
     ],
   },
@@ -37,7 +47,10 @@ function declaredColumns(statement: ParsedStatement): { name: string; typeName?:
   const create = statementOf(statement, 'CreateStmt');
   if (create) {
     const table = relationName(create.relation) ?? '?';
-    return findNodes(create.tableElts, 'ColumnDef').map((c) => ({ name: `${table}.${c.colname}`, typeName: c.typeName }));
+    return findNodes(create.tableElts, 'ColumnDef').map((c) => ({
+      name: `${table}.${c.colname}`,
+      typeName: c.typeName,
+    }));
   }
   const table = relationName(statementOf(statement, 'AlterTableStmt')?.relation) ?? '?';
   return alterTableCommands(statement).flatMap((cmd) => {

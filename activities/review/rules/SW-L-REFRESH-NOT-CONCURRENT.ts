@@ -25,7 +25,15 @@ export const refreshNotConcurrent: LintRule = {
     });
   },
   examples: {
-    pass: [{ sql: 'REFRESH MATERIALIZED VIEW CONCURRENTLY stats' }, { sql: 'REFRESH MATERIALIZED VIEW stats WITH NO DATA' }],
-    fail: [{ sql: 'REFRESH MATERIALIZED VIEW report.stats', messages: ['REFRESH MATERIALIZED VIEW report.stats blocks every read of the view until the refresh ends.'] }],
+    pass: [
+      { sql: 'REFRESH MATERIALIZED VIEW CONCURRENTLY stats' },
+      { sql: 'REFRESH MATERIALIZED VIEW stats WITH NO DATA' },
+    ],
+    fail: [
+      {
+        sql: 'REFRESH MATERIALIZED VIEW report.stats',
+        messages: ['REFRESH MATERIALIZED VIEW report.stats blocks every read of the view until the refresh ends.'],
+      },
+    ],
   },
 };

@@ -25,6 +25,11 @@ export const renameEnumValue: LintRule = {
   },
   examples: {
     pass: [{ sql: "ALTER TYPE mood ADD VALUE 'ecstatic'" }],
-    fail: [{ sql: "ALTER TYPE app.mood RENAME VALUE 'sad' TO 'blue'", messages: ["Renaming value 'sad' of enum app.mood to 'blue' breaks code that still uses the old label."] }],
+    fail: [
+      {
+        sql: "ALTER TYPE app.mood RENAME VALUE 'sad' TO 'blue'",
+        messages: ["Renaming value 'sad' of enum app.mood to 'blue' breaks code that still uses the old label."],
+      },
+    ],
   },
 };

@@ -27,6 +27,11 @@ export const renameSchema: LintRule = {
   },
   examples: {
     pass: [{ sql: 'ALTER TABLE accounts RENAME TO users' }, { sql: 'CREATE SCHEMA billing' }],
-    fail: [{ sql: 'ALTER SCHEMA billing RENAME TO invoicing', messages: ['Renaming schema billing to invoicing breaks every client that names billing.'] }],
+    fail: [
+      {
+        sql: 'ALTER SCHEMA billing RENAME TO invoicing',
+        messages: ['Renaming schema billing to invoicing breaks every client that names billing.'],
+      },
+    ],
   },
 };

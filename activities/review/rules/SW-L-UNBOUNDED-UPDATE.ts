@@ -27,10 +27,19 @@ export const unboundedUpdate: LintRule = {
     });
   },
   examples: {
-    pass: [{ sql: "UPDATE accounts SET plan = 'free' WHERE plan IS NULL" }, { sql: 'DELETE FROM sessions WHERE expires_at < now()' }],
+    pass: [
+      { sql: "UPDATE accounts SET plan = 'free' WHERE plan IS NULL" },
+      { sql: 'DELETE FROM sessions WHERE expires_at < now()' },
+    ],
     fail: [
-      { sql: "UPDATE accounts SET plan = 'free'", messages: ['UPDATE of accounts has no WHERE clause: it changes every row in one transaction.'] },
-      { sql: 'DELETE FROM app.sessions', messages: ['DELETE of app.sessions has no WHERE clause: it changes every row in one transaction.'] },
+      {
+        sql: "UPDATE accounts SET plan = 'free'",
+        messages: ['UPDATE of accounts has no WHERE clause: it changes every row in one transaction.'],
+      },
+      {
+        sql: 'DELETE FROM app.sessions',
+        messages: ['DELETE of app.sessions has no WHERE clause: it changes every row in one transaction.'],
+      },
     ],
   },
 };

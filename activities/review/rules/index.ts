@@ -27,7 +27,11 @@ export const lintRules: readonly LintRule[] = [
 ];
 
 /** Runs rules over a parsed up migration; each violation becomes a Finding at its statement. */
-export function runRules(statements: ParsedStatement[], context: RuleContext, rules: readonly LintRule[] = lintRules): Finding[] {
+export function runRules(
+  statements: ParsedStatement[],
+  context: RuleContext,
+  rules: readonly LintRule[] = lintRules,
+): Finding[] {
   return rules.flatMap((rule) =>
     rule.check(statements, context).map((violation) => ({
       id: rule.id,
