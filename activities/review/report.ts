@@ -1,12 +1,19 @@
 import type { Escalation } from '../../artifacts/escalation';
 import type { Finding, Severity } from '../../artifacts/findings';
+import { type CiReportOptions, renderGithub, renderSarif } from './ci-report';
 import type { ReviewReport } from './review';
 
-/** The review report for people (Markdown, e.g. a PR comment) and for tools (JSON); text is for a terminal. */
-export type ReportFormat = 'text' | 'json' | 'markdown';
+/**
+ * The review report for people (Markdown, e.g. a PR comment) and for tools (JSON; SARIF for code scanning;
+ * GitHub Actions annotations); text is for a terminal.
+ */
+export const REPORT_FORMATS = ['text', 'json', 'markdown', 'sarif', 'github'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-export function renderReport(report: ReviewReport, format: ReportFormat): string {
+export function renderReport(report: ReviewReport, format: ReportFormat, options: CiReportOptions = {}): string {
   if (format === 'json') return JSON.stringify(report, null, 2);
+  if (format === 'sarif') return renderSarif(report, options);
+  if (format === 'github') return renderGithub(report, options);
   if (format === 'markdown') return renderMarkdown(report);
   return renderText(report);
 }

@@ -1,8 +1,9 @@
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readTargetCatalog } from '../../postgres/target';
 import { readMigrationFiles } from '../../artifacts/migration-files';
 import { privileged } from '../../activities/review/escalations/SW-ESC-PRIVILEGED';
-import { renderReport, type ReportFormat } from '../../activities/review/report';
+import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../activities/review/report';
 import { reviewChange } from '../../activities/review/review-change';
 
 interface ReviewOptions {
@@ -27,10 +28,14 @@ export function registerReviewCommand(program: Command): void {
       'the target, a PostgreSQL URL or a configured target name (its reader): its version, table sizes and column types (for the lock model), and a copy of its schema in the shadow sandbox where the given migrations (all taken as pending) are applied up, down and up again',
     )
     .option('--pg-version <version>', "the target's PostgreSQL version (e.g. 16 or 14.2) when there is no --target")
-    .option('--format <format>', 'text, json or markdown', 'text')
+    .option(
+      '--format <format>',
+      'text, json, markdown, sarif (SARIF 2.1.0 for code scanning) or github (GitHub Actions annotations)',
+      'text',
+    )
     .action(async (path: string, options: ReviewOptions) => {
-      if (!['text', 'json', 'markdown'].includes(options.format)) {
-        throw new Error(`--format ${options.format} is not known: use text, json or markdown.`);
+      if (!(REPORT_FORMATS as readonly string[]).includes(options.format)) {
+        throw new Error(`--format ${options.format} is not known: use ${REPORT_FORMATS.join(', ')}.`);
       }
       const files = readMigrationFiles(path);
       // The target's catalog gives its version, and table sizes and column types for the lock model.
@@ -44,7 +49,9 @@ export function registerReviewCommand(program: Command): void {
         target: options.target,
         connection: { applicationName: 'schemawright-review' },
       });
-      console.log(renderReport({ ...report, escalations }, options.format));
+      // Paths in a directory's report are relative to it; CI tools resolve them from where the command ran.
+      const base = statSync(path).isDirectory() ? path : '';
+      console.log(renderReport({ ...report, escalations }, options.format, { base }));
       if (report.counts.error > 0 || escalations.some((escalation) => escalation.trigger === privileged.id))
         process.exitCode = 1;
     });
