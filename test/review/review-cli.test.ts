@@ -186,4 +186,53 @@ describe('schemawright review', () => {
     );
     expect(stdout).toContain("the apply role (the role the target's apply connection logs in as) runs them");
   });
+
+  it('--format github and --format sarif report for CI with paths from where it ran, and keep the exit codes', async () => {
+    const dir = make({
+      '002_index.up.sql':
+        'UPDATE orders SET customer_id = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer ON orders (customer_id);\n',
+    });
+    const file = join(dir, '002_index.up.sql');
+    const github = await review([dir, '--pg-version', '14.2', '--format', 'github']);
+    expect(github.code).toBe(1);
+    const lines = github.stdout.trim().split('\n');
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^::error file=${file.replace(/[.]/g, '\\.')},line=2,col=1,title=SW-L-CONCURRENT-INDEX-PG14::\\S`),
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^::warning file=.*,line=1,col=1,title=SW-L-UNBOUNDED-UPDATE::/),
+    );
+    expect(lines.every((l) => /^::(error|warning|notice) /.test(l))).toBe(true);
+
+    const current = await review([dir, '--pg-version', '16', '--format', 'sarif']);
+    expect(current.code).toBe(0);
+    const sarif = JSON.parse(current.stdout);
+    expect(sarif.version).toBe('2.1.0');
+    expect(sarif.$schema).toMatch(/sarif-2\.1\.0/);
+    expect(sarif.runs).toHaveLength(1);
+    expect(sarif.runs[0].tool.driver.name).toBe('schemawright');
+    const ruleIds = sarif.runs[0].tool.driver.rules.map((r: { id: string }) => r.id);
+    const results = sarif.runs[0].results as {
+      ruleId: string;
+      level: string;
+      message: { text: string };
+      locations: { physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }[];
+    }[];
+    expect(results.length).toBeGreaterThan(0);
+    for (const r of results) {
+      expect(ruleIds).toContain(r.ruleId);
+      expect(['error', 'warning', 'note']).toContain(r.level);
+      expect(r.message.text.length).toBeGreaterThan(0);
+      expect(Array.isArray(r.locations)).toBe(true);
+    }
+    const update = results.find((r) => r.ruleId === 'SW-L-UNBOUNDED-UPDATE')!;
+    expect(update.level).toBe('warning');
+    expect(update.locations[0]!.physicalLocation).toEqual({
+      artifactLocation: { uri: file },
+      region: { startLine: 1, startColumn: 1 },
+    });
+    expect(results.some((r) => r.level === 'error')).toBe(false);
+  });
 });
