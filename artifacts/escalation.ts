@@ -1,5 +1,8 @@
 import type { MigrationStep } from './migration';
 
+/** `reject` is always an option of a question besides the escalation's own. */
+export const REJECT = 'reject';
+
 /**
  * An escalation is a question the workflow puts to people: a trade-off or a risk that a person must
  * own. Review raises them (one trigger per file in activities/review/escalations/); the workflow turns

@@ -1,18 +1,15 @@
 import { Command } from 'commander';
-import { readClientEnvironment, readEnvironment } from '../config/environment';
-import { heldPublicKeys } from '../approvals/decision-keys';
-import { runWebServer } from '../approvals/web/main';
-import { startEmbeddedStack } from '../stack/embedded-stack';
-import { runStackCheck } from '../stack/stack-check';
-import { runWorker } from '../workers/main';
+import { stopStartedServices } from '../stack/process-cleanup';
 import { registerAnalyzeCommand } from './commands/analyze';
 import { registerAuditCommand } from './commands/audit';
 import { registerPlanCommand } from './commands/plan';
 import { registerRequestCommands } from './commands/requests';
 import { registerDesignCommand } from './commands/design';
-import { stopShadowServer } from '../stack/shadow-server';
 import { registerReviewCommand } from './commands/review';
 import { registerStoreCommand } from './commands/store';
+
+// Each command loads its engines when it runs (`await import`), so `--help` or `review` does not pay
+// for Temporal's worker, Slack's app and the store.
 
 const program = new Command()
   .name('schemawright')
@@ -24,17 +21,17 @@ program
   .description(
     'Run the embedded default: Temporal dev server, PostgreSQL, a worker and the web server (Ctrl-C stops them).',
   )
-  .action(() => startEmbeddedStack());
+  .action(async () => (await import('../stack/embedded-stack.js')).startEmbeddedStack());
 
 program
   .command('worker')
   .description('Run a worker on TEMPORAL_ADDRESS with the store at DATABASE_URL (any number may run).')
-  .action(() => runWorker());
+  .action(async () => (await import('../workers/main.js')).runWorker());
 
 program
   .command('web')
   .description('Run the approvals web server (SCHEMAWRIGHT_WEB_PORT) against TEMPORAL_ADDRESS and DATABASE_URL.')
-  .action(() => runWebServer());
+  .action(async () => (await import('../approvals/web/main.js')).runWebServer());
 
 program
   .command('doctor')
@@ -43,6 +40,8 @@ program
   )
   .option('--json', 'print the result as JSON')
   .action(async (options: { json?: boolean }) => {
+    const { runStackCheck } = await import('../stack/stack-check.js');
+    const { readClientEnvironment } = await import('../config/environment.js');
     const result = await runStackCheck(readClientEnvironment());
     if (options.json) console.log(JSON.stringify(result));
     else
@@ -56,7 +55,9 @@ program
   .description(
     'Print the public halves of the decision keys held here, as the settings where requests start elsewhere.',
   )
-  .action(() => {
+  .action(async () => {
+    const { heldPublicKeys } = await import('../approvals/decision-keys.js');
+    const { readEnvironment } = await import('../config/environment.js');
     for (const { variable, value } of heldPublicKeys(readEnvironment())) console.log(`${variable}=${value}`);
   });
 
@@ -69,7 +70,7 @@ registerDesignCommand(program);
 registerStoreCommand(program);
 
 /** Errors we expect carry a message that says what to do; anything else also gets its stack for a bug report. */
-function report(error: unknown): never {
+async function report(error: unknown): Promise<never> {
   const expected = [
     'ConfigError',
     'TargetUnreachableError',
@@ -83,11 +84,12 @@ function report(error: unknown): never {
   } else {
     console.error(error);
   }
+  await stopStartedServices().catch(() => undefined);
   process.exit(1);
 }
 
 // A command that reviewed on a shadow started this process's sandbox server: stop it before leaving.
 program
   .parseAsync(process.argv)
-  .then(() => stopShadowServer())
+  .then(() => stopStartedServices())
   .catch(report);

@@ -164,7 +164,18 @@ function runningStackFile(home: string): string {
   return join(home, 'running-stack.json');
 }
 
-export function rememberRunningStack(home: string, stack: { temporalAddress: string; databaseUrl: string }): void {
+export interface RunningStack {
+  temporalAddress: string;
+  databaseUrl: string;
+  /**
+   * Per target `npm start` set up, its variables (`SCHEMAWRIGHT_TARGET_SHOP_READ_URL`, ...): the
+   * reader's URL, and the applier's without a password, since the CLI only reads targets and needs no
+   * more than the applier's name.
+   */
+  targets?: Record<string, Record<string, string>>;
+}
+
+export function rememberRunningStack(home: string, stack: RunningStack): void {
   const file = runningStackFile(home);
   writeFileSync(file, JSON.stringify(stack), { mode: 0o600 });
   chmodSync(file, 0o600);
@@ -174,18 +185,38 @@ export function forgetRunningStack(home: string): void {
   rmSync(runningStackFile(home), { force: true });
 }
 
+function readRunningStack(home: string): RunningStack | undefined {
+  const file = runningStackFile(home);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RunningStack) : undefined;
+}
+
 /**
  * For commands that talk to a running schemawright (request, status, decide, audit, ...): settings
  * from the environment, and what `npm start` left in SCHEMAWRIGHT_HOME for whatever is not set.
  */
 export function readClientEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Environment {
   const settings = readEnvironment(env, cwd);
-  const file = runningStackFile(settings.home);
-  if (!existsSync(file) || (settings.temporal.address && settings.postgres.databaseUrl)) return settings;
-  const running = JSON.parse(readFileSync(file, 'utf8')) as { temporalAddress: string; databaseUrl: string };
+  if (settings.temporal.address && settings.postgres.databaseUrl) return settings;
+  const running = readRunningStack(settings.home);
+  if (!running) return settings;
   return {
     ...settings,
     temporal: { ...settings.temporal, address: settings.temporal.address ?? running.temporalAddress },
     postgres: { ...settings.postgres, databaseUrl: settings.postgres.databaseUrl ?? running.databaseUrl },
   };
+}
+
+/**
+ * The variables in which the CLI resolves `--target NAME` (analyze, design, plan, review): those set
+ * here first, then the targets and the store of the stack `npm start` runs, so that `--target shop`
+ * works from any terminal in the checkout.
+ */
+export function clientTargetVariables(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): NodeJS.ProcessEnv {
+  const running = readRunningStack(readEnvironment(env, cwd).home);
+  if (!running) return env;
+  // A target configured here in part is not mixed with the stack's: its reader and applier go together.
+  const untouched = Object.values(running.targets ?? {}).filter((variables) =>
+    Object.keys(variables).every((name) => !env[name]),
+  );
+  return { ...env, ...Object.assign({}, ...untouched), DATABASE_URL: env.DATABASE_URL || running.databaseUrl };
 }

@@ -20,6 +20,8 @@ import { StopWaiting, waitFor } from './wait';
 const STORE_DATABASE = 'schemawright';
 const EXAMPLE_TARGET = 'shop';
 const CLI = require.resolve('../cli/schemawright');
+/** Tests run the stack from source, under tsx; `npm start` runs the compiled CLI in dist/. */
+const FROM_SOURCE = CLI.endsWith('.ts');
 
 /** The application role's password in the embedded default, generated once and kept owner-only. */
 function appPasswordFor(home: string): string {
@@ -38,11 +40,11 @@ function say(message: string): void {
 
 /** Runs `schemawright <command>` as a child with the stack's addresses in its environment. */
 function startSchemawrightChild(command: 'worker' | 'web', env: NodeJS.ProcessEnv, logFile: string): ManagedChild {
-  // tsx as a loader, not its CLI: the CLI's wrapper process escalates signals to SIGKILL.
-  return startChild(command, process.execPath, ['--import', 'tsx', CLI, command], logFile, {
+  // From source, tsx as a loader (its CLI's wrapper process escalates signals to SIGKILL), found from the checkout.
+  return startChild(command, process.execPath, [...(FROM_SOURCE ? ['--import', 'tsx'] : []), CLI, command], logFile, {
     env,
     detached: true,
-    cwd: join(__dirname, '..'),
+    cwd: FROM_SOURCE ? join(__dirname, '..') : process.cwd(),
   });
 }
 
@@ -176,13 +178,7 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       // The same home, so the children sign audit checkpoints with the key printed below.
       SCHEMAWRIGHT_HOME: env.home,
       ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),
-      // The embedded `shop` through its own roles, unless the user pointed it elsewhere.
-      ...(targetRoles && !process.env[targetVariable(EXAMPLE_TARGET)]
-        ? {
-            [targetVariable(EXAMPLE_TARGET)]: targetRoles.applierUrl,
-            [targetVariable(EXAMPLE_TARGET, 'read')]: targetRoles.readerUrl,
-          }
-        : {}),
+      ...shopVariables(targetRoles),
     };
     const worker = startSchemawrightChild('worker', childEnv, join(logs, 'worker.log'));
     started.push(worker);
@@ -195,7 +191,12 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
     if (stopping) return;
 
     const check = await runStackCheck({ ...env, temporal: { ...env.temporal, address } });
-    rememberRunningStack(env.home, { temporalAddress: address, databaseUrl: storeUrl });
+    rememberRunningStack(env.home, {
+      temporalAddress: address,
+      databaseUrl: storeUrl,
+      // The CLI only reads targets: it learns the applier's name from its URL, never its password.
+      targets: { [EXAMPLE_TARGET]: shopVariables(targetRoles, { applierPassword: false }) },
+    });
     remembered = true;
     const webUrl = `http://${env.web.host}:${env.web.port}`;
     say('');
@@ -242,4 +243,15 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** The embedded `shop` through its own roles, unless the user pointed it elsewhere. */
+function shopVariables(roles: TargetRoleUrls | undefined, { applierPassword = true } = {}): Record<string, string> {
+  if (!roles || process.env[targetVariable(EXAMPLE_TARGET)]) return {};
+  const applier = new URL(roles.applierUrl);
+  if (!applierPassword) applier.password = '';
+  return {
+    [targetVariable(EXAMPLE_TARGET)]: applier.toString(),
+    [targetVariable(EXAMPLE_TARGET, 'read')]: roles.readerUrl,
+  };
 }

@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { ConfigError, readEnvironment, type Environment } from '../config/environment';
 import { databaseUrl } from '../store/database';
 import { freePort } from './ports';
+import { stopBeforeExit } from './process-cleanup';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { waitFor } from './wait';
 
@@ -49,6 +50,7 @@ async function startOwnServer(): Promise<ShadowServer> {
     server.child.process.kill('SIGKILL');
     rmSync(root, { recursive: true, force: true });
   });
+  stopBeforeExit(stopShadowServer);
   // Only each sandbox database's own role may connect to it; nobody else to the maintenance databases.
   const admin = new Client({ connectionString: server.adminUrl });
   await admin.connect();

@@ -2,18 +2,7 @@ import { Client, type Pool } from 'pg';
 import { ConfigError } from '../config/environment';
 import { migrateWith } from './database';
 import { quoteIdent } from '../postgres/names';
-
-/**
- * The store's two roles: the owner owns every table and function and never logs in; the application
- * role, which workers, the web server and the CLI connect as, reads and writes what it must and owns
- * nothing, so it cannot rewrite the audit log, switch its triggers off or truncate it.
- */
-export interface StoreRoles {
-  owner: string;
-  app: string;
-}
-
-export const DEFAULT_STORE_ROLES: StoreRoles = { owner: 'schemawright_owner', app: 'schemawright_app' };
+import { DEFAULT_STORE_ROLES, type StoreRoles } from './store-roles';
 
 /**
  * What the application may do to each store table, and nothing more. The audit log and its

@@ -36,9 +36,9 @@ interface Ports {
   web: number;
 }
 
-/** `npm start` as a user runs it (node with the tsx loader), capturing what it prints. */
+/** `npm start` as a user runs it (the compiled CLI), capturing what it prints. */
 function start(home: string, ports: Ports) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'cli/schemawright.ts', 'start'], {
+  const child: ChildProcess = spawn(process.execPath, ['cli/bin.js', 'start'], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -63,16 +63,12 @@ function start(home: string, ports: Ports) {
 
 /** `schemawright <args>` as a user runs it in the checkout, with only SCHEMAWRIGHT_HOME to find the stack. */
 function cli(home: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, SCHEMAWRIGHT_HOME: home, TEMPORAL_ADDRESS: '', DATABASE_URL: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, SCHEMAWRIGHT_HOME: home, TEMPORAL_ADDRESS: '', DATABASE_URL: '' };
+  for (const name of Object.keys(env)) if (name.startsWith('SCHEMAWRIGHT_TARGET_')) delete env[name];
   return new Promise((resolveRun) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'cli/schemawright.ts', ...args],
-      { cwd: ROOT, env },
-      (error, stdout, stderr) => {
-        resolveRun({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-      },
-    );
+    execFile(process.execPath, ['cli/bin.js', ...args], { cwd: ROOT, env }, (error, stdout, stderr) => {
+      resolveRun({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
   });
 }
 
@@ -165,6 +161,25 @@ describe('npm start: the embedded default', () => {
       expect(doctor.stdout).toMatch(
         /^ok: workflow stack-check-\S+ ran on a worker that stored artifact \S+ in PostgreSQL /,
       );
+
+      // From another terminal, every command that reads a target finds the stack's `shop` by its name.
+      const migration = join(home, 'add-note.sql');
+      writeFileSync(migration, 'CREATE TABLE note (id bigint PRIMARY KEY, body text);\n');
+      const plan = await cli(home, 'plan', '--target', 'shop', migration);
+      expect(plan).toMatchObject({ code: 0, stderr: '' });
+      expect(plan.stdout).toContain('CREATE TABLE note');
+      const review = await cli(home, 'review', '--target', 'shop', '--format', 'json', migration);
+      expect(review.stderr).toBe('');
+      expect(review.code).toBe(0);
+      const reviewed = JSON.parse(review.stdout) as { escalations: unknown[]; files: { path: string }[] };
+      expect(reviewed.files.map((file) => file.path)).toEqual([migration]);
+      const analyze = await cli(home, 'analyze', '--target', 'shop');
+      expect(analyze.code).toBe(0);
+      // Read as the stack's reader; the CLI was never given the applier's password.
+      expect(analyze.stderr).toContain('connecting to postgres://schemawright_reader:***@127.0.0.1:');
+      const remembered = readFileSync(join(home, 'running-stack.json'), 'utf8');
+      const applierPassword = readFileSync(join(home, 'target-roles', 'schemawright_applier.password'), 'utf8').trim();
+      expect(remembered).not.toContain(applierPassword);
 
       // A second start on the same ports is refused and leaves the running one alone.
       const refused = start(home, ports);

@@ -91,8 +91,7 @@ export interface ApplyLimits {
   lockRetries?: number;
 }
 
-/** `reject` is always an option besides the escalation's own. */
-export const REJECT = 'reject';
+export { REJECT } from '../artifacts/escalation';
 
 export interface DecisionInput {
   questionId: string;

@@ -4,11 +4,9 @@ import { migrationName, type MigrationFile } from '../../artifacts/migration-fil
 import type { MigrationStep } from '../../artifacts/migration';
 import type { Catalog } from '../../postgres/introspection';
 import { parsePgVersion } from '../../postgres/pg-version';
-import { verifyOnShadow } from '../../postgres/shadow';
-import { targetConnectionString, withTarget, type TargetOptions } from '../../postgres/target';
+import type { TargetOptions } from '../../postgres/target';
 import { raiseEscalations } from './escalations';
 import { tableSizesOf } from './locks';
-import { applyRoleOf } from '../../postgres/privileged/apply-role';
 import { placedIn, reviewMigration, summarize, type ReviewReport } from './review';
 
 export interface ChangeReviewInput {
@@ -56,20 +54,7 @@ export async function reviewChange(input: ChangeReviewInput): Promise<ChangeRevi
     catalog,
   });
   const target = input.target;
-  const verified = target
-    ? await withTarget(
-        target,
-        async (client, url) => ({
-          // Who would run the approved migration: SW-ESC-PRIVILEGED names that role and its rights.
-          applyRole: await applyRoleOf(client, targetConnectionString(target, input.connection?.env, 'apply')),
-          shadow: await verifyOnShadow(
-            url,
-            files.map((file) => ({ name: migrationName(file.path), up: file.up, down: file.down, file: file.path })),
-          ),
-        }),
-        input.connection,
-      )
-    : undefined;
+  const verified = target ? await verifyWithTarget(target, files, input.connection) : undefined;
   const shadow = verified?.shadow ?? { findings: [], copyGaps: [] };
   // What the copy could not reproduce concerns every file: reported once, with the first.
   const report = summarize(
@@ -99,4 +84,26 @@ export async function reviewChange(input: ChangeReviewInput): Promise<ChangeRevi
     applyRole: verified?.applyRole,
   });
   return { report, findings: [...report.findings, ...unplaced], escalations };
+}
+
+/**
+ * The shadow verification and who would apply, loaded only with a target: a review of files alone
+ * (`schemawright review` in CI) needs neither a PostgreSQL client nor the sandbox server.
+ */
+async function verifyWithTarget(target: string, files: MigrationFile[], connection?: TargetOptions) {
+  const { targetConnectionString, withTarget } = await import('../../postgres/target.js');
+  const { verifyOnShadow } = await import('../../postgres/shadow.js');
+  const { applyRoleOf } = await import('../../postgres/privileged/apply-role.js');
+  return await withTarget(
+    target,
+    async (client, url) => ({
+      // Who would run the approved migration: SW-ESC-PRIVILEGED names that role and its rights.
+      applyRole: await applyRoleOf(client, targetConnectionString(target, connection?.env, 'apply')),
+      shadow: await verifyOnShadow(
+        url,
+        files.map((file) => ({ name: migrationName(file.path), up: file.up, down: file.down, file: file.path })),
+      ),
+    }),
+    connection,
+  );
 }

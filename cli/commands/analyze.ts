@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import { analyzeTarget } from '../../activities/analysis/analyze';
 import { FINDINGS_FORMATS, renderFindings, type FindingsFormat } from '../../artifacts/findings-report';
 import type { Severity } from '../../artifacts/findings';
-import { ConfigError } from '../../config/environment';
-import { redacted } from '../../config/targets';
-import { targetConnectionString } from '../../postgres/target';
+import { clientTargetVariables, ConfigError } from '../../config/environment';
 
 export interface AnalyzeOptions {
   target?: string;
@@ -27,8 +24,12 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<number> {
   }
   if (options.failOn && !(options.failOn in SEVERITY_RANK))
     throw new ConfigError(`unknown --fail-on '${options.failOn}': use error, warning or info.`);
+  const { analyzeTarget } = await import('../../activities/analysis/analyze.js');
+  const { redacted } = await import('../../config/targets.js');
+  const { targetConnectionString } = await import('../../postgres/target.js');
   // A URL, or the name of a configured target (as requests use), resolved the same way the activities resolve it.
-  const url = targetConnectionString(target);
+  const env = clientTargetVariables();
+  const url = targetConnectionString(target, env);
   const shown = redacted(url);
   process.stderr.write(
     `connecting to ${shown}, reading and analysing the catalog of ${new URL(url).pathname.slice(1) || 'the database'}...\n`,
@@ -43,7 +44,7 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<number> {
   const { catalog, fingerprint, findings } = await analyzeTarget(
     target,
     { piiColumns },
-    { applicationName: 'schemawright-analyze' },
+    { applicationName: 'schemawright-analyze', env },
   );
   const tables = catalog.tables.length;
   const indexes = [...catalog.tables, ...catalog.views].reduce((n, r) => n + r.indexes.length, 0);

@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
 import { ConfigError, readClientEnvironment } from '../../config/environment';
-import { connectClient } from '../../stack/temporal-connection';
-import { queryAudit, type AuditFilters } from '../../store/audit';
-import { readAnchor } from '../../store/audit-anchor';
-import { verifyAnchoredAudit, type AnchoredVerification, type AuditCheckpoint } from '../../store/audit-checkpoints';
-import { auditPublicKeyFrom } from '../../store/audit-key';
+import type { AuditFilters } from '../../store/audit';
+import type { AnchoredVerification, AuditCheckpoint } from '../../store/audit-checkpoints';
 import { AUDIT_FORMATS, renderAudit, type AuditFormat } from '../../store/audit-format';
-import { createStorePool } from '../../store/database';
 
 interface AuditOptions {
   request?: string;
@@ -19,12 +15,13 @@ interface AuditOptions {
 }
 
 /** The store `schemawright start` runs, or DATABASE_URL. */
-function storePool() {
+async function storePool() {
   const url = readClientEnvironment().postgres.databaseUrl;
   if (!url)
     throw new ConfigError(
       'no project store: set DATABASE_URL to the store of your schemawright, or run `schemawright start` in this directory first.',
     );
+  const { createStorePool } = await import('../../store/database.js');
   return createStorePool(url, 'schemawright-audit');
 }
 
@@ -50,7 +47,8 @@ export async function runAudit(options: AuditOptions): Promise<void> {
     until: date('--until', options.until),
     limit,
   };
-  const pool = storePool();
+  const pool = await storePool();
+  const { queryAudit } = await import('../../store/audit.js');
   try {
     process.stdout.write(`${renderAudit(await queryAudit(pool, filters), options.format as AuditFormat)}\n`);
   } finally {
@@ -67,6 +65,8 @@ export const VERIFY_EXIT = { intact: 0, tampered: 1, couldNotVerify: 2, notAncho
  */
 export async function runAuditVerify(options: { anchor: boolean }): Promise<number> {
   const env = readClientEnvironment();
+  const { auditPublicKeyFrom } = await import('../../store/audit-key.js');
+  const { verifyAnchoredAudit } = await import('../../store/audit-checkpoints.js');
   let key;
   try {
     key = auditPublicKeyFrom(env);
@@ -76,7 +76,7 @@ export async function runAuditVerify(options: { anchor: boolean }): Promise<numb
   }
   let pool;
   try {
-    pool = storePool();
+    pool = await storePool();
   } catch (error) {
     process.stderr.write(`schemawright: ${(error as Error).message}\n`);
     return VERIFY_EXIT.couldNotVerify;
@@ -84,6 +84,8 @@ export async function runAuditVerify(options: { anchor: boolean }): Promise<numb
   try {
     let anchored: AuditCheckpoint | null | 'not read' = 'not read';
     if (options.anchor) {
+      const { connectClient } = await import('../../stack/temporal-connection.js');
+      const { readAnchor } = await import('../../store/audit-anchor.js');
       const temporal = await connectClient(env);
       try {
         anchored = await readAnchor(temporal.client, key);

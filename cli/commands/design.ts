@@ -3,10 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderFindings } from '../../artifacts/findings-report';
 import type { MigrationStep } from '../../artifacts/migration';
-import { modelDesign, SpecError, type ModelDesignResult } from '../../activities/modeling';
-import { ConfigError } from '../../config/environment';
-import { redacted } from '../../config/targets';
-import { targetConnectionString } from '../../postgres/target';
+import type { ModelDesignResult } from '../../activities/modeling';
+import { clientTargetVariables, ConfigError } from '../../config/environment';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 type DesignFormat = (typeof FORMATS)[number];
@@ -30,7 +28,10 @@ export async function runDesign(specPath: string, options: DesignOptions): Promi
     );
   }
   // A URL, or the name of a configured target, resolved the way the activities resolve it.
-  const url = options.target ? targetConnectionString(options.target) : undefined;
+  const { modelDesign, SpecError } = await import('../../activities/modeling/index.js');
+  const { redacted } = await import('../../config/targets.js');
+  const { targetConnectionString } = await import('../../postgres/target.js');
+  const url = options.target ? targetConnectionString(options.target, clientTargetVariables()) : undefined;
   if (url) process.stderr.write(`target: ${redacted(url)}\n`);
   let result: ModelDesignResult;
   try {

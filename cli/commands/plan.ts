@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { readMigrationFiles } from '../../artifacts/migration-files';
-import { planMigrations, renderPlan, type PlanFormat } from '../../activities/review/plan';
-import { ConfigError } from '../../config/environment';
-import { readTargetCatalog } from '../../postgres/target';
+import type { PlanFormat } from '../../activities/review/plan';
+import { clientTargetVariables, ConfigError } from '../../config/environment';
 
 interface PlanOptions {
   target?: string;
@@ -30,9 +28,14 @@ export function registerPlanCommand(program: Command): void {
     .action(async (path: string, options: PlanOptions) => {
       if (!['text', 'json'].includes(options.format))
         throw new ConfigError(`--format ${options.format} is not known: use text or json.`);
+      const { readMigrationFiles } = await import('../../artifacts/migration-files.js');
+      const { planMigrations, renderPlan } = await import('../../activities/review/plan.js');
       const files = readMigrationFiles(path);
       const catalog = options.target
-        ? await readTargetCatalog(options.target, { applicationName: 'schemawright-plan' })
+        ? await (await import('../../postgres/target.js')).readTargetCatalog(options.target, {
+            applicationName: 'schemawright-plan',
+            env: clientTargetVariables(),
+          })
         : undefined;
       const plan = await planMigrations(files, { pgVersion: options.pgVersion, catalog });
       console.log(renderPlan(plan, options.format as PlanFormat));

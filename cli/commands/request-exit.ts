@@ -1,4 +1,3 @@
-import { RefusedError, RequestInputError, UnknownRequestError } from '../../approvals/requests';
 import type { RequestState } from '../../workflows/design-request-messages';
 
 /**
@@ -21,7 +20,8 @@ export function exitStatusOf(state: RequestState): number {
 }
 
 /** A request not started (its input, target or policy), an unknown id, a refused decision or cancel: the message says what to change. */
-export function isRefusedInput(error: unknown): error is Error {
+async function isRefusedInput(error: unknown): Promise<boolean> {
+  const { RefusedError, RequestInputError, UnknownRequestError } = await import('../../approvals/requests.js');
   return [RequestInputError, UnknownRequestError, RefusedError].some((kind) => error instanceof kind);
 }
 
@@ -30,7 +30,7 @@ export async function withExitStatus(action: () => Promise<number>): Promise<voi
   try {
     process.exitCode = await action();
   } catch (error) {
-    if (!isRefusedInput(error)) throw error;
+    if (!(error instanceof Error) || !(await isRefusedInput(error))) throw error;
     console.error(`schemawright: ${error.message}`);
     process.exitCode = EXIT.refused;
   }

@@ -4,20 +4,21 @@ import { basename } from 'node:path';
 import { readMigrationFiles } from '../../artifacts/migration-files';
 import type { Command } from 'commander';
 import { readClientEnvironment } from '../../config/environment';
-import { openRequestServices } from '../../approvals/services';
-import {
-  cancelRequest,
-  decideRequest,
-  listRequests,
-  requestStatus,
-  startRequest,
-  type KickoffRequest,
-} from '../../approvals/requests';
+import type { KickoffRequest, requestStatus } from '../../approvals/requests';
 import type { RequestKind, RequestStatusView } from '../../workflows/design-request-messages';
 import { waitFor } from '../../stack/wait';
 import { requestUrl } from '../../approvals/email/messages';
 import { optionTitle } from '../../approvals/question-details';
 import { exitStatusOf, withExitStatus, EXIT } from './request-exit';
+
+/** Temporal's client and the request operations, loaded only by the commands that use them. */
+async function requestApi() {
+  const [{ openRequestServices }, requests] = await Promise.all([
+    import('../../approvals/services.js'),
+    import('../../approvals/requests.js'),
+  ]);
+  return { openRequestServices, ...requests };
+}
 
 /** `request`, `status`, `list`, `decide`, `cancel`: the CLI's side of the one request path. */
 export function registerRequestCommands(program: Command): void {
@@ -50,6 +51,7 @@ export function registerRequestCommands(program: Command): void {
         },
       ) =>
         withExitStatus(async () => {
+          const { openRequestServices, startRequest, requestStatus } = await requestApi();
           const environment = readClientEnvironment();
           const services = await openRequestServices(environment, 'operator');
           try {
@@ -85,6 +87,7 @@ export function registerRequestCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((id: string, options: { json?: boolean }) =>
       withExitStatus(async () => {
+        const { openRequestServices, requestStatus } = await requestApi();
         const environment = readClientEnvironment();
         const services = await openRequestServices(environment, 'operator');
         try {
@@ -109,6 +112,7 @@ export function registerRequestCommands(program: Command): void {
     .option('--requester <person>')
     .option('--json', 'print JSON')
     .action(async (options: { status?: string; target?: string; env?: string; requester?: string; json?: boolean }) => {
+      const { openRequestServices, listRequests } = await requestApi();
       const services = await openRequestServices(readClientEnvironment(), 'operator');
       try {
         const rows = await listRequests(services, {
@@ -140,6 +144,7 @@ export function registerRequestCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((id: string, options: { question: string; option: string; as: string; comment?: string; json?: boolean }) =>
       withExitStatus(async () => {
+        const { openRequestServices, decideRequest } = await requestApi();
         const services = await openRequestServices(readClientEnvironment(), 'operator');
         try {
           const receipt = await decideRequest(
@@ -175,6 +180,7 @@ export function registerRequestCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((id: string, options: { as: string; reason?: string; json?: boolean }) =>
       withExitStatus(async () => {
+        const { openRequestServices, cancelRequest } = await requestApi();
         const environment = readClientEnvironment();
         const services = await openRequestServices(environment, 'operator');
         try {
@@ -218,6 +224,7 @@ async function follow(
   progress: boolean,
   until: (view: RequestStatusView) => boolean = (view) => view.state === 'awaiting-approval' || view.phase === 'done',
 ): Promise<RequestStatusView> {
+  const { requestStatus } = await requestApi();
   let shown = '';
   let view = await requestStatus(services, requestId);
   await waitFor(

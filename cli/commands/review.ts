@@ -1,10 +1,7 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { readTargetCatalog } from '../../postgres/target';
-import { readMigrationFiles } from '../../artifacts/migration-files';
-import { privileged } from '../../activities/review/escalations/SW-ESC-PRIVILEGED';
-import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../activities/review/report';
-import { reviewChange } from '../../activities/review/review-change';
+import type { ReportFormat } from '../../activities/review/report';
+import { clientTargetVariables } from '../../config/environment';
 
 interface ReviewOptions {
   target?: string;
@@ -34,20 +31,25 @@ export function registerReviewCommand(program: Command): void {
       'text',
     )
     .action(async (path: string, options: ReviewOptions) => {
+      const { REPORT_FORMATS, renderReport } = await import('../../activities/review/report.js');
+      const { readMigrationFiles } = await import('../../artifacts/migration-files.js');
+      const { reviewChange } = await import('../../activities/review/review-change.js');
+      const { privileged } = await import('../../activities/review/escalations/SW-ESC-PRIVILEGED.js');
       if (!(REPORT_FORMATS as readonly string[]).includes(options.format)) {
         throw new Error(`--format ${options.format} is not known: use ${REPORT_FORMATS.join(', ')}.`);
       }
       const files = readMigrationFiles(path);
       // The target's catalog gives its version, and table sizes and column types for the lock model.
+      const connection = { applicationName: 'schemawright-review', env: clientTargetVariables() };
       const catalog = options.target
-        ? await readTargetCatalog(options.target, { applicationName: 'schemawright-review' })
+        ? await (await import('../../postgres/target.js')).readTargetCatalog(options.target, connection)
         : undefined;
       const { report, escalations } = await reviewChange({
         files,
         catalog,
         pgVersion: options.pgVersion,
         target: options.target,
-        connection: { applicationName: 'schemawright-review' },
+        connection,
       });
       // Paths in a directory's report are relative to it; CI tools resolve them from where the command ran.
       const base = statSync(path).isDirectory() ? path : '';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { DEFAULT_STORE_ROLES, setupStore } from '../../store/least-privilege';
+import { DEFAULT_STORE_ROLES } from '../../store/store-roles';
 
 interface SetupOptions {
   ownerUrl: string;
@@ -14,6 +14,7 @@ interface SetupOptions {
  * password is SCHEMAWRIGHT_APP_PASSWORD, or a new one, printed once in the DATABASE_URL to use.
  */
 export async function runStoreSetup(options: SetupOptions): Promise<void> {
+  const { setupStore } = await import('../../store/least-privilege.js');
   const given = process.env.SCHEMAWRIGHT_APP_PASSWORD;
   const setup = await setupStore(options.ownerUrl, given || randomBytes(24).toString('base64url'), {
     owner: options.ownerRole,

@@ -1,6 +1,5 @@
-import type { Escalation } from '../../../artifacts/escalation';
+import { REJECT, type Escalation } from '../../../artifacts/escalation';
 import type { SourceLocation } from '../../../artifacts/findings';
-import { REJECT } from '../../../workflows/design-request-messages';
 import { describeApplyRole } from '../../../postgres/privileged/apply-role';
 import { privilegeReasons } from '../../../postgres/privileged/detector';
 import { privileged as privilegedRule } from '../rules/SW-L-PRIVILEGED';

@@ -5,8 +5,21 @@ import path from 'node:path';
 import type { Finding, Severity } from '../../../artifacts/findings';
 import { formatPgVersion, type PgVersion } from '../../../postgres/pg-version';
 
-/** squawk-cli's binary, installed by npm beside ours. */
-export const SQUAWK_BIN = path.resolve(__dirname, '../../../node_modules/.bin/squawk');
+/**
+ * squawk's native binary from squawk-cli's platform package, run directly: squawk-cli's own `bin` is a
+ * Node script that starts it, which would cost a second Node start on every review.
+ */
+export const SQUAWK_BIN = squawkBinary();
+
+function squawkBinary(): string {
+  const platformPackage = `@squawk-cli/${process.platform}-${process.arch}`;
+  try {
+    return require.resolve(`${platformPackage}/bin/${process.platform === 'win32' ? 'squawk.exe' : 'squawk'}`);
+  } catch {
+    // squawk-cli's launcher says what is missing (an unsupported platform, or optional dependencies skipped).
+    return path.join(path.dirname(require.resolve('squawk-cli/package.json')), 'js', 'bin', 'squawk');
+  }
+}
 
 /**
  * Rules we switch off. The runner sets lock_timeout and statement_timeout itself on every
