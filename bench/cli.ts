@@ -21,19 +21,15 @@ interface Measure {
   peakMiB: number | undefined;
 }
 
+/** Wall time from here (GNU time's own is in hundredths); peak memory from GNU time where there is one. */
 function once(command: string, args: string[]): Measure {
-  if (existsSync(GNU_TIME)) {
-    const { stderr } = spawnSync(GNU_TIME, ['-f', '%e %M', command, ...args], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      maxBuffer: 1 << 30,
-    });
-    const [seconds, kib] = stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
-    return { seconds: seconds!, peakMiB: kib! / 1024 };
-  }
+  const withTime = existsSync(GNU_TIME);
   const started = performance.now();
-  spawnSync(command, args, { cwd: ROOT, maxBuffer: 1 << 30 });
-  return { seconds: (performance.now() - started) / 1000, peakMiB: undefined };
+  const { stderr } = withTime
+    ? spawnSync(GNU_TIME, ['-f', '%M', command, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 30 })
+    : spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, peakMiB: withTime ? Number(stderr.trim().split('\n').at(-1)) / 1024 : undefined };
 }
 
 function median(values: number[]): number {
