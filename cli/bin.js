@@ -18,7 +18,7 @@ function reasonToCompile() {
   const builtAt = Date.parse(build.builtAt);
   for (const folder of build.folders) {
     for (const entry of readdirSync(join(ROOT, folder), { recursive: true, withFileTypes: true })) {
-      if (!entry.isFile() || entry.name.endsWith('.test.ts')) continue;
+      if (!entry.isFile() || /\.test\.tsx?$/.test(entry.name)) continue;
       const file = join(entry.parentPath ?? entry.path, entry.name);
       if (statSync(file).mtimeMs > builtAt) return `${file.slice(ROOT.length + 1)} changed since dist/ was built`;
     }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Compiles the TypeScript that schemawright runs (CLI, worker, web server) to CommonJS in dist/, so no
 // command pays for TypeScript compilation at run time. esbuild transpiles file by file (no type check:
-// `npm test` runs tsc); files that are not TypeScript (store migrations, the example policy) are copied
-// beside them. `npm install` runs this (prepare); `npm start` and `npm run schemawright` run it first.
+// `npm test` runs tsc; JSX as tsconfig.json says). Other files (store migrations, the example policy,
+// the web console's scripts and styles) are copied beside them. `npm install` runs this (prepare);
+// `cli/bin.js` runs it when a source is newer than the build.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -29,14 +30,15 @@ const OUT = join(ROOT, `dist.building-${process.pid}`);
 function sourceFiles() {
   return SOURCE_FOLDERS.flatMap((folder) =>
     readdirSync(join(ROOT, folder), { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile() && !entry.name.endsWith('.test.ts'))
+      .filter((entry) => entry.isFile() && !/\.test\.tsx?$/.test(entry.name))
       .map((entry) => join(entry.parentPath ?? entry.path, entry.name)),
   );
 }
 
 const started = Date.now();
 const files = sourceFiles();
-const typescript = files.filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'));
+const isTypeScript = (file) => /\.tsx?$/.test(file);
+const typescript = files.filter(isTypeScript);
 await build({
   entryPoints: typescript,
   outdir: OUT,
@@ -49,7 +51,7 @@ await build({
   supported: { 'dynamic-import': false },
   logLevel: 'warning',
 });
-for (const file of files.filter((f) => !f.endsWith('.ts') && !f.endsWith('.js') && !f.endsWith('.mjs'))) {
+for (const file of files.filter((f) => !isTypeScript(f))) {
   const to = join(OUT, file.slice(ROOT.length + 1));
   mkdirSync(dirname(to), { recursive: true });
   copyFileSync(file, to);

@@ -33,7 +33,7 @@ describe('the compiled CLI', () => {
   const checkout = mkdtempSync(join(tmpdir(), 'sw-compiled-'));
   beforeAll(() => {
     for (const folder of SOURCES) cpSync(join(ROOT, folder), join(checkout, folder), { recursive: true });
-    cpSync(join(ROOT, 'package.json'), join(checkout, 'package.json'));
+    for (const file of ['package.json', 'tsconfig.json']) cpSync(join(ROOT, file), join(checkout, file));
     symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
   });
   afterAll(() => rmSync(checkout, { recursive: true, force: true }));
