@@ -8,6 +8,7 @@ import { targetVariable } from '../config/targets';
 import { ensureDatabase } from '../store/database';
 import { setupStore } from '../store/least-privilege';
 import { ManagedChild, startChild } from './child-process';
+import { superviseChild } from './supervisor';
 import { reachableDataDir, startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { requireFreePort } from './ports';
 import { locateTemporalCli } from './temporal-cli';
@@ -75,7 +76,7 @@ async function waitForChildLine(child: ManagedChild, pattern: RegExp, what: stri
     what,
     () => {
       if (exited) throw new StopWaiting(`${child.name} exited during startup:\n${child.logTail()}`);
-      return pattern.test(child.logTail(200)) || undefined;
+      return pattern.test(child.ownOutput()) || undefined;
     },
     { timeoutMs: 120_000, intervalMs: 200 },
   );
@@ -96,8 +97,11 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
     for (const item of started.reverse()) await item.stop().catch(() => undefined);
   };
   let stopping: Promise<void> | undefined;
+  let signalled!: () => void;
+  const stopAsked = new Promise<string>((resolve) => (signalled = () => resolve('')));
   const onSignal = () => {
     if (stopping) return;
+    signalled();
     say('\nstopping schemawright...');
     stopping = stopAll().then(() => say('stopped.'));
   };
@@ -184,14 +188,18 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
           }
         : {}),
     };
-    const worker = startSchemawrightChild('worker', childEnv, join(logs, 'worker.log'));
+    // Supervised: a worker or web server that dies is restarted; the stack stops only when restarts keep failing.
+    const supervise = (command: 'worker' | 'web', ready: RegExp, what: string) =>
+      superviseChild({
+        start: () => startSchemawrightChild(command, childEnv, join(logs, `${command}.log`)),
+        ready: (child) => waitForChildLine(child, ready, what),
+        say,
+      });
+    const worker = supervise('worker', /worker polling/, 'the worker to start polling');
     started.push(worker);
-    const web = startSchemawrightChild('web', childEnv, join(logs, 'web.log'));
+    const web = supervise('web', /web server listening/, 'the web server to listen');
     started.push(web);
-    await Promise.all([
-      waitForChildLine(worker, /worker polling/, 'the worker to start polling'),
-      waitForChildLine(web, /web server listening/, 'the web server to listen'),
-    ]);
+    await Promise.all([worker.started, web.started]);
     if (stopping) return;
 
     const check = await runStackCheck({ ...env, temporal: { ...env.temporal, address } });
@@ -223,14 +231,21 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
     say('  npm run schemawright -- list');
     say('Press Ctrl-C to stop everything.');
 
-    // Stay up until a signal stops us or a child dies.
-    const died = await Promise.race([
-      worker.exited.then(() => worker),
-      web.exited.then(() => web),
-      ...(temporal ? [temporal.child.exited.then(() => temporal!.child)] : []),
+    // Stay up until a signal stops us, Temporal dies, or a worker or web server keeps failing to restart.
+    const fatal = await Promise.race([
+      worker.gaveUp,
+      web.gaveUp,
+      ...(temporal
+        ? [
+            temporal.child.exited.then(
+              () => `${temporal!.child.name} stopped unexpectedly; its log ends with:\n${temporal!.child.logTail()}`,
+            ),
+          ]
+        : []),
+      stopAsked,
     ]);
     if (!stopping) {
-      say(`${died.name} stopped unexpectedly; its log ends with:\n${died.logTail()}`);
+      say(fatal);
       onSignal();
       process.exitCode = 1;
     }
