@@ -19,6 +19,8 @@ import { ensureTargetRoles, targetRolePasswords, type TargetRoleUrls } from './t
 import { StopWaiting, waitFor } from './wait';
 
 const STORE_DATABASE = 'schemawright';
+/** Where npm start's worker serves /metrics and /healthz unless SCHEMAWRIGHT_WORKER_METRICS_PORT says. */
+const DEFAULT_WORKER_METRICS_PORT = 9464;
 const EXAMPLE_TARGET = 'shop';
 const CLI = require.resolve('../cli/schemawright');
 
@@ -121,6 +123,12 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       'the approvals web server',
       'Stop whatever holds it, or choose another with SCHEMAWRIGHT_WEB_PORT.',
     );
+    const workerMetricsPort = env.metrics.workerPort ?? DEFAULT_WORKER_METRICS_PORT;
+    await requireFreePort(
+      workerMetricsPort,
+      "the worker's metrics",
+      'Stop whatever holds it, or choose another with SCHEMAWRIGHT_WORKER_METRICS_PORT.',
+    );
 
     let temporal: RunningTemporal | undefined;
     if (env.temporal.address) {
@@ -179,6 +187,9 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       DATABASE_URL: storeUrl,
       // The same home, so the children sign audit checkpoints with the key printed below.
       SCHEMAWRIGHT_HOME: env.home,
+      // All on this host: the children share the token key in the home and the local mail capture.
+      SCHEMAWRIGHT_SUPERVISED: '1',
+      SCHEMAWRIGHT_WORKER_METRICS_PORT: String(workerMetricsPort),
       ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),
       // The embedded `shop` through its own roles, unless the user pointed it elsewhere.
       ...(targetRoles && !process.env[targetVariable(EXAMPLE_TARGET)]
@@ -223,7 +234,9 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       say(`  psql, the ${EXAMPLE_TARGET} target:      ${psqlCommand(passFile, postgres.port, EXAMPLE_TARGET)}`);
     }
     say(`  Audit key:                  ${auditKey.id} (public key ${auditKey.text}; \`audit verify\` checks with it)`);
-    say(`  Logs:                       ${logs}`);
+    say(`  Metrics (Prometheus):       ${webUrl}/metrics, http://${env.metrics.host}:${workerMetricsPort}/metrics`);
+    say(`  Health:                     ${webUrl}/healthz, http://${env.metrics.host}:${workerMetricsPort}/healthz`);
+    say(`  Logs (JSON lines):          ${logs}`);
     say(`  Stack check:                passed (workflow ${check.workflowId})`);
     say('');
     say('Next, in another terminal (the CLI finds this stack by itself):');

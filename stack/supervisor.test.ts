@@ -24,15 +24,17 @@ describe('superviseChild: a child of npm start that dies is restarted', () => {
       return undefined;
     });
 
-  it('restarts one killed by SIGKILL, says so, and the new one runs', async () => {
+  const KEEPS_RUNNING = "console.log('ready'); setInterval(() => undefined, 1000);";
+  /** A supervised `name` running `script`, and what the supervisor said about it. */
+  function supervise(name: string, script: string, options: { maxRestarts?: number; backoffMs: number }) {
     const said: string[] = [];
-    const worker = superviseChild({
-      start: start('worker', "console.log('ready'); setInterval(() => undefined, 1000);"),
-      ready,
-      say: (line) => said.push(line),
-      backoffMs: 50,
-    });
-    supervised.push(worker);
+    const child = superviseChild({ start: start(name, script), ready, say: (line) => said.push(line), ...options });
+    supervised.push(child);
+    return { child, said };
+  }
+
+  it('restarts one killed by SIGKILL, says so, and the new one runs', async () => {
+    const { child: worker, said } = supervise('worker', KEEPS_RUNNING, { backoffMs: 50 });
     await worker.started;
     const first = worker.current().process;
     first.kill('SIGKILL');
@@ -47,15 +49,11 @@ describe('superviseChild: a child of npm start that dies is restarted', () => {
   });
 
   it('gives up when restarts keep failing, with the backoff doubling and the last output', async () => {
-    const said: string[] = [];
-    const web = superviseChild({
-      start: start('web', "console.log('ready'); console.error('out of memory, say'); process.exit(3);"),
-      ready,
-      say: (line) => said.push(line),
-      maxRestarts: 2,
-      backoffMs: 20,
-    });
-    supervised.push(web);
+    const { child: web, said } = supervise(
+      'web',
+      "console.log('ready'); console.error('out of memory, say'); process.exit(3);",
+      { maxRestarts: 2, backoffMs: 20 },
+    );
     await web.started;
     const message = await web.gaveUp;
     expect(said.filter((line) => line.includes('restarting'))).toEqual([
@@ -70,13 +68,7 @@ describe('superviseChild: a child of npm start that dies is restarted', () => {
   });
 
   it('does not restart a child it was asked to stop', async () => {
-    const said: string[] = [];
-    const worker = superviseChild({
-      start: start('stopped', "console.log('ready'); setInterval(() => undefined, 1000);"),
-      ready,
-      say: (line) => said.push(line),
-      backoffMs: 10,
-    });
+    const { child: worker, said } = supervise('stopped', KEEPS_RUNNING, { backoffMs: 10 });
     await worker.started;
     await worker.stop();
     expect(worker.current().process.signalCode).toBe('SIGTERM');
