@@ -61,9 +61,10 @@ export async function runWorker(env = readEnvironment()): Promise<void> {
     taskQueue: env.temporal.taskQueue,
     deps: {
       store,
-      notify: async (notification) => {
-        await notifier.notify(notification);
+      // Observed before sending: a channel that is down does not hide how long a gate waited.
+      notify: (notification) => {
         observeNotification(notification);
+        return notifier.notify(notification);
       },
       checkpointAudit,
     },
