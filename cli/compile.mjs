@@ -5,24 +5,15 @@
 // the web console's scripts and styles) are copied beside them. `npm install` runs this (prepare);
 // `cli/bin.js` runs it when a source is newer than the build.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** The folders whose code runs in production; tests, benchmarks and docs run from source with tsx. */
-const SOURCE_FOLDERS = [
-  'activities',
-  'approvals',
-  'artifacts',
-  'cli',
-  'config',
-  'postgres',
-  'stack',
-  'store',
-  'workers',
-  'workflows',
-];
+/** The folders tsconfig.json includes but tests, benchmarks and docs, which run from source with tsx. */
+const SOURCE_FOLDERS = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')).include.filter(
+  (folder) => !['test', 'bench', 'docs'].includes(folder),
+);
 const DIST = join(ROOT, 'dist');
 // Built aside and swapped in, so a stack running from dist/ never loads a half-written file.
 const OUT = join(ROOT, `dist.building-${process.pid}`);

@@ -31,6 +31,13 @@ export interface Environment {
   };
   web: { port: number; host: string };
   /**
+   * Prometheus metrics and health checks: the web server serves /metrics and /healthz on its own port; a
+   * worker on `workerPort` when set (npm start sets it for its worker: 9464 unless chosen).
+   */
+  metrics: { workerPort?: number; host: string };
+  /** Set by `npm start` for the worker and web server it runs: the embedded default, all on one host. */
+  supervised: boolean;
+  /**
    * The Ed25519 key that signs checkpoints of the audit chain (store/audit-key.ts); unset: generated once
    * in SCHEMAWRIGHT_HOME. A verifier that should not hold it gets the public half only.
    */
@@ -115,6 +122,11 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = proc
       port: port(env, 'SCHEMAWRIGHT_WEB_PORT', 8080),
       host: env.SCHEMAWRIGHT_WEB_HOST || '127.0.0.1',
     },
+    metrics: {
+      workerPort: env.SCHEMAWRIGHT_WORKER_METRICS_PORT ? port(env, 'SCHEMAWRIGHT_WORKER_METRICS_PORT', 0) : undefined,
+      host: env.SCHEMAWRIGHT_METRICS_HOST || '127.0.0.1',
+    },
+    supervised: env.SCHEMAWRIGHT_SUPERVISED === '1',
     audit: {
       key: env.SCHEMAWRIGHT_AUDIT_KEY || undefined,
       publicKey: env.SCHEMAWRIGHT_AUDIT_PUBLIC_KEY || undefined,

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn, SpawnOptions } from 'node:child_process';
-import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 
 /** A long-running child whose output goes to a log file, so a failed start can show why. */
 export interface ManagedChild {
@@ -11,6 +11,8 @@ export interface ManagedChild {
   /** Sends `signal` (SIGTERM by default), then SIGKILL after `timeoutMs`. */
   stop(timeoutMs?: number, signal?: NodeJS.Signals): Promise<void>;
   logTail(lines?: number): string;
+  /** What this child wrote, without what earlier runs left in the same log file. */
+  ownOutput(): string;
 }
 
 export function startChild(
@@ -21,6 +23,7 @@ export function startChild(
   options: SpawnOptions = {},
 ): ManagedChild {
   const fd = openSync(logFile, 'a');
+  const offset = fstatSync(fd).size;
   const child = spawn(command, args, { ...options, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const exited = new Promise<number | null>((resolveExit) => {
@@ -34,6 +37,13 @@ export function startChild(
   const logTail = (lines = 20) => {
     try {
       return readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '';
+    }
+  };
+  const ownOutput = () => {
+    try {
+      return readFileSync(logFile).subarray(offset).toString('utf8');
     } catch {
       return '';
     }
@@ -54,5 +64,5 @@ export function startChild(
     await exited;
     clearTimeout(killer);
   };
-  return { name, process: child, logFile, exited, stop, logTail };
+  return { name, process: child, logFile, exited, stop, logTail, ownOutput };
 }

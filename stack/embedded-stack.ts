@@ -8,6 +8,7 @@ import { targetVariable } from '../config/targets';
 import { ensureDatabase } from '../store/database';
 import { setupStore } from '../store/least-privilege';
 import { ManagedChild, startChild } from './child-process';
+import { superviseChild } from './supervisor';
 import { reachableDataDir, startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { requireFreePort } from './ports';
 import { locateTemporalCli } from './temporal-cli';
@@ -18,6 +19,8 @@ import { ensureTargetRoles, targetRolePasswords, type TargetRoleUrls } from './t
 import { StopWaiting, waitFor } from './wait';
 
 const STORE_DATABASE = 'schemawright';
+/** Where npm start's worker serves /metrics and /healthz unless SCHEMAWRIGHT_WORKER_METRICS_PORT says. */
+const DEFAULT_WORKER_METRICS_PORT = 9464;
 const EXAMPLE_TARGET = 'shop';
 const CLI = require.resolve('../cli/schemawright');
 /** Tests run the stack from source, under tsx; `npm start` runs the compiled CLI in dist/. */
@@ -77,7 +80,7 @@ async function waitForChildLine(child: ManagedChild, pattern: RegExp, what: stri
     what,
     () => {
       if (exited) throw new StopWaiting(`${child.name} exited during startup:\n${child.logTail()}`);
-      return pattern.test(child.logTail(200)) || undefined;
+      return pattern.test(child.ownOutput()) || undefined;
     },
     { timeoutMs: 120_000, intervalMs: 200 },
   );
@@ -98,8 +101,11 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
     for (const item of started.reverse()) await item.stop().catch(() => undefined);
   };
   let stopping: Promise<void> | undefined;
+  let signalled!: () => void;
+  const stopAsked = new Promise<string>((resolve) => (signalled = () => resolve('')));
   const onSignal = () => {
     if (stopping) return;
+    signalled();
     say('\nstopping schemawright...');
     stopping = stopAll().then(() => say('stopped.'));
   };
@@ -118,6 +124,12 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       env.web.port,
       'the approvals web server',
       'Stop whatever holds it, or choose another with SCHEMAWRIGHT_WEB_PORT.',
+    );
+    const workerMetricsPort = env.metrics.workerPort ?? DEFAULT_WORKER_METRICS_PORT;
+    await requireFreePort(
+      workerMetricsPort,
+      "the worker's metrics",
+      'Stop whatever holds it, or choose another with SCHEMAWRIGHT_WORKER_METRICS_PORT.',
     );
 
     let temporal: RunningTemporal | undefined;
@@ -177,17 +189,24 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       DATABASE_URL: storeUrl,
       // The same home, so the children sign audit checkpoints with the key printed below.
       SCHEMAWRIGHT_HOME: env.home,
+      // All on this host: the children share the token key in the home and the local mail capture.
+      SCHEMAWRIGHT_SUPERVISED: '1',
+      SCHEMAWRIGHT_WORKER_METRICS_PORT: String(workerMetricsPort),
       ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),
       ...shopVariables(targetRoles),
     };
-    const worker = startSchemawrightChild('worker', childEnv, join(logs, 'worker.log'));
+    // Supervised: a worker or web server that dies is restarted; the stack stops only when restarts keep failing.
+    const supervise = (command: 'worker' | 'web', ready: RegExp, what: string) =>
+      superviseChild({
+        start: () => startSchemawrightChild(command, childEnv, join(logs, `${command}.log`)),
+        ready: (child) => waitForChildLine(child, ready, what),
+        say,
+      });
+    const worker = supervise('worker', /worker polling/, 'the worker to start polling');
     started.push(worker);
-    const web = startSchemawrightChild('web', childEnv, join(logs, 'web.log'));
+    const web = supervise('web', /web server listening/, 'the web server to listen');
     started.push(web);
-    await Promise.all([
-      waitForChildLine(worker, /worker polling/, 'the worker to start polling'),
-      waitForChildLine(web, /web server listening/, 'the web server to listen'),
-    ]);
+    await Promise.all([worker.started, web.started]);
     if (stopping) return;
 
     const check = await runStackCheck({ ...env, temporal: { ...env.temporal, address } });
@@ -216,7 +235,9 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
       say(`  psql, the ${EXAMPLE_TARGET} target:      ${psqlCommand(passFile, postgres.port, EXAMPLE_TARGET)}`);
     }
     say(`  Audit key:                  ${auditKey.id} (public key ${auditKey.text}; \`audit verify\` checks with it)`);
-    say(`  Logs:                       ${logs}`);
+    say(`  Metrics (Prometheus):       ${webUrl}/metrics, http://${env.metrics.host}:${workerMetricsPort}/metrics`);
+    say(`  Health:                     ${webUrl}/healthz, http://${env.metrics.host}:${workerMetricsPort}/healthz`);
+    say(`  Logs (JSON lines):          ${logs}`);
     say(`  Stack check:                passed (workflow ${check.workflowId})`);
     say('');
     say('Next, in another terminal (the CLI finds this stack by itself):');
@@ -224,14 +245,21 @@ export async function startEmbeddedStack(env: Environment = readEnvironment()): 
     say('  npm run schemawright -- list');
     say('Press Ctrl-C to stop everything.');
 
-    // Stay up until a signal stops us or a child dies.
-    const died = await Promise.race([
-      worker.exited.then(() => worker),
-      web.exited.then(() => web),
-      ...(temporal ? [temporal.child.exited.then(() => temporal!.child)] : []),
+    // Stay up until a signal stops us, Temporal dies, or a worker or web server keeps failing to restart.
+    const fatal = await Promise.race([
+      worker.gaveUp,
+      web.gaveUp,
+      ...(temporal
+        ? [
+            temporal.child.exited.then(
+              () => `${temporal!.child.name} stopped unexpectedly; its log ends with:\n${temporal!.child.logTail()}`,
+            ),
+          ]
+        : []),
+      stopAsked,
     ]);
     if (!stopping) {
-      say(`${died.name} stopped unexpectedly; its log ends with:\n${died.logTail()}`);
+      say(fatal);
       onSignal();
       process.exitCode = 1;
     }

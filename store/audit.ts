@@ -88,6 +88,13 @@ export function auditEntryHash(entry: Omit<AuditEntry, 'seq' | 'hash'>): string 
 }
 
 /** Appends one entry, chained to the last one, and returns its sequence number and hash. */
+const appendedListeners: ((entry: AuditEntryInput) => void)[] = [];
+
+/** Called after each entry this process appends (the worker's and web server's metrics count refusals). */
+export function onAppended(listener: (entry: AuditEntryInput) => void): void {
+  appendedListeners.push(listener);
+}
+
 export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{ seq: number; hash: string }> {
   // What jsonb will give back (no undefined, dates as strings), so that verify hashes the same value;
   // jsonb refuses U+0000, so it becomes U+FFFD: an entry is written whatever text it quotes.
@@ -128,6 +135,7 @@ export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{
       ],
     );
     await client.query('COMMIT');
+    for (const listener of appendedListeners) listener(input);
     return { seq: Number(rows[0].seq), hash };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -4,18 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
-const SOURCES = [
-  'activities',
-  'approvals',
-  'artifacts',
-  'cli',
-  'config',
-  'postgres',
-  'stack',
-  'store',
-  'workers',
-  'workflows',
-];
+/** What a checkout holds besides its tests: the folders tsconfig.json includes (compile.mjs reads it too). */
+const SOURCES = (JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')) as { include: string[] }).include.filter(
+  (folder) => !['test', 'bench', 'docs'].includes(folder),
+);
 
 function run(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolveRun) => {

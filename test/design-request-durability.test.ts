@@ -60,8 +60,10 @@ describe('a request survives its worker being killed', () => {
           TEMPORAL_NAMESPACE: temporal.namespace,
           DATABASE_URL: store.db.url,
           SCHEMAWRIGHT_TASK_QUEUE: taskQueue,
-          SCHEMAWRIGHT_MAIL_CAPTURE_PORT: String(mail.port),
           SCHEMAWRIGHT_WEB_URL: WEB_URL,
+          // A web URL off this host says the worker runs apart from the web server: it needs both (config/split-hosts.ts).
+          SMTP_URL: `smtp://127.0.0.1:${mail.port}/?ignoreTLS=true`,
+          SCHEMAWRIGHT_TOKEN_KEYS: 'durability:0123456789abcdef0123456789abcdef',
           [targetVariable(target.name)]: target.url,
         },
       },

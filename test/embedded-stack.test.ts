@@ -34,6 +34,7 @@ interface Ports {
   postgres: number;
   mail: number;
   web: number;
+  metrics: number;
 }
 
 /** `npm start` as a user runs it (the compiled CLI), capturing what it prints. */
@@ -49,6 +50,7 @@ function start(home: string, ports: Ports) {
       SCHEMAWRIGHT_POSTGRES_PORT: String(ports.postgres),
       SCHEMAWRIGHT_WEB_PORT: String(ports.web),
       SCHEMAWRIGHT_MAIL_CAPTURE_PORT: String(ports.mail),
+      SCHEMAWRIGHT_WORKER_METRICS_PORT: String(ports.metrics),
       TEMPORAL_ADDRESS: '',
       DATABASE_URL: '',
     },
@@ -93,6 +95,7 @@ async function pickPorts(): Promise<Ports> {
     postgres: await freePort(),
     web: await freePort(),
     mail: await freePort(),
+    metrics: await freePort(),
   };
 }
 

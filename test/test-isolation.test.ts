@@ -9,7 +9,7 @@ describe("no process a test starts reaches a developer's own stack", () => {
   it('the run has a home of its own (not the checkout .schemawright/ that npm start writes) and no default port', () => {
     expect(readClientEnvironment(process.env, ROOT).home).not.toBe(join(ROOT, '.schemawright'));
     expect(defaultPortsIn(process.env, ROOT)).toEqual([]);
-    expect([...DEFAULT_PORTS].sort()).toEqual([2525, 5432, 54329, 7233, 8080, 8233]);
+    expect([...DEFAULT_PORTS].sort()).toEqual([2525, 5432, 54329, 7233, 8080, 8233, 9464]);
   });
 
   it('a child whose mail would go to the default capture port 2525 is refused before it starts', () => {

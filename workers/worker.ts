@@ -7,6 +7,7 @@ import {
 } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities';
 import { auditRefusal } from '../approvals/requests';
+import { timeActivities } from '../operations/metrics';
 import type { RequestSinks } from '../workflows/design-request-messages';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -42,6 +43,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     workflowBundle: options.workflowBundle,
     activities: createActivities(options.deps),
     sinks: requestSinks(options.deps),
+    interceptors: { activity: [timeActivities] },
     maxCachedWorkflows: options.maxCachedWorkflows,
     shutdownGraceTime: '10 seconds',
   });

@@ -7,6 +7,7 @@ import { appendAudit } from '../../store/audit';
 import { getJson, putJson } from '../../store/artifacts';
 import type { ApplyStopped, RequestActivities } from '../contracts';
 import { heartbeating } from '../heartbeat';
+import { stepTimer } from '../../operations/metrics';
 import { applyMigrations, LockContentionError, MigrationFailedError, verifyApplied } from '.';
 
 /** The apply activities: the drift check before, the runner over the chosen migrations, and the check after. */
@@ -23,6 +24,7 @@ export function createApplyActivities(
       heartbeating(async (progress) => {
         const migrations = await getJson<Migration[]>(store, input.migration);
         const target = { name: input.target, connectionString: resolveTarget(input.target).connectionString };
+        const timeStep = stepTimer();
         let audits = Promise.resolve();
         let auditFailure: unknown;
         const results = await applyMigrations(target, migrations, {
@@ -31,6 +33,7 @@ export function createApplyActivities(
           ...input.limits,
           onProgress: (event) => {
             progress(event);
+            timeStep(event);
             if (event.status !== 'applied') return;
             // Chained, so entries keep the order of the steps; awaited before the activity completes. A
             // failure is kept for then: a rejected link left unhandled meanwhile would end the worker.

@@ -1,10 +1,16 @@
-import { readClientEnvironment } from '../../config/environment';
+import { ConfigError, readClientEnvironment } from '../../config/environment';
+import { checkSplitHosts } from '../../config/split-hosts';
+import { logHttpRequests } from '../../operations/http-log';
+import { processLog } from '../../operations/log';
+import { collectProcessMetrics, countRequestsByState, observeAudit } from '../../operations/metrics';
+import { onAppended } from '../../store/audit';
 import { requireFreePort } from '../../stack/ports';
 import { auditCheckpointer, checkpointEveryMinute } from '../../store/audit-anchor';
 import { auditKeyFrom } from '../../store/audit-key';
 import { warnOfAuditRewriteRights } from '../../store/least-privilege';
 import { startMailCapture, type MailCapture } from '../email/capture';
 import { tokenKeysFrom } from '../email/tokens';
+import { quoteVisibility } from '../requests';
 import { openRequestServices } from '../services';
 import { createSlackApp, slackSettings } from '../slack/app';
 import { parseApiTokens } from './http';
@@ -15,6 +21,10 @@ import { createWebServer, listen } from './server';
  * JSON API, and in the embedded default (no SMTP_URL) the local mail capture behind /inbox.
  */
 export async function runWebServer(env = readClientEnvironment()): Promise<void> {
+  const log = processLog('web');
+  const split = checkSplitHosts(env, 'web server');
+  if (split.refuse) throw new ConfigError(split.refuse);
+  if (split.warn) log.warn(split.warn);
   await requireFreePort(
     env.web.port,
     'the approvals web server',
@@ -39,6 +49,12 @@ export async function runWebServer(env = readClientEnvironment()): Promise<void>
     );
     capture = await startMailCapture(services.store, env.approvals.mailCapturePort);
   }
+  collectProcessMetrics();
+  onAppended(observeAudit);
+  countRequestsByState(async (state) => {
+    const query = `WorkflowType = 'designRequest' AND TaskQueue = '${quoteVisibility(env.temporal.taskQueue)}' AND SchemawrightStatus = '${state}'`;
+    return (await services.temporal.workflow.count(query)).count;
+  });
   const slackOn = slackSettings(env);
   const slack = slackOn ? createSlackApp({ services, webBaseUrl: env.approvals.webBaseUrl, ...slackOn }) : undefined;
   const server = createWebServer({
@@ -50,6 +66,7 @@ export async function runWebServer(env = readClientEnvironment()): Promise<void>
     slack: slack?.requestListener,
     slackReachability: slack?.reachability,
   });
+  logHttpRequests(server, log);
   const port = await listen(server, env.web.port, env.web.host);
   await slack?.start();
   const slackMode = !slack
@@ -57,8 +74,9 @@ export async function runWebServer(env = readClientEnvironment()): Promise<void>
     : slack.requestListener
       ? 'Slack events at /slack/events'
       : 'Slack in Socket Mode';
-  console.log(
+  log.info(
     `web server listening on http://${env.web.host}:${port}; ${slackMode}${capture ? `; mail is caught on port ${capture.port} and shown at /inbox` : ''}`,
+    { metrics: `http://${env.web.host}:${port}/metrics`, health: `http://${env.web.host}:${port}/healthz` },
   );
   const stop = () => {
     server.close();

@@ -33,6 +33,7 @@ import {
 } from '../requests';
 import { describeReachability, type SlackReachability } from '../slack/reachability';
 import { escapeHtml, page } from './html';
+import { webOperations } from './operations';
 import { setSecurityHeaders } from './headers';
 import {
   bearerPerson,
@@ -100,21 +101,6 @@ const routes: [string, RegExp, Handler][] = [
         HTML,
         requestListPage((await listRequests(deps.services)).slice(0, 200), deps.temporalUiUrl, others, notice),
       );
-    },
-  ],
-  [
-    'GET',
-    /^\/healthz$/,
-    async (_req, res, deps) => {
-      await deps.services.store.query('SELECT 1');
-      await deps.services.temporal.workflowService.getSystemInfo({});
-      // Slack being down does not make this server unhealthy (it still serves pages, email links and the API): it is reported, not failed.
-      const slack = deps.slackReachability?.();
-      sendJson(res, 200, {
-        store: 'ok',
-        temporal: 'ok',
-        ...(slack ? { slack: slack.state === 'reachable' ? 'ok' : describeReachability(slack) } : {}),
-      });
     },
   ],
   [
@@ -415,8 +401,10 @@ function failure(res: ServerResponse, error: unknown, api: boolean): void {
 const REFUSED_STATUS: Record<RefusedKind, number> = { forbidden: 403, conflict: 409, busy: 429, mismatch: 422 };
 
 export function createWebServer(deps: WebDependencies): Server {
+  const operations = webOperations(deps);
   return createServer((req, res) => {
     setSecurityHeaders(res);
+    if (operations(req, res)) return;
     if (declaredTooLarge(req))
       return failure(
         res,

@@ -13,6 +13,7 @@ export const DEFAULT_PORTS: ReadonlySet<number> = (() => {
     defaults.postgres.port,
     defaults.web.port,
     defaults.approvals.mailCapturePort,
+    9464, // npm start's worker metrics (stack/embedded-stack.ts)
     5432,
   ]);
 })();
@@ -28,6 +29,8 @@ const USER_STACK_VARIABLES = [
   'SLACK_APP_TOKEN',
   'SLACK_CHANNEL',
   'SCHEMAWRIGHT_WEB_URL',
+  'SCHEMAWRIGHT_WORKER_METRICS_PORT',
+  'SCHEMAWRIGHT_SUPERVISED',
 ];
 
 /**
@@ -79,6 +82,7 @@ export function defaultPortsIn(env: NodeJS.ProcessEnv, cwd: string): string[] {
     ['the web port (SCHEMAWRIGHT_WEB_PORT)', settings.web.port],
     ['links in mail and Slack (SCHEMAWRIGHT_WEB_URL)', portOf(settings.approvals.webBaseUrl, 80)],
     ['the mail capture (SCHEMAWRIGHT_MAIL_CAPTURE_PORT)', settings.approvals.mailCapturePort],
+    ["the worker's metrics (SCHEMAWRIGHT_WORKER_METRICS_PORT)", settings.metrics.workerPort],
     ['PGPORT', env.PGPORT ? Number(env.PGPORT) : undefined],
   ];
   return used
