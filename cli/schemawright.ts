@@ -12,6 +12,7 @@ import { registerRequestCommands } from './commands/requests';
 import { registerDesignCommand } from './commands/design';
 import { stopShadowServer } from '../stack/shadow-server';
 import { registerReviewCommand } from './commands/review';
+import { registerRevertCommand } from './commands/revert';
 import { registerStoreCommand } from './commands/store';
 
 const program = new Command()
@@ -65,6 +66,7 @@ registerReviewCommand(program);
 registerAuditCommand(program);
 registerPlanCommand(program);
 registerRequestCommands(program);
+registerRevertCommand(program);
 registerDesignCommand(program);
 registerStoreCommand(program);
 
