@@ -107,7 +107,7 @@ describe('a revert request: its own question and approval, run by the runner', (
     });
     expect(question!.options.map((o) => o.id)).toEqual(['revert', 'reject']);
     expect(question!.problem).toContain(
-      `Revert request ${applied.requestId} (the release is rolled back): run the down of migration 001, 1 step(s): 001 revert ${requestId}#1: DROP TABLE notes;`,
+      `Revert request ${applied.requestId} (the release is rolled back): run the down of migration 001, 1 step(s): 001 revert ${requestId}#1: DROP TABLE notes.`,
     );
     // Nothing ran before approval.
     expect(await querySql(target.url, `SELECT to_regclass('notes') IS NOT NULL AS here`)).toEqual([{ here: true }]);

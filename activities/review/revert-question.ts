@@ -33,10 +33,13 @@ export function revertQuestion({ reverts, migrations, findings, escalations }: R
     id: `${REVERT_TRIGGER}:${reverts.requestId}`,
     trigger: REVERT_TRIGGER,
     task: `Revert request ${reverts.requestId}: ${reverts.reason}`,
-    problem:
-      `Revert request ${reverts.requestId} (${reverts.reason}): run the down of migration ${reverted}, ${statements.length} step(s): ${statements.join('; ')}. ` +
-      `Locks: ${locks.length ? locks.join(' ') : 'the lock model found no statement that blocks reads or writes for long'}. ` +
-      (others.length ? `Also asked: ${others.join(' ')}` : 'Review raised no other question.'),
+    problem: [
+      `Revert request ${reverts.requestId} (${reverts.reason}): run the down of migration ${reverted}, ${statements.length} step(s): ${statements.join('; ')}`,
+      `Locks: ${locks.length ? locks.join(' ') : 'the lock model found no statement that blocks reads or writes for long'}`,
+      others.length ? `Also asked: ${others.join(' ')}` : 'Review raised no other question',
+    ]
+      .map((text) => (text.endsWith('.') ? text : `${text}.`))
+      .join(' '),
     attempted: [
       `checked that the target's history still records every step of request ${reverts.requestId} as it applied them`,
       'reviewed the down (rules, lock model) and ran it on the sandbox, with the way back (the original migration) after it',
@@ -72,6 +75,6 @@ function blockingOf(escalation: Escalation): number | null {
 }
 
 function firstLine(sql: string): string {
-  const line = sql.trim().split('\n')[0]!;
+  const line = sql.trim().split('\n')[0]!.replace(/;$/, '');
   return line.length > 120 ? `${line.slice(0, 117)}...` : line;
 }
