@@ -1,12 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { applyMigration } from '../../activities/apply';
 import type { Migration } from '../../artifacts/migration';
 import { startChild } from '../../stack/child-process';
-import { waitFor } from '../../stack/wait';
 import { querySql, runSql } from '../support/requests';
+import { killAtEachStep } from './kill-at-each-step';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/stack';
 
 /**
@@ -80,27 +79,7 @@ describe('a revert killed at each step of its down', () => {
     );
 
   it('resumes and runs each step of the down exactly once, then marks the reverted steps undone', async () => {
-    for (const [index, hold] of HOLD.entries()) {
-      const blocker = new Client({ connectionString: db.url, application_name: 'blocker' });
-      await blocker.connect();
-      await blocker.query(`BEGIN; ${hold}`);
-      const child = reverter();
-      await waitFor(
-        `the revert to be stopped inside step ${index + 1} of the down`,
-        async () => {
-          if ((await downStepsApplied()) !== index) return undefined;
-          const waiting = await querySql(
-            db.url,
-            `SELECT 1 FROM pg_stat_activity WHERE application_name = 'schemawright-apply' AND wait_event_type = 'Lock' AND wait_event <> 'advisory'`,
-          );
-          return waiting.length ? true : undefined;
-        },
-        { timeoutMs: 60_000 },
-      );
-      await child.stop(0, 'SIGKILL');
-      await blocker.query('ROLLBACK');
-      await blocker.end();
-    }
+    await killAtEachStep(db.url, HOLD, reverter, downStepsApplied);
     const last = reverter();
     expect(await last.exited).toBe(0);
     expect(last.logTail(1)).toContain('"reverted":["2026.2"]');
