@@ -11,7 +11,10 @@ import type {
  * What the design-request workflow hands its phase activities and gets back: target names, artifact
  * refs and digests only, never schema text or credentials, so history stays small and clean.
  */
-export type PhaseInput = Pick<RequestInput, 'requestId' | 'kind' | 'title' | 'target' | 'environment' | 'source'>;
+export type PhaseInput = Pick<
+  RequestInput,
+  'requestId' | 'kind' | 'title' | 'target' | 'environment' | 'source' | 'reverts'
+>;
 
 export interface AnalysisOutcome {
   /** The target's schema fingerprint when analysed. */
@@ -106,6 +109,8 @@ export interface RequestActivities {
   renderChosenMigration(input: RenderInput): Promise<{ migration: ArtifactRef; steps: number }>;
   checkDrift(input: { target: string; fingerprint: string }): Promise<DriftOutcome>;
   applyChange(input: ApplyInput): Promise<ApplyOutcome>;
+  /** A revert request's apply: the runner over its migrations (downs), marking what they take back undone. */
+  revertChange(input: ApplyInput): Promise<ApplyOutcome>;
   verifyChange(input: { target: string; migration: ArtifactRef }): Promise<VerifyOutcome>;
   /** `state`: the state the request ends in (absent in older histories: the report then shows the view's). */
   writeReport(input: { requestId: string; status: unknown; state?: RequestState }): Promise<ArtifactRef>;

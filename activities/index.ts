@@ -1,9 +1,11 @@
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { Notification } from '../workflows/design-request-messages';
 import { createAnalysisActivities } from './analysis/activity';
 import { fixFileOf } from './analysis/fixes';
 import { createApplyActivities } from './apply/activity';
 import { pendingOnTarget } from './apply/import';
+import { revertOfRequest, RevertRefusedError } from './apply/revert';
 import type { RequestActivities } from './contracts';
 import { createModelingActivities } from './modeling/activity';
 import { createReportActivities } from './report/activity';
@@ -26,7 +28,7 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   const request: RequestActivities = {
     ...createAnalysisActivities(deps.store),
-    ...createModelingActivities({ store: deps.store, fixFileOf, pendingOnTarget }),
+    ...createModelingActivities({ store: deps.store, fixFileOf, pendingOnTarget, revertOf }),
     ...createReviewActivities(deps.store),
     ...createApplyActivities(deps.store),
     ...createReportActivities(deps),
@@ -35,3 +37,11 @@ export function createActivities(deps: ActivityDependencies) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** A refused revert is not retried: the request ends failed with the reasons, which say what to do. */
+async function revertOf(...args: Parameters<typeof revertOfRequest>) {
+  return revertOfRequest(...args).catch((error: unknown) => {
+    if (error instanceof RevertRefusedError) throw ApplicationFailure.nonRetryable(error.message, error.name);
+    throw error;
+  });
+}

@@ -28,6 +28,7 @@ import {
   type RequestKind,
   type RequestState,
   type RequestStatusView,
+  type RevertOf,
 } from '../workflows/design-request-messages';
 import { targetProblem } from '../config/targets';
 import {
@@ -47,6 +48,7 @@ import { loadSpec, SpecError } from '../activities/modeling/spec';
 import { parseStatements, SqlSyntaxError } from '../postgres/parse';
 import type { MigrationFile } from '../artifacts/migration-files';
 import { PolicyError } from './policy';
+import { revertableRequest } from './revert-request';
 
 /**
  * The one path by which every channel (CLI, Slack, email/web, HTTP API) starts, follows, decides and
@@ -75,8 +77,13 @@ export interface KickoffRequest {
   environment: string;
   requester: string;
   channel: Channel;
-  /** `name`: the file's base name, which messages about the source name (a path is cut to its base name). */
-  source: { format: 'spec' | 'sql' | 'migrations'; text: string; name?: string };
+  /**
+   * `name`: the file's base name, which messages about the source name (a path is cut to its base name).
+   * A revert's source is its reason (format `revert`).
+   */
+  source: { format: 'spec' | 'sql' | 'migrations' | 'revert'; text: string; name?: string };
+  /** kind `revert`: the applied request to take back; its target and environment are that request's. */
+  reverts?: string;
 }
 
 export class RequestInputError extends Error {
@@ -123,8 +130,8 @@ export function isName(value: string): boolean {
 
 function validateKickoff(request: KickoffRequest): string[] {
   const problems: string[] = [];
-  if (!['design', 'change', 'review'].includes(request.kind))
-    problems.push(`kind must be design, change or review (got '${request.kind}')`);
+  if (!['design', 'change', 'review', 'revert'].includes(request.kind))
+    problems.push(`kind must be design, change, review or revert (got '${request.kind}')`);
   if (!NAME.test(request.target ?? ''))
     problems.push(`target must be a name like 'shop' (letters, digits, _ and -), got '${request.target ?? ''}'`);
   if (!NAME.test(request.environment ?? ''))
@@ -146,6 +153,11 @@ export function kindSourceProblem(
   format: KickoffRequest['source']['format'],
   given: boolean,
 ): string | undefined {
+  if (kind === 'revert')
+    return given && format === 'revert'
+      ? undefined
+      : "a revert request needs a reason (source format 'revert'): say why the change is taken back (--reason)";
+  if (format === 'revert') return `a ${kind} request takes no revert reason: start a revert request (kind 'revert')`;
   if (kind === 'review')
     return given
       ? 'a review request analyses the target as it is and takes no spec or SQL: leave the source empty, or start a change (SQL) or design (spec) request'
@@ -235,6 +247,8 @@ export async function startRequest(
   services: RequestServices,
   request: KickoffRequest,
 ): Promise<{ requestId: string; started: boolean }> {
+  let reverts: RevertOf | undefined;
+  if (request.kind === 'revert') ({ request, reverts } = await revertKickoff(services, request));
   const problems = validateKickoff(request);
   if (!problems.length) problems.push(...(await sourceProblems(request.source)));
   if (problems.length) throw new RequestInputError(problems);
@@ -263,6 +277,7 @@ export async function startRequest(
     heartbeatSeconds: services.heartbeatSeconds,
     apply: services.apply,
     decisionKeys: services.decisions.publicKeys,
+    ...(reverts ? { reverts } : {}),
   };
   try {
     await services.temporal.workflow.start('designRequest', {
@@ -285,6 +300,50 @@ export async function startRequest(
     if (error instanceof WorkflowExecutionAlreadyStartedError) return { requestId, started: false };
     throw error;
   }
+}
+
+/**
+ * A revert takes its target and environment from the applied request it names, which must be one
+ * that can be reverted (approvals/revert-request.ts); a refusal is audited against that request.
+ */
+async function revertKickoff(
+  services: RequestServices,
+  request: KickoffRequest,
+): Promise<{ request: KickoffRequest; reverts: RevertOf }> {
+  if (!request.reverts || !NAME.test(request.reverts))
+    throw new RequestInputError([
+      `a revert names the applied request it takes back by its request id (got '${request.reverts ?? ''}')`,
+    ]);
+  const reasonProblem = kindSourceProblem('revert', request.source.format, request.source.text.trim() !== '');
+  if (reasonProblem) throw new RequestInputError([reasonProblem]);
+  const found = await revertableRequest(
+    services.temporal.workflow.getHandle(workflowIdOf(request.reverts)),
+    services.store,
+    request.reverts,
+    request.source.text.trim(),
+  );
+  const problems = 'problems' in found ? found.problems : [];
+  if (!('problems' in found) && request.target && request.target !== found.target)
+    problems.push(`request ${request.reverts} applied to target ${found.target}, not ${request.target}`);
+  if ('problems' in found || problems.length) {
+    await auditRefusal(services, {
+      action: 'revert',
+      actor: request.requester?.trim() || 'unknown',
+      channel: request.channel,
+      requestId: request.reverts,
+      reason: problems.join('; '),
+    });
+    throw new RequestInputError(problems);
+  }
+  return {
+    request: {
+      ...request,
+      target: found.target,
+      environment: found.environment,
+      title: request.title?.trim() || found.title,
+    },
+    reverts: found.reverts,
+  };
 }
 
 export async function requestStatus(

@@ -34,6 +34,8 @@ export interface Migration {
   repeatable?: boolean;
   /** The file it was read from, for messages about it. */
   source?: string;
+  /** A revert's migration (a down, applied as an up): the steps of `version` it takes back, marked undone once it ran. */
+  reverts?: string[];
 }
 
 /** Statements as one script, each ended by one semicolon (a step's own may be there or not). */

@@ -6,6 +6,7 @@ import { registerPlanCommand } from './commands/plan';
 import { registerRequestCommands } from './commands/requests';
 import { registerDesignCommand } from './commands/design';
 import { registerReviewCommand } from './commands/review';
+import { registerRevertCommand } from './commands/revert';
 import { registerStoreCommand } from './commands/store';
 
 // Each command loads its engines when it runs (`await import`), so `--help` or `review` does not pay
@@ -66,6 +67,7 @@ registerReviewCommand(program);
 registerAuditCommand(program);
 registerPlanCommand(program);
 registerRequestCommands(program);
+registerRevertCommand(program);
 registerDesignCommand(program);
 registerStoreCommand(program);
 

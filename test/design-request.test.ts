@@ -119,7 +119,7 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     );
     expect(error).toBeInstanceOf(RequestInputError);
     expect((error as Error).message).toBe(
-      "the request was not started: kind must be design, change or review (got 'chnage'); environment must be a name like 'production', got ''",
+      "the request was not started: kind must be design, change, review or revert (got 'chnage'); environment must be a name like 'production', got ''",
     );
     expect(await listRequests(services, { target: target.name })).toEqual([]);
   });

@@ -5,7 +5,7 @@ import type { ArtifactRef } from '../store/artifacts';
  * What the design-request workflow and its clients (CLI, Slack, email/web, HTTP API) say to each
  * other. Imported by the workflow and by every client; types only, plus the message definitions.
  */
-export type RequestKind = 'design' | 'change' | 'review';
+export type RequestKind = 'design' | 'change' | 'review' | 'revert';
 export type Channel = 'cli' | 'slack' | 'email' | 'web' | 'api';
 
 export type RequestState =
@@ -57,7 +57,8 @@ export interface GateTimings {
 export type { ArtifactRef };
 
 export type RequestSource = ArtifactRef & {
-  format: 'spec' | 'sql' | 'migrations';
+  /** `revert`: a revert request's reason, as its requester wrote it. */
+  format: 'spec' | 'sql' | 'migrations' | 'revert';
   /** The file's name as the requester knows it (a base name, never a path of their machine), for messages; absent in older requests. */
   name?: string;
 };
@@ -81,6 +82,15 @@ export interface RequestInput {
   apply?: ApplyLimits;
   /** The public keys that verify decisions, by channel; absent in requests started before decisions were signed. */
   decisionKeys?: DecisionKeys;
+  /** A revert request's (kind `revert`) applied request, and the migrations it applied. */
+  reverts?: RevertOf;
+}
+
+export interface RevertOf {
+  requestId: string;
+  /** The applied request's chosen migrations (its `render-migration` artifact). */
+  migration: ArtifactRef;
+  reason: string;
 }
 
 /** Ed25519 public keys (hex) by channel: the web process's key for email, Slack, web and API, the operator's for the CLI. */

@@ -4,6 +4,7 @@ import {
   ApplicationFailure,
   condition,
   currentUpdateInfo,
+  patched,
   proxyActivities,
   proxySinks,
   setHandler,
@@ -106,6 +107,7 @@ async function carryOut(request: RequestInput, run: RequestRun): Promise<Request
     title: request.title,
     source: request.source.digest,
     requester: request.requester,
+    ...(request.reverts ? { reverts: request.reverts.requestId, reason: request.reverts.reason } : {}),
   });
 
   await run.transition('analysis', 'running');
@@ -143,15 +145,17 @@ async function carryOut(request: RequestInput, run: RequestRun): Promise<Request
         }),
       );
       await run.transition('apply', 'applying');
-      const applied = await run.applyOrAsk((decidedBy) =>
-        runner.applyChange({
+      const applied = await run.applyOrAsk((decidedBy) => {
+        const input = {
           requestId: request.requestId,
           target: request.target,
           migration: chosen.migration,
           decidedBy,
           limits: request.apply,
-        }),
-      );
+        };
+        // A revert's downs also mark what they take back undone in the target's history.
+        return request.reverts && patched('revert-runner') ? runner.revertChange(input) : runner.applyChange(input);
+      });
       if ('verdict' in applied) return await run.finish(applied.verdict, applied.outcome);
       await run.transition('verify', 'applying');
       const verified = await run.phase('verify', () =>
@@ -162,10 +166,7 @@ async function carryOut(request: RequestInput, run: RequestRun): Promise<Request
           'failed',
           `applied ${applied.applied} step(s), but verification found: ${verified.problems.join('; ')}`,
         );
-      return await run.finish(
-        'completed',
-        `applied ${applied.applied} of ${applied.steps} step(s) in ${applied.durationMs} ms; verified`,
-      );
+      return await run.finish('completed', appliedOutcome(request, applied));
     }
     await run.record('drift', { reviewed: review.fingerprint, current: drift.current, round });
     if (round >= MAX_REVIEW_ROUNDS)
@@ -703,6 +704,12 @@ function applyQuestion(stopped: StoppedApply): EscalationSummary {
     },
     escalation: stopped.details.evidence,
   };
+}
+
+/** What a completed apply did; a revert names the request it took back. */
+function appliedOutcome(request: RequestInput, applied: ApplyOutcome): string {
+  const done = `${applied.applied} of ${applied.steps} step(s) in ${applied.durationMs} ms; verified`;
+  return request.reverts ? `reverted request ${request.reverts.requestId}: ran ${done}` : `applied ${done}`;
 }
 
 function uniq(values: string[]): string[] {

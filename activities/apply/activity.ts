@@ -5,78 +5,23 @@ import { resolveTarget } from '../../config/targets';
 import { targetFingerprint } from '../../postgres/target';
 import { appendAudit } from '../../store/audit';
 import { getJson, putJson } from '../../store/artifacts';
-import type { ApplyStopped, RequestActivities } from '../contracts';
+import type { ApplyInput, ApplyOutcome, ApplyStopped, RequestActivities } from '../contracts';
 import { heartbeating } from '../heartbeat';
 import { stepTimer } from '../../operations/metrics';
-import { applyMigrations, LockContentionError, MigrationFailedError, verifyApplied } from '.';
+import { applyMigrations, LockContentionError, MigrationFailedError, runRevert, verifyApplied } from '.';
 
 /** The apply activities: the drift check before, the runner over the chosen migrations, and the check after. */
 export function createApplyActivities(
   store: Pool,
-): Pick<RequestActivities, 'checkDrift' | 'applyChange' | 'verifyChange'> {
+): Pick<RequestActivities, 'checkDrift' | 'applyChange' | 'revertChange' | 'verifyChange'> {
   return {
     checkDrift: async ({ target, fingerprint }) => {
       const current = await targetFingerprint(target);
       return { current, drifted: current !== fingerprint };
     },
 
-    applyChange: (input) =>
-      heartbeating(async (progress) => {
-        const migrations = await getJson<Migration[]>(store, input.migration);
-        const target = { name: input.target, connectionString: resolveTarget(input.target).connectionString };
-        const timeStep = stepTimer();
-        let audits = Promise.resolve();
-        let auditFailure: unknown;
-        const results = await applyMigrations(target, migrations, {
-          requestId: input.requestId,
-          decidedBy: input.decidedBy,
-          ...input.limits,
-          onProgress: (event) => {
-            progress(event);
-            timeStep(event);
-            if (event.status !== 'applied') return;
-            // Chained, so entries keep the order of the steps; awaited before the activity completes. A
-            // failure is kept for then: a rejected link left unhandled meanwhile would end the worker.
-            audits = audits
-              .then(() =>
-                appendAudit(store, {
-                  kind: 'step-applied',
-                  requestId: input.requestId,
-                  target: input.target,
-                  data: { ...event },
-                }),
-              )
-              .then(
-                () => undefined,
-                (error: unknown) => void (auditFailure ??= error),
-              );
-          },
-        }).catch(async (error: unknown) => {
-          await audits;
-          if (!(error instanceof LockContentionError || error instanceof MigrationFailedError)) throw error;
-          // A person weighs these: the evidence goes to the store, its ref to the workflow.
-          const evidence = await putJson(store, 'apply-stopped', {
-            ...error,
-            error: error.name,
-            message: error.message,
-          });
-          const details: ApplyStopped = { step: error.step, evidence };
-          throw ApplicationFailure.create({
-            type: error.name,
-            message: error.message,
-            nonRetryable: true,
-            details: [details],
-          });
-        });
-        await audits;
-        if (auditFailure) throw auditFailure;
-        return {
-          steps: results.reduce((n, r) => n + r.steps, 0),
-          applied: results.reduce((n, r) => n + r.applied, 0),
-          alreadyApplied: results.reduce((n, r) => n + r.alreadyApplied, 0),
-          durationMs: results.reduce((n, r) => n + r.durationMs, 0),
-        };
-      }),
+    applyChange: (input) => runOnTarget(store, input, applyMigrations),
+    revertChange: (input) => runOnTarget(store, input, runRevert),
 
     verifyChange: (input) =>
       heartbeating(async () => {
@@ -88,4 +33,67 @@ export function createApplyActivities(
         return { ok: problems.length === 0, fingerprint: await targetFingerprint(input.target), problems };
       }),
   };
+}
+
+/**
+ * The runner over a request's chosen migrations (an apply's, or a revert's downs), each applied step
+ * audited in order; a stop a person must weigh comes back with its evidence stored.
+ */
+function runOnTarget(store: Pool, input: ApplyInput, run: typeof applyMigrations): Promise<ApplyOutcome> {
+  return heartbeating(async (progress) => {
+    const migrations = await getJson<Migration[]>(store, input.migration);
+    const target = { name: input.target, connectionString: resolveTarget(input.target).connectionString };
+    const timeStep = stepTimer();
+    let audits = Promise.resolve();
+    let auditFailure: unknown;
+    const results = await run(target, migrations, {
+      requestId: input.requestId,
+      decidedBy: input.decidedBy,
+      ...input.limits,
+      onProgress: (event) => {
+        progress(event);
+        timeStep(event);
+        if (event.status !== 'applied') return;
+        // Chained, so entries keep the order of the steps; awaited before the activity completes. A
+        // failure is kept for then: a rejected link left unhandled meanwhile would end the worker.
+        audits = audits
+          .then(() =>
+            appendAudit(store, {
+              kind: 'step-applied',
+              requestId: input.requestId,
+              target: input.target,
+              data: { ...event },
+            }),
+          )
+          .then(
+            () => undefined,
+            (error: unknown) => void (auditFailure ??= error),
+          );
+      },
+    }).catch(async (error: unknown) => {
+      await audits;
+      if (!(error instanceof LockContentionError || error instanceof MigrationFailedError)) throw error;
+      // A person weighs these: the evidence goes to the store, its ref to the workflow.
+      const evidence = await putJson(store, 'apply-stopped', {
+        ...error,
+        error: error.name,
+        message: error.message,
+      });
+      const details: ApplyStopped = { step: error.step, evidence };
+      throw ApplicationFailure.create({
+        type: error.name,
+        message: error.message,
+        nonRetryable: true,
+        details: [details],
+      });
+    });
+    await audits;
+    if (auditFailure) throw auditFailure;
+    return {
+      steps: results.reduce((n, r) => n + r.steps, 0),
+      applied: results.reduce((n, r) => n + r.applied, 0),
+      alreadyApplied: results.reduce((n, r) => n + r.alreadyApplied, 0),
+      durationMs: results.reduce((n, r) => n + r.durationMs, 0),
+    };
+  });
 }

@@ -17,6 +17,8 @@ export interface HistoryRow {
   kind: StepKind;
   checksum: string;
   status: HistoryStatus;
+  /** The request that wrote the row last. */
+  requestId: string;
 }
 
 export interface StepRecord {
@@ -72,7 +74,7 @@ export async function ensureHistoryTable(client: ClientBase): Promise<void> {
 
 export async function readHistory(client: ClientBase, version?: string): Promise<HistoryRow[]> {
   const { rows } = await client.query<HistoryRow>(
-    `SELECT version, name, step, kind, checksum, status FROM ${HISTORY_TABLE} ${version === undefined ? '' : 'WHERE version = $1'} ORDER BY started_at`,
+    `SELECT version, name, step, kind, checksum, status, request_id AS "requestId" FROM ${HISTORY_TABLE} ${version === undefined ? '' : 'WHERE version = $1'} ORDER BY started_at`,
     version === undefined ? [] : [version],
   );
   return rows;

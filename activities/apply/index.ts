@@ -39,6 +39,11 @@ export interface ApplyOptions {
   lockRetries?: number;
   /** Longest wait for another runner on the same target to finish (default 60 s). */
   applyLockWaitMs?: number;
+  /**
+   * Runs after each migration's steps are applied (or found applied), in the runner's session under
+   * the apply lock: a revert records there what its down undid. Must be safe to run again.
+   */
+  afterMigration?: (session: TargetSession, migration: Migration) => Promise<void>;
 }
 
 export interface StepResult {
@@ -85,7 +90,10 @@ export async function applyMigrations(
   try {
     await ensureHistoryTable(session.client);
     const results: ApplyResult[] = [];
-    for (const migration of migrations) results.push(await applyOn(session, migration, options, current));
+    for (const migration of migrations) {
+      results.push(await applyOn(session, migration, options, current));
+      await options.afterMigration?.(session, migration);
+    }
     return results;
   } finally {
     await session.close();
@@ -283,7 +291,14 @@ async function failedStep(
     `Undid ${undone.join(', ')} (newest first): the target is as it was before this migration. Fix the step and run the migration again.`,
   );
 }
-export { revertMigrations, type RevertResult } from './revert';
+export {
+  revertMigrations,
+  revertOfRequest,
+  revertPlan,
+  runRevert,
+  RevertRefusedError,
+  type RevertResult,
+} from './revert';
 export { verifyApplied } from './verify';
 export {
   compareWithHistory,

@@ -6,6 +6,7 @@ import {
   MigrationChecksumError,
   MigrationFailedError,
   revertMigrations,
+  RevertRefusedError,
   stepChecksum,
   type ApplyProgress,
 } from './';
@@ -439,7 +440,7 @@ describe('applyMigration', () => {
     expect((await history()).map((r) => `${r.step} ${r.status}`)).toEqual(['drop-n applied']);
   });
 
-  it('reverts a migration whose down drops an index CONCURRENTLY: the down runs step by step, outside one transaction', async () => {
+  it('reverts a migration whose down drops an index CONCURRENTLY: the down runs step by step, each with its history row', async () => {
     const migration: Migration = {
       version: '9',
       name: 'notes-and-index',
@@ -454,15 +455,42 @@ describe('applyMigration', () => {
     expect(await querySql(db.url, `SELECT to_regclass('items_n_idx') AS idx, to_regclass('notes') AS notes`)).toEqual([
       { idx: null, notes: null },
     ]);
-    expect((await history()).map((r) => `${r.step} ${r.status}`)).toEqual(['create-notes undone', 'index-n undone']);
+    expect((await history()).map((r) => `${r.step} ${r.status} ${r.request_id}`)).toEqual([
+      'create-notes undone req-1',
+      'index-n undone req-1',
+      'revert req-1#1 applied req-1',
+      'revert req-1#2 applied req-1',
+    ]);
   });
 
-  it('a down that does not parse stops the revert before it runs, and says what was reverted before it', async () => {
+  it('a migration applied again after a revert is reverted again: each revert has its own history rows', async () => {
+    const migration: Migration = {
+      version: '12',
+      name: 'notes',
+      steps: [{ kind: 'transactional', name: 'create-notes', sql: 'CREATE TABLE notes (id int)' }],
+      down: 'DROP TABLE notes;',
+    };
+    await applyMigration(target, migration, options());
+    await revertMigrations(target, [migration], { ...options(), requestId: 'revert-1' });
+    expect(await applyMigration(target, migration, options())).toMatchObject({ applied: 1 });
+    expect(await revertMigrations(target, [migration], { ...options(), requestId: 'revert-2' })).toMatchObject({
+      reverted: ['12'],
+    });
+    expect(await querySql(db.url, `SELECT to_regclass('notes') AS notes`)).toEqual([{ notes: null }]);
+    expect((await history()).map((r) => `${r.step} ${r.status}`).sort()).toEqual([
+      'create-notes undone',
+      'revert revert-1#1 applied',
+      'revert revert-2#1 applied',
+    ]);
+  });
+
+  it('a down that does not parse refuses the whole revert before any down runs, with its line and column', async () => {
     const first: Migration = {
       version: '10',
       name: 'notes-a',
       steps: [{ kind: 'transactional', name: 'a', sql: 'CREATE TABLE notes_a (id int)' }],
       down: 'DROPP TABLE notes_a;',
+      source: '10_notes_a.up.sql',
     };
     const second: Migration = {
       version: '11',
@@ -472,15 +500,42 @@ describe('applyMigration', () => {
     };
     await applyMigration(target, first, options());
     await applyMigration(target, second, options());
-    const error = (await revertMigrations(target, [first, second], options()).catch(
-      (e: Error) => e,
-    )) as MigrationFailedError;
-    expect(error).toBeInstanceOf(MigrationFailedError);
-    expect(error.version).toBe('10');
-    expect(error.undone).toEqual(['11']);
-    expect(error.databaseError.message).toMatch(/syntax error at or near "DROPP"/);
+    const error = (await revertMigrations(target, [first, second], options()).catch((e: Error) => e)) as Error;
+    expect(error).toBeInstanceOf(RevertRefusedError);
+    expect(error.message).toBe(
+      'Nothing was reverted: 10_notes_a.up.sql (down):1:1: syntax error at or near "DROPP": fix the down of migration 10',
+    );
     expect(
-      await querySql(db.url, `SELECT to_regclass('notes_a') IS NOT NULL AS a, to_regclass('notes_b') IS NULL AS b`),
+      await querySql(db.url, `SELECT to_regclass('notes_a') IS NOT NULL AS a, to_regclass('notes_b') IS NOT NULL AS b`),
     ).toEqual([{ a: true, b: true }]);
+  });
+
+  it('refuses a down that is only a comment (irreversible) or needs rights beyond the database, naming each', async () => {
+    const irreversible: Migration = {
+      version: '13',
+      name: 'drop-legacy',
+      steps: [{ kind: 'transactional', name: 'a', sql: 'CREATE TABLE notes_c (id int)' }],
+      down: '-- irreversible: the data is gone',
+    };
+    const privileged: Migration = {
+      version: '14',
+      name: 'reader-role',
+      steps: [{ kind: 'transactional', name: 'b', sql: 'CREATE TABLE notes_d (id int)' }],
+      down: 'DROP TABLE notes_d; DROP ROLE reporting;',
+    };
+    await applyMigration(target, irreversible, options());
+    await applyMigration(target, privileged, options());
+    const error = (await revertMigrations(target, [irreversible, privileged], options()).catch(
+      (e: Error) => e,
+    )) as RevertRefusedError;
+    expect(error).toBeInstanceOf(RevertRefusedError);
+    expect(error.problems).toHaveLength(2);
+    expect(error.problems[0]).toMatch(/^the down of migration 14 needs rights beyond the database \(.*role/);
+    expect(error.problems[1]).toBe(
+      'the down of migration 13 (drop-legacy (down)) has no statements: its authors marked it irreversible. Change forward with a new request, or restore from a backup',
+    );
+    expect(
+      await querySql(db.url, `SELECT to_regclass('notes_c') IS NOT NULL AS c, to_regclass('notes_d') IS NOT NULL AS d`),
+    ).toEqual([{ c: true, d: true }]);
   });
 });

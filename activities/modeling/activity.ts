@@ -17,6 +17,8 @@ export interface ModelingDependencies {
   fixFileOf: (findings: Finding[], requestId: string) => MigrationFile;
   /** A directory's migrations the target has not applied yet; stops at an applied file edited since (apply/import.ts). */
   pendingOnTarget: (target: string, migrations: Migration[]) => Promise<Migration[]>;
+  /** A revert's migrations: the downs of what `reverts` applied, once the target shows it still there (apply/revert.ts). */
+  revertOf: (target: string, applied: Migration[], reverts: string, revertId: string) => Promise<Migration[]>;
 }
 
 /**
@@ -28,6 +30,7 @@ export function createModelingActivities({
   store,
   fixFileOf,
   pendingOnTarget,
+  revertOf,
 }: ModelingDependencies): Pick<RequestActivities, 'modelChange'> {
   return {
     modelChange: (input) =>
@@ -37,7 +40,10 @@ export function createModelingActivities({
         const source = (await getArtifact(store, input.source.digest)).content;
         const artifacts: Record<string, ArtifactRef> = {};
         let migrations: Migration[];
-        if (input.kind === 'design') {
+        if (input.reverts) {
+          const applied = await getJson<Migration[]>(store, input.reverts.migration);
+          migrations = await revertOf(input.target, applied, input.reverts.requestId, input.requestId);
+        } else if (input.kind === 'design') {
           const design = await modelDesign(source, {
             fileName: input.source.name ?? 'spec.yaml',
             target: { connectionString: resolveTarget(input.target).readConnectionString, catalog },

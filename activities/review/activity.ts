@@ -11,6 +11,7 @@ import { heartbeating } from '../heartbeat';
 import { renderMigration } from './render';
 import { renderReport } from './report';
 import { reviewChange } from './review-change';
+import { revertQuestion } from './revert-question';
 
 /** The review activities: the review pipeline over the stored migrations and catalog, and the migration rendered with the chosen options. */
 export function createReviewActivities(store: Pool): Pick<RequestActivities, 'reviewChange' | 'renderChosenMigration'> {
@@ -31,8 +32,20 @@ export function createReviewActivities(store: Pool): Pick<RequestActivities, 're
             modelingFindings: modelingFindings ? await getJson<Finding[]>(store, modelingFindings) : [],
           },
         });
+        // A revert always asks its own question first, whatever else review raised.
+        const escalations = input.reverts
+          ? [
+              revertQuestion({
+                reverts: input.reverts,
+                migrations,
+                findings: review.findings,
+                escalations: review.escalations,
+              }),
+              ...review.escalations,
+            ]
+          : review.escalations;
         const summaries: EscalationSummary[] = [];
-        for (const escalation of review.escalations)
+        for (const escalation of escalations)
           summaries.push(summaryOf(escalation, await putJson(store, 'escalation', escalation)));
         return {
           fingerprint: await targetFingerprint(input.target),
@@ -42,7 +55,7 @@ export function createReviewActivities(store: Pool): Pick<RequestActivities, 're
             store,
             'review-report',
             'text/markdown',
-            renderReport({ ...review.report, findings: review.findings, escalations: review.escalations }, 'markdown'),
+            renderReport({ ...review.report, findings: review.findings, escalations }, 'markdown'),
           ),
           artifacts: { 'review-findings': await putJson(store, 'review-findings', review.findings) },
         };

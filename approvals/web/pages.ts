@@ -1,4 +1,5 @@
 import type { Finding } from '../../artifacts/findings';
+import { revertSection } from './revert-section';
 import { PHASES, type QuestionView, type RequestStatusView } from '../../workflows/design-request-messages';
 import type { CapturedMail } from '../email/capture';
 import { blockingText, optionTitle, type QuestionDetails } from '../question-details';
@@ -82,7 +83,10 @@ export function requestPage({ status, findings, erd, details }: RequestPageData)
         .join('')}</ul>`
     : '';
   const timeline = `<h2>Timeline</h2><table><tbody>${status.timeline.map((t) => `<tr><td>${escapeHtml(t.at)}</td><td>${escapeHtml(t.event)}</td><td>${escapeHtml(t.detail ?? '')}</td></tr>`).join('')}</tbody></table>`;
-  return page(status.title, `${phases}${head}${findingsHtml}${erdHtml}${questions}${artifacts}${timeline}`);
+  return page(
+    status.title,
+    `${phases}${head}${findingsHtml}${erdHtml}${questions}${artifacts}${revertSection(status)}${timeline}`,
+  );
 }
 
 function questionSection({ question, options }: QuestionDetails): string {

@@ -129,7 +129,7 @@ describe('the approvals web server over real HTTP, with the real workflow and st
     });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: string }).error).toBe(
-      "the request was not started: kind must be design, change or review (got 'chnage')",
+      "the request was not started: kind must be design, change, review or revert (got 'chnage')",
     );
   });
 

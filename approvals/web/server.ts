@@ -151,6 +151,7 @@ const routes: [string, RegExp, Handler][] = [
     },
   ],
   ['POST', /^\/api\/requests\/([^/]+)\/decisions$/, apiDecide],
+  ['POST', /^\/api\/requests\/([^/]+)\/revert$/, apiRevert],
 ];
 
 /**
@@ -324,6 +325,34 @@ async function apiStart(req: IncomingMessage, res: ServerResponse, deps: WebDepe
     return sendJson(res, 400, { error: `the request was not started: ${problems.join('; ')}`, problems });
   const { requestId, started } = await startRequest(deps.services, kickoff);
   sendJson(res, started ? 201 : 200, { requestId, started, url: `/requests/${encodeURIComponent(requestId)}` });
+}
+
+/** Asks to revert an applied request: a revert request of its own, with its own question to the approvers. */
+async function apiRevert(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: WebDependencies,
+  [requestId]: string[],
+): Promise<void> {
+  const person = await apiPerson(req, deps, 'revert', requestId);
+  const body = await readJson(req);
+  const problems: string[] = [];
+  const reason = stringField(body, 'reason', problems);
+  const clientRequestId = stringField(body, 'clientRequestId', problems, false) || undefined;
+  if (problems.length)
+    return sendJson(res, 400, { error: `the revert was not started: ${problems.join('; ')}`, problems });
+  const started = await startRequest(deps.services, {
+    clientRequestId,
+    kind: 'revert',
+    title: '',
+    target: '',
+    environment: '',
+    requester: person,
+    channel: 'api',
+    reverts: requestId,
+    source: { format: 'revert', text: reason },
+  });
+  sendJson(res, started.started ? 201 : 200, { ...started, url: `/requests/${encodeURIComponent(started.requestId)}` });
 }
 
 async function apiDecide(

@@ -218,7 +218,7 @@ function readSource(path: string): KickoffRequest['source'] {
 }
 
 /** Shows each phase as it starts, until the request waits for people or ends (or `until` says). */
-async function follow(
+export async function follow(
   services: Parameters<typeof requestStatus>[0],
   requestId: string,
   progress: boolean,

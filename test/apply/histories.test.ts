@@ -77,7 +77,7 @@ describe('real migration histories through the runner', () => {
       code: '2BP01',
       message: 'cannot drop column inbox_url of table user_ because other objects depend on it',
     });
-    expect(error.message).toContain('Step down of migration 2021-02-02-153240 failed');
+    expect(error.message).toContain('Step revert history-import#1 of migration 2021-02-02-153240 failed');
     expect(error.message).toContain('2021-02-02-153240_apub_columns');
     // Every migration newer than apub_columns was reverted, newest first.
     const newer = migrations

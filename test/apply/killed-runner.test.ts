@@ -1,11 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import type { Migration } from '../../artifacts/migration';
 import { startChild } from '../../stack/child-process';
-import { waitFor } from '../../stack/wait';
 import { querySql, runSql } from '../support/requests';
+import { killAtEachStep } from './kill-at-each-step';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../support/stack';
 
 /**
@@ -86,27 +85,7 @@ describe('a runner killed at each step', () => {
     );
 
   it('resumes and applies each step exactly once', async () => {
-    for (const [index, hold] of HOLD.entries()) {
-      const blocker = new Client({ connectionString: db.url, application_name: 'blocker' });
-      await blocker.connect();
-      await blocker.query(`BEGIN; ${hold}`);
-      const child = runner();
-      await waitFor(
-        `the runner to be stopped inside step ${index + 1}`,
-        async () => {
-          if ((await applied()) !== index) return undefined;
-          const waiting = await querySql(
-            db.url,
-            `SELECT 1 FROM pg_stat_activity WHERE application_name = 'schemawright-apply' AND wait_event_type = 'Lock' AND wait_event <> 'advisory'`,
-          );
-          return waiting.length ? true : undefined;
-        },
-        { timeoutMs: 60_000 },
-      );
-      await child.stop(0, 'SIGKILL');
-      await blocker.query('ROLLBACK');
-      await blocker.end();
-    }
+    await killAtEachStep(db.url, HOLD, runner, applied);
     const last = runner();
     expect(await last.exited).toBe(0);
     expect(last.logTail(1)).toContain('"applied":1,"alreadyApplied":3');

@@ -1,7 +1,8 @@
 /**
  * Records one design-request history per path into test/histories/, for test/replay.test.ts:
  * `npm run record-histories` (own Temporal dev server and PostgreSQL, removed afterwards). Run it
- * when a path is added; never to make a replay failure go away (that is what `patched()` is for).
+ * when a path is added, naming only the new path (`npm run record-histories -- revert-applied`):
+ * never to make a replay failure go away (that is what `patched()` is for).
  */
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -113,6 +114,24 @@ const paths: Record<string, Path> = {
     await answerAll(services, id);
     return id;
   },
+  'revert-applied': async (services, target) => {
+    const files = [{ path: '001_notes.up.sql', up: 'CREATE TABLE notes (id int);', down: 'DROP TABLE notes;' }];
+    const applied = await gate(services, {
+      ...change(target.name, ''),
+      source: { format: 'migrations', text: JSON.stringify(files) },
+    });
+    await answerAll(services, applied);
+    await until(services, applied, (view) => view.phase === 'done');
+    const id = await gate(services, {
+      ...change('', ''),
+      kind: 'revert',
+      environment: '',
+      reverts: applied,
+      source: { format: 'revert', text: 'rolled back with the release' },
+    });
+    await answerAll(services, id);
+    return id;
+  },
   'design-applied': async (services, target) => {
     const spec = (await import('node:fs')).readFileSync(
       join(__dirname, '..', '..', 'examples', 'ecommerce.yaml'),
@@ -154,7 +173,12 @@ async function main(): Promise<void> {
   };
   try {
     await worker.runUntil(async () => {
+      const only = process.argv.slice(2);
+      const unknown = only.filter((name) => !(name in paths));
+      if (unknown.length)
+        throw new Error(`no path ${unknown.join(', ')}: record one of ${Object.keys(paths).join(', ')}`);
       for (const [name, path] of Object.entries(paths)) {
+        if (only.length && !only.includes(name)) continue;
         const targetName = `record_${name.replace(/-/g, '_')}`;
         const url = await ensureDatabase(stack.postgres.adminUrl, targetName);
         await sql(url, ORDERS);
