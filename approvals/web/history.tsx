@@ -3,7 +3,7 @@ import { NO_REQUEST } from '../requests';
 import type { AnchoredVerification } from '../../store/audit-checkpoints';
 import { visible } from '../../store/audit-format';
 import { HttpError } from './http';
-import { renderPage } from './layout';
+import { renderPage, Table } from './layout';
 
 export interface HistoryQuery {
   target?: string;
@@ -132,21 +132,7 @@ export function historyPage(input: {
             ? `The newest ${HISTORY_PAGE_LIMIT} are shown; an export has them all.`
             : `${entries.length} entries.`}
         </p>
-        <div class="table-scroll" tabindex={0}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">at</th>
-                <th scope="col">kind</th>
-                <th scope="col">request</th>
-                <th scope="col">target</th>
-                <th scope="col">person</th>
-                <th scope="col">channel</th>
-                <th scope="col">data</th>
-              </tr>
-            </thead>
-            <tbody>
+        <Table columns={['#', 'at', 'kind', 'request', 'target', 'person', 'channel', 'data']}>
               {[...entries].reverse().map((e) => (
                 <tr>
                   <td>{e.seq}</td>
@@ -167,9 +153,7 @@ export function historyPage(input: {
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </Table>
       </>
     ),
   });

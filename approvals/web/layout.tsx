@@ -25,6 +25,8 @@ export function Layout({ title, diagrams, children }: LayoutProps) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{title} · schemawright</title>
+        {/* No favicon to fetch: a browser would ask for /favicon.ico on every page. */}
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/assets/pico.min.css" />
         <link rel="stylesheet" href="/assets/highlight.css" />
         <link rel="stylesheet" href="/assets/console.css" />
@@ -65,6 +67,25 @@ export function Layout({ title, diagrams, children }: LayoutProps) {
 
 export function renderPage(props: LayoutProps): string {
   return `<!doctype html>\n${render(<Layout {...props} />)}`;
+}
+
+/** A table that scrolls in its own box (focusable, for a keyboard) when it is wider than a phone. */
+export function Table({ columns, caption, children }: { columns: string[]; caption?: string; children?: Child }) {
+  return (
+    <div class="table-scroll" tabindex={0}>
+      <table>
+        {caption ? <caption>{caption}</caption> : null}
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th scope="col">{column}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
 }
 
 /** A page of one message, for answers and errors. */

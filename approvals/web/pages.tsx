@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { raw } from 'hono/html';
 import type { Finding, Severity } from '../../artifacts/findings';
 import type { Migration } from '../../artifacts/migration';
 import type { Plan } from '../../activities/review/plan';
@@ -6,7 +8,7 @@ import type { CapturedMail } from '../email/capture';
 import { blockingText, optionTitle, type QuestionDetails } from '../question-details';
 import { Diagrams } from './diagrams';
 import { SqlBlock, downScript, upScript } from './highlight';
-import { render, renderPage } from './layout';
+import { render, renderPage, Table } from './layout';
 import type { RequestRow, RequestListQuery } from './request-list';
 
 export interface OtherWorkflow {
@@ -83,20 +85,7 @@ export function requestListPage(data: RequestListPageData): string {
           <button type="submit">Filter</button>
         </form>
         {rows.length ? (
-          <div class="table-scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">request</th>
-                  <th scope="col">kind</th>
-                  <th scope="col">target</th>
-                  <th scope="col">requester</th>
-                  <th scope="col">state</th>
-                  <th scope="col">phase</th>
-                  <th scope="col">started</th>
-                </tr>
-              </thead>
-              <tbody>
+          <Table columns={['request', 'kind', 'target', 'requester', 'state', 'phase', 'started']}>
                 {rows.map((r) => (
                   <tr>
                     <td>
@@ -116,9 +105,7 @@ export function requestListPage(data: RequestListPageData): string {
                     <td>{r.startTime.toISOString()}</td>
                   </tr>
                 ))}
-              </tbody>
-            </table>
-          </div>
+              </Table>
         ) : matching === 0 && !Object.values(query).some(Boolean) ? (
           <p>
             No requests yet. Start one with <code>schemawright request</code>, <code>/dbdesign</code> in Slack, or{' '}
@@ -145,17 +132,7 @@ export function requestListPage(data: RequestListPageData): string {
         {others.length ? (
           <>
             <h2>Other workflows</h2>
-            <div class="table-scroll">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">workflow</th>
-                    <th scope="col">type</th>
-                    <th scope="col">status</th>
-                    <th scope="col">started</th>
-                  </tr>
-                </thead>
-                <tbody>
+            <Table columns={['workflow', 'type', 'status', 'started']}>
                   {others.map((w) => (
                     <tr>
                       <td>
@@ -166,9 +143,7 @@ export function requestListPage(data: RequestListPageData): string {
                       <td>{w.startTime.toISOString()}</td>
                     </tr>
                   ))}
-                </tbody>
-              </table>
-            </div>
+                </Table>
           </>
         ) : null}
       </>
@@ -283,20 +258,7 @@ function PlanSection({ plan }: { plan: Plan | { problem: string } }) {
         {plan.sized ? 'blocking times from the target’s table sizes' : 'table sizes unknown: blocking not estimated'}.
       </p>
       {plan.migrations.map((m) => (
-        <div class="table-scroll">
-          <table>
-            <caption>
-              {m.path}: {blockingText(m.blockingSeconds)} in all
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">step</th>
-                <th scope="col">statement</th>
-                <th scope="col">locks</th>
-                <th scope="col">blocking</th>
-              </tr>
-            </thead>
-            <tbody>
+        <Table columns={['step', 'statement', 'locks', 'blocking']} caption={`${m.path}: ${blockingText(m.blockingSeconds)} in all`}>
               {m.steps.map((step) => (
                 <tr>
                   <td>
@@ -324,9 +286,7 @@ function PlanSection({ plan }: { plan: Plan | { problem: string } }) {
                   <td>{blockingText(step.blockingSeconds)}</td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </Table>
       ))}
     </section>
   );
@@ -437,16 +397,7 @@ export function RequestBody({ status, findings, erd, migrations, plan, details }
       ) : null}
       <section>
         <h2>Timeline</h2>
-        <div class="table-scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">at</th>
-                <th scope="col">event</th>
-                <th scope="col">detail</th>
-              </tr>
-            </thead>
-            <tbody>
+        <Table columns={['at', 'event', 'detail']}>
               {status.timeline.map((t) => (
                 <tr>
                   <td>{t.at}</td>
@@ -454,9 +405,7 @@ export function RequestBody({ status, findings, erd, migrations, plan, details }
                   <td>{t.detail ?? ''}</td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </Table>
       </section>
     </>
   );
@@ -470,15 +419,23 @@ export function requestBody(data: RequestPageData): string {
   return render(<RequestBody {...data} />);
 }
 
+/** Names a rendering of the live part: the event stream sends nothing until the page's one is out of date. */
+export function bodyVersion(html: string): string {
+  return createHash('sha256').update(html).digest('base64url').slice(0, 22);
+}
+
 export function requestPage(data: RequestPageData): string {
   const { status } = data;
-  const events = ENDED_STATES.has(status.state) ? undefined : `${requestHref(status.requestId)}/events`;
+  const body = requestBody(data);
+  const events = ENDED_STATES.has(status.state)
+    ? undefined
+    : `${requestHref(status.requestId)}/events?shown=${bodyVersion(body)}`;
   return renderPage({
     title: status.title,
     diagrams: Boolean(data.erd),
     children: (
       <div id="live" data-events={events} aria-live="polite">
-        <RequestBody {...data} />
+        {raw(body)}
       </div>
     ),
   });
@@ -582,16 +539,7 @@ export function inboxPage(mails: CapturedMail[]): string {
       <>
         <p>Mail sent by this schemawright, caught locally (no SMTP_URL is set).</p>
         {mails.length ? (
-          <div class="table-scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">received</th>
-                  <th scope="col">to</th>
-                  <th scope="col">subject</th>
-                </tr>
-              </thead>
-              <tbody>
+          <Table columns={['received', 'to', 'subject']}>
                 {mails.map((m) => (
                   <tr>
                     <td>{m.receivedAt.toISOString()}</td>
@@ -601,9 +549,7 @@ export function inboxPage(mails: CapturedMail[]): string {
                     </td>
                   </tr>
                 ))}
-              </tbody>
-            </table>
-          </div>
+              </Table>
         ) : (
           <p>No mail yet.</p>
         )}

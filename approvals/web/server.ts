@@ -57,6 +57,7 @@ import {
 } from './http';
 import { page } from './layout';
 import {
+  bodyVersion,
   decisionPage,
   ENDED_STATES,
   inboxPage,
@@ -85,6 +86,8 @@ export interface WebDependencies {
   slackReachability?: () => SlackReachability;
   /** The audit key: the decision history then checks the chain against its signed checkpoints too. */
   auditKey?: AuditPublicKey;
+  /** Plain Node handlers by exact path (GET), mounted beside the console: for modules that are not pages. */
+  mounts?: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>>;
 }
 
 type Env = { Bindings: HttpBindings };
@@ -154,13 +157,17 @@ function consoleApp(deps: WebDependencies): Hono<Env> {
       stream.onAbort(() => {
         open = false;
       });
+      // The page names the rendering it shows: nothing is sent until the request has moved on from it.
+      let shown = new URL(c.req.url).searchParams.get('shown') ?? '';
       let seen = '';
       while (open) {
         const key = JSON.stringify(status);
         if (key !== seen) {
           seen = key;
           const html = requestBody(await requestPageData(deps.services, requestId, status));
-          await stream.writeSSE({ event: 'status', data: JSON.stringify({ state: status.state, html }) });
+          if (bodyVersion(html) !== shown)
+            await stream.writeSSE({ event: 'status', data: JSON.stringify({ state: status.state, html }) });
+          shown = '';
         }
         if (ENDED_STATES.has(status.state)) {
           await stream.writeSSE({ event: 'end', data: status.state });
@@ -505,9 +512,11 @@ export function createWebServer(deps: WebDependencies): Server {
       return send(res, 400, 'text/plain; charset=utf-8', `Bad request: ${(error as Error).message}\n`);
     }
     const slack = deps.slack && path.startsWith('/slack/') ? deps.slack : undefined;
+    const mounted =
+      req.method === 'GET' && deps.mounts && Object.hasOwn(deps.mounts, path) ? deps.mounts[path] : undefined;
     // Every body is read, up to the limit, before a route checks a token, a link, a form or a signature.
     readBodyFirst(req)
-      .then(() => (slack ? slack(req, res) : app(req, res)))
+      .then(() => (slack ? slack(req, res) : mounted ? mounted(req, res) : app(req, res)))
       .catch((error: unknown) => failure(res, error));
   });
 }

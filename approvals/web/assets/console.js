@@ -2,10 +2,12 @@
 'use strict';
 
 // Each ```mermaid block of an ERD document is its own <pre class="mermaid">, drawn here by the bundled Mermaid.
-if (window.mermaid && document.querySelector('pre.mermaid')) {
-  window.mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' });
-  window.mermaid.run({ querySelector: 'pre.mermaid' });
+function drawDiagrams() {
+  if (window.mermaid && document.querySelector('pre.mermaid:not([data-processed])'))
+    window.mermaid.run({ querySelector: 'pre.mermaid:not([data-processed])' });
 }
+if (window.mermaid) window.mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' });
+drawDiagrams();
 
 // A running request's page follows it: the server sends the re-rendered live part as server-sent events.
 const live = document.querySelector('[data-events]');
@@ -14,6 +16,7 @@ if (live && window.EventSource) {
   events.addEventListener('status', (event) => {
     // The fragment is HTML the server rendered and escaped, as the page itself.
     live.innerHTML = JSON.parse(event.data).html;
+    drawDiagrams();
   });
   events.addEventListener('end', () => events.close());
 }
