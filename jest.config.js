@@ -2,12 +2,24 @@
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>'],
-  testMatch: ['**/*.test.ts'],
+  testMatch: ['**/*.test.ts', '**/*.test.tsx'],
   testPathIgnorePatterns: ['/node_modules/', '/.schemawright/'],
   transform: {
     '^.+\\.ts$': [
       '@swc/jest',
       { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
+    // The web console's pages are server-rendered JSX (Hono's: see approvals/web/layout.tsx).
+    '^.+\\.tsx$': [
+      '@swc/jest',
+      {
+        jsc: {
+          parser: { syntax: 'typescript', tsx: true },
+          transform: { react: { runtime: 'automatic', importSource: 'hono/jsx' } },
+          target: 'es2022',
+        },
+        module: { type: 'commonjs' },
+      },
     ],
     // @noble/curves (the workflow's Ed25519 verifier) ships only ES modules; jest 30 on Node 20 loads CommonJS.
     '/node_modules/@noble/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],

@@ -1,18 +1,18 @@
-import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { MERMAID_MODULES, MERMAID_SCRIPT } from './pages';
 
 /**
- * What a browser may do with our pages. Scripts: only the inline module that renders the ERD (by its
- * hash) and the Mermaid modules it imports from the CDN (the web console rewrite will bundle them).
- * Styles: inline, as the pages and Mermaid's SVG write them. Nothing else loads, no page frames ours,
- * forms post only to us, and no URL (a decision link carries its token) leaves as a Referer.
+ * What a browser may do with our pages. Scripts: only files this server serves (the console's script
+ * and the bundled Mermaid), never inline, never another origin. Styles: ours, and inline, as Mermaid's
+ * SVG writes them. Connections (the request page's event stream) to us only. Nothing else loads, no
+ * page frames ours, forms post only to us, and no URL (a decision link carries its token) leaves as
+ * a Referer.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
-  `script-src 'sha256-${createHash('sha256').update(MERMAID_SCRIPT).digest('base64')}' ${MERMAID_MODULES}`,
-  "style-src 'unsafe-inline'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
+  "connect-src 'self'",
   "form-action 'self'",
   "frame-ancestors 'none'",
   "base-uri 'none'",

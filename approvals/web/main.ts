@@ -33,10 +33,11 @@ export async function runWebServer(env = readClientEnvironment()): Promise<void>
   const services = await openRequestServices(env, 'channels');
   await warnOfAuditRewriteRights(services.store);
   // Refusals the web server audits are checkpointed within the minute.
+  const auditKey = auditKeyFrom(env);
   const checkpoints = checkpointEveryMinute(
     auditCheckpointer({
       store: services.store,
-      key: auditKeyFrom(env),
+      key: auditKey,
       temporal: { client: services.temporal, taskQueue: env.temporal.taskQueue },
     }),
   );
@@ -65,6 +66,7 @@ export async function runWebServer(env = readClientEnvironment()): Promise<void>
     inbox: Boolean(capture),
     slack: slack?.requestListener,
     slackReachability: slack?.reachability,
+    auditKey,
   });
   logHttpRequests(server, log);
   const port = await listen(server, env.web.port, env.web.host);

@@ -384,7 +384,7 @@ describe('the approvals web server over real HTTP, with the real workflow and st
     expect((await fetch(`${base}/inbox/99999999999999999999`)).status).toBe(404);
   });
 
-  it('request page: draws the ERD with Mermaid and escapes everything a person or a database wrote', () => {
+  it('request page: one Mermaid diagram per ```mermaid block of the ERD document, and everything a person or a database wrote escaped', () => {
     const html = requestPage({
       status: {
         requestId: 'r1',
@@ -399,14 +399,23 @@ describe('the approvals web server over real HTTP, with the real workflow and st
         timeline: [{ at: 't', event: 'phase analysis' }],
         artifacts: {},
       },
-      findings: [{ id: 'SW-A-NO-PK', severity: 'warning', message: 'table "x<y>" has no primary key' } as never],
-      erd: 'erDiagram\n  customer ||--o{ order : "places <many>"',
+      findings: [
+        {
+          phase: 'review',
+          findings: [{ id: 'SW-A-NO-PK', severity: 'warning', message: 'table "x<y>" has no primary key' } as never],
+        },
+      ],
+      erd: '# shop: entity-relationship diagrams\n\n## Proposed schema\n\n```mermaid\nerDiagram\n  customer ||--o{ order : "places <many>"\n```\n\n## Current schema of the target\n\n```mermaid\nerDiagram\n  customer {\n    bigint id PK\n  }\n```\n',
       details: [],
     });
-    expect(html).toContain(
-      '<pre class="mermaid">erDiagram\n  customer ||--o{ order : &quot;places &lt;many&gt;&quot;</pre>',
-    );
-    expect(html).toContain('mermaid.initialize');
+    expect([...html.matchAll(/<pre class="mermaid">([^<]*)<\/pre>/g)].map((m) => m[1])).toEqual([
+      'erDiagram\n  customer ||--o{ order : &quot;places &lt;many&gt;&quot;\n',
+      'erDiagram\n  customer {\n    bigint id PK\n  }\n',
+    ]);
+    expect(html).toContain('<figcaption>Current schema of the target</figcaption>');
+    expect(html).not.toContain('# shop');
+    expect(html).toContain('<script src="/assets/mermaid.min.js" defer="">');
+    expect(html).not.toMatch(/<script>|<script type="module">|https?:\/\/cdn/);
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(html).toContain('1 warning');
     expect(html).toContain('table &quot;x&lt;y&gt;&quot; has no primary key');

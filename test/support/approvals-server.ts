@@ -11,6 +11,8 @@ import { SlackSender } from './slack-requests';
 import { connectTemporal, createTestStore, type TemporalConnections } from './stack';
 
 export const SLACK_SIGNING_SECRET = 'slack-signing-secret-for-tests';
+/** The secret of the server's email-link keys: tests sign links with it, and look for it where it must not be. */
+export const TOKEN_KEY_SECRET = 'x'.repeat(32);
 
 export interface ApprovalsServer {
   temporal: TemporalConnections;
@@ -52,7 +54,7 @@ export async function startApprovalsServer(
   });
   const server: Server = createWebServer({
     services,
-    tokenKeys: parseTokenKeys(`k:${'x'.repeat(32)}`),
+    tokenKeys: parseTokenKeys(`k:${TOKEN_KEY_SECRET}`),
     apiTokens: parseApiTokens(options.apiTokens),
     slack: slack.requestListener,
     slackReachability: slack.reachability,
