@@ -209,15 +209,15 @@ describe('the web console over HTTP, with the real workflow and store', () => {
       services: { ...harness.services, policy: loadPolicy() },
       tokenKeys: KEYS,
       apiTokens: new Map(),
-      mounts: { '/metrics': (_req, res) => void res.end('requests_total 1\n') },
+      mounts: { '/plain': (_req, res) => void res.end('requests_total 1\n') },
     });
     const mountedBase = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;
     try {
-      const answer = await fetch(`${mountedBase}/metrics`);
+      const answer = await fetch(`${mountedBase}/plain`);
       expect([answer.status, await answer.text()]).toEqual([200, 'requests_total 1\n']);
       expect(answer.headers.get('x-frame-options')).toBe('DENY');
-      expect((await fetch(`${mountedBase}/metrics`, { method: 'POST', body: '' })).status).toBe(404);
-      expect((await fetch(`${mountedBase}/metrics/x`)).status).toBe(404);
+      expect((await fetch(`${mountedBase}/plain`, { method: 'POST', body: '' })).status).toBe(404);
+      expect((await fetch(`${mountedBase}/plain/x`)).status).toBe(404);
     } finally {
       server.close();
       server.closeAllConnections();

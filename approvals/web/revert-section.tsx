@@ -19,8 +19,8 @@ export function RevertSection({ status }: { status: RequestStatusView }) {
         </code>
         , then run by the runner.
       </p>
-      <pre>{`schemawright revert ${id} --reason "why it is taken back" --as YOU`}</pre>
-      <pre>{`curl -X POST -H "Authorization: Bearer $SCHEMAWRIGHT_API_TOKEN" -H 'content-type: application/json' \\
+      <pre tabindex={0}>{`schemawright revert ${id} --reason "why it is taken back" --as YOU`}</pre>
+      <pre tabindex={0}>{`curl -X POST -H "Authorization: Bearer $SCHEMAWRIGHT_API_TOKEN" -H 'content-type: application/json' \\
   -d '{"reason": "why it is taken back"}' /api/requests/${id}/revert`}</pre>
     </section>
   );

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { readClientEnvironment } from '../../config/environment';
-import { openRequestServices } from '../../approvals/services';
-import { requestStatus, startRequest } from '../../approvals/requests';
 import { describe, follow } from './requests';
 import { exitStatusOf, withExitStatus } from './request-exit';
 
@@ -20,6 +18,8 @@ export function registerRevertCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action((reverts: string, options: { reason: string; as: string; id?: string; wait: boolean; json?: boolean }) =>
       withExitStatus(async () => {
+        const { openRequestServices } = await import('../../approvals/services.js');
+        const { requestStatus, startRequest } = await import('../../approvals/requests.js');
         const environment = readClientEnvironment();
         const services = await openRequestServices(environment, 'operator');
         try {
