@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import {
   appendFileSync,
   chmodSync,
@@ -24,44 +24,10 @@ import {
 } from '../stack/postgres';
 import { waitFor } from '../stack/wait';
 import { startTestServers, type Started } from './global-setup';
+import { pickStackPorts, startStack, type StackPorts } from './support/npm-start';
 import { testStack } from './support/stack';
 
 const ROOT = join(__dirname, '..');
-
-interface Ports {
-  temporal: number;
-  ui: number;
-  postgres: number;
-  mail: number;
-  web: number;
-  metrics: number;
-}
-
-/** `npm start` as a user runs it (the compiled CLI), capturing what it prints. */
-function start(home: string, ports: Ports) {
-  const child: ChildProcess = spawn(process.execPath, ['cli/bin.js', 'start'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      SCHEMAWRIGHT_HOME: home,
-      TEMPORAL_CLI_PATH: testStack().temporalCliPath,
-      SCHEMAWRIGHT_TEMPORAL_PORT: String(ports.temporal),
-      SCHEMAWRIGHT_TEMPORAL_UI_PORT: String(ports.ui),
-      SCHEMAWRIGHT_POSTGRES_PORT: String(ports.postgres),
-      SCHEMAWRIGHT_WEB_PORT: String(ports.web),
-      SCHEMAWRIGHT_MAIL_CAPTURE_PORT: String(ports.mail),
-      SCHEMAWRIGHT_WORKER_METRICS_PORT: String(ports.metrics),
-      TEMPORAL_ADDRESS: '',
-      DATABASE_URL: '',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output = { stdout: '', stderr: '' };
-  child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
-  return { child, output, exited };
-}
 
 /** `schemawright <args>` as a user runs it in the checkout, with only SCHEMAWRIGHT_HOME to find the stack. */
 function cli(home: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -83,20 +49,9 @@ function shell(line: string, extra: string): Promise<string> {
   });
 }
 
-async function allFree(ports: Ports): Promise<boolean> {
+async function allFree(ports: StackPorts): Promise<boolean> {
   const results = await Promise.all(Object.values(ports).map((p) => claimablePort(p)));
   return results.every((r) => r !== undefined);
-}
-
-async function pickPorts(): Promise<Ports> {
-  return {
-    temporal: await freePort(),
-    ui: await freePort(),
-    postgres: await freePort(),
-    web: await freePort(),
-    mail: await freePort(),
-    metrics: await freePort(),
-  };
 }
 
 describe('npm start: the embedded default', () => {
@@ -105,8 +60,8 @@ describe('npm start: the embedded default', () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   it('comes up, answers on the web and the Temporal UI, stops on Ctrl-C, and finds its data on the second start', async () => {
-    const ports = await pickPorts();
-    const first = start(home, ports);
+    const ports = await pickStackPorts();
+    const first = startStack(home, ports);
     try {
       await waitFor(
         'the first start to report it is running',
@@ -185,7 +140,7 @@ describe('npm start: the embedded default', () => {
       expect(remembered).not.toContain(applierPassword);
 
       // A second start on the same ports is refused and leaves the running one alone.
-      const refused = start(home, ports);
+      const refused = startStack(home, ports);
       expect(await refused.exited).toBe(1);
       expect(refused.output.stderr).toMatch(/^schemawright: Port \d+ for .+ is already in use\./);
       expect(existsSync(join(home, 'running-stack.json'))).toBe(true);
@@ -196,7 +151,7 @@ describe('npm start: the embedded default', () => {
       expect(first.output.stdout).toContain('stopped.');
       expect(await allFree(ports)).toBe(true);
 
-      const second = start(home, ports);
+      const second = startStack(home, ports);
       try {
         await waitFor(
           'the second start to report it is running',
@@ -264,11 +219,11 @@ describe('npm start: the embedded default', () => {
   }, 600_000);
 
   it('reports a port already in use in one line, with what to do, and starts nothing', async () => {
-    const ports = await pickPorts();
+    const ports = await pickStackPorts();
     const squatter = createServer();
     await new Promise<void>((r) => squatter.listen(ports.web, '127.0.0.1', r));
     try {
-      const run = start(join(home, 'busy'), ports);
+      const run = startStack(join(home, 'busy'), ports);
       expect(await run.exited).toBe(1);
       expect(run.output.stderr).toBe(
         `schemawright: Port ${ports.web} for the approvals web server is already in use. Stop whatever holds it, or choose another with SCHEMAWRIGHT_WEB_PORT.\n`,
@@ -411,8 +366,8 @@ describe('the embedded PostgreSQL, anywhere and as anyone', () => {
   it('npm start that fails part-way (PostgreSQL refuses) says why and stops the Temporal server it had started', async () => {
     const home = openDir('sw-home-broken-');
     await brokenCluster(home);
-    const ports = await pickPorts();
-    const run = start(home, ports);
+    const ports = await pickStackPorts();
+    const run = startStack(home, ports);
     expect(await run.exited).toBe(1);
     expect(run.output.stdout).toContain('Temporal:   starting the dev server');
     expect(run.output.stderr).toContain('unrecognized configuration parameter "schemawright_no_such_setting"');

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,12 +5,11 @@ import { Client as PgClient } from 'pg';
 import { decideRequest, startRequest } from '../approvals/requests';
 import { openRequestServices } from '../approvals/services';
 import { readClientEnvironment } from '../config/environment';
-import { freePort } from '../stack/ports';
 import { waitFor } from '../stack/wait';
 import { atGate, ended, querySql, statusWhen } from './support/requests';
-import { testStack, uniqueName } from './support/stack';
+import { pickStackPorts, startStack, untilRunning, type StartedStack } from './support/npm-start';
+import { uniqueName } from './support/stack';
 
-const ROOT = join(__dirname, '..');
 const SETUP = `
   CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, placed_at timestamptz NOT NULL DEFAULT now());
   CREATE TABLE invoices (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);`;
@@ -28,7 +26,9 @@ function childPid(home: string, command: 'worker' | 'web'): number | undefined {
       const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').slice(0, -1);
       const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
       return (
-        args.at(-2)?.endsWith('schemawright.ts') && args.at(-1) === command && env.includes(`SCHEMAWRIGHT_HOME=${home}`)
+        /schemawright\.(ts|js)$/.test(args.at(-2) ?? '') &&
+        args.at(-1) === command &&
+        env.includes(`SCHEMAWRIGHT_HOME=${home}`)
       );
     } catch {
       return false; // exited meanwhile, or not ours
@@ -50,56 +50,23 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 describe('npm start in operation: supervised children, metrics, health', () => {
   const home = mkdtempSync(join(tmpdir(), 'sw-ops-home-'));
   chmodSync(home, 0o755);
-  let stack: ChildProcess;
-  const output = { stdout: '', stderr: '' };
+  let stack: StartedStack | undefined;
   afterAll(async () => {
-    if (stack && stack.exitCode === null) {
-      const exited = new Promise((r) => stack.once('exit', r));
-      stack.kill('SIGINT');
-      await exited;
+    if (stack && stack.child.exitCode === null) {
+      stack.child.kill('SIGINT');
+      await stack.exited;
     }
     rmSync(home, { recursive: true, force: true });
   });
 
   it('a worker SIGKILLed mid-apply is restarted and the request completes, each step applied once; the web server too; /metrics and /healthz answer', async () => {
-    const ports = {
-      temporal: await freePort(),
-      ui: await freePort(),
-      postgres: await freePort(),
-      web: await freePort(),
-      mail: await freePort(),
-      metrics: await freePort(),
-    };
-    stack = spawn(process.execPath, ['--import', 'tsx', 'cli/schemawright.ts', 'start'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        SCHEMAWRIGHT_HOME: home,
-        TEMPORAL_CLI_PATH: testStack().temporalCliPath,
-        SCHEMAWRIGHT_TEMPORAL_PORT: String(ports.temporal),
-        SCHEMAWRIGHT_TEMPORAL_UI_PORT: String(ports.ui),
-        SCHEMAWRIGHT_POSTGRES_PORT: String(ports.postgres),
-        SCHEMAWRIGHT_WEB_PORT: String(ports.web),
-        SCHEMAWRIGHT_MAIL_CAPTURE_PORT: String(ports.mail),
-        SCHEMAWRIGHT_WORKER_METRICS_PORT: String(ports.metrics),
-        TEMPORAL_ADDRESS: '',
-        DATABASE_URL: '',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    stack.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
-    stack.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
-    await waitFor(
-      'the stack to report it is running',
-      () => {
-        if (stack.exitCode !== null) throw new Error(`start exited early:\n${output.stdout}\n${output.stderr}`);
-        return output.stdout.includes('schemawright is running.') || undefined;
-      },
-      { timeoutMs: 240_000, intervalMs: 200 },
-    );
+    const ports = await pickStackPorts();
+    const started = startStack(home, ports);
+    stack = started;
+    await untilRunning(started, 'the stack to report it is running', 240_000);
     const web = `http://127.0.0.1:${ports.web}`;
     const worker = `http://127.0.0.1:${ports.metrics}`;
-    expect(output.stdout).toContain(`Metrics (Prometheus):       ${web}/metrics, ${worker}/metrics`);
+    expect(started.output.stdout).toContain(`Metrics (Prometheus):       ${web}/metrics, ${worker}/metrics`);
 
     const password = readFileSync(join(home, 'postgres.password'), 'utf8').trim();
     const shop = `postgres://postgres:${password}@127.0.0.1:${ports.postgres}/shop`;
@@ -156,10 +123,14 @@ describe('npm start in operation: supervised children, metrics, health', () => {
       await blocker.query('ROLLBACK');
       await blocker.end();
 
-      await waitFor('npm start to restart the worker', () => output.stdout.includes('worker restarted') || undefined, {
-        timeoutMs: 180_000,
-      });
-      expect(output.stdout).toContain('worker was killed by SIGKILL; restarting it in 1 s (restart 1 of 5)');
+      await waitFor(
+        'npm start to restart the worker',
+        () => started.output.stdout.includes('worker restarted') || undefined,
+        {
+          timeoutMs: 180_000,
+        },
+      );
+      expect(started.output.stdout).toContain('worker was killed by SIGKILL; restarting it in 1 s (restart 1 of 5)');
       expect(childPid(home, 'worker')).not.toBe(killed);
       const done = await statusWhen(services, requestId, 'done', ended, 180_000);
       expect(done.state).toBe('completed');
@@ -208,10 +179,14 @@ describe('npm start in operation: supervised children, metrics, health', () => {
 
     // The web server dies too: restarted, it answers again.
     process.kill(childPid(home, 'web')!, 'SIGKILL');
-    await waitFor('npm start to restart the web server', () => output.stdout.includes('web restarted') || undefined, {
-      timeoutMs: 180_000,
-    });
+    await waitFor(
+      'npm start to restart the web server',
+      () => started.output.stdout.includes('web restarted') || undefined,
+      {
+        timeoutMs: 180_000,
+      },
+    );
     expect(await (await fetch(`${web}/healthz`)).json()).toEqual({ store: 'ok', temporal: 'ok' });
-    expect(stack.exitCode).toBeNull();
+    expect(started.child.exitCode).toBeNull();
   }, 900_000);
 });
