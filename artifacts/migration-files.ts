@@ -1,76 +1,38 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname } from 'node:path';
+
+export { readMigrationFiles, UnreadableMigrationsError } from './migration-layouts';
+
+/** The tool whose layout a migration was read in; `plain` is a versioned file of SQL without markers. */
+export type MigrationTool =
+  | 'goose'
+  | 'sql-migrate'
+  | 'dbmate'
+  | 'golang-migrate'
+  | 'flyway'
+  | 'diesel'
+  | 'prisma'
+  | 'plain';
 
 /** A migration as written: its up SQL, and its down where there is one. */
 export interface MigrationFile {
   path: string;
   up: string;
   down?: string;
+  /** Read from a directory or marked file: the tool that would run it, so review judges it as that tool does. */
+  tool?: MigrationTool;
+  /**
+   * The tool runs the up outside a transaction (goose NO TRANSACTION, sql-migrate notransaction, dbmate
+   * transaction:false, Flyway executeInTransaction=false, diesel run_in_transaction = false): each
+   * statement is a step of its own.
+   */
+  upOutsideTransaction?: boolean;
 }
 
-/**
- * Reads migrations from a file or a directory in the common layouts, pairing up and down by name:
- * golang-migrate (`001_x.up.sql` + `001_x.down.sql`), diesel (`<dir>/up.sql` + `<dir>/down.sql`),
- * dbmate (one file with `-- migrate:up` / `-- migrate:down`), Flyway (`V1__x.sql` + `U1__x.sql`,
- * repeatable `R__x.sql` last). Ordered by version numbers, compared numerically part by part.
- */
-export function readMigrationFiles(path: string): MigrationFile[] {
-  if (!existsSync(path)) throw new Error(`${path} does not exist: give a migration file or a directory of migrations.`);
-  if (statSync(path).isFile()) return [fromFile(path, path)];
-  const sqlFiles = walk(path).filter((f) => f.endsWith('.sql'));
-  const byPath = new Map(sqlFiles.map((f) => [f, f]));
-  const migrations: { key: string; file: MigrationFile }[] = [];
-  for (const file of sqlFiles) {
-    const name = basename(file);
-    const rel = relative(path, file);
-    if (/(^|\.)down\.sql$/.test(name) || /^U\d/.test(name)) continue;
-    const down =
-      name === 'up.sql'
-        ? file.replace(/up\.sql$/, 'down.sql')
-        : name.endsWith('.up.sql')
-          ? file.replace(/\.up\.sql$/, '.down.sql')
-          : /^V\d/.test(name)
-            ? join(file, '..', `U${name.slice(1)}`)
-            : undefined;
-    const migration = fromFile(file, rel);
-    if (down && byPath.has(down)) migration.down = readFileSync(down, 'utf8');
-    migrations.push({ key: name === 'up.sql' ? rel : name, file: migration });
-  }
-  return migrations.sort((a, b) => compareVersions(a.key, b.key)).map((m) => m.file);
-}
-
-function fromFile(file: string, displayPath: string): MigrationFile {
-  const text = readFileSync(file, 'utf8');
-  const marker = /^--\s*migrate:down\b.*$/m.exec(text);
-  if (!/^--\s*migrate:up\b/m.test(text) || !marker) return { path: displayPath, up: text };
-  // dbmate: keep the down's line numbers as they are in the file.
-  const before = text.slice(0, marker.index);
-  return { path: displayPath, up: before, down: '\n'.repeat(before.split('\n').length - 1) + text.slice(marker.index) };
-}
-
-function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = join(dir, entry.name);
-    return entry.isDirectory() ? walk(full) : [full];
-  });
-}
-
-/** Flyway's repeatable migrations run after all versioned ones; versions compare as numbers. */
-function compareVersions(a: string, b: string): number {
-  const repeatable = (k: string) => (/^R__/.test(k) ? 1 : 0);
-  const parts = (k: string) => (/^[VU]?(\d+(?:[._]\d+)*)/.exec(k)?.[1] ?? '').split(/[._]/).filter(Boolean).map(Number);
-  const pa = parts(a);
-  const pb = parts(b);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? -1) - (pb[i] ?? -1);
-    if (d !== 0 && !(repeatable(a) || repeatable(b))) return d;
-  }
-  return repeatable(a) - repeatable(b) || a.localeCompare(b);
-}
-
-/** A migration's name from its path: the diesel folder, or the file name without `.up.sql`/`.sql`. */
+/** A migration's name from its path: the diesel or Prisma folder, or the file name without `.up.sql`/`.sql`. */
 export function migrationName(path: string): string {
-  return basename(path) === 'up.sql' ? basename(dirname(path)) : basename(path).replace(/(\.up)?\.sql$/, '');
+  return ['up.sql', 'migration.sql'].includes(basename(path))
+    ? basename(dirname(path))
+    : basename(path).replace(/(\.up)?\.sql$/, '');
 }
 
 /**

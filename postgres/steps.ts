@@ -45,9 +45,15 @@ export function terminated(statement: ParsedStatement): string {
 /**
  * The migration as written, cut into the steps the runner applies: consecutive statements that may
  * share a transaction form one transactional step; each statement that may not is its own
- * non-transactional step.
+ * non-transactional step. A file its tool runs outside a transaction (goose NO TRANSACTION and the
+ * like) is run the same way: each statement its own non-transactional step.
  */
-export function stepsAsWritten(name: string, statements: ParsedStatement[], pgVersion: PgVersion): MigrationStep[] {
+export function stepsAsWritten(
+  name: string,
+  statements: ParsedStatement[],
+  pgVersion: PgVersion,
+  outsideTransaction = false,
+): MigrationStep[] {
   const steps: MigrationStep[] = [];
   let group: ParsedStatement[] = [];
   const flush = () => {
@@ -56,7 +62,7 @@ export function stepsAsWritten(name: string, statements: ParsedStatement[], pgVe
     group = [];
   };
   for (const statement of statements) {
-    if (nonTransactionalReason(statement, pgVersion)) {
+    if (outsideTransaction || nonTransactionalReason(statement, pgVersion)) {
       flush();
       steps.push({ kind: 'non-transactional', name: `${name}#${steps.length + 1}`, sql: statement.sql });
     } else {
@@ -85,11 +91,13 @@ export async function stepsOfSql(
   sql: string,
   pgVersion: PgVersion,
   file?: string,
+  outsideTransaction = false,
 ): Promise<MigrationStep[]> {
   return stepsAsWritten(
     name,
     (await parseStatements(sql, file)).filter((s) => !ownTransactionControl(s)),
     pgVersion,
+    outsideTransaction,
   );
 }
 
@@ -107,7 +115,7 @@ export async function migrationsFromFiles(
     migrations.push({
       version: migrationVersion(file.path),
       name,
-      steps: await stepsOfSql(name, file.up, pgVersion, file.path),
+      steps: await stepsOfSql(name, file.up, pgVersion, file.path, file.upOutsideTransaction),
       up: file.up,
       ...(file.down !== undefined ? { down: file.down } : {}),
       ...(/^R__/.test(name) ? { repeatable: true } : {}),

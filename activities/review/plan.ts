@@ -60,7 +60,12 @@ export async function planMigrations(files: MigrationFile[], options: PlanOption
   await loadParser();
   const stepsOfFiles = await Promise.all(
     files.map(async (file) =>
-      stepsAsWritten(migrationName(file.path), await parseStatements(file.up, file.path), pgVersion),
+      stepsAsWritten(
+        migrationName(file.path),
+        await parseStatements(file.up, file.path),
+        pgVersion,
+        file.upOutsideTransaction,
+      ),
     ),
   );
   // One pass over the files in order, as the review's lock engine does: a table an earlier file creates is empty in a later one.

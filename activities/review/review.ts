@@ -100,7 +100,12 @@ export async function reviewMigration(
   const files: ReviewedFile[] = parsed.map((migration, index) => ({
     path: migration.file.path,
     statements: migration.up.length,
-    steps: stepsAsWritten(migrationName(migration.file.path), migration.up, pgVersion),
+    steps: stepsAsWritten(
+      migrationName(migration.file.path),
+      migration.up,
+      pgVersion,
+      migration.file.upOutsideTransaction,
+    ),
     findings: sortFindings(results.flatMap((perFile) => perFile[index] ?? [])),
   }));
   return summarize(formatPgVersion(pgVersion), files);
