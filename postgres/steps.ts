@@ -1,6 +1,6 @@
 import type { Migration, MigrationStep } from '../artifacts/migration';
 import { migrationName, migrationVersion, type MigrationFile } from '../artifacts/migration-files';
-import { body } from './ast';
+import { alterTableCommands, body, nodeOf } from './ast';
 import { parseStatements, type ParsedStatement } from './parse';
 import { DEFAULT_PG_VERSION, type PgVersion } from './pg-version';
 
@@ -42,35 +42,42 @@ export function terminated(statement: ParsedStatement): string {
   return /--[^\n]*$/.test(statement.sql) ? `${statement.sql}\n;` : `${statement.sql};`;
 }
 
+/** Statements the runner runs together: in one transaction, or alone outside any. */
+export interface StatementGroup {
+  transactional: boolean;
+  statements: ParsedStatement[];
+}
+
 /**
- * The migration as written, cut into the steps the runner applies: consecutive statements that may
- * share a transaction form one transactional step; each statement that may not is its own
- * non-transactional step. A file its tool runs outside a transaction (goose NO TRANSACTION and the
- * like) is run the same way: each statement its own non-transactional step.
+ * The migration as written, cut the way the runner runs it: consecutive statements that may share a
+ * transaction form one group; each statement that may not is alone. A file its tool runs outside a
+ * transaction (goose NO TRANSACTION and the like) has every statement alone. The file's own BEGIN /
+ * COMMIT are left out (see ownTransactionControl), and a VALIDATE CONSTRAINT starts a new transaction
+ * after the ADD CONSTRAINT ... NOT VALID it validates: in one transaction the ADD's lock would be held
+ * through the validating scan, which is what NOT VALID is written to avoid.
  */
-export function stepsAsWritten(
-  name: string,
+export function statementGroups(
   statements: ParsedStatement[],
   pgVersion: PgVersion,
   outsideTransaction = false,
-): MigrationStep[] {
-  const steps: MigrationStep[] = [];
+): StatementGroup[] {
+  const groups: StatementGroup[] = [];
   let group: ParsedStatement[] = [];
   const flush = () => {
-    if (group.length === 0) return;
-    steps.push({ kind: 'transactional', name: `${name}#${steps.length + 1}`, sql: group.map(terminated).join('\n') });
+    if (group.length > 0) groups.push({ transactional: true, statements: group });
     group = [];
   };
-  for (const statement of statements) {
+  for (const statement of statements.filter((s) => !ownTransactionControl(s))) {
     if (outsideTransaction || nonTransactionalReason(statement, pgVersion)) {
       flush();
-      steps.push({ kind: 'non-transactional', name: `${name}#${steps.length + 1}`, sql: statement.sql });
+      groups.push({ transactional: false, statements: [statement] });
     } else {
+      if (validatesAddedInGroup(statement, group)) flush();
       group.push(statement);
     }
   }
   flush();
-  return steps;
+  return groups;
 }
 
 /**
@@ -85,6 +92,36 @@ function ownTransactionControl(statement: ParsedStatement): boolean {
   );
 }
 
+/** True when the statement validates a constraint that a statement of the group adds NOT VALID. */
+function validatesAddedInGroup(statement: ParsedStatement, group: ParsedStatement[]): boolean {
+  const validated = alterTableCommands(statement)
+    .filter((cmd) => cmd.subtype === 'AT_ValidateConstraint')
+    .map((cmd) => cmd.name);
+  if (validated.length === 0) return false;
+  return group.some((earlier) =>
+    alterTableCommands(earlier).some((cmd) => {
+      const constraint = nodeOf(cmd.def, 'Constraint');
+      return (
+        cmd.subtype === 'AT_AddConstraint' && constraint?.skip_validation && validated.includes(constraint.conname)
+      );
+    }),
+  );
+}
+
+/** The migration as written, cut into the steps the runner applies (see statementGroups). */
+export function stepsAsWritten(
+  name: string,
+  statements: ParsedStatement[],
+  pgVersion: PgVersion,
+  outsideTransaction = false,
+): MigrationStep[] {
+  return statementGroups(statements, pgVersion, outsideTransaction).map((group, index) => ({
+    kind: group.transactional ? 'transactional' : 'non-transactional',
+    name: `${name}#${index + 1}`,
+    sql: group.transactional ? group.statements.map(terminated).join('\n') : group.statements[0]!.sql,
+  }));
+}
+
 /** SQL cut into the steps the runner applies: a CONCURRENTLY statement becomes a non-transactional step of its own. */
 export async function stepsOfSql(
   name: string,
@@ -93,12 +130,7 @@ export async function stepsOfSql(
   file?: string,
   outsideTransaction = false,
 ): Promise<MigrationStep[]> {
-  return stepsAsWritten(
-    name,
-    (await parseStatements(sql, file)).filter((s) => !ownTransactionControl(s)),
-    pgVersion,
-    outsideTransaction,
-  );
+  return stepsAsWritten(name, await parseStatements(sql, file), pgVersion, outsideTransaction);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Catalog } from '../../postgres/introspection';
 import type { Escalation } from '../../artifacts/escalation';
 import type { Finding, Severity } from '../../artifacts/findings';
 import type { MigrationStep } from '../../artifacts/migration';
-import { runSquawk } from './lint/squawk';
+import { squawkAsRun } from './lint/as-run';
 import { lockEngine } from './locks/engine';
 import { downPathOf, migrationName, type MigrationFile } from '../../artifacts/migration-files';
 import { parseStatements, type ParsedStatement } from '../../postgres/parse';
@@ -44,13 +44,10 @@ export interface ReviewEngine {
   review(migrations: ParsedMigrationFile[], context: EngineContext): Promise<Finding[][]> | Finding[][];
 }
 
+/** squawk over each file as the runner runs it (lint/as-run.ts). */
 export const squawkEngine: ReviewEngine = {
   name: 'squawk',
-  review: (migrations, { pgVersion }) =>
-    runSquawk(
-      migrations.map(({ file }) => ({ path: file.path, sql: file.up })),
-      pgVersion,
-    ),
+  review: (migrations, { pgVersion }) => squawkAsRun(migrations, pgVersion),
 };
 
 export const rulesEngine: ReviewEngine = {

@@ -45,3 +45,15 @@ CREATE TABLE IF NOT EXISTS lines (id bigint PRIMARY KEY, order_id bigint NOT NUL
 -- case: domain with a check constraint
 -- expect: ban-create-domain-with-constraint
 CREATE DOMAIN positive_amount AS numeric CHECK (VALUE > 0);
+
+-- case: NOT VALID then VALIDATE in one file, which the runner runs in two transactions
+-- expect: none
+ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;
+
+-- case: a table created in the same migration gets no rules meant for tables with rows
+-- expect: none
+CREATE TABLE tags (name text);
+ALTER TABLE tags ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;
+ALTER TABLE tags ADD COLUMN label text NOT NULL;
+ALTER TABLE tags ADD CONSTRAINT tags_label_key UNIQUE (label);

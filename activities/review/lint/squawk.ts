@@ -43,21 +43,33 @@ interface SquawkViolation {
  * the place of the same settings in a `.squawk.toml` that squawk finds from the working directory,
  * so the review does not depend on where it runs.
  */
-export function squawkArguments(pgVersion: PgVersion): string[] {
+export function squawkArguments(pgVersion: PgVersion, assumeInTransaction = true): string[] {
   return [
     '--reporter=json',
     `--pg-version=${formatPgVersion(pgVersion)}`,
     `--exclude=${EXCLUDED_SQUAWK_RULES.join(',')}`,
-    // The runner wraps each group of transactional steps in a transaction, as diesel and Flyway do.
-    '--assume-in-transaction',
+    // Raw files: the runner wraps each group of transactional steps in a transaction, as diesel and
+    // Flyway do. Files as run (lint/as-run.ts) carry the runner's BEGIN and COMMIT themselves.
+    ...(assumeInTransaction ? ['--assume-in-transaction'] : []),
   ];
+}
+
+/** A file for squawk; `locate` maps squawk's 1-based position back into the file as written. */
+export interface SquawkInput {
+  path: string;
+  sql: string;
+  locate?: (line: number, column: number) => { line: number; column: number };
 }
 
 /**
  * Runs squawk (its own rules, unchanged) over files of SQL in one process, as a CI job would, and
  * returns each file's violations as findings, in the order of `files`.
  */
-export async function runSquawk(files: { path: string; sql: string }[], pgVersion: PgVersion): Promise<Finding[][]> {
+export async function runSquawk(
+  files: SquawkInput[],
+  pgVersion: PgVersion,
+  assumeInTransaction = true,
+): Promise<Finding[][]> {
   if (files.length === 0) return [];
   const dir = mkdtempSync(path.join(tmpdir(), 'schemawright-squawk-'));
   try {
@@ -66,7 +78,10 @@ export async function runSquawk(files: { path: string; sql: string }[], pgVersio
       writeFileSync(written, file.sql);
       return written;
     });
-    const { stdout, stderr, code } = await run(SQUAWK_BIN, [...squawkArguments(pgVersion), ...paths]);
+    const { stdout, stderr, code } = await run(SQUAWK_BIN, [
+      ...squawkArguments(pgVersion, assumeInTransaction),
+      ...paths,
+    ]);
     let violations: SquawkViolation[];
     try {
       violations = JSON.parse(stdout) as SquawkViolation[];
@@ -82,7 +97,7 @@ export async function runSquawk(files: { path: string; sql: string }[], pgVersio
         throw new Error(
           `squawk reported on ${violation.file}, which it was not given: report this as a schemawright bug.`,
         );
-      byFile[index]!.push(toFinding(violation, files[index]!.path));
+      byFile[index]!.push(toFinding(violation, files[index]!));
     }
     return byFile;
   } finally {
@@ -90,7 +105,7 @@ export async function runSquawk(files: { path: string; sql: string }[], pgVersio
   }
 }
 
-function toFinding(violation: SquawkViolation, file: string): Finding {
+function toFinding(violation: SquawkViolation, { path: file, locate }: SquawkInput): Finding {
   // PostgreSQL's parser already accepted this SQL, so squawk's own parser is the one that fell short.
   const unparsed = violation.rule_name === 'syntax-error';
   const severity: Severity = unparsed ? 'info' : violation.level === 'Error' ? 'error' : 'warning';
@@ -106,7 +121,7 @@ function toFinding(violation: SquawkViolation, file: string): Finding {
       : `squawk rule ${violation.rule_name}: https://squawkhq.com/docs/${violation.rule_name}`,
     fix: violation.help ?? undefined,
     // squawk counts lines and columns from 0.
-    location: { file, line: violation.line + 1, column: violation.column + 1 },
+    location: { file, ...(locate ?? ((line, column) => ({ line, column })))(violation.line + 1, violation.column + 1) },
   };
 }
 
