@@ -220,7 +220,8 @@ async function sourceProblems(source: KickoffRequest['source']): Promise<string[
       if (text === undefined) continue;
       await parseStatements(text, part).catch((error: unknown) => {
         if (!(error instanceof SqlSyntaxError)) throw error;
-        problems.push(`${part}:${error.location.line}:${error.location.column}: ${error.reason}`);
+        for (const { location, reason, hint } of error.failures)
+          problems.push(`${part}:${location.line}:${location.column}: ${reason}${hint ? `; ${hint}` : ''}`);
       });
     }
   }

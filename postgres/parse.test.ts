@@ -25,3 +25,24 @@ describe('parseStatements', () => {
     );
   });
 });
+
+describe('syntax errors', () => {
+  it('reports every statement that does not parse, not only the first, with the known mistake named', async () => {
+    const sql =
+      "CREATE TABLE café (a int);\nCREATE TABLE orders (id bigint, customer_id bigint, UNIQUE (customer_id) WHERE id > 0);\nSELECT 'x;y';\nSELEC 2;\n$$;$$;\nSELECT 1";
+    const error = (await parseStatements(sql, 'm.sql').catch((e: unknown) => e)) as SqlSyntaxError;
+    expect(error).toBeInstanceOf(SqlSyntaxError);
+    expect(error.failures).toEqual([
+      {
+        reason: 'syntax error at or near "WHERE"',
+        location: { file: 'm.sql', line: 2, column: 73 },
+        hint: 'a UNIQUE constraint takes no WHERE, only a unique index does: leave it out of CREATE TABLE and add CREATE UNIQUE INDEX ON orders (customer_id) WHERE ... after it',
+      },
+      { reason: 'syntax error at or near "SELEC"', location: { file: 'm.sql', line: 4, column: 1 } },
+      { reason: 'syntax error at or near "$$;$$"', location: { file: 'm.sql', line: 5, column: 1 } },
+    ]);
+    expect(error.message).toMatch(
+      /^3 statements do not parse:\n {2}m\.sql:2:73: syntax error at or near "WHERE"; a UNIQUE/,
+    );
+  });
+});

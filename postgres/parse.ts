@@ -1,4 +1,6 @@
+import { scanSync } from 'libpg-query';
 import { loadModule, parseSync } from 'pgsql-parser';
+import { syntaxHint } from './syntax-hints';
 import type { Node } from '@pgsql/types';
 import type { SourceLocation } from '../artifacts/findings';
 
@@ -18,14 +20,28 @@ export interface ParsedStatement {
   location: SourceLocation;
 }
 
+/** One statement that does not parse: where, PostgreSQL's reason, and what was likely meant when it is a known mistake. */
+export interface SyntaxFailure {
+  reason: string;
+  location: SourceLocation;
+  hint?: string;
+}
+
+/** Every statement of a file that does not parse; `reason` and `location` are the first's. */
 export class SqlSyntaxError extends Error {
-  constructor(
-    readonly reason: string,
-    readonly location: SourceLocation,
-  ) {
-    const where = `${location.file ? `${location.file}:` : ''}${location.line}:${location.column}`;
-    super(`${where}: ${reason}. Fix the SQL at that position; nothing was reviewed or applied.`);
+  readonly reason: string;
+  readonly location: SourceLocation;
+  constructor(readonly failures: [SyntaxFailure, ...SyntaxFailure[]]) {
+    const line = ({ reason, location, hint }: SyntaxFailure) =>
+      `${location.file ? `${location.file}:` : ''}${location.line}:${location.column}: ${reason}${hint ? `; ${hint}` : ''}`;
+    super(
+      failures.length === 1
+        ? `${line(failures[0])}. Fix the SQL at that position; nothing was reviewed or applied.`
+        : `${failures.length} statements do not parse:\n${failures.map((f) => `  ${line(f)}`).join('\n')}\nFix the SQL at those positions; nothing was reviewed or applied.`,
+    );
     this.name = 'SqlSyntaxError';
+    this.reason = failures[0].reason;
+    this.location = failures[0].location;
   }
 }
 
@@ -58,9 +74,7 @@ export function parseStatementsSync(sql: string, file?: string): ParsedStatement
   try {
     result = parseSync(sql);
   } catch (error) {
-    const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
-    const offset = Math.min(details?.cursorPosition ?? 0, bytes.length);
-    throw new SqlSyntaxError((error as Error).message, { file, ...positions(bytes)(offset) });
+    throw new SqlSyntaxError(syntaxFailures(bytes, error, file));
   }
   const position = positions(bytes);
   return (result.stmts ?? []).map((raw, index) => {
@@ -78,6 +92,63 @@ export function parseStatementsSync(sql: string, file?: string): ParsedStatement
       location: { file, ...position(start + Buffer.byteLength(text.slice(0, leading))) },
     };
   });
+}
+
+/** The byte offset a parse error points at. */
+function errorOffset(error: unknown, length: number): number {
+  const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
+  return Math.min(details?.cursorPosition ?? 0, length);
+}
+
+/**
+ * The first failure, where the whole file's parse stopped, then every later statement that fails on
+ * its own: the file is cut at its top-level semicolons by PostgreSQL's own scanner (so semicolons in
+ * strings, comments and dollar quotes do not cut), and each piece after the first failure is parsed
+ * alone. A file the scanner cannot read (an unterminated string) reports the first failure only.
+ */
+function syntaxFailures(bytes: Buffer, error: unknown, file: string | undefined): [SyntaxFailure, ...SyntaxFailure[]] {
+  const position = positions(bytes);
+  const first = errorOffset(error, bytes.length);
+  let pieces: { start: number; end: number }[];
+  try {
+    pieces = statementPieces(bytes);
+  } catch {
+    return [{ reason: (error as Error).message, location: { file, ...position(first) } }];
+  }
+  const textOf = (piece: { start: number; end: number }) => bytes.subarray(piece.start, piece.end).toString('utf8');
+  const failing = pieces.find((p) => p.end >= first) ?? { start: 0, end: bytes.length };
+  const hint = syntaxHint(textOf(failing));
+  const failures: [SyntaxFailure, ...SyntaxFailure[]] = [
+    { reason: (error as Error).message, location: { file, ...position(first) }, ...(hint ? { hint } : {}) },
+  ];
+  for (const piece of pieces.filter((p) => p.start > failing.start)) {
+    const text = textOf(piece);
+    if (leadingTrivia(text) === text.length) continue;
+    try {
+      parseSync(text);
+    } catch (pieceError) {
+      const pieceHint = syntaxHint(text);
+      failures.push({
+        reason: (pieceError as Error).message,
+        location: { file, ...position(piece.start + errorOffset(pieceError, piece.end - piece.start)) },
+        ...(pieceHint ? { hint: pieceHint } : {}),
+      });
+    }
+  }
+  return failures;
+}
+
+/** Byte ranges of the statements of a file, cut at the semicolons the scanner finds outside strings and comments. */
+function statementPieces(bytes: Buffer): { start: number; end: number }[] {
+  const pieces: { start: number; end: number }[] = [];
+  let start = 0;
+  for (const token of scanSync(bytes.toString('utf8')).tokens) {
+    if (token.text !== ';') continue;
+    pieces.push({ start, end: token.start });
+    start = token.end;
+  }
+  if (start < bytes.length) pieces.push({ start, end: bytes.length });
+  return pieces;
 }
 
 function leadingTrivia(text: string): number {

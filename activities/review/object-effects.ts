@@ -146,10 +146,14 @@ export function objectEffects(statement: ParsedStatement): ObjectEffects {
     case 'TruncateStmt':
       effects.destroys.push(...findNodes(stmt.relations, 'RangeVar').map((r) => `rows of ${relationName(r)}`));
       break;
-    case 'DeleteStmt':
-      effects.destroys.push(`rows of ${table}`);
+    case 'DropdbStmt':
+      effects.destroys.push(`database ${String(stmt.dbname)}`);
       break;
   }
+  // A DELETE deletes rows at the top of a statement and in its WITH queries alike (not in rule or function bodies).
+  if (['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt'].includes(statement.kind))
+    for (const deleted of findNodes(statement.node, 'DeleteStmt'))
+      effects.destroys.push(`rows of ${relationName(deleted.relation)}`);
   return effects;
 }
 

@@ -42,6 +42,14 @@ export const irreversible: LintRule = {
           'This deletes rows of sessions and the migration has no down migration.',
         ],
       },
+      {
+        sql: 'DROP DATABASE reports',
+        messages: ['This deletes database reports and the migration has no down migration.'],
+      },
+      {
+        sql: 'WITH gone AS (DELETE FROM events WHERE at < now() RETURNING id) SELECT count(*) FROM gone',
+        messages: ['This deletes rows of events and the migration has no down migration.'],
+      },
     ],
   },
 };
