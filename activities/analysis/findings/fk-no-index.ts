@@ -2,10 +2,27 @@ import type { Constraint, Table } from '../../../postgres/introspection';
 import { identifierFrom, qualified, quoteIdent } from '../../../postgres/names';
 import { analysisFinding, type FindingKind } from './kind';
 
+/**
+ * True when the predicate keeps every row the key's check looks up: the check asks for `col = $1`,
+ * which implies `col IS NOT NULL`, so a partial index `WHERE col IS NOT NULL` (for any of the key's
+ * columns, ANDed) serves it as the planner proves by implication. Any other predicate does not.
+ */
+function keepsEveryKeyedRow(predicate: string, fk: Constraint): boolean {
+  const key = new Set(fk.columns.map(quoteIdent));
+  return predicate
+    .replace(/[()]/g, ' ')
+    .split(/\bAND\b/)
+    .every((term) => {
+      const column = /^\s*("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)\s+IS NOT NULL\s*$/.exec(term)?.[1];
+      return column !== undefined && key.has(column);
+    });
+}
+
 /** An index serves the foreign key when its leading plain columns are the key's columns, in any order. */
-function isServed(table: Table, fk: Constraint): boolean {
+function hasServingIndex(table: Table, fk: Constraint): boolean {
   return table.indexes.some((index) => {
-    if (!index.valid || index.predicate || index.method !== 'btree') return false;
+    if (!index.valid || index.method !== 'btree') return false;
+    if (index.predicate && !keepsEveryKeyedRow(index.predicate, fk)) return false;
     const leading = index.keys.slice(0, fk.columns.length);
     return (
       leading.length === fk.columns.length &&
@@ -15,6 +32,16 @@ function isServed(table: Table, fk: Constraint): boolean {
   });
 }
 
+/**
+ * Served on the table itself, or, for a partitioned table, on every one of its partitions: the check
+ * then probes each partition's index (an index on the parent is only the sum of those).
+ */
+function isServed(table: Table, fk: Constraint, partitionsOf: (table: Table) => Table[]): boolean {
+  if (hasServingIndex(table, fk)) return true;
+  const partitions = table.kind === 'partitioned' ? partitionsOf(table) : [];
+  return partitions.length > 0 && partitions.every((partition) => isServed(partition, fk, partitionsOf));
+}
+
 export const foreignKeyWithoutIndex: FindingKind = {
   id: 'SW-A-FK-NO-INDEX',
   severity: 'warning',
@@ -22,12 +49,14 @@ export const foreignKeyWithoutIndex: FindingKind = {
     'A foreign key whose columns lead no index. Every DELETE or key UPDATE on the referenced table then scans the referencing table, holding its locks while it does, and joins along the key cannot use an index.',
   remedy: "Create an index that leads with the foreign key's columns, CONCURRENTLY on a live table.",
   find(context) {
+    const partitionsOf = (parent: Table) =>
+      context.catalog.tables.filter((t) => t.partitionOf?.parent === `${parent.schema}.${parent.name}`);
     // Partitions too: a key declared on a partition (as dumps of older versions do) is the partition's own.
     return context.catalog.tables
       .filter((t) => t.kind !== 'foreign')
       .flatMap((table) =>
         table.constraints
-          .filter((c) => c.kind === 'foreign key' && !c.inherited && !isServed(table, c))
+          .filter((c) => c.kind === 'foreign key' && !c.inherited && !isServed(table, c, partitionsOf))
           .map((fk) => {
             // A partitioned table cannot build an index concurrently; its partitions each can, but that is a longer recipe.
             const concurrently = table.kind === 'partitioned' ? '' : 'CONCURRENTLY ';
@@ -69,6 +98,39 @@ export const foreignKeyWithoutIndex: FindingKind = {
             CREATE TABLE public.tag_alias (ns int, name text, alias text, FOREIGN KEY (ns, name) REFERENCES public.tag);
             CREATE INDEX ON public.tag_alias (name, ns);`,
       expect: [],
+    },
+    {
+      name: 'a partial index WHERE the key IS NOT NULL serves the check, which looks up key = $1',
+      sql: `CREATE TABLE public.person (id int PRIMARY KEY);
+            CREATE TABLE public.post (id int PRIMARY KEY, approver_id int REFERENCES public.person, editor_id int REFERENCES public.person);
+            CREATE INDEX ON public.post (approver_id) WHERE (approver_id IS NOT NULL);
+            CREATE INDEX ON public.post (editor_id, id) WHERE editor_id IS NOT NULL AND id IS NOT NULL;`,
+      expect: [
+        {
+          object: 'public.post',
+          evidence: {
+            constraint: 'post_editor_id_fkey',
+            columns: ['editor_id'],
+            references: { table: 'public.person', columns: ['id'] },
+            rows: null,
+          },
+        },
+      ],
+    },
+    {
+      name: 'a partitioned table whose every partition has an index on the key is indexed',
+      sql: `CREATE TABLE public.artist (id int PRIMARY KEY);
+            CREATE TABLE public.credit (artist int NOT NULL REFERENCES public.artist, track boolean NOT NULL) PARTITION BY LIST (track);
+            CREATE TABLE public.credit_track PARTITION OF public.credit FOR VALUES IN (true);
+            CREATE TABLE public.credit_release PARTITION OF public.credit FOR VALUES IN (false);
+            CREATE INDEX ON public.credit_track (artist);
+            CREATE INDEX ON public.credit_release (artist);
+            CREATE TABLE public.tour (artist int REFERENCES public.artist, year int NOT NULL) PARTITION BY RANGE (year);
+            CREATE TABLE public.tour_2025 PARTITION OF public.tour FOR VALUES FROM (2025) TO (2026);
+            CREATE TABLE public.tour_2026 PARTITION OF public.tour FOR VALUES FROM (2026) TO (2027);
+            CREATE INDEX ON public.tour_2025 (artist);`,
+      expect: [{ object: 'public.tour', fix: 'CREATE INDEX tour_artist_idx ON public.tour (artist);' }],
+      fixResolves: true,
     },
     {
       name: 'a partial index does not count',
