@@ -51,6 +51,8 @@ export const boundedCharacter: FindingKind = {
         },
       ],
       fixResolves: true,
+      // Measured: the fix rewrites the table (a new relfilenode).
+      rewrites: ['public.region'],
     },
   ],
 };

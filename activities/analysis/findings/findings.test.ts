@@ -26,6 +26,17 @@ async function catalogOf(example: FindingExample, extraSql?: string): Promise<Ca
   return catalog;
 }
 
+/** Each table's storage file: a fix that rewrites a table gives it a new one. */
+async function relfilenodes(): Promise<Map<string, string>> {
+  const { rows } = await client.query<{ table: string; node: string }>(
+    `SELECT n.nspname || '.' || c.relname AS table, c.relfilenode::text AS node
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+      ORDER BY 1`,
+  );
+  return new Map(rows.map((r) => [r.table, r.node]));
+}
+
 const run = (kind: FindingKind, catalog: Catalog, options?: AnalysisOptions) =>
   kind.find(analysisContext(catalog, options));
 
@@ -71,7 +82,12 @@ describe.each(ANALYSIS_FINDING_KINDS.map((kind) => [kind.id, kind] as const))('%
         // The fix runs inside the example's transaction, where CONCURRENTLY is not allowed; it only changes the locking.
         const fixes = findings.map((f) => f.fix!.replace(/\bCONCURRENTLY /g, '')).join('\n');
         await client.query('SAVEPOINT before_fix');
+        const before = await relfilenodes();
         await client.query(fixes);
+        const after_ = await relfilenodes();
+        expect([...before].filter(([table, node]) => after_.get(table) !== node).map(([table]) => table)).toEqual(
+          example.rewrites ?? [],
+        );
         const after = await introspect(client);
         example.statistics?.(after);
         expect(run(kind, after, example.options)).toEqual([]);

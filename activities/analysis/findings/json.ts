@@ -31,6 +31,8 @@ export const jsonColumn: FindingKind = {
         },
       ],
       fixResolves: true,
+      // Measured: the fix rewrites the table (a new relfilenode).
+      rewrites: ['public.webhook'],
     },
   ],
 };

@@ -76,6 +76,8 @@ export const keyOverflow: FindingKind = {
         },
       ],
       fixResolves: true,
+      // Measured: the fix rewrites the table (a new relfilenode).
+      rewrites: ['public.message', 'public.reaction'],
     },
     {
       name: 'a bigint sequence feeding an integer column overflows at the column',
@@ -92,6 +94,8 @@ export const keyOverflow: FindingKind = {
         },
       ],
       fixResolves: true,
+      // Measured: the fix rewrites the table (a new relfilenode).
+      rewrites: ['public.legacy'],
     },
   ],
 };

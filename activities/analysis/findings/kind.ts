@@ -38,6 +38,8 @@ export interface FindingExample {
   expect: Partial<Finding>[];
   /** When true, running each finding's `fix` removes it (checked by the test). */
   fixResolves?: boolean;
+  /** The tables (`schema.table`) the fixes rewrite, measured by the test as a changed relfilenode; none when absent. */
+  rewrites?: string[];
 }
 
 /** One kind of analysis finding: one file, a stable id, the check, and examples. */

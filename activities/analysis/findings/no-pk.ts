@@ -59,6 +59,8 @@ export const noPrimaryKey: FindingKind = {
         },
       ],
       fixResolves: true,
+      // Measured: the fix rewrites the table (a new relfilenode).
+      rewrites: ['public.event_log'],
     },
     {
       name: 'a table whose nullable id column cannot be the key gets a new one beside it',
@@ -70,6 +72,8 @@ export const noPrimaryKey: FindingKind = {
         },
       ],
       fixResolves: true,
+      // Measured: the fix rewrites the table (a new relfilenode).
+      rewrites: ['public.import_row'],
     },
     {
       name: 'a unique index becomes the primary key',

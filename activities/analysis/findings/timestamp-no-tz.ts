@@ -1,5 +1,25 @@
+import type { Column, Table } from '../../../postgres/introspection';
 import { qualified, quoteIdent } from '../../../postgres/names';
 import { analysisFinding, ownColumns, type FindingKind } from './kind';
+
+const isTimestampWithoutZone = (column: Column) =>
+  column.baseType.startsWith('timestamp') && column.baseType.includes('without time zone');
+
+/**
+ * One ALTER for all of a table's timestamp columns, so the table is changed once. From PostgreSQL 12,
+ * timestamp to timestamptz with the session's zone UTC is a relabel, not a rewrite: the stored values
+ * are already the UTC instants the new type stores, so no USING is needed (a USING expression forces
+ * the rewrite). SET LOCAL keeps the zone to the migration's transaction. Before 12 the change rewrites
+ * the table whatever is written, and the USING says which zone the readings are in.
+ */
+function tableFix(table: Table, serverVersionNum: number): string {
+  const columns = table.columns.filter(isTimestampWithoutZone).map((c) => quoteIdent(c.name));
+  const relabel = serverVersionNum >= 120000;
+  const alters = columns.map(
+    (c) => `ALTER COLUMN ${c} TYPE timestamptz${relabel ? '' : ` USING ${c} AT TIME ZONE 'UTC'`}`,
+  );
+  return `${relabel ? "SET LOCAL timezone = 'UTC';\n" : ''}ALTER TABLE ${qualified(table.schema, table.name)} ${alters.join(', ')};`;
+}
 
 export const timestampWithoutTimeZone: FindingKind = {
   id: 'SW-A-TIMESTAMP-NO-TZ',
@@ -7,32 +27,35 @@ export const timestampWithoutTimeZone: FindingKind = {
   explanation:
     '`timestamp` (without time zone) stores a wall-clock reading with no zone. The same instant written from two zones, or across a daylight-saving change, reads back wrong; `timestamptz` stores the instant.',
   remedy:
-    "Change the column to timestamptz, saying which zone the stored readings are in (USING col AT TIME ZONE 'UTC'); " +
-    'the change rewrites the table, so plan it like one.',
+    "Change the table's timestamp columns to timestamptz in one ALTER TABLE, with the session's time zone set to the zone the readings were written in. " +
+    'From PostgreSQL 12, with that zone UTC and no USING clause, the change only relabels the columns (no rewrite, a brief ACCESS EXCLUSIVE lock); ' +
+    'before 12, or in another zone, it rewrites the table, so plan it like one.',
   find(context) {
     return ownColumns(context.catalog)
-      .filter(({ column }) => column.baseType.startsWith('timestamp') && column.baseType.includes('without time zone'))
+      .filter(({ column }) => isTimestampWithoutZone(column))
       .map(({ table, column }) =>
         analysisFinding(timestampWithoutTimeZone, {
           object: `${table.schema}.${table.name}.${column.name}`,
           message: `${table.schema}.${table.name}.${column.name} is ${column.type}`,
           why: 'A timestamp without time zone means whatever zone the writer assumed; comparisons and arithmetic across zones and DST changes go wrong silently.',
-          // The USING clause states the zone the existing values were written in; UTC is the usual answer, check it.
-          fix: `ALTER TABLE ${qualified(table.schema, table.name)} ALTER COLUMN ${quoteIdent(column.name)} TYPE timestamptz USING ${quoteIdent(column.name)} AT TIME ZONE 'UTC';`,
+          // UTC is the zone the existing values are taken to be in: the usual answer, check it.
+          fix: tableFix(table, context.catalog.meta.serverVersionNum),
           evidence: { type: column.type, rows: table.stats.rowEstimate },
         }),
       );
   },
   examples: [
     {
-      name: 'a created_at without time zone',
-      sql: 'CREATE TABLE public.comment (id int PRIMARY KEY, created_at timestamp NOT NULL DEFAULT now(), edited_at timestamptz, shown_on date);',
+      name: 'two timestamps without time zone, changed by one ALTER that does not rewrite the table',
+      sql: `CREATE TABLE public.comment (id int PRIMARY KEY, created_at timestamp NOT NULL DEFAULT now(), edited_at timestamp, seen_at timestamptz, shown_on date);
+            CREATE INDEX ON public.comment (created_at);`,
       expect: [
         {
           object: 'public.comment.created_at',
           message: 'public.comment.created_at is timestamp without time zone',
-          fix: `ALTER TABLE public.comment ALTER COLUMN created_at TYPE timestamptz USING created_at AT TIME ZONE 'UTC';`,
+          fix: `SET LOCAL timezone = 'UTC';\nALTER TABLE public.comment ALTER COLUMN created_at TYPE timestamptz, ALTER COLUMN edited_at TYPE timestamptz;`,
         },
+        { object: 'public.comment.edited_at' },
       ],
       fixResolves: true,
     },
