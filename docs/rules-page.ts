@@ -65,7 +65,7 @@ export function rulesPage(): string {
     ),
     section(
       'Review: squawk rules',
-      'squawk-cli runs its own rules over every migration (`activities/review/lint/`); these are the ones a review runs.',
+      'squawk-cli runs its own rules over every migration, read as the runner runs it (`activities/review/lint/as-run.ts`); these are the ones a review runs.',
       SQUAWK_RULES.map((r) => ({
         id: r.id,
         source: 'squawk',

@@ -210,7 +210,7 @@ function readSource(path: string): KickoffRequest['source'] {
     const files = readMigrationFiles(path);
     if (!files.length)
       throw new Error(
-        `${path} has no .sql files: give a golang-migrate, dbmate, Flyway or diesel migrations directory`,
+        `${path} has no .sql files: give a goose, sql-migrate, dbmate, golang-migrate, Flyway, diesel or Prisma migrations directory`,
       );
     return { format: 'migrations', text: JSON.stringify(files) };
   }
