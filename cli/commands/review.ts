@@ -18,7 +18,7 @@ export function registerReviewCommand(program: Command): void {
     )
     .argument(
       '<path>',
-      'a migration file, or a directory of migrations (golang-migrate, dbmate, Flyway or diesel layout)',
+      'a migration file, or a directory of migrations (goose, sql-migrate, dbmate, golang-migrate, Flyway, diesel or Prisma layout)',
     )
     .option(
       '--target <url|name>',
