@@ -93,6 +93,23 @@ describe('verifyOnShadow', () => {
     });
   });
 
+  it('points a failure at its statement in the file, past a privileged statement left out', async () => {
+    target = await createTestDatabase('sw_shadow_line');
+    const role = `skipped_${Date.now().toString(36)}`;
+    const result = await verifyOnShadow(target.url, [
+      {
+        name: 'lines',
+        up: `CREATE TABLE a (id int);\nCREATE ROLE ${role};\nINSERT INTO a VALUES (1);\n  UPDATE a SET id = nope;`,
+        down: 'DROP TABLE a',
+        file: '001_lines.sql',
+      },
+    ]);
+    expect(result.findings.find((f) => f.id === 'SW-SHADOW-FAILED')).toMatchObject({
+      evidence: { direction: 'up', sqlstate: '42703' },
+      location: { file: '001_lines.sql', line: 4, column: 21 },
+    });
+  });
+
   it("finds the real defect of Lemmy's apub_columns down: views a later down re-created depend on its column", async () => {
     target = await createTestDatabase('sw_shadow_lemmy');
     const all = lemmyMigrations();
@@ -139,7 +156,8 @@ describe('verifyOnShadow', () => {
     ]);
     expect(result.findings.map((f) => [f.id, f.severity, f.location?.line])).toEqual([
       ['SW-SHADOW-SKIPPED', 'info', 2],
-      ['SW-SHADOW-FAILED', 'warning', 1],
+      // The GRANT that failed, at its line in the file.
+      ['SW-SHADOW-FAILED', 'warning', 3],
     ]);
     expect(result.findings[1]!.message).toBe(
       `The up of loot fails on the shadow database: role "${role}" does not exist (SQLSTATE 42704). The shadow had skipped 1 privileged statement(s) (SW-SHADOW-SKIPPED): this may come from their absence.`,

@@ -4,12 +4,13 @@ import { Client } from 'pg';
 import { readEnvironment, type Environment } from '../config/environment';
 import { requireSandboxApartFrom, withSandboxDatabase } from '../stack/shadow-server';
 import { fingerprint, introspect } from './introspection';
-import type { Finding } from '../artifacts/findings';
-import { parseStatements } from './parse';
+import type { Finding, SourceLocation } from '../artifacts/findings';
+import { downPathOf } from '../artifacts/migration-files';
+import { parseStatements, type ParsedStatement } from './parse';
 import { qualifiedBySkips, skippedFindings, withoutPrivileged, type SkippedStatement } from './privileged/shadow-skip';
 import { parsePgVersion, type PgVersion } from './pg-version';
 import { copyTargetSchema, differingObjects } from './shadow-copy';
-import { stepsAsWritten } from './steps';
+import { statementGroups } from './steps';
 
 export const SHADOW_FAILED = 'SW-SHADOW-FAILED';
 
@@ -196,12 +197,17 @@ async function verify(
     const differing = differingObjects(original, afterDown);
     if (differing.length === 0) differing.push('the schema');
     findings.push(
-      finding(last, 'down', {
-        message: `After the down migrations the schema differs from before the ups (${differing.join(', ')}).`,
-        error: 'schema fingerprint differs',
-        sqlstate: null,
-        fix: `Make the down restore exactly what the up changed in ${differing.join(', ')}: columns in their old order and types, views with their old column lists.`,
-      }),
+      finding(
+        last,
+        'down',
+        { file: last.file && downPathOf(last.file), line: 1, column: 1 },
+        {
+          message: `After the down migrations the schema differs from before the ups (${differing.join(', ')}).`,
+          error: 'schema fingerprint differs',
+          sqlstate: null,
+          fix: `Make the down restore exactly what the up changed in ${differing.join(', ')}: columns in their old order and types, views with their old column lists.`,
+        },
+      ),
     );
   }
   const reapplyFailure = await applyAll('reapply', migrations);
@@ -209,7 +215,11 @@ async function verify(
   return { findings, fingerprints };
 }
 
-/** Applies one migration file as the runner would: transactional groups in a transaction, the rest alone. */
+/**
+ * Applies one migration file as the runner would: transactional groups in a transaction, the rest
+ * alone. Statements go one by one, so a failure names its statement's line (and, where PostgreSQL
+ * gives a position, the column within it).
+ */
 async function apply(
   shadow: Client,
   migration: ShadowMigration,
@@ -217,17 +227,24 @@ async function apply(
   direction: Direction,
   version: PgVersion,
 ): Promise<Finding | undefined> {
-  const steps = stepsAsWritten(migration.name, await parseStatements(sql, migration.file), version);
-  for (const step of steps) {
+  const file = direction === 'down' && migration.file ? downPathOf(migration.file) : migration.file;
+  for (const group of statementGroups(await parseStatements(sql, file), version)) {
+    let current = group.statements[0]!;
     try {
-      if (step.kind === 'transactional') await shadow.query(`BEGIN;\n${step.sql}\nCOMMIT;`);
-      else await shadow.query(step.sql);
+      if (group.transactional) {
+        await shadow.query('BEGIN');
+        for (const statement of group.statements) {
+          current = statement;
+          await shadow.query(statement.sql);
+        }
+        await shadow.query('COMMIT');
+      } else await shadow.query(current.sql);
     } catch (error) {
-      const pgError = error as Error & { code?: string; detail?: string };
+      const pgError = error as Error & { code?: string; detail?: string; position?: string };
       // A lost connection is the shadow's failure, not the migration's: the sandbox retries on a live server.
       if (!pgError.code || /^(08|57P0)/.test(pgError.code)) throw error;
       await shadow.query('ROLLBACK').catch(() => undefined);
-      return finding(migration, direction, {
+      return finding(migration, direction, errorLocation(current, pgError.position), {
         message: `The ${direction === 'reapply' ? 'second up' : direction} of ${migration.name} fails on the shadow database: ${pgError.message}${pgError.code ? ` (SQLSTATE ${pgError.code})` : ''}.`,
         error: [pgError.message, pgError.detail].filter(Boolean).join('\n'),
         sqlstate: pgError.code ?? null,
@@ -241,9 +258,23 @@ async function apply(
   return undefined;
 }
 
+/** Where in the file an error is: the statement's start, moved to PostgreSQL's 1-based character position in it when there is one. */
+function errorLocation(statement: ParsedStatement, position: string | undefined): SourceLocation {
+  const { file, line, column } = statement.location;
+  const offset = Number(position) - 1;
+  if (!position || !(offset >= 0)) return { file, line, column };
+  const before = statement.sql.slice(0, offset).split('\n');
+  return {
+    file,
+    line: line + before.length - 1,
+    column: before.length === 1 ? column + offset : before.at(-1)!.length + 1,
+  };
+}
+
 function finding(
   migration: ShadowMigration,
   direction: Direction,
+  location: SourceLocation,
   details: { message: string; error: string; sqlstate: string | null; fix: string },
 ): Finding {
   return {
@@ -255,6 +286,6 @@ function finding(
     why: 'The shadow database has the target schema: what fails there fails in production, and a broken down leaves no way back.',
     fix: details.fix,
     evidence: { direction, error: details.error, sqlstate: details.sqlstate, migration: migration.name },
-    location: { file: migration.file, line: 1, column: 1 },
+    location,
   };
 }

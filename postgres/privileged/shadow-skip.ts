@@ -1,5 +1,5 @@
 import type { Finding } from '../../artifacts/findings';
-import { parseStatements } from '../parse';
+import { parseStatements, type ParsedStatement } from '../parse';
 import { downPathOf } from '../../artifacts/migration-files';
 import { terminated } from '../steps';
 import { privilegedStatements } from './detector';
@@ -48,10 +48,7 @@ export async function withoutPrivileged<M extends MigrationText>(
       });
     }
     const left = new Set(found.map((f) => f.statement));
-    return statements
-      .filter((s) => !left.has(s))
-      .map(terminated)
-      .join('\n');
+    return atTheirPlaces(statements.filter((s) => !left.has(s)));
   };
   const kept: M[] = [];
   for (const migration of migrations) {
@@ -91,4 +88,25 @@ export function qualifiedBySkips(findings: Finding[], skipped: SkippedStatement[
         }
       : finding,
   );
+}
+
+/** The statements at the lines and columns they had in the file, so a failure on the shadow points into the file. */
+function atTheirPlaces(statements: ParsedStatement[]): string {
+  let text = '';
+  let line = 1;
+  let column = 1;
+  for (const statement of statements) {
+    while (line < statement.location.line) {
+      text += '\n';
+      line += 1;
+      column = 1;
+    }
+    const written =
+      ' '.repeat(Math.max(statement.location.column - column, column > 1 ? 1 : 0)) + terminated(statement);
+    const lines = written.split('\n');
+    line += lines.length - 1;
+    column = lines.length > 1 ? lines.at(-1)!.length + 1 : column + written.length;
+    text += written;
+  }
+  return text;
 }
