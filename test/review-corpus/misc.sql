@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS things (id serial PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS logs (id bigint PRIMARY KEY, at timestamp NOT NULL, data json);
 
 -- case: drop database
--- expect: SW-L-PRIVILEGED, ban-drop-database
+-- expect: SW-L-PRIVILEGED, SW-L-IRREVERSIBLE, ban-drop-database
 DROP DATABASE staging;
 
 -- case: create a function

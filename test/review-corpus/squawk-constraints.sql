@@ -38,8 +38,8 @@ ALTER TABLE orders ADD CONSTRAINT total_positive CHECK (total >= 0);
 -- expect: none
 ALTER TABLE orders DROP CONSTRAINT IF EXISTS total_positive;
 
--- case: create table with references inline
--- expect: none
+-- case: create table with references inline, and no index on them
+-- expect: SW-L-FK-NO-INDEX
 CREATE TABLE IF NOT EXISTS lines (id bigint PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders (id));
 
 -- case: domain with a check constraint

@@ -57,3 +57,7 @@ INSERT INTO archive SELECT * FROM orders WHERE created_at < '2020-01-01';
 -- case: update in a CTE is checked too? no: only top-level statements count
 -- expect: none
 WITH moved AS (SELECT id FROM orders WHERE archived) SELECT count(*) FROM moved;
+
+-- case: delete inside a CTE moves every row
+-- expect: SW-L-UNBOUNDED-UPDATE, SW-L-IRREVERSIBLE
+WITH moved AS (DELETE FROM events RETURNING *) INSERT INTO events_archive SELECT * FROM moved;

@@ -3,6 +3,7 @@ import type { ParsedStatement } from '../../../postgres/parse';
 import { concurrentIndexPg14 } from './SW-L-CONCURRENT-INDEX-PG14';
 import { downFails } from './SW-L-DOWN-FAILS';
 import { exclusionConstraint } from './SW-L-EXCLUSION-CONSTRAINT';
+import { fkWithoutIndex } from './SW-L-FK-NO-INDEX';
 import { irreversible } from './SW-L-IRREVERSIBLE';
 import { json } from './SW-L-JSON';
 import { privileged } from './SW-L-PRIVILEGED';
@@ -24,6 +25,7 @@ export const lintRules: readonly LintRule[] = [
   downFails,
   irreversible,
   privileged,
+  fkWithoutIndex,
 ];
 
 /** Runs rules over a parsed up migration; each violation becomes a Finding at its statement. */
