@@ -16,12 +16,31 @@ import {
   type LocatedStatement,
 } from './context';
 import type { EscalationContext, EscalationTrigger } from './trigger';
+import { statementOf } from '../../../postgres/ast';
 
 const ID = 'SW-ESC-MIGRATION-DOWNTIME';
 
 /** A statement whose lock blocks traffic for a material time (a warning or an error of the lock model). */
 function blocking(located: LocatedStatement): boolean {
   return located.impacts.some((impact) => ['warning', 'error'].includes(blockingSeverity(impact) ?? ''));
+}
+
+/** A statement whose lock blocks traffic at all (a second or more by the lock model). */
+function blocksAtAll(located: LocatedStatement): boolean {
+  return located.impacts.some((impact) => blockingSeverity(impact) !== undefined);
+}
+
+/**
+ * A plain CREATE INDEX that blocks writes for seconds (about 2 million rows and up): short of a
+ * material outage, but CONCURRENTLY costs nothing but time, so people are asked rather than the
+ * writes silently stopped.
+ */
+function blockingIndexBuild(located: LocatedStatement): boolean {
+  return (
+    located.statement.kind === 'IndexStmt' &&
+    !statementOf(located.statement, 'IndexStmt')?.concurrent &&
+    blocksAtAll(located)
+  );
 }
 
 function escalationFor(
@@ -32,16 +51,24 @@ function escalationFor(
   const inSteps = statementsInSteps(context, stepNames);
   const asWritten = uniqueSteps(inSteps);
   const writtenBlocking = blockingOf(asWritten, context);
-  const rewrites = new Map(
-    group.statements.map((s) => [
-      s,
-      onlineRewriteOf(s.statement, { pgVersion: context.pgVersion, catalog: context.catalog, stepName: slotName(s) }),
-    ]),
+  const rewriteOf = (s: LocatedStatement) =>
+    onlineRewriteOf(s.statement, { pgVersion: context.pgVersion, catalog: context.catalog, stepName: slotName(s) });
+  const rewrites = new Map(group.statements.map((s) => [s, rewriteOf(s)]));
+  // The online option also takes its online form for every other statement of these steps that blocks
+  // at all (a SET NOT NULL beside the index build), rather than leave its scan under ACCESS EXCLUSIVE.
+  const alongside = new Map(
+    inSteps
+      .filter((s) => !rewrites.has(s) && blocksAtAll(s))
+      .flatMap((s) => {
+        const rewrite = rewriteOf(s);
+        return rewrite ? [[s, rewrite] as const] : [];
+      }),
   );
   const impacts = group.statements.flatMap((s) => s.impacts.filter((i) => blockingSeverity(i)));
   const worst = impacts.reduce((a, b) => ((b.blockingSeconds ?? 0) > (a.blockingSeconds ?? 0) ? b : a));
   const options: EscalationOption[] = [];
   if ([...rewrites.values()].every((r) => r !== undefined)) {
+    for (const [s, rewrite] of alongside) rewrites.set(s, rewrite);
     const replacement = rebuildSteps(inSteps, (s) => rewrites.get(s)?.steps);
     const seconds = blockingOf(replacement, context);
     options.push({
@@ -134,7 +161,7 @@ export const migrationDowntime: EscalationTrigger = {
     'leaving them out of this migration.',
   raise(context) {
     const candidates = statementsOf(context).filter(
-      (s) => blocking(s) && !destructiveChange(s, context) && !writeHeavyIndex(s, context),
+      (s) => (blocking(s) || blockingIndexBuild(s)) && !destructiveChange(s, context) && !writeHeavyIndex(s, context),
     );
     const tables = (s: LocatedStatement) => s.impacts.filter((i) => blockingSeverity(i)).map((i) => i.table);
     return groupSharingSteps(candidates.map((located) => ({ located, objects: tables(located) }))).map((g) =>
@@ -157,6 +184,12 @@ export const migrationDowntime: EscalationTrigger = {
           'public.customers': { rows: 5_000_000, bytes: 5 * GB },
         },
         ids: [`${ID}:public.customers+public.orders`],
+      },
+      {
+        title: 'a plain index build on 2 million rows, with a SET NOT NULL in the same step',
+        sql: 'CREATE INDEX orders_customer ON orders (customer_id);\nALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL',
+        tableSizes: { 'public.orders': { rows: 2_000_000, bytes: 400_000_000 } },
+        ids: [`${ID}:public.orders`],
       },
     ],
     quiet: [
