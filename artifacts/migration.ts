@@ -32,6 +32,8 @@ export interface Migration {
   down?: string;
   /** Re-applied whenever its SQL changes, instead of refused (Flyway's `R__` repeatables). */
   repeatable?: boolean;
+  /** Its tool runs the up outside a transaction (goose NO TRANSACTION and the like): review judges it so. */
+  upOutsideTransaction?: boolean;
   /** The file it was read from, for messages about it. */
   source?: string;
   /** A revert's migration (a down, applied as an up): the steps of `version` it takes back, marked undone once it ran. */

@@ -151,6 +151,7 @@ export async function migrationsFromFiles(
       up: file.up,
       ...(file.down !== undefined ? { down: file.down } : {}),
       ...(/^R__/.test(name) ? { repeatable: true } : {}),
+      ...(file.upOutsideTransaction ? { upOutsideTransaction: true } : {}),
       source: file.path,
     });
   }

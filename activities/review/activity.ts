@@ -90,6 +90,7 @@ function fileOf(migration: Migration): MigrationFile {
     path: migration.source ?? `${migration.name}.sql`,
     up: migration.up ?? asScript(migration.steps.map((step) => step.sql)),
     down: migration.down,
+    ...(migration.upOutsideTransaction ? { upOutsideTransaction: true } : {}),
   };
 }
 
