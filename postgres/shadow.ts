@@ -20,6 +20,8 @@ export interface ShadowMigration {
   down?: string;
   /** Where the up SQL came from, for the finding's location. */
   file?: string;
+  /** Its tool runs the up outside a transaction: each statement alone, as the runner applies it. */
+  upOutsideTransaction?: boolean;
 }
 
 export interface ShadowResult {
@@ -228,7 +230,8 @@ async function apply(
   version: PgVersion,
 ): Promise<Finding | undefined> {
   const file = direction === 'down' && migration.file ? downPathOf(migration.file) : migration.file;
-  for (const group of statementGroups(await parseStatements(sql, file), version)) {
+  const outsideTransaction = direction !== 'down' && migration.upOutsideTransaction;
+  for (const group of statementGroups(await parseStatements(sql, file), version, outsideTransaction)) {
     let current = group.statements[0]!;
     try {
       if (group.transactional) {

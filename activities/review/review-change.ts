@@ -101,7 +101,13 @@ async function verifyWithTarget(target: string, files: MigrationFile[], connecti
       applyRole: await applyRoleOf(client, targetConnectionString(target, connection?.env, 'apply')),
       shadow: await verifyOnShadow(
         url,
-        files.map((file) => ({ name: migrationName(file.path), up: file.up, down: file.down, file: file.path })),
+        files.map((file) => ({
+          name: migrationName(file.path),
+          up: file.up,
+          down: file.down,
+          file: file.path,
+          upOutsideTransaction: file.upOutsideTransaction,
+        })),
       ),
     }),
     connection,
