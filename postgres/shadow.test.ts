@@ -110,6 +110,25 @@ describe('verifyOnShadow', () => {
     });
   });
 
+  it('names an undefined type at the line and column where the statement uses it', async () => {
+    target = await createTestDatabase('sw_shadow_type');
+    const result = await verifyOnShadow(target.url, [
+      {
+        name: 'mood',
+        up: 'CREATE TABLE person (id bigint PRIMARY KEY);\nALTER TABLE person\n  ADD COLUMN feeling mood;',
+        down: 'DROP TABLE person',
+        file: '002_mood.sql',
+      },
+    ]);
+    expect(result.findings).toEqual([
+      expect.objectContaining({
+        id: 'SW-SHADOW-FAILED',
+        message: 'The up of mood fails on the shadow database: type "mood" does not exist (SQLSTATE 42704).',
+        location: { file: '002_mood.sql', line: 3, column: 22 },
+      }),
+    ]);
+  });
+
   it("finds the real defect of Lemmy's apub_columns down: views a later down re-created depend on its column", async () => {
     target = await createTestDatabase('sw_shadow_lemmy');
     const all = lemmyMigrations();
