@@ -154,7 +154,8 @@ const GB = 1e9;
 export const migrationDowntime: EscalationTrigger = {
   id: ID,
   explanation:
-    'A statement that holds a traffic-blocking lock for a material time (10 s or more by the lock model) over a large table is an outage unless someone plans it. ' +
+    'A statement that holds a traffic-blocking lock for a material time (10 s or more by the lock model) over a large table is an outage unless someone plans it; ' +
+    'so is a plain CREATE INDEX that blocks writes for a second or more (about 2 million rows), since CONCURRENTLY costs only time. ' +
     'The options lead to different migrations: the online form, the statement as written in a window, or no change now.',
   remedy:
     'Pick one option: the online form of the statements, the statements as written in a maintenance window, or ' +
