@@ -52,7 +52,7 @@ export const boundedCharacter: FindingKind = {
       ],
       fixResolves: true,
       // Measured: the fix rewrites the table (a new relfilenode).
-      rewrites: ['public.region'],
+      rewrites: ['public.region', 'public.region_pkey'],
     },
   ],
 };

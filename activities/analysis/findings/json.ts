@@ -32,7 +32,7 @@ export const jsonColumn: FindingKind = {
       ],
       fixResolves: true,
       // Measured: the fix rewrites the table (a new relfilenode).
-      rewrites: ['public.webhook'],
+      rewrites: ['public.webhook', 'public.webhook_pkey'],
     },
   ],
 };

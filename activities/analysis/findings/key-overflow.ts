@@ -77,7 +77,7 @@ export const keyOverflow: FindingKind = {
       ],
       fixResolves: true,
       // Measured: the fix rewrites the table (a new relfilenode).
-      rewrites: ['public.message', 'public.reaction'],
+      rewrites: ['public.message', 'public.message_pkey', 'public.reaction', 'public.reaction_pkey'],
     },
     {
       name: 'a bigint sequence feeding an integer column overflows at the column',
@@ -95,7 +95,7 @@ export const keyOverflow: FindingKind = {
       ],
       fixResolves: true,
       // Measured: the fix rewrites the table (a new relfilenode).
-      rewrites: ['public.legacy'],
+      rewrites: ['public.legacy', 'public.legacy_pkey'],
     },
   ],
 };

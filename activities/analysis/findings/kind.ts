@@ -38,7 +38,7 @@ export interface FindingExample {
   expect: Partial<Finding>[];
   /** When true, running each finding's `fix` removes it (checked by the test). */
   fixResolves?: boolean;
-  /** The tables (`schema.table`) the fixes rewrite, measured by the test as a changed relfilenode; none when absent. */
+  /** The tables and indexes (`schema.name`) the fixes rewrite or rebuild, measured by the test as a changed relfilenode; none when absent. */
   rewrites?: string[];
 }
 
