@@ -109,6 +109,8 @@ export interface PatternShape {
   pattern: string;
   perSecond: number;
   kind: 'select' | 'insert' | 'update' | 'delete';
+  /** True when the statement has a LIMIT: an ordered index scan can stop early. */
+  limited: boolean;
   tables: TableAccess[];
 }
 
@@ -125,6 +127,11 @@ export interface TableAccess {
   equality: string[];
   /** Columns compared with a range (`placed_at >= $1`, BETWEEN, LIKE 'prefix%'). */
   range: string[];
+  /**
+   * Equality columns compared with a list of parameters (`IN ($1, $2)`, `= ANY($1)`): an index key
+   * holding one returns each value's rows in order, not all of them (Append + Sort, not one ordered scan).
+   */
+  list: string[];
   /** Columns this table is reached through from another (`l.order_id = o.id`). */
   join: string[];
   /** ORDER BY columns of this table, in order. */

@@ -60,13 +60,13 @@ function verificationSection(verification: IndexVerification | undefined): strin
   );
   const rows = verification.patterns.map(
     (v) =>
-      `| ${cell(v.pattern)} | ${v.verdict} | ${v.planned.map((p) => `\`${p}\``).join(', ')} | ${v.used.map((u) => `\`${u}\``).join(', ')} | ${v.sequentialScans.join(', ')}${v.error ? ` ${cell(v.error)}` : ''} |`,
+      `| ${cell(v.pattern)} | ${v.verdict} | ${v.planned.map((p) => `\`${p}\``).join(', ')} | ${v.used.map((u) => `\`${u}\``).join(', ')} | ${v.sequentialScans.join(', ')}${v.error ? ` ${cell(v.error)}` : ''} | ${v.verdict === 'write' || v.error ? '' : v.sorts ? 'yes' : 'no'} | ${v.cost ?? ''} |`,
   );
   return [
     '## Verification',
     "Each pattern EXPLAINed (generic plan) on a shadow database holding the design, its planner made to believe each table holds the rows below: a sample of each table gives the value distributions, a reference the referenced table's row count as its distinct values, and the row counts are scaled to the volumes (page counts stay the sample's, so I/O costs are understated). A table the spec gives no volume is taken at the sample's size, where a sequential scan can be the better plan.",
     `| table | rows | from | sampled rows |\n|---|---|---|---|\n${tables.join('\n')}`,
-    `| pattern | verdict | planned | used | sequential scans |\n|---|---|---|---|---|\n${rows.join('\n')}`,
+    `| pattern | verdict | planned | used | sequential scans | sorts | cost |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}`,
   ].join('\n\n');
 }
 
