@@ -44,6 +44,11 @@ export interface PlannedForeignKey {
   column: string;
   table: string;
   onDelete: string;
+  /**
+   * With a tenant key: the reference is `(tenant column, column) REFERENCES table (its tenant column, id)`,
+   * so a row can only point at a row of its own tenant.
+   */
+  tenant?: { column: string; referenced: string };
 }
 
 export interface PlannedTable {

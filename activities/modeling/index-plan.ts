@@ -45,21 +45,32 @@ export function planIndexes(tables: PlannedTable[], shapes: PatternShape[]): Pla
 
   for (const table of tables) {
     for (const fk of table.foreignKeys) {
+      // A tenant-scoped reference is checked by (tenant, column): an index leading with either serves it.
+      const leads = (index: PlannedIndex, columns: string[]) => columns.every((c, n) => index.keys[n]?.column === c);
+      const scoped = fk.tenant ? [fk.tenant.column, fk.column] : [fk.column];
       const supported = [...keys, ...planned].some(
-        (index) => index.table === table.name && index.where === null && index.keys[0]?.column === fk.column,
+        (index) =>
+          index.table === table.name && index.where === null && (leads(index, [fk.column]) || leads(index, scoped)),
       );
       if (supported) continue;
       planned.push({
-        name: identifierFrom(table.name, fk.column, 'idx'),
+        name: identifierFrom(table.name, ...scoped, 'idx'),
         table: table.name,
-        keys: [{ column: fk.column, descending: false }],
+        keys: scoped.map((column) => ({ column, descending: false })),
         include: [],
         where: null,
         origin: 'foreign-key',
-        rationale: `Supports the foreign key ${fk.name}: deleting or re-keying a row of ${fk.table} looks up its rows in ${table.name} by ${fk.column}, a sequential scan of ${table.name} without this index (and joins from ${fk.table} use it too).`,
+        rationale: `Supports the foreign key ${fk.name}: deleting or re-keying a row of ${fk.table} looks up its rows in ${table.name} by ${scoped.join(', ')}, a sequential scan of ${table.name} without this index (and joins from ${fk.table} use it too).`,
         patterns: [],
       });
     }
+  }
+  // Every index that answers a pattern as well as the one wanted for it counts as planned for it:
+  // the planner may take any of them (a foreign key's index leading with the same column, a key).
+  for (const index of wanted) {
+    for (const other of [...keys, ...planned])
+      if (other !== index && serves(other, { ...index, include: [] }))
+        for (const pattern of index.patterns) if (!other.patterns.includes(pattern)) other.patterns.push(pattern);
   }
   uniqueNames(planned, keys);
   return [...keys, ...planned];
@@ -80,7 +91,14 @@ function keyIndex(table: PlannedTable, name: string, columns: string[], what: st
 
 function indexFor(shape: PatternShape, access: TableAccess, table: PlannedTable): PlannedIndex[] {
   // The primary key finds the one row: another index with it among its equality columns only adds writes.
-  if (table.primaryKey.every((c) => access.equality.includes(c) && !access.list.includes(c))) return [];
+  if (table.primaryKey.every((c) => access.equality.includes(c) && !access.list.includes(c)))
+    return [
+      {
+        ...keyIndex(table, `${table.name}_pkey`, table.primaryKey, 'the primary key'),
+        origin: 'access-pattern',
+        patterns: [shape.pattern],
+      },
+    ];
   const keys: IndexKey[] = [];
   const add = (column: string, descending = false) => {
     if (!keys.some((k) => k.column === column)) keys.push({ column, descending });

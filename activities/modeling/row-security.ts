@@ -22,6 +22,9 @@ export function rowSecurityPolicies(spec: DesignSpec, tables: PlannedTable[]): R
     const tenantKey = table.foreignKeys.find((fk) => fk.table === tenant);
     if (tenantKey)
       return [{ table: table.name, name: 'tenant_isolation', using: `${quoteIdent(tenantKey.column)} = ${current}` }];
+    const scoped = table.foreignKeys.find((fk) => fk.tenant)?.tenant;
+    if (table.entity === null && scoped)
+      return [{ table: table.name, name: 'tenant_isolation', using: `${quoteIdent(scoped.column)} = ${current}` }];
     if (table.entity === null) {
       const parent = table.foreignKeys[0]!;
       if (shared.has(parent.table)) return [];
