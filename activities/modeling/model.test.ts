@@ -34,7 +34,7 @@ describe('modelSpec on the examples, loaded into PostgreSQL', () => {
     }
   }
 
-  it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml'])(
+  it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml', 'helpdesk.yaml'])(
     '%s: the DDL loads, with every planned table, index and policy, and the ERD of the result matches the proposal',
     async (file) => {
       const model = modelSpec(await example(file), { now });
@@ -237,5 +237,81 @@ access_patterns:
     } finally {
       await client.query('ROLLBACK');
     }
+  });
+
+  it('helpdesk: a row of one tenant cannot reference another tenant’s row, directly or through a join table', async () => {
+    const model = modelSpec(await example('helpdesk.yaml'), { now });
+    await client.query('BEGIN');
+    try {
+      await client.query(model.ddl);
+      // As the owner, a superuser: row-level security does not hide the other tenant, only the keys can refuse.
+      const ids = (
+        await client.query<{ a: string; b: string; customer_b: string; tag_b: string; ticket_a: string }>(
+          `WITH a AS (INSERT INTO account (name, subdomain) VALUES ('a', 'a') RETURNING id),
+                b AS (INSERT INTO account (name, subdomain) VALUES ('b', 'b') RETURNING id),
+                ca AS (INSERT INTO customer (account_id, email) SELECT id, 'x@a' FROM a RETURNING id, account_id),
+                cb AS (INSERT INTO customer (account_id, email) SELECT id, 'x@b' FROM b RETURNING id),
+                tb AS (INSERT INTO tag (account_id, label) SELECT id, 'vip' FROM b RETURNING id),
+                ta AS (INSERT INTO ticket (account_id, customer_id, subject) SELECT account_id, id, 's' FROM ca RETURNING id)
+           SELECT a.id AS a, b.id AS b, cb.id AS customer_b, tb.id AS tag_b, ta.id AS ticket_a FROM a, b, cb, tb, ta`,
+        )
+      ).rows[0]!;
+      await client.query('SAVEPOINT cross_tenant');
+      await expect(
+        client.query('INSERT INTO ticket (account_id, customer_id, subject) VALUES ($1, $2, $3)', [
+          ids.a,
+          ids.customer_b,
+          'points at b',
+        ]),
+      ).rejects.toMatchObject({ code: '23503', constraint: 'ticket_customer_id_fkey' });
+      await client.query('ROLLBACK TO SAVEPOINT cross_tenant');
+      await expect(
+        client.query('INSERT INTO ticket_tags (account_id, ticket_id, tag_id) VALUES ($1, $2, $3)', [
+          ids.a,
+          ids.ticket_a,
+          ids.tag_b,
+        ]),
+      ).rejects.toMatchObject({ code: '23503', constraint: 'ticket_tags_tag_id_fkey' });
+      await client.query('ROLLBACK TO SAVEPOINT cross_tenant');
+      // The same insert within one tenant is accepted.
+      await client.query(
+        'INSERT INTO ticket (account_id, customer_id, subject) SELECT account_id, id, $1 FROM customer WHERE account_id = $2',
+        ['same tenant', ids.a],
+      );
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+
+  it('helpdesk: a message body far past the btree entry limit inserts (no index INCLUDEs it)', async () => {
+    const model = modelSpec(await example('helpdesk.yaml'), { now });
+    await client.query('BEGIN');
+    try {
+      await client.query(model.ddl);
+      await client.query(
+        `WITH a AS (INSERT INTO account (name, subdomain) VALUES ('a', 'a') RETURNING id),
+              c AS (INSERT INTO customer (account_id, email) SELECT id, 'x@a' FROM a RETURNING id, account_id),
+              t AS (INSERT INTO ticket (account_id, customer_id, subject) SELECT account_id, id, 's' FROM c RETURNING id, account_id)
+         INSERT INTO message (account_id, ticket_id, author_kind, body)
+         SELECT account_id, id, 'customer', string_agg(md5(n::text), '') FROM t, generate_series(1, 400) n GROUP BY account_id, id`,
+      );
+      expect((await client.query('SELECT length(body) AS n FROM message')).rows).toEqual([{ n: 12800 }]);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+
+  it('no index beside a primary-key lookup, even with the tenant key in the WHERE', async () => {
+    const spec = await loadSpec(`name: t
+entities:
+  account: { fields: { name: text } }
+  note: { fields: { account: { ref: account }, body: text } }
+access_patterns:
+  - { name: note by id, sql: "SELECT body FROM note WHERE account_id = $1 AND id = $2", per_second: 500 }
+requirements: { multi_tenant_key: account }
+`);
+    const model = modelSpec(spec, { now });
+    expect(model.indexes.filter((i) => i.origin === 'access-pattern')).toEqual([]);
+    expect(model.indexes.find((i) => i.name === 'note_pkey')!.patterns).toEqual(['note by id']);
   });
 });
