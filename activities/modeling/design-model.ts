@@ -13,6 +13,8 @@ export interface DesignModel {
   tables: PlannedTable[];
   indexes: PlannedIndex[];
   partitions: PartitionPlan[];
+  /** Tables past the partitioning threshold left unpartitioned: every partitioned option would probe more partitions per hot read. */
+  unpartitioned: { table: string; reason: string; options: PartitionOption[] }[];
   policies: RowSecurityPolicy[];
   /** How each access pattern reads the tables: what the index plan was derived from. */
   patterns: PatternShape[];
@@ -101,6 +103,20 @@ export interface PartitionPlan {
   interval: string;
   partitions: { name: string; bound: string }[];
   reason: string;
+  /** How partitions are created ahead of time and old ones dropped, or that the design does not automate it. */
+  maintenance: string;
+  /** Every option weighed (range by time, hash by a hot-path column, none) with the partitions each read probes. */
+  options: PartitionOption[];
+}
+
+/** One way to store a big table, judged by the partitions each read of it must probe. */
+export interface PartitionOption {
+  strategy: 'range' | 'hash' | 'none';
+  key: string | null;
+  /** Partitions the table holds under this option (range: over its retention or a year; none: 1). */
+  partitions: number;
+  /** Per read pattern of the table: how many partitions one query probes. */
+  probes: { pattern: string; perSecond: number; partitions: number }[];
 }
 
 export interface RowSecurityPolicy {

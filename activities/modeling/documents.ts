@@ -76,9 +76,13 @@ function reportDocument(input: DesignDocumentInput): string {
     `# Design: ${model.name}`,
     `PostgreSQL ${model.postgres}, schema \`${model.schema}\`: ${model.tables.length} tables, ${model.enums.length} enum types, ${model.indexes.filter((i) => i.origin !== 'key').length} indexes beyond keys, ${model.partitions.length} partitioned tables, ${model.policies.length} row-level security policies.`,
   ];
+  if (model.unpartitioned.length > 0)
+    parts.push(
+      `## Left unpartitioned\n\n${model.unpartitioned.map((u) => `- **${u.table}**: ${u.reason}`).join('\n')}`,
+    );
   if (model.partitions.length > 0) {
     parts.push(
-      `## Partitioning\n\n${model.partitions.map((p) => `- **${p.table}**: ${p.strategy} on \`${p.key}\` (${p.strategy === 'range' ? `one partition per ${p.interval}` : `${p.interval} partitions`}). ${p.reason}`).join('\n')}`,
+      `## Partitioning\n\n${model.partitions.map((p) => `- **${p.table}**: ${p.strategy} on \`${p.key}\` (${p.strategy === 'range' ? `one partition per ${p.interval}` : `${p.interval} partitions`}). ${p.reason} ${p.maintenance}`).join('\n')}`,
     );
   }
   if (model.policies.length > 0) {

@@ -98,12 +98,15 @@ describe('modelSpec on the examples, loaded into PostgreSQL', () => {
         /cannot insert a non-DEFAULT value into column "id"/,
       );
       // The spec targets PostgreSQL 16, which has no identity on a partitioned table: the key takes a sequence of its own.
-      expect(table('order').columns[0]).toMatchObject({
+      // (order_line, hash-partitioned by order_id, the column its reads look it up by; order stays whole, its reads
+      // filter on customer_id and id, and only id could partition a referenced table.)
+      expect(table('order_line').columns[0]).toMatchObject({
         name: 'id',
         identity: null,
-        default: "nextval('public.order_id_seq'::regclass)",
-        serialSequence: 'public.order_id_seq',
+        default: "nextval('public.order_line_id_seq'::regclass)",
+        serialSequence: 'public.order_line_id_seq',
       });
+      expect(table('order').columns[0]).toMatchObject({ name: 'id', identity: 'always' });
     });
   });
 
@@ -313,5 +316,24 @@ requirements: { multi_tenant_key: account }
     const model = modelSpec(spec, { now });
     expect(model.indexes.filter((i) => i.origin === 'access-pattern')).toEqual([]);
     expect(model.indexes.find((i) => i.name === 'note_pkey')!.patterns).toEqual(['note by id']);
+  });
+
+  it('partitions by what the hot read filters on, or not at all, with the partitions each read probes per option', async () => {
+    const helpdesk = modelSpec(await example('helpdesk.yaml'), { now });
+    const message = helpdesk.partitions.find((p) => p.table === 'message')!;
+    expect({ strategy: message.strategy, key: message.key }).toEqual({ strategy: 'hash', key: 'ticket_id' });
+    expect(message.options.map((o) => [o.strategy, o.key, o.probes.map((p) => p.partitions)])).toEqual([
+      ['range', 'created_at', [87]],
+      ['hash', 'id', [16]],
+      ['hash', 'ticket_id', [1]],
+      ['hash', 'account_id', [1]],
+      ['none', null, [1]],
+    ]);
+    expect(message.maintenance).toContain('The 7y retention is not a partition drop');
+    const metrics = modelSpec(await example('metrics.yaml'), { now }).partitions[0]!;
+    expect(metrics.maintenance).toMatch(/^Not automated by this design: create each day's partition/);
+    const ecommerce = modelSpec(await example('ecommerce.yaml'), { now });
+    expect(ecommerce.unpartitioned.map((u) => u.table)).toEqual(['order']);
+    expect(ecommerce.unpartitioned[0]!.reason).toContain("hash by id: 'recent orders of a customer' 4");
   });
 });
