@@ -336,4 +336,37 @@ requirements: { multi_tenant_key: account }
     expect(ecommerce.unpartitioned.map((u) => u.table)).toEqual(['order']);
     expect(ecommerce.unpartitioned[0]!.reason).toContain("hash by id: 'recent orders of a customer' 4");
   });
+
+  it('helpdesk: the retention job sees no row without a tenant, and every tenant’s rows as the role SW-M-CROSS-TENANT-JOB names', async () => {
+    const model = modelSpec(await example('helpdesk.yaml'), { now });
+    const job = model.findings.find((f) => f.id === 'SW-M-CROSS-TENANT-JOB' && f.object === 'message retention')!;
+    expect(job.evidence).toEqual({
+      job: 'message retention',
+      tables: ['message'],
+      role: 'helpdesk_cross_tenant',
+      privileges: 'SELECT, DELETE',
+    });
+    const app = uniqueName('sw_helpdesk_app');
+    await client.query('BEGIN');
+    try {
+      await client.query(model.ddl);
+      await client.query(`CREATE ROLE ${app}; GRANT SELECT, DELETE ON ALL TABLES IN SCHEMA public TO ${app};`);
+      await client.query(
+        `WITH a AS (INSERT INTO account (name, subdomain) VALUES ('a', 'a'), ('b', 'b') RETURNING id),
+              c AS (INSERT INTO customer (account_id, email) SELECT id, 'x' FROM a RETURNING id, account_id),
+              t AS (INSERT INTO ticket (account_id, customer_id, subject) SELECT account_id, id, 's' FROM c RETURNING id, account_id)
+         INSERT INTO message (account_id, ticket_id, author_kind, body, created_at)
+         SELECT account_id, id, 'customer', 'old', now() - interval '8 years' FROM t`,
+      );
+      const retention = "DELETE FROM message WHERE created_at < now() - interval '7 years'";
+      await client.query(`SET LOCAL ROLE ${app}`);
+      expect((await client.query(retention)).rowCount).toBe(0);
+      await client.query('RESET ROLE');
+      await client.query(job.fix!);
+      await client.query(`SET LOCAL ROLE helpdesk_cross_tenant`);
+      expect((await client.query(retention)).rowCount).toBe(2);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
 });
