@@ -49,10 +49,8 @@ CREATE TABLE public.product_categories (
   CONSTRAINT product_categories_category_id_fkey FOREIGN KEY (category_id) REFERENCES public.category (id) ON DELETE CASCADE
 );
 
-CREATE SEQUENCE public.order_id_seq AS bigint;
-
 CREATE TABLE public."order" (
-  id bigint NOT NULL DEFAULT nextval('public.order_id_seq'::regclass),
+  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
   customer_id bigint NOT NULL,
   shipping_address_id bigint,
   status public.order_status NOT NULL DEFAULT 'pending',
@@ -62,17 +60,7 @@ CREATE TABLE public."order" (
   CONSTRAINT order_total_check CHECK (total >= 0),
   CONSTRAINT order_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.customer (id) ON DELETE RESTRICT,
   CONSTRAINT order_shipping_address_id_fkey FOREIGN KEY (shipping_address_id) REFERENCES public.address (id) ON DELETE SET NULL
-) PARTITION BY HASH (id);
-
-ALTER SEQUENCE public.order_id_seq OWNED BY public."order".id;
-
-CREATE TABLE public.order_p0 PARTITION OF public."order" FOR VALUES WITH (MODULUS 4, REMAINDER 0);
-
-CREATE TABLE public.order_p1 PARTITION OF public."order" FOR VALUES WITH (MODULUS 4, REMAINDER 1);
-
-CREATE TABLE public.order_p2 PARTITION OF public."order" FOR VALUES WITH (MODULUS 4, REMAINDER 2);
-
-CREATE TABLE public.order_p3 PARTITION OF public."order" FOR VALUES WITH (MODULUS 4, REMAINDER 3);
+);
 
 CREATE SEQUENCE public.order_line_id_seq AS bigint;
 
