@@ -16,6 +16,8 @@ export interface DesignModel {
   /** Tables past the partitioning threshold left unpartitioned: every partitioned option would probe more partitions per hot read. */
   unpartitioned: { table: string; reason: string; options: PartitionOption[] }[];
   policies: RowSecurityPolicy[];
+  /** Planned indexes left out because EXPLAIN at the spec's volumes reads none of them (after verification). */
+  droppedIndexes: { name: string; table: string; reason: string }[];
   /** How each access pattern reads the tables: what the index plan was derived from. */
   patterns: PatternShape[];
   /** Each access pattern's SQL by name, for EXPLAIN on the designed schema. */

@@ -43,11 +43,15 @@ function indexPlanDocument({ model, verification }: DesignDocumentInput): string
   );
   const parts = [
     `# ${model.name}: index plan`,
-    'Equality columns first, then sort columns in ORDER BY order, then range columns; partial where a pattern filters on a constant; INCLUDE where a frequent pattern reads a few more columns. Indexes a key, a unique constraint or a longer index already serves are folded into it.',
+    'Equality columns first, then sort columns in ORDER BY order, then range columns; partial where a pattern filters on a constant; INCLUDE where a frequent pattern reads a few more columns, each of bounded width, so the read is index-only. Indexes a key, a unique constraint or a longer index already serves are folded into it.',
     '| index | table | key | include | where | origin | patterns | why |\n|---|---|---|---|---|---|---|---|\n' +
       rows.join('\n'),
   ];
   parts.push(verificationSection(verification));
+  if (model.droppedIndexes.length > 0)
+    parts.push(
+      `## Left out after EXPLAIN\n\n${model.droppedIndexes.map((d) => `- \`${d.name}\` on ${d.table}: ${d.reason}`).join('\n')}`,
+    );
   return `${parts.join('\n\n')}\n`;
 }
 

@@ -58,6 +58,7 @@ export function modelSpec(spec: DesignSpec, options: ModelOptions = {}): DesignM
     partitions,
     unpartitioned,
     policies,
+    droppedIndexes: [],
     patterns,
     patternSql: Object.fromEntries(spec.accessPatterns.map((p) => [p.name, p.sql])),
     ddl: renderDdl(spec.schema, { enums, tables, indexes, partitions, policies }),
