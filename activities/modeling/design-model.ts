@@ -132,6 +132,8 @@ export interface PatternShape {
   pattern: string;
   perSecond: number;
   kind: 'select' | 'insert' | 'update' | 'delete';
+  /** Columns an UPDATE sets: an index holding one costs the update its HOT (heap-only) path. */
+  updated: string[];
   /** True when the statement has a LIMIT: an ordered index scan can stop early. */
   limited: boolean;
   tables: TableAccess[];

@@ -211,8 +211,10 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
       } satisfies IndexKey);
   }
 
+  const updated: string[] = [];
   for (const target of (statement.targetList as unknown[] | undefined) ?? []) {
     if (!isObject(target) || !isObject(target.ResTarget)) continue;
+    if (kind === 'UpdateStmt' && typeof target.ResTarget.name === 'string') add(updated, target.ResTarget.name);
     for (const ref of findNodes(target.ResTarget.val, 'ColumnRef')) {
       const fields = ref.fields as unknown[];
       if (fields.some((f) => isObject(f) && 'A_Star' in f)) {
@@ -234,6 +236,7 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
     pattern: pattern.name,
     perSecond: pattern.perSecond,
     kind: kinds[kind] ?? 'select',
+    updated,
     limited: statement.limitCount !== undefined,
     tables: [...accesses.values()],
   };
