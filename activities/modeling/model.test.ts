@@ -369,4 +369,24 @@ requirements: { multi_tenant_key: account }
       await client.query('ROLLBACK');
     }
   });
+
+  it('helpdesk: a ticket’s messages are read from one partition of message, as the plan’s probes say', async () => {
+    const model = modelSpec(await example('helpdesk.yaml'), { now });
+    const chosen = model.partitions.find((p) => p.table === 'message')!;
+    const probes = chosen.options.find((o) => o.strategy === chosen.strategy && o.key === chosen.key)!.probes;
+    expect(probes).toEqual([{ pattern: 'messages of a ticket', perSecond: 3000, partitions: 1 }]);
+    await client.query('BEGIN');
+    try {
+      await client.query(model.ddl);
+      const plan = (
+        await client.query<{ 'QUERY PLAN': unknown }>(
+          'EXPLAIN (FORMAT JSON) SELECT id, author_kind, body, created_at FROM message WHERE account_id = 1 AND ticket_id = 42 ORDER BY created_at',
+        )
+      ).rows[0]!['QUERY PLAN'];
+      const scanned = [...JSON.stringify(plan).matchAll(/"Relation Name":"(message_p\d+)"/g)].map((m) => m[1]);
+      expect(scanned).toHaveLength(1);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
 });
