@@ -15,6 +15,7 @@ import { schemaDiff, withShadowDatabase } from '../postgres/shadow';
 import { readTargetCatalog } from '../postgres/target';
 import { databaseUrl } from '../store/database';
 import { LEMMY_DIR } from '../test/support/fixtures';
+import { currentModeller, indexFigures, previousModeller, printIndexFigures } from './support/index-figures';
 import { startBenchStack } from './support/stack';
 
 const LEMMY_FIRST = [
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
     console.log(
       'example          validate+model  migration(empty)  migra floor(empty)  ratio  migration(Lemmy)  migra floor(Lemmy)  ratio  EXPLAIN verify  floor  ratio  steps up/down',
     );
-    for (const file of ['ecommerce.yaml', 'saas.yaml', 'metrics.yaml']) {
+    for (const file of ['ecommerce.yaml', 'saas.yaml', 'metrics.yaml', 'helpdesk.yaml']) {
       const text = readFileSync(join(__dirname, '../examples', file), 'utf8');
       await loadSpec(text); // load the parser once, outside the figures
       const modelRuns: number[] = [];
@@ -109,6 +110,28 @@ async function main(): Promise<void> {
     console.log(
       "EXPLAIN verify: statistics shaped to the spec's volumes (a sample per table, ANALYZE, row counts scaled), then every pattern EXPLAINed; its floor: the shadow database, the DDL and the EXPLAINs on empty tables.",
     );
+
+    // The index plan beside the previous modeller's, same server, same statistics shaping.
+    const previous = await previousModeller();
+    try {
+      const modellers = [previous.modeller, currentModeller];
+      const server = await database();
+      for (const file of ['ecommerce.yaml', 'saas.yaml', 'metrics.yaml', 'helpdesk.yaml']) {
+        const text = readFileSync(join(__dirname, '../examples', file), 'utf8');
+        const results = [];
+        for (const modeller of modellers)
+          results.push({
+            label: modeller.label,
+            figures: await indexFigures(await modeller.model(text, file), server),
+          });
+        printIndexFigures(file, results);
+      }
+      console.log(
+        "\nIndex figures: statistics shaped to the spec's volumes for both modellers' designs; used: indexes some read pattern's generic plan reads; size: every index once each table holds its sample rows; cost: the generic plan's total cost.",
+      );
+    } finally {
+      previous.remove();
+    }
   } finally {
     await admin.end();
     await stack.stop();

@@ -36,7 +36,13 @@ export function renderDdl(
       lines.push(`  CONSTRAINT ${quoteIdent(u.name)} UNIQUE (${u.columns.map(quoteIdent).join(', ')})`);
     for (const c of table.checks) lines.push(`  CONSTRAINT ${quoteIdent(c.name)} CHECK (${c.expression})`);
     for (const fk of table.foreignKeys) {
-      const sql = `CONSTRAINT ${quoteIdent(fk.name)} FOREIGN KEY (${quoteIdent(fk.column)}) REFERENCES ${name(fk.table)} (id) ON DELETE ${fk.onDelete.toUpperCase()}`;
+      const [from, to] = fk.tenant
+        ? [`${quoteIdent(fk.tenant.column)}, ${quoteIdent(fk.column)}`, `${quoteIdent(fk.tenant.referenced)}, id`]
+        : [quoteIdent(fk.column), 'id'];
+      // SET NULL on a composite key would null the tenant column too: only the reference's own column.
+      const onDelete =
+        fk.tenant && fk.onDelete === 'set null' ? `SET NULL (${quoteIdent(fk.column)})` : fk.onDelete.toUpperCase();
+      const sql = `CONSTRAINT ${quoteIdent(fk.name)} FOREIGN KEY (${from}) REFERENCES ${name(fk.table)} (${to}) ON DELETE ${onDelete}`;
       if (created.has(fk.table) || fk.table === table.name) lines.push(`  ${sql}`);
       else deferred.push(`ALTER TABLE ${name(table.name)} ADD ${sql};`);
     }

@@ -42,7 +42,7 @@ describe('designMigration: up reaches the design, down brings the target back', 
   let target: TestDatabase;
   afterEach(() => target?.drop());
 
-  it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml'])(
+  it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml', 'helpdesk.yaml'])(
     '%s against an empty target, by the down and by every step’s undo',
     async (file) => {
       target = await createTestDatabase('sw_design_target');
@@ -75,6 +75,28 @@ describe('designMigration: up reaches the design, down brings the target back', 
       expect(await fingerprintOf(target.url)).toBe(original);
     },
   );
+
+  it('a greenfield migration is short: no NOT VALID + VALIDATE pairs, no index-then-constraint pairs, no drops of a dropped table’s own objects', async () => {
+    target = await createTestDatabase('sw_design_target');
+    const model = await modelOf('helpdesk.yaml');
+    const migration = await designMigration(
+      model,
+      { connectionString: target.url, catalog: await readTargetCatalog(target.url) },
+      { now },
+    );
+    const up = migration.steps.map((s) => s.sql);
+    expect(up.filter((sql) => / not valid;$| validate constraint | using index /i.test(sql))).toEqual([]);
+    expect(up.filter((sql) => /^create unique index /i.test(sql))).toEqual([]);
+    expect(up).toContain('alter table "public"."ticket" add constraint "ticket_pkey" PRIMARY KEY (id);');
+    expect(up).toContain(
+      'alter table "public"."ticket" add constraint "ticket_customer_id_fkey" FOREIGN KEY (account_id, customer_id) REFERENCES customer(account_id, id) ON DELETE RESTRICT;',
+    );
+    const down = migration.downSteps.map((s) => s.sql);
+    expect(
+      down.filter((sql) => /^drop policy |^drop index | drop constraint "\w+_(key|pkey|check)"/i.test(sql)),
+    ).toEqual([]);
+    expect(down.filter((sql) => /^drop table /i.test(sql))).toHaveLength(model.tables.length);
+  });
 
   it('builds indexes on tables the target already has CONCURRENTLY, as steps of their own, and undoes them the same way', async () => {
     target = await createTestDatabase('sw_design_online');

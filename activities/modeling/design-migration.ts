@@ -6,6 +6,7 @@ import type { PgVersion } from '../../postgres/pg-version';
 import { withShadowDatabase } from '../../postgres/shadow';
 import { stepsAsWritten } from '../../postgres/steps';
 import type { DesignModel } from './design-model';
+import { greenfield } from './greenfield';
 import { closedSchemaDiff } from './migra-gaps';
 import { inverseOf } from './undo';
 
@@ -49,7 +50,11 @@ export async function designMigration(
     }
     const current = target.catalog;
     const diff = async (from: { url: string; catalog: Catalog }, to: { url: string; catalog: Catalog }) =>
-      online(await closedSchemaDiff(from, to, model.schema), from.catalog, to.catalog);
+      online(
+        greenfield(await closedSchemaDiff(from, to, model.schema), from.catalog, to.catalog),
+        from.catalog,
+        to.catalog,
+      );
     const targetSide = { url: target.connectionString, catalog: current };
     const desiredSide = { url: shadowUrl, catalog: desired };
     const name = `design_${model.name}`;

@@ -13,7 +13,11 @@ export interface DesignModel {
   tables: PlannedTable[];
   indexes: PlannedIndex[];
   partitions: PartitionPlan[];
+  /** Tables past the partitioning threshold left unpartitioned: every partitioned option would probe more partitions per hot read. */
+  unpartitioned: { table: string; reason: string; options: PartitionOption[] }[];
   policies: RowSecurityPolicy[];
+  /** Planned indexes left out because EXPLAIN at the spec's volumes reads none of them (after verification). */
+  droppedIndexes: { name: string; table: string; reason: string }[];
   /** How each access pattern reads the tables: what the index plan was derived from. */
   patterns: PatternShape[];
   /** Each access pattern's SQL by name, for EXPLAIN on the designed schema. */
@@ -44,6 +48,11 @@ export interface PlannedForeignKey {
   column: string;
   table: string;
   onDelete: string;
+  /**
+   * With a tenant key: the reference is `(tenant column, column) REFERENCES table (its tenant column, id)`,
+   * so a row can only point at a row of its own tenant.
+   */
+  tenant?: { column: string; referenced: string };
 }
 
 export interface PlannedTable {
@@ -96,6 +105,20 @@ export interface PartitionPlan {
   interval: string;
   partitions: { name: string; bound: string }[];
   reason: string;
+  /** How partitions are created ahead of time and old ones dropped, or that the design does not automate it. */
+  maintenance: string;
+  /** Every option weighed (range by time, hash by a hot-path column, none) with the partitions each read probes. */
+  options: PartitionOption[];
+}
+
+/** One way to store a big table, judged by the partitions each read of it must probe. */
+export interface PartitionOption {
+  strategy: 'range' | 'hash' | 'none';
+  key: string | null;
+  /** Partitions the table holds under this option (range: over its retention or a year; none: 1). */
+  partitions: number;
+  /** Per read pattern of the table: how many partitions one query probes. */
+  probes: { pattern: string; perSecond: number; partitions: number }[];
 }
 
 export interface RowSecurityPolicy {
@@ -109,6 +132,10 @@ export interface PatternShape {
   pattern: string;
   perSecond: number;
   kind: 'select' | 'insert' | 'update' | 'delete';
+  /** Columns an UPDATE sets: an index holding one costs the update its HOT (heap-only) path. */
+  updated: string[];
+  /** True when the statement has a LIMIT: an ordered index scan can stop early. */
+  limited: boolean;
   tables: TableAccess[];
 }
 
@@ -125,6 +152,11 @@ export interface TableAccess {
   equality: string[];
   /** Columns compared with a range (`placed_at >= $1`, BETWEEN, LIKE 'prefix%'). */
   range: string[];
+  /**
+   * Equality columns compared with a list of parameters (`IN ($1, $2)`, `= ANY($1)`): an index key
+   * holding one returns each value's rows in order, not all of them (Append + Sort, not one ordered scan).
+   */
+  list: string[];
   /** Columns this table is reached through from another (`l.order_id = o.id`). */
   join: string[];
   /** ORDER BY columns of this table, in order. */

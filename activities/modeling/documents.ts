@@ -43,11 +43,15 @@ function indexPlanDocument({ model, verification }: DesignDocumentInput): string
   );
   const parts = [
     `# ${model.name}: index plan`,
-    'Equality columns first, then sort columns in ORDER BY order, then range columns; partial where a pattern filters on a constant; INCLUDE where a frequent pattern reads a few more columns. Indexes a key, a unique constraint or a longer index already serves are folded into it.',
+    'Equality columns first, then sort columns in ORDER BY order, then range columns; partial where a pattern filters on a constant; INCLUDE where a frequent pattern reads a few more columns, each of bounded width, so the read is index-only. Indexes a key, a unique constraint or a longer index already serves are folded into it.',
     '| index | table | key | include | where | origin | patterns | why |\n|---|---|---|---|---|---|---|---|\n' +
       rows.join('\n'),
   ];
   parts.push(verificationSection(verification));
+  if (model.droppedIndexes.length > 0)
+    parts.push(
+      `## Left out after EXPLAIN\n\n${model.droppedIndexes.map((d) => `- \`${d.name}\` on ${d.table}: ${d.reason}`).join('\n')}`,
+    );
   return `${parts.join('\n\n')}\n`;
 }
 
@@ -60,13 +64,13 @@ function verificationSection(verification: IndexVerification | undefined): strin
   );
   const rows = verification.patterns.map(
     (v) =>
-      `| ${cell(v.pattern)} | ${v.verdict} | ${v.planned.map((p) => `\`${p}\``).join(', ')} | ${v.used.map((u) => `\`${u}\``).join(', ')} | ${v.sequentialScans.join(', ')}${v.error ? ` ${cell(v.error)}` : ''} |`,
+      `| ${cell(v.pattern)} | ${v.verdict} | ${v.planned.map((p) => `\`${p}\``).join(', ')} | ${v.used.map((u) => `\`${u}\``).join(', ')} | ${v.sequentialScans.join(', ')}${v.error ? ` ${cell(v.error)}` : ''} | ${v.verdict === 'write' || v.error ? '' : v.sorts ? 'yes' : 'no'} | ${v.cost ?? ''} |`,
   );
   return [
     '## Verification',
     "Each pattern EXPLAINed (generic plan) on a shadow database holding the design, its planner made to believe each table holds the rows below: a sample of each table gives the value distributions, a reference the referenced table's row count as its distinct values, and the row counts are scaled to the volumes (page counts stay the sample's, so I/O costs are understated). A table the spec gives no volume is taken at the sample's size, where a sequential scan can be the better plan.",
     `| table | rows | from | sampled rows |\n|---|---|---|---|\n${tables.join('\n')}`,
-    `| pattern | verdict | planned | used | sequential scans |\n|---|---|---|---|---|\n${rows.join('\n')}`,
+    `| pattern | verdict | planned | used | sequential scans | sorts | cost |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}`,
   ].join('\n\n');
 }
 
@@ -76,9 +80,13 @@ function reportDocument(input: DesignDocumentInput): string {
     `# Design: ${model.name}`,
     `PostgreSQL ${model.postgres}, schema \`${model.schema}\`: ${model.tables.length} tables, ${model.enums.length} enum types, ${model.indexes.filter((i) => i.origin !== 'key').length} indexes beyond keys, ${model.partitions.length} partitioned tables, ${model.policies.length} row-level security policies.`,
   ];
+  if (model.unpartitioned.length > 0)
+    parts.push(
+      `## Left unpartitioned\n\n${model.unpartitioned.map((u) => `- **${u.table}**: ${u.reason}`).join('\n')}`,
+    );
   if (model.partitions.length > 0) {
     parts.push(
-      `## Partitioning\n\n${model.partitions.map((p) => `- **${p.table}**: ${p.strategy} on \`${p.key}\` (${p.strategy === 'range' ? `one partition per ${p.interval}` : `${p.interval} partitions`}). ${p.reason}`).join('\n')}`,
+      `## Partitioning\n\n${model.partitions.map((p) => `- **${p.table}**: ${p.strategy} on \`${p.key}\` (${p.strategy === 'range' ? `one partition per ${p.interval}` : `${p.interval} partitions`}). ${p.reason} ${p.maintenance}`).join('\n')}`,
     );
   }
   if (model.policies.length > 0) {

@@ -78,7 +78,10 @@ export function erdOfCatalog(catalog: Catalog): string {
             .map((c) => c.columns[0]),
         );
         const primary = new Set(constraintColumns('primary key').flatMap((c) => c.columns));
-        const foreign = constraintColumns('foreign key').filter((c) => c.columns.length === 1 && c.references);
+        // A tenant-scoped reference (tenant, x_id) is drawn by its own column, the last one.
+        const foreign = constraintColumns('foreign key')
+          .filter((c) => c.references)
+          .map((c) => ({ ...c, columns: c.columns.slice(-1) }));
         return {
           name: name(`${table.schema}.${table.name}`),
           columns: table.columns.map((c) => ({

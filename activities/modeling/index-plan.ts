@@ -19,8 +19,9 @@ export function planIndexes(tables: PlannedTable[], shapes: PatternShape[]): Pla
     keyIndex(table, `${table.name}_pkey`, table.primaryKey, 'the primary key'),
     ...table.uniques.map((u) => keyIndex(table, u.name, u.columns, `the unique constraint ${u.name}`)),
   ]);
+  const byName = new Map(tables.map((t) => [t.name, t]));
   const wanted = shapes.flatMap((shape) =>
-    shape.kind === 'insert' ? [] : shape.tables.flatMap((access) => indexFor(shape, access)),
+    shape.kind === 'insert' ? [] : shape.tables.flatMap((access) => indexFor(shape, access, byName.get(access.table)!)),
   );
 
   const planned: PlannedIndex[] = [];
@@ -44,21 +45,32 @@ export function planIndexes(tables: PlannedTable[], shapes: PatternShape[]): Pla
 
   for (const table of tables) {
     for (const fk of table.foreignKeys) {
+      // A tenant-scoped reference is checked by (tenant, column): an index leading with either serves it.
+      const leads = (index: PlannedIndex, columns: string[]) => columns.every((c, n) => index.keys[n]?.column === c);
+      const scoped = fk.tenant ? [fk.tenant.column, fk.column] : [fk.column];
       const supported = [...keys, ...planned].some(
-        (index) => index.table === table.name && index.where === null && index.keys[0]?.column === fk.column,
+        (index) =>
+          index.table === table.name && index.where === null && (leads(index, [fk.column]) || leads(index, scoped)),
       );
       if (supported) continue;
       planned.push({
-        name: identifierFrom(table.name, fk.column, 'idx'),
+        name: identifierFrom(table.name, ...scoped, 'idx'),
         table: table.name,
-        keys: [{ column: fk.column, descending: false }],
+        keys: scoped.map((column) => ({ column, descending: false })),
         include: [],
         where: null,
         origin: 'foreign-key',
-        rationale: `Supports the foreign key ${fk.name}: deleting or re-keying a row of ${fk.table} looks up its rows in ${table.name} by ${fk.column}, a sequential scan of ${table.name} without this index (and joins from ${fk.table} use it too).`,
+        rationale: `Supports the foreign key ${fk.name}: deleting or re-keying a row of ${fk.table} looks up its rows in ${table.name} by ${scoped.join(', ')}, a sequential scan of ${table.name} without this index (and joins from ${fk.table} use it too).`,
         patterns: [],
       });
     }
+  }
+  // Every index that answers a pattern as well as the one wanted for it counts as planned for it:
+  // the planner may take any of them (a foreign key's index leading with the same column, a key).
+  for (const index of wanted) {
+    for (const other of [...keys, ...planned])
+      if (other !== index && serves(other, { ...index, include: [] }))
+        for (const pattern of index.patterns) if (!other.patterns.includes(pattern)) other.patterns.push(pattern);
   }
   uniqueNames(planned, keys);
   return [...keys, ...planned];
@@ -77,27 +89,48 @@ function keyIndex(table: PlannedTable, name: string, columns: string[], what: st
   };
 }
 
-function indexFor(shape: PatternShape, access: TableAccess): PlannedIndex[] {
+function indexFor(shape: PatternShape, access: TableAccess, table: PlannedTable): PlannedIndex[] {
+  // The primary key finds the one row: another index with it among its equality columns only adds writes.
+  if (table.primaryKey.every((c) => access.equality.includes(c) && !access.list.includes(c)))
+    return [
+      {
+        ...keyIndex(table, `${table.name}_pkey`, table.primaryKey, 'the primary key'),
+        origin: 'access-pattern',
+        patterns: [shape.pattern],
+      },
+    ];
   const keys: IndexKey[] = [];
   const add = (column: string, descending = false) => {
     if (!keys.some((k) => k.column === column)) keys.push({ column, descending });
   };
-  let where: string | null = null;
+  // A table reached through a join is looked up by its join columns; its constant conditions stay a filter.
+  const where =
+    access.join.length === 0 && access.constant.length > 0
+      ? access.constant.map((c) => c.predicate).join(' AND ')
+      : null;
   let why: string;
   if (access.join.length > 0) {
     // Reached from another table: one lookup per joined row, by the join columns.
     access.join.forEach((c) => add(c));
     why = `'${shape.pattern}' reaches ${access.table} through ${access.join.join(', ')} once per joined row: those columns lead.`;
   } else if (access.equality.length > 0 || access.range.length > 0) {
-    access.equality.forEach((c) => add(c));
-    access.sort.forEach((k) => add(k.column, k.descending));
+    const single = access.equality.filter((c) => !access.list.includes(c));
+    const listed = access.equality.filter((c) => access.list.includes(c));
+    single.forEach((c) => add(c));
+    if (listed.length > 0 && access.sort.length > 0 && shape.limited) {
+      // A list column before the sort columns returns each value's rows in order, not all of them: with
+      // a LIMIT, one scan in ORDER BY order that filters the list inside the index stops after LIMIT rows.
+      access.sort.forEach((k) => add(k.column, k.descending));
+      listed.forEach((c) => add(c));
+    } else {
+      listed.forEach((c) => add(c));
+      access.sort.forEach((k) => add(k.column, k.descending));
+    }
     access.range.forEach((c) => add(c));
-    where = access.constant.length > 0 ? access.constant.map((c) => c.predicate).join(' AND ') : null;
-    why = describeKey(access);
+    why = describeKey(access, shape.limited);
   } else if (access.sort.length > 0 || access.constant.length > 0) {
     access.sort.forEach((k) => add(k.column, k.descending));
     if (keys.length === 0) add(access.constant[0]!.column);
-    where = access.constant.length > 0 ? access.constant.map((c) => c.predicate).join(' AND ') : null;
     why =
       access.sort.length > 0
         ? `Key: ${access.sort.map(keyText).join(', ')}, so rows come back in ORDER BY order without a sort.`
@@ -106,21 +139,28 @@ function indexFor(shape: PatternShape, access: TableAccess): PlannedIndex[] {
     return [];
   }
   const inKey = new Set(keys.map((k) => k.column));
-  const extra = access.selected.filter((c) => !inKey.has(c));
-  const include =
-    shape.kind === 'select' &&
-    shape.perSecond >= COVERING_FROM_PER_SECOND &&
-    !access.selectsAll &&
-    extra.length > 0 &&
-    extra.length <= MAX_INCLUDED
-      ? [...new Set(extra)]
-      : [];
+  const extra = [...new Set(access.selected.filter((c) => !inKey.has(c)))];
+  const unbounded = extra.filter((c) => !bounded(table.columns.find((col) => col.name === c)?.type));
+  const frequent = shape.kind === 'select' && shape.perSecond >= COVERING_FROM_PER_SECOND && !access.selectsAll;
+  // INCLUDE only when it makes an index-only scan: every column read, each of bounded width (a btree
+  // entry must fit in a third of a page, about 2.7 KB: an unbounded text value makes inserts fail).
+  const include = frequent && extra.length > 0 && extra.length <= MAX_INCLUDED && unbounded.length === 0 ? extra : [];
   const parts = [why];
-  if (where)
-    parts.push(`Partial (WHERE ${where}): the pattern only reads those rows, so the index holds nothing else.`);
+  if (where) {
+    const lists = access.constant.filter((c) => / IN \(/.test(c.predicate));
+    parts.push(
+      lists.length > 0 && access.sort.length > 0
+        ? `Partial (WHERE ${where}): the pattern reads only those rows, so ${lists.map((c) => c.column).join(', ')} stays out of the key and one scan returns them in ORDER BY order (in the key, each listed value's rows would come back in order but not all of them: Append and a Sort).`
+        : `Partial (WHERE ${where}): the pattern only reads those rows, so the index holds nothing else.`,
+    );
+  }
   if (include.length > 0)
     parts.push(
       `INCLUDE (${include.join(', ')}) covers the columns it reads: an index-only scan at ${shape.perSecond}/s skips the table.`,
+    );
+  else if (frequent && unbounded.length > 0)
+    parts.push(
+      `No INCLUDE: ${unbounded.join(', ')} ${unbounded.length > 1 ? 'have' : 'has'} no bounded width (an index entry over about 2.7 KB fails the insert), so no index-only scan is possible and the table is read for the rows found.`,
     );
   return [
     {
@@ -136,11 +176,39 @@ function indexFor(shape: PatternShape, access: TableAccess): PlannedIndex[] {
   ];
 }
 
-function describeKey(access: TableAccess): string {
+/** Types whose values have a small bounded width; text, JSON, bytea, arrays and unsized varchar do not. */
+const BOUNDED_TYPES =
+  /^(smallint|integer|int|bigint|int[248]|boolean|bool|date|time|timestamp|timestamptz|timestamp(tz)? .*|uuid|real|double precision|float[48]|money|inet|macaddr|numeric(\(\d+(, *\d+)?\))?|interval|oid)$/;
+const SMALL_VARCHAR = /^(varchar|character varying|char|character)\((\d+)\)$/;
+
+function bounded(type: string | undefined): boolean {
+  if (!type) return false;
+  const t = type.toLowerCase();
+  const sized = SMALL_VARCHAR.exec(t);
+  if (sized) return Number(sized[2]) <= 200;
+  if (BOUNDED_TYPES.test(t)) return true;
+  // An enum's values are short labels; a table column of another user type is not known to be.
+  return !/[\[\]]|^(text|json|jsonb|bytea|varchar|character varying|tsvector|xml)$/.test(t);
+}
+
+function describeKey(access: TableAccess, limited: boolean): string {
   const parts: string[] = [];
-  if (access.equality.length > 0) parts.push(`equality on ${access.equality.join(', ')}`);
-  if (access.sort.length > 0)
-    parts.push(`${access.sort.map(keyText).join(', ')}, so rows come back in ORDER BY order without a sort`);
+  const single = access.equality.filter((c) => !access.list.includes(c));
+  const listed = access.equality.filter((c) => access.list.includes(c));
+  if (single.length > 0) parts.push(`equality on ${single.join(', ')}`);
+  const sorted = access.sort.map(keyText).join(', ');
+  if (listed.length > 0 && access.sort.length > 0 && limited) {
+    parts.push(`${sorted}, so rows come back in ORDER BY order without a sort`);
+    parts.push(
+      `${listed.join(', ')}, compared with a list: filtered inside the index during that ordered scan, which stops after LIMIT rows (in front of ${sorted} it would return each listed value's rows in order, not all of them: Append and a Sort)`,
+    );
+  } else if (listed.length > 0) {
+    parts.push(`${listed.join(', ')}, compared with a list (one index range per value)`);
+    if (access.sort.length > 0)
+      parts.push(
+        `${sorted}: each value's rows come back in that order, not all of them, so a Sort follows (no LIMIT to stop an ordered scan early)`,
+      );
+  } else if (access.sort.length > 0) parts.push(`${sorted}, so rows come back in ORDER BY order without a sort`);
   const ranges = access.range.filter((c) => !access.sort.some((k) => k.column === c) && !access.equality.includes(c));
   if (ranges.length > 0) parts.push(`the range on ${ranges.join(', ')}`);
   const sortedRange = access.range.filter((c) => access.sort.some((k) => k.column === c));

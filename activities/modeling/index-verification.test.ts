@@ -18,7 +18,7 @@ describe('verifyIndexes: EXPLAIN every access pattern on the designed schema', (
   });
   afterAll(() => server?.drop());
 
-  it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml'])(
+  it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml', 'helpdesk.yaml'])(
     '%s: every read uses an index planned for it',
     async (file) => {
       const model = await modelOf(file);
@@ -44,6 +44,8 @@ describe('verifyIndexes: EXPLAIN every access pattern on the designed schema', (
         planned: ['sample_device_id_metric_id_recorded_at_idx'],
         used: ['sample_device_id_metric_id_recorded_at_idx'],
         sequentialScans: [],
+        sorts: false,
+        cost: expect.any(Number),
         verdict: 'uses planned index',
       },
       {
@@ -51,9 +53,11 @@ describe('verifyIndexes: EXPLAIN every access pattern on the designed schema', (
         planned: ['alert_raised_at_partial_idx'],
         used: ['alert_raised_at_partial_idx'],
         sequentialScans: [],
+        sorts: false,
+        cost: expect.any(Number),
         verdict: 'uses planned index',
       },
-      { pattern: 'ingest a sample', planned: [], used: [], sequentialScans: [], verdict: 'write' },
+      { pattern: 'ingest a sample', planned: [], used: [], sequentialScans: [], sorts: false, verdict: 'write' },
     ]);
   });
 
@@ -82,6 +86,8 @@ access_patterns:
       planned: [],
       used: [],
       sequentialScans: ['note'],
+      sorts: false,
+      cost: expect.any(Number),
       verdict: 'sequential scan',
     });
   });
@@ -101,6 +107,8 @@ access_patterns:
         planned: ['note_tag_idx'],
         used: ['note_tag_idx'],
         sequentialScans: [],
+        sorts: false,
+        cost: expect.any(Number),
         verdict: 'uses planned index',
       },
     ]);
@@ -112,6 +120,8 @@ access_patterns:
         planned: ['note_tag_idx'],
         used: [],
         sequentialScans: ['note'],
+        sorts: false,
+        cost: expect.any(Number),
         verdict: 'sequential scan',
       },
     ]);
@@ -134,5 +144,53 @@ access_patterns:
       await admin.query(`DROP ROLE IF EXISTS ${role}`);
       await admin.end();
     }
+  });
+
+  it('helpdesk: a status list in a partial predicate gives ORDER BY order with no Sort at the spec’s volumes; in the key it would sort', async () => {
+    const model = await modelOf('helpdesk.yaml');
+    const partial = model.indexes.find((i) => i.patterns.includes('sla queue'))!;
+    expect(partial).toMatchObject({
+      name: 'ticket_account_id_opened_at_partial_idx',
+      keys: [
+        { column: 'account_id', descending: false },
+        { column: 'opened_at', descending: false },
+      ],
+      where: "status IN ('new', 'open', 'pending')",
+    });
+    const sla = (await verifyIndexes(model, { connectionString: server.url })).patterns.find(
+      (p) => p.pattern === 'sla queue',
+    );
+    expect(sla).toMatchObject({ used: [partial.name], sorts: false, verdict: 'uses planned index' });
+
+    // The alternative the rationale rejects: status in the key returns each status's rows in order, then a Sort.
+    const keyed = {
+      ...partial,
+      name: 'ticket_account_id_status_opened_at_idx',
+      keys: [partial.keys[0]!, { column: 'status', descending: false }, partial.keys[1]!],
+      where: null,
+    };
+    const variant = {
+      ...model,
+      indexes: model.indexes.map((i) => (i === partial ? keyed : i)),
+      ddl: model.ddl.replace(
+        /CREATE INDEX ticket_account_id_opened_at_partial_idx[^;]*;/,
+        'CREATE INDEX ticket_account_id_status_opened_at_idx ON public.ticket (account_id, status, opened_at);',
+      ),
+    };
+    const sorted = (await verifyIndexes(variant, { connectionString: server.url })).patterns.find(
+      (p) => p.pattern === 'sla queue',
+    );
+    expect(sorted!.sorts).toBe(true);
+  });
+
+  it('helpdesk: an index never INCLUDEs an unbounded column, and the read it serves still uses it without a sort', async () => {
+    const model = await modelOf('helpdesk.yaml');
+    const messages = model.indexes.find((i) => i.patterns.includes('messages of a ticket'))!;
+    expect(messages.include).toEqual([]);
+    expect(messages.rationale).toContain('No INCLUDE: body has no bounded width');
+    const result = (await verifyIndexes(model, { connectionString: server.url })).patterns.find(
+      (p) => p.pattern === 'messages of a ticket',
+    );
+    expect(result).toMatchObject({ used: [messages.name], sorts: false, verdict: 'uses planned index' });
   });
 });

@@ -13,6 +13,10 @@ export interface PatternVerification {
   used: string[];
   /** Tables the plan reads by a sequential scan. */
   sequentialScans: string[];
+  /** True when the plan sorts (Sort or Incremental Sort): the index did not return rows in ORDER BY order. */
+  sorts: boolean;
+  /** The plan's total cost at the spec's volumes; absent for writes and errors. */
+  cost?: number;
   /** `uses planned index`, `uses another index`, `sequential scan`, `write` (an INSERT reads no index), or `error`. */
   verdict: 'uses planned index' | 'uses another index' | 'sequential scan' | 'write' | 'error';
   error?: string;
@@ -63,6 +67,7 @@ export async function verifyIndexes(
             planned: plannedFor(model, shape.pattern),
             used: [],
             sequentialScans: [],
+            sorts: false,
             verdict: 'error' as const,
             error: message,
           })),
@@ -77,7 +82,7 @@ export async function verifyIndexes(
         const pattern = shape.pattern;
         const planned = plannedFor(model, pattern);
         if (shape.kind === 'insert') {
-          patterns.push({ pattern, planned, used: [], sequentialScans: [], verdict: 'write' });
+          patterns.push({ pattern, planned, used: [], sequentialScans: [], sorts: false, verdict: 'write' });
           continue;
         }
         const blind = shape.tables.find((t) => unsampled.has(t.table));
@@ -87,6 +92,7 @@ export async function verifyIndexes(
             planned,
             used: [],
             sequentialScans: [],
+            sorts: false,
             verdict: 'error',
             error: `${blind.table}: ${unsampled.get(blind.table)}`,
           });
@@ -94,9 +100,13 @@ export async function verifyIndexes(
         }
         try {
           await client.query('SAVEPOINT sw_explain');
-          const { indexes, seqScans } = planNodes(
-            await explain(client, model.patternSql[pattern]!, `sw_pattern_${n}`, catalog.meta.serverVersionNum),
+          const plan = await explain(
+            client,
+            model.patternSql[pattern]!,
+            `sw_pattern_${n}`,
+            catalog.meta.serverVersionNum,
           );
+          const { indexes, seqScans, sorts } = planNodes(plan);
           await client.query('RELEASE SAVEPOINT sw_explain');
           const used = [...new Set(indexes.map(root))];
           const scans = [...new Set(seqScans.map((t) => partitionParent(catalog, t)))];
@@ -105,7 +115,7 @@ export async function verifyIndexes(
             : scans.length > 0
               ? 'sequential scan'
               : 'uses another index';
-          patterns.push({ pattern, planned, used, sequentialScans: scans, verdict });
+          patterns.push({ pattern, planned, used, sequentialScans: scans, sorts, cost: totalCost(plan), verdict });
         } catch (error) {
           await client.query('ROLLBACK TO SAVEPOINT sw_explain');
           patterns.push({
@@ -113,6 +123,7 @@ export async function verifyIndexes(
             planned,
             used: [],
             sequentialScans: [],
+            sorts: false,
             verdict: 'error',
             error: (error as Error).message,
           });
@@ -154,9 +165,16 @@ function parameterList(sql: string): string {
   return count > 0 ? `(${Array.from({ length: count }, () => 'NULL').join(', ')})` : '';
 }
 
-function planNodes(plan: unknown): { indexes: string[]; seqScans: string[] } {
+/** The top node's total cost, as EXPLAIN (FORMAT JSON) gives it. */
+function totalCost(plan: unknown): number | undefined {
+  const top = (plan as { Plan?: { 'Total Cost'?: number } }[] | undefined)?.[0]?.Plan?.['Total Cost'];
+  return typeof top === 'number' ? top : undefined;
+}
+
+function planNodes(plan: unknown): { indexes: string[]; seqScans: string[]; sorts: boolean } {
   const indexes: string[] = [];
   const seqScans: string[] = [];
+  let sorts = false;
   const visit = (node: unknown) => {
     if (Array.isArray(node)) return node.forEach(visit);
     if (!node || typeof node !== 'object') return;
@@ -164,10 +182,11 @@ function planNodes(plan: unknown): { indexes: string[]; seqScans: string[] } {
     if (typeof record['Index Name'] === 'string') indexes.push(record['Index Name']);
     if (record['Node Type'] === 'Seq Scan' && typeof record['Relation Name'] === 'string')
       seqScans.push(record['Relation Name']);
+    if (record['Node Type'] === 'Sort' || record['Node Type'] === 'Incremental Sort') sorts = true;
     Object.values(record).forEach(visit);
   };
   visit(plan);
-  return { indexes, seqScans };
+  return { indexes, seqScans, sorts };
 }
 
 function partitionParent(

@@ -7,6 +7,7 @@ import type { DesignModel } from './design-model';
 import { erdOfCatalog } from './erd';
 import { verifyIndexes, type IndexVerification } from './index-verification';
 import { modelSpec } from './model';
+import { withoutUnusedIndexes } from './unused-indexes';
 import { loadSpec, type DesignSpec } from './spec';
 
 export { designMigration, DesignDdlError, type DesignMigration } from './design-migration';
@@ -17,6 +18,7 @@ export { MODELING_FINDING_KINDS, MODELING_THRESHOLDS } from './findings';
 export { verifyIndexes, type IndexVerification, type PatternVerification } from './index-verification';
 export type { TableStatistics } from './shaped-statistics';
 export { modelSpec, type ModelOptions } from './model';
+export { withoutUnusedIndexes } from './unused-indexes';
 export { loadSqlParser } from './patterns';
 export { issueText, loadSpec, SpecError, type DesignSpec, type SpecIssue } from './spec';
 
@@ -55,9 +57,14 @@ export async function modelDesign(specText: string, options: ModelDesignOptions 
   progress('validating the spec');
   const spec = await loadSpec(specText, options.fileName);
   progress(`modeling ${spec.entities.length} entities and ${spec.accessPatterns.length} access patterns`);
-  const model = modelSpec(spec, { now: options.now });
+  const planned = modelSpec(spec, { now: options.now });
   if (!options.target) {
-    return { spec, model, documents: designDocuments({ model, findings: model.findings }), findings: model.findings };
+    return {
+      spec,
+      model: planned,
+      documents: designDocuments({ model: planned, findings: planned.findings }),
+      findings: planned.findings,
+    };
   }
   let catalog = options.target.catalog;
   if (!catalog) {
@@ -66,10 +73,12 @@ export async function modelDesign(specText: string, options: ModelDesignOptions 
   }
   const target = { connectionString: options.target.connectionString, catalog };
   const currentErd = erdOfCatalog(catalog);
+  progress("verifying the index plan with EXPLAIN, statistics shaped to the spec's volumes");
+  const verification = await verifyIndexes(planned, target);
+  // What no plan reads at the spec's volumes is not built: the migration is designed without it.
+  const model = withoutUnusedIndexes(spec, planned, verification);
   progress('designing the migration on a shadow database');
   const migration = await designMigration(model, target, { now: options.now });
-  progress("verifying the index plan with EXPLAIN, statistics shaped to the spec's volumes");
-  const verification = await verifyIndexes(model, target);
   return {
     spec,
     model,

@@ -34,7 +34,7 @@ describe('modelSpec on the examples, loaded into PostgreSQL', () => {
     }
   }
 
-  it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml'])(
+  it.each(['ecommerce.yaml', 'saas.yaml', 'metrics.yaml', 'helpdesk.yaml'])(
     '%s: the DDL loads, with every planned table, index and policy, and the ERD of the result matches the proposal',
     async (file) => {
       const model = modelSpec(await example(file), { now });
@@ -98,12 +98,15 @@ describe('modelSpec on the examples, loaded into PostgreSQL', () => {
         /cannot insert a non-DEFAULT value into column "id"/,
       );
       // The spec targets PostgreSQL 16, which has no identity on a partitioned table: the key takes a sequence of its own.
-      expect(table('order').columns[0]).toMatchObject({
+      // (order_line, hash-partitioned by order_id, the column its reads look it up by; order stays whole, its reads
+      // filter on customer_id and id, and only id could partition a referenced table.)
+      expect(table('order_line').columns[0]).toMatchObject({
         name: 'id',
         identity: null,
-        default: "nextval('public.order_id_seq'::regclass)",
-        serialSequence: 'public.order_id_seq',
+        default: "nextval('public.order_line_id_seq'::regclass)",
+        serialSequence: 'public.order_line_id_seq',
       });
+      expect(table('order').columns[0]).toMatchObject({ name: 'id', identity: 'always' });
     });
   });
 
@@ -234,6 +237,154 @@ access_patterns:
       await client.query(`SELECT set_config('app.tenant_id', $1, true)`, [b]);
       expect((await client.query('SELECT name FROM project')).rows).toEqual([{ name: 'q' }]);
       expect((await client.query('SELECT slug FROM organization')).rows).toEqual([{ slug: 'b' }]);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+
+  it('helpdesk: a row of one tenant cannot reference another tenant’s row, directly or through a join table', async () => {
+    const model = modelSpec(await example('helpdesk.yaml'), { now });
+    await client.query('BEGIN');
+    try {
+      await client.query(model.ddl);
+      // As the owner, a superuser: row-level security does not hide the other tenant, only the keys can refuse.
+      const ids = (
+        await client.query<{ a: string; b: string; customer_b: string; tag_b: string; ticket_a: string }>(
+          `WITH a AS (INSERT INTO account (name, subdomain) VALUES ('a', 'a') RETURNING id),
+                b AS (INSERT INTO account (name, subdomain) VALUES ('b', 'b') RETURNING id),
+                ca AS (INSERT INTO customer (account_id, email) SELECT id, 'x@a' FROM a RETURNING id, account_id),
+                cb AS (INSERT INTO customer (account_id, email) SELECT id, 'x@b' FROM b RETURNING id),
+                tb AS (INSERT INTO tag (account_id, label) SELECT id, 'vip' FROM b RETURNING id),
+                ta AS (INSERT INTO ticket (account_id, customer_id, subject) SELECT account_id, id, 's' FROM ca RETURNING id)
+           SELECT a.id AS a, b.id AS b, cb.id AS customer_b, tb.id AS tag_b, ta.id AS ticket_a FROM a, b, cb, tb, ta`,
+        )
+      ).rows[0]!;
+      await client.query('SAVEPOINT cross_tenant');
+      await expect(
+        client.query('INSERT INTO ticket (account_id, customer_id, subject) VALUES ($1, $2, $3)', [
+          ids.a,
+          ids.customer_b,
+          'points at b',
+        ]),
+      ).rejects.toMatchObject({ code: '23503', constraint: 'ticket_customer_id_fkey' });
+      await client.query('ROLLBACK TO SAVEPOINT cross_tenant');
+      await expect(
+        client.query('INSERT INTO ticket_tags (account_id, ticket_id, tag_id) VALUES ($1, $2, $3)', [
+          ids.a,
+          ids.ticket_a,
+          ids.tag_b,
+        ]),
+      ).rejects.toMatchObject({ code: '23503', constraint: 'ticket_tags_tag_id_fkey' });
+      await client.query('ROLLBACK TO SAVEPOINT cross_tenant');
+      // The same insert within one tenant is accepted.
+      await client.query(
+        'INSERT INTO ticket (account_id, customer_id, subject) SELECT account_id, id, $1 FROM customer WHERE account_id = $2',
+        ['same tenant', ids.a],
+      );
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+
+  it('helpdesk: a message body far past the btree entry limit inserts (no index INCLUDEs it)', async () => {
+    const model = modelSpec(await example('helpdesk.yaml'), { now });
+    await client.query('BEGIN');
+    try {
+      await client.query(model.ddl);
+      await client.query(
+        `WITH a AS (INSERT INTO account (name, subdomain) VALUES ('a', 'a') RETURNING id),
+              c AS (INSERT INTO customer (account_id, email) SELECT id, 'x@a' FROM a RETURNING id, account_id),
+              t AS (INSERT INTO ticket (account_id, customer_id, subject) SELECT account_id, id, 's' FROM c RETURNING id, account_id)
+         INSERT INTO message (account_id, ticket_id, author_kind, body)
+         SELECT account_id, id, 'customer', string_agg(md5(n::text), '') FROM t, generate_series(1, 400) n GROUP BY account_id, id`,
+      );
+      expect((await client.query('SELECT length(body) AS n FROM message')).rows).toEqual([{ n: 12800 }]);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+
+  it('no index beside a primary-key lookup, even with the tenant key in the WHERE', async () => {
+    const spec = await loadSpec(`name: t
+entities:
+  account: { fields: { name: text } }
+  note: { fields: { account: { ref: account }, body: text } }
+access_patterns:
+  - { name: note by id, sql: "SELECT body FROM note WHERE account_id = $1 AND id = $2", per_second: 500 }
+requirements: { multi_tenant_key: account }
+`);
+    const model = modelSpec(spec, { now });
+    expect(model.indexes.filter((i) => i.origin === 'access-pattern')).toEqual([]);
+    expect(model.indexes.find((i) => i.name === 'note_pkey')!.patterns).toEqual(['note by id']);
+  });
+
+  it('partitions by what the hot read filters on, or not at all, with the partitions each read probes per option', async () => {
+    const helpdesk = modelSpec(await example('helpdesk.yaml'), { now });
+    const message = helpdesk.partitions.find((p) => p.table === 'message')!;
+    expect({ strategy: message.strategy, key: message.key }).toEqual({ strategy: 'hash', key: 'ticket_id' });
+    expect(message.options.map((o) => [o.strategy, o.key, o.probes.map((p) => p.partitions)])).toEqual([
+      ['range', 'created_at', [87]],
+      ['hash', 'id', [16]],
+      ['hash', 'ticket_id', [1]],
+      ['hash', 'account_id', [1]],
+      ['none', null, [1]],
+    ]);
+    expect(message.maintenance).toContain('The 7y retention is not a partition drop');
+    const metrics = modelSpec(await example('metrics.yaml'), { now }).partitions[0]!;
+    expect(metrics.maintenance).toMatch(/^Not automated by this design: create each day's partition/);
+    const ecommerce = modelSpec(await example('ecommerce.yaml'), { now });
+    expect(ecommerce.unpartitioned.map((u) => u.table)).toEqual(['order']);
+    expect(ecommerce.unpartitioned[0]!.reason).toContain("hash by id: 'recent orders of a customer' 4");
+  });
+
+  it('helpdesk: the retention job sees no row without a tenant, and every tenant’s rows as the role SW-M-CROSS-TENANT-JOB names', async () => {
+    const model = modelSpec(await example('helpdesk.yaml'), { now });
+    const job = model.findings.find((f) => f.id === 'SW-M-CROSS-TENANT-JOB' && f.object === 'message retention')!;
+    expect(job.evidence).toEqual({
+      job: 'message retention',
+      tables: ['message'],
+      role: 'helpdesk_cross_tenant',
+      privileges: 'SELECT, DELETE',
+    });
+    const app = uniqueName('sw_helpdesk_app');
+    await client.query('BEGIN');
+    try {
+      await client.query(model.ddl);
+      await client.query(`CREATE ROLE ${app}; GRANT SELECT, DELETE ON ALL TABLES IN SCHEMA public TO ${app};`);
+      await client.query(
+        `WITH a AS (INSERT INTO account (name, subdomain) VALUES ('a', 'a'), ('b', 'b') RETURNING id),
+              c AS (INSERT INTO customer (account_id, email) SELECT id, 'x' FROM a RETURNING id, account_id),
+              t AS (INSERT INTO ticket (account_id, customer_id, subject) SELECT account_id, id, 's' FROM c RETURNING id, account_id)
+         INSERT INTO message (account_id, ticket_id, author_kind, body, created_at)
+         SELECT account_id, id, 'customer', 'old', now() - interval '8 years' FROM t`,
+      );
+      const retention = "DELETE FROM message WHERE created_at < now() - interval '7 years'";
+      await client.query(`SET LOCAL ROLE ${app}`);
+      expect((await client.query(retention)).rowCount).toBe(0);
+      await client.query('RESET ROLE');
+      await client.query(job.fix!);
+      await client.query(`SET LOCAL ROLE helpdesk_cross_tenant`);
+      expect((await client.query(retention)).rowCount).toBe(2);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+
+  it('helpdesk: a ticket’s messages are read from one partition of message, as the plan’s probes say', async () => {
+    const model = modelSpec(await example('helpdesk.yaml'), { now });
+    const chosen = model.partitions.find((p) => p.table === 'message')!;
+    const probes = chosen.options.find((o) => o.strategy === chosen.strategy && o.key === chosen.key)!.probes;
+    expect(probes).toEqual([{ pattern: 'messages of a ticket', perSecond: 3000, partitions: 1 }]);
+    await client.query('BEGIN');
+    try {
+      await client.query(model.ddl);
+      const plan = (
+        await client.query<{ 'QUERY PLAN': unknown }>(
+          'EXPLAIN (FORMAT JSON) SELECT id, author_kind, body, created_at FROM message WHERE account_id = 1 AND ticket_id = 42 ORDER BY created_at',
+        )
+      ).rows[0]!['QUERY PLAN'];
+      const scanned = [...JSON.stringify(plan).matchAll(/"Relation Name":"(message_[^"]+)"/g)].map((m) => m[1]);
+      expect(scanned).toHaveLength(1);
     } finally {
       await client.query('ROLLBACK');
     }

@@ -26,7 +26,9 @@ export interface ModelOptions {
  */
 export function modelSpec(spec: DesignSpec, options: ModelOptions = {}): DesignModel {
   const { enums, tables } = plannedSchema(spec);
-  const partitions = partitionPlans(spec, tables, options.now ?? new Date());
+  const columns = new Map(tables.map((t) => [t.name, t.columns.map((c) => c.name)]));
+  const patterns = spec.accessPatterns.map((pattern) => readPattern(pattern, columns));
+  const { partitions, unpartitioned } = partitionPlans(spec, tables, patterns, options.now ?? new Date());
   for (const plan of partitions) {
     // PostgreSQL requires the partition key in the primary key and every unique constraint of a partitioned table.
     const table = tables.find((t) => t.name === plan.table)!;
@@ -44,8 +46,6 @@ export function modelSpec(spec: DesignSpec, options: ModelOptions = {}): DesignM
       plan.reason += ` Unique constraints must include the partition key, so ${widened.map((u) => u.name).join(', ')} now hold only per ${plan.key}: enforce global uniqueness another way (a lookup table) if it matters.`;
     }
   }
-  const columns = new Map(tables.map((t) => [t.name, t.columns.map((c) => c.name)]));
-  const patterns = spec.accessPatterns.map((pattern) => readPattern(pattern, columns));
   const indexes = planIndexes(tables, patterns);
   const policies = rowSecurityPolicies(spec, tables);
   const model: Omit<DesignModel, 'findings'> = {
@@ -56,7 +56,9 @@ export function modelSpec(spec: DesignSpec, options: ModelOptions = {}): DesignM
     tables,
     indexes,
     partitions,
+    unpartitioned,
     policies,
+    droppedIndexes: [],
     patterns,
     patternSql: Object.fromEntries(spec.accessPatterns.map((p) => [p.name, p.sql])),
     ddl: renderDdl(spec.schema, { enums, tables, indexes, partitions, policies }),

@@ -49,6 +49,7 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
       equality: [],
       range: [],
       join: [],
+      list: [],
       sort: [],
       constant: [],
       selected: [],
@@ -146,8 +147,19 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
       add(left.access.range, left.column);
     } else if (expression.kind === 'AEXPR_BETWEEN' || (expression.kind === 'AEXPR_LIKE' && isPrefixPattern(right))) {
       add(left.access.range, left.column);
-    } else if (expression.kind === 'AEXPR_IN') {
+    } else if (expression.kind === 'AEXPR_IN' && operator === '=') {
+      const items = isObject(right) && isObject(right.List) ? ((right.List.items as unknown[] | undefined) ?? []) : [];
+      const values = items.map(constantText);
+      if (items.length > 0 && values.every((v) => v !== undefined)) {
+        // A list of constants is a condition like any other on constants: it can be a partial index's predicate.
+        addConstant(left.access, left.column, (c) => `${c} IN (${values.join(', ')})`);
+      } else {
+        add(left.access.equality, left.column);
+        add(left.access.list, left.column);
+      }
+    } else if (expression.kind === 'AEXPR_OP_ANY' && operator === '=' && isParameter(right)) {
       add(left.access.equality, left.column);
+      add(left.access.list, left.column);
     }
   }
 
@@ -199,8 +211,10 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
       } satisfies IndexKey);
   }
 
+  const updated: string[] = [];
   for (const target of (statement.targetList as unknown[] | undefined) ?? []) {
     if (!isObject(target) || !isObject(target.ResTarget)) continue;
+    if (kind === 'UpdateStmt' && typeof target.ResTarget.name === 'string') add(updated, target.ResTarget.name);
     for (const ref of findNodes(target.ResTarget.val, 'ColumnRef')) {
       const fields = ref.fields as unknown[];
       if (fields.some((f) => isObject(f) && 'A_Star' in f)) {
@@ -222,6 +236,8 @@ export function readPattern(pattern: AccessPattern, tables: Map<string, string[]
     pattern: pattern.name,
     perSecond: pattern.perSecond,
     kind: kinds[kind] ?? 'select',
+    updated,
+    limited: statement.limitCount !== undefined,
     tables: [...accesses.values()],
   };
 }

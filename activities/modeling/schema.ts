@@ -76,5 +76,46 @@ export function plannedSchema(spec: DesignSpec): { enums: PlannedEnum[]; tables:
       });
     }
   }
+  tenantScopedReferences(spec, tables);
   return { enums, tables };
+}
+
+/**
+ * With a tenant key, a reference between two tenant tables is composite, `(tenant, x_id) REFERENCES
+ * x (tenant, id)`, backed by a unique key `(tenant, id)` on the referenced table: row-level security
+ * filters reads, but a plain `REFERENCES x (id)` accepts a row of tenant 1 pointing at tenant 2's row.
+ * A join table carries the tenant key too, so both of its references are scoped the same way.
+ */
+function tenantScopedReferences(spec: DesignSpec, tables: PlannedTable[]): void {
+  const tenant = spec.requirements.multiTenantKey;
+  if (!tenant) return;
+  const shared = new Set(spec.entities.filter((e) => e.shared).map((e) => e.table));
+  const tenantColumn = new Map<string, string>();
+  for (const table of tables) {
+    const key = table.foreignKeys.find((fk) => fk.table === tenant);
+    if (key && !shared.has(table.name)) tenantColumn.set(table.name, key.column);
+  }
+  for (const table of tables.filter((t) => t.entity === null)) {
+    const first = tenantColumn.get(table.foreignKeys[0]!.table);
+    const second = tenantColumn.get(table.foreignKeys[1]!.table);
+    if (!first || !second) continue;
+    table.columns.unshift({ name: first, type: 'bigint', nullable: false, identity: false, pii: false });
+    tenantColumn.set(table.name, first);
+  }
+  for (const table of tables) {
+    const own = tenantColumn.get(table.name);
+    if (!own) continue;
+    for (const fk of table.foreignKeys) {
+      const referenced = tenantColumn.get(fk.table);
+      // ON DELETE SET NULL (column) arrived in PostgreSQL 15: before it, SET NULL would null the tenant column too.
+      if (!referenced || fk.table === table.name || (fk.onDelete === 'set null' && spec.postgres < 15)) continue;
+      fk.tenant = { column: own, referenced };
+      const target = tables.find((t) => t.name === fk.table)!;
+      if (!target.uniques.some((u) => u.columns.join() === [referenced, 'id'].join()))
+        target.uniques.push({
+          name: identifierFrom(target.name, referenced, 'id', 'key'),
+          columns: [referenced, 'id'],
+        });
+    }
+  }
 }

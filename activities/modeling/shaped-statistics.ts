@@ -79,6 +79,13 @@ export async function shapeStatistics(
     [model.schema],
   );
   for (const check of checks.rows) await client.query(`ALTER TABLE ${check.table} DROP CONSTRAINT ${check.name}`);
+  // Tenant-scoped references (tenant, x_id) would need each sample row's references to share a tenant,
+  // which scattered samples do not; their columns are still sampled from the referenced rows.
+  const scoped = await client.query<{ table: string; name: string }>(
+    "SELECT c.conrelid::regclass::text AS table, quote_ident(c.conname) AS name FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1 AND c.contype = 'f' AND cardinality(c.conkey) > 1 AND c.conislocal",
+    [model.schema],
+  );
+  for (const fk of scoped.rows) await client.query(`ALTER TABLE ${fk.table} DROP CONSTRAINT ${fk.name}`);
   const anchor = timeAnchor(model);
   const results = new Map<string, TableStatistics>();
   const sampled = new Map<string, number>();

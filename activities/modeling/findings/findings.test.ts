@@ -11,6 +11,7 @@ it('has exactly the modeling and requirements ids assigned (IDS.md), each once',
     'SW-REQ-REPLICATION',
     'SW-REQ-CACHING',
     'SW-REQ-BACKUP',
+    'SW-M-CROSS-TENANT-JOB',
   ]);
 });
 

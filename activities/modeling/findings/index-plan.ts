@@ -17,6 +17,22 @@ export const indexPlan: ModelingFindingKind = {
       const target = shape.tables[0]?.table;
       if (target) writes.set(target, (writes.get(target) ?? 0) + shape.perSecond);
     }
+    const rate = new Map(model.patterns.map((p) => [p.pattern, p.perSecond]));
+    /** Updates of the table that set a column the index holds: PostgreSQL cannot update those rows HOT (in place). */
+    const hotLost = (index: (typeof model.indexes)[number]) =>
+      model.patterns
+        .filter(
+          (p) =>
+            p.kind === 'update' &&
+            p.tables[0]?.table === index.table &&
+            p.updated.some(
+              (c) =>
+                index.keys.some((k) => k.column === c) ||
+                index.include.includes(c) ||
+                new RegExp(`(^|[^\\w"])"?${c}"?([^\\w"]|$)`).test(index.where ?? ''),
+            ),
+        )
+        .map((p) => p.pattern);
     return model.indexes
       .filter((index) => index.origin !== 'key')
       .map((index) =>
@@ -34,6 +50,8 @@ export const indexPlan: ModelingFindingKind = {
             origin: index.origin,
             patterns: index.patterns,
             tableWritesPerSecond: writes.get(index.table) ?? 0,
+            readsPerSecond: index.patterns.reduce((sum, p) => sum + (rate.get(p) ?? 0), 0),
+            hotUpdatesLost: hotLost(index),
           },
         }),
       );

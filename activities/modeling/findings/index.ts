@@ -1,5 +1,6 @@
 import { backup } from './backup';
 import { caching } from './caching';
+import { crossTenantJob } from './cross-tenant-job';
 import { hotJoin } from './hot-join';
 import { indexPlan } from './index-plan';
 import type { ModelingFindingKind } from './kind';
@@ -18,4 +19,5 @@ export const MODELING_FINDING_KINDS: readonly ModelingFindingKind[] = [
   replication,
   caching,
   backup,
+  crossTenantJob,
 ];

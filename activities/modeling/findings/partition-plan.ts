@@ -17,7 +17,7 @@ export const partitionPlan: ModelingFindingKind = {
           plan.strategy === 'range'
             ? `${plan.table} is partitioned by range on ${plan.key}, one partition per ${plan.interval}: ${plan.projectedRows} rows expected within a year`
             : `${plan.table} is partitioned by hash on ${plan.key} into ${plan.interval} partitions: ${plan.projectedRows} rows expected within a year`,
-        why: plan.reason,
+        why: `${plan.reason} ${plan.maintenance}`,
         fix: `PARTITION BY ${plan.strategy.toUpperCase()} (${quoteIdent(plan.key)}) in the proposed DDL; the alternative is an unpartitioned table now and a row-moving migration later.`,
         evidence: {
           table: plan.table,

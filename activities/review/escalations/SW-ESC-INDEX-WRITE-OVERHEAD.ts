@@ -4,11 +4,14 @@ import type { MigrationStep } from '../../../artifacts/migration';
 import { body, findNodes, relationName } from '../../../postgres/ast';
 import { createIndexConcurrently } from '../rewrites/create-index-concurrently';
 import { sqlOf } from '../rewrites/rewrite';
+import type { Finding } from '../../../artifacts/findings';
 import {
   blockingOf,
   catalogTable,
   deferOption,
+  findingsOf,
   groupSharingSteps,
+  numberOf,
   rebuildSteps,
   slotName,
   sizeOf,
@@ -16,10 +19,13 @@ import {
   statementsOf,
   type LocatedStatement,
 } from './context';
-import { exampleCatalog } from './examples';
+import { exampleCatalog, exampleFinding } from './examples';
 import type { EscalationContext, EscalationTrigger } from './trigger';
 
 const ID = 'SW-ESC-INDEX-WRITE-OVERHEAD';
+
+/** A designed table with this many indexes (its primary key's included) at a write-heavy rate is a decision. */
+export const DESIGN_INDEXES_FROM = 3;
 
 /** Writes per second past which every extra index is a cost worth a decision. */
 export const WRITE_HEAVY_PER_SECOND = 50;
@@ -190,11 +196,94 @@ function escalationFor(
   };
 }
 
+/**
+ * A design's write amplification, from its index plan (SW-M-INDEX-PLAN): per table written at least
+ * WRITE_HEAVY_PER_SECOND a second, every write updates each of its indexes, and an UPDATE setting an
+ * indexed column loses the HOT (in-place) path. The cheaper option leaves out the indexes whose reads
+ * are rarer than the table's writes.
+ */
+function designEscalations(context: EscalationContext): Escalation[] {
+  const byTable = new Map<string, Finding[]>();
+  for (const finding of findingsOf(context, 'SW-M-INDEX-PLAN')) {
+    const table = String(finding.evidence?.table ?? '');
+    byTable.set(table, [...(byTable.get(table) ?? []), finding]);
+  }
+  return [...byTable].flatMap(([table, planned]): Escalation[] => {
+    const writes = numberOf(planned[0]!.evidence, 'tableWritesPerSecond') ?? 0;
+    const indexes = planned.length + 1;
+    if (writes < WRITE_HEAVY_PER_SECOND || indexes < DESIGN_INDEXES_FROM) return [];
+    const hotLost = [...new Set(planned.flatMap((f) => (f.evidence?.hotUpdatesLost as string[] | undefined) ?? []))];
+    const cold = planned.filter(
+      (f) => f.evidence?.origin === 'access-pattern' && (numberOf(f.evidence, 'readsPerSecond') ?? 0) < writes,
+    );
+    const coldNames = new Set(cold.map((f) => String(f.evidence?.index)));
+    const located = statementsOf(context).filter(
+      (s) => s.statement.kind === 'IndexStmt' && coldNames.has(String(body(s.statement).idxname)),
+    );
+    const stepNames = [...new Set(located.map((s) => s.step.name))];
+    const amplification = `${indexes} indexes × ${writes.toLocaleString('en')} writes/s = ${(indexes * writes).toLocaleString('en')} index entries written a second`;
+    const options: EscalationOption[] = [
+      {
+        id: 'keep-indexes',
+        title: 'Keep every planned index',
+        summary: `Build the ${indexes - 1} planned indexes with the table: each read pattern keeps its index.`,
+        impact: {
+          performance: `Reads as planned; ${amplification}${hotLost.length ? `, and ${hotLost.map((p) => `'${p}'`).join(', ')} update${hotLost.length > 1 ? '' : 's'} an indexed column, so those updates are never HOT` : ''}.`,
+          consistency: 'No change.',
+          scalability: 'Write cost, WAL and vacuum work grow with every index.',
+        },
+        risk: 'low',
+        blockingSeconds: null,
+      },
+    ];
+    if (located.length > 0)
+      options.push(
+        deferOption(
+          'fewer-indexes',
+          'Leave out the indexes read less often than the table is written',
+          `Leave out ${[...coldNames].join(', ')}: each serves reads rarer than the ${writes.toLocaleString('en')} writes/s it would tax.`,
+          {
+            performance: `${coldNames.size} fewer index writes per row written; the reads they served scan another index or the table.`,
+            consistency: 'No change.',
+            scalability: 'Writes scale further; those reads slow as the table grows.',
+          },
+          statementsInSteps(context, stepNames),
+          new Set(located.map((s) => s.statement)),
+          context,
+        ),
+      );
+    return [
+      {
+        id: `${ID}:design:${table}`,
+        trigger: ID,
+        task: context.task,
+        problem: `The design gives ${table}, written ${writes.toLocaleString('en')} times a second, ${indexes} indexes: ${amplification}${hotLost.length ? `; updates that set an indexed column lose HOT (${hotLost.join(', ')})` : ''}.`,
+        attempted: [
+          "Counted the design's indexes per table against the spec's write rates (SW-M-INDEX-PLAN).",
+          'Compared each index’s read rate with its table’s write rate.',
+        ],
+        options,
+        recommendation:
+          located.length > 0
+            ? {
+                optionId: 'fewer-indexes',
+                reason: 'An index read less often than its table is written costs more than it saves.',
+              }
+            : { optionId: 'keep-indexes', reason: 'Every index is read more often than its table is written.' },
+        principles: ['Indexing strategy: query performance vs write and storage overhead'],
+        evidence: { table, indexes, writesPerSecond: writes, hotUpdatesLost: hotLost, cold: [...coldNames] },
+        steps: stepNames,
+      },
+    ];
+  });
+}
+
 export const indexWriteOverhead: EscalationTrigger = {
   id: ID,
   explanation:
     `An index speeds reads and taxes every write. On a write-heavy table (${WRITE_HEAVY_PER_SECOND}+ writes/s by the statistics, or ${WRITE_HEAVY_ROWS.toLocaleString('en')}+ rows without them) ` +
-    'a person weighs that: index, partial index, or no index.',
+    'a person weighs that: index, partial index, or no index. For a design, per table written ' +
+    `${WRITE_HEAVY_PER_SECOND}+ times a second by the spec with ${DESIGN_INDEXES_FROM}+ indexes: the write amplification (indexes × writes) and the updates that lose HOT, with the option of leaving out indexes read less often than the table is written.`,
   remedy:
     'Pick one option: add the index (built concurrently), a partial index over the rows that need it, or no index.',
   raise(context) {
@@ -202,7 +291,7 @@ export const indexWriteOverhead: EscalationTrigger = {
       const load = writeLoad(located, context);
       return load ? [{ located, load, objects: [load.table] }] : [];
     });
-    return groupSharingSteps(items).map((group) => escalationFor(group, context));
+    return [...groupSharingSteps(items).map((group) => escalationFor(group, context)), ...designEscalations(context)];
   },
   examples: {
     fires: [
@@ -211,6 +300,29 @@ export const indexWriteOverhead: EscalationTrigger = {
         sql: 'CREATE INDEX events_user ON events (user_id)',
         tableSizes: { 'public.events': { rows: 200_000_000, bytes: 80e9 } },
         ids: [`${ID}:public.events`],
+      },
+      {
+        title: 'a design giving a table written 900 times a second three indexes, one read less often than that',
+        sql: 'CREATE TABLE message (id bigint, ticket_id bigint, body text);\nCREATE INDEX message_ticket_id_idx ON message (ticket_id);\nCREATE INDEX message_body_idx ON message (body)',
+        modelingFindings: [
+          exampleFinding('SW-M-INDEX-PLAN', 'message_ticket_id_idx', {
+            table: 'message',
+            index: 'message_ticket_id_idx',
+            origin: 'access-pattern',
+            tableWritesPerSecond: 900,
+            readsPerSecond: 3000,
+            hotUpdatesLost: [],
+          }),
+          exampleFinding('SW-M-INDEX-PLAN', 'message_body_idx', {
+            table: 'message',
+            index: 'message_body_idx',
+            origin: 'access-pattern',
+            tableWritesPerSecond: 900,
+            readsPerSecond: 5,
+            hotUpdatesLost: ['edit a message'],
+          }),
+        ],
+        ids: [`${ID}:design:message`],
       },
       {
         title: 'an index on a 200M-row partitioned table (built as written)',
@@ -230,6 +342,27 @@ export const indexWriteOverhead: EscalationTrigger = {
         title: 'an index on a small table',
         sql: 'CREATE INDEX events_user ON events (user_id)',
         tableSizes: { 'public.events': { rows: 50_000, bytes: 10e6 } },
+        ids: [],
+      },
+      {
+        title: 'a design whose indexed table is written rarely',
+        sql: 'CREATE TABLE note (id bigint, tag text);\nCREATE INDEX note_tag_idx ON note (tag)',
+        modelingFindings: [
+          exampleFinding('SW-M-INDEX-PLAN', 'note_tag_idx', {
+            table: 'note',
+            index: 'note_tag_idx',
+            origin: 'access-pattern',
+            tableWritesPerSecond: 5,
+            readsPerSecond: 500,
+          }),
+          exampleFinding('SW-M-INDEX-PLAN', 'note_body_idx', {
+            table: 'note',
+            index: 'note_body_idx',
+            origin: 'access-pattern',
+            tableWritesPerSecond: 5,
+            readsPerSecond: 1,
+          }),
+        ],
         ids: [],
       },
       {
