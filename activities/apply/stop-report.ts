@@ -94,7 +94,7 @@ export function describeStop(facts: StopFacts): string {
     ...leftBehind.map((l) => `for ${l.step}, ${l.retry}`),
     partial ? 'runs the rest' : undefined,
   ].filter(Boolean);
-  sentences.push(`A retry ${retry.join(', ')}.`);
+  sentences.push(`A retry: ${retry.join('; ')}.`);
   return sentences.join(' ');
 }
 

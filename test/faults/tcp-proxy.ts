@@ -1,0 +1,70 @@
+import { createServer, connect, type Socket } from 'node:net';
+
+/**
+ * A TCP proxy between the runner and a PostgreSQL server, so a test can cut the runner's connections
+ * mid-statement as a network does. Written on node:net rather than taken from npm: toxiproxy needs its
+ * Go server beside the tests, and node-tcp-proxy / tcp-proxy.js offer no "cut every live connection
+ * now" (they close the listener, not the pairs); here a cut is one call and resets both sides.
+ */
+export interface TcpProxy {
+  port: number;
+  /** Connections passed through since the start. */
+  readonly accepted: number;
+  /** Resets every live connection on both sides (the client sees ECONNRESET, the server a dead peer). */
+  cut(): number;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  const live = new Set<[Socket, Socket]>();
+  let accepted = 0;
+  const server = createServer((client) => {
+    accepted += 1;
+    const upstream = connect(target.port, target.host);
+    const pair: [Socket, Socket] = [client, upstream];
+    live.add(pair);
+    const drop = () => {
+      live.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    // Errors are the point of this proxy: each side's ends the pair instead of the test process.
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('the proxy has no TCP address');
+  return {
+    port: address.port,
+    get accepted() {
+      return accepted;
+    },
+    cut() {
+      const pairs = [...live];
+      for (const [client, upstream] of pairs) {
+        client.resetAndDestroy();
+        upstream.resetAndDestroy();
+      }
+      live.clear();
+      return pairs.length;
+    },
+    async close() {
+      for (const [client, upstream] of live) {
+        client.destroy();
+        upstream.destroy();
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** `url` with its host and port replaced by the proxy's. */
+export function throughProxy(url: string, proxy: TcpProxy): string {
+  const parsed = new URL(url);
+  parsed.hostname = '127.0.0.1';
+  parsed.port = String(proxy.port);
+  return parsed.toString();
+}
