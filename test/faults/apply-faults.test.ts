@@ -1,0 +1,254 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  applyMigrations,
+  LockContentionError,
+  type ApplyOptions,
+  type ApplyProgress,
+  type ApplyResult,
+  type ApplyTarget,
+} from '../../activities/apply';
+import type { Migration } from '../../artifacts/migration';
+import { freePort } from '../../stack/ports';
+import { startEmbeddedPostgres, type EmbeddedPostgresOptions, type RunningPostgres } from '../../stack/postgres';
+import { appendAudit, queryAudit } from '../../store/audit';
+import { databaseUrl } from '../../store/database';
+import { querySql, runSql } from '../support/requests';
+import { createTestDatabase, createTestStore, uniqueName, type TestStore } from '../support/stack';
+import { holdStep } from './held-migration';
+import { startTcpProxy, throughProxy } from './tcp-proxy';
+
+/**
+ * Faults between the runner and its target, on real parts: the connection cut mid-statement (a TCP
+ * proxy), the server restarted mid-apply, the applying backend terminated, a lock timeout that leaves
+ * an INVALID index. Each step is held mid-way by another session (held-migration.ts) so the fault
+ * lands where the test says. Afterwards: no step lost, none repeated (each step's effect counted),
+ * the target's history table and the audit log (written from the runner's progress, as the apply
+ * activity writes it) name the same steps once each, and the outcome says what happened.
+ */
+const SETUP = `
+  CREATE TABLE effects (step text NOT NULL);
+  CREATE TABLE fa (id int PRIMARY KEY);
+  CREATE TABLE fb (id int PRIMARY KEY, n int NOT NULL DEFAULT 0);
+  CREATE TABLE fc (id int PRIMARY KEY, n int NOT NULL DEFAULT 0, done boolean NOT NULL DEFAULT false);
+  CREATE TABLE fd (id int PRIMARY KEY);
+  INSERT INTO fb (id) SELECT generate_series(1, 50);
+  INSERT INTO fc (id) SELECT generate_series(1, 50);`;
+
+const MIGRATIONS: Migration[] = [
+  {
+    version: '1',
+    name: 'faults',
+    steps: [
+      {
+        kind: 'transactional',
+        name: 'fa-column',
+        sql: `ALTER TABLE fa ADD COLUMN note text;\nINSERT INTO effects VALUES ('fa-column');`,
+      },
+      { kind: 'non-transactional', name: 'fb-index', sql: 'CREATE INDEX CONCURRENTLY fb_n_idx ON fb (n)' },
+      {
+        kind: 'backfill',
+        name: 'fc-count',
+        batchSize: 20,
+        sql: 'UPDATE fc SET n = n + 1, done = true WHERE id IN (SELECT id FROM fc WHERE NOT done ORDER BY id LIMIT $1)',
+      },
+      {
+        kind: 'transactional',
+        name: 'fd-column',
+        sql: `ALTER TABLE fd ADD COLUMN note text;\nINSERT INTO effects VALUES ('fd-column');`,
+      },
+    ],
+  },
+  {
+    version: '2',
+    name: 'after',
+    steps: [{ kind: 'transactional', name: 'effects-note', sql: `INSERT INTO effects VALUES ('effects-note');` }],
+  },
+];
+const STEPS = MIGRATIONS.flatMap((m) => m.steps.map((s) => `${m.version}/${s.name}`));
+
+let store: TestStore;
+beforeAll(async () => {
+  store = await createTestStore();
+});
+afterAll(() => store.close());
+
+/** The runner as the apply activity drives it: each applied step audited, in order. */
+async function applyAudited(
+  target: ApplyTarget,
+  requestId: string,
+  limits: Partial<ApplyOptions> = {},
+): Promise<{ outcome: ApplyResult[] | Error; events: ApplyProgress[] }> {
+  const events: ApplyProgress[] = [];
+  let audits = Promise.resolve();
+  const outcome = await applyMigrations(target, MIGRATIONS, {
+    requestId,
+    decidedBy: ['ann'],
+    lockTimeoutMs: 30_000,
+    reconnectWindowMs: 60_000,
+    ...limits,
+    onProgress: (event) => {
+      events.push(event);
+      if (event.status === 'applied')
+        audits = audits.then(async () => {
+          await appendAudit(store.pool, { kind: 'step-applied', requestId, target: target.name, data: { ...event } });
+        });
+    },
+  }).catch((error: Error) => error);
+  await audits;
+  return { outcome, events };
+}
+
+/** No step lost, none repeated, history and audit log in agreement. */
+async function expectEachStepOnce(url: string, requestIds: string[]): Promise<void> {
+  const history = await querySql<{ step: string; status: string }>(
+    url,
+    `SELECT version || '/' || step AS step, status FROM schemawright.migration_history ORDER BY version, step`,
+  );
+  expect(history).toEqual([...STEPS].sort().map((step) => ({ step, status: 'applied' })));
+  expect(await querySql(url, 'SELECT step, count(*)::int AS n FROM effects GROUP BY step ORDER BY step')).toEqual([
+    { step: 'effects-note', n: 1 },
+    { step: 'fa-column', n: 1 },
+    { step: 'fd-column', n: 1 },
+  ]);
+  expect(
+    await querySql(url, 'SELECT count(*)::int AS rows, count(*) FILTER (WHERE n = 1 AND done)::int AS once FROM fc'),
+  ).toEqual([{ rows: 50, once: 50 }]);
+  expect(
+    await querySql(url, `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('fb_n_idx')`),
+  ).toEqual([{ valid: true }]);
+  const audited: string[] = [];
+  for (const requestId of requestIds)
+    for (const entry of await queryAudit(store.pool, { requestId }))
+      if (entry.kind === 'step-applied') audited.push((entry.data as { step: string }).step);
+  expect(audited.sort()).toEqual(MIGRATIONS.flatMap((m) => m.steps.map((s) => s.name)).sort());
+}
+
+const appliedCount = (outcome: ApplyResult[] | Error) =>
+  outcome instanceof Error ? outcome : outcome.reduce((n, r) => n + r.applied, 0);
+const reconnected = (events: ApplyProgress[]) =>
+  events.some((e) => e.status === 'retrying' && e.detail?.startsWith('the connection to the target was lost'));
+const appliedEvents = (events: ApplyProgress[]) =>
+  events
+    .filter((e) => e.status === 'applied')
+    .map((e) => e.step)
+    .sort();
+
+describe('faults between the runner and its target', () => {
+  it('a connection cut mid-statement (in the second backfill batch): the runner reconnects and resumes, no row done twice', async () => {
+    const db = await createTestDatabase('sw_fault_cut');
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(db.url).port) });
+    try {
+      await runSql(db.url, SETUP);
+      // Row 30 is in the second batch: the first commits, the second waits on this row lock.
+      const held = await holdStep(db.url, 'SELECT * FROM fc WHERE id = 30 FOR UPDATE');
+      const requestId = uniqueName('cut');
+      const run = applyAudited({ name: 'faults', connectionString: throughProxy(db.url, proxy) }, requestId);
+      await held.runnerWaiting('UPDATE fc');
+      expect(proxy.cut()).toBeGreaterThan(0);
+      await held.release();
+      const { outcome, events } = await run;
+      expect(appliedCount(outcome)).toBe(5);
+      expect(reconnected(events)).toBe(true);
+      expect(appliedEvents(events)).toEqual(['effects-note', 'fa-column', 'fb-index', 'fc-count', 'fd-column']);
+      await expectEachStepOnce(db.url, [requestId]);
+    } finally {
+      await proxy.close();
+      await db.drop();
+    }
+  });
+
+  it('pg_terminate_backend of the applying session: the runner reconnects and runs the step again', async () => {
+    const db = await createTestDatabase('sw_fault_terminate');
+    try {
+      await runSql(db.url, SETUP);
+      const held = await holdStep(db.url, 'LOCK TABLE fd IN ACCESS EXCLUSIVE MODE');
+      const requestId = uniqueName('terminate');
+      const run = applyAudited({ name: 'faults', connectionString: db.url }, requestId);
+      const pid = await held.runnerWaiting('ALTER TABLE fd');
+      await runSql(db.url, `SELECT pg_terminate_backend(${pid})`);
+      await held.release();
+      const { outcome, events } = await run;
+      expect(appliedCount(outcome)).toBe(5);
+      expect(reconnected(events)).toBe(true);
+      expect(appliedEvents(events)).toEqual(['effects-note', 'fa-column', 'fb-index', 'fc-count', 'fd-column']);
+      await expectEachStepOnce(db.url, [requestId]);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('the server restarted mid-build: the runner waits it out, drops the INVALID index and builds it again', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'schemawright-fault-restart-'));
+    chmodSync(root, 0o755); // PostgreSQL runs as the postgres account when we are root
+    const options: EmbeddedPostgresOptions = {
+      dataDir: join(root, 'data'),
+      port: await freePort(),
+      persistent: true,
+      throwaway: true,
+      logFile: join(root, 'postgres.log'),
+    };
+    let server: RunningPostgres | undefined = await startEmbeddedPostgres(options);
+    try {
+      const url = databaseUrl(server.adminUrl, 'faults');
+      await runSql(server.adminUrl, 'CREATE DATABASE faults');
+      await runSql(url, SETUP);
+      // An open write: the build creates its index (INVALID) and then waits for this transaction.
+      const held = await holdStep(url, 'INSERT INTO fb (id) VALUES (1000)');
+      const requestId = uniqueName('restart');
+      const run = applyAudited({ name: 'faults', connectionString: url }, requestId);
+      await held.runnerWaiting('CREATE INDEX CONCURRENTLY');
+      await server.stop();
+      server = undefined;
+      await held.release();
+      server = await startEmbeddedPostgres(options);
+      const { outcome, events } = await run;
+      expect(appliedCount(outcome)).toBe(5);
+      expect(reconnected(events)).toBe(true);
+      expect(events.map((e) => e.detail)).toContain(
+        'dropped INVALID index fb_n_idx left by an interrupted build; building it again',
+      );
+      expect(appliedEvents(events)).toEqual(['effects-note', 'fa-column', 'fb-index', 'fc-count', 'fd-column']);
+      await expectEachStepOnce(url, [requestId]);
+    } finally {
+      await server?.stop();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a lock timeout that leaves an INVALID index: the stop says what is applied and what is left, the retry finishes', async () => {
+    const db = await createTestDatabase('sw_fault_invalid');
+    try {
+      await runSql(db.url, SETUP);
+      const held = await holdStep(db.url, 'INSERT INTO fb (id) VALUES (1000)');
+      const first = uniqueName('stopped');
+      const target = { name: 'faults', connectionString: db.url };
+      const stopped = await applyAudited(target, first, { lockTimeoutMs: 300, lockRetries: 1 });
+      expect(stopped.outcome).toBeInstanceOf(LockContentionError);
+      const message = (stopped.outcome as Error).message;
+      expect(message).not.toContain('Nothing of this step was applied');
+      expect(message).toContain(
+        'On the target now (its history table and catalog): applied and in place: of 1: fa-column. ' +
+          'Left behind: fb-index stopped mid-way, index fb_n_idx is INVALID (pg_index.indisvalid is false): queries do not use it, writes still maintain it. ' +
+          'Not applied: fb-index, fc-count, fd-column of 1 and 1 later migration. ' +
+          'A retry: skips the applied steps; for fb-index, drops it (DROP INDEX CONCURRENTLY) and builds it again; runs the rest.',
+      );
+      // The report's facts are the target's.
+      expect(
+        await querySql(db.url, `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('fb_n_idx')`),
+      ).toEqual([{ valid: false }]);
+      expect(appliedEvents(stopped.events)).toEqual(['fa-column']);
+
+      await held.release();
+      const second = uniqueName('retried');
+      const retried = await applyAudited(target, second);
+      expect(appliedCount(retried.outcome)).toBe(4);
+      expect(appliedEvents(retried.events)).toEqual(['effects-note', 'fb-index', 'fc-count', 'fd-column']);
+      await expectEachStepOnce(db.url, [first, second]);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
