@@ -148,7 +148,10 @@ export async function applyMigrations(
         throw await connectionLostStop(target, migrations, results.length, error, limits.reconnectWindowMs, run);
       }
       reconnects += 1;
-      const backoffMs = Math.min(left, Math.min(10_000, 100 * 2 ** Math.min(reconnects - 1, 10)) * (0.5 + Math.random() / 2));
+      const backoffMs = Math.min(
+        left,
+        Math.min(10_000, 100 * 2 ** Math.min(reconnects - 1, 10)) * (0.5 + Math.random() / 2),
+      );
       current.emit(
         'retrying',
         `the connection to the target was lost (${(error as Error).message}); reconnecting in ${Math.round(backoffMs)} ms (reconnect ${reconnects}), then reading its history again`,
@@ -172,8 +175,7 @@ async function connectionLostStop(
   run: RunState,
 ): Promise<MigrationFailedError> {
   const migration = migrations[Math.min(done, migrations.length - 1)];
-  const step =
-    migration.steps.find((s) => !run.applied.has(stepKey(migration.version, s.name))) ?? migration.steps[0];
+  const step = migration.steps.find((s) => !run.applied.has(stepKey(migration.version, s.name))) ?? migration.steps[0];
   const applied = migration.steps.filter((s) => run.applied.has(stepKey(migration.version, s.name))).map((s) => s.name);
   const stopped = new MigrationFailedError(
     migration.version,

@@ -109,7 +109,12 @@ export async function stopReport(
   stoppedStep: string,
   observed: Map<string, string>,
 ): Promise<string> {
-  const alive = session && (await session.client.query('SELECT 1').then(() => true, () => false));
+  const alive =
+    session &&
+    (await session.client.query('SELECT 1').then(
+      () => true,
+      () => false,
+    ));
   try {
     if (alive) return describeStop(await stopFacts(session.client, migrations, stoppedStep, observed));
     const client = await connectTarget(target.connectionString, {

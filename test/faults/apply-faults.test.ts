@@ -11,6 +11,7 @@ import {
 } from '../../activities/apply';
 import type { Migration } from '../../artifacts/migration';
 import { freePort } from '../../stack/ports';
+import { waitFor } from '../../stack/wait';
 import { startEmbeddedPostgres, type EmbeddedPostgresOptions, type RunningPostgres } from '../../stack/postgres';
 import { appendAudit, queryAudit } from '../../store/audit';
 import { databaseUrl } from '../../store/database';
@@ -159,6 +160,41 @@ describe('faults between the runner and its target', () => {
     }
   });
 
+  it('a COMMIT that landed but whose reply was lost: the runner finds the step in the history, applied once and said once', async () => {
+    const db = await createTestDatabase('sw_fault_commit');
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(db.url).port) });
+    try {
+      await runSql(db.url, SETUP);
+      // The first COMMIT on the runner's connection is fa-column's (its step and its history row).
+      proxy.swallowRepliesAfter('COMMIT');
+      const requestId = uniqueName('commit');
+      const run = applyAudited({ name: 'faults', connectionString: throughProxy(db.url, proxy) }, requestId);
+      await waitFor('fa-column to commit on the target', async () => {
+        const rows = await querySql(
+          db.url,
+          `SELECT 1 FROM schemawright.migration_history WHERE step = 'fa-column' AND status = 'applied'`,
+        ).catch(() => []);
+        return rows.length > 0 || undefined;
+      });
+      expect(proxy.cut()).toBeGreaterThan(0);
+      const { outcome, events } = await run;
+      expect(appliedCount(outcome)).toBe(5);
+      expect(reconnected(events)).toBe(true);
+      expect(events).toContainEqual(
+        expect.objectContaining({
+          step: 'fa-column',
+          status: 'applied',
+          detail: 'committed before the connection was lost (read from the history table)',
+        }),
+      );
+      expect(appliedEvents(events)).toEqual(['effects-note', 'fa-column', 'fb-index', 'fc-count', 'fd-column']);
+      await expectEachStepOnce(db.url, [requestId]);
+    } finally {
+      await proxy.close();
+      await db.drop();
+    }
+  });
+
   it('pg_terminate_backend of the applying session: the runner reconnects and runs the step again', async () => {
     const db = await createTestDatabase('sw_fault_terminate');
     try {
@@ -251,4 +287,3 @@ describe('faults between the runner and its target', () => {
     }
   });
 });
-

@@ -10,6 +10,12 @@ export interface TcpProxy {
   port: number;
   /** Connections passed through since the start. */
   readonly accepted: number;
+  /**
+   * After the next client message containing `marker` has passed to the server, that connection's
+   * replies are swallowed: the server acts on the message (a COMMIT commits) and the client never
+   * hears of it, until a cut.
+   */
+  swallowRepliesAfter(marker: string): void;
   /** Resets every live connection on both sides (the client sees ECONNRESET, the server a dead peer). */
   cut(): number;
   close(): Promise<void>;
@@ -18,6 +24,7 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const live = new Set<[Socket, Socket]>();
   let accepted = 0;
+  let marker: Buffer | undefined;
   const server = createServer((client) => {
     accepted += 1;
     const upstream = connect(target.port, target.host);
@@ -31,8 +38,17 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     // Errors are the point of this proxy: each side's ends the pair instead of the test process.
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    let swallowing = false;
+    client.on('data', (chunk: Buffer) => {
+      upstream.write(chunk);
+      if (marker && chunk.includes(marker)) {
+        marker = undefined;
+        swallowing = true;
+      }
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!swallowing) client.write(chunk);
+    });
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -41,6 +57,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     port: address.port,
     get accepted() {
       return accepted;
+    },
+    swallowRepliesAfter(text) {
+      marker = Buffer.from(text);
     },
     cut() {
       const pairs = [...live];

@@ -154,7 +154,10 @@ export const nonTransactionalStep: StepKindRunner = {
     const state = index && (await indexState(client, index));
     if (!state) return undefined;
     return state.valid
-      ? { what: `index ${state.name} is built and valid, not yet recorded`, retry: 'records it without building it again' }
+      ? {
+          what: `index ${state.name} is built and valid, not yet recorded`,
+          retry: 'records it without building it again',
+        }
       : {
           what: `index ${state.name} is INVALID (pg_index.indisvalid is false): queries do not use it, writes still maintain it`,
           retry: 'drops it (DROP INDEX CONCURRENTLY) and builds it again',
