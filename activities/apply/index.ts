@@ -26,6 +26,8 @@ export interface ApplyTarget {
 export type ApplyProgressStatus = 'started' | 'progress' | 'applied' | 'skipped' | 'retrying' | 'failed';
 
 export interface ApplyProgress {
+  /** The migration the step belongs to: step names repeat across migrations. */
+  version: string;
   step: string;
   /** 1-based position of the step in the migration. */
   index: number;
@@ -205,7 +207,14 @@ async function applyOn(
       `Migration ${migration.version} has two steps named ${duplicate}: step names identify steps in the history, give each a unique one.`,
     );
   const emit = (index: number, step: string, status: ApplyProgressStatus, detail?: string) =>
-    options.onProgress?.({ step, index: index + 1, of, status, ...(detail ? { detail } : {}) });
+    options.onProgress?.({
+      version: migration.version,
+      step,
+      index: index + 1,
+      of,
+      status,
+      ...(detail ? { detail } : {}),
+    });
   const history = new Map((await readHistory(session.client, migration.version)).map((row) => [row.step, row]));
   const checksums = migration.steps.map((step) => stepChecksum(step.sql));
   const changed = migration.steps.findIndex(

@@ -122,8 +122,11 @@ async function expectEachStepOnce(url: string, requestIds: string[]): Promise<vo
   const audited: string[] = [];
   for (const requestId of requestIds)
     for (const entry of await queryAudit(store.pool, { requestId }))
-      if (entry.kind === 'step-applied') audited.push((entry.data as { step: string }).step);
-  expect(audited.sort()).toEqual(MIGRATIONS.flatMap((m) => m.steps.map((s) => s.name)).sort());
+      if (entry.kind === 'step-applied') {
+        const { version, step } = entry.data as { version: string; step: string };
+        audited.push(`${version}/${step}`);
+      }
+  expect(audited.sort()).toEqual([...STEPS].sort());
 }
 
 const appliedCount = (outcome: ApplyResult[] | Error) =>
