@@ -21,7 +21,16 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+/**
+ * `delayMs`: each chunk is held this long in each direction (a round trip costs twice it), as a target
+ * across a network would; order is kept, since every chunk waits the same.
+ */
+export async function startTcpProxy(target: { host: string; port: number; delayMs?: number }): Promise<TcpProxy> {
+  const delayMs = target.delayMs ?? 0;
+  const forward = (to: Socket, chunk: Buffer) => {
+    if (delayMs === 0) to.write(chunk);
+    else setTimeout(() => to.destroyed || to.write(chunk), delayMs);
+  };
   const live = new Set<[Socket, Socket]>();
   let accepted = 0;
   let marker: Buffer | undefined;
@@ -40,14 +49,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     upstream.on('error', drop).on('close', drop);
     let swallowing = false;
     client.on('data', (chunk: Buffer) => {
-      upstream.write(chunk);
+      forward(upstream, chunk);
       if (marker && chunk.includes(marker)) {
         marker = undefined;
         swallowing = true;
       }
     });
     upstream.on('data', (chunk: Buffer) => {
-      if (!swallowing) client.write(chunk);
+      if (!swallowing) forward(client, chunk);
     });
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
