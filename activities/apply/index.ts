@@ -96,6 +96,8 @@ interface RunState {
   applied: Map<string, StepResult>;
   /** The last progress seen of each step (backfill batches), for the stop report. */
   progress: Map<string, string>;
+  /** The step under way, when the connection was lost. */
+  current?: { migration: Migration; index: number };
 }
 
 const stepKey = (version: string, step: string) => `${version}/${step}`;
@@ -117,8 +119,10 @@ export async function applyMigrations(
   const run: RunState = { started: new Set(), applied: new Map(), progress: new Map() };
   const results: ApplyResult[] = [];
   let connected = false;
+  // The outage under way: when it began and how many reconnects it took so far (backoff grows with them).
   let lostSince: number | undefined;
-  for (let reconnects = 0; ; ) {
+  let reconnects = 0;
+  for (;;) {
     let session: TargetSession | undefined;
     try {
       session = await TargetSession.open(target, {
@@ -127,6 +131,7 @@ export async function applyMigrations(
       });
       connected = true;
       lostSince = undefined;
+      reconnects = 0;
       await ensureHistoryTable(session.client);
       while (results.length < migrations.length) {
         const migration = migrations[results.length];
@@ -147,7 +152,7 @@ export async function applyMigrations(
       if (left <= 0) {
         await session?.close();
         session = undefined;
-        throw await connectionLostStop(target, migrations, results.length, error, limits.reconnectWindowMs, run);
+        throw await connectionLostStop(target, migrations, error, limits.reconnectWindowMs, run);
       }
       reconnects += 1;
       const backoffMs = Math.min(
@@ -171,21 +176,21 @@ export async function applyMigrations(
 async function connectionLostStop(
   target: ApplyTarget,
   migrations: Migration[],
-  done: number,
   error: unknown,
   windowMs: number,
   run: RunState,
 ): Promise<MigrationFailedError> {
-  const migration = migrations[Math.min(done, migrations.length - 1)];
-  const step = migration.steps.find((s) => !run.applied.has(stepKey(migration.version, s.name))) ?? migration.steps[0];
-  const applied = migration.steps.filter((s) => run.applied.has(stepKey(migration.version, s.name))).map((s) => s.name);
+  // Lost before any step began (opening the session, the history table): the first step is next.
+  const { migration, index } = run.current ?? { migration: migrations[0], index: 0 };
+  const step = migration.steps[index];
   const stopped = new MigrationFailedError(
     migration.version,
     step.name,
     databaseErrorOf(error, step.sql),
-    applied,
+    // The runner goes in order: the steps before this one are applied.
+    migration.steps.slice(0, index).map((s) => s.name),
     [],
-    migration.steps.filter((s) => !applied.includes(s.name)).map((s) => s.name),
+    migration.steps.slice(index).map((s) => s.name),
     `The connection to the target was lost and not regained within ${Math.round(windowMs / 1000)} s, so nothing was undone.`,
   );
   return withStopReport(stopped, await stopReport(target, undefined, migrations, step.name, run.progress));
@@ -235,6 +240,7 @@ async function applyOn(
 
   const results: StepResult[] = [];
   for (const [i, step] of migration.steps.entries()) {
+    run.current = { migration, index: i };
     current.emit = (status, detail) => emit(i, step.name, status, detail);
     const row = history.get(step.name);
     const key = stepKey(migration.version, step.name);
