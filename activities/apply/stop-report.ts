@@ -92,7 +92,7 @@ export function describeStop(facts: StopFacts): string {
   const retry = [
     applied.length ? 'skips the applied steps' : undefined,
     ...leftBehind.map((l) => `for ${l.step}, ${l.retry}`),
-    partial ? 'runs the rest' : undefined,
+    partial ? (applied.length || leftBehind.length ? 'runs the rest' : 'runs them from the start') : undefined,
   ].filter(Boolean);
   sentences.push(`A retry: ${retry.join('; ')}.`);
   return sentences.join(' ');
