@@ -289,4 +289,33 @@ describe('faults between the runner and its target', () => {
       await db.drop();
     }
   });
+
+  it('a lock timeout in the middle of a backfill: the stop counts the committed batches, the retry does the rest once', async () => {
+    const db = await createTestDatabase('sw_fault_backfill');
+    try {
+      await runSql(db.url, SETUP);
+      const held = await holdStep(db.url, 'SELECT * FROM fc WHERE id = 30 FOR UPDATE');
+      const first = uniqueName('stopped');
+      const target = { name: 'faults', connectionString: db.url };
+      const stopped = await applyAudited(target, first, { lockTimeoutMs: 300, lockRetries: 0 });
+      expect(stopped.outcome).toBeInstanceOf(LockContentionError);
+      expect((stopped.outcome as Error).message).toContain(
+        'On the target now (its history table and catalog): applied and in place: of 1: fa-column, fb-index. ' +
+          'Left behind: fc-count stopped mid-way, the batches committed before the stop stay (last seen: batch 1: 20 rows (20 in all)). ' +
+          'Not applied: fc-count, fd-column of 1 and 1 later migration. ' +
+          'A retry: skips the applied steps; for fc-count, continues with the rows still to do, none done twice; runs the rest.',
+      );
+      expect(await querySql(db.url, 'SELECT count(*) FILTER (WHERE done)::int AS done FROM fc')).toEqual([
+        { done: 20 },
+      ]);
+
+      await held.release();
+      const second = uniqueName('retried');
+      const retried = await applyAudited(target, second);
+      expect(appliedCount(retried.outcome)).toBe(3);
+      await expectEachStepOnce(db.url, [first, second]);
+    } finally {
+      await db.drop();
+    }
+  });
 });
