@@ -17,8 +17,8 @@ import { appendAudit, queryAudit } from '../../store/audit';
 import { databaseUrl } from '../../store/database';
 import { querySql, runSql } from '../support/requests';
 import { createTestDatabase, createTestStore, uniqueName, type TestStore } from '../support/stack';
-import { holdStep } from './held-migration';
-import { startTcpProxy, throughProxy } from './tcp-proxy';
+import { holdStep, type HeldStep } from './held-migration';
+import { startTcpProxy, throughProxy, type TcpProxy } from './tcp-proxy';
 
 /**
  * Faults between the runner and its target, on real parts: the connection cut mid-statement (a TCP
@@ -138,85 +138,111 @@ const appliedEvents = (events: ApplyProgress[]) =>
     .filter((e) => e.status === 'applied')
     .map((e) => e.step)
     .sort();
+const ALL_STEPS = ['effects-note', 'fa-column', 'fb-index', 'fc-count', 'fd-column'];
+
+/** A fresh database set up for MIGRATIONS, and a proxy in front of it; both gone afterwards. */
+async function onFreshTarget(prefix: string, body: (url: string, proxy: TcpProxy) => Promise<void>): Promise<void> {
+  const db = await createTestDatabase(prefix);
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(db.url).port) });
+  try {
+    await runSql(db.url, SETUP);
+    await body(db.url, proxy);
+  } finally {
+    await proxy.close();
+    await db.drop();
+  }
+}
+
+/** A run the fault interrupted: it reconnected by itself and applied every step once. Its events, for more. */
+async function expectResumed(
+  url: string,
+  requestId: string,
+  run: ReturnType<typeof applyAudited>,
+): Promise<ApplyProgress[]> {
+  const { outcome, events } = await run;
+  expect(appliedCount(outcome)).toBe(5);
+  expect(reconnected(events)).toBe(true);
+  expect(appliedEvents(events)).toEqual(ALL_STEPS);
+  await expectEachStepOnce(url, [requestId]);
+  return events;
+}
+
+/**
+ * A run stopped by a lock timeout: its message carries `report` and not the old "nothing applied";
+ * once the holder lets go, a second request applies `rest` (step names) once and in the end every step is once.
+ */
+async function expectStoppedThenRetried(
+  url: string,
+  held: HeldStep,
+  limits: Partial<ApplyOptions>,
+  report: string,
+  rest: string[],
+  onTarget: () => Promise<void>,
+): Promise<void> {
+  const target = { name: 'faults', connectionString: url };
+  const first = uniqueName('stopped');
+  const stopped = await applyAudited(target, first, limits);
+  expect(stopped.outcome).toBeInstanceOf(LockContentionError);
+  const message = (stopped.outcome as Error).message;
+  expect(message).not.toContain('Nothing of this step was applied');
+  expect(message).toContain(report);
+  expect(appliedEvents(stopped.events)).toEqual(ALL_STEPS.filter((step) => !rest.includes(step)));
+  // The report's facts are the target's.
+  await onTarget();
+  await held.release();
+  const second = uniqueName('retried');
+  const retried = await applyAudited(target, second);
+  expect(appliedCount(retried.outcome)).toBe(rest.length);
+  expect(appliedEvents(retried.events)).toEqual(rest);
+  await expectEachStepOnce(url, [first, second]);
+}
 
 describe('faults between the runner and its target', () => {
-  it('a connection cut mid-statement (in the second backfill batch): the runner reconnects and resumes, no row done twice', async () => {
-    const db = await createTestDatabase('sw_fault_cut');
-    const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(db.url).port) });
-    try {
-      await runSql(db.url, SETUP);
+  it('a connection cut mid-statement (in the second backfill batch): the runner reconnects and resumes, no row done twice', () =>
+    onFreshTarget('sw_fault_cut', async (url, proxy) => {
       // Row 30 is in the second batch: the first commits, the second waits on this row lock.
-      const held = await holdStep(db.url, 'SELECT * FROM fc WHERE id = 30 FOR UPDATE');
+      const held = await holdStep(url, 'SELECT * FROM fc WHERE id = 30 FOR UPDATE');
       const requestId = uniqueName('cut');
-      const run = applyAudited({ name: 'faults', connectionString: throughProxy(db.url, proxy) }, requestId);
+      const run = applyAudited({ name: 'faults', connectionString: throughProxy(url, proxy) }, requestId);
       await held.runnerWaiting('UPDATE fc');
       expect(proxy.cut()).toBeGreaterThan(0);
       await held.release();
-      const { outcome, events } = await run;
-      expect(appliedCount(outcome)).toBe(5);
-      expect(reconnected(events)).toBe(true);
-      expect(appliedEvents(events)).toEqual(['effects-note', 'fa-column', 'fb-index', 'fc-count', 'fd-column']);
-      await expectEachStepOnce(db.url, [requestId]);
-    } finally {
-      await proxy.close();
-      await db.drop();
-    }
-  });
+      await expectResumed(url, requestId, run);
+    }));
 
-  it('a COMMIT that landed but whose reply was lost: the runner finds the step in the history, applied once and said once', async () => {
-    const db = await createTestDatabase('sw_fault_commit');
-    const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(db.url).port) });
-    try {
-      await runSql(db.url, SETUP);
+  it('a COMMIT that landed but whose reply was lost: the runner finds the step in the history, applied once and said once', () =>
+    onFreshTarget('sw_fault_commit', async (url, proxy) => {
       // The first COMMIT on the runner's connection is fa-column's (its step and its history row).
       proxy.swallowRepliesAfter('COMMIT');
       const requestId = uniqueName('commit');
-      const run = applyAudited({ name: 'faults', connectionString: throughProxy(db.url, proxy) }, requestId);
+      const run = applyAudited({ name: 'faults', connectionString: throughProxy(url, proxy) }, requestId);
       await waitFor('fa-column to commit on the target', async () => {
         const rows = await querySql(
-          db.url,
+          url,
           `SELECT 1 FROM schemawright.migration_history WHERE step = 'fa-column' AND status = 'applied'`,
         ).catch(() => []);
         return rows.length > 0 || undefined;
       });
       expect(proxy.cut()).toBeGreaterThan(0);
-      const { outcome, events } = await run;
-      expect(appliedCount(outcome)).toBe(5);
-      expect(reconnected(events)).toBe(true);
-      expect(events).toContainEqual(
+      expect(await expectResumed(url, requestId, run)).toContainEqual(
         expect.objectContaining({
           step: 'fa-column',
           status: 'applied',
           detail: 'committed before the connection was lost (read from the history table)',
         }),
       );
-      expect(appliedEvents(events)).toEqual(['effects-note', 'fa-column', 'fb-index', 'fc-count', 'fd-column']);
-      await expectEachStepOnce(db.url, [requestId]);
-    } finally {
-      await proxy.close();
-      await db.drop();
-    }
-  });
+    }));
 
-  it('pg_terminate_backend of the applying session: the runner reconnects and runs the step again', async () => {
-    const db = await createTestDatabase('sw_fault_terminate');
-    try {
-      await runSql(db.url, SETUP);
-      const held = await holdStep(db.url, 'LOCK TABLE fd IN ACCESS EXCLUSIVE MODE');
+  it('pg_terminate_backend of the applying session: the runner reconnects and runs the step again', () =>
+    onFreshTarget('sw_fault_terminate', async (url) => {
+      const held = await holdStep(url, 'LOCK TABLE fd IN ACCESS EXCLUSIVE MODE');
       const requestId = uniqueName('terminate');
-      const run = applyAudited({ name: 'faults', connectionString: db.url }, requestId);
+      const run = applyAudited({ name: 'faults', connectionString: url }, requestId);
       const pid = await held.runnerWaiting('ALTER TABLE fd');
-      await runSql(db.url, `SELECT pg_terminate_backend(${pid})`);
+      await runSql(url, `SELECT pg_terminate_backend(${pid})`);
       await held.release();
-      const { outcome, events } = await run;
-      expect(appliedCount(outcome)).toBe(5);
-      expect(reconnected(events)).toBe(true);
-      expect(appliedEvents(events)).toEqual(['effects-note', 'fa-column', 'fb-index', 'fc-count', 'fd-column']);
-      await expectEachStepOnce(db.url, [requestId]);
-    } finally {
-      await db.drop();
-    }
-  });
+      await expectResumed(url, requestId, run);
+    }));
 
   it('the server restarted mid-build: the runner waits it out, drops the INVALID index and builds it again', async () => {
     const root = mkdtempSync(join(tmpdir(), 'schemawright-fault-restart-'));
@@ -242,80 +268,48 @@ describe('faults between the runner and its target', () => {
       server = undefined;
       await held.release();
       server = await startEmbeddedPostgres(options);
-      const { outcome, events } = await run;
-      expect(appliedCount(outcome)).toBe(5);
-      expect(reconnected(events)).toBe(true);
-      expect(events.map((e) => e.detail)).toContain(
+      expect((await expectResumed(url, requestId, run)).map((e) => e.detail)).toContain(
         'dropped INVALID index fb_n_idx left by an interrupted build; building it again',
       );
-      expect(appliedEvents(events)).toEqual(['effects-note', 'fa-column', 'fb-index', 'fc-count', 'fd-column']);
-      await expectEachStepOnce(url, [requestId]);
     } finally {
       await server?.stop();
       rmSync(root, { recursive: true, force: true });
     }
   });
 
-  it('a lock timeout that leaves an INVALID index: the stop says what is applied and what is left, the retry finishes', async () => {
-    const db = await createTestDatabase('sw_fault_invalid');
-    try {
-      await runSql(db.url, SETUP);
-      const held = await holdStep(db.url, 'INSERT INTO fb (id) VALUES (1000)');
-      const first = uniqueName('stopped');
-      const target = { name: 'faults', connectionString: db.url };
-      const stopped = await applyAudited(target, first, { lockTimeoutMs: 300, lockRetries: 1 });
-      expect(stopped.outcome).toBeInstanceOf(LockContentionError);
-      const message = (stopped.outcome as Error).message;
-      expect(message).not.toContain('Nothing of this step was applied');
-      expect(message).toContain(
+  it('a lock timeout that leaves an INVALID index: the stop says what is applied and what is left, the retry finishes', () =>
+    onFreshTarget('sw_fault_invalid', async (url) =>
+      expectStoppedThenRetried(
+        url,
+        await holdStep(url, 'INSERT INTO fb (id) VALUES (1000)'),
+        { lockTimeoutMs: 300, lockRetries: 1 },
         'On the target now (its history table and catalog): applied and in place: of 1: fa-column. ' +
           'Left behind: fb-index stopped mid-way, index fb_n_idx is INVALID (pg_index.indisvalid is false): queries do not use it, writes still maintain it. ' +
           'Not applied: fb-index, fc-count, fd-column of 1 and 1 later migration. ' +
           'A retry: skips the applied steps; for fb-index, drops it (DROP INDEX CONCURRENTLY) and builds it again; runs the rest.',
-      );
-      // The report's facts are the target's.
-      expect(
-        await querySql(db.url, `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('fb_n_idx')`),
-      ).toEqual([{ valid: false }]);
-      expect(appliedEvents(stopped.events)).toEqual(['fa-column']);
+        ['effects-note', 'fb-index', 'fc-count', 'fd-column'],
+        async () =>
+          expect(
+            await querySql(url, `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('fb_n_idx')`),
+          ).toEqual([{ valid: false }]),
+      ),
+    ));
 
-      await held.release();
-      const second = uniqueName('retried');
-      const retried = await applyAudited(target, second);
-      expect(appliedCount(retried.outcome)).toBe(4);
-      expect(appliedEvents(retried.events)).toEqual(['effects-note', 'fb-index', 'fc-count', 'fd-column']);
-      await expectEachStepOnce(db.url, [first, second]);
-    } finally {
-      await db.drop();
-    }
-  });
-
-  it('a lock timeout in the middle of a backfill: the stop counts the committed batches, the retry does the rest once', async () => {
-    const db = await createTestDatabase('sw_fault_backfill');
-    try {
-      await runSql(db.url, SETUP);
-      const held = await holdStep(db.url, 'SELECT * FROM fc WHERE id = 30 FOR UPDATE');
-      const first = uniqueName('stopped');
-      const target = { name: 'faults', connectionString: db.url };
-      const stopped = await applyAudited(target, first, { lockTimeoutMs: 300, lockRetries: 0 });
-      expect(stopped.outcome).toBeInstanceOf(LockContentionError);
-      expect((stopped.outcome as Error).message).toContain(
+  it('a lock timeout in the middle of a backfill: the stop counts the committed batches, the retry does the rest once', () =>
+    onFreshTarget('sw_fault_backfill', async (url) =>
+      expectStoppedThenRetried(
+        url,
+        await holdStep(url, 'SELECT * FROM fc WHERE id = 30 FOR UPDATE'),
+        { lockTimeoutMs: 300, lockRetries: 0 },
         'On the target now (its history table and catalog): applied and in place: of 1: fa-column, fb-index. ' +
           'Left behind: fc-count stopped mid-way, the batches committed before the stop stay (last seen: batch 1: 20 rows (20 in all)). ' +
           'Not applied: fc-count, fd-column of 1 and 1 later migration. ' +
           'A retry: skips the applied steps; for fc-count, continues with the rows still to do, none done twice; runs the rest.',
-      );
-      expect(await querySql(db.url, 'SELECT count(*) FILTER (WHERE done)::int AS done FROM fc')).toEqual([
-        { done: 20 },
-      ]);
-
-      await held.release();
-      const second = uniqueName('retried');
-      const retried = await applyAudited(target, second);
-      expect(appliedCount(retried.outcome)).toBe(3);
-      await expectEachStepOnce(db.url, [first, second]);
-    } finally {
-      await db.drop();
-    }
-  });
+        ['effects-note', 'fc-count', 'fd-column'],
+        async () =>
+          expect(await querySql(url, 'SELECT count(*) FILTER (WHERE done)::int AS done FROM fc')).toEqual([
+            { done: 20 },
+          ]),
+      ),
+    ));
 });
