@@ -511,6 +511,10 @@ describe('the design-request workflow on a real Temporal server and real Postgre
       expect(question.problem).toMatch(
         new RegExp(`could not get AccessExclusiveLock on orders within 200 ms, 2 times: blocked by pid ${pid} `),
       );
+      // The stop report, read from the target: what is applied and what a retry does.
+      expect(question.problem).toContain(
+        'On the target now (its history table and catalog): no step of these migrations is applied. Nothing is left half-done.',
+      );
       const evidence = JSON.parse((await getArtifact(store.pool, question.escalation.digest)).content) as {
         evidence: { blockers: { pid: number; modes: string[] }[] };
       };

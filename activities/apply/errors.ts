@@ -29,6 +29,8 @@ export class LockContentionError extends Error {
     readonly attempts: number,
     readonly lockTimeoutMs: number,
     readonly evidence: LockEvidence | undefined,
+    /** What the target holds after the stop (stop-report.ts); unset: nothing of the step ran. */
+    readonly onTarget?: string,
   ) {
     const who = evidence?.blockers.length
       ? // The blockers' SQL stays in the evidence: this message reaches workflow history, Slack and mail, and SQL can carry secrets.
@@ -42,7 +44,7 @@ export class LockContentionError extends Error {
     const what = evidence ? `${evidence.wantedMode} on ${evidence.relation ?? evidence.lockType}` : 'a lock';
     super(
       `Step ${step} could not get ${what} within ${lockTimeoutMs} ms, ${attempts} times: blocked by ${who}. ` +
-        'Nothing of this step was applied. Wait for or end the blocking transaction (pg_cancel_backend / pg_terminate_backend on its pid), or apply in a quieter window, then run the migration again: applied steps are skipped.',
+        `${onTarget ?? 'Nothing of this step was applied.'} Wait for or end the blocking transaction (pg_cancel_backend / pg_terminate_backend on its pid), or apply in a quieter window, then run the migration again.`,
     );
     this.name = 'LockContentionError';
   }
@@ -101,14 +103,18 @@ export class MigrationFailedError extends Error {
     readonly undone: string[],
     /** Steps not applied (the failed one and those after it). */
     readonly remaining: string[],
-    outcome: string,
+    readonly outcome: string,
+    /** What the target holds after the stop (stop-report.ts). */
+    readonly onTarget?: string,
   ) {
     const where = databaseError.line ? ` at line ${databaseError.line}, column ${databaseError.column}` : '';
     const code = databaseError.code ? ` [${databaseError.code}]` : '';
     // DETAIL often quotes row values (`Key (email)=(ann@…) already exists`): it stays in databaseError,
     // out of the message, which reaches workflow history, Slack and email.
     const hint = databaseError.hint ? ` (Hint: ${databaseError.hint})` : '';
-    super(`Step ${step} of migration ${version} failed${where}: ${databaseError.message}${code}${hint}. ${outcome}`);
+    super(
+      `Step ${step} of migration ${version} failed${where}: ${databaseError.message}${code}${hint}. ${outcome}${onTarget ? ` ${onTarget}` : ''}`,
+    );
     this.name = 'MigrationFailedError';
   }
 }
@@ -120,5 +126,16 @@ export class ApplyLockBusyError extends Error {
       `Another migration run holds the apply lock of ${target} (${holder}); waited ${waitedMs} ms. Let it finish, or end that session if it is stuck, then run again.`,
     );
     this.name = 'ApplyLockBusyError';
+  }
+}
+
+/**
+ * A statement failed and the session turned out dead (a probe failed too), though the error did not
+ * say so: the runner treats it as the lost connection it is and reconnects.
+ */
+export class ConnectionLostError extends Error {
+  constructor(cause: unknown) {
+    super(`the connection to the target was lost: ${(cause as Error).message}`, { cause });
+    this.name = 'ConnectionLostError';
   }
 }

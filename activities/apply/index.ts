@@ -1,7 +1,15 @@
 import type { Migration, MigrationStep } from '../../artifacts/migration';
-import { databaseErrorOf, LockContentionError, MigrationChecksumError, MigrationFailedError } from './errors';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  ConnectionLostError,
+  databaseErrorOf,
+  LockContentionError,
+  MigrationChecksumError,
+  MigrationFailedError,
+} from './errors';
 import { ensureHistoryTable, readHistory, recordStep, stepChecksum, type HistoryRow } from './history';
-import { sessionLimits, TargetSession } from './session';
+import { isConnectionLost, sessionLimits, TargetSession } from './session';
+import { stopReport, withStopReport } from './stop-report';
 import { STEP_KINDS, type StepContext } from './steps';
 
 export { ApplyLockBusyError, LockContentionError, MigrationChecksumError, MigrationFailedError } from './errors';
@@ -18,6 +26,8 @@ export interface ApplyTarget {
 export type ApplyProgressStatus = 'started' | 'progress' | 'applied' | 'skipped' | 'retrying' | 'failed';
 
 export interface ApplyProgress {
+  /** The migration the step belongs to: step names repeat across migrations. */
+  version: string;
   step: string;
   /** 1-based position of the step in the migration. */
   index: number;
@@ -39,6 +49,8 @@ export interface ApplyOptions {
   lockRetries?: number;
   /** Longest wait for another runner on the same target to finish (default 60 s). */
   applyLockWaitMs?: number;
+  /** How long a lost connection to the target is retried before the runner stops (default 2 min). */
+  reconnectWindowMs?: number;
   /**
    * Runs after each migration's steps are applied (or found applied), in the runner's session under
    * the apply lock: a revert records there what its down undid. Must be safe to run again.
@@ -76,28 +88,112 @@ export async function applyMigration(
   return result;
 }
 
-/** Several migrations in order, in one session under one hold of the target's apply lock. */
+/** What one call of the runner saw of its own steps, kept across reconnects. */
+interface RunState {
+  /** `version/step` of steps this run started: found applied after a reconnect, they are this run's. */
+  started: Set<string>;
+  /** Steps this run saw applied, with their results: not applied, audited or counted twice. */
+  applied: Map<string, StepResult>;
+  /** The last progress seen of each step (backfill batches), for the stop report. */
+  progress: Map<string, string>;
+  /** The step under way, when the connection was lost. */
+  current?: { migration: Migration; index: number };
+}
+
+const stepKey = (version: string, step: string) => `${version}/${step}`;
+
+/**
+ * Several migrations in order, in one session under one hold of the target's apply lock. A lost
+ * connection (a cut, a server restart, a terminated backend) is retried with growing backoff for up
+ * to `reconnectWindowMs`: the new session reads the target's history again, so a step that committed
+ * is not run twice and one that did not runs again. A stop a person must weigh says what the target
+ * holds (see stop-report.ts).
+ */
 export async function applyMigrations(
   target: ApplyTarget,
   migrations: Migration[],
   options: ApplyOptions,
 ): Promise<ApplyResult[]> {
   const current: { emit: (status: ApplyProgressStatus, detail?: string) => void } = { emit: () => undefined };
-  const session = await TargetSession.open(target, {
-    ...sessionLimits(options),
-    onRetry: (_attempt, detail) => current.emit('retrying', detail),
-  });
-  try {
-    await ensureHistoryTable(session.client);
-    const results: ApplyResult[] = [];
-    for (const migration of migrations) {
-      results.push(await applyOn(session, migration, options, current));
-      await options.afterMigration?.(session, migration);
+  const limits = sessionLimits(options);
+  const run: RunState = { started: new Set(), applied: new Map(), progress: new Map() };
+  const results: ApplyResult[] = [];
+  let connected = false;
+  // The outage under way: when it began and how many reconnects it took so far (backoff grows with them).
+  let lostSince: number | undefined;
+  let reconnects = 0;
+  for (;;) {
+    let session: TargetSession | undefined;
+    try {
+      session = await TargetSession.open(target, {
+        ...limits,
+        onRetry: (_attempt, detail) => current.emit('retrying', detail),
+      });
+      connected = true;
+      lostSince = undefined;
+      reconnects = 0;
+      await ensureHistoryTable(session.client);
+      while (results.length < migrations.length) {
+        const migration = migrations[results.length];
+        const result = await applyOn(session, migration, options, current, run);
+        await options.afterMigration?.(session, migration);
+        results.push(result);
+      }
+      return results;
+    } catch (error) {
+      // A target never reached is a configuration matter for whoever started this, not a lost connection.
+      if (!connected || !isConnectionLost(error)) {
+        if (error instanceof LockContentionError || error instanceof MigrationFailedError)
+          throw withStopReport(error, await stopReport(target, session, migrations, error.step, run.progress));
+        throw error;
+      }
+      lostSince ??= Date.now();
+      const left = limits.reconnectWindowMs - (Date.now() - lostSince);
+      if (left <= 0) {
+        await session?.close();
+        session = undefined;
+        throw await connectionLostStop(target, migrations, error, limits.reconnectWindowMs, run);
+      }
+      reconnects += 1;
+      const backoffMs = Math.min(
+        left,
+        Math.min(10_000, 100 * 2 ** Math.min(reconnects - 1, 10)) * (0.5 + Math.random() / 2),
+      );
+      current.emit(
+        'retrying',
+        `the connection to the target was lost (${(error as Error).message}); reconnecting in ${Math.round(backoffMs)} ms (reconnect ${reconnects}), then reading its history again`,
+      );
+      await session?.close();
+      session = undefined;
+      await delay(backoffMs);
+    } finally {
+      await session?.close();
     }
-    return results;
-  } finally {
-    await session.close();
   }
+}
+
+/** The stop after the reconnect window ran out: a failed step whose message says what the target holds. */
+async function connectionLostStop(
+  target: ApplyTarget,
+  migrations: Migration[],
+  error: unknown,
+  windowMs: number,
+  run: RunState,
+): Promise<MigrationFailedError> {
+  // Lost before any step began (opening the session, the history table): the first step is next.
+  const { migration, index } = run.current ?? { migration: migrations[0], index: 0 };
+  const step = migration.steps[index];
+  const stopped = new MigrationFailedError(
+    migration.version,
+    step.name,
+    databaseErrorOf(error, step.sql),
+    // The runner goes in order: the steps before this one are applied.
+    migration.steps.slice(0, index).map((s) => s.name),
+    [],
+    migration.steps.slice(index).map((s) => s.name),
+    `The connection to the target was lost and not regained within ${Math.round(windowMs / 1000)} s, so nothing was undone.`,
+  );
+  return withStopReport(stopped, await stopReport(target, undefined, migrations, step.name, run.progress));
 }
 
 async function applyOn(
@@ -105,6 +201,7 @@ async function applyOn(
   migration: Migration,
   options: ApplyOptions,
   current: { emit: (status: ApplyProgressStatus, detail?: string) => void },
+  run: RunState,
 ): Promise<ApplyResult> {
   const started = performance.now();
   const of = migration.steps.length;
@@ -115,7 +212,14 @@ async function applyOn(
       `Migration ${migration.version} has two steps named ${duplicate}: step names identify steps in the history, give each a unique one.`,
     );
   const emit = (index: number, step: string, status: ApplyProgressStatus, detail?: string) =>
-    options.onProgress?.({ step, index: index + 1, of, status, ...(detail ? { detail } : {}) });
+    options.onProgress?.({
+      version: migration.version,
+      step,
+      index: index + 1,
+      of,
+      status,
+      ...(detail ? { detail } : {}),
+    });
   const history = new Map((await readHistory(session.client, migration.version)).map((row) => [row.step, row]));
   const checksums = migration.steps.map((step) => stepChecksum(step.sql));
   const changed = migration.steps.findIndex(
@@ -136,19 +240,33 @@ async function applyOn(
 
   const results: StepResult[] = [];
   for (const [i, step] of migration.steps.entries()) {
+    run.current = { migration, index: i };
     current.emit = (status, detail) => emit(i, step.name, status, detail);
     const row = history.get(step.name);
+    const key = stepKey(migration.version, step.name);
     if (row?.status === 'applied') {
-      results.push({ step: step.name, status: 'already-applied', checksum: checksums[i], durationMs: 0 });
-      emit(i, step.name, 'skipped', 'already applied');
+      const ours = run.applied.get(key);
+      if (ours) results.push(ours);
+      else if (run.started.has(key)) {
+        // Committed before the connection was lost, its reply never came: applied by this run, said once.
+        const result: StepResult = { step: step.name, status: 'applied', checksum: checksums[i], durationMs: 0 };
+        run.applied.set(key, result);
+        results.push(result);
+        emit(i, step.name, 'applied', 'committed before the connection was lost (read from the history table)');
+      } else {
+        results.push({ step: step.name, status: 'already-applied', checksum: checksums[i], durationMs: 0 });
+        emit(i, step.name, 'skipped', 'already applied');
+      }
       continue;
     }
-    const context = stepContext(session, migration, step, checksums[i], options, (detail) =>
-      emit(i, step.name, 'progress', detail),
-    );
+    const context = stepContext(session, migration, step, checksums[i], options, (detail) => {
+      run.progress.set(key, detail);
+      emit(i, step.name, 'progress', detail);
+    });
     const runner = STEP_KINDS[step.kind];
     emit(i, step.name, 'started', runner.plan(step).how);
     const stepStarted = performance.now();
+    run.started.add(key);
     // A step with an earlier attempt (crash, failure) or a timed-out one is made safe before it runs.
     let interrupted = row !== undefined && row.status !== 'undone';
     try {
@@ -167,9 +285,14 @@ async function applyOn(
       const problem = await runner.verify(context);
       if (problem) throw Object.assign(new Error(problem), { code: 'verify' });
       const durationMs = Math.round(performance.now() - stepStarted);
-      results.push({ step: step.name, status: 'applied', checksum: checksums[i], durationMs });
+      const result: StepResult = { step: step.name, status: 'applied', checksum: checksums[i], durationMs };
+      run.applied.set(key, result);
+      results.push(result);
       emit(i, step.name, 'applied', outcome.detail);
     } catch (error) {
+      // Lost with the connection: a new session reads the history and carries on from what committed.
+      if (isConnectionLost(error)) throw error;
+      if (await connectionLost(session)) throw new ConnectionLostError(error);
       emit(i, step.name, 'failed', (error as Error).message);
       if (error instanceof LockContentionError) throw error;
       throw await failedStep(session, migration, i, error, options);
@@ -233,14 +356,6 @@ async function failedStep(
   const remaining = migration.steps.slice(failed).map((s) => s.name);
   const fail = (applied: string[], undone: string[], outcome: string) =>
     new MigrationFailedError(migration.version, step.name, cause, applied, undone, remaining, outcome);
-  if (await connectionLost(session)) {
-    const applied = migration.steps.slice(0, failed).map((s) => s.name);
-    return fail(
-      applied,
-      [],
-      'The connection to the target was lost, so nothing was undone. Run the migration again: applied steps are skipped, and the interrupted step is made safe before it runs again.',
-    );
-  }
   const checksum = stepChecksum(step.sql);
   await recordStep(session.client, {
     version: migration.version,

@@ -207,6 +207,7 @@ export async function revertMigrations(
       reverted,
       error.remaining,
       `Reverted ${reverted.length} migration${reverted.length === 1 ? '' : 's'} before it (newest first${reverted.length ? `: ${reverted.join(', ')}` : ''}); ${error.version} (${migration?.source ?? error.version}) and the older ones stay applied. Fix its down and revert again: the down's applied steps are skipped.`,
+      error.onTarget,
     );
   });
   return { reverted, durationMs: Math.round(performance.now() - started) };

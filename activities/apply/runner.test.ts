@@ -366,7 +366,7 @@ describe('applyMigration', () => {
     ).toEqual([{ valid: true }]);
   });
 
-  it('repairs the INVALID index of a CONCURRENTLY build whose backend was killed mid-build', async () => {
+  it('a build whose backend was killed, with no time to reconnect, stops saying the index is INVALID; the retry repairs it', async () => {
     // An open writing transaction makes the build wait after it has created the (still INVALID) index.
     const writer = new Client({ connectionString: db.url });
     await writer.connect();
@@ -378,7 +378,9 @@ describe('applyMigration', () => {
         { kind: 'non-transactional', name: 'index-n', sql: 'CREATE INDEX CONCURRENTLY items_n_idx ON items (n)' },
       ],
     };
-    const run = applyMigration(target, migration, { ...options(), lockTimeoutMs: 60_000 }).catch((e: Error) => e);
+    const run = applyMigration(target, migration, { ...options(), lockTimeoutMs: 60_000, reconnectWindowMs: 0 }).catch(
+      (e: Error) => e,
+    );
     const pid = await waitFor('the build to wait with its index INVALID', async () => {
       const [row] = await querySql<{ pid: number }>(
         db.url,
@@ -390,7 +392,10 @@ describe('applyMigration', () => {
     const killed = (await run) as MigrationFailedError;
     expect(killed).toBeInstanceOf(MigrationFailedError);
     expect(killed.message).toContain(
-      'The connection to the target was lost, so nothing was undone. Run the migration again',
+      'The connection to the target was lost and not regained within 0 s, so nothing was undone. ' +
+        'On the target now (its history table and catalog): no step of these migrations is applied. ' +
+        'Left behind: index-n stopped mid-way, index items_n_idx is INVALID (pg_index.indisvalid is false): queries do not use it, writes still maintain it. ' +
+        'Not applied: index-n of 6. A retry: for index-n, drops it (DROP INDEX CONCURRENTLY) and builds it again; runs the rest.',
     );
     await writer.query('ROLLBACK');
     await writer.end();

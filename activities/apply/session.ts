@@ -16,6 +16,8 @@ export interface SessionOptions {
   lockRetries: number;
   /** How long to wait for another runner's apply lock on the same target. */
   applyLockWaitMs: number;
+  /** How long a lost connection is retried (with backoff) before the runner stops and a person is asked. */
+  reconnectWindowMs: number;
   onRetry: (attempt: number, detail: string) => void;
 }
 
@@ -26,7 +28,29 @@ export function sessionLimits(limits: Partial<Omit<SessionOptions, 'onRetry'>>):
     statementTimeoutMs: limits.statementTimeoutMs ?? 15 * 60_000,
     lockRetries: limits.lockRetries ?? 5,
     applyLockWaitMs: limits.applyLockWaitMs ?? 60_000,
+    // A server restart or a failover takes seconds to a minute: worth waiting out rather than asking someone.
+    reconnectWindowMs: limits.reconnectWindowMs ?? 120_000,
   };
+}
+
+/** SQLSTATEs of a server going away under the session: admin shutdown, crash shutdown, cannot connect now. */
+const SERVER_GONE = new Set(['57P01', '57P02', '57P03']);
+const SOCKET_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+/**
+ * The connection to the target is gone (a cut, a server restart, a terminated backend) rather than a
+ * statement refused: what ran on it is known only from the target's history, and a new session may
+ * carry on. Class 08 is PostgreSQL's "connection exception".
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const e = error as { code?: unknown; name?: unknown; message?: unknown } | undefined;
+  if (!e) return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (code.startsWith('08') || SERVER_GONE.has(code) || SOCKET_GONE.has(code)) return true;
+  // connectTarget's failure to connect at all; pg's own words for a socket closed under a query.
+  if (e.name === 'TargetUnreachableError' || e.name === 'ConnectionLostError') return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|not queryable|Connection ended/i.test(message);
 }
 
 /**

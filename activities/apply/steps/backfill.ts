@@ -62,4 +62,13 @@ export const backfillStep: StepKindRunner = {
   undo: (context) => transactionalStep.undo(context),
 
   makeRetrySafe: async () => ({ done: false }),
+
+  // Each batch commits on its own: a row still `running` means some may have, and they stay.
+  leftBehind: async ({ status, observed }) =>
+    status === 'running'
+      ? {
+          what: `the batches committed before the stop stay (${observed ? `last seen: ${observed}` : 'this run saw none finish; an earlier run may have'})`,
+          retry: 'continues with the rows still to do, none done twice',
+        }
+      : undefined,
 };

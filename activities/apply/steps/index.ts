@@ -4,7 +4,7 @@ import { nonTransactionalStep } from './non-transactional';
 import type { StepKindRunner } from './step-kind';
 import { transactionalStep } from './transactional';
 
-export type { StepContext, StepKindRunner, StepPlan } from './step-kind';
+export type { LeftBehind, StepContext, StepKindRunner, StepPlan, StoppedStep } from './step-kind';
 
 export const STEP_KINDS: Record<StepKind, StepKindRunner> = {
   transactional: transactionalStep,

@@ -2,7 +2,7 @@ import { body, isObject, names } from '../../../postgres/ast';
 import { quoteIdent } from '../../../postgres/names';
 import { parseStatements } from '../../../postgres/parse';
 import { recordStep } from '../history';
-import type { TargetSession } from '../session';
+import type { ClientBase } from 'pg';
 import type { StepKindRunner } from './step-kind';
 
 interface ConcurrentIndex {
@@ -41,10 +41,10 @@ async function concurrentDropOf(sql: string): Promise<string | undefined> {
 
 /** 'valid', 'invalid' (a killed or failed CONCURRENTLY build), or undefined when there is no such index. */
 async function indexState(
-  session: TargetSession,
+  client: ClientBase,
   target: ConcurrentIndex,
 ): Promise<{ name: string; valid: boolean } | undefined> {
-  const { rows } = await session.client.query<{ name: string; valid: boolean }>(
+  const { rows } = await client.query<{ name: string; valid: boolean }>(
     `SELECT c.oid::regclass::text AS name, i.indisvalid AND i.indisready AS valid
        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
       WHERE c.relname = $1 AND c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = to_regclass($2))`,
@@ -99,7 +99,7 @@ export const nonTransactionalStep: StepKindRunner = {
   async verify({ session, step }) {
     const index = await concurrentIndexOf(step.sql);
     if (!index) return undefined;
-    const state = await indexState(session, index);
+    const state = await indexState(session.client, index);
     if (!state) return `index ${index.index} does not exist after its build`;
     return state.valid
       ? undefined
@@ -129,7 +129,7 @@ export const nonTransactionalStep: StepKindRunner = {
     }
     const index = await concurrentIndexOf(step.sql);
     if (!index) return { done: false };
-    const state = await indexState(session, index);
+    const state = await indexState(session.client, index);
     if (!state) return { done: false };
     if (state.valid)
       return { done: true, detail: `index ${state.name} was built by the interrupted attempt; recorded, not rebuilt` };
@@ -138,5 +138,29 @@ export const nonTransactionalStep: StepKindRunner = {
       done: false,
       detail: `dropped INVALID index ${state.name} left by an interrupted build; building it again`,
     };
+  },
+
+  async leftBehind({ client, step, status }) {
+    if (status === 'applied' || status === 'undone') return undefined;
+    const dropped = await concurrentDropOf(step.sql);
+    if (dropped) {
+      const exists = (await client.query<{ name: string | null }>('SELECT to_regclass($1)::text AS name', [dropped]))
+        .rows[0]!.name;
+      return exists
+        ? undefined
+        : { what: `index ${dropped} is already dropped, not yet recorded`, retry: 'records it, not dropping it again' };
+    }
+    const index = await concurrentIndexOf(step.sql);
+    const state = index && (await indexState(client, index));
+    if (!state) return undefined;
+    return state.valid
+      ? {
+          what: `index ${state.name} is built and valid, not yet recorded`,
+          retry: 'records it without building it again',
+        }
+      : {
+          what: `index ${state.name} is INVALID (pg_index.indisvalid is false): queries do not use it, writes still maintain it`,
+          retry: 'drops it (DROP INDEX CONCURRENTLY) and builds it again',
+        };
   },
 };

@@ -1,5 +1,6 @@
 import type { MigrationStep, StepKind } from '../../../artifacts/migration';
-import type { StepRecord } from '../history';
+import type { ClientBase } from 'pg';
+import type { HistoryStatus, StepRecord } from '../history';
 import type { TargetSession } from '../session';
 
 /** What a step kind says about a step before anything runs. */
@@ -20,6 +21,20 @@ export interface StepContext {
   record: Omit<StepRecord, 'status' | 'startedAt'>;
   /** Progress within a step (backfill batches). */
   progress(detail: string): void;
+}
+
+/** What a step stopped mid-way left on the target, and what a retry does with it. */
+export interface LeftBehind {
+  what: string;
+  retry: string;
+}
+
+/** A step the runner stopped in: its history row's status (none: never recorded) and the last progress seen. */
+export interface StoppedStep {
+  client: ClientBase;
+  step: MigrationStep;
+  status: HistoryStatus | undefined;
+  observed?: string;
 }
 
 /**
@@ -55,4 +70,10 @@ export interface StepKindRunner {
    * without running it again). `detail` says what it did.
    */
   makeRetrySafe(context: StepContext): Promise<{ done: boolean; detail?: string }>;
+  /**
+   * What a step of this kind stopped mid-way (a lost connection, a lock timeout, a failure) leaves
+   * behind, read from the target's catalog: the stop report tells people, so that nobody hears
+   * "nothing was applied" while an INVALID index or half a backfill is there. Undefined: nothing.
+   */
+  leftBehind(stopped: StoppedStep): Promise<LeftBehind | undefined>;
 }

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { applyMigration, revertMigrations, STEP_KINDS } from '..';
 import { querySql, runSql } from '../../../test/support/requests';
 import { createTestDatabase } from '../../../test/support/stack';
@@ -22,6 +23,12 @@ describe.each(Object.values(STEP_KINDS))('step kind $kind', (kind) => {
         const options = { requestId: 'example', decidedBy: ['ann'] };
         expect(await applyMigration(target, migration, options)).toMatchObject({ applied: 1 });
         expect(await querySql(db.url, example.check)).toEqual([{ ok: true }]);
+        // Applied and recorded: nothing for a stop report to tell.
+        const client = new Client({ connectionString: db.url });
+        await client.connect();
+        expect(
+          await kind.leftBehind({ client, step: example.step, status: 'applied' }).finally(() => client.end()),
+        ).toBe(undefined);
         expect(await applyMigration(target, migration, options)).toMatchObject({ applied: 0, alreadyApplied: 1 });
         expect(await revertMigrations(target, [migration], options)).toMatchObject({ reverted: ['1'] });
         expect(await querySql(db.url, example.undone)).toEqual([{ ok: true }]);

@@ -53,4 +53,7 @@ export const transactionalStep: StepKindRunner = {
   },
 
   makeRetrySafe: async () => ({ done: false }),
+
+  // A stopped transaction rolls back with its history row: nothing of it stays.
+  leftBehind: async () => undefined,
 };
