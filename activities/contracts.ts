@@ -116,4 +116,8 @@ export interface RequestActivities {
   writeReport(input: { requestId: string; status: unknown; state?: RequestState }): Promise<ArtifactRef>;
   audit(input: AuditInput): Promise<void>;
   notify(notification: Notification): Promise<void>;
+  /** A transition's audit entries, in order, in one transaction (histories from before them call `audit` per entry). */
+  auditBatch(entries: AuditInput[]): Promise<void>;
+  /** A transition's notifications, in order; what one channel fails to deliver is audited, as with `notify`. */
+  notifyBatch(notifications: Notification[]): Promise<void>;
 }

@@ -13,6 +13,7 @@ import {
 import type {
   ApplyOutcome,
   ApplyStopped,
+  AuditInput,
   EscalationSummary,
   RequestActivities,
   ReviewOutcome,
@@ -196,6 +197,15 @@ class RequestRun {
   private readonly timeline: RequestStatusView['timeline'] = [];
   private readonly artifacts: Record<string, ArtifactRef>;
   private outcome?: string;
+  /**
+   * Audit entries and notifications not yet handed to their activities: the main line hands them
+   * over in one call each at its next step, so a decision's Update handler only records the vote.
+   * Histories from before this called `audit` and `notify` once per entry, in the handler too.
+   */
+  private readonly batched = patched('wf-speed-batched-telling');
+  private untold: { audits: AuditInput[]; notifications: Notification[] } = { audits: [], notifications: [] };
+  /** Notifications on their way: the apply does not wait for them, the request's end does. */
+  private readonly telling: Promise<void>[] = [];
 
   readonly activities: RequestActivityProxies;
 
@@ -242,6 +252,7 @@ class RequestRun {
   /** Runs one phase's activity, stops at a cancel, keeps its artifacts and audits it done. */
   async phase<T extends object>(name: string, work: () => Promise<T>): Promise<T> {
     if (this.cancelled) throw new RequestCancelled();
+    if (this.batched) await this.flush();
     const result = await work();
     const { artifacts, migration, report } = result as {
       artifacts?: Record<string, ArtifactRef>;
@@ -303,7 +314,15 @@ class RequestRun {
       const settled = () =>
         this.cancelled !== undefined || this.open().length === 0 || this.questions.some((q) => q.state === 'rejected');
       const wakeAt = Math.min(nextReminder, this.questions.some((q) => !q.rerouted) ? rerouteAt : Infinity, expiresAt);
-      if (await condition(settled, Math.max(wakeAt - Date.now(), 1))) break;
+      if (!this.batched) {
+        if (await condition(settled, Math.max(wakeAt - Date.now(), 1))) break;
+      } else {
+        // A vote wakes the main line to audit and tell it; only settling ends the wait.
+        const woke = await condition(() => settled() || this.hasUntold(), Math.max(wakeAt - Date.now(), 1));
+        await this.flush();
+        if (woke && settled()) break;
+        if (woke) continue;
+      }
       const now = Date.now();
       if (now >= expiresAt) {
         for (const question of this.open()) question.state = 'expired';
@@ -578,6 +597,7 @@ class RequestRun {
       { outcome, report: report.digest },
       state === 'cancelled' ? this.cancelled?.person : undefined,
     );
+    if (this.batched) await this.flush();
     this.phaseNow = 'done';
     this.state = state;
     upsertSearchAttributes([
@@ -587,6 +607,10 @@ class RequestRun {
     this.timeline.push({ at: new Date().toISOString(), event: state, detail: outcome });
     const everyone = uniq([this.request.requester, ...this.questions.flatMap((q) => q.askedTo)]);
     await this.tell(state as NotificationKind, everyone, `${this.request.title}: ${outcome}`);
+    if (this.batched) {
+      await this.flush();
+      await Promise.all(this.telling);
+    }
     return this.view();
   }
 
@@ -596,14 +620,33 @@ class RequestRun {
     actor?: string,
     channel?: DecisionInput['channel'],
   ): Promise<void> {
-    await this.activities.messengers.audit({
+    const entry: AuditInput = {
       kind,
       requestId: this.request.requestId,
       target: this.request.target,
       actor,
       channel,
       data,
-    });
+    };
+    if (this.batched) this.untold.audits.push(entry);
+    else await this.activities.messengers.audit(entry);
+  }
+
+  /** Audits what waits to be audited (awaited: the log leads what it records), then starts telling what waits to be told. */
+  private async flush(): Promise<void> {
+    const { audits, notifications } = this.untold;
+    this.untold = { audits: [], notifications: [] };
+    if (audits.length) await this.activities.messengers.auditBatch(audits);
+    if (notifications.length) {
+      const told = this.activities.messengers.notifyBatch(notifications);
+      // Awaited at the end; until then a failure must not count as unhandled.
+      told.catch(() => undefined);
+      this.telling.push(told);
+    }
+  }
+
+  private hasUntold(): boolean {
+    return this.untold.audits.length > 0 || this.untold.notifications.length > 0;
   }
 
   private open(): Question[] {
@@ -643,7 +686,8 @@ class RequestRun {
       summary,
       status: this.view(),
     };
-    await this.activities.messengers.notify(notification);
+    if (this.batched) this.untold.notifications.push(notification);
+    else await this.activities.messengers.notify(notification);
   }
 }
 

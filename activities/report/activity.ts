@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { appendAudit } from '../../store/audit';
+import { appendAudit, appendAudits } from '../../store/audit';
 import { REQUEST_END_KINDS } from '../../store/audit-anchor';
 import { putArtifact } from '../../store/artifacts';
 import type { Notification, RequestStatusView } from '../../workflows/design-request-messages';
@@ -14,21 +14,21 @@ export interface ReportDependencies {
   checkpointAudit?: () => Promise<unknown>;
 }
 
+type ReportActivities = Pick<RequestActivities, 'writeReport' | 'audit' | 'notify' | 'auditBatch' | 'notifyBatch'>;
+
 /** What a request tells: its report, its audit entries, and notifications to the people it asks. */
-export function createReportActivities({
-  store,
-  notify,
-  checkpointAudit,
-}: ReportDependencies): Pick<RequestActivities, 'writeReport' | 'audit' | 'notify'> {
-  return {
+export function createReportActivities({ store, notify, checkpointAudit }: ReportDependencies): ReportActivities {
+  const activities: ReportActivities = {
     writeReport: ({ status, state }) =>
       putArtifact(store, 'request-report', 'text/markdown', renderRequestReport(status as RequestStatusView, state)),
 
-    audit: async (entry) => {
-      await appendAudit(store, entry);
-      // A request's end is checkpointed at once. Failing here would append the entry again on retry:
-      // the minute's checkpoint covers it instead.
-      if (REQUEST_END_KINDS.has(entry.kind))
+    audit: (entry) => activities.auditBatch([entry]),
+
+    auditBatch: async (entries) => {
+      await appendAudits(store, entries);
+      // A request's end is checkpointed at once. Failing here would append the entries again on retry:
+      // the minute's checkpoint covers them instead.
+      if (entries.some((entry) => REQUEST_END_KINDS.has(entry.kind)))
         await checkpointAudit?.().catch((error: Error) =>
           process.stderr.write(`audit checkpoint failed: ${error.message}\n`),
         );
@@ -45,5 +45,11 @@ export function createReportActivities({
         }),
       );
     },
+
+    // In order: a request's Slack thread and mail read as its story.
+    notifyBatch: async (notifications) => {
+      for (const notification of notifications) await activities.notify(notification);
+    },
   };
+  return activities;
 }
