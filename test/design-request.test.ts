@@ -16,6 +16,7 @@ import {
   RequestInputError,
   requestStatus,
   startRequest,
+  workflowIdOf,
   type KickoffRequest,
 } from '../approvals/requests';
 import { waitFor } from '../stack/wait';
@@ -201,6 +202,36 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     expect(await appliedSteps(target.url)).toBe(1);
     expect(await auditKinds(store.pool, requestId)).toEqual(
       expect.arrayContaining(['request-created', 'phase-done', 'question-raised', 'decision', 'completed']),
+    );
+  });
+
+  it("a decision's Update only records the vote; the main line audits and tells each transition in one call each", async () => {
+    const { services, target } = await harness();
+    const { requestId } = await startRequest(services, change(target.name));
+    await statusWhen(services, requestId, 'at the gate', atGate);
+    await decideRequest(services, requestId, {
+      questionId: 'approve',
+      optionId: 'apply',
+      person: 'ann',
+      channel: 'cli',
+    });
+    expect((await statusWhen(services, requestId, 'done', ended)).state).toBe('completed');
+
+    const history = await services.temporal.workflow.getHandle(workflowIdOf(requestId)).fetchHistory();
+    const events = history.events ?? [];
+    const accepted = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    const completed = events.findIndex((e) => e.workflowExecutionUpdateCompletedEventAttributes);
+    // Answered in the workflow task that accepted it: nothing was scheduled, nothing awaited, in between.
+    expect(accepted).toBeGreaterThan(0);
+    expect(events.slice(accepted, completed).some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
+    const activities = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(activities).not.toContain('audit');
+    expect(activities).not.toContain('notify');
+    // Every transition's entries in one call: fewer calls than entries.
+    const audited = (await queryAudit(store.pool, { requestId })).length;
+    expect(activities.filter((name) => name === 'auditBatch').length).toBeLessThan(audited / 2);
+    expect(await auditKinds(store.pool, requestId)).toEqual(
+      expect.arrayContaining(['request-created', 'question-raised', 'decision', 'completed']),
     );
   });
 
