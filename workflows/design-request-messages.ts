@@ -238,5 +238,15 @@ export interface Notification {
   questionId?: string;
   /** One line, no secrets. */
   summary: string;
-  status: RequestStatusView;
+  /** Where the request was when it told (references and deltas: the notifier reads the rest by the `status` Query). */
+  target?: string;
+  phase?: Phase;
+  state?: RequestState;
+  /** The question told about, as it stood then (a decision's with its votes). */
+  question?: QuestionView;
+  /** The whole status view: histories from before notifications carried references only. */
+  status?: RequestStatusView;
 }
+
+/** A notification with the request's status view, as the channels deliver it. */
+export type StatusNotification = Notification & { status: RequestStatusView };

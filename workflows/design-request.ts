@@ -225,7 +225,7 @@ class RequestRun {
       requester,
       state: this.state,
       phase: this.phaseNow,
-      questions: this.questions.map(({ summary: _summary, rerouted: _rerouted, ...question }) => question),
+      questions: this.questions.map(viewOf),
       timeline: this.timeline,
       artifacts: this.artifacts,
       outcome: this.outcome,
@@ -317,10 +317,10 @@ class RequestRun {
       if (!this.batched) {
         if (await condition(settled, Math.max(wakeAt - Date.now(), 1))) break;
       } else {
-        // A vote wakes the main line to audit and tell it; only settling ends the wait.
+        // A vote wakes the main line to audit and tell it; the vote that settles the gate goes with the next step's.
         const woke = await condition(() => settled() || this.hasUntold(), Math.max(wakeAt - Date.now(), 1));
-        await this.flush();
         if (woke && settled()) break;
+        await this.flush();
         if (woke) continue;
       }
       const now = Date.now();
@@ -678,16 +678,20 @@ class RequestRun {
     summary: string,
     questionId?: string,
   ): Promise<void> {
-    const notification: Notification = {
-      kind,
-      requestId: this.request.requestId,
-      recipients,
-      questionId,
-      summary,
-      status: this.view(),
-    };
-    if (this.batched) this.untold.notifications.push(notification);
-    else await this.activities.messengers.notify(notification);
+    const told = { kind, requestId: this.request.requestId, recipients, questionId, summary };
+    if (!this.batched) {
+      await this.activities.messengers.notify({ ...told, status: this.view() });
+      return;
+    }
+    // The whole view in every notification made histories of hundreds of KB: only what changed goes.
+    const question = this.questions.find((q) => q.id === questionId);
+    this.untold.notifications.push({
+      ...told,
+      target: this.request.target,
+      phase: this.phaseNow,
+      state: this.state,
+      ...(question ? { question: viewOf(question) } : {}),
+    });
   }
 }
 
@@ -754,6 +758,11 @@ function applyQuestion(stopped: StoppedApply): EscalationSummary {
 function appliedOutcome(request: RequestInput, applied: ApplyOutcome): string {
   const done = `${applied.applied} of ${applied.steps} step(s) in ${applied.durationMs} ms; verified`;
   return request.reverts ? `reverted request ${request.reverts.requestId}: ran ${done}` : `applied ${done}`;
+}
+
+/** A question as people see it: without the escalation's summary it was made from, or whether it was re-routed. */
+function viewOf({ summary: _summary, rerouted: _rerouted, ...question }: Question): QuestionView {
+  return question;
 }
 
 function uniq(values: string[]): string[] {

@@ -1,15 +1,21 @@
+import { Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { appendAudit, appendAudits } from '../../store/audit';
 import { REQUEST_END_KINDS } from '../../store/audit-anchor';
 import { putArtifact } from '../../store/artifacts';
-import type { Notification, RequestStatusView } from '../../workflows/design-request-messages';
+import {
+  status,
+  type Notification,
+  type RequestStatusView,
+  type StatusNotification,
+} from '../../workflows/design-request-messages';
 import type { RequestActivities } from '../contracts';
 import { renderRequestReport } from './request-report';
 
 export interface ReportDependencies {
   store: Pool;
   /** Delivers notifications over the approvals channels (Slack, email); absent: notifications are only audited by the workflow. */
-  notify?: (notification: Notification) => Promise<void>;
+  notify?: (notification: StatusNotification) => Promise<void>;
   /** Signs and anchors a checkpoint of the audit chain; absent: no checkpoints. */
   checkpointAudit?: () => Promise<unknown>;
 }
@@ -36,11 +42,12 @@ export function createReportActivities({ store, notify, checkpointAudit }: Repor
 
     // A channel that is down must not hold up or fail the request: the failure is audited instead.
     notify: async (notification) => {
-      await notify?.(notification).catch((error: Error) =>
+      if (!notify) return;
+      await notify(await withStatus(notification)).catch((error: Error) =>
         appendAudit(store, {
           kind: 'notification-failed',
           requestId: notification.requestId,
-          target: notification.status.target,
+          target: notification.target ?? notification.status?.target ?? 'unknown',
           data: { notification: notification.kind, recipients: notification.recipients, error: error.message },
         }),
       );
@@ -52,4 +59,18 @@ export function createReportActivities({ store, notify, checkpointAudit }: Repor
     },
   };
   return activities;
+}
+
+/**
+ * A notification carries references and what changed; the channels show the whole request, read
+ * from its own workflow by the `status` Query (the activity runs for that workflow). Histories from
+ * before carry the view.
+ */
+async function withStatus(notification: Notification): Promise<StatusNotification> {
+  if (notification.status) return { ...notification, status: notification.status };
+  const { client, info } = Context.current();
+  if (!info.workflowExecution)
+    throw new Error(`notification for request ${notification.requestId} without its status, outside its workflow`);
+  const view = await client.workflow.getHandle(info.workflowExecution.workflowId).query(status);
+  return { ...notification, status: view };
 }
