@@ -54,7 +54,7 @@ export function createNotifier(deps: NotifierDependencies): (notification: Statu
 }
 
 function questionOf(notification: StatusNotification): QuestionView | undefined {
-  return notification.question ?? notification.status.questions.find((q) => q.id === notification.questionId);
+  return notification.status.questions.find((q) => q.id === notification.questionId);
 }
 
 /** One notification, told apart from every other the workflow sends (a reminder by its count, a decision by its votes). */
@@ -67,8 +67,8 @@ function notificationKey(notification: StatusNotification): string {
     notification.phase ?? notification.status.phase,
     notification.state ?? notification.status.state,
     question?.id,
-    question?.remindersSent,
-    question?.votes.length,
+    notification.question?.remindersSent ?? question?.remindersSent,
+    notification.question?.votes ?? question?.votes.length,
   ].join('|');
 }
 

@@ -231,8 +231,8 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     const batches = events.flatMap((e) => {
       const scheduled = e.activityTaskScheduledEventAttributes;
       if (scheduled?.activityType?.name !== 'auditBatch') return [];
-      const [entries] = scheduled.input!.payloads!.map((p) => JSON.parse(Buffer.from(p.data!).toString()));
-      return [(entries as { kind: string }[]).map((entry) => entry.kind)];
+      const [batch] = scheduled.input!.payloads!.map((p) => JSON.parse(Buffer.from(p.data!).toString()));
+      return [(batch as { entries: { kind: string }[] }).entries.map((entry) => entry.kind)];
     });
     expect(batches.length).toBeLessThan((await queryAudit(store.pool, { requestId })).length / 2);
     expect(batches).toContainEqual(['decision', 'phase-started']);
@@ -353,6 +353,9 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['customer', 'order']));
     const views = await querySql<{ matviewname: string }>(target.url, 'SELECT matviewname FROM pg_matviews');
     expect(views.map((v) => v.matviewname)).toHaveLength(1);
+    // Notifications carry references and deltas, not the whole view: the history stays small.
+    const run = await services.temporal.workflow.getHandle(workflowIdOf(requestId)).describe();
+    expect(run.historySize).toBeLessThan(64 * 1024);
   });
 
   it('refuses a self-approval, a stranger, an unknown question or option, and answers a repeated click once', async () => {

@@ -35,6 +35,7 @@ import {
   type RefusalKind,
   type RequestInput,
   type RequestSinks,
+  type RequestResult,
   type RequestState,
   type RequestStatusView,
   type WorkflowRefusal,
@@ -84,7 +85,7 @@ type RequestActivityProxies = ReturnType<typeof activitiesFor>;
 const MAX_REVIEW_ROUNDS = 3;
 
 /** One request from kickoff to report: analysis, modeling, review, gates, drift check, apply, verify, report. */
-export async function designRequest(request: RequestInput): Promise<RequestStatusView> {
+export async function designRequest(request: RequestInput): Promise<RequestResult> {
   const run = new RequestRun(request);
   setHandler(status, () => run.view());
   setHandler(decide, (decision) => run.decide(decision), { validator: (decision) => run.validateDecision(decision) });
@@ -101,7 +102,7 @@ export async function designRequest(request: RequestInput): Promise<RequestStatu
   return result;
 }
 
-async function carryOut(request: RequestInput, run: RequestRun): Promise<RequestStatusView> {
+async function carryOut(request: RequestInput, run: RequestRun): Promise<RequestResult> {
   const { phases, runner } = run.activities;
   await run.transition('kickoff', 'running', 'request-created', {
     kind: request.kind,
@@ -582,12 +583,13 @@ class RequestRun {
     return `no decision before ${this.questions[0]?.expiresAt}; expired, ${consequence}`;
   }
 
-  async finish(state: RequestState, outcome: string): Promise<RequestStatusView> {
+  async finish(state: RequestState, outcome: string): Promise<RequestResult> {
     this.outcome = outcome;
     this.phaseNow = 'report';
+    // The report activity reads the view by Query: the request waits for it, so it reads what this would pass.
     const report = await this.activities.messengers.writeReport({
       requestId: this.request.requestId,
-      status: this.view(),
+      ...(this.batched ? {} : { status: this.view() }),
       state,
     });
     this.artifacts.report = report;
@@ -607,11 +609,11 @@ class RequestRun {
     this.timeline.push({ at: new Date().toISOString(), event: state, detail: outcome });
     const everyone = uniq([this.request.requester, ...this.questions.flatMap((q) => q.askedTo)]);
     await this.tell(state as NotificationKind, everyone, `${this.request.title}: ${outcome}`);
-    if (this.batched) {
-      await this.flush();
-      await Promise.all(this.telling);
-    }
-    return this.view();
+    if (!this.batched) return this.view();
+    await this.flush();
+    await Promise.all(this.telling);
+    const { questions: _questions, timeline: _timeline, ...result } = this.view();
+    return result;
   }
 
   async record(
@@ -636,7 +638,14 @@ class RequestRun {
   private async flush(): Promise<void> {
     const { audits, notifications } = this.untold;
     this.untold = { audits: [], notifications: [] };
-    if (audits.length) await this.activities.messengers.auditBatch(audits);
+    if (audits.length) {
+      const { requestId, target } = this.request;
+      await this.activities.messengers.auditBatch({
+        requestId,
+        target,
+        entries: audits.map(({ requestId: _id, target: _target, ...entry }) => entry),
+      });
+    }
     if (notifications.length) {
       const told = this.activities.messengers.notifyBatch(notifications);
       // Awaited at the end; until then a failure must not count as unhandled.
@@ -683,14 +692,25 @@ class RequestRun {
       await this.activities.messengers.notify({ ...told, status: this.view() });
       return;
     }
-    // The whole view in every notification made histories of hundreds of KB: only what changed goes.
+    // The whole view in every notification made histories of hundreds of KB: only what changed goes,
+    // and a question's text, which the channels read from the view, is named by its id.
     const question = this.questions.find((q) => q.id === questionId);
     this.untold.notifications.push({
       ...told,
-      target: this.request.target,
+      summary: question && summary === question.problem ? `question ${question.id}` : summary,
       phase: this.phaseNow,
       state: this.state,
-      ...(question ? { question: viewOf(question) } : {}),
+      ...(question
+        ? {
+            question: {
+              id: question.id,
+              state: question.state,
+              raisedAt: question.raisedAt,
+              remindersSent: question.remindersSent,
+              votes: question.votes.length,
+            },
+          }
+        : {}),
     });
   }
 }

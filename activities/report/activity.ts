@@ -25,13 +25,24 @@ type ReportActivities = Pick<RequestActivities, 'writeReport' | 'audit' | 'notif
 /** What a request tells: its report, its audit entries, and notifications to the people it asks. */
 export function createReportActivities({ store, notify, checkpointAudit }: ReportDependencies): ReportActivities {
   const activities: ReportActivities = {
-    writeReport: ({ status, state }) =>
-      putArtifact(store, 'request-report', 'text/markdown', renderRequestReport(status as RequestStatusView, state)),
+    writeReport: async ({ status: view, state }) =>
+      putArtifact(
+        store,
+        'request-report',
+        'text/markdown',
+        renderRequestReport(
+          ((view as RequestStatusView | undefined) ?? (await ownStatus())) as RequestStatusView,
+          state,
+        ),
+      ),
 
-    audit: (entry) => activities.auditBatch([entry]),
+    audit: ({ requestId, target, ...entry }) => activities.auditBatch({ requestId, target, entries: [entry] }),
 
-    auditBatch: async (entries) => {
-      await appendAudits(store, entries);
+    auditBatch: async ({ requestId, target, entries }) => {
+      await appendAudits(
+        store,
+        entries.map((entry) => ({ ...entry, requestId, target })),
+      );
       // A request's end is checkpointed at once. Failing here would append the entries again on retry:
       // the minute's checkpoint covers them instead.
       if (entries.some((entry) => REQUEST_END_KINDS.has(entry.kind)))
@@ -43,11 +54,12 @@ export function createReportActivities({ store, notify, checkpointAudit }: Repor
     // A channel that is down must not hold up or fail the request: the failure is audited instead.
     notify: async (notification) => {
       if (!notify) return;
-      await notify(await withStatus(notification)).catch((error: Error) =>
+      const told = await withStatus(notification);
+      await notify(told).catch((error: Error) =>
         appendAudit(store, {
           kind: 'notification-failed',
           requestId: notification.requestId,
-          target: notification.target ?? notification.status?.target ?? 'unknown',
+          target: told.status.target,
           data: { notification: notification.kind, recipients: notification.recipients, error: error.message },
         }),
       );
@@ -67,10 +79,12 @@ export function createReportActivities({ store, notify, checkpointAudit }: Repor
  * before carry the view.
  */
 async function withStatus(notification: Notification): Promise<StatusNotification> {
-  if (notification.status) return { ...notification, status: notification.status };
+  return { ...notification, status: notification.status ?? (await ownStatus()) };
+}
+
+/** The status view of the request whose activity this is. */
+async function ownStatus(): Promise<RequestStatusView> {
   const { client, info } = Context.current();
-  if (!info.workflowExecution)
-    throw new Error(`notification for request ${notification.requestId} without its status, outside its workflow`);
-  const view = await client.workflow.getHandle(info.workflowExecution.workflowId).query(status);
-  return { ...notification, status: view };
+  if (!info.workflowExecution) throw new Error('a request activity ran outside its request: it has no status to read');
+  return client.workflow.getHandle(info.workflowExecution.workflowId).query(status);
 }
