@@ -241,6 +241,26 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     );
   });
 
+  it('parked requests beyond the workflow cache are evicted and replayed when decided, each applied once', async () => {
+    const { services, target } = await harness({ maxCachedWorkflows: 1 });
+    const ids: string[] = [];
+    for (const column of ['a', 'b', 'c'])
+      ids.push(
+        (
+          await startRequest(
+            services,
+            change(target.name, { source: { format: 'sql', text: `ALTER TABLE orders ADD COLUMN ${column} text;` } }),
+          )
+        ).requestId,
+      );
+    for (const id of ids) await statusWhen(services, id, 'at the gate', atGate);
+    for (const id of ids)
+      await decideRequest(services, id, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
+    for (const id of ids) expect((await statusWhen(services, id, 'done', ended)).state).toBe('completed');
+    expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'a', 'b', 'c']);
+    expect(await appliedSteps(target.url)).toBe(3);
+  });
+
   it('a migration directory: what the target already applied is left out; an applied file edited since stops the request before anyone is asked', async () => {
     const { services, target } = await harness();
     const first = { path: '001_note.up.sql', up: ADD_NOTE, down: 'ALTER TABLE orders DROP COLUMN note;' };
