@@ -8,7 +8,7 @@
  *     modeling, review run in-process on the same input);
  * (c) BENCH_PARKED (default 1000) requests parked at a gate: time to park, worker memory (printed as
  *     soon as measured), time to decide them all (BENCH_DECIDE_CONCURRENCY at a time, default 16);
- * (d) history size per request kind (compact JSON, as Temporal's history export writes it).
+ * (d) history size per request kind: the server's measure, and the exported JSON's.
  * A count of 0 leaves that part out.
  */
 import { Client, Connection } from '@temporalio/client';
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       decisions: ephemeralDecisionSigner(),
     };
     const floor = REQUESTS > 0 ? await bareUpdateRoundTrips(client, nativeConnection, REQUESTS) : [];
-    const sizes: Record<string, number> = {};
+    const sizes: Record<string, { server: number; json: number }> = {};
     await worker.runUntil(async () => {
       if (REQUESTS > 0) {
         const { times, last } = await decisionToApplied(services, targetUrl);
@@ -97,7 +97,9 @@ async function main(): Promise<void> {
       if (PARKED > 0) sizes['change, rejected'] = await historyBytes(services, await parked(services));
     });
     for (const [kind, bytes] of Object.entries(sizes))
-      console.log(`(d) history of a ${kind}: ${(bytes / 1024).toFixed(1)} KB`);
+      console.log(
+        `(d) history of a ${kind}: ${(bytes.server / 1024).toFixed(1)} KB (server's history size; ${(bytes.json / 1024).toFixed(1)} KB as exported JSON)`,
+      );
   } finally {
     await store.end();
     await connection.close();
@@ -252,9 +254,11 @@ async function requestInputOf(services: RequestServices, requestId: string): Pro
   return JSON.parse(Buffer.from(payload!.data!).toString()) as RequestInput;
 }
 
-async function historyBytes(services: RequestServices, requestId: string): Promise<number> {
-  const history = await services.temporal.workflow.getHandle(workflowIdOf(requestId)).fetchHistory();
-  return Buffer.byteLength(historyToJSON(history));
+/** The server's measure of the history (what Temporal's limits count), and its JSON export's length. */
+async function historyBytes(services: RequestServices, requestId: string): Promise<{ server: number; json: number }> {
+  const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
+  const [{ historySize }, history] = await Promise.all([handle.describe(), handle.fetchHistory()]);
+  return { server: historySize ?? Number.NaN, json: Buffer.byteLength(historyToJSON(history)) };
 }
 
 async function answerAll(services: RequestServices, requestId: string): Promise<void> {

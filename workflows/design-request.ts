@@ -253,8 +253,16 @@ class RequestRun {
   /** Runs one phase's activity, stops at a cancel, keeps its artifacts and audits it done. */
   async phase<T extends object>(name: string, work: () => Promise<T>): Promise<T> {
     if (this.cancelled) throw new RequestCancelled();
-    if (this.batched) await this.flush();
-    const result = await work();
+    let result: T;
+    if (!this.batched) result = await work();
+    else if (name === 'apply') {
+      // An apply changes the target: what led to it (the decisions) is in the log before it starts.
+      await this.flush();
+      result = await work();
+    } else {
+      // Reading phases run beside the audit of what came before: the log still has it before they end.
+      [result] = await Promise.all([work(), this.flush()]);
+    }
     const { artifacts, migration, report } = result as {
       artifacts?: Record<string, ArtifactRef>;
       migration?: ArtifactRef;
