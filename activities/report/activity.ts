@@ -66,8 +66,11 @@ export function createReportActivities({ store, notify, checkpointAudit }: Repor
     },
 
     // In order: a request's Slack thread and mail read as its story.
+    // One Query for the batch: its notifications were told at the same step.
     notifyBatch: async (notifications) => {
-      for (const notification of notifications) await activities.notify(notification);
+      const view = notify && notifications.some((n) => !n.status) ? await ownStatus() : undefined;
+      for (const notification of notifications)
+        await activities.notify(view ? { ...notification, status: notification.status ?? view } : notification);
     },
   };
   return activities;
