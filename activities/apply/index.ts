@@ -44,6 +44,15 @@ export interface ApplyOptions {
    * the apply lock: a revert records there what its down undid. Must be safe to run again.
    */
   afterMigration?: (session: TargetSession, migration: Migration) => Promise<void>;
+  /**
+   * Runs first in the runner's session, once it holds the apply lock: what it finds there (the
+   * reviewed schema) nothing else can change before the steps run. Throwing stops the run before any step.
+   */
+  underLock?: (session: TargetSession) => Promise<void>;
+  /** Runs in the runner's session, still under the apply lock, when the run stops with `error`. */
+  onStopped?: (session: TargetSession, error: unknown) => Promise<void>;
+  /** Names the runner's sessions (`application_name`), so a stalled attempt's session can be found. */
+  applicationName?: string;
 }
 
 export interface StepResult {
@@ -85,9 +94,11 @@ export async function applyMigrations(
   const current: { emit: (status: ApplyProgressStatus, detail?: string) => void } = { emit: () => undefined };
   const session = await TargetSession.open(target, {
     ...sessionLimits(options),
+    applicationName: options.applicationName,
     onRetry: (_attempt, detail) => current.emit('retrying', detail),
   });
   try {
+    await options.underLock?.(session);
     await ensureHistoryTable(session.client);
     const results: ApplyResult[] = [];
     for (const migration of migrations) {
@@ -95,6 +106,9 @@ export async function applyMigrations(
       await options.afterMigration?.(session, migration);
     }
     return results;
+  } catch (error) {
+    await options.onStopped?.(session, error);
+    throw error;
   } finally {
     await session.close();
   }

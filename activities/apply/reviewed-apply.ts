@@ -1,0 +1,161 @@
+import { Context } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import type { Migration } from '../../artifacts/migration';
+import { resolveTarget } from '../../config/targets';
+import { fingerprint, introspect } from '../../postgres/introspection';
+import { connectTarget } from '../../postgres/target';
+import { getJson } from '../../store/artifacts';
+import type { ApplyReviewedInput, ApplyReviewedOutcome, RenderInput, RequestActivities } from '../contracts';
+import { applyMigrations, LockContentionError, MigrationFailedError, runRevert, verifyApplied } from '.';
+import { HISTORY_TABLE } from './history';
+import { APPLY_LOCK_KEY, type TargetSession } from './session';
+import { runOnTarget } from './activity';
+import { heartbeating } from '../heartbeat';
+
+/** The runner session's name on the target: a stalled attempt of this request is found by it. */
+export function applySessionName(requestId: string): string {
+  return `schemawright-apply ${requestId}`;
+}
+
+/** The request whose runner holds the lock, from its session's name; another tool's session as it is named. */
+function holderOf(applicationName: string): string {
+  const prefix = applySessionName('');
+  return applicationName.startsWith(prefix)
+    ? `request ${applicationName.slice(prefix.length)}`
+    : `session '${applicationName || 'unnamed'}'`;
+}
+
+/** Thrown under the lock when the target is not the schema that was reviewed: nothing has run. */
+class DriftedError extends Error {
+  constructor(readonly current: string) {
+    super(`the target's schema is ${current}, not the one reviewed`);
+  }
+}
+
+/**
+ * Render, check and apply in one: under the runner's advisory lock and in the session that applies,
+ * the target's fingerprint is compared with the reviewed one, so nothing can change between check
+ * and apply; a drift comes back as such with nothing run. Then the steps, and the verification.
+ */
+export function createReviewedApply(
+  store: Pool,
+  render: RequestActivities['renderChosenMigration'],
+): RequestActivities['applyReviewed'] {
+  return (input) => heartbeating((progress) => applyReviewed(store, render, input, progress));
+}
+
+async function applyReviewed(
+  store: Pool,
+  render: RequestActivities['renderChosenMigration'],
+  input: ApplyReviewedInput,
+  progress: (detail: unknown) => void,
+): Promise<ApplyReviewedOutcome> {
+  const context = Context.current();
+  const target = resolveTarget(input.target).connectionString;
+  const sessionName = applySessionName(input.requestId);
+  // A heartbeat that timed out made Temporal start this attempt: the old one's session is ended
+  // (its transaction rolls back, an interrupted step is made safe by the runner), then the lock is ours to wait for.
+  if (context.info.attempt > 1) await endSessionsNamed(target, input.target, sessionName);
+  // Cancelled (its heartbeat timed out, and it learnt so): this attempt ends its own session, which frees the lock for its retry.
+  context.cancelled.catch(() => endSessionsNamed(target, input.target, sessionName).catch(() => undefined));
+
+  const chosen = await render(input.render satisfies RenderInput);
+  let current = input.fingerprint;
+  let atStop: string | undefined;
+  const watch = watchLockHolder(target, input.target, sessionName, progress);
+  const underLock = async (session: TargetSession) => {
+    await watch.stop();
+    // A crashed attempt of this request passed this check and began: its own steps changed the schema.
+    if (await ownStepsRecorded(session, input.requestId)) return;
+    current = fingerprint(await introspect(session.client, { statements: 0 }));
+    if (current !== input.fingerprint) throw new DriftedError(current);
+  };
+  const onStopped = async (session: TargetSession, error: unknown) => {
+    if (!(error instanceof LockContentionError || error instanceof MigrationFailedError)) return;
+    atStop = await introspect(session.client, { statements: 0 }).then(fingerprint, () => undefined);
+  };
+  try {
+    const applied = await runOnTarget(
+      store,
+      { ...input, migration: chosen.migration },
+      input.revert ? runRevert : applyMigrations,
+      progress,
+      { underLock, onStopped, applicationName: sessionName },
+      () => (atStop ? { fingerprint: atStop } : {}),
+    );
+    const migrations = await getJson<Migration[]>(store, chosen.migration);
+    const problems: string[] = [];
+    for (const migration of migrations)
+      problems.push(...(await verifyApplied({ name: input.target, connectionString: target }, migration)));
+    return {
+      drifted: false,
+      applied,
+      verified: { ok: problems.length === 0, fingerprint: current, problems },
+      artifacts: { 'render-migration': chosen.migration },
+    };
+  } catch (error) {
+    if (error instanceof DriftedError) return { drifted: true, current: error.current };
+    throw error;
+  } finally {
+    await watch.stop();
+  }
+}
+
+async function ownStepsRecorded(session: TargetSession, requestId: string): Promise<boolean> {
+  const { rows } = await session.client.query<{ found: boolean }>(
+    `SELECT to_regclass('${HISTORY_TABLE}') IS NOT NULL AND EXISTS (SELECT 1 FROM ${HISTORY_TABLE} WHERE request_id = $1) AS found`,
+    [requestId],
+  );
+  return rows[0].found;
+}
+
+async function endSessionsNamed(connectionString: string, name: string, sessionName: string): Promise<void> {
+  const client = await connectTarget(connectionString, { name, applicationName: `${sessionName} (ending)` });
+  try {
+    await client.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE application_name = $1 AND datname = current_database() AND pid <> pg_backend_pid()`,
+      [sessionName],
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * While the runner waits for the target's apply lock, heartbeats who holds it, so the request's
+ * status can say what it waits for (approvals/apply-wait.ts).
+ */
+function watchLockHolder(
+  connectionString: string,
+  name: string,
+  own: string,
+  progress: (detail: unknown) => void,
+): { stop(): Promise<void> } {
+  let stopped = false;
+  const loop = (async () => {
+    const client = await connectTarget(connectionString, { name, applicationName: `${own} (watching the lock)` });
+    try {
+      while (!stopped) {
+        const { rows } = await client.query<{ application_name: string }>(
+          `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+          [APPLY_LOCK_KEY],
+        );
+        const holder = rows[0]?.application_name;
+        if (!stopped && holder !== undefined && holder !== own)
+          progress({ waitingFor: 'apply-lock', heldBy: holderOf(holder) });
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  })().catch(() => undefined);
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
