@@ -102,11 +102,12 @@ async function applyReviewed(
 }
 
 async function ownStepsRecorded(session: TargetSession, requestId: string): Promise<boolean> {
-  const { rows } = await session.client.query<{ found: boolean }>(
-    `SELECT to_regclass('${HISTORY_TABLE}') IS NOT NULL AND EXISTS (SELECT 1 FROM ${HISTORY_TABLE} WHERE request_id = $1) AS found`,
-    [requestId],
-  );
-  return rows[0].found;
+  const { rows } = await session.client.query<{ table: string | null }>(`SELECT to_regclass($1)::text AS table`, [
+    HISTORY_TABLE,
+  ]);
+  if (!rows[0].table) return false;
+  const own = await session.client.query(`SELECT 1 FROM ${HISTORY_TABLE} WHERE request_id = $1 LIMIT 1`, [requestId]);
+  return own.rowCount !== 0;
 }
 
 async function endSessionsNamed(connectionString: string, name: string, sessionName: string): Promise<void> {

@@ -1,0 +1,99 @@
+import type { Pool } from 'pg';
+import { fingerprint, type Catalog } from '../../postgres/introspection';
+import { getArtifact } from '../../store/artifacts';
+import { startRequest, type KickoffRequest } from '../../approvals/requests';
+import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from '../support/stack';
+import { atGate, ended, querySql, requestHarness, statusWhen, type RequestHarness } from '../support/requests';
+import { approve, auditOf, historyRows, holdApplyLock } from '../support/target-lock';
+
+const ORDERS =
+  'CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, placed_at timestamptz NOT NULL)';
+
+function addNote(target: string): KickoffRequest {
+  return {
+    clientRequestId: uniqueName('req'),
+    kind: 'change',
+    title: 'add a note to orders',
+    target,
+    environment: 'production',
+    requester: 'rita',
+    channel: 'cli',
+    source: { format: 'sql', text: 'ALTER TABLE orders ADD COLUMN note text;' },
+  };
+}
+
+async function columnsOf(url: string, table: string): Promise<string[]> {
+  const rows = await querySql<{ column_name: string }>(
+    url,
+    'SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position',
+    [table],
+  );
+  return rows.map((r) => r.column_name);
+}
+
+describe('a schema change slipped in between approval and apply', () => {
+  let temporal: TemporalConnections;
+  let store: { pool: Pool; close(): Promise<void> };
+  let harness: RequestHarness;
+
+  beforeAll(async () => {
+    temporal = await connectTemporal();
+    store = await createTestStore();
+    harness = await requestHarness(temporal, store.pool, { targetSetup: ORDERS });
+  });
+  afterAll(async () => {
+    await harness?.close();
+    await store?.close();
+    await temporal?.close();
+  });
+
+  it('is found under the apply lock: nothing is applied blind, the change is modeled and reviewed again from the new schema, and asked again', async () => {
+    const { services, target } = harness;
+    const { requestId } = await startRequest(services, addNote(target.name));
+    const asked = await statusWhen(services, requestId, 'at the gate', atGate);
+    const analysed = (await auditOf(store.pool, requestId, 'phase-done')).length;
+
+    // Another runner holds the lock when the approval comes: the request's apply waits behind it.
+    const other = await holdApplyLock(target.url);
+    await approve(services, requestId, asked.questions[0]!.id);
+    await statusWhen(services, requestId, 'applying', (view) => view.phase === 'apply');
+    // What that other runner applies, while this request waits for the lock.
+    await other.client.query('ALTER TABLE orders ADD COLUMN shipped_at timestamptz');
+    await other.release();
+
+    const again = await statusWhen(
+      services,
+      requestId,
+      'asked again',
+      (view) => atGate(view) && view.questions.some((q) => q.id === 'approve#2'),
+    );
+    expect(again.questions.map((q) => q.id)).toEqual(['approve#2']);
+    // Nothing of the request ran: the check was in the session that would have applied, under the lock.
+    expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'shipped_at']);
+    expect(await historyRows(target.url)).toEqual([]);
+
+    const [drift] = await auditOf(store.pool, requestId, 'drift');
+    const phases = (await auditOf(store.pool, requestId, 'phase-done')).map((d) => d.phase);
+    // The reviewed fingerprint is the analysed catalog's; after the drift, analysis and modeling ran again before review.
+    const analyses = (await auditOf(store.pool, requestId, 'phase-done')).filter((d) => d.phase === 'analysis');
+    const catalogOf = async (i: number) =>
+      fingerprint(
+        JSON.parse(
+          (await getArtifact(store.pool, (analyses[i]!.artifacts as Record<string, string>).catalog!)).content,
+        ) as Catalog,
+      );
+    expect(drift).toEqual({ round: 1, reviewed: await catalogOf(0), current: await catalogOf(1) });
+    expect(drift!.reviewed).not.toEqual(drift!.current);
+    expect(phases.slice(analysed)).toEqual(['apply', 'analysis', 'modeling', 'review']);
+
+    await approve(services, requestId, 'approve#2', 'bob');
+    const done = await statusWhen(services, requestId, 'done', ended);
+    expect(done.state).toBe('completed');
+    expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'shipped_at', 'note']);
+    expect(await historyRows(target.url)).toEqual([
+      expect.objectContaining({ status: 'applied', request_id: requestId }),
+    ]);
+    const applied = await auditOf(store.pool, requestId, 'step-applied');
+    expect(applied).toHaveLength(1);
+  });
+});
