@@ -46,7 +46,7 @@ import type { DecisionSigner } from './decision-keys';
 import { UpdateLanes } from './update-lanes';
 import { loadSpec, SpecError } from '../activities/modeling/spec';
 import { parseStatements, SqlSyntaxError } from '../postgres/parse';
-import type { MigrationFile } from '../artifacts/migration-files';
+import { layoutProblems, type MigrationFile } from '../artifacts/migration-files';
 import { PolicyError } from './policy';
 import { revertableRequest } from './revert-request';
 
@@ -202,6 +202,8 @@ async function sourceProblems(source: KickoffRequest['source']): Promise<string[
     const bad = parsed.findIndex((f) => !isFile(f));
     if (bad >= 0) return [`${shape}: item ${bad} is ${JSON.stringify(parsed[bad])?.slice(0, 80)}`];
     files.push(...(parsed as MigrationFile[]));
+    const layout = layoutProblems(files);
+    if (layout.length) return layout;
   }
   if (source.format === 'spec') {
     try {
@@ -251,7 +253,18 @@ export async function startRequest(
   if (request.kind === 'revert') ({ request, reverts } = await revertKickoff(services, request));
   const problems = validateKickoff(request);
   if (!problems.length) problems.push(...(await sourceProblems(request.source)));
-  if (problems.length) throw new RequestInputError(problems);
+  if (problems.length) {
+    // Migrations that cannot be applied as given (a layout, a version twice) are on record as refused.
+    if (request.source.format === 'migrations')
+      await auditRefusal(services, {
+        action: 'request',
+        actor: request.requester?.trim() || 'unknown',
+        channel: request.channel,
+        target: request.target,
+        reason: problems.join('; '),
+      });
+    throw new RequestInputError(problems);
+  }
   const policy = gatePolicyOf(services, request);
   const { rows } = await services.store.query<{ name: string }>('SELECT current_database() AS name');
   const targetRefusal = targetProblem(request.target, services.policyTargets ?? [], rows[0].name);

@@ -1,0 +1,81 @@
+import type { Pool } from 'pg';
+import type { MigrationFile } from '../artifacts/migration-files';
+import { layoutProblems, readMigrationFiles } from '../artifacts/migration-files';
+import { listRequests, RequestInputError, startRequest, type KickoffRequest } from '../approvals/requests';
+import { LEMMY_DIR, MARQUEZ_DIR } from './support/fixtures';
+import { requestHarness, type RequestHarness } from './support/requests';
+import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from './support/stack';
+
+function fromFiles(target: string, files: MigrationFile[]): KickoffRequest {
+  return {
+    clientRequestId: uniqueName('req'),
+    kind: 'change',
+    title: 'a directory of migrations',
+    target,
+    environment: 'production',
+    requester: 'rita',
+    channel: 'cli',
+    source: { format: 'migrations', text: JSON.stringify(files) },
+  };
+}
+
+const up = (path: string): MigrationFile => ({ path, up: 'CREATE TABLE t (id int);' });
+
+describe('kickoff refuses migrations whose layout cannot be applied, naming the files', () => {
+  let temporal: TemporalConnections;
+  let store: { pool: Pool; close(): Promise<void> };
+  let harness: RequestHarness;
+
+  beforeAll(async () => {
+    temporal = await connectTemporal();
+    store = await createTestStore();
+    harness = await requestHarness(temporal, store.pool);
+  });
+  afterAll(async () => {
+    await harness?.close();
+    await store?.close();
+    await temporal?.close();
+  });
+
+  it.each([
+    [
+      'two migrations with one version',
+      [up('001_users.up.sql'), up('001_orders.up.sql'), up('002_items.up.sql')],
+      '001_users.up.sql and 001_orders.up.sql have the same version 001: give each migration its own version',
+    ],
+    [
+      'two Flyway migrations whose versions are one number',
+      [up('V1.1__a.sql'), up('V1_1__b.sql')],
+      'V1.1__a.sql and V1_1__b.sql have the same version 1.1: give each migration its own version',
+    ],
+    [
+      'a file with no version among versioned ones',
+      [up('001_users.up.sql'), up('notes.sql')],
+      'notes.sql has no version in its name, so its place in the order cannot be told: name it like 001_x.up.sql (golang-migrate), 20240101120000_x.sql (dbmate), V1__x.sql (Flyway) or 2024-01-01-120000_x/up.sql (diesel)',
+    ],
+    [
+      'a down given as an up',
+      [up('001_users.up.sql'), up('001_users.down.sql')],
+      '001_users.down.sql is a down migration given as an up: pair it with its up (the same name with up)',
+    ],
+  ])('%s: refused before anything starts, and the refusal is audited', async (_name, files, problem) => {
+    const { services, target } = harness;
+    const request = fromFiles(target.name, files);
+    const error = await startRequest(services, request).catch((e: unknown) => e);
+    expect(error).toEqual(new RequestInputError([problem]));
+    expect(await listRequests(services, { target: target.name })).toEqual([]);
+    const { rows } = await store.pool.query<{ actor: string; target: string; data: Record<string, unknown> }>(
+      "SELECT actor, target, data FROM audit_log WHERE kind = 'refused' AND data->>'reason' = $1",
+      [problem],
+    );
+    expect(rows).toEqual([
+      { actor: 'rita', target: target.name, data: expect.objectContaining({ action: 'request' }) },
+    ]);
+  });
+
+  it('the layouts schemawright reads (Flyway, diesel) have no problem', () => {
+    expect(layoutProblems(readMigrationFiles(MARQUEZ_DIR))).toEqual([]);
+    expect(layoutProblems(readMigrationFiles(LEMMY_DIR))).toEqual([]);
+    expect(layoutProblems([up('20240101120000_a.sql'), up('20240102120000_b.sql'), up('R__views.sql')])).toEqual([]);
+  });
+});
