@@ -10,7 +10,11 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
+  type WorkflowHandle,
 } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { waitingFor, type PendingActivity } from './apply-wait';
 import {
   cancel,
   REFUSAL_FAILURE_TYPE,
@@ -363,12 +367,32 @@ export async function requestStatus(
   services: Pick<RequestServices, 'temporal'>,
   requestId: string,
 ): Promise<RequestStatusView> {
+  const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
   try {
-    return await services.temporal.workflow.getHandle(workflowIdOf(requestId)).query(status);
+    const view = await handle.query(status);
+    // Only an apply can wait on something the workflow does not see: the target's lock, a retry.
+    const pending = view.state === 'applying' ? await pendingActivities(handle) : [];
+    const waiting = waitingFor(view, pending);
+    return waiting ? { ...view, waitingFor: waiting } : view;
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new UnknownRequestError(requestId);
     throw error;
   }
+}
+
+/** The workflow's pending activities as Temporal describes them, their latest heartbeat decoded. */
+async function pendingActivities(handle: WorkflowHandle): Promise<PendingActivity[]> {
+  const { raw } = await handle.describe();
+  return (raw.pendingActivities ?? []).map((activity) => {
+    const [detail] = activity.heartbeatDetails?.payloads ?? [];
+    return {
+      activityType: activity.activityType?.name ?? '',
+      attempt: activity.attempt ?? 1,
+      heartbeat: detail ? defaultPayloadConverter.fromPayload(detail) : undefined,
+      scheduled: activity.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
+      lastFailure: activity.lastFailure?.message ?? undefined,
+    };
+  });
 }
 
 /**
