@@ -1,10 +1,9 @@
-import type { Pool } from 'pg';
 import type { MigrationFile } from '../artifacts/migration-files';
 import { layoutProblems, readMigrationFiles } from '../artifacts/migration-files';
 import { listRequests, RequestInputError, startRequest, type KickoffRequest } from '../approvals/requests';
 import { LEMMY_DIR, MARQUEZ_DIR } from './support/fixtures';
-import { requestHarness, type RequestHarness } from './support/requests';
-import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from './support/stack';
+import { harnessForFile } from './support/target-lock';
+import { uniqueName } from './support/stack';
 
 function fromFiles(target: string, files: MigrationFile[]): KickoffRequest {
   return {
@@ -22,20 +21,7 @@ function fromFiles(target: string, files: MigrationFile[]): KickoffRequest {
 const up = (path: string): MigrationFile => ({ path, up: 'CREATE TABLE t (id int);' });
 
 describe('kickoff refuses migrations whose layout cannot be applied, naming the files', () => {
-  let temporal: TemporalConnections;
-  let store: { pool: Pool; close(): Promise<void> };
-  let harness: RequestHarness;
-
-  beforeAll(async () => {
-    temporal = await connectTemporal();
-    store = await createTestStore();
-    harness = await requestHarness(temporal, store.pool);
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await store?.close();
-    await temporal?.close();
-  });
+  const opened = harnessForFile();
 
   it.each([
     [
@@ -59,7 +45,8 @@ describe('kickoff refuses migrations whose layout cannot be applied, naming the 
       '001_users.down.sql is a down migration given as an up: pair it with its up (the same name with up)',
     ],
   ])('%s: refused before anything starts, and the refusal is audited', async (_name, files, problem) => {
-    const { services, target } = harness;
+    const { services, target } = opened.harness;
+    const store = opened.store;
     const request = fromFiles(target.name, files);
     const error = await startRequest(services, request).catch((e: unknown) => e);
     expect(error).toEqual(new RequestInputError([problem]));

@@ -1,55 +1,27 @@
-import type { Pool } from 'pg';
 import { fingerprint, type Catalog } from '../../postgres/introspection';
 import { getArtifact } from '../../store/artifacts';
-import { startRequest, type KickoffRequest } from '../../approvals/requests';
-import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from '../support/stack';
-import { atGate, ended, querySql, requestHarness, statusWhen, type RequestHarness } from '../support/requests';
-import { approve, auditOf, historyRows, holdApplyLock } from '../support/target-lock';
+import { startRequest } from '../../approvals/requests';
+import { atGate, ended, statusWhen } from '../support/requests';
+import {
+  approve,
+  auditOf,
+  changeRequest,
+  columnsOf,
+  harnessForFile,
+  historyRows,
+  holdApplyLock,
+} from '../support/target-lock';
 
 const ORDERS =
   'CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, placed_at timestamptz NOT NULL)';
 
-function addNote(target: string): KickoffRequest {
-  return {
-    clientRequestId: uniqueName('req'),
-    kind: 'change',
-    title: 'add a note to orders',
-    target,
-    environment: 'production',
-    requester: 'rita',
-    channel: 'cli',
-    source: { format: 'sql', text: 'ALTER TABLE orders ADD COLUMN note text;' },
-  };
-}
-
-async function columnsOf(url: string, table: string): Promise<string[]> {
-  const rows = await querySql<{ column_name: string }>(
-    url,
-    'SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position',
-    [table],
-  );
-  return rows.map((r) => r.column_name);
-}
-
 describe('a schema change slipped in between approval and apply', () => {
-  let temporal: TemporalConnections;
-  let store: { pool: Pool; close(): Promise<void> };
-  let harness: RequestHarness;
-
-  beforeAll(async () => {
-    temporal = await connectTemporal();
-    store = await createTestStore();
-    harness = await requestHarness(temporal, store.pool, { targetSetup: ORDERS });
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await store?.close();
-    await temporal?.close();
-  });
+  const opened = harnessForFile({ targetSetup: ORDERS });
 
   it('is found under the apply lock: nothing is applied blind, the change is modeled and reviewed again from the new schema, and asked again', async () => {
-    const { services, target } = harness;
-    const { requestId } = await startRequest(services, addNote(target.name));
+    const { services, target } = opened.harness;
+    const store = opened.store;
+    const { requestId } = await startRequest(services, changeRequest(target.name));
     const asked = await statusWhen(services, requestId, 'at the gate', atGate);
     const analysed = (await auditOf(store.pool, requestId, 'phase-done')).length;
 

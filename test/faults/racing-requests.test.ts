@@ -1,58 +1,29 @@
-import { Client as PgClient, type Pool } from 'pg';
-import { requestStatus, startRequest, type KickoffRequest } from '../../approvals/requests';
+import { Client as PgClient } from 'pg';
+import { requestStatus, startRequest } from '../../approvals/requests';
 import { requestPage } from '../../approvals/web/pages';
 import { requestPageData } from '../../approvals/web/request-page';
 import { describe as describeRequest } from '../../cli/commands/requests';
-import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from '../support/stack';
-import { atGate, ended, querySql, requestHarness, statusWhen, type RequestHarness } from '../support/requests';
+import { atGate, ended, querySql, statusWhen } from '../support/requests';
 import { waitFor } from '../../stack/wait';
-import { approve, auditOf, historyRows } from '../support/target-lock';
+import { approve, auditOf, changeRequest, harnessForFile, historyRows } from '../support/target-lock';
 
 const ORDERS =
   'CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, placed_at timestamptz NOT NULL)';
 
-function change(target: string, title: string, sql: string): KickoffRequest {
-  return {
-    clientRequestId: uniqueName('req'),
-    kind: 'change',
-    title,
-    target,
-    environment: 'production',
-    requester: 'rita',
-    channel: 'cli',
-    source: { format: 'sql', text: sql },
-  };
-}
-
 describe('two requests racing on one target', () => {
-  let temporal: TemporalConnections;
-  let store: { pool: Pool; close(): Promise<void> };
-  let harness: RequestHarness;
-
-  beforeAll(async () => {
-    temporal = await connectTemporal();
-    store = await createTestStore();
-    // The first request's step waits on a table lock the test holds, long enough to be seen waiting.
-    harness = await requestHarness(temporal, store.pool, {
-      targetSetup: ORDERS,
-      apply: { lockTimeoutMs: 60_000, lockRetries: 0 },
-    });
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await store?.close();
-    await temporal?.close();
-  });
+  // The first request's step waits on a table lock the test holds, long enough to be seen waiting.
+  const opened = harnessForFile({ targetSetup: ORDERS, apply: { lockTimeoutMs: 60_000, lockRetries: 0 } });
 
   it('apply one at a time: the second waits for the first, says so on its page, and is reviewed again, not applied blind', async () => {
-    const { services, target } = harness;
-    const first = await startRequest(
-      services,
-      change(target.name, 'add a note', 'ALTER TABLE orders ADD COLUMN note text;'),
-    );
+    const { services, target } = opened.harness;
+    const store = opened.store;
+    const first = await startRequest(services, changeRequest(target.name));
     const second = await startRequest(
       services,
-      change(target.name, 'add shipped_at', 'ALTER TABLE orders ADD COLUMN shipped_at timestamptz;'),
+      changeRequest(target.name, {
+        title: 'add shipped_at',
+        source: { format: 'sql', text: 'ALTER TABLE orders ADD COLUMN shipped_at timestamptz;' },
+      }),
     );
     const [firstAsked, secondAsked] = [
       await statusWhen(services, first.requestId, 'at the gate', atGate),

@@ -1,12 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { Client as PgClient, type Pool } from 'pg';
 import { startMailCapture, type MailCapture } from '../../approvals/email/capture';
 import { startRequest, type RequestServices } from '../../approvals/requests';
 import { targetVariable } from '../../config/targets';
-import { startChild, type ManagedChild } from '../../stack/child-process';
+import type { ManagedChild } from '../../stack/child-process';
+import { polling, startWorkerProcess } from '../support/worker-process';
 import { waitFor } from '../../stack/wait';
 import { createWorker } from '../../workers/worker';
 import { atGate, ended, querySql, runSql, statusWhen, testPolicy, testSigner } from '../support/requests';
@@ -14,7 +12,6 @@ import {
   connectTemporal,
   createTestDatabase,
   createTestStore,
-  testStack,
   uniqueName,
   workflowBundle,
   type TemporalConnections,
@@ -22,9 +19,7 @@ import {
 } from '../support/stack';
 import { approve, auditOf, historyRows } from '../support/target-lock';
 
-const REPO = join(__dirname, '..', '..');
 const WEB_URL = 'http://approvals.stalled.test';
-const LOGS = mkdtempSync(join(tmpdir(), 'schemawright-stalled-'));
 
 /**
  * A worker whose apply attempt stops heartbeating (SIGSTOP: alive, holding its session and the
@@ -76,29 +71,15 @@ describe('an apply attempt whose heartbeat timed out', () => {
       decisions: testSigner,
       policyTargets: [target.name],
     };
-    stalled = startChild(
-      'worker',
-      process.execPath,
-      ['--import', 'tsx', join(REPO, 'cli/schemawright.ts'), 'worker'],
-      join(LOGS, `${uniqueName('worker')}.log`),
-      {
-        cwd: REPO,
-        env: {
-          ...process.env,
-          TEMPORAL_ADDRESS: testStack().temporalAddress,
-          TEMPORAL_NAMESPACE: temporal.namespace,
-          DATABASE_URL: store.db.url,
-          SCHEMAWRIGHT_TASK_QUEUE: taskQueue,
-          SCHEMAWRIGHT_WEB_URL: WEB_URL,
-          SMTP_URL: `smtp://127.0.0.1:${mail.port}/?ignoreTLS=true`,
-          SCHEMAWRIGHT_TOKEN_KEYS: 'stalled:0123456789abcdef0123456789abcdef',
-        },
-      },
-    );
-    const child = stalled;
-    await waitFor('the worker to poll', () => (child.logTail(200).includes('worker polling') ? true : undefined), {
-      timeoutMs: 90_000,
+    stalled = startWorkerProcess({
+      namespace: temporal.namespace,
+      storeUrl: store.db.url,
+      taskQueue,
+      webUrl: WEB_URL,
+      mailPort: mail.port,
+      target,
     });
+    await polling(stalled, 90_000);
     const { requestId } = await startRequest(services, {
       clientRequestId: uniqueName('r'),
       kind: 'change',
@@ -131,7 +112,7 @@ describe('an apply attempt whose heartbeat timed out', () => {
           )[0]?.pid,
         { timeoutMs: 60_000 },
       );
-      child.process.kill('SIGSTOP');
+      stalled!.process.kill('SIGSTOP');
       await blocker.query('ROLLBACK');
     } finally {
       await blocker.end();

@@ -76,12 +76,7 @@ const paths: Record<string, Path> = {
     const id = await gate(services, change(target.name, 'ALTER TABLE orders ADD COLUMN note text;'));
     await sql(target.url, 'CREATE TABLE audit_trail (id bigint PRIMARY KEY)');
     await decideRequest(services, id, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
-    await until(
-      services,
-      id,
-      (view) => view.state === 'awaiting-approval' && view.questions.some((q) => q.id === 'approve#2'),
-    );
-    await decideRequest(services, id, { questionId: 'approve#2', optionId: 'apply', person: 'bob', channel: 'cli' });
+    await approveAgain(services, id);
     return id;
   },
   'apply-stopped-then-retried': async (services, target) => {
@@ -168,12 +163,7 @@ Object.assign(paths, {
     await until(services, id, (view) => view.phase === 'apply');
     await other.query('CREATE TABLE audit_trail (id bigint PRIMARY KEY)');
     await other.end();
-    await until(
-      services,
-      id,
-      (view) => view.state === 'awaiting-approval' && view.questions.some((q) => q.id === 'approve#2'),
-    );
-    await decideRequest(services, id, { questionId: 'approve#2', optionId: 'apply', person: 'bob', channel: 'cli' });
+    await approveAgain(services, id);
     return id;
   }) satisfies Path,
 });
@@ -255,6 +245,16 @@ async function answerAll(services: RequestServices, id: string): Promise<void> {
       channel: 'cli',
     });
   }
+}
+
+/** The request was asked again after a drift: bob approves the second round. */
+async function approveAgain(services: RequestServices, id: string): Promise<void> {
+  await until(
+    services,
+    id,
+    (view) => view.state === 'awaiting-approval' && view.questions.some((q) => q.id === 'approve#2'),
+  );
+  await decideRequest(services, id, { questionId: 'approve#2', optionId: 'apply', person: 'bob', channel: 'cli' });
 }
 
 function until(

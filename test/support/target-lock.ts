@@ -1,7 +1,8 @@
 import { Client as PgClient, type Pool } from 'pg';
-import { decideRequest, type RequestServices } from '../../approvals/requests';
+import { decideRequest, type KickoffRequest, type RequestServices } from '../../approvals/requests';
 import { APPLY_LOCK_KEY } from '../../activities/apply/session';
-import { querySql } from './requests';
+import { querySql, requestHarness, type RequestHarness } from './requests';
+import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from './stack';
 
 /** A session of the test's holding the target's apply lock, as another runner would: whatever waits for it waits for the test. */
 export async function holdApplyLock(url: string): Promise<{ client: PgClient; release(): Promise<void> }> {
@@ -41,4 +42,52 @@ export async function auditOf(store: Pool, requestId: string, kind: string): Pro
     [requestId, kind],
   );
   return rows.map((r) => r.data);
+}
+
+/** The column names of a table on the target, in order. */
+export async function columnsOf(url: string, table: string): Promise<string[]> {
+  const rows = await querySql<{ column_name: string }>(
+    url,
+    'SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position',
+    [table],
+  );
+  return rows.map((r) => r.column_name);
+}
+
+/**
+ * One request harness (target, in-process worker) and store for a test file, opened before its
+ * tests and closed after them; read its fields inside the tests.
+ */
+export function harnessForFile(options: Parameters<typeof requestHarness>[2] = {}): {
+  harness: RequestHarness;
+  store: { pool: Pool; close(): Promise<void> };
+} {
+  const opened = {} as { harness: RequestHarness; store: { pool: Pool; close(): Promise<void> } };
+  let temporal: TemporalConnections | undefined;
+  beforeAll(async () => {
+    temporal = await connectTemporal();
+    opened.store = await createTestStore();
+    opened.harness = await requestHarness(temporal, opened.store.pool, options);
+  });
+  afterAll(async () => {
+    await opened.harness?.close();
+    await opened.store?.close();
+    await temporal?.close();
+  });
+  return opened;
+}
+
+/** rita asks to add a note to orders (SQL), on the target; `overrides` change the rest. */
+export function changeRequest(target: string, overrides: Partial<KickoffRequest> = {}): KickoffRequest {
+  return {
+    clientRequestId: uniqueName('req'),
+    kind: 'change',
+    title: 'add a note to orders',
+    target,
+    environment: 'production',
+    requester: 'rita',
+    channel: 'cli',
+    source: { format: 'sql', text: 'ALTER TABLE orders ADD COLUMN note text;' },
+    ...overrides,
+  };
 }
