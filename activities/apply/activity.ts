@@ -4,8 +4,8 @@ import type { Migration } from '../../artifacts/migration';
 import { resolveTarget } from '../../config/targets';
 import { targetFingerprint } from '../../postgres/target';
 import { appendAudit } from '../../store/audit';
-import { getJson, putJson } from '../../store/artifacts';
-import type { ApplyInput, ApplyOutcome, ApplyStopped, RequestActivities } from '../contracts';
+import { getJson, putJson, type ArtifactRef } from '../../store/artifacts';
+import type { ApplyInput, ApplyOutcome, ApplyStopped, RequestActivities, VerifyOutcome } from '../contracts';
 import { heartbeating } from '../heartbeat';
 import { stepTimer } from '../../operations/metrics';
 import {
@@ -38,16 +38,21 @@ export function createApplyActivities(
     revertChange: (input) => heartbeating((progress) => runOnTarget(store, input, runRevert, progress)),
     applyReviewed: createReviewedApply(store, render),
 
-    verifyChange: (input) =>
-      heartbeating(async () => {
-        const migrations = await getJson<Migration[]>(store, input.migration);
-        const target = { name: input.target, connectionString: resolveTarget(input.target).connectionString };
-        // One migration after another: a directory of hundreds must not open hundreds of connections at once.
-        const problems: string[] = [];
-        for (const migration of migrations) problems.push(...(await verifyApplied(target, migration)));
-        return { ok: problems.length === 0, fingerprint: await targetFingerprint(input.target), problems };
-      }),
+    verifyChange: (input) => heartbeating(() => verifyOnTarget(store, input)),
   };
+}
+
+/** Each chosen migration checked on the target as applied, and the target's fingerprint after. */
+export async function verifyOnTarget(
+  store: Pool,
+  input: { target: string; migration: ArtifactRef },
+): Promise<VerifyOutcome> {
+  const migrations = await getJson<Migration[]>(store, input.migration);
+  const target = { name: input.target, connectionString: resolveTarget(input.target).connectionString };
+  // One migration after another: a directory of hundreds must not open hundreds of connections at once.
+  const problems: string[] = [];
+  for (const migration of migrations) problems.push(...(await verifyApplied(target, migration)));
+  return { ok: problems.length === 0, fingerprint: await targetFingerprint(input.target), problems };
 }
 
 /**

@@ -1,15 +1,13 @@
 import { Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import type { Migration } from '../../artifacts/migration';
 import { resolveTarget } from '../../config/targets';
 import { fingerprint, introspect } from '../../postgres/introspection';
 import { connectTarget } from '../../postgres/target';
-import { getJson } from '../../store/artifacts';
 import type { ApplyReviewedInput, ApplyReviewedOutcome, RenderInput, RequestActivities } from '../contracts';
-import { applyMigrations, LockContentionError, MigrationFailedError, runRevert, verifyApplied } from '.';
+import { applyMigrations, LockContentionError, MigrationFailedError, runRevert } from '.';
 import { HISTORY_TABLE } from './history';
 import { APPLY_LOCK_KEY, type TargetSession } from './session';
-import { runOnTarget } from './activity';
+import { runOnTarget, verifyOnTarget } from './activity';
 import { heartbeating } from '../heartbeat';
 
 /** The runner session's name on the target: a stalled attempt of this request is found by it. */
@@ -60,14 +58,13 @@ async function applyReviewed(
   context.cancelled.catch(() => endSessionsNamed(target, input.target, sessionName).catch(() => undefined));
 
   const chosen = await render(input.render satisfies RenderInput);
-  let current = input.fingerprint;
   let atStop: string | undefined;
   const watch = watchLockHolder(target, input.target, sessionName, progress);
   const underLock = async (session: TargetSession) => {
     await watch.stop();
-    // A crashed attempt of this request passed this check and began: its own steps changed the schema.
-    if (await ownStepsRecorded(session, input.requestId)) return;
-    current = fingerprint(await introspect(session.client, { statements: 0 }));
+    // A retry of an attempt that got past this check and applied steps: its own steps changed the schema.
+    if (context.info.attempt > 1 && (await ownStepsRecorded(session, input.requestId))) return;
+    const current = fingerprint(await introspect(session.client, { statements: 0 }));
     if (current !== input.fingerprint) throw new DriftedError(current);
   };
   const onStopped = async (session: TargetSession, error: unknown) => {
@@ -83,14 +80,10 @@ async function applyReviewed(
       { underLock, onStopped, applicationName: sessionName },
       () => (atStop ? { fingerprint: atStop } : {}),
     );
-    const migrations = await getJson<Migration[]>(store, chosen.migration);
-    const problems: string[] = [];
-    for (const migration of migrations)
-      problems.push(...(await verifyApplied({ name: input.target, connectionString: target }, migration)));
     return {
       drifted: false,
       applied,
-      verified: { ok: problems.length === 0, fingerprint: current, problems },
+      verified: await verifyOnTarget(store, { target: input.target, migration: chosen.migration }),
       artifacts: { 'render-migration': chosen.migration },
     };
   } catch (error) {
