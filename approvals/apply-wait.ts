@@ -15,7 +15,7 @@ export interface PendingActivity {
 }
 
 /**
- * What a request waits for, in words for its page and `schemawright requests show`: the approvers
+ * What a request waits for, in words for its page and `schemawright status`: the approvers
  * who have not chosen yet, the target's apply lock and whose request holds it, or a retry of the
  * apply. Undefined while it works on its own.
  */
