@@ -1,6 +1,14 @@
 import type { MigrationFile } from '../artifacts/migration-files';
 import { layoutProblems, readMigrationFiles } from '../artifacts/migration-files';
-import { listRequests, RequestInputError, startRequest, type KickoffRequest } from '../approvals/requests';
+import {
+  listRequests,
+  RequestInputError,
+  startRequest,
+  workflowIdOf,
+  type KickoffRequest,
+} from '../approvals/requests';
+import { putArtifact } from '../store/artifacts';
+import type { RequestInput, RequestStatusView } from '../workflows/design-request-messages';
 import { LEMMY_DIR, MARQUEZ_DIR } from './support/fixtures';
 import { harnessForFile } from './support/target-lock';
 import { uniqueName } from './support/stack';
@@ -58,6 +66,36 @@ describe('kickoff refuses migrations whose layout cannot be applied, naming the 
     expect(rows).toEqual([
       { actor: 'rita', target: target.name, data: expect.objectContaining({ action: 'request' }) },
     ]);
+  });
+
+  it('a request that reached modeling with such a layout (started before kickoff checked it) fails once, saying why', async () => {
+    const { services, target } = opened.harness;
+    const files = [up('001_users.up.sql'), up('001_orders.up.sql')];
+    const requestId = uniqueName('req');
+    const source = await putArtifact(opened.store.pool, 'source-migrations', 'text/plain', JSON.stringify(files));
+    const { clientRequestId: _id, reverts: _reverts, ...kickoff } = fromFiles(target.name, files);
+    const input: RequestInput = {
+      ...kickoff,
+      requestId,
+      source: { ...source, format: 'migrations' },
+      policy: services.gatePolicyFor(target.name, 'production'),
+      timings: services.timings,
+      decisionKeys: services.decisions.publicKeys,
+    };
+    const handle = await services.temporal.workflow.start('designRequest', {
+      workflowId: workflowIdOf(requestId),
+      taskQueue: services.taskQueue,
+      args: [input],
+    });
+    const done = (await handle.result()) as RequestStatusView;
+    expect([done.state, done.outcome]).toEqual([
+      'failed',
+      'modeling failed: the migrations cannot be applied as given: 001_users.up.sql and 001_orders.up.sql have the same version 001: give each migration its own version',
+    ]);
+    const retried = (await handle.fetchHistory()).events!.filter(
+      (e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt !== 1,
+    );
+    expect(retried).toEqual([]);
   });
 
   it('the layouts schemawright reads (Flyway, diesel) have no problem', () => {
