@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyMigrations, importMigrations } from '../activities/apply';
-import { querySql } from '../test/support/requests';
-import { createTestDatabase, type TestDatabase } from '../test/support/stack';
-import { readMigrationFiles, UnreadableMigrationsError } from './migration-files';
+import { querySql } from './support/requests';
+import { createTestDatabase, type TestDatabase } from './support/stack';
+import { readMigrationFiles, UnreadableMigrationsError } from '../artifacts/migration-files';
 
 function directory(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'schemawright-layouts-'));
