@@ -77,7 +77,26 @@ export interface ApplyInput {
 export interface ApplyStopped {
   step: string;
   evidence: ArtifactRef;
+  /** The target's fingerprint when the apply stopped, read under the lock (applyReviewed): what a retry expects. */
+  fingerprint?: string;
 }
+
+export interface ApplyReviewedInput extends Omit<ApplyInput, 'migration'> {
+  /** The reviewed migration and the options chosen: rendered by the activity. */
+  render: RenderInput;
+  /**
+   * The schema the change was reviewed against: the analysed catalog's fingerprint, or, after an
+   * apply that stopped, the target's when it stopped.
+   */
+  fingerprint: string;
+  /** A revert request's downs: the applied steps they take back are marked undone. */
+  revert?: boolean;
+}
+
+/** The target drifted (nothing ran), or the chosen migration was applied and verified. */
+export type ApplyReviewedOutcome =
+  | { drifted: true; current: string }
+  | { drifted: false; applied: ApplyOutcome; verified: VerifyOutcome; artifacts: Record<string, ArtifactRef> };
 
 export interface ApplyOutcome {
   steps: number;
@@ -112,6 +131,8 @@ export interface RequestActivities {
   /** A revert request's apply: the runner over its migrations (downs), marking what they take back undone. */
   revertChange(input: ApplyInput): Promise<ApplyOutcome>;
   verifyChange(input: { target: string; migration: ArtifactRef }): Promise<VerifyOutcome>;
+  /** Render, drift check and apply in one session under the target's apply lock, then verify. */
+  applyReviewed(input: ApplyReviewedInput): Promise<ApplyReviewedOutcome>;
   /** `state`: the state the request ends in (absent in older histories: the report then shows the view's). */
   writeReport(input: { requestId: string; status: unknown; state?: RequestState }): Promise<ArtifactRef>;
   audit(input: AuditInput): Promise<void>;

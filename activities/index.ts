@@ -26,11 +26,12 @@ export interface ActivityDependencies {
  * what modeling needs of analysis and apply is handed in here.
  */
 export function createActivities(deps: ActivityDependencies) {
+  const review = createReviewActivities(deps.store);
   const request: RequestActivities = {
     ...createAnalysisActivities(deps.store),
     ...createModelingActivities({ store: deps.store, fixFileOf, pendingOnTarget, revertOf }),
-    ...createReviewActivities(deps.store),
-    ...createApplyActivities(deps.store),
+    ...review,
+    ...createApplyActivities(deps.store, review.renderChosenMigration),
     ...createReportActivities(deps),
   };
   return { ...createStackCheckActivities(deps.store), ...request };

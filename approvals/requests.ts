@@ -10,7 +10,11 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
+  type WorkflowHandle,
 } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { waitingFor, type PendingActivity } from './apply-wait';
 import {
   cancel,
   REFUSAL_FAILURE_TYPE,
@@ -46,7 +50,7 @@ import type { DecisionSigner } from './decision-keys';
 import { UpdateLanes } from './update-lanes';
 import { loadSpec, SpecError } from '../activities/modeling/spec';
 import { parseStatements, SqlSyntaxError } from '../postgres/parse';
-import type { MigrationFile } from '../artifacts/migration-files';
+import { layoutProblems, type MigrationFile } from '../artifacts/migration-files';
 import { PolicyError } from './policy';
 import { revertableRequest } from './revert-request';
 
@@ -202,6 +206,8 @@ async function sourceProblems(source: KickoffRequest['source']): Promise<string[
     const bad = parsed.findIndex((f) => !isFile(f));
     if (bad >= 0) return [`${shape}: item ${bad} is ${JSON.stringify(parsed[bad])?.slice(0, 80)}`];
     files.push(...(parsed as MigrationFile[]));
+    const layout = layoutProblems(files);
+    if (layout.length) return layout;
   }
   if (source.format === 'spec') {
     try {
@@ -252,7 +258,18 @@ export async function startRequest(
   if (request.kind === 'revert') ({ request, reverts } = await revertKickoff(services, request));
   const problems = validateKickoff(request);
   if (!problems.length) problems.push(...(await sourceProblems(request.source)));
-  if (problems.length) throw new RequestInputError(problems);
+  if (problems.length) {
+    // Migrations that cannot be applied as given (a layout, a version twice) are on record as refused.
+    if (request.source.format === 'migrations')
+      await auditRefusal(services, {
+        action: 'request',
+        actor: request.requester?.trim() || 'unknown',
+        channel: request.channel,
+        target: request.target,
+        reason: problems.join('; '),
+      });
+    throw new RequestInputError(problems);
+  }
   const policy = gatePolicyOf(services, request);
   const { rows } = await services.store.query<{ name: string }>('SELECT current_database() AS name');
   const targetRefusal = targetProblem(request.target, services.policyTargets ?? [], rows[0].name);
@@ -351,12 +368,32 @@ export async function requestStatus(
   services: Pick<RequestServices, 'temporal'>,
   requestId: string,
 ): Promise<RequestStatusView> {
+  const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
   try {
-    return await services.temporal.workflow.getHandle(workflowIdOf(requestId)).query(status);
+    const view = await handle.query(status);
+    // Only an apply can wait on something the workflow does not see: the target's lock, a retry.
+    const pending = view.state === 'applying' ? await pendingActivities(handle) : [];
+    const waiting = waitingFor(view, pending);
+    return waiting ? { ...view, waitingFor: waiting } : view;
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new UnknownRequestError(requestId);
     throw error;
   }
+}
+
+/** The workflow's pending activities as Temporal describes them, their latest heartbeat decoded. */
+async function pendingActivities(handle: WorkflowHandle): Promise<PendingActivity[]> {
+  const { raw } = await handle.describe();
+  return (raw.pendingActivities ?? []).map((activity) => {
+    const [detail] = activity.heartbeatDetails?.payloads ?? [];
+    return {
+      activityType: activity.activityType?.name ?? '',
+      attempt: activity.attempt ?? 1,
+      heartbeat: detail ? defaultPayloadConverter.fromPayload(detail) : undefined,
+      scheduled: activity.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
+      lastFailure: activity.lastFailure?.message ?? undefined,
+    };
+  });
 }
 
 /**

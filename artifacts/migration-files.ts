@@ -53,3 +53,30 @@ export function downPathOf(path: string): string {
   const downPath = path.replace(/up(\.sql)$/, 'down$1');
   return downPath === path ? `${path} (down)` : downPath;
 }
+
+/**
+ * What makes a set of migration files unusable before anything runs, each naming its files: two
+ * migrations with one version (which would the history record?), a down given as an up, and a name
+ * with no version to order it by.
+ */
+export function layoutProblems(files: MigrationFile[]): string[] {
+  const problems: string[] = [];
+  const byVersion = new Map<string, string[]>();
+  for (const file of files) {
+    const name = basename(file.path);
+    if (/(^|\.)down\.sql$/.test(name) || /^U\d/.test(name)) {
+      problems.push(`${file.path} is a down migration given as an up: pair it with its up (the same name with up)`);
+      continue;
+    }
+    const version = migrationVersion(file.path);
+    if (files.length > 1 && !/^(\d|R__)/.test(version))
+      problems.push(
+        `${file.path} has no version in its name, so its place in the order cannot be told: name it like 001_x.up.sql (golang-migrate), 20240101120000_x.sql (dbmate), V1__x.sql (Flyway) or 2024-01-01-120000_x/up.sql (diesel)`,
+      );
+    byVersion.set(version, [...(byVersion.get(version) ?? []), file.path]);
+  }
+  for (const [version, paths] of byVersion)
+    if (paths.length > 1)
+      problems.push(`${paths.join(' and ')} have the same version ${version}: give each migration its own version`);
+  return problems;
+}

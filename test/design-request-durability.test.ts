@@ -1,18 +1,14 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client as PgClient, type Pool } from 'pg';
 import { capturedMail, startMailCapture, type MailCapture } from '../approvals/email/capture';
 import { decideRequest, startRequest, type RequestServices } from '../approvals/requests';
-import { targetVariable } from '../config/targets';
-import { startChild, type ManagedChild } from '../stack/child-process';
+import type { ManagedChild } from '../stack/child-process';
+import { polling, startWorkerProcess } from './support/worker-process';
 import { waitFor } from '../stack/wait';
 import { atGate, ended, querySql, runSql, statusWhen, testPolicy, testSigner } from './support/requests';
 import {
   connectTemporal,
   createTestDatabase,
   createTestStore,
-  testStack,
   uniqueName,
   type TemporalConnections,
   type TestDatabase,
@@ -22,12 +18,10 @@ import {
  * A worker is a separate process here, killed with SIGKILL (no cleanup, no goodbye) at the worst
  * moments; a fresh worker must finish the request, and the target must show each step applied once.
  */
-const REPO = join(__dirname, '..');
 // Where the workers' mail links point: the test's own, never a web server a developer runs.
 const WEB_URL = 'http://approvals.durability.test';
 // Each test starts two worker processes (tsx and a workflow bundle each, most of a minute on a loaded machine).
 const TWO_WORKERS_MS = 300_000;
-const LOGS = mkdtempSync(join(tmpdir(), 'schemawright-workers-'));
 
 const SETUP = `
   CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, placed_at timestamptz NOT NULL DEFAULT now());
@@ -47,35 +41,16 @@ describe('a request survives its worker being killed', () => {
   const workers: ManagedChild[] = [];
 
   function startWorker(): ManagedChild {
-    const worker = startChild(
-      'worker',
-      process.execPath,
-      ['--import', 'tsx', join(REPO, 'cli/schemawright.ts'), 'worker'],
-      join(LOGS, `${uniqueName('worker')}.log`),
-      {
-        cwd: REPO,
-        env: {
-          ...process.env,
-          TEMPORAL_ADDRESS: testStack().temporalAddress,
-          TEMPORAL_NAMESPACE: temporal.namespace,
-          DATABASE_URL: store.db.url,
-          SCHEMAWRIGHT_TASK_QUEUE: taskQueue,
-          SCHEMAWRIGHT_WEB_URL: WEB_URL,
-          // A web URL off this host says the worker runs apart from the web server: it needs both (config/split-hosts.ts).
-          SMTP_URL: `smtp://127.0.0.1:${mail.port}/?ignoreTLS=true`,
-          SCHEMAWRIGHT_TOKEN_KEYS: 'durability:0123456789abcdef0123456789abcdef',
-          [targetVariable(target.name)]: target.url,
-        },
-      },
-    );
+    const worker = startWorkerProcess({
+      namespace: temporal.namespace,
+      storeUrl: store.db.url,
+      taskQueue,
+      webUrl: WEB_URL,
+      mailPort: mail.port,
+      target,
+    });
     workers.push(worker);
     return worker;
-  }
-
-  async function polling(worker: ManagedChild): Promise<void> {
-    await waitFor('the worker to poll', () => (worker.logTail(200).includes('worker polling') ? true : undefined), {
-      timeoutMs: 60_000,
-    });
   }
 
   beforeAll(async () => {

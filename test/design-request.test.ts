@@ -21,7 +21,7 @@ import {
 import { waitFor } from '../stack/wait';
 import { applyMigrations } from '../activities/apply';
 import { migrationsFromFiles } from '../postgres/steps';
-import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from './support/stack';
+import { connectTemporal, createTestStore, type TemporalConnections } from './support/stack';
 import {
   atGate,
   ended,
@@ -32,23 +32,13 @@ import {
   testPolicy,
   type RequestHarness,
 } from './support/requests';
+import { changeRequest } from './support/target-lock';
 
 const ORDERS = `CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, placed_at timestamptz NOT NULL DEFAULT now());`;
 const ADD_NOTE = 'ALTER TABLE orders ADD COLUMN note text;';
 
-function change(target: string, overrides: Partial<KickoffRequest> = {}): KickoffRequest {
-  return {
-    clientRequestId: uniqueName('req'),
-    kind: 'change',
-    title: 'add a note to orders',
-    target,
-    environment: 'production',
-    requester: 'rita',
-    channel: 'cli',
-    source: { format: 'sql', text: ADD_NOTE },
-    ...overrides,
-  };
-}
+/** The test's request: a change adding a note to orders. */
+const change = changeRequest;
 
 async function columnsOf(url: string, table: string): Promise<string[]> {
   const rows = await querySql<{ column_name: string }>(

@@ -179,6 +179,11 @@ export interface RequestStatusView {
   /** Reports, DDL, ERD, findings, migrations by name. */
   artifacts: Record<string, ArtifactRef>;
   outcome?: string;
+  /**
+   * What the request waits for (approvers, the target's apply lock and whose request holds it, a
+   * retry): filled in by approvals/requests.ts `requestStatus`, not by the workflow.
+   */
+  waitingFor?: string;
 }
 
 export interface CancelInput {

@@ -16,6 +16,7 @@ import type {
   EscalationSummary,
   RequestActivities,
   ReviewOutcome,
+  VerifyOutcome,
 } from '../activities/contracts';
 import {
   cancel,
@@ -110,17 +111,23 @@ async function carryOut(request: RequestInput, run: RequestRun): Promise<Request
     ...(request.reverts ? { reverts: request.reverts.requestId, reason: request.reverts.reason } : {}),
   });
 
-  await run.transition('analysis', 'running');
-  const analysis = await run.phase('analysis', () => phases.analyzeTarget(request));
-  await run.transition('modeling', 'running');
-  const modeling = await run.phase('modeling', () => phases.modelChange({ ...request, analysis }));
-  if (modeling.steps === 0)
-    return await run.finish(
-      'completed',
-      `nothing to apply: ${request.kind === 'review' ? 'no finding of the analysis has a fix that is a migration (see the analysis report)' : 'the migration has no statements'}`,
-    );
+  // Newer runs check the reviewed schema under the runner's apply lock, and model again on drift.
+  const underLock = patched('wf-path-apply-under-lock');
+  const design = async () => {
+    await run.transition('analysis', 'running');
+    const analysis = await run.phase('analysis', () => phases.analyzeTarget(request));
+    await run.transition('modeling', 'running');
+    const modeling = await run.phase('modeling', () => phases.modelChange({ ...request, analysis }));
+    return { analysis, modeling };
+  };
+  let { analysis, modeling } = await design();
 
   for (let round = 1; ; round++) {
+    if (modeling.steps === 0)
+      return await run.finish(
+        'completed',
+        `nothing to apply: ${request.kind === 'review' ? 'no finding of the analysis has a fix that is a migration (see the analysis report)' : 'the migration has no statements'}`,
+      );
     await run.transition('review', 'running');
     const review = await run.phase('review', () => phases.reviewChange({ ...request, modeling, analysis }));
     if (review.errors > 0)
@@ -132,49 +139,85 @@ async function carryOut(request: RequestInput, run: RequestRun): Promise<Request
     const verdict = await run.gates(questionsOf(review), round > 1 ? `#${round}` : '');
     if (verdict !== 'approved') return await run.finish(verdict, run.outcomeOf(verdict));
 
-    await run.transition('drift-check', 'running');
-    const drift = await run.phase('drift-check', () =>
-      phases.checkDrift({ target: request.target, fingerprint: review.fingerprint }),
-    );
-    if (!drift.drifted) {
-      const chosen = await run.phase('render', () =>
-        phases.renderChosenMigration({
-          migration: modeling.migration,
-          escalations: review.escalations.map((e) => e.escalation),
-          choices: run.choices(),
-        }),
-      );
+    let reviewed: string;
+    let current: string;
+    if (underLock) {
+      reviewed = analysis.fingerprint;
       await run.transition('apply', 'applying');
-      const applied = await run.applyOrAsk((decidedBy) => {
-        const input = {
+      const render = {
+        migration: modeling.migration,
+        escalations: review.escalations.map((e) => e.escalation),
+        choices: run.choices(),
+      };
+      const outcome = await run.applyOrAsk((decidedBy, stoppedAt) =>
+        runner.applyReviewed({
           requestId: request.requestId,
           target: request.target,
-          migration: chosen.migration,
+          render,
+          fingerprint: stoppedAt ?? reviewed,
           decidedBy,
           limits: request.apply,
-        };
-        // A revert's downs also mark what they take back undone in the target's history.
-        return request.reverts && patched('revert-runner') ? runner.revertChange(input) : runner.applyChange(input);
-      });
-      if ('verdict' in applied) return await run.finish(applied.verdict, applied.outcome);
-      await run.transition('verify', 'applying');
-      const verified = await run.phase('verify', () =>
-        phases.verifyChange({ target: request.target, migration: chosen.migration }),
+          ...(request.reverts ? { revert: true } : {}),
+        }),
       );
-      if (!verified.ok)
-        return await run.finish(
-          'failed',
-          `applied ${applied.applied} step(s), but verification found: ${verified.problems.join('; ')}`,
+      if ('verdict' in outcome) return await run.finish(outcome.verdict, outcome.outcome);
+      if (!outcome.drifted) return await run.finish(...verifiedOutcome(request, outcome.applied, outcome.verified));
+      current = outcome.current;
+    } else {
+      reviewed = review.fingerprint;
+      await run.transition('drift-check', 'running');
+      const drift = await run.phase('drift-check', () =>
+        phases.checkDrift({ target: request.target, fingerprint: review.fingerprint }),
+      );
+      current = drift.current;
+      if (!drift.drifted) {
+        const chosen = await run.phase('render', () =>
+          phases.renderChosenMigration({
+            migration: modeling.migration,
+            escalations: review.escalations.map((e) => e.escalation),
+            choices: run.choices(),
+          }),
         );
-      return await run.finish('completed', appliedOutcome(request, applied));
+        await run.transition('apply', 'applying');
+        const applied = await run.applyOrAsk((decidedBy) => {
+          const input = {
+            requestId: request.requestId,
+            target: request.target,
+            migration: chosen.migration,
+            decidedBy,
+            limits: request.apply,
+          };
+          // A revert's downs also mark what they take back undone in the target's history.
+          return request.reverts && patched('revert-runner') ? runner.revertChange(input) : runner.applyChange(input);
+        });
+        if ('verdict' in applied) return await run.finish(applied.verdict, applied.outcome);
+        await run.transition('verify', 'applying');
+        const verified = await run.phase('verify', () =>
+          phases.verifyChange({ target: request.target, migration: chosen.migration }),
+        );
+        return await run.finish(...verifiedOutcome(request, applied, verified));
+      }
     }
-    await run.record('drift', { reviewed: review.fingerprint, current: drift.current, round });
+    await run.record('drift', { reviewed, current, round });
     if (round >= MAX_REVIEW_ROUNDS)
       return await run.finish(
         'failed',
         `the target's schema moved ${round} times between review and apply; nothing was applied`,
       );
+    // The reviewed schema is gone: what to change is worked out again from the target as it is now.
+    if (underLock) ({ analysis, modeling } = await design());
   }
+}
+
+/** How a request that applied ends: completed when verification found nothing, failed with what it found. */
+function verifiedOutcome(
+  request: RequestInput,
+  applied: ApplyOutcome,
+  verified: VerifyOutcome,
+): [RequestState, string] {
+  if (!verified.ok)
+    return ['failed', `applied ${applied.applied} step(s), but verification found: ${verified.problems.join('; ')}`];
+  return ['completed', appliedOutcome(request, applied)];
 }
 
 type Verdict = 'approved' | 'rejected' | 'expired' | 'cancelled';
@@ -326,13 +369,15 @@ class RequestRun {
    * Applies; when the runner stops for something a person must weigh (a lock another session holds,
    * a failed step), asks the approvers with the evidence whether to apply again, and does as they say.
    */
-  async applyOrAsk(
-    apply: (decidedBy: string[]) => Promise<ApplyOutcome>,
-  ): Promise<ApplyOutcome | { verdict: Exclude<Verdict, 'approved'>; outcome: string }> {
+  async applyOrAsk<T extends object>(
+    apply: (decidedBy: string[], stoppedAt?: string) => Promise<T>,
+  ): Promise<T | { verdict: Exclude<Verdict, 'approved'>; outcome: string }> {
     const decidedBy = this.deciders();
+    // The target's fingerprint when the last attempt stopped: the retry checks nothing moved since.
+    let stoppedAt: string | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.phase('apply', () => apply(decidedBy));
+        return await this.phase('apply', () => apply(decidedBy, stoppedAt));
       } catch (error) {
         const stopped = applyStoppedBy(error);
         if (!stopped) throw error;
@@ -342,6 +387,7 @@ class RequestRun {
           message: stopped.message,
           evidence: stopped.details.evidence.digest,
         });
+        stoppedAt = stopped.details.fingerprint;
         const verdict = await this.gates([applyQuestion(stopped)], attempt > 1 ? `#${attempt}` : '');
         if (verdict !== 'approved')
           return { verdict, outcome: this.outcomeOf(verdict, `the apply had stopped: ${stopped.message}`) };

@@ -4,96 +4,123 @@ import type { Migration } from '../../artifacts/migration';
 import { resolveTarget } from '../../config/targets';
 import { targetFingerprint } from '../../postgres/target';
 import { appendAudit } from '../../store/audit';
-import { getJson, putJson } from '../../store/artifacts';
-import type { ApplyInput, ApplyOutcome, ApplyStopped, RequestActivities } from '../contracts';
+import { getJson, putJson, type ArtifactRef } from '../../store/artifacts';
+import type { ApplyInput, ApplyOutcome, ApplyStopped, RequestActivities, VerifyOutcome } from '../contracts';
 import { heartbeating } from '../heartbeat';
 import { stepTimer } from '../../operations/metrics';
-import { applyMigrations, LockContentionError, MigrationFailedError, runRevert, verifyApplied } from '.';
+import {
+  applyMigrations,
+  LockContentionError,
+  MigrationFailedError,
+  runRevert,
+  verifyApplied,
+  type ApplyOptions,
+  type ApplyProgress,
+} from '.';
+import { createReviewedApply } from './reviewed-apply';
 
-/** The apply activities: the drift check before, the runner over the chosen migrations, and the check after. */
+/**
+ * The apply activities: the drift check before, the runner over the chosen migrations, and the check
+ * after; and all three in one under the apply lock (`applyReviewed`), which renders with the review's `render`.
+ */
 export function createApplyActivities(
   store: Pool,
-): Pick<RequestActivities, 'checkDrift' | 'applyChange' | 'revertChange' | 'verifyChange'> {
+  render: RequestActivities['renderChosenMigration'],
+): Pick<RequestActivities, 'checkDrift' | 'applyChange' | 'revertChange' | 'verifyChange' | 'applyReviewed'> {
   return {
-    checkDrift: async ({ target, fingerprint }) => {
-      const current = await targetFingerprint(target);
-      return { current, drifted: current !== fingerprint };
-    },
-
-    applyChange: (input) => runOnTarget(store, input, applyMigrations),
-    revertChange: (input) => runOnTarget(store, input, runRevert),
-
-    verifyChange: (input) =>
+    checkDrift: ({ target, fingerprint }) =>
       heartbeating(async () => {
-        const migrations = await getJson<Migration[]>(store, input.migration);
-        const target = { name: input.target, connectionString: resolveTarget(input.target).connectionString };
-        // One migration after another: a directory of hundreds must not open hundreds of connections at once.
-        const problems: string[] = [];
-        for (const migration of migrations) problems.push(...(await verifyApplied(target, migration)));
-        return { ok: problems.length === 0, fingerprint: await targetFingerprint(input.target), problems };
+        const current = await targetFingerprint(target);
+        return { current, drifted: current !== fingerprint };
       }),
+
+    applyChange: (input) => heartbeating((progress) => runOnTarget(store, input, applyMigrations, progress)),
+    revertChange: (input) => heartbeating((progress) => runOnTarget(store, input, runRevert, progress)),
+    applyReviewed: createReviewedApply(store, render),
+
+    verifyChange: (input) => heartbeating(() => verifyOnTarget(store, input)),
   };
+}
+
+/** Each chosen migration checked on the target as applied, and the target's fingerprint after. */
+export async function verifyOnTarget(
+  store: Pool,
+  input: { target: string; migration: ArtifactRef },
+): Promise<VerifyOutcome> {
+  const migrations = await getJson<Migration[]>(store, input.migration);
+  const target = { name: input.target, connectionString: resolveTarget(input.target).connectionString };
+  // One migration after another: a directory of hundreds must not open hundreds of connections at once.
+  const problems: string[] = [];
+  for (const migration of migrations) problems.push(...(await verifyApplied(target, migration)));
+  return { ok: problems.length === 0, fingerprint: await targetFingerprint(input.target), problems };
 }
 
 /**
  * The runner over a request's chosen migrations (an apply's, or a revert's downs), each applied step
- * audited in order; a stop a person must weigh comes back with its evidence stored.
+ * audited in order; a stop a person must weigh comes back with its evidence stored, with what
+ * `stopDetails` adds. `options` hook into the runner's session (see ApplyOptions).
  */
-function runOnTarget(store: Pool, input: ApplyInput, run: typeof applyMigrations): Promise<ApplyOutcome> {
-  return heartbeating(async (progress) => {
-    const migrations = await getJson<Migration[]>(store, input.migration);
-    const target = { name: input.target, connectionString: resolveTarget(input.target).connectionString };
-    const timeStep = stepTimer();
-    let audits = Promise.resolve();
-    let auditFailure: unknown;
-    const results = await run(target, migrations, {
-      requestId: input.requestId,
-      decidedBy: input.decidedBy,
-      ...input.limits,
-      onProgress: (event) => {
-        progress(event);
-        timeStep(event);
-        if (event.status !== 'applied') return;
-        // Chained, so entries keep the order of the steps; awaited before the activity completes. A
-        // failure is kept for then: a rejected link left unhandled meanwhile would end the worker.
-        audits = audits
-          .then(() =>
-            appendAudit(store, {
-              kind: 'step-applied',
-              requestId: input.requestId,
-              target: input.target,
-              data: { ...event },
-            }),
-          )
-          .then(
-            () => undefined,
-            (error: unknown) => void (auditFailure ??= error),
-          );
-      },
-    }).catch(async (error: unknown) => {
-      await audits;
-      if (!(error instanceof LockContentionError || error instanceof MigrationFailedError)) throw error;
-      // A person weighs these: the evidence goes to the store, its ref to the workflow.
-      const evidence = await putJson(store, 'apply-stopped', {
-        ...error,
-        error: error.name,
-        message: error.message,
-      });
-      const details: ApplyStopped = { step: error.step, evidence };
-      throw ApplicationFailure.create({
-        type: error.name,
-        message: error.message,
-        nonRetryable: true,
-        details: [details],
-      });
-    });
+export async function runOnTarget(
+  store: Pool,
+  input: ApplyInput,
+  run: typeof applyMigrations,
+  progress: (event: ApplyProgress) => void,
+  options: Pick<ApplyOptions, 'underLock' | 'onStopped' | 'applicationName'> = {},
+  stopDetails: () => Partial<ApplyStopped> = () => ({}),
+): Promise<ApplyOutcome> {
+  const migrations = await getJson<Migration[]>(store, input.migration);
+  const target = { name: input.target, connectionString: resolveTarget(input.target).connectionString };
+  const timeStep = stepTimer();
+  let audits = Promise.resolve();
+  let auditFailure: unknown;
+  const results = await run(target, migrations, {
+    requestId: input.requestId,
+    decidedBy: input.decidedBy,
+    ...input.limits,
+    ...options,
+    onProgress: (event) => {
+      progress(event);
+      timeStep(event);
+      if (event.status !== 'applied') return;
+      // Chained, so entries keep the order of the steps; awaited before the activity completes. A
+      // failure is kept for then: a rejected link left unhandled meanwhile would end the worker.
+      audits = audits
+        .then(() =>
+          appendAudit(store, {
+            kind: 'step-applied',
+            requestId: input.requestId,
+            target: input.target,
+            data: { ...event },
+          }),
+        )
+        .then(
+          () => undefined,
+          (error: unknown) => void (auditFailure ??= error),
+        );
+    },
+  }).catch(async (error: unknown) => {
     await audits;
-    if (auditFailure) throw auditFailure;
-    return {
-      steps: results.reduce((n, r) => n + r.steps, 0),
-      applied: results.reduce((n, r) => n + r.applied, 0),
-      alreadyApplied: results.reduce((n, r) => n + r.alreadyApplied, 0),
-      durationMs: results.reduce((n, r) => n + r.durationMs, 0),
-    };
+    if (!(error instanceof LockContentionError || error instanceof MigrationFailedError)) throw error;
+    // A person weighs these: the evidence goes to the store, its ref to the workflow.
+    const evidence = await putJson(store, 'apply-stopped', {
+      ...error,
+      error: error.name,
+      message: error.message,
+    });
+    const details: ApplyStopped = { step: error.step, evidence, ...stopDetails() };
+    throw ApplicationFailure.create({
+      type: error.name,
+      message: error.message,
+      nonRetryable: true,
+      details: [details],
+    });
   });
+  await audits;
+  if (auditFailure) throw auditFailure;
+  return {
+    steps: results.reduce((n, r) => n + r.steps, 0),
+    applied: results.reduce((n, r) => n + r.applied, 0),
+    alreadyApplied: results.reduce((n, r) => n + r.alreadyApplied, 0),
+    durationMs: results.reduce((n, r) => n + r.durationMs, 0),
+  };
 }

@@ -56,6 +56,16 @@ export interface ApplyOptions {
    * the apply lock: a revert records there what its down undid. Must be safe to run again.
    */
   afterMigration?: (session: TargetSession, migration: Migration) => Promise<void>;
+  /**
+   * Runs first in the runner's session, once it holds the apply lock, and again after every reconnect:
+   * what it finds there (the reviewed schema) nothing else can change before the steps run. Throwing
+   * stops the run before any step.
+   */
+  underLock?: (session: TargetSession) => Promise<void>;
+  /** Runs in the runner's session, still under the apply lock, when the run stops with `error`. */
+  onStopped?: (session: TargetSession, error: unknown) => Promise<void>;
+  /** Names the runner's sessions (`application_name`), so a stalled attempt's session can be found. */
+  applicationName?: string;
 }
 
 export interface StepResult {
@@ -127,11 +137,13 @@ export async function applyMigrations(
     try {
       session = await TargetSession.open(target, {
         ...limits,
+        applicationName: options.applicationName,
         onRetry: (_attempt, detail) => current.emit('retrying', detail),
       });
       connected = true;
       lostSince = undefined;
       reconnects = 0;
+      await options.underLock?.(session);
       await ensureHistoryTable(session.client);
       while (results.length < migrations.length) {
         const migration = migrations[results.length];
@@ -143,6 +155,7 @@ export async function applyMigrations(
     } catch (error) {
       // A target never reached is a configuration matter for whoever started this, not a lost connection.
       if (!connected || !isConnectionLost(error)) {
+        if (session) await options.onStopped?.(session, error);
         if (error instanceof LockContentionError || error instanceof MigrationFailedError)
           throw withStopReport(error, await stopReport(target, session, migrations, error.step, run.progress));
         throw error;

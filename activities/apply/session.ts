@@ -5,7 +5,7 @@ import { connectTarget } from '../../postgres/target';
 import { ApplyLockBusyError, LockContentionError, type LockEvidence } from './errors';
 
 /** One key per database: advisory locks are scoped to the database, so this is one lock per target. */
-const APPLY_LOCK_KEY = 0x5357_0003;
+export const APPLY_LOCK_KEY = 0x5357_0003;
 const LOCK_NOT_AVAILABLE = '55P03';
 /** How often a waiting statement is looked at from the observer session to find who blocks it. */
 const WATCH_INTERVAL_MS = 50;
@@ -18,6 +18,8 @@ export interface SessionOptions {
   applyLockWaitMs: number;
   /** How long a lost connection is retried (with backoff) before the runner stops and a person is asked. */
   reconnectWindowMs: number;
+  /** The runner session's `application_name` (default `schemawright-apply`). */
+  applicationName?: string;
   onRetry: (attempt: number, detail: string) => void;
 }
 
@@ -74,7 +76,7 @@ export class TargetSession {
   ): Promise<TargetSession> {
     const connect = (applicationName: string) =>
       connectTarget(target.connectionString, { applicationName, keepAlive: true, name: target.name });
-    const client = await connect('schemawright-apply');
+    const client = await connect(options.applicationName ?? 'schemawright-apply');
     const observer = await connect('schemawright-apply-observer').catch(async (error: unknown) => {
       await client.end();
       throw error;

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { Finding } from '../../artifacts/findings';
-import type { MigrationFile } from '../../artifacts/migration-files';
+import { ApplicationFailure } from '@temporalio/activity';
+import { layoutProblems, type MigrationFile } from '../../artifacts/migration-files';
 import { asScript, type Migration } from '../../artifacts/migration';
 import { resolveTarget } from '../../config/targets';
 import type { Catalog } from '../../postgres/introspection';
@@ -65,6 +66,13 @@ export function createModelingActivities({
               : input.source.format === 'migrations'
                 ? (JSON.parse(source) as MigrationFile[])
                 : [{ path: input.source.name ?? `${input.requestId}.sql`, up: source }];
+          // Kickoff refuses these; a request started before it checked them fails once, saying why, not five times.
+          const layout = layoutProblems(files);
+          if (layout.length)
+            throw ApplicationFailure.nonRetryable(
+              `the migrations cannot be applied as given: ${layout.join('; ')}`,
+              'MigrationLayoutError',
+            );
           migrations = await migrationsFromFiles(files, pgVersion);
           // Pasted SQL and a review's fixes are this request's own migration; a directory keeps its files' versions.
           if (input.source.format !== 'migrations')

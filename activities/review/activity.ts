@@ -61,26 +61,27 @@ export function createReviewActivities(store: Pool): Pick<RequestActivities, 're
         };
       }),
 
-    renderChosenMigration: async (input) => {
-      const migrations = await getJson<Migration[]>(store, input.migration);
-      const escalations = await Promise.all(input.escalations.map((ref) => getJson<Escalation>(store, ref)));
-      const rendered = migrations.map((migration, index) => {
-        const names = new Set(migration.steps.map((step) => step.name));
-        // Advice about no step (a materialized view, a grant) is rendered once, at the end of the last migration.
-        const last = index === migrations.length - 1;
-        const concerned = escalations.filter((e) =>
-          e.steps.length === 0 ? last : e.steps.some((name) => names.has(name)),
-        );
-        const choices = Object.fromEntries(
-          concerned.filter((e) => input.choices[e.id]).map((e) => [e.id, input.choices[e.id]!]),
-        );
-        return renderMigration(migration, concerned, choices);
-      });
-      return {
-        migration: await putJson(store, 'chosen-migrations', rendered),
-        steps: rendered.reduce((n, m) => n + m.steps.length, 0),
-      };
-    },
+    renderChosenMigration: (input) =>
+      heartbeating(async () => {
+        const migrations = await getJson<Migration[]>(store, input.migration);
+        const escalations = await Promise.all(input.escalations.map((ref) => getJson<Escalation>(store, ref)));
+        const rendered = migrations.map((migration, index) => {
+          const names = new Set(migration.steps.map((step) => step.name));
+          // Advice about no step (a materialized view, a grant) is rendered once, at the end of the last migration.
+          const last = index === migrations.length - 1;
+          const concerned = escalations.filter((e) =>
+            e.steps.length === 0 ? last : e.steps.some((name) => names.has(name)),
+          );
+          const choices = Object.fromEntries(
+            concerned.filter((e) => input.choices[e.id]).map((e) => [e.id, input.choices[e.id]!]),
+          );
+          return renderMigration(migration, concerned, choices);
+        });
+        return {
+          migration: await putJson(store, 'chosen-migrations', rendered),
+          steps: rendered.reduce((n, m) => n + m.steps.length, 0),
+        };
+      }),
   };
 }
 

@@ -367,6 +367,7 @@ export function RequestBody({ status, findings, erd, migrations, plan, details }
         <strong>{status.phase}</strong>.
       </p>
       {status.outcome ? <p>Outcome: {status.outcome}</p> : null}
+      {status.waitingFor ? <p class="waiting-for">Waiting for {status.waitingFor}.</p> : null}
       <FindingsSection findings={findings} />
       {erd ? (
         <section>

@@ -247,6 +247,7 @@ export function describe(view: RequestStatusView, webBaseUrl: string): string {
     `request ${view.requestId}: ${view.title}`,
     `  ${view.kind} on ${view.target}/${view.environment}, requested by ${view.requester}`,
     `  state ${view.state}, phase ${view.phase}${view.outcome ? `: ${view.outcome}` : ''}`,
+    ...(view.waitingFor ? [`  waiting for ${view.waitingFor}`] : []),
     `  page ${requestUrl(webBaseUrl, view.requestId)}`,
   ];
   for (const q of view.questions) {

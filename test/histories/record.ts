@@ -26,6 +26,7 @@ import { createStorePool, ensureDatabase, migrateStore } from '../../store/datab
 import type { GateTimings, RequestStatusView } from '../../workflows/design-request-messages';
 import { bundleWorkflows, createWorker } from '../../workers/worker';
 import { startBenchStack } from '../../bench/support/stack';
+import { APPLY_LOCK_KEY } from '../../activities/apply/session';
 
 const POLICY = {
   approvers: ['ann', 'bob'],
@@ -75,12 +76,7 @@ const paths: Record<string, Path> = {
     const id = await gate(services, change(target.name, 'ALTER TABLE orders ADD COLUMN note text;'));
     await sql(target.url, 'CREATE TABLE audit_trail (id bigint PRIMARY KEY)');
     await decideRequest(services, id, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
-    await until(
-      services,
-      id,
-      (view) => view.state === 'awaiting-approval' && view.questions.some((q) => q.id === 'approve#2'),
-    );
-    await decideRequest(services, id, { questionId: 'approve#2', optionId: 'apply', person: 'bob', channel: 'cli' });
+    await approveAgain(services, id);
     return id;
   },
   'apply-stopped-then-retried': async (services, target) => {
@@ -148,6 +144,29 @@ const paths: Record<string, Path> = {
     return id;
   },
 };
+
+/**
+ * Since patched('wf-path-apply-under-lock') every path above records the apply under the lock; the
+ * files of the same names hold runs from before it, so these names keep both.
+ */
+Object.assign(paths, {
+  'change-applied-under-lock': paths['change-applied'],
+  'apply-stopped-under-lock-retried': paths['apply-stopped-then-retried'],
+  'revert-applied-under-lock': paths['revert-applied'],
+  // A schema change lands while the approved request waits for the apply lock: modeled, reviewed and asked again.
+  'drift-under-lock-remodeled': (async (services, target) => {
+    const id = await gate(services, change(target.name, 'ALTER TABLE orders ADD COLUMN note text;'));
+    const other = new PgClient({ connectionString: target.url });
+    await other.connect();
+    await other.query('SELECT pg_advisory_lock($1)', [APPLY_LOCK_KEY]);
+    await decideRequest(services, id, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
+    await until(services, id, (view) => view.phase === 'apply');
+    await other.query('CREATE TABLE audit_trail (id bigint PRIMARY KEY)');
+    await other.end();
+    await approveAgain(services, id);
+    return id;
+  }) satisfies Path,
+});
 
 async function main(): Promise<void> {
   const stack = await startBenchStack({ temporal: true });
@@ -226,6 +245,16 @@ async function answerAll(services: RequestServices, id: string): Promise<void> {
       channel: 'cli',
     });
   }
+}
+
+/** The request was asked again after a drift: bob approves the second round. */
+async function approveAgain(services: RequestServices, id: string): Promise<void> {
+  await until(
+    services,
+    id,
+    (view) => view.state === 'awaiting-approval' && view.questions.some((q) => q.id === 'approve#2'),
+  );
+  await decideRequest(services, id, { questionId: 'approve#2', optionId: 'apply', person: 'bob', channel: 'cli' });
 }
 
 function until(
