@@ -120,6 +120,13 @@ export interface AuditInput {
   data: Record<string, unknown>;
 }
 
+/** One request's audit entries, its id and target said once. */
+export interface AuditBatch {
+  requestId: string;
+  target: string;
+  entries: Omit<AuditInput, 'requestId' | 'target'>[];
+}
+
 /** The activities the workflow calls; each phase implements its own in an adapter beside its engine (activities/<phase>/activity.ts). */
 export interface RequestActivities {
   analyzeTarget(input: PhaseInput): Promise<AnalysisOutcome>;
@@ -134,7 +141,12 @@ export interface RequestActivities {
   /** Render, drift check and apply in one session under the target's apply lock, then verify. */
   applyReviewed(input: ApplyReviewedInput): Promise<ApplyReviewedOutcome>;
   /** `state`: the state the request ends in (absent in older histories: the report then shows the view's). */
-  writeReport(input: { requestId: string; status: unknown; state?: RequestState }): Promise<ArtifactRef>;
+  /** `status`: the request's view, in older histories; absent, the activity reads it by the `status` Query. */
+  writeReport(input: { requestId: string; status?: unknown; state?: RequestState }): Promise<ArtifactRef>;
   audit(input: AuditInput): Promise<void>;
   notify(notification: Notification): Promise<void>;
+  /** A transition's audit entries, in order, in one transaction (histories from before them call `audit` per entry). */
+  auditBatch(batch: AuditBatch): Promise<void>;
+  /** A transition's notifications, in order; what one channel fails to deliver is audited, as with `notify`. */
+  notifyBatch(notifications: Notification[]): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import type { Notification } from '../workflows/design-request-messages';
+import type { StatusNotification } from '../workflows/design-request-messages';
 import { createAnalysisActivities } from './analysis/activity';
 import { fixFileOf } from './analysis/fixes';
 import { createApplyActivities } from './apply/activity';
@@ -16,7 +16,7 @@ import { createStackCheckActivities } from './stack-check';
 export interface ActivityDependencies {
   store: Pool;
   /** The approvals channels' notifier (Slack, email); see approvals/notify.ts. */
-  notify?: (notification: Notification) => Promise<void>;
+  notify?: (notification: StatusNotification) => Promise<void>;
   /** Signs and anchors a checkpoint of the audit chain (store/audit-anchor.ts); absent: no checkpoints. */
   checkpointAudit?: () => Promise<unknown>;
 }

@@ -12,7 +12,7 @@ import { putArtifact } from '../store/artifacts';
 import { waitFor } from '../stack/wait';
 import { startSlackApiStandIn, type SlackApiStandIn } from '../test/support/slack-api';
 import { createTestStore } from '../test/support/stack';
-import type { Notification, QuestionView, RequestStatusView } from '../workflows/design-request-messages';
+import type { QuestionView, RequestStatusView, StatusNotification } from '../workflows/design-request-messages';
 import { parseTokenKeys, verifyToken } from './email/tokens';
 import { readEnvironment } from '../config/environment';
 import { capturedMail, startMailCapture } from './email/capture';
@@ -75,7 +75,7 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
   let slackApi: SlackApiStandIn;
   let smtp: SMTPServer;
   const inbox: ParsedMail[] = [];
-  let notify: (n: Notification) => Promise<void>;
+  let notify: (n: StatusNotification) => Promise<void>;
   let question: QuestionView;
 
   beforeAll(async () => {
@@ -240,7 +240,7 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
 
   it('a retried notification delivers only what failed the first time', async () => {
     const status = statusWith(question, { requestId: 'req-2' });
-    const notification: Notification = {
+    const notification: StatusNotification = {
       kind: 'question',
       requestId: 'req-2',
       recipients: ['ann'],

@@ -3,7 +3,7 @@ import type { Environment } from '../config/environment';
 import { createMailer } from './email/mailer';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
-import type { Notification, QuestionView } from '../workflows/design-request-messages';
+import type { Notification, QuestionView, StatusNotification } from '../workflows/design-request-messages';
 import { questionMail, resultMail, type MailContent } from './email/messages';
 import { issueToken, tokenKeysFrom, type TokenKeys } from './email/tokens';
 import { loadPolicy } from './policy';
@@ -37,7 +37,7 @@ const ASKING = new Set<Notification['kind']>(['question', 'reminder', 'rerouted'
  * The workflow's `notify` activity: email and Slack, each on its own, so that one being down does not
  * silence the other (the activity is retried if either failed).
  */
-export function createNotifier(deps: NotifierDependencies): (notification: Notification) => Promise<void> {
+export function createNotifier(deps: NotifierDependencies): (notification: StatusNotification) => Promise<void> {
   return async (notification) => {
     const results = await Promise.allSettled([
       deps.mailer ? sendMail(deps, deps.mailer, notification) : undefined,
@@ -53,21 +53,22 @@ export function createNotifier(deps: NotifierDependencies): (notification: Notif
   };
 }
 
-function questionOf(notification: Notification): QuestionView | undefined {
+function questionOf(notification: StatusNotification): QuestionView | undefined {
   return notification.status.questions.find((q) => q.id === notification.questionId);
 }
 
 /** One notification, told apart from every other the workflow sends (a reminder by its count, a decision by its votes). */
-function notificationKey(notification: Notification): string {
+function notificationKey(notification: StatusNotification): string {
   const question = questionOf(notification);
   return [
     notification.requestId,
     notification.kind,
-    notification.status.phase,
-    notification.status.state,
+    // Where the request was when it told, not where it is now: a retry must find what it delivered.
+    notification.phase ?? notification.status.phase,
+    notification.state ?? notification.status.state,
     question?.id,
-    question?.remindersSent,
-    question?.votes.length,
+    notification.question?.remindersSent ?? question?.remindersSent,
+    notification.question?.votes ?? question?.votes.length,
   ].join('|');
 }
 
@@ -82,7 +83,11 @@ async function once(store: Pool, key: string, deliver: () => Promise<unknown>): 
   await store.query('INSERT INTO notification_deliveries (key) VALUES ($1) ON CONFLICT (key) DO NOTHING', [key]);
 }
 
-async function sendMail(deps: NotifierDependencies, mailer: Transporter, notification: Notification): Promise<void> {
+async function sendMail(
+  deps: NotifierDependencies,
+  mailer: Transporter,
+  notification: StatusNotification,
+): Promise<void> {
   const question = questionOf(notification);
   const recipients = notification.recipients.map((id) => deps.policy.person(id)).filter((p) => p?.email);
   if (ASKING.has(notification.kind) && question) {
@@ -117,7 +122,7 @@ async function sendMail(deps: NotifierDependencies, mailer: Transporter, notific
 async function deliver(
   deps: NotifierDependencies,
   mailer: Transporter,
-  notification: Notification,
+  notification: StatusNotification,
   to: string,
   content: MailContent,
 ): Promise<void> {
@@ -134,7 +139,7 @@ async function deliver(
 async function rootOf(
   deps: NotifierDependencies,
   slack: WebClient,
-  notification: Notification,
+  notification: StatusNotification,
 ): Promise<SlackMessageRef | undefined> {
   const known = await threadOf(deps.store, notification.requestId);
   if (known || !deps.slackChannel) return known;
@@ -151,7 +156,11 @@ function mentions(deps: NotifierDependencies, people: string[]): string[] {
     .map((p, i) => (p?.slack ? `<@${p.slack}>` : escapeSlack(people[i])));
 }
 
-async function postSlack(deps: NotifierDependencies, slack: WebClient, notification: Notification): Promise<void> {
+async function postSlack(
+  deps: NotifierDependencies,
+  slack: WebClient,
+  notification: StatusNotification,
+): Promise<void> {
   const root = await rootOf(deps, slack, notification);
   if (!root) return; // a request with no thread and no default channel is not followed in Slack
   await slack.chat.update({ channel: root.channel, ts: root.ts, ...rootMessage(notification.status, deps.webBaseUrl) });
@@ -208,7 +217,7 @@ async function postSlack(deps: NotifierDependencies, slack: WebClient, notificat
 export function openNotifier(
   env: Environment,
   store: Pool,
-): { notify: (notification: Notification) => Promise<void>; close(): void } {
+): { notify: (notification: StatusNotification) => Promise<void>; close(): void } {
   const mailer = createMailer(env);
   // Slack is on only where the web server takes its clicks: buttons that go nowhere help no one.
   const botToken = slackSettings(env)?.botToken;

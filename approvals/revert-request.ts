@@ -4,7 +4,7 @@ import { revertPlan, RevertRefusedError } from '../activities/apply/revert';
 import type { Migration } from '../artifacts/migration';
 import { DEFAULT_PG_VERSION } from '../postgres/pg-version';
 import { getJson } from '../store/artifacts';
-import { status, type RequestStatusView, type RevertOf } from '../workflows/design-request-messages';
+import { status, type RequestResult, type RevertOf } from '../workflows/design-request-messages';
 
 /** The applied request a revert takes back: where it applied, and what. */
 export interface RevertableRequest {
@@ -32,7 +32,7 @@ export async function revertableRequest(
   // A request shows done a moment before its run closes (its last messages are still told): its view counts then.
   const applied = (
     described.status.name === 'RUNNING' ? await handle.query(status) : await handle.result().catch(() => undefined)
-  ) as RequestStatusView | undefined;
+  ) as RequestResult | undefined;
   if (applied && applied.phase !== 'done')
     return refused(
       `request ${requestId} has not finished (it is ${applied.state}, phase ${applied.phase}): a revert takes back a completed request; cancel this one instead (\`schemawright cancel ${requestId}\`) or wait for it to end`,

@@ -1,26 +1,49 @@
 /**
- * bench:workflow — (a) from a decision (the `decide` Update) to the migration applied, p50/p95 over
- * N requests, beside the floor: a workflow that only waits for one Update, on the same server;
- * (b) M requests parked at a gate: time to park them all, worker memory, time to decide them all.
- * Prints figures, asserts nothing. BENCH_REQUESTS (default 100) and BENCH_PARKED (default 1000).
+ * bench:workflow. Prints figures, asserts nothing.
+ * (a) from a decision (the `decide` Update) to the migration applied and verified, p50/p95 over
+ *     BENCH_REQUESTS (default 100) requests, beside the floor: a workflow that only waits for one
+ *     Update, on the same server;
+ * (b) kickoff → first question raised, p50/p95 over BENCH_KICKOFFS (default 10) requests each, for a
+ *     change request and for the e-commerce design, beside the engines' own times (analysis,
+ *     modeling, review run in-process on the same input);
+ * (c) BENCH_PARKED (default 1000) requests parked at a gate: time to park, worker memory (printed as
+ *     soon as measured), time to decide them all (BENCH_DECIDE_CONCURRENCY at a time, default 16);
+ * (d) history size per request kind: the server's measure, and the exported JSON's.
+ * A count of 0 leaves that part out.
  */
 import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client as PgClient } from 'pg';
+import { createActivities } from '../activities';
+import type { AnalysisOutcome, ModelingOutcome } from '../activities/contracts';
 import { ephemeralDecisionSigner } from '../approvals/decision-keys';
-import { decideRequest, requestStatus, startRequest, type RequestServices } from '../approvals/requests';
+import {
+  decideRequest,
+  requestStatus,
+  startRequest,
+  workflowIdOf,
+  type KickoffRequest,
+  type RequestServices,
+} from '../approvals/requests';
 import { targetVariable } from '../config/targets';
 import { createStorePool, ensureDatabase, migrateStore } from '../store/database';
 import { waitFor } from '../stack/wait';
-import type { RequestStatusView } from '../workflows/design-request-messages';
-import { bundleWorkflows, createWorker } from '../workers/worker';
+import type { RequestInput, RequestStatusView } from '../workflows/design-request-messages';
+import { bundleWorkflows, createWorker, WORKFLOW_CACHE_SIZE } from '../workers/worker';
 import { bareUpdateRoundTrips } from './support/floor';
 import { percentile, startBenchStack } from './support/stack';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100);
+const KICKOFFS = Number(process.env.BENCH_KICKOFFS ?? 10);
 const PARKED = Number(process.env.BENCH_PARKED ?? 1000);
+const DECIDE_CONCURRENCY = Number(process.env.BENCH_DECIDE_CONCURRENCY ?? 16);
 const POLICY = { approvers: ['ann', 'bob'], backupApprovers: [], admins: [], quorum: 1, separationOfDuties: true };
 const PATIENT = { remindEverySeconds: 86_400, rerouteAfterSeconds: 172_800, expireAfterSeconds: 604_800 };
+const SPEC = readFileSync(join(__dirname, '..', 'examples', 'ecommerce.yaml'), 'utf8');
 
 async function main(): Promise<void> {
   const stack = await startBenchStack({ temporal: true });
@@ -33,15 +56,17 @@ async function main(): Promise<void> {
     const targetUrl = await ensureDatabase(stack.postgres.adminUrl, 'bench_shop');
     await sql(targetUrl, 'CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY)');
     process.env[targetVariable('bench_shop')] = targetUrl;
+    // The design builds its tables in an empty target of its own.
+    process.env[targetVariable('bench_design')] = await ensureDatabase(stack.postgres.adminUrl, 'bench_design');
 
     const taskQueue = 'bench-requests';
+    // The worker as it runs in production: its workflow cache holds WORKFLOW_CACHE_SIZE, the rest are evicted.
     const worker = await createWorker({
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
       deps: { store },
       workflowBundle: await bundleWorkflows(),
-      maxCachedWorkflows: PARKED + 100,
     });
     const services: RequestServices = {
       temporal: client,
@@ -51,12 +76,30 @@ async function main(): Promise<void> {
       timings: PATIENT,
       decisions: ephemeralDecisionSigner(),
     };
-    // BENCH_REQUESTS=0 or BENCH_PARKED=0 leaves that part out.
     const floor = REQUESTS > 0 ? await bareUpdateRoundTrips(client, nativeConnection, REQUESTS) : [];
+    const sizes: Record<string, { server: number; json: number }> = {};
     await worker.runUntil(async () => {
-      if (REQUESTS > 0) report('(a) decision → migration applied', await decisionToApplied(services, targetUrl), floor);
-      if (PARKED > 0) await parked(services);
+      if (REQUESTS > 0) {
+        const { times, last } = await decisionToApplied(services, targetUrl);
+        report('(a) decision → migration applied and verified', times, floor);
+        sizes['change, applied'] = await historyBytes(services, last);
+      }
+      if (KICKOFFS > 0) {
+        const change = await kickoffToQuestion(services, store, 'change', () =>
+          changeOf(`ALTER TABLE orders ADD COLUMN kickoff_${Math.random().toString(36).slice(2, 8)} text;`),
+        );
+        const design = await kickoffToQuestion(services, store, 'e-commerce design', designOf);
+        await answerAll(services, design.last);
+        await until(services, design.last, (view) => view.phase === 'done', 5 * 60);
+        sizes['design (e-commerce), applied'] = await historyBytes(services, design.last);
+        sizes['change, parked at its gate'] = await historyBytes(services, change.last);
+      }
+      if (PARKED > 0) sizes['change, rejected'] = await historyBytes(services, await parked(services));
     });
+    for (const [kind, bytes] of Object.entries(sizes))
+      console.log(
+        `(d) history of a ${kind}: ${(bytes.server / 1024).toFixed(1)} KB (server's history size; ${(bytes.json / 1024).toFixed(1)} KB as exported JSON)`,
+      );
   } finally {
     await store.end();
     await connection.close();
@@ -66,10 +109,14 @@ async function main(): Promise<void> {
 }
 
 /** Each request adds one column; the clock runs from the decision until the request has applied and verified it. */
-async function decisionToApplied(services: RequestServices, targetUrl: string): Promise<number[]> {
+async function decisionToApplied(
+  services: RequestServices,
+  targetUrl: string,
+): Promise<{ times: number[]; last: string }> {
   const times: number[] = [];
+  let last = '';
   for (let i = 0; i < REQUESTS; i++) {
-    const { requestId } = await startRequest(services, change(`ALTER TABLE orders ADD COLUMN note_${i} text;`));
+    const { requestId } = await startRequest(services, changeOf(`ALTER TABLE orders ADD COLUMN note_${i} text;`));
     await until(services, requestId, (view) => view.state === 'awaiting-approval');
     const started = performance.now();
     await decideRequest(services, requestId, {
@@ -81,6 +128,7 @@ async function decisionToApplied(services: RequestServices, targetUrl: string): 
     const done = await until(services, requestId, (view) => view.phase === 'done', 10);
     times.push(performance.now() - started);
     if (done.state !== 'completed') throw new Error(`request ${requestId} ended ${done.state}: ${done.outcome}`);
+    last = requestId;
     process.stderr.write(`\r  (a) ${i + 1}/${REQUESTS}`);
   }
   process.stderr.write('\n');
@@ -89,58 +137,138 @@ async function decisionToApplied(services: RequestServices, targetUrl: string): 
     "SELECT count(*) AS n FROM information_schema.columns WHERE table_name = 'orders' AND column_name LIKE 'note_%'",
   );
   console.log(`(a) ${columns[0]!.n} columns added by ${REQUESTS} requests`);
-  return times;
+  return { times, last };
 }
 
-async function parked(services: RequestServices): Promise<void> {
+/**
+ * From kickoff until the first question is raised, one request at a time; then the same request's
+ * analysis, modeling and review run in-process on its own input, for what the engines cost alone.
+ */
+async function kickoffToQuestion(
+  services: RequestServices,
+  store: RequestServices['store'],
+  label: string,
+  request: () => KickoffRequest,
+): Promise<{ last: string }> {
+  const times: number[] = [];
+  const engines: number[] = [];
+  const activities = createActivities({ store });
+  let last = '';
+  for (let i = 0; i < KICKOFFS; i++) {
+    const started = performance.now();
+    const { requestId } = await startRequest(services, request());
+    await until(services, requestId, (view) => view.state === 'awaiting-approval', 5 * 60);
+    times.push(performance.now() - started);
+    last = requestId;
+
+    const input = await requestInputOf(services, requestId);
+    const run = new MockActivityEnvironment();
+    const began = performance.now();
+    const analysis: AnalysisOutcome = await run.run(() => activities.analyzeTarget(input));
+    const modeling: ModelingOutcome = await run.run(() => activities.modelChange({ ...input, analysis }));
+    await run.run(() => activities.reviewChange({ ...input, analysis, modeling }));
+    engines.push(performance.now() - began);
+    process.stderr.write(`\r  (b) ${label} ${i + 1}/${KICKOFFS}`);
+  }
+  process.stderr.write('\n');
+  const line = (values: number[]) =>
+    `p50 ${percentile(values, 50).toFixed(0)} ms, p95 ${percentile(values, 95).toFixed(0)} ms`;
+  console.log(
+    `(b) kickoff → first question, ${label}: ${line(times)} | engines in-process (analysis + modeling + review): ${line(engines)} | ratio p50 ${(percentile(times, 50) / percentile(engines, 50)).toFixed(1)}×`,
+  );
+  return { last };
+}
+
+/** Parks the requests, prints the time and memory at once, then rejects them all, a bounded number at a time. */
+async function parked(services: RequestServices): Promise<string> {
   const started = performance.now();
   const ids: string[] = [];
   for (let i = 0; i < PARKED; i++)
-    ids.push((await startRequest(services, change(`ALTER TABLE orders ADD COLUMN parked_${i} text;`))).requestId);
+    ids.push((await startRequest(services, changeOf(`ALTER TABLE orders ADD COLUMN parked_${i} text;`))).requestId);
   for (const [i, id] of ids.entries()) {
     await until(services, id, (view) => view.state === 'awaiting-approval', 5 * 60);
-    process.stderr.write(`\r  (b) parked ${i + 1}/${PARKED}`);
+    process.stderr.write(`\r  (c) parked ${i + 1}/${PARKED}`);
   }
+  process.stderr.write('\n');
   const parkSeconds = (performance.now() - started) / 1000;
-  const rssMb = process.memoryUsage().rss / 1024 ** 2;
-  const heapMb = process.memoryUsage().heapUsed / 1024 ** 2;
-  const deciding = performance.now();
-  await Promise.all(
-    ids.map((id) =>
-      decideRequest(services, id, {
-        questionId: 'approve',
-        optionId: 'reject',
-        person: 'bob',
-        channel: 'cli',
-        comment: 'benchmark',
-      }),
-    ),
+  console.log(
+    `(c) ${PARKED} requests parked at a gate in ${parkSeconds.toFixed(1)} s (${(PARKED / parkSeconds).toFixed(1)}/s, analysis + modeling + review + shadow verification each)`,
   );
+  const memory = process.memoryUsage();
+  console.log(
+    `(c) bench process (worker and client) with all parked, workflow cache ${WORKFLOW_CACHE_SIZE}: RSS ${(memory.rss / 1024 ** 2).toFixed(0)} MB, heap ${(memory.heapUsed / 1024 ** 2).toFixed(0)} MB`,
+  );
+
+  const deciding = performance.now();
+  const queue = [...ids];
+  let decided = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, DECIDE_CONCURRENCY) }, async () => {
+      for (let id = queue.shift(); id; id = queue.shift()) {
+        await decideRequest(services, id, {
+          questionId: 'approve',
+          optionId: 'reject',
+          person: 'bob',
+          channel: 'cli',
+          comment: 'benchmark',
+        });
+        process.stderr.write(`\r  (c) decided ${++decided}/${PARKED}`);
+      }
+    }),
+  );
+  process.stderr.write('\n');
   const decidedSeconds = (performance.now() - deciding) / 1000;
+  console.log(`(c) all ${PARKED} decided (reject, ${DECIDE_CONCURRENCY} at a time) in ${decidedSeconds.toFixed(1)} s`);
   for (const id of ids) await until(services, id, (view) => view.phase === 'done', 5 * 60);
   const endedSeconds = (performance.now() - deciding) / 1000;
-  process.stderr.write('\n');
-  console.log(
-    `(b) ${PARKED} requests parked at a gate in ${parkSeconds.toFixed(1)} s (${(PARKED / parkSeconds).toFixed(1)}/s, analysis + modeling + review + shadow verification each)`,
-  );
-  console.log(
-    `(b) worker process memory with all parked: RSS ${rssMb.toFixed(0)} MB, heap ${heapMb.toFixed(0)} MB (${((heapMb * 1024) / PARKED).toFixed(0)} KB heap per parked request)`,
-  );
-  console.log(
-    `(b) all ${PARKED} decided (reject) in ${decidedSeconds.toFixed(1)} s; all ended (report written, audited) ${endedSeconds.toFixed(1)} s after the first decision`,
-  );
+  console.log(`(c) all ended (report written, audited) ${endedSeconds.toFixed(1)} s after the first decision`);
+  return ids[ids.length - 1]!;
 }
 
-function change(text: string) {
+function changeOf(text: string): KickoffRequest {
   return {
-    kind: 'change' as const,
+    kind: 'change',
     title: 'bench',
     target: 'bench_shop',
     environment: 'production',
     requester: 'rita',
-    channel: 'cli' as const,
-    source: { format: 'sql' as const, text },
+    channel: 'cli',
+    source: { format: 'sql', text },
   };
+}
+
+function designOf(): KickoffRequest {
+  return {
+    ...changeOf(SPEC),
+    kind: 'design',
+    title: 'e-commerce',
+    target: 'bench_design',
+    source: { format: 'spec', text: SPEC },
+  };
+}
+
+/** What the workflow was started with, from its first event. */
+async function requestInputOf(services: RequestServices, requestId: string): Promise<RequestInput> {
+  const history = await services.temporal.workflow.getHandle(workflowIdOf(requestId)).fetchHistory();
+  const [payload] = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
+  return JSON.parse(Buffer.from(payload!.data!).toString()) as RequestInput;
+}
+
+/** The server's measure of the history (what Temporal's limits count), and its JSON export's length. */
+async function historyBytes(services: RequestServices, requestId: string): Promise<{ server: number; json: number }> {
+  const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
+  const [{ historySize }, history] = await Promise.all([handle.describe(), handle.fetchHistory()]);
+  return { server: historySize ?? Number.NaN, json: Buffer.byteLength(historyToJSON(history)) };
+}
+
+async function answerAll(services: RequestServices, requestId: string): Promise<void> {
+  for (const question of (await requestStatus(services, requestId)).questions.filter((q) => q.state === 'open'))
+    await decideRequest(services, requestId, {
+      questionId: question.id,
+      optionId: question.recommendation.optionId,
+      person: 'ann',
+      channel: 'cli',
+    });
 }
 
 function until(

@@ -1,4 +1,4 @@
-import type { Notification } from '../workflows/design-request-messages';
+import type { StatusNotification } from '../workflows/design-request-messages';
 import { observeAudit, observeNotification, registry } from './metrics';
 
 async function value(name: string, labels: Record<string, string>): Promise<number | undefined> {
@@ -20,13 +20,28 @@ describe('schemawright metrics', () => {
       questionId: 'approve',
       summary: '',
       status: { questions: [{ id: 'approve', state: 'decided', raisedAt }] },
-    } as unknown as Notification);
+    } as unknown as StatusNotification);
     expect(await value('schemawright_gate_wait_seconds', { outcome: 'decided' })).toBe(1);
     const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === 'schemawright_gate_wait_seconds')!;
     const sum = (metric.values as { value: number; metricName?: string }[]).find(
       (v) => v.metricName === 'schemawright_gate_wait_seconds_sum',
     )!.value;
     expect(sum).toBeGreaterThanOrEqual(90);
+  });
+
+  it('a decision told with its question (not the whole view) observes that question as it stood when told', async () => {
+    const raisedAt = new Date(Date.now() - 30_000).toISOString();
+    observeNotification({
+      kind: 'decided',
+      requestId: 'r2',
+      recipients: [],
+      questionId: 'approve',
+      summary: '',
+      question: { id: 'approve', state: 'rejected', raisedAt },
+      // Read when delivered: the request has moved on, and this view no longer shows the question.
+      status: { questions: [] },
+    } as unknown as StatusNotification);
+    expect(await value('schemawright_gate_wait_seconds', { outcome: 'rejected' })).toBe(1);
   });
 
   it('counts refusals by channel and action, never by what a caller sent', async () => {

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { AuditEntryInput } from '../store/audit';
-import type { Notification, RequestState } from '../workflows/design-request-messages';
+import type { RequestState, StatusNotification } from '../workflows/design-request-messages';
 
 /**
  * schemawright's own Prometheus metrics, one registry per process (worker or web server). Label values
@@ -74,9 +74,11 @@ export function observeAudit(entry: AuditEntryInput): void {
 }
 
 /** A decided or expired question's wait, from the status a notification carries. */
-export function observeNotification(notification: Notification, now = Date.now()): void {
+export function observeNotification(notification: StatusNotification, now = Date.now()): void {
   if (notification.kind !== 'decided' && notification.kind !== 'expired') return;
-  for (const question of notification.status.questions ?? []) {
+  // The question as it stood when told; the view (read when delivered) for the questions an expiry ended.
+  const told = notification.question ? [notification.question] : (notification.status.questions ?? []);
+  for (const question of told) {
     const ends =
       notification.kind === 'expired' ? question.state === 'expired' : question.id === notification.questionId;
     if (!ends || question.state === 'open') continue;

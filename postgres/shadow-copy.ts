@@ -34,8 +34,12 @@ export interface ShadowCopy {
  * recreated from the target's (shadow-reparse.ts). The copy is checked against the target by
  * fingerprint; whatever differs is a finding, never silence.
  */
-export async function copyTargetSchema(targetUrl: string, sandbox: SandboxDatabase): Promise<ShadowCopy> {
-  const { version, catalog } = await readTarget(targetUrl);
+export async function copyTargetSchema(
+  targetUrl: string,
+  sandbox: SandboxDatabase,
+  target?: TargetSchema,
+): Promise<ShadowCopy> {
+  const { version, catalog } = target ?? (await readTarget(targetUrl));
   const tools = await postgresClient(version.major);
   const dir = mkdtempSync(join(tmpdir(), 'sw-shadow-copy-'));
   try {
@@ -84,7 +88,13 @@ export async function copyTargetSchema(targetUrl: string, sandbox: SandboxDataba
   }
 }
 
-async function readTarget(url: string): Promise<{ version: PgVersion; catalog: Catalog }> {
+/** The target's schema as read for a copy: its server's version and its catalog. */
+export interface TargetSchema {
+  version: PgVersion;
+  catalog: Catalog;
+}
+
+export async function readTarget(url: string): Promise<TargetSchema> {
   const catalog = await readTargetCatalog(url, { applicationName: 'schemawright-shadow' });
   return { version: parsePgVersion(catalog.meta.serverVersion), catalog };
 }

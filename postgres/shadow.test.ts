@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { readEnvironment } from '../config/environment';
 import { verifyOnShadow } from './shadow';
 import { createTestDatabase, type TestDatabase } from '../test/support/stack';
 import { lemmyMigrations } from '../test/review/lemmy';
@@ -10,6 +11,22 @@ async function run(url: string, sql: string[]): Promise<void> {
     for (const statement of sql) await client.query(statement);
   } finally {
     await client.end();
+  }
+}
+
+/** The warm templates on the shadow server, with their oids: a template made again has a new oid. */
+function shadowTemplates(): Promise<string[]> {
+  return shadowRows("SELECT datname || ':' || oid AS t FROM pg_database WHERE datname LIKE 'sw_tpl_%' ORDER BY oid");
+}
+
+async function shadowRows(sql: string): Promise<string[]> {
+  const admin = new Client({ connectionString: readEnvironment().shadow.url });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query(sql);
+    return rows.map((row) => row.t as string);
+  } finally {
+    await admin.end();
   }
 }
 
@@ -35,6 +52,40 @@ describe('verifyOnShadow', () => {
     const { rows } = await client.query("SELECT count(*)::int AS n FROM pg_class WHERE relname = 'tags'");
     await client.end();
     expect(rows[0].n).toBe(0);
+  });
+
+  it('a second review of an unchanged target clones the warm template instead of copying the schema again', async () => {
+    target = await createTestDatabase('sw_shadow_warm');
+    await run(target.url, [`CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL, tag_${Date.now()} int)`]);
+    const migration = {
+      name: 'add_body',
+      up: 'ALTER TABLE posts ADD COLUMN body text',
+      down: 'ALTER TABLE posts DROP COLUMN body',
+    };
+    const first = await verifyOnShadow(target.url, [migration]);
+    expect(first).toMatchObject({ copiedFrom: 'target', findings: [] });
+    const templates = await shadowTemplates();
+    const second = await verifyOnShadow(target.url, [migration]);
+    // The same schema, verified the same way, and no new copy on the shadow server.
+    expect(second).toMatchObject({ copiedFrom: 'template', findings: [], fingerprints: first.fingerprints });
+    expect(await shadowTemplates()).toEqual(templates);
+
+    await run(target.url, ['CREATE TABLE tags (id bigint PRIMARY KEY)']);
+    const changed = await verifyOnShadow(target.url, [migration]);
+    expect(changed.copiedFrom).toBe('target');
+    expect(changed.fingerprints.before).not.toBe(first.fingerprints.before);
+    // The templates' objects are the template owner's, not a review's role (dropped after the review).
+    for (const template of await shadowTemplates()) {
+      const url = new URL(readEnvironment().shadow.url!);
+      url.pathname = `/${template.split(':')[0]}`;
+      const client = new Client({ connectionString: url.toString() });
+      await client.connect();
+      const { rows } = await client.query(
+        "SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'public'::regnamespace",
+      );
+      await client.end();
+      expect(rows.map((row) => row.owner)).toEqual(['sw_shadow_template_owner']);
+    }
   });
 
   it('reports a down that leaves the schema different, naming the table', async () => {

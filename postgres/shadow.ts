@@ -9,7 +9,8 @@ import { downPathOf } from '../artifacts/migration-files';
 import { parseStatements, type ParsedStatement } from './parse';
 import { qualifiedBySkips, skippedFindings, withoutPrivileged, type SkippedStatement } from './privileged/shadow-skip';
 import { parsePgVersion, type PgVersion } from './pg-version';
-import { copyTargetSchema, differingObjects } from './shadow-copy';
+import { differingObjects } from './shadow-copy';
+import { copyTargetSchemaWarm } from './shadow-template';
 import { statementGroups } from './steps';
 
 export const SHADOW_FAILED = 'SW-SHADOW-FAILED';
@@ -30,6 +31,8 @@ export interface ShadowResult {
   copyGaps: Finding[];
   /** Privileged statements the shadow did not run (SW-ESC-PRIVILEGED asks about them); each is also a finding. */
   skipped: SkippedStatement[];
+  /** `template`: the target's schema came from the warm template of an earlier review (postgres/shadow-template.ts). */
+  copiedFrom: 'target' | 'template';
   /** Fingerprints of the shadow schema before the ups, after them, and after the downs. */
   fingerprints: { before: string; afterUp?: string; afterDown?: string };
   milliseconds: number;
@@ -54,13 +57,20 @@ export async function verifyOnShadow(
   const { migrations, skipped } = await withoutPrivileged(written);
   requireSandboxApartFrom(targetUrl, env);
   return withSandboxDatabase(async (sandbox) => {
-    const copy = await copyTargetSchema(targetUrl, sandbox);
+    const copy = await copyTargetSchemaWarm(targetUrl, sandbox);
     const shadow = sandboxClient(sandbox.url, env);
     await shadow.connect();
     try {
       const verified = await verify(shadow, migrations, copy.version);
       const findings = [...skippedFindings(skipped), ...qualifiedBySkips(verified.findings, skipped)];
-      return { ...verified, findings, copyGaps: copy.gaps, skipped, milliseconds: Date.now() - started };
+      return {
+        ...verified,
+        findings,
+        copyGaps: copy.gaps,
+        copiedFrom: copy.from,
+        skipped,
+        milliseconds: Date.now() - started,
+      };
     } finally {
       await shadow.end().catch(() => undefined);
     }
@@ -169,7 +179,7 @@ async function verify(
   shadow: Client,
   migrations: ShadowMigration[],
   version: PgVersion,
-): Promise<Omit<ShadowResult, 'milliseconds' | 'copyGaps' | 'skipped'>> {
+): Promise<Omit<ShadowResult, 'milliseconds' | 'copyGaps' | 'copiedFrom' | 'skipped'>> {
   const read = async () => introspect(shadow, { statements: 0 });
   const original = await read();
   const fingerprints: ShadowResult['fingerprints'] = { before: fingerprint(original) };

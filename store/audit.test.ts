@@ -1,4 +1,4 @@
-import { AUDIT_GENESIS_HASH, appendAudit, queryAudit, verifyAudit } from './audit';
+import { AUDIT_GENESIS_HASH, appendAudit, appendAudits, onAppended, queryAudit, verifyAudit } from './audit';
 import { createTestStore, type TestStore } from '../test/support/stack';
 
 describe('the audit log', () => {
@@ -33,6 +33,29 @@ describe('the audit log', () => {
       [expect.any(Number), 'request-created', second.hash],
     ]);
     expect(entries[0].data).toEqual({ title: 'add note' });
+    expect(await verifyAudit(store.pool)).toEqual({ ok: true, entries: 3 });
+  });
+
+  it('appends a batch in one transaction, chained in order, and tells listeners of each entry', async () => {
+    const heard: string[] = [];
+    onAppended((entry) => heard.push(`${entry.requestId}:${entry.kind}`));
+    const first = await appendAudit(store.pool, {
+      kind: 'request-created',
+      requestId: 'b1',
+      target: 'orders',
+      data: {},
+    });
+    const batch = await appendAudits(store.pool, [
+      { kind: 'phase-started', requestId: 'b1', target: 'orders', data: { phase: 'analysis' } },
+      { kind: 'decision', requestId: 'b1', target: 'orders', actor: 'ann', channel: 'web', data: { option: 'a' } },
+    ]);
+    const entries = await queryAudit(store.pool, { requestId: 'b1' });
+    expect(entries.map((e) => [e.seq, e.kind, e.prevHash])).toEqual([
+      [first.seq, 'request-created', AUDIT_GENESIS_HASH],
+      [batch[0].seq, 'phase-started', first.hash],
+      [batch[1].seq, 'decision', batch[0].hash],
+    ]);
+    expect(heard).toEqual(['b1:request-created', 'b1:phase-started', 'b1:decision']);
     expect(await verifyAudit(store.pool)).toEqual({ ok: true, entries: 3 });
   });
 

@@ -96,47 +96,64 @@ export function onAppended(listener: (entry: AuditEntryInput) => void): void {
 }
 
 export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{ seq: number; hash: string }> {
-  // What jsonb will give back (no undefined, dates as strings), so that verify hashes the same value;
-  // jsonb refuses U+0000, so it becomes U+FFFD: an entry is written whatever text it quotes.
-  const data = JSON.parse(
-    JSON.stringify(input.data, (_key, value: unknown) =>
-      typeof value === 'string' ? value.replaceAll('\u0000', '\uFFFD') : value,
-    ),
-  ) as Record<string, unknown>;
+  const [appended] = await appendAudits(pool, [input]);
+  return appended;
+}
+
+/**
+ * Appends entries in order, each chained to the one before, in one transaction: a request's
+ * transition (its phase, its decisions) costs one round of locking, not one per entry.
+ */
+export async function appendAudits(pool: Pool, inputs: AuditEntryInput[]): Promise<{ seq: number; hash: string }[]> {
+  if (inputs.length === 0) return [];
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK_KEY]);
     const last = await client.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-    const entry = {
-      at: new Date(),
-      kind: input.kind,
-      requestId: input.requestId,
-      target: input.target,
-      actor: input.actor ?? null,
-      channel: input.channel ?? null,
-      data,
-      prevHash: last.rows[0]?.hash ?? AUDIT_GENESIS_HASH,
-    };
-    const hash = auditEntryHash(entry);
-    // The application role may not write the table itself: it appends through the owner's function.
-    const { rows } = await client.query<{ seq: string }>(
-      'SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9) AS seq',
-      [
-        entry.at,
-        entry.kind,
-        entry.requestId,
-        entry.target,
-        entry.actor,
-        entry.channel,
-        JSON.stringify(data),
-        entry.prevHash,
-        hash,
-      ],
-    );
+    let prevHash = last.rows[0]?.hash ?? AUDIT_GENESIS_HASH;
+    const appended: { seq: number; hash: string }[] = [];
+    for (const input of inputs) {
+      // What jsonb will give back (no undefined, dates as strings), so that verify hashes the same value;
+      // jsonb refuses U+0000, so it becomes U+FFFD: an entry is written whatever text it quotes.
+      const data = JSON.parse(
+        JSON.stringify(input.data, (_key, value: unknown) =>
+          typeof value === 'string' ? value.replaceAll('\u0000', '\uFFFD') : value,
+        ),
+      ) as Record<string, unknown>;
+      const entry = {
+        at: new Date(),
+        kind: input.kind,
+        requestId: input.requestId,
+        target: input.target,
+        actor: input.actor ?? null,
+        channel: input.channel ?? null,
+        data,
+        prevHash,
+      };
+      const hash = auditEntryHash(entry);
+      // The application role may not write the table itself: it appends through the owner's function.
+      const { rows } = await client.query<{ seq: string }>(
+        'SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9) AS seq',
+        [
+          entry.at,
+          entry.kind,
+          entry.requestId,
+          entry.target,
+          entry.actor,
+          entry.channel,
+          JSON.stringify(data),
+          entry.prevHash,
+          hash,
+        ],
+      );
+      appended.push({ seq: Number(rows[0].seq), hash });
+      prevHash = hash;
+    }
     await client.query('COMMIT');
-    for (const listener of appendedListeners) listener(input);
-    return { seq: Number(rows[0].seq), hash };
+    // Per entry, as a single append would: metrics and the console's live updates count entries, not batches.
+    for (const input of inputs) for (const listener of appendedListeners) listener(input);
+    return appended;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -16,6 +16,7 @@ import {
   RequestInputError,
   requestStatus,
   startRequest,
+  workflowIdOf,
   type KickoffRequest,
 } from '../approvals/requests';
 import { waitFor } from '../stack/wait';
@@ -194,6 +195,62 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     );
   });
 
+  it("a decision's Update only records the vote; the main line audits and tells each transition in one call each", async () => {
+    const { services, target } = await harness();
+    const { requestId } = await startRequest(services, change(target.name));
+    await statusWhen(services, requestId, 'at the gate', atGate);
+    await decideRequest(services, requestId, {
+      questionId: 'approve',
+      optionId: 'apply',
+      person: 'ann',
+      channel: 'cli',
+    });
+    expect((await statusWhen(services, requestId, 'done', ended)).state).toBe('completed');
+
+    const history = await services.temporal.workflow.getHandle(workflowIdOf(requestId)).fetchHistory();
+    const events = history.events ?? [];
+    const accepted = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    const completed = events.findIndex((e) => e.workflowExecutionUpdateCompletedEventAttributes);
+    // Answered in the workflow task that accepted it: the handler awaited nothing.
+    expect(accepted).toBeGreaterThan(0);
+    expect(events.slice(accepted, completed).some((e) => e.workflowTaskCompletedEventAttributes)).toBe(false);
+    const activities = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(activities).not.toContain('audit');
+    expect(activities).not.toContain('notify');
+    // A transition's entries in one call: the decision goes with the next phase's start.
+    const batches = events.flatMap((e) => {
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      if (scheduled?.activityType?.name !== 'auditBatch') return [];
+      const [batch] = scheduled.input!.payloads!.map((p) => JSON.parse(Buffer.from(p.data!).toString()));
+      return [(batch as { entries: { kind: string }[] }).entries.map((entry) => entry.kind)];
+    });
+    expect(batches.length).toBeLessThan((await queryAudit(store.pool, { requestId })).length / 2);
+    expect(batches).toContainEqual(['decision', 'phase-started']);
+    expect(await auditKinds(store.pool, requestId)).toEqual(
+      expect.arrayContaining(['request-created', 'question-raised', 'decision', 'completed']),
+    );
+  });
+
+  it('parked requests beyond the workflow cache are evicted and replayed when decided, each applied once', async () => {
+    const { services, target } = await harness({ maxCachedWorkflows: 1 });
+    const ids: string[] = [];
+    for (const column of ['a', 'b', 'c'])
+      ids.push(
+        (
+          await startRequest(
+            services,
+            change(target.name, { source: { format: 'sql', text: `ALTER TABLE orders ADD COLUMN ${column} text;` } }),
+          )
+        ).requestId,
+      );
+    for (const id of ids) await statusWhen(services, id, 'at the gate', atGate);
+    for (const id of ids)
+      await decideRequest(services, id, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
+    for (const id of ids) expect((await statusWhen(services, id, 'done', ended)).state).toBe('completed');
+    expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'a', 'b', 'c']);
+    expect(await appliedSteps(target.url)).toBe(3);
+  });
+
   it('a migration directory: what the target already applied is left out; an applied file edited since stops the request before anyone is asked', async () => {
     const { services, target } = await harness();
     const first = { path: '001_note.up.sql', up: ADD_NOTE, down: 'ALTER TABLE orders DROP COLUMN note;' };
@@ -306,6 +363,9 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['customer', 'order']));
     const views = await querySql<{ matviewname: string }>(target.url, 'SELECT matviewname FROM pg_matviews');
     expect(views.map((v) => v.matviewname)).toHaveLength(1);
+    // Notifications carry references and deltas, not the whole view: the history stays small.
+    const run = await services.temporal.workflow.getHandle(workflowIdOf(requestId)).describe();
+    expect(run.historySize).toBeLessThan(64 * 1024);
   });
 
   it('refuses a self-approval, a stranger, an unknown question or option, and answers a repeated click once', async () => {

@@ -32,8 +32,17 @@ export interface WorkerOptions {
   taskQueue: string;
   deps: ActivityDependencies;
   workflowBundle: WorkflowBundleWithSourceMap;
+  /** Workflows kept in memory between tasks; default WORKFLOW_CACHE_SIZE. */
   maxCachedWorkflows?: number;
 }
+
+/**
+ * A request parks for hours at a gate and needs its worker only for moments: a parked one that
+ * falls out of the cache is replayed from its history when a decision, timer or Query comes. So
+ * memory stays flat with thousands parked (the SDK's default sizes the cache by the heap, keeping
+ * as many resident as fit), at the price of one replay per wake-up of an evicted request.
+ */
+export const WORKFLOW_CACHE_SIZE = 100;
 
 export function createWorker(options: WorkerOptions): Promise<Worker> {
   return Worker.create({
@@ -44,7 +53,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     activities: createActivities(options.deps),
     sinks: requestSinks(options.deps),
     interceptors: { activity: [timeActivities] },
-    maxCachedWorkflows: options.maxCachedWorkflows,
+    maxCachedWorkflows: options.maxCachedWorkflows ?? WORKFLOW_CACHE_SIZE,
     shutdownGraceTime: '10 seconds',
   });
 }

@@ -243,5 +243,32 @@ export interface Notification {
   questionId?: string;
   /** One line, no secrets. */
   summary: string;
-  status: RequestStatusView;
+  /** Where the request was when it told (references and deltas: the notifier reads the rest by the `status` Query). */
+  phase?: Phase;
+  state?: RequestState;
+  /** The question told about, as it stood then (the channels read its text from the view). */
+  question?: QuestionDelta;
+  /** The whole status view: histories from before notifications carried references only. */
+  status?: RequestStatusView;
 }
+
+/**
+ * What a request's run returns: how it ended and what it made, without its questions and timeline
+ * (the `status` Query has them, also once the run has closed). Older runs returned the whole view.
+ */
+export type RequestResult = Pick<
+  RequestStatusView,
+  'requestId' | 'kind' | 'title' | 'target' | 'environment' | 'requester' | 'state' | 'phase' | 'artifacts' | 'outcome'
+>;
+
+/** A question's counters when it was told about: enough to tell one notification about it from the next. */
+export interface QuestionDelta {
+  id: string;
+  state: QuestionView['state'];
+  raisedAt: string;
+  remindersSent: number;
+  votes: number;
+}
+
+/** A notification with the request's status view, as the channels deliver it. */
+export type StatusNotification = Notification & { status: RequestStatusView };

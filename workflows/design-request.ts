@@ -13,6 +13,7 @@ import {
 import type {
   ApplyOutcome,
   ApplyStopped,
+  AuditInput,
   EscalationSummary,
   RequestActivities,
   ReviewOutcome,
@@ -35,6 +36,7 @@ import {
   type RefusalKind,
   type RequestInput,
   type RequestSinks,
+  type RequestResult,
   type RequestState,
   type RequestStatusView,
   type WorkflowRefusal,
@@ -84,7 +86,7 @@ type RequestActivityProxies = ReturnType<typeof activitiesFor>;
 const MAX_REVIEW_ROUNDS = 3;
 
 /** One request from kickoff to report: analysis, modeling, review, gates, drift check, apply, verify, report. */
-export async function designRequest(request: RequestInput): Promise<RequestStatusView> {
+export async function designRequest(request: RequestInput): Promise<RequestResult> {
   const run = new RequestRun(request);
   setHandler(status, () => run.view());
   setHandler(decide, (decision) => run.decide(decision), { validator: (decision) => run.validateDecision(decision) });
@@ -101,7 +103,7 @@ export async function designRequest(request: RequestInput): Promise<RequestStatu
   return result;
 }
 
-async function carryOut(request: RequestInput, run: RequestRun): Promise<RequestStatusView> {
+async function carryOut(request: RequestInput, run: RequestRun): Promise<RequestResult> {
   const { phases, runner } = run.activities;
   await run.transition('kickoff', 'running', 'request-created', {
     kind: request.kind,
@@ -239,6 +241,15 @@ class RequestRun {
   private readonly timeline: RequestStatusView['timeline'] = [];
   private readonly artifacts: Record<string, ArtifactRef>;
   private outcome?: string;
+  /**
+   * Audit entries and notifications not yet handed to their activities: the main line hands them
+   * over in one call each at its next step, so a decision's Update handler only records the vote.
+   * Histories from before this called `audit` and `notify` once per entry, in the handler too.
+   */
+  private readonly batched = patched('wf-speed-batched-telling');
+  private untold: { audits: AuditInput[]; notifications: Notification[] } = { audits: [], notifications: [] };
+  /** Notifications on their way: the apply does not wait for them, the request's end does. */
+  private readonly telling: Promise<void>[] = [];
 
   readonly activities: RequestActivityProxies;
 
@@ -258,7 +269,7 @@ class RequestRun {
       requester,
       state: this.state,
       phase: this.phaseNow,
-      questions: this.questions.map(({ summary: _summary, rerouted: _rerouted, ...question }) => question),
+      questions: this.questions.map(viewOf),
       timeline: this.timeline,
       artifacts: this.artifacts,
       outcome: this.outcome,
@@ -285,7 +296,16 @@ class RequestRun {
   /** Runs one phase's activity, stops at a cancel, keeps its artifacts and audits it done. */
   async phase<T extends object>(name: string, work: () => Promise<T>): Promise<T> {
     if (this.cancelled) throw new RequestCancelled();
-    const result = await work();
+    let result: T;
+    if (!this.batched) result = await work();
+    else if (name === 'apply') {
+      // An apply changes the target: what led to it (the decisions) is in the log before it starts.
+      await this.flush();
+      result = await work();
+    } else {
+      // Reading phases run beside the audit of what came before: the log still has it before they end.
+      [result] = await Promise.all([work(), this.flush()]);
+    }
     const { artifacts, migration, report } = result as {
       artifacts?: Record<string, ArtifactRef>;
       migration?: ArtifactRef;
@@ -346,7 +366,15 @@ class RequestRun {
       const settled = () =>
         this.cancelled !== undefined || this.open().length === 0 || this.questions.some((q) => q.state === 'rejected');
       const wakeAt = Math.min(nextReminder, this.questions.some((q) => !q.rerouted) ? rerouteAt : Infinity, expiresAt);
-      if (await condition(settled, Math.max(wakeAt - Date.now(), 1))) break;
+      if (!this.batched) {
+        if (await condition(settled, Math.max(wakeAt - Date.now(), 1))) break;
+      } else {
+        // A vote wakes the main line to audit and tell it; the vote that settles the gate goes with the next step's.
+        const woke = await condition(() => settled() || this.hasUntold(), Math.max(wakeAt - Date.now(), 1));
+        if (woke && settled()) break;
+        await this.flush();
+        if (woke) continue;
+      }
       const now = Date.now();
       if (now >= expiresAt) {
         for (const question of this.open()) question.state = 'expired';
@@ -609,12 +637,13 @@ class RequestRun {
     return `no decision before ${this.questions[0]?.expiresAt}; expired, ${consequence}`;
   }
 
-  async finish(state: RequestState, outcome: string): Promise<RequestStatusView> {
+  async finish(state: RequestState, outcome: string): Promise<RequestResult> {
     this.outcome = outcome;
     this.phaseNow = 'report';
+    // The report activity reads the view by Query: the request waits for it, so it reads what this would pass.
     const report = await this.activities.messengers.writeReport({
       requestId: this.request.requestId,
-      status: this.view(),
+      ...(this.batched ? {} : { status: this.view() }),
       state,
     });
     this.artifacts.report = report;
@@ -624,6 +653,7 @@ class RequestRun {
       { outcome, report: report.digest },
       state === 'cancelled' ? this.cancelled?.person : undefined,
     );
+    if (this.batched) await this.flush();
     this.phaseNow = 'done';
     this.state = state;
     upsertSearchAttributes([
@@ -633,7 +663,11 @@ class RequestRun {
     this.timeline.push({ at: new Date().toISOString(), event: state, detail: outcome });
     const everyone = uniq([this.request.requester, ...this.questions.flatMap((q) => q.askedTo)]);
     await this.tell(state as NotificationKind, everyone, `${this.request.title}: ${outcome}`);
-    return this.view();
+    if (!this.batched) return this.view();
+    await this.flush();
+    await Promise.all(this.telling);
+    const { questions: _questions, timeline: _timeline, ...result } = this.view();
+    return result;
   }
 
   async record(
@@ -642,14 +676,40 @@ class RequestRun {
     actor?: string,
     channel?: DecisionInput['channel'],
   ): Promise<void> {
-    await this.activities.messengers.audit({
+    const entry: AuditInput = {
       kind,
       requestId: this.request.requestId,
       target: this.request.target,
       actor,
       channel,
       data,
-    });
+    };
+    if (this.batched) this.untold.audits.push(entry);
+    else await this.activities.messengers.audit(entry);
+  }
+
+  /** Audits what waits to be audited (awaited: the log leads what it records), then starts telling what waits to be told. */
+  private async flush(): Promise<void> {
+    const { audits, notifications } = this.untold;
+    this.untold = { audits: [], notifications: [] };
+    if (audits.length) {
+      const { requestId, target } = this.request;
+      await this.activities.messengers.auditBatch({
+        requestId,
+        target,
+        entries: audits.map(({ requestId: _id, target: _target, ...entry }) => entry),
+      });
+    }
+    if (notifications.length) {
+      const told = this.activities.messengers.notifyBatch(notifications);
+      // Awaited at the end; until then a failure must not count as unhandled.
+      told.catch(() => undefined);
+      this.telling.push(told);
+    }
+  }
+
+  private hasUntold(): boolean {
+    return this.untold.audits.length > 0 || this.untold.notifications.length > 0;
   }
 
   private open(): Question[] {
@@ -681,15 +741,31 @@ class RequestRun {
     summary: string,
     questionId?: string,
   ): Promise<void> {
-    const notification: Notification = {
-      kind,
-      requestId: this.request.requestId,
-      recipients,
-      questionId,
-      summary,
-      status: this.view(),
-    };
-    await this.activities.messengers.notify(notification);
+    const told = { kind, requestId: this.request.requestId, recipients, questionId, summary };
+    if (!this.batched) {
+      await this.activities.messengers.notify({ ...told, status: this.view() });
+      return;
+    }
+    // The whole view in every notification made histories of hundreds of KB: only what changed goes,
+    // and a question's text, which the channels read from the view, is named by its id.
+    const question = this.questions.find((q) => q.id === questionId);
+    this.untold.notifications.push({
+      ...told,
+      summary: question && summary === question.problem ? `question ${question.id}` : summary,
+      phase: this.phaseNow,
+      state: this.state,
+      ...(question
+        ? {
+            question: {
+              id: question.id,
+              state: question.state,
+              raisedAt: question.raisedAt,
+              remindersSent: question.remindersSent,
+              votes: question.votes.length,
+            },
+          }
+        : {}),
+    });
   }
 }
 
@@ -756,6 +832,11 @@ function applyQuestion(stopped: StoppedApply): EscalationSummary {
 function appliedOutcome(request: RequestInput, applied: ApplyOutcome): string {
   const done = `${applied.applied} of ${applied.steps} step(s) in ${applied.durationMs} ms; verified`;
   return request.reverts ? `reverted request ${request.reverts.requestId}: ran ${done}` : `applied ${done}`;
+}
+
+/** A question as people see it: without the escalation's summary it was made from, or whether it was re-routed. */
+function viewOf({ summary: _summary, rerouted: _rerouted, ...question }: Question): QuestionView {
+  return question;
 }
 
 function uniq(values: string[]): string[] {

@@ -1,4 +1,4 @@
-import type { Notification, RequestStatusView } from '../../workflows/design-request-messages';
+import type { Notification, RequestStatusView, StatusNotification } from '../../workflows/design-request-messages';
 import { blockingText, optionTitle, type QuestionDetails } from '../question-details';
 import { escapeHtml } from '../web/html';
 
@@ -25,7 +25,7 @@ const LEAD: Partial<Record<Notification['kind'], string>> = {
 
 /** A question, a reminder or a re-route: the problem, every option, the recommendation, a link per option. */
 export function questionMail(
-  notification: Notification,
+  notification: StatusNotification,
   details: QuestionDetails,
   token: string,
   webBaseUrl: string,
@@ -93,7 +93,7 @@ const ENDINGS: Partial<Record<Notification['kind'], string>> = {
 };
 
 /** The final result, or the expiry notice: what happened and where the report is. */
-export function resultMail(notification: Notification, webBaseUrl: string): MailContent | undefined {
+export function resultMail(notification: StatusNotification, webBaseUrl: string): MailContent | undefined {
   const ending = ENDINGS[notification.kind];
   if (!ending) return undefined;
   const { status } = notification;

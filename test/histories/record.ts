@@ -39,6 +39,11 @@ const PATIENT: GateTimings = { remindEverySeconds: 3600, rerouteAfterSeconds: 72
 const HURRIED: GateTimings = { remindEverySeconds: 1, rerouteAfterSeconds: 2, expireAfterSeconds: 3 };
 /** Stack traces in failures name files from here: saved relative, so no history carries a machine's paths. */
 const REPO = `${join(__dirname, '..', '..')}/`;
+/**
+ * `RECORD_AS=batched` saves `design-request-batched-<path>.json` beside the histories recorded before a
+ * patch, which must go on replaying: a patched path is recorded anew, never over the old one.
+ */
+const RECORD_AS = process.env.RECORD_AS;
 const ORDERS = 'CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id bigint)';
 
 type Path = (services: RequestServices, target: { name: string; url: string }) => Promise<string>;
@@ -205,7 +210,7 @@ async function main(): Promise<void> {
         const id = await path(services, { name: targetName, url });
         const done = await until(services, id, (view) => view.phase === 'done');
         const history = await client.workflow.getHandle(workflowIdOf(id)).fetchHistory();
-        const file = join(__dirname, `design-request-${name}.json`);
+        const file = join(__dirname, `design-request-${RECORD_AS ? `${RECORD_AS}-` : ''}${name}.json`);
         writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history).split(REPO).join('')), null, 2)}\n`);
         console.log(`${name}: ${done.state} (${done.outcome}) → ${file}`);
       }

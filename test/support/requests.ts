@@ -48,6 +48,8 @@ export async function requestHarness(
     targetSetup?: string;
     apply?: ApplyLimits;
     notify?: ActivityDependencies['notify'];
+    /** The worker's workflow cache (default: production's). */
+    maxCachedWorkflows?: number;
   } = {},
 ): Promise<RequestHarness> {
   const target = await createTestDatabase('sw_target');
@@ -60,6 +62,7 @@ export async function requestHarness(
     taskQueue,
     deps: { store, notify: options.notify },
     workflowBundle: await workflowBundle(),
+    maxCachedWorkflows: options.maxCachedWorkflows,
   });
   const running = worker.run();
   const policy = options.policy ?? testPolicy();
