@@ -14,9 +14,40 @@ async function run(url: string, sql: string[]): Promise<void> {
   }
 }
 
-/** The warm templates on the shadow server, with their oids: a template made again has a new oid. */
-function shadowTemplates(): Promise<string[]> {
-  return shadowRows("SELECT datname || ':' || oid AS t FROM pg_database WHERE datname LIKE 'sw_tpl_%' ORDER BY oid");
+/**
+ * The warm templates on the shadow server holding a table `posts` with column `tag` (this test's own:
+ * other tests make templates at the same time), with their oids (a template made again has a new oid)
+ * and the owners of their objects.
+ */
+async function templatesOf(tag: string): Promise<{ template: string; owners: string[] }[]> {
+  const found: { template: string; owners: string[] }[] = [];
+  for (const template of await shadowRows(
+    "SELECT datname || ':' || oid AS t FROM pg_database WHERE datname LIKE 'sw_tpl_%' ORDER BY oid",
+  )) {
+    const url = new URL(readEnvironment().shadow.url!);
+    url.pathname = `/${template.split(':')[0]}`;
+    const client = new Client({ connectionString: url.toString() });
+    // Another test's review may drop an old template between the listing and this connection.
+    if (
+      await client.connect().then(
+        () => false,
+        () => true,
+      )
+    )
+      continue;
+    try {
+      const { rows } = await client.query(
+        `SELECT array_agg(DISTINCT pg_get_userbyid(relowner)::text) AS owners,
+                bool_or(EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND c.relname = 'posts' AND a.attname = $1)) AS ours
+           FROM pg_class c WHERE relnamespace = 'public'::regnamespace`,
+        [tag],
+      );
+      if (rows[0].ours) found.push({ template, owners: rows[0].owners });
+    } finally {
+      await client.end();
+    }
+  }
+  return found;
 }
 
 async function shadowRows(sql: string): Promise<string[]> {
@@ -56,7 +87,8 @@ describe('verifyOnShadow', () => {
 
   it('a second review of an unchanged target clones the warm template instead of copying the schema again', async () => {
     target = await createTestDatabase('sw_shadow_warm');
-    await run(target.url, [`CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL, tag_${Date.now()} int)`]);
+    const tag = `tag_${Date.now()}`;
+    await run(target.url, [`CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL, ${tag} int)`]);
     const migration = {
       name: 'add_body',
       up: 'ALTER TABLE posts ADD COLUMN body text',
@@ -64,28 +96,21 @@ describe('verifyOnShadow', () => {
     };
     const first = await verifyOnShadow(target.url, [migration]);
     expect(first).toMatchObject({ copiedFrom: 'target', findings: [] });
-    const templates = await shadowTemplates();
+    const templates = await templatesOf(tag);
+    expect(templates).toHaveLength(1);
     const second = await verifyOnShadow(target.url, [migration]);
     // The same schema, verified the same way, and no new copy on the shadow server.
     expect(second).toMatchObject({ copiedFrom: 'template', findings: [], fingerprints: first.fingerprints });
-    expect(await shadowTemplates()).toEqual(templates);
+    expect(await templatesOf(tag)).toEqual(templates);
 
     await run(target.url, ['CREATE TABLE tags (id bigint PRIMARY KEY)']);
     const changed = await verifyOnShadow(target.url, [migration]);
     expect(changed.copiedFrom).toBe('target');
     expect(changed.fingerprints.before).not.toBe(first.fingerprints.before);
     // The templates' objects are the template owner's, not a review's role (dropped after the review).
-    for (const template of await shadowTemplates()) {
-      const url = new URL(readEnvironment().shadow.url!);
-      url.pathname = `/${template.split(':')[0]}`;
-      const client = new Client({ connectionString: url.toString() });
-      await client.connect();
-      const { rows } = await client.query(
-        "SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'public'::regnamespace",
-      );
-      await client.end();
-      expect(rows.map((row) => row.owner)).toEqual(['sw_shadow_template_owner']);
-    }
+    const after = await templatesOf(tag);
+    expect(after).toHaveLength(2);
+    for (const { owners } of after) expect(owners).toEqual(['sw_shadow_template_owner']);
   });
 
   it('reports a down that leaves the schema different, naming the table', async () => {

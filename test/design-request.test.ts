@@ -22,6 +22,7 @@ import {
 import { waitFor } from '../stack/wait';
 import { applyMigrations } from '../activities/apply';
 import { migrationsFromFiles } from '../postgres/steps';
+import type { RequestStatusView } from '../workflows/design-request-messages';
 import { connectTemporal, createTestStore, type TemporalConnections } from './support/stack';
 import {
   atGate,
@@ -246,7 +247,18 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     for (const id of ids) await statusWhen(services, id, 'at the gate', atGate);
     for (const id of ids)
       await decideRequest(services, id, { questionId: 'approve', optionId: 'apply', person: 'ann', channel: 'cli' });
-    for (const id of ids) expect((await statusWhen(services, id, 'done', ended)).state).toBe('completed');
+    // One target: each apply changes the schema the later requests were reviewed on, so they are
+    // reviewed and asked again (approve#2, #3) before they apply.
+    const asked = (v: RequestStatusView) => atGate(v) && v.questions.some((q) => q.state === 'open');
+    for (const id of ids) {
+      for (;;) {
+        const view = await statusWhen(services, id, 'asked or done', (v) => asked(v) || ended(v));
+        if (ended(view)) break;
+        const open = view.questions.find((q) => q.state === 'open')!;
+        await decideRequest(services, id, { questionId: open.id, optionId: 'apply', person: 'ann', channel: 'cli' });
+      }
+      expect((await statusWhen(services, id, 'done', ended)).state).toBe('completed');
+    }
     expect(await columnsOf(target.url, 'orders')).toEqual(['id', 'placed_at', 'a', 'b', 'c']);
     expect(await appliedSteps(target.url)).toBe(3);
   });
