@@ -52,7 +52,7 @@ const gateWait = new Histogram({
 
 const activityDuration = new Histogram({
   name: 'schemawright_activity_duration_seconds',
-  help: 'Time of each activity attempt by activity and outcome; activity="applyChange" is the apply of a request.',
+  help: 'Time of each activity attempt by activity and outcome; activity="applyReviewed" is the apply of a request (applyChange in requests started before it).',
   labelNames: ['activity', 'outcome'],
   buckets: [0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600],
   registers: [registry],

@@ -142,14 +142,14 @@ describe('npm start in operation: supervised children, metrics, health', () => {
       const workerMetrics = await (await fetch(`${worker}/metrics`)).text();
       expect(
         sample(workerMetrics, 'schemawright_activity_duration_seconds_count', {
-          activity: 'applyChange',
+          activity: 'applyReviewed',
           outcome: 'completed',
         }),
       ).toBe(1);
       expect(sample(workerMetrics, 'schemawright_apply_step_duration_seconds_count', { outcome: 'applied' })).toBe(1);
-      expect(sample(workerMetrics, 'temporal_activity_execution_latency_count', { activity_type: 'applyChange' })).toBe(
-        1,
-      );
+      expect(
+        sample(workerMetrics, 'temporal_activity_execution_latency_count', { activity_type: 'applyReviewed' }),
+      ).toBe(1);
       expect(workerMetrics).not.toContain(password);
       const workerHealth = await fetch(`${worker}/healthz`);
       expect(workerHealth.status).toBe(200);
