@@ -8,7 +8,7 @@ export interface StepMeasure {
   step: MigrationStep;
   /** The strongest lock the step held on each table (`schema.table`), from pg_locks. */
   locks: Record<string, LockMode>;
-  /** Tables and indexes given a new storage file: rewritten or rebuilt. */
+  /** Tables and indexes (`schema.name`) given a new storage file: rewritten or rebuilt. */
   rewritten: string[];
   /** Rows the step read from each table it read (its transaction's own counters); transactional steps only. */
   rowsRead: Record<string, number>;
@@ -58,9 +58,13 @@ async function rowsReturned(client: Client, tables: Relation[]): Promise<Map<num
   return new Map(rows.map((r) => [r.oid, Number(r.n)]));
 }
 
+/**
+ * Relations with a new storage file under the same name: rewritten (a table) or rebuilt (an index,
+ * which ALTER TYPE and REINDEX CONCURRENTLY make anew under its old name). Dropped ones are not counted.
+ */
 function rewrittenSince(before: Relation[], after: Relation[]): string[] {
   return before
-    .filter((b) => after.some((a) => a.oid === b.oid && a.node !== '0' && a.node !== b.node))
+    .filter((b) => after.some((a) => a.name === b.name && a.node !== '0' && a.node !== b.node))
     .map((b) => b.name)
     .sort();
 }

@@ -60,6 +60,7 @@ export const duplicateIndex: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.member': 'SHARE UPDATE EXCLUSIVE' },
     },
     {
       name: 'a unique constraint repeating a unique index keeps the constraint',
@@ -67,6 +68,7 @@ export const duplicateIndex: FindingKind = {
             CREATE UNIQUE INDEX slug_value_idx ON public.slug (value);`,
       expect: [{ object: 'public.slug_value_idx', evidence: { table: 'public.slug', duplicateOf: 'slug_value_key' } }],
       fixResolves: true,
+      locks: { 'public.slug': 'SHARE UPDATE EXCLUSIVE' },
     },
     {
       name: "a partition's own index repeating the one it inherits",
@@ -81,6 +83,7 @@ export const duplicateIndex: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.sale_2026': 'SHARE UPDATE EXCLUSIVE' },
     },
     {
       name: 'different predicates, methods or orders are different indexes',

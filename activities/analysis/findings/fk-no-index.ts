@@ -48,6 +48,7 @@ export const foreignKeyWithoutIndex: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.order_line': 'SHARE UPDATE EXCLUSIVE' },
     },
     {
       name: 'a composite key served by an index on the same columns in another order, or by the primary key',
@@ -89,6 +90,7 @@ export const foreignKeyWithoutIndex: FindingKind = {
             CREATE INDEX ON public.tour_2025 (artist);`,
       expect: [{ object: 'public.tour', fix: 'CREATE INDEX tour_artist_idx ON public.tour (artist);' }],
       fixResolves: true,
+      locks: { 'public.tour': 'SHARE', 'public.tour_2025': 'SHARE', 'public.tour_2026': 'SHARE' },
     },
     {
       name: 'a partial index does not count',

@@ -40,6 +40,11 @@ export interface FindingExample {
   fixResolves?: boolean;
   /** The tables and indexes (`schema.name`) the fixes rewrite or rebuild, measured by the test as a changed relfilenode; none when absent. */
   rewrites?: string[];
+  /**
+   * The strongest lock the fixes take on each table (`schema.name`: `ACCESS EXCLUSIVE`, `SHARE UPDATE
+   * EXCLUSIVE`), measured by the test from pg_locks while they run as the runner runs them; none when absent.
+   */
+  locks?: Record<string, string>;
 }
 
 /** One kind of analysis finding: one file, a stable id, the check, and examples. */

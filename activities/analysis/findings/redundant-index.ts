@@ -62,6 +62,7 @@ export const redundantIndex: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.purchase': 'SHARE UPDATE EXCLUSIVE' },
     },
     {
       name: 'a unique prefix, a different predicate or a different direction is not redundant',

@@ -65,6 +65,7 @@ export const unusedIndex: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.visit': 'SHARE UPDATE EXCLUSIVE' },
     },
     {
       name: "a partitioned index counts its partitions' scans",
@@ -82,6 +83,11 @@ export const unusedIndex: FindingKind = {
       },
       expect: [{ object: 'public.sample_at', fix: 'DROP INDEX public.sample_at;' }],
       fixResolves: true,
+      locks: {
+        'public.sample': 'ACCESS EXCLUSIVE',
+        'public.sample_2026': 'ACCESS EXCLUSIVE',
+        'public.sample_2027': 'ACCESS EXCLUSIVE',
+      },
     },
     {
       name: 'two days of statistics say nothing yet',
