@@ -2,4 +2,4 @@ export type * from './catalog';
 export { qualifiedName } from './catalog';
 export { introspect, type IntrospectOptions } from './introspect';
 export { canonicalStructure, fingerprint } from './fingerprint';
-export { keyIsIndexed } from './key-index';
+export { identifyingParts, keyIsIndexed, uniqueKeysOf } from './key-index';

@@ -32,13 +32,35 @@ function hasServingIndex(table: Table, columns: string[]): boolean {
 }
 
 /**
- * Whether the table's indexes serve a foreign key on these columns: on the table itself, or, for a
- * partitioned table, on every one of its partitions (the check then probes each partition's index;
- * an index on the parent is only the sum of those). Analysis and review ask the same question.
+ * The parts of a foreign key that find the same rows as all of it: where the referenced columns hold
+ * a unique key of the parent on their own, the referencing columns that match it. A tenant key
+ * `(account_id, ticket_id) REFERENCES ticket (account_id, id)`, with `id` the ticket's primary key, is
+ * served by an index leading with `ticket_id`: one ticket's rows are one tenant's. Each part comes
+ * with the whole key first.
  */
-export function keyIsIndexed(catalog: Catalog, table: Table, columns: string[]): boolean {
-  if (hasServingIndex(table, columns)) return true;
+export function identifyingParts(columns: string[], referenced: string[], parentKeys: string[][]): string[][] {
+  const parts = parentKeys
+    .filter((key) => key.length > 0 && key.length < referenced.length && key.every((c) => referenced.includes(c)))
+    .map((key) => key.map((c) => columns[referenced.indexOf(c)]!));
+  return [columns, ...parts];
+}
+
+/** The primary key and unique constraints of a table: what identifies one of its rows. */
+export function uniqueKeysOf(table: Table | undefined): string[][] {
+  return (table?.constraints ?? [])
+    .filter((c) => c.kind === 'primary key' || c.kind === 'unique')
+    .map((c) => c.columns);
+}
+
+/**
+ * Whether the table's indexes serve a foreign key: an index leads with one of its identifying parts
+ * (`identifyingParts`), on the table itself, or, for a partitioned table, on every one of its
+ * partitions (the check then probes each partition's index; an index on the parent is only the sum
+ * of those). Analysis and review ask the same question.
+ */
+export function keyIsIndexed(catalog: Catalog, table: Table, parts: string[][]): boolean {
+  if (parts.some((columns) => hasServingIndex(table, columns))) return true;
   const name = `${table.schema}.${table.name}`;
   const partitions = table.kind === 'partitioned' ? catalog.tables.filter((t) => t.partitionOf?.parent === name) : [];
-  return partitions.length > 0 && partitions.every((partition) => keyIsIndexed(catalog, partition, columns));
+  return partitions.length > 0 && partitions.every((partition) => keyIsIndexed(catalog, partition, parts));
 }

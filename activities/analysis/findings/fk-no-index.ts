@@ -1,4 +1,4 @@
-import { keyIsIndexed } from '../../../postgres/introspection';
+import { identifyingParts, keyIsIndexed, uniqueKeysOf, type Constraint } from '../../../postgres/introspection';
 import { identifierFrom, qualified, quoteIdent } from '../../../postgres/names';
 import { analysisFinding, type FindingKind } from './kind';
 
@@ -9,12 +9,18 @@ export const foreignKeyWithoutIndex: FindingKind = {
     'A foreign key whose columns lead no index. Every DELETE or key UPDATE on the referenced table then scans the referencing table, holding its locks while it does, and joins along the key cannot use an index.',
   remedy: "Create an index that leads with the foreign key's columns, CONCURRENTLY on a live table.",
   find(context) {
+    const partsOf = (fk: Constraint) =>
+      identifyingParts(
+        fk.columns,
+        fk.references?.columns ?? [],
+        uniqueKeysOf(context.table(fk.references?.table ?? '')),
+      );
     // Partitions too: a key declared on a partition (as dumps of older versions do) is the partition's own.
     return context.catalog.tables
       .filter((t) => t.kind !== 'foreign')
       .flatMap((table) =>
         table.constraints
-          .filter((c) => c.kind === 'foreign key' && !c.inherited && !keyIsIndexed(context.catalog, table, c.columns))
+          .filter((c) => c.kind === 'foreign key' && !c.inherited && !keyIsIndexed(context.catalog, table, partsOf(c)))
           .map((fk) => {
             // A partitioned table cannot build an index concurrently; its partitions each can, but that is a longer recipe.
             const concurrently = table.kind === 'partitioned' ? '' : 'CONCURRENTLY ';
@@ -91,6 +97,21 @@ export const foreignKeyWithoutIndex: FindingKind = {
       expect: [{ object: 'public.tour', fix: 'CREATE INDEX tour_artist_idx ON public.tour (artist);' }],
       fixResolves: true,
       locks: { 'public.tour': 'SHARE', 'public.tour_2025': 'SHARE', 'public.tour_2026': 'SHARE' },
+    },
+    {
+      name: "a tenant key is served by an index leading with the parent's own id, not by one leading with the tenant",
+      sql: `CREATE TABLE public.ticket (account_id int, id int PRIMARY KEY, UNIQUE (account_id, id));
+            CREATE TABLE public.ticket_tag (account_id int, ticket_id int, tag text, PRIMARY KEY (ticket_id, tag), FOREIGN KEY (account_id, ticket_id) REFERENCES public.ticket (account_id, id));
+            CREATE TABLE public.note (account_id int, ticket_id int, FOREIGN KEY (account_id, ticket_id) REFERENCES public.ticket (account_id, id));
+            CREATE INDEX ON public.note (account_id);`,
+      expect: [
+        {
+          object: 'public.note',
+          fix: 'CREATE INDEX CONCURRENTLY note_account_id_ticket_id_idx ON public.note (account_id, ticket_id);',
+        },
+      ],
+      fixResolves: true,
+      locks: { 'public.note': 'SHARE UPDATE EXCLUSIVE' },
     },
     {
       name: 'a partial index does not count',

@@ -9,7 +9,13 @@ import {
   unqualified,
 } from '../../../postgres/ast';
 import type { ParsedStatement } from '../../../postgres/parse';
-import { keyIsIndexed, type Catalog, type Table } from '../../../postgres/introspection';
+import {
+  identifyingParts,
+  keyIsIndexed,
+  uniqueKeysOf,
+  type Catalog,
+  type Table,
+} from '../../../postgres/introspection';
 import { identifierFrom, qualified, quoteIdent } from '../../../postgres/names';
 import type { LintRule, RuleViolation } from './rule';
 
@@ -17,6 +23,8 @@ import type { LintRule, RuleViolation } from './rule';
 interface DeclaredKey {
   table: string;
   columns: string[];
+  /** The parent as written and its columns (empty: its primary key). */
+  references: { table: string; columns: string[] };
   statement: ParsedStatement;
 }
 
@@ -37,7 +45,7 @@ function keepsKeyedRows(where: unknown, columns: string[]): boolean {
 function keysAndIndexes(statements: ParsedStatement[]) {
   const created = new Set<string>();
   const keys: DeclaredKey[] = [];
-  const indexes: { table: string; leading: string[]; where?: unknown }[] = [];
+  const indexes: { table: string; leading: string[]; where?: unknown; unique?: boolean }[] = [];
   const fromConstraint = (
     table: string,
     constraint: Constraint,
@@ -45,9 +53,10 @@ function keysAndIndexes(statements: ParsedStatement[]) {
     statement: ParsedStatement,
   ) => {
     const columns = column ? [column] : names(constraint.fk_attrs ?? constraint.keys);
-    if (constraint.contype === 'CONSTR_FOREIGN') keys.push({ table, columns, statement });
+    const references = { table: relationName(constraint.pktable) ?? '', columns: names(constraint.pk_attrs) };
+    if (constraint.contype === 'CONSTR_FOREIGN') keys.push({ table, columns, references, statement });
     if (constraint.contype === 'CONSTR_PRIMARY' || constraint.contype === 'CONSTR_UNIQUE')
-      indexes.push({ table, leading: columns });
+      indexes.push({ table, leading: columns, unique: true });
   };
   for (const statement of statements) {
     const create = statementOf(statement, 'CreateStmt');
@@ -78,6 +87,7 @@ function keysAndIndexes(statements: ParsedStatement[]) {
         table: indexed,
         leading: (index.indexParams ?? []).map((p) => nodeOf(p, 'IndexElem')?.name ?? ''),
         where: index.whereClause,
+        unique: index.unique,
       });
   }
   return { keys, created, indexes };
@@ -94,7 +104,7 @@ export const fkWithoutIndex: LintRule = {
   id: 'SW-L-FK-NO-INDEX',
   severity: 'warning',
   explanation:
-    'A foreign key the migration declares with no index that leads with its columns: none in the migration, and, on a table that exists already, none on the target. ' +
+    "A foreign key the migration declares with no index that leads with its columns (or with the part of them that alone matches a unique key of the parent, as a tenant key's id does): none in the migration, and, on a table that exists already, none on the target. " +
     'Every DELETE or key UPDATE on the referenced table then scans the referencing table, and joins along the key cannot use an index. ' +
     "Keys on tables that exist already are checked when review has the target's catalog (review --target, a request's review phase).",
   remedy:
@@ -106,14 +116,32 @@ export const fkWithoutIndex: LintRule = {
       const existing = isNew ? undefined : tableOn(catalog, key.table);
       // A table neither created here nor on the target: the shadow's run says what is wrong with it.
       if (!isNew && !existing) return [];
+      // The parent's unique keys, from the migration or the target, tell which part of the key finds its rows.
+      const parentKeys = [
+        ...indexes
+          .filter(
+            (i) => i.unique && i.where === undefined && unqualified(i.table) === unqualified(key.references.table),
+          )
+          .map((i) => i.leading),
+        ...uniqueKeysOf(tableOn(catalog, key.references.table)),
+      ];
+      const primary = parentKeys[0] ?? [];
+      const parts = identifyingParts(
+        key.columns,
+        key.references.columns.length ? key.references.columns : primary,
+        parentKeys,
+      );
       const served = indexes.some(
         (index) =>
           unqualified(index.table) === unqualified(key.table) &&
-          index.leading.length >= key.columns.length &&
-          key.columns.every((c) => index.leading.slice(0, key.columns.length).includes(c)) &&
-          keepsKeyedRows(index.where, key.columns),
+          parts.some(
+            (part) =>
+              index.leading.length >= part.length &&
+              part.every((c) => index.leading.slice(0, part.length).includes(c)) &&
+              keepsKeyedRows(index.where, part),
+          ),
       );
-      if (served || (existing && catalog && keyIsIndexed(catalog, existing, key.columns))) return [];
+      if (served || (existing && catalog && keyIsIndexed(catalog, existing, parts))) return [];
       const name = identifierFrom(unqualified(key.table), ...key.columns, 'idx');
       // A live table's index is built without blocking writes; a partitioned one cannot be built so.
       const concurrently = existing && existing.kind !== 'partitioned' ? 'CONCURRENTLY ' : '';
@@ -142,6 +170,17 @@ export const fkWithoutIndex: LintRule = {
       {
         sql: 'CREATE TABLE person (id bigint PRIMARY KEY); CREATE TABLE post (id bigint PRIMARY KEY, approver_id bigint REFERENCES person); CREATE INDEX ON post (approver_id) WHERE approver_id IS NOT NULL',
       },
+      {
+        // A tenant key: the ticket's own id finds one ticket's rows, so the primary key leading with it serves the check.
+        sql:
+          'CREATE TABLE ticket (account_id bigint, id bigint PRIMARY KEY, UNIQUE (account_id, id));\n' +
+          'CREATE TABLE ticket_tag (account_id bigint, ticket_id bigint, tag text, PRIMARY KEY (ticket_id, tag), FOREIGN KEY (account_id, ticket_id) REFERENCES ticket (account_id, id))',
+      },
+      {
+        target:
+          'CREATE TABLE ticket (account_id bigint, id bigint PRIMARY KEY, UNIQUE (account_id, id)); CREATE TABLE note (account_id bigint, ticket_id bigint)',
+        sql: 'CREATE INDEX CONCURRENTLY ON note (ticket_id);\nALTER TABLE note ADD FOREIGN KEY (account_id, ticket_id) REFERENCES ticket (account_id, id)',
+      },
       // Without the target's catalog a table the migration does not create is not known, so not judged.
       { sql: 'ALTER TABLE existing ADD CONSTRAINT existing_fk FOREIGN KEY (a) REFERENCES other (id)' },
       {
@@ -163,6 +202,13 @@ export const fkWithoutIndex: LintRule = {
       },
     ],
     fail: [
+      {
+        // The tenant column alone finds every row of the tenant: no help to the check.
+        sql:
+          'CREATE TABLE ticket (account_id bigint, id bigint PRIMARY KEY, UNIQUE (account_id, id));\n' +
+          'CREATE TABLE ticket_tag (account_id bigint, ticket_id bigint, tag text, FOREIGN KEY (account_id, ticket_id) REFERENCES ticket (account_id, id));\nCREATE INDEX ON ticket_tag (account_id, tag)',
+        messages: ['The foreign key on ticket_tag (account_id, ticket_id) has no index that starts with its columns.'],
+      },
       {
         sql: 'CREATE TABLE orders (id bigint PRIMARY KEY);\nCREATE TABLE line (id bigint PRIMARY KEY, order_id bigint REFERENCES orders, sku text)',
         messages: ['The foreign key on line (order_id) has no index that starts with its columns.'],
