@@ -86,12 +86,13 @@ export const undefinedType: LintRule = {
   explanation:
     'A column, cast or domain names a type that is not built in, not created earlier in the migration (or in a file reviewed before it), and not on the target: ' +
     'the statement fails with "type does not exist" and the migration stops there. ' +
-    "Judged only when review has the target's catalog; a type named without its schema counts as known when any schema of the target has it, " +
+    "Judged only when review has the target's catalog (one that lists its types); a type named without its schema counts as known when any schema of the target has it, " +
     'and after a CREATE EXTENSION types are no longer judged, since what the extension brings is not known before it is installed.',
   remedy:
     'Create the type (CREATE TYPE, CREATE DOMAIN, CREATE EXTENSION) before the statement that uses it, or correct its name.',
   check(statements, { catalog, earlier = [] }) {
-    if (!catalog) return [];
+    // A catalog read before types were listed cannot say what the target has.
+    if (!catalog?.types) return [];
     const known = new Set(typesOn(catalog));
     const knownNames = new Set([...known].map((name) => name.slice(name.lastIndexOf('.') + 1)));
     const learn = (statement: ParsedStatement): boolean => {
@@ -141,6 +142,8 @@ export const undefinedType: LintRule = {
         sql: "CREATE TYPE billing.state AS ENUM ('open');\nCREATE DOMAIN cents AS bigint CHECK (VALUE >= 0);\nCREATE TYPE span AS RANGE (subtype = int4);\nCREATE TABLE invoice (s billing.state, c cents, r span, rr span_multirange);\nALTER TABLE invoice ALTER COLUMN c TYPE cents",
       },
       { sql: 'CREATE TABLE t (a geometry)' },
+      // A catalog stored before catalogs listed types says nothing of them.
+      { target: "CREATE TYPE mood AS ENUM ('ok')", sql: 'CREATE TABLE t (m mood)', catalogWithoutTypes: true },
       {
         target: 'CREATE TABLE t (id int)',
         sql: 'CREATE EXTENSION IF NOT EXISTS citext;\nALTER TABLE t ADD COLUMN email citext',

@@ -31,6 +31,8 @@ export interface RuleExample {
   pgVersion?: string;
   /** The target's schema: run on PostgreSQL and introspected, its catalog is the rule's. */
   target?: string;
+  /** The target's catalog as one stored before catalogs listed their types. */
+  catalogWithoutTypes?: boolean;
 }
 
 /**

@@ -40,6 +40,7 @@ async function messages(rule: LintRule, example: RuleExample): Promise<string[]>
     down: example.down === undefined ? undefined : await parseStatements(example.down, 'down.sql'),
     catalog: example.target === undefined ? undefined : await catalogOf(example.target),
   };
+  if (example.catalogWithoutTypes) delete context.catalog?.types;
   return runRules(await parseStatements(example.sql, 'up.sql'), context, [rule]).map((finding) => finding.message);
 }
 
