@@ -1,5 +1,5 @@
 import type { Index } from '../../../postgres/introspection';
-import { analysisFinding, dropIndexSql, indexedRelations, type FindingKind } from './kind';
+import { analysisFinding, dropIndexLock, dropIndexSql, indexedRelations, type FindingKind } from './kind';
 
 /** Two indexes with this shape answer the same queries; uniqueness is left out, the unique one is kept. */
 export function indexShape(index: Index): string {
@@ -34,7 +34,7 @@ export const duplicateIndex: FindingKind = {
               analysisFinding(duplicateIndex, {
                 object: `${relation.schema}.${index.name}`,
                 message: `index ${index.name} on ${relation.schema}.${relation.name} duplicates ${kept!.name}`,
-                why: 'A duplicate index costs every INSERT, UPDATE and DELETE and its disk and cache space, and answers nothing the other does not.',
+                why: `A duplicate index costs every INSERT, UPDATE and DELETE and its disk and cache space, and answers nothing the other does not. ${dropIndexLock(relation, index)}`,
                 fix: dropIndexSql(relation, index),
                 evidence: {
                   table: `${relation.schema}.${relation.name}`,

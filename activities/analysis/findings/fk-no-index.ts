@@ -28,7 +28,11 @@ export const foreignKeyWithoutIndex: FindingKind = {
             return analysisFinding(foreignKeyWithoutIndex, {
               object: `${table.schema}.${table.name}`,
               message: `foreign key ${fk.name} on ${table.schema}.${table.name} (${fk.columns.join(', ')}) has no index that starts with its columns`,
-              why: `Deleting or re-keying a row of ${fk.references?.table} scans ${table.schema}.${table.name} for referencing rows, and joins on the key scan too.`,
+              why: `Deleting or re-keying a row of ${fk.references?.table} scans ${table.schema}.${table.name} for referencing rows, and joins on the key scan too. ${
+                concurrently
+                  ? 'The index is built CONCURRENTLY, under SHARE UPDATE EXCLUSIVE: reads and writes go on.'
+                  : 'A partitioned table cannot be indexed CONCURRENTLY: the build holds SHARE on the table and its partitions, so writes wait until it ends.'
+              }`,
               fix: `CREATE INDEX ${concurrently}${quoteIdent(name)} ON ${qualified(table.schema, table.name)} (${fk.columns.map(quoteIdent).join(', ')});`,
               evidence: {
                 constraint: fk.name,

@@ -96,6 +96,15 @@ export function dropIndexSql(relation: { schema: string; name: string; partition
   return `DROP INDEX ${relation.partitioned ? '' : 'CONCURRENTLY '}${qualified(relation.schema, index.name)};`;
 }
 
+/** The lock `dropIndexSql`'s statement takes, as a finding says it: measured by the examples' fixes. */
+export function dropIndexLock(relation: { partitioned: boolean }, index: Index): string {
+  if (index.constraint)
+    return 'Dropping the constraint takes ACCESS EXCLUSIVE on the table for a moment (it reads no rows).';
+  if (relation.partitioned)
+    return "A partitioned table's index cannot be dropped CONCURRENTLY: the DROP takes ACCESS EXCLUSIVE on the table and its partitions for a moment (it reads no rows).";
+  return 'DROP INDEX CONCURRENTLY takes SHARE UPDATE EXCLUSIVE: reads and writes go on.';
+}
+
 /** Every column of the tables we report on, with its table. */
 export function ownColumns(catalog: Catalog): { table: Table; column: Column }[] {
   return ownTables(catalog).flatMap((table) => table.columns.map((column) => ({ table, column })));
