@@ -38,6 +38,8 @@ export interface FindingExample {
   expect: Partial<Finding>[];
   /** When true, running each finding's `fix` removes it (checked by the test). */
   fixResolves?: boolean;
+  /** When true, each finding's `fix` runs (locks and rewrites measured) but is the first step of advice, so the finding stays. */
+  fixRuns?: boolean;
   /** The tables and indexes (`schema.name`) the fixes rewrite or rebuild, measured by the test as a changed relfilenode; none when absent. */
   rewrites?: string[];
   /**
