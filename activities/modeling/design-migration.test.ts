@@ -9,6 +9,9 @@ import { readTargetCatalog } from '../../postgres/target';
 import { designMigration } from './design-migration';
 import { modelSpec } from './model';
 import { loadSpec } from './spec';
+import { reviewMigration } from '../review/review';
+import { foreignKeyWithoutIndex } from '../analysis/findings/fk-no-index';
+import { analysisContext } from '../analysis/analyze';
 
 const now = new Date('2026-11-27T12:00:00Z');
 const modelOf = async (file: string) =>
@@ -58,8 +61,17 @@ describe('designMigration: up reaches the design, down brings the target back', 
       const original = await fingerprintOf(target.url);
       expect(migration.fingerprints.target).toBe(original);
 
+      // The design passes its own checks of foreign-key indexes and types: review of the migration with
+      // the target's catalog, and analysis of the schema it leaves (tenant keys served by the parent's id).
+      const reviewed = await reviewMigration({
+        files: [{ path: `${migration.name}.sql`, up: migration.steps.map((s) => s.sql).join(';\n') }],
+        catalog: await readTargetCatalog(target.url),
+      });
+      expect(reviewed.findings.filter((f) => /^SW-L-(FK-NO-INDEX|UNDEFINED-TYPE)$/.test(f.id))).toEqual([]);
       await apply(target.url, migration.steps);
       expect(await fingerprintOf(target.url)).toBe(migration.fingerprints.desired);
+      const designed = await readTargetCatalog(target.url);
+      expect(foreignKeyWithoutIndex.find(analysisContext(designed))).toEqual([]);
       await apply(target.url, migration.downSteps);
       expect(await fingerprintOf(target.url)).toBe(original);
 

@@ -52,7 +52,10 @@ export const squawkEngine: ReviewEngine = {
 
 export const rulesEngine: ReviewEngine = {
   name: 'rules',
-  review: (migrations, { pgVersion }) => migrations.map(({ up, down }) => runRules(up, { pgVersion, down })),
+  review: (migrations, { pgVersion, catalog }) =>
+    migrations.map(({ up, down }, i) =>
+      runRules(up, { pgVersion, down, catalog, earlier: migrations.slice(0, i).flatMap((m) => m.up) }),
+    ),
 };
 
 export const reviewEngines: readonly ReviewEngine[] = [squawkEngine, rulesEngine, lockEngine];

@@ -9,6 +9,8 @@ export interface Catalog {
   schemas: string[];
   extensions: Extension[];
   enums: EnumType[];
+  /** Every type outside pg_catalog that a column or cast can name (catalogs read before it was added lack it). */
+  types?: TypeName[];
   tables: Table[];
   views: View[];
   sequences: Sequence[];
@@ -50,6 +52,11 @@ export interface EnumType {
   schema: string;
   name: string;
   values: string[];
+}
+
+export interface TypeName {
+  schema: string;
+  name: string;
 }
 
 export interface Column {

@@ -2,3 +2,4 @@ export type * from './catalog';
 export { qualifiedName } from './catalog';
 export { introspect, type IntrospectOptions } from './introspect';
 export { canonicalStructure, fingerprint } from './fingerprint';
+export { identifyingParts, keyIsIndexed, uniqueKeysOf } from './key-index';

@@ -151,6 +151,17 @@ SELECT n.nspname AS schema, t.typname AS name, array(SELECT e.enumlabel::text FR
 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
 WHERE t.typtype = 'e' AND ${EXCLUDED_SCHEMAS} AND ${notExtensionMember('pg_type', 't.oid')}`;
 
+/**
+ * Every type a column, cast or domain can name: enums, domains, composites, ranges, base types,
+ * extensions' ones included (they are usable wherever the extension is installed). Not arrays, which
+ * are written as their element with []; not tables' and views' row types, which the tables list holds.
+ */
+const TYPES = `
+SELECT n.nspname AS schema, t.typname AS name
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE ${EXCLUDED_SCHEMAS} AND t.typcategory <> 'A'
+  AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')`;
+
 const META = `
 SELECT current_database() AS database, current_setting('server_version') AS version, current_setting('server_version_num')::int AS version_num,
        now() AS now, pg_postmaster_start_time() AS started,
@@ -189,6 +200,7 @@ async function readCatalog(client: ClientBase, options: IntrospectOptions): Prom
   const schemas = await q<{ name: string }>(SCHEMAS);
   const extensions = await q<{ name: string; version: string; schema: string }>(EXTENSIONS);
   const enums = await q<{ schema: string; name: string; values: string[] }>(ENUMS);
+  const types = await q<{ schema: string; name: string }>(TYPES);
   const statements = await readStatements(client, extensions, options.statements ?? 50);
 
   const columnsByRel = groupBy(columns, (c) => c.rel);
@@ -326,6 +338,7 @@ async function readCatalog(client: ClientBase, options: IntrospectOptions): Prom
     schemas: schemas.map((s) => s.name).sort(compare),
     extensions: byName(extensions),
     enums: byQualifiedName(enums),
+    types: byQualifiedName(types),
     tables: byQualifiedName(tables),
     views: byQualifiedName(views),
     sequences: byQualifiedName(sequences.map((row) => toSequence(row, feeds))),

@@ -51,6 +51,7 @@ export const boundedCharacter: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.region': 'ACCESS EXCLUSIVE' },
       // Measured: the fix rewrites the table (a new relfilenode).
       rewrites: ['public.region', 'public.region_pkey'],
     },

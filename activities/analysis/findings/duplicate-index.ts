@@ -1,5 +1,5 @@
 import type { Index } from '../../../postgres/introspection';
-import { analysisFinding, dropIndexSql, indexedRelations, type FindingKind } from './kind';
+import { analysisFinding, dropIndexLock, dropIndexSql, indexedRelations, type FindingKind } from './kind';
 
 /** Two indexes with this shape answer the same queries; uniqueness is left out, the unique one is kept. */
 export function indexShape(index: Index): string {
@@ -34,7 +34,7 @@ export const duplicateIndex: FindingKind = {
               analysisFinding(duplicateIndex, {
                 object: `${relation.schema}.${index.name}`,
                 message: `index ${index.name} on ${relation.schema}.${relation.name} duplicates ${kept!.name}`,
-                why: 'A duplicate index costs every INSERT, UPDATE and DELETE and its disk and cache space, and answers nothing the other does not.',
+                why: `A duplicate index costs every INSERT, UPDATE and DELETE and its disk and cache space, and answers nothing the other does not. ${dropIndexLock(relation, index)}`,
                 fix: dropIndexSql(relation, index),
                 evidence: {
                   table: `${relation.schema}.${relation.name}`,
@@ -60,6 +60,7 @@ export const duplicateIndex: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.member': 'SHARE UPDATE EXCLUSIVE' },
     },
     {
       name: 'a unique constraint repeating a unique index keeps the constraint',
@@ -67,6 +68,7 @@ export const duplicateIndex: FindingKind = {
             CREATE UNIQUE INDEX slug_value_idx ON public.slug (value);`,
       expect: [{ object: 'public.slug_value_idx', evidence: { table: 'public.slug', duplicateOf: 'slug_value_key' } }],
       fixResolves: true,
+      locks: { 'public.slug': 'SHARE UPDATE EXCLUSIVE' },
     },
     {
       name: "a partition's own index repeating the one it inherits",
@@ -81,6 +83,7 @@ export const duplicateIndex: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.sale_2026': 'SHARE UPDATE EXCLUSIVE' },
     },
     {
       name: 'different predicates, methods or orders are different indexes',

@@ -4,6 +4,12 @@ import { analysisContext } from '../analyze';
 import { introspect, type Catalog } from '../../../postgres/introspection';
 import { ANALYSIS_FINDING_KINDS } from '.';
 import type { AnalysisOptions, FindingExample, FindingKind } from './kind';
+import { fixFileOf } from '../fixes';
+import { stepsOfSql } from '../../../postgres/steps';
+import { parsePgVersion } from '../../../postgres/pg-version';
+import { applyMeasured } from '../../../test/support/measured-steps';
+import { LOCK_MODES, type LockMode } from '../../review/locks';
+import { strongest } from '../../review/locks/model';
 
 let db: TestDatabase;
 let client: Client;
@@ -26,16 +32,8 @@ async function catalogOf(example: FindingExample, extraSql?: string): Promise<Ca
   return catalog;
 }
 
-/** Each table's and index's storage file: a fix that rewrites a table or rebuilds an index gives it a new one. */
-async function relfilenodes(): Promise<Map<string, string>> {
-  const { rows } = await client.query<{ table: string; node: string }>(
-    `SELECT n.nspname || '.' || c.relname AS table, c.relfilenode::text AS node
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'i') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
-      ORDER BY 1`,
-  );
-  return new Map(rows.map((r) => [r.table, r.node]));
-}
+/** A lock mode as a text names it, the longest name first so `ACCESS EXCLUSIVE` is not read as `EXCLUSIVE`. */
+const LOCK_MODE_NAMES = new RegExp(`\\b(?:${[...LOCK_MODES].sort((a, b) => b.length - a.length).join('|')})\\b`, 'g');
 
 const run = (kind: FindingKind, catalog: Catalog, options?: AnalysisOptions) =>
   kind.find(analysisContext(catalog, options));
@@ -78,25 +76,55 @@ describe.each(ANALYSIS_FINDING_KINDS.map((kind) => [kind.id, kind] as const))('%
         expect(finding.why.length).toBeGreaterThan(20);
         expect(['error', 'warning', 'info']).toContain(finding.severity);
       }
-      if (example.fixResolves) {
-        // The fix runs inside the example's transaction, where CONCURRENTLY is not allowed; it only changes the locking.
-        const fixes = findings.map((f) => f.fix!.replace(/\bCONCURRENTLY /g, '')).join('\n');
-        await client.query('SAVEPOINT before_fix');
-        const before = await relfilenodes();
-        await client.query(fixes);
-        const after_ = await relfilenodes();
-        // A relation still there with a new storage file was rewritten (a table) or rebuilt (an index); dropped ones are not counted.
-        expect(
-          [...before]
-            .filter(([table, node]) => after_.has(table) && after_.get(table) !== node)
-            .map(([table]) => table),
-        ).toEqual(example.rewrites ?? []);
-        const after = await introspect(client);
-        example.statistics?.(after);
-        expect(run(kind, after, example.options)).toEqual([]);
-      }
     } finally {
       await client.query('ROLLBACK');
     }
   });
+
+  const withFixes = kind.examples.filter((example) => example.fixResolves || example.fixRuns);
+  if (withFixes.length > 0)
+    it.each(withFixes.map((example) => [example.name, example] as const))(
+      'fixes %s as the runner applies them, each taking the lock it is said to take',
+      async (_name, example) => {
+        // Committed in a database of its own, so the locks read are the fix's alone.
+        const own = await createTestDatabase('sw_fix');
+        const fixing = new Client({ connectionString: own.url });
+        await fixing.connect();
+        try {
+          await fixing.query(example.sql);
+          const before = await introspect(fixing);
+          example.statistics?.(before);
+          const findings = run(kind, before, example.options);
+          expect(findings.length).toBeGreaterThan(0);
+          const fixFile = fixFileOf(findings, 'fix');
+          const steps = await stepsOfSql('fix', fixFile.up, parsePgVersion(before.meta.serverVersion));
+          const measured = await applyMeasured(fixing, own.url, steps);
+          // A relation still there with a new storage file was rewritten (a table) or rebuilt (an index).
+          expect([...new Set(measured.flatMap((m) => m.rewritten))].sort()).toEqual(
+            [...(example.rewrites ?? [])].sort(),
+          );
+          const locks: Record<string, LockMode> = {};
+          for (const m of measured)
+            for (const [table, lock] of Object.entries(m.locks)) locks[table] = strongest(lock, locks[table] ?? lock);
+          expect(locks).toEqual(example.locks ?? {});
+          // What the finding says of its fix: a lock mode it names is one the fix takes; CONCURRENTLY blocks no writes.
+          const said = [kind.explanation, kind.remedy, ...findings.flatMap((f) => [f.why, f.fix ?? ''])].join(' ');
+          const named = new Set([...said.matchAll(LOCK_MODE_NAMES)].map((m) => m[0]));
+          for (const mode of named)
+            expect({ named: mode, taken: Object.values(locks) }).toEqual({
+              named: mode,
+              taken: expect.arrayContaining([mode]),
+            });
+          if (findings.some((f) => /\bCONCURRENTLY\b/.test(f.fix ?? '')))
+            for (const m of measured.filter((m) => /\bCONCURRENTLY\b/.test(m.step.sql)))
+              expect(Object.values(m.locks)).toEqual(['SHARE UPDATE EXCLUSIVE']);
+          const after = await introspect(fixing);
+          example.statistics?.(after);
+          expect(run(kind, after, example.options)).toEqual(example.fixResolves ? [] : findings);
+        } finally {
+          await fixing.end();
+          await own.drop();
+        }
+      },
+    );
 });

@@ -1,46 +1,6 @@
-import type { Constraint, Table } from '../../../postgres/introspection';
+import { identifyingParts, keyIsIndexed, uniqueKeysOf, type Constraint } from '../../../postgres/introspection';
 import { identifierFrom, qualified, quoteIdent } from '../../../postgres/names';
 import { analysisFinding, type FindingKind } from './kind';
-
-/**
- * True when the predicate keeps every row the key's check looks up: the check asks for `col = $1`,
- * which implies `col IS NOT NULL`, so a partial index `WHERE col IS NOT NULL` (for any of the key's
- * columns, ANDed) serves it as the planner proves by implication. Any other predicate does not.
- */
-function keepsEveryKeyedRow(predicate: string, fk: Constraint): boolean {
-  const key = new Set(fk.columns.map(quoteIdent));
-  return predicate
-    .replace(/[()]/g, ' ')
-    .split(/\bAND\b/)
-    .every((term) => {
-      const column = /^\s*("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)\s+IS NOT NULL\s*$/.exec(term)?.[1];
-      return column !== undefined && key.has(column);
-    });
-}
-
-/** An index serves the foreign key when its leading plain columns are the key's columns, in any order. */
-function hasServingIndex(table: Table, fk: Constraint): boolean {
-  return table.indexes.some((index) => {
-    if (!index.valid || index.method !== 'btree') return false;
-    if (index.predicate && !keepsEveryKeyedRow(index.predicate, fk)) return false;
-    const leading = index.keys.slice(0, fk.columns.length);
-    return (
-      leading.length === fk.columns.length &&
-      index.keyIsColumn.slice(0, fk.columns.length).every(Boolean) &&
-      fk.columns.every((c) => leading.includes(quoteIdent(c)))
-    );
-  });
-}
-
-/**
- * Served on the table itself, or, for a partitioned table, on every one of its partitions: the check
- * then probes each partition's index (an index on the parent is only the sum of those).
- */
-function isServed(table: Table, fk: Constraint, partitionsOf: (table: Table) => Table[]): boolean {
-  if (hasServingIndex(table, fk)) return true;
-  const partitions = table.kind === 'partitioned' ? partitionsOf(table) : [];
-  return partitions.length > 0 && partitions.every((partition) => isServed(partition, fk, partitionsOf));
-}
 
 export const foreignKeyWithoutIndex: FindingKind = {
   id: 'SW-A-FK-NO-INDEX',
@@ -49,14 +9,18 @@ export const foreignKeyWithoutIndex: FindingKind = {
     'A foreign key whose columns lead no index. Every DELETE or key UPDATE on the referenced table then scans the referencing table, holding its locks while it does, and joins along the key cannot use an index.',
   remedy: "Create an index that leads with the foreign key's columns, CONCURRENTLY on a live table.",
   find(context) {
-    const partitionsOf = (parent: Table) =>
-      context.catalog.tables.filter((t) => t.partitionOf?.parent === `${parent.schema}.${parent.name}`);
+    const partsOf = (fk: Constraint) =>
+      identifyingParts(
+        fk.columns,
+        fk.references?.columns ?? [],
+        uniqueKeysOf(context.table(fk.references?.table ?? '')),
+      );
     // Partitions too: a key declared on a partition (as dumps of older versions do) is the partition's own.
     return context.catalog.tables
       .filter((t) => t.kind !== 'foreign')
       .flatMap((table) =>
         table.constraints
-          .filter((c) => c.kind === 'foreign key' && !c.inherited && !isServed(table, c, partitionsOf))
+          .filter((c) => c.kind === 'foreign key' && !c.inherited && !keyIsIndexed(context.catalog, table, partsOf(c)))
           .map((fk) => {
             // A partitioned table cannot build an index concurrently; its partitions each can, but that is a longer recipe.
             const concurrently = table.kind === 'partitioned' ? '' : 'CONCURRENTLY ';
@@ -64,7 +28,11 @@ export const foreignKeyWithoutIndex: FindingKind = {
             return analysisFinding(foreignKeyWithoutIndex, {
               object: `${table.schema}.${table.name}`,
               message: `foreign key ${fk.name} on ${table.schema}.${table.name} (${fk.columns.join(', ')}) has no index that starts with its columns`,
-              why: `Deleting or re-keying a row of ${fk.references?.table} scans ${table.schema}.${table.name} for referencing rows, and joins on the key scan too.`,
+              why: `Deleting or re-keying a row of ${fk.references?.table} scans ${table.schema}.${table.name} for referencing rows, and joins on the key scan too. ${
+                concurrently
+                  ? 'The index is built CONCURRENTLY, under SHARE UPDATE EXCLUSIVE: reads and writes go on.'
+                  : 'A partitioned table cannot be indexed CONCURRENTLY: the build holds SHARE on the table and its partitions, so writes wait until it ends.'
+              }`,
               fix: `CREATE INDEX ${concurrently}${quoteIdent(name)} ON ${qualified(table.schema, table.name)} (${fk.columns.map(quoteIdent).join(', ')});`,
               evidence: {
                 constraint: fk.name,
@@ -90,6 +58,7 @@ export const foreignKeyWithoutIndex: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.order_line': 'SHARE UPDATE EXCLUSIVE' },
     },
     {
       name: 'a composite key served by an index on the same columns in another order, or by the primary key',
@@ -131,6 +100,22 @@ export const foreignKeyWithoutIndex: FindingKind = {
             CREATE INDEX ON public.tour_2025 (artist);`,
       expect: [{ object: 'public.tour', fix: 'CREATE INDEX tour_artist_idx ON public.tour (artist);' }],
       fixResolves: true,
+      locks: { 'public.tour': 'SHARE', 'public.tour_2025': 'SHARE', 'public.tour_2026': 'SHARE' },
+    },
+    {
+      name: "a tenant key is served by an index leading with the parent's own id, not by one leading with the tenant",
+      sql: `CREATE TABLE public.ticket (account_id int, id int PRIMARY KEY, UNIQUE (account_id, id));
+            CREATE TABLE public.ticket_tag (account_id int, ticket_id int, tag text, PRIMARY KEY (ticket_id, tag), FOREIGN KEY (account_id, ticket_id) REFERENCES public.ticket (account_id, id));
+            CREATE TABLE public.note (account_id int, ticket_id int, FOREIGN KEY (account_id, ticket_id) REFERENCES public.ticket (account_id, id));
+            CREATE INDEX ON public.note (account_id);`,
+      expect: [
+        {
+          object: 'public.note',
+          fix: 'CREATE INDEX CONCURRENTLY note_account_id_ticket_id_idx ON public.note (account_id, ticket_id);',
+        },
+      ],
+      fixResolves: true,
+      locks: { 'public.note': 'SHARE UPDATE EXCLUSIVE' },
     },
     {
       name: 'a partial index does not count',

@@ -42,6 +42,7 @@ export const invalidIndex: FindingKind = {
         { object: 'public.upload_md5', severity: 'error', fix: `REINDEX INDEX CONCURRENTLY public.upload_md5;` },
       ],
       fixResolves: true,
+      locks: { 'public.upload': 'SHARE UPDATE EXCLUSIVE' },
       // Measured: the index is built anew; the table is not touched.
       rewrites: ['public.upload_md5'],
     },

@@ -31,6 +31,7 @@ export const jsonColumn: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.webhook': 'ACCESS EXCLUSIVE' },
       // Measured: the fix rewrites the table (a new relfilenode).
       rewrites: ['public.webhook', 'public.webhook_pkey'],
     },

@@ -76,6 +76,7 @@ export const keyOverflow: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.message': 'ACCESS EXCLUSIVE', 'public.reaction': 'ACCESS EXCLUSIVE' },
       // Measured: the fix rewrites the table (a new relfilenode).
       rewrites: ['public.message', 'public.message_pkey', 'public.reaction', 'public.reaction_pkey'],
     },
@@ -94,6 +95,7 @@ export const keyOverflow: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.legacy': 'ACCESS EXCLUSIVE' },
       // Measured: the fix rewrites the table (a new relfilenode).
       rewrites: ['public.legacy', 'public.legacy_pkey'],
     },

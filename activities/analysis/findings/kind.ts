@@ -38,8 +38,15 @@ export interface FindingExample {
   expect: Partial<Finding>[];
   /** When true, running each finding's `fix` removes it (checked by the test). */
   fixResolves?: boolean;
+  /** When true, each finding's `fix` runs (locks and rewrites measured) but is the first step of advice, so the finding stays. */
+  fixRuns?: boolean;
   /** The tables and indexes (`schema.name`) the fixes rewrite or rebuild, measured by the test as a changed relfilenode; none when absent. */
   rewrites?: string[];
+  /**
+   * The strongest lock the fixes take on each table (`schema.name`: `ACCESS EXCLUSIVE`, `SHARE UPDATE
+   * EXCLUSIVE`), measured by the test from pg_locks while they run as the runner runs them; none when absent.
+   */
+  locks?: Record<string, string>;
 }
 
 /** One kind of analysis finding: one file, a stable id, the check, and examples. */
@@ -89,6 +96,15 @@ export function dropIndexSql(relation: { schema: string; name: string; partition
   if (index.constraint)
     return `ALTER TABLE ${qualified(relation.schema, relation.name)} DROP CONSTRAINT ${quoteIdent(index.constraint)};`;
   return `DROP INDEX ${relation.partitioned ? '' : 'CONCURRENTLY '}${qualified(relation.schema, index.name)};`;
+}
+
+/** The lock `dropIndexSql`'s statement takes, as a finding says it: measured by the examples' fixes. */
+export function dropIndexLock(relation: { partitioned: boolean }, index: Index): string {
+  if (index.constraint)
+    return 'Dropping the constraint takes ACCESS EXCLUSIVE on the table for a moment (it reads no rows).';
+  if (relation.partitioned)
+    return "A partitioned table's index cannot be dropped CONCURRENTLY: the DROP takes ACCESS EXCLUSIVE on the table and its partitions for a moment (it reads no rows).";
+  return 'DROP INDEX CONCURRENTLY takes SHARE UPDATE EXCLUSIVE: reads and writes go on.';
 }
 
 /** Every column of the tables we report on, with its table. */

@@ -99,6 +99,7 @@ export const noPrimaryKey: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.event_log': 'ACCESS EXCLUSIVE' },
       // Measured: the fix rewrites the table (a new relfilenode).
       rewrites: ['public.event_log'],
     },
@@ -112,6 +113,7 @@ export const noPrimaryKey: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.import_row': 'ACCESS EXCLUSIVE' },
       // Measured: the fix rewrites the table (a new relfilenode).
       rewrites: ['public.import_row'],
     },
@@ -125,6 +127,7 @@ export const noPrimaryKey: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.country': 'ACCESS EXCLUSIVE' },
     },
     {
       name: 'a UNIQUE constraint, whose index USING INDEX refuses, gets a twin built concurrently',
@@ -136,6 +139,7 @@ export const noPrimaryKey: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.currency': 'ACCESS EXCLUSIVE' },
     },
     {
       name: 'partitions follow their parent, whose new key includes the partition key',
@@ -149,6 +153,7 @@ export const noPrimaryKey: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.reading': 'ACCESS EXCLUSIVE', 'public.reading_2026': 'ACCESS EXCLUSIVE' },
       // Measured: the new identity column fills every row of each partition.
       rewrites: ['public.reading_2026'],
     },
@@ -159,6 +164,7 @@ export const noPrimaryKey: FindingKind = {
             CREATE UNIQUE INDEX visit_site_at ON public.visit (site, at);`,
       expect: [{ object: 'public.visit', fix: 'ALTER TABLE public.visit ADD PRIMARY KEY (site, at);' }],
       fixResolves: true,
+      locks: { 'public.visit': 'ACCESS EXCLUSIVE', 'public.visit_2026': 'ACCESS EXCLUSIVE' },
     },
     {
       name: 'a table partitioned by an expression has no key to offer',

@@ -56,6 +56,7 @@ export const piiUnprotected: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.customer': 'ACCESS EXCLUSIVE' },
     },
   ],
 };

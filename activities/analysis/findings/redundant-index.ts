@@ -1,5 +1,5 @@
 import type { Index } from '../../../postgres/introspection';
-import { analysisFinding, dropIndexSql, indexedRelations, type FindingKind } from './kind';
+import { analysisFinding, dropIndexLock, dropIndexSql, indexedRelations, type FindingKind } from './kind';
 
 /** `covering` answers every query `index` answers: same method and predicate, and `index`'s keys start `covering`'s. */
 function covers(covering: Index, index: Index): boolean {
@@ -34,7 +34,7 @@ export const redundantIndex: FindingKind = {
             analysisFinding(redundantIndex, {
               object: `${relation.schema}.${index.name}`,
               message: `index ${index.name} (${index.keys.join(', ')}) on ${relation.schema}.${relation.name} is a prefix of ${covering.name} (${covering.keys.join(', ')})`,
-              why: `${covering.name} serves every lookup and sort on (${index.keys.join(', ')}); the shorter index only costs writes and space. It is smaller, so check hot queries first.`,
+              why: `${covering.name} serves every lookup and sort on (${index.keys.join(', ')}); the shorter index only costs writes and space. It is smaller, so check hot queries first. ${dropIndexLock(relation, index)}`,
               fix: dropIndexSql(relation, index),
               evidence: {
                 table: `${relation.schema}.${relation.name}`,
@@ -62,6 +62,7 @@ export const redundantIndex: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.purchase': 'SHARE UPDATE EXCLUSIVE' },
     },
     {
       name: 'a unique prefix, a different predicate or a different direction is not redundant',

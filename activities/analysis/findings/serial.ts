@@ -48,6 +48,7 @@ export const serialColumn: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.ticket': 'ACCESS EXCLUSIVE' },
     },
   ],
 };

@@ -59,6 +59,7 @@ export const timestampWithoutTimeZone: FindingKind = {
         { object: 'public.comment.edited_at' },
       ],
       fixResolves: true,
+      locks: { 'public.comment': 'ACCESS EXCLUSIVE' },
       // Measured: the table keeps its storage (no rewrite); the index on created_at is rebuilt.
       rewrites: ['public.comment_created_at_idx'],
     },

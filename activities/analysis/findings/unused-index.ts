@@ -1,5 +1,5 @@
 import type { Index } from '../../../postgres/introspection';
-import { analysisFinding, dropIndexSql, indexedRelations, type FindingKind } from './kind';
+import { analysisFinding, dropIndexLock, dropIndexSql, indexedRelations, type FindingKind } from './kind';
 
 const DAY_MS = 86_400_000;
 
@@ -35,7 +35,7 @@ export const unusedIndex: FindingKind = {
           analysisFinding(unusedIndex, {
             object: `${relation.schema}.${index.name}`,
             message: `index ${index.name} on ${relation.schema}.${relation.name} has not been scanned in ${Math.floor(ageDays)} days (statistics since ${since})`,
-            why: 'An unused index still costs every write, vacuum and backup. Drop it unless a replica, a rare report or a yearly job uses it.',
+            why: `An unused index still costs every write, vacuum and backup. Drop it unless a replica, a rare report or a yearly job uses it. ${dropIndexLock(relation, index)}`,
             fix: dropIndexSql(relation, index),
             evidence: {
               table: `${relation.schema}.${relation.name}`,
@@ -65,6 +65,7 @@ export const unusedIndex: FindingKind = {
         },
       ],
       fixResolves: true,
+      locks: { 'public.visit': 'SHARE UPDATE EXCLUSIVE' },
     },
     {
       name: "a partitioned index counts its partitions' scans",
@@ -82,6 +83,11 @@ export const unusedIndex: FindingKind = {
       },
       expect: [{ object: 'public.sample_at', fix: 'DROP INDEX public.sample_at;' }],
       fixResolves: true,
+      locks: {
+        'public.sample': 'ACCESS EXCLUSIVE',
+        'public.sample_2026': 'ACCESS EXCLUSIVE',
+        'public.sample_2027': 'ACCESS EXCLUSIVE',
+      },
     },
     {
       name: 'two days of statistics say nothing yet',

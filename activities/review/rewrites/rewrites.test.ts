@@ -5,6 +5,9 @@ import type { MigrationStep } from '../../../artifacts/migration';
 import { parseStatements } from '../../../postgres/parse';
 import { parsePgVersion } from '../../../postgres/pg-version';
 import { onlineRewriteOf, onlineRewrites } from './index';
+import { applyMeasured } from '../../../test/support/measured-steps';
+import { blocksOf, lockImpactOf, type LockImpact, type LockMode } from '../locks';
+import { strongest } from '../locks/model';
 
 const SETUP = `
 CREATE TABLE customers (id bigint PRIMARY KEY, email text);
@@ -75,19 +78,89 @@ const cases: [string, string][] = [
 ];
 
 describe('online rewrites', () => {
-  it.each(cases)('%s: %s reaches the same catalog and rows as the statement', async (id, sql) => {
-    const expected = await withDatabase(async (client) => {
-      await client.query(sql);
-      return state(client);
+  it.each(cases)(
+    '%s: %s reaches the same catalog and rows as the statement, and each step takes the lock the plan says and blocks only briefly',
+    async (id, sql) => {
+      const expected = await withDatabase(async (client) => {
+        await client.query(sql);
+        return state(client);
+      });
+      const actual = await withDatabase(async (client, db) => {
+        const found = await rewriteOf(sql, await introspect(client, { statements: 0 }));
+        expect(found?.rewrite.id).toBe(id);
+        // What the plan shows for each step (the lock model over the step's statements), before it runs.
+        const claims: LockImpact[][] = [];
+        const measures = [];
+        for (const step of found!.steps) {
+          const catalog = await introspect(client, { statements: 0 });
+          const version = parsePgVersion(catalog.meta.serverVersion);
+          claims.push(
+            (await parseStatements(step.sql)).flatMap((s) => lockImpactOf(s, { pgVersion: version, catalog })),
+          );
+          measures.push(...(await applyMeasured(client, db.url, [step])));
+        }
+        measures.forEach((measured, n) => {
+          const claimed = claims[n]!;
+          const sqlOfStep = measured.step.sql;
+          // The lock each step holds on each table the plan names is the one it names.
+          const strongestClaim = new Map<string, LockMode>();
+          for (const impact of claimed)
+            strongestClaim.set(
+              impact.table,
+              strongest(impact.lock, strongestClaim.get(impact.table) ?? 'ACCESS SHARE'),
+            );
+          expect({
+            sql: sqlOfStep,
+            locks: Object.fromEntries([...strongestClaim.keys()].map((t) => [t, measured.locks[t]])),
+          }).toEqual({
+            sql: sqlOfStep,
+            locks: Object.fromEntries(strongestClaim),
+          });
+          // "Briefly": a step that blocks traffic neither reads a table's rows nor rewrites it.
+          for (const [table, lock] of Object.entries(measured.locks))
+            if (blocksOf(lock) !== 'nothing')
+              expect({
+                sql: sqlOfStep,
+                table,
+                read: measured.rowsRead[table] ?? 0,
+                rewritten: measured.rewritten.includes(table),
+              }).toEqual({
+                sql: sqlOfStep,
+                table,
+                read: 0,
+                rewritten: false,
+              });
+          // The explanations: VALIDATE and CONCURRENTLY hold SHARE UPDATE EXCLUSIVE, which blocks neither reads nor writes.
+          if (/\bVALIDATE CONSTRAINT\b|\bCONCURRENTLY\b/.test(sqlOfStep))
+            expect(Object.values(measured.locks)).toContain('SHARE UPDATE EXCLUSIVE');
+        });
+        return state(client);
+      });
+      expect(actual.fingerprint).toBe(expected.fingerprint);
+      expect(actual.rows).toEqual(expected.rows);
+    },
+  );
+
+  it('the measurement sees what the rewrites avoid: the statements as written block traffic while they read the table', async () => {
+    await withDatabase(async (client, db) => {
+      const measured = await applyMeasured(client, db.url, [
+        { kind: 'transactional', name: 'check', sql: 'ALTER TABLE orders ADD CHECK (total >= 0)' },
+        { kind: 'transactional', name: 'index', sql: 'CREATE INDEX orders_total ON orders (total)' },
+        { kind: 'non-transactional', name: 'online', sql: 'CREATE INDEX CONCURRENTLY orders_code ON orders (code)' },
+        { kind: 'transactional', name: 'type', sql: 'ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,3)' },
+      ]);
+      expect(measured.map(({ locks, rowsRead, rewritten }) => ({ locks, rowsRead, rewritten }))).toEqual([
+        { locks: { 'public.orders': 'ACCESS EXCLUSIVE' }, rowsRead: { 'public.orders': 25000 }, rewritten: [] },
+        { locks: { 'public.orders': 'SHARE' }, rowsRead: { 'public.orders': 25000 }, rewritten: [] },
+        { locks: { 'public.orders': 'SHARE UPDATE EXCLUSIVE' }, rowsRead: {}, rewritten: [] },
+        // The copy, then each index built again reads the table.
+        {
+          locks: { 'public.orders': 'ACCESS EXCLUSIVE' },
+          rowsRead: { 'public.orders': 100000 },
+          rewritten: ['public.orders', 'public.orders_code', 'public.orders_pkey', 'public.orders_total'],
+        },
+      ]);
     });
-    const actual = await withDatabase(async (client) => {
-      const found = await rewriteOf(sql, await introspect(client, { statements: 0 }));
-      expect(found?.rewrite.id).toBe(id);
-      await applySteps(client, found!.steps);
-      return state(client);
-    });
-    expect(actual.fingerprint).toBe(expected.fingerprint);
-    expect(actual.rows).toEqual(expected.rows);
   });
 
   it('CREATE INDEX becomes one non-transactional step whose undo drops the index', async () => {

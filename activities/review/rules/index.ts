@@ -11,6 +11,7 @@ import { refreshNotConcurrent } from './SW-L-REFRESH-NOT-CONCURRENT';
 import { renameEnumValue } from './SW-L-RENAME-ENUM-VALUE';
 import { renameSchema } from './SW-L-RENAME-SCHEMA';
 import { unboundedUpdate } from './SW-L-UNBOUNDED-UPDATE';
+import { undefinedType } from './SW-L-UNDEFINED-TYPE';
 import type { LintRule, RuleContext } from './rule';
 
 /** Our rules: adding one means adding its file and one line here. */
@@ -26,6 +27,7 @@ export const lintRules: readonly LintRule[] = [
   irreversible,
   privileged,
   fkWithoutIndex,
+  undefinedType,
 ];
 
 /** Runs rules over a parsed up migration; each violation becomes a Finding at its statement. */

@@ -1,12 +1,17 @@
 import type { Severity } from '../../../artifacts/findings';
 import type { ParsedStatement } from '../../../postgres/parse';
 import type { PgVersion } from '../../../postgres/pg-version';
+import type { Catalog } from '../../../postgres/introspection';
 
 /** What a rule may know beyond the statements of the up migration. */
 export interface RuleContext {
   pgVersion: PgVersion;
   /** The parsed down migration, when the migration has one. */
   down?: ParsedStatement[];
+  /** The up statements of the files reviewed before this one, which run first. */
+  earlier?: ParsedStatement[];
+  /** The target's catalog, when review has one (`review --target`, a request's review phase). */
+  catalog?: Catalog;
 }
 
 /** One thing a rule reports: which statement, what goes wrong, and the concrete fix where there is one. */
@@ -24,6 +29,10 @@ export interface RuleExample {
   down?: string;
   /** e.g. `14.2`; the default is the newest PostgreSQL. */
   pgVersion?: string;
+  /** The target's schema: run on PostgreSQL and introspected, its catalog is the rule's. */
+  target?: string;
+  /** The target's catalog as one stored before catalogs listed their types. */
+  catalogWithoutTypes?: boolean;
 }
 
 /**
