@@ -30,6 +30,7 @@ import {
   type RequestServices,
 } from '../approvals/requests';
 import { targetVariable } from '../config/targets';
+import { registry } from '../operations/metrics';
 import { createStorePool, ensureDatabase, migrateStore } from '../store/database';
 import { waitFor } from '../stack/wait';
 import type { RequestInput, RequestStatusView } from '../workflows/design-request-messages';
@@ -80,8 +81,18 @@ async function main(): Promise<void> {
     const sizes: Record<string, { server: number; json: number }> = {};
     await worker.runUntil(async () => {
       if (REQUESTS > 0) {
+        const before = await activityTimes();
         const { times, last } = await decisionToApplied(services, targetUrl);
         report('(a) decision → migration applied and verified', times, floor);
+        const after = await activityTimes();
+        console.log(
+          `(a) activities per request (kickoff to done), mean: ${[...after]
+            .map(([name, { seconds, count }]) => {
+              const was = before.get(name) ?? { seconds: 0, count: 0 };
+              return `${name} ${(((seconds - was.seconds) * 1000) / REQUESTS).toFixed(1)} ms (${((count - was.count) / REQUESTS).toFixed(1)}×)`;
+            })
+            .join(', ')}`,
+        );
         sizes['change, applied'] = await historyBytes(services, last);
       }
       if (KICKOFFS > 0) {
@@ -285,6 +296,26 @@ function until(
     },
     { timeoutMs: timeoutSeconds * 1000, intervalMs: 5 },
   );
+}
+
+/** Time spent in each activity so far, from the worker's own metric (operations/metrics.ts). */
+async function activityTimes(): Promise<Map<string, { seconds: number; count: number }>> {
+  const metric = await registry.getSingleMetric('schemawright_activity_duration_seconds')!.get();
+  const times = new Map<string, { seconds: number; count: number }>();
+  // A histogram's values carry the name of their series (_bucket, _sum, _count).
+  for (const { metricName, labels, value } of metric.values as {
+    metricName?: string;
+    labels: Record<string, unknown>;
+    value: number;
+  }[]) {
+    const name = String(labels.activity);
+    const entry = times.get(name) ?? { seconds: 0, count: 0 };
+    if (metricName?.endsWith('_sum')) entry.seconds += value;
+    else if (metricName?.endsWith('_count')) entry.count += value;
+    else continue;
+    times.set(name, entry);
+  }
+  return times;
 }
 
 function report(what: string, times: number[], floor: number[]): void {
