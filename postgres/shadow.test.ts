@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { readEnvironment } from '../config/environment';
 import { verifyOnShadow } from './shadow';
+import { readTargetCatalog } from './target';
 import { createTestDatabase, type TestDatabase } from '../test/support/stack';
 import { lemmyMigrations } from '../test/review/lemmy';
 
@@ -86,6 +87,23 @@ describe('verifyOnShadow', () => {
       await client.end();
       expect(rows.map((row) => row.owner)).toEqual(['sw_shadow_template_owner']);
     }
+  });
+
+  it('given the catalog under review, clones its warm template without reading the target again', async () => {
+    target = await createTestDatabase('sw_shadow_reviewed');
+    await run(target.url, [`CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL, tag_${Date.now()} int)`]);
+    const migration = {
+      name: 'add_body',
+      up: 'ALTER TABLE posts ADD COLUMN body text',
+      down: 'ALTER TABLE posts DROP COLUMN body',
+    };
+    const reviewed = await readTargetCatalog(target.url);
+    const first = await verifyOnShadow(target.url, [migration], undefined, reviewed);
+    expect(first).toMatchObject({ copiedFrom: 'target', findings: [] });
+    // The target is gone: only the catalog under review can find the template.
+    await target.drop();
+    const second = await verifyOnShadow(target.url, [migration], undefined, reviewed);
+    expect(second).toMatchObject({ copiedFrom: 'template', findings: [], fingerprints: first.fingerprints });
   });
 
   it('reports a down that leaves the schema different, naming the table', async () => {
