@@ -41,6 +41,7 @@ import { percentile, startBenchStack } from './support/stack';
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100);
 const KICKOFFS = Number(process.env.BENCH_KICKOFFS ?? 10);
 const PARKED = Number(process.env.BENCH_PARKED ?? 1000);
+const CACHE = Number(process.env.BENCH_CACHE ?? WORKFLOW_CACHE_SIZE);
 const DECIDE_CONCURRENCY = Number(process.env.BENCH_DECIDE_CONCURRENCY ?? 16);
 const POLICY = { approvers: ['ann', 'bob'], backupApprovers: [], admins: [], quorum: 1, separationOfDuties: true };
 const PATIENT = { remindEverySeconds: 86_400, rerouteAfterSeconds: 172_800, expireAfterSeconds: 604_800 };
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
       taskQueue,
       deps: { store },
       workflowBundle: await bundleWorkflows(),
+      maxCachedWorkflows: CACHE,
     });
     const services: RequestServices = {
       temporal: client,
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
     const floor = REQUESTS > 0 ? await bareUpdateRoundTrips(client, nativeConnection, REQUESTS) : [];
     const sizes: Record<string, { server: number; json: number }> = {};
     await worker.runUntil(async () => {
+      console.log(`worker started: ${memoryLine()}`);
       if (REQUESTS > 0) {
         const before = await activityTimes();
         const { times, last } = await decisionToApplied(services, targetUrl);
@@ -198,17 +201,16 @@ async function parked(services: RequestServices): Promise<string> {
     ids.push((await startRequest(services, changeOf(`ALTER TABLE orders ADD COLUMN parked_${i} text;`))).requestId);
   for (const [i, id] of ids.entries()) {
     await until(services, id, (view) => view.state === 'awaiting-approval', 5 * 60);
-    process.stderr.write(`\r  (c) parked ${i + 1}/${PARKED}`);
+    process.stderr.write(
+      `\r  (c) parked ${i + 1}/${PARKED}, RSS ${(process.memoryUsage().rss / 1024 ** 2).toFixed(0)} MB`,
+    );
   }
   process.stderr.write('\n');
   const parkSeconds = (performance.now() - started) / 1000;
   console.log(
     `(c) ${PARKED} requests parked at a gate in ${parkSeconds.toFixed(1)} s (${(PARKED / parkSeconds).toFixed(1)}/s, analysis + modeling + review + shadow verification each)`,
   );
-  const memory = process.memoryUsage();
-  console.log(
-    `(c) bench process (worker and client) with all parked, workflow cache ${WORKFLOW_CACHE_SIZE}: RSS ${(memory.rss / 1024 ** 2).toFixed(0)} MB, heap ${(memory.heapUsed / 1024 ** 2).toFixed(0)} MB`,
-  );
+  console.log(`(c) bench process (worker and client) with all parked, workflow cache ${CACHE}: ${memoryLine()}`);
 
   const deciding = performance.now();
   const queue = [...ids];
@@ -234,6 +236,13 @@ async function parked(services: RequestServices): Promise<string> {
   const endedSeconds = (performance.now() - deciding) / 1000;
   console.log(`(c) all ended (report written, audited) ${endedSeconds.toFixed(1)} s after the first decision`);
   return ids[ids.length - 1]!;
+}
+
+/** The process's memory: RSS counts the worker's workflow thread, WASM and native memory too; heap is the main thread's. */
+function memoryLine(): string {
+  const { rss, heapUsed, external } = process.memoryUsage();
+  const mb = (bytes: number) => (bytes / 1024 ** 2).toFixed(0);
+  return `RSS ${mb(rss)} MB, heap ${mb(heapUsed)} MB, external ${mb(external)} MB`;
 }
 
 function changeOf(text: string): KickoffRequest {
