@@ -6,8 +6,9 @@
  * (b) kickoff → first question raised, p50/p95 over BENCH_KICKOFFS (default 10) requests each, for a
  *     change request and for the e-commerce design, beside the engines' own times (analysis,
  *     modeling, review run in-process on the same input);
- * (c) BENCH_PARKED (default 1000) requests parked at a gate: time to park, worker memory (printed as
- *     soon as measured), time to decide them all (BENCH_DECIDE_CONCURRENCY at a time, default 16);
+ * (c) BENCH_PARKED (default 1000) requests parked at a gate, BENCH_PARK_CONCURRENCY (default 16) on
+ *     their way at a time: time to park, worker memory (printed as soon as measured), time to decide
+ *     them all (BENCH_DECIDE_CONCURRENCY at a time, default 16);
  * (d) history size per request kind: the server's measure, and the exported JSON's.
  * A count of 0 leaves that part out.
  */
@@ -42,6 +43,7 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100);
 const KICKOFFS = Number(process.env.BENCH_KICKOFFS ?? 10);
 const PARKED = Number(process.env.BENCH_PARKED ?? 1000);
 const CACHE = Number(process.env.BENCH_CACHE ?? WORKFLOW_CACHE_SIZE);
+const PARK_CONCURRENCY = Number(process.env.BENCH_PARK_CONCURRENCY ?? 16);
 const DECIDE_CONCURRENCY = Number(process.env.BENCH_DECIDE_CONCURRENCY ?? 16);
 const POLICY = { approvers: ['ann', 'bob'], backupApprovers: [], admins: [], quorum: 1, separationOfDuties: true };
 const PATIENT = { remindEverySeconds: 86_400, rerouteAfterSeconds: 172_800, expireAfterSeconds: 604_800 };
@@ -197,18 +199,25 @@ async function kickoffToQuestion(
 async function parked(services: RequestServices): Promise<string> {
   const started = performance.now();
   const ids: string[] = [];
-  for (let i = 0; i < PARKED; i++)
-    ids.push((await startRequest(services, changeOf(`ALTER TABLE orders ADD COLUMN parked_${i} text;`))).requestId);
-  for (const [i, id] of ids.entries()) {
-    await until(services, id, (view) => view.state === 'awaiting-approval', 5 * 60);
-    process.stderr.write(
-      `\r  (c) parked ${i + 1}/${PARKED}, RSS ${(process.memoryUsage().rss / 1024 ** 2).toFixed(0)} MB`,
-    );
-  }
+  // Requests come over time, not all in the same second: BENCH_PARK_CONCURRENCY on their way to the
+  // gate at once. All at once, a thousand in flight thrash a cache sized for the parked.
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, PARK_CONCURRENCY) }, async () => {
+      for (let i = next++; i < PARKED; i = next++) {
+        const { requestId } = await startRequest(services, changeOf(`ALTER TABLE orders ADD COLUMN parked_${i} text;`));
+        ids.push(requestId);
+        await until(services, requestId, (view) => view.state === 'awaiting-approval', 5 * 60);
+        process.stderr.write(
+          `\r  (c) parked ${ids.length}/${PARKED}, RSS ${(process.memoryUsage().rss / 1024 ** 2).toFixed(0)} MB`,
+        );
+      }
+    }),
+  );
   process.stderr.write('\n');
   const parkSeconds = (performance.now() - started) / 1000;
   console.log(
-    `(c) ${PARKED} requests parked at a gate in ${parkSeconds.toFixed(1)} s (${(PARKED / parkSeconds).toFixed(1)}/s, analysis + modeling + review + shadow verification each)`,
+    `(c) ${PARKED} requests parked at a gate in ${parkSeconds.toFixed(1)} s (${(PARKED / parkSeconds).toFixed(1)}/s, ${PARK_CONCURRENCY} on their way at a time; analysis + modeling + review + shadow verification each)`,
   );
   console.log(`(c) bench process (worker and client) with all parked, workflow cache ${CACHE}: ${memoryLine()}`);
 
