@@ -154,7 +154,11 @@ describe('target groups name what a rollout changes, resolved at kickoff', () =>
         'policy.yaml',
       ),
     ).toThrow(
-      /groups\.bad\.0: a stage has either `targets: \[a, b\]` or `pattern: "tenant_%"`[^\n]*\n.*groups\.bad\.0\.waves: waves is a list of sizes/,
+      [
+        'the policy file has 2 problem(s):',
+        'policy.yaml:8:7: groups.bad[0]: a stage has either `targets: [a, b]` or `pattern: "tenant_%"` (a LIKE pattern over a server\'s databases), not both or neither',
+        'policy.yaml:8:64: groups.bad[0].waves: waves is a list of sizes: a count (1), a percentage of the stage ("20%") or rest, like [1, "20%", rest]',
+      ].join('\n  '),
     );
   });
 
