@@ -455,9 +455,9 @@ class RolloutRun {
     let next = 0;
     const lane = async () => {
       while (next < pending.length) {
+        const name = pending[next++]!;
         await condition(() => !this.paused || this.aborted !== undefined);
         if (this.aborted) return;
-        const name = pending[next++]!;
         // Skipped by a person while it waited its turn.
         if (this.targets.get(name)!.state === 'pending') await this.applyTarget(stage, name);
       }
