@@ -40,7 +40,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...createStackCheckActivities(deps.store),
     ...request,
-    ...createRolloutActivities(request.applyReviewed, deps.rollouts),
+    ...createRolloutActivities(deps.store, request.applyReviewed, deps.rollouts),
   };
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/client';
 import { ConfigError } from '../config/environment';
 import { listDatabases, resolveGroup, type TargetGroup } from '../config/target-groups';
-import { putArtifact } from '../store/artifacts';
+import { putArtifact, putJson } from '../store/artifacts';
 import type { Channel, DecisionInput, DecisionReceipt } from '../workflows/design-request-messages';
 import {
   controlDecision,
@@ -11,6 +11,7 @@ import {
   rolloutStatus,
   type ControlAction,
   type RolloutInput,
+  type RolloutTargets,
   type RolloutStatusView,
 } from '../workflows/rollout-messages';
 import { PolicyError } from './policy';
@@ -86,6 +87,10 @@ export async function startRollout(
     'text/plain',
     request.source.text,
   );
+  const targets = await putJson(services.store, 'rollout-targets', {
+    group: group.name,
+    stages: stages.map(({ environment, targets: names }) => ({ environment, targets: names })),
+  } satisfies RolloutTargets);
   const input: RolloutInput = {
     rolloutId,
     title: request.title.trim() || `rollout over ${group.name}`,
@@ -94,13 +99,14 @@ export async function startRollout(
     channel: request.channel,
     source: { ...source, format: request.source.format, name: sourceName(request.source.name) },
     stages,
+    targets,
     timings: services.timings,
     heartbeatSeconds: services.heartbeatSeconds,
     apply: services.apply,
     decisionKeys: services.decisions.publicKeys,
     concurrency: request.concurrency,
   };
-  const targets = stages.reduce((n, stage) => n + stage.targets.length, 0);
+  const count = stages.reduce((n, stage) => n + stage.targets.length, 0);
   try {
     await services.temporal.workflow.start('rollout', {
       workflowId: rolloutWorkflowId(rolloutId),
@@ -108,9 +114,9 @@ export async function startRollout(
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     });
-    return { rolloutId, started: true, targets };
+    return { rolloutId, started: true, targets: count };
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return { rolloutId, started: false, targets };
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return { rolloutId, started: false, targets: count };
     throw error;
   }
 }

@@ -15,6 +15,7 @@ describe('`schemawright rollout status` shows a grid', () => {
       requester: 'rita',
       state: 'awaiting-approval',
       paused: false,
+      resolved: ref,
       current: { environment: 'production', wave: 2, waves: 3 },
       targets: [
         { name: 't1', environment: 'production', wave: 1, state: 'applied', detail: '1 of 1 step(s) in 12 ms' },

@@ -139,7 +139,7 @@ describe('a rollout promotes one reviewed change through environments, each appr
     ]);
   });
 
-  it('a child started straight through Temporal applies nothing: forged, missing or replayed approvals are refused where the target is changed', async () => {
+  it('a child started straight through Temporal applies nothing: missing, forged or replayed approvals, or a target outside the rollout, are refused where the target is changed', async () => {
     const { services } = harness;
     // A fresh target with the schema the rollout above reviewed.
     const victim = uniqueName('sw_ro_victim');
@@ -165,46 +165,55 @@ describe('a rollout promotes one reviewed change through environments, each appr
           updateId,
         };
       };
-      // A genuine approval, but of the dev stage: replayed for production, it does not count.
-      const genuineUpdate = 'genuine-dev';
-      const genuine = {
-        decision: services.decisions.sign(rolloutId, genuineUpdate, {
-          questionId: approvalQuestionId('dev', review.migration.digest, review.fingerprint),
+      const question = (environment: string) =>
+        approvalQuestionId(environment, review.migration.digest, review.fingerprint, asked.resolved.digest);
+      const genuine = (environment: string, updateId: string) => ({
+        decision: services.decisions.sign(rolloutId, updateId, {
+          questionId: question(environment),
           optionId: 'apply',
           person: 'carl',
           channel: 'cli',
         }),
-        updateId: genuineUpdate,
-      };
-      const production = approvalQuestionId('production', review.migration.digest, review.fingerprint);
-      const attempts = {
-        none: [],
-        forged: [forge(rolloutId, production, 'carl')],
-        'another stage': [genuine],
-      };
-      for (const [what, approvals] of Object.entries(attempts)) {
-        const result: RolloutTargetResult = await temporal.client.workflow.execute('rolloutTarget', {
-          workflowId: `${rolloutWorkflowId(rolloutId)}/${victim}/attack-${what.replace(/ /g, '-')}`,
+        updateId,
+      });
+      const child = (target: string, what: string, approvals: unknown[]): Promise<RolloutTargetResult> =>
+        temporal.client.workflow.execute('rolloutTarget', {
+          workflowId: `${rolloutWorkflowId(rolloutId)}/${target}/attack-${what.replace(/ /g, '-')}`,
           taskQueue: harness.taskQueue,
           args: [
             {
               rolloutId,
-              group: 'shop-path',
               environment: 'production',
-              target: victim,
+              target,
               fingerprint: review.fingerprint,
               migration: review.migration,
+              targets: asked.resolved,
               approvals,
             },
           ],
         });
-        expect(result).toEqual({
+      // Production's own target, before anyone approved production.
+      const production = harness.databases[2]!;
+      const attempts = {
+        none: [],
+        forged: [forge(rolloutId, question('production'), 'carl')],
+        // A genuine approval of the dev stage, replayed for production.
+        'another stage': [genuine('dev', 'genuine-dev')],
+      };
+      for (const [what, approvals] of Object.entries(attempts)) {
+        expect(await child(production, what, approvals)).toEqual({
           outcome: 'failed',
-          error: `target ${victim} of rollout ${rolloutId} has 0 valid approval(s) of 1 needed for migration ${review.migration.digest} in production; nothing was applied: a rollout's targets are applied only by the rollout, after its approvers decided`,
+          error: `target ${production} of rollout ${rolloutId} has 0 valid approval(s) of 1 needed for migration ${review.migration.digest} in production; nothing was applied: a rollout's targets are applied only by the rollout, after its approvers decided`,
         });
       }
+      expect(await columns(production)).toEqual(['id', 'total', 'note']);
+      // A genuine production approval, replayed for a database that is not one of the rollout's targets.
+      expect(await child(victim, 'not a member', [genuine('production', 'genuine-production')])).toEqual({
+        outcome: 'failed',
+        error: `target ${victim} is not one of stage production of rollout ${rolloutId} (its targets are ${asked.resolved.digest}); nothing was applied`,
+      });
       expect(await columns(victim)).toEqual(['id', 'total']);
-      const audited = await queryAudit(store.pool, { requestId: targetRequestId(rolloutId, victim) });
+      const audited = await queryAudit(store.pool, { requestId: targetRequestId(rolloutId, production) });
       expect(audited.map((e) => e.kind)).toEqual([
         'request-created',
         'failure',
@@ -213,6 +222,8 @@ describe('a rollout promotes one reviewed change through environments, each appr
         'request-created',
         'failure',
       ]);
+      const victimLog = await queryAudit(store.pool, { requestId: targetRequestId(rolloutId, victim) });
+      expect(victimLog.map((e) => e.kind)).toEqual(['request-created', 'failure']);
     } finally {
       await querySql(testStack().postgresAdminUrl, `DROP DATABASE IF EXISTS "${victim}" WITH (FORCE)`);
     }

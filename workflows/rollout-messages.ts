@@ -35,6 +35,11 @@ export interface RolloutInput {
   channel: Channel;
   source: RequestSource;
   stages: RolloutStage[];
+  /**
+   * The stages' targets as resolved at kickoff, stored as an artifact (`RolloutTargets`): its digest
+   * is in every approval's question id, so an approval holds for these targets only.
+   */
+  targets: ArtifactRef;
   timings: GateTimings;
   heartbeatSeconds?: number;
   apply?: ApplyLimits;
@@ -95,6 +100,8 @@ export interface RolloutStatusView {
   requester: string;
   state: RolloutState;
   paused: boolean;
+  /** The targets as resolved at kickoff (`RolloutTargets`), stored. */
+  resolved: ArtifactRef;
   current?: { environment: string; wave: number; waves: number };
   targets: TargetView[];
   reviews: ReviewView[];
@@ -113,13 +120,14 @@ export interface SignedApproval {
 
 export interface RolloutTargetInput {
   rolloutId: string;
-  group: string;
   environment: string;
   target: string;
   /** The reviewed schema the target must still have, checked under the apply lock. */
   fingerprint: string;
   /** The approved, rendered migration. */
   migration: ArtifactRef;
+  /** The rollout's resolved targets (`RolloutInput.targets`): the activity checks the target is one of its stage's. */
+  targets: ArtifactRef;
   approvals: SignedApproval[];
   heartbeatSeconds?: number;
   apply?: ApplyLimits;
@@ -130,9 +138,23 @@ export type RolloutTargetResult =
   | { outcome: 'drifted'; current: string }
   | { outcome: 'failed'; error: string };
 
-/** The question that approves `migration` for a stage: its id binds the signed votes to the stage, the migration and the schema. */
-export function approvalQuestionId(environment: string, migrationDigest: string, fingerprint: string): string {
-  return `approve:${environment}:${migrationDigest}:${fingerprint}`;
+/** What a rollout's `targets` artifact holds. */
+export interface RolloutTargets {
+  group: string;
+  stages: { environment: string; targets: string[] }[];
+}
+
+/**
+ * The question that approves `migration` for a stage: its id binds the signed votes to the stage,
+ * the migration, the schema it was reviewed on and the rollout's resolved targets.
+ */
+export function approvalQuestionId(
+  environment: string,
+  migrationDigest: string,
+  fingerprint: string,
+  targetsDigest: string,
+): string {
+  return `approve:${environment}:${migrationDigest}:${fingerprint}:${targetsDigest}`;
 }
 
 export const APPROVE = 'apply';

@@ -212,6 +212,7 @@ class RolloutRun {
       requester,
       state: this.state,
       paused: this.paused,
+      resolved: this.input.targets,
       current: this.current,
       targets: [...this.targets.values()].map(({ attempts: _attempts, ...target }) => target),
       reviews: [...this.reviews.values()],
@@ -300,7 +301,12 @@ class RolloutRun {
         blockingSeconds: null,
       };
       return {
-        id: approvalQuestionId(stage.environment, review.migration.digest, review.fingerprint),
+        id: approvalQuestionId(
+          stage.environment,
+          review.migration.digest,
+          review.fingerprint,
+          this.input.targets.digest,
+        ),
         trigger: 'SW-ROLLOUT-STAGE',
         problem: `${this.input.title}, ${what}: apply migration ${review.migration.digest} (${review.steps} step(s), reviewed on ${review.reviewedOn}${review.escalations.length ? `, options chosen as recommended: ${review.escalations.join(', ')}` : ''}) to ${sharing.length} target(s): ${listed(sharing)}. ${this.earlierStages(stage)}`,
         options: [summary, { id: REJECT, title: 'Reject the rollout', risk: 'none', blockingSeconds: null }],
@@ -474,7 +480,9 @@ class RolloutRun {
       if (review.steps === 0)
         return this.setTarget(name, 'unchanged', 'nothing to apply: the target already has the change');
       const approvals = this.questions.find(
-        (q) => q.id === approvalQuestionId(stage.environment, review.migration.digest, review.fingerprint),
+        (q) =>
+          q.id ===
+          approvalQuestionId(stage.environment, review.migration.digest, review.fingerprint, this.input.targets.digest),
       )!.approvals;
       this.setTarget(name, 'applying');
       target.attempts++;
@@ -483,11 +491,11 @@ class RolloutRun {
         args: [
           {
             rolloutId: this.input.rolloutId,
-            group: this.input.group,
             environment: stage.environment,
             target: name,
             fingerprint: review.fingerprint,
             migration: review.migration,
+            targets: this.input.targets,
             approvals,
             heartbeatSeconds: this.input.heartbeatSeconds,
             apply: this.input.apply,

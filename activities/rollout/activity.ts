@@ -1,7 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import { getJson } from '../../store/artifacts';
 import { targetFingerprint } from '../../postgres/target';
 import type { DecisionKeys, GatePolicy } from '../../workflows/design-request-messages';
-import { targetRequestId, type RolloutTargetInput } from '../../workflows/rollout-messages';
+import { targetRequestId, type RolloutTargetInput, type RolloutTargets } from '../../workflows/rollout-messages';
 import type { ApplyReviewedOutcome, RequestActivities } from '../contracts';
 import { heartbeating } from '../heartbeat';
 import { approvalProblem } from './approvals';
@@ -22,6 +24,7 @@ export interface RolloutActivities {
 const FINGERPRINTS_AT_ONCE = 8;
 
 export function createRolloutActivities(
+  store: Pool,
   applyReviewed: RequestActivities['applyReviewed'],
   trust: RolloutTrust | undefined,
 ): RolloutActivities {
@@ -42,8 +45,10 @@ export function createRolloutActivities(
       }),
 
     applyRolloutTarget: async (input) => {
+      // Read by its digest, which the store checks: the list is the one the approvals were signed for.
+      const resolved = await getJson<RolloutTargets>(store, input.targets);
       const problem = trust
-        ? approvalProblem(input, trust.decisionKeys, trust.gatePolicyFor(input.group, input.environment))
+        ? approvalProblem(input, resolved, trust.decisionKeys, trust.gatePolicyFor(resolved.group, input.environment))
         : 'this worker was started without the keys and policy that verify rollout approvals, so it applies no rollout';
       if (problem) throw ApplicationFailure.nonRetryable(problem, 'RolloutNotApprovedError');
       return applyReviewed({
