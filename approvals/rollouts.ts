@@ -10,6 +10,7 @@ import {
   rolloutDecide,
   rolloutStatus,
   type ControlAction,
+  rolloutWorkflowId,
   type RolloutInput,
   type RolloutTargets,
   type RolloutStatusView,
@@ -23,6 +24,9 @@ import {
   UnknownRequestError,
   type RequestServices,
 } from './requests';
+
+/** Where a rollout runs in Temporal: its clients find it by this id. */
+export { rolloutWorkflowId };
 
 /**
  * The one path by which a channel starts, follows, decides and controls a rollout: the same
@@ -41,10 +45,6 @@ export interface KickoffRollout {
   source: { format: 'spec' | 'sql' | 'migrations'; text: string; name?: string };
   /** Children applied at once within a wave (default 10). */
   concurrency?: number;
-}
-
-export function rolloutWorkflowId(rolloutId: string): string {
-  return `rollout-${rolloutId}`;
 }
 
 /**

@@ -159,6 +159,15 @@ export function approvalQuestionId(
 
 export const APPROVE = 'apply';
 
+export function rolloutWorkflowId(rolloutId: string): string {
+  return `rollout-${rolloutId}`;
+}
+
+/** A target's child, one per attempt: named from the rollout's id, so a replay under any workflow id names it the same. */
+export function targetWorkflowId(rolloutId: string, target: string, attempt: number): string {
+  return `${rolloutWorkflowId(rolloutId)}/${target}/${attempt}`;
+}
+
 /** The request id a rollout's target is applied and audited under: one request per target. */
 export function targetRequestId(rolloutId: string, target: string): string {
   return `${rolloutId}:${target}`;

@@ -9,7 +9,6 @@ import {
   proxyActivities,
   proxySinks,
   setHandler,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { AuditInput, EscalationSummary, RequestActivities } from '../activities/contracts';
 import type { RolloutActivities } from '../activities/rollout/activity';
@@ -31,6 +30,7 @@ import {
   rolloutDecide,
   rolloutStatus,
   targetRequestId,
+  targetWorkflowId,
   type ControlAction,
   type ControlInput,
   type ReviewView,
@@ -487,7 +487,7 @@ class RolloutRun {
       this.setTarget(name, 'applying');
       target.attempts++;
       const result = await executeChild(rolloutTarget, {
-        workflowId: `${workflowInfo().workflowId}/${name}/${target.attempts}`,
+        workflowId: targetWorkflowId(this.input.rolloutId, name, target.attempts),
         args: [
           {
             rolloutId: this.input.rolloutId,
