@@ -45,6 +45,8 @@ export interface KickoffRollout {
   source: { format: 'spec' | 'sql' | 'migrations'; text: string; name?: string };
   /** Children applied at once within a wave (default 10). */
   concurrency?: number;
+  /** History events after which the rollout continues as a new run (default 5,000): tests and benchmarks lower it. */
+  continueAfterEvents?: number;
 }
 
 /**
@@ -105,6 +107,7 @@ export async function startRollout(
     apply: services.apply,
     decisionKeys: services.decisions.publicKeys,
     concurrency: request.concurrency,
+    continueAfterEvents: request.continueAfterEvents,
   };
   const count = stages.reduce((n, stage) => n + stage.targets.length, 0);
   try {

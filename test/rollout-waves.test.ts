@@ -63,8 +63,12 @@ describe(`a rollout over ${TENANTS} tenant databases, in waves`, () => {
       requester: 'rita',
       channel: 'cli',
       source: { format: 'sql', text: ADD_NOTE },
+      // Low, so this rollout also goes on through new runs (continue-as-new) within and between its waves.
+      continueAfterEvents: 150,
     });
     expect(targets).toBe(TENANTS);
+    const handle = temporal.client.workflow.getHandle(rolloutWorkflowId(rolloutId));
+    const firstRun = (await handle.describe()).runId;
     let view = await rolloutWhen(services, rolloutId, 'asked', openQuestion('approve:production:'));
     expect(view.reviews).toHaveLength(1);
     expect(new Set(view.targets.map((t) => t.wave))).toEqual(new Set([1, 2, 3]));
@@ -120,6 +124,9 @@ describe(`a rollout over ${TENANTS} tenant databases, in waves`, () => {
     });
     view = await rolloutWhen(services, rolloutId, 'ended', rolloutEnded, 180_000);
     expect(view.state).toBe('completed');
+    const lastRun = await handle.describe();
+    expect(lastRun.runId).not.toBe(firstRun);
+    expect(lastRun.historyLength).toBeLessThan(400);
     const states = Object.fromEntries(view.targets.map((t) => [t.name, t.state]));
     expect(states[failing]).toBe('skipped');
     expect(states[skipped]).toBe('skipped');
@@ -133,6 +140,8 @@ describe(`a rollout over ${TENANTS} tenant databases, in waves`, () => {
     const done = log.filter((e) => e.kind === 'target-done').map((e) => (e.data as { target: string }).target);
     expect(done.filter((name) => name === failing)).toHaveLength(1);
     expect(new Set(done).size).toBe(done.length);
+    expect(done).toHaveLength(TENANTS - 1); // every target but the one skipped before its wave
+    expect(log.filter((e) => e.kind === 'continued').length).toBeGreaterThan(0);
     expect(
       log.filter((e) => e.kind === 'control').map((e) => [e.actor, (e.data as { action: string }).action]),
     ).toEqual([['rita', 'skip']]);

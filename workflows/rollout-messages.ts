@@ -46,6 +46,23 @@ export interface RolloutInput {
   decisionKeys: DecisionKeys;
   /** Children running at once within a wave; default 10. */
   concurrency?: number;
+  /**
+   * History events after which the rollout starts no more children and continues as a new run
+   * (default 5,000; Temporal's own suggestion too), so a rollout over 1,000 targets keeps each run's history small.
+   */
+  continueAfterEvents?: number;
+  /** Where the previous run stopped: the rollout continues from here. */
+  carried?: RolloutCarried;
+}
+
+/** What a rollout hands its next run: the stage approved and the wave it was in, and everything it knows. */
+export interface RolloutCarried {
+  stage: number;
+  wave: number;
+  paused: boolean;
+  targets: (TargetView & { attempts: number })[];
+  reviews: ReviewView[];
+  questions: (QuestionView & { approvals: SignedApproval[] })[];
 }
 
 export type RolloutState =

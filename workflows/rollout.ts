@@ -4,11 +4,13 @@ import {
   ApplicationFailure,
   ChildWorkflowFailure,
   condition,
+  continueAsNew,
   currentUpdateInfo,
   executeChild,
   proxyActivities,
   proxySinks,
   setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { AuditInput, EscalationSummary, RequestActivities } from '../activities/contracts';
 import type { RolloutActivities } from '../activities/rollout/activity';
@@ -143,27 +145,37 @@ export async function rollout(input: RolloutInput): Promise<Omit<RolloutStatusVi
 }
 
 async function carryOut(input: RolloutInput, run: RolloutRun): Promise<Omit<RolloutStatusView, 'questions'>> {
-  await run.record('rollout-created', {
-    title: input.title,
-    group: input.group,
-    source: input.source.digest,
-    requester: input.requester,
-    stages: input.stages.map((stage) => ({
-      environment: stage.environment,
-      targets: stage.targets,
-      waves: stage.waves.length,
-    })),
-  });
-  const problem = await run.reviewAll();
+  const from = input.carried;
+  if (!from)
+    await run.record('rollout-created', {
+      title: input.title,
+      group: input.group,
+      source: input.source.digest,
+      requester: input.requester,
+      stages: input.stages.map((stage) => ({
+        environment: stage.environment,
+        targets: stage.targets,
+        waves: stage.waves.length,
+      })),
+    });
+  const problem = from ? undefined : await run.reviewAll();
   if (problem) return await run.finish('failed', problem);
 
-  for (const stage of input.stages) {
-    const verdict = await run.approve(stage, run.reviewsOf(stage.targets), `stage ${stage.environment}`);
-    if (verdict !== 'approved') return await run.finish(verdict, run.endedBy(verdict, stage.environment));
-    for (let wave = 0; wave < stage.waves.length; wave++) {
+  for (let index = from?.stage ?? 0; index < input.stages.length; index++) {
+    const stage = input.stages[index]!;
+    // A run continued from another goes on in the stage that run had approved.
+    const resumed = from !== undefined && index === from.stage;
+    if (!resumed) {
+      const verdict = await run.approve(stage, run.reviewsOf(stage.targets), `stage ${stage.environment}`);
+      if (verdict !== 'approved') return await run.finish(verdict, run.endedBy(verdict, stage.environment));
+    }
+    for (let wave = resumed ? from.wave : 0; wave < stage.waves.length; wave++) {
       if (wave > 0 && stage.pauseSeconds > 0)
         await condition(() => run.aborted !== undefined, stage.pauseSeconds * 1000);
-      if ((await run.wave(stage, wave)) === 'aborted') return await run.finish('aborted', run.endedBy('aborted'));
+      const next = await run.wave(stage, wave);
+      if (next === 'aborted') return await run.finish('aborted', run.endedBy('aborted'));
+      if (next === 'next-run' || (run.historyLong() && wave + 1 < stage.waves.length))
+        return await run.continueInNewRun(index, next === 'next-run' ? wave : wave + 1);
     }
   }
   return await run.finish('completed', run.summary());
@@ -190,6 +202,14 @@ class RolloutRun {
 
   constructor(private readonly input: RolloutInput) {
     this.activities = activitiesFor(input.heartbeatSeconds);
+    if (input.carried) {
+      for (const target of input.carried.targets) this.targets.set(target.name, { ...target });
+      for (const review of input.carried.reviews) this.reviews.set(review.fingerprint, review);
+      this.questions = input.carried.questions.map((question) => ({ ...question }));
+      this.paused = input.carried.paused;
+      this.state = this.paused ? 'paused' : 'applying';
+      return;
+    }
     for (const stage of input.stages)
       stage.waves.forEach((targets, index) => {
         for (const name of targets)
@@ -371,7 +391,7 @@ class RolloutRun {
    * One wave: its targets (and any a person asked to retry) applied, some at once; more failures than
    * the stage allows stop it and ask whether to skip them, retry them or abort the rest.
    */
-  async wave(stage: RolloutStage, index: number): Promise<'continue' | 'aborted'> {
+  async wave(stage: RolloutStage, index: number): Promise<'continue' | 'aborted' | 'next-run'> {
     this.current = { environment: stage.environment, wave: index + 1, waves: stage.waves.length };
     await this.record('wave-started', {
       stage: stage.environment,
@@ -383,6 +403,8 @@ class RolloutRun {
     for (let round = 1; ; round++) {
       await this.applyPending(stage, inWave);
       if (this.aborted) return this.abortRest();
+      // The history grew long before the wave's targets all started: a new run starts the rest.
+      if (inWave.some((name) => this.targets.get(name)!.state === 'pending')) return 'next-run';
       const failed = inWave.filter((name) => this.targets.get(name)!.state === 'failed');
       await this.record('wave-done', {
         stage: stage.environment,
@@ -460,7 +482,7 @@ class RolloutRun {
     const pending = targets.filter((name) => this.targets.get(name)!.state === 'pending');
     let next = 0;
     const lane = async () => {
-      while (next < pending.length) {
+      while (next < pending.length && !this.historyLong()) {
         const name = pending[next++]!;
         await condition(() => !this.paused || this.aborted !== undefined);
         if (this.aborted) return;
@@ -527,6 +549,36 @@ class RolloutRun {
       );
       if (verdict !== 'approved') return this.setTarget(name, 'failed', `its re-review was ${verdict}`);
     }
+  }
+
+  historyLong(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength >= (this.input.continueAfterEvents ?? 5000);
+  }
+
+  /** Everything this run knows, handed to a new run that starts at `wave` of stage `stage` (already approved). */
+  async continueInNewRun(stage: number, wave: number): Promise<never> {
+    await this.record('continued', {
+      stage: this.input.stages[stage]!.environment,
+      wave: wave + 1,
+      events: workflowInfo().historyLength,
+    });
+    // A decision or control taken meanwhile is audited by this run, not lost between the two.
+    do {
+      await condition(allHandlersFinished);
+      await this.flush();
+    } while (this.untold.length);
+    return await continueAsNew<typeof rollout>({
+      ...this.input,
+      carried: {
+        stage,
+        wave,
+        paused: this.paused,
+        targets: [...this.targets.values()],
+        reviews: [...this.reviews.values()],
+        questions: this.questions,
+      },
+    });
   }
 
   private setTarget(name: string, state: TargetView['state'], detail?: string): void {
@@ -681,6 +733,11 @@ class RolloutRun {
         refuse('conflict', `target ${target} is ${state}: only a pending or failed target can be skipped`);
       if (action === 'retry' && state !== 'failed' && state !== 'skipped')
         refuse('conflict', `target ${target} is ${state}: only a failed or skipped target can be retried`);
+      if (action === 'retry' && this.targets.get(target!)!.environment !== this.current?.environment)
+        refuse(
+          'conflict',
+          `target ${target} is in stage ${this.targets.get(target!)!.environment}, and the rollout is ${this.current ? `in stage ${this.current.environment}` : 'in none yet'}: a target is retried in its own stage's waves`,
+        );
     }
   }
 
