@@ -3,7 +3,8 @@
  * BENCH_TENANTS (default 200) tenant databases on one PostgreSQL, one rollout of ADD COLUMN and
  * CREATE INDEX CONCURRENTLY over them in waves of 1, 20 and the rest (BENCH_CONCURRENCY children at
  * once, default 10): kickoff → stage question, approval → all applied, per-target apply time beside
- * a single request's apply of the same change in the same run, the parent's history size, and the
+ * a single request's apply of the same change in the same run, the parent's runs (continue-as-new
+ * after BENCH_CONTINUE_AFTER events, default the workflow's) and its last run's history size, and the
  * bench process's RSS (worker and client in one process).
  */
 import { Client, Connection } from '@temporalio/client';
@@ -15,12 +16,15 @@ import { decideRollout, rolloutStatusOf, rolloutWorkflowId, startRollout } from 
 import { targetVariable } from '../config/targets';
 import { createStorePool, databaseUrl, ensureDatabase, migrateStore } from '../store/database';
 import { waitFor } from '../stack/wait';
+import { queryAudit } from '../store/audit';
 import type { RolloutStatusView } from '../workflows/rollout-messages';
 import { bundleWorkflows, createWorker } from '../workers/worker';
 import { percentile, startBenchStack } from './support/stack';
 
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
+/** History events after which the rollout continues as a new run: the workflow's default unless set. */
+const CONTINUE_AFTER = process.env.BENCH_CONTINUE_AFTER ? Number(process.env.BENCH_CONTINUE_AFTER) : undefined;
 const POLICY = { approvers: ['ann', 'bob'], backupApprovers: [], admins: [], quorum: 1, separationOfDuties: true };
 const PATIENT = { remindEverySeconds: 86_400, rerouteAfterSeconds: 172_800, expireAfterSeconds: 604_800 };
 const SCHEMA = `CREATE TABLE orders (id bigint PRIMARY KEY, total numeric NOT NULL, placed_at timestamptz NOT NULL DEFAULT now());
@@ -124,6 +128,7 @@ async function main(): Promise<void> {
           channel: 'cli',
           source: { format: 'sql', text: CHANGE },
           concurrency: CONCURRENCY,
+          continueAfterEvents: CONTINUE_AFTER,
         },
       );
       const asked = await poll(async () => {
@@ -157,7 +162,10 @@ async function main(): Promise<void> {
       console.log(
         `  per-target apply (runner's own time): p50 ${percentile(perTarget, 50)} ms, p95 ${percentile(perTarget, 95)} ms, max ${Math.max(...perTarget)} ms; single request's apply: ${singleMs} ms`,
       );
-      console.log(`  parent history: ${historyLength} events, ${((historySize ?? 0) / 1024).toFixed(0)} KB`);
+      const runs = (await queryAudit(store, { requestId: rolloutId })).filter((e) => e.kind === 'continued').length + 1;
+      console.log(
+        `  parent: ${runs} run(s) (continue-as-new after ${CONTINUE_AFTER ?? 'the default'} events); last run's history ${historyLength} events, ${((historySize ?? 0) / 1024).toFixed(0)} KB`,
+      );
       console.log(`  bench process (worker and client) RSS: peak ${(peakRss / 1024 ** 2).toFixed(0)} MB`);
     });
   } finally {
