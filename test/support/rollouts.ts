@@ -4,7 +4,7 @@ import type { TargetGroup } from '../../config/target-groups';
 import { rolloutStatusOf, type RolloutServices } from '../../approvals/rollouts';
 import { waitFor } from '../../stack/wait';
 import { databaseUrl } from '../../store/database';
-import type { GatePolicy } from '../../workflows/design-request-messages';
+import type { DecisionKeys, GatePolicy } from '../../workflows/design-request-messages';
 import type { RolloutStatusView } from '../../workflows/rollout-messages';
 import { createWorker } from '../../workers/worker';
 import { patientGates, testPolicy, testSigner } from './requests';
@@ -33,6 +33,8 @@ export async function rolloutHarness(
     setup: string;
     groups(names: string[], prefix: string): TargetGroup[];
     policyFor?: (group: string, environment: string) => GatePolicy;
+    /** The keys the worker verifies approvals with (default: the test signer's). */
+    decisionKeys?: DecisionKeys;
   },
 ): Promise<RolloutHarness> {
   const admin = testStack().postgresAdminUrl;
@@ -53,7 +55,10 @@ export async function rolloutHarness(
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
     taskQueue,
-    deps: { store, rollouts: { decisionKeys: testSigner.publicKeys, gatePolicyFor: policyFor } },
+    deps: {
+      store,
+      rollouts: { decisionKeys: options.decisionKeys ?? testSigner.publicKeys, gatePolicyFor: policyFor },
+    },
     workflowBundle: await workflowBundle(),
   });
   const running = worker.run();
