@@ -112,7 +112,8 @@ async function main(): Promise<void> {
               stages: [
                 {
                   environment: 'production',
-                  pattern: 'tenant\\_0%',
+                  // tenant_ and four characters: tenant_0001 to tenant_9999, never tenant_template.
+                  pattern: 'tenant\\_____',
                   waves: [{ count: 1 }, { count: 20 }, 'rest'],
                   maxFailures: 0,
                   pauseSeconds: 0,
