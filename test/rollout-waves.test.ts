@@ -158,15 +158,21 @@ describe('a target that drifted between review and its wave', () => {
     temporal = await connectTemporal();
     store = await createTestStore();
     harness = await rolloutHarness(temporal, store.pool, {
-      databases: 3,
+      databases: 5,
       setup: ORDERS,
       groups: (names) => [
+        {
+          name: 'twins',
+          stages: [
+            { environment: 'production', targets: names.slice(3), waves: ['rest'], maxFailures: 0, pauseSeconds: 0 },
+          ],
+        },
         {
           name: 'trio',
           stages: [
             {
               environment: 'production',
-              targets: names,
+              targets: names.slice(0, 3),
               waves: [{ count: 1 }, 'rest'],
               maxFailures: 0,
               pauseSeconds: 0,
@@ -220,5 +226,45 @@ describe('a target that drifted between review and its wave', () => {
     expect(view.targets.map((t) => t.state)).toEqual(['applied', 'applied', 'applied']);
     expect(await columns(drifting)).toEqual(['id', 'total', 'extra', 'note']);
     expect(await columns(databases[1]!)).toEqual(['id', 'total', 'note']);
+  });
+
+  it('two targets that drifted to the same schema share one question about it', async () => {
+    const { services, databases } = harness;
+    const twins = databases.slice(3);
+    const { rolloutId } = await startRollout(services, {
+      group: 'twins',
+      title: 'orders get a note',
+      requester: 'rita',
+      channel: 'cli',
+      source: { format: 'sql', text: ADD_NOTE },
+    });
+    let view = await rolloutWhen(services, rolloutId, 'asked', openQuestion('approve:production:'));
+    const first = view.questions[0]!;
+    for (const twin of twins) await querySql(urlOf(twin), 'ALTER TABLE orders ADD COLUMN extra integer');
+    await decideRollout(services, rolloutId, {
+      questionId: first.id,
+      optionId: 'apply',
+      person: 'ann',
+      channel: 'cli',
+    });
+    view = await rolloutWhen(services, rolloutId, 'the drifted schema asked about', (v) =>
+      v.questions.some((q) => q.state === 'open' && q.id !== first.id),
+    );
+    const again = view.questions.find((q) => q.state === 'open')!;
+    await decideRollout(services, rolloutId, {
+      questionId: again.id,
+      optionId: 'apply',
+      person: 'bob',
+      channel: 'cli',
+    });
+    view = await rolloutWhen(services, rolloutId, 'ended', rolloutEnded);
+    expect(view.state).toBe('completed');
+    expect(view.questions.map((q) => [q.id, q.state])).toEqual([
+      [first.id, 'decided'],
+      [again.id, 'decided'],
+    ]);
+    expect(view.reviews).toHaveLength(2);
+    expect(view.targets.map((t) => t.state)).toEqual(['applied', 'applied']);
+    for (const twin of twins) expect(await columns(twin)).toEqual(['id', 'total', 'extra', 'note']);
   });
 });

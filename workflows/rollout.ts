@@ -312,7 +312,14 @@ class RolloutRun {
     if (!reviews.length) return 'approved';
     const raisedAt = Date.now();
     const expiresAt = raisedAt + this.input.timings.expireAfterSeconds * 1000;
+    // A migration already asked about for this schema in this stage (another target drifted to the same
+    // schema) is not asked again: its question, decided or still open, stands for this one too.
+    const idOf = (review: ReviewView) =>
+      approvalQuestionId(stage.environment, review.migration.digest, review.fingerprint, this.input.targets.digest);
+    const earlier = new Map(this.questions.map((question) => [question.id, question]));
     const asked = reviews.map((review): Question => {
+      const known = earlier.get(idOf(review));
+      if (known) return known;
       const sharing = stage.targets.filter((name) => this.targets.get(name)!.review === review.fingerprint);
       const summary: EscalationSummary['options'][number] = {
         id: APPROVE,
@@ -321,12 +328,7 @@ class RolloutRun {
         blockingSeconds: null,
       };
       return {
-        id: approvalQuestionId(
-          stage.environment,
-          review.migration.digest,
-          review.fingerprint,
-          this.input.targets.digest,
-        ),
+        id: idOf(review),
         trigger: 'SW-ROLLOUT-STAGE',
         problem: `${this.input.title}, ${what}: apply migration ${review.migration.digest} (${review.steps} step(s), reviewed on ${review.reviewedOn}${review.escalations.length ? `, options chosen as recommended: ${review.escalations.join(', ')}` : ''}) to ${sharing.length} target(s): ${listed(sharing)}. ${this.earlierStages(stage)}`,
         options: [summary, { id: REJECT, title: 'Reject the rollout', risk: 'none', blockingSeconds: null }],
@@ -345,9 +347,10 @@ class RolloutRun {
         approvals: [],
       };
     });
-    this.questions.push(...asked);
+    const fresh = asked.filter((question) => !earlier.has(question.id));
+    this.questions.push(...fresh);
     this.state = 'awaiting-approval';
-    for (const question of asked)
+    for (const question of fresh)
       await this.record('question-raised', {
         question: question.id,
         askedTo: question.askedTo,
@@ -400,7 +403,7 @@ class RolloutRun {
     });
     await this.flush();
     const inWave = stage.waves.slice(0, index + 1).flat();
-    for (let round = 1; ; round++) {
+    for (;;) {
       await this.applyPending(stage, inWave);
       if (this.aborted) return this.abortRest();
       // The history grew long before the wave's targets all started: a new run starts the rest.
@@ -413,7 +416,7 @@ class RolloutRun {
         failed,
       });
       if (failed.length <= stage.maxFailures) return 'continue';
-      const choice = await this.askAboutFailures(stage, index, round, failed);
+      const choice = await this.askAboutFailures(stage, index, failed);
       if (choice === 'skip') for (const name of failed) this.setTarget(name, 'skipped');
       else if (choice === 'retry') for (const name of failed) this.setTarget(name, 'pending');
       else {
@@ -426,9 +429,11 @@ class RolloutRun {
   private async askAboutFailures(
     stage: RolloutStage,
     index: number,
-    round: number,
     failed: string[],
   ): Promise<'skip' | 'retry' | { person: string; comment?: string }> {
+    // Counted from the questions, which a continued run carries: an id is never asked twice.
+    const prefix = `wave:${stage.environment}:${index + 1}:`;
+    const round = this.questions.filter((q) => q.id.startsWith(prefix)).length + 1;
     const raisedAt = Date.now();
     const expiresAt = raisedAt + this.input.timings.expireAfterSeconds * 1000;
     const details = failed.map((name) => `${name} (${this.targets.get(name)!.detail ?? 'failed'})`);
