@@ -1,15 +1,15 @@
 import { Client } from 'pg';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/stack';
-import { analysisContext } from '../analyze';
-import { introspect, type Catalog } from '../../../postgres/introspection';
-import { ANALYSIS_FINDING_KINDS } from '.';
-import type { AnalysisOptions, FindingExample, FindingKind } from './kind';
-import { fixFileOf } from '../fixes';
-import { stepsOfSql } from '../../../postgres/steps';
-import { parsePgVersion } from '../../../postgres/pg-version';
-import { applyMeasured } from '../../../test/support/measured-steps';
-import { LOCK_MODES, type LockMode } from '../../review/locks';
-import { strongest } from '../../review/locks/model';
+import { createTestDatabase, type TestDatabase } from './support/stack';
+import { analysisContext } from '../activities/analysis/analyze';
+import { introspect, type Catalog } from '../postgres/introspection';
+import { ANALYSIS_FINDING_KINDS } from '../activities/analysis/findings';
+import type { AnalysisOptions, FindingExample, FindingKind } from '../activities/analysis/findings/kind';
+import { fixFileOf } from '../activities/analysis/fixes';
+import { stepsOfSql } from '../postgres/steps';
+import { parsePgVersion } from '../postgres/pg-version';
+import { applyMeasured } from './support/measured-steps';
+import { LOCK_MODES, type LockMode } from '../activities/review/locks';
+import { strongest } from '../activities/review/locks/model';
 
 let db: TestDatabase;
 let client: Client;

@@ -1,21 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { createTestDatabase, type TestDatabase } from '../../test/support/stack';
-import { lemmyMigrations } from '../../test/review/lemmy';
-import { fingerprint, introspect } from '../../postgres/introspection';
-import type { MigrationStep } from '../../artifacts/migration';
-import { readTargetCatalog } from '../../postgres/target';
-import { designMigration } from './design-migration';
-import { modelSpec } from './model';
-import { loadSpec } from './spec';
-import { reviewMigration } from '../review/review';
-import { foreignKeyWithoutIndex } from '../analysis/findings/fk-no-index';
-import { analysisContext } from '../analysis/analyze';
+import { createTestDatabase, type TestDatabase } from './support/stack';
+import { lemmyMigrations } from './review/lemmy';
+import { fingerprint, introspect } from '../postgres/introspection';
+import type { MigrationStep } from '../artifacts/migration';
+import { readTargetCatalog } from '../postgres/target';
+import { designMigration } from '../activities/modeling/design-migration';
+import { modelSpec } from '../activities/modeling/model';
+import { loadSpec } from '../activities/modeling/spec';
+import { reviewMigration } from '../activities/review/review';
+import { foreignKeyWithoutIndex } from '../activities/analysis/findings/fk-no-index';
+import { analysisContext } from '../activities/analysis/analyze';
 
 const now = new Date('2026-11-27T12:00:00Z');
 const modelOf = async (file: string) =>
-  modelSpec(await loadSpec(readFileSync(join(__dirname, '../../examples', file), 'utf8'), file), { now });
+  modelSpec(await loadSpec(readFileSync(join(__dirname, '../examples', file), 'utf8'), file), { now });
 
 /** Applies steps as the runner does: transactional ones in a transaction, the others alone. */
 async function apply(url: string, steps: { sql: string; kind: MigrationStep['kind'] }[]): Promise<void> {
