@@ -41,7 +41,7 @@ export interface EscalationSummary {
 }
 
 export interface ReviewOutcome {
-  /** The target's fingerprint the review saw: apply goes ahead only if it has not moved. */
+  /** The fingerprint of the schema reviewed (the catalog analysis read): apply goes ahead only if the target has not moved from it. */
   fingerprint: string;
   escalations: EscalationSummary[];
   /** Review findings of severity error: the request cannot be applied as it stands. */

@@ -6,8 +6,9 @@
  * (b) kickoff → first question raised, p50/p95 over BENCH_KICKOFFS (default 10) requests each, for a
  *     change request and for the e-commerce design, beside the engines' own times (analysis,
  *     modeling, review run in-process on the same input);
- * (c) BENCH_PARKED (default 1000) requests parked at a gate: time to park, worker memory (printed as
- *     soon as measured), time to decide them all (BENCH_DECIDE_CONCURRENCY at a time, default 16);
+ * (c) BENCH_PARKED (default 1000) requests parked at a gate, BENCH_PARK_CONCURRENCY (default 16) on
+ *     their way at a time: time to park, worker memory (printed as soon as measured), time to decide
+ *     them all (BENCH_DECIDE_CONCURRENCY at a time, default 16);
  * (d) history size per request kind: the server's measure, and the exported JSON's.
  * A count of 0 leaves that part out.
  */
@@ -30,6 +31,7 @@ import {
   type RequestServices,
 } from '../approvals/requests';
 import { targetVariable } from '../config/targets';
+import { registry } from '../operations/metrics';
 import { createStorePool, ensureDatabase, migrateStore } from '../store/database';
 import { waitFor } from '../stack/wait';
 import type { RequestInput, RequestStatusView } from '../workflows/design-request-messages';
@@ -40,6 +42,8 @@ import { percentile, startBenchStack } from './support/stack';
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100);
 const KICKOFFS = Number(process.env.BENCH_KICKOFFS ?? 10);
 const PARKED = Number(process.env.BENCH_PARKED ?? 1000);
+const CACHE = Number(process.env.BENCH_CACHE ?? WORKFLOW_CACHE_SIZE);
+const PARK_CONCURRENCY = Number(process.env.BENCH_PARK_CONCURRENCY ?? 16);
 const DECIDE_CONCURRENCY = Number(process.env.BENCH_DECIDE_CONCURRENCY ?? 16);
 const POLICY = { approvers: ['ann', 'bob'], backupApprovers: [], admins: [], quorum: 1, separationOfDuties: true };
 const PATIENT = { remindEverySeconds: 86_400, rerouteAfterSeconds: 172_800, expireAfterSeconds: 604_800 };
@@ -67,6 +71,7 @@ async function main(): Promise<void> {
       taskQueue,
       deps: { store },
       workflowBundle: await bundleWorkflows(),
+      maxCachedWorkflows: CACHE,
     });
     const services: RequestServices = {
       temporal: client,
@@ -79,9 +84,20 @@ async function main(): Promise<void> {
     const floor = REQUESTS > 0 ? await bareUpdateRoundTrips(client, nativeConnection, REQUESTS) : [];
     const sizes: Record<string, { server: number; json: number }> = {};
     await worker.runUntil(async () => {
+      console.log(`worker started: ${memoryLine()}`);
       if (REQUESTS > 0) {
+        const before = await activityTimes();
         const { times, last } = await decisionToApplied(services, targetUrl);
         report('(a) decision → migration applied and verified', times, floor);
+        const after = await activityTimes();
+        console.log(
+          `(a) activities per request (kickoff to done), mean: ${[...after]
+            .map(([name, { seconds, count }]) => {
+              const was = before.get(name) ?? { seconds: 0, count: 0 };
+              return `${name} ${(((seconds - was.seconds) * 1000) / REQUESTS).toFixed(1)} ms (${((count - was.count) / REQUESTS).toFixed(1)}×)`;
+            })
+            .join(', ')}`,
+        );
         sizes['change, applied'] = await historyBytes(services, last);
       }
       if (KICKOFFS > 0) {
@@ -183,21 +199,27 @@ async function kickoffToQuestion(
 async function parked(services: RequestServices): Promise<string> {
   const started = performance.now();
   const ids: string[] = [];
-  for (let i = 0; i < PARKED; i++)
-    ids.push((await startRequest(services, changeOf(`ALTER TABLE orders ADD COLUMN parked_${i} text;`))).requestId);
-  for (const [i, id] of ids.entries()) {
-    await until(services, id, (view) => view.state === 'awaiting-approval', 5 * 60);
-    process.stderr.write(`\r  (c) parked ${i + 1}/${PARKED}`);
-  }
+  // Requests come over time, not all in the same second: BENCH_PARK_CONCURRENCY on their way to the
+  // gate at once. All at once, a thousand in flight thrash a cache sized for the parked.
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, PARK_CONCURRENCY) }, async () => {
+      for (let i = next++; i < PARKED; i = next++) {
+        const { requestId } = await startRequest(services, changeOf(`ALTER TABLE orders ADD COLUMN parked_${i} text;`));
+        ids.push(requestId);
+        await until(services, requestId, (view) => view.state === 'awaiting-approval', 5 * 60);
+        process.stderr.write(
+          `\r  (c) parked ${ids.length}/${PARKED}, RSS ${(process.memoryUsage().rss / 1024 ** 2).toFixed(0)} MB`,
+        );
+      }
+    }),
+  );
   process.stderr.write('\n');
   const parkSeconds = (performance.now() - started) / 1000;
   console.log(
-    `(c) ${PARKED} requests parked at a gate in ${parkSeconds.toFixed(1)} s (${(PARKED / parkSeconds).toFixed(1)}/s, analysis + modeling + review + shadow verification each)`,
+    `(c) ${PARKED} requests parked at a gate in ${parkSeconds.toFixed(1)} s (${(PARKED / parkSeconds).toFixed(1)}/s, ${PARK_CONCURRENCY} on their way at a time; analysis + modeling + review + shadow verification each)`,
   );
-  const memory = process.memoryUsage();
-  console.log(
-    `(c) bench process (worker and client) with all parked, workflow cache ${WORKFLOW_CACHE_SIZE}: RSS ${(memory.rss / 1024 ** 2).toFixed(0)} MB, heap ${(memory.heapUsed / 1024 ** 2).toFixed(0)} MB`,
-  );
+  console.log(`(c) bench process (worker and client) with all parked, workflow cache ${CACHE}: ${memoryLine()}`);
 
   const deciding = performance.now();
   const queue = [...ids];
@@ -223,6 +245,13 @@ async function parked(services: RequestServices): Promise<string> {
   const endedSeconds = (performance.now() - deciding) / 1000;
   console.log(`(c) all ended (report written, audited) ${endedSeconds.toFixed(1)} s after the first decision`);
   return ids[ids.length - 1]!;
+}
+
+/** The process's memory: RSS counts the worker's workflow thread, WASM and native memory too; heap is the main thread's. */
+function memoryLine(): string {
+  const { rss, heapUsed, external } = process.memoryUsage();
+  const mb = (bytes: number) => (bytes / 1024 ** 2).toFixed(0);
+  return `RSS ${mb(rss)} MB, heap ${mb(heapUsed)} MB, external ${mb(external)} MB`;
 }
 
 function changeOf(text: string): KickoffRequest {
@@ -285,6 +314,26 @@ function until(
     },
     { timeoutMs: timeoutSeconds * 1000, intervalMs: 5 },
   );
+}
+
+/** Time spent in each activity so far, from the worker's own metric (operations/metrics.ts). */
+async function activityTimes(): Promise<Map<string, { seconds: number; count: number }>> {
+  const metric = await registry.getSingleMetric('schemawright_activity_duration_seconds')!.get();
+  const times = new Map<string, { seconds: number; count: number }>();
+  // A histogram's values carry the name of their series (_bucket, _sum, _count).
+  for (const { metricName, labels, value } of metric.values as {
+    metricName?: string;
+    labels: Record<string, unknown>;
+    value: number;
+  }[]) {
+    const name = String(labels.activity);
+    const entry = times.get(name) ?? { seconds: 0, count: 0 };
+    if (metricName?.endsWith('_sum')) entry.seconds += value;
+    else if (metricName?.endsWith('_count')) entry.count += value;
+    else continue;
+    times.set(name, entry);
+  }
+  return times;
 }
 
 function report(what: string, times: number[], floor: number[]): void {

@@ -3,9 +3,10 @@ import { Client } from 'pg';
 import type { Finding } from '../artifacts/findings';
 import type { SandboxDatabase } from '../stack/shadow-server';
 import { databaseUrl } from '../store/database';
-import { fingerprint } from './introspection';
+import { fingerprint, type Catalog } from './introspection';
+import { parsePgVersion } from './pg-version';
 import { quoteLiteral } from './names';
-import { copyTargetSchema, readTarget, type ShadowCopy } from './shadow-copy';
+import { copyTargetSchema, readTarget, type ShadowCopy, type TargetSchema } from './shadow-copy';
 
 /** Owns the objects of every warm template (NOLOGIN): no sandbox role outlives its review. */
 const TEMPLATE_OWNER = 'sw_shadow_template_owner';
@@ -22,34 +23,59 @@ export interface WarmShadowCopy extends ShadowCopy {
  * Copies the target's schema into the sandbox database as `copyTargetSchema` does, once per schema:
  * the copy is kept on the shadow server as a template database named by the target's fingerprint,
  * and a later review of an unchanged target clones it (`CREATE DATABASE ... TEMPLATE`, a file copy)
- * instead of dumping and restoring again. The target is still read, for its fingerprint; a target
- * that changed has another fingerprint, so another template. The template's copy gaps are kept in
- * its comment, written last: a template without one is unfinished and not used.
+ * instead of dumping and restoring again. Given the catalog under review (the one analysis read and
+ * stored), its template is looked for without reading the target at all: it is the schema reviewed,
+ * and the apply checks the target is still that schema under its lock. Otherwise, or without a
+ * template for it, the target is read for its fingerprint; a target that changed has another
+ * fingerprint, so another template. The template's copy gaps are kept in its comment, written last:
+ * a template without one is unfinished and not used.
  */
-export async function copyTargetSchemaWarm(targetUrl: string, sandbox: SandboxDatabase): Promise<WarmShadowCopy> {
-  const target = await readTarget(targetUrl);
-  const { major, minor } = target.version;
-  const template = templateName(fingerprint(target.catalog), `${major}.${minor}`);
+export async function copyTargetSchemaWarm(
+  targetUrl: string,
+  sandbox: SandboxDatabase,
+  reviewed?: Catalog,
+): Promise<WarmShadowCopy> {
   const admin = new Client({ connectionString: databaseUrl(sandbox.adminUrl, 'postgres') });
   await admin.connect();
   try {
-    const { rows } = await admin.query<{ gaps: string | null }>(
-      "SELECT shobj_description(oid, 'pg_database') AS gaps FROM pg_database WHERE datname = $1",
-      [template],
-    );
-    const gaps = rows[0]?.gaps;
-    if (gaps) {
-      await cloneInto(admin, sandbox, template);
-      return { version: target.version, gaps: JSON.parse(gaps) as Finding[], from: 'template' };
-    }
+    const known = reviewed && (await cloneKept(admin, sandbox, schemaOf(reviewed)));
+    if (known) return known;
+    const target = await readTarget(targetUrl);
+    const warm = await cloneKept(admin, sandbox, target);
+    if (warm) return warm;
     const copy = await copyTargetSchema(targetUrl, sandbox, target);
     // A template is a saving, never a condition: a review goes on without one (a shadow role without
     // the rights to make it, another worker making the same one at the same moment).
-    await keepAsTemplate(admin, sandbox, template, copy.gaps).catch(() => undefined);
+    await keepAsTemplate(admin, sandbox, templateOf(target), copy.gaps).catch(() => undefined);
     return { ...copy, from: 'target' };
   } finally {
     await admin.end();
   }
+}
+
+function schemaOf(catalog: Catalog): TargetSchema {
+  return { version: parsePgVersion(catalog.meta.serverVersion), catalog };
+}
+
+/** The sandbox database made a clone of the schema's finished template, if there is one. */
+async function cloneKept(
+  admin: Client,
+  sandbox: SandboxDatabase,
+  schema: TargetSchema,
+): Promise<WarmShadowCopy | undefined> {
+  const template = templateOf(schema);
+  const { rows } = await admin.query<{ gaps: string | null }>(
+    "SELECT shobj_description(oid, 'pg_database') AS gaps FROM pg_database WHERE datname = $1",
+    [template],
+  );
+  const gaps = rows[0]?.gaps;
+  if (!gaps) return undefined;
+  await cloneInto(admin, sandbox, template);
+  return { version: schema.version, gaps: JSON.parse(gaps) as Finding[], from: 'template' };
+}
+
+function templateOf({ catalog, version }: TargetSchema): string {
+  return templateName(fingerprint(catalog), `${version.major}.${version.minor}`);
 }
 
 function templateName(schemaFingerprint: string, serverVersion: string): string {

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { readEnvironment } from '../config/environment';
 import { verifyOnShadow } from './shadow';
+import { readTargetCatalog } from './target';
 import { createTestDatabase, type TestDatabase } from '../test/support/stack';
 import { lemmyMigrations } from '../test/review/lemmy';
 
@@ -61,6 +62,19 @@ async function shadowRows(sql: string): Promise<string[]> {
   }
 }
 
+/** A target with a schema of its own (a column named `tag`, by the time), so its warm template is new. */
+async function postsTarget(name: string, tag = `tag_${Date.now()}`): Promise<TestDatabase> {
+  const target = await createTestDatabase(name);
+  await run(target.url, [`CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL, ${tag} int)`]);
+  return target;
+}
+
+const ADD_BODY = {
+  name: 'add_body',
+  up: 'ALTER TABLE posts ADD COLUMN body text',
+  down: 'ALTER TABLE posts DROP COLUMN body',
+};
+
 describe('verifyOnShadow', () => {
   let target: TestDatabase;
   afterEach(async () => target?.drop());
@@ -86,31 +100,36 @@ describe('verifyOnShadow', () => {
   });
 
   it('a second review of an unchanged target clones the warm template instead of copying the schema again', async () => {
-    target = await createTestDatabase('sw_shadow_warm');
     const tag = `tag_${Date.now()}`;
-    await run(target.url, [`CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL, ${tag} int)`]);
-    const migration = {
-      name: 'add_body',
-      up: 'ALTER TABLE posts ADD COLUMN body text',
-      down: 'ALTER TABLE posts DROP COLUMN body',
-    };
-    const first = await verifyOnShadow(target.url, [migration]);
+    target = await postsTarget('sw_shadow_warm', tag);
+    const first = await verifyOnShadow(target.url, [ADD_BODY]);
     expect(first).toMatchObject({ copiedFrom: 'target', findings: [] });
     const templates = await templatesOf(tag);
     expect(templates).toHaveLength(1);
-    const second = await verifyOnShadow(target.url, [migration]);
+    const second = await verifyOnShadow(target.url, [ADD_BODY]);
     // The same schema, verified the same way, and no new copy on the shadow server.
     expect(second).toMatchObject({ copiedFrom: 'template', findings: [], fingerprints: first.fingerprints });
     expect(await templatesOf(tag)).toEqual(templates);
 
     await run(target.url, ['CREATE TABLE tags (id bigint PRIMARY KEY)']);
-    const changed = await verifyOnShadow(target.url, [migration]);
+    const changed = await verifyOnShadow(target.url, [ADD_BODY]);
     expect(changed.copiedFrom).toBe('target');
     expect(changed.fingerprints.before).not.toBe(first.fingerprints.before);
     // The templates' objects are the template owner's, not a review's role (dropped after the review).
     const after = await templatesOf(tag);
     expect(after).toHaveLength(2);
     for (const { owners } of after) expect(owners).toEqual(['sw_shadow_template_owner']);
+  });
+
+  it('given the catalog under review, clones its warm template without reading the target again', async () => {
+    target = await postsTarget('sw_shadow_reviewed');
+    const reviewed = await readTargetCatalog(target.url);
+    const first = await verifyOnShadow(target.url, [ADD_BODY], undefined, reviewed);
+    expect(first).toMatchObject({ copiedFrom: 'target', findings: [] });
+    // The target is gone: only the catalog under review can find the template.
+    await target.drop();
+    const second = await verifyOnShadow(target.url, [ADD_BODY], undefined, reviewed);
+    expect(second).toMatchObject({ copiedFrom: 'template', findings: [], fingerprints: first.fingerprints });
   });
 
   it('reports a down that leaves the schema different, naming the table', async () => {

@@ -3,7 +3,7 @@ import { run as migraDiff } from '@pgkit/migra';
 import { Client } from 'pg';
 import { readEnvironment, type Environment } from '../config/environment';
 import { requireSandboxApartFrom, withSandboxDatabase } from '../stack/shadow-server';
-import { fingerprint, introspect } from './introspection';
+import { fingerprint, introspect, type Catalog } from './introspection';
 import type { Finding, SourceLocation } from '../artifacts/findings';
 import { downPathOf } from '../artifacts/migration-files';
 import { parseStatements, type ParsedStatement } from './parse';
@@ -51,13 +51,15 @@ export async function verifyOnShadow(
   targetUrl: string,
   written: ShadowMigration[],
   env: Environment = readEnvironment(),
+  /** The target's catalog as reviewed (analysis's): its warm template is cloned without reading the target again. */
+  reviewed?: Catalog,
 ): Promise<ShadowResult> {
   const started = Date.now();
   // Before anything runs: statements that need rights beyond the database are a question, never an experiment.
   const { migrations, skipped } = await withoutPrivileged(written);
   requireSandboxApartFrom(targetUrl, env);
   return withSandboxDatabase(async (sandbox) => {
-    const copy = await copyTargetSchemaWarm(targetUrl, sandbox);
+    const copy = await copyTargetSchemaWarm(targetUrl, sandbox, reviewed);
     const shadow = sandboxClient(sandbox.url, env);
     await shadow.connect();
     try {

@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Pool } from 'pg';
 import type { Migration } from '../../artifacts/migration';
 import { resolveTarget } from '../../config/targets';
-import { targetFingerprint } from '../../postgres/target';
+import type { ClientBase, Pool } from 'pg';
+import { fingerprint, introspect } from '../../postgres/introspection';
+import { targetFingerprint, withTarget } from '../../postgres/target';
 import { appendAudit } from '../../store/audit';
 import { getJson, putJson, type ArtifactRef } from '../../store/artifacts';
 import type { ApplyInput, ApplyOutcome, ApplyStopped, RequestActivities, VerifyOutcome } from '../contracts';
@@ -13,11 +14,11 @@ import {
   LockContentionError,
   MigrationFailedError,
   runRevert,
-  verifyApplied,
   type ApplyOptions,
   type ApplyProgress,
 } from '.';
 import { createReviewedApply } from './reviewed-apply';
+import { verifyAppliedOn } from './verify';
 
 /**
  * The apply activities: the drift check before, the runner over the chosen migrations, and the check
@@ -48,11 +49,17 @@ export async function verifyOnTarget(
   input: { target: string; migration: ArtifactRef },
 ): Promise<VerifyOutcome> {
   const migrations = await getJson<Migration[]>(store, input.migration);
-  const target = { name: input.target, connectionString: resolveTarget(input.target).connectionString };
-  // One migration after another: a directory of hundreds must not open hundreds of connections at once.
+  return withTarget(resolveTarget(input.target).connectionString, (client) => verifyOn(client, migrations), {
+    applicationName: 'schemawright-verify',
+    name: input.target,
+  });
+}
+
+/** The verification on one connection: each migration in turn, then the fingerprint of what they left. */
+export async function verifyOn(client: ClientBase, migrations: Migration[]): Promise<VerifyOutcome> {
   const problems: string[] = [];
-  for (const migration of migrations) problems.push(...(await verifyApplied(target, migration)));
-  return { ok: problems.length === 0, fingerprint: await targetFingerprint(input.target), problems };
+  for (const migration of migrations) problems.push(...(await verifyAppliedOn(client, migration)));
+  return { ok: problems.length === 0, fingerprint: fingerprint(await introspect(client, { statements: 0 })), problems };
 }
 
 /**
@@ -65,7 +72,7 @@ export async function runOnTarget(
   input: ApplyInput,
   run: typeof applyMigrations,
   progress: (event: ApplyProgress) => void,
-  options: Pick<ApplyOptions, 'underLock' | 'onStopped' | 'applicationName'> = {},
+  options: Pick<ApplyOptions, 'underLock' | 'beforeRelease' | 'onStopped' | 'applicationName'> = {},
   stopDetails: () => Partial<ApplyStopped> = () => ({}),
 ): Promise<ApplyOutcome> {
   const migrations = await getJson<Migration[]>(store, input.migration);

@@ -62,6 +62,11 @@ export interface ApplyOptions {
    * stops the run before any step.
    */
   underLock?: (session: TargetSession) => Promise<void>;
+  /**
+   * Runs once every migration is applied, in the runner's session still under the apply lock (after a
+   * reconnect, in the new session): a check made there sees what the run left and nothing since.
+   */
+  beforeRelease?: (session: TargetSession) => Promise<void>;
   /** Runs in the runner's session, still under the apply lock, when the run stops with `error`. */
   onStopped?: (session: TargetSession, error: unknown) => Promise<void>;
   /** Names the runner's sessions (`application_name`), so a stalled attempt's session can be found. */
@@ -151,6 +156,7 @@ export async function applyMigrations(
         await options.afterMigration?.(session, migration);
         results.push(result);
       }
+      await options.beforeRelease?.(session);
       return results;
     } catch (error) {
       // A target never reached is a configuration matter for whoever started this, not a lost connection.

@@ -1,13 +1,22 @@
 import { Context } from '@temporalio/activity';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import { resolveTarget } from '../../config/targets';
 import { fingerprint, introspect } from '../../postgres/introspection';
 import { connectTarget } from '../../postgres/target';
-import type { ApplyReviewedInput, ApplyReviewedOutcome, RenderInput, RequestActivities } from '../contracts';
+import type { Migration } from '../../artifacts/migration';
+import { getJson } from '../../store/artifacts';
+import type {
+  ApplyReviewedInput,
+  ApplyReviewedOutcome,
+  RenderInput,
+  RequestActivities,
+  VerifyOutcome,
+} from '../contracts';
 import { applyMigrations, LockContentionError, MigrationFailedError, runRevert } from '.';
 import { HISTORY_TABLE } from './history';
 import { APPLY_LOCK_KEY, type TargetSession } from './session';
-import { runOnTarget, verifyOnTarget } from './activity';
+import { runOnTarget, verifyOn } from './activity';
 import { heartbeating } from '../heartbeat';
 
 /** The runner session's name on the target: a stalled attempt of this request is found by it. */
@@ -22,6 +31,9 @@ function holderOf(applicationName: string): string {
     ? `request ${applicationName.slice(prefix.length)}`
     : `session '${applicationName || 'unnamed'}'`;
 }
+
+/** How often a runner waiting for the apply lock looks at who holds it. */
+const LOCK_WATCH_INTERVAL_MS = 250;
 
 /** Thrown under the lock when the target is not the schema that was reviewed: nothing has run. */
 class DriftedError extends Error {
@@ -69,6 +81,12 @@ async function applyReviewed(
     if (current !== input.fingerprint) throw new DriftedError(current);
     checked = true;
   };
+  // The check after, in the same session before the lock is released: it sees what this run left, and
+  // reads the schema it leaves there instead of on new connections.
+  let verified: VerifyOutcome | undefined;
+  const beforeRelease = async (session: TargetSession) => {
+    verified = await verifyOn(session.client, await getJson<Migration[]>(store, chosen.migration));
+  };
   const onStopped = async (session: TargetSession, error: unknown) => {
     if (!(error instanceof LockContentionError || error instanceof MigrationFailedError)) return;
     atStop = await introspect(session.client, { statements: 0 }).then(fingerprint, () => undefined);
@@ -79,13 +97,14 @@ async function applyReviewed(
       { ...input, migration: chosen.migration },
       input.revert ? runRevert : applyMigrations,
       progress,
-      { underLock, onStopped, applicationName: sessionName },
+      { underLock, beforeRelease, onStopped, applicationName: sessionName },
       () => (atStop ? { fingerprint: atStop } : {}),
     );
     return {
       drifted: false,
       applied,
-      verified: await verifyOnTarget(store, { target: input.target, migration: chosen.migration }),
+      // Set: the runner calls beforeRelease before it returns.
+      verified: verified!,
       artifacts: { 'render-migration': chosen.migration },
     };
   } catch (error) {
@@ -128,11 +147,15 @@ function watchLockHolder(
   own: string,
   progress: (detail: unknown) => void,
 ): { stop(): Promise<void> } {
-  let stopped = false;
+  const stopping = new AbortController();
+  const pause = () => delay(LOCK_WATCH_INTERVAL_MS, undefined, { signal: stopping.signal });
   const loop = (async () => {
+    // Most applies get the lock at once: the watcher connects only when the wait outlasts one interval,
+    // and stopping it ends its pause at once (the apply waits for it).
+    await pause();
     const client = await connectTarget(connectionString, { name, applicationName: `${own} (watching the lock)` });
     try {
-      while (!stopped) {
+      while (!stopping.signal.aborted) {
         const { rows } = await client.query<{ application_name: string }>(
           `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
             WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1
@@ -140,9 +163,9 @@ function watchLockHolder(
           [APPLY_LOCK_KEY],
         );
         const holder = rows[0]?.application_name;
-        if (!stopped && holder !== undefined && holder !== own)
+        if (!stopping.signal.aborted && holder !== undefined && holder !== own)
           progress({ waitingFor: 'apply-lock', heldBy: holderOf(holder) });
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        await pause();
       }
     } finally {
       await client.end().catch(() => undefined);
@@ -150,7 +173,7 @@ function watchLockHolder(
   })().catch(() => undefined);
   return {
     async stop() {
-      stopped = true;
+      stopping.abort();
       await loop;
     },
   };

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import {
   applyMigration,
+  applyMigrations,
   ApplyLockBusyError,
   LockContentionError,
   MigrationChecksumError,
@@ -11,6 +12,7 @@ import {
   type ApplyProgress,
 } from './';
 import { ensureHistoryTable, recordStep } from './history';
+import { APPLY_LOCK_KEY } from './session';
 import type { Migration } from '../../artifacts/migration';
 import { waitFor } from '../../stack/wait';
 import { querySql, runSql } from '../../test/support/requests';
@@ -115,6 +117,35 @@ describe('applyMigration', () => {
     expect(again.map((e) => e.status)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
     expect(await effects()).toEqual(['create-notes', 'mark-done']);
     expect(await querySql(db.url, 'SELECT DISTINCT n FROM items')).toEqual([{ n: 1 }]);
+  });
+
+  it('runs beforeRelease once, after the last step, in its session while it still holds the apply lock', async () => {
+    const seen: { steps: string[]; lockedByIt: boolean }[] = [];
+    const note: Migration = {
+      version: '2',
+      name: 'note',
+      steps: [{ kind: 'transactional', name: 'add-note', sql: 'ALTER TABLE items ADD COLUMN note text' }],
+    };
+    await applyMigrations(target, [MIGRATION, note], {
+      ...options(),
+      beforeRelease: async (session) => {
+        const steps = await session.client.query<{ step: string }>(
+          `SELECT version || '/' || step AS step FROM schemawright.migration_history ORDER BY started_at`,
+        );
+        const lock = await querySql(
+          db.url,
+          `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = ${APPLY_LOCK_KEY}
+             AND pid = (SELECT pid FROM pg_stat_activity WHERE application_name = 'schemawright-apply')`,
+        );
+        seen.push({ steps: steps.rows.map((r) => r.step), lockedByIt: lock.length === 1 });
+      },
+    });
+    expect(seen).toEqual([
+      {
+        steps: [...MIGRATION.steps.map((step) => `1/${step.name}`), '2/add-note'],
+        lockedByIt: true,
+      },
+    ]);
   });
 
   it('refuses an applied step whose SQL changed, before running anything', async () => {

@@ -76,10 +76,15 @@ export class TargetSession {
   ): Promise<TargetSession> {
     const connect = (applicationName: string) =>
       connectTarget(target.connectionString, { applicationName, keepAlive: true, name: target.name });
-    const client = await connect(options.applicationName ?? 'schemawright-apply');
-    const observer = await connect('schemawright-apply-observer').catch(async (error: unknown) => {
-      await client.end();
-      throw error;
+    // Both at once: each connection costs a round of authentication.
+    const [client, observer] = await Promise.allSettled([
+      connect(options.applicationName ?? 'schemawright-apply'),
+      connect('schemawright-apply-observer'),
+    ]).then(async (opened) => {
+      if (opened[0].status === 'fulfilled' && opened[1].status === 'fulfilled')
+        return [opened[0].value, opened[1].value] as const;
+      await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value.end() : undefined)));
+      throw (opened.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason;
     });
     const session = new TargetSession(client, observer, target.name, options);
     try {

@@ -4,7 +4,6 @@ import type { Finding } from '../../artifacts/findings';
 import type { MigrationFile } from '../../artifacts/migration-files';
 import { asScript, type Migration } from '../../artifacts/migration';
 import type { Catalog } from '../../postgres/introspection';
-import { targetFingerprint } from '../../postgres/target';
 import { getJson, putArtifact, putJson, type ArtifactRef } from '../../store/artifacts';
 import type { EscalationSummary, RequestActivities } from '../contracts';
 import { heartbeating } from '../heartbeat';
@@ -48,7 +47,8 @@ export function createReviewActivities(store: Pool): Pick<RequestActivities, 're
         for (const escalation of escalations)
           summaries.push(summaryOf(escalation, await putJson(store, 'escalation', escalation)));
         return {
-          fingerprint: await targetFingerprint(input.target),
+          // What was reviewed is the catalog analysis read: the apply checks the target is still that schema.
+          fingerprint: input.analysis.fingerprint,
           escalations: summaries,
           errors: review.findings.filter((f) => f.severity === 'error').length,
           report: await putArtifact(

@@ -54,7 +54,7 @@ export async function reviewChange(input: ChangeReviewInput): Promise<ChangeRevi
     catalog,
   });
   const target = input.target;
-  const verified = target ? await verifyWithTarget(target, files, input.connection) : undefined;
+  const verified = target ? await verifyWithTarget(target, files, input.connection, catalog) : undefined;
   const shadow = verified?.shadow ?? { findings: [], copyGaps: [] };
   // What the copy could not reproduce concerns every file: reported once, with the first.
   const report = summarize(
@@ -90,7 +90,12 @@ export async function reviewChange(input: ChangeReviewInput): Promise<ChangeRevi
  * The shadow verification and who would apply, loaded only with a target: a review of files alone
  * (`schemawright review` in CI) needs neither a PostgreSQL client nor the sandbox server.
  */
-async function verifyWithTarget(target: string, files: MigrationFile[], connection?: TargetOptions) {
+async function verifyWithTarget(
+  target: string,
+  files: MigrationFile[],
+  connection: TargetOptions | undefined,
+  reviewed: Catalog | undefined,
+) {
   const { targetConnectionString, withTarget } = await import('../../postgres/target.js');
   const { verifyOnShadow } = await import('../../postgres/shadow.js');
   const { applyRoleOf } = await import('../../postgres/privileged/apply-role.js');
@@ -108,6 +113,8 @@ async function verifyWithTarget(target: string, files: MigrationFile[], connecti
           file: file.path,
           upOutsideTransaction: file.upOutsideTransaction,
         })),
+        undefined,
+        reviewed,
       ),
     }),
     connection,

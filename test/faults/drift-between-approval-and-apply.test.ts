@@ -1,6 +1,7 @@
 import { fingerprint, type Catalog } from '../../postgres/introspection';
 import { getArtifact } from '../../store/artifacts';
 import { startRequest } from '../../approvals/requests';
+import { waitFor } from '../../stack/wait';
 import { atGate, ended, statusWhen } from '../support/requests';
 import {
   approve,
@@ -23,6 +24,10 @@ describe('a schema change slipped in between approval and apply', () => {
     const store = opened.store;
     const { requestId } = await startRequest(services, changeRequest(target.name));
     const asked = await statusWhen(services, requestId, 'at the gate', atGate);
+    // The phases before the gate are audited with its question, a moment after the gate shows: counted once it is in.
+    await waitFor('the question audited', async () =>
+      (await auditOf(store.pool, requestId, 'question-raised')).length ? true : undefined,
+    );
     const analysed = (await auditOf(store.pool, requestId, 'phase-done')).length;
 
     // Another runner holds the lock when the approval comes: the request's apply waits behind it.

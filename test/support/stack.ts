@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import { Client as PgClient, type Pool } from 'pg';
 import { createStorePool, databaseUrl } from '../../store/database';
@@ -118,9 +118,9 @@ export async function connectTemporal(): Promise<TemporalConnections> {
   };
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<WorkflowBundle> | undefined;
 /** The workflow bundle, built once per test file (webpack takes seconds). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+export function workflowBundle(): Promise<WorkflowBundle> {
   bundle ??= bundleWorkflows();
   return bundle;
 }
