@@ -10,6 +10,7 @@ import type { RequestActivities } from './contracts';
 import { createModelingActivities } from './modeling/activity';
 import { createReportActivities } from './report/activity';
 import { createReviewActivities } from './review/activity';
+import { createRolloutActivities, type RolloutTrust } from './rollout/activity';
 import { createStackCheckActivities } from './stack-check';
 
 /** What every activity may use; built once per worker process. */
@@ -19,6 +20,8 @@ export interface ActivityDependencies {
   notify?: (notification: StatusNotification) => Promise<void>;
   /** Signs and anchors a checkpoint of the audit chain (store/audit-anchor.ts); absent: no checkpoints. */
   checkpointAudit?: () => Promise<unknown>;
+  /** The keys and policy that verify a rollout's approvals where its targets are applied; absent: no rollout applies. */
+  rollouts?: RolloutTrust;
 }
 
 /**
@@ -34,7 +37,11 @@ export function createActivities(deps: ActivityDependencies) {
     ...createApplyActivities(deps.store, review.renderChosenMigration),
     ...createReportActivities(deps),
   };
-  return { ...createStackCheckActivities(deps.store), ...request };
+  return {
+    ...createStackCheckActivities(deps.store),
+    ...request,
+    ...createRolloutActivities(deps.store, request.applyReviewed, deps.rollouts),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

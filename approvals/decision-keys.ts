@@ -74,6 +74,19 @@ export function decisionSignerFrom(env: Environment, role: DecisionSignerRole): 
   >);
 }
 
+/**
+ * The public keys that verify decisions by channel, as this environment knows them: what a worker
+ * checks a rollout's approvals with (activities/rollout/approvals.ts), whatever a workflow's input says.
+ */
+export function verifyingKeys(env: Environment): DecisionKeys {
+  return Object.fromEntries(
+    (Object.keys(CHANNELS_OF) as DecisionSignerRole[]).flatMap((role) => {
+      const key = publicKeyFrom(env, role);
+      return CHANNELS_OF[role].map((channel) => [channel, key]);
+    }),
+  );
+}
+
 /** A fresh pair of keys held in memory: tests, and benchmarks that stand for both signers. */
 export function ephemeralDecisionSigner(): DecisionSigner {
   const channels = generateKeyPairSync('ed25519').privateKey;

@@ -182,7 +182,7 @@ function nulProblems(fields: Record<string, string | undefined>): string[] {
 }
 
 /** The source must parse before anything starts: a syntax error names its line and column. */
-async function sourceProblems(source: KickoffRequest['source']): Promise<string[]> {
+export async function sourceProblems(source: KickoffRequest['source']): Promise<string[]> {
   const files: MigrationFile[] = [];
   const name = sourceName(source.name);
   if (source.format === 'sql') files.push({ path: name ?? 'the SQL', up: source.text });
@@ -235,7 +235,7 @@ async function sourceProblems(source: KickoffRequest['source']): Promise<string[
 }
 
 /** A base name only: where a file lay on the requester's machine stays out of the workflow's history. */
-function sourceName(name: string | undefined): string | undefined {
+export function sourceName(name: string | undefined): string | undefined {
   return name?.split(/[\\/]/).pop()?.trim() || undefined;
 }
 
@@ -486,7 +486,7 @@ const TRANSIENT_GRPC = new Set([8, 9, 14]);
  * What a failed Update means for the person: the workflow's refusal (audited by the workflow), an
  * ended request, or Temporal too busy to take it now. Each of the last two is audited here.
  */
-async function refusalOf(
+export async function refusalOf(
   services: Pick<RequestServices, 'temporal' | 'store'>,
   error: unknown,
   requestId: string,

@@ -7,6 +7,7 @@ import { registerRequestCommands } from './commands/requests';
 import { registerDesignCommand } from './commands/design';
 import { registerReviewCommand } from './commands/review';
 import { registerRevertCommand } from './commands/revert';
+import { registerRolloutCommands } from './commands/rollout';
 import { registerStoreCommand } from './commands/store';
 
 // Each command loads its engines when it runs (`await import`), so `--help` or `review` does not pay
@@ -68,6 +69,7 @@ registerAuditCommand(program);
 registerPlanCommand(program);
 registerRequestCommands(program);
 registerRevertCommand(program);
+registerRolloutCommands(program);
 registerDesignCommand(program);
 registerStoreCommand(program);
 

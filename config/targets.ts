@@ -56,8 +56,29 @@ export function targetProblem(
   return undefined;
 }
 
+/** The variable of a server whose databases a target group matches (config/target-groups.ts). */
+export function serverVariable(server: string): string {
+  return `SCHEMAWRIGHT_SERVER_${server.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
+}
+
+/** A group's `<server>/<database>` target: the server variable's URL with the database swapped in. */
+function serverTargetUrl(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (env[targetVariable(name)]) return undefined;
+  const slash = name.indexOf('/');
+  if (slash < 0) return undefined;
+  const database = name.slice(slash + 1);
+  const url = env[serverVariable(name.slice(0, slash))];
+  if (!url)
+    throw new TargetNotFoundError(
+      `target '${name}' is a database of the group server '${name.slice(0, slash)}', which has no connection: set ${serverVariable(name.slice(0, slash))} where the workers run`,
+    );
+  if (MAINTENANCE_DATABASES.includes(database))
+    throw new TargetNotFoundError(`target '${name}' is a PostgreSQL maintenance database, not a target`);
+  return databaseUrl(url, database);
+}
+
 export function resolveTarget(name: string, env: NodeJS.ProcessEnv = process.env): Target {
-  const applier = env[targetVariable(name)];
+  const applier = serverTargetUrl(name, env) ?? env[targetVariable(name)];
   const reader = env[targetVariable(name, 'read')];
   if (reader && !applier)
     throw new TargetNotFoundError(

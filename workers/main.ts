@@ -15,6 +15,8 @@ import { stopShadowServer } from '../stack/shadow-server';
 
 import { createStorePool, migrateStore } from '../store/database';
 import { bundleWorkflows, createWorker } from './worker';
+import { verifyingKeys } from '../approvals/decision-keys';
+import { loadPolicy } from '../approvals/policy';
 
 /** A worker process: stateless, so any number of them can poll the same task queue. */
 export async function runWorker(env = readEnvironment()): Promise<void> {
@@ -41,6 +43,7 @@ export async function runWorker(env = readEnvironment()): Promise<void> {
       ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}`, useSecondsForDurations: true } } }
       : {},
   });
+  const policy = loadPolicy(env.approvals.policyPath);
   const store = createStorePool(env.postgres.databaseUrl, 'schemawright-worker');
   await migrateStore(store);
   await warnOfAuditRewriteRights(store);
@@ -67,6 +70,11 @@ export async function runWorker(env = readEnvironment()): Promise<void> {
         return notifier.notify(notification);
       },
       checkpointAudit,
+      // A rollout's approvals are verified where its targets change, with this worker's keys and policy.
+      rollouts: {
+        decisionKeys: verifyingKeys(env),
+        gatePolicyFor: (group, environment) => policy.gatePolicyFor(group, environment),
+      },
     },
     workflowBundle: await bundleWorkflows(),
   });

@@ -204,7 +204,8 @@ export const REFUSAL_FAILURE_TYPE: Record<RefusalKind, string> = {
 };
 
 export interface WorkflowRefusal {
-  action: 'decide' | 'cancel';
+  /** `control`: a rollout's pause, resume, skip, retry or abort (workflows/rollout.ts). */
+  action: 'decide' | 'cancel' | 'control';
   requestId: string;
   target: string;
   /** The person, or `unknown` when the decision's signature did not prove them. */

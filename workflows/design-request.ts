@@ -41,14 +41,10 @@ import {
   type RequestStatusView,
   type WorkflowRefusal,
 } from './design-request-messages';
-import { decisionSignatureValid } from './decision-signature';
+import { decisionSignatureProblem } from './decision-signature';
 import { RequestPhase, RequestStatus } from './search-attributes';
 
 const { audit } = proxySinks<RequestSinks>();
-
-/** How long a signed decision stays good: the signer's and the workflow's clocks may differ a little. */
-const SIGNATURE_FRESH_MS = 10 * 60_000;
-const SIGNATURE_SKEW_MS = 5 * 60_000;
 
 /**
  * Activity options per kind of work. Every activity heartbeats, so a killed worker's activity moves to
@@ -500,21 +496,13 @@ class RequestRun {
    */
   private authenticate(decision: DecisionInput): void {
     const { decisionKeys, requestId } = this.request;
-    const key = decisionKeys?.[decision.channel];
-    const signedAt = Date.parse(decision.signature?.signedAt ?? '');
-    let problem: string | undefined;
-    if (!decisionKeys) {
-      problem = `request ${requestId} was started before decisions were signed, so it cannot tell ${decision.person}'s decision from a forged one and takes none: cancel it and start it again`;
-    } else if (!key) {
-      problem = `request ${requestId} takes no decisions through '${decision.channel}' (it was started without a key for that channel)`;
-    } else if (!decision.signature) {
-      problem =
-        'the decision is not signed: decide through schemawright (email link, Slack, the API, or the CLI with the operator key), not with an Update sent to Temporal';
-    } else if (!decisionSignatureValid(key, requestId, currentUpdateInfo()?.id ?? '', decision)) {
-      problem = `the decision's signature does not verify with the ${decision.channel} key this request was started with: it was altered, signed for another request or Update, or signed with another key (see SCHEMAWRIGHT_DECISION_KEY and SCHEMAWRIGHT_OPERATOR_KEY in the README)`;
-    } else if (!(Date.now() - signedAt <= SIGNATURE_FRESH_MS && signedAt - Date.now() <= SIGNATURE_SKEW_MS)) {
-      problem = `the decision was signed at ${decision.signature.signedAt}, not within ${SIGNATURE_FRESH_MS / 60_000} minutes of the request's clock (${new Date().toISOString()}): decide again`;
-    }
+    const problem = decisionSignatureProblem(
+      decisionKeys,
+      requestId,
+      currentUpdateInfo()?.id ?? '',
+      decision,
+      Date.now(),
+    );
     if (problem) {
       this.refuse(
         {

@@ -2,3 +2,4 @@
 export { stackCheck } from './stack-check';
 export { designRequest } from './design-request';
 export { auditAnchor } from './audit-anchor';
+export { rollout, rolloutTarget } from './rollout';

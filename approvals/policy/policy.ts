@@ -4,6 +4,7 @@ import type { Node } from 'yaml';
 import { didYouMean } from '../../config/did-you-mean';
 import { ConfigError } from '../../config/environment';
 import { YamlSource, type YamlPath } from '../../config/yaml-source';
+import { parseGroups, type TargetGroup } from '../../config/target-groups';
 import type { GatePolicy } from '../../workflows/design-request-messages';
 
 /**
@@ -23,6 +24,8 @@ export interface Policy {
   people: Person[];
   /** The targets it names (not "*"): each may be a database of that name on the store's server (config/targets.ts). */
   targets: string[];
+  /** Target groups for rollouts (config/target-groups.ts); a group's name is a target for its approval rules. */
+  groups: TargetGroup[];
   gatePolicyFor(target: string, environment: string): GatePolicy;
   person(id: string): Person | undefined;
   personBySlackId(slackId: string): Person | undefined;
@@ -46,7 +49,7 @@ interface Rule {
 const ID = /^[a-z0-9][a-z0-9_.-]{0,62}$/i;
 const SLACK_ID = /^[UW][A-Z0-9]{2,}$/;
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
-const TOP_KEYS = ['people', 'admins', 'targets'];
+const TOP_KEYS = ['people', 'admins', 'targets', 'groups'];
 const PERSON_KEYS = ['name', 'email', 'slack'];
 const RULE_KEYS = ['approvers', 'backup_approvers', 'quorum', 'separation_of_duties'];
 
@@ -215,6 +218,7 @@ export function parsePolicy(text: string, source: string): Policy {
       }
     }
   }
+  const groups = parseGroups(root.groups, problem);
   if (problems.length)
     throw new PolicyError(`the policy file has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
 
@@ -224,6 +228,7 @@ export function parsePolicy(text: string, source: string): Policy {
     source,
     people: [...people.values()],
     targets: [...targets].filter((target) => target !== '*'),
+    groups,
     gatePolicyFor(target, environment) {
       const rule = resolveRule(rules, target, environment);
       if (!rule.approvers?.length) {

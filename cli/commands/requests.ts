@@ -202,7 +202,7 @@ function kindOf(source: string | undefined): RequestKind {
 }
 
 /** A file becomes the source text; a migrations directory becomes its files, paired up and down and ordered by version. */
-function readSource(path: string): KickoffRequest['source'] {
+export function readSource(path: string): KickoffRequest['source'] {
   const stats = statSync(path, { throwIfNoEntry: false });
   if (!stats)
     throw new Error(`${path} does not exist: give a spec (.yaml), a migration (.sql) or a migrations directory`);

@@ -12,7 +12,7 @@ const LOGS = mkdtempSync(join(tmpdir(), 'schemawright-workers-'));
 /**
  * `schemawright worker` in a process of its own, for tests that kill or stop it: on the test's
  * Temporal and store, its mail to the test's capture, its links to `webUrl` (a host of the test's
- * own, never a web server a developer runs), and the one target.
+ * own, never a web server a developer runs), and the one target (or what `env` adds).
  */
 export function startWorkerProcess(options: {
   namespace: string;
@@ -20,7 +20,9 @@ export function startWorkerProcess(options: {
   taskQueue: string;
   webUrl: string;
   mailPort: number;
-  target: { name: string; url: string };
+  /** The one target a request test uses; a rollout test names its servers in `env` instead. */
+  target?: { name: string; url: string };
+  env?: Record<string, string>;
 }): ManagedChild {
   return startChild(
     'worker',
@@ -39,7 +41,8 @@ export function startWorkerProcess(options: {
         // A web URL off this host says the worker runs apart from the web server: it needs both (config/split-hosts.ts).
         SMTP_URL: `smtp://127.0.0.1:${options.mailPort}/?ignoreTLS=true`,
         SCHEMAWRIGHT_TOKEN_KEYS: 'workers:0123456789abcdef0123456789abcdef',
-        [targetVariable(options.target.name)]: options.target.url,
+        ...(options.target ? { [targetVariable(options.target.name)]: options.target.url } : {}),
+        ...options.env,
       },
     },
   );

@@ -1,0 +1,64 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import { getJson } from '../../store/artifacts';
+import { targetFingerprint } from '../../postgres/target';
+import type { DecisionKeys, GatePolicy } from '../../workflows/design-request-messages';
+import { targetRequestId, type RolloutTargetInput, type RolloutTargets } from '../../workflows/rollout-messages';
+import type { ApplyReviewedOutcome, RequestActivities } from '../contracts';
+import { heartbeating } from '../heartbeat';
+import { approvalProblem } from './approvals';
+
+/** What the worker trusts to verify a rollout's approvals: its own keys and policy. */
+export interface RolloutTrust {
+  decisionKeys: DecisionKeys;
+  gatePolicyFor(target: string, environment: string): GatePolicy;
+}
+
+export interface RolloutActivities {
+  /** Each target's schema fingerprint, read as a drift check reads it: targets with the same one share a review. */
+  fingerprintTargets(input: { targets: string[] }): Promise<Record<string, string>>;
+  /** One target's apply: its approvals verified, then the reviewed apply under the lock with its drift check. */
+  applyRolloutTarget(input: RolloutTargetInput): Promise<ApplyReviewedOutcome>;
+}
+
+const FINGERPRINTS_AT_ONCE = 8;
+
+export function createRolloutActivities(
+  store: Pool,
+  applyReviewed: RequestActivities['applyReviewed'],
+  trust: RolloutTrust | undefined,
+): RolloutActivities {
+  return {
+    fingerprintTargets: ({ targets }) =>
+      heartbeating(async (progress) => {
+        const fingerprints: Record<string, string> = {};
+        let next = 0;
+        const reader = async () => {
+          while (next < targets.length) {
+            const target = targets[next++]!;
+            fingerprints[target] = await targetFingerprint(target);
+            progress({ read: Object.keys(fingerprints).length });
+          }
+        };
+        await Promise.all(Array.from({ length: FINGERPRINTS_AT_ONCE }, reader));
+        return Object.fromEntries(targets.map((target) => [target, fingerprints[target]!]));
+      }),
+
+    applyRolloutTarget: async (input) => {
+      // Read by its digest, which the store checks: the list is the one the approvals were signed for.
+      const resolved = await getJson<RolloutTargets>(store, input.targets);
+      const problem = trust
+        ? approvalProblem(input, resolved, trust.decisionKeys, trust.gatePolicyFor(resolved.group, input.environment))
+        : 'this worker was started without the keys and policy that verify rollout approvals, so it applies no rollout';
+      if (problem) throw ApplicationFailure.nonRetryable(problem, 'RolloutNotApprovedError');
+      return applyReviewed({
+        requestId: targetRequestId(input.rolloutId, input.target),
+        target: input.target,
+        render: { migration: input.migration, escalations: [], choices: {} },
+        fingerprint: input.fingerprint,
+        decidedBy: [...new Set(input.approvals.map((a) => a.decision.person))],
+        limits: input.apply,
+      });
+    },
+  };
+}
