@@ -61,11 +61,11 @@ describe('the layout', () => {
 
   it('sees a crossing when there is one', () => {
     // The checks above pass vacuously if nothing is read: the adapters do import their own phase and the toolkit.
-    expect(importsOf('activities/review/activity.ts')).toEqual(
-      expect.arrayContaining(['activities/review/review-change', 'postgres/target']),
+    expect(importsOf('activities/apply/activity.ts')).toEqual(
+      expect.arrayContaining(['activities/apply/reviewed-apply', 'postgres/target']),
     );
-    expect(crossings(['activities/review'], (_from, to) => to === 'postgres/target')).toContain(
-      'activities/review/activity.ts imports postgres/target',
+    expect(crossings(['activities/apply'], (_from, to) => to === 'postgres/target')).toContain(
+      'activities/apply/activity.ts imports postgres/target',
     );
   });
 });
