@@ -47,6 +47,7 @@ import { putArtifact } from '../store/artifacts';
 import { appendAudit } from '../store/audit';
 import { AnonymousRefusalLimit } from './anonymous-refusals';
 import type { DecisionSigner } from './decision-keys';
+import { updateIdFor } from './signed-approvals';
 import { UpdateLanes } from './update-lanes';
 import { loadSpec, SpecError } from '../activities/modeling/spec';
 import { parseStatements, SqlSyntaxError } from '../postgres/parse';
@@ -399,7 +400,7 @@ async function pendingActivities(handle: WorkflowHandle): Promise<PendingActivit
 /**
  * One decision from any channel, signed here for the channel that authenticated the person. `actionId`
  * is the caller's id for the action (Slack action, email token, API Idempotency-Key): it becomes the
- * Update id, so a repeated click gets the first answer again, and the same id with another decision
+ * Update id (after the run's id), so a repeated click gets the first answer again, and the same id with another decision
  * is refused. A refusal comes back with its reason, and is audited (by the workflow when it refused).
  */
 export async function decideRequest(
@@ -422,10 +423,12 @@ export async function decideRequest(
     await auditRefusal(services, { ...attempt, reason: unstorable });
     throw new RefusedError(unstorable);
   }
-  const updateId = actionId ?? `${decision.channel}-${randomUUID()}`;
-  const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
   let sent: { value: DecisionReceipt } | undefined;
   try {
+    // Signed for the run it is sent to: the apply counts only approvals of its own run (approvals/signed-approvals.ts).
+    const { runId } = await services.temporal.workflow.getHandle(workflowIdOf(requestId)).describe();
+    const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId), runId);
+    const updateId = updateIdFor(runId, actionId ?? `${decision.channel}-${randomUUID()}`);
     // Signed in its turn: a decision that waited long in line is still fresh when the workflow reads it.
     sent = await decisionLanes.run(requestId, () =>
       handle.executeUpdate(decide, { args: [services.decisions.sign(requestId, updateId, decision)], updateId }),

@@ -56,16 +56,17 @@ export async function requestHarness(
   process.env[targetVariable(target.name)] = target.url;
   if (options.targetSetup) await runSql(target.url, options.targetSetup);
   const taskQueue = uniqueName('requests');
+  const policy = options.policy ?? testPolicy();
   const worker = await createWorker({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
     taskQueue,
-    deps: { store, notify: options.notify },
+    // The worker verifies approvals with the test signer's keys and the policy requests are started with.
+    deps: { store, notify: options.notify, approvals: { decisionKeys: testSigner.publicKeys, gatePolicyFor: () => policy } },
     workflowBundle: await workflowBundle(),
     maxCachedWorkflows: options.maxCachedWorkflows,
   });
   const running = worker.run();
-  const policy = options.policy ?? testPolicy();
   return {
     services: {
       temporal: temporal.client,
