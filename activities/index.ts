@@ -43,7 +43,11 @@ export function createActivities(deps: ActivityDependencies) {
     ...createStackCheckActivities(deps.store),
     ...request,
     // A rollout's child checks its own approvals (stage, targets) before it applies as a request would.
-    ...createRolloutActivities(deps.store, createReviewedApply(deps.store, review.renderChosenMigration), deps.approvals),
+    ...createRolloutActivities(
+      deps.store,
+      createReviewedApply(deps.store, review.renderChosenMigration),
+      deps.approvals,
+    ),
   };
 }
 

@@ -62,7 +62,11 @@ export async function requestHarness(
     namespace: temporal.namespace,
     taskQueue,
     // The worker verifies approvals with the test signer's keys and the policy requests are started with.
-    deps: { store, notify: options.notify, approvals: { decisionKeys: testSigner.publicKeys, gatePolicyFor: () => policy } },
+    deps: {
+      store,
+      notify: options.notify,
+      approvals: { decisionKeys: testSigner.publicKeys, gatePolicyFor: () => policy },
+    },
     workflowBundle: await workflowBundle(),
     maxCachedWorkflows: options.maxCachedWorkflows,
   });
