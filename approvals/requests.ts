@@ -17,6 +17,7 @@ import { temporal } from '@temporalio/proto';
 import { waitingFor, type PendingActivity } from './apply-wait';
 import {
   cancel,
+  cancelAsDecision,
   REFUSAL_FAILURE_TYPE,
   decide,
   status,
@@ -461,14 +462,21 @@ export async function decideRequest(
   return receipt;
 }
 
+/** A cancel, signed here as the CLI's (the operator key): the workflow takes no unsigned one. */
 export async function cancelRequest(
-  services: Pick<RequestServices, 'temporal' | 'store'>,
+  services: Pick<RequestServices, 'temporal' | 'store' | 'decisions'>,
   requestId: string,
   request: CancelInput,
 ): Promise<RequestStatusView> {
   const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
   try {
-    return await handle.executeUpdate(cancel, { args: [request] });
+    const updateId = `cancel-${randomUUID()}`;
+    const { signature } = services.decisions.sign(
+      requestId,
+      updateId,
+      cancelAsDecision({ ...request, channel: 'cli' }),
+    );
+    return await handle.executeUpdate(cancel, { args: [{ ...request, channel: 'cli', signature }], updateId });
   } catch (error) {
     throw await refusalOf(services, error, requestId, { action: 'cancel', actor: request.person, requestId });
   }

@@ -1,10 +1,11 @@
 import { WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import { ephemeralDecisionSigner, type DecisionSigner } from '../approvals/decision-keys';
-import { decideRequest, startRequest, workflowIdOf } from '../approvals/requests';
+import { cancelRequest, decideRequest, startRequest, workflowIdOf } from '../approvals/requests';
 import { updateIdFor } from '../approvals/signed-approvals';
 import { putArtifact } from '../store/artifacts';
 import { waitFor } from '../stack/wait';
 import {
+  cancel,
   decide,
   status,
   type DecisionInput,
@@ -182,5 +183,24 @@ describe('the apply verifies a request’s approvals with the worker’s own key
 
     await refusedAndAudited(requestId, result, /other than the requester rita/);
     expect(await columnsOf(opened.harness.target.url, 'orders')).not.toContain('own');
+  });
+
+  it('a cancel sent straight to Temporal in the requester’s name is refused; one through schemawright cancels', async () => {
+    const { services, target } = opened.harness;
+    const { requestId } = await startRequest(services, changeRequest(target.name));
+    await statusWhen(services, requestId, 'at the gate', atGate);
+    const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
+
+    await expect(handle.executeUpdate(cancel, { args: [{ person: 'rita' }] })).rejects.toMatchObject({
+      cause: expect.objectContaining({ message: expect.stringMatching(/^the decision is not signed/) }),
+    });
+    expect((await handle.query(status)).state).toBe('awaiting-approval');
+    const refusals = await auditOf(opened.store.pool, requestId, 'refused');
+    expect(refusals).toEqual([
+      expect.objectContaining({ action: 'cancel', claimedPerson: 'rita', reason: expect.stringMatching(/not signed/) }),
+    ]);
+
+    await cancelRequest(services, requestId, { person: 'rita', reason: 'wrong table' });
+    expect((await statusWhen(services, requestId, 'done', ended)).state).toBe('cancelled');
   });
 });

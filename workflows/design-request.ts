@@ -21,6 +21,7 @@ import type {
 } from '../activities/contracts';
 import {
   cancel,
+  cancelAsDecision,
   decide,
   REFUSAL_FAILURE_TYPE,
   REJECT,
@@ -591,6 +592,19 @@ class RequestRun {
   }
 
   validateCancel(attempt: CancelInput): void {
+    const { decisionKeys, requestId } = this.request;
+    // Signed like a decision, so a cancel sent straight to Temporal cannot claim the requester. A request
+    // started before signing takes no decision at all, so its unsigned cancel stops what could never apply.
+    const forged =
+      decisionKeys &&
+      decisionSignatureProblem(
+        decisionKeys,
+        requestId,
+        currentUpdateInfo()?.id ?? '',
+        cancelAsDecision(attempt),
+        Date.now(),
+      );
+    if (forged) this.refuse({ action: 'cancel', actor: 'unknown', claimedPerson: attempt.person }, 'forbidden', forged);
     const refuse = (kind: RefusalKind, reason: string) =>
       this.refuse({ action: 'cancel', actor: attempt.person }, kind, reason);
     if (['completed', 'rejected', 'expired', 'cancelled', 'failed'].includes(this.state)) {
