@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { requestApprovalProblem, type ApprovalTrust } from '../../approvals/signed-approvals';
-import type { RequestActivities } from '../contracts';
+import { PolicyError } from '../../approvals/policy';
+import type { ApplyReviewedInput, RequestActivities } from '../contracts';
 
 /** The failure's type: not retried, and the request ends failed with its message. */
 export const NOT_APPROVED = 'RequestNotApprovedError';
@@ -17,22 +18,38 @@ export function requireApprovals(
 ): RequestActivities['applyReviewed'] {
   return async (input) => {
     const { workflowExecution } = Context.current().info;
-    const problem = !trust
-      ? `this worker was started without the keys and policy that verify approvals, so it applies nothing; nothing was applied to ${input.target}`
-      : !workflowExecution
-        ? `an apply is only run for a request's workflow; nothing was applied to ${input.target}`
-        : requestApprovalProblem(
-            {
-              requestId: input.requestId,
-              runId: workflowExecution.runId,
-              target: input.target,
-              requester: input.requester ?? '',
-              approvals: input.approvals,
-            },
-            trust.decisionKeys,
-            trust.gatePolicyFor(input.target, input.environment ?? ''),
-          );
+    const problem = (() => {
+      try {
+        return approvalsProblem(trust, workflowExecution?.runId, input);
+      } catch (error) {
+        // The worker's policy covers no such target or environment: nobody of it approved this.
+        if (error instanceof PolicyError) return `${error.message}; nothing was applied to ${input.target}`;
+        throw error;
+      }
+    })();
     if (problem) throw ApplicationFailure.nonRetryable(problem, NOT_APPROVED);
     return apply(input);
   };
+}
+
+function approvalsProblem(
+  trust: ApprovalTrust | undefined,
+  runId: string | undefined,
+  input: ApplyReviewedInput,
+): string | undefined {
+  return !trust
+    ? `this worker was started without the keys and policy that verify approvals, so it applies nothing; nothing was applied to ${input.target}`
+    : !runId
+      ? `an apply is only run for a request's workflow; nothing was applied to ${input.target}`
+      : requestApprovalProblem(
+          {
+            requestId: input.requestId,
+            runId,
+            target: input.target,
+            requester: input.requester ?? '',
+            approvals: input.approvals,
+          },
+          trust.decisionKeys,
+          trust.gatePolicyFor(input.target, input.environment ?? ''),
+        );
 }
