@@ -3,7 +3,13 @@ import { Client as PgClient, type Pool } from 'pg';
 import { targetVariable } from '../../config/targets';
 import { ephemeralDecisionSigner } from '../../approvals/decision-keys';
 import { requestStatus, type RequestServices } from '../../approvals/requests';
-import type { ApplyLimits, GatePolicy, GateTimings, RequestStatusView } from '../../workflows/design-request-messages';
+import type {
+  ApplyLimits,
+  DecisionKeys,
+  GatePolicy,
+  GateTimings,
+  RequestStatusView,
+} from '../../workflows/design-request-messages';
 import { waitFor } from '../../stack/wait';
 import type { ActivityDependencies } from '../../activities';
 import { createWorker } from '../../workers/worker';
@@ -50,6 +56,8 @@ export async function requestHarness(
     notify?: ActivityDependencies['notify'];
     /** The worker's workflow cache (default: production's). */
     maxCachedWorkflows?: number;
+    /** The keys the worker verifies approvals with (default: the test signer's). */
+    decisionKeys?: DecisionKeys;
   } = {},
 ): Promise<RequestHarness> {
   const target = await createTestDatabase('sw_target');
@@ -65,7 +73,7 @@ export async function requestHarness(
     deps: {
       store,
       notify: options.notify,
-      approvals: { decisionKeys: testSigner.publicKeys, gatePolicyFor: () => policy },
+      approvals: { decisionKeys: options.decisionKeys ?? testSigner.publicKeys, gatePolicyFor: () => policy },
     },
     workflowBundle: await workflowBundle(),
     maxCachedWorkflows: options.maxCachedWorkflows,
