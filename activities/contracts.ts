@@ -6,6 +6,7 @@ import type {
   RequestInput,
   RequestState,
 } from '../workflows/design-request-messages';
+import type { SignedApproval } from '../workflows/rollout-messages';
 
 /**
  * What the design-request workflow hands its phase activities and gets back: target names, artifact
@@ -91,6 +92,14 @@ export interface ApplyReviewedInput extends Omit<ApplyInput, 'migration'> {
   fingerprint: string;
   /** A revert request's downs: the applied steps they take back are marked undone. */
   revert?: boolean;
+  /**
+   * The approvals the workflow recorded, as their channels signed them, and whose policy they answer
+   * to: the activity verifies them with the worker's keys and policy before it touches the target.
+   * Absent in applies of requests started before (activities/apply/approved.ts refuses those).
+   */
+  approvals?: SignedApproval[];
+  requester?: string;
+  environment?: string;
 }
 
 /** The target drifted (nothing ran), or the chosen migration was applied and verified. */

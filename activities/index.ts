@@ -5,12 +5,14 @@ import { createAnalysisActivities } from './analysis/activity';
 import { fixFileOf } from './analysis/fixes';
 import { createApplyActivities } from './apply/activity';
 import { pendingOnTarget } from './apply/import';
+import { createReviewedApply } from './apply/reviewed-apply';
 import { revertOfRequest, RevertRefusedError } from './apply/revert';
 import type { RequestActivities } from './contracts';
 import { createModelingActivities } from './modeling/activity';
 import { createReportActivities } from './report/activity';
 import { createReviewActivities } from './review/activity';
-import { createRolloutActivities, type RolloutTrust } from './rollout/activity';
+import { createRolloutActivities } from './rollout/activity';
+import type { ApprovalTrust } from '../approvals/signed-approvals';
 import { createStackCheckActivities } from './stack-check';
 
 /** What every activity may use; built once per worker process. */
@@ -20,8 +22,8 @@ export interface ActivityDependencies {
   notify?: (notification: StatusNotification) => Promise<void>;
   /** Signs and anchors a checkpoint of the audit chain (store/audit-anchor.ts); absent: no checkpoints. */
   checkpointAudit?: () => Promise<unknown>;
-  /** The keys and policy that verify a rollout's approvals where its targets are applied; absent: no rollout applies. */
-  rollouts?: RolloutTrust;
+  /** The keys and policy that verify approvals where targets are applied (requests and rollouts); absent: nothing applies. */
+  approvals?: ApprovalTrust;
 }
 
 /**
@@ -34,13 +36,18 @@ export function createActivities(deps: ActivityDependencies) {
     ...createAnalysisActivities(deps.store),
     ...createModelingActivities({ store: deps.store, fixFileOf, pendingOnTarget, revertOf }),
     ...review,
-    ...createApplyActivities(deps.store, review.renderChosenMigration),
+    ...createApplyActivities(deps.store, review.renderChosenMigration, deps.approvals),
     ...createReportActivities(deps),
   };
   return {
     ...createStackCheckActivities(deps.store),
     ...request,
-    ...createRolloutActivities(deps.store, request.applyReviewed, deps.rollouts),
+    // A rollout's child checks its own approvals (stage, targets) before it applies as a request would.
+    ...createRolloutActivities(
+      deps.store,
+      createReviewedApply(deps.store, review.renderChosenMigration),
+      deps.approvals,
+    ),
   };
 }
 

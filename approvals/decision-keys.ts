@@ -76,7 +76,8 @@ export function decisionSignerFrom(env: Environment, role: DecisionSignerRole): 
 
 /**
  * The public keys that verify decisions by channel, as this environment knows them: what a worker
- * checks a rollout's approvals with (activities/rollout/approvals.ts), whatever a workflow's input says.
+ * checks the approvals of requests and rollouts with where it applies (approvals/signed-approvals.ts),
+ * whatever a workflow's input says.
  */
 export function verifyingKeys(env: Environment): DecisionKeys {
   return Object.fromEntries(

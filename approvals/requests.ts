@@ -17,6 +17,7 @@ import { temporal } from '@temporalio/proto';
 import { waitingFor, type PendingActivity } from './apply-wait';
 import {
   cancel,
+  cancelAsDecision,
   REFUSAL_FAILURE_TYPE,
   decide,
   status,
@@ -47,6 +48,7 @@ import { putArtifact } from '../store/artifacts';
 import { appendAudit } from '../store/audit';
 import { AnonymousRefusalLimit } from './anonymous-refusals';
 import type { DecisionSigner } from './decision-keys';
+import { updateIdFor } from './signed-approvals';
 import { UpdateLanes } from './update-lanes';
 import { loadSpec, SpecError } from '../activities/modeling/spec';
 import { parseStatements, SqlSyntaxError } from '../postgres/parse';
@@ -399,7 +401,7 @@ async function pendingActivities(handle: WorkflowHandle): Promise<PendingActivit
 /**
  * One decision from any channel, signed here for the channel that authenticated the person. `actionId`
  * is the caller's id for the action (Slack action, email token, API Idempotency-Key): it becomes the
- * Update id, so a repeated click gets the first answer again, and the same id with another decision
+ * Update id (after the run's id), so a repeated click gets the first answer again, and the same id with another decision
  * is refused. A refusal comes back with its reason, and is audited (by the workflow when it refused).
  */
 export async function decideRequest(
@@ -422,10 +424,12 @@ export async function decideRequest(
     await auditRefusal(services, { ...attempt, reason: unstorable });
     throw new RefusedError(unstorable);
   }
-  const updateId = actionId ?? `${decision.channel}-${randomUUID()}`;
-  const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
   let sent: { value: DecisionReceipt } | undefined;
   try {
+    // Signed for the run it is sent to: the apply counts only approvals of its own run (approvals/signed-approvals.ts).
+    const { runId } = await services.temporal.workflow.getHandle(workflowIdOf(requestId)).describe();
+    const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId), runId);
+    const updateId = updateIdFor(runId, actionId ?? `${decision.channel}-${randomUUID()}`);
     // Signed in its turn: a decision that waited long in line is still fresh when the workflow reads it.
     sent = await decisionLanes.run(requestId, () =>
       handle.executeUpdate(decide, { args: [services.decisions.sign(requestId, updateId, decision)], updateId }),
@@ -458,14 +462,21 @@ export async function decideRequest(
   return receipt;
 }
 
+/** A cancel, signed here as the CLI's (the operator key): the workflow takes no unsigned one. */
 export async function cancelRequest(
-  services: Pick<RequestServices, 'temporal' | 'store'>,
+  services: Pick<RequestServices, 'temporal' | 'store' | 'decisions'>,
   requestId: string,
   request: CancelInput,
 ): Promise<RequestStatusView> {
   const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
   try {
-    return await handle.executeUpdate(cancel, { args: [request] });
+    const updateId = `cancel-${randomUUID()}`;
+    const { signature } = services.decisions.sign(
+      requestId,
+      updateId,
+      cancelAsDecision({ ...request, channel: 'cli' }),
+    );
+    return await handle.executeUpdate(cancel, { args: [{ ...request, channel: 'cli', signature }], updateId });
   } catch (error) {
     throw await refusalOf(services, error, requestId, { action: 'cancel', actor: request.person, requestId });
   }

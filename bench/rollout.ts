@@ -61,7 +61,7 @@ async function main(): Promise<void> {
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      deps: { store, rollouts: { decisionKeys: signer.publicKeys, gatePolicyFor: () => POLICY } },
+      deps: { store, approvals: { decisionKeys: signer.publicKeys, gatePolicyFor: () => POLICY } },
       workflowBundle: await bundleWorkflows(),
     });
     const services: RequestServices = {

@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
+import { parseDecisionKey, publicKeyHex } from '../approvals/decision-keys';
 import { targetVariable } from '../config/targets';
 import { waitFor } from '../stack/wait';
 import type { DecisionReceipt, RequestStatusView } from '../workflows/design-request-messages';
-import { querySql, requestHarness, type RequestHarness } from './support/requests';
+import { querySql, requestHarness, testSigner, type RequestHarness } from './support/requests';
 import {
   connectTemporal,
   createTestStore,
@@ -38,12 +40,15 @@ describe('schemawright request, status, list, decide, cancel', () => {
   let store: { pool: Pool; db: TestDatabase; close(): Promise<void> };
   let harness: RequestHarness;
   let dir: string;
+  // The CLI signs with this operator key; the worker verifies CLI decisions with its public half.
+  const operatorKey = randomBytes(32).toString('base64');
 
   beforeAll(async () => {
     temporal = await connectTemporal();
     store = await createTestStore();
     harness = await requestHarness(temporal, store.pool, {
       targetSetup: 'CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY)',
+      decisionKeys: { ...testSigner.publicKeys, cli: publicKeyHex(parseDecisionKey(operatorKey, 'test')) },
     });
     dir = mkdtempSync(join(tmpdir(), 'schemawright-cli-'));
     writeFileSync(join(dir, 'policy.yaml'), POLICY);
@@ -73,6 +78,8 @@ describe('schemawright request, status, list, decide, cancel', () => {
       DATABASE_URL: store.db.url,
       SCHEMAWRIGHT_TASK_QUEUE: harness.services.taskQueue,
       SCHEMAWRIGHT_POLICY: join(dir, 'policy.yaml'),
+      SCHEMAWRIGHT_OPERATOR_KEY: operatorKey,
+      SCHEMAWRIGHT_DECISION_PUBLIC_KEY: testSigner.publicKeys.web!,
       SCHEMAWRIGHT_WEB_URL: 'http://approvals.test',
       [targetVariable(harness.target.name)]: harness.target.url,
     };

@@ -70,8 +70,8 @@ export async function runWorker(env = readEnvironment()): Promise<void> {
         return notifier.notify(notification);
       },
       checkpointAudit,
-      // A rollout's approvals are verified where its targets change, with this worker's keys and policy.
-      rollouts: {
+      // Approvals (of requests and rollouts) are verified where targets change, with this worker's keys and policy.
+      approvals: {
         decisionKeys: verifyingKeys(env),
         gatePolicyFor: (group, environment) => policy.gatePolicyFor(group, environment),
       },

@@ -189,6 +189,21 @@ export interface RequestStatusView {
 export interface CancelInput {
   person: string;
   reason?: string;
+  /** Signed as a decision (`cancelAsDecision`) by the channel that authenticated the person; absent from older callers. */
+  channel?: Channel;
+  signature?: DecisionInput['signature'];
+}
+
+/** A cancel as its channel signs it: a decision on the request itself, so a forged one sent to Temporal is refused. */
+export function cancelAsDecision(attempt: CancelInput): DecisionInput {
+  return {
+    questionId: 'cancel',
+    optionId: 'cancel',
+    person: attempt.person,
+    channel: attempt.channel ?? 'cli',
+    ...(attempt.reason ? { comment: attempt.reason } : {}),
+    ...(attempt.signature ? { signature: attempt.signature } : {}),
+  };
 }
 
 /** A decision: the validator refuses with a specific reason before anything reaches history. */

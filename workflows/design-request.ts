@@ -21,6 +21,7 @@ import type {
 } from '../activities/contracts';
 import {
   cancel,
+  cancelAsDecision,
   decide,
   REFUSAL_FAILURE_TYPE,
   REJECT,
@@ -42,6 +43,7 @@ import {
   type WorkflowRefusal,
 } from './design-request-messages';
 import { decisionSignatureProblem } from './decision-signature';
+import type { SignedApproval } from './rollout-messages';
 import { RequestPhase, RequestStatus } from './search-attributes';
 
 const { audit } = proxySinks<RequestSinks>();
@@ -156,6 +158,10 @@ async function carryOut(request: RequestInput, run: RequestRun): Promise<Request
           decidedBy,
           limits: request.apply,
           ...(request.reverts ? { revert: true } : {}),
+          // The activity verifies them with the worker's keys and policy: this input's are the starter's.
+          ...(patched('apply-verifies-approvals')
+            ? { approvals: run.approvals(), requester: request.requester, environment: request.environment }
+            : {}),
         }),
       );
       if ('verdict' in outcome) return await run.finish(outcome.verdict, outcome.outcome);
@@ -234,6 +240,8 @@ class RequestRun {
   private state: RequestState = 'running';
   private questions: Question[] = [];
   private cancelled?: { person: string; reason?: string };
+  /** Each vote as its channel signed it, by question and person: what the apply shows the worker. */
+  private readonly signed = new Map<string, SignedApproval>();
   private readonly timeline: RequestStatusView['timeline'] = [];
   private readonly artifacts: Record<string, ArtifactRef>;
   private outcome?: string;
@@ -537,6 +545,7 @@ class RequestRun {
 
   async decide(decision: DecisionInput): Promise<DecisionReceipt> {
     const question = this.questions.find((q) => q.id === decision.questionId)!;
+    this.signed.set(`${question.id}\n${decision.person}`, { decision, updateId: currentUpdateInfo()?.id ?? '' });
     question.votes.push({
       person: decision.person,
       optionId: decision.optionId,
@@ -583,6 +592,19 @@ class RequestRun {
   }
 
   validateCancel(attempt: CancelInput): void {
+    const { decisionKeys, requestId } = this.request;
+    // Signed like a decision, so a cancel sent straight to Temporal cannot claim the requester. A request
+    // started before signing takes no decision at all, so its unsigned cancel stops what could never apply.
+    const forged =
+      decisionKeys &&
+      decisionSignatureProblem(
+        decisionKeys,
+        requestId,
+        currentUpdateInfo()?.id ?? '',
+        cancelAsDecision(attempt),
+        Date.now(),
+      );
+    if (forged) this.refuse({ action: 'cancel', actor: 'unknown', claimedPerson: attempt.person }, 'forbidden', forged);
     const refuse = (kind: RefusalKind, reason: string) =>
       this.refuse({ action: 'cancel', actor: attempt.person }, kind, reason);
     if (['completed', 'rejected', 'expired', 'cancelled', 'failed'].includes(this.state)) {
@@ -607,6 +629,16 @@ class RequestRun {
   choices(): Record<string, string> {
     return Object.fromEntries(
       this.questions.filter((q) => q.chosenOptionId).map((q) => [q.summary.id, q.chosenOptionId!]),
+    );
+  }
+
+  /** The signed votes that decided the current questions: their approvals, for the apply to verify. */
+  approvals(): SignedApproval[] {
+    return this.questions.flatMap((q) =>
+      q.votes
+        .filter((vote) => vote.optionId === q.chosenOptionId)
+        .map((vote) => this.signed.get(`${q.id}\n${vote.person}`))
+        .filter((approval) => approval !== undefined),
     );
   }
 

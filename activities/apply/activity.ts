@@ -18,15 +18,19 @@ import {
   type ApplyProgress,
 } from '.';
 import { createReviewedApply } from './reviewed-apply';
+import { requireApprovals } from './approved';
+import type { ApprovalTrust } from '../../approvals/signed-approvals';
 import { verifyAppliedOn } from './verify';
 
 /**
  * The apply activities: the drift check before, the runner over the chosen migrations, and the check
- * after; and all three in one under the apply lock (`applyReviewed`), which renders with the review's `render`.
+ * after; and all three in one under the apply lock (`applyReviewed`), which renders with the review's `render`
+ * once the request's approvals hold with the worker's own keys and policy (`trust`).
  */
 export function createApplyActivities(
   store: Pool,
   render: RequestActivities['renderChosenMigration'],
+  trust: ApprovalTrust | undefined,
 ): Pick<RequestActivities, 'checkDrift' | 'applyChange' | 'revertChange' | 'verifyChange' | 'applyReviewed'> {
   return {
     checkDrift: ({ target, fingerprint }) =>
@@ -37,7 +41,7 @@ export function createApplyActivities(
 
     applyChange: (input) => heartbeating((progress) => runOnTarget(store, input, applyMigrations, progress)),
     revertChange: (input) => heartbeating((progress) => runOnTarget(store, input, runRevert, progress)),
-    applyReviewed: createReviewedApply(store, render),
+    applyReviewed: requireApprovals(trust, createReviewedApply(store, render)),
 
     verifyChange: (input) => heartbeating(() => verifyOnTarget(store, input)),
   };

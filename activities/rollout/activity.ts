@@ -2,17 +2,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { getJson } from '../../store/artifacts';
 import { targetFingerprint } from '../../postgres/target';
-import type { DecisionKeys, GatePolicy } from '../../workflows/design-request-messages';
+import type { ApprovalTrust } from '../../approvals/signed-approvals';
 import { targetRequestId, type RolloutTargetInput, type RolloutTargets } from '../../workflows/rollout-messages';
 import type { ApplyReviewedOutcome, RequestActivities } from '../contracts';
 import { heartbeating } from '../heartbeat';
 import { approvalProblem } from './approvals';
-
-/** What the worker trusts to verify a rollout's approvals: its own keys and policy. */
-export interface RolloutTrust {
-  decisionKeys: DecisionKeys;
-  gatePolicyFor(target: string, environment: string): GatePolicy;
-}
 
 export interface RolloutActivities {
   /** Each target's schema fingerprint, read as a drift check reads it: targets with the same one share a review. */
@@ -26,7 +20,7 @@ const FINGERPRINTS_AT_ONCE = 8;
 export function createRolloutActivities(
   store: Pool,
   applyReviewed: RequestActivities['applyReviewed'],
-  trust: RolloutTrust | undefined,
+  trust: ApprovalTrust | undefined,
 ): RolloutActivities {
   return {
     fingerprintTargets: ({ targets }) =>

@@ -1,4 +1,4 @@
-import { decisionSignatureValid } from '../../workflows/decision-signature';
+import { validApprovers } from '../../approvals/signed-approvals';
 import type { DecisionKeys, GatePolicy } from '../../workflows/design-request-messages';
 import {
   APPROVE,
@@ -35,18 +35,15 @@ export function approvalProblem(
     input.fingerprint,
     input.targets.digest,
   );
-  const approvers = new Set<string>();
-  for (const { decision, updateId } of input.approvals ?? []) {
-    const key = keys[decision.channel];
-    if (
-      decision.questionId === questionId &&
-      decision.optionId === APPROVE &&
-      policy.approvers.includes(decision.person) &&
-      key &&
-      decisionSignatureValid(key, input.rolloutId, updateId, decision)
-    )
-      approvers.add(decision.person);
-  }
+  const approvers = validApprovers(
+    input.rolloutId,
+    input.approvals ?? [],
+    keys,
+    // Unchanged for rollouts: a child's input names no requester, whose own approval its parent's gate refuses.
+    { separationOfDuties: false },
+    policy.approvers,
+    (decision) => decision.questionId === questionId && decision.optionId === APPROVE,
+  );
   if (approvers.size >= policy.quorum) return undefined;
   return `target ${input.target} of rollout ${input.rolloutId} has ${approvers.size} valid approval(s) of ${policy.quorum} needed for migration ${input.migration.digest} in ${input.environment}; nothing was applied: a rollout's targets are applied only by the rollout, after its approvers decided`;
 }

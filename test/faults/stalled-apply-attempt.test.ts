@@ -129,7 +129,10 @@ describe('an apply attempt whose heartbeat timed out', () => {
       connection: temporal.nativeConnection,
       namespace: temporal.namespace,
       taskQueue,
-      deps: { store: store.pool },
+      deps: {
+        store: store.pool,
+        approvals: { decisionKeys: testSigner.publicKeys, gatePolicyFor: () => testPolicy() },
+      },
       workflowBundle: await workflowBundle(),
     });
     running = worker.run();

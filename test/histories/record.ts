@@ -180,11 +180,12 @@ async function main(): Promise<void> {
   const client = new Client({ connection });
   const store = createStorePool(await ensureDatabase(stack.postgres.adminUrl, 'record_store'));
   await migrateStore(store);
+  const decisions = ephemeralDecisionSigner();
   const worker = await createWorker({
     connection: nativeConnection,
     namespace: 'default',
     taskQueue: 'record',
-    deps: { store },
+    deps: { store, approvals: { decisionKeys: decisions.publicKeys, gatePolicyFor: () => POLICY } },
     workflowBundle: await bundleWorkflows(),
   });
   const services: RequestServices = {
@@ -193,7 +194,7 @@ async function main(): Promise<void> {
     taskQueue: 'record',
     gatePolicyFor: () => POLICY,
     timings: PATIENT,
-    decisions: ephemeralDecisionSigner(),
+    decisions,
   };
   try {
     await worker.runUntil(async () => {

@@ -3,7 +3,13 @@ import { Client as PgClient, type Pool } from 'pg';
 import { targetVariable } from '../../config/targets';
 import { ephemeralDecisionSigner } from '../../approvals/decision-keys';
 import { requestStatus, type RequestServices } from '../../approvals/requests';
-import type { ApplyLimits, GatePolicy, GateTimings, RequestStatusView } from '../../workflows/design-request-messages';
+import type {
+  ApplyLimits,
+  DecisionKeys,
+  GatePolicy,
+  GateTimings,
+  RequestStatusView,
+} from '../../workflows/design-request-messages';
 import { waitFor } from '../../stack/wait';
 import type { ActivityDependencies } from '../../activities';
 import { createWorker } from '../../workers/worker';
@@ -50,22 +56,29 @@ export async function requestHarness(
     notify?: ActivityDependencies['notify'];
     /** The worker's workflow cache (default: production's). */
     maxCachedWorkflows?: number;
+    /** The keys the worker verifies approvals with (default: the test signer's). */
+    decisionKeys?: DecisionKeys;
   } = {},
 ): Promise<RequestHarness> {
   const target = await createTestDatabase('sw_target');
   process.env[targetVariable(target.name)] = target.url;
   if (options.targetSetup) await runSql(target.url, options.targetSetup);
   const taskQueue = uniqueName('requests');
+  const policy = options.policy ?? testPolicy();
   const worker = await createWorker({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
     taskQueue,
-    deps: { store, notify: options.notify },
+    // The worker verifies approvals with the test signer's keys and the policy requests are started with.
+    deps: {
+      store,
+      notify: options.notify,
+      approvals: { decisionKeys: options.decisionKeys ?? testSigner.publicKeys, gatePolicyFor: () => policy },
+    },
     workflowBundle: await workflowBundle(),
     maxCachedWorkflows: options.maxCachedWorkflows,
   });
   const running = worker.run();
-  const policy = options.policy ?? testPolicy();
   return {
     services: {
       temporal: temporal.client,

@@ -57,7 +57,7 @@ export async function rolloutHarness(
     taskQueue,
     deps: {
       store,
-      rollouts: { decisionKeys: options.decisionKeys ?? testSigner.publicKeys, gatePolicyFor: policyFor },
+      approvals: { decisionKeys: options.decisionKeys ?? testSigner.publicKeys, gatePolicyFor: policyFor },
     },
     workflowBundle: await workflowBundle(),
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { targetVariable } from '../../config/targets';
 import { startChild, type ManagedChild } from '../../stack/child-process';
 import { waitFor } from '../../stack/wait';
+import { testSigner } from './requests';
 import { testStack, uniqueName } from './stack';
 
 const REPO = join(__dirname, '..', '..');
@@ -41,6 +42,9 @@ export function startWorkerProcess(options: {
         // A web URL off this host says the worker runs apart from the web server: it needs both (config/split-hosts.ts).
         SMTP_URL: `smtp://127.0.0.1:${options.mailPort}/?ignoreTLS=true`,
         SCHEMAWRIGHT_TOKEN_KEYS: 'workers:0123456789abcdef0123456789abcdef',
+        // The worker verifies approvals where it applies with these (the test signer's) and the example policy.
+        SCHEMAWRIGHT_DECISION_PUBLIC_KEY: testSigner.publicKeys.web!,
+        SCHEMAWRIGHT_OPERATOR_PUBLIC_KEY: testSigner.publicKeys.cli!,
         ...(options.target ? { [targetVariable(options.target.name)]: options.target.url } : {}),
         ...options.env,
       },
