@@ -143,7 +143,10 @@ async function showRollout(c: Ctx, deps: RolloutWebDependencies): Promise<Respon
 
 /** The link's claims, if it is a rollout link for this rollout. */
 function linkFor(keys: TokenKeys, token: string, rolloutId: string): TokenClaims {
-  const claims = verifyToken(keys, token);
+  return boundTo(verifyToken(keys, token), rolloutId);
+}
+
+function boundTo(claims: TokenClaims, rolloutId: string): TokenClaims {
   if (claims.questionId !== ROLLOUT_LINK || claims.requestId !== rolloutId)
     throw new HttpError(
       403,
@@ -166,8 +169,9 @@ async function postForm(c: Ctx, deps: RolloutWebDependencies, action: 'control' 
       : `${form.get('question') ?? ''}=${form.get('option') ?? ''}`;
   let claims: TokenClaims | undefined;
   try {
+    claims = verifyToken(deps.tokenKeys, form.get('token') ?? '');
     sameOrigin(req);
-    claims = linkFor(deps.tokenKeys, form.get('token') ?? '', id);
+    boundTo(claims, id);
     const nonce = cookies(req).get(CSRF_COOKIE);
     if (!nonce || !csrfValid(deps.tokenKeys, nonce, claims.jti, form.get('csrf') ?? ''))
       throw new HttpError(
