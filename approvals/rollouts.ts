@@ -12,11 +12,21 @@ import {
   type ControlAction,
   rolloutWorkflowId,
   type RolloutInput,
+  type RolloutState,
   type RolloutTargets,
   type RolloutStatusView,
 } from '../workflows/rollout-messages';
+import {
+  Requester,
+  RequestKind,
+  RequestStatus,
+  RolloutGroup,
+  RolloutId,
+  RolloutStage,
+} from '../workflows/search-attributes';
 import { PolicyError } from './policy';
 import {
+  quoteVisibility,
   refusalOf,
   RequestInputError,
   sourceName,
@@ -116,6 +126,13 @@ export async function startRollout(
       taskQueue: services.taskQueue,
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [
+        { key: RequestKind, value: 'rollout' },
+        { key: RequestStatus, value: 'running' satisfies RolloutState },
+        { key: Requester, value: request.requester },
+        { key: RolloutId, value: rolloutId },
+        { key: RolloutGroup, value: group.name },
+      ],
     });
     return { rolloutId, started: true, targets: count };
   } catch (error) {
@@ -190,4 +207,41 @@ export async function controlRollout(
       control: decision.optionId,
     });
   }
+}
+
+export interface RolloutSummary {
+  rolloutId: string;
+  status: string;
+  group: string;
+  /** The stage it is in, or ended in; empty before its first wave and for runs older than the attribute. */
+  stage: string;
+  requester: string;
+  startTime: Date;
+}
+
+/** Rollouts from Temporal visibility, newest first: filters are search-attribute equalities. */
+export async function listRollouts(
+  services: Pick<RequestServices, 'temporal' | 'taskQueue'>,
+  filters: { status?: string; group?: string; stage?: string } = {},
+): Promise<RolloutSummary[]> {
+  const clauses = [`WorkflowType = 'rollout'`, `TaskQueue = '${quoteVisibility(services.taskQueue)}'`];
+  const keys = { status: RequestStatus, group: RolloutGroup, stage: RolloutStage } as const;
+  for (const [name, key] of Object.entries(keys)) {
+    const value = filters[name as keyof typeof filters];
+    if (value) clauses.push(`${key.name} = '${quoteVisibility(value)}'`);
+  }
+  const summaries: RolloutSummary[] = [];
+  for await (const execution of services.temporal.workflow.list({ query: clauses.join(' AND ') })) {
+    const attributes = execution.typedSearchAttributes;
+    summaries.push({
+      rolloutId: execution.workflowId.replace(/^rollout-/, ''),
+      status: attributes.get(RequestStatus) ?? 'unknown',
+      group: attributes.get(RolloutGroup) ?? '',
+      stage: attributes.get(RolloutStage) ?? '',
+      requester: attributes.get(Requester) ?? '',
+      startTime: execution.startTime,
+    });
+  }
+  // The dev server's SQLite visibility ignores ORDER BY: sort here, newest first.
+  return summaries.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
 }

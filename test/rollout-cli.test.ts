@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDecisionKey, publicKeyHex } from '../approvals/decision-keys';
+import { parseTokenKeys, verifyToken } from '../approvals/email/tokens';
+import { ROLLOUT_LINK } from '../approvals/web/rollout-routes';
 import { waitFor } from '../stack/wait';
 import type { RolloutStatusView } from '../workflows/rollout-messages';
 import { testSigner } from './support/requests';
@@ -146,5 +148,22 @@ groups:
     const final = await cli('rollout', 'status', 'cli-pair');
     expect(final.stdout).toContain('  production wave 2        #  1 applied');
     expect(final.stdout).toContain('outcome: targets: 2 applied');
+  });
+
+  it('prints a rollout link signed for one person and this rollout, and refuses one for a rollout that does not exist', async () => {
+    const linked = await cli('rollout', 'link', 'cli-pair', '--as', 'rita');
+    expect(linked.stderr).toBe('');
+    const url = new URL(linked.stdout.trim());
+    expect(`${url.origin}${url.pathname}`).toBe('http://approvals.test/rollouts/cli-pair');
+    // Signed with the key the CLI generated in SCHEMAWRIGHT_HOME, which the web server reads too.
+    const keys = parseTokenKeys(readFileSync(join(dir, 'token-key'), 'utf8').trim());
+    expect(verifyToken(keys, url.searchParams.get('token')!)).toMatchObject({
+      requestId: 'cli-pair',
+      questionId: ROLLOUT_LINK,
+      person: 'rita',
+    });
+    const unknown = await cli('rollout', 'link', 'no-such-rollout', '--as', 'rita');
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.stdout).toBe('');
   });
 });

@@ -7,9 +7,11 @@ import {
   continueAsNew,
   currentUpdateInfo,
   executeChild,
+  patched,
   proxyActivities,
   proxySinks,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AuditInput, EscalationSummary, RequestActivities } from '../activities/contracts';
@@ -45,6 +47,14 @@ import {
   type SignedApproval,
   type TargetView,
 } from './rollout-messages';
+import {
+  RequestEnvironment,
+  RequestKind,
+  RequestStatus,
+  RequestTarget,
+  RolloutId,
+  RolloutStage as StageAttribute,
+} from './search-attributes';
 
 const { audit } = proxySinks<RequestSinks>();
 
@@ -199,6 +209,9 @@ class RolloutRun {
   private outcome?: string;
   private untold: AuditInput[] = [];
   private readonly activities: ReturnType<typeof activitiesFor>;
+  /** Runs started before rollouts had search attributes set none, so that their histories replay. */
+  private readonly searchable = patched('rollout-search-attributes');
+  private published = '';
 
   constructor(private readonly input: RolloutInput) {
     this.activities = activitiesFor(input.heartbeatSeconds);
@@ -515,6 +528,7 @@ class RolloutRun {
       target.attempts++;
       const result = await executeChild(rolloutTarget, {
         workflowId: targetWorkflowId(this.input.rolloutId, name, target.attempts),
+        ...(this.searchable ? { typedSearchAttributes: this.childAttributes(stage, name) } : {}),
         args: [
           {
             rolloutId: this.input.rolloutId,
@@ -625,6 +639,28 @@ class RolloutRun {
 
   async record(kind: string, data: Record<string, unknown>, actor?: string, target = this.input.group): Promise<void> {
     this.untold.push({ kind, requestId: this.input.rolloutId, target, actor, data });
+    this.publish();
+  }
+
+  /** Every recorded step may change the state or the stage: visibility is told when they change. */
+  private publish(): void {
+    const stage = this.current?.environment ?? '';
+    if (!this.searchable || this.published === `${this.state}/${stage}`) return;
+    this.published = `${this.state}/${stage}`;
+    // A rollout that has ended keeps the stage it ended in.
+    upsertSearchAttributes([
+      { key: RequestStatus, value: this.state },
+      ...(stage ? [{ key: StageAttribute, value: stage }] : []),
+    ]);
+  }
+
+  private childAttributes(stage: RolloutStage, target: string) {
+    return [
+      { key: RequestKind, value: 'rollout-target' },
+      { key: RolloutId, value: this.input.rolloutId },
+      { key: RequestTarget, value: target },
+      { key: RequestEnvironment, value: stage.environment },
+    ];
   }
 
   /** The audit entries waiting, in one activity: the log leads what the rollout does next. */

@@ -10,6 +10,14 @@ export const RequestTarget = defineSearchAttributeKey('SchemawrightTarget', Sear
 export const RequestEnvironment = defineSearchAttributeKey('SchemawrightEnvironment', SearchAttributeType.KEYWORD);
 export const Requester = defineSearchAttributeKey('SchemawrightRequester', SearchAttributeType.KEYWORD);
 export const RequestPhase = defineSearchAttributeKey('SchemawrightPhase', SearchAttributeType.KEYWORD);
+/**
+ * A rollout carries Kind `rollout`, Status (its state), Requester, its group and the stage it is in;
+ * each target's child carries Kind `rollout-target`, Target, Environment and its rollout's id, so
+ * `SchemawrightRollout = 'ID'` lists a rollout's children.
+ */
+export const RolloutId = defineSearchAttributeKey('SchemawrightRollout', SearchAttributeType.KEYWORD);
+export const RolloutGroup = defineSearchAttributeKey('SchemawrightGroup', SearchAttributeType.KEYWORD);
+export const RolloutStage = defineSearchAttributeKey('SchemawrightStage', SearchAttributeType.KEYWORD);
 
 export const searchAttributes = [
   RequestStatus,
@@ -18,4 +26,7 @@ export const searchAttributes = [
   RequestEnvironment,
   Requester,
   RequestPhase,
+  RolloutId,
+  RolloutGroup,
+  RolloutStage,
 ];

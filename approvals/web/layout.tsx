@@ -48,6 +48,9 @@ export function Layout({ title, diagrams, children }: LayoutProps) {
                 <a href="/">Requests</a>
               </li>
               <li>
+                <a href="/rollouts">Rollouts</a>
+              </li>
+              <li>
                 <a href="/history">Decision history</a>
               </li>
               <li>

@@ -41,21 +41,12 @@ import {
   type RequestServices,
 } from '../requests';
 import { describeReachability, type SlackReachability } from '../slack/reachability';
+import { apiPerson } from './api-person';
 import { asset } from './assets';
 import { setSecurityHeaders } from './headers';
 import { webOperations } from './operations';
 import { auditFilters, historyPage, historyQuery, HISTORY_PAGE_LIMIT, matchesKind } from './history';
-import {
-  bearerPerson,
-  cookies,
-  declaredTooLarge,
-  HttpError,
-  MAX_BODY,
-  readBodyFirst,
-  readForm,
-  readJson,
-  send,
-} from './http';
+import { cookies, declaredTooLarge, HttpError, MAX_BODY, readBodyFirst, readForm, readJson, send } from './http';
 import { page } from './layout';
 import {
   bodyVersion,
@@ -70,6 +61,7 @@ import {
   type OtherWorkflow,
 } from './pages';
 import { requestPageData } from './request-page';
+import { rolloutRoutes } from './rollout-routes';
 import { requestListQuery, requestListView, requestTitles } from './request-list';
 import { targetPage } from './target';
 
@@ -246,6 +238,7 @@ function consoleApp(deps: WebDependencies): Hono<Env> {
   });
   app.post('/api/requests/:id/decisions', (c) => apiDecide(c, deps));
   app.post('/api/requests/:id/revert', (c) => apiRevert(c, deps));
+  rolloutRoutes(app, deps);
 
   app.notFound((c) => c.text(`Not found: ${c.req.method} ${new URL(c.req.url).pathname}\n`, 404));
   app.onError((error, c) => {
@@ -453,27 +446,6 @@ async function apiDecide(c: Ctx, deps: WebDependencies): Promise<Response> {
   return c.json(
     await decideRequest(deps.services, requestId, { questionId, optionId, person, channel, comment }, actionId),
   );
-}
-
-/** The person an API bearer token stands for; an unknown or missing token is refused, and audited. */
-async function apiPerson(
-  req: IncomingMessage,
-  deps: WebDependencies,
-  action: string,
-  requestId?: string,
-): Promise<string> {
-  try {
-    return bearerPerson(req, deps.apiTokens);
-  } catch (error) {
-    await auditRefusal(deps.services, {
-      action,
-      actor: 'unknown',
-      channel: 'api',
-      requestId,
-      reason: (error as Error).message,
-    });
-    throw error;
-  }
 }
 
 /** The status and message an error answers with, whichever route threw it. */

@@ -21,7 +21,7 @@ function rolloutExit(state: RolloutState): number {
   return exitStatusOf(state === 'aborted' ? 'cancelled' : state === 'paused' ? 'running' : state);
 }
 
-/** `rollout start|status|decide|pause|resume|skip|retry|abort`: the CLI's side of the rollout path. */
+/** `rollout start|status|decide|link|pause|resume|skip|retry|abort`: the CLI's side of the rollout path. */
 export function registerRolloutCommands(program: Command): void {
   const rollout = program
     .command('rollout')
@@ -114,6 +114,41 @@ export function registerRolloutCommands(program: Command): void {
           console.log(
             `${receipt.person} chose ${receipt.optionId} on ${receipt.questionId}: question ${receipt.questionState} (${receipt.votes}/${receipt.quorum})`,
           );
+          return EXIT.ok;
+        } finally {
+          await api.services.close();
+        }
+      }),
+    );
+
+  rollout
+    .command('link')
+    .description(
+      "Print a link to the rollout's web page that lets a person act once from it: pause, resume, skip, retry, abort, or decide its open question.",
+    )
+    .argument('<id>')
+    .requiredOption('--as <person>', 'whom the link is for: the rollout checks, when it is used, that they may')
+    .option('--hours <n>', 'how long the link holds (default 24)', Number)
+    .action((id: string, options: { as: string; hours?: number }) =>
+      withExitStatus(async () => {
+        const environment = readClientEnvironment();
+        const [api, { issueRolloutLink }, { tokenKeysFrom }] = await Promise.all([
+          rolloutApi(),
+          import('../../approvals/web/rollout-routes.js'),
+          import('../../approvals/email/tokens.js'),
+        ]);
+        try {
+          // An unknown rollout is refused here, not when the link is opened.
+          await api.rolloutStatusOf(api.services, id);
+          const url = await issueRolloutLink(
+            api.services.store,
+            tokenKeysFrom(environment),
+            environment.approvals.webBaseUrl,
+            id,
+            options.as,
+            options.hours,
+          );
+          console.log(url);
           return EXIT.ok;
         } finally {
           await api.services.close();

@@ -127,7 +127,10 @@ async function main(): Promise<void> {
       const done = await until(services, rolloutId, (v) => ['completed', 'failed', 'aborted'].includes(v.state));
       console.log(`rollout: ${done.state} (${done.outcome})`);
       const parent = rolloutWorkflowId(rolloutId);
-      await save(client, parent, 'rollout-waves-drift-skip');
+      // RECORD_AS=<patch> records the parent of today's code beside the old histories, which stay as they are.
+      const as = process.env.RECORD_AS;
+      await save(client, parent, as ? `rollout-${as}-waves-drift-skip` : 'rollout-waves-drift-skip');
+      if (as) return;
       await save(client, `${parent}/tenant_1/1`, 'rollout-target-applied');
       await save(client, `${parent}/tenant_2/1`, 'rollout-target-failed');
     });
