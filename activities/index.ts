@@ -10,6 +10,7 @@ import type { RequestActivities } from './contracts';
 import { createModelingActivities } from './modeling/activity';
 import { createReportActivities } from './report/activity';
 import { createReviewActivities } from './review/activity';
+import type { RolloutNotification } from '../workflows/rollout-messages';
 import { createRolloutActivities, type RolloutTrust } from './rollout/activity';
 import { createStackCheckActivities } from './stack-check';
 
@@ -22,6 +23,8 @@ export interface ActivityDependencies {
   checkpointAudit?: () => Promise<unknown>;
   /** The keys and policy that verify a rollout's approvals where its targets are applied; absent: no rollout applies. */
   rollouts?: RolloutTrust;
+  /** The approvals channels' teller of rollouts (Slack, email); see approvals/notify.ts. */
+  tellRollout?: (notification: RolloutNotification) => Promise<void>;
 }
 
 /**
@@ -40,7 +43,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...createStackCheckActivities(deps.store),
     ...request,
-    ...createRolloutActivities(deps.store, request.applyReviewed, deps.rollouts),
+    ...createRolloutActivities(deps.store, request.applyReviewed, deps.rollouts, deps.tellRollout),
   };
 }
 

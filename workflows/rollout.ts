@@ -7,6 +7,7 @@ import {
   continueAsNew,
   currentUpdateInfo,
   executeChild,
+  patched,
   proxyActivities,
   proxySinks,
   setHandler,
@@ -37,6 +38,7 @@ import {
   type ControlInput,
   type ReviewView,
   type RolloutInput,
+  type RolloutNotification,
   type RolloutStage,
   type RolloutState,
   type RolloutStatusView,
@@ -77,7 +79,7 @@ function activitiesFor(heartbeatSeconds = 60) {
         ],
       },
     }),
-    messengers: proxyActivities<RequestActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 20 } }),
+    messengers: proxyActivities<RequestActivities & RolloutActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 20 } }),
   };
 }
 
@@ -173,6 +175,7 @@ async function carryOut(input: RolloutInput, run: RolloutRun): Promise<Omit<Roll
       if (wave > 0 && stage.pauseSeconds > 0)
         await condition(() => run.aborted !== undefined, stage.pauseSeconds * 1000);
       const next = await run.wave(stage, wave);
+      await run.tell('wave');
       if (next === 'aborted') return await run.finish('aborted', run.endedBy('aborted'));
       if (next === 'next-run' || (run.historyLong() && wave + 1 < stage.waves.length))
         return await run.continueInNewRun(index, next === 'next-run' ? wave : wave + 1);
@@ -357,6 +360,7 @@ class RolloutRun {
         stage: stage.environment,
       });
     await this.flush();
+    for (const question of fresh) await this.tell('question', question);
     const settled = () =>
       this.aborted !== undefined || asked.every((q) => q.state !== 'open') || asked.some((q) => q.state === 'rejected');
     for (;;) {
@@ -461,6 +465,7 @@ class RolloutRun {
     this.state = 'awaiting-approval';
     await this.record('question-raised', { question: question.id, askedTo: question.askedTo, failed });
     await this.flush();
+    await this.tell('question', question);
     for (;;) {
       const woke = await condition(
         () => question.state !== 'open' || this.aborted !== undefined || this.untold.length > 0,
@@ -619,12 +624,39 @@ class RolloutRun {
     this.current = undefined;
     await this.record(state === 'failed' ? 'failure' : state, { outcome });
     await this.flush();
+    await this.tell('ended');
     const { questions: _questions, ...result } = this.view();
     return result;
   }
 
   async record(kind: string, data: Record<string, unknown>, actor?: string, target = this.input.group): Promise<void> {
     this.untold.push({ kind, requestId: this.input.rolloutId, target, actor, data });
+  }
+
+  /**
+   * The approvers asked, Slack's root message brought up to date, the requester told the end: after
+   * the audit entries, which lead. Histories recorded before rollouts told anyone replay without it.
+   */
+  async tell(kind: RolloutNotification['kind'], question?: Question): Promise<void> {
+    if (!patched('rollout-telling')) return;
+    const { targets, reviews: _reviews, questions: _questions, resolved: _resolved, ...status } = this.view();
+    const stages = this.input.stages.map(({ environment }) => {
+      const states = targets.filter((t) => t.environment === environment).map((t) => t.state);
+      const count = (...which: string[]) => states.filter((state) => which.includes(state)).length;
+      return {
+        environment,
+        applied: count('applied', 'unchanged'),
+        failed: count('failed', 'drifted'),
+        skipped: count('skipped', 'aborted'),
+        pending: count('pending', 'applying'),
+      };
+    });
+    await this.activities.messengers.tellRollout({
+      kind,
+      status: { ...status, stages },
+      ...(question ? { question: (({ approvals: _approvals, ...view }) => view)(question) } : {}),
+      recipients: kind === 'question' ? [...(question?.askedTo ?? [])] : kind === 'ended' ? [status.requester] : [],
+    });
   }
 
   /** The audit entries waiting, in one activity: the log leads what the rollout does next. */

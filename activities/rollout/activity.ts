@@ -3,7 +3,12 @@ import type { Pool } from 'pg';
 import { getJson } from '../../store/artifacts';
 import { targetFingerprint } from '../../postgres/target';
 import type { DecisionKeys, GatePolicy } from '../../workflows/design-request-messages';
-import { targetRequestId, type RolloutTargetInput, type RolloutTargets } from '../../workflows/rollout-messages';
+import {
+  targetRequestId,
+  type RolloutNotification,
+  type RolloutTargetInput,
+  type RolloutTargets,
+} from '../../workflows/rollout-messages';
 import type { ApplyReviewedOutcome, RequestActivities } from '../contracts';
 import { heartbeating } from '../heartbeat';
 import { approvalProblem } from './approvals';
@@ -19,6 +24,8 @@ export interface RolloutActivities {
   fingerprintTargets(input: { targets: string[] }): Promise<Record<string, string>>;
   /** One target's apply: its approvals verified, then the reviewed apply under the lock with its drift check. */
   applyRolloutTarget(input: RolloutTargetInput): Promise<ApplyReviewedOutcome>;
+  /** Slack and email, through the approvals channels' teller (approvals/notify.ts); a worker without one tells no one. */
+  tellRollout(notification: RolloutNotification): Promise<void>;
 }
 
 const FINGERPRINTS_AT_ONCE = 8;
@@ -27,8 +34,11 @@ export function createRolloutActivities(
   store: Pool,
   applyReviewed: RequestActivities['applyReviewed'],
   trust: RolloutTrust | undefined,
+  tell?: (notification: RolloutNotification) => Promise<void>,
 ): RolloutActivities {
   return {
+    tellRollout: async (notification) => tell?.(notification),
+
     fingerprintTargets: ({ targets }) =>
       heartbeating(async (progress) => {
         const fingerprints: Record<string, string> = {};
