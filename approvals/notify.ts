@@ -117,7 +117,10 @@ async function postRollout(deps: NotifierDependencies, slack: WebClient, notific
     mentions(deps, notification.recipients),
   );
   const posted = await slack.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, ...message });
-  await rememberQuestionMessage(deps.store, status.rolloutId, question.id, { channel: posted.channel!, ts: posted.ts! });
+  await rememberQuestionMessage(deps.store, status.rolloutId, question.id, {
+    channel: posted.channel!,
+    ts: posted.ts!,
+  });
 }
 
 function questionOf(notification: StatusNotification): QuestionView | undefined {

@@ -79,7 +79,10 @@ function activitiesFor(heartbeatSeconds = 60) {
         ],
       },
     }),
-    messengers: proxyActivities<RequestActivities & RolloutActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 20 } }),
+    messengers: proxyActivities<RequestActivities & RolloutActivities>({
+      startToCloseTimeout: '1 minute',
+      retry: { maximumAttempts: 20 },
+    }),
   };
 }
 

@@ -63,7 +63,9 @@ export function rolloutRootMessage(
   status: RolloutNotification['status'],
   webBaseUrl: string,
 ): { text: string; blocks: KnownBlock[] } {
-  const where = status.current ? ` · ${status.current.environment} wave ${status.current.wave}/${status.current.waves}` : '';
+  const where = status.current
+    ? ` · ${status.current.environment} wave ${status.current.wave}/${status.current.waves}`
+    : '';
   const text = `${escapeSlack(status.title)}: rollout ${status.state}${where}`;
   const running = !['completed', 'failed', 'aborted', 'rejected', 'expired'].includes(status.state);
   const control = (action: ControlAction, title: string, style?: 'danger') => ({
@@ -85,7 +87,12 @@ export function rolloutRootMessage(
       },
       {
         type: 'context',
-        elements: [{ type: 'mrkdwn', text: `*${escapeSlack(status.state)}*${status.paused ? ' (paused)' : ''}${escapeSlack(where)}` }],
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: `*${escapeSlack(status.state)}*${status.paused ? ' (paused)' : ''}${escapeSlack(where)}`,
+          },
+        ],
       },
       {
         type: 'section',

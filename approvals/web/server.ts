@@ -40,6 +40,7 @@ import {
   type RefusedKind,
   type RequestServices,
 } from '../requests';
+import { decideAsked } from '../rollouts';
 import { describeReachability, type SlackReachability } from '../slack/reachability';
 import { asset } from './assets';
 import { setSecurityHeaders } from './headers';
@@ -363,9 +364,9 @@ async function postDecision(c: Ctx, deps: WebDependencies): Promise<Response> {
   const link = { href: `/requests/${encodeURIComponent(claims.requestId)}`, text: 'See the request' };
   try {
     const comment = form.get('comment')?.trim() || undefined;
-    const receipt = await decideRequest(
+    const receipt = await decideAsked(
       deps.services,
-      claims.requestId,
+      claims,
       { questionId: claims.questionId, optionId, person: claims.person, channel: 'email', comment },
       `email-${claims.jti}`,
     );
