@@ -116,11 +116,12 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
     sender = new SlackSender(`${base}/slack/events`, SECRET);
   });
   afterAll(async () => {
+    // The worker first: a telling still under way reaches the channels before they close.
+    await harness?.close();
     server?.close();
     server?.closeAllConnections();
     await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
     await slackApi?.close();
-    await harness?.close();
     await store?.close();
     await temporal?.close();
   });
