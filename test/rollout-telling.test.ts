@@ -1,9 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { WebClient } from '@slack/web-api';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import nodemailer from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
 import { parseTokenKeys, signToken, verifyToken } from '../approvals/email/tokens';
 import { createRolloutTeller } from '../approvals/notify';
 import { loadPolicy } from '../approvals/policy';
@@ -17,6 +13,7 @@ import { rolloutEnded, rolloutHarness, rolloutWhen, openQuestion, type RolloutHa
 import { testPolicy } from './support/requests';
 import { startSlackApiStandIn, type SlackApiCall, type SlackApiStandIn } from './support/slack-api';
 import { SlackSender } from './support/slack-requests';
+import { startSmtpInbox, type SmtpInbox } from './support/smtp-inbox';
 import { connectTemporal, createTestStore, type TemporalConnections, type TestStore } from './support/stack';
 
 /**
@@ -39,53 +36,44 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
   let store: TestStore;
   let harness: RolloutHarness;
   let slackApi: SlackApiStandIn;
-  let smtp: SMTPServer;
+  let smtp: SmtpInbox;
   let server: Server;
   let base: string;
   let sender: SlackSender;
-  const inbox: ParsedMail[] = [];
 
   beforeAll(async () => {
     temporal = await connectTemporal();
     store = await createTestStore();
     slackApi = await startSlackApiStandIn();
-    smtp = new SMTPServer({
-      secure: false,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData: (s, _x, cb) => void simpleParser(s).then((m) => (inbox.push(m), cb()), cb),
-    });
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+    smtp = await startSmtpInbox();
     const policy = loadPolicy();
-    const mailer = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: (smtp.server.address() as AddressInfo).port,
-      secure: false,
-      ignoreTLS: true,
-    });
     // The web server's address is known once it listens; the teller reads it when it tells.
     const teller = { base: '' };
     harness = await rolloutHarness(temporal, store.pool, {
-      databases: 4,
+      databases: 5,
       setup: ORDERS,
       policyFor: perStage,
       tellRollout: (notification) =>
         createRolloutTeller({
           store: store.pool,
           policy,
-          mailer,
+          mailer: smtp.mailer,
           slack: new WebClient('xoxb-test', { slackApiUrl: `${slackApi.url}/api/`, retryConfig: { retries: 0 } }),
           slackChannel: CHANNEL,
           webBaseUrl: teller.base,
           tokenKeys: KEYS,
         })(notification),
-      groups: ([dev, production, w1, w2]) => [
+      groups: ([dev, production, w1, w2, alone]) => [
         {
           name: 'shop-path',
           stages: [
             { environment: 'dev', targets: [dev!], waves: ['rest'], maxFailures: 0, pauseSeconds: 0 },
             { environment: 'production', targets: [production!], waves: ['rest'], maxFailures: 0, pauseSeconds: 0 },
           ],
+        },
+        {
+          name: 'alone',
+          stages: [{ environment: 'dev', targets: [alone!], waves: ['rest'], maxFailures: 0, pauseSeconds: 0 }],
         },
         {
           name: 'two-waves',
@@ -120,7 +108,7 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
     await harness?.close();
     server?.close();
     server?.closeAllConnections();
-    await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
+    await smtp?.close();
     await slackApi?.close();
     await store?.close();
     await temporal?.close();
@@ -133,7 +121,7 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
       .flatMap((b) => b.elements ?? []);
   const mailTo = (rolloutId: string, to: string, kind: string) =>
     waitFor(`${kind} mail to ${to}`, () =>
-      inbox.find(
+      smtp.mails.find(
         (m) =>
           m.headers.get('x-schemawright-request') === rolloutId &&
           m.headers.get('x-schemawright-kind') === kind &&
@@ -259,7 +247,7 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
     expect(summary.subject).toContain('Rollout completed');
     expect(summary.text).toContain('- production: 1 applied, 0 failed, 0 skipped, 0 pending');
     // No secret in what Slack or email carried.
-    const carried = JSON.stringify([slackApi.calls.map((c) => c.args), inbox.map((m) => m.text)]);
+    const carried = JSON.stringify([slackApi.calls.map((c) => c.args), smtp.mails.map((m) => m.text)]);
     for (const secret of [SECRET, 'r'.repeat(40)]) expect(carried).not.toContain(secret);
   });
 
@@ -331,5 +319,30 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
       ['ann', 'pause'],
       ['rita', 'abort'],
     ]);
+  });
+
+  it('Slack down: the question still goes out by email, the failure is audited, and the rollout goes on', async () => {
+    const { services } = harness;
+    slackApi.failNext('chat.postMessage', 'channel_not_found');
+    const { rolloutId } = await startRollout(services, {
+      group: 'alone',
+      title: 'orders get a note, Slack down',
+      requester: 'rita',
+      channel: 'cli',
+      source: { format: 'sql', text: ADD_NOTE },
+    });
+    await mailTo(rolloutId, 'ann@example.test', 'rollout-question');
+    const failed = await waitFor('the failed telling audited', async () =>
+      (await queryAudit(store.pool, { requestId: rolloutId })).find((e) => e.kind === 'notification-failed'),
+    );
+    expect(JSON.stringify(failed.data)).toContain('channel_not_found');
+    const view = await rolloutWhen(services, rolloutId, 'asked', openQuestion('approve:dev:'));
+    await decideRollout(services, rolloutId, {
+      questionId: view.questions[0]!.id,
+      optionId: 'apply',
+      person: 'ann',
+      channel: 'cli',
+    });
+    expect((await rolloutWhen(services, rolloutId, 'completed', rolloutEnded)).state).toBe('completed');
   });
 });

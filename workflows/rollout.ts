@@ -79,10 +79,8 @@ function activitiesFor(heartbeatSeconds = 60) {
         ],
       },
     }),
-    messengers: proxyActivities<RequestActivities & RolloutActivities>({
-      startToCloseTimeout: '1 minute',
-      retry: { maximumAttempts: 20 },
-    }),
+    messengers: proxyActivities<RequestActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 20 } }),
+    tellers: proxyActivities<RolloutActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } }),
   };
 }
 
@@ -654,7 +652,7 @@ class RolloutRun {
         pending: count('pending', 'applying'),
       };
     });
-    await this.activities.messengers.tellRollout({
+    await this.activities.tellers.tellRollout({
       kind,
       status: { ...status, stages },
       ...(question ? { question: (({ approvals: _approvals, ...view }) => view)(question) } : {}),

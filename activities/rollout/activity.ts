@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { getJson } from '../../store/artifacts';
+import { appendAudit } from '../../store/audit';
 import { targetFingerprint } from '../../postgres/target';
 import type { DecisionKeys, GatePolicy } from '../../workflows/design-request-messages';
 import {
@@ -37,7 +38,17 @@ export function createRolloutActivities(
   tell?: (notification: RolloutNotification) => Promise<void>,
 ): RolloutActivities {
   return {
-    tellRollout: async (notification) => tell?.(notification),
+    // As a request's notify: a channel that is down must not hold up or fail the rollout; it is audited instead.
+    tellRollout: async (notification) => {
+      await tell?.(notification).catch((error: Error) =>
+        appendAudit(store, {
+          kind: 'notification-failed',
+          requestId: notification.status.rolloutId,
+          target: notification.status.group,
+          data: { notification: notification.kind, recipients: notification.recipients, error: error.message },
+        }),
+      );
+    },
 
     fingerprintTargets: ({ targets }) =>
       heartbeating(async (progress) => {
