@@ -304,6 +304,14 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
     expect((await sender.interaction(click('1700000201.3'))).status).toBe(200);
     const paused = await rolloutWhen(services, rolloutId, 'paused', (v) => v.paused);
     expect(paused.state).not.toBe('completed');
+    // The root message shows it at once: paused, with Resume in place of Pause.
+    const shown = await waitFor('the root message paused', () =>
+      slackApi
+        .callsTo('chat.update')
+        .filter(about(rolloutId))
+        .find((c) => JSON.stringify(c.args.blocks).includes('(paused)')),
+    );
+    expect(buttons(shown).map((b) => b.action_id)).toEqual(['rollout-control:resume', 'rollout-control:abort']);
     await controlRollout(services, rolloutId, {
       action: 'abort',
       person: 'rita',

@@ -212,6 +212,23 @@ export interface StageCounts {
   pending: number;
 }
 
+/** What a rollout tells of its status: each stage's targets counted by state (stages in order), not the grid. */
+export function toldStatus(view: RolloutStatusView): RolloutNotification['status'] {
+  const { targets, reviews: _reviews, questions: _questions, resolved: _resolved, ...status } = view;
+  const stages = [...new Set(targets.map((t) => t.environment))].map((environment) => {
+    const states = targets.filter((t) => t.environment === environment).map((t) => t.state);
+    const count = (...which: TargetState[]) => states.filter((state) => which.includes(state)).length;
+    return {
+      environment,
+      applied: count('applied', 'unchanged'),
+      failed: count('failed', 'drifted'),
+      skipped: count('skipped', 'aborted'),
+      pending: count('pending', 'applying'),
+    };
+  });
+  return { ...status, stages };
+}
+
 export type ControlAction = 'pause' | 'resume' | 'skip' | 'retry' | 'abort';
 
 /**

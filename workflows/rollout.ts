@@ -34,6 +34,7 @@ import {
   rolloutStatus,
   targetRequestId,
   targetWorkflowId,
+  toldStatus,
   type ControlAction,
   type ControlInput,
   type ReviewView,
@@ -640,21 +641,10 @@ class RolloutRun {
    */
   async tell(kind: RolloutNotification['kind'], question?: Question): Promise<void> {
     if (!patched('rollout-telling')) return;
-    const { targets, reviews: _reviews, questions: _questions, resolved: _resolved, ...status } = this.view();
-    const stages = this.input.stages.map(({ environment }) => {
-      const states = targets.filter((t) => t.environment === environment).map((t) => t.state);
-      const count = (...which: string[]) => states.filter((state) => which.includes(state)).length;
-      return {
-        environment,
-        applied: count('applied', 'unchanged'),
-        failed: count('failed', 'drifted'),
-        skipped: count('skipped', 'aborted'),
-        pending: count('pending', 'applying'),
-      };
-    });
+    const status = toldStatus(this.view());
     await this.activities.tellers.tellRollout({
       kind,
-      status: { ...status, stages },
+      status,
       ...(question ? { question: (({ approvals: _approvals, ...view }) => view)(question) } : {}),
       recipients: kind === 'question' ? [...(question?.askedTo ?? [])] : kind === 'ended' ? [status.requester] : [],
     });
