@@ -251,7 +251,7 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
     for (const secret of [SECRET, 'r'.repeat(40)]) expect(carried).not.toContain(secret);
   });
 
-  it('the root message pauses a running rollout from Slack; an unsigned or forged click does nothing', async () => {
+  it('the root message pauses a running rollout from Slack, /dbdesign rollout skips a target; an unsigned or forged click, or a person not in the policy, does nothing', async () => {
     const { services } = harness;
     const { rolloutId } = await startRollout(services, {
       group: 'two-waves',
@@ -312,6 +312,24 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
         .find((c) => JSON.stringify(c.args.blocks).includes('(paused)')),
     );
     expect(buttons(shown).map((b) => b.action_id)).toEqual(['rollout-control:resume', 'rollout-control:abort']);
+    // The slash command: skip the waiting target as ann; someone the policy does not name resumes nothing.
+    const w2 = harness.databases[3]!;
+    const command = (user: string, text: string, n: number) =>
+      sender.command({
+        user_id: user,
+        text,
+        trigger_id: `tr-c${n}`,
+        response_url: `${slackApi.url}/response/roll-${n}`,
+      });
+    expect((await command('U0ANN', `rollout skip ${rolloutId} ${w2}`, 1)).status).toBe(200);
+    const skipped = await rolloutWhen(services, rolloutId, 'w2 skipped', (v) =>
+      v.targets.some((t) => t.name === w2 && t.state === 'skipped'),
+    );
+    expect(skipped.paused).toBe(true);
+    expect((await command('U0NOBODY', `rollout resume ${rolloutId}`, 2)).status).toBe(200);
+    const answer = await waitFor('the refusal', () => slackApi.responses.find((r) => r.path === '/response/roll-2'));
+    expect(String(answer.body.text)).toContain('is not in the approval policy');
+    expect((await rolloutStatusOf(services, rolloutId)).paused).toBe(true);
     await controlRollout(services, rolloutId, {
       action: 'abort',
       person: 'rita',
@@ -325,6 +343,7 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
       entries.filter((e) => e.kind === 'control').map((e) => [e.actor, (e.data as { action: string }).action]),
     ).toEqual([
       ['ann', 'pause'],
+      ['ann', 'skip'],
       ['rita', 'abort'],
     ]);
   });
