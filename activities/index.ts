@@ -13,6 +13,7 @@ import { createReportActivities } from './report/activity';
 import { createReviewActivities } from './review/activity';
 import { createRolloutActivities } from './rollout/activity';
 import type { ApprovalTrust } from '../approvals/signed-approvals';
+import type { RolloutNotification } from '../workflows/rollout-messages';
 import { createStackCheckActivities } from './stack-check';
 
 /** What every activity may use; built once per worker process. */
@@ -24,6 +25,8 @@ export interface ActivityDependencies {
   checkpointAudit?: () => Promise<unknown>;
   /** The keys and policy that verify approvals where targets are applied (requests and rollouts); absent: nothing applies. */
   approvals?: ApprovalTrust;
+  /** The approvals channels' teller of rollouts (Slack, email); see approvals/notify.ts. */
+  tellRollout?: (notification: RolloutNotification) => Promise<void>;
 }
 
 /**
@@ -47,6 +50,7 @@ export function createActivities(deps: ActivityDependencies) {
       deps.store,
       createReviewedApply(deps.store, review.renderChosenMigration),
       deps.approvals,
+      deps.tellRollout,
     ),
   };
 }

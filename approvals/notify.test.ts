@@ -1,9 +1,6 @@
+import { startSmtpInbox, type SmtpInbox } from '../test/support/smtp-inbox';
 import { WebClient } from '@slack/web-api';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import nodemailer from 'nodemailer';
 import type { Pool } from 'pg';
-import { SMTPServer } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,27 +70,15 @@ function statusWith(question: QuestionView, overrides: Partial<RequestStatusView
 describe('the notifier (the workflow notify activity) over real SMTP and a recorded Slack Web API', () => {
   let store: { pool: Pool; close(): Promise<void> };
   let slackApi: SlackApiStandIn;
-  let smtp: SMTPServer;
-  const inbox: ParsedMail[] = [];
+  let smtp: SmtpInbox;
   let notify: (n: StatusNotification) => Promise<void>;
   let question: QuestionView;
 
   beforeAll(async () => {
     store = await createTestStore();
     slackApi = await startSlackApiStandIn();
-    smtp = new SMTPServer({
-      secure: false,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData: (stream, _session, cb) => void simpleParser(stream).then((mail) => (inbox.push(mail), cb()), cb),
-    });
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
-    const mailer = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: (smtp.server.address() as AddressInfo).port,
-      secure: false,
-      ignoreTLS: true,
-    });
+    smtp = await startSmtpInbox();
+    const { mailer } = smtp;
     const slack = new WebClient('xoxb-test', { slackApiUrl: `${slackApi.url}/api/` });
     notify = createNotifier({
       store: store.pool,
@@ -126,7 +111,7 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
     };
   });
   afterAll(async () => {
-    await new Promise<void>((r) => smtp?.close(() => r()));
+    await smtp?.close();
     await slackApi?.close();
     await store?.close();
   });
@@ -140,8 +125,8 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
       summary: question.problem,
       status: statusWith(question),
     });
-    await waitFor('two question mails', () => (inbox.length >= 2 ? true : undefined));
-    const byRecipient = new Map(inbox.map((mail) => [(mail.to as { text: string }).text, mail]));
+    await waitFor('two question mails', () => (smtp.mails.length >= 2 ? true : undefined));
+    const byRecipient = new Map(smtp.mails.map((mail) => [(mail.to as { text: string }).text, mail]));
     expect([...byRecipient.keys()].sort()).toEqual(['ann@example.test', 'bob@example.test']);
     const mail = byRecipient.get('ann@example.test')!;
     expect(mail.subject).toBe('[schemawright] Decision needed: Index <b>orders</b> & <@U0ADA> (shop/production)');
@@ -235,7 +220,7 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
     const text = JSON.stringify(questionUpdate.args.blocks);
     expect(text).toContain('ann chose *Maintenance window* via email: “night is &lt;quiet&gt;”');
     expect(text).not.toContain('"actions"');
-    expect(inbox.filter((m) => m.subject?.includes('decided'))).toEqual([]);
+    expect(smtp.mails.filter((m) => m.subject?.includes('decided'))).toEqual([]);
   });
 
   it('a retried notification delivers only what failed the first time', async () => {
@@ -248,13 +233,13 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
       summary: question.problem,
       status,
     };
-    const mailsBefore = inbox.length;
+    const mailsBefore = smtp.mails.length;
     const postsBefore = slackApi.callsTo('chat.postMessage').length;
     slackApi.failNext('chat.update');
     await expect(notify(notification)).rejects.toThrow(
       /^notifying question on request req-2 failed: An API error occurred: internal_error$/,
     );
-    await waitFor('the first mail', () => (inbox.length > mailsBefore ? true : undefined));
+    await waitFor('the first mail', () => (smtp.mails.length > mailsBefore ? true : undefined));
     await notify(notification);
     await notify(notification);
     const posts = slackApi.callsTo('chat.postMessage').slice(postsBefore);
@@ -264,11 +249,13 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
       'req-2',
     ]);
     expect(rows[0].n).toBe(1);
-    expect(inbox.slice(mailsBefore).filter((m) => m.headers.get('x-schemawright-request') === 'req-2')).toHaveLength(1);
+    expect(
+      smtp.mails.slice(mailsBefore).filter((m) => m.headers.get('x-schemawright-request') === 'req-2'),
+    ).toHaveLength(1);
   });
 
   it('mails the final result to everyone involved and closes the root message', async () => {
-    const before = inbox.length;
+    const before = smtp.mails.length;
     const done = statusWith(
       {
         ...question,
@@ -285,8 +272,8 @@ describe('the notifier (the workflow notify activity) over real SMTP and a recor
       summary: 'done',
       status: done,
     });
-    await waitFor('three result mails', () => (inbox.length >= before + 3 ? true : undefined));
-    const result = inbox.slice(before);
+    await waitFor('three result mails', () => (smtp.mails.length >= before + 3 ? true : undefined));
+    const result = smtp.mails.slice(before);
     expect(result.map((m) => m.subject)).toEqual(
       Array(3).fill('[schemawright] Completed: Index <b>orders</b> & <@U0ADA> (shop/production)'),
     );

@@ -4,13 +4,14 @@ import { createMailer } from './email/mailer';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
 import type { Notification, QuestionView, StatusNotification } from '../workflows/design-request-messages';
-import { questionMail, resultMail, type MailContent } from './email/messages';
+import type { RolloutNotification } from '../workflows/rollout-messages';
+import { questionMail, resultMail, rolloutEndMail, rolloutQuestionMail, type MailContent } from './email/messages';
 import { issueToken, tokenKeysFrom, type TokenKeys } from './email/tokens';
 import { loadPolicy } from './policy';
 import type { Policy } from './policy';
 import { questionDetails } from './question-details';
 import { slackSettings } from './slack/app';
-import { escapeSlack, questionMessage, rootMessage } from './slack/blocks';
+import { escapeSlack, questionMessage, rolloutRootMessage, rootMessage } from './slack/blocks';
 import {
   questionMessageOf,
   rememberQuestionMessage,
@@ -38,19 +39,88 @@ const ASKING = new Set<Notification['kind']>(['question', 'reminder', 'rerouted'
  * silence the other (the activity is retried if either failed).
  */
 export function createNotifier(deps: NotifierDependencies): (notification: StatusNotification) => Promise<void> {
-  return async (notification) => {
-    const results = await Promise.allSettled([
-      deps.mailer ? sendMail(deps, deps.mailer, notification) : undefined,
-      deps.slack ? postSlack(deps, deps.slack, notification) : undefined,
-    ]);
-    const failures = results
-      .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
-      .map((r) => (r.reason as Error).message);
-    if (failures.length)
-      throw new Error(
-        `notifying ${notification.kind} on request ${notification.requestId} failed: ${failures.join('; ')}`,
-      );
-  };
+  return (notification) =>
+    bothChannels(
+      `notifying ${notification.kind} on request ${notification.requestId}`,
+      deps.mailer && sendMail(deps, deps.mailer, notification),
+      deps.slack && postSlack(deps, deps.slack, notification),
+    );
+}
+
+/** Email and Slack each on its own; the activity fails (and is retried) when either did. */
+async function bothChannels(what: string, ...deliveries: (Promise<void> | undefined)[]): Promise<void> {
+  const results = await Promise.allSettled(deliveries);
+  const failures = results
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => (r.reason as Error).message);
+  if (failures.length) throw new Error(`${what} failed: ${failures.join('; ')}`);
+}
+
+/**
+ * The rollout's `tellRollout` activity: one Slack root message per rollout, posted at its first
+ * telling and updated at every one after (each wave); each question in its thread, with a button
+ * per option, and mailed to its approvers with their own signed links; the end mailed to the requester.
+ */
+export function createRolloutTeller(deps: NotifierDependencies): (notification: RolloutNotification) => Promise<void> {
+  return (notification) =>
+    bothChannels(
+      `telling ${notification.kind} on rollout ${notification.status.rolloutId}`,
+      deps.mailer && mailRollout(deps, deps.mailer, notification),
+      deps.slack && postRollout(deps, deps.slack, notification),
+    );
+}
+
+/** One telling of a rollout, told apart from the others: a question by its id, a wave by where the rollout was. */
+function rolloutKey({ kind, status, question }: RolloutNotification): string {
+  const where = status.current ? `${status.current.environment}:${status.current.wave}` : '';
+  return ['rollout', status.rolloutId, kind, question?.id ?? where, status.state].join('|');
+}
+
+async function mailRollout(deps: NotifierDependencies, mailer: Transporter, notification: RolloutNotification) {
+  const { status, question } = notification;
+  const recipients = notification.recipients.map((id) => deps.policy.person(id)).filter((p) => p?.email);
+  const details = question && (await questionDetails(deps.store, question));
+  for (const person of recipients)
+    await once(deps.store, `${rolloutKey(notification)}|mail|${person!.id}`, async () => {
+      let content: MailContent | undefined;
+      if (notification.kind === 'ended') content = rolloutEndMail(status, deps.webBaseUrl);
+      else if (question && details) {
+        const { token } = await issueToken(deps.store, deps.tokenKeys, {
+          requestId: status.rolloutId,
+          questionId: question.id,
+          person: person!.id,
+          expiresAt: Math.floor(Date.parse(question.expiresAt) / 1000),
+          rollout: true,
+        });
+        content = rolloutQuestionMail(status, details, token, deps.webBaseUrl);
+      }
+      if (content) await send(deps, mailer, person!.email!, content, status.rolloutId, `rollout-${notification.kind}`);
+    });
+}
+
+async function postRollout(deps: NotifierDependencies, slack: WebClient, notification: RolloutNotification) {
+  const { status, question } = notification;
+  const root = rolloutRootMessage(status, deps.webBaseUrl);
+  let thread = await threadOf(deps.store, status.rolloutId);
+  if (!thread) {
+    if (!deps.slackChannel) return; // no channel to follow rollouts in
+    const posted = await slack.chat.postMessage({ channel: deps.slackChannel, ...root });
+    thread = await rememberThread(deps.store, status.rolloutId, { channel: posted.channel!, ts: posted.ts! });
+  } else await slack.chat.update({ channel: thread.channel, ts: thread.ts, ...root });
+  if (notification.kind !== 'question' || !question) return;
+  const known = await questionMessageOf(deps.store, status.rolloutId, question.id);
+  if (known) return;
+  const message = questionMessage(
+    { title: status.title, requestId: status.rolloutId, rollout: true },
+    await questionDetails(deps.store, question),
+    deps.webBaseUrl,
+    mentions(deps, notification.recipients),
+  );
+  const posted = await slack.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, ...message });
+  await rememberQuestionMessage(deps.store, status.rolloutId, question.id, {
+    channel: posted.channel!,
+    ts: posted.ts!,
+  });
 }
 
 function questionOf(notification: StatusNotification): QuestionView | undefined {
@@ -119,12 +189,23 @@ async function sendMail(
     );
 }
 
-async function deliver(
+function deliver(
   deps: NotifierDependencies,
   mailer: Transporter,
   notification: StatusNotification,
   to: string,
   content: MailContent,
+): Promise<void> {
+  return send(deps, mailer, to, content, notification.requestId, notification.kind);
+}
+
+async function send(
+  deps: NotifierDependencies,
+  mailer: Transporter,
+  to: string,
+  content: MailContent,
+  requestId: string,
+  kind: string,
 ): Promise<void> {
   await mailer.sendMail({
     from: deps.mailFrom ?? 'schemawright <schemawright@localhost>',
@@ -132,7 +213,7 @@ async function deliver(
     subject: content.subject,
     text: content.text,
     html: content.html,
-    headers: { 'X-Schemawright-Request': notification.requestId, 'X-Schemawright-Kind': notification.kind },
+    headers: { 'X-Schemawright-Request': requestId, 'X-Schemawright-Kind': kind },
   });
 }
 
@@ -217,13 +298,17 @@ async function postSlack(
 export function openNotifier(
   env: Environment,
   store: Pool,
-): { notify: (notification: StatusNotification) => Promise<void>; close(): void } {
+): {
+  notify: (notification: StatusNotification) => Promise<void>;
+  tellRollout: (notification: RolloutNotification) => Promise<void>;
+  close(): void;
+} {
   const mailer = createMailer(env);
   // Slack is on only where the web server takes its clicks: buttons that go nowhere help no one.
   const botToken = slackSettings(env)?.botToken;
   // The activity retries with its own backoff; the client's default (10 retries over 30 minutes) would outlive it.
   const slack = botToken ? new WebClient(botToken, { retryConfig: { retries: 1 } }) : undefined;
-  const notify = createNotifier({
+  const deps: NotifierDependencies = {
     store,
     policy: loadPolicy(env.approvals.policyPath),
     mailer,
@@ -232,6 +317,6 @@ export function openNotifier(
     slackChannel: env.approvals.slack.channel,
     webBaseUrl: env.approvals.webBaseUrl,
     tokenKeys: tokenKeysFrom(env),
-  });
-  return { notify, close: () => mailer.close() };
+  };
+  return { notify: createNotifier(deps), tellRollout: createRolloutTeller(deps), close: () => mailer.close() };
 }

@@ -27,6 +27,7 @@ import {
 import { PolicyError } from './policy';
 import {
   quoteVisibility,
+  decideRequest,
   refusalOf,
   RequestInputError,
   sourceName,
@@ -177,6 +178,19 @@ export async function decideRollout(
       option: decision.optionId,
     });
   }
+}
+
+/**
+ * A decision from a channel on a question it delivered: a rollout's when the channel's own signed
+ * message said so (the email link's token, Slack's signed button), a request's otherwise.
+ */
+export function decideAsked(
+  services: Pick<RequestServices, 'temporal' | 'store' | 'decisions'>,
+  asked: { requestId: string; rollout?: boolean },
+  decision: DecisionInput,
+  actionId?: string,
+): Promise<DecisionReceipt> {
+  return (asked.rollout ? decideRollout : decideRequest)(services, asked.requestId, decision, actionId);
 }
 
 /** Pause, resume, skip or retry a target, or abort the rest: signed, validated and audited by the rollout. */

@@ -1,9 +1,6 @@
-import type { AddressInfo } from 'node:net';
+import { startSmtpInbox, type SmtpInbox } from './support/smtp-inbox';
 import type { Server } from 'node:http';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import nodemailer from 'nodemailer';
 import type { Pool } from 'pg';
-import { SMTPServer } from 'smtp-server';
 import { createNotifier } from '../approvals/notify';
 import { parseTokenKeys, signToken, verifyToken } from '../approvals/email/tokens';
 import { loadPolicy } from '../approvals/policy';
@@ -34,25 +31,18 @@ describe('approvals end to end: Slack, email and the API decide a real request',
   let store: { pool: Pool; close(): Promise<void> };
   let harness: RequestHarness;
   let slackApi: SlackApiStandIn;
-  let smtp: SMTPServer;
+  let smtp: SmtpInbox;
   let server: Server;
   let base: string;
   let sender: SlackSender;
   let notify: ReturnType<typeof createNotifier>;
-  const inbox: ParsedMail[] = [];
 
   beforeAll(async () => {
     temporal = await connectTemporal();
     store = await createTestStore();
     harness = await requestHarness(temporal, store.pool, { targetSetup: ORDERS });
     slackApi = await startSlackApiStandIn();
-    smtp = new SMTPServer({
-      secure: false,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData: (s, _x, cb) => void simpleParser(s).then((m) => (inbox.push(m), cb()), cb),
-    });
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+    smtp = await startSmtpInbox();
     const services = { ...harness.services, policy: loadPolicy() };
     const slack = createSlackApp({
       services,
@@ -69,18 +59,13 @@ describe('approvals end to end: Slack, email and the API decide a real request',
     });
     base = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;
     sender = new SlackSender(`${base}/slack/events`, SECRET);
-    const mailer = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: (smtp.server.address() as AddressInfo).port,
-      secure: false,
-      ignoreTLS: true,
-    });
+    const { mailer } = smtp;
     notify = createNotifier({ store: store.pool, policy: services.policy, mailer, webBaseUrl: base, tokenKeys: KEYS });
   });
   afterAll(async () => {
     server?.close();
     server?.closeAllConnections();
-    await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
+    await smtp?.close();
     await slackApi?.close();
     await harness?.close();
     await store?.close();
@@ -106,7 +91,7 @@ describe('approvals end to end: Slack, email and the API decide a real request',
   /** Mails the question as the notify activity does, and returns ann's link for `option`. */
   async function mailedLink(status: RequestStatusView, person: string, option: string): Promise<string> {
     const question = status.questions[0];
-    const before = inbox.length;
+    const before = smtp.mails.length;
     await notify({
       kind: 'question',
       requestId: status.requestId,
@@ -116,7 +101,7 @@ describe('approvals end to end: Slack, email and the API decide a real request',
       status,
     });
     const mail = await waitFor('the question mail', () =>
-      inbox.slice(before).find((m) => m.headers.get('x-schemawright-request') === status.requestId),
+      smtp.mails.slice(before).find((m) => m.headers.get('x-schemawright-request') === status.requestId),
     );
     const link = [...mail.text!.matchAll(/Choose: (\S+)/g)]
       .map((m) => m[1])

@@ -69,6 +69,7 @@ export async function runWorker(env = readEnvironment()): Promise<void> {
         observeNotification(notification);
         return notifier.notify(notification);
       },
+      tellRollout: notifier.tellRollout,
       checkpointAudit,
       // Approvals (of requests and rollouts) are verified where targets change, with this worker's keys and policy.
       approvals: {

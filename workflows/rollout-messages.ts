@@ -190,6 +190,45 @@ export function targetRequestId(rolloutId: string, target: string): string {
   return `${rolloutId}:${target}`;
 }
 
+/**
+ * What the rollout tells its people through the approvals channels: a question to its approvers,
+ * a wave done (Slack's root message is updated), or the end (the requester gets the summary).
+ */
+export interface RolloutNotification {
+  kind: 'question' | 'wave' | 'ended';
+  /** Counts, not the grid: a rollout over 1,000 targets keeps its history small. */
+  status: Omit<RolloutStatusView, 'targets' | 'reviews' | 'questions' | 'resolved'> & { stages: StageCounts[] };
+  question?: QuestionView;
+  /** Policy person ids: the question's approvers, or the requester at the end; none for a wave. */
+  recipients: string[];
+}
+
+/** A stage's targets by state, as a rollout's summaries show them (production's approvers see the earlier ones). */
+export interface StageCounts {
+  environment: string;
+  applied: number;
+  failed: number;
+  skipped: number;
+  pending: number;
+}
+
+/** What a rollout tells of its status: each stage's targets counted by state (stages in order), not the grid. */
+export function toldStatus(view: RolloutStatusView): RolloutNotification['status'] {
+  const { targets, reviews: _reviews, questions: _questions, resolved: _resolved, ...status } = view;
+  const stages = [...new Set(targets.map((t) => t.environment))].map((environment) => {
+    const states = targets.filter((t) => t.environment === environment).map((t) => t.state);
+    const count = (...which: TargetState[]) => states.filter((state) => which.includes(state)).length;
+    return {
+      environment,
+      applied: count('applied', 'unchanged'),
+      failed: count('failed', 'drifted'),
+      skipped: count('skipped', 'aborted'),
+      pending: count('pending', 'applying'),
+    };
+  });
+  return { ...status, stages };
+}
+
 export type ControlAction = 'pause' | 'resume' | 'skip' | 'retry' | 'abort';
 
 /**

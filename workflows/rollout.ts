@@ -35,10 +35,12 @@ import {
   rolloutStatus,
   targetRequestId,
   targetWorkflowId,
+  toldStatus,
   type ControlAction,
   type ControlInput,
   type ReviewView,
   type RolloutInput,
+  type RolloutNotification,
   type RolloutStage,
   type RolloutState,
   type RolloutStatusView,
@@ -88,6 +90,7 @@ function activitiesFor(heartbeatSeconds = 60) {
       },
     }),
     messengers: proxyActivities<RequestActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 20 } }),
+    tellers: proxyActivities<RolloutActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } }),
   };
 }
 
@@ -183,6 +186,7 @@ async function carryOut(input: RolloutInput, run: RolloutRun): Promise<Omit<Roll
       if (wave > 0 && stage.pauseSeconds > 0)
         await condition(() => run.aborted !== undefined, stage.pauseSeconds * 1000);
       const next = await run.wave(stage, wave);
+      await run.tell('wave');
       if (next === 'aborted') return await run.finish('aborted', run.endedBy('aborted'));
       if (next === 'next-run' || (run.historyLong() && wave + 1 < stage.waves.length))
         return await run.continueInNewRun(index, next === 'next-run' ? wave : wave + 1);
@@ -370,6 +374,7 @@ class RolloutRun {
         stage: stage.environment,
       });
     await this.flush();
+    for (const question of fresh) await this.tell('question', question);
     const settled = () =>
       this.aborted !== undefined || asked.every((q) => q.state !== 'open') || asked.some((q) => q.state === 'rejected');
     for (;;) {
@@ -474,6 +479,7 @@ class RolloutRun {
     this.state = 'awaiting-approval';
     await this.record('question-raised', { question: question.id, askedTo: question.askedTo, failed });
     await this.flush();
+    await this.tell('question', question);
     for (;;) {
       const woke = await condition(
         () => question.state !== 'open' || this.aborted !== undefined || this.untold.length > 0,
@@ -633,6 +639,7 @@ class RolloutRun {
     this.current = undefined;
     await this.record(state === 'failed' ? 'failure' : state, { outcome });
     await this.flush();
+    await this.tell('ended');
     const { questions: _questions, ...result } = this.view();
     return result;
   }
@@ -661,6 +668,21 @@ class RolloutRun {
       { key: RequestTarget, value: target },
       { key: RequestEnvironment, value: stage.environment },
     ];
+  }
+
+  /**
+   * The approvers asked, Slack's root message brought up to date, the requester told the end: after
+   * the audit entries, which lead. Histories recorded before rollouts told anyone replay without it.
+   */
+  async tell(kind: RolloutNotification['kind'], question?: Question): Promise<void> {
+    if (!patched('rollout-telling')) return;
+    const status = toldStatus(this.view());
+    await this.activities.tellers.tellRollout({
+      kind,
+      status,
+      ...(question ? { question: (({ approvals: _approvals, ...view }) => view)(question) } : {}),
+      recipients: kind === 'question' ? [...(question?.askedTo ?? [])] : kind === 'ended' ? [status.requester] : [],
+    });
   }
 
   /** The audit entries waiting, in one activity: the log leads what the rollout does next. */

@@ -1,9 +1,15 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { getJson } from '../../store/artifacts';
+import { appendAudit } from '../../store/audit';
 import { targetFingerprint } from '../../postgres/target';
 import type { ApprovalTrust } from '../../approvals/signed-approvals';
-import { targetRequestId, type RolloutTargetInput, type RolloutTargets } from '../../workflows/rollout-messages';
+import {
+  targetRequestId,
+  type RolloutNotification,
+  type RolloutTargetInput,
+  type RolloutTargets,
+} from '../../workflows/rollout-messages';
 import type { ApplyReviewedOutcome, RequestActivities } from '../contracts';
 import { heartbeating } from '../heartbeat';
 import { approvalProblem } from './approvals';
@@ -13,6 +19,8 @@ export interface RolloutActivities {
   fingerprintTargets(input: { targets: string[] }): Promise<Record<string, string>>;
   /** One target's apply: its approvals verified, then the reviewed apply under the lock with its drift check. */
   applyRolloutTarget(input: RolloutTargetInput): Promise<ApplyReviewedOutcome>;
+  /** Slack and email, through the approvals channels' teller (approvals/notify.ts); a worker without one tells no one. */
+  tellRollout(notification: RolloutNotification): Promise<void>;
 }
 
 const FINGERPRINTS_AT_ONCE = 8;
@@ -21,8 +29,21 @@ export function createRolloutActivities(
   store: Pool,
   applyReviewed: RequestActivities['applyReviewed'],
   trust: ApprovalTrust | undefined,
+  tell?: (notification: RolloutNotification) => Promise<void>,
 ): RolloutActivities {
   return {
+    // As a request's notify: a channel that is down must not hold up or fail the rollout; it is audited instead.
+    tellRollout: async (notification) => {
+      await tell?.(notification).catch((error: Error) =>
+        appendAudit(store, {
+          kind: 'notification-failed',
+          requestId: notification.status.rolloutId,
+          target: notification.status.group,
+          data: { notification: notification.kind, recipients: notification.recipients, error: error.message },
+        }),
+      );
+    },
+
     fingerprintTargets: ({ targets }) =>
       heartbeating(async (progress) => {
         const fingerprints: Record<string, string> = {};

@@ -20,6 +20,8 @@ export interface TokenClaims {
   person: string;
   /** Epoch seconds. */
   expiresAt: number;
+  /** The question is a rollout's (requestId is then the rollout's id): signed, so a link cannot be turned to a request. */
+  rollout?: boolean;
 }
 
 export class TokenError extends Error {
@@ -79,7 +81,14 @@ function mac(secret: Buffer, data: string): Buffer {
 
 export function signToken(keys: TokenKeys, claims: TokenClaims): string {
   const payload = Buffer.from(
-    JSON.stringify({ j: claims.jti, r: claims.requestId, q: claims.questionId, p: claims.person, e: claims.expiresAt }),
+    JSON.stringify({
+      j: claims.jti,
+      r: claims.requestId,
+      q: claims.questionId,
+      p: claims.person,
+      e: claims.expiresAt,
+      ...(claims.rollout ? { k: 'rollout' } : {}),
+    }),
   ).toString('base64url');
   const signed = `${keys.signing.kid}.${payload}`;
   return `${signed}.${mac(keys.signing.secret, signed).toString('base64url')}`;
@@ -111,8 +120,16 @@ export function verifyToken(keys: TokenKeys, token: string, now = Date.now()): T
     q: string;
     p: string;
     e: number;
+    k?: string;
   };
-  const claims: TokenClaims = { jti: raw.j, requestId: raw.r, questionId: raw.q, person: raw.p, expiresAt: raw.e };
+  const claims: TokenClaims = {
+    jti: raw.j,
+    requestId: raw.r,
+    questionId: raw.q,
+    person: raw.p,
+    expiresAt: raw.e,
+    ...(raw.k === 'rollout' ? { rollout: true } : {}),
+  };
   if (now >= claims.expiresAt * 1000) {
     throw new TokenError(
       'expired',

@@ -7,6 +7,7 @@ import type { SlackContext } from './context';
 import { registerDecisionButtons } from './decision-buttons';
 import { registerHome } from './home';
 import { registerKickoff } from './kickoff';
+import { registerRolloutControls } from './rollout-controls';
 import { SlackReachabilityCheck, type ReachabilityTimings, type SlackReachability } from './reachability';
 
 export interface SlackAppOptions extends SlackContext {
@@ -82,6 +83,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   registerCommands(app, context);
   registerKickoff(app, context);
   registerDecisionButtons(app, context);
+  registerRolloutControls(app, context);
   registerHome(app, context);
 
   return {

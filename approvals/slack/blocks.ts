@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/web-api';
 import { PHASES, type QuestionView, type RequestStatusView } from '../../workflows/design-request-messages';
-import { requestUrl } from '../email/messages';
+import type { ControlAction, RolloutNotification } from '../../workflows/rollout-messages';
+import { requestUrl, rolloutUrl } from '../email/messages';
 import { blockingText, optionTitle, type QuestionDetails } from '../question-details';
 
 /** Slack mrkdwn treats &, < and > as control characters: user text must not open links or mentions. */
@@ -18,6 +19,8 @@ export interface DecisionButtonValue {
   optionId: string;
   /** Going against it (or rejecting) needs a comment: the confirm modal asks for one. */
   recommended: boolean;
+  /** A rollout's question (requestId is the rollout's id): the click decides through the rollout. */
+  rollout?: true;
 }
 
 export const DECIDE_ACTION_PREFIX = 'decide:';
@@ -52,6 +55,84 @@ export function rootMessage(status: RequestStatusView, webBaseUrl: string): { te
   };
 }
 
+/**
+ * A rollout's root message, updated per wave: its state, where it is, and each stage's targets by
+ * state; the controls a person may use on it while it runs.
+ */
+export function rolloutRootMessage(
+  status: RolloutNotification['status'],
+  webBaseUrl: string,
+): { text: string; blocks: KnownBlock[] } {
+  const where = status.current
+    ? ` · ${status.current.environment} wave ${status.current.wave}/${status.current.waves}`
+    : '';
+  const text = `${escapeSlack(status.title)}: rollout ${status.state}${where}`;
+  const running = !['completed', 'failed', 'aborted', 'rejected', 'expired'].includes(status.state);
+  const control = (action: ControlAction, title: string, style?: 'danger') => ({
+    type: 'button' as const,
+    action_id: `${CONTROL_ACTION_PREFIX}${action}`,
+    text: { type: 'plain_text' as const, text: title },
+    value: JSON.stringify({ rolloutId: status.rolloutId, action } satisfies ControlButtonValue),
+    ...(style ? { style } : {}),
+  });
+  return {
+    text,
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `*${escapeSlack(status.title)}*\nrollout over \`${escapeSlack(status.group)}\`, requested by ${escapeSlack(status.requester)} · <${rolloutUrl(webBaseUrl, status.rolloutId)}|rollout ${escapeSlack(status.rolloutId)}>`,
+        },
+      },
+      {
+        type: 'context',
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: `*${escapeSlack(status.state)}*${status.paused ? ' (paused)' : ''}${escapeSlack(where)}`,
+          },
+        ],
+      },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: status.stages
+            .map(
+              (s) =>
+                `*${escapeSlack(s.environment)}*: ${s.applied} applied · ${s.failed} failed · ${s.skipped} skipped · ${s.pending} pending`,
+            )
+            .join('\n'),
+        },
+      },
+      ...(status.outcome
+        ? [{ type: 'section', text: { type: 'mrkdwn', text: escapeSlack(status.outcome) } } satisfies KnownBlock]
+        : []),
+      ...(running
+        ? [
+            {
+              type: 'actions',
+              block_id: `rollout:${status.rolloutId}`.slice(0, 255),
+              elements: [
+                status.paused ? control('resume', 'Resume') : control('pause', 'Pause'),
+                control('abort', 'Abort the rest', 'danger'),
+              ],
+            } satisfies KnownBlock,
+          ]
+        : []),
+    ],
+  };
+}
+
+/** What a control button carries: the person is whoever clicks, known from Slack's signed request. */
+export interface ControlButtonValue {
+  rolloutId: string;
+  action: ControlAction;
+}
+
+export const CONTROL_ACTION_PREFIX = 'rollout-control:';
+
 function stateEmoji(state: RequestStatusView['state']): string {
   return {
     running: ':hourglass_flowing_sand:',
@@ -67,7 +148,7 @@ function stateEmoji(state: RequestStatusView['state']): string {
 
 /** An escalation: the problem, each option with its impact, the recommendation, a button per option, a link to the report. */
 export function questionMessage(
-  status: RequestStatusView,
+  status: Pick<RequestStatusView, 'title' | 'requestId'> & { rollout?: true },
   details: QuestionDetails,
   webBaseUrl: string,
   mention: string[] = [],
@@ -126,6 +207,7 @@ export function questionMessage(
             questionId: question.id,
             optionId: o.id,
             recommended: o.id === question.recommendation.optionId,
+            ...(status.rollout ? { rollout: true as const } : {}),
           } satisfies DecisionButtonValue),
           ...(o.id === 'reject'
             ? { style: 'danger' as const }
@@ -137,7 +219,7 @@ export function questionMessage(
           type: 'button' as const,
           action_id: 'open-report',
           text: { type: 'plain_text' as const, text: 'Full report' },
-          url: requestUrl(webBaseUrl, status.requestId),
+          url: status.rollout ? rolloutUrl(webBaseUrl, status.requestId) : requestUrl(webBaseUrl, status.requestId),
         },
       ],
     });

@@ -1,9 +1,11 @@
 import type { App } from '@slack/bolt';
 import { queryAudit } from '../../store/audit';
-import { listRequests, requestStatus, UnknownRequestError } from '../requests';
+import type { ControlAction } from '../../workflows/rollout-messages';
+import { listRequests, RefusedError, requestStatus, UnknownRequestError } from '../requests';
 import { escapeSlack } from './blocks';
 import { NotInPolicyError, personOf, type SlackContext } from './context';
 import { kickoffModal } from './kickoff';
+import { controlFromSlack } from './rollout-controls';
 import { requestUrl } from '../email/messages';
 
 const HELP = [
@@ -11,9 +13,11 @@ const HELP = [
   '`/dbdesign status ID` shows a request.',
   '`/dbdesign list` lists open requests.',
   '`/dbdesign history [target]` shows the latest audited events.',
+  '`/dbdesign rollout pause|resume|abort ID` and `/dbdesign rollout skip|retry ID TARGET` control a rollout.',
 ].join('\n');
 
 const READS = ['status', 'list', 'history'];
+const CONTROLS: readonly ControlAction[] = ['pause', 'resume', 'abort', 'skip', 'retry'];
 
 /** `/dbdesign [status ID | list | history [target]]`: acked at once; the modal opens before any slow work. */
 export function registerCommands(app: App, context: SlackContext): void {
@@ -27,6 +31,16 @@ export function registerCommands(app: App, context: SlackContext): void {
     }
     await ack();
     const reply = async (text: string) => void (await respond({ response_type: 'ephemeral', text }));
+    const [action, rolloutId, target] = rest as [ControlAction, string?, string?];
+    if (verb === 'rollout' && CONTROLS.includes(action) && rolloutId) {
+      try {
+        const view = await controlFromSlack(context, client, command.user_id, rolloutId, action, target);
+        await reply(`Rollout ${escapeSlack(rolloutId)}: ${action} done; it is ${view.paused ? 'paused' : view.state}.`);
+      } catch (error) {
+        await answerError(reply, error);
+      }
+      return;
+    }
     try {
       // Requests and the audit log are for the policy's people only: anyone else is refused, and audited.
       await personOf(
@@ -46,7 +60,8 @@ export function registerCommands(app: App, context: SlackContext): void {
 }
 
 async function answerError(reply: (text: string) => Promise<void>, error: unknown): Promise<void> {
-  if (error instanceof UnknownRequestError)
+  if (error instanceof RefusedError) await reply(`Refused: ${escapeSlack(error.reason)}`);
+  else if (error instanceof UnknownRequestError)
     await reply(`No request ${escapeSlack(error.requestId)}: \`/dbdesign list\` shows the open ones.`);
   else if (error instanceof NotInPolicyError) await reply(escapeSlack(error.message));
   else {

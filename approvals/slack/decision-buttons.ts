@@ -1,7 +1,8 @@
 import type { App, BlockButtonAction, SlackViewAction } from '@slack/bolt';
 import type { View } from '@slack/web-api';
 import { questionDetails } from '../question-details';
-import { decideRequest, RefusedError, requestStatus, UnknownRequestError } from '../requests';
+import { RefusedError, requestStatus, UnknownRequestError } from '../requests';
+import { decideAsked } from '../rollouts';
 import { DECIDE_ACTION_PREFIX, escapeSlack, questionMessage, type DecisionButtonValue } from './blocks';
 import { personOf, tellPrivately, NotInPolicyError, type SlackContext } from './context';
 import { questionMessageOf } from './threads';
@@ -73,13 +74,14 @@ export function registerDecisionButtons(app: App, context: SlackContext): void {
     await ack();
     const comment = view.state.values.comment?.value?.value?.trim() || undefined;
     try {
-      await decideRequest(
+      await decideAsked(
         context.services,
-        metadata.requestId,
+        metadata,
         { questionId: metadata.questionId, optionId: metadata.optionId, person: person.id, channel: 'slack', comment },
         metadata.actionId,
       );
-      await showVotes(context, client, metadata);
+      // A rollout's question message shows the decision when the rollout next tells.
+      if (!metadata.rollout) await showVotes(context, client, metadata);
     } catch (error) {
       if (error instanceof RefusedError || error instanceof UnknownRequestError) {
         await tellPrivately(

@@ -446,7 +446,8 @@ export function requestPage(data: RequestPageData): string {
 
 /** The page an email link opens: shows the question and a form; only the POST decides. */
 export function decisionPage(input: {
-  status: RequestStatusView;
+  /** A request's, or a rollout's told as one: its kind `rollout`, its target the group, its environment the stage. */
+  status: Pick<RequestStatusView, 'title' | 'requestId' | 'requester' | 'target' | 'environment'> & { kind: string };
   details: QuestionDetails;
   person: string;
   token: string;

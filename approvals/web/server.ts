@@ -40,6 +40,7 @@ import {
   type RefusedKind,
   type RequestServices,
 } from '../requests';
+import { decideAsked, rolloutStatusOf } from '../rollouts';
 import { describeReachability, type SlackReachability } from '../slack/reachability';
 import { apiPerson } from './api-person';
 import { asset } from './assets';
@@ -291,7 +292,9 @@ async function showDecision(c: Ctx, deps: WebDependencies): Promise<Response> {
       ),
       410,
     );
-  const status = await requestStatus(deps.services, claims.requestId);
+  const status = claims.rollout
+    ? await rolloutAsRequest(deps, claims.requestId, claims.questionId)
+    : await requestStatus(deps.services, claims.requestId);
   const question = status.questions.find((q) => q.id === claims.questionId);
   if (!question)
     throw new HttpError(
@@ -319,6 +322,18 @@ async function showDecision(c: Ctx, deps: WebDependencies): Promise<Response> {
   return c.html(html, 200, {
     'set-cookie': `${CSRF_COOKIE}=${nonce}; HttpOnly; SameSite=Strict; Path=/decide`,
   });
+}
+
+/** A rollout's question as the decision page shows it: the group for the target, the question's stage for the environment. */
+async function rolloutAsRequest(deps: WebDependencies, rolloutId: string, questionId: string) {
+  const rollout = await rolloutStatusOf(deps.services, rolloutId);
+  return {
+    ...rollout,
+    requestId: rollout.rolloutId,
+    kind: 'rollout',
+    target: rollout.group,
+    environment: questionId.split(':')[1] ?? '',
+  };
 }
 
 async function postDecision(c: Ctx, deps: WebDependencies): Promise<Response> {
@@ -356,9 +371,9 @@ async function postDecision(c: Ctx, deps: WebDependencies): Promise<Response> {
   const link = { href: `/requests/${encodeURIComponent(claims.requestId)}`, text: 'See the request' };
   try {
     const comment = form.get('comment')?.trim() || undefined;
-    const receipt = await decideRequest(
+    const receipt = await decideAsked(
       deps.services,
-      claims.requestId,
+      claims,
       { questionId: claims.questionId, optionId, person: claims.person, channel: 'email', comment },
       `email-${claims.jti}`,
     );

@@ -5,7 +5,7 @@ import { rolloutStatusOf, type RolloutServices } from '../../approvals/rollouts'
 import { waitFor } from '../../stack/wait';
 import { databaseUrl } from '../../store/database';
 import type { DecisionKeys, GatePolicy } from '../../workflows/design-request-messages';
-import type { RolloutStatusView } from '../../workflows/rollout-messages';
+import type { RolloutNotification, RolloutStatusView } from '../../workflows/rollout-messages';
 import { createWorker } from '../../workers/worker';
 import { patientGates, testPolicy, testSigner } from './requests';
 import { testStack, uniqueName, workflowBundle, type TemporalConnections } from './stack';
@@ -35,6 +35,8 @@ export async function rolloutHarness(
     policyFor?: (group: string, environment: string) => GatePolicy;
     /** The keys the worker verifies approvals with (default: the test signer's). */
     decisionKeys?: DecisionKeys;
+    /** The approvals channels' teller (approvals/notify.ts): absent, the rollout tells no one. */
+    tellRollout?: (notification: RolloutNotification) => Promise<void>;
   },
 ): Promise<RolloutHarness> {
   const admin = testStack().postgresAdminUrl;
@@ -58,6 +60,7 @@ export async function rolloutHarness(
     deps: {
       store,
       approvals: { decisionKeys: options.decisionKeys ?? testSigner.publicKeys, gatePolicyFor: policyFor },
+      tellRollout: options.tellRollout,
     },
     workflowBundle: await workflowBundle(),
   });
