@@ -32,6 +32,7 @@ export interface AuditEntry {
 
 export interface AuditFilters {
   requestId?: string;
+  kind?: string;
   target?: string;
   actor?: string;
   since?: Date;
@@ -186,6 +187,7 @@ export async function queryAudit(pool: Pool, filters: AuditFilters = {}): Promis
     where.push(condition.replace('?', `$${params.length}`));
   };
   if (filters.requestId !== undefined) add('request_id = ?', filters.requestId);
+  if (filters.kind !== undefined) add('kind = ?', filters.kind);
   if (filters.target !== undefined) add('target = ?', filters.target);
   if (filters.actor !== undefined) add('actor = ?', filters.actor);
   if (filters.since !== undefined) add('at >= ?', filters.since);

@@ -228,4 +228,61 @@ describe('a rollout promotes one reviewed change through environments, each appr
       await querySql(testStack().postgresAdminUrl, `DROP DATABASE IF EXISTS "${victim}" WITH (FORCE)`);
     }
   });
+
+  it("a child started straight through Temporal does not count the requester's own approval where the stage separates duties, whatever requester its input names", async () => {
+    const { services } = harness;
+    const production = harness.databases[2]!;
+    // carl approves production, and here requests the rollout: the rollout refuses his approval, a forged child must too.
+    const { rolloutId } = await startRollout(services, {
+      group: 'shop-path',
+      title: 'orders get a label',
+      requester: 'carl',
+      channel: 'cli',
+      source: { format: 'sql', text: 'ALTER TABLE orders ADD COLUMN label text;' },
+    });
+    const asked = await rolloutWhen(services, rolloutId, 'dev asked', openQuestion('approve:dev:'));
+    const review = asked.reviews[0]!;
+    const questionId = approvalQuestionId(
+      'production',
+      review.migration.digest,
+      review.fingerprint,
+      asked.resolved.digest,
+    );
+    const updateId = 'genuine-but-own';
+    const own = {
+      decision: services.decisions.sign(rolloutId, updateId, {
+        questionId,
+        optionId: 'apply',
+        person: 'carl',
+        channel: 'slack',
+      }),
+      updateId,
+    };
+    const before = await columns(production);
+    const result: RolloutTargetResult = await temporal.client.workflow.execute('rolloutTarget', {
+      workflowId: `${rolloutWorkflowId(rolloutId)}/${production}/attack-own-approval`,
+      taskQueue: harness.taskQueue,
+      // A child's input names no requester; one forged into it changes nothing.
+      args: [
+        {
+          rolloutId,
+          requester: 'rita',
+          environment: 'production',
+          target: production,
+          fingerprint: review.fingerprint,
+          migration: review.migration,
+          targets: asked.resolved,
+          approvals: [own],
+        },
+      ],
+    });
+    expect(result).toEqual({
+      outcome: 'failed',
+      error: `target ${production} of rollout ${rolloutId} has 0 valid approval(s) of 1 needed for migration ${review.migration.digest} in production (the requester's own approval does not count: production separates duties); nothing was applied: a rollout's targets are applied only by the rollout, after its approvers decided`,
+    });
+    expect(await columns(production)).toEqual(before);
+    const audited = await queryAudit(store.pool, { requestId: targetRequestId(rolloutId, production) });
+    expect(audited.map((e) => e.kind)).toEqual(['request-created', 'failure']);
+    expect(audited[1]!.data).toEqual(result);
+  });
 });

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { getJson } from '../../store/artifacts';
-import { appendAudit } from '../../store/audit';
+import { appendAudit, queryAudit } from '../../store/audit';
 import { targetFingerprint } from '../../postgres/target';
 import type { ApprovalTrust } from '../../approvals/signed-approvals';
 import {
@@ -63,7 +63,13 @@ export function createRolloutActivities(
       // Read by its digest, which the store checks: the list is the one the approvals were signed for.
       const resolved = await getJson<RolloutTargets>(store, input.targets);
       const problem = trust
-        ? approvalProblem(input, resolved, trust.decisionKeys, trust.gatePolicyFor(resolved.group, input.environment))
+        ? approvalProblem(
+            input,
+            resolved,
+            trust.decisionKeys,
+            trust.gatePolicyFor(resolved.group, input.environment),
+            await rolloutRequesters(store, input.rolloutId),
+          )
         : 'this worker was started without the keys and policy that verify rollout approvals, so it applies no rollout';
       if (problem) throw ApplicationFailure.nonRetryable(problem, 'RolloutNotApprovedError');
       return applyReviewed({
@@ -76,4 +82,10 @@ export function createRolloutActivities(
       });
     },
   };
+}
+
+/** Who requested a rollout, by what its kickoff wrote to the audit log (the rollout, not a child's input). */
+async function rolloutRequesters(store: Pool, rolloutId: string): Promise<string[]> {
+  const created = await queryAudit(store, { requestId: rolloutId, kind: 'rollout-created' });
+  return [...new Set(created.map((entry) => String(entry.data.requester)))];
 }
