@@ -59,7 +59,8 @@ async function bothChannels(what: string, ...deliveries: (Promise<void> | undefi
 /**
  * The rollout's `tellRollout` activity: one Slack root message per rollout, posted at its first
  * telling and updated at every one after (each wave); each question in its thread, with a button
- * per option, and mailed to its approvers with their own signed links; the end mailed to the requester.
+ * per option, and mailed to its approvers with their own signed links, its message updated once it
+ * is settled; the end mailed to the requester.
  */
 export function createRolloutTeller(deps: NotifierDependencies): (notification: RolloutNotification) => Promise<void> {
   return (notification) =>
@@ -79,7 +80,7 @@ function rolloutKey({ kind, status, question }: RolloutNotification): string {
 async function mailRollout(deps: NotifierDependencies, mailer: Transporter, notification: RolloutNotification) {
   const { status, question } = notification;
   const recipients = notification.recipients.map((id) => deps.policy.person(id)).filter((p) => p?.email);
-  const details = question && (await questionDetails(deps.store, question));
+  const details = notification.kind === 'question' && question && (await questionDetails(deps.store, question));
   for (const person of recipients)
     await once(deps.store, `${rolloutKey(notification)}|mail|${person!.id}`, async () => {
       let content: MailContent | undefined;
@@ -107,15 +108,20 @@ async function postRollout(deps: NotifierDependencies, slack: WebClient, notific
     const posted = await slack.chat.postMessage({ channel: deps.slackChannel, ...root });
     thread = await rememberThread(deps.store, status.rolloutId, { channel: posted.channel!, ts: posted.ts! });
   } else await slack.chat.update({ channel: thread.channel, ts: thread.ts, ...root });
-  if (notification.kind !== 'question' || !question) return;
+  if (!question || (notification.kind !== 'question' && notification.kind !== 'decided')) return;
   const known = await questionMessageOf(deps.store, status.rolloutId, question.id);
-  if (known) return;
+  if (known && notification.kind === 'question') return;
+  // The question's state decides the message: buttons while open, who chose what once settled.
   const message = questionMessage(
     { title: status.title, requestId: status.rolloutId, rollout: true },
     await questionDetails(deps.store, question),
     deps.webBaseUrl,
     mentions(deps, notification.recipients),
   );
+  if (notification.kind === 'decided') {
+    if (known) await slack.chat.update({ channel: known.channel, ts: known.ts, ...message });
+    return;
+  }
   const posted = await slack.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, ...message });
   await rememberQuestionMessage(deps.store, status.rolloutId, question.id, {
     channel: posted.channel!,

@@ -233,6 +233,28 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
       ['bob', 'email'],
     ]);
 
+    // Each question's message in the thread, once decided, names who chose what, via which channel, and has no buttons.
+    const prodAsked = slackApi
+      .callsTo('chat.postMessage')
+      .find(
+        (c) => c.args.thread_ts && JSON.stringify(c.args.blocks).includes('approve:production:') && about(rolloutId)(c),
+      )!;
+    for (const [asked, shown] of [
+      [devAsked, 'ann chose *Apply to 1 target(s) of dev* via slack'],
+      [prodAsked, 'bob chose *Apply to 1 target(s) of production* via email'],
+    ] as const) {
+      const decided = await waitFor(`the ${shown.split(' via ')[0]} message updated`, () =>
+        slackApi
+          .callsTo('chat.update')
+          .filter((c) => c.args.ts === asked.answer!.ts)
+          .at(-1),
+      );
+      expect(decided.args.channel).toBe(asked.answer!.channel);
+      expect(buttons(decided)).toEqual([]);
+      expect(JSON.stringify(decided.args.blocks)).toContain(shown);
+      expect(JSON.stringify(decided.args.blocks)).toContain('decided: Apply to 1 target(s)');
+    }
+
     // The root message was updated per wave, to the end: the last shows both stages applied.
     const updates = slackApi.callsTo('chat.update').filter(about(rolloutId));
     expect(updates.length).toBeGreaterThanOrEqual(3);

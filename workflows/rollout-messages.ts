@@ -195,7 +195,8 @@ export function targetRequestId(rolloutId: string, target: string): string {
  * a wave done (Slack's root message is updated), or the end (the requester gets the summary).
  */
 export interface RolloutNotification {
-  kind: 'question' | 'wave' | 'ended';
+  /** `decided`: the question was decided, rejected or expired (its message shows it, without buttons). */
+  kind: 'question' | 'decided' | 'wave' | 'ended';
   /** Counts, not the grid: a rollout over 1,000 targets keeps its history small. */
   status: Omit<RolloutStatusView, 'targets' | 'reviews' | 'questions' | 'resolved'> & { stages: StageCounts[] };
   question?: QuestionView;

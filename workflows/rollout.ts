@@ -382,10 +382,12 @@ class RolloutRun {
       await this.flush();
       if (!woke) {
         for (const question of asked.filter((q) => q.state === 'open')) question.state = 'expired';
+        await this.tellSettled(fresh);
         return 'expired';
       }
       if (settled()) break;
     }
+    await this.tellSettled(fresh);
     if (this.aborted) return 'aborted';
     if (asked.some((q) => q.state === 'rejected')) return 'rejected';
     this.state = 'applying';
@@ -489,6 +491,7 @@ class RolloutRun {
       if (!woke) question.state = 'expired';
       if (question.state !== 'open' || this.aborted) break;
     }
+    await this.tellSettled([question]);
     this.state = 'applying';
     const chosen = question.chosenOptionId;
     if (chosen === 'skip' || chosen === 'retry') return chosen;
@@ -683,6 +686,15 @@ class RolloutRun {
       ...(question ? { question: (({ approvals: _approvals, ...view }) => view)(question) } : {}),
       recipients: kind === 'question' ? [...(question?.askedTo ?? [])] : kind === 'ended' ? [status.requester] : [],
     });
+  }
+
+  /**
+   * A question decided, rejected or expired is told so, whoever answered and from whichever channel:
+   * its Slack message shows who chose what and loses its buttons. Histories recorded before replay without it.
+   */
+  private async tellSettled(questions: Question[]): Promise<void> {
+    for (const question of questions)
+      if (question.state !== 'open' && patched('rollout-decided-telling')) await this.tell('decided', question);
   }
 
   /** The audit entries waiting, in one activity: the log leads what the rollout does next. */

@@ -80,7 +80,7 @@ export function registerDecisionButtons(app: App, context: SlackContext): void {
         { questionId: metadata.questionId, optionId: metadata.optionId, person: person.id, channel: 'slack', comment },
         metadata.actionId,
       );
-      // A rollout's question message shows the decision when the rollout next tells.
+      // A rollout's question message shows the decision when the rollout tells it settled.
       if (!metadata.rollout) await showVotes(context, client, metadata);
     } catch (error) {
       if (error instanceof RefusedError || error instanceof UnknownRequestError) {

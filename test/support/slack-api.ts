@@ -6,6 +6,8 @@ export interface SlackApiCall {
   /** Form fields as sent, with JSON fields (blocks, view) parsed. */
   args: Record<string, unknown>;
   authorization?: string;
+  /** What the stand-in answered (a posted message's `ts` names it in later updates). */
+  answer?: Record<string, unknown>;
 }
 
 /**
@@ -61,7 +63,8 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
         return;
       }
       const method = path.replace(/^\/api\//, '');
-      calls.push({ method, args: body, authorization: req.headers.authorization });
+      const call: SlackApiCall = { method, args: body, authorization: req.headers.authorization };
+      calls.push(call);
       const failure = failures.get(method);
       if (failure) {
         failures.delete(method);
@@ -89,6 +92,7 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
             : { ok: false, error: 'file_not_found' },
         );
       }
+      call.answer = answer;
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });
   });
