@@ -1,3 +1,4 @@
+import { Client as PgClient } from 'pg';
 import type { Server } from 'node:http';
 import { WebClient } from '@slack/web-api';
 import { parseTokenKeys, signToken, verifyToken } from '../approvals/email/tokens';
@@ -10,11 +11,12 @@ import { waitFor } from '../stack/wait';
 import { queryAudit } from '../store/audit';
 import type { GatePolicy } from '../workflows/design-request-messages';
 import { rolloutEnded, rolloutHarness, rolloutWhen, openQuestion, type RolloutHarness } from './support/rollouts';
-import { testPolicy } from './support/requests';
+import { querySql, testPolicy } from './support/requests';
 import { startSlackApiStandIn, type SlackApiCall, type SlackApiStandIn } from './support/slack-api';
 import { SlackSender } from './support/slack-requests';
 import { startSmtpInbox, type SmtpInbox } from './support/smtp-inbox';
-import { connectTemporal, createTestStore, type TemporalConnections, type TestStore } from './support/stack';
+import { databaseUrl } from '../store/database';
+import { connectTemporal, createTestStore, testStack, type TemporalConnections, type TestStore } from './support/stack';
 
 /**
  * A rollout's questions reach its stages' approvers over Slack and email and are answered from
@@ -50,7 +52,7 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
     // The web server's address is known once it listens; the teller reads it when it tells.
     const teller = { base: '' };
     harness = await rolloutHarness(temporal, store.pool, {
-      databases: 5,
+      databases: 8,
       setup: ORDERS,
       policyFor: perStage,
       tellRollout: (notification) =>
@@ -63,12 +65,24 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
           webBaseUrl: teller.base,
           tokenKeys: KEYS,
         })(notification),
-      groups: ([dev, production, w1, w2, alone]) => [
+      groups: ([dev, production, w1, w2, alone, f1, f2, f3]) => [
         {
           name: 'shop-path',
           stages: [
             { environment: 'dev', targets: [dev!], waves: ['rest'], maxFailures: 0, pauseSeconds: 0 },
             { environment: 'production', targets: [production!], waves: ['rest'], maxFailures: 0, pauseSeconds: 0 },
+          ],
+        },
+        {
+          name: 'fails',
+          stages: [
+            {
+              environment: 'dev',
+              targets: [f1!, f2!, f3!],
+              waves: [{ count: 2 }, 'rest'],
+              maxFailures: 0,
+              pauseSeconds: 0,
+            },
           ],
         },
         {
@@ -368,6 +382,124 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
       ['ann', 'skip'],
       ['rita', 'abort'],
     ]);
+  });
+
+  it("a wave's failure question reaches the stage's approvers in the rollout's thread, naming the failed target, and by email; skipped from its Slack button, the rollout goes on", async () => {
+    const { services, databases } = harness;
+    const [f1, f2, f3] = databases.slice(5);
+    const { rolloutId } = await startRollout(services, {
+      group: 'fails',
+      title: 'orders get a note, one tenant locked',
+      requester: 'rita',
+      channel: 'cli',
+      source: { format: 'sql', text: ADD_NOTE },
+    });
+    const asked = await rolloutWhen(services, rolloutId, 'dev asked', openQuestion('approve:dev:'));
+    // A lock another session holds makes f2's apply stop (the runner waits 500 ms, no retry): wave 1 fails.
+    const holder = new PgClient({ connectionString: databaseUrl(testStack().postgresAdminUrl, f2!) });
+    await holder.connect();
+    await holder.query('BEGIN; LOCK TABLE orders IN SHARE MODE');
+    try {
+      await decideRollout(services, rolloutId, {
+        questionId: asked.questions[0]!.id,
+        optionId: 'apply',
+        person: 'ann',
+        channel: 'cli',
+      });
+      await rolloutWhen(services, rolloutId, 'wave 1 stopped', openQuestion('wave:dev:1:'));
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    // Slack: in the thread of the rollout's root message, mentioning ann, naming f2, with a button per option.
+    const root = slackApi.callsTo('chat.postMessage').find((c) => !c.args.thread_ts && about(rolloutId)(c))!;
+    const waveAsked = await waitFor('the wave question in Slack', () =>
+      slackApi
+        .callsTo('chat.postMessage')
+        .find((c) => JSON.stringify(c.args.blocks ?? []).includes('wave:dev:1:') && about(rolloutId)(c)),
+    );
+    expect([waveAsked.args.channel, waveAsked.args.thread_ts]).toEqual([CHANNEL, root.answer!.ts]);
+    const shown = JSON.stringify(waveAsked.args.blocks);
+    expect(shown).toContain('<@U0ANN>');
+    expect(shown).toContain(`Wave 1 of dev stopped: 1 target(s) failed, more than the 0 allowed: ${f2} (`);
+    expect(buttons(waveAsked).map((b) => b.action_id)).toEqual([
+      'decide:skip',
+      'decide:retry',
+      'decide:abort',
+      'open-report',
+    ]);
+    // Email: ann is mailed the same question.
+    const mailed = await waitFor('the wave question mailed to ann', () =>
+      smtp.mails.find(
+        (m) =>
+          m.headers.get('x-schemawright-request') === rolloutId &&
+          JSON.stringify(m.to).includes('ann@example.test') &&
+          m.text?.includes('Wave 1 of dev stopped'),
+      ),
+    );
+    expect(mailed.headers.get('x-schemawright-kind')).toBe('rollout-question');
+    expect(mailed.text).toContain(f2);
+
+    // ann clicks Skip in Slack and confirms, with the comment that going against the recommendation (abort) needs.
+    const skip = buttons(waveAsked).find((b) => b.action_id === 'decide:skip')!;
+    await sender.interaction({
+      type: 'block_actions',
+      user: { id: 'U0ANN' },
+      channel: { id: CHANNEL },
+      trigger_id: 'tr-roll-wave',
+      actions: [
+        {
+          type: 'button',
+          action_id: skip.action_id,
+          block_id: 'q',
+          value: skip.value,
+          text: { type: 'plain_text', text: 'Skip the failed targets and continue' },
+          action_ts: '1700000301.000001',
+        },
+      ],
+    });
+    const open = await waitFor('the confirm modal', () =>
+      slackApi.callsTo('views.open').find((c) => JSON.stringify(c.args).includes(rolloutId)),
+    );
+    const submitted = await sender.interaction({
+      type: 'view_submission',
+      user: { id: 'U0ANN' },
+      view: {
+        id: 'V-roll-wave',
+        callback_id: 'dbdesign_confirm',
+        private_metadata: (open.args.view as { private_metadata: string }).private_metadata,
+        state: { values: { comment: { value: { type: 'plain_text_input', value: 'f2 is migrated by hand' } } } },
+      },
+    });
+    expect(submitted.status).toBe(200);
+
+    // The rollout goes on: wave 2 applies f3; f2 stays as it was.
+    const view = await rolloutWhen(services, rolloutId, 'ended', rolloutEnded);
+    expect(view.state).toBe('completed');
+    expect(view.targets.map((t) => [t.name, t.wave, t.state])).toEqual([
+      [f1, 1, 'applied'],
+      [f2, 1, 'skipped'],
+      [f3, 2, 'applied'],
+    ]);
+    const columns = (name: string) =>
+      querySql<{ column_name: string }>(
+        databaseUrl(testStack().postgresAdminUrl, name),
+        `SELECT column_name FROM information_schema.columns WHERE table_name = 'orders' ORDER BY ordinal_position`,
+      ).then((rows) => rows.map((row) => row.column_name));
+    expect(await columns(f2!)).toEqual(['id', 'total']);
+    expect(await columns(f3!)).toEqual(['id', 'total', 'note']);
+    const wave = view.questions.find((q) => q.id.startsWith('wave:dev:1:'))!;
+    expect(wave.votes.map((v) => [v.person, v.optionId, v.channel, v.comment])).toEqual([
+      ['ann', 'skip', 'slack', 'f2 is migrated by hand'],
+    ]);
+    const decided = await waitFor('the wave question message updated', () =>
+      slackApi
+        .callsTo('chat.update')
+        .filter((c) => c.args.ts === waveAsked.answer!.ts)
+        .at(-1),
+    );
+    expect(buttons(decided)).toEqual([]);
+    expect(JSON.stringify(decided.args.blocks)).toContain('ann chose *Skip the failed targets and continue* via slack');
   });
 
   it('Slack down: the question still goes out by email, the failure is audited, and the rollout goes on', async () => {
