@@ -87,5 +87,5 @@ export function createRolloutActivities(
 /** Who requested a rollout, by what its kickoff wrote to the audit log (the rollout, not a child's input). */
 async function rolloutRequesters(store: Pool, rolloutId: string): Promise<string[]> {
   const created = await queryAudit(store, { requestId: rolloutId, kind: 'rollout-created' });
-  return [...new Set(created.map((entry) => String(entry.data.requester)))];
+  return [...new Set(created.flatMap(({ data }) => (typeof data.requester === 'string' ? [data.requester] : [])))];
 }
