@@ -176,10 +176,11 @@ describe('what introspection reads, checked by hand on Pagila', () => {
     expect(sequence.stats.headroom).toBeCloseTo(1 - 999 / 2147483646, 9);
   });
 
-  it('reads an INCLUDE, partial, DESC, opclass index, and a failed concurrent build as invalid', async () => {
+  it('reads an INCLUDE, partial, DESC, opclass, NULLS NOT DISTINCT index, and a failed concurrent build as invalid', async () => {
     await client.query(
       `CREATE INDEX film_title_partial ON film (lower(title) text_pattern_ops DESC, film_id) INCLUDE (rating) WHERE rental_rate > 1`,
     );
+    await client.query(`CREATE UNIQUE INDEX film_id_nulls_not_distinct ON film (film_id) NULLS NOT DISTINCT`);
     await client.query(`INSERT INTO actor (first_name, last_name) VALUES ('A', 'B'), ('A', 'B')`);
     await expect(
       client.query(`CREATE UNIQUE INDEX CONCURRENTLY actor_names_unique ON actor (first_name, last_name)`),
@@ -191,7 +192,9 @@ describe('what introspection reads, checked by hand on Pagila', () => {
       keyIsColumn: [false, true],
       include: ['rating'],
       predicate: '(rental_rate > (1)::numeric)',
+      nullsNotDistinct: false,
     });
+    expect(indexes.find((i) => i.name === 'film_id_nulls_not_distinct')).toMatchObject({ nullsNotDistinct: true });
     expect(
       after.tables.find((t) => t.name === 'actor')!.indexes.find((i) => i.name === 'actor_names_unique'),
     ).toMatchObject({ valid: false, unique: true });

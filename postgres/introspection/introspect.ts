@@ -1,4 +1,4 @@
-import type { ClientBase } from 'pg';
+import type { ClientBase, QueryResult } from 'pg';
 import { quoteIdent } from '../names';
 import type {
   Catalog,
@@ -76,9 +76,11 @@ WHERE co.contype IN ('p', 'f', 'u', 'c', 'x') AND ${EXCLUDED_SCHEMAS}`;
 
 // Each key gets what sets it apart from a plain one: a collation other than the column's, a non-default
 // operator class, and the order (indoption bit 1 is DESC, bit 2 NULLS FIRST) where it differs from the default.
-const indexesQuery = (nullsNotDistinct: string) => `
+// indnullsnotdistinct is PostgreSQL 15+: read through the row's JSON, so one text serves every version.
+const INDEXES = `
 SELECT i.indrelid::int8 AS rel, ic.relname AS name, am.amname AS method, i.indisunique AS unique, i.indisprimary AS primary,
-       i.indisvalid AND i.indisready AS valid, i.indnkeyatts AS key_count, ${nullsNotDistinct} AS nulls_not_distinct,
+       i.indisvalid AND i.indisready AS valid, i.indnkeyatts AS key_count,
+       coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct,
        pg_get_expr(i.indpred, i.indrelid) AS predicate, pg_get_indexdef(i.indexrelid) AS definition,
        (SELECT co.conname FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x')) AS constraint,
        (SELECT pn.nspname || '.' || pc.relname FROM pg_inherits ih JOIN pg_class pc ON pc.oid = ih.inhparent
@@ -170,37 +172,52 @@ SELECT current_database() AS database, current_setting('server_version') AS vers
 const TYPE_MAX: Record<string, number> = { smallint: 32767, integer: 2147483647, bigint: 9223372036854775807 };
 
 /**
+ * The catalog queries as one text, sent in one round trip (the simple protocol runs it as one
+ * transaction). With an empty search_path every name the catalog prints is schema-qualified, so the
+ * result (and the fingerprint) does not depend on the caller's search_path: the caller's is kept in a
+ * setting of ours and put back by the last statement; a failure rolls the text back, search_path too.
+ */
+const CATALOG = [
+  `SELECT set_config('schemawright.search_path', current_setting('search_path'), false)`,
+  `SELECT set_config('search_path', '', false)`,
+  META,
+  RELATIONS,
+  COLUMNS,
+  CONSTRAINTS,
+  INDEXES,
+  TRIGGERS,
+  POLICIES,
+  SEQUENCES,
+  SCHEMAS,
+  EXTENSIONS,
+  ENUMS,
+  TYPES,
+  `SELECT set_config('search_path', current_setting('schemawright.search_path'), false)`,
+].join(';\n');
+
+/**
  * Reads the structure and the statistics of every user schema with a dozen plain catalog queries.
  * Not a library: none of those we compared reads statistics, sizes or sequence values, and
  * @pgkit/schemainspect alone took about 550 ms of our one-second budget on MusicBrainz (we take ~150).
  */
 export async function introspect(client: ClientBase, options: IntrospectOptions = {}): Promise<Catalog> {
-  // With an empty search_path every name the catalog prints is schema-qualified, so the result (and
-  // the fingerprint) does not depend on the caller's search_path. We put the caller's back after.
-  const { rows } = await client.query<{ path: string }>(`SELECT current_setting('search_path') AS path`);
-  await client.query(`SELECT set_config('search_path', '', false)`);
-  try {
-    return await readCatalog(client, options);
-  } finally {
-    await client.query(`SELECT set_config('search_path', $1, false)`, [rows[0]!.path]);
-  }
-}
-
-async function readCatalog(client: ClientBase, options: IntrospectOptions): Promise<Catalog> {
-  const q = async <T>(sql: string) => (await client.query(sql)).rows as T[];
-  // One connection runs one query at a time, so these go in sequence whatever we write.
-  const meta = (await q<MetaRow>(META))[0]!;
-  const relations = await q<RelationRow>(RELATIONS);
-  const columns = await q<ColumnRow>(COLUMNS);
-  const constraints = await q<ConstraintRow>(CONSTRAINTS);
-  const indexes = await q<IndexRow>(indexesQuery(meta.version_num >= 150000 ? 'i.indnullsnotdistinct' : 'false'));
-  const triggers = await q<TriggerRow>(TRIGGERS);
-  const policies = await q<PolicyRow>(POLICIES);
-  const sequences = await q<SequenceRow>(SEQUENCES);
-  const schemas = await q<{ name: string }>(SCHEMAS);
-  const extensions = await q<{ name: string; version: string; schema: string }>(EXTENSIONS);
-  const enums = await q<{ schema: string; name: string; values: string[] }>(ENUMS);
-  const types = await q<{ schema: string; name: string }>(TYPES);
+  // A round trip per query was most of a drift check's time on a small schema: one for them all.
+  const results = (await client.query(CATALOG)) as unknown as QueryResult[];
+  // In CATALOG's order, after the two statements that clear the search_path.
+  let next = 2;
+  const q = <T>() => results[next++]!.rows as T[];
+  const meta = q<MetaRow>()[0]!;
+  const relations = q<RelationRow>();
+  const columns = q<ColumnRow>();
+  const constraints = q<ConstraintRow>();
+  const indexes = q<IndexRow>();
+  const triggers = q<TriggerRow>();
+  const policies = q<PolicyRow>();
+  const sequences = q<SequenceRow>();
+  const schemas = q<{ name: string }>();
+  const extensions = q<{ name: string; version: string; schema: string }>();
+  const enums = q<{ schema: string; name: string; values: string[] }>();
+  const types = q<{ schema: string; name: string }>();
   const statements = await readStatements(client, extensions, options.statements ?? 50);
 
   const columnsByRel = groupBy(columns, (c) => c.rel);
