@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Migration } from '../../artifacts/migration';
 import { resolveTarget } from '../../config/targets';
 import type { ClientBase, Pool } from 'pg';
-import { fingerprint, introspect } from '../../postgres/introspection';
+import { readFingerprint } from '../../postgres/introspection';
 import { targetFingerprint, withTarget } from '../../postgres/target';
 import { appendAudit } from '../../store/audit';
 import { getJson, putJson, type ArtifactRef } from '../../store/artifacts';
@@ -69,7 +69,7 @@ export async function verifyOnTarget(
 export async function verifyOn(client: ClientBase, migrations: Migration[]): Promise<VerifyOutcome> {
   const problems: string[] = [];
   for (const migration of migrations) problems.push(...(await verifyAppliedOn(client, migration)));
-  return { ok: problems.length === 0, fingerprint: fingerprint(await introspect(client, { statements: 0 })), problems };
+  return { ok: problems.length === 0, fingerprint: await readFingerprint(client), problems };
 }
 
 /**

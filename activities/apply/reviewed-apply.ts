@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import { resolveTarget } from '../../config/targets';
-import { fingerprint, introspect } from '../../postgres/introspection';
+import { readFingerprint } from '../../postgres/introspection';
 import { connectTarget } from '../../postgres/target';
 import type { Migration } from '../../artifacts/migration';
 import type { ArtifactRef } from '../../store/artifacts';
@@ -77,7 +77,7 @@ async function applyReviewed(
     await watch.stop();
     // A reconnect or a retry after this check passed and steps were applied: its own steps changed the schema.
     if ((checked || context.info.attempt > 1) && (await ownStepsRecorded(session, input.requestId))) return;
-    const current = fingerprint(await introspect(session.client, { statements: 0 }));
+    const current = await readFingerprint(session.client);
     if (current !== input.fingerprint) throw new DriftedError(current);
     checked = true;
   };
@@ -89,7 +89,7 @@ async function applyReviewed(
   };
   const onStopped = async (session: TargetSession, error: unknown) => {
     if (!(error instanceof LockContentionError || error instanceof MigrationFailedError)) return;
-    atStop = await introspect(session.client, { statements: 0 }).then(fingerprint, () => undefined);
+    atStop = await readFingerprint(session.client).catch(() => undefined);
   };
   try {
     const applied = await runOnTarget(

@@ -17,6 +17,11 @@ import type {
 export interface IntrospectOptions {
   /** How many pg_stat_statements entries to keep (by total time); 0 skips them. */
   statements?: number;
+  /**
+   * false: sizes, table and index statistics and sequence values are not read and read as zero or
+   * none; enough for a fingerprint, which leaves them out, and they cost the most to read.
+   */
+  statistics?: boolean;
 }
 
 /** System schemas, and ours: the apply runner keeps its history in `schemawright`. */
@@ -27,7 +32,7 @@ const EXCLUDED_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema', 
 const notExtensionMember = (catalog: string, oid: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '${catalog}'::regclass AND e.objid = ${oid} AND e.deptype = 'e')`;
 
-const RELATIONS = `
+const relations = (statistics: boolean) => `
 SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS kind, c.relpersistence AS persistence,
        c.relrowsecurity AS row_security, c.relforcerowsecurity AS force_row_security,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
@@ -37,13 +42,14 @@ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS 
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS view_definition,
        obj_description(c.oid, 'pg_class') AS comment,
        c.reltuples::float8 AS reltuples,
-       pg_table_size(c.oid)::int8 AS table_bytes, pg_total_relation_size(c.oid)::int8 AS total_bytes,
+       CASE WHEN ${statistics} THEN pg_table_size(c.oid) END::int8 AS table_bytes,
+       CASE WHEN ${statistics} THEN pg_total_relation_size(c.oid) END::int8 AS total_bytes,
        coalesce(s.n_live_tup, 0)::int8 AS live, coalesce(s.n_dead_tup, 0)::int8 AS dead,
        coalesce(s.seq_scan, 0)::int8 AS seq_scan, coalesce(s.seq_tup_read, 0)::int8 AS seq_tup_read,
        coalesce(s.idx_scan, 0)::int8 AS idx_scan, greatest(s.last_analyze, s.last_autoanalyze) AS last_analyzed
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid AND ${statistics}
 WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND ${EXCLUDED_SCHEMAS} AND ${notExtensionMember('pg_class', 'c.oid')}`;
 
 const COLUMNS = `
@@ -77,7 +83,7 @@ WHERE co.contype IN ('p', 'f', 'u', 'c', 'x') AND ${EXCLUDED_SCHEMAS}`;
 // Each key gets what sets it apart from a plain one: a collation other than the column's, a non-default
 // operator class, and the order (indoption bit 1 is DESC, bit 2 NULLS FIRST) where it differs from the default.
 // indnullsnotdistinct is PostgreSQL 15+: read through the row's JSON, so one text serves every version.
-const INDEXES = `
+const indexes = (statistics: boolean) => `
 SELECT i.indrelid::int8 AS rel, ic.relname AS name, am.amname AS method, i.indisunique AS unique, i.indisprimary AS primary,
        i.indisvalid AND i.indisready AS valid, i.indnkeyatts AS key_count,
        coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct,
@@ -100,14 +106,14 @@ SELECT i.indrelid::int8 AS rel, ic.relname AS name, am.amname AS method, i.indis
              CROSS JOIN LATERAL (SELECT coalesce(i.indoption[k.n - 1], 0)::int AS o) opt
              ORDER BY k.n) AS columns,
        array(SELECT i.indkey[k.n - 1] <> 0 FROM generate_series(1, i.indnkeyatts) AS k(n) ORDER BY k.n) AS key_is_column,
-       pg_relation_size(i.indexrelid)::int8 AS bytes,
+       CASE WHEN ${statistics} THEN pg_relation_size(i.indexrelid) END::int8 AS bytes,
        coalesce(s.idx_scan, 0)::int8 AS scans, coalesce(s.idx_tup_read, 0)::int8 AS tuples_read
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_am am ON am.oid = ic.relam
-LEFT JOIN pg_stat_user_indexes s ON s.indexrelid = i.indexrelid
+LEFT JOIN pg_stat_user_indexes s ON s.indexrelid = i.indexrelid AND ${statistics}
 WHERE c.relkind IN ('r', 'p', 'm') AND ${EXCLUDED_SCHEMAS}`;
 
 const TRIGGERS = `
@@ -130,10 +136,10 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE ${EXCLUDED_SCHEMAS}`;
 
 // pg_sequences shows last_value as null to roles without USAGE or SELECT, which reads as "never used".
-const SEQUENCES = `
+const sequences = (statistics: boolean) => `
 SELECT s.schemaname AS schema, s.sequencename AS name, format_type(s.data_type, NULL) AS type,
        s.start_value::text AS start, s.increment_by::text AS increment, s.min_value::text AS min, s.max_value::text AS max,
-       s.cycle, s.last_value::float8 AS last_value,
+       s.cycle, CASE WHEN ${statistics} THEN s.last_value END::float8 AS last_value,
        (SELECT tn.nspname || '.' || tc.relname || '.' || ta.attname || '|' || d.deptype::text || '|' || format_type(ta.atttypid, NULL)
           FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
           JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
@@ -177,23 +183,25 @@ const TYPE_MAX: Record<string, number> = { smallint: 32767, integer: 2147483647,
  * result (and the fingerprint) does not depend on the caller's search_path: the caller's is kept in a
  * setting of ours and put back by the last statement; a failure rolls the text back, search_path too.
  */
-const CATALOG = [
-  `SELECT set_config('schemawright.search_path', current_setting('search_path'), false)`,
-  `SELECT set_config('search_path', '', false)`,
-  META,
-  RELATIONS,
-  COLUMNS,
-  CONSTRAINTS,
-  INDEXES,
-  TRIGGERS,
-  POLICIES,
-  SEQUENCES,
-  SCHEMAS,
-  EXTENSIONS,
-  ENUMS,
-  TYPES,
-  `SELECT set_config('search_path', current_setting('schemawright.search_path'), false)`,
-].join(';\n');
+const catalog = (statistics: boolean) =>
+  [
+    `SELECT set_config('schemawright.search_path', current_setting('search_path'), false)`,
+    `SELECT set_config('search_path', '', false)`,
+    META,
+    relations(statistics),
+    COLUMNS,
+    CONSTRAINTS,
+    indexes(statistics),
+    TRIGGERS,
+    POLICIES,
+    sequences(statistics),
+    SCHEMAS,
+    EXTENSIONS,
+    ENUMS,
+    TYPES,
+    `SELECT set_config('search_path', current_setting('schemawright.search_path'), false)`,
+  ].join(';\n');
+const CATALOG = { withStatistics: catalog(true), structureOnly: catalog(false) };
 
 /**
  * Reads the structure and the statistics of every user schema with a dozen plain catalog queries.
@@ -202,18 +210,19 @@ const CATALOG = [
  */
 export async function introspect(client: ClientBase, options: IntrospectOptions = {}): Promise<Catalog> {
   // A round trip per query was most of a drift check's time on a small schema: one for them all.
-  const results = (await client.query(CATALOG)) as unknown as QueryResult[];
+  const text = options.statistics === false ? CATALOG.structureOnly : CATALOG.withStatistics;
+  const results = (await client.query(text)) as unknown as QueryResult[];
   // In CATALOG's order, after the two statements that clear the search_path.
   let next = 2;
   const q = <T>() => results[next++]!.rows as T[];
   const meta = q<MetaRow>()[0]!;
-  const relations = q<RelationRow>();
+  const relationRows = q<RelationRow>();
   const columns = q<ColumnRow>();
   const constraints = q<ConstraintRow>();
-  const indexes = q<IndexRow>();
+  const indexRows = q<IndexRow>();
   const triggers = q<TriggerRow>();
   const policies = q<PolicyRow>();
-  const sequences = q<SequenceRow>();
+  const sequenceRows = q<SequenceRow>();
   const schemas = q<{ name: string }>();
   const extensions = q<{ name: string; version: string; schema: string }>();
   const enums = q<{ schema: string; name: string; values: string[] }>();
@@ -294,13 +303,13 @@ export async function introspect(client: ClientBase, options: IntrospectOptions 
     check: row.check,
   });
 
-  const indexesByRel = groupBy(indexes, (r) => r.rel);
+  const indexesByRel = groupBy(indexRows, (r) => r.rel);
   const constraintsByRel = groupBy(constraints, (r) => r.rel);
   const triggersByRel = groupBy(triggers, (r) => r.rel);
   const policiesByRel = groupBy(policies, (r) => r.rel);
   const tables: Table[] = [];
   const views: View[] = [];
-  for (const rel of relations) {
+  for (const rel of relationRows) {
     const relColumns = (columnsByRel.get(rel.oid) ?? []).map(toColumn(rel));
     const relIndexes = byName((indexesByRel.get(rel.oid) ?? []).map(toIndex));
     const rowEstimate = rel.reltuples < 0 ? null : rel.reltuples;
@@ -358,7 +367,7 @@ export async function introspect(client: ClientBase, options: IntrospectOptions 
     types: byQualifiedName(types),
     tables: byQualifiedName(tables),
     views: byQualifiedName(views),
-    sequences: byQualifiedName(sequences.map((row) => toSequence(row, feeds))),
+    sequences: byQualifiedName(sequenceRows.map((row) => toSequence(row, feeds))),
     stats: { statsResetAt: iso(meta.stats_reset), serverStartedAt: iso(meta.started)!, statements },
   };
 }
