@@ -7,10 +7,10 @@ import { createApplyActivities } from './apply/activity';
 import { pendingOnTarget } from './apply/import';
 import { createReviewedApply } from './apply/reviewed-apply';
 import { revertOfRequest, RevertRefusedError } from './apply/revert';
-import type { RequestActivities } from './contracts';
+import type { RenderInput, RequestActivities } from './contracts';
 import { createModelingActivities } from './modeling/activity';
 import { createReportActivities } from './report/activity';
-import { createReviewActivities } from './review/activity';
+import { createReviewActivities, renderChosen } from './review/activity';
 import { createRolloutActivities } from './rollout/activity';
 import type { ApprovalTrust } from '../approvals/signed-approvals';
 import type { RolloutNotification } from '../workflows/rollout-messages';
@@ -35,23 +35,19 @@ export interface ActivityDependencies {
  */
 export function createActivities(deps: ActivityDependencies) {
   const review = createReviewActivities(deps.store);
+  const render = (input: RenderInput) => renderChosen(deps.store, input);
   const request: RequestActivities = {
     ...createAnalysisActivities(deps.store),
     ...createModelingActivities({ store: deps.store, fixFileOf, pendingOnTarget, revertOf }),
     ...review,
-    ...createApplyActivities(deps.store, review.renderChosenMigration, deps.approvals),
+    ...createApplyActivities(deps.store, render, deps.approvals),
     ...createReportActivities(deps),
   };
   return {
     ...createStackCheckActivities(deps.store),
     ...request,
     // A rollout's child checks its own approvals (stage, targets) before it applies as a request would.
-    ...createRolloutActivities(
-      deps.store,
-      createReviewedApply(deps.store, review.renderChosenMigration),
-      deps.approvals,
-      deps.tellRollout,
-    ),
+    ...createRolloutActivities(deps.store, createReviewedApply(deps.store, render), deps.approvals, deps.tellRollout),
   };
 }
 

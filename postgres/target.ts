@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { ConfigError } from '../config/environment';
 import { redacted, resolveTarget, TargetNotFoundError } from '../config/targets';
-import { fingerprint, introspect, type Catalog } from './introspection';
+import { introspect, readFingerprint, type Catalog } from './introspection';
 
 /** A target that does not answer: its server is down, or its host, port or credentials are wrong. */
 export class TargetUnreachableError extends ConfigError {
@@ -85,5 +85,5 @@ export function readTargetCatalog(target: string, options: TargetOptions = {}): 
 
 /** The target's structure fingerprint now: what the drift check compares with the one reviewed. */
 export async function targetFingerprint(target: string, options: TargetOptions = {}): Promise<string> {
-  return fingerprint(await readTargetCatalog(target, options));
+  return withTarget(target, readFingerprint, options);
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Pool, QueryResult } from 'pg';
 import { canonicalJson } from './canonical-json';
 
 /** Serializes appenders (workers, web, CLI) so that each entry chains to the one before it. */
@@ -103,18 +103,18 @@ export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{
 
 /**
  * Appends entries in order, each chained to the one before, in one transaction: a request's
- * transition (its phase, its decisions) costs one round of locking, not one per entry.
+ * transition (its phase, its decisions) costs one round of locking, not one per entry, and three
+ * round trips whatever the number of entries.
  */
 export async function appendAudits(pool: Pool, inputs: AuditEntryInput[]): Promise<{ seq: number; hash: string }[]> {
   if (inputs.length === 0) return [];
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK_KEY]);
-    const last = await client.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-    let prevHash = last.rows[0]?.hash ?? AUDIT_GENESIS_HASH;
-    const appended: { seq: number; hash: string }[] = [];
-    for (const input of inputs) {
+    const [, , last] = (await client.query(
+      `BEGIN; SELECT pg_advisory_xact_lock(${AUDIT_APPEND_LOCK_KEY}); SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1`,
+    )) as unknown as QueryResult<{ hash: string }>[];
+    let prevHash = last!.rows[0]?.hash ?? AUDIT_GENESIS_HASH;
+    const entries = inputs.map((input) => {
       // What jsonb will give back (no undefined, dates as strings), so that verify hashes the same value;
       // jsonb refuses U+0000, so it becomes U+FFFD: an entry is written whatever text it quotes.
       const data = JSON.parse(
@@ -133,24 +133,29 @@ export async function appendAudits(pool: Pool, inputs: AuditEntryInput[]): Promi
         prevHash,
       };
       const hash = auditEntryHash(entry);
-      // The application role may not write the table itself: it appends through the owner's function.
-      const { rows } = await client.query<{ seq: string }>(
-        'SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9) AS seq',
-        [
-          entry.at,
-          entry.kind,
-          entry.requestId,
-          entry.target,
-          entry.actor,
-          entry.channel,
-          JSON.stringify(data),
-          entry.prevHash,
-          hash,
-        ],
-      );
-      appended.push({ seq: Number(rows[0].seq), hash });
       prevHash = hash;
-    }
+      return { ...entry, hash };
+    });
+    // The application role may not write the table itself: it appends through the owner's function,
+    // once per entry in their order (a volatile function in the target list runs after the sort).
+    const { rows } = await client.query<{ seq: string }>(
+      `SELECT audit_append(e.at, e.kind, e.request_id, e.target, e.actor, e.channel, e.data, e.prev_hash, e.hash) AS seq
+         FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::text[], $9::text[])
+              WITH ORDINALITY AS e(at, kind, request_id, target, actor, channel, data, prev_hash, hash, n)
+        ORDER BY e.n`,
+      [
+        entries.map((e) => e.at),
+        entries.map((e) => e.kind),
+        entries.map((e) => e.requestId),
+        entries.map((e) => e.target),
+        entries.map((e) => e.actor),
+        entries.map((e) => e.channel),
+        entries.map((e) => JSON.stringify(e.data)),
+        entries.map((e) => e.prevHash),
+        entries.map((e) => e.hash),
+      ],
+    );
+    const appended = entries.map((entry, i) => ({ seq: Number(rows[i]!.seq), hash: entry.hash }));
     await client.query('COMMIT');
     // Per entry, as a single append would: metrics and the console's live updates count entries, not batches.
     for (const input of inputs) for (const listener of appendedListeners) listener(input);

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Migration } from '../../artifacts/migration';
 import { resolveTarget } from '../../config/targets';
 import type { ClientBase, Pool } from 'pg';
-import { fingerprint, introspect } from '../../postgres/introspection';
+import { readFingerprint } from '../../postgres/introspection';
 import { targetFingerprint, withTarget } from '../../postgres/target';
 import { appendAudit } from '../../store/audit';
 import { getJson, putJson, type ArtifactRef } from '../../store/artifacts';
@@ -17,7 +17,7 @@ import {
   type ApplyOptions,
   type ApplyProgress,
 } from '.';
-import { createReviewedApply } from './reviewed-apply';
+import { createReviewedApply, type RenderChosen } from './reviewed-apply';
 import { requireApprovals } from './approved';
 import type { ApprovalTrust } from '../../approvals/signed-approvals';
 import { verifyAppliedOn } from './verify';
@@ -29,7 +29,7 @@ import { verifyAppliedOn } from './verify';
  */
 export function createApplyActivities(
   store: Pool,
-  render: RequestActivities['renderChosenMigration'],
+  render: RenderChosen,
   trust: ApprovalTrust | undefined,
 ): Pick<RequestActivities, 'checkDrift' | 'applyChange' | 'revertChange' | 'verifyChange' | 'applyReviewed'> {
   return {
@@ -39,8 +39,14 @@ export function createApplyActivities(
         return { current, drifted: current !== fingerprint };
       }),
 
-    applyChange: (input) => heartbeating((progress) => runOnTarget(store, input, applyMigrations, progress)),
-    revertChange: (input) => heartbeating((progress) => runOnTarget(store, input, runRevert, progress)),
+    applyChange: (input) =>
+      heartbeating(async (progress) =>
+        runOnTarget(store, input, await getJson(store, input.migration), applyMigrations, progress),
+      ),
+    revertChange: (input) =>
+      heartbeating(async (progress) =>
+        runOnTarget(store, input, await getJson(store, input.migration), runRevert, progress),
+      ),
     applyReviewed: requireApprovals(trust, createReviewedApply(store, render)),
 
     verifyChange: (input) => heartbeating(() => verifyOnTarget(store, input)),
@@ -63,23 +69,24 @@ export async function verifyOnTarget(
 export async function verifyOn(client: ClientBase, migrations: Migration[]): Promise<VerifyOutcome> {
   const problems: string[] = [];
   for (const migration of migrations) problems.push(...(await verifyAppliedOn(client, migration)));
-  return { ok: problems.length === 0, fingerprint: fingerprint(await introspect(client, { statements: 0 })), problems };
+  return { ok: problems.length === 0, fingerprint: await readFingerprint(client), problems };
 }
 
 /**
- * The runner over a request's chosen migrations (an apply's, or a revert's downs), each applied step
- * audited in order; a stop a person must weigh comes back with its evidence stored, with what
- * `stopDetails` adds. `options` hook into the runner's session (see ApplyOptions).
+ * The runner over a request's chosen migrations (an apply's, or a revert's downs), given as
+ * `input.migration` holds them, each applied step audited in order; a stop a person must weigh comes
+ * back with its evidence stored, with what `stopDetails` adds. `options` hook into the runner's
+ * session (see ApplyOptions).
  */
 export async function runOnTarget(
   store: Pool,
   input: ApplyInput,
+  migrations: Migration[],
   run: typeof applyMigrations,
   progress: (event: ApplyProgress) => void,
   options: Pick<ApplyOptions, 'underLock' | 'beforeRelease' | 'onStopped' | 'applicationName'> = {},
   stopDetails: () => Partial<ApplyStopped> = () => ({}),
 ): Promise<ApplyOutcome> {
-  const migrations = await getJson<Migration[]>(store, input.migration);
   const target = { name: input.target, connectionString: resolveTarget(input.target).connectionString };
   const timeStep = stepTimer();
   let audits = Promise.resolve();

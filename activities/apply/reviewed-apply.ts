@@ -2,10 +2,10 @@ import { Context } from '@temporalio/activity';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import { resolveTarget } from '../../config/targets';
-import { fingerprint, introspect } from '../../postgres/introspection';
+import { readFingerprint } from '../../postgres/introspection';
 import { connectTarget } from '../../postgres/target';
 import type { Migration } from '../../artifacts/migration';
-import { getJson } from '../../store/artifacts';
+import type { ArtifactRef } from '../../store/artifacts';
 import type {
   ApplyReviewedInput,
   ApplyReviewedOutcome,
@@ -18,6 +18,9 @@ import { HISTORY_TABLE } from './history';
 import { APPLY_LOCK_KEY, type TargetSession } from './session';
 import { runOnTarget, verifyOn } from './activity';
 import { heartbeating } from '../heartbeat';
+
+/** Renders and stores the chosen migrations, and returns them with their ref (activities/review's renderChosen). */
+export type RenderChosen = (input: RenderInput) => Promise<{ migrations: Migration[]; migration: ArtifactRef }>;
 
 /** The runner session's name on the target: a stalled attempt of this request is found by it. */
 export function applySessionName(requestId: string): string {
@@ -47,16 +50,13 @@ class DriftedError extends Error {
  * the target's fingerprint is compared with the reviewed one, so nothing can change between check
  * and apply; a drift comes back as such with nothing run. Then the steps, and the verification.
  */
-export function createReviewedApply(
-  store: Pool,
-  render: RequestActivities['renderChosenMigration'],
-): RequestActivities['applyReviewed'] {
+export function createReviewedApply(store: Pool, render: RenderChosen): RequestActivities['applyReviewed'] {
   return (input) => heartbeating((progress) => applyReviewed(store, render, input, progress));
 }
 
 async function applyReviewed(
   store: Pool,
-  render: RequestActivities['renderChosenMigration'],
+  render: RenderChosen,
   input: ApplyReviewedInput,
   progress: (detail: unknown) => void,
 ): Promise<ApplyReviewedOutcome> {
@@ -77,7 +77,7 @@ async function applyReviewed(
     await watch.stop();
     // A reconnect or a retry after this check passed and steps were applied: its own steps changed the schema.
     if ((checked || context.info.attempt > 1) && (await ownStepsRecorded(session, input.requestId))) return;
-    const current = fingerprint(await introspect(session.client, { statements: 0 }));
+    const current = await readFingerprint(session.client);
     if (current !== input.fingerprint) throw new DriftedError(current);
     checked = true;
   };
@@ -85,16 +85,17 @@ async function applyReviewed(
   // reads the schema it leaves there instead of on new connections.
   let verified: VerifyOutcome | undefined;
   const beforeRelease = async (session: TargetSession) => {
-    verified = await verifyOn(session.client, await getJson<Migration[]>(store, chosen.migration));
+    verified = await verifyOn(session.client, chosen.migrations);
   };
   const onStopped = async (session: TargetSession, error: unknown) => {
     if (!(error instanceof LockContentionError || error instanceof MigrationFailedError)) return;
-    atStop = await introspect(session.client, { statements: 0 }).then(fingerprint, () => undefined);
+    atStop = await readFingerprint(session.client).catch(() => undefined);
   };
   try {
     const applied = await runOnTarget(
       store,
       { ...input, migration: chosen.migration },
+      chosen.migrations,
       input.revert ? runRevert : applyMigrations,
       progress,
       { underLock, beforeRelease, onStopped, applicationName: sessionName },

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Client } from 'pg';
+import type { Client, QueryResult } from 'pg';
 import { parsePgVersion, type PgVersion } from '../../postgres/pg-version';
 import { connectTarget } from '../../postgres/target';
 import { ApplyLockBusyError, LockContentionError, type LockEvidence } from './errors';
@@ -58,15 +58,16 @@ export function isConnectionLost(error: unknown): boolean {
 /**
  * The runner's connection to one target: per-statement timeouts, the target's apply lock held for
  * the whole run, and lock-timeout retries with evidence of who blocks. A second connection (the
- * observer) reads pg_locks while a statement waits, because afterwards the wait has left no trace.
+ * observer) reads pg_locks while a statement waits, because afterwards the wait has left no trace;
+ * it opens on the first wait, which most runs never have.
  */
 export class TargetSession {
   private pid = 0;
+  private observing?: Promise<Client>;
 
   private constructor(
     readonly client: Client,
-    private readonly observer: Client,
-    readonly targetName: string,
+    private readonly target: { name: string; connectionString: string },
     readonly options: SessionOptions,
   ) {}
 
@@ -74,27 +75,19 @@ export class TargetSession {
     target: { name: string; connectionString: string },
     options: SessionOptions,
   ): Promise<TargetSession> {
-    const connect = (applicationName: string) =>
-      connectTarget(target.connectionString, { applicationName, keepAlive: true, name: target.name });
-    // Both at once: each connection costs a round of authentication.
-    const [client, observer] = await Promise.allSettled([
-      connect(options.applicationName ?? 'schemawright-apply'),
-      connect('schemawright-apply-observer'),
-    ]).then(async (opened) => {
-      if (opened[0].status === 'fulfilled' && opened[1].status === 'fulfilled')
-        return [opened[0].value, opened[1].value] as const;
-      await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value.end() : undefined)));
-      throw (opened.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason;
+    const client = await connectTarget(target.connectionString, {
+      applicationName: options.applicationName ?? 'schemawright-apply',
+      keepAlive: true,
+      name: target.name,
     });
-    const session = new TargetSession(client, observer, target.name, options);
+    const session = new TargetSession(client, target, options);
     try {
-      session.pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-      await client.query(`SET lock_timeout = ${Math.max(1, Math.round(options.lockTimeoutMs))}`);
-      // PostgreSQL 14+: a statement whose client died (a killed worker) stops instead of running on.
-      await client.query(`SET client_connection_check_interval = 1000`).catch(() => undefined);
       await session.lockTarget();
       // After the wait for the apply lock, which lock_timeout alone bounds.
-      await client.query(`SET statement_timeout = ${Math.max(0, Math.round(options.statementTimeoutMs))}`);
+      await client.query(
+        `SET lock_timeout = ${Math.max(1, Math.round(options.lockTimeoutMs))};
+         SET statement_timeout = ${Math.max(0, Math.round(options.statementTimeoutMs))}`,
+      );
     } catch (error) {
       await session.close();
       throw error;
@@ -102,26 +95,49 @@ export class TargetSession {
     return session;
   }
 
+  /**
+   * Waits for the apply lock, in one round trip with what the session needs first. PostgreSQL 14+:
+   * a statement whose client died (a killed worker) stops instead of running on, the wait included.
+   * A refused lock rolls the settings back with it: the session is closed then anyway.
+   */
   private async lockTarget(): Promise<void> {
-    await this.client.query(`SET lock_timeout = ${Math.max(1, Math.round(this.options.applyLockWaitMs))}`);
     try {
-      await this.client.query('SELECT pg_advisory_lock($1)', [APPLY_LOCK_KEY]);
+      const results = (await this.client.query(
+        `SET lock_timeout = ${Math.max(1, Math.round(this.options.applyLockWaitMs))};
+         SELECT set_config('client_connection_check_interval', '1000', false) WHERE current_setting('server_version_num')::int >= 140000;
+         SELECT pg_backend_pid() AS pid;
+         SELECT pg_advisory_lock(${APPLY_LOCK_KEY})`,
+      )) as unknown as QueryResult<{ pid: number }>[];
+      this.pid = results[2]!.rows[0]!.pid;
     } catch (error) {
       if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
-      const { rows } = await this.observer.query<{ pid: number; application_name: string; backend_start: Date }>(
-        `SELECT a.pid, a.application_name, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-          WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-        [APPLY_LOCK_KEY],
-      );
-      const holder = rows[0]
-        ? `pid ${rows[0].pid}, ${rows[0].application_name || 'no application name'}, connected since ${rows[0].backend_start.toISOString()}`
-        : 'a session that has just ended';
-      throw new ApplyLockBusyError(this.targetName, this.options.applyLockWaitMs, holder);
-    } finally {
-      await this.client
-        .query(`SET lock_timeout = ${Math.max(1, Math.round(this.options.lockTimeoutMs))}`)
-        .catch(() => undefined);
+      const holder = await this.observe()
+        .then((observer) =>
+          observer.query<{ pid: number; application_name: string; backend_start: Date }>(
+            `SELECT a.pid, a.application_name, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+              WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+            [APPLY_LOCK_KEY],
+          ),
+        )
+        .then(
+          ({ rows }) =>
+            rows[0]
+              ? `pid ${rows[0].pid}, ${rows[0].application_name || 'no application name'}, connected since ${rows[0].backend_start.toISOString()}`
+              : 'a session that has just ended',
+          (lookup: unknown) => `a session that could not be looked up (${(lookup as Error).message})`,
+        );
+      throw new ApplyLockBusyError(this.target.name, this.options.applyLockWaitMs, holder);
     }
+  }
+
+  /** The observer connection, opened on first use. */
+  private observe(): Promise<Client> {
+    this.observing ??= connectTarget(this.target.connectionString, {
+      applicationName: 'schemawright-apply-observer',
+      keepAlive: true,
+      name: this.target.name,
+    });
+    return this.observing;
   }
 
   /**
@@ -173,7 +189,7 @@ export class TargetSession {
   }
 
   private async blockersOf(pid: number): Promise<LockEvidence | undefined> {
-    const { rows } = await this.observer.query<{
+    const { rows } = await (await this.observe()).query<{
       locktype: string;
       wanted: string;
       relation: string | null;
@@ -232,6 +248,10 @@ export class TargetSession {
   /** Releases the apply lock (ending the session would too) and closes both connections. */
   async close(): Promise<void> {
     await this.client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
-    await Promise.all([this.client.end().catch(() => undefined), this.observer.end().catch(() => undefined)]);
+    const observer = this.observing?.then(
+      (client) => client.end(),
+      () => undefined,
+    );
+    await Promise.all([this.client.end().catch(() => undefined), observer?.catch(() => undefined)]);
   }
 }

@@ -5,7 +5,7 @@ import type { MigrationFile } from '../../artifacts/migration-files';
 import { asScript, type Migration } from '../../artifacts/migration';
 import type { Catalog } from '../../postgres/introspection';
 import { getJson, putArtifact, putJson, type ArtifactRef } from '../../store/artifacts';
-import type { EscalationSummary, RequestActivities } from '../contracts';
+import type { EscalationSummary, RenderInput, RequestActivities } from '../contracts';
 import { heartbeating } from '../heartbeat';
 import { renderMigration } from './render';
 import { renderReport } from './report';
@@ -63,25 +63,40 @@ export function createReviewActivities(store: Pool): Pick<RequestActivities, 're
 
     renderChosenMigration: (input) =>
       heartbeating(async () => {
-        const migrations = await getJson<Migration[]>(store, input.migration);
-        const escalations = await Promise.all(input.escalations.map((ref) => getJson<Escalation>(store, ref)));
-        const rendered = migrations.map((migration, index) => {
-          const names = new Set(migration.steps.map((step) => step.name));
-          // Advice about no step (a materialized view, a grant) is rendered once, at the end of the last migration.
-          const last = index === migrations.length - 1;
-          const concerned = escalations.filter((e) =>
-            e.steps.length === 0 ? last : e.steps.some((name) => names.has(name)),
-          );
-          const choices = Object.fromEntries(
-            concerned.filter((e) => input.choices[e.id]).map((e) => [e.id, input.choices[e.id]!]),
-          );
-          return renderMigration(migration, concerned, choices);
-        });
-        return {
-          migration: await putJson(store, 'chosen-migrations', rendered),
-          steps: rendered.reduce((n, m) => n + m.steps.length, 0),
-        };
+        const { migration, steps } = await renderChosen(store, input);
+        return { migration, steps };
       }),
+  };
+}
+
+/**
+ * The migrations rendered with the chosen options, stored; returned too, for an apply that runs them
+ * at once (activities/apply/reviewed-apply.ts) instead of reading back what was just written.
+ */
+export async function renderChosen(
+  store: Pool,
+  input: RenderInput,
+): Promise<{ migrations: Migration[]; migration: ArtifactRef; steps: number }> {
+  const chosen = await getJson<Migration[]>(store, input.migration);
+  const escalations = await Promise.all(input.escalations.map((ref) => getJson<Escalation>(store, ref)));
+  const rendered = chosen.map((migration, index) => {
+    const names = new Set(migration.steps.map((step) => step.name));
+    // Advice about no step (a materialized view, a grant) is rendered once, at the end of the last migration.
+    const last = index === chosen.length - 1;
+    const concerned = escalations.filter((e) =>
+      e.steps.length === 0 ? last : e.steps.some((name) => names.has(name)),
+    );
+    const choices = Object.fromEntries(
+      concerned.filter((e) => input.choices[e.id]).map((e) => [e.id, input.choices[e.id]!]),
+    );
+    return renderMigration(migration, concerned, choices);
+  });
+  // What is applied is what the artifact holds: the stored text, read back.
+  const content = JSON.stringify(rendered);
+  return {
+    migrations: JSON.parse(content) as Migration[],
+    migration: await putArtifact(store, 'chosen-migrations', 'application/json', content),
+    steps: rendered.reduce((n, m) => n + m.steps.length, 0),
   };
 }
 

@@ -1,5 +1,5 @@
 export type * from './catalog';
 export { qualifiedName } from './catalog';
 export { introspect, type IntrospectOptions } from './introspect';
-export { canonicalStructure, fingerprint } from './fingerprint';
+export { canonicalStructure, fingerprint, readFingerprint } from './fingerprint';
 export { identifyingParts, keyIsIndexed, uniqueKeysOf } from './key-index';

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { loadDataset, type Dataset } from '../../test/support/datasets';
 import type { TestDatabase } from '../../test/support/stack';
-import { fingerprint, introspect, type Catalog } from '.';
+import { fingerprint, introspect, readFingerprint, type Catalog } from '.';
 
 const USER_SCHEMAS = `nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'schemawright') AND nspname NOT LIKE 'pg\\_%'`;
 
@@ -176,10 +176,11 @@ describe('what introspection reads, checked by hand on Pagila', () => {
     expect(sequence.stats.headroom).toBeCloseTo(1 - 999 / 2147483646, 9);
   });
 
-  it('reads an INCLUDE, partial, DESC, opclass index, and a failed concurrent build as invalid', async () => {
+  it('reads an INCLUDE, partial, DESC, opclass, NULLS NOT DISTINCT index, and a failed concurrent build as invalid', async () => {
     await client.query(
       `CREATE INDEX film_title_partial ON film (lower(title) text_pattern_ops DESC, film_id) INCLUDE (rating) WHERE rental_rate > 1`,
     );
+    await client.query(`CREATE UNIQUE INDEX film_id_nulls_not_distinct ON film (film_id) NULLS NOT DISTINCT`);
     await client.query(`INSERT INTO actor (first_name, last_name) VALUES ('A', 'B'), ('A', 'B')`);
     await expect(
       client.query(`CREATE UNIQUE INDEX CONCURRENTLY actor_names_unique ON actor (first_name, last_name)`),
@@ -191,7 +192,9 @@ describe('what introspection reads, checked by hand on Pagila', () => {
       keyIsColumn: [false, true],
       include: ['rating'],
       predicate: '(rental_rate > (1)::numeric)',
+      nullsNotDistinct: false,
     });
+    expect(indexes.find((i) => i.name === 'film_id_nulls_not_distinct')).toMatchObject({ nullsNotDistinct: true });
     expect(
       after.tables.find((t) => t.name === 'actor')!.indexes.find((i) => i.name === 'actor_names_unique'),
     ).toMatchObject({ valid: false, unique: true });
@@ -245,6 +248,13 @@ describe('the fingerprint changes with any DDL', () => {
     ['comment on table', "COMMENT ON TABLE posts IS 'the images'"],
     ['change column type', 'ALTER TABLE posts ALTER COLUMN score TYPE bigint'],
   ];
+  it('is the same read without statistics, which read as none then', async () => {
+    const structure = await introspect(client, { statistics: false });
+    expect(structure.tables.every((t) => t.stats.totalBytes === 0 && t.stats.liveTuples === 0)).toBe(true);
+    expect((await introspect(client)).tables.some((t) => t.stats.totalBytes > 0)).toBe(true);
+    expect(await readFingerprint(client)).toBe(base);
+  });
+
   it('does not depend on the search_path of the connection that reads it', async () => {
     await client.query('SET search_path = pg_catalog');
     try {
@@ -263,6 +273,7 @@ describe('the fingerprint changes with any DDL', () => {
       await client.query(ddl);
       const changed = fingerprint(await introspect(client));
       expect(changed).not.toBe(base);
+      expect(await readFingerprint(client)).toBe(changed);
       expect(seen.has(changed)).toBe(false);
       seen.add(changed);
     } finally {

@@ -1,4 +1,4 @@
-import type { ClientBase } from 'pg';
+import type { ClientBase, QueryResult } from 'pg';
 import { quoteIdent } from '../names';
 import type {
   Catalog,
@@ -17,6 +17,11 @@ import type {
 export interface IntrospectOptions {
   /** How many pg_stat_statements entries to keep (by total time); 0 skips them. */
   statements?: number;
+  /**
+   * false: sizes, table and index statistics and sequence values are not read and read as zero or
+   * none; enough for a fingerprint, which leaves them out, and they cost the most to read.
+   */
+  statistics?: boolean;
 }
 
 /** System schemas, and ours: the apply runner keeps its history in `schemawright`. */
@@ -27,7 +32,7 @@ const EXCLUDED_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema', 
 const notExtensionMember = (catalog: string, oid: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '${catalog}'::regclass AND e.objid = ${oid} AND e.deptype = 'e')`;
 
-const RELATIONS = `
+const relations = (statistics: boolean) => `
 SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS kind, c.relpersistence AS persistence,
        c.relrowsecurity AS row_security, c.relforcerowsecurity AS force_row_security,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
@@ -37,13 +42,14 @@ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS 
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS view_definition,
        obj_description(c.oid, 'pg_class') AS comment,
        c.reltuples::float8 AS reltuples,
-       pg_table_size(c.oid)::int8 AS table_bytes, pg_total_relation_size(c.oid)::int8 AS total_bytes,
+       CASE WHEN ${statistics} THEN pg_table_size(c.oid) END::int8 AS table_bytes,
+       CASE WHEN ${statistics} THEN pg_total_relation_size(c.oid) END::int8 AS total_bytes,
        coalesce(s.n_live_tup, 0)::int8 AS live, coalesce(s.n_dead_tup, 0)::int8 AS dead,
        coalesce(s.seq_scan, 0)::int8 AS seq_scan, coalesce(s.seq_tup_read, 0)::int8 AS seq_tup_read,
        coalesce(s.idx_scan, 0)::int8 AS idx_scan, greatest(s.last_analyze, s.last_autoanalyze) AS last_analyzed
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid AND ${statistics}
 WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND ${EXCLUDED_SCHEMAS} AND ${notExtensionMember('pg_class', 'c.oid')}`;
 
 const COLUMNS = `
@@ -76,9 +82,11 @@ WHERE co.contype IN ('p', 'f', 'u', 'c', 'x') AND ${EXCLUDED_SCHEMAS}`;
 
 // Each key gets what sets it apart from a plain one: a collation other than the column's, a non-default
 // operator class, and the order (indoption bit 1 is DESC, bit 2 NULLS FIRST) where it differs from the default.
-const indexesQuery = (nullsNotDistinct: string) => `
+// indnullsnotdistinct is PostgreSQL 15+: read through the row's JSON, so one text serves every version.
+const indexes = (statistics: boolean) => `
 SELECT i.indrelid::int8 AS rel, ic.relname AS name, am.amname AS method, i.indisunique AS unique, i.indisprimary AS primary,
-       i.indisvalid AND i.indisready AS valid, i.indnkeyatts AS key_count, ${nullsNotDistinct} AS nulls_not_distinct,
+       i.indisvalid AND i.indisready AS valid, i.indnkeyatts AS key_count,
+       coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct,
        pg_get_expr(i.indpred, i.indrelid) AS predicate, pg_get_indexdef(i.indexrelid) AS definition,
        (SELECT co.conname FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x')) AS constraint,
        (SELECT pn.nspname || '.' || pc.relname FROM pg_inherits ih JOIN pg_class pc ON pc.oid = ih.inhparent
@@ -98,14 +106,14 @@ SELECT i.indrelid::int8 AS rel, ic.relname AS name, am.amname AS method, i.indis
              CROSS JOIN LATERAL (SELECT coalesce(i.indoption[k.n - 1], 0)::int AS o) opt
              ORDER BY k.n) AS columns,
        array(SELECT i.indkey[k.n - 1] <> 0 FROM generate_series(1, i.indnkeyatts) AS k(n) ORDER BY k.n) AS key_is_column,
-       pg_relation_size(i.indexrelid)::int8 AS bytes,
+       CASE WHEN ${statistics} THEN pg_relation_size(i.indexrelid) END::int8 AS bytes,
        coalesce(s.idx_scan, 0)::int8 AS scans, coalesce(s.idx_tup_read, 0)::int8 AS tuples_read
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_am am ON am.oid = ic.relam
-LEFT JOIN pg_stat_user_indexes s ON s.indexrelid = i.indexrelid
+LEFT JOIN pg_stat_user_indexes s ON s.indexrelid = i.indexrelid AND ${statistics}
 WHERE c.relkind IN ('r', 'p', 'm') AND ${EXCLUDED_SCHEMAS}`;
 
 const TRIGGERS = `
@@ -128,10 +136,10 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE ${EXCLUDED_SCHEMAS}`;
 
 // pg_sequences shows last_value as null to roles without USAGE or SELECT, which reads as "never used".
-const SEQUENCES = `
+const sequences = (statistics: boolean) => `
 SELECT s.schemaname AS schema, s.sequencename AS name, format_type(s.data_type, NULL) AS type,
        s.start_value::text AS start, s.increment_by::text AS increment, s.min_value::text AS min, s.max_value::text AS max,
-       s.cycle, s.last_value::float8 AS last_value,
+       s.cycle, CASE WHEN ${statistics} THEN s.last_value END::float8 AS last_value,
        (SELECT tn.nspname || '.' || tc.relname || '.' || ta.attname || '|' || d.deptype::text || '|' || format_type(ta.atttypid, NULL)
           FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
           JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
@@ -170,37 +178,55 @@ SELECT current_database() AS database, current_setting('server_version') AS vers
 const TYPE_MAX: Record<string, number> = { smallint: 32767, integer: 2147483647, bigint: 9223372036854775807 };
 
 /**
+ * The catalog queries as one text, sent in one round trip (the simple protocol runs it as one
+ * transaction). With an empty search_path every name the catalog prints is schema-qualified, so the
+ * result (and the fingerprint) does not depend on the caller's search_path: the caller's is kept in a
+ * setting of ours and put back by the last statement; a failure rolls the text back, search_path too.
+ */
+const catalog = (statistics: boolean) =>
+  [
+    `SELECT set_config('schemawright.search_path', current_setting('search_path'), false)`,
+    `SELECT set_config('search_path', '', false)`,
+    META,
+    relations(statistics),
+    COLUMNS,
+    CONSTRAINTS,
+    indexes(statistics),
+    TRIGGERS,
+    POLICIES,
+    sequences(statistics),
+    SCHEMAS,
+    EXTENSIONS,
+    ENUMS,
+    TYPES,
+    `SELECT set_config('search_path', current_setting('schemawright.search_path'), false)`,
+  ].join(';\n');
+const CATALOG = { withStatistics: catalog(true), structureOnly: catalog(false) };
+
+/**
  * Reads the structure and the statistics of every user schema with a dozen plain catalog queries.
  * Not a library: none of those we compared reads statistics, sizes or sequence values, and
  * @pgkit/schemainspect alone took about 550 ms of our one-second budget on MusicBrainz (we take ~150).
  */
 export async function introspect(client: ClientBase, options: IntrospectOptions = {}): Promise<Catalog> {
-  // With an empty search_path every name the catalog prints is schema-qualified, so the result (and
-  // the fingerprint) does not depend on the caller's search_path. We put the caller's back after.
-  const { rows } = await client.query<{ path: string }>(`SELECT current_setting('search_path') AS path`);
-  await client.query(`SELECT set_config('search_path', '', false)`);
-  try {
-    return await readCatalog(client, options);
-  } finally {
-    await client.query(`SELECT set_config('search_path', $1, false)`, [rows[0]!.path]);
-  }
-}
-
-async function readCatalog(client: ClientBase, options: IntrospectOptions): Promise<Catalog> {
-  const q = async <T>(sql: string) => (await client.query(sql)).rows as T[];
-  // One connection runs one query at a time, so these go in sequence whatever we write.
-  const meta = (await q<MetaRow>(META))[0]!;
-  const relations = await q<RelationRow>(RELATIONS);
-  const columns = await q<ColumnRow>(COLUMNS);
-  const constraints = await q<ConstraintRow>(CONSTRAINTS);
-  const indexes = await q<IndexRow>(indexesQuery(meta.version_num >= 150000 ? 'i.indnullsnotdistinct' : 'false'));
-  const triggers = await q<TriggerRow>(TRIGGERS);
-  const policies = await q<PolicyRow>(POLICIES);
-  const sequences = await q<SequenceRow>(SEQUENCES);
-  const schemas = await q<{ name: string }>(SCHEMAS);
-  const extensions = await q<{ name: string; version: string; schema: string }>(EXTENSIONS);
-  const enums = await q<{ schema: string; name: string; values: string[] }>(ENUMS);
-  const types = await q<{ schema: string; name: string }>(TYPES);
+  // A round trip per query was most of a drift check's time on a small schema: one for them all.
+  const text = options.statistics === false ? CATALOG.structureOnly : CATALOG.withStatistics;
+  const results = (await client.query(text)) as unknown as QueryResult[];
+  // In CATALOG's order, after the two statements that clear the search_path.
+  let next = 2;
+  const q = <T>() => results[next++]!.rows as T[];
+  const meta = q<MetaRow>()[0]!;
+  const relationRows = q<RelationRow>();
+  const columns = q<ColumnRow>();
+  const constraints = q<ConstraintRow>();
+  const indexRows = q<IndexRow>();
+  const triggers = q<TriggerRow>();
+  const policies = q<PolicyRow>();
+  const sequenceRows = q<SequenceRow>();
+  const schemas = q<{ name: string }>();
+  const extensions = q<{ name: string; version: string; schema: string }>();
+  const enums = q<{ schema: string; name: string; values: string[] }>();
+  const types = q<{ schema: string; name: string }>();
   const statements = await readStatements(client, extensions, options.statements ?? 50);
 
   const columnsByRel = groupBy(columns, (c) => c.rel);
@@ -277,13 +303,13 @@ async function readCatalog(client: ClientBase, options: IntrospectOptions): Prom
     check: row.check,
   });
 
-  const indexesByRel = groupBy(indexes, (r) => r.rel);
+  const indexesByRel = groupBy(indexRows, (r) => r.rel);
   const constraintsByRel = groupBy(constraints, (r) => r.rel);
   const triggersByRel = groupBy(triggers, (r) => r.rel);
   const policiesByRel = groupBy(policies, (r) => r.rel);
   const tables: Table[] = [];
   const views: View[] = [];
-  for (const rel of relations) {
+  for (const rel of relationRows) {
     const relColumns = (columnsByRel.get(rel.oid) ?? []).map(toColumn(rel));
     const relIndexes = byName((indexesByRel.get(rel.oid) ?? []).map(toIndex));
     const rowEstimate = rel.reltuples < 0 ? null : rel.reltuples;
@@ -341,7 +367,7 @@ async function readCatalog(client: ClientBase, options: IntrospectOptions): Prom
     types: byQualifiedName(types),
     tables: byQualifiedName(tables),
     views: byQualifiedName(views),
-    sequences: byQualifiedName(sequences.map((row) => toSequence(row, feeds))),
+    sequences: byQualifiedName(sequenceRows.map((row) => toSequence(row, feeds))),
     stats: { statsResetAt: iso(meta.stats_reset), serverStartedAt: iso(meta.started)!, statements },
   };
 }
