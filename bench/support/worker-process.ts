@@ -6,6 +6,7 @@ import { startChild, type ManagedChild } from '../../stack/child-process';
 import { freePort } from '../../stack/ports';
 import { waitFor } from '../../stack/wait';
 import type { DecisionKeys } from '../../workflows/design-request-messages';
+import { WORKER_NODE_FLAGS, workerEnvironment } from '../../workers/worker-memory';
 
 const REPO = join(__dirname, '..', '..');
 
@@ -48,24 +49,31 @@ export async function startBenchWorker(options: {
   const policyFile = join(home, 'policy.yaml');
   writeFileSync(policyFile, POLICY_YAML);
   const metricsPort = await freePort();
-  const child = startChild('worker', process.execPath, [join(REPO, 'cli/bin.js'), 'worker'], join(home, 'worker.log'), {
-    cwd: REPO,
-    env: {
-      ...process.env,
-      ...options.targets,
-      TEMPORAL_ADDRESS: options.temporalAddress,
-      TEMPORAL_NAMESPACE: 'default',
-      DATABASE_URL: options.storeUrl,
-      SCHEMAWRIGHT_TASK_QUEUE: options.taskQueue,
-      SCHEMAWRIGHT_HOME: home,
-      SCHEMAWRIGHT_POLICY: policyFile,
-      SCHEMAWRIGHT_DECISION_PUBLIC_KEY: options.decisionKeys.web!,
-      SCHEMAWRIGHT_OPERATOR_PUBLIC_KEY: options.decisionKeys.cli!,
-      SCHEMAWRIGHT_WORKER_METRICS_PORT: String(metricsPort),
-      SCHEMAWRIGHT_TOKEN_KEYS: 'bench:0123456789abcdef0123456789abcdef',
-      SMTP_URL: options.smtpUrl,
+  const child = startChild(
+    'worker',
+    process.execPath,
+    [...WORKER_NODE_FLAGS, join(REPO, 'cli/bin.js'), 'worker'],
+    join(home, 'worker.log'),
+    {
+      cwd: REPO,
+      // Started as `npm start` starts its worker (workers/worker-memory.ts).
+      env: workerEnvironment({
+        ...process.env,
+        ...options.targets,
+        TEMPORAL_ADDRESS: options.temporalAddress,
+        TEMPORAL_NAMESPACE: 'default',
+        DATABASE_URL: options.storeUrl,
+        SCHEMAWRIGHT_TASK_QUEUE: options.taskQueue,
+        SCHEMAWRIGHT_HOME: home,
+        SCHEMAWRIGHT_POLICY: policyFile,
+        SCHEMAWRIGHT_DECISION_PUBLIC_KEY: options.decisionKeys.web!,
+        SCHEMAWRIGHT_OPERATOR_PUBLIC_KEY: options.decisionKeys.cli!,
+        SCHEMAWRIGHT_WORKER_METRICS_PORT: String(metricsPort),
+        SCHEMAWRIGHT_TOKEN_KEYS: 'bench:0123456789abcdef0123456789abcdef',
+        SMTP_URL: options.smtpUrl,
+      }),
     },
-  });
+  );
   try {
     // bin.js compiles dist/ first when a source changed: minutes on a loaded machine.
     await waitFor(
