@@ -36,6 +36,7 @@ import { targetVariable } from '../config/targets';
 import { createStorePool, ensureDatabase, migrateStore } from '../store/database';
 import { waitFor } from '../stack/wait';
 import type { RequestInput, RequestStatusView } from '../workflows/design-request-messages';
+import { RequestStatus } from '../workflows/search-attributes';
 import { WORKFLOW_CACHE_SIZE } from '../workers/worker';
 import { bareUpdateRoundTrips } from './support/floor';
 import { percentile, startBenchStack } from './support/stack';
@@ -46,10 +47,12 @@ const KICKOFFS = Number(process.env.BENCH_KICKOFFS ?? 10);
 const PARKED = Number(process.env.BENCH_PARKED ?? 1000);
 const PARK_CONCURRENCY = Number(process.env.BENCH_PARK_CONCURRENCY ?? 16);
 /**
- * How often a parking request's status is asked. Every 5 ms, sixteen at a time, the Queries kept the
- * worker's cache churning: sdk-core 1.24 then lost a workflow task of a run evicted with one buffered
- * ("Extra buffered run should not have produced an activation"), and that request's tasks timed out
- * on the worker for ever: the stall at 227 parked. A person or a page asks far less often.
+ * How often a parking request's search attributes are read. Part (c) reads them from the server
+ * (DescribeWorkflowExecution), not by the status Query: a Query wakes an evicted request on the
+ * worker, and Queries to many requests at once kept its cache churning: sdk-core 1.24 then lost a
+ * workflow task of a run evicted with one buffered ("Extra buffered run should not have produced an
+ * activation"), and that request's tasks timed out on the worker for ever (the stalls at 60, 100 and
+ * 227 parked, polling every 5 ms and then every 200 ms).
  */
 const PARK_POLL_MS = 200;
 const DECIDE_CONCURRENCY = Number(process.env.BENCH_DECIDE_CONCURRENCY ?? 16);
@@ -224,7 +227,7 @@ async function parked(services: RequestServices, worker: BenchWorker): Promise<s
       for (let i = next++; i < PARKED; i = next++) {
         const { requestId } = await startRequest(services, changeOf(`ALTER TABLE orders ADD COLUMN parked_${i} text;`));
         ids.push(requestId);
-        await until(services, requestId, (view) => view.state === 'awaiting-approval', 5 * 60, PARK_POLL_MS);
+        await described(services, requestId, (view) => view.status === 'awaiting-approval');
         process.stderr.write(
           `\r  (c) parked ${ids.length}/${PARKED}, worker RSS ${worker.memory().rssMb.toFixed(0)} MB`,
         );
@@ -258,7 +261,7 @@ async function parked(services: RequestServices, worker: BenchWorker): Promise<s
   process.stderr.write('\n');
   const decidedSeconds = (performance.now() - deciding) / 1000;
   console.log(`(c) all ${PARKED} decided (reject, ${DECIDE_CONCURRENCY} at a time) in ${decidedSeconds.toFixed(1)} s`);
-  for (const id of ids) await until(services, id, (view) => view.phase === 'done', 5 * 60, PARK_POLL_MS);
+  for (const id of ids) await described(services, id, (view) => view.closed === 'COMPLETED');
   const endedSeconds = (performance.now() - deciding) / 1000;
   console.log(`(c) all ended (report written, audited) ${endedSeconds.toFixed(1)} s after the first decision`);
   console.log(`(c) worker with all ended: ${memoryLine(worker)}`);
@@ -315,6 +318,28 @@ async function answerAll(services: RequestServices, requestId: string): Promise<
       person: 'ann',
       channel: 'cli',
     });
+}
+
+/** Waits until the server's view of a request (its status search attribute, whether it closed) satisfies `done`. */
+function described(
+  services: RequestServices,
+  requestId: string,
+  done: (view: { status?: string; closed?: string }) => boolean,
+): Promise<unknown> {
+  const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
+  return waitFor(
+    `request ${requestId}`,
+    async () => {
+      const { status, typedSearchAttributes } = await handle.describe();
+      const view = {
+        status: typedSearchAttributes.get(RequestStatus),
+        closed: status.name === 'RUNNING' ? undefined : status.name,
+      };
+      if (view.closed && view.closed !== 'COMPLETED') throw new Error(`request ${requestId} ended ${view.closed}`);
+      return done(view) ? true : undefined;
+    },
+    { timeoutMs: 5 * 60_000, intervalMs: PARK_POLL_MS },
+  );
 }
 
 function until(
