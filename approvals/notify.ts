@@ -10,7 +10,7 @@ import { issueToken, tokenKeysFrom, type TokenKeys } from './email/tokens';
 import { loadPolicy } from './policy';
 import type { Policy } from './policy';
 import { questionDetails } from './question-details';
-import { slackSettings } from './slack/app';
+import { slackSettings } from './slack/settings';
 import { escapeSlack, questionMessage, rolloutRootMessage, rootMessage } from './slack/blocks';
 import {
   questionMessageOf,

@@ -10,7 +10,8 @@
  *     their way at a time: time to park, worker memory (printed as soon as measured), time to decide
  *     them all (BENCH_DECIDE_CONCURRENCY at a time, default 16);
  * (d) history size per request kind: the server's measure, and the exported JSON's.
- * A count of 0 leaves that part out.
+ * A count of 0 leaves that part out. The worker runs as in production, `schemawright worker` in a
+ * process of its own, so the memory printed is the worker's alone.
  */
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -30,29 +31,31 @@ import {
   type KickoffRequest,
   type RequestServices,
 } from '../approvals/requests';
+import { startMailCapture } from '../approvals/email/capture';
 import { targetVariable } from '../config/targets';
-import { registry } from '../operations/metrics';
 import { createStorePool, ensureDatabase, migrateStore } from '../store/database';
 import { waitFor } from '../stack/wait';
 import type { RequestInput, RequestStatusView } from '../workflows/design-request-messages';
-import { bundleWorkflows, createWorker, WORKFLOW_CACHE_SIZE } from '../workers/worker';
+import { RequestStatus } from '../workflows/search-attributes';
+import { WORKFLOW_CACHE_SIZE } from '../workers/worker';
 import { bareUpdateRoundTrips } from './support/floor';
 import { percentile, startBenchStack } from './support/stack';
+import { activityTimes, startBenchWorker, type BenchWorker } from './support/worker-process';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100);
 const KICKOFFS = Number(process.env.BENCH_KICKOFFS ?? 10);
 const PARKED = Number(process.env.BENCH_PARKED ?? 1000);
-const CACHE = Number(process.env.BENCH_CACHE ?? WORKFLOW_CACHE_SIZE);
 const PARK_CONCURRENCY = Number(process.env.BENCH_PARK_CONCURRENCY ?? 16);
 /**
- * How often a parking request's status is asked. Every 5 ms, sixteen at a time, the Queries kept the
- * worker's cache churning: sdk-core 1.24 then lost a workflow task of a run evicted with one buffered
- * ("Extra buffered run should not have produced an activation"), and that request's tasks timed out
- * on the worker for ever: the stall at 227 parked. A person or a page asks far less often.
+ * How often a parking request's search attributes are read. Part (c) reads them from the server
+ * (DescribeWorkflowExecution), not by the status Query: a Query wakes an evicted request on the
+ * worker, and Queries to many requests at once kept its cache churning: sdk-core 1.24 then lost a
+ * workflow task of a run evicted with one buffered ("Extra buffered run should not have produced an
+ * activation"), and that request's tasks timed out on the worker for ever (the stalls at 60, 100 and
+ * 227 parked, polling every 5 ms and then every 200 ms).
  */
 const PARK_POLL_MS = 200;
 const DECIDE_CONCURRENCY = Number(process.env.BENCH_DECIDE_CONCURRENCY ?? 16);
-const POLICY = { approvers: ['ann', 'bob'], backupApprovers: [], admins: [], quorum: 1, separationOfDuties: true };
 const PATIENT = { remindEverySeconds: 86_400, rerouteAfterSeconds: 172_800, expireAfterSeconds: 604_800 };
 const SPEC = readFileSync(join(__dirname, '..', 'examples', 'ecommerce.yaml'), 'utf8');
 
@@ -61,8 +64,12 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: stack.temporal!.address });
   const nativeConnection = await NativeConnection.connect({ address: stack.temporal!.address });
   const client = new Client({ connection });
-  const store = createStorePool(await ensureDatabase(stack.postgres.adminUrl, 'bench_store'));
+  const storeUrl = await ensureDatabase(stack.postgres.adminUrl, 'bench_store');
+  const store = createStorePool(storeUrl);
   await migrateStore(store);
+  // The worker's mail goes where `npm start` sends it: the capture that the web server runs, here in the bench.
+  const mail = await startMailCapture(store, 0);
+  let worker: BenchWorker | undefined;
   try {
     const targetUrl = await ensureDatabase(stack.postgres.adminUrl, 'bench_shop');
     await sql(targetUrl, 'CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY)');
@@ -71,59 +78,65 @@ async function main(): Promise<void> {
     process.env[targetVariable('bench_design')] = await ensureDatabase(stack.postgres.adminUrl, 'bench_design');
 
     const taskQueue = 'bench-requests';
-    // The worker as it runs in production: its workflow cache holds WORKFLOW_CACHE_SIZE, the rest are evicted.
-    const worker = await createWorker({
-      connection: nativeConnection,
-      namespace: 'default',
+    const decisions = ephemeralDecisionSigner();
+    worker = await startBenchWorker({
+      temporalAddress: stack.temporal!.address,
+      storeUrl,
       taskQueue,
-      deps: { store },
-      workflowBundle: await bundleWorkflows(),
-      maxCachedWorkflows: CACHE,
+      decisionKeys: decisions.publicKeys,
+      smtpUrl: `smtp://127.0.0.1:${mail.port}/?ignoreTLS=true`,
+      targets: Object.fromEntries(
+        ['bench_shop', 'bench_design'].map((name) => [targetVariable(name), process.env[targetVariable(name)]!]),
+      ),
     });
+    const { policy } = worker;
     const services: RequestServices = {
       temporal: client,
       store,
       taskQueue,
-      gatePolicyFor: () => POLICY,
+      gatePolicyFor: (target, environment) => policy.gatePolicyFor(target, environment),
       timings: PATIENT,
-      decisions: ephemeralDecisionSigner(),
+      decisions,
     };
     const floor = REQUESTS > 0 ? await bareUpdateRoundTrips(client, nativeConnection, REQUESTS) : [];
     const sizes: Record<string, { server: number; json: number }> = {};
-    await worker.runUntil(async () => {
-      console.log(`worker started: ${memoryLine()}`);
-      if (REQUESTS > 0) {
-        const before = await activityTimes();
-        const { times, last } = await decisionToApplied(services, targetUrl);
-        report('(a) decision → migration applied and verified', times, floor);
-        const after = await activityTimes();
-        console.log(
-          `(a) activities per request (kickoff to done), mean: ${[...after]
-            .map(([name, { seconds, count }]) => {
-              const was = before.get(name) ?? { seconds: 0, count: 0 };
-              return `${name} ${(((seconds - was.seconds) * 1000) / REQUESTS).toFixed(1)} ms (${((count - was.count) / REQUESTS).toFixed(1)}×)`;
-            })
-            .join(', ')}`,
-        );
-        sizes['change, applied'] = await historyBytes(services, last);
-      }
-      if (KICKOFFS > 0) {
-        const change = await kickoffToQuestion(services, store, 'change', () =>
-          changeOf(`ALTER TABLE orders ADD COLUMN kickoff_${Math.random().toString(36).slice(2, 8)} text;`),
-        );
-        const design = await kickoffToQuestion(services, store, 'e-commerce design', designOf);
-        await answerAll(services, design.last);
-        await until(services, design.last, (view) => view.phase === 'done', 5 * 60);
-        sizes['design (e-commerce), applied'] = await historyBytes(services, design.last);
-        sizes['change, parked at its gate'] = await historyBytes(services, change.last);
-      }
-      if (PARKED > 0) sizes['change, rejected'] = await historyBytes(services, await parked(services));
-    });
+    console.log(`worker started: ${memoryLine(worker)}`);
+    if (REQUESTS > 0) {
+      const before = activityTimes(await worker.metrics());
+      const { times, last } = await decisionToApplied(services, targetUrl);
+      report('(a) decision → migration applied and verified', times, floor);
+      const after = activityTimes(await worker.metrics());
+      console.log(
+        `(a) activities per request (kickoff to done), mean: ${[...after]
+          .map(([name, { seconds, count }]) => {
+            const was = before.get(name) ?? { seconds: 0, count: 0 };
+            return `${name} ${(((seconds - was.seconds) * 1000) / REQUESTS).toFixed(1)} ms (${((count - was.count) / REQUESTS).toFixed(1)}×)`;
+          })
+          .join(', ')}`,
+      );
+      sizes['change, applied'] = await historyBytes(services, last);
+    }
+    if (KICKOFFS > 0) {
+      const change = await kickoffToQuestion(services, store, 'change', () =>
+        changeOf(`ALTER TABLE orders ADD COLUMN kickoff_${Math.random().toString(36).slice(2, 8)} text;`),
+      );
+      const design = await kickoffToQuestion(services, store, 'e-commerce design', designOf);
+      await answerAll(services, design.last);
+      await until(services, design.last, (view) => view.phase === 'done', 5 * 60);
+      sizes['design (e-commerce), applied'] = await historyBytes(services, design.last);
+      sizes['change, parked at its gate'] = await historyBytes(services, change.last);
+    }
+    if (PARKED > 0) sizes['change, rejected'] = await historyBytes(services, await parked(services, worker));
     for (const [kind, bytes] of Object.entries(sizes))
       console.log(
         `(d) history of a ${kind}: ${(bytes.server / 1024).toFixed(1)} KB (server's history size; ${(bytes.json / 1024).toFixed(1)} KB as exported JSON)`,
       );
+  } catch (error) {
+    if (worker) console.error(`the worker's log (${worker.child.logFile}) ends with:\n${worker.child.logTail()}`);
+    throw error;
   } finally {
+    await worker?.stop();
+    await mail.close();
     await store.end();
     await connection.close();
     await nativeConnection.close();
@@ -203,7 +216,7 @@ async function kickoffToQuestion(
 }
 
 /** Parks the requests, prints the time and memory at once, then rejects them all, a bounded number at a time. */
-async function parked(services: RequestServices): Promise<string> {
+async function parked(services: RequestServices, worker: BenchWorker): Promise<string> {
   const started = performance.now();
   const ids: string[] = [];
   // Requests come over time, not all in the same second: BENCH_PARK_CONCURRENCY on their way to the
@@ -214,9 +227,9 @@ async function parked(services: RequestServices): Promise<string> {
       for (let i = next++; i < PARKED; i = next++) {
         const { requestId } = await startRequest(services, changeOf(`ALTER TABLE orders ADD COLUMN parked_${i} text;`));
         ids.push(requestId);
-        await until(services, requestId, (view) => view.state === 'awaiting-approval', 5 * 60, PARK_POLL_MS);
+        await described(services, requestId, (view) => view.status === 'awaiting-approval');
         process.stderr.write(
-          `\r  (c) parked ${ids.length}/${PARKED}, RSS ${(process.memoryUsage().rss / 1024 ** 2).toFixed(0)} MB`,
+          `\r  (c) parked ${ids.length}/${PARKED}, worker RSS ${worker.memory().rssMb.toFixed(0)} MB`,
         );
       }
     }),
@@ -226,7 +239,7 @@ async function parked(services: RequestServices): Promise<string> {
   console.log(
     `(c) ${PARKED} requests parked at a gate in ${parkSeconds.toFixed(1)} s (${(PARKED / parkSeconds).toFixed(1)}/s, ${PARK_CONCURRENCY} on their way at a time; analysis + modeling + review + shadow verification each)`,
   );
-  console.log(`(c) bench process (worker and client) with all parked, workflow cache ${CACHE}: ${memoryLine()}`);
+  console.log(`(c) worker with all parked, workflow cache ${WORKFLOW_CACHE_SIZE}: ${memoryLine(worker)}`);
 
   const deciding = performance.now();
   const queue = [...ids];
@@ -248,17 +261,17 @@ async function parked(services: RequestServices): Promise<string> {
   process.stderr.write('\n');
   const decidedSeconds = (performance.now() - deciding) / 1000;
   console.log(`(c) all ${PARKED} decided (reject, ${DECIDE_CONCURRENCY} at a time) in ${decidedSeconds.toFixed(1)} s`);
-  for (const id of ids) await until(services, id, (view) => view.phase === 'done', 5 * 60, PARK_POLL_MS);
+  for (const id of ids) await described(services, id, (view) => view.closed === 'COMPLETED');
   const endedSeconds = (performance.now() - deciding) / 1000;
   console.log(`(c) all ended (report written, audited) ${endedSeconds.toFixed(1)} s after the first decision`);
+  console.log(`(c) worker with all ended: ${memoryLine(worker)}`);
   return ids[ids.length - 1]!;
 }
 
-/** The process's memory: RSS counts the worker's workflow thread, WASM and native memory too; heap is the main thread's. */
-function memoryLine(): string {
-  const { rss, heapUsed, external } = process.memoryUsage();
-  const mb = (bytes: number) => (bytes / 1024 ** 2).toFixed(0);
-  return `RSS ${mb(rss)} MB, heap ${mb(heapUsed)} MB, external ${mb(external)} MB`;
+/** The worker process's resident memory now, and the most it has held (VmHWM). */
+function memoryLine(worker: BenchWorker): string {
+  const { rssMb, peakMb } = worker.memory();
+  return `RSS ${rssMb.toFixed(0)} MB (peak ${peakMb.toFixed(0)} MB)`;
 }
 
 function changeOf(text: string): KickoffRequest {
@@ -307,6 +320,28 @@ async function answerAll(services: RequestServices, requestId: string): Promise<
     });
 }
 
+/** Waits until the server's view of a request (its status search attribute, whether it closed) satisfies `done`. */
+function described(
+  services: RequestServices,
+  requestId: string,
+  done: (view: { status?: string; closed?: string }) => boolean,
+): Promise<unknown> {
+  const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
+  return waitFor(
+    `request ${requestId}`,
+    async () => {
+      const { status, typedSearchAttributes } = await handle.describe();
+      const view = {
+        status: typedSearchAttributes.get(RequestStatus),
+        closed: status.name === 'RUNNING' ? undefined : status.name,
+      };
+      if (view.closed && view.closed !== 'COMPLETED') throw new Error(`request ${requestId} ended ${view.closed}`);
+      return done(view) ? true : undefined;
+    },
+    { timeoutMs: 5 * 60_000, intervalMs: PARK_POLL_MS },
+  );
+}
+
 function until(
   services: RequestServices,
   requestId: string,
@@ -322,26 +357,6 @@ function until(
     },
     { timeoutMs: timeoutSeconds * 1000, intervalMs },
   );
-}
-
-/** Time spent in each activity so far, from the worker's own metric (operations/metrics.ts). */
-async function activityTimes(): Promise<Map<string, { seconds: number; count: number }>> {
-  const metric = await registry.getSingleMetric('schemawright_activity_duration_seconds')!.get();
-  const times = new Map<string, { seconds: number; count: number }>();
-  // A histogram's values carry the name of their series (_bucket, _sum, _count).
-  for (const { metricName, labels, value } of metric.values as {
-    metricName?: string;
-    labels: Record<string, unknown>;
-    value: number;
-  }[]) {
-    const name = String(labels.activity);
-    const entry = times.get(name) ?? { seconds: 0, count: 0 };
-    if (metricName?.endsWith('_sum')) entry.seconds += value;
-    else if (metricName?.endsWith('_count')) entry.count += value;
-    else continue;
-    times.set(name, entry);
-  }
-  return times;
 }
 
 function report(what: string, times: number[], floor: number[]): void {

@@ -144,6 +144,20 @@ export async function schemaDiff(fromUrl: string, toUrl: string, schema?: string
     // shadow dropped WITH (FORCE) meanwhile terminates them, and an unheard pool error ends the process.
     for (const client of [from, to]) client.pgp.$pool.on('error', () => undefined);
     await Promise.all([from.end(), to.end()]);
+    forgetDatabases(from.pgp, to.pgp);
+  }
+}
+
+/**
+ * pg-promise keeps every database object it made in a registry of its own (for its duplicate
+ * warning and its shutDown), ended or not: two per diff, which a worker reviewing for months would
+ * hold for ever. The ended ones are taken out.
+ */
+function forgetDatabases(...ended: object[]): void {
+  const registry = (globalThis as Record<symbol, { dbs?: object[] } | undefined>)[Symbol.for('pgPromiseDatabasePool')];
+  for (const db of ended) {
+    const at = registry?.dbs?.indexOf(db) ?? -1;
+    if (at >= 0) registry!.dbs!.splice(at, 1);
   }
 }
 

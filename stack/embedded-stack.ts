@@ -17,6 +17,7 @@ import { connectClient } from './temporal-connection';
 import { runStackCheck } from './stack-check';
 import { ensureTargetRoles, targetRolePasswords, type TargetRoleUrls } from './target-roles';
 import { StopWaiting, waitFor } from './wait';
+import { WORKER_NODE_FLAGS, workerEnvironment } from '../workers/worker-memory';
 
 const STORE_DATABASE = 'schemawright';
 /** Where npm start's worker serves /metrics and /healthz unless SCHEMAWRIGHT_WORKER_METRICS_PORT says. */
@@ -44,11 +45,18 @@ function say(message: string): void {
 /** Runs `schemawright <command>` as a child with the stack's addresses in its environment. */
 function startSchemawrightChild(command: 'worker' | 'web', env: NodeJS.ProcessEnv, logFile: string): ManagedChild {
   // From source, tsx as a loader (its CLI's wrapper process escalates signals to SIGKILL), found from the checkout.
-  return startChild(command, process.execPath, [...(FROM_SOURCE ? ['--import', 'tsx'] : []), CLI, command], logFile, {
-    env,
-    detached: true,
-    cwd: FROM_SOURCE ? join(__dirname, '..') : process.cwd(),
-  });
+  const worker = command === 'worker';
+  return startChild(
+    command,
+    process.execPath,
+    [...(FROM_SOURCE ? ['--import', 'tsx'] : []), ...(worker ? WORKER_NODE_FLAGS : []), CLI, command],
+    logFile,
+    {
+      env: worker ? workerEnvironment(env) : env,
+      detached: true,
+      cwd: FROM_SOURCE ? join(__dirname, '..') : process.cwd(),
+    },
+  );
 }
 
 /**

@@ -1,6 +1,5 @@
 import { App, HTTPModuleFunctions, HTTPReceiver, LogLevel, type AuthorizeResult } from '@slack/bolt';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Environment } from '../../config/environment';
 import { auditRefusal } from '../requests';
 import { registerCommands } from './commands';
 import type { SlackContext } from './context';
@@ -9,12 +8,9 @@ import { registerHome } from './home';
 import { registerKickoff } from './kickoff';
 import { registerRolloutControls } from './rollout-controls';
 import { SlackReachabilityCheck, type ReachabilityTimings, type SlackReachability } from './reachability';
+import type { SlackSettings } from './settings';
 
-export interface SlackAppOptions extends SlackContext {
-  botToken: string;
-  signingSecret: string;
-  /** Set: Socket Mode (no public URL needed). Unset: HTTP events on /slack/events of the approvals server. */
-  appToken?: string;
+export interface SlackAppOptions extends SlackContext, SlackSettings {
   /** Tests point the Web API client at a local stand-in. */
   slackApiUrl?: string;
   /** Tests retry the start-up check sooner. */
@@ -33,14 +29,6 @@ export interface SlackApp {
 
 /** How many recent event ids are remembered to answer Slack's retries once. */
 const SEEN_EVENTS = 1000;
-
-/** Slack is on only with both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET. */
-export function slackSettings(
-  env: Environment,
-): Pick<SlackAppOptions, 'botToken' | 'signingSecret' | 'appToken'> | undefined {
-  const { botToken, signingSecret, appToken } = env.approvals.slack;
-  return botToken && signingSecret ? { botToken, signingSecret, appToken } : undefined;
-}
 
 export function createSlackApp(options: SlackAppOptions): SlackApp {
   const context: SlackContext = { services: options.services, webBaseUrl: options.webBaseUrl };

@@ -12,7 +12,8 @@ import { startMailCapture, type MailCapture } from '../email/capture';
 import { tokenKeysFrom } from '../email/tokens';
 import { quoteVisibility } from '../requests';
 import { openRequestServices } from '../services';
-import { createSlackApp, slackSettings } from '../slack/app';
+import { createSlackApp } from '../slack/app';
+import { slackSettings } from '../slack/settings';
 import { parseApiTokens } from './http';
 import { createWebServer, listen } from './server';
 
