@@ -38,6 +38,9 @@ export async function startMailCapture(store: Pool, port: number, host = '127.0.
         );
     },
   });
+  // A sender that vanishes mid-session (a worker killed while it mails) resets its connection; unheard,
+  // that error would end the process that holds the capture.
+  server.on('error', () => undefined);
   await new Promise<void>((resolveListen, rejectListen) => {
     server.server.once('error', rejectListen);
     server.listen(port, host, () => resolveListen());
