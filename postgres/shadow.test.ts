@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { readEnvironment } from '../config/environment';
-import { verifyOnShadow } from './shadow';
+import { schemaDiff, verifyOnShadow } from './shadow';
 import { readTargetCatalog } from './target';
 import { createTestDatabase, type TestDatabase } from '../test/support/stack';
 import { lemmyMigrations } from '../test/review/lemmy';
@@ -281,5 +281,22 @@ describe('verifyOnShadow', () => {
     const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_roles WHERE rolname = $1', [role]);
     await client.end();
     expect(rows[0].n).toBe(0);
+  });
+});
+
+describe('schemaDiff', () => {
+  it("leaves nothing of its own in pg-promise's global registry once it ends: a worker diffs for months", async () => {
+    const [from, to] = await Promise.all([createTestDatabase('sw_diff_from'), createTestDatabase('sw_diff_to')]);
+    try {
+      await run(to.url, ['CREATE TABLE posts (id bigint PRIMARY KEY)']);
+      const registered = () =>
+        (globalThis as Record<symbol, { dbs?: unknown[] } | undefined>)[Symbol.for('pgPromiseDatabasePool')]?.dbs
+          ?.length ?? 0;
+      const before = registered();
+      for (let i = 0; i < 3; i++) expect((await schemaDiff(from.url, to.url)).join('\n')).toContain('create table');
+      expect(registered()).toBe(before);
+    } finally {
+      await Promise.all([from.drop(), to.drop()]);
+    }
   });
 });

@@ -120,6 +120,23 @@ describe('npm start: the embedded default', () => {
         /^ok: workflow stack-check-\S+ ran on a worker that stored artifact \S+ in PostgreSQL /,
       );
 
+      // Its worker runs with the memory settings a worker is started with (workers/worker-memory.ts).
+      const environ = (pid: string) => {
+        try {
+          return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+        } catch {
+          return []; // exited meanwhile
+        }
+      };
+      const worker = processesMentioning(' worker')
+        .map((line) => line.split(':')[0]!)
+        .find((pid) => environ(pid).includes(`SCHEMAWRIGHT_HOME=${home}`));
+      expect(worker).toBeDefined();
+      expect(readFileSync(`/proc/${worker}/cmdline`, 'utf8').split('\0')).toEqual(
+        expect.arrayContaining(['--max-semi-space-size=2', '--heap-growing-percent=10']),
+      );
+      expect(environ(worker!)).toContain('MALLOC_ARENA_MAX=2');
+
       // From another terminal, every command that reads a target finds the stack's `shop` by its name.
       const migration = join(home, 'add-note.sql');
       writeFileSync(migration, 'CREATE TABLE note (id bigint PRIMARY KEY, body text);\n');
