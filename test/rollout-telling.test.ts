@@ -133,6 +133,43 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
     (call.args.blocks as { type: string; elements?: { action_id: string; value?: string }[] }[])
       .filter((b) => b.type === 'actions')
       .flatMap((b) => b.elements ?? []);
+  /** ann clicks `button` of the rollout's question in Slack and confirms in the modal, with `comment` if any. */
+  const clickAndConfirm = async (
+    rolloutId: string,
+    button: { action_id: string; value?: string },
+    label: string,
+    comment: string | null,
+  ) => {
+    await sender.interaction({
+      type: 'block_actions',
+      user: { id: 'U0ANN' },
+      channel: { id: CHANNEL },
+      trigger_id: `tr-${button.action_id}`,
+      actions: [
+        {
+          type: 'button',
+          action_id: button.action_id,
+          block_id: 'q',
+          value: button.value,
+          text: { type: 'plain_text', text: label },
+          action_ts: '1700000101.000001',
+        },
+      ],
+    });
+    const open = await waitFor('the confirm modal', () =>
+      slackApi.callsTo('views.open').find((c) => JSON.stringify(c.args).includes(rolloutId)),
+    );
+    return sender.interaction({
+      type: 'view_submission',
+      user: { id: 'U0ANN' },
+      view: {
+        id: `V-${button.action_id}`,
+        callback_id: 'dbdesign_confirm',
+        private_metadata: (open.args.view as { private_metadata: string }).private_metadata,
+        state: { values: { comment: { value: { type: 'plain_text_input', value: comment } } } },
+      },
+    });
+  };
   const mailTo = (rolloutId: string, to: string, kind: string) =>
     waitFor(`${kind} mail to ${to}`, () =>
       smtp.mails.find(
@@ -169,35 +206,7 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
     expect(devMail.text).toContain('Apply to 1 target(s) of dev');
 
     // ann clicks Apply in Slack and confirms: the rollout's question is decided by her, via Slack.
-    await sender.interaction({
-      type: 'block_actions',
-      user: { id: 'U0ANN' },
-      channel: { id: CHANNEL },
-      trigger_id: 'tr-roll-1',
-      actions: [
-        {
-          type: 'button',
-          action_id: apply.action_id,
-          block_id: 'q',
-          value: apply.value,
-          text: { type: 'plain_text', text: 'Apply' },
-          action_ts: '1700000101.000001',
-        },
-      ],
-    });
-    const open = await waitFor('the confirm modal', () =>
-      slackApi.callsTo('views.open').find((c) => JSON.stringify(c.args).includes(rolloutId)),
-    );
-    const submitted = await sender.interaction({
-      type: 'view_submission',
-      user: { id: 'U0ANN' },
-      view: {
-        id: 'V-roll',
-        callback_id: 'dbdesign_confirm',
-        private_metadata: (open.args.view as { private_metadata: string }).private_metadata,
-        state: { values: { comment: { value: { type: 'plain_text_input', value: null } } } },
-      },
-    });
+    const submitted = await clickAndConfirm(rolloutId, apply, 'Apply', null);
     expect(submitted.status).toBe(200);
 
     // Production's question reaches bob by mail, with what dev did.
@@ -442,35 +451,12 @@ describe('a rollout tells its approvers over Slack and email, and takes their de
 
     // ann clicks Skip in Slack and confirms, with the comment that going against the recommendation (abort) needs.
     const skip = buttons(waveAsked).find((b) => b.action_id === 'decide:skip')!;
-    await sender.interaction({
-      type: 'block_actions',
-      user: { id: 'U0ANN' },
-      channel: { id: CHANNEL },
-      trigger_id: 'tr-roll-wave',
-      actions: [
-        {
-          type: 'button',
-          action_id: skip.action_id,
-          block_id: 'q',
-          value: skip.value,
-          text: { type: 'plain_text', text: 'Skip the failed targets and continue' },
-          action_ts: '1700000301.000001',
-        },
-      ],
-    });
-    const open = await waitFor('the confirm modal', () =>
-      slackApi.callsTo('views.open').find((c) => JSON.stringify(c.args).includes(rolloutId)),
+    const submitted = await clickAndConfirm(
+      rolloutId,
+      skip,
+      'Skip the failed targets and continue',
+      'f2 is migrated by hand',
     );
-    const submitted = await sender.interaction({
-      type: 'view_submission',
-      user: { id: 'U0ANN' },
-      view: {
-        id: 'V-roll-wave',
-        callback_id: 'dbdesign_confirm',
-        private_metadata: (open.args.view as { private_metadata: string }).private_metadata,
-        state: { values: { comment: { value: { type: 'plain_text_input', value: 'f2 is migrated by hand' } } } },
-      },
-    });
     expect(submitted.status).toBe(200);
 
     // The rollout goes on: wave 2 applies f3; f2 stays as it was.
