@@ -15,6 +15,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { temporal } from '@temporalio/proto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
           })
           .join(', ')}`,
       );
+      console.log(`(a) the last request's events after the decision (ms, server's clock): ${await decisionTimeline(services, last)}`);
       sizes['change, applied'] = await historyBytes(services, last);
     }
     if (KICKOFFS > 0) {
@@ -381,3 +383,32 @@ main().catch((error) => {
   console.error(error);
   process.exit(1);
 });
+
+/**
+ * Where the time after the decision went, for one request: each event after the `decide` Update was
+ * accepted, at the server's time, with the local activities' markers named by the activity they ran.
+ */
+async function decisionTimeline(services: RequestServices, requestId: string): Promise<string> {
+  const history = await services.temporal.workflow.getHandle(workflowIdOf(requestId)).fetchHistory();
+  const events = history.events ?? [];
+  const ms = (event: (typeof events)[number]) =>
+    Number(event.eventTime?.seconds ?? 0) * 1000 + Math.round((event.eventTime?.nanos ?? 0) / 1e6);
+  const accepted = events.findIndex((event) => event.workflowExecutionUpdateAcceptedEventAttributes);
+  if (accepted < 0) return 'no decision in its history';
+  // The Update is accepted by the workflow task that ran its handler: the clock starts as that task does.
+  let started = accepted;
+  while (started > 0 && !events[started]!.workflowTaskStartedEventAttributes) started--;
+  const from = ms(events[started]!);
+  return events
+    .slice(started)
+    .map((event) => {
+      const type = (temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType))
+        .replace(/^EVENT_TYPE_/, '')
+        .toLowerCase();
+      const activity = event.activityTaskScheduledEventAttributes?.activityType?.name;
+      const marker = event.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+      const local = marker ? /"activityType":"(\w+)"/.exec(Buffer.from(marker).toString())?.[1] : undefined;
+      return `${ms(event) - from} ${type}${activity || local ? ` ${activity ?? local}` : ''}`;
+    })
+    .join(', ');
+}

@@ -132,15 +132,29 @@ describe('the anchored audit chain', () => {
     );
   });
 
-  it("checkpoints at a request's end, from the audit activity, and every tick while entries are appended", async () => {
+  it("checkpoints at a request's end, from the audit activity without holding it, and every tick while entries are appended", async () => {
+    let started = 0;
+    let release = () => undefined as void;
+    const released = new Promise<void>((resolve) => (release = resolve));
     const activities = createReportActivities({
       store: store.pool,
-      checkpointAudit: () => writeCheckpoints(store.pool, key),
+      checkpointAudit: async () => {
+        started++;
+        await released;
+        return writeCheckpoints(store.pool, key);
+      },
     });
     const entry = { requestId: 'r1', target: 'orders', data: {} };
     await activities.audit({ ...entry, kind: 'phase-started' });
-    expect(await newestCheckpoint(store.pool)).toBeUndefined();
+    expect(started).toBe(0);
+    // The request's end is audited (and the request shown done) while its checkpoint is still on its way.
     await activities.audit({ ...entry, kind: 'completed' });
+    expect(started).toBe(1);
+    expect(await newestCheckpoint(store.pool)).toBeUndefined();
+    release();
+    await waitFor("the checkpoint of the request's end", async () => await newestCheckpoint(store.pool), {
+      timeoutMs: 10_000,
+    });
     expect(await newestCheckpoint(store.pool)).toMatchObject({ fromEntries: 0, entries: 2 });
 
     const ticking = checkpointEveryMinute(() => writeCheckpoints(store.pool, key), 50);
