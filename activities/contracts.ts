@@ -158,4 +158,16 @@ export interface RequestActivities {
   auditBatch(batch: AuditBatch): Promise<void>;
   /** A transition's notifications, in order; what one channel fails to deliver is audited, as with `notify`. */
   notifyBatch(notifications: Notification[]): Promise<void>;
+  /**
+   * A request's end in one call: its report written, then the entries still to audit and the end's own,
+   * which names the report (histories from before call `writeReport` and `auditBatch`).
+   */
+  endRequest(input: EndRequestInput): Promise<ArtifactRef>;
+}
+
+export interface EndRequestInput extends AuditBatch {
+  status: unknown;
+  state: RequestState;
+  /** The end's entry, without the report it names: the activity adds `report` to its data. */
+  end: Omit<AuditInput, 'requestId' | 'target'>;
 }

@@ -115,7 +115,9 @@ async function main(): Promise<void> {
           })
           .join(', ')}`,
       );
-      console.log(`(a) the last request's events after the decision (ms, server's clock): ${await decisionTimeline(services, last)}`);
+      console.log(
+        `(a) the last request's events after the decision (ms, server's clock): ${await decisionTimeline(services, last)}`,
+      );
       sizes['change, applied'] = await historyBytes(services, last);
     }
     if (KICKOFFS > 0) {
@@ -407,7 +409,7 @@ async function decisionTimeline(services: RequestServices, requestId: string): P
         .toLowerCase();
       const activity = event.activityTaskScheduledEventAttributes?.activityType?.name;
       const marker = event.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
-      const local = marker ? /"activityType":"(\w+)"/.exec(Buffer.from(marker).toString())?.[1] : undefined;
+      const local = marker ? /"activity_type":"(\w+)"/.exec(Buffer.from(marker).toString())?.[1] : undefined;
       return `${ms(event) - from} ${type}${activity || local ? ` ${activity ?? local}` : ''}`;
     })
     .join(', ');

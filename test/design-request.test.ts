@@ -222,6 +222,15 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     expect(activities).not.toContain('auditBatch');
     expect(activities).not.toContain('writeReport');
     const calls = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+    // The report and the end's entries in one of them, not two: each is ~10 ms of scheduling before done.
+    const locals = calls.map(
+      (e) =>
+        /"activity_type":"(\w+)"/.exec(
+          Buffer.from(e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data ?? []).toString(),
+        )?.[1],
+    );
+    expect(locals.at(-1)).toBe('endRequest');
+    expect(locals).not.toContain('writeReport');
     // A transition's entries in one call, so in one transaction (the rows' xmin): the decision goes
     // with the next phase's start.
     const { rows } = await store.pool.query<{ kind: string; batch: string }>(

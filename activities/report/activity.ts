@@ -20,7 +20,10 @@ export interface ReportDependencies {
   checkpointAudit?: () => Promise<unknown>;
 }
 
-type ReportActivities = Pick<RequestActivities, 'writeReport' | 'audit' | 'notify' | 'auditBatch' | 'notifyBatch'>;
+type ReportActivities = Pick<
+  RequestActivities,
+  'writeReport' | 'audit' | 'notify' | 'auditBatch' | 'notifyBatch' | 'endRequest'
+>;
 
 /** What a request tells: its report, its audit entries, and notifications to the people it asks. */
 export function createReportActivities({ store, notify, checkpointAudit }: ReportDependencies): ReportActivities {
@@ -69,6 +72,17 @@ export function createReportActivities({ store, notify, checkpointAudit }: Repor
 
     // In order: a request's Slack thread and mail read as its story.
     // One Query for the batch: its notifications were told at the same step.
+    // A local activity is ~10 ms of scheduling on a busy worker, beside ~1 ms of work for each of these two.
+    endRequest: async ({ requestId, target, status: view, state, entries, end }) => {
+      const report = await activities.writeReport({ requestId, status: view, state });
+      await activities.auditBatch({
+        requestId,
+        target,
+        entries: [...entries, { ...end, data: { ...end.data, report: report.digest } }],
+      });
+      return report;
+    },
+
     notifyBatch: async (notifications) => {
       const view = notify && notifications.some((n) => !n.status) ? await ownStatus() : undefined;
       for (const notification of notifications)
