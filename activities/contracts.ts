@@ -100,6 +100,12 @@ export interface ApplyReviewedInput extends Omit<ApplyInput, 'migration'> {
   approvals?: SignedApproval[];
   requester?: string;
   environment?: string;
+  /**
+   * What led to the apply (the decisions, the phase's start), appended by the activity before anything
+   * else, once whatever its attempts: a local activity before it was ~10 ms of scheduling inside the
+   * decision's workflow task. Absent in histories from before, which audited them first.
+   */
+  audits?: AuditBatch['entries'];
 }
 
 /** The target drifted (nothing ran), or the chosen migration was applied and verified. */

@@ -59,6 +59,26 @@ describe('the audit log', () => {
     expect(await verifyAudit(store.pool)).toEqual({ ok: true, entries: 3 });
   });
 
+  it("appends a retried attempt's batch only when the first attempt's is not in the log, keyed in its last entry", async () => {
+    const batch = (option: string) => [
+      { kind: 'decision', requestId: 'o1', target: 'orders', actor: 'ann', channel: 'web' as const, data: { option } },
+      { kind: 'phase-started', requestId: 'o1', target: 'orders', data: { phase: 'apply' } },
+    ];
+    await appendAudits(store.pool, batch('a'), { key: 'apply run/1', retried: false });
+    // The attempt that appended may have failed after: its retry finds the key and appends nothing.
+    expect(await appendAudits(store.pool, batch('a'), { key: 'apply run/1', retried: true })).toEqual([]);
+    // A first attempt that never appended: its retry does.
+    await appendAudits(store.pool, batch('b'), { key: 'apply run/2', retried: true });
+    const entries = await queryAudit(store.pool, { requestId: 'o1' });
+    expect(entries.map((e) => [e.kind, e.data])).toEqual([
+      ['decision', { option: 'a' }],
+      ['phase-started', { phase: 'apply', batch: 'apply run/1' }],
+      ['decision', { option: 'b' }],
+      ['phase-started', { phase: 'apply', batch: 'apply run/2' }],
+    ]);
+    expect(await verifyAudit(store.pool)).toEqual({ ok: true, entries: 4 });
+  });
+
   it('writes data quoting a NUL character (which jsonb refuses) with U+FFFD in its place, and verifies', async () => {
     await appendAudit(store.pool, {
       kind: 'refused',

@@ -102,17 +102,43 @@ export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{
 }
 
 /**
+ * Entries appended by work that may run more than once (an activity's attempts): `key` goes into the
+ * last entry's data as `batch`, and with `retried` an append whose key the log already holds appends nothing.
+ */
+export interface AppendOnce {
+  key: string;
+  retried: boolean;
+}
+
+/**
  * Appends entries in order, each chained to the one before, in one transaction: a request's
  * transition (its phase, its decisions) costs one round of locking, not one per entry, and three
  * round trips whatever the number of entries.
  */
-export async function appendAudits(pool: Pool, inputs: AuditEntryInput[]): Promise<{ seq: number; hash: string }[]> {
-  if (inputs.length === 0) return [];
+export async function appendAudits(
+  pool: Pool,
+  batch: AuditEntryInput[],
+  once?: AppendOnce,
+): Promise<{ seq: number; hash: string }[]> {
+  if (batch.length === 0) return [];
+  const inputs = once
+    ? batch.map((input, i) => (i < batch.length - 1 ? input : { ...input, data: { ...input.data, batch: once.key } }))
+    : batch;
   const client = await pool.connect();
   try {
     const [, , last] = (await client.query(
       `BEGIN; SELECT pg_advisory_xact_lock(${AUDIT_APPEND_LOCK_KEY}); SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1`,
     )) as unknown as QueryResult<{ hash: string }>[];
+    if (once?.retried) {
+      const done = await client.query(`SELECT 1 FROM audit_log WHERE request_id = $1 AND data->>'batch' = $2`, [
+        inputs[0]!.requestId,
+        once.key,
+      ]);
+      if (done.rowCount) {
+        await client.query('ROLLBACK');
+        return [];
+      }
+    }
     let prevHash = last!.rows[0]?.hash ?? AUDIT_GENESIS_HASH;
     const entries = inputs.map((input) => {
       // What jsonb will give back (no undefined, dates as strings), so that verify hashes the same value;

@@ -230,6 +230,15 @@ describe('the design-request workflow on a real Temporal server and real Postgre
         )?.[1],
     );
     expect(locals.at(-1)).toBe('endRequest');
+    // The decision's workflow task runs no local activity: the apply appends what led to it itself.
+    const applyScheduled = events.findIndex(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'applyReviewed',
+    );
+    expect(
+      events
+        .slice(accepted, applyScheduled)
+        .some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity'),
+    ).toBe(false);
     expect(locals).not.toContain('writeReport');
     // A transition's entries in one call, so in one transaction (the rows' xmin): the decision goes
     // with the next phase's start.

@@ -158,7 +158,7 @@ async function carryOut(request: RequestInput, run: RequestRun): Promise<Request
         escalations: review.escalations.map((e) => e.escalation),
         choices: run.choices(),
       };
-      const outcome = await run.applyOrAsk((decidedBy, stoppedAt) =>
+      const outcome = await run.applyOrAsk((decidedBy, stoppedAt, audits) =>
         runner.applyReviewed({
           requestId: request.requestId,
           target: request.target,
@@ -171,6 +171,7 @@ async function carryOut(request: RequestInput, run: RequestRun): Promise<Request
           ...(patched('apply-verifies-approvals')
             ? { approvals: run.approvals(), requester: request.requester, environment: request.environment }
             : {}),
+          ...(audits ? { audits } : {}),
         }),
       );
       if ('verdict' in outcome) return await run.finish(outcome.verdict, outcome.outcome);
@@ -270,6 +271,8 @@ class RequestRun {
    * each ~10 ms of scheduling on a busy worker between the apply and the request showing done.
    */
   private readonly endsAtOnce = this.locally && patched('wf-speed-end-at-once');
+  /** What led to an apply is appended by the apply activity; histories from before audited it first. */
+  readonly auditsWithApply = this.endsAtOnce && patched('wf-speed-audit-with-apply');
   private untold: { audits: AuditInput[]; notifications: Notification[] } = { audits: [], notifications: [] };
   /** Notifications on their way: the apply does not wait for them, the request's end does. */
   private readonly telling: Promise<void>[] = [];
@@ -316,13 +319,21 @@ class RequestRun {
     await this.tell('phase', [this.request.requester], `${this.request.title}: ${phase}`);
   }
 
-  /** Runs one phase's activity, stops at a cancel, keeps its artifacts and audits it done. */
-  async phase<T extends object>(name: string, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one phase's activity, stops at a cancel, keeps its artifacts and audits it done. An apply's
+   * `work` is handed the entries still to audit when the activity appends them itself.
+   */
+  async phase<T extends object>(name: string, work: (audits?: AuditBatch['entries']) => Promise<T>): Promise<T> {
     if (this.cancelled) throw new RequestCancelled();
     let result: T;
     if (!this.batched) result = await work();
-    else if (name === 'apply') {
-      // An apply changes the target: what led to it (the decisions) is in the log before it starts.
+    else if (name === 'apply' && this.auditsWithApply) {
+      // An apply changes the target: what led to it (the decisions) is in the log before it starts,
+      // appended by the activity before it does anything else.
+      const audits = this.takeAudits();
+      await this.flush();
+      result = await work(audits);
+    } else if (name === 'apply') {
       await this.flush();
       result = await work();
     } else {
@@ -421,14 +432,14 @@ class RequestRun {
    * a failed step), asks the approvers with the evidence whether to apply again, and does as they say.
    */
   async applyOrAsk<T extends object>(
-    apply: (decidedBy: string[], stoppedAt?: string) => Promise<T>,
+    apply: (decidedBy: string[], stoppedAt?: string, audits?: AuditBatch['entries']) => Promise<T>,
   ): Promise<T | { verdict: Exclude<Verdict, 'approved'>; outcome: string }> {
     const decidedBy = this.deciders();
     // The target's fingerprint when the last attempt stopped: the retry checks nothing moved since.
     let stoppedAt: string | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.phase('apply', () => apply(decidedBy, stoppedAt));
+        return await this.phase('apply', (audits) => apply(decidedBy, stoppedAt, audits));
       } catch (error) {
         const stopped = applyStoppedBy(error);
         if (!stopped) throw error;

@@ -1,10 +1,10 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Migration } from '../../artifacts/migration';
 import { resolveTarget } from '../../config/targets';
 import type { ClientBase, Pool } from 'pg';
 import { readFingerprint } from '../../postgres/introspection';
 import { targetFingerprint, withTarget } from '../../postgres/target';
-import { appendAudit } from '../../store/audit';
+import { appendAudit, appendAudits } from '../../store/audit';
 import { getJson, putJson, type ArtifactRef } from '../../store/artifacts';
 import type { ApplyInput, ApplyOutcome, ApplyStopped, RequestActivities, VerifyOutcome } from '../contracts';
 import { heartbeating } from '../heartbeat';
@@ -47,9 +47,28 @@ export function createApplyActivities(
       heartbeating(async (progress) =>
         runOnTarget(store, input, await getJson(store, input.migration), runRevert, progress),
       ),
-    applyReviewed: requireApprovals(trust, createReviewedApply(store, render)),
+    applyReviewed: auditingFirst(store, requireApprovals(trust, createReviewedApply(store, render))),
 
     verifyChange: (input) => heartbeating(() => verifyOnTarget(store, input)),
+  };
+}
+
+/**
+ * Appends what led to the apply (the decisions, the phase's start) before anything else, approvals
+ * check included, as the workflow did before it scheduled the apply; once per activity, whatever its
+ * attempts (a retry after a lost target or a killed worker appends nothing the first attempt did).
+ */
+function auditingFirst(store: Pool, apply: RequestActivities['applyReviewed']): RequestActivities['applyReviewed'] {
+  return async (input) => {
+    if (input.audits?.length) {
+      const { workflowExecution, activityId, attempt } = Context.current().info;
+      await appendAudits(
+        store,
+        input.audits.map((entry) => ({ ...entry, requestId: input.requestId, target: input.target })),
+        { key: `apply ${workflowExecution?.runId ?? ''}/${activityId}`, retried: attempt > 1 },
+      );
+    }
+    return apply(input);
   };
 }
 
