@@ -4,6 +4,7 @@ import { decideRequest, startRequest, type RequestServices } from '../approvals/
 import type { ManagedChild } from '../stack/child-process';
 import { polling, startWorkerProcess } from './support/worker-process';
 import { waitFor } from '../stack/wait';
+import { queryAudit } from '../store/audit';
 import { atGate, ended, querySql, runSql, statusWhen, testPolicy, testSigner } from './support/requests';
 import {
   connectTemporal,
@@ -219,6 +220,10 @@ describe('a request survives its worker being killed', () => {
 
       await polling(startWorker());
       await expectAppliedOnce(requestId);
+      // The retried apply found what led to it (appended by the killed attempt first) in the log: once.
+      const entries = await queryAudit(store.pool, { requestId });
+      expect(entries.filter((e) => e.kind === 'decision')).toHaveLength(1);
+      expect(entries.filter((e) => e.kind === 'phase-started' && e.data.phase === 'apply')).toHaveLength(1);
     },
     TWO_WORKERS_MS,
   );
