@@ -52,17 +52,20 @@ function poolOf(connectionString: string, applicationName: string): Pool {
 
 /**
  * A connection to the target at `connectionString` from its pool (see connectTarget for the errors
- * of one that cannot be opened; `shown` names the target in them).
+ * of one that cannot be opened; `shown` names the target in them), or nothing when every one the pool
+ * may hold is taken: the caller connects on its own then, since a wait in the pool's queue would not
+ * show on the target (as a wait for a lock does) and would end as a connect timeout.
  */
 export async function checkOut(
   connectionString: string,
   options: { applicationName: string; shown: string },
-): Promise<PooledConnection> {
-  const client = await poolOf(connectionString, options.applicationName)
-    .connect()
-    .catch((error: unknown) => {
-      throw connectionFailure(error, options.shown);
-    });
+): Promise<PooledConnection | undefined> {
+  const pool = poolOf(connectionString, options.applicationName);
+  // Idle ones and room for new ones, less those already promised to checkouts under way.
+  if (pool.idleCount + (POOL_SIZE - pool.totalCount) <= pool.waitingCount) return undefined;
+  const client = await pool.connect().catch((error: unknown) => {
+    throw connectionFailure(error, options.shown);
+  });
   const warm = returned.has(client);
   // Checked out, a client has no listener of pg's: one lost between queries must not crash the process.
   let failed = false;

@@ -77,8 +77,10 @@ async function runnerConnection(
   target: { name: string; connectionString: string },
   fresh: boolean,
 ): Promise<RunnerConnection> {
-  if (!fresh)
-    return checkOut(target.connectionString, { applicationName: IDLE_NAME, shown: `target '${target.name}'` });
+  const pooled = fresh
+    ? undefined
+    : await checkOut(target.connectionString, { applicationName: IDLE_NAME, shown: `target '${target.name}'` });
+  if (pooled) return pooled;
   const client = await connectTarget(target.connectionString, {
     applicationName: IDLE_NAME,
     keepAlive: true,

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { Client } from 'pg';
 import { applyMigration, type ApplyOptions } from './';
-import type { TargetSession } from './session';
+import { APPLY_LOCK_KEY, type TargetSession } from './session';
+import { waitFor } from '../../stack/wait';
 import type { Migration } from '../../artifacts/migration';
 import { checkOut } from '../../postgres/target-pool';
 import { querySql } from '../../test/support/requests';
@@ -58,6 +60,11 @@ describe("the runner's warm connection", () => {
     await applyMigration(target, migration, options);
     return seen!;
   };
+  const checkedOut = async () => {
+    const connection = await checkOut(db.url, { applicationName: 'sw-warm (idle)', shown: 'the test database' });
+    if (!connection) throw new Error('the pool has no connection to give');
+    return connection;
+  };
   const listedAs = async (pid: number) =>
     (
       await querySql<{ name: string }>(db.url, 'SELECT application_name AS name FROM pg_stat_activity WHERE pid = $1', [
@@ -93,7 +100,7 @@ describe("the runner's warm connection", () => {
   });
 
   it('resets what a session set: role, settings, cursors, listens, locks, temporary tables', async () => {
-    const used = await checkOut(db.url, { applicationName: 'sw-warm (idle)', shown: 'the test database' });
+    const used = await checkedOut();
     const { rows } = await used.client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`);
     await used.client.query(
       `SET ROLE pg_read_all_settings; SET lock_timeout = 7; SET statement_timeout = 9; SET application_name = 'sw-warm busy';
@@ -103,7 +110,7 @@ describe("the runner's warm connection", () => {
     await used.client.query('BEGIN; DECLARE kept CURSOR WITH HOLD FOR SELECT 1; COMMIT');
     await used.release(true);
 
-    const again = await checkOut(db.url, { applicationName: 'sw-warm (idle)', shown: 'the test database' });
+    const again = await checkedOut();
     try {
       expect(again.warm).toBe(true);
       const { rows: after } = await again.client.query(
@@ -141,5 +148,26 @@ describe("the runner's warm connection", () => {
     const second = await applyAs('req-2', step('two', 'SELECT 2'));
     expect(second.pid).not.toBe(first.pid);
     expect(second.applicationName).toBe('schemawright-apply req-2');
+  });
+
+  it('more applies at once than the pool holds each wait for the apply lock on the target, not in the pool', async () => {
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    await holder.query(`SELECT pg_advisory_lock(${APPLY_LOCK_KEY})`);
+    const requests = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'];
+    const applies = Promise.all(requests.map((id) => applyAs(id, step(id, 'SELECT 1'))));
+    // Each waits where a person (and the lock watcher) sees it: in pg_locks, under its request's name.
+    const waiting = await waitFor('six runners waiting for the apply lock', async () => {
+      const rows = await querySql<{ name: string }>(
+        db.url,
+        `SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND NOT l.granted AND l.objid = $1 ORDER BY 1`,
+        [APPLY_LOCK_KEY],
+      );
+      return rows.length === requests.length ? rows.map((r) => r.name) : undefined;
+    });
+    expect(waiting).toEqual(requests.map((id) => `schemawright-apply ${id}`));
+    await holder.end();
+    expect((await applies).map((seen) => seen.applicationName)).toEqual(waiting);
   });
 });
