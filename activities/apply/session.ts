@@ -73,16 +73,19 @@ interface RunnerConnection {
 /** What idle runner connections are named; a session takes its request's name (see lockTarget). */
 const IDLE_NAME = 'schemawright-apply (idle)';
 
+const sessionName = (options: SessionOptions) => options.applicationName ?? 'schemawright-apply';
+
 async function runnerConnection(
   target: { name: string; connectionString: string },
-  fresh: boolean,
+  options: SessionOptions,
 ): Promise<RunnerConnection> {
-  const pooled = fresh
+  const pooled = options.fresh
     ? undefined
     : await checkOut(target.connectionString, { applicationName: IDLE_NAME, shown: `target '${target.name}'` });
   if (pooled) return pooled;
+  // Not from the pool (a reconnect, or every pooled one taken): named for its request from the start, closed at the end.
   const client = await connectTarget(target.connectionString, {
-    applicationName: IDLE_NAME,
+    applicationName: sessionName(options),
     keepAlive: true,
     name: target.name,
   });
@@ -116,7 +119,7 @@ export class TargetSession {
     options: SessionOptions,
   ): Promise<TargetSession> {
     for (;;) {
-      const session = new TargetSession(await runnerConnection(target, options.fresh ?? false), target, options);
+      const session = new TargetSession(await runnerConnection(target, options), target, options);
       try {
         await session.lockTarget();
         // After the wait for the apply lock, which lock_timeout alone bounds.
@@ -143,7 +146,7 @@ export class TargetSession {
     try {
       // Named first: a session waiting for the lock or holding it is found by its request's name.
       const results = (await this.client.query(
-        `SELECT set_config('application_name', ${this.client.escapeLiteral(this.options.applicationName ?? 'schemawright-apply')}, false);
+        `SELECT set_config('application_name', ${this.client.escapeLiteral(sessionName(this.options))}, false);
          SET lock_timeout = ${Math.max(1, Math.round(this.options.applyLockWaitMs))};
          SELECT set_config('client_connection_check_interval', '1000', false) WHERE current_setting('server_version_num')::int >= 140000;
          SELECT pg_backend_pid() AS pid;
