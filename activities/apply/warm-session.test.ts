@@ -6,7 +6,7 @@ import { waitFor } from '../../stack/wait';
 import type { Migration } from '../../artifacts/migration';
 import { checkOut } from '../../postgres/target-pool';
 import { querySql } from '../../test/support/requests';
-import { createTestDatabase, type TestDatabase } from '../../test/support/stack';
+import { createTargetRoles, createTestDatabase, type TestDatabase } from '../../test/support/stack';
 
 /** What a runner session sees of itself: its backend, its name, and what an earlier session could have left. */
 interface Seen {
@@ -97,6 +97,19 @@ describe("the runner's warm connection", () => {
       scratch: null,
       advisoryLocks: 0,
     });
+  });
+
+  it("is reset and reused as the target's applier too, a role that is no superuser", async () => {
+    const roles = await createTargetRoles(db);
+    try {
+      target = { name: 'shop', connectionString: roles.applierUrl };
+      const first = await applyAs('req-1', step('set-path', 'CREATE SCHEMA x; SET search_path = x'));
+      const second = await applyAs('req-2', step('nothing', 'SELECT 1'));
+      expect(second).toMatchObject({ pid: first.pid, searchPath: '"$user", public' });
+    } finally {
+      await db.drop();
+      await roles.drop();
+    }
   });
 
   it('resets what a session set: role, settings, cursors, listens, locks, temporary tables', async () => {
