@@ -40,7 +40,7 @@ function poolOf(connectionString: string, applicationName: string): Pool {
       idleTimeoutMillis: IDLE_MS,
       connectionTimeoutMillis: 10_000,
       keepAlive: true,
-      // A CLI run that applied is not kept alive by its idle connections.
+      // A process that applied (a test, a bench) is not kept alive by idle ones; the worker ends them at shutdown.
       allowExitOnIdle: true,
     });
     // An idle client whose target restarted: the pool drops it; the process carries on.
