@@ -55,13 +55,18 @@ export async function connectTarget(target: string, options: TargetOptions = {})
   try {
     await client.connect();
   } catch (error) {
-    // pg's messages name the host and user at most; what we show of a URL has no password.
-    const explained = `could not connect to ${shown}: ${(error as Error).message}. Check the host, port, database name and credentials, and that the server accepts connections from here.`;
-    // A database that does not exist will not appear on a retry; a server that is down may come back.
-    if ((error as { code?: string }).code === '3D000') throw new TargetNotFoundError(explained);
-    throw new TargetUnreachableError(explained);
+    throw connectionFailure(error, shown);
   }
   return client;
+}
+
+/** A failure to connect to the target `shown`, as the error that says what to check. */
+export function connectionFailure(error: unknown, shown: string): Error {
+  // pg's messages name the host and user at most; what we show of a URL has no password.
+  const explained = `could not connect to ${shown}: ${(error as Error).message}. Check the host, port, database name and credentials, and that the server accepts connections from here.`;
+  // A database that does not exist will not appear on a retry; a server that is down may come back.
+  if ((error as { code?: string }).code === '3D000') return new TargetNotFoundError(explained);
+  return new TargetUnreachableError(explained);
 }
 
 /** Opens a target for one piece of work, and closes it after (see connectTarget). */

@@ -14,6 +14,7 @@ import { warnOfAuditRewriteRights } from '../store/least-privilege';
 import { stopShadowServer } from '../stack/shadow-server';
 
 import { createStorePool, migrateStore } from '../store/database';
+import { endTargetPools } from '../postgres/target-pool';
 import { bundleWorkflows, createWorker } from './worker';
 import { verifyingKeys } from '../approvals/decision-keys';
 import { loadPolicy } from '../approvals/policy';
@@ -115,6 +116,8 @@ export async function runWorker(env = readEnvironment()): Promise<void> {
     await connection.close();
     notifier.close();
     await store.end();
+    // The apply runner's warm connections to targets.
+    await endTargetPools();
     // The sandbox server this worker started for shadow reviews, if any.
     await stopShadowServer();
   }

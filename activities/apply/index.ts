@@ -143,6 +143,7 @@ export async function applyMigrations(
       session = await TargetSession.open(target, {
         ...limits,
         applicationName: options.applicationName,
+        fresh: lostSince !== undefined,
         onRetry: (_attempt, detail) => current.emit('retrying', detail),
       });
       connected = true;
@@ -157,6 +158,7 @@ export async function applyMigrations(
         results.push(result);
       }
       await options.beforeRelease?.(session);
+      await session.close({ clean: true });
       return results;
     } catch (error) {
       // A target never reached is a configuration matter for whoever started this, not a lost connection.

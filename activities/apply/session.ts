@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Client, QueryResult } from 'pg';
 import { parsePgVersion, type PgVersion } from '../../postgres/pg-version';
 import { connectTarget } from '../../postgres/target';
+import { checkOut } from '../../postgres/target-pool';
 import { ApplyLockBusyError, LockContentionError, type LockEvidence } from './errors';
 
 /** One key per database: advisory locks are scoped to the database, so this is one lock per target. */
@@ -20,6 +21,11 @@ export interface SessionOptions {
   reconnectWindowMs: number;
   /** The runner session's `application_name` (default `schemawright-apply`). */
   applicationName?: string;
+  /**
+   * A new connection rather than a warm one from the target's pool: after a lost connection, an idle
+   * one may be as dead (a restarted server) or, behind a cut network, hang where a connect times out.
+   */
+  fresh?: boolean;
   onRetry: (attempt: number, detail: string) => void;
 }
 
@@ -55,44 +61,80 @@ export function isConnectionLost(error: unknown): boolean {
   return /Connection terminated|not queryable|Connection ended/i.test(message);
 }
 
+/** A runner connection, warm (from the target's pool) or not, and how it is given back. */
+interface RunnerConnection {
+  client: Client;
+  /** It served a session before: its backend may have died while it was idle. */
+  warm: boolean;
+  /** Back to the pool when `clean` and it came from there, else closed. */
+  release(clean: boolean): Promise<void>;
+}
+
+/** What idle runner connections are named; a session takes its request's name (see lockTarget). */
+const IDLE_NAME = 'schemawright-apply (idle)';
+
+const sessionName = (options: SessionOptions) => options.applicationName ?? 'schemawright-apply';
+
+async function runnerConnection(
+  target: { name: string; connectionString: string },
+  options: SessionOptions,
+): Promise<RunnerConnection> {
+  const pooled = options.fresh
+    ? undefined
+    : await checkOut(target.connectionString, { applicationName: IDLE_NAME, shown: `target '${target.name}'` });
+  if (pooled) return pooled;
+  // Not from the pool (a reconnect, or every pooled one taken): named for its request from the start, closed at the end.
+  const client = await connectTarget(target.connectionString, {
+    applicationName: sessionName(options),
+    keepAlive: true,
+    name: target.name,
+  });
+  return { client, warm: false, release: () => client.end().catch(() => undefined) };
+}
+
 /**
  * The runner's connection to one target: per-statement timeouts, the target's apply lock held for
  * the whole run, and lock-timeout retries with evidence of who blocks. A second connection (the
  * observer) reads pg_locks while a statement waits, because afterwards the wait has left no trace;
- * it opens on the first wait, which most runs never have.
+ * it opens on the first wait, which most runs never have. The runner's connection is a warm one of
+ * the target's pool, given back reset when the session ends cleanly.
  */
 export class TargetSession {
   private pid = 0;
   private observing?: Promise<Client>;
+  private closed = false;
 
   private constructor(
-    readonly client: Client,
+    private readonly connection: RunnerConnection,
     private readonly target: { name: string; connectionString: string },
     readonly options: SessionOptions,
   ) {}
+
+  get client(): Client {
+    return this.connection.client;
+  }
 
   static async open(
     target: { name: string; connectionString: string },
     options: SessionOptions,
   ): Promise<TargetSession> {
-    const client = await connectTarget(target.connectionString, {
-      applicationName: options.applicationName ?? 'schemawright-apply',
-      keepAlive: true,
-      name: target.name,
-    });
-    const session = new TargetSession(client, target, options);
-    try {
-      await session.lockTarget();
-      // After the wait for the apply lock, which lock_timeout alone bounds.
-      await client.query(
-        `SET lock_timeout = ${Math.max(1, Math.round(options.lockTimeoutMs))};
-         SET statement_timeout = ${Math.max(0, Math.round(options.statementTimeoutMs))}`,
-      );
-    } catch (error) {
-      await session.close();
-      throw error;
+    for (;;) {
+      const session = new TargetSession(await runnerConnection(target, options), target, options);
+      try {
+        await session.lockTarget();
+        // After the wait for the apply lock, which lock_timeout alone bounds.
+        await session.client.query(
+          `SET lock_timeout = ${Math.max(1, Math.round(options.lockTimeoutMs))};
+           SET statement_timeout = ${Math.max(0, Math.round(options.statementTimeoutMs))}`,
+        );
+        return session;
+      } catch (error) {
+        await session.close();
+        // A warm connection whose backend died while idle (a restarted target, a terminated backend):
+        // the next, down to a new one, whose failure is what a connect would have said.
+        if (!(session.connection.warm && isConnectionLost(error))) throw error;
+      }
     }
-    return session;
   }
 
   /**
@@ -102,13 +144,15 @@ export class TargetSession {
    */
   private async lockTarget(): Promise<void> {
     try {
+      // Named first: a session waiting for the lock or holding it is found by its request's name.
       const results = (await this.client.query(
-        `SET lock_timeout = ${Math.max(1, Math.round(this.options.applyLockWaitMs))};
+        `SELECT set_config('application_name', ${this.client.escapeLiteral(sessionName(this.options))}, false);
+         SET lock_timeout = ${Math.max(1, Math.round(this.options.applyLockWaitMs))};
          SELECT set_config('client_connection_check_interval', '1000', false) WHERE current_setting('server_version_num')::int >= 140000;
          SELECT pg_backend_pid() AS pid;
          SELECT pg_advisory_lock(${APPLY_LOCK_KEY})`,
       )) as unknown as QueryResult<{ pid: number }>[];
-      this.pid = results[2]!.rows[0]!.pid;
+      this.pid = results[3]!.rows[0]!.pid;
     } catch (error) {
       if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
       const holder = await this.observe()
@@ -245,13 +289,20 @@ export class TargetSession {
     }
   }
 
-  /** Releases the apply lock (ending the session would too) and closes both connections. */
-  async close(): Promise<void> {
-    await this.client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+  /**
+   * Releases the apply lock and ends the session: its connection goes back to the pool reset when
+   * `clean` (the run ended as it should, nothing open), else it is closed, which releases the lock too.
+   * Closes the observer. A second close does nothing.
+   */
+  async close({ clean = false }: { clean?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // The reset of a clean release does it; else before the end, so the lock is free when close returns.
+    if (!clean) await this.client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
     const observer = this.observing?.then(
       (client) => client.end(),
       () => undefined,
     );
-    await Promise.all([this.client.end().catch(() => undefined), observer?.catch(() => undefined)]);
+    await Promise.all([this.connection.release(clean), observer?.catch(() => undefined)]);
   }
 }
