@@ -158,6 +158,8 @@ async function decisionToApplied(
   for (let i = 0; i < REQUESTS; i++) {
     const { requestId } = await startRequest(services, changeOf(`ALTER TABLE orders ADD COLUMN note_${i} text;`));
     await until(services, requestId, (view) => view.state === 'awaiting-approval');
+    // Parked, as a request is when a person decides: its question told (mailed), nothing of it running.
+    await quiet(services, requestId);
     const started = performance.now();
     await decideRequest(services, requestId, {
       questionId: 'approve',
@@ -348,6 +350,16 @@ function described(
       return done(view) ? true : undefined;
     },
     { timeoutMs: 5 * 60_000, intervalMs },
+  );
+}
+
+/** Waits until the server shows no activity of the request scheduled or running. */
+function quiet(services: RequestServices, requestId: string): Promise<unknown> {
+  const handle = services.temporal.workflow.getHandle(workflowIdOf(requestId));
+  return waitFor(
+    `request ${requestId} to have no activity under way`,
+    async () => ((await handle.describe()).raw.pendingActivities?.length ? undefined : true),
+    { timeoutMs: 60_000, intervalMs: 20 },
   );
 }
 
