@@ -157,7 +157,7 @@ async function decisionToApplied(
   let last = '';
   for (let i = 0; i < REQUESTS; i++) {
     const { requestId } = await startRequest(services, changeOf(`ALTER TABLE orders ADD COLUMN note_${i} text;`));
-    await until(services, requestId, (view) => view.state === 'awaiting-approval');
+    await described(services, requestId, (view) => view.status === 'awaiting-approval', 5);
     // Parked, as a request is when a person decides: its question told (mailed), nothing of it running.
     await quiet(services, requestId);
     const started = performance.now();

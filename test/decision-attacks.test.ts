@@ -3,7 +3,13 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { queryAudit } from '../store/audit';
 import { atGate, requestHarness, statusWhen, testPolicy, testSigner, type RequestHarness } from './support/requests';
-import { connectTemporal, createTestStore, uniqueName, type TemporalConnections } from './support/stack';
+import {
+  connectTemporal,
+  createTestStore,
+  uniqueName,
+  workflowBundle,
+  type TemporalConnections,
+} from './support/stack';
 import {
   decide,
   type DecisionInput,
@@ -79,6 +85,13 @@ describe('attacks on decisions, over real HTTP and straight to Temporal, against
         () => 'accepted',
         (error: unknown) => (error instanceof WorkflowUpdateFailedError ? error.cause?.message : error),
       );
+
+  it('the signature check is loaded once for all workflows of a worker thread (its copy in each built a ~30 ms table per decision)', async () => {
+    const { code } = await workflowBundle();
+    expect(code).toMatch(
+      /preloadModules\(\) \{\s*__webpack_require__\([^)]*"\.\/workflows\/decision-signature\.[jt]s"\)/,
+    );
+  });
 
   it("a decision sent straight to Temporal in someone else's name is refused unless their channel signed it, and each refusal is audited", async () => {
     const { requestId, question } = await startAtGate();
