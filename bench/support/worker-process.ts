@@ -98,7 +98,9 @@ export async function startBenchWorker(options: {
       const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
       return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
     },
-    stop: () => child.stop(),
+    // Longer than the worker's own shutdown grace (10 s) and its shadow server's stop after it: killed
+    // sooner, the worker left that server running.
+    stop: () => child.stop(30_000),
   };
 }
 
