@@ -225,20 +225,38 @@ export async function follow(
   until: (view: RequestStatusView) => boolean = (view) => view.state === 'awaiting-approval' || view.phase === 'done',
 ): Promise<RequestStatusView> {
   const { requestStatus } = await requestApi();
-  let shown = '';
+  const shown = { told: 0, last: '' };
   let view = await requestStatus(services, requestId);
   await waitFor(
     `request ${requestId} to reach a gate or finish`,
     async () => {
       view = await requestStatus(services, requestId);
-      const line = `${view.phase} (${view.state})`;
-      if (progress && line !== shown) process.stderr.write(`  … ${line}\n`);
-      shown = line;
+      for (const line of progressLines(view, shown)) if (progress) process.stderr.write(`  … ${line}\n`);
       return until(view) ? view : undefined;
     },
     { timeoutMs: 30 * 60_000, intervalMs: 250 },
   );
   return view;
+}
+
+/**
+ * The phases a request went through since `shown`, from its timeline (a phase shorter than the
+ * interval between two reads is shown too), then where it is now; `shown` is moved on.
+ */
+export function progressLines(view: RequestStatusView, shown: { told: number; last: string }): string[] {
+  const lines: string[] = [];
+  const say = (line: string) => {
+    if (line !== shown.last) lines.push(line);
+    shown.last = line;
+  };
+  const timeline = view.timeline ?? [];
+  for (const entry of timeline.slice(shown.told)) {
+    const phase = /^phase (\S+)$/.exec(entry.event)?.[1];
+    if (phase) say(`${phase} (${entry.detail})`);
+  }
+  shown.told = timeline.length;
+  say(`${view.phase} (${view.state})`);
+  return lines;
 }
 
 /** The text of `--json`'s view: the page, who was asked each question, and the timeline. */
