@@ -42,6 +42,7 @@ import { WORKFLOW_CACHE_SIZE } from '../workers/worker';
 import { bareUpdateRoundTrips } from './support/floor';
 import { percentile, startBenchStack } from './support/stack';
 import { activityTimes, startBenchWorker, type BenchWorker } from './support/worker-process';
+import { localActivityOf } from '../test/support/history-events';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100);
 const KICKOFFS = Number(process.env.BENCH_KICKOFFS ?? 10);
@@ -425,8 +426,7 @@ async function decisionTimeline(services: RequestServices, requestId: string): P
         .replace(/^EVENT_TYPE_/, '')
         .toLowerCase();
       const activity = event.activityTaskScheduledEventAttributes?.activityType?.name;
-      const marker = event.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
-      const local = marker ? /"activity_type":"(\w+)"/.exec(Buffer.from(marker).toString())?.[1] : undefined;
+      const local = localActivityOf(event);
       return `${ms(event) - from} ${type}${activity || local ? ` ${activity ?? local}` : ''}`;
     })
     .join(', ');

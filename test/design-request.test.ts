@@ -35,6 +35,7 @@ import {
   type RequestHarness,
 } from './support/requests';
 import { changeRequest } from './support/target-lock';
+import { localActivityOf } from './support/history-events';
 
 const ORDERS = `CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, placed_at timestamptz NOT NULL DEFAULT now());`;
 const ADD_NOTE = 'ALTER TABLE orders ADD COLUMN note text;';
@@ -223,22 +224,13 @@ describe('the design-request workflow on a real Temporal server and real Postgre
     expect(activities).not.toContain('writeReport');
     const calls = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
     // The report and the end's entries in one of them, not two: each is ~10 ms of scheduling before done.
-    const locals = calls.map(
-      (e) =>
-        /"activity_type":"(\w+)"/.exec(
-          Buffer.from(e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data ?? []).toString(),
-        )?.[1],
-    );
+    const locals = calls.map(localActivityOf);
     expect(locals.at(-1)).toBe('endRequest');
     // The decision's workflow task runs no local activity: the apply appends what led to it itself.
     const applyScheduled = events.findIndex(
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'applyReviewed',
     );
-    expect(
-      events
-        .slice(accepted, applyScheduled)
-        .some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity'),
-    ).toBe(false);
+    expect(events.slice(accepted, applyScheduled).map(localActivityOf).filter(Boolean)).toEqual([]);
     expect(locals).not.toContain('writeReport');
     // A transition's entries in one call, so in one transaction (the rows' xmin): the decision goes
     // with the next phase's start.
